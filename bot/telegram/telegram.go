@@ -1,0 +1,262 @@
+// Package telegram is the Telegram channel: it receives updates (its own
+// long-polling loop or a webhook, both committing before confirming), maps
+// them to flows events, and delivers the outbox through the Bot API with
+// platform rate limits. It uses github.com/go-telegram/bot for sending and
+// for its models, not for receiving (its receivers confirm updates before
+// they are handled, so a crash would lose them).
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+	"github.com/rs/zerolog"
+
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/store"
+)
+
+// Options configure the channel.
+type Options struct {
+	Token       string
+	APIURL      string // default https://api.telegram.org
+	Mode        string // "polling" or "webhook"
+	PollTimeout time.Duration
+	// Webhook mode.
+	WebhookListen string // address to listen on, ":0" in tests
+	WebhookPath   string
+	WebhookURL    string // public URL Telegram posts to
+	WebhookSecret string
+	// BotUsername for deep links; asked with getMe when empty.
+	BotUsername string
+
+	Engine *flows.Engine
+	Store  *store.Store
+	Texts  flows.Texts
+	// DefaultLang is the command menu for users whose language has no catalog.
+	DefaultLang flows.Lang
+	Log         zerolog.Logger
+	Now         func() time.Time
+
+	MaxPhotoBytes int64
+	Send          SendLimits
+	// HTTPClient for sending; a client with a timeout is built when nil.
+	HTTPClient *http.Client
+}
+
+// SendLimits shape outgoing traffic.
+type SendLimits struct {
+	PerChatPerSecond float64
+	GroupPerMinute   float64
+	GlobalPerSecond  float64
+	Workers          int
+	MaxAttempts      int
+	BaseBackoff      time.Duration
+	MaxBackoff       time.Duration
+}
+
+// Channel is the running Telegram channel. Open starts it, Close stops it.
+type Channel struct {
+	o        Options
+	api      *bot.Bot
+	http     *http.Client
+	user     atomic.Value // bot username
+	sender   *Sender
+	srv      *http.Server
+	ln       net.Listener
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	lastPoll atomic.Int64
+}
+
+// New builds the channel; nothing talks to the network until Open.
+func New(o Options) (*Channel, error) {
+	if o.Token == "" || o.Engine == nil || o.Store == nil || o.Texts == nil {
+		return nil, errors.New("telegram: token, engine, store and texts are required")
+	}
+	if o.APIURL == "" {
+		o.APIURL = "https://api.telegram.org"
+	}
+	o.APIURL = strings.TrimRight(o.APIURL, "/")
+	if o.Mode == "" {
+		o.Mode = "polling"
+	}
+	if o.PollTimeout <= 0 {
+		o.PollTimeout = 50 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxPhotoBytes <= 0 {
+		o.MaxPhotoBytes = 10 << 20
+	}
+	if o.DefaultLang == "" {
+		o.DefaultLang = flows.LangZH
+	}
+	c := &Channel{o: o}
+	c.http = o.HTTPClient
+	if c.http == nil {
+		// Long polls hold the connection for PollTimeout; sends are bounded
+		// by per-request contexts in the sender.
+		c.http = &http.Client{Timeout: o.PollTimeout + 15*time.Second}
+	}
+	api, err := bot.New(o.Token,
+		bot.WithServerURL(o.APIURL),
+		bot.WithSkipGetMe(),
+		bot.WithHTTPClient(o.PollTimeout, c.http),
+		bot.WithErrorsHandler(func(err error) { o.Log.Warn().Str("err", redact(err.Error(), o.Token)).Msg("telegram library") }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	c.api = api
+	c.user.Store(o.BotUsername)
+	c.sender = newSender(c)
+	return c, nil
+}
+
+func (c *Channel) now() time.Time { return c.o.Now() }
+
+func (c *Channel) username() string { s, _ := c.user.Load().(string); return s }
+
+// InviteLink is the deep link that opens the bot with /start <code>.
+func (c *Channel) InviteLink(code string) string {
+	return "https://t.me/" + c.username() + "?start=" + code
+}
+
+// WebhookAddr is the address the webhook server listens on (after Open).
+func (c *Channel) WebhookAddr() string {
+	if c.ln == nil {
+		return ""
+	}
+	return c.ln.Addr().String()
+}
+
+// LastPoll is when the last getUpdates returned (zero in webhook mode).
+func (c *Channel) LastPoll() time.Time {
+	n := c.lastPoll.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// Open learns the bot's name, publishes the command menus and starts
+// receiving and sending.
+func (c *Channel) Open(ctx context.Context) error {
+	if c.username() == "" {
+		me, err := c.api.GetMe(ctx)
+		if err != nil {
+			return fmt.Errorf("telegram: getMe: %s", redact(err.Error(), c.o.Token))
+		}
+		c.user.Store(me.Username)
+	}
+	if err := c.publishCommands(ctx); err != nil {
+		// A menu is a convenience; the bot works without it.
+		c.o.Log.Warn().Str("err", redact(err.Error(), c.o.Token)).Msg("setMyCommands failed")
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	switch c.o.Mode {
+	case "webhook":
+		if err := c.openWebhook(ctx); err != nil {
+			cancel()
+			return err
+		}
+	default:
+		if _, err := c.api.DeleteWebhook(ctx, &bot.DeleteWebhookParams{}); err != nil {
+			c.o.Log.Warn().Str("err", redact(err.Error(), c.o.Token)).Msg("deleteWebhook failed; polling may conflict with a webhook")
+		}
+		c.wg.Add(1)
+		go func() { defer c.wg.Done(); c.pollLoop(runCtx) }()
+	}
+	c.sender.Open(runCtx)
+	return nil
+}
+
+// Close stops receiving, lets in-flight work finish and stops the sender.
+func (c *Channel) Close() error {
+	if c.cancel == nil {
+		return nil
+	}
+	if c.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = c.srv.Shutdown(ctx)
+		cancel()
+	}
+	c.cancel()
+	c.wg.Wait()
+	c.sender.Close()
+	return nil
+}
+
+// publishCommands sets the command menu in every catalog language and the default.
+func (c *Channel) publishCommands(ctx context.Context) error {
+	menu := func(l flows.Lang) []models.BotCommand {
+		var cmds []models.BotCommand
+		for _, k := range flows.Commands {
+			cmds = append(cmds, models.BotCommand{Command: k.Name, Description: c.o.Texts.T(l, k.Key)})
+		}
+		return cmds
+	}
+	for _, v := range []struct {
+		code string
+		lang flows.Lang
+	}{{"", c.o.DefaultLang}, {"zh", flows.LangZH}, {"en", flows.LangEN}} {
+		if _, err := c.api.SetMyCommands(ctx, &bot.SetMyCommandsParams{Commands: menu(v.lang), LanguageCode: v.code}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// handle runs one update through the engine and answers a button tap.
+func (c *Channel) handle(ctx context.Context, u *models.Update, cursor bool) error {
+	ev := c.toEvent(u)
+	if cursor {
+		ev.Cursor = cursorAfter(u.ID)
+	}
+	res, err := c.o.Engine.Handle(ctx, ev)
+	if err != nil {
+		return err
+	}
+	if u.CallbackQuery != nil {
+		// Answer at once so the client stops spinning; the answer is
+		// ephemeral, so it is not worth an outbox row.
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if _, err := c.api.AnswerCallbackQuery(actx, &bot.AnswerCallbackQueryParams{
+			CallbackQueryID: u.CallbackQuery.ID, Text: truncate(res.Toast, 200), ShowAlert: res.Alert,
+		}); err != nil && !res.Duplicate {
+			c.o.Log.Debug().Str("err", redact(err.Error(), c.o.Token)).Msg("answerCallbackQuery")
+		}
+	}
+	c.o.Log.Debug().Int64("update", u.ID).Str("kind", string(ev.Kind)).Bool("dup", res.Duplicate).Msg("update handled")
+	return nil
+}
+
+// redact removes the bot token from error texts (URLs in net errors carry it).
+func redact(s, token string) string {
+	if token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, token, "***")
+}
+
+// truncate cuts s to at most n runes.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

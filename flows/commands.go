@@ -1,0 +1,361 @@
+package flows
+
+import (
+	"errors"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Commands lists the slash commands with their catalog keys for menus; the
+// channel publishes them (Telegram setMyCommands) per language.
+var Commands = []struct {
+	Name string
+	Key  string
+}{
+	{"start", "cmd.start"},
+	{"report", "cmd.report"},
+	{"mytickets", "cmd.mytickets"},
+	{"cancel", "cmd.cancel"},
+	{"open", "cmd.open"},
+	{"reassign", "cmd.reassign"},
+	{"invite", "cmd.invite"},
+	{"lang", "cmd.lang"},
+	{"help", "cmd.help"},
+}
+
+func (c *call) command() error {
+	args := strings.TrimSpace(c.ev.Text)
+	if c.ev.InGroup {
+		switch c.ev.Command {
+		case "open":
+		default:
+			c.reply(c.t("group.private_only"))
+			return nil
+		}
+	}
+	if !knownCommand(c.ev.Command) {
+		return Errorf(CodeInvalid, "err.unknown_command", "command", c.ev.Command)
+	}
+	switch c.ev.Command {
+	case "start":
+		return c.cmdStart(args)
+	case "help":
+		c.reply(c.helpText())
+		return nil
+	case "cancel":
+		return c.cmdCancel()
+	case "lang":
+		return c.cmdLang(args)
+	}
+	if c.me == nil || !c.me.Registered {
+		return c.startRegistration()
+	}
+	switch c.ev.Command {
+	case "report":
+		return c.startReport()
+	case "mytickets":
+		return c.cmdMyTickets()
+	case "open":
+		return c.cmdOpen()
+	case "reassign":
+		return c.cmdReassign(args)
+	case "invite":
+		return c.cmdInvite(args)
+	}
+	return Errorf(CodeInvalid, "err.unknown_command", "command", c.ev.Command)
+}
+
+func knownCommand(name string) bool {
+	for _, k := range Commands {
+		if k.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *call) helpText() string {
+	role := RoleNone
+	if c.me != nil && c.me.Registered {
+		role = c.me.Role
+	}
+	switch role {
+	case RoleTechnician:
+		return c.t("help.technician")
+	case RoleLead:
+		return c.t("help.lead")
+	case RoleAdmin:
+		return c.t("help.admin")
+	case RoleResident:
+		return c.t("help.resident")
+	}
+	return c.t("help.stranger")
+}
+
+func (c *call) cmdStart(code string) error {
+	if code != "" {
+		return c.redeemInvite(code)
+	}
+	if c.me != nil && c.me.Registered {
+		return c.welcomeBack()
+	}
+	return c.startRegistration()
+}
+
+func (c *call) welcomeBack() error {
+	if c.me.Role == RoleResident {
+		c.reply(c.t("start.welcome_back", "name", c.me.Name), []Button{CommandButton(c.t("btn.report"), "report"), CommandButton(c.t("btn.mytickets"), "mytickets")})
+		return nil
+	}
+	c.reply(c.t("start.welcome_staff", "name", c.me.Name, "role", c.roleTitle(c.me.Role)) + "\n\n" + c.helpText())
+	return nil
+}
+
+func (c *call) cmdCancel() error {
+	d, err := c.tx.Dialogue(c.ev.From.ID)
+	if errors.Is(err, ErrNotFound) {
+		c.reply(c.t("cancel.nothing"))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+		return err
+	}
+	c.send(Message{To: c.ev.From.Chat, Text: c.t("cancel.done"), RemoveKeyboard: d.Step == stepPhone, Priority: PrioNormal})
+	return nil
+}
+
+func (c *call) cmdLang(arg string) error {
+	var l Lang
+	switch strings.ToLower(arg) {
+	case "zh", "zh-cn", "cn", "中文":
+		l = LangZH
+	case "en", "english":
+		l = LangEN
+	default:
+		return Errorf(CodeInvalid, "lang.usage")
+	}
+	c.lang = l
+	if c.me != nil {
+		c.me.Lang = l
+		c.me.Updated = c.now
+		if err := c.tx.PutPerson(c.me); err != nil {
+			return err
+		}
+	}
+	c.reply(c.t("lang.set"))
+	return nil
+}
+
+func (c *call) cmdMyTickets() error {
+	if c.me.Role == RoleTechnician || c.me.Role.IsLead() {
+		jobs, err := c.tx.TicketsByAssignee(c.me.ID)
+		if err != nil {
+			return err
+		}
+		if len(jobs) == 0 {
+			c.reply(c.t("jobs.none"))
+			return nil
+		}
+		var b strings.Builder
+		b.WriteString(c.t("jobs.header", "n", len(jobs)))
+		for _, t := range jobs {
+			b.WriteString("\n")
+			b.WriteString(c.t("jobs.line", "ticket", t.ID, "category", c.categoryLabel(t.Category, c.lang), "state", c.stateLabel(t.State, c.lang), "address", c.fullAddress(t)))
+		}
+		c.reply(b.String())
+		return nil
+	}
+	ts, err := c.tx.TicketsByResident(c.me.ID, 10)
+	if err != nil {
+		return err
+	}
+	if len(ts) == 0 {
+		c.reply(c.t("mytickets.none"), []Button{CommandButton(c.t("btn.report"), "report")})
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(c.t("mytickets.header"))
+	var rows [][]Button
+	for _, t := range ts {
+		b.WriteString("\n")
+		b.WriteString(c.t("mytickets.line", "ticket", t.ID, "category", c.categoryLabel(t.Category, c.lang), "state", c.stateLabel(t.State, c.lang), "date", c.localTime(t.Created)))
+		if t.State == StateNew {
+			rows = append(rows, []Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancel, t.ID)})
+		}
+	}
+	c.reply(b.String(), rows...)
+	return nil
+}
+
+func (c *call) cmdOpen() error {
+	if !c.me.Role.IsLead() {
+		return Errorf(CodeForbidden, "err.leads_only")
+	}
+	ts, err := c.tx.OpenTickets()
+	if err != nil {
+		return err
+	}
+	if len(ts) == 0 {
+		c.reply(c.t("open.none"))
+		return nil
+	}
+	sort.SliceStable(ts, func(i, j int) bool { return ts[i].Created.Before(ts[j].Created) })
+	var b strings.Builder
+	b.WriteString(c.t("open.header", "n", len(ts)))
+	for _, t := range ts {
+		who := t.Assignee
+		if who == "" {
+			who = c.t("open.unassigned")
+		}
+		b.WriteString("\n")
+		b.WriteString(c.t("open.line", "ticket", t.ID, "category", c.categoryLabel(t.Category, c.lang), "state", c.stateLabel(t.State, c.lang), "age", c.age(t.Created), "assignee", who, "address", shortAddress(t)))
+	}
+	c.reply(b.String())
+	return nil
+}
+
+// age renders a duration since t, coarse enough for a glance.
+func (c *call) age(t time.Time) string {
+	d := c.now.Sub(t)
+	if d < 0 {
+		d = 0
+	}
+	switch {
+	case d < time.Hour:
+		return c.t("age.minutes", "n", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return c.t("age.hours", "n", int(d.Hours()), "m", int(d.Minutes())%60)
+	}
+	return c.t("age.days", "n", int(d.Hours())/24)
+}
+
+func (c *call) cmdReassign(arg string) error {
+	if !c.me.Role.IsLead() {
+		return Errorf(CodeForbidden, "err.leads_only")
+	}
+	id := strings.ToUpper(strings.TrimSpace(arg))
+	if id == "" {
+		return Errorf(CodeInvalid, "reassign.usage")
+	}
+	t, err := c.mustTicket(id)
+	if err != nil {
+		return err
+	}
+	if !hasState(Transitions[ActReassign].From, t.State) {
+		return Errorf(CodeConflict, "reassign.not_open", "ticket", t.ID, "state", c.stateLabel(t.State, c.lang))
+	}
+	techs, err := c.tx.PeopleByRole(RoleTechnician)
+	if err != nil {
+		return err
+	}
+	var rows [][]Button
+	for _, p := range techs {
+		if p.ID == t.AssigneeID || !p.Registered {
+			continue
+		}
+		b := TicketButton(p.Name, ActReassign, t.ID, p.ID)
+		if len(b.Data) > MaxPayload {
+			continue
+		}
+		rows = append(rows, []Button{b})
+		if len(rows) >= 20 {
+			break
+		}
+	}
+	if t.State != StateNew {
+		rows = append(rows, []Button{TicketButton(c.t("btn.return_group"), ActReturnGroup, t.ID)})
+	}
+	who := t.Assignee
+	if who == "" {
+		who = c.t("open.unassigned")
+	}
+	c.reply(c.t("reassign.pick", "ticket", t.ID, "assignee", who), rows...)
+	return nil
+}
+
+func (c *call) cmdInvite(arg string) error {
+	var role Role
+	switch strings.ToLower(strings.TrimSpace(arg)) {
+	case "technician", "tech", "维修人员", "技术员":
+		role = RoleTechnician
+	case "lead", "主管", "班长", "经理":
+		role = RoleLead
+	default:
+		if !c.me.Role.IsLead() {
+			return Errorf(CodeForbidden, "err.leads_only")
+		}
+		return Errorf(CodeInvalid, "invite.usage")
+	}
+	// Leads bring in technicians; only admins appoint leads.
+	if !(c.me.Role == RoleAdmin || (c.me.Role == RoleLead && role == RoleTechnician)) {
+		return Errorf(CodeForbidden, "err.invite_forbidden")
+	}
+	code, err := c.e.randomCode()
+	if err != nil {
+		return err
+	}
+	inv := &Invite{Code: code, Role: role, CreatedBy: c.me.ID, Created: c.now, Expires: c.now.Add(c.e.o.InviteTTL)}
+	if err := c.tx.PutInvite(inv); err != nil {
+		return err
+	}
+	link := c.e.o.InviteLink(c.ev.From.Chat.Channel, code)
+	c.reply(c.t("invite.created", "role", c.roleTitle(role), "link", link, "code", code, "expires", c.localTime(inv.Expires)))
+	return nil
+}
+
+func (c *call) redeemInvite(code string) error {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	inv, err := c.tx.Invite(code)
+	if errors.Is(err, ErrNotFound) {
+		return Errorf(CodeNotFound, "invite.invalid")
+	}
+	if err != nil {
+		return err
+	}
+	if inv.Used != nil {
+		if inv.UsedBy == c.ev.From.ID {
+			return c.welcomeBack()
+		}
+		return Errorf(CodeConflict, "invite.used")
+	}
+	if !c.now.Before(inv.Expires) {
+		return Errorf(CodeConflict, "invite.expired")
+	}
+	p := c.me
+	if p == nil {
+		p = &Person{ID: c.ev.From.ID, Created: c.now, Lang: c.lang, Chat: c.ev.From.Chat}
+	}
+	if p.Role == RoleAdmin {
+		return Errorf(CodeConflict, "invite.already_admin")
+	}
+	p.Role = inv.Role
+	p.Registered = true
+	if p.Name == "" {
+		p.Name = cleanText(c.ev.From.Name, c.e.o.MaxNameLen)
+	}
+	if p.Name == "" {
+		p.Name = c.ev.From.ID
+	}
+	p.Chat = c.ev.From.Chat
+	p.Updated = c.now
+	used := c.now
+	inv.Used, inv.UsedBy = &used, p.ID
+	if err := c.tx.PutInvite(inv); err != nil {
+		return err
+	}
+	if err := c.tx.PutPerson(p); err != nil {
+		return err
+	}
+	c.me = p
+	_ = c.tx.DeleteDialogue(p.ID)
+	c.reply(c.t("invite.welcome", "name", p.Name, "role", c.roleTitle(p.Role)) + "\n\n" + c.helpText())
+	// Tell the inviter it worked.
+	if inviter, err := c.person(inv.CreatedBy); err == nil && inviter != nil {
+		c.send(Message{To: inviter.Chat, Text: c.tl(inviter.Lang, "invite.redeemed", "name", p.Name, "role", c.roleTitleIn(inviter.Lang, p.Role)), Priority: PrioNormal})
+	}
+	return nil
+}

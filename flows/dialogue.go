@@ -1,0 +1,563 @@
+package flows
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Dialogue kinds and steps. They are stored, so their names never change meaning.
+const (
+	dlgRegister = "register"
+	dlgReport   = "report"
+	dlgComment  = "comment"
+	dlgRework   = "rework_reason"
+
+	stepName     = "name"
+	stepPhone    = "phone"
+	stepBuilding = "building"
+	stepUnit     = "unit"
+	stepRoom     = "room"
+	stepCategory = "category"
+	stepDesc     = "desc"
+	stepPhotos   = "photos"
+	stepKind     = "kind"
+	stepTiming   = "timing"
+	stepTime     = "time"
+	stepComment  = "comment"
+	stepReason   = "reason"
+)
+
+// input handles text, contacts, photos and unsupported messages in a private chat.
+func (c *call) input() error {
+	d, err := c.tx.Dialogue(c.ev.From.ID)
+	if errors.Is(err, ErrNotFound) {
+		d = nil
+	} else if err != nil {
+		return err
+	}
+	if d == nil {
+		if c.me == nil || !c.me.Registered {
+			return c.startRegistration()
+		}
+		switch c.ev.Kind {
+		case EvUnsupported:
+			return Errorf(CodeInvalid, "err.unsupported", "what", c.ev.What)
+		case EvPhoto:
+			return Errorf(CodeInvalid, "err.photo_unexpected")
+		}
+		if c.me.Role == RoleResident {
+			c.reply(c.t("idle.resident"), []Button{CommandButton(c.t("btn.report"), "report"), CommandButton(c.t("btn.mytickets"), "mytickets")})
+			return nil
+		}
+		c.reply(c.t("idle.staff"))
+		return nil
+	}
+	if c.ev.Kind == EvUnsupported {
+		return Errorf(CodeInvalid, "err.unsupported_in_step", "what", c.ev.What, "prompt", c.promptHint(d))
+	}
+	switch d.Kind {
+	case dlgRegister:
+		return c.registerInput(d)
+	case dlgReport:
+		return c.reportInput(d)
+	case dlgComment:
+		return c.commentInput(d)
+	case dlgRework:
+		return c.reworkInput(d)
+	}
+	// An unknown kind means a newer version wrote it; start clean rather than guess.
+	return c.tx.DeleteDialogue(d.PersonID)
+}
+
+// promptHint reminds the person what the bot is waiting for.
+func (c *call) promptHint(d *Dialogue) string {
+	return c.t("hint." + d.Step)
+}
+
+// choice handles a dialogue button "d|<seq>|<value>".
+func (c *call) choice(args []string) error {
+	if len(args) != 2 {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	seq, err := strconv.Atoi(args[0])
+	if err != nil {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	d, err := c.tx.Dialogue(c.ev.From.ID)
+	if errors.Is(err, ErrNotFound) || (err == nil && d.Seq != seq) {
+		return Errorf(CodeConflict, "err.stale_prompt")
+	}
+	if err != nil {
+		return err
+	}
+	v := args[1]
+	switch d.Kind + "/" + d.Step {
+	case dlgReport + "/" + stepCategory:
+		if _, ok := c.e.cats[strings.TrimPrefix(v, "cat:")]; !ok || !strings.HasPrefix(v, "cat:") {
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		d.Category = strings.TrimPrefix(v, "cat:")
+		c.toast = c.categoryLabel(d.Category, c.lang)
+		return c.promptDesc(d)
+	case dlgReport + "/" + stepPhotos:
+		if v != "done" {
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		return c.promptKind(d)
+	case dlgReport + "/" + stepKind:
+		switch OrderKind(strings.TrimPrefix(v, "kind:")) {
+		case OrderHousehold:
+			d.Kind2 = OrderHousehold
+		case OrderPublic:
+			d.Kind2 = OrderPublic
+		default:
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		return c.promptTiming(d)
+	case dlgReport + "/" + stepTiming:
+		loc := c.e.o.Location
+		local := c.now.In(loc)
+		tomorrow := time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, loc)
+		switch v {
+		case "asap":
+			return c.createTicket(d, nil)
+		case "tam":
+			at := tomorrow.Add(9 * time.Hour)
+			return c.createTicket(d, &at)
+		case "tpm":
+			at := tomorrow.Add(14 * time.Hour)
+			return c.createTicket(d, &at)
+		case "other":
+			d.Step = stepTime
+			c.bump(d)
+			c.reply(c.t("report.ask_time", "example", local.Add(24*time.Hour).Format("01-02")+" 15:00"))
+			return c.tx.PutDialogue(d)
+		}
+		return Errorf(CodeInvalid, "err.bad_button")
+	case dlgComment + "/" + stepComment, dlgRework + "/" + stepReason:
+		if v != "skip" {
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		c.toast = c.t("ok")
+		c.reply(c.t("thanks"))
+		return c.tx.DeleteDialogue(d.PersonID)
+	}
+	return Errorf(CodeConflict, "err.stale_prompt")
+}
+
+// ---- registration ----
+
+func (c *call) startRegistration() error {
+	if c.me != nil && c.me.Registered {
+		return c.welcomeBack()
+	}
+	d := &Dialogue{PersonID: c.ev.From.ID, Kind: dlgRegister, Step: stepName, Started: c.now}
+	c.bump(d)
+	c.reply(c.t("register.welcome", "org", c.e.o.OrgName) + "\n\n" + c.t("register.ask_name"))
+	return c.tx.PutDialogue(d)
+}
+
+func (c *call) registerInput(d *Dialogue) error {
+	switch d.Step {
+	case stepName:
+		name, err := c.textField(c.e.o.MaxNameLen)
+		if err != nil {
+			return err
+		}
+		d.Name = name
+		d.Step = stepPhone
+		c.bump(d)
+		c.send(Message{To: c.ev.From.Chat, Text: c.t("register.ask_phone", "name", name), RequestContact: c.t("btn.share_phone"), Priority: PrioNormal})
+		return c.tx.PutDialogue(d)
+	case stepPhone:
+		if c.ev.Kind != EvContact {
+			c.send(Message{To: c.ev.From.Chat, Text: c.t("register.phone_button_only"), RequestContact: c.t("btn.share_phone"), Priority: PrioNormal})
+			return nil
+		}
+		if !c.ev.ContactIsOwn {
+			return Errorf(CodeInvalid, "register.phone_not_own")
+		}
+		phone := normalizePhone(c.ev.Phone)
+		if phone == "" {
+			return Errorf(CodeInvalid, "register.phone_invalid")
+		}
+		d.Phone = phone
+		d.Step = stepBuilding
+		c.bump(d)
+		c.send(Message{To: c.ev.From.Chat, Text: c.t("register.ask_building"), RemoveKeyboard: true, Priority: PrioNormal})
+		return c.tx.PutDialogue(d)
+	case stepBuilding:
+		v, err := c.textField(c.e.o.MaxAddressPart)
+		if err != nil {
+			return err
+		}
+		d.Building = v
+		d.Step = stepUnit
+		c.bump(d)
+		c.reply(c.t("register.ask_unit"))
+		return c.tx.PutDialogue(d)
+	case stepUnit:
+		v, err := c.textField(c.e.o.MaxAddressPart)
+		if err != nil {
+			return err
+		}
+		d.Unit = v
+		d.Step = stepRoom
+		c.bump(d)
+		c.reply(c.t("register.ask_room"))
+		return c.tx.PutDialogue(d)
+	case stepRoom:
+		v, err := c.textField(c.e.o.MaxAddressPart)
+		if err != nil {
+			return err
+		}
+		p := c.me
+		if p == nil {
+			p = &Person{ID: c.ev.From.ID, Created: c.now, Lang: c.lang}
+		}
+		if p.Role == RoleNone {
+			p.Role = RoleResident
+		}
+		p.Name, p.Phone, p.Building, p.Unit, p.Room = d.Name, d.Phone, d.Building, d.Unit, v
+		p.Chat = c.ev.From.Chat
+		p.Registered = true
+		p.Updated = c.now
+		if err := c.tx.PutPerson(p); err != nil {
+			return err
+		}
+		c.me = p
+		if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+			return err
+		}
+		c.reply(c.t("register.done", "name", p.Name, "address", personAddress(p)), []Button{CommandButton(c.t("btn.report"), "report")})
+		return nil
+	}
+	return c.tx.DeleteDialogue(d.PersonID)
+}
+
+// textField validates the event as a short single-line text answer.
+func (c *call) textField(max int) (string, error) {
+	if c.ev.Kind == EvPhoto {
+		return "", Errorf(CodeInvalid, "err.text_expected")
+	}
+	if c.ev.Kind != EvText {
+		return "", Errorf(CodeInvalid, "err.text_expected")
+	}
+	raw := strings.TrimSpace(c.ev.Text)
+	v := cleanText(raw, 0)
+	if v == "" {
+		return "", Errorf(CodeInvalid, "err.empty")
+	}
+	if n := utf8.RuneCountInString(v); n > max {
+		return "", Errorf(CodeInvalid, "err.too_long", "n", n, "max", max)
+	}
+	return v, nil
+}
+
+// ---- report ----
+
+func (c *call) startReport() error {
+	if c.me.Role != RoleResident {
+		return Errorf(CodeForbidden, "err.residents_only")
+	}
+	d := &Dialogue{PersonID: c.me.ID, Kind: dlgReport, Step: stepCategory, Started: c.now}
+	c.bump(d)
+	var rows [][]Button
+	var row []Button
+	for _, cat := range c.e.o.Categories {
+		row = append(row, DialogueButton(c.categoryLabel(cat.Key, c.lang), d.Seq, "cat:"+cat.Key))
+		if len(row) == 2 {
+			rows = append(rows, row)
+			row = nil
+		}
+	}
+	if len(row) > 0 {
+		rows = append(rows, row)
+	}
+	c.reply(c.t("report.ask_category"), rows...)
+	return c.tx.PutDialogue(d)
+}
+
+func (c *call) promptDesc(d *Dialogue) error {
+	d.Step = stepDesc
+	c.bump(d)
+	c.reply(c.t("report.ask_desc", "category", c.categoryLabel(d.Category, c.lang), "max", c.e.o.MaxDescription))
+	return c.tx.PutDialogue(d)
+}
+
+func (c *call) promptPhotos(d *Dialogue) error {
+	if c.e.o.MaxPhotos == 0 {
+		return c.promptKind(d)
+	}
+	d.Step = stepPhotos
+	c.bump(d)
+	c.reply(c.t("report.ask_photos", "max", c.e.o.MaxPhotos), []Button{DialogueButton(c.t("btn.no_more_photos"), d.Seq, "done")})
+	return c.tx.PutDialogue(d)
+}
+
+func (c *call) promptKind(d *Dialogue) error {
+	d.Step = stepKind
+	c.bump(d)
+	c.reply(c.t("report.ask_kind"),
+		[]Button{DialogueButton(c.t("kind.household"), d.Seq, "kind:"+string(OrderHousehold))},
+		[]Button{DialogueButton(c.t("kind.public"), d.Seq, "kind:"+string(OrderPublic))})
+	return c.tx.PutDialogue(d)
+}
+
+func (c *call) promptTiming(d *Dialogue) error {
+	d.Step = stepTiming
+	c.bump(d)
+	c.reply(c.t("report.ask_timing"),
+		[]Button{DialogueButton(c.t("btn.asap"), d.Seq, "asap")},
+		[]Button{DialogueButton(c.t("btn.tomorrow_am"), d.Seq, "tam"), DialogueButton(c.t("btn.tomorrow_pm"), d.Seq, "tpm")},
+		[]Button{DialogueButton(c.t("btn.other_time"), d.Seq, "other")})
+	return c.tx.PutDialogue(d)
+}
+
+// acceptPhoto validates a photo event and adds it to the list.
+func (c *call) acceptPhoto(d *Dialogue) error {
+	if c.ev.TooLarge || (c.ev.Photo != nil && c.ev.Photo.Size > c.e.o.MaxPhotoBytes) {
+		return Errorf(CodeInvalid, "err.photo_too_large", "max", c.e.o.MaxPhotoBytes>>20)
+	}
+	if len(d.Photos) >= c.e.o.MaxPhotos {
+		return Errorf(CodeInvalid, "report.photo_limit", "max", c.e.o.MaxPhotos)
+	}
+	d.Photos = append(d.Photos, *c.ev.Photo)
+	return nil
+}
+
+func (c *call) reportInput(d *Dialogue) error {
+	switch d.Step {
+	case stepCategory, stepKind, stepTiming:
+		return Errorf(CodeInvalid, "err.use_buttons")
+	case stepDesc:
+		if c.ev.Kind != EvText && c.ev.Kind != EvPhoto {
+			return Errorf(CodeInvalid, "err.text_expected")
+		}
+		text := cleanText(strings.TrimSpace(c.ev.Text), 0)
+		if c.ev.Kind == EvPhoto {
+			if c.e.o.MaxPhotos == 0 {
+				return Errorf(CodeInvalid, "err.text_expected")
+			}
+			if err := c.acceptPhoto(d); err != nil {
+				return err
+			}
+			if text == "" { // a photo without caption: keep it and still ask for words
+				c.bump(d)
+				c.reply(c.t("report.photo_saved_need_desc", "n", len(d.Photos)))
+				return c.tx.PutDialogue(d)
+			}
+		}
+		if text == "" {
+			return Errorf(CodeInvalid, "err.empty")
+		}
+		if n := utf8.RuneCountInString(text); n > c.e.o.MaxDescription {
+			return Errorf(CodeInvalid, "err.too_long", "n", n, "max", c.e.o.MaxDescription)
+		}
+		d.Description = text
+		return c.promptPhotos(d)
+	case stepPhotos:
+		if c.ev.Kind != EvPhoto {
+			return Errorf(CodeInvalid, "report.photo_or_done")
+		}
+		if err := c.acceptPhoto(d); err != nil {
+			return err
+		}
+		c.bump(d)
+		c.reply(c.t("report.photo_saved", "n", len(d.Photos), "max", c.e.o.MaxPhotos), []Button{DialogueButton(c.t("btn.no_more_photos"), d.Seq, "done")})
+		return c.tx.PutDialogue(d)
+	case stepTime:
+		if c.ev.Kind != EvText {
+			return Errorf(CodeInvalid, "err.text_expected")
+		}
+		at, err := ParseAgreedTime(c.ev.Text, c.now, c.e.o.Location)
+		if err != nil {
+			return Errorf(CodeInvalid, "report.bad_time", "example", c.now.In(c.e.o.Location).Add(24*time.Hour).Format("01-02")+" 15:00")
+		}
+		return c.createTicket(d, &at)
+	}
+	return c.tx.DeleteDialogue(d.PersonID)
+}
+
+// createTicket turns a finished report dialogue into a ticket, acknowledges
+// it with its number and pushes the dispatch card to the group.
+func (c *call) createTicket(d *Dialogue, at *time.Time) error {
+	loc := c.e.o.Location
+	day := c.now.In(loc).Format("20060102")
+	n, err := c.tx.NextTicketSeq(day)
+	if err != nil {
+		return err
+	}
+	t := &Ticket{
+		ID:          fmt.Sprintf("%s-%s-%04d", c.e.o.TicketPrefix, day, n),
+		State:       StateNew,
+		Category:    d.Category,
+		Description: d.Description,
+		Photos:      d.Photos,
+		Kind:        d.Kind2,
+		ASAP:        at == nil,
+		AgreedTime:  at,
+		ResidentID:  c.me.ID,
+		Building:    c.me.Building,
+		Unit:        c.me.Unit,
+		Room:        c.me.Room,
+		Created:     c.now,
+		Updated:     c.now,
+		Rev:         1,
+	}
+	if at != nil {
+		u := at.UTC()
+		t.AgreedTime = &u
+	}
+	if err := c.tx.PutTicket(t); err != nil {
+		return err
+	}
+	if err := c.event(t, "reported", "", StateNew, "", t.Photos...); err != nil {
+		return err
+	}
+	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+		return err
+	}
+	c.reply(c.t("report.created", "ticket", t.ID, "category", c.categoryLabel(t.Category, c.lang), "when", c.whenText(t, c.lang)),
+		[]Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancel, t.ID)})
+	c.groupCard(t, true)
+	return nil
+}
+
+// ---- after-service dialogues ----
+
+func (c *call) commentInput(d *Dialogue) error {
+	if c.ev.Kind != EvText {
+		return Errorf(CodeInvalid, "err.text_expected")
+	}
+	text := cleanText(strings.TrimSpace(c.ev.Text), 0)
+	if text == "" {
+		return Errorf(CodeInvalid, "err.empty")
+	}
+	if n := utf8.RuneCountInString(text); n > c.e.o.MaxDescription {
+		return Errorf(CodeInvalid, "err.too_long", "n", n, "max", c.e.o.MaxDescription)
+	}
+	t, err := c.mustTicket(d.TicketID)
+	if err != nil {
+		return err
+	}
+	t.Comment = text
+	t.Updated = c.now
+	if err := c.tx.PutTicket(t); err != nil {
+		return err
+	}
+	if err := c.event(t, "comment", t.State, t.State, text); err != nil {
+		return err
+	}
+	c.reply(c.t("score.comment_saved"))
+	return c.tx.DeleteDialogue(d.PersonID)
+}
+
+func (c *call) reworkInput(d *Dialogue) error {
+	if c.ev.Kind != EvText && c.ev.Kind != EvPhoto {
+		return Errorf(CodeInvalid, "err.text_expected")
+	}
+	text := cleanText(strings.TrimSpace(c.ev.Text), 0)
+	if text == "" && c.ev.Photo == nil {
+		return Errorf(CodeInvalid, "err.empty")
+	}
+	if n := utf8.RuneCountInString(text); n > c.e.o.MaxDescription {
+		return Errorf(CodeInvalid, "err.too_long", "n", n, "max", c.e.o.MaxDescription)
+	}
+	t, err := c.mustTicket(d.TicketID)
+	if err != nil {
+		return err
+	}
+	var photos []Photo
+	if c.ev.Photo != nil {
+		photos = append(photos, *c.ev.Photo)
+	}
+	if err := c.event(t, "rework_reason", t.State, t.State, text, photos...); err != nil {
+		return err
+	}
+	if tech, err := c.person(t.AssigneeID); err != nil {
+		return err
+	} else if tech != nil {
+		if text != "" {
+			c.send(Message{To: tech.Chat, Text: c.tl(tech.Lang, "rework.reason_to_tech", "ticket", t.ID, "reason", text), Priority: PrioNormal, Ticket: t.ID})
+		}
+		if c.ev.Photo != nil {
+			c.send(Message{To: tech.Chat, Kind: KindPhoto, Photo: c.ev.Photo.FileID, Text: t.ID, Priority: PrioNormal, Ticket: t.ID})
+		}
+	}
+	c.reply(c.t("rework.reason_sent"))
+	return c.tx.DeleteDialogue(d.PersonID)
+}
+
+// ---- text helpers ----
+
+// cleanText removes control characters (keeping newlines), zero-width and
+// bidirectional-override characters, which spoof names and break cards.
+// max > 0 truncates to that many runes.
+func cleanText(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if r == utf8.RuneError {
+			continue
+		}
+		if r != '\n' && (unicode.IsControl(r) || isInvisible(r)) {
+			continue
+		}
+		if max > 0 && n >= max {
+			break
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func isInvisible(r rune) bool {
+	switch {
+	case r >= 0x200B && r <= 0x200F, // zero-width space/joiners, LRM/RLM
+		r >= 0x202A && r <= 0x202E, // bidi embeddings and overrides
+		r >= 0x2066 && r <= 0x2069, // bidi isolates
+		r == 0xFEFF, r == 0x2060:
+		return true
+	}
+	return false
+}
+
+// normalizePhone keeps a leading + and digits; anything implausible is "".
+func normalizePhone(s string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(s) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '(' || r == ')':
+		default:
+			return ""
+		}
+	}
+	digits := strings.TrimPrefix(b.String(), "+")
+	if len(digits) < 5 || len(digits) > 15 {
+		return ""
+	}
+	return b.String()
+}
+
+// MaskPhone hides the middle of a phone number for logs and group cards.
+func MaskPhone(p string) string {
+	if len(p) <= 4 {
+		return "****"
+	}
+	keep := 3
+	if len(p) < 8 {
+		keep = 1
+	}
+	return p[:keep] + strings.Repeat("*", len(p)-keep-4) + p[len(p)-4:]
+}

@@ -1,0 +1,359 @@
+package flows
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Texts renders catalog strings. kv are name/value pairs that fill {name}
+// placeholders. The i18n package implements it.
+type Texts interface {
+	T(lang Lang, key string, kv ...any) string
+}
+
+// Category is a fault category offered to residents as a button.
+type Category struct {
+	Key    string
+	Labels map[Lang]string
+}
+
+// Options configure an Engine. Zero values get safe defaults in NewEngine.
+type Options struct {
+	Store    Store
+	Texts    Texts
+	Now      func() time.Time
+	Location *time.Location
+	// DefaultLang is used when a person's platform language has no catalog.
+	DefaultLang Lang
+	// Profile is "property" or "rental"; it picks role titles in the catalog.
+	Profile      string
+	TicketPrefix string
+	// Group is the technicians' group, where dispatch cards go.
+	Group Address
+	// Admins are person ids ("tg:123") with the admin role by configuration.
+	Admins         map[string]bool
+	Categories     []Category
+	MaxDescription int
+	MaxPhotos      int
+	MaxNameLen     int
+	MaxAddressPart int
+	MaxPhotoBytes  int64
+	InviteTTL      time.Duration
+	// InviteLink turns an invite code into a link for the channel of the
+	// person who asked for it (Telegram: https://t.me/<bot>?start=<code>).
+	InviteLink   func(channel, code string) string
+	ServicePhone string
+	// OrgName greets new residents.
+	OrgName string
+	// Rand feeds invite codes; crypto/rand when nil.
+	Rand io.Reader
+}
+
+// Engine is the domain: it turns events into state changes and messages.
+// It is safe for concurrent use; the store serialises writers.
+type Engine struct {
+	o    Options
+	cats map[string]Category
+}
+
+// NewEngine checks options and fills defaults.
+func NewEngine(o Options) (*Engine, error) {
+	if o.Store == nil || o.Texts == nil {
+		return nil, errors.New("flows: Store and Texts are required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if o.DefaultLang == "" {
+		o.DefaultLang = LangZH
+	}
+	if o.Profile == "" {
+		o.Profile = "property"
+	}
+	if o.TicketPrefix == "" {
+		o.TicketPrefix = "BX"
+	}
+	if o.MaxDescription <= 0 {
+		o.MaxDescription = 1000
+	}
+	if o.MaxPhotos < 0 {
+		o.MaxPhotos = 0
+	}
+	if o.MaxNameLen <= 0 {
+		o.MaxNameLen = 40
+	}
+	if o.MaxAddressPart <= 0 {
+		o.MaxAddressPart = 20
+	}
+	if o.MaxPhotoBytes <= 0 {
+		o.MaxPhotoBytes = 10 << 20
+	}
+	if o.InviteTTL <= 0 {
+		o.InviteTTL = 72 * time.Hour
+	}
+	if o.InviteLink == nil {
+		o.InviteLink = func(_, code string) string { return "/start " + code }
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if len(o.Categories) == 0 {
+		return nil, errors.New("flows: at least one category is required")
+	}
+	e := &Engine{o: o, cats: map[string]Category{}}
+	for _, c := range o.Categories {
+		e.cats[c.Key] = c
+	}
+	return e, nil
+}
+
+// errUserMistake rolls back a transaction whose handler found a user
+// mistake after it had started writing; the answer goes out in a second,
+// clean transaction with only the dedupe mark and the reply.
+var errUserMistake = errors.New("flows: user mistake")
+
+// Handle processes one event in one store transaction: dedupe mark, cursor,
+// state change and outgoing messages commit together or not at all. A
+// returned error is internal (store failure); user mistakes become replies.
+func (e *Engine) Handle(ctx context.Context, ev Event) (Result, error) {
+	if ev.At.IsZero() {
+		ev.At = e.o.Now()
+	}
+	var res Result
+	var mistake *Error
+	err := e.o.Store.Update(ctx, func(tx Tx) error {
+		res, mistake = Result{}, nil // the function may run again (bbolt Batch)
+		dup, err := e.prepare(tx, ev)
+		if err != nil || dup {
+			res.Duplicate = dup
+			return err
+		}
+		c := &call{e: e, tx: tx, ev: ev, now: ev.At.UTC()}
+		err = c.run()
+		if errors.As(err, &mistake) {
+			return errUserMistake
+		}
+		if err != nil {
+			return err
+		}
+		res.Toast, res.Alert = c.toast, c.alert
+		return c.flush()
+	})
+	if errors.Is(err, errUserMistake) {
+		err = e.o.Store.Update(ctx, func(tx Tx) error {
+			res = Result{}
+			if dup, err := e.prepare(tx, ev); err != nil || dup {
+				return err
+			}
+			c := &call{e: e, tx: tx, ev: ev, now: ev.At.UTC()}
+			if err := c.identify(); err != nil {
+				return err
+			}
+			c.fail(mistake)
+			res.Toast, res.Alert = c.toast, c.alert
+			return c.flush()
+		})
+	}
+	return res, err
+}
+
+// prepare advances the channel cursor and marks the event seen; dup is true
+// when it was seen before (a redelivery), in which case nothing else happens.
+func (e *Engine) prepare(tx Tx, ev Event) (dup bool, err error) {
+	if ev.Cursor != nil {
+		if err := tx.SetCursor(ev.Cursor.Name, ev.Cursor.Value); err != nil {
+			return false, err
+		}
+	}
+	if ev.Key == "" {
+		return false, nil
+	}
+	seen, err := tx.Seen(ev.Key)
+	if err != nil || seen {
+		return seen, err
+	}
+	return false, tx.MarkSeen(ev.Key, ev.At)
+}
+
+// call is the working state of one event.
+type call struct {
+	e     *Engine
+	tx    Tx
+	ev    Event
+	now   time.Time
+	me    *Person // the sender's profile, nil for strangers
+	lang  Lang
+	out   []Message
+	toast string
+	alert bool
+}
+
+func (c *call) t(key string, kv ...any) string { return c.e.o.Texts.T(c.lang, key, kv...) }
+
+// tl renders a key in another person's language.
+func (c *call) tl(lang Lang, key string, kv ...any) string { return c.e.o.Texts.T(lang, key, kv...) }
+
+// send queues a message.
+func (c *call) send(m Message) {
+	if m.Kind == "" {
+		m.Kind = KindSend
+	}
+	c.out = append(c.out, m)
+}
+
+// reply answers the sender in their private chat.
+func (c *call) reply(text string, buttons ...[]Button) {
+	c.send(Message{To: c.replyTo(), Text: text, Buttons: buttons, Priority: PrioNormal})
+}
+
+func (c *call) replyTo() Address {
+	if c.ev.InGroup {
+		return c.ev.Chat
+	}
+	return c.ev.From.Chat
+}
+
+// fail turns a user-safe error into the one answer the user sees: a toast
+// for a button, a message otherwise.
+func (c *call) fail(fe *Error) {
+	text := c.t(fe.Key, fe.Args...)
+	if c.ev.Kind == EvCallback {
+		c.toast, c.alert = text, true
+		return
+	}
+	c.reply(text)
+}
+
+// langFor picks a catalog language from a platform language code.
+func (e *Engine) langFor(code string) Lang {
+	code = strings.ToLower(code)
+	switch {
+	case strings.HasPrefix(code, "zh"):
+		return LangZH
+	case strings.HasPrefix(code, "en"):
+		return LangEN
+	}
+	return e.o.DefaultLang
+}
+
+// flush writes the queued messages to the outbox.
+func (c *call) flush() error {
+	if len(c.out) == 0 {
+		return nil
+	}
+	return c.tx.Enqueue(c.out...)
+}
+
+// identify loads the sender's profile and picks their language.
+func (c *call) identify() error {
+	me, err := c.tx.Person(c.ev.From.ID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if errors.Is(err, ErrNotFound) {
+		me = nil
+	}
+	c.me = me
+	switch {
+	case me != nil && me.Lang != "":
+		c.lang = me.Lang
+	case c.ev.From.LangCode != "":
+		c.lang = c.e.langFor(c.ev.From.LangCode)
+	default:
+		c.lang = c.e.o.DefaultLang
+	}
+	return nil
+}
+
+func (c *call) run() error {
+	if c.ev.Kind == EvNone {
+		return nil
+	}
+	if err := c.identify(); err != nil {
+		return err
+	}
+	me := c.me
+	if c.e.o.Admins[c.ev.From.ID] && (me == nil || me.Role != RoleAdmin || !me.Registered) {
+		if err := c.ensureAdmin(); err != nil {
+			return err
+		}
+	}
+	switch c.ev.Kind {
+	case EvCommand:
+		return c.command()
+	case EvCallback:
+		return c.callback()
+	default:
+		if c.ev.InGroup {
+			return nil // people talk in the group; the bot only listens to its buttons and commands there
+		}
+		return c.input()
+	}
+}
+
+// ensureAdmin gives a configured admin their profile without an invite.
+func (c *call) ensureAdmin() error {
+	p := c.me
+	if p == nil {
+		p = &Person{ID: c.ev.From.ID, Created: c.now, Lang: c.lang}
+	}
+	p.Role = RoleAdmin
+	p.Registered = true
+	if p.Name == "" {
+		p.Name = cleanText(c.ev.From.Name, c.e.o.MaxNameLen)
+	}
+	if p.Chat.IsZero() {
+		p.Chat = c.ev.From.Chat
+	}
+	p.Updated = c.now
+	c.me = p
+	return c.tx.PutPerson(p)
+}
+
+// newSeq returns a fresh prompt number for a dialogue.
+func (c *call) bump(d *Dialogue) {
+	d.Seq++
+	d.Updated = c.now
+}
+
+func (c *call) mustTicket(id string) (*Ticket, error) {
+	t, err := c.tx.Ticket(id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(CodeNotFound, "err.no_ticket", "ticket", id)
+	}
+	return t, err
+}
+
+func (c *call) person(id string) (*Person, error) {
+	p, err := c.tx.Person(id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	return p, err
+}
+
+// event appends to a ticket's audit trail.
+func (c *call) event(t *Ticket, action string, from, to State, note string, photos ...Photo) error {
+	return c.tx.AppendTicketEvent(t.ID, TicketEvent{At: c.now, Actor: c.ev.From.ID, Action: action, From: from, To: to, Note: note, Photos: photos})
+}
+
+// randomCode returns an invite code of 10 characters from an unambiguous alphabet.
+func (e *Engine) randomCode() (string, error) {
+	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 10)
+	if _, err := io.ReadFull(e.o.Rand, b); err != nil {
+		return "", fmt.Errorf("invite code: %w", err)
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b), nil
+}

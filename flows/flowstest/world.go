@@ -1,0 +1,275 @@
+// Package flowstest drives a real engine on a real store in a temporary
+// directory, with a pinned clock: the harness for flows tests and for
+// tests of anything built on the engine.
+package flowstest
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/store"
+)
+
+// Group is the technicians' group address in a World.
+var Group = flows.Address{Channel: "tg", Chat: "-100200"}
+
+// World is an engine, its store and a clock.
+type World struct {
+	TB    testing.TB
+	Eng   *flows.Engine
+	Store *store.Store
+	Now   time.Time
+	Opts  flows.Options
+	seq   int
+	Path  string
+}
+
+// DefaultCategories mirror the config defaults.
+var DefaultCategories = []flows.Category{
+	{Key: "water", Labels: map[flows.Lang]string{flows.LangZH: "水管/漏水", flows.LangEN: "Water / leak"}},
+	{Key: "electricity", Labels: map[flows.Lang]string{flows.LangZH: "电路/停电", flows.LangEN: "Electricity"}},
+	{Key: "door", Labels: map[flows.Lang]string{flows.LangZH: "门窗/门锁", flows.LangEN: "Door / lock"}},
+	{Key: "other", Labels: map[flows.Lang]string{flows.LangZH: "其他", flows.LangEN: "Other"}},
+}
+
+// New builds a world at 2026-11-27 10:00 Shanghai time with admin tg:1.
+func New(tb testing.TB) *World {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "repair.db")
+	w := &World{TB: tb, Path: path, Now: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)}
+	w.open()
+	return w
+}
+
+func (w *World) open() {
+	// NoSync: these tests restart cleanly (Close), never crash; fsync would
+	// only make them slow. Crash safety is tested in store and bot/telegram.
+	st, err := store.Open(w.Path, store.Options{Now: func() time.Time { return w.Now }, NoSync: true})
+	if err != nil {
+		w.TB.Fatal(err)
+	}
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	w.Opts = flows.Options{
+		Store: st, Texts: i18n.MustLoad(flows.LangZH), Now: func() time.Time { return w.Now },
+		Location: loc, Group: Group, Admins: map[string]bool{"tg:1": true},
+		Categories: DefaultCategories, InviteLink: func(_, code string) string { return "https://t.me/test_bot?start=" + code },
+		OrgName: "测试物业", MaxPhotos: 3,
+	}
+	eng, err := flows.NewEngine(w.Opts)
+	if err != nil {
+		w.TB.Fatal(err)
+	}
+	w.Eng, w.Store = eng, st
+	w.TB.Cleanup(func() { _ = st.Close() })
+}
+
+// Reopen closes and reopens the store, as a restart would.
+func (w *World) Reopen() {
+	if err := w.Store.Close(); err != nil {
+		w.TB.Fatal(err)
+	}
+	w.open()
+}
+
+// Person is a test identity.
+type Person struct {
+	ID   int64
+	Name string
+	Lang string
+}
+
+// PID is the flows person id.
+func (p Person) PID() string { return fmt.Sprintf("tg:%d", p.ID) }
+
+// Chat is the private chat address.
+func (p Person) Chat() flows.Address { return flows.Address{Channel: "tg", Chat: fmt.Sprint(p.ID)} }
+
+func (w *World) event(p Person, kind flows.EventKind) flows.Event {
+	w.seq++
+	lang := p.Lang
+	if lang == "" {
+		lang = "zh-hans"
+	}
+	return flows.Event{Key: fmt.Sprintf("test:%d", w.seq), Kind: kind, At: w.Now,
+		From: flows.Sender{ID: p.PID(), Chat: p.Chat(), Name: p.Name, LangCode: lang}, Chat: p.Chat()}
+}
+
+// Do handles an event and fails the test on an internal error.
+func (w *World) Do(ev flows.Event) flows.Result {
+	w.TB.Helper()
+	res, err := w.Eng.Handle(context.Background(), ev)
+	if err != nil {
+		w.TB.Fatalf("handle %+v: %v", ev, err)
+	}
+	return res
+}
+
+// Text sends a private text message.
+func (w *World) Text(p Person, text string) flows.Result {
+	ev := w.event(p, flows.EvText)
+	ev.Text = text
+	return w.Do(ev)
+}
+
+// Cmd sends a command ("report", "open"...) with arguments.
+func (w *World) Cmd(p Person, name, args string) flows.Result {
+	ev := w.event(p, flows.EvCommand)
+	ev.Command, ev.Text = name, args
+	return w.Do(ev)
+}
+
+// Tap presses a button with that payload (from a private chat, or the group when inGroup).
+func (w *World) Tap(p Person, data string, inGroup bool) flows.Result {
+	ev := w.event(p, flows.EvCallback)
+	ev.Data = data
+	if inGroup {
+		ev.Chat, ev.InGroup = Group, true
+	}
+	return w.Do(ev)
+}
+
+// Contact shares a phone number.
+func (w *World) Contact(p Person, phone string, own bool) flows.Result {
+	ev := w.event(p, flows.EvContact)
+	ev.Phone, ev.ContactIsOwn = phone, own
+	return w.Do(ev)
+}
+
+// Photo sends a photo with a caption.
+func (w *World) Photo(p Person, fileID, caption string, size int64) flows.Result {
+	ev := w.event(p, flows.EvPhoto)
+	ev.Photo = &flows.Photo{FileID: fileID, Size: size}
+	ev.Text = caption
+	return w.Do(ev)
+}
+
+// Unsupported sends something the bot cannot take (a sticker...).
+func (w *World) Unsupported(p Person, what string) flows.Result {
+	ev := w.event(p, flows.EvUnsupported)
+	ev.What = what
+	return w.Do(ev)
+}
+
+// Drain returns the pending outbox messages and marks them delivered (with
+// fake platform ids), like a perfect sender.
+func (w *World) Drain() []flows.Message {
+	w.TB.Helper()
+	rows, err := w.Store.Pending(0)
+	if err != nil {
+		w.TB.Fatal(err)
+	}
+	var out []flows.Message
+	for _, r := range rows {
+		out = append(out, r.Msg)
+		if err := w.Store.MarkDelivered(r.ID, fmt.Sprint(r.ID), w.Now); err != nil {
+			w.TB.Fatal(err)
+		}
+	}
+	return out
+}
+
+// To filters messages by recipient.
+func To(msgs []flows.Message, a flows.Address) []flows.Message {
+	var out []flows.Message
+	for _, m := range msgs {
+		if m.To == a {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Last returns the last message to a, failing if none.
+func (w *World) Last(msgs []flows.Message, a flows.Address) flows.Message {
+	w.TB.Helper()
+	got := To(msgs, a)
+	if len(got) == 0 {
+		w.TB.Fatalf("no message to %v in %d messages", a, len(msgs))
+	}
+	return got[len(got)-1]
+}
+
+// ButtonData finds the payload of the button whose text contains label.
+func (w *World) ButtonData(m flows.Message, label string) string {
+	w.TB.Helper()
+	for _, row := range m.Buttons {
+		for _, b := range row {
+			if strings.Contains(b.Text, label) {
+				return b.Data
+			}
+		}
+	}
+	w.TB.Fatalf("no button %q in %q (%v)", label, m.Text, m.Buttons)
+	return ""
+}
+
+// Ticket reads a ticket.
+func (w *World) Ticket(id string) *flows.Ticket {
+	w.TB.Helper()
+	var t *flows.Ticket
+	err := w.Store.View(context.Background(), func(tx flows.Tx) error {
+		var err error
+		t, err = tx.Ticket(id)
+		return err
+	})
+	if err != nil {
+		w.TB.Fatal(err)
+	}
+	return t
+}
+
+// Register runs the resident registration dialogue to the end.
+func (w *World) Register(p Person, phone string) {
+	w.TB.Helper()
+	w.Cmd(p, "start", "")
+	w.Text(p, p.Name)
+	w.Contact(p, phone, true)
+	w.Text(p, "3栋")
+	w.Text(p, "2单元")
+	w.Text(p, "1502")
+	w.Drain()
+}
+
+// Staff joins p with an invite from the admin (tg:1).
+func (w *World) Staff(p Person, role string) {
+	w.TB.Helper()
+	admin := Person{ID: 1, Name: "Admin"}
+	w.Cmd(admin, "invite", role)
+	msgs := w.Drain()
+	m := w.Last(msgs, admin.Chat())
+	i := strings.Index(m.Text, "start=")
+	if i < 0 {
+		w.TB.Fatalf("no invite link in %q", m.Text)
+	}
+	code := strings.Fields(m.Text[i+len("start="):])[0]
+	w.Cmd(p, "start", code)
+	w.Drain()
+}
+
+// Report files a ticket (water, household, ASAP) and returns its id.
+func (w *World) Report(p Person, desc string) string {
+	w.TB.Helper()
+	w.Cmd(p, "report", "")
+	msgs := w.Drain()
+	w.Tap(p, w.ButtonData(w.Last(msgs, p.Chat()), "水"), false)
+	w.Text(p, desc)
+	msgs = w.Drain()
+	w.Tap(p, w.ButtonData(w.Last(msgs, p.Chat()), "没有更多照片"), false)
+	msgs = w.Drain()
+	w.Tap(p, w.ButtonData(w.Last(msgs, p.Chat()), "住户报修"), false)
+	msgs = w.Drain()
+	w.Tap(p, w.ButtonData(w.Last(msgs, p.Chat()), "尽快"), false)
+	msgs = w.Drain()
+	m := w.Last(msgs, p.Chat())
+	i := strings.Index(m.Text, "BX-")
+	if i < 0 {
+		w.TB.Fatalf("no ticket number in %q", m.Text)
+	}
+	return m.Text[i : i+len("BX-20261127-0001")]
+}

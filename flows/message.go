@@ -1,0 +1,108 @@
+package flows
+
+import "time"
+
+// MsgKind says what the sender does with a message.
+type MsgKind string
+
+// Message kinds.
+const (
+	KindSend  MsgKind = "send"  // a new message
+	KindEdit  MsgKind = "edit"  // replace the text and buttons of the card named by CardKey
+	KindPhoto MsgKind = "photo" // a photo by channel file id, with Text as caption
+)
+
+// Priority orders the outbox: lower goes first.
+type Priority int
+
+// Priorities, as DESIGN.md's "The outbox under platform limits" lists them.
+const (
+	PrioUrgent   Priority = 0 // emergency pages, SLA escalations
+	PrioNormal   Priority = 1 // new cards and replies to a person's own action
+	PrioEdit     Priority = 2 // card edits
+	PrioReminder Priority = 3 // reminders and digests
+)
+
+// Button is an inline button. Data is a callback payload (see payload.go).
+type Button struct {
+	Text string `json:"text"`
+	Data string `json:"data"`
+}
+
+// Message is one outgoing message, already rendered in the recipient's language.
+type Message struct {
+	To       Address    `json:"to"`
+	Kind     MsgKind    `json:"kind"`
+	Text     string     `json:"text"`
+	Buttons  [][]Button `json:"buttons,omitempty"`
+	CardKey  string     `json:"card,omitempty"`
+	Photo    string     `json:"photo,omitempty"`
+	Priority Priority   `json:"prio"`
+	// RequestContact, when set, shows a reply keyboard with one button with
+	// this label that shares the user's phone number.
+	RequestContact string `json:"request_contact,omitempty"`
+	// RemoveKeyboard hides a reply keyboard shown earlier.
+	RemoveKeyboard bool   `json:"remove_keyboard,omitempty"`
+	Ticket         string `json:"ticket,omitempty"` // for logs and metrics only
+}
+
+// EventKind classifies an inbound event.
+type EventKind string
+
+// Event kinds.
+const (
+	EvText        EventKind = "text"
+	EvCommand     EventKind = "command"
+	EvCallback    EventKind = "callback"
+	EvContact     EventKind = "contact"
+	EvPhoto       EventKind = "photo"
+	EvUnsupported EventKind = "unsupported" // stickers, voice, non-image files...
+	// EvNone is an update the bot ignores (edits, membership changes); it
+	// still commits its dedupe mark and cursor so it is not fetched again.
+	EvNone EventKind = "none"
+)
+
+// Sender is who caused an event, as the channel knows them.
+type Sender struct {
+	ID       string  // "tg:<user id>"
+	Chat     Address // their private chat with the bot
+	Name     string  // display name from the platform profile
+	LangCode string  // platform language code, e.g. "zh-hans", "en-US"
+}
+
+// Cursor is a channel position stored in the same transaction as the event.
+type Cursor struct {
+	Name  string
+	Value string
+}
+
+// Event is one inbound thing that happened, in channel-neutral form.
+type Event struct {
+	Key     string    // dedupe key, unique per channel update
+	Cursor  *Cursor   // optional; advanced in the same transaction
+	Kind    EventKind //
+	From    Sender
+	Chat    Address // where it happened: the private chat or the group
+	InGroup bool
+	At      time.Time
+
+	Text    string // text, caption, or command arguments
+	Command string // without slash and @bot suffix, lower case
+	Data    string // callback payload
+	Phone   string // contact
+	// ContactIsOwn is true when a shared contact belongs to the sender.
+	ContactIsOwn bool
+	Photo        *Photo
+	// What names an unsupported input for the reply ("sticker", "document").
+	What string
+	// TooLarge is set when the platform says the file exceeds what the bot may fetch.
+	TooLarge bool
+}
+
+// Result is what the channel needs right away, outside the outbox: the
+// answer to a button tap (a short toast the client shows at once).
+type Result struct {
+	Toast     string
+	Alert     bool
+	Duplicate bool
+}

@@ -1,0 +1,89 @@
+package flows
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// GroupCardKey names a ticket's dispatch card in the outbox's card index.
+func GroupCardKey(ticketID string) string { return "grp:" + ticketID }
+
+// groupCard renders the dispatch card in the group's language. A new card is
+// sent; afterwards the same card is edited, never re-sent.
+func (c *call) groupCard(t *Ticket, isNew bool) {
+	if c.e.o.Group.IsZero() {
+		return
+	}
+	l := c.e.o.DefaultLang
+	var b strings.Builder
+	b.WriteString(c.tl(l, "card.head", "ticket", t.ID, "category", c.categoryLabel(t.Category, l)))
+	b.WriteString("\n")
+	b.WriteString(c.tl(l, "card.body",
+		"address", shortAddress(t),
+		"summary", summary(t.Description, 80),
+		"photos", len(t.Photos),
+		"kind", c.tl(l, "kind."+string(t.Kind)),
+		"when", c.whenText(t, l)))
+	b.WriteString("\n— ")
+	b.WriteString(c.tl(l, "card.status."+string(t.State),
+		"name", t.Assignee,
+		"time", c.clock(t.Updated),
+		"score", t.Score,
+		"n", t.Reworks))
+	m := Message{To: c.e.o.Group, Text: b.String(), CardKey: GroupCardKey(t.ID), Ticket: t.ID, Priority: PrioEdit, Kind: KindEdit}
+	if isNew {
+		m.Kind, m.Priority = KindSend, PrioNormal
+	}
+	if t.State == StateNew {
+		m.Buttons = [][]Button{{TicketButton(c.tl(l, "btn.accept"), ActAccept, t.ID)}}
+	}
+	c.send(m)
+}
+
+func summary(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:max-1]) + "…"
+}
+
+// shortAddress is what the group may see: building and unit, never the room.
+func shortAddress(t *Ticket) string { return t.Building + " / " + t.Unit }
+
+func (c *call) fullAddress(t *Ticket) string { return t.Building + " / " + t.Unit + " / " + t.Room }
+
+func personAddress(p *Person) string { return p.Building + " / " + p.Unit + " / " + p.Room }
+
+func (c *call) categoryLabel(key string, l Lang) string {
+	if cat, ok := c.e.cats[key]; ok {
+		if s := cat.Labels[l]; s != "" {
+			return s
+		}
+		for _, s := range cat.Labels {
+			return s
+		}
+	}
+	return key
+}
+
+func (c *call) stateLabel(s State, l Lang) string { return c.tl(l, "state."+string(s)) }
+
+func (c *call) roleTitle(r Role) string { return c.roleTitleIn(c.lang, r) }
+
+func (c *call) roleTitleIn(l Lang, r Role) string {
+	return c.tl(l, "role."+string(r)+"."+c.e.o.Profile)
+}
+
+func (c *call) whenText(t *Ticket, l Lang) string {
+	if t.AgreedTime == nil {
+		return c.tl(l, "when.asap")
+	}
+	return c.tl(l, "when.at", "time", c.localTime(*t.AgreedTime))
+}
+
+func (c *call) localTime(t time.Time) string { return t.In(c.e.o.Location).Format("2006-01-02 15:04") }
+
+func (c *call) clock(t time.Time) string { return t.In(c.e.o.Location).Format("15:04") }

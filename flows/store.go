@@ -1,0 +1,61 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned by Tx getters when the record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store runs transactions. Update is the only way state changes: the engine
+// writes the state change, the inbound dedupe mark, the channel cursor and the
+// outgoing messages inside one Update, so they commit or vanish together.
+type Store interface {
+	Update(ctx context.Context, fn func(Tx) error) error
+	View(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is one transaction. Implementations return ErrNotFound (wrapped or not)
+// for missing records.
+type Tx interface {
+	// Seen reports whether an inbound event key was already handled.
+	Seen(key string) (bool, error)
+	// MarkSeen records an inbound event key as handled.
+	MarkSeen(key string, at time.Time) error
+	// Cursor returns a channel cursor (Telegram offset, WeCom sync cursor).
+	Cursor(name string) (string, error)
+	// SetCursor stores a channel cursor.
+	SetCursor(name, value string) error
+
+	Person(id string) (*Person, error)
+	PutPerson(p *Person) error
+	// PeopleByRole lists people with the role, ordered by id.
+	PeopleByRole(role Role) ([]*Person, error)
+
+	Ticket(id string) (*Ticket, error)
+	PutTicket(t *Ticket) error
+	// NextTicketSeq returns the next number for the day (1-based), e.g. "20261127".
+	NextTicketSeq(day string) (int, error)
+	// TicketsByResident lists a resident's tickets, newest first, at most limit.
+	TicketsByResident(personID string, limit int) ([]*Ticket, error)
+	// TicketsByAssignee lists a technician's open tickets, oldest first.
+	TicketsByAssignee(personID string) ([]*Ticket, error)
+	// OpenTickets lists every open ticket, oldest first.
+	OpenTickets() ([]*Ticket, error)
+	// AppendTicketEvent adds a line to the ticket's audit trail; Seq is assigned.
+	AppendTicketEvent(ticketID string, ev TicketEvent) error
+	// TicketEvents returns the audit trail in order.
+	TicketEvents(ticketID string) ([]TicketEvent, error)
+
+	Dialogue(personID string) (*Dialogue, error)
+	PutDialogue(d *Dialogue) error
+	DeleteDialogue(personID string) error
+
+	Invite(code string) (*Invite, error)
+	PutInvite(inv *Invite) error
+
+	// Enqueue adds outgoing messages to the durable outbox.
+	Enqueue(msgs ...Message) error
+}

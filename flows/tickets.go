@@ -1,0 +1,340 @@
+package flows
+
+import (
+	"strconv"
+)
+
+// callback handles a button tap.
+func (c *call) callback() error {
+	p, ok := DecodePayload(c.ev.Data)
+	if !ok {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	switch p.Verb {
+	case "d":
+		if c.ev.InGroup {
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		return c.choice(p.Args)
+	case "c":
+		if len(p.Args) != 1 || !knownCommand(p.Args[0]) {
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		c.ev.Command, c.ev.Text = p.Args[0], ""
+		return c.command()
+	}
+	a := Action(p.Verb)
+	if _, ok := Transitions[a]; !ok || len(p.Args) < 1 {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	t, err := c.mustTicket(p.Args[0])
+	if err != nil {
+		return err
+	}
+	if err := Authorize(a, c.me, t); err != nil {
+		return err
+	}
+	switch a {
+	case ActAccept:
+		return c.accept(t)
+	case ActOnTheWay:
+		return c.onTheWay(t)
+	case ActArrive:
+		return c.arrive(t)
+	case ActDone:
+		return c.done(t)
+	case ActFixed:
+		return c.fixed(t)
+	case ActNotFixed:
+		return c.notFixed(t)
+	case ActScore:
+		return c.score(t, p.Args[1:])
+	case ActCancel:
+		return c.cancelTicket(t)
+	case ActReassign:
+		return c.reassign(t, p.Args[1:])
+	case ActReturnGroup:
+		return c.returnToGroup(t)
+	}
+	return Errorf(CodeInvalid, "err.bad_button")
+}
+
+// move applies a transition and records it in the audit trail.
+func (c *call) move(t *Ticket, a Action, note string) error {
+	from := t.State
+	t.State = Transitions[a].To
+	t.Updated = c.now
+	t.Rev++
+	if err := c.tx.PutTicket(t); err != nil {
+		return err
+	}
+	return c.event(t, string(a), from, t.State, note)
+}
+
+// tell sends a person a message in their language.
+func (c *call) tell(p *Person, key string, kv []any, buttons ...[]Button) {
+	if p == nil || p.Chat.IsZero() {
+		return
+	}
+	c.send(Message{To: p.Chat, Text: c.tl(p.Lang, key, kv...), Buttons: buttons, Priority: PrioNormal})
+}
+
+func (c *call) resident(t *Ticket) (*Person, error) { return c.person(t.ResidentID) }
+
+func (c *call) accept(t *Ticket) error {
+	now := c.now
+	t.AssigneeID, t.Assignee, t.Accepted = c.me.ID, c.me.Name, &now
+	if err := c.move(t, ActAccept, ""); err != nil {
+		return err
+	}
+	c.toast = c.t("accept.toast", "ticket", t.ID)
+	c.groupCard(t, false)
+	if err := c.sendJob(c.me, t, "job.assigned"); err != nil {
+		return err
+	}
+	res, err := c.resident(t)
+	if err != nil {
+		return err
+	}
+	c.tell(res, "status.accepted", []any{"ticket", t.ID, "name", c.me.Name})
+	return nil
+}
+
+// sendJob gives a technician the job privately: full address, the
+// resident's name and phone (never shown in the group), the description,
+// the photos, and the next buttons.
+func (c *call) sendJob(tech *Person, t *Ticket, headKey string) error {
+	res, err := c.resident(t)
+	if err != nil {
+		return err
+	}
+	name, phone := "", ""
+	if res != nil {
+		name, phone = res.Name, res.Phone
+	}
+	l := tech.Lang
+	text := c.tl(l, headKey, "ticket", t.ID) + "\n" + c.tl(l, "job.details",
+		"category", c.categoryLabel(t.Category, l),
+		"address", c.fullAddress(t),
+		"resident", name,
+		"phone", phone,
+		"kind", c.tl(l, "kind."+string(t.Kind)),
+		"when", c.whenText(t, l),
+		"photos", len(t.Photos),
+		"desc", t.Description)
+	c.send(Message{To: tech.Chat, Text: text, Buttons: c.techButtons(t, l), Priority: PrioNormal, Ticket: t.ID})
+	for _, ph := range t.Photos {
+		c.send(Message{To: tech.Chat, Kind: KindPhoto, Photo: ph.FileID, Text: t.ID, Priority: PrioNormal, Ticket: t.ID})
+	}
+	return nil
+}
+
+// techButtons are the assignee's next steps in the current state.
+func (c *call) techButtons(t *Ticket, l Lang) [][]Button {
+	switch t.State {
+	case StateAccepted, StateRework:
+		return [][]Button{{TicketButton(c.tl(l, "btn.on_the_way"), ActOnTheWay, t.ID), TicketButton(c.tl(l, "btn.arrived"), ActArrive, t.ID)}}
+	case StateOnTheWay:
+		return [][]Button{{TicketButton(c.tl(l, "btn.arrived"), ActArrive, t.ID)}}
+	case StateOnSite:
+		return [][]Button{{TicketButton(c.tl(l, "btn.done"), ActDone, t.ID)}}
+	}
+	return nil
+}
+
+func (c *call) onTheWay(t *Ticket) error {
+	if err := c.move(t, ActOnTheWay, ""); err != nil {
+		return err
+	}
+	c.toast = c.t("ok")
+	c.groupCard(t, false)
+	c.reply(c.t("job.on_the_way", "ticket", t.ID), c.techButtons(t, c.lang)...)
+	res, err := c.resident(t)
+	if err != nil {
+		return err
+	}
+	c.tell(res, "status.on_the_way", []any{"ticket", t.ID, "name", c.me.Name})
+	return nil
+}
+
+func (c *call) arrive(t *Ticket) error {
+	now := c.now
+	t.Arrived = &now
+	if err := c.move(t, ActArrive, ""); err != nil {
+		return err
+	}
+	c.toast = c.t("ok")
+	c.groupCard(t, false)
+	c.reply(c.t("job.on_site", "ticket", t.ID), c.techButtons(t, c.lang)...)
+	res, err := c.resident(t)
+	if err != nil {
+		return err
+	}
+	c.tell(res, "status.arrived", []any{"ticket", t.ID, "name", c.me.Name})
+	return nil
+}
+
+func (c *call) done(t *Ticket) error {
+	now := c.now
+	t.Finished = &now
+	if err := c.move(t, ActDone, ""); err != nil {
+		return err
+	}
+	c.toast = c.t("ok")
+	c.groupCard(t, false)
+	c.reply(c.t("job.done_wait", "ticket", t.ID))
+	res, err := c.resident(t)
+	if err != nil {
+		return err
+	}
+	if res != nil {
+		c.tell(res, "confirm.ask", []any{"ticket", t.ID, "name", c.me.Name},
+			[]Button{TicketButton(c.tl(res.Lang, "btn.fixed"), ActFixed, t.ID), TicketButton(c.tl(res.Lang, "btn.not_fixed"), ActNotFixed, t.ID)})
+	}
+	return nil
+}
+
+func (c *call) fixed(t *Ticket) error {
+	if err := c.move(t, ActFixed, ""); err != nil {
+		return err
+	}
+	c.toast = c.t("ok")
+	c.groupCard(t, false)
+	var stars []Button
+	for i := 1; i <= 5; i++ {
+		stars = append(stars, TicketButton(strconv.Itoa(i)+"⭐", ActScore, t.ID, strconv.Itoa(i)))
+	}
+	c.reply(c.t("score.ask", "ticket", t.ID), stars)
+	tech, err := c.person(t.AssigneeID)
+	if err != nil {
+		return err
+	}
+	c.tell(tech, "job.confirmed", []any{"ticket", t.ID})
+	return nil
+}
+
+func (c *call) notFixed(t *Ticket) error {
+	t.Reworks++
+	t.Finished = nil
+	if err := c.move(t, ActNotFixed, ""); err != nil {
+		return err
+	}
+	c.toast = c.t("ok")
+	c.groupCard(t, false)
+	d := &Dialogue{PersonID: c.me.ID, Kind: dlgRework, Step: stepReason, Started: c.now, TicketID: t.ID}
+	c.bump(d)
+	c.reply(c.t("rework.ask_reason", "ticket", t.ID), []Button{DialogueButton(c.t("btn.skip"), d.Seq, "skip")})
+	if err := c.tx.PutDialogue(d); err != nil {
+		return err
+	}
+	tech, err := c.person(t.AssigneeID)
+	if err != nil {
+		return err
+	}
+	if tech != nil {
+		c.tell(tech, "rework.to_tech", []any{"ticket", t.ID, "n", t.Reworks}, c.techButtons(t, tech.Lang)...)
+	}
+	return nil
+}
+
+func (c *call) score(t *Ticket, args []string) error {
+	if len(args) != 1 {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 1 || n > 5 {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	now := c.now
+	t.Score, t.Closed = n, &now
+	if err := c.move(t, ActScore, strconv.Itoa(n)); err != nil {
+		return err
+	}
+	c.toast = c.t("score.toast", "n", n)
+	c.groupCard(t, false)
+	d := &Dialogue{PersonID: c.me.ID, Kind: dlgComment, Step: stepComment, Started: c.now, TicketID: t.ID}
+	c.bump(d)
+	c.reply(c.t("score.thanks", "ticket", t.ID, "n", n), []Button{DialogueButton(c.t("btn.skip"), d.Seq, "skip")})
+	if err := c.tx.PutDialogue(d); err != nil {
+		return err
+	}
+	tech, err := c.person(t.AssigneeID)
+	if err != nil {
+		return err
+	}
+	c.tell(tech, "job.closed", []any{"ticket", t.ID, "n", n})
+	return nil
+}
+
+func (c *call) cancelTicket(t *Ticket) error {
+	if err := c.move(t, ActCancel, ""); err != nil {
+		return err
+	}
+	c.toast = c.t("ok")
+	c.groupCard(t, false)
+	c.reply(c.t("cancel.ticket_done", "ticket", t.ID))
+	return nil
+}
+
+func (c *call) reassign(t *Ticket, args []string) error {
+	if len(args) != 1 {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	target, err := c.person(args[0])
+	if err != nil {
+		return err
+	}
+	if target == nil || !target.Registered || target.Role != RoleTechnician {
+		return Errorf(CodeInvalid, "reassign.bad_target")
+	}
+	if target.ID == t.AssigneeID {
+		return Errorf(CodeConflict, "reassign.same")
+	}
+	old, err := c.person(t.AssigneeID)
+	if err != nil {
+		return err
+	}
+	now := c.now
+	t.AssigneeID, t.Assignee, t.Accepted, t.Arrived = target.ID, target.Name, &now, nil
+	if err := c.move(t, ActReassign, target.ID); err != nil {
+		return err
+	}
+	c.toast = c.t("reassign.toast", "ticket", t.ID, "name", target.Name)
+	c.reply(c.t("reassign.done", "ticket", t.ID, "name", target.Name))
+	c.groupCard(t, false)
+	if old != nil {
+		c.tell(old, "reassign.removed", []any{"ticket", t.ID})
+	}
+	if err := c.sendJob(target, t, "job.reassigned"); err != nil {
+		return err
+	}
+	res, err := c.resident(t)
+	if err != nil {
+		return err
+	}
+	c.tell(res, "status.reassigned", []any{"ticket", t.ID, "name", target.Name})
+	return nil
+}
+
+func (c *call) returnToGroup(t *Ticket) error {
+	old, err := c.person(t.AssigneeID)
+	if err != nil {
+		return err
+	}
+	t.AssigneeID, t.Assignee, t.Accepted, t.Arrived = "", "", nil, nil
+	if err := c.move(t, ActReturnGroup, ""); err != nil {
+		return err
+	}
+	c.toast = c.t("ok")
+	c.reply(c.t("reassign.returned", "ticket", t.ID))
+	c.groupCard(t, false)
+	if old != nil {
+		c.tell(old, "reassign.removed", []any{"ticket", t.ID})
+	}
+	res, err := c.resident(t)
+	if err != nil {
+		return err
+	}
+	c.tell(res, "status.requeued", []any{"ticket", t.ID})
+	return nil
+}

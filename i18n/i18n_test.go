@@ -1,0 +1,37 @@
+package i18n_test
+
+import (
+	"testing"
+
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/i18n"
+)
+
+// Every key exists in both languages, so no user ever sees the fallback.
+func TestCatalogsHaveTheSameKeys(t *testing.T) {
+	c := i18n.MustLoad(flows.LangZH)
+	for _, pair := range [][2]flows.Lang{{flows.LangZH, flows.LangEN}, {flows.LangEN, flows.LangZH}} {
+		for _, k := range c.Keys(pair[0]) {
+			if !c.Has(pair[1], k) {
+				t.Errorf("key %q is in %s but not in %s", k, pair[0], pair[1])
+			}
+		}
+	}
+	if n := len(c.Keys(flows.LangZH)); n < 150 {
+		t.Errorf("only %d keys: catalog did not load fully", n)
+	}
+}
+
+func TestPlaceholdersAndFallback(t *testing.T) {
+	c := i18n.MustLoad(flows.LangZH)
+	got := c.T(flows.LangEN, "status.accepted", "ticket", "BX-1", "name", "Li")
+	if got != "👷 Ticket BX-1: technician Li accepted it and will contact you." {
+		t.Fatalf("got %q", got)
+	}
+	if got := c.T("fr", "ok"); got != "好的" {
+		t.Fatalf("unknown language should fall back to zh-CN, got %q", got)
+	}
+	if got := c.T(flows.LangZH, "no.such.key"); got != "⟦no.such.key⟧" {
+		t.Fatalf("missing key rendered as %q", got)
+	}
+}

@@ -1,0 +1,239 @@
+package store
+
+import (
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/repairbot/repairbot/flows"
+)
+
+// Outbox row statuses.
+const (
+	StatusPending    = "pending"
+	StatusDelivered  = "delivered"
+	StatusFailed     = "failed"     // permanent error: recorded, logged, never retried
+	StatusSuperseded = "superseded" // an edit replaced by a newer edit of the same card before it went out
+)
+
+// OutboxRow is one outgoing message and its delivery record.
+type OutboxRow struct {
+	ID          uint64        `json:"id"`
+	Msg         flows.Message `json:"msg"`
+	Created     time.Time     `json:"created"`
+	Status      string        `json:"status"`
+	Attempts    int           `json:"attempts,omitempty"`
+	NextAttempt time.Time     `json:"next_attempt,omitempty"`
+	LastError   string        `json:"last_error,omitempty"`
+	Done        *time.Time    `json:"done,omitempty"`
+	// PlatformID is the platform's message id, so later edits find the card.
+	PlatformID string `json:"platform_id,omitempty"`
+}
+
+// CardRef is where a card was delivered.
+type CardRef struct {
+	Chat      flows.Address `json:"chat"`
+	MessageID string        `json:"message_id"`
+}
+
+// Pending returns up to limit undelivered rows in id order (which is the
+// order the engine produced them, so per-chat order is preserved).
+func (s *Store) Pending(limit int) ([]OutboxRow, error) {
+	var out []OutboxRow
+	err := s.db.View(func(b *bolt.Tx) error {
+		c := b.Bucket(bOutbox).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var r OutboxRow
+			if err := decode(v, &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+			if limit > 0 && len(out) >= limit {
+				break
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// finish moves a row out of the pending bucket into done or failed.
+func finish(b *bolt.Tx, r OutboxRow, to []byte) error {
+	if err := b.Bucket(bOutbox).Delete(u64(r.ID)); err != nil {
+		return err
+	}
+	raw, err := encode(r)
+	if err != nil {
+		return err
+	}
+	return b.Bucket(to).Put(u64(r.ID), raw)
+}
+
+func (s *Store) row(b *bolt.Tx, id uint64) (OutboxRow, bool, error) {
+	var r OutboxRow
+	raw := b.Bucket(bOutbox).Get(u64(id))
+	if raw == nil {
+		return r, false, nil
+	}
+	return r, true, decode(raw, &r)
+}
+
+// MarkDelivered records a successful delivery and, for a card, the
+// platform message id that later edits will target.
+func (s *Store) MarkDelivered(id uint64, platformID string, at time.Time) error {
+	return s.db.Update(func(b *bolt.Tx) error {
+		r, ok, err := s.row(b, id)
+		if err != nil || !ok {
+			return err
+		}
+		at := at.UTC()
+		r.Status, r.Done, r.PlatformID, r.LastError = StatusDelivered, &at, platformID, ""
+		r.Attempts++
+		if r.Msg.CardKey != "" && platformID != "" && (r.Msg.Kind == flows.KindSend || r.Msg.Kind == flows.KindEdit) {
+			raw, err := encode(CardRef{Chat: r.Msg.To, MessageID: platformID})
+			if err != nil {
+				return err
+			}
+			if err := b.Bucket(bCards).Put([]byte(r.Msg.CardKey), raw); err != nil {
+				return err
+			}
+		}
+		return finish(b, r, bOutboxDone)
+	})
+}
+
+// MarkRetry records a transient failure and when to try again. count is
+// false for a rate-limit answer, which says nothing about the message.
+func (s *Store) MarkRetry(id uint64, next time.Time, errText string, count bool) error {
+	return s.db.Update(func(b *bolt.Tx) error {
+		r, ok, err := s.row(b, id)
+		if err != nil || !ok {
+			return err
+		}
+		if count {
+			r.Attempts++
+		}
+		r.NextAttempt, r.LastError = next.UTC(), errText
+		raw, err := encode(r)
+		if err != nil {
+			return err
+		}
+		return b.Bucket(bOutbox).Put(u64(id), raw)
+	})
+}
+
+// MarkFailed records a permanent failure; the row is kept for inspection.
+func (s *Store) MarkFailed(id uint64, errText string, at time.Time) error {
+	return s.db.Update(func(b *bolt.Tx) error {
+		r, ok, err := s.row(b, id)
+		if err != nil || !ok {
+			return err
+		}
+		at := at.UTC()
+		r.Attempts++
+		r.Status, r.LastError, r.Done = StatusFailed, errText, &at
+		return finish(b, r, bOutboxFailed)
+	})
+}
+
+// MarkSuperseded retires an edit that a newer edit of the same card replaces.
+func (s *Store) MarkSuperseded(id uint64, at time.Time) error {
+	return s.db.Update(func(b *bolt.Tx) error {
+		r, ok, err := s.row(b, id)
+		if err != nil || !ok {
+			return err
+		}
+		at := at.UTC()
+		r.Status, r.Done = StatusSuperseded, &at
+		return finish(b, r, bOutboxDone)
+	})
+}
+
+// Card returns where a card was delivered.
+func (s *Store) Card(cardKey string) (CardRef, bool, error) {
+	var ref CardRef
+	found := false
+	err := s.db.View(func(b *bolt.Tx) error {
+		raw := b.Bucket(bCards).Get([]byte(cardKey))
+		if raw == nil {
+			return nil
+		}
+		found = true
+		return decode(raw, &ref)
+	})
+	return ref, found, err
+}
+
+// OutboxStats is the queue's health: depth and the oldest row's creation time.
+type OutboxStats struct {
+	Pending   int
+	Oldest    time.Time
+	Delivered int
+	Failed    int
+}
+
+// Stats reads the outbox's depth and counts.
+func (s *Store) Stats() (OutboxStats, error) {
+	var st OutboxStats
+	err := s.db.View(func(b *bolt.Tx) error {
+		ob := b.Bucket(bOutbox)
+		st.Pending = ob.Stats().KeyN
+		if k, v := ob.Cursor().First(); k != nil {
+			var r OutboxRow
+			if err := decode(v, &r); err != nil {
+				return err
+			}
+			st.Oldest = r.Created
+		}
+		st.Delivered = b.Bucket(bOutboxDone).Stats().KeyN
+		st.Failed = b.Bucket(bOutboxFailed).Stats().KeyN
+		return nil
+	})
+	return st, err
+}
+
+// Rows returns rows of a finished bucket ("done" or "failed"), for tests and inspection.
+func (s *Store) Rows(which string) ([]OutboxRow, error) {
+	name := bOutboxDone
+	switch which {
+	case StatusFailed:
+		name = bOutboxFailed
+	case StatusPending:
+		name = bOutbox
+	}
+	var out []OutboxRow
+	err := s.db.View(func(b *bolt.Tx) error {
+		return b.Bucket(name).ForEach(func(_, v []byte) error {
+			var r OutboxRow
+			if err := decode(v, &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// PruneSeen forgets inbound dedupe keys older than before; platforms stop
+// redelivering long before (Telegram keeps updates 24 hours).
+func (s *Store) PruneSeen(before time.Time) (int, error) {
+	n := 0
+	limit := []byte(ts(before))
+	err := s.db.Update(func(b *bolt.Tx) error {
+		idx, seen := b.Bucket(bSeenByTime), b.Bucket(bSeen)
+		c := idx.Cursor()
+		for k, _ := c.First(); k != nil && string(k[:len(limit)]) < string(limit); k, _ = c.First() {
+			if err := seen.Delete([]byte(lastPart(k))); err != nil {
+				return err
+			}
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+

@@ -1,0 +1,239 @@
+// Package store is the bbolt implementation of the flows store: one file,
+// one writer at a time, every state change committed together with its
+// inbound dedupe mark, channel cursor and outgoing messages.
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/repairbot/repairbot/flows"
+)
+
+// Bucket names. Index buckets are named <entity>.<field>.
+var (
+	bMeta            = []byte("meta")
+	bCursors         = []byte("cursors")
+	bSeen            = []byte("seen_updates")
+	bSeenByTime      = []byte("seen_updates.by_time")
+	bPeople          = []byte("people")
+	bPeopleByRole    = []byte("people.by_role")
+	bTickets         = []byte("tickets")
+	bTicketsByRes    = []byte("tickets.by_resident")
+	bTicketsByAssign = []byte("tickets.by_assignee")
+	bTicketsOpen     = []byte("tickets.open")
+	bTicketEvents    = []byte("ticket_events")
+	bCounters        = []byte("counters")
+	bDialogues       = []byte("dialogues")
+	bInvites         = []byte("invites")
+	bOutbox          = []byte("outbox")
+	bOutboxDone      = []byte("outbox.done")
+	bOutboxFailed    = []byte("outbox.failed")
+	bCards           = []byte("cards")
+
+	allBuckets = [][]byte{bMeta, bCursors, bSeen, bSeenByTime, bPeople, bPeopleByRole, bTickets, bTicketsByRes,
+		bTicketsByAssign, bTicketsOpen, bTicketEvents, bCounters, bDialogues, bInvites, bOutbox, bOutboxDone,
+		bOutboxFailed, bCards}
+)
+
+// schemaVersion is written in meta and in every record envelope.
+const schemaVersion = 1
+
+// ErrLocked means another process holds the database file.
+var ErrLocked = errors.New("store: database file is locked by another process (is the bot already running?)")
+
+// Store is a bbolt database holding everything the bot knows.
+type Store struct {
+	db     *bolt.DB
+	path   string
+	notify chan struct{}
+	now    func() time.Time
+	mu     sync.Mutex
+	closed bool
+}
+
+var _ flows.Store = (*Store)(nil)
+
+// Options for Open.
+type Options struct {
+	// LockTimeout bounds the wait for another process's file lock.
+	LockTimeout time.Duration
+	// NoSync disables fsync; only for throwaway benchmarks, never production.
+	NoSync bool
+	// Now stamps outbox rows; time.Now when nil.
+	Now func() time.Time
+}
+
+// Open opens or creates the database, creates every bucket and checks the
+// schema version. It fails fast and clearly when another process holds it.
+func Open(path string, o Options) (*Store, error) {
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = 2 * time.Second
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("store: create data directory: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, NoSync: o.NoSync})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Store{db: db, path: path, notify: make(chan struct{}, 1), now: o.Now}
+	if err := db.Update(s.migrate); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(tx *bolt.Tx) error {
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("store: create bucket %s: %w", name, err)
+		}
+	}
+	meta := tx.Bucket(bMeta)
+	if v := meta.Get([]byte("schema")); v != nil {
+		if n := int(binary.BigEndian.Uint32(v)); n > schemaVersion {
+			return fmt.Errorf("store: file schema %d is newer than this program's %d; upgrade the program", n, schemaVersion)
+		}
+	}
+	return meta.Put([]byte("schema"), u32(schemaVersion))
+}
+
+// Close closes the database. Safe to call twice.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.db.Close()
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Notify is signalled after a commit that added outbox rows.
+func (s *Store) Notify() <-chan struct{} { return s.notify }
+
+func (s *Store) poke() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Update runs fn in a write transaction.
+func (s *Store) Update(ctx context.Context, fn func(flows.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var enq bool
+	err := s.db.Update(func(b *bolt.Tx) error {
+		t := &tx{b: b, now: s.now}
+		err := fn(t)
+		enq = t.enqueued
+		return err
+	})
+	if err == nil && enq {
+		s.poke()
+	}
+	return err
+}
+
+// View runs fn in a read-only transaction.
+func (s *Store) View(ctx context.Context, fn func(flows.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(func(b *bolt.Tx) error { return fn(&tx{b: b, now: s.now}) })
+}
+
+// Backup writes a consistent copy of the database while it is in use.
+func (s *Store) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+// ---- encoding ----
+
+// envelope carries the schema version with every value.
+type envelope struct {
+	V int             `json:"v"`
+	D json.RawMessage `json:"d"`
+}
+
+func encode(v any) ([]byte, error) {
+	d, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(envelope{V: schemaVersion, D: d})
+}
+
+func decode(raw []byte, v any) error {
+	var e envelope
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return fmt.Errorf("store: corrupt record: %w", err)
+	}
+	if e.V > schemaVersion {
+		return fmt.Errorf("store: record schema %d is newer than %d", e.V, schemaVersion)
+	}
+	return json.Unmarshal(e.D, v)
+}
+
+func u32(n uint32) []byte {
+	b := make([]byte, 4)
+	binary.BigEndian.PutUint32(b, n)
+	return b
+}
+
+func u64(n uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, n)
+	return b
+}
+
+// ts is a sortable UTC timestamp for index keys.
+func ts(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+
+func key(parts ...string) []byte {
+	return []byte(joinKey(parts...))
+}
+
+func joinKey(parts ...string) string {
+	var b bytes.Buffer
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteByte(0)
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+func notFound(what, id string) error { return fmt.Errorf("%s %q: %w", what, id, flows.ErrNotFound) }

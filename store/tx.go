@@ -1,0 +1,291 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/repairbot/repairbot/flows"
+)
+
+// tx implements flows.Tx on a bbolt transaction. Values returned by Get are
+// only valid inside the transaction, so everything is decoded before return.
+type tx struct {
+	b        *bolt.Tx
+	now      func() time.Time
+	enqueued bool
+}
+
+var _ flows.Tx = (*tx)(nil)
+
+func (t *tx) bk(name []byte) *bolt.Bucket { return t.b.Bucket(name) }
+
+func (t *tx) get(bucket []byte, k string, what string, v any) error {
+	raw := t.bk(bucket).Get([]byte(k))
+	if raw == nil {
+		return notFound(what, k)
+	}
+	return decode(raw, v)
+}
+
+func (t *tx) put(bucket []byte, k []byte, v any) error {
+	raw, err := encode(v)
+	if err != nil {
+		return err
+	}
+	return t.bk(bucket).Put(k, raw)
+}
+
+// Seen implements flows.Tx.
+func (t *tx) Seen(k string) (bool, error) { return t.bk(bSeen).Get([]byte(k)) != nil, nil }
+
+// MarkSeen implements flows.Tx.
+func (t *tx) MarkSeen(k string, at time.Time) error {
+	stamp := []byte(ts(at))
+	if err := t.bk(bSeen).Put([]byte(k), stamp); err != nil {
+		return err
+	}
+	return t.bk(bSeenByTime).Put(key(string(stamp), k), nil)
+}
+
+// Cursor implements flows.Tx.
+func (t *tx) Cursor(name string) (string, error) {
+	return string(t.bk(bCursors).Get([]byte(name))), nil
+}
+
+// SetCursor implements flows.Tx.
+func (t *tx) SetCursor(name, value string) error {
+	return t.bk(bCursors).Put([]byte(name), []byte(value))
+}
+
+// Person implements flows.Tx.
+func (t *tx) Person(id string) (*flows.Person, error) {
+	var p flows.Person
+	if err := t.get(bPeople, id, "person", &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// PutPerson implements flows.Tx and keeps the role index.
+func (t *tx) PutPerson(p *flows.Person) error {
+	if old, err := t.Person(p.ID); err == nil && old.Role != p.Role {
+		if err := t.bk(bPeopleByRole).Delete(key(string(old.Role), old.ID)); err != nil {
+			return err
+		}
+	}
+	if err := t.bk(bPeopleByRole).Put(key(string(p.Role), p.ID), nil); err != nil {
+		return err
+	}
+	return t.put(bPeople, []byte(p.ID), p)
+}
+
+// PeopleByRole implements flows.Tx.
+func (t *tx) PeopleByRole(role flows.Role) ([]*flows.Person, error) {
+	var out []*flows.Person
+	prefix := key(string(role), "")
+	c := t.bk(bPeopleByRole).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		p, err := t.Person(string(k[len(prefix):]))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// Ticket implements flows.Tx.
+func (t *tx) Ticket(id string) (*flows.Ticket, error) {
+	var tk flows.Ticket
+	if err := t.get(bTickets, id, "ticket", &tk); err != nil {
+		return nil, err
+	}
+	return &tk, nil
+}
+
+// PutTicket implements flows.Tx and keeps the resident, assignee and open indexes.
+func (t *tx) PutTicket(tk *flows.Ticket) error {
+	if old, err := t.Ticket(tk.ID); err == nil {
+		if old.AssigneeID != "" {
+			if err := t.bk(bTicketsByAssign).Delete(key(old.AssigneeID, ts(old.Created), old.ID)); err != nil {
+				return err
+			}
+		}
+		if err := t.bk(bTicketsOpen).Delete(key(ts(old.Created), old.ID)); err != nil {
+			return err
+		}
+	}
+	if err := t.bk(bTicketsByRes).Put(key(tk.ResidentID, ts(tk.Created), tk.ID), nil); err != nil {
+		return err
+	}
+	if tk.State.Open() {
+		if err := t.bk(bTicketsOpen).Put(key(ts(tk.Created), tk.ID), nil); err != nil {
+			return err
+		}
+		if tk.AssigneeID != "" {
+			if err := t.bk(bTicketsByAssign).Put(key(tk.AssigneeID, ts(tk.Created), tk.ID), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return t.put(bTickets, []byte(tk.ID), tk)
+}
+
+// NextTicketSeq implements flows.Tx.
+func (t *tx) NextTicketSeq(day string) (int, error) {
+	b := t.bk(bCounters)
+	k := []byte("ticket:" + day)
+	n := 0
+	if v := b.Get(k); v != nil {
+		n = int(binary.BigEndian.Uint32(v))
+	}
+	n++
+	return n, b.Put(k, u32(uint32(n)))
+}
+
+func lastPart(k []byte) string {
+	if i := bytes.LastIndexByte(k, 0); i >= 0 {
+		return string(k[i+1:])
+	}
+	return string(k)
+}
+
+// TicketsByResident implements flows.Tx: newest first.
+func (t *tx) TicketsByResident(personID string, limit int) ([]*flows.Ticket, error) {
+	var out []*flows.Ticket
+	prefix := key(personID, "")
+	c := t.bk(bTicketsByRes).Cursor()
+	// Seek past the prefix, then walk backwards.
+	end := append(append([]byte{}, prefix...), 0xff)
+	k, _ := c.Seek(end)
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
+		tk, err := t.Ticket(lastPart(k))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tk)
+		if limit > 0 && len(out) >= limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// TicketsByAssignee implements flows.Tx: open tickets, oldest first.
+func (t *tx) TicketsByAssignee(personID string) ([]*flows.Ticket, error) {
+	var out []*flows.Ticket
+	prefix := key(personID, "")
+	c := t.bk(bTicketsByAssign).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		tk, err := t.Ticket(lastPart(k))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tk)
+	}
+	return out, nil
+}
+
+// OpenTickets implements flows.Tx: oldest first, from the open index only.
+func (t *tx) OpenTickets() ([]*flows.Ticket, error) {
+	var out []*flows.Ticket
+	c := t.bk(bTicketsOpen).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		tk, err := t.Ticket(lastPart(k))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tk)
+	}
+	return out, nil
+}
+
+// AppendTicketEvent implements flows.Tx.
+func (t *tx) AppendTicketEvent(ticketID string, ev flows.TicketEvent) error {
+	b, err := t.bk(bTicketEvents).CreateBucketIfNotExists([]byte(ticketID))
+	if err != nil {
+		return err
+	}
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	ev.Seq = int(seq)
+	raw, err := encode(ev)
+	if err != nil {
+		return err
+	}
+	return b.Put(u64(seq), raw)
+}
+
+// TicketEvents implements flows.Tx.
+func (t *tx) TicketEvents(ticketID string) ([]flows.TicketEvent, error) {
+	b := t.bk(bTicketEvents).Bucket([]byte(ticketID))
+	if b == nil {
+		return nil, nil
+	}
+	var out []flows.TicketEvent
+	err := b.ForEach(func(_, v []byte) error {
+		var ev flows.TicketEvent
+		if err := decode(v, &ev); err != nil {
+			return err
+		}
+		out = append(out, ev)
+		return nil
+	})
+	return out, err
+}
+
+// Dialogue implements flows.Tx.
+func (t *tx) Dialogue(personID string) (*flows.Dialogue, error) {
+	var d flows.Dialogue
+	if err := t.get(bDialogues, personID, "dialogue", &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// PutDialogue implements flows.Tx.
+func (t *tx) PutDialogue(d *flows.Dialogue) error { return t.put(bDialogues, []byte(d.PersonID), d) }
+
+// DeleteDialogue implements flows.Tx.
+func (t *tx) DeleteDialogue(personID string) error { return t.bk(bDialogues).Delete([]byte(personID)) }
+
+// Invite implements flows.Tx.
+func (t *tx) Invite(code string) (*flows.Invite, error) {
+	var inv flows.Invite
+	if err := t.get(bInvites, code, "invite", &inv); err != nil {
+		return nil, err
+	}
+	return &inv, nil
+}
+
+// PutInvite implements flows.Tx.
+func (t *tx) PutInvite(inv *flows.Invite) error { return t.put(bInvites, []byte(inv.Code), inv) }
+
+// Enqueue implements flows.Tx: rows get increasing ids, so per-chat order is
+// the order the engine produced them.
+func (t *tx) Enqueue(msgs ...flows.Message) error {
+	b := t.bk(bOutbox)
+	now := t.now().UTC()
+	for _, m := range msgs {
+		id, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		row := OutboxRow{ID: id, Msg: m, Created: now, Status: StatusPending}
+		if err := t.put(bOutbox, u64(id), row); err != nil {
+			return err
+		}
+	}
+	t.enqueued = t.enqueued || len(msgs) > 0
+	return nil
+}
