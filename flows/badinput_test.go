@@ -143,3 +143,17 @@ func TestDuplicateEventHandledOnce(t *testing.T) {
 		t.Fatalf("%d messages for one event delivered twice", n)
 	}
 }
+
+// Every "no more photos" button of the photo step works, not only the last.
+func TestEarlierPhotoDoneButtonStillWorks(t *testing.T) {
+	w := flowstest.New(t)
+	prompt := startReport(t, w)
+	w.Tap(resident, w.ButtonData(prompt, "水"), false)
+	w.Text(resident, "漏水")
+	first := w.Last(w.Drain(), resident.Chat())
+	w.Photo(resident, "P1", "", 100)
+	w.Photo(resident, "P2", "", 100)
+	w.Drain()
+	w.Tap(resident, w.ButtonData(first, "没有更多"), false)
+	contains(t, w.Last(w.Drain(), resident.Chat()).Text, "报修类型")
+}

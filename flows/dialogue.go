@@ -368,7 +368,9 @@ func (c *call) reportInput(d *Dialogue) error {
 		if err := c.acceptPhoto(d); err != nil {
 			return err
 		}
-		c.bump(d)
+		// No bump: the earlier "no more photos" buttons mean the same thing,
+		// and a resident who sent three photos will tap the first one.
+		d.Updated = c.now
 		c.reply(c.t("report.photo_saved", "n", len(d.Photos), "max", c.e.o.MaxPhotos), []Button{DialogueButton(c.t("btn.no_more_photos"), d.Seq, "done")})
 		return c.tx.PutDialogue(d)
 	case stepTime:

@@ -1,0 +1,94 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+)
+
+// envRefPattern matches ${NAME}. Only the braced form is recognised so that
+// a literal "$" (say, in a company name or phone note) never needs escaping.
+var envRefPattern = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// envRef is a ${NAME} reference that could not be resolved.
+type envRef struct {
+	name string
+	set  bool // set but empty, as opposed to not set at all
+}
+
+func (r envRef) reason() string {
+	if r.set {
+		return fmt.Sprintf("environment variable %s is set but empty", r.name)
+	}
+	return fmt.Sprintf("environment variable %s is not set", r.name)
+}
+
+// stringField is one string-valued key, addressed by its dotted name.
+type stringField struct {
+	key string
+	p   *string
+}
+
+// stringFields lists every string value in the configuration. It is explicit
+// rather than reflective so that it is obvious which keys take ${NAME}; a
+// test checks it stays in sync with the struct.
+func (c *Config) stringFields() []stringField {
+	t, s, o, l := &c.Telegram, &c.Store, &c.Org, &c.Log
+	f := []stringField{
+		{"telegram.token", &t.Token},
+		{"telegram.api_url", &t.APIURL},
+		{"telegram.mode", &t.Mode},
+		{"telegram.webhook_listen", &t.WebhookListen},
+		{"telegram.webhook_path", &t.WebhookPath},
+		{"telegram.webhook_url", &t.WebhookURL},
+		{"telegram.webhook_secret", &t.WebhookSecret},
+		{"telegram.bot_username", &t.BotUsername},
+		{"store.data_dir", &s.DataDir},
+		{"store.path", &s.Path},
+		{"org.name", &o.Name},
+		{"org.profile", &o.Profile},
+		{"org.timezone", &o.Timezone},
+		{"org.default_lang", &o.DefaultLang},
+		{"org.ticket_prefix", &o.TicketPrefix},
+		{"org.service_phone", &o.ServicePhone},
+		{"log.level", &l.Level},
+		{"log.format", &l.Format},
+	}
+	for i := range c.Categories {
+		cat := &c.Categories[i]
+		f = append(f,
+			stringField{fmt.Sprintf("categories[%d].key", i), &cat.Key},
+			stringField{fmt.Sprintf("categories[%d].zh", i), &cat.ZH},
+			stringField{fmt.Sprintf("categories[%d].en", i), &cat.EN},
+		)
+	}
+	return f
+}
+
+// ExpandEnv replaces every ${NAME} in every string value with the value of
+// environment variable NAME (looked up with os.LookupEnv). Unset or empty
+// variables expand to "" and are remembered, so that Validate can report
+// "environment variable NAME is not set" for required keys; for optional
+// keys an empty result is simply accepted.
+//
+// Expansion is a single pass: a variable's value is not expanded again, so a
+// secret containing "${" is used verbatim. Load and Parse call ExpandEnv;
+// call it yourself only for a Config built in code from Default.
+func (c *Config) ExpandEnv() {
+	unresolved := make(map[string][]envRef, len(c.unresolved))
+	for k, v := range c.unresolved { // copy: Config values may share the map
+		unresolved[k] = v
+	}
+	for _, f := range c.stringFields() {
+		*f.p = envRefPattern.ReplaceAllStringFunc(*f.p, func(ref string) string {
+			name := ref[2 : len(ref)-1]
+			v, ok := os.LookupEnv(name)
+			if v == "" {
+				unresolved[f.key] = append(unresolved[f.key], envRef{name: name, set: ok})
+			}
+			return v
+		})
+	}
+	c.unresolved = unresolved
+	c.expanded = true
+}

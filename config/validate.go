@@ -1,0 +1,378 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+var (
+	// Telegram bot tokens are "<bot id>:<secret>", the secret being 35
+	// characters today; allow longer in case Telegram extends it.
+	tokenPattern         = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]{35,}$`)
+	webhookSecretPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+	// Telegram usernames are 5-32 chars of letters, digits and "_"; bot
+	// usernames must end in "bot".
+	botUsernamePattern  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{1,28}[Bb][Oo][Tt]$`)
+	ticketPrefixPattern = regexp.MustCompile(`^[A-Z]{1,6}$`)
+	categoryKeyPattern  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,15}$`)
+	servicePhonePattern = regexp.MustCompile(`^[0-9+()# -]{3,32}$`)
+	// botPathPattern spots a method URL pasted as api_url (".../bot123:...").
+	botPathPattern = regexp.MustCompile(`/bot[0-9]+:`)
+)
+
+// Bounds that are part of the documented contract (see config.example.toml).
+const (
+	maxCategories      = 12
+	maxCategoryLabel   = 32 // runes; labels become inline keyboard buttons
+	maxOrgName         = 100
+	minPhotoBytes      = 1 << 20
+	maxPhotoBytesLimit = 20 << 20
+)
+
+// validator accumulates problems so Validate can report all of them.
+type validator struct {
+	c    *Config
+	errs []*ValidationError
+}
+
+func (v *validator) add(key, format string, args ...any) {
+	v.errs = append(v.errs, problem(key, 0, format, args...))
+}
+
+// required reports a missing value, preferring the most useful
+// explanation: the unset environment variable it came from, a reference
+// that was never expanded, or plain absence.
+func (v *validator) required(key, val string) bool {
+	if refs := v.c.unresolved[key]; len(refs) > 0 {
+		for _, r := range refs {
+			v.add(key, "%s", r.reason())
+		}
+		return false
+	}
+	if !v.c.expanded {
+		if m := envRefPattern.FindStringSubmatch(val); m != nil {
+			v.add(key, "references ${%s}, which was never expanded (use Load, Parse or Config.ExpandEnv)", m[1])
+			return false
+		}
+	}
+	if strings.TrimSpace(val) == "" {
+		v.add(key, "is required")
+		return false
+	}
+	return true
+}
+
+func (v *validator) intRange(key string, val, lo, hi int64) {
+	if val < lo || val > hi {
+		v.add(key, "must be between %d and %d (got %d)", lo, hi, val)
+	}
+}
+
+func (v *validator) durRange(key string, val Duration, lo, hi time.Duration) {
+	if val.Duration < lo || val.Duration > hi {
+		v.add(key, "must be between %s and %s (got %s)", lo, hi, val.Duration)
+	}
+}
+
+// rate checks 0 < val <= hi, written so that NaN (valid TOML) fails too.
+func (v *validator) rate(key string, val, hi float64) {
+	if !(val > 0 && val <= hi) {
+		v.add(key, "must be greater than 0 and at most %g (got %g)", hi, val)
+	}
+}
+
+func (v *validator) oneOf(key string, p *string, allowed ...string) {
+	for _, a := range allowed {
+		if strings.EqualFold(*p, a) {
+			*p = a // canonical spelling, so callers can compare with ==
+			return
+		}
+	}
+	quoted := make([]string, len(allowed))
+	for i, a := range allowed {
+		quoted[i] = strconv.Quote(a)
+	}
+	list := strings.Join(quoted, " or ")
+	if len(quoted) > 2 {
+		list = strings.Join(quoted[:len(quoted)-1], ", ") + " or " + quoted[len(quoted)-1]
+	}
+	v.add(key, "must be %s (got %q)", list, *p)
+}
+
+// Validate checks the whole configuration and returns every problem found,
+// joined with errors.Join; each is a *ValidationError (errors.Is(err,
+// ErrInvalid) holds). Secret values are never included in messages.
+//
+// Validate also normalises a few values in place so the rest of the program
+// can rely on one spelling: one trailing "/" is stripped from
+// telegram.api_url, a leading "@" from telegram.bot_username, surrounding
+// whitespace from the token and webhook secret (a classic copy-paste or
+// secret-file newline), and enumerations are case-folded to their canonical
+// form. On success it caches org.timezone for Location.
+func (c *Config) Validate() error {
+	v := &validator{c: c}
+	c.validateTelegram(v)
+	c.validateStore(v)
+	c.validateOrg(v)
+	c.validateCategories(v)
+	c.validateLimits(v)
+	c.validateOutbox(v)
+	v.oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
+	v.oneOf("log.format", &c.Log.Format, "json", "console")
+
+	if len(v.errs) == 0 {
+		return nil
+	}
+	// Last line of defence: whatever a message says, it must not contain
+	// the actual secrets (short values are skipped, as replacing e.g. "a"
+	// everywhere would mangle messages while protecting nothing).
+	errs := make([]error, len(v.errs))
+	for i, e := range v.errs {
+		for _, s := range []string{c.Telegram.Token, c.Telegram.WebhookSecret} {
+			// Skip unexpanded references such as "${TELEGRAM_TOKEN}": they
+			// are not secret, and hiding them would hide the hint.
+			if len(s) >= 8 && envRefPattern.ReplaceAllString(s, "") != "" {
+				e.Reason = strings.ReplaceAll(e.Reason, s, "***")
+			}
+		}
+		errs[i] = e
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateTelegram(v *validator) {
+	t := &c.Telegram
+	if !t.Enabled {
+		// Disabled front-end: nothing here is used, so nothing is checked.
+		return
+	}
+	t.Token = strings.TrimSpace(t.Token)
+	if v.required("telegram.token", t.Token) && !tokenPattern.MatchString(t.Token) {
+		v.add("telegram.token", "is set but malformed (expected <bot id>:<secret> as issued by @BotFather)")
+	}
+
+	if v.required("telegram.api_url", t.APIURL) {
+		t.APIURL = strings.TrimSuffix(t.APIURL, "/")
+		if reason := checkAPIURL(t.APIURL); reason != "" {
+			v.add("telegram.api_url", "%s", reason)
+		}
+	}
+
+	v.oneOf("telegram.mode", &t.Mode, ModePolling, ModeWebhook)
+	v.durRange("telegram.poll_timeout", t.PollTimeout, time.Second, 60*time.Second)
+	if !strings.HasPrefix(t.WebhookPath, "/") {
+		v.add("telegram.webhook_path", "must start with \"/\" (got %q)", t.WebhookPath)
+	}
+	if t.Mode == ModeWebhook {
+		if v.required("telegram.webhook_listen", t.WebhookListen) {
+			if reason := checkListen(t.WebhookListen); reason != "" {
+				v.add("telegram.webhook_listen", "%s", reason)
+			}
+		}
+		if v.required("telegram.webhook_url", t.WebhookURL) {
+			if reason := checkWebhookURL(t.WebhookURL); reason != "" {
+				v.add("telegram.webhook_url", "%s", reason)
+			}
+		}
+		t.WebhookSecret = strings.TrimSpace(t.WebhookSecret)
+		if v.required("telegram.webhook_secret", t.WebhookSecret) && !webhookSecretPattern.MatchString(t.WebhookSecret) {
+			v.add("telegram.webhook_secret", "is set but malformed (Telegram allows 1-256 characters of A-Z a-z 0-9 _ -)")
+		}
+	}
+
+	switch {
+	case t.GroupID == 0:
+		v.add("telegram.group_id", "is required: the technicians' group chat id, a negative number such as -1001234567890")
+	case t.GroupID > 0:
+		v.add("telegram.group_id", "must be a negative group chat id (got %d); positive ids are users, not groups", t.GroupID)
+	}
+	if len(t.Admins) == 0 {
+		v.add("telegram.admins", "at least one admin Telegram user id is required")
+	}
+	for i, id := range t.Admins {
+		if id <= 0 {
+			v.add(fmt.Sprintf("telegram.admins[%d]", i), "must be a positive Telegram user id (got %d)", id)
+		}
+	}
+
+	t.BotUsername = strings.TrimPrefix(strings.TrimSpace(t.BotUsername), "@")
+	if t.BotUsername != "" && !botUsernamePattern.MatchString(t.BotUsername) {
+		v.add("telegram.bot_username", "must be a Telegram bot username: 5-32 letters, digits or _ ending in \"bot\" (got %q)", t.BotUsername)
+	}
+}
+
+// checkAPIURL returns why u is not a usable Bot API base URL, or "". The
+// value itself is not echoed: people paste ".../bot<token>" here.
+func checkAPIURL(u string) string {
+	p, err := url.Parse(u)
+	switch {
+	case err != nil:
+		return "is not a valid URL"
+	case p.Scheme != "http" && p.Scheme != "https":
+		return "must be an absolute http:// or https:// URL"
+	case p.Host == "":
+		return "must include a host name"
+	case p.RawQuery != "" || p.Fragment != "" || strings.HasSuffix(u, "?") || strings.HasSuffix(u, "#"):
+		return "must not contain a query or fragment"
+	case strings.HasSuffix(p.Path, "/"):
+		return "must not end with a slash"
+	case botPathPattern.MatchString(p.Path):
+		return "must be the server's base URL only; the bot adds /bot<token>/<method> itself"
+	}
+	return ""
+}
+
+// isLoopback reports hosts where plain-http webhooks are acceptable because
+// traffic never leaves the machine (local testing against a fake server).
+func isLoopback(host string) bool {
+	switch strings.ToLower(host) {
+	case "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	return false
+}
+
+// checkWebhookURL returns why u cannot be given to setWebhook, or "". The
+// value itself is not echoed in case the operator embedded a secret in it.
+func checkWebhookURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "is not a valid URL"
+	}
+	host := p.Hostname()
+	switch {
+	case p.Host == "" || host == "":
+		return "must be an absolute https:// URL with a host name"
+	case p.Scheme == "https":
+	case p.Scheme == "http" && isLoopback(host):
+	case p.Scheme == "http":
+		return "must use https:// (Telegram only delivers webhooks over TLS; http is allowed for localhost only)"
+	default:
+		return "must be an absolute https:// URL"
+	}
+	if p.Fragment != "" {
+		return "must not contain a fragment"
+	}
+	if port := p.Port(); port != "" && !isLoopback(host) {
+		switch port {
+		case "443", "80", "88", "8443":
+		default:
+			return fmt.Sprintf("uses port %s, but Telegram only delivers webhooks to ports 443, 80, 88 and 8443", port)
+		}
+	}
+	return ""
+}
+
+// checkListen returns why addr is not a host:port to listen on, or "".
+func checkListen(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Sprintf("must be host:port or :port (got %q)", addr)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Sprintf("must have a numeric port 1-65535 (got %q)", addr)
+	}
+	return ""
+}
+
+func (c *Config) validateStore(v *validator) {
+	v.required("store.data_dir", c.Store.DataDir)
+	if c.Store.LockTimeout.Duration <= 0 {
+		v.add("store.lock_timeout", "must be greater than 0 (got %s)", c.Store.LockTimeout.Duration)
+	}
+}
+
+func (c *Config) validateOrg(v *validator) {
+	o := &c.Org
+	if v.required("org.name", o.Name) && utf8.RuneCountInString(o.Name) > maxOrgName {
+		v.add("org.name", "must be at most %d characters (got %d)", maxOrgName, utf8.RuneCountInString(o.Name))
+	}
+	v.oneOf("org.profile", &o.Profile, ProfileProperty, ProfileRental)
+	c.loc = nil
+	if v.required("org.timezone", o.Timezone) {
+		loc, err := time.LoadLocation(o.Timezone)
+		if err != nil {
+			v.add("org.timezone", "unknown time zone %q (use an IANA name such as \"Asia/Shanghai\")", o.Timezone)
+		} else {
+			c.loc = loc
+		}
+	}
+	v.oneOf("org.default_lang", &o.DefaultLang, LangZH, LangEN)
+	if !ticketPrefixPattern.MatchString(o.TicketPrefix) {
+		v.add("org.ticket_prefix", "must be 1-6 uppercase letters A-Z (got %q)", o.TicketPrefix)
+	}
+	if o.ServicePhone != "" && (!servicePhonePattern.MatchString(o.ServicePhone) || countDigits(o.ServicePhone) < 3) {
+		v.add("org.service_phone", "must be a phone number of 3-32 characters using digits, spaces and + - ( ) # (got %q)", o.ServicePhone)
+	}
+}
+
+func countDigits(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *Config) validateCategories(v *validator) {
+	if n := len(c.Categories); n < 1 || n > maxCategories {
+		v.add("categories", "must have between 1 and %d entries (got %d)", maxCategories, n)
+	}
+	seen := make(map[string]int, len(c.Categories))
+	for i, cat := range c.Categories {
+		prefix := fmt.Sprintf("categories[%d].", i)
+		if v.required(prefix+"key", cat.Key) {
+			if !categoryKeyPattern.MatchString(cat.Key) {
+				v.add(prefix+"key", "must match ^[a-z][a-z0-9_]{0,15}$ (got %q)", cat.Key)
+			} else if j, dup := seen[cat.Key]; dup {
+				v.add(prefix+"key", "duplicate key %q (also used by categories[%d])", cat.Key, j)
+			} else {
+				seen[cat.Key] = i
+			}
+		}
+		for _, l := range []struct{ name, val string }{{"zh", cat.ZH}, {"en", cat.EN}} {
+			if v.required(prefix+l.name, l.val) {
+				if n := utf8.RuneCountInString(l.val); n > maxCategoryLabel {
+					v.add(prefix+l.name, "must be at most %d characters (got %d)", maxCategoryLabel, n)
+				}
+			}
+		}
+	}
+}
+
+func (c *Config) validateLimits(v *validator) {
+	l := &c.Limits
+	v.intRange("limits.max_description", int64(l.MaxDescription), 10, 3000)
+	v.intRange("limits.max_photos", int64(l.MaxPhotos), 0, 20)
+	v.intRange("limits.max_name_len", int64(l.MaxNameLen), 2, 100)
+	v.intRange("limits.max_address_part", int64(l.MaxAddressPart), 1, 50)
+	v.durRange("limits.invite_ttl", l.InviteTTL, time.Minute, 720*time.Hour)
+	if l.MaxPhotoBytes < minPhotoBytes || l.MaxPhotoBytes > maxPhotoBytesLimit {
+		v.add("limits.max_photo_bytes", "must be between %d (1 MiB) and %d (20 MiB) bytes (got %d)", minPhotoBytes, maxPhotoBytesLimit, l.MaxPhotoBytes)
+	}
+}
+
+func (c *Config) validateOutbox(v *validator) {
+	o := &c.Outbox
+	v.rate("outbox.per_chat_per_second", o.PerChatPerSecond, 30)
+	v.rate("outbox.group_per_minute", o.GroupPerMinute, 20)
+	v.rate("outbox.global_per_second", o.GlobalPerSecond, 30)
+	v.intRange("outbox.max_attempts", int64(o.MaxAttempts), 1, 100)
+	if o.BaseBackoff.Duration <= 0 {
+		v.add("outbox.base_backoff", "must be greater than 0 (got %s)", o.BaseBackoff.Duration)
+	}
+	if o.MaxBackoff.Duration < o.BaseBackoff.Duration {
+		v.add("outbox.max_backoff", "must be at least outbox.base_backoff (%s) (got %s)", o.BaseBackoff.Duration, o.MaxBackoff.Duration)
+	}
+	v.intRange("outbox.workers", int64(o.Workers), 1, 32)
+}

@@ -1,0 +1,384 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/repairbot/repairbot/bot/telegram/tgfake"
+	"github.com/repairbot/repairbot/config"
+	"github.com/repairbot/repairbot/store"
+)
+
+// The demo's cast and places. The token only has the right shape; it is
+// never sent anywhere but the in-process fake.
+const (
+	demoToken = "123456789:DEMO-token-for-the-simulated-bot-API"
+	demoGroup = int64(-1001234567890)
+)
+
+// demoScript holds one language's lines for the simulated people.
+type demoScript struct {
+	lang                                 string
+	leadName, techName, resName          string
+	building, unit, room, desc, comment  string
+	phone                                string
+	btnReport, btnWater, btnNoMore       string
+	btnHousehold, btnASAP, btnAccept     string
+	btnOnWay, btnArrived, btnDone        string
+	btnFixed, btnFive                    string
+	wantTicket, wantAccepted, wantClosed string
+}
+
+var demoScripts = map[string]demoScript{
+	"zh": {
+		lang: "zh-hans", leadName: "陈主管", techName: "张师傅", resName: "王芳",
+		building: "3栋", unit: "2单元", room: "1502", desc: "厨房水槽下面的水管在滴水，地上有积水", comment: "师傅很专业，谢谢！",
+		phone:     "+8613800138000",
+		btnReport: "我要报修", btnWater: "水管", btnNoMore: "没有更多照片", btnHousehold: "住户报修", btnASAP: "尽快上门",
+		btnAccept: "接单", btnOnWay: "出发", btnArrived: "已到达", btnDone: "维修完成", btnFixed: "已修好", btnFive: "5⭐",
+		wantTicket: "工单号", wantAccepted: "已接单", wantClosed: "满意度 5/5",
+	},
+	"en": {
+		lang: "en", leadName: "Lead Chen", techName: "Tech Zhang", resName: "Fang Wang",
+		building: "Building 3", unit: "Unit 2", room: "1502", desc: "The pipe under the kitchen sink is dripping; water on the floor", comment: "Very professional, thank you!",
+		phone:     "+8613800138000",
+		btnReport: "Report a fault", btnWater: "Water", btnNoMore: "No more photos", btnHousehold: "household", btnASAP: "As soon as possible",
+		btnAccept: "Accept", btnOnWay: "On my way", btnArrived: "Arrived", btnDone: "Work done", btnFixed: "Fixed", btnFive: "5⭐",
+		wantTicket: "ticket", wantAccepted: "accepted by", wantClosed: "satisfaction 5/5",
+	},
+}
+
+// runDemo starts the real bot against an in-process simulated Bot API and
+// plays a whole repair, printing the conversation.
+func runDemo(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	lang := fs.String("lang", "zh", `transcript language: "zh" or "en"`)
+	dataDir := fs.String("data", "demo-data", "directory for the demo's bbolt file (replaced on every run)")
+	verbose := fs.Bool("v", false, "also print the bot's logs")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sc, ok := demoScripts[*lang]
+	if !ok {
+		return fmt.Errorf("demo: -lang must be zh or en (got %q)", *lang)
+	}
+	fake := tgfake.New(tgfake.Options{Token: demoToken, MaxLongPoll: 200 * time.Millisecond})
+	defer fake.Close()
+	groupTitle := map[string]string{"zh": "维修班组", "en": "Repair team"}[*lang]
+	fake.AddGroup(demoGroup, groupTitle)
+
+	cfg := config.Default()
+	cfg.Telegram.Token = demoToken
+	cfg.Telegram.WebhookSecret = ""
+	cfg.Telegram.APIURL = fake.URL()
+	cfg.Telegram.GroupID = demoGroup
+	cfg.Telegram.Admins = []int64{1001}
+	cfg.Telegram.PollTimeout = config.Duration{Duration: time.Second}
+	cfg.Store.DataDir = *dataDir
+	cfg.Store.Path = filepath.Join(*dataDir, "repair.db")
+	if *lang == "en" {
+		cfg.Org.DefaultLang = "en"
+		cfg.Org.Name = "Sunny Gardens Property"
+	}
+	// The fake does not rate-limit; lift the budgets so the demo takes
+	// seconds instead of the minutes a real group's 20/min would take.
+	cfg.Outbox.PerChatPerSecond, cfg.Outbox.GroupPerMinute, cfg.Outbox.GlobalPerSecond = 30, 20, 30
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(cfg.Store.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+
+	m := NewMain(cfg)
+	if *verbose {
+		m.Log = NewLogger(config.Log{Level: "debug", Format: "console"}, stderr)
+	} else {
+		m.Log = zerolog.New(stderr).Level(zerolog.WarnLevel)
+	}
+	p := newPrinter(stdout, groupTitle)
+	fake.OnEntry(p.entry)
+	ctx := context.Background()
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	defer m.Close()
+
+	lead := tgfake.User{ID: 1001, FirstName: sc.leadName, LanguageCode: sc.lang}
+	tech := tgfake.User{ID: 2001, FirstName: sc.techName, LanguageCode: sc.lang}
+	res := tgfake.User{ID: 3001, FirstName: sc.resName, LanguageCode: sc.lang}
+	p.names = map[int64]string{lead.ID: sc.leadName, tech.ID: sc.techName, res.ID: sc.resName}
+	d := &director{fake: fake, out: p, st: m.Store}
+
+	p.scene("1", map[string]string{"zh": "主管邀请维修人员", "en": "The lead invites a technician"}[*lang])
+	d.say(lead, lead.ID, "/invite technician")
+	inv := d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, "?start=") })
+	code := strings.Fields(inv.Text[strings.Index(inv.Text, "?start=")+len("?start="):])[0]
+	d.say(tech, tech.ID, "/start "+code)
+	d.wait(tech.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, sc.techName) })
+
+	p.scene("2", map[string]string{"zh": "住户登记", "en": "A resident registers"}[*lang])
+	d.say(res, res.ID, "/start")
+	d.wait(res.ID, any)
+	d.say(res, res.ID, sc.resName)
+	d.wait(res.ID, func(m tgfake.Message) bool { return len(m.Reply) > 0 })
+	d.act(func() { fake.SendContact(res, sc.phone, true) })
+	d.wait(res.ID, func(m tgfake.Message) bool { return m.RemoveKeyboard })
+	d.say(res, res.ID, sc.building)
+	d.waitN(res.ID, 4)
+	d.say(res, res.ID, sc.unit)
+	d.waitN(res.ID, 5)
+	d.say(res, res.ID, sc.room)
+	done := d.wait(res.ID, hasButton(sc.btnReport))
+
+	p.scene("3", map[string]string{"zh": "报修（带照片）", "en": "The resident reports a leak, with a photo"}[*lang])
+	d.tap(res, res.ID, done, sc.btnReport)
+	cat := d.wait(res.ID, hasButton(sc.btnWater))
+	d.tap(res, res.ID, cat, sc.btnWater)
+	d.wait(res.ID, func(m tgfake.Message) bool { return m.ID > cat.ID })
+	d.say(res, res.ID, sc.desc)
+	photos := d.wait(res.ID, hasButton(sc.btnNoMore))
+	d.act(func() { fake.SendPhoto(res, res.ID, "", 180_000) })
+	photos = d.wait(res.ID, func(m tgfake.Message) bool { return m.ID > photos.ID && len(m.Inline) > 0 })
+	d.tap(res, res.ID, photos, sc.btnNoMore)
+	kind := d.wait(res.ID, hasButton(sc.btnHousehold))
+	d.tap(res, res.ID, kind, sc.btnHousehold)
+	when := d.wait(res.ID, hasButton(sc.btnASAP))
+	d.tap(res, res.ID, when, sc.btnASAP)
+	ack := d.wait(res.ID, func(m tgfake.Message) bool {
+		return strings.Contains(m.Text, sc.wantTicket) && strings.Contains(m.Text, "BX-")
+	})
+	ticket := ack.Text[strings.Index(ack.Text, "BX-"):][:len("BX-20261127-0001")]
+
+	p.scene("4", map[string]string{"zh": "群里派工，维修人员抢单", "en": "Dispatch card in the group; the technician accepts"}[*lang])
+	card := d.wait(demoGroup, hasButton(sc.btnAccept))
+	d.tap(tech, demoGroup, card, sc.btnAccept)
+	job := d.wait(tech.ID, hasButton(sc.btnOnWay))
+	d.wait(demoGroup, func(m tgfake.Message) bool { return m.ID == card.ID && strings.Contains(m.Text, sc.wantAccepted) })
+	d.say(lead, lead.ID, "/open")
+	d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, ticket) })
+
+	p.scene("5", map[string]string{"zh": "上门维修", "en": "On site"}[*lang])
+	d.tap(tech, tech.ID, job, sc.btnOnWay)
+	next := d.wait(tech.ID, func(m tgfake.Message) bool { return m.ID > job.ID && len(m.Inline) > 0 })
+	d.tap(tech, tech.ID, next, sc.btnArrived)
+	next2 := d.wait(tech.ID, hasButton(sc.btnDone))
+	d.tap(tech, tech.ID, next2, sc.btnDone)
+
+	p.scene("6", map[string]string{"zh": "住户确认并评价", "en": "The resident confirms and rates"}[*lang])
+	confirm := d.wait(res.ID, hasButton(sc.btnFixed))
+	d.tap(res, res.ID, confirm, sc.btnFixed)
+	score := d.wait(res.ID, hasButton(sc.btnFive))
+	d.tap(res, res.ID, score, sc.btnFive)
+	thanks := d.wait(res.ID, func(m tgfake.Message) bool { return m.ID > score.ID && len(m.Inline) > 0 })
+	d.say(res, res.ID, sc.comment)
+	d.wait(res.ID, func(m tgfake.Message) bool { return m.ID > thanks.ID })
+	d.wait(demoGroup, func(m tgfake.Message) bool { return m.ID == card.ID && strings.Contains(m.Text, sc.wantClosed) })
+	if d.err != nil {
+		return d.err
+	}
+	p.flush()
+	abs, _ := filepath.Abs(cfg.Store.Path)
+	fmt.Fprintf(stdout, "\n%s %s\n%s %s\n", map[string]string{"zh": "✔ 演示完成，工单", "en": "✔ Demo complete, ticket"}[*lang], ticket,
+		map[string]string{"zh": "数据库文件留在", "en": "The database is kept at"}[*lang], abs)
+	return nil
+}
+
+func hasButton(label string) func(tgfake.Message) bool {
+	return func(m tgfake.Message) bool {
+		for _, row := range m.Inline {
+			for _, b := range row {
+				if strings.Contains(b.Text, label) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+}
+
+func any(tgfake.Message) bool { return true }
+
+// director plays the people; the first failure stops the script.
+type director struct {
+	fake *tgfake.Server
+	st   *store.Store
+	out  *printer
+	err  error
+	seen map[int64]int // last message id waited for, per chat
+}
+
+// act performs one user action and waits until the bot has handled it and
+// delivered everything it wanted to say, so the transcript reads in order.
+func (d *director) act(fn func()) {
+	if d.err != nil {
+		return
+	}
+	fn()
+	settled := d.fake.WaitFor(15*time.Second, func() bool {
+		if d.fake.Pending() > 0 {
+			return false
+		}
+		st, err := d.st.Stats()
+		return err == nil && st.Pending == 0
+	})
+	if !settled {
+		d.err = errors.New("demo: the bot did not settle within 15 s")
+	}
+}
+
+func (d *director) say(u tgfake.User, chat int64, text string) {
+	d.act(func() { d.fake.SendText(u, chat, text) })
+}
+
+func (d *director) tap(u tgfake.User, chat int64, m tgfake.Message, label string) {
+	if d.err != nil {
+		return
+	}
+	var err error
+	d.act(func() { _, err = d.fake.Tap(u, chat, m.ID, label) })
+	if err != nil {
+		d.err = fmt.Errorf("demo: %s could not tap %q: %w", u.FirstName, label, err)
+	}
+}
+
+// wait returns the first bot message in chat, newer than the last one
+// waited for there, matching pred.
+func (d *director) wait(chat int64, pred func(tgfake.Message) bool) tgfake.Message {
+	if d.err != nil {
+		return tgfake.Message{}
+	}
+	if d.seen == nil {
+		d.seen = map[int64]int{}
+	}
+	after := d.seen[chat]
+	m, ok := d.fake.WaitMessage(chat, 15*time.Second, func(m tgfake.Message) bool {
+		return (m.ID > after || m.Edits > 0) && pred(m)
+	})
+	if !ok {
+		d.err = fmt.Errorf("demo: the bot did not answer in chat %d as expected (last: %q)", chat, lastText(d.fake, chat))
+		return m
+	}
+	if m.ID > d.seen[chat] {
+		d.seen[chat] = m.ID
+	}
+	return m
+}
+
+// waitN waits until the chat has at least n bot messages.
+func (d *director) waitN(chat int64, n int) {
+	if d.err != nil {
+		return
+	}
+	if !d.fake.WaitFor(15*time.Second, func() bool { return len(d.fake.Messages(chat)) >= n }) {
+		d.err = fmt.Errorf("demo: expected %d messages in chat %d", n, chat)
+	}
+	if msgs := d.fake.Messages(chat); len(msgs) > 0 && msgs[len(msgs)-1].ID > d.seen[chat] {
+		d.seen[chat] = msgs[len(msgs)-1].ID
+	}
+}
+
+func lastText(f *tgfake.Server, chat int64) string {
+	if m, ok := f.Last(chat); ok {
+		return m.Text
+	}
+	return ""
+}
+
+// printer renders transcript entries as readable lines.
+type printer struct {
+	mu    sync.Mutex
+	w     io.Writer
+	group string
+	names map[int64]string
+}
+
+func newPrinter(w io.Writer, group string) *printer { return &printer{w: w, group: group} }
+
+func (p *printer) scene(n, title string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "\n━━ %s · %s ━━\n", n, title)
+}
+
+func (p *printer) flush() {}
+
+func (p *printer) where(chat int64) string {
+	if chat < 0 {
+		return "#" + p.group
+	}
+	if n, ok := p.names[chat]; ok {
+		return n
+	}
+	return fmt.Sprint(chat)
+}
+
+func (p *printer) entry(e tgfake.Entry) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	who := e.From.FirstName
+	switch e.Kind {
+	case "user_text":
+		fmt.Fprintf(p.w, "%s%s: %s\n", who, p.in(e.ChatID), e.Text)
+	case "user_contact":
+		fmt.Fprintf(p.w, "%s: 📱 [%s]\n", who, maskDigits(e.Text))
+	case "user_photo":
+		fmt.Fprintf(p.w, "%s: 🖼 [photo]\n", who)
+	case "user_tap":
+		fmt.Fprintf(p.w, "%s%s: 👆 [%s]\n", who, p.in(e.ChatID), e.Text)
+	case "bot_send", "bot_photo":
+		text := e.Text
+		if e.Kind == "bot_photo" {
+			text = "🖼 [photo] " + text
+		}
+		fmt.Fprintf(p.w, "  🤖 → %s: %s%s\n", p.where(e.ChatID), indent(text), buttons(e.Buttons))
+	case "bot_edit":
+		fmt.Fprintf(p.w, "  🤖 ✎ %s (card edited): %s%s\n", p.where(e.ChatID), indent(e.Text), buttons(e.Buttons))
+	case "bot_answer":
+		if e.Text != "" {
+			fmt.Fprintf(p.w, "  🤖 (toast) %s\n", e.Text)
+		}
+	}
+}
+
+func (p *printer) in(chat int64) string {
+	if chat < 0 {
+		return " @#" + p.group
+	}
+	return ""
+}
+
+func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n      ") }
+
+func buttons(rows [][]tgfake.Button) string {
+	if len(rows) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n      ")
+	for _, row := range rows {
+		for _, btn := range row {
+			b.WriteString("[" + btn.Text + "] ")
+		}
+	}
+	return strings.TrimRight(b.String(), " ")
+}
+
+// maskDigits keeps the phone number out of the transcript.
+func maskDigits(s string) string {
+	if len(s) < 7 {
+		return "***"
+	}
+	return s[:3] + strings.Repeat("*", len(s)-7) + s[len(s)-4:]
+}

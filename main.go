@@ -1,0 +1,215 @@
+// Command repairbot runs the property-management repair bot: residents
+// report faults in Telegram, technicians accept and work them, team leads
+// supervise. `repairbot demo` plays a whole repair against a simulated
+// Telegram with no token and no network.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/repairbot/repairbot/bot/telegram"
+	"github.com/repairbot/repairbot/config"
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/store"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "repairbot:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "demo" {
+		return runDemo(args[1:], stdout, stderr)
+	}
+	fs := flag.NewFlagSet("repairbot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "config.toml", "configuration file (TOML); see config.example.toml")
+	logFormat := fs.String("log-format", "", `"json" or "console" (overrides log.format)`)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unknown command %q (commands: demo; flags: -config, -log-format)", fs.Arg(0))
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if *logFormat != "" {
+		cfg.Log.Format = *logFormat
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	m := NewMain(cfg)
+	m.Log = NewLogger(cfg.Log, stderr)
+	if err := m.Run(ctx); err != nil {
+		_ = m.Close()
+		return err
+	}
+	m.Log.Info().Str("mode", cfg.Telegram.Mode).Str("db", m.Store.Path()).Msg("repairbot running")
+	<-ctx.Done()
+	m.Log.Info().Msg("shutting down")
+	return m.Close()
+}
+
+// NewLogger builds the root logger: JSON by default, console for humans.
+func NewLogger(c config.Log, w io.Writer) zerolog.Logger {
+	level, err := zerolog.ParseLevel(c.Level)
+	if err != nil || c.Level == "" {
+		level = zerolog.InfoLevel
+	}
+	var out io.Writer = w
+	if c.Format == "console" {
+		out = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05"}
+	}
+	return zerolog.New(out).Level(level).With().Timestamp().Logger()
+}
+
+// Main is the whole program: store, engine and channels, wired from the
+// configuration. Tests and the demo run it against a temp dir and a fake
+// Bot API.
+type Main struct {
+	Config config.Config
+	Log    zerolog.Logger
+	// Now is the clock; time.Now unless a test pins it.
+	Now func() time.Time
+
+	Store    *store.Store
+	Engine   *flows.Engine
+	Telegram *telegram.Channel
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// NewMain returns a Main for the configuration; nothing runs until Run.
+func NewMain(cfg config.Config) *Main {
+	return &Main{Config: cfg, Log: zerolog.Nop(), Now: time.Now}
+}
+
+// Run opens the store, builds the engine and starts the channels. It
+// returns once everything is running; Close stops it.
+func (m *Main) Run(ctx context.Context) error {
+	cfg := m.Config
+	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: cfg.Store.LockTimeout.Duration, Now: m.Now})
+	if err != nil {
+		return err
+	}
+	m.Store = st
+	defLang := flows.Lang(cfg.Org.DefaultLang)
+	texts, err := i18n.Load(defLang)
+	if err != nil {
+		return err
+	}
+	admins := map[string]bool{}
+	for _, id := range cfg.Telegram.Admins {
+		admins[telegram.PersonID(id)] = true
+	}
+	var cats []flows.Category
+	for _, c := range cfg.Categories {
+		cats = append(cats, flows.Category{Key: c.Key, Labels: map[flows.Lang]string{flows.LangZH: c.ZH, flows.LangEN: c.EN}})
+	}
+	var group flows.Address
+	if cfg.Telegram.Enabled {
+		group = telegram.ChatAddress(cfg.Telegram.GroupID)
+	}
+	var tg *telegram.Channel // set below; invite links need the bot's name
+	m.Engine, err = flows.NewEngine(flows.Options{
+		Store: st, Texts: texts, Now: m.Now, Location: cfg.Location(), DefaultLang: defLang,
+		Profile: cfg.Org.Profile, TicketPrefix: cfg.Org.TicketPrefix, Group: group, Admins: admins,
+		Categories: cats, MaxDescription: cfg.Limits.MaxDescription, MaxPhotos: cfg.Limits.MaxPhotos,
+		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
+		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,
+		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name,
+		InviteLink: func(channel, code string) string {
+			if channel == telegram.ChannelName && tg != nil {
+				return tg.InviteLink(code)
+			}
+			return "/start " + code
+		},
+	})
+	if err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	if cfg.Telegram.Enabled {
+		tg, err = telegram.New(telegram.Options{
+			Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL, Mode: cfg.Telegram.Mode,
+			PollTimeout:   cfg.Telegram.PollTimeout.Duration,
+			WebhookListen: cfg.Telegram.WebhookListen, WebhookPath: cfg.Telegram.WebhookPath,
+			WebhookURL: cfg.Telegram.WebhookURL, WebhookSecret: cfg.Telegram.WebhookSecret,
+			BotUsername: cfg.Telegram.BotUsername,
+			Engine:      m.Engine, Store: st, Texts: texts, DefaultLang: defLang,
+			Log: m.Log.With().Str("component", "telegram").Logger(), Now: m.Now,
+			MaxPhotoBytes: cfg.Limits.MaxPhotoBytes,
+			Send: telegram.SendLimits{
+				PerChatPerSecond: cfg.Outbox.PerChatPerSecond, GroupPerMinute: cfg.Outbox.GroupPerMinute,
+				GlobalPerSecond: cfg.Outbox.GlobalPerSecond, Workers: cfg.Outbox.Workers,
+				MaxAttempts: cfg.Outbox.MaxAttempts, BaseBackoff: cfg.Outbox.BaseBackoff.Duration,
+				MaxBackoff: cfg.Outbox.MaxBackoff.Duration,
+			},
+		})
+		if err != nil {
+			return err
+		}
+		if err := tg.Open(ctx); err != nil {
+			return err
+		}
+		m.Telegram = tg
+	}
+	m.wg.Add(1)
+	go func() { defer m.wg.Done(); m.housekeeping(runCtx) }()
+	return nil
+}
+
+// housekeeping forgets inbound dedupe keys after three days: Telegram keeps
+// unconfirmed updates for 24 hours, so older keys can never come back.
+func (m *Main) housekeeping(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := m.Store.PruneSeen(m.Now().Add(-72 * time.Hour)); err != nil {
+			m.Log.Error().Err(err).Msg("prune dedupe keys")
+		} else if n > 0 {
+			m.Log.Debug().Int("keys", n).Msg("pruned dedupe keys")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close stops the channels (finishing in-flight work) and closes the store.
+func (m *Main) Close() error {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	var errs []error
+	if m.Telegram != nil {
+		errs = append(errs, m.Telegram.Close())
+	}
+	m.wg.Wait()
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
