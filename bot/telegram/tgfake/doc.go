@@ -26,9 +26,15 @@
 //   - webhooks (setWebhook/deleteWebhook/getWebhookInfo): updates are POSTed in
 //     order with the secret header and retried with backoff until the
 //     receiver answers 2xx;
-//   - a private chat exists only after the user wrote to the bot (403
-//     otherwise), groups exist after [Server.AddGroup], blocked chats answer
-//     403;
+//   - a private chat exists only after the user wrote to the bot in that
+//     private chat (sent something or tapped a button there); activity in a
+//     group does not open it, so the bot gets 403 "bot can't initiate
+//     conversation with a user" just like on Telegram. Groups exist after
+//     [Server.AddGroup] (or after a simulated user wrote there); blocked chats
+//     answer 403;
+//   - deleteMessage and edits need an existing message (400 "message to
+//     delete not found" / "message to edit not found"); only the bot's own
+//     messages can be edited;
 //   - text and caption limits (counted in UTF-16 code units after entity
 //     parsing), HTML / MarkdownV2 / Markdown parse errors, inline keyboard
 //     validation (callback_data 1..64 bytes), "message is not modified" on
@@ -50,7 +56,8 @@
 // Entities are computed from parse_mode markup but not auto-detected (URLs,
 // mentions and hashtags in bot messages get no entities); only bot_command
 // entities are added to user texts. Webhook URLs may be plain http.
-// Callback queries never expire. Message dates use the wall clock. The bot is
+// Callback queries never expire. Group privacy mode is not modelled: the bot
+// receives every message simulated in a group. Message dates use the wall clock. The bot is
 // a member of every group added with AddGroup and is never kicked unless the
 // group is blocked. Flood limits are simple sliding windows / token buckets
 // modelled on the documented limits, not Telegram's exact algorithm.

@@ -95,18 +95,17 @@ type Server struct {
 	queries  map[string]*queryRec
 	answers  []CallbackAnswer
 
-	commands  map[string][]models.BotCommand
-	calls     map[string]int
-	tooMany   int
-	failures  map[string][]apiError
-	limits    limiter
-	otherSeq  int64
-	webhook   *webhookState
-	whInfo    webhookStatus
-	entries   []Entry
-	entryQ    []Entry
-	entryFns  []func(Entry)
-	startedAt time.Time
+	commands map[string][]models.BotCommand
+	calls    map[string]int
+	tooMany  int
+	failures map[string][]apiError
+	limits   limiter
+	otherSeq int64
+	webhook  *webhookState
+	whInfo   webhookStatus
+	entries  []Entry
+	entryQ   []Entry
+	entryFns []func(Entry)
 }
 
 // New starts a fake server on a local port. Call Close when done.
@@ -145,7 +144,6 @@ func New(opts Options) *Server {
 		calls:        map[string]int{},
 		failures:     map[string][]apiError{},
 		limits:       newLimiter(),
-		startedAt:    time.Now(),
 	}
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	return s

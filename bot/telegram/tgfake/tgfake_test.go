@@ -733,3 +733,46 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	buf := make([]byte, 1<<16)
 	t.Fatalf("goroutines: %d before, %d after Close\n%s", before, now, buf[:runtime.Stack(buf, true)])
 }
+
+// TestEndToEndWithBotStart runs the go-telegram polling loop (multipart
+// getUpdates) against the fake and simulates a user conversation.
+func TestEndToEndWithBotStart(t *testing.T) {
+	s := tgfake.New(tgfake.Options{Token: token, MaxLongPoll: 100 * time.Millisecond})
+	defer s.Close()
+	s.AddGroup(-42, "Techs")
+	b, err := bot.New(token, bot.WithServerURL(s.URL()), bot.WithDefaultHandler(func(ctx context.Context, b *bot.Bot, u *models.Update) {
+		switch {
+		case u.Message != nil:
+			_, _ = b.SendMessage(ctx, &bot.SendMessageParams{ChatID: -42, Text: "Request from " + u.Message.From.FirstName + ": " + u.Message.Text,
+				ReplyMarkup: kb([]models.InlineKeyboardButton{{Text: "Accept", CallbackData: "acc"}})})
+		case u.CallbackQuery != nil:
+			cq := u.CallbackQuery
+			_, _ = b.AnswerCallbackQuery(ctx, &bot.AnswerCallbackQueryParams{CallbackQueryID: cq.ID, Text: "Yours"})
+			_, _ = b.EditMessageText(ctx, &bot.EditMessageTextParams{ChatID: cq.Message.Message.Chat.ID, MessageID: cq.Message.Message.ID,
+				Text: cq.Message.Message.Text + "\nTaken by " + cq.From.FirstName})
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { b.Start(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	s.SendText(alice, alice.ID, "leaking tap")
+	card, ok := s.WaitMessage(-42, 3*time.Second, func(m tgfake.Message) bool { return strings.Contains(m.Text, "leaking tap") })
+	if !ok {
+		t.Fatal("no card in group")
+	}
+	if _, err := s.Tap(bob, -42, card.ID, "Accept"); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := s.WaitMessage(-42, 3*time.Second, func(m tgfake.Message) bool { return strings.Contains(m.Text, "Taken by Bob") })
+	if !ok || got.Inline != nil || len(s.CallbackAnswers()) != 1 {
+		t.Fatalf("after tap: %+v answers %d", got, len(s.CallbackAnswers()))
+	}
+	if !s.WaitFor(2*time.Second, func() bool { return s.Pending() == 0 }) {
+		t.Fatalf("updates not confirmed: pending %d", s.Pending())
+	}
+}

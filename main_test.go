@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/store"
+)
+
+// The demo is the newcomer's first command: it must play a complete repair
+// in both languages and leave a database with the closed ticket.
+func TestDemo(t *testing.T) {
+	for _, tc := range []struct {
+		lang string
+		want []string
+	}{
+		{"zh", []string{"报修已受理", "✋ 接单", "(card edited)", "张师傅 已接单", "满意度 5/5", "演示完成"}},
+		{"en", []string{"Report received", "✋ Accept", "(card edited)", "accepted by Tech Zhang", "satisfaction 5/5", "Demo complete"}},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			dir := t.TempDir()
+			var out, errs bytes.Buffer
+			if err := run([]string{"demo", "-lang", tc.lang, "-data", dir}, &out, &errs); err != nil {
+				t.Fatalf("demo failed: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errs.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("transcript lacks %q", w)
+				}
+			}
+			// The group sees building and unit only; room and phone go to the
+			// technician privately after acceptance.
+			for _, block := range groupBlocks(out.String()) {
+				if strings.Contains(block, "13800138000") || strings.Contains(block, "1502") {
+					t.Errorf("group card leaks the room or phone:\n%s", block)
+				}
+			}
+			if strings.Contains(out.String(), "⟦") {
+				t.Error("transcript has a missing catalog key")
+			}
+			if errs.Len() > 0 {
+				t.Errorf("warnings during the demo:\n%s", errs.String())
+			}
+			st, err := store.Open(filepath.Join(dir, "repair.db"), store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			err = st.View(context.Background(), func(tx flows.Tx) error {
+				open, err := tx.OpenTickets()
+				if len(open) != 0 {
+					t.Errorf("%d tickets still open", len(open))
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s, _ := st.Stats(); s.Pending != 0 || s.Failed != 0 || s.Delivered == 0 {
+				t.Errorf("outbox after the demo: %+v", s)
+			}
+		})
+	}
+}
+
+func TestBadCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.toml")
+	if err := os.WriteFile(bad, []byte("[telegram]\ntokne = \"x\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown config key", []string{"-config", bad}, "telegram.tokne"},
+		{"missing config file", []string{"-config", filepath.Join(dir, "nope.toml")}, "nope.toml"},
+		{"unknown subcommand", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"bad demo language", []string{"demo", "-lang", "fr"}, "-lang must be zh or en"},
+		{"unknown flag", []string{"-nope"}, "flag provided but not defined"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errs bytes.Buffer
+			err := run(tc.args, &out, &errs)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if msg := err.Error() + errs.String(); !strings.Contains(msg, tc.want) {
+				t.Fatalf("error %q does not mention %q", msg, tc.want)
+			}
+		})
+	}
+}
+
+// groupBlocks returns the bot's messages to the group from a transcript.
+func groupBlocks(transcript string) []string {
+	var blocks []string
+	var cur strings.Builder
+	in := false
+	for _, line := range strings.Split(transcript, "\n") {
+		if !strings.HasPrefix(line, "      ") {
+			if in {
+				blocks = append(blocks, cur.String())
+				cur.Reset()
+			}
+			in = strings.HasPrefix(line, "  🤖 → #") || strings.HasPrefix(line, "  🤖 ✎ #")
+		}
+		if in {
+			cur.WriteString(line + "\n")
+		}
+	}
+	return blocks
+}
