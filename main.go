@@ -178,8 +178,9 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// housekeeping forgets inbound dedupe keys after three days: Telegram keeps
-// unconfirmed updates for 24 hours, so older keys can never come back.
+// housekeeping forgets inbound dedupe keys after three days (Telegram keeps
+// unconfirmed updates for 24 hours, so older keys can never come back) and
+// delivered outbox rows after 30 days.
 func (m *Main) housekeeping(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -188,6 +189,11 @@ func (m *Main) housekeeping(ctx context.Context) {
 			m.Log.Error().Err(err).Msg("prune dedupe keys")
 		} else if n > 0 {
 			m.Log.Debug().Int("keys", n).Msg("pruned dedupe keys")
+		}
+		if n, err := m.Store.PruneDelivered(m.Now().Add(-30 * 24 * time.Hour)); err != nil {
+			m.Log.Error().Err(err).Msg("prune delivered outbox rows")
+		} else if n > 0 {
+			m.Log.Debug().Int("rows", n).Msg("pruned delivered outbox rows")
 		}
 		select {
 		case <-ctx.Done():

@@ -128,7 +128,7 @@ type Org struct {
 	// DefaultLang is the language for users who have not chosen one:
 	// "zh-CN" (default) or "en".
 	DefaultLang string `toml:"default_lang"`
-	// TicketPrefix starts every ticket number (e.g. BX20240501-0001 where
+	// TicketPrefix starts every ticket number (e.g. BX-20261127-0007 where
 	// BX = 报修), 1-6 letters A-Z, default "BX".
 	TicketPrefix string `toml:"ticket_prefix"`
 	// ServicePhone is the service-centre phone line shown to residents.

@@ -31,6 +31,10 @@ func (c *call) groupCard(t *Ticket, isNew bool) {
 		"time", c.clock(t.Updated),
 		"score", t.Score,
 		"n", t.Reworks))
+	if tl := c.timeline(t, l); tl != "" {
+		b.WriteString("\n")
+		b.WriteString(tl)
+	}
 	m := Message{To: c.e.o.Group, Text: b.String(), CardKey: GroupCardKey(t.ID), Ticket: t.ID, Priority: PrioEdit, Kind: KindEdit}
 	if isNew {
 		m.Kind, m.Priority = KindSend, PrioNormal
@@ -39,6 +43,27 @@ func (c *call) groupCard(t *Ticket, isNew bool) {
 		m.Buttons = [][]Button{{TicketButton(c.tl(l, "btn.accept"), ActAccept, t.ID)}}
 	}
 	c.send(m)
+}
+
+// timeline lists the ticket's milestones so the lead sees at a glance how
+// long each step took: reported 07:30 · accepted 07:33 · on site 07:50 ...
+func (c *call) timeline(t *Ticket, l Lang) string {
+	var parts []string
+	add := func(key string, at *time.Time) {
+		if at != nil {
+			parts = append(parts, c.tl(l, key, "time", c.clock(*at)))
+		}
+	}
+	created := t.Created
+	add("card.t_reported", &created)
+	add("card.t_accepted", t.Accepted)
+	add("card.t_arrived", t.Arrived)
+	add("card.t_finished", t.Finished)
+	add("card.t_closed", t.Closed)
+	if len(parts) < 2 {
+		return ""
+	}
+	return strings.Join(parts, " · ")
 }
 
 func summary(s string, max int) string {

@@ -237,3 +237,28 @@ func (s *Store) PruneSeen(before time.Time) (int, error) {
 	return n, err
 }
 
+
+// PruneDelivered forgets delivered and superseded rows finished before
+// the cutoff; failed rows stay until an operator has looked at them, and
+// card message ids stay so old cards can still be edited.
+func (s *Store) PruneDelivered(before time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(func(b *bolt.Tx) error {
+		c := b.Bucket(bOutboxDone).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var r OutboxRow
+			if err := decode(v, &r); err != nil {
+				return err
+			}
+			if r.Done == nil || !r.Done.Before(before) {
+				continue
+			}
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}

@@ -216,6 +216,18 @@ func TestOutboxLifecycle(t *testing.T) {
 	if st.Pending != 1 || st.Delivered != 1 || st.Failed != 1 {
 		t.Fatalf("stats %+v", st)
 	}
+	if n, err := s.PruneDelivered(t0); err != nil || n != 0 {
+		t.Fatalf("pruned %d rows finished at the cutoff: %v", n, err)
+	}
+	if n, err := s.PruneDelivered(t0.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("pruned %d %v", n, err)
+	}
+	if _, ok, _ := s.Card("grp:A"); !ok {
+		t.Fatal("pruning forgot the card's message id")
+	}
+	if st, _ := s.Stats(); st.Delivered != 0 || st.Failed != 1 {
+		t.Fatalf("after prune %+v", st)
+	}
 }
 
 func TestPruneSeen(t *testing.T) {
