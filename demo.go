@@ -34,9 +34,13 @@ type demoScript struct {
 	phone                                string
 	btnReport, btnWater, btnNoMore       string
 	btnHousehold, btnASAP, btnAccept     string
-	btnOnWay, btnArrived, btnDone        string
+	btnOnWay, btnArrived                 string
 	btnFixed, btnFive                    string
 	wantTicket, wantAccepted, wantClosed string
+	// on site
+	btnRing, btnAnswered, btnEntryOK, btnNext, btnAddItem, btnSendQuote string
+	btnQuoteOK, btnRepairDone, btnTestPass, btnCareDone, btnSignoff     string
+	btnGoodbye, plan, care, itemCode                                    string
 }
 
 var demoScripts = map[string]demoScript{
@@ -45,16 +49,24 @@ var demoScripts = map[string]demoScript{
 		building: "3栋", unit: "2单元", room: "1502", desc: "厨房水槽下面的水管在滴水，地上有积水", comment: "师傅很专业，谢谢！",
 		phone:     "+8613800138000",
 		btnReport: "我要报修", btnWater: "水管", btnNoMore: "没有更多照片", btnHousehold: "住户报修", btnASAP: "尽快上门",
-		btnAccept: "接单", btnOnWay: "出发", btnArrived: "已到达", btnDone: "维修完成", btnFixed: "已修好", btnFive: "5⭐",
+		btnAccept: "接单", btnOnWay: "出发", btnArrived: "已到达", btnFixed: "已修好", btnFive: "5⭐",
 		wantTicket: "工单号", wantAccepted: "已接单", wantClosed: "满意度 5/5",
+		btnRing: "按门铃", btnAnswered: "住户已开门", btnEntryOK: "同意入户", btnNext: "下一步", btnAddItem: "添加收费项目",
+		btnSendQuote: "发送给住户确认", btnQuoteOK: "同意方案和费用", btnRepairDone: "维修完成", btnTestPass: "试验通过",
+		btnCareDone: "已讲解注意事项", btnSignoff: "请住户签字确认", btnGoodbye: "道别",
+		plan: "水槽下角阀老化漏水，关闭总阀后更换角阀", care: "新角阀一周内不要用力拧；如再渗水请立即报修", itemCode: "W02",
 	},
 	"en": {
 		lang: "en", leadName: "Lead Chen", techName: "Tech Zhang", resName: "Fang Wang",
 		building: "Building 3", unit: "Unit 2", room: "1502", desc: "The pipe under the kitchen sink is dripping; water on the floor", comment: "Very professional, thank you!",
 		phone:     "+8613800138000",
 		btnReport: "Report a fault", btnWater: "Water", btnNoMore: "No more photos", btnHousehold: "household", btnASAP: "As soon as possible",
-		btnAccept: "Accept", btnOnWay: "On my way", btnArrived: "Arrived", btnDone: "Work done", btnFixed: "Fixed", btnFive: "5⭐",
+		btnAccept: "Accept", btnOnWay: "On my way", btnArrived: "Arrived", btnFixed: "Confirm, fixed", btnFive: "5⭐",
 		wantTicket: "ticket", wantAccepted: "accepted by", wantClosed: "satisfaction 5/5",
+		btnRing: "Ring", btnAnswered: "Resident answered", btnEntryOK: "I agree to entry", btnNext: "Next", btnAddItem: "Add a price item",
+		btnSendQuote: "Send to the resident", btnQuoteOK: "Agree to plan and price", btnRepairDone: "Repair finished", btnTestPass: "Test passed",
+		btnCareDone: "Care notes explained", btnSignoff: "Ask the resident to sign off", btnGoodbye: "Say goodbye",
+		plan: "The angle valve under the sink is worn and leaking; shut the main valve and replace it", care: "Do not force the new valve for a week; report at once if it seeps again", itemCode: "W02",
 	},
 }
 
@@ -170,16 +182,40 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	d.say(lead, lead.ID, "/open")
 	d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, ticket) })
 
-	p.scene("5", map[string]string{"zh": "上门维修", "en": "On site"}[*lang])
+	p.scene("5", map[string]string{"zh": "上门：按规程逐步执行", "en": "On site, step by step as the SOP says"}[*lang])
 	d.tap(tech, tech.ID, job, sc.btnOnWay)
-	next := d.wait(tech.ID, func(m tgfake.Message) bool { return m.ID > job.ID && len(m.Inline) > 0 })
+	next := d.wait(tech.ID, hasButton(sc.btnArrived))
 	d.tap(tech, tech.ID, next, sc.btnArrived)
-	next2 := d.wait(tech.ID, hasButton(sc.btnDone))
-	d.tap(tech, tech.ID, next2, sc.btnDone)
+	d.tapWhen(tech, tech.ID, sc.btnRing)
+	d.tapWhen(tech, tech.ID, sc.btnAnswered)
+	d.tapWhen(res, res.ID, sc.btnEntryOK)
+	d.wait(tech.ID, hasButton(sc.btnHelp()))
+	d.say(tech, tech.ID, sc.plan)
+	d.act(func() { fake.SendPhoto(tech, tech.ID, "", 120_000) })
+	d.tapWhen(tech, tech.ID, sc.btnNext)
+	d.tapWhen(tech, tech.ID, sc.btnAddItem)
+	d.tapWhen(tech, tech.ID, sc.itemCode)
+	d.tapWhen(tech, tech.ID, "1")
+	d.tapWhen(tech, tech.ID, sc.btnSendQuote)
+	d.tapWhen(res, res.ID, sc.btnQuoteOK)
+	d.wait(tech.ID, hasButton(sc.btnHelp()))
+	d.act(func() { fake.SendPhoto(tech, tech.ID, "", 150_000) }) // belongings covered
+	d.tapWhen(tech, tech.ID, sc.btnNext)
+	d.tapWhen(tech, tech.ID, sc.btnRepairDone)
+	d.wait(tech.ID, hasButton(sc.btnHelp()))
+	d.act(func() { fake.SendPhoto(tech, tech.ID, "", 140_000) }) // cleaned up
+	d.tapWhen(tech, tech.ID, sc.btnNext)
+	for i := 0; i < 3; i++ {
+		d.tapWhen(tech, tech.ID, sc.btnTestPass)
+	}
+	d.tapWhen(tech, tech.ID, sc.btnNext)
+	d.say(tech, tech.ID, sc.care)
+	d.tapWhen(tech, tech.ID, sc.btnCareDone)
+	d.tapWhen(tech, tech.ID, sc.btnSignoff)
 
-	p.scene("6", map[string]string{"zh": "住户确认并评价", "en": "The resident confirms and rates"}[*lang])
-	confirm := d.wait(res.ID, hasButton(sc.btnFixed))
-	d.tap(res, res.ID, confirm, sc.btnFixed)
+	p.scene("6", map[string]string{"zh": "住户签字确认、道别、评价", "en": "Sign-off, goodbye and the resident's score"}[*lang])
+	d.tapWhen(res, res.ID, sc.btnFixed)
+	d.tapWhen(tech, tech.ID, sc.btnGoodbye)
 	score := d.wait(res.ID, hasButton(sc.btnFive))
 	d.tap(res, res.ID, score, sc.btnFive)
 	thanks := d.wait(res.ID, func(m tgfake.Message) bool { return m.ID > score.ID && len(m.Inline) > 0 })
@@ -194,6 +230,27 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "\n%s %s\n%s %s\n", map[string]string{"zh": "✔ 演示完成，工单", "en": "✔ Demo complete, ticket"}[*lang], ticket,
 		map[string]string{"zh": "数据库文件留在", "en": "The database is kept at"}[*lang], abs)
 	return nil
+}
+
+// btnHelp is on every step card; waiting for it waits for the next card.
+func (sc demoScript) btnHelp() string { return "🆘" }
+
+// tapWhen waits for the newest bot message in chat with that button and taps it.
+func (d *director) tapWhen(u tgfake.User, chat int64, label string) {
+	if d.err != nil {
+		return
+	}
+	var found tgfake.Message
+	for _, m := range d.fake.Messages(chat) {
+		if hasButton(label)(m) {
+			found = m
+		}
+	}
+	if found.ID == 0 {
+		d.err = fmt.Errorf("demo: no %q button in chat %d (last: %q)", label, chat, lastText(d.fake, chat))
+		return
+	}
+	d.tap(u, chat, found, label)
 }
 
 func hasButton(label string) func(tgfake.Message) bool {

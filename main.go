@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -22,6 +23,8 @@ import (
 	"github.com/repairbot/repairbot/config"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/media"
+	"github.com/repairbot/repairbot/sop"
 	"github.com/repairbot/repairbot/store"
 )
 
@@ -33,8 +36,14 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "demo" {
-		return runDemo(args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "demo":
+			return runDemo(args[1:], stdout, stderr)
+		case "sop-default":
+			_, err := stdout.Write(sop.DefaultTOML())
+			return err
+		}
 	}
 	fs := flag.NewFlagSet("repairbot", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -44,7 +53,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unknown command %q (commands: demo; flags: -config, -log-format)", fs.Arg(0))
+		return fmt.Errorf("unknown command %q (commands: demo, sop-default; flags: -config, -log-format)", fs.Arg(0))
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -56,6 +65,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	m := NewMain(cfg)
+	m.ConfigDir = filepath.Dir(*cfgPath)
 	m.Log = NewLogger(cfg.Log, stderr)
 	if err := m.Run(ctx); err != nil {
 		_ = m.Close()
@@ -85,7 +95,9 @@ func NewLogger(c config.Log, w io.Writer) zerolog.Logger {
 // Bot API.
 type Main struct {
 	Config config.Config
-	Log    zerolog.Logger
+	// ConfigDir resolves relative paths in the config (the SOP file).
+	ConfigDir string
+	Log       zerolog.Logger
 	// Now is the clock; time.Now unless a test pins it.
 	Now func() time.Time
 
@@ -128,6 +140,15 @@ func (m *Main) Run(ctx context.Context) error {
 	if cfg.Telegram.Enabled {
 		group = telegram.ChatAddress(cfg.Telegram.GroupID)
 	}
+	sopPath := cfg.Org.SOPFile
+	if sopPath != "" && !filepath.IsAbs(sopPath) {
+		sopPath = filepath.Join(m.ConfigDir, sopPath)
+	}
+	procedure, err := sop.Load(sopPath)
+	if err != nil {
+		return fmt.Errorf("org.sop_file: %w", err)
+	}
+	photos := &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes}
 	var tg *telegram.Channel // set below; invite links need the bot's name
 	m.Engine, err = flows.NewEngine(flows.Options{
 		Store: st, Texts: texts, Now: m.Now, Location: cfg.Location(), DefaultLang: defLang,
@@ -135,7 +156,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Categories: cats, MaxDescription: cfg.Limits.MaxDescription, MaxPhotos: cfg.Limits.MaxPhotos,
 		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
 		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,
-		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name,
+		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name, SOP: procedure,
 		InviteLink: func(channel, code string) string {
 			if channel == telegram.ChannelName && tg != nil {
 				return tg.InviteLink(code)
@@ -157,7 +178,7 @@ func (m *Main) Run(ctx context.Context) error {
 			BotUsername: cfg.Telegram.BotUsername,
 			Engine:      m.Engine, Store: st, Texts: texts, DefaultLang: defLang,
 			Log: m.Log.With().Str("component", "telegram").Logger(), Now: m.Now,
-			MaxPhotoBytes: cfg.Limits.MaxPhotoBytes,
+			MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, Media: photos,
 			Send: telegram.SendLimits{
 				PerChatPerSecond: cfg.Outbox.PerChatPerSecond, GroupPerMinute: cfg.Outbox.GroupPerMinute,
 				GlobalPerSecond: cfg.Outbox.GlobalPerSecond, Workers: cfg.Outbox.Workers,
@@ -218,4 +239,3 @@ func (m *Main) Close() error {
 	}
 	return errors.Join(errs...)
 }
-

@@ -134,6 +134,11 @@ type Org struct {
 	// ServicePhone is the service-centre phone line shown to residents.
 	// Optional.
 	ServicePhone string `toml:"service_phone"`
+	// SOPFile is the on-site procedure definition (steps, door rule,
+	// minimum tests, price list). Empty (default) uses the built-in SOP; a
+	// relative path is resolved against the config file's directory. The
+	// built-in file is printed by `repairbot sop-default`.
+	SOPFile string `toml:"sop_file"`
 }
 
 // Category is one fault category residents can pick.

@@ -51,6 +51,7 @@ func (c *Config) stringFields() []stringField {
 		{"org.default_lang", &o.DefaultLang},
 		{"org.ticket_prefix", &o.TicketPrefix},
 		{"org.service_phone", &o.ServicePhone},
+		{"org.sop_file", &o.SOPFile},
 		{"log.level", &l.Level},
 		{"log.format", &l.Format},
 	}

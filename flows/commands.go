@@ -20,6 +20,8 @@ var Commands = []struct {
 	{"open", "cmd.open"},
 	{"reassign", "cmd.reassign"},
 	{"invite", "cmd.invite"},
+	{"order", "cmd.order"},
+	{"skip", "cmd.skip"},
 	{"lang", "cmd.lang"},
 	{"help", "cmd.help"},
 }
@@ -62,6 +64,10 @@ func (c *call) command() error {
 		return c.cmdReassign(args)
 	case "invite":
 		return c.cmdInvite(args)
+	case "order":
+		return c.cmdOrder(args)
+	case "skip":
+		return c.cmdSkip(args)
 	}
 	return Errorf(CodeInvalid, "err.unknown_command", "command", c.ev.Command)
 }

@@ -12,10 +12,12 @@ import (
 
 // Dialogue kinds and steps. They are stored, so their names never change meaning.
 const (
-	dlgRegister = "register"
-	dlgReport   = "report"
-	dlgComment  = "comment"
-	dlgRework   = "rework_reason"
+	dlgRegister  = "register"
+	dlgReport    = "report"
+	dlgComment   = "comment"
+	dlgRework    = "rework_reason"
+	dlgQty       = "quantity"
+	dlgHelpReply = "help_reply"
 
 	stepName     = "name"
 	stepPhone    = "phone"
@@ -30,6 +32,8 @@ const (
 	stepTime     = "time"
 	stepComment  = "comment"
 	stepReason   = "reason"
+	stepQty      = "qty"
+	stepReply    = "reply"
 )
 
 // input handles text, contacts, photos and unsupported messages in a private chat.
@@ -43,6 +47,15 @@ func (c *call) input() error {
 	if d == nil {
 		if c.me == nil || !c.me.Registered {
 			return c.startRegistration()
+		}
+		if c.me.Role.IsStaff() {
+			t, err := c.activeVisit()
+			if err != nil {
+				return err
+			}
+			if t != nil {
+				return c.visitInput(t)
+			}
 		}
 		switch c.ev.Kind {
 		case EvUnsupported:
@@ -69,6 +82,10 @@ func (c *call) input() error {
 		return c.commentInput(d)
 	case dlgRework:
 		return c.reworkInput(d)
+	case dlgQty:
+		return c.qtyInput(d)
+	case dlgHelpReply:
+		return c.helpReplyInput(d)
 	}
 	// An unknown kind means a newer version wrote it; start clean rather than guess.
 	return c.tx.DeleteDialogue(d.PersonID)
@@ -323,6 +340,9 @@ func (c *call) promptTiming(d *Dialogue) error {
 func (c *call) acceptPhoto(d *Dialogue) error {
 	if c.ev.TooLarge || (c.ev.Photo != nil && c.ev.Photo.Size > c.e.o.MaxPhotoBytes) {
 		return Errorf(CodeInvalid, "err.photo_too_large", "max", c.e.o.MaxPhotoBytes>>20)
+	}
+	if c.ev.NotImage {
+		return Errorf(CodeInvalid, "err.not_image")
 	}
 	if len(d.Photos) >= c.e.o.MaxPhotos {
 		return Errorf(CodeInvalid, "report.photo_limit", "max", c.e.o.MaxPhotos)

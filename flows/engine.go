@@ -50,6 +50,8 @@ type Options struct {
 	ServicePhone string
 	// OrgName greets new residents.
 	OrgName string
+	// SOP is the on-site procedure (package sop loads it); required.
+	SOP *SOP
 	// Rand feeds invite codes; crypto/rand when nil.
 	Rand io.Reader
 }
@@ -59,6 +61,7 @@ type Options struct {
 type Engine struct {
 	o    Options
 	cats map[string]Category
+	sop  *SOP
 }
 
 // NewEngine checks options and fills defaults.
@@ -108,7 +111,13 @@ func NewEngine(o Options) (*Engine, error) {
 	if len(o.Categories) == 0 {
 		return nil, errors.New("flows: at least one category is required")
 	}
-	e := &Engine{o: o, cats: map[string]Category{}}
+	if o.SOP == nil {
+		return nil, errors.New("flows: an SOP definition is required")
+	}
+	if err := o.SOP.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{o: o, cats: map[string]Category{}, sop: o.SOP}
 	for _, c := range o.Categories {
 		e.cats[c.Key] = c
 	}
@@ -119,6 +128,9 @@ func NewEngine(o Options) (*Engine, error) {
 // mistake after it had started writing; the answer goes out in a second,
 // clean transaction with only the dedupe mark and the reply.
 var errUserMistake = errors.New("flows: user mistake")
+
+// SOP is the procedure the engine runs.
+func (e *Engine) SOP() *SOP { return e.sop }
 
 // Handle processes one event in one store transaction: dedupe mark, cursor,
 // state change and outgoing messages commit together or not at all. A
@@ -192,6 +204,7 @@ type call struct {
 	me    *Person // the sender's profile, nil for strangers
 	lang  Lang
 	out   []Message
+	dirty []*Ticket // tickets whose card fingerprint changed after they were saved
 	toast string
 	alert bool
 }
@@ -246,6 +259,11 @@ func (e *Engine) langFor(code string) Lang {
 
 // flush writes the queued messages to the outbox.
 func (c *call) flush() error {
+	for _, t := range c.dirty {
+		if err := c.tx.PutTicket(t); err != nil {
+			return err
+		}
+	}
 	if len(c.out) == 0 {
 		return nil
 	}

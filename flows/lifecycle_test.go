@@ -1,6 +1,7 @@
 package flows_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,9 @@ import (
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/flows/flowstest"
 )
+
+// To filters messages by recipient.
+var To = flowstest.To
 
 var (
 	admin    = flowstest.Person{ID: 1, Name: "管理员"}
@@ -76,13 +80,23 @@ func TestFullRepair(t *testing.T) {
 	msgs = w.Drain()
 	contains(t, w.Last(msgs, resident.Chat()).Text, "正在前往")
 	w.Now = w.Now.Add(20 * time.Minute)
-	w.Tap(tech, w.ButtonData(w.Last(msgs, tech.Chat()), "已到达"), false)
+	w.WalkToSignoff(tech, resident, id)
+	if tk := w.Ticket(id); tk.State != flows.StateDone || tk.Arrived == nil || tk.SOPVersion != "2026.1" {
+		t.Fatalf("after the checklist: %+v", tk)
+	}
+	rows, _ = w.Store.Rows("delivered")
+	var signoff flows.Message
+	for _, r := range rows {
+		if r.Msg.To == resident.Chat() && strings.Contains(r.Msg.Text, "维修工作单") {
+			signoff = r.Msg
+		}
+	}
+	contains(t, signoff.Text, "现场试验：3 次通过")
+	contains(t, signoff.Text, "合计：¥25.00")
+	contains(t, signoff.Text, "住户在手机上确认同意")
+	w.Tap(resident, w.ButtonData(signoff, "确认，已修好"), false)
 	msgs = w.Drain()
-	contains(t, w.Last(msgs, flowstest.Group).Text, "已到场")
-	w.Tap(tech, w.ButtonData(w.Last(msgs, tech.Chat()), "维修完成"), false)
-	msgs = w.Drain()
-	confirm := w.Last(msgs, resident.Chat())
-	w.Tap(resident, w.ButtonData(confirm, "已修好"), false)
+	w.Tap(tech, w.ButtonData(w.Last(msgs, tech.Chat()), "道别"), false)
 	msgs = w.Drain()
 	w.Tap(resident, w.ButtonData(w.Last(msgs, resident.Chat()), "5⭐"), false)
 	msgs = w.Drain()
@@ -101,8 +115,9 @@ func TestFullRepair(t *testing.T) {
 		}
 		return err
 	})
-	if got := strings.Join(actions, ","); got != "reported,acc,way,arr,done,fix,sc,comment" {
-		t.Fatalf("audit trail %s", got)
+	want := "reported,acc,way,arr,step,ring,answered,step,entry,step,plan,step,quote_sent,quote_agreed,step,photo,step,repaired,step,photo,step,test_pass,test_pass,test_pass,step,care,step,done,fix,bye,sc,comment"
+	if got := strings.Join(actions, ","); got != want {
+		t.Fatalf("audit trail\n got %s\nwant %s", got, want)
 	}
 }
 
@@ -112,23 +127,35 @@ func TestNotFixedGoesBackToTheTechnician(t *testing.T) {
 	w.Staff(tech, "technician")
 	id := w.Report(resident, "灯不亮")
 	w.Tap(tech, flows.EncodePayload("acc", id), true)
-	w.Tap(tech, flows.EncodePayload("arr", id), false)
-	w.Tap(tech, flows.EncodePayload("done", id), false)
-	w.Drain()
-	w.Tap(resident, flows.EncodePayload("nfx", id), false)
-	msgs := w.Drain()
-	contains(t, w.Last(msgs, tech.Chat()).Text, "第 1 次返工")
-	w.Text(resident, "还是不亮")
-	msgs = w.Drain()
-	contains(t, w.Last(msgs, tech.Chat()).Text, "还是不亮")
-	if tk := w.Ticket(id); tk.State != flows.StateRework || tk.Reworks != 1 {
-		t.Fatalf("%+v", tk)
+	w.WalkToSignoff(tech, resident, id)
+	for round := 1; round <= 2; round++ {
+		w.Expect(w.Tap(resident, flows.EncodePayload("nfx", id), false))
+		msgs := w.Drain()
+		contains(t, w.Last(To(msgs, tech.Chat())[:len(To(msgs, tech.Chat()))-1], tech.Chat()).Text, fmt.Sprintf("第 %d 次返工", round))
+		w.Text(resident, "还是不亮")
+		msgs = w.Drain()
+		contains(t, w.Last(msgs, tech.Chat()).Text, "还是不亮")
+		tk := w.Ticket(id)
+		if tk.State != flows.StateOnSite || tk.Reworks != round || w.StepKind(id) != flows.StepWork || tk.Visit.Tests != 0 {
+			t.Fatalf("round %d: %+v", round, tk)
+		}
+		// The tests must be done again before the next sign-off.
+		w.Expect(w.Step(tech, id, "next"))
+		w.Expect(w.Step(tech, id, "next")) // cleanup photo is still there from the first round
+		w.Refused(w.Step(tech, id, "next"), "至少 3 次")
+		w.Refused(w.Tap(tech, flows.EncodePayload("done", id), false), "已过期")
+		for i := 0; i < 3; i++ {
+			w.Expect(w.Step(tech, id, "pass"))
+		}
+		w.Expect(w.Step(tech, id, "next"))
+		w.Expect(w.Step(tech, id, "next"))
+		w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))
+		w.Drain()
 	}
-	w.Tap(tech, flows.EncodePayload("arr", id), false)
-	w.Tap(tech, flows.EncodePayload("done", id), false)
-	w.Tap(resident, flows.EncodePayload("fix", id), false)
-	w.Tap(resident, flows.EncodePayload("sc", id, "4"), false)
-	if tk := w.Ticket(id); tk.State != flows.StateClosed || tk.Score != 4 {
+	w.Expect(w.Tap(resident, flows.EncodePayload("fix", id), false))
+	w.Expect(w.Tap(tech, flows.EncodePayload("bye", id), false))
+	w.Expect(w.Tap(resident, flows.EncodePayload("sc", id, "4"), false))
+	if tk := w.Ticket(id); tk.State != flows.StateClosed || tk.Score != 4 || tk.Reworks != 2 {
 		t.Fatalf("%+v", tk)
 	}
 }

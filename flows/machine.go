@@ -9,13 +9,25 @@ const (
 	ActAccept      Action = "acc"
 	ActOnTheWay    Action = "way"
 	ActArrive      Action = "arr"
-	ActDone        Action = "done"
+	ActStep        Action = "st"   // an on-site checklist operation: st|ticket|step|op[|arg...]
+	ActNoOneHome   Action = "nh"   // after the door rule is exhausted
+	ActHelp        Action = "help" // technician asks the lead for support, at any step
+	ActEntryOK     Action = "ent"  // resident agrees to entry, on their phone
+	ActQuoteOK     Action = "qa"   // resident agrees to quote n
+	ActQuoteNo     Action = "qd"   // resident refuses quote n
+	ActEndVisit    Action = "end"  // request cannot be met: apologise and close
+	ActDone        Action = "done" // request the resident's sign-off
 	ActFixed       Action = "fix"
 	ActNotFixed    Action = "nfx"
+	ActFeeQuery    Action = "fee"
+	ActGoodbye     Action = "bye"
 	ActScore       Action = "sc"
 	ActCancel      Action = "cx"
+	ActReschedule  Action = "rs"
 	ActReassign    Action = "ra"
 	ActReturnGroup Action = "rg"
+	ActTakeOver    Action = "tk"
+	ActHelpReply   Action = "hr"
 )
 
 // Who may trigger a transition, besides the role list.
@@ -23,11 +35,12 @@ type actor int
 
 const (
 	byRole     actor = iota // any person with one of the roles
-	byAssignee              // only the ticket's assignee (leads may not act for them)
+	byAssignee              // only the ticket's assignee (a lead takes over first)
 	byReporter              // only the resident who reported it
 )
 
-// Transition is one row of the ticket state machine.
+// Transition is one row of the ticket state machine. An empty To keeps the
+// state (checklist steps move inside on_site).
 type Transition struct {
 	From  []State
 	To    State
@@ -35,24 +48,45 @@ type Transition struct {
 	who   actor
 }
 
-// Transitions is the ticket state machine. The on-site SOP checklist extends
-// it by adding states between on_site and done; every tap is checked against
-// this table (role, assignee or reporter, current state) before anything changes.
+var (
+	staff     = []Role{RoleTechnician, RoleLead, RoleAdmin}
+	leads     = []Role{RoleLead, RoleAdmin}
+	residents = []Role{RoleResident}
+	// working is every state in which a technician holds the job.
+	working = []State{StateAccepted, StateOnTheWay, StateOnSite, StateWaiting}
+)
+
+// Transitions is the ticket state machine. Every tap is checked against this
+// table (role, assignee or reporter, current state) before anything changes;
+// checklist steps add their own guard (the button's step must be the current one).
 var Transitions = map[Action]Transition{
-	ActAccept:      {From: []State{StateNew}, To: StateAccepted, Roles: []Role{RoleTechnician, RoleLead, RoleAdmin}, who: byRole},
-	ActOnTheWay:    {From: []State{StateAccepted, StateRework}, To: StateOnTheWay, Roles: []Role{RoleTechnician, RoleLead, RoleAdmin}, who: byAssignee},
-	ActArrive:      {From: []State{StateAccepted, StateOnTheWay, StateRework}, To: StateOnSite, Roles: []Role{RoleTechnician, RoleLead, RoleAdmin}, who: byAssignee},
-	ActDone:        {From: []State{StateOnSite}, To: StateDone, Roles: []Role{RoleTechnician, RoleLead, RoleAdmin}, who: byAssignee},
-	ActFixed:       {From: []State{StateDone}, To: StateConfirmed, Roles: []Role{RoleResident}, who: byReporter},
-	ActNotFixed:    {From: []State{StateDone}, To: StateRework, Roles: []Role{RoleResident}, who: byReporter},
-	ActScore:       {From: []State{StateConfirmed}, To: StateClosed, Roles: []Role{RoleResident}, who: byReporter},
-	ActCancel:      {From: []State{StateNew}, To: StateCancelled, Roles: []Role{RoleResident}, who: byReporter},
-	ActReassign:    {From: []State{StateNew, StateAccepted, StateOnTheWay, StateOnSite, StateRework}, To: StateAccepted, Roles: []Role{RoleLead, RoleAdmin}, who: byRole},
-	ActReturnGroup: {From: []State{StateAccepted, StateOnTheWay, StateOnSite, StateRework}, To: StateNew, Roles: []Role{RoleLead, RoleAdmin}, who: byRole},
+	ActAccept:      {From: []State{StateNew}, To: StateAccepted, Roles: staff, who: byRole},
+	ActOnTheWay:    {From: []State{StateAccepted, StateWaiting}, To: StateOnTheWay, Roles: staff, who: byAssignee},
+	ActArrive:      {From: []State{StateAccepted, StateOnTheWay, StateWaiting}, To: StateOnSite, Roles: staff, who: byAssignee},
+	ActStep:        {From: []State{StateOnSite}, Roles: staff, who: byAssignee},
+	ActNoOneHome:   {From: []State{StateOnSite}, To: StateWaiting, Roles: staff, who: byAssignee},
+	ActHelp:        {From: []State{StateAccepted, StateOnTheWay, StateOnSite}, Roles: staff, who: byAssignee},
+	ActEntryOK:     {From: []State{StateOnSite}, Roles: residents, who: byReporter},
+	ActQuoteOK:     {From: []State{StateOnSite}, Roles: residents, who: byReporter},
+	ActQuoteNo:     {From: []State{StateOnSite}, Roles: residents, who: byReporter},
+	ActEndVisit:    {From: []State{StateOnSite}, To: StateUnresolved, Roles: staff, who: byAssignee},
+	ActDone:        {From: []State{StateOnSite}, To: StateDone, Roles: staff, who: byAssignee},
+	ActFixed:       {From: []State{StateDone}, To: StateConfirmed, Roles: residents, who: byReporter},
+	ActNotFixed:    {From: []State{StateDone}, To: StateOnSite, Roles: residents, who: byReporter},
+	ActFeeQuery:    {From: []State{StateDone}, Roles: residents, who: byReporter},
+	ActGoodbye:     {From: []State{StateConfirmed}, To: StateSurvey, Roles: staff, who: byAssignee},
+	ActScore:       {From: []State{StateSurvey}, To: StateClosed, Roles: residents, who: byReporter},
+	ActCancel:      {From: []State{StateNew}, To: StateCancelled, Roles: residents, who: byReporter},
+	ActReschedule:  {From: []State{StateWaiting}, Roles: residents, who: byReporter},
+	ActReassign:    {From: append([]State{StateNew}, working...), To: StateAccepted, Roles: leads, who: byRole},
+	ActReturnGroup: {From: working, To: StateNew, Roles: leads, who: byRole},
+	ActTakeOver:    {From: working, Roles: leads, who: byRole},
+	ActHelpReply:   {From: working, Roles: leads, who: byRole},
 }
 
 // AllStates lists every ticket state, for exhaustive tests and reports.
-var AllStates = []State{StateNew, StateAccepted, StateOnTheWay, StateOnSite, StateDone, StateConfirmed, StateClosed, StateCancelled, StateRework}
+var AllStates = []State{StateNew, StateAccepted, StateOnTheWay, StateOnSite, StateWaiting, StateDone,
+	StateConfirmed, StateSurvey, StateClosed, StateCancelled, StateUnresolved}
 
 // Authorize decides whether person p may apply action a to ticket t now.
 // It is the single gate every button passes: the payload only names the
@@ -79,7 +113,7 @@ func Authorize(a Action, p *Person, t *Ticket) error {
 		}
 	}
 	if !hasState(tr.From, t.State) {
-		if a == ActAccept && t.State != StateCancelled {
+		if a == ActAccept && t.State.Open() {
 			return Errorf(CodeConflict, "err.already_taken", "ticket", t.ID, "name", t.Assignee)
 		}
 		return Errorf(CodeConflict, "err.stale", "ticket", t.ID)

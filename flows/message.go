@@ -97,6 +97,8 @@ type Event struct {
 	What string
 	// TooLarge is set when the platform says the file exceeds what the bot may fetch.
 	TooLarge bool
+	// NotImage is set when a file sent as a photo turned out not to be an image.
+	NotImage bool
 }
 
 // Result is what the channel needs right away, outside the outbox: the

@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"hash/fnv"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -26,11 +28,22 @@ func (c *call) groupCard(t *Ticket, isNew bool) {
 		"kind", c.tl(l, "kind."+string(t.Kind)),
 		"when", c.whenText(t, l)))
 	b.WriteString("\n— ")
+	step := ""
+	if st, i := c.current(t); i >= 0 {
+		step = st.Title[l]
+	}
 	b.WriteString(c.tl(l, "card.status."+string(t.State),
 		"name", t.Assignee,
 		"time", c.clock(t.Updated),
 		"score", t.Score,
-		"n", t.Reworks))
+		"n", t.Reworks,
+		"step", step))
+	if t.Visit != nil && t.Visit.Help && t.State.Open() {
+		b.WriteString(" " + c.tl(l, "card.help"))
+	}
+	if t.Reworks > 0 && t.State.Open() {
+		b.WriteString(" " + c.tl(l, "card.reworks", "n", t.Reworks))
+	}
 	if tl := c.timeline(t, l); tl != "" {
 		b.WriteString("\n")
 		b.WriteString(tl)
@@ -42,6 +55,19 @@ func (c *call) groupCard(t *Ticket, isNew bool) {
 	if t.State == StateNew {
 		m.Buttons = [][]Button{{TicketButton(c.tl(l, "btn.accept"), ActAccept, t.ID)}}
 	}
+	h := fnv.New64a()
+	h.Write([]byte(m.Text))
+	for _, row := range m.Buttons {
+		for _, b := range row {
+			h.Write([]byte("\x00" + b.Data))
+		}
+	}
+	sum := strconv.FormatUint(h.Sum64(), 36)
+	if !isNew && sum == t.CardHash {
+		return
+	}
+	t.CardHash = sum
+	c.dirty = append(c.dirty, t)
 	c.send(m)
 }
 

@@ -56,6 +56,11 @@ type Tx interface {
 	Invite(code string) (*Invite, error)
 	PutInvite(inv *Invite) error
 
+	// AddComplaint records a complaint (a trigger for the SOP review).
+	AddComplaint(c Complaint) error
+	// Complaints lists complaints in the order they were made.
+	Complaints() ([]Complaint, error)
+
 	// Enqueue adds outgoing messages to the durable outbox.
 	Enqueue(msgs ...Message) error
 }

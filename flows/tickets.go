@@ -34,6 +34,9 @@ func (c *call) callback() error {
 	if err := Authorize(a, c.me, t); err != nil {
 		return err
 	}
+	if t.Visit == nil {
+		t.Visit = &Visit{} // handlers read the visit; a ticket before arrival has none yet
+	}
 	switch a {
 	case ActAccept:
 		return c.accept(t)
@@ -41,20 +44,44 @@ func (c *call) callback() error {
 		return c.onTheWay(t)
 	case ActArrive:
 		return c.arrive(t)
+	case ActStep:
+		return c.stepOp(t, p.Args[1:])
+	case ActNoOneHome:
+		return c.noOneHome(t)
+	case ActHelp:
+		return c.help(t)
+	case ActEntryOK:
+		return c.entryOK(t)
+	case ActQuoteOK:
+		return c.quoteAnswer(t, true, p.Args[1:])
+	case ActQuoteNo:
+		return c.quoteAnswer(t, false, p.Args[1:])
+	case ActEndVisit:
+		return c.endVisit(t)
 	case ActDone:
 		return c.done(t)
 	case ActFixed:
 		return c.fixed(t)
 	case ActNotFixed:
 		return c.notFixed(t)
+	case ActFeeQuery:
+		return c.feeQuery(t)
+	case ActGoodbye:
+		return c.goodbye(t)
 	case ActScore:
 		return c.score(t, p.Args[1:])
 	case ActCancel:
 		return c.cancelTicket(t)
+	case ActReschedule:
+		return c.reschedule(t, p.Args[1:])
 	case ActReassign:
 		return c.reassign(t, p.Args[1:])
 	case ActReturnGroup:
 		return c.returnToGroup(t)
+	case ActTakeOver:
+		return c.takeOver(t)
+	case ActHelpReply:
+		return c.helpReply(t)
 	}
 	return Errorf(CodeInvalid, "err.bad_button")
 }
@@ -62,7 +89,9 @@ func (c *call) callback() error {
 // move applies a transition and records it in the audit trail.
 func (c *call) move(t *Ticket, a Action, note string) error {
 	from := t.State
-	t.State = Transitions[a].To
+	if to := Transitions[a].To; to != "" {
+		t.State = to
+	}
 	t.Updated = c.now
 	t.Rev++
 	if err := c.tx.PutTicket(t); err != nil {
@@ -126,18 +155,21 @@ func (c *call) sendJob(tech *Person, t *Ticket, headKey string) error {
 	for _, ph := range t.Photos {
 		c.send(Message{To: tech.Chat, Kind: KindPhoto, Photo: ph.FileID, Text: t.ID, Priority: PrioNormal, Ticket: t.ID})
 	}
+	if t.State == StateOnSite && t.Visit != nil {
+		m := c.stepCard(t, l)
+		m.To = tech.Chat
+		c.send(m)
+	}
 	return nil
 }
 
 // techButtons are the assignee's next steps in the current state.
 func (c *call) techButtons(t *Ticket, l Lang) [][]Button {
 	switch t.State {
-	case StateAccepted, StateRework:
+	case StateAccepted, StateWaiting:
 		return [][]Button{{TicketButton(c.tl(l, "btn.on_the_way"), ActOnTheWay, t.ID), TicketButton(c.tl(l, "btn.arrived"), ActArrive, t.ID)}}
 	case StateOnTheWay:
 		return [][]Button{{TicketButton(c.tl(l, "btn.arrived"), ActArrive, t.ID)}}
-	case StateOnSite:
-		return [][]Button{{TicketButton(c.tl(l, "btn.done"), ActDone, t.ID)}}
 	}
 	return nil
 }
@@ -157,24 +189,35 @@ func (c *call) onTheWay(t *Ticket) error {
 	return nil
 }
 
+// arrive records the arrival (the first one counts for the SLA) and
+// starts the on-site checklist at its first step.
 func (c *call) arrive(t *Ticket) error {
 	now := c.now
-	t.Arrived = &now
+	if t.Arrived == nil {
+		t.Arrived = &now
+	}
+	t.SOPVersion = c.e.sop.Version
+	t.Visit = &Visit{}
 	if err := c.move(t, ActArrive, ""); err != nil {
 		return err
 	}
+	if err := c.enter(t, 0); err != nil {
+		return err
+	}
 	c.toast = c.t("ok")
-	c.groupCard(t, false)
-	c.reply(c.t("job.on_site", "ticket", t.ID), c.techButtons(t, c.lang)...)
 	res, err := c.resident(t)
 	if err != nil {
 		return err
 	}
 	c.tell(res, "status.arrived", []any{"ticket", t.ID, "name", c.me.Name})
-	return nil
+	return c.show(t)
 }
 
+// done asks the resident to sign the work order off.
 func (c *call) done(t *Ticket) error {
+	if st, _ := c.current(t); st.Kind != StepSignoff {
+		return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+	}
 	now := c.now
 	t.Finished = &now
 	if err := c.move(t, ActDone, ""); err != nil {
@@ -184,13 +227,25 @@ func (c *call) done(t *Ticket) error {
 	c.groupCard(t, false)
 	c.reply(c.t("job.done_wait", "ticket", t.ID))
 	res, err := c.resident(t)
+	if err != nil || res == nil {
+		return err
+	}
+	return c.signoffCard(t, res)
+}
+
+// signoffCard sends the resident the work order with the three answers.
+func (c *call) signoffCard(t *Ticket, res *Person) error {
+	order, err := c.workOrder(t, res.Lang)
 	if err != nil {
 		return err
 	}
-	if res != nil {
-		c.tell(res, "confirm.ask", []any{"ticket", t.ID, "name", c.me.Name},
-			[]Button{TicketButton(c.tl(res.Lang, "btn.fixed"), ActFixed, t.ID), TicketButton(c.tl(res.Lang, "btn.not_fixed"), ActNotFixed, t.ID)})
-	}
+	rl := res.Lang
+	c.send(Message{To: res.Chat, Priority: PrioNormal, Ticket: t.ID,
+		Text: c.tl(rl, "confirm.ask", "ticket", t.ID, "name", t.Assignee) + "\n\n" + order,
+		Buttons: [][]Button{
+			{TicketButton(c.tl(rl, "btn.fixed"), ActFixed, t.ID)},
+			{TicketButton(c.tl(rl, "btn.not_fixed"), ActNotFixed, t.ID), TicketButton(c.tl(rl, "btn.fee_query"), ActFeeQuery, t.ID)},
+		}})
 	return nil
 }
 
@@ -198,29 +253,56 @@ func (c *call) fixed(t *Ticket) error {
 	if err := c.move(t, ActFixed, ""); err != nil {
 		return err
 	}
+	t.Step = ""
+	if err := c.tx.PutTicket(t); err != nil {
+		return err
+	}
 	c.toast = c.t("ok")
 	c.groupCard(t, false)
-	var stars []Button
-	for i := 1; i <= 5; i++ {
-		stars = append(stars, TicketButton(strconv.Itoa(i)+"⭐", ActScore, t.ID, strconv.Itoa(i)))
-	}
-	c.reply(c.t("score.ask", "ticket", t.ID), stars)
+	c.reply(c.t("confirm.thanks", "ticket", t.ID))
 	tech, err := c.person(t.AssigneeID)
 	if err != nil {
 		return err
 	}
-	c.tell(tech, "job.confirmed", []any{"ticket", t.ID})
+	if tech != nil {
+		c.tell(tech, "job.confirmed", []any{"ticket", t.ID}, []Button{TicketButton(c.tl(tech.Lang, "btn.goodbye"), ActGoodbye, t.ID)})
+	}
 	return nil
 }
 
+// goodbye closes the visit (SOP 4.2.6) and sends the satisfaction survey.
+func (c *call) goodbye(t *Ticket) error {
+	if err := c.move(t, ActGoodbye, ""); err != nil {
+		return err
+	}
+	c.toast = c.t("ok")
+	c.groupCard(t, false)
+	c.reply(c.t("job.goodbye_done", "ticket", t.ID))
+	res, err := c.resident(t)
+	if err != nil || res == nil {
+		return err
+	}
+	var stars []Button
+	for i := 1; i <= 5; i++ {
+		stars = append(stars, TicketButton(strconv.Itoa(i)+"⭐", ActScore, t.ID, strconv.Itoa(i)))
+	}
+	c.tell(res, "score.ask", []any{"ticket", t.ID, "name", t.Assignee}, stars)
+	return nil
+}
+
+// notFixed sends the job back to the same technician as rework: the
+// checklist resumes at the repair, and the tests start again.
 func (c *call) notFixed(t *Ticket) error {
 	t.Reworks++
 	t.Finished = nil
 	if err := c.move(t, ActNotFixed, ""); err != nil {
 		return err
 	}
+	t.Visit.Tests = 0 // the tests start again after the rework
+	if err := c.enter(t, c.e.sop.indexKind(StepWork)); err != nil {
+		return err
+	}
 	c.toast = c.t("ok")
-	c.groupCard(t, false)
 	d := &Dialogue{PersonID: c.me.ID, Kind: dlgRework, Step: stepReason, Started: c.now, TicketID: t.ID}
 	c.bump(d)
 	c.reply(c.t("rework.ask_reason", "ticket", t.ID), []Button{DialogueButton(c.t("btn.skip"), d.Seq, "skip")})
@@ -231,9 +313,29 @@ func (c *call) notFixed(t *Ticket) error {
 	if err != nil {
 		return err
 	}
-	if tech != nil {
-		c.tell(tech, "rework.to_tech", []any{"ticket", t.ID, "n", t.Reworks}, c.techButtons(t, tech.Lang)...)
+	c.tell(tech, "rework.to_tech", []any{"ticket", t.ID, "n", t.Reworks})
+	return c.show(t)
+}
+
+// feeQuery flags the ticket for the dispatcher and gives the resident the
+// service-centre phone; the work itself can still be confirmed.
+func (c *call) feeQuery(t *Ticket) error {
+	if !t.FeeQuery {
+		t.FeeQuery = true
+		if err := c.record(t, "fee_query", ""); err != nil {
+			return err
+		}
+		leads, err := c.leads()
+		if err != nil {
+			return err
+		}
+		for _, p := range leads {
+			c.tell(p, "fee.to_lead", []any{"ticket", t.ID, "total", Money(t.Visit.quoteTotal())})
+		}
 	}
+	c.toast = c.t("ok")
+	c.reply(c.t("fee.resident", "ticket", t.ID, "phone", c.servicePhone(c.lang)),
+		[]Button{TicketButton(c.t("btn.fixed"), ActFixed, t.ID)})
 	return nil
 }
 
@@ -263,6 +365,30 @@ func (c *call) score(t *Ticket, args []string) error {
 		return err
 	}
 	c.tell(tech, "job.closed", []any{"ticket", t.ID, "n", n})
+	if n <= complaintScore {
+		return c.complaint(t, n)
+	}
+	return nil
+}
+
+// complaintScore and below count as a customer complaint (a trigger for
+// the SOP review, per the SOP's governance clause 2).
+const complaintScore = 2
+
+func (c *call) complaint(t *Ticket, n int) error {
+	if err := c.tx.AddComplaint(Complaint{TicketID: t.ID, At: c.now, Score: n, By: c.me.ID}); err != nil {
+		return err
+	}
+	if err := c.event(t, "complaint", t.State, t.State, strconv.Itoa(n)); err != nil {
+		return err
+	}
+	leads, err := c.leads()
+	if err != nil {
+		return err
+	}
+	for _, p := range leads {
+		c.tell(p, "complaint.to_lead", []any{"ticket", t.ID, "n", n, "name", t.Assignee})
+	}
 	return nil
 }
 

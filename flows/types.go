@@ -74,19 +74,21 @@ type State string
 // Ticket states. The on-site checklist (a later issue) adds states between
 // OnSite and Done through the same transition table.
 const (
-	StateNew       State = "new"        // reported, waiting for a technician
-	StateAccepted  State = "accepted"   // a technician took it
-	StateOnTheWay  State = "on_the_way" // technician travelling
-	StateOnSite    State = "on_site"    // technician arrived
-	StateDone      State = "done"       // technician finished, resident to confirm
-	StateConfirmed State = "confirmed"  // resident confirmed the fix, score pending
-	StateClosed    State = "closed"     // scored and closed
-	StateCancelled State = "cancelled"  // withdrawn before acceptance
-	StateRework    State = "rework"     // resident said not fixed; back to the technician
+	StateNew        State = "new"              // reported, waiting for a technician
+	StateAccepted   State = "accepted"         // a technician took it
+	StateOnTheWay   State = "on_the_way"       // technician travelling
+	StateOnSite     State = "on_site"          // technician arrived
+	StateWaiting    State = "waiting_resident" // no one home; a new time is being agreed
+	StateDone       State = "done"             // sign-off requested, the resident confirms
+	StateConfirmed  State = "confirmed"        // resident confirmed the work order; the technician says goodbye
+	StateSurvey     State = "survey"           // visit closed, satisfaction score pending
+	StateClosed     State = "closed"           // scored and closed
+	StateCancelled  State = "cancelled"        // withdrawn before acceptance
+	StateUnresolved State = "unresolved"       // the request could not be met; apology recorded
 )
 
 // Open reports whether the ticket still needs work.
-func (s State) Open() bool { return s != StateClosed && s != StateCancelled }
+func (s State) Open() bool { return s != StateClosed && s != StateCancelled && s != StateUnresolved }
 
 // OrderKind distinguishes the SOP's two work orders.
 type OrderKind string
@@ -102,6 +104,10 @@ type Photo struct {
 	FileID   string `json:"file_id"`
 	UniqueID string `json:"unique_id,omitempty"`
 	Size     int64  `json:"size,omitempty"`
+	// SHA256 and Local name the copy kept in the data directory (empty if
+	// the download failed; the platform file id still identifies it).
+	SHA256 string `json:"sha256,omitempty"`
+	Local  string `json:"local,omitempty"`
 }
 
 // Ticket is one repair.
@@ -132,6 +138,78 @@ type Ticket struct {
 	// Rev counts state changes; buttons carry nothing of it, but cards use
 	// it to tell a fresh card from an old one in logs.
 	Rev int `json:"rev"`
+
+	// SOPVersion is the procedure version the visit followed.
+	SOPVersion string `json:"sop_version,omitempty"`
+	// Step is the current on-site checklist step id while on site.
+	Step  string `json:"step,omitempty"`
+	Visit *Visit `json:"visit,omitempty"`
+	// FeeQuery flags a resident's question about the fee for the dispatcher.
+	FeeQuery bool `json:"fee_query,omitempty"`
+	// NoAnswer counts visits where no one was home.
+	NoAnswer int `json:"no_answer,omitempty"`
+	// CardHash fingerprints the group card as last queued, so an unchanged
+	// card is not edited again (the group's budget is 20 messages a minute).
+	CardHash string `json:"card_hash,omitempty"`
+}
+
+// Visit is what the on-site checklist has recorded so far. The audit trail
+// has every step with its time; this is the summary the guards read.
+type Visit struct {
+	Rings    int    `json:"rings,omitempty"`
+	Knocks   int    `json:"knocks,omitempty"`
+	Answered bool   `json:"answered,omitempty"`
+	Entry    string `json:"entry,omitempty"` // "resident" (their button) or "verbal" (recorded by the technician)
+	Plan     string `json:"plan,omitempty"`
+	Quote    *Quote `json:"quote,omitempty"`
+	// QuoteOK is true once the resident agreed to the current quote.
+	QuoteOK bool `json:"quote_ok,omitempty"`
+	Tests   int  `json:"tests,omitempty"` // passed tests since the last repair
+	Failed  int  `json:"failed,omitempty"`
+	// Photos per step id.
+	Photos map[string][]Photo `json:"photos,omitempty"`
+	// Skipped holds a lead's reason per required-photo step skipped.
+	Skipped map[string]string `json:"skipped,omitempty"`
+	Care    string            `json:"care,omitempty"`
+	Help    bool              `json:"help,omitempty"`
+	// ReturnTo is the step to resume after a change of plan during work.
+	ReturnTo string `json:"return_to,omitempty"`
+}
+
+// Quote is a priced plan the resident must agree to before work.
+type Quote struct {
+	Seq    int         `json:"seq"` // bumps each time a quote is sent; consent buttons carry it
+	Lines  []QuoteLine `json:"lines,omitempty"`
+	Status string      `json:"status"` // draft, sent, agreed, refused
+}
+
+// QuoteLine is one price-list item with a quantity; the unit price is
+// copied so a later price-list change does not alter an agreed quote.
+type QuoteLine struct {
+	Code  string `json:"code"`
+	Qty   int    `json:"qty"`
+	Cents int64  `json:"cents"`
+}
+
+// Total sums the quote.
+func (q *Quote) Total() int64 {
+	if q == nil {
+		return 0
+	}
+	var sum int64
+	for _, l := range q.Lines {
+		sum += int64(l.Qty) * l.Cents
+	}
+	return sum
+}
+
+// Complaint is a low score or an explicit complaint: a trigger for the SOP review.
+type Complaint struct {
+	TicketID string    `json:"ticket_id"`
+	At       time.Time `json:"at"`
+	Score    int       `json:"score,omitempty"`
+	Text     string    `json:"text,omitempty"`
+	By       string    `json:"by"`
 }
 
 // TicketEvent is one line of a ticket's audit trail.

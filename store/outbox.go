@@ -237,7 +237,6 @@ func (s *Store) PruneSeen(before time.Time) (int, error) {
 	return n, err
 }
 
-
 // PruneDelivered forgets delivered and superseded rows finished before
 // the cutoff; failed rows stay until an operator has looked at them, and
 // card message ids stay so old cards can still be edited.

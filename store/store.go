@@ -42,10 +42,11 @@ var (
 	bOutboxDone      = []byte("outbox.done")
 	bOutboxFailed    = []byte("outbox.failed")
 	bCards           = []byte("cards")
+	bComplaints      = []byte("complaints")
 
 	allBuckets = [][]byte{bMeta, bCursors, bSeen, bSeenByTime, bPeople, bPeopleByRole, bTickets, bTicketsByRes,
 		bTicketsByAssign, bTicketsOpen, bTicketEvents, bCounters, bDialogues, bInvites, bOutbox, bOutboxDone,
-		bOutboxFailed, bCards}
+		bOutboxFailed, bCards, bComplaints}
 )
 
 // schemaVersion is written in meta and in every record envelope.

@@ -289,3 +289,27 @@ func (t *tx) Enqueue(msgs ...flows.Message) error {
 	t.enqueued = t.enqueued || len(msgs) > 0
 	return nil
 }
+
+// AddComplaint implements flows.Tx.
+func (t *tx) AddComplaint(c flows.Complaint) error {
+	b := t.bk(bComplaints)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	return t.put(bComplaints, u64(seq), c)
+}
+
+// Complaints implements flows.Tx.
+func (t *tx) Complaints() ([]flows.Complaint, error) {
+	var out []flows.Complaint
+	err := t.bk(bComplaints).ForEach(func(_, v []byte) error {
+		var c flows.Complaint
+		if err := decode(v, &c); err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}

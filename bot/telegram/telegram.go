@@ -22,6 +22,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/store"
 )
 
@@ -48,7 +49,9 @@ type Options struct {
 	Now         func() time.Time
 
 	MaxPhotoBytes int64
-	Send          SendLimits
+	// Media keeps a copy of every photo; nil keeps only Telegram's file ids.
+	Media *media.Store
+	Send  SendLimits
 	// HTTPClient for sending; a client with a timeout is built when nil.
 	HTTPClient *http.Client
 }
@@ -225,6 +228,9 @@ func (c *Channel) handle(ctx context.Context, u *models.Update, cursor bool) err
 	if cursor {
 		ev.Cursor = cursorAfter(u.ID)
 	}
+	if ev.Kind == flows.EvPhoto && ev.Photo != nil && !ev.TooLarge && c.o.Media != nil {
+		c.fetchPhoto(ctx, &ev)
+	}
 	res, err := c.o.Engine.Handle(ctx, ev)
 	if err != nil {
 		return err
@@ -259,4 +265,51 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// fetchPhoto keeps a content-addressed copy of a photo before the event is
+// handled, so the engine can refuse a file that is not an image. A failed
+// download keeps the file id only (it can still be fetched later); it
+// never blocks the report.
+func (c *Channel) fetchPhoto(ctx context.Context, ev *flows.Event) {
+	fctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	f, err := c.api.GetFile(fctx, &bot.GetFileParams{FileID: ev.Photo.FileID})
+	if err != nil {
+		if strings.Contains(err.Error(), "file is too big") {
+			ev.TooLarge = true
+			return
+		}
+		c.o.Log.Warn().Str("err", redact(err.Error(), c.o.Token)).Msg("getFile failed; keeping the file id only")
+		return
+	}
+	if int64(f.FileSize) > c.o.MaxPhotoBytes {
+		ev.TooLarge = true
+		return
+	}
+	req, err := http.NewRequestWithContext(fctx, http.MethodGet, c.api.FileDownloadLink(f), nil)
+	if err != nil {
+		return
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.o.Log.Warn().Str("err", redact(err.Error(), c.o.Token)).Msg("photo download failed; keeping the file id only")
+		return
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		c.o.Log.Warn().Int("status", resp.StatusCode).Msg("photo download failed; keeping the file id only")
+		return
+	}
+	sum, rel, err := c.o.Media.Put(resp.Body)
+	switch {
+	case errors.Is(err, media.ErrNotImage):
+		ev.NotImage = true
+	case errors.Is(err, media.ErrTooLarge):
+		ev.TooLarge = true
+	case err != nil:
+		c.o.Log.Warn().Err(err).Msg("photo not stored; keeping the file id only")
+	default:
+		ev.Photo.SHA256, ev.Photo.Local = sum, rel
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/sop"
 	"github.com/repairbot/repairbot/store"
 )
 
@@ -59,7 +60,7 @@ func (w *World) open() {
 		Store: st, Texts: i18n.MustLoad(flows.LangZH), Now: func() time.Time { return w.Now },
 		Location: loc, Group: Group, Admins: map[string]bool{"tg:1": true},
 		Categories: DefaultCategories, InviteLink: func(_, code string) string { return "https://t.me/test_bot?start=" + code },
-		OrgName: "测试物业", MaxPhotos: 3,
+		OrgName: "测试物业", MaxPhotos: 3, SOP: sop.Default(), ServicePhone: "400-800-1234",
 	}
 	eng, err := flows.NewEngine(w.Opts)
 	if err != nil {
@@ -252,24 +253,105 @@ func (w *World) Staff(p Person, role string) {
 	w.Drain()
 }
 
-// Report files a ticket (water, household, ASAP) and returns its id.
+// Report files a ticket (first category, household, ASAP) and returns its
+// id; it taps buttons by position, so it works in every language.
 func (w *World) Report(p Person, desc string) string {
 	w.TB.Helper()
+	first := func() string {
+		m := w.Last(w.Drain(), p.Chat())
+		if len(m.Buttons) == 0 {
+			w.TB.Fatalf("no buttons in %q", m.Text)
+		}
+		return m.Buttons[0][0].Data
+	}
 	w.Cmd(p, "report", "")
-	msgs := w.Drain()
-	w.Tap(p, w.ButtonData(w.Last(msgs, p.Chat()), "水"), false)
+	w.Tap(p, first(), false)
 	w.Text(p, desc)
-	msgs = w.Drain()
-	w.Tap(p, w.ButtonData(w.Last(msgs, p.Chat()), "没有更多照片"), false)
-	msgs = w.Drain()
-	w.Tap(p, w.ButtonData(w.Last(msgs, p.Chat()), "住户报修"), false)
-	msgs = w.Drain()
-	w.Tap(p, w.ButtonData(w.Last(msgs, p.Chat()), "尽快"), false)
-	msgs = w.Drain()
-	m := w.Last(msgs, p.Chat())
+	w.Tap(p, first(), false) // no more photos
+	w.Tap(p, first(), false) // household
+	w.Tap(p, first(), false) // as soon as possible
+	m := w.Last(w.Drain(), p.Chat())
 	i := strings.Index(m.Text, "BX-")
 	if i < 0 {
 		w.TB.Fatalf("no ticket number in %q", m.Text)
 	}
 	return m.Text[i : i+len("BX-20261127-0001")]
+}
+
+// Step taps a checklist button of the ticket's current step.
+func (w *World) Step(tech Person, id string, op ...string) flows.Result {
+	w.TB.Helper()
+	t := w.Ticket(id)
+	return w.Tap(tech, flows.EncodePayload("st", append([]string{id, t.Step}, op...)...), false)
+}
+
+// Expect fails unless the result was accepted (no alert toast).
+func (w *World) Expect(res flows.Result) {
+	w.TB.Helper()
+	if res.Alert {
+		w.TB.Fatalf("refused: %s", res.Toast)
+	}
+}
+
+// Refused fails unless the result was refused with an answer containing want.
+func (w *World) Refused(res flows.Result, want string) {
+	w.TB.Helper()
+	if !res.Alert || !strings.Contains(res.Toast, want) {
+		w.TB.Fatalf("want a refusal containing %q, got %+v", want, res)
+	}
+}
+
+// StepKind returns the kind of the ticket's current step.
+func (w *World) StepKind(id string) flows.StepKind {
+	t := w.Ticket(id)
+	for _, st := range w.Opts.SOP.Steps {
+		if st.ID == t.Step {
+			return st.Kind
+		}
+	}
+	return ""
+}
+
+// WalkToSignoff takes an accepted ticket from arrival to the sign-off
+// request, doing every step the SOP requires (one quote item on household
+// orders), and returns with the resident's sign-off card pending.
+func (w *World) WalkToSignoff(tech, res Person, id string) {
+	w.TB.Helper()
+	w.Expect(w.Tap(tech, flows.EncodePayload("arr", id), false))
+	for i := 0; i < 30; i++ {
+		switch w.StepKind(id) {
+		case flows.StepDoor:
+			w.Expect(w.Step(tech, id, "ring"))
+			w.Expect(w.Step(tech, id, "answered"))
+		case flows.StepEntry:
+			w.Expect(w.Tap(res, flows.EncodePayload("ent", id), false))
+		case flows.StepSurvey:
+			w.Text(tech, "角阀老化漏水，更换角阀")
+			w.Expect(w.Step(tech, id, "next"))
+		case flows.StepQuote:
+			w.Expect(w.Step(tech, id, "qty", "W02", "1"))
+			w.Expect(w.Step(tech, id, "send"))
+			q := w.Ticket(id).Visit.Quote
+			w.Expect(w.Tap(res, flows.EncodePayload("qa", id, fmt.Sprint(q.Seq)), false))
+		case flows.StepPhoto:
+			w.Photo(tech, "EVIDENCE-"+w.Ticket(id).Step, "", 50_000)
+			w.Expect(w.Step(tech, id, "next"))
+		case flows.StepWork:
+			w.Expect(w.Step(tech, id, "next"))
+		case flows.StepTests:
+			for j := 0; j < w.Opts.SOP.MinTests; j++ {
+				w.Expect(w.Step(tech, id, "pass"))
+			}
+			w.Expect(w.Step(tech, id, "next"))
+		case flows.StepCare:
+			w.Expect(w.Step(tech, id, "next"))
+		case flows.StepSignoff:
+			w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))
+			w.Drain()
+			return
+		default:
+			w.TB.Fatalf("ticket %s at unknown step %q (state %s)", id, w.Ticket(id).Step, w.Ticket(id).State)
+		}
+	}
+	w.TB.Fatalf("ticket %s never reached the sign-off", id)
 }

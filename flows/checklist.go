@@ -1,0 +1,917 @@
+package flows
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// The on-site checklist: the SOP's steps walked one at a time with buttons.
+// Ticket.Step is the current step; every step button carries its step id,
+// so a button from an earlier step is refused as stale, and every guard
+// (door limits, required photos, consent, minimum tests) is checked here
+// before anything is written.
+
+// applies reports whether a step is part of this ticket's visit.
+func applies(t *Ticket, st Step) bool { return !(st.HouseholdOnly && t.Kind == OrderPublic) }
+
+// current returns the current step and its index.
+func (c *call) current(t *Ticket) (Step, int) {
+	i := c.e.sop.index(t.Step)
+	if i < 0 {
+		return Step{}, -1
+	}
+	return c.e.sop.Steps[i], i
+}
+
+// stepNumber is the 1-based position among the steps that apply, and their count.
+func (c *call) stepNumber(t *Ticket) (int, int) {
+	n, total := 0, 0
+	for _, st := range c.e.sop.Steps {
+		if !applies(t, st) {
+			continue
+		}
+		total++
+		if st.ID == t.Step {
+			n = total
+		}
+	}
+	return n, total
+}
+
+// enter makes step i (or the next one that applies) current and tells the
+// technician; entering the entry step also asks the resident for consent.
+func (c *call) enter(t *Ticket, i int) error {
+	steps := c.e.sop.Steps
+	for i < len(steps) && !applies(t, steps[i]) {
+		i++
+	}
+	if i >= len(steps) {
+		i = len(steps) - 1 // the sign-off always applies
+	}
+	st := steps[i]
+	t.Step = st.ID
+	if st.Kind == StepTests {
+		t.Visit.Tests = 0
+	}
+	if err := c.event(t, "step", t.State, t.State, st.ID); err != nil {
+		return err
+	}
+	if st.Kind == StepEntry && t.Visit.Entry == "" {
+		res, err := c.resident(t)
+		if err != nil {
+			return err
+		}
+		if res != nil {
+			c.tell(res, "visit.entry_ask", []any{"ticket", t.ID, "name", t.Assignee},
+				[]Button{TicketButton(c.tl(res.Lang, "btn.entry_ok"), ActEntryOK, t.ID)})
+		}
+	}
+	return nil
+}
+
+// advance leaves the current step for the next one (or the step a change
+// of plan interrupted).
+func (c *call) advance(t *Ticket) error {
+	_, i := c.current(t)
+	if t.Visit.ReturnTo != "" {
+		if j := c.e.sop.index(t.Visit.ReturnTo); j >= 0 {
+			t.Visit.ReturnTo = ""
+			return c.enter(t, j)
+		}
+	}
+	return c.enter(t, i+1)
+}
+
+// stepCard is the technician's view of the current step: what to do, the
+// reminder from the SOP, what is recorded so far, and the buttons that
+// are valid now. "Need help" is on every card.
+func (c *call) stepCard(t *Ticket, l Lang) Message {
+	st, _ := c.current(t)
+	n, total := c.stepNumber(t)
+	v := t.Visit
+	var b strings.Builder
+	b.WriteString(c.tl(l, "step.head", "ticket", t.ID, "n", n, "total", total, "title", st.Title[l]))
+	if h := st.Hint[l]; h != "" {
+		b.WriteString("\n💡 " + h)
+	}
+	var rows [][]Button
+	btn := func(label string, op string, extra ...string) Button {
+		return TicketButton(label, ActStep, t.ID, append([]string{st.ID, op}, extra...)...)
+	}
+	sop := c.e.sop
+	switch st.Kind {
+	case StepDoor:
+		b.WriteString("\n" + c.tl(l, "step.door_status", "rings", v.Rings, "max_rings", sop.MaxRings, "knocks", v.Knocks, "max_knocks", sop.MaxKnocks))
+		rows = append(rows, []Button{btn(c.tl(l, "btn.ring", "n", v.Rings, "max", sop.MaxRings), "ring"), btn(c.tl(l, "btn.knock", "n", v.Knocks, "max", sop.MaxKnocks), "knock")})
+		rows = append(rows, []Button{btn(c.tl(l, "btn.answered"), "answered")})
+		if v.Rings >= sop.MaxRings || v.Knocks >= sop.MaxKnocks {
+			rows = append(rows, []Button{TicketButton(c.tl(l, "btn.no_one_home"), ActNoOneHome, t.ID)})
+		}
+	case StepEntry:
+		b.WriteString("\n" + c.tl(l, "step.entry_status"))
+		rows = append(rows, []Button{btn(c.tl(l, "btn.entry_verbal"), "verbal")})
+	case StepSurvey:
+		if v.Plan == "" {
+			b.WriteString("\n" + c.tl(l, "step.plan_ask"))
+		} else {
+			b.WriteString("\n" + c.tl(l, "step.plan_is", "plan", v.Plan, "photos", len(v.Photos[st.ID])))
+			rows = append(rows, []Button{btn(c.tl(l, "btn.next"), "next")})
+		}
+		if v.Quote != nil && v.Quote.Status == "refused" || t.Kind == OrderPublic {
+			rows = append(rows, []Button{TicketButton(c.tl(l, "btn.end_visit"), ActEndVisit, t.ID)})
+		}
+	case StepQuote:
+		b.WriteString("\n" + c.quoteText(t, l))
+		q := v.Quote
+		switch {
+		case q == nil || q.Status == "draft":
+			rows = append(rows, []Button{btn(c.tl(l, "btn.quote_add"), "add")})
+			if q != nil && len(q.Lines) > 0 {
+				rows = append(rows, []Button{btn(c.tl(l, "btn.quote_undo"), "undo"), btn(c.tl(l, "btn.quote_send"), "send")})
+			} else {
+				rows = append(rows, []Button{btn(c.tl(l, "btn.quote_free"), "send")})
+			}
+		case q.Status == "sent":
+			b.WriteString("\n" + c.tl(l, "step.quote_waiting"))
+		case q.Status == "refused":
+			b.WriteString("\n" + c.tl(l, "step.quote_refused"))
+			rows = append(rows, []Button{btn(c.tl(l, "btn.quote_revise"), "revise")}, []Button{TicketButton(c.tl(l, "btn.end_visit"), ActEndVisit, t.ID)})
+		}
+	case StepPhoto:
+		got := len(v.Photos[st.ID])
+		b.WriteString("\n" + c.tl(l, "step.photo_status", "n", got))
+		if got > 0 {
+			rows = append(rows, []Button{btn(c.tl(l, "btn.next"), "next")})
+		}
+	case StepWork:
+		rows = append(rows, []Button{btn(c.tl(l, "btn.repair_done"), "next")}, []Button{btn(c.tl(l, "btn.change_plan"), "change")})
+	case StepTests:
+		b.WriteString("\n" + c.tl(l, "step.tests_status", "n", v.Tests, "min", sop.MinTests))
+		rows = append(rows, []Button{btn(c.tl(l, "btn.test_pass", "n", v.Tests, "min", sop.MinTests), "pass"), btn(c.tl(l, "btn.test_fail"), "fail")})
+		if v.Tests >= sop.MinTests {
+			rows = append(rows, []Button{btn(c.tl(l, "btn.next"), "next")})
+		}
+	case StepCare:
+		if v.Care != "" {
+			b.WriteString("\n" + c.tl(l, "step.care_is", "note", v.Care))
+		} else {
+			b.WriteString("\n" + c.tl(l, "step.care_ask"))
+		}
+		rows = append(rows, []Button{btn(c.tl(l, "btn.care_done"), "next")})
+	case StepSignoff:
+		rows = append(rows, []Button{TicketButton(c.tl(l, "btn.signoff"), ActDone, t.ID)})
+	}
+	rows = append(rows, []Button{TicketButton(c.tl(l, "btn.help"), ActHelp, t.ID)})
+	return Message{Text: b.String(), Buttons: rows, Priority: PrioNormal, Ticket: t.ID}
+}
+
+// sendStepCard shows the assignee the current step.
+func (c *call) sendStepCard(t *Ticket) error {
+	tech, err := c.person(t.AssigneeID)
+	if err != nil || tech == nil {
+		return err
+	}
+	m := c.stepCard(t, tech.Lang)
+	m.To = tech.Chat
+	c.send(m)
+	return nil
+}
+
+// quoteText renders the quote lines and total.
+func (c *call) quoteText(t *Ticket, l Lang) string {
+	q := t.Visit.Quote
+	if q == nil || len(q.Lines) == 0 {
+		return c.tl(l, "quote.empty")
+	}
+	var b strings.Builder
+	for _, ln := range q.Lines {
+		p, _ := c.e.sop.price(ln.Code)
+		b.WriteString(c.tl(l, "quote.line", "code", ln.Code, "name", p.Name[l], "qty", ln.Qty, "unit", p.Unit[l], "price", Money(ln.Cents), "sum", Money(int64(ln.Qty)*ln.Cents)))
+		b.WriteString("\n")
+	}
+	b.WriteString(c.tl(l, "quote.total", "total", Money(q.Total())))
+	return b.String()
+}
+
+// priceList renders the whole price list for the resident to check (SOP 4.1.4).
+func (c *call) priceList(l Lang) string {
+	var b strings.Builder
+	b.WriteString(c.tl(l, "quote.price_list_head", "version", c.e.sop.Version))
+	for _, p := range c.e.sop.Prices {
+		b.WriteString("\n" + c.tl(l, "quote.price_item", "code", p.Code, "name", p.Name[l], "price", Money(p.Cents), "unit", p.Unit[l]))
+	}
+	return b.String()
+}
+
+// stepOp handles "st|ticket|step|op[|arg...]" from the assignee.
+func (c *call) stepOp(t *Ticket, args []string) error {
+	if len(args) < 2 {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	st, _ := c.current(t)
+	if args[0] != t.Step || st.ID == "" {
+		return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+	}
+	op, extra := args[1], args[2:]
+	v := t.Visit
+	sop := c.e.sop
+	note := ""
+	switch st.Kind {
+	case StepDoor:
+		switch op {
+		case "ring":
+			if v.Rings >= sop.MaxRings {
+				return Errorf(CodeConflict, "err.door_rings", "max", sop.MaxRings)
+			}
+			v.Rings++
+			note = strconv.Itoa(v.Rings)
+		case "knock":
+			if v.Knocks >= sop.MaxKnocks {
+				return Errorf(CodeConflict, "err.door_knocks", "max", sop.MaxKnocks)
+			}
+			v.Knocks++
+			note = strconv.Itoa(v.Knocks)
+		case "answered":
+			v.Answered = true
+			if err := c.record(t, "answered", ""); err != nil {
+				return err
+			}
+			return c.advanceAndShow(t)
+		default:
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		if err := c.record(t, op, note); err != nil {
+			return err
+		}
+		return c.show(t)
+	case StepEntry:
+		if op != "verbal" {
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		v.Entry = "verbal"
+		if err := c.record(t, "entry", "verbal"); err != nil {
+			return err
+		}
+		return c.advanceAndShow(t)
+	case StepSurvey:
+		if op != "next" {
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		if v.Plan == "" {
+			return Errorf(CodeInvalid, "err.plan_needed")
+		}
+		return c.advanceAndShow(t)
+	case StepQuote:
+		return c.quoteOp(t, op, extra)
+	case StepPhoto:
+		if op != "next" {
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		if len(v.Photos[st.ID]) == 0 && v.Skipped[st.ID] == "" {
+			return Errorf(CodeInvalid, "err.photo_required", "step", st.Title[c.lang])
+		}
+		return c.advanceAndShow(t)
+	case StepWork:
+		switch op {
+		case "next":
+			if err := c.record(t, "repaired", ""); err != nil {
+				return err
+			}
+			return c.advanceAndShow(t)
+		case "change":
+			// Any change of plan or price needs the resident's consent
+			// again (SOP 4.1.4); work resumes only after it.
+			v.ReturnTo = st.ID
+			v.QuoteOK = false
+			if err := c.record(t, "change", ""); err != nil {
+				return err
+			}
+			target := StepQuote
+			if t.Kind == OrderPublic {
+				target = StepSurvey
+			}
+			i := sop.indexKind(target)
+			if i < 0 {
+				i = sop.indexKind(StepSurvey)
+			}
+			if v.Quote != nil {
+				v.Quote.Status = "draft"
+			}
+			if err := c.enter(t, i); err != nil {
+				return err
+			}
+			return c.show(t)
+		}
+		return Errorf(CodeInvalid, "err.bad_button")
+	case StepTests:
+		switch op {
+		case "pass":
+			v.Tests++
+			if err := c.record(t, "test_pass", strconv.Itoa(v.Tests)); err != nil {
+				return err
+			}
+			return c.show(t)
+		case "fail":
+			v.Failed++
+			if err := c.record(t, "test_fail", strconv.Itoa(v.Failed)); err != nil {
+				return err
+			}
+			if err := c.enter(t, sop.indexKind(StepWork)); err != nil {
+				return err
+			}
+			return c.show(t)
+		case "next":
+			if v.Tests < sop.MinTests {
+				return Errorf(CodeInvalid, "err.tests_needed", "n", v.Tests, "min", sop.MinTests)
+			}
+			return c.advanceAndShow(t)
+		}
+		return Errorf(CodeInvalid, "err.bad_button")
+	case StepCare:
+		if op != "next" {
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		if err := c.record(t, "care", v.Care); err != nil {
+			return err
+		}
+		return c.advanceAndShow(t)
+	}
+	return Errorf(CodeInvalid, "err.bad_button")
+}
+
+// record saves the ticket and appends an event for the current step.
+func (c *call) record(t *Ticket, action, note string, photos ...Photo) error {
+	t.Updated = c.now
+	if err := c.tx.PutTicket(t); err != nil {
+		return err
+	}
+	return c.event(t, action, t.State, t.State, strings.TrimSpace(t.Step+" "+note), photos...)
+}
+
+func (c *call) advanceAndShow(t *Ticket) error {
+	if err := c.advance(t); err != nil {
+		return err
+	}
+	return c.show(t)
+}
+
+// show saves the ticket, answers the tap, shows the step card and mirrors
+// the step on the group card.
+func (c *call) show(t *Ticket) error {
+	t.Updated = c.now
+	if err := c.tx.PutTicket(t); err != nil {
+		return err
+	}
+	if c.ev.Kind == EvCallback && c.toast == "" {
+		c.toast = c.t("ok")
+	}
+	c.groupCard(t, false)
+	return c.sendStepCard(t)
+}
+
+func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
+	v := t.Visit
+	if v.Quote == nil {
+		v.Quote = &Quote{Status: "draft"}
+	}
+	q := v.Quote
+	l := c.lang
+	switch op {
+	case "add":
+		if q.Status != "draft" {
+			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+		}
+		var rows [][]Button
+		var row []Button
+		for _, p := range c.e.sop.Prices {
+			row = append(row, TicketButton(p.Code+" "+p.Name[l], ActStep, t.ID, t.Step, "pick", p.Code))
+			if len(row) == 2 {
+				rows, row = append(rows, row), nil
+			}
+		}
+		if len(row) > 0 {
+			rows = append(rows, row)
+		}
+		c.reply(c.priceList(l)+"\n\n"+c.t("quote.pick"), rows...)
+		c.toast = c.t("ok")
+		return nil
+	case "pick":
+		if q.Status != "draft" || len(extra) != 1 {
+			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+		}
+		p, ok := c.e.sop.price(extra[0])
+		if !ok {
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		var row []Button
+		for _, n := range []int{1, 2, 3, 4, 5, 10} {
+			row = append(row, TicketButton(strconv.Itoa(n), ActStep, t.ID, t.Step, "qty", p.Code, strconv.Itoa(n)))
+		}
+		d := &Dialogue{PersonID: c.me.ID, Kind: dlgQty, Step: stepQty, Started: c.now, TicketID: t.ID, Category: p.Code}
+		c.bump(d)
+		if err := c.tx.PutDialogue(d); err != nil {
+			return err
+		}
+		c.reply(c.t("quote.ask_qty", "name", p.Name[l], "unit", p.Unit[l], "price", Money(p.Cents)), row[:3], row[3:])
+		c.toast = c.t("ok")
+		return nil
+	case "qty":
+		if q.Status != "draft" || len(extra) != 2 {
+			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+		}
+		n, err := strconv.Atoi(extra[1])
+		if err != nil || n < 1 || n > 9999 {
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		_ = c.tx.DeleteDialogue(c.me.ID)
+		return c.addLine(t, extra[0], n)
+	case "undo":
+		if q.Status != "draft" || len(q.Lines) == 0 {
+			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+		}
+		q.Lines = q.Lines[:len(q.Lines)-1]
+		return c.show(t)
+	case "send":
+		if q.Status != "draft" {
+			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+		}
+		q.Seq++
+		q.Status = "sent"
+		if err := c.record(t, "quote_sent", fmt.Sprintf("#%d %s", q.Seq, Money(q.Total()))); err != nil {
+			return err
+		}
+		res, err := c.resident(t)
+		if err != nil {
+			return err
+		}
+		if res != nil {
+			rl := res.Lang
+			text := c.tl(rl, "quote.consent", "ticket", t.ID, "name", t.Assignee, "plan", v.Plan, "quote", c.quoteText(t, rl)) + "\n\n" + c.priceList(rl)
+			c.send(Message{To: res.Chat, Text: text, Priority: PrioNormal, Ticket: t.ID, Buttons: [][]Button{{
+				TicketButton(c.tl(rl, "btn.quote_ok"), ActQuoteOK, t.ID, strconv.Itoa(q.Seq)),
+				TicketButton(c.tl(rl, "btn.quote_no"), ActQuoteNo, t.ID, strconv.Itoa(q.Seq)),
+			}}})
+		}
+		return c.show(t)
+	case "revise":
+		if q.Status != "refused" {
+			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+		}
+		q.Status = "draft"
+		if err := c.record(t, "quote_revise", ""); err != nil {
+			return err
+		}
+		return c.show(t)
+	}
+	return Errorf(CodeInvalid, "err.bad_button")
+}
+
+// addLine adds a price-list item to the draft quote.
+func (c *call) addLine(t *Ticket, code string, n int) error {
+	p, ok := c.e.sop.price(code)
+	if !ok {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	if t.Visit.Quote == nil {
+		t.Visit.Quote = &Quote{Status: "draft"}
+	}
+	q := t.Visit.Quote
+	if len(q.Lines) >= 20 {
+		return Errorf(CodeInvalid, "err.quote_full")
+	}
+	q.Lines = append(q.Lines, QuoteLine{Code: p.Code, Qty: n, Cents: p.Cents})
+	return c.show(t)
+}
+
+// quoteAnswer handles the resident's consent card: "qa"/"qd" with the quote number.
+func (c *call) quoteAnswer(t *Ticket, agree bool, args []string) error {
+	st, _ := c.current(t)
+	q := t.Visit.Quote
+	if len(args) != 1 {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	seq, _ := strconv.Atoi(args[0])
+	if st.Kind != StepQuote || q == nil {
+		return Errorf(CodeConflict, "err.stale", "ticket", t.ID)
+	}
+	if seq != q.Seq {
+		return Errorf(CodeConflict, "err.quote_replaced", "ticket", t.ID)
+	}
+	if q.Status != "sent" {
+		return Errorf(CodeConflict, "err.quote_answered", "ticket", t.ID)
+	}
+	tech, err := c.person(t.AssigneeID)
+	if err != nil {
+		return err
+	}
+	if agree {
+		q.Status = "agreed"
+		t.Visit.QuoteOK = true
+		if err := c.record(t, "quote_agreed", fmt.Sprintf("#%d %s", q.Seq, Money(q.Total()))); err != nil {
+			return err
+		}
+		c.toast = c.t("ok")
+		c.reply(c.t("quote.agreed_resident", "ticket", t.ID, "total", Money(q.Total())))
+		if tech != nil {
+			c.tell(tech, "quote.agreed_tech", []any{"ticket", t.ID, "total", Money(q.Total())})
+		}
+		return c.advanceAndShow(t)
+	}
+	q.Status = "refused"
+	if err := c.record(t, "quote_refused", fmt.Sprintf("#%d", q.Seq)); err != nil {
+		return err
+	}
+	c.toast = c.t("ok")
+	c.reply(c.t("quote.refused_resident", "ticket", t.ID))
+	if tech != nil {
+		c.tell(tech, "quote.refused_tech", []any{"ticket", t.ID})
+	}
+	return c.show(t)
+}
+
+// entryOK records the resident's own consent to entry.
+func (c *call) entryOK(t *Ticket) error {
+	st, _ := c.current(t)
+	if st.Kind != StepEntry || t.Visit.Entry != "" {
+		return Errorf(CodeConflict, "err.stale", "ticket", t.ID)
+	}
+	t.Visit.Entry = "resident"
+	if err := c.record(t, "entry", "resident"); err != nil {
+		return err
+	}
+	c.toast = c.t("visit.entry_thanks")
+	if tech, err := c.person(t.AssigneeID); err != nil {
+		return err
+	} else if tech != nil {
+		c.tell(tech, "visit.entry_given", []any{"ticket", t.ID})
+	}
+	return c.advanceAndShow(t)
+}
+
+// endVisit closes a visit whose request cannot be met, with the apology
+// the SOP asks for recorded and sent.
+func (c *call) endVisit(t *Ticket) error {
+	st, _ := c.current(t)
+	refused := t.Visit.Quote != nil && t.Visit.Quote.Status == "refused"
+	if !(st.Kind == StepQuote && refused) && st.Kind != StepSurvey {
+		return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+	}
+	now := c.now
+	t.Closed = &now
+	t.Step = ""
+	if err := c.move(t, ActEndVisit, "apology"); err != nil {
+		return err
+	}
+	c.toast = c.t("ok")
+	c.groupCard(t, false)
+	c.reply(c.t("visit.ended_tech", "ticket", t.ID))
+	res, err := c.resident(t)
+	if err != nil {
+		return err
+	}
+	c.tell(res, "visit.apology", []any{"ticket", t.ID, "phone", c.servicePhone(res.Lang)})
+	return nil
+}
+
+func (c *call) servicePhone(l Lang) string {
+	if c.e.o.ServicePhone != "" {
+		return c.e.o.ServicePhone
+	}
+	return c.tl(l, "visit.service_centre")
+}
+
+// noOneHome ends a visit after the door rule is exhausted (SOP 4.1.2) and
+// offers the resident new times.
+func (c *call) noOneHome(t *Ticket) error {
+	st, _ := c.current(t)
+	v := t.Visit
+	if st.Kind != StepDoor || v.Answered {
+		return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+	}
+	if v.Rings < c.e.sop.MaxRings && v.Knocks < c.e.sop.MaxKnocks {
+		return Errorf(CodeInvalid, "err.door_not_done", "rings", c.e.sop.MaxRings, "knocks", c.e.sop.MaxKnocks)
+	}
+	t.NoAnswer++
+	t.Step = ""
+	t.Visit = nil
+	t.AgreedTime = nil
+	if err := c.move(t, ActNoOneHome, fmt.Sprintf("rings=%d knocks=%d", v.Rings, v.Knocks)); err != nil {
+		return err
+	}
+	c.toast = c.t("ok")
+	c.groupCard(t, false)
+	c.reply(c.t("visit.no_one_home_tech", "ticket", t.ID))
+	res, err := c.resident(t)
+	if err != nil || res == nil {
+		return err
+	}
+	rl := res.Lang
+	var rows [][]Button
+	for _, s := range c.slots() {
+		rows = append(rows, []Button{TicketButton(c.tl(rl, "slot."+s.key, "date", s.at.In(c.e.o.Location).Format("01-02")), ActReschedule, t.ID, s.key)})
+	}
+	c.tell(res, "visit.no_one_home", []any{"ticket", t.ID, "name", t.Assignee, "time", c.clock(c.now)}, rows...)
+	return nil
+}
+
+// reschedule sets the new agreed time the resident picked.
+func (c *call) reschedule(t *Ticket, args []string) error {
+	if len(args) != 1 {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	var at *slot
+	for _, s := range c.slots() {
+		if s.key == args[0] {
+			s := s
+			at = &s
+		}
+	}
+	if at == nil {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	when := at.at.UTC()
+	t.AgreedTime, t.ASAP = &when, false
+	if err := c.record(t, "rescheduled", c.localTime(when)); err != nil {
+		return err
+	}
+	c.toast = c.t("ok")
+	c.reply(c.t("visit.rescheduled", "ticket", t.ID, "time", c.localTime(when)))
+	c.groupCard(t, false)
+	tech, err := c.person(t.AssigneeID)
+	if err != nil || tech == nil {
+		return err
+	}
+	c.tell(tech, "visit.rescheduled_tech", []any{"ticket", t.ID, "time", c.localTime(when)}, c.techButtons(t, tech.Lang)...)
+	return nil
+}
+
+type slot struct {
+	key string
+	at  time.Time
+}
+
+// slots are the new times offered after no one was home: the next two
+// days, morning and afternoon, in the estate's time zone.
+func (c *call) slots() []slot {
+	loc := c.e.o.Location
+	local := c.now.In(loc)
+	day := func(n, h int) time.Time {
+		return time.Date(local.Year(), local.Month(), local.Day()+n, h, 0, 0, 0, loc)
+	}
+	return []slot{{"d1am", day(1, 9)}, {"d1pm", day(1, 14)}, {"d2am", day(2, 9)}, {"d2pm", day(2, 14)}}
+}
+
+// help pings the leads with the step, the plan and the photos so far.
+func (c *call) help(t *Ticket) error {
+	if t.Visit == nil {
+		t.Visit = &Visit{}
+	}
+	t.Visit.Help = true
+	st, _ := c.current(t)
+	if err := c.record(t, "help", ""); err != nil {
+		return err
+	}
+	c.toast = c.t("help.sent")
+	c.reply(c.t("help.sent"))
+	c.groupCard(t, false)
+	leads, err := c.leads()
+	if err != nil {
+		return err
+	}
+	for _, p := range leads {
+		step := st.Title[p.Lang]
+		if step == "" {
+			step = c.stateLabel(t.State, p.Lang)
+		}
+		c.tell(p, "help.to_lead", []any{"ticket", t.ID, "name", t.Assignee, "step", step, "plan", t.Visit.Plan, "address", c.fullAddress(t)},
+			[]Button{TicketButton(c.tl(p.Lang, "btn.help_reply"), ActHelpReply, t.ID), TicketButton(c.tl(p.Lang, "btn.take_over"), ActTakeOver, t.ID)})
+		for _, ph := range t.Visit.Photos[t.Step] {
+			c.send(Message{To: p.Chat, Kind: KindPhoto, Photo: ph.FileID, Text: t.ID, Priority: PrioNormal, Ticket: t.ID})
+		}
+	}
+	return nil
+}
+
+// leads lists the people who supervise (leads, then admins).
+func (c *call) leads() ([]*Person, error) {
+	var out []*Person
+	for _, r := range []Role{RoleLead, RoleAdmin} {
+		ps, err := c.tx.PeopleByRole(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ps...)
+	}
+	return out, nil
+}
+
+// helpReply starts the lead's answer dialogue.
+func (c *call) helpReply(t *Ticket) error {
+	d := &Dialogue{PersonID: c.me.ID, Kind: dlgHelpReply, Step: stepReply, Started: c.now, TicketID: t.ID}
+	c.bump(d)
+	c.toast = c.t("ok")
+	c.reply(c.t("help.reply_ask", "ticket", t.ID, "name", t.Assignee))
+	return c.tx.PutDialogue(d)
+}
+
+// takeOver makes the lead the assignee, keeping the visit where it is.
+func (c *call) takeOver(t *Ticket) error {
+	if t.AssigneeID == c.me.ID {
+		return Errorf(CodeConflict, "reassign.same")
+	}
+	old, err := c.person(t.AssigneeID)
+	if err != nil {
+		return err
+	}
+	t.AssigneeID, t.Assignee = c.me.ID, c.me.Name
+	if t.Visit != nil {
+		t.Visit.Help = false
+	}
+	if err := c.record(t, "take_over", c.me.ID); err != nil {
+		return err
+	}
+	c.toast = c.t("ok")
+	c.groupCard(t, false)
+	if old != nil {
+		c.tell(old, "help.taken_over", []any{"ticket", t.ID, "name", c.me.Name})
+	}
+	if err := c.sendJob(c.me, t, "job.taken_over"); err != nil {
+		return err
+	}
+	res, err := c.resident(t)
+	if err != nil {
+		return err
+	}
+	c.tell(res, "status.reassigned", []any{"ticket", t.ID, "name", c.me.Name})
+	return nil
+}
+
+// cmdSkip lets a lead skip a required photo step with a recorded reason.
+func (c *call) cmdSkip(arg string) error {
+	if !c.me.Role.IsLead() {
+		return Errorf(CodeForbidden, "err.leads_only")
+	}
+	id, reason, _ := strings.Cut(strings.TrimSpace(arg), " ")
+	reason = cleanText(reason, 200)
+	if id == "" || reason == "" {
+		return Errorf(CodeInvalid, "skip.usage")
+	}
+	t, err := c.mustTicket(strings.ToUpper(id))
+	if err != nil {
+		return err
+	}
+	st, _ := c.current(t)
+	if t.State != StateOnSite || st.Kind != StepPhoto {
+		return Errorf(CodeConflict, "skip.not_photo", "ticket", t.ID)
+	}
+	if t.Visit.Skipped == nil {
+		t.Visit.Skipped = map[string]string{}
+	}
+	t.Visit.Skipped[st.ID] = reason
+	if err := c.record(t, "skip", reason); err != nil {
+		return err
+	}
+	c.reply(c.t("skip.done", "ticket", t.ID, "step", st.Title[c.lang]))
+	if tech, err := c.person(t.AssigneeID); err == nil && tech != nil && tech.ID != c.me.ID {
+		c.tell(tech, "skip.told", []any{"ticket", t.ID, "step", st.Title[tech.Lang], "reason", reason})
+	}
+	return c.advanceAndShow(t)
+}
+
+// activeVisit finds the on-site ticket a technician's free text or photo belongs to.
+func (c *call) activeVisit() (*Ticket, error) {
+	jobs, err := c.tx.TicketsByAssignee(c.me.ID)
+	if err != nil {
+		return nil, err
+	}
+	var on []*Ticket
+	for _, t := range jobs {
+		if t.State == StateOnSite && t.Visit != nil {
+			on = append(on, t)
+		}
+	}
+	if len(on) == 0 {
+		return nil, nil
+	}
+	sort.Slice(on, func(i, j int) bool { return on[i].Updated.After(on[j].Updated) })
+	return on[0], nil
+}
+
+// visitInput files a technician's text or photo under the current step:
+// the plan at the survey, evidence at a photo step, a note elsewhere.
+func (c *call) visitInput(t *Ticket) error {
+	st, _ := c.current(t)
+	v := t.Visit
+	switch c.ev.Kind {
+	case EvPhoto:
+		if c.ev.TooLarge || (c.ev.Photo != nil && c.ev.Photo.Size > c.e.o.MaxPhotoBytes) {
+			return Errorf(CodeInvalid, "err.photo_too_large", "max", c.e.o.MaxPhotoBytes>>20)
+		}
+		if c.ev.NotImage {
+			return Errorf(CodeInvalid, "err.not_image")
+		}
+		if len(v.Photos[st.ID]) >= 10 {
+			return Errorf(CodeInvalid, "err.step_photo_limit", "max", 10)
+		}
+		if v.Photos == nil {
+			v.Photos = map[string][]Photo{}
+		}
+		v.Photos[st.ID] = append(v.Photos[st.ID], *c.ev.Photo)
+		if err := c.record(t, "photo", cleanText(c.ev.Text, 200), *c.ev.Photo); err != nil {
+			return err
+		}
+		if st.Kind == StepSurvey && v.Plan == "" && strings.TrimSpace(c.ev.Text) != "" {
+			v.Plan = cleanText(c.ev.Text, c.e.o.MaxDescription)
+		}
+		return c.show(t)
+	case EvText:
+		text := cleanText(strings.TrimSpace(c.ev.Text), 0)
+		if text == "" {
+			return Errorf(CodeInvalid, "err.empty")
+		}
+		if n := utf8.RuneCountInString(text); n > c.e.o.MaxDescription {
+			return Errorf(CodeInvalid, "err.too_long", "n", n, "max", c.e.o.MaxDescription)
+		}
+		switch st.Kind {
+		case StepSurvey:
+			v.Plan = text
+			if err := c.record(t, "plan", text); err != nil {
+				return err
+			}
+		case StepCare:
+			v.Care = text
+			if err := c.record(t, "care_note", text); err != nil {
+				return err
+			}
+		default:
+			if err := c.record(t, "note", text); err != nil {
+				return err
+			}
+		}
+		return c.show(t)
+	}
+	return Errorf(CodeInvalid, "err.unsupported", "what", c.ev.What)
+}
+
+// qtyInput reads a typed quantity for a price-list item.
+func (c *call) qtyInput(d *Dialogue) error {
+	if c.ev.Kind != EvText {
+		return Errorf(CodeInvalid, "err.text_expected")
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(c.ev.Text))
+	if err != nil || n < 1 || n > 9999 {
+		return Errorf(CodeInvalid, "quote.bad_qty")
+	}
+	t, err := c.mustTicket(d.TicketID)
+	if err != nil {
+		return err
+	}
+	if err := Authorize(ActStep, c.me, t); err != nil {
+		return err
+	}
+	st, _ := c.current(t)
+	if st.Kind != StepQuote || (t.Visit.Quote != nil && t.Visit.Quote.Status != "draft") {
+		_ = c.tx.DeleteDialogue(d.PersonID)
+		return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+	}
+	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+		return err
+	}
+	return c.addLine(t, d.Category, n)
+}
+
+// helpReplyInput forwards the lead's answer to the technician.
+func (c *call) helpReplyInput(d *Dialogue) error {
+	if c.ev.Kind != EvText {
+		return Errorf(CodeInvalid, "err.text_expected")
+	}
+	text := cleanText(strings.TrimSpace(c.ev.Text), c.e.o.MaxDescription)
+	if text == "" {
+		return Errorf(CodeInvalid, "err.empty")
+	}
+	t, err := c.mustTicket(d.TicketID)
+	if err != nil {
+		return err
+	}
+	if t.Visit != nil {
+		t.Visit.Help = false
+	}
+	if err := c.record(t, "help_reply", text); err != nil {
+		return err
+	}
+	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+		return err
+	}
+	c.reply(c.t("help.reply_sent"))
+	c.groupCard(t, false)
+	tech, err := c.person(t.AssigneeID)
+	if err != nil || tech == nil {
+		return err
+	}
+	c.tell(tech, "help.reply_to_tech", []any{"ticket", t.ID, "name", c.me.Name, "text", text})
+	return nil
+}

@@ -1,0 +1,89 @@
+// Package media keeps copies of evidence photos in the data directory,
+// content-addressed (SHA-256), so a photo survives the platform's expiry of
+// its file ids (WeCom media ids live 3 days) and can be audited later.
+package media
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// ErrNotImage means the bytes are not a JPEG, PNG, WebP or HEIC image.
+var ErrNotImage = errors.New("media: not an image")
+
+// ErrTooLarge means the file exceeds the configured limit.
+var ErrTooLarge = errors.New("media: file too large")
+
+// Store writes photos under Dir/<first two hex digits>/<sha256>.<ext>.
+type Store struct {
+	Dir string
+	Max int64
+}
+
+// Kind recognises an image by its first bytes; "" when it is none.
+func Kind(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}):
+		return "jpg"
+	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
+		return "png"
+	case len(head) >= 12 && bytes.Equal(head[:4], []byte("RIFF")) && bytes.Equal(head[8:12], []byte("WEBP")):
+		return "webp"
+	case len(head) >= 12 && bytes.Equal(head[4:8], []byte("ftyp")) &&
+		(bytes.Equal(head[8:12], []byte("heic")) || bytes.Equal(head[8:12], []byte("heix")) || bytes.Equal(head[8:12], []byte("mif1"))):
+		return "heic"
+	}
+	return ""
+}
+
+// Put stores r if it is an image within the limit and returns its SHA-256
+// and its path relative to Dir. Storing the same bytes twice is a no-op.
+func (s *Store) Put(r io.Reader) (sum, rel string, err error) {
+	data, err := io.ReadAll(io.LimitReader(r, s.Max+1))
+	if err != nil {
+		return "", "", fmt.Errorf("media: read: %w", err)
+	}
+	if int64(len(data)) > s.Max {
+		return "", "", ErrTooLarge
+	}
+	ext := Kind(data)
+	if ext == "" {
+		return "", "", ErrNotImage
+	}
+	h := sha256.Sum256(data)
+	sum = hex.EncodeToString(h[:])
+	rel = filepath.Join(sum[:2], sum+"."+ext)
+	path := filepath.Join(s.Dir, rel)
+	if _, err := os.Stat(path); err == nil {
+		return sum, rel, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return "", "", fmt.Errorf("media: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return "", "", fmt.Errorf("media: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return "", "", fmt.Errorf("media: write: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return "", "", fmt.Errorf("media: sync: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", "", fmt.Errorf("media: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", "", fmt.Errorf("media: %w", err)
+	}
+	return sum, rel, nil
+}

@@ -1,0 +1,133 @@
+// Package sop loads the versioned on-site procedure (checklist steps, door
+// rule, minimum tests, price list) from TOML: a sop.toml next to the config,
+// or the built-in default that follows the company's SOP text.
+package sop
+
+import (
+	_ "embed"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/repairbot/repairbot/flows"
+)
+
+//go:embed default.toml
+var defaultTOML []byte
+
+// Default returns the built-in SOP.
+func Default() *flows.SOP {
+	s, err := Parse(defaultTOML)
+	if err != nil {
+		panic("sop: built-in default is invalid: " + err.Error())
+	}
+	return s
+}
+
+// DefaultTOML is the built-in definition, for operators to copy and edit.
+func DefaultTOML() []byte { return append([]byte(nil), defaultTOML...) }
+
+// Load reads path; an empty path means the built-in default. A configured
+// file that is missing is an error, never a silent fall-back.
+func Load(path string) (*flows.SOP, error) {
+	if path == "" {
+		return Default(), nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("sop: %w", err)
+	}
+	s, err := Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("sop: %s: %w", path, err)
+	}
+	return s, nil
+}
+
+type fileStep struct {
+	ID            string            `toml:"id"`
+	Kind          string            `toml:"kind"`
+	Title         map[string]string `toml:"title"`
+	Hint          map[string]string `toml:"hint"`
+	HouseholdOnly bool              `toml:"household_only"`
+}
+
+type filePrice struct {
+	Code  string            `toml:"code"`
+	Name  map[string]string `toml:"name"`
+	Unit  map[string]string `toml:"unit"`
+	Price string            `toml:"price"`
+}
+
+type file struct {
+	Version   string      `toml:"version"`
+	Effective string      `toml:"effective"`
+	MaxRings  int         `toml:"max_rings"`
+	MaxKnocks int         `toml:"max_knocks"`
+	MinTests  int         `toml:"min_tests"`
+	Steps     []fileStep  `toml:"steps"`
+	Prices    []filePrice `toml:"prices"`
+}
+
+// Parse decodes and validates a definition. Unknown keys are errors.
+func Parse(raw []byte) (*flows.SOP, error) {
+	var f file
+	md, err := toml.Decode(string(raw), &f)
+	if err != nil {
+		return nil, err
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return nil, fmt.Errorf("unknown keys: %s", strings.Join(keys, ", "))
+	}
+	s := &flows.SOP{Version: f.Version, Effective: f.Effective, MaxRings: f.MaxRings, MaxKnocks: f.MaxKnocks, MinTests: f.MinTests}
+	for _, st := range f.Steps {
+		s.Steps = append(s.Steps, flows.Step{ID: st.ID, Kind: flows.StepKind(st.Kind), Title: langs(st.Title), Hint: langs(st.Hint), HouseholdOnly: st.HouseholdOnly})
+	}
+	for _, p := range f.Prices {
+		cents, err := parseYuan(p.Price)
+		if err != nil {
+			return nil, fmt.Errorf("price %s: %w", p.Code, err)
+		}
+		s.Prices = append(s.Prices, flows.PriceItem{Code: p.Code, Name: langs(p.Name), Unit: langs(p.Unit), Cents: cents})
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func langs(m map[string]string) map[flows.Lang]string {
+	out := map[flows.Lang]string{}
+	for k, v := range m {
+		out[flows.Lang(k)] = v
+	}
+	return out
+}
+
+// parseYuan reads "12", "12.5" or "12.50" into fen without floating point.
+func parseYuan(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	whole, frac, _ := strings.Cut(s, ".")
+	if len(frac) > 2 || whole == "" {
+		return 0, fmt.Errorf("price %q: use yuan with at most two decimals, e.g. \"35.00\"", s)
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	y, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || y < 0 || y > 1_000_000 {
+		return 0, fmt.Errorf("price %q: not a valid amount", s)
+	}
+	f, err := strconv.ParseInt(frac, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("price %q: not a valid amount", s)
+	}
+	return y*100 + f, nil
+}
