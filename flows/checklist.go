@@ -599,8 +599,15 @@ func (c *call) noOneHome(t *Ticket) error {
 	t.Step = ""
 	t.Visit = nil
 	t.AgreedTime = nil
+	now := c.now
+	t.WaitingSince = &now
 	if err := c.move(t, ActNoOneHome, fmt.Sprintf("rings=%d knocks=%d", v.Rings, v.Knocks)); err != nil {
 		return err
+	}
+	if c.e.o.SLA.WaitingChase > 0 {
+		if err := c.schedule(tmChase, t.ID, 0, c.now.Add(c.e.o.SLA.WaitingChase)); err != nil {
+			return err
+		}
 	}
 	c.toast = c.t("ok")
 	c.groupCard(t, false)
@@ -609,12 +616,7 @@ func (c *call) noOneHome(t *Ticket) error {
 	if err != nil || res == nil {
 		return err
 	}
-	rl := res.Lang
-	var rows [][]Button
-	for _, s := range c.slots() {
-		rows = append(rows, []Button{TicketButton(c.tl(rl, "slot."+s.key, "date", s.at.In(c.e.o.Location).Format("01-02")), ActReschedule, t.ID, s.key)})
-	}
-	c.tell(res, "visit.no_one_home", []any{"ticket", t.ID, "name", t.Assignee, "time", c.clock(c.now)}, rows...)
+	c.tell(res, "visit.no_one_home", []any{"ticket", t.ID, "name", t.Assignee, "time", c.clock(c.now)}, c.slotButtons(t, res.Lang)...)
 	return nil
 }
 
@@ -636,6 +638,9 @@ func (c *call) reschedule(t *Ticket, args []string) error {
 	when := at.at.UTC()
 	t.AgreedTime, t.ASAP = &when, false
 	if err := c.record(t, "rescheduled", c.localTime(when)); err != nil {
+		return err
+	}
+	if err := c.scheduleVisit(t); err != nil {
 		return err
 	}
 	c.toast = c.t("ok")

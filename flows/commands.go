@@ -22,6 +22,8 @@ var Commands = []struct {
 	{"invite", "cmd.invite"},
 	{"order", "cmd.order"},
 	{"skip", "cmd.skip"},
+	{"daily", "cmd.daily"},
+	{"duty", "cmd.duty"},
 	{"lang", "cmd.lang"},
 	{"help", "cmd.help"},
 }
@@ -68,6 +70,10 @@ func (c *call) command() error {
 		return c.cmdOrder(args)
 	case "skip":
 		return c.cmdSkip(args)
+	case "daily":
+		return c.cmdDaily(args)
+	case "duty":
+		return c.cmdDuty()
 	}
 	return Errorf(CodeInvalid, "err.unknown_command", "command", c.ev.Command)
 }
@@ -290,6 +296,8 @@ func (c *call) cmdInvite(arg string) error {
 		role = RoleTechnician
 	case "lead", "主管", "班长", "经理":
 		role = RoleLead
+	case "dispatcher", "客服":
+		role = RoleDispatcher
 	default:
 		if !c.me.Role.IsLead() {
 			return Errorf(CodeForbidden, "err.leads_only")

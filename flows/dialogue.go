@@ -17,6 +17,8 @@ const (
 	dlgComment   = "comment"
 	dlgRework    = "rework_reason"
 	dlgQty       = "quantity"
+	dlgDetails   = "emergency_details"
+	stepDetails  = "details"
 	dlgHelpReply = "help_reply"
 
 	stepName     = "name"
@@ -86,6 +88,10 @@ func (c *call) input() error {
 		return c.qtyInput(d)
 	case dlgHelpReply:
 		return c.helpReplyInput(d)
+	case dlgHandoverReturn:
+		return c.handoverReturnInput(d)
+	case dlgDetails:
+		return c.detailsInput(d)
 	}
 	// An unknown kind means a newer version wrote it; start clean rather than guess.
 	return c.tx.DeleteDialogue(d.PersonID)
@@ -115,10 +121,17 @@ func (c *call) choice(args []string) error {
 	v := args[1]
 	switch d.Kind + "/" + d.Step {
 	case dlgReport + "/" + stepCategory:
-		if _, ok := c.e.cats[strings.TrimPrefix(v, "cat:")]; !ok || !strings.HasPrefix(v, "cat:") {
+		if em, ok := c.e.emergency(strings.TrimPrefix(v, "em:")); ok && strings.HasPrefix(v, "em:") {
+			return c.createEmergency(d, em)
+		}
+		cat, ok := c.e.cats[strings.TrimPrefix(v, "cat:")]
+		if !ok || !strings.HasPrefix(v, "cat:") {
 			return Errorf(CodeInvalid, "err.bad_button")
 		}
-		d.Category = strings.TrimPrefix(v, "cat:")
+		if em, ok := c.e.emergency(cat.Emergency); ok {
+			return c.createEmergency(d, em) // this category is always an emergency
+		}
+		d.Category = cat.Key
 		c.toast = c.categoryLabel(d.Category, c.lang)
 		return c.promptDesc(d)
 	case dlgReport + "/" + stepPhotos:
@@ -156,7 +169,7 @@ func (c *call) choice(args []string) error {
 			return c.tx.PutDialogue(d)
 		}
 		return Errorf(CodeInvalid, "err.bad_button")
-	case dlgComment + "/" + stepComment, dlgRework + "/" + stepReason:
+	case dlgComment + "/" + stepComment, dlgRework + "/" + stepReason, dlgDetails + "/" + stepDetails:
 		if v != "skip" {
 			return Errorf(CodeInvalid, "err.bad_button")
 		}
@@ -296,7 +309,22 @@ func (c *call) startReport() error {
 	if len(row) > 0 {
 		rows = append(rows, row)
 	}
-	c.reply(c.t("report.ask_category"), rows...)
+	row = nil
+	for _, em := range c.e.o.Emergencies {
+		row = append(row, DialogueButton("🚨 "+em.Labels[c.lang], d.Seq, "em:"+em.Key))
+		if len(row) == 2 {
+			rows = append(rows, row)
+			row = nil
+		}
+	}
+	if len(row) > 0 {
+		rows = append(rows, row)
+	}
+	text := c.t("report.ask_category")
+	if len(c.e.o.Emergencies) > 0 {
+		text += "\n" + c.t("report.emergency_hint")
+	}
+	c.reply(text, rows...)
 	return c.tx.PutDialogue(d)
 }
 
@@ -409,11 +437,65 @@ func (c *call) reportInput(d *Dialogue) error {
 // createTicket turns a finished report dialogue into a ticket, acknowledges
 // it with its number and pushes the dispatch card to the group.
 func (c *call) createTicket(d *Dialogue, at *time.Time) error {
+	t, err := c.newTicket(d, at, "")
+	if err != nil {
+		return err
+	}
+	c.reply(c.t("report.created", "ticket", t.ID, "category", c.categoryLabel(t.Category, c.lang), "when", c.whenText(t, c.lang)),
+		[]Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancel, t.ID)})
+	c.groupCard(t, true)
+	if c.e.o.SLA.AcceptWithin > 0 {
+		return c.schedule(tmAccept, t.ID, 0, c.now.Add(c.e.o.SLA.AcceptWithin))
+	}
+	return nil
+}
+
+// createEmergency files an emergency at once: the safety advice goes out
+// in the same reply, the group and the on-duty staff are paged, and the
+// escalation ladder starts. Details and photos can follow.
+func (c *call) createEmergency(d *Dialogue, em EmergencyType) error {
+	d.Category = em.Category
+	d.Kind2 = OrderHousehold
+	if d.Description == "" {
+		d.Description = em.Labels[c.lang]
+	}
+	t, err := c.newTicket(d, nil, em.Key)
+	if err != nil {
+		return err
+	}
+	advice := c.t("emergency.advice." + em.Key)
+	if strings.HasPrefix(advice, "⟦") {
+		advice = c.t("emergency.advice.default")
+	}
+	dd := &Dialogue{PersonID: c.me.ID, Kind: dlgDetails, Step: stepDetails, Started: c.now, TicketID: t.ID}
+	c.bump(dd)
+	c.send(Message{To: c.ev.From.Chat, Priority: PrioUrgent, Ticket: t.ID,
+		Text: c.t("emergency.created", "ticket", t.ID, "type", em.Labels[c.lang], "deadline", c.clock(t.Created.Add(em.ArriveWithin))) + "\n\n" + advice + "\n\n" + c.t("emergency.details_ask"),
+		Buttons: [][]Button{{DialogueButton(c.t("btn.details_done"), dd.Seq, "skip")}}})
+	if err := c.tx.PutDialogue(dd); err != nil {
+		return err
+	}
+	c.groupCard(t, true)
+	if err := c.pageOnDuty(t, em, "emergency.page"); err != nil {
+		return err
+	}
+	for i, after := range []time.Duration{em.AcceptWithin, em.ArriveWithin, em.ManagerAfter} {
+		if after > 0 {
+			if err := c.schedule(tmRung, t.ID, i+1, t.Created.Add(after)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// newTicket numbers and stores a ticket from a report dialogue.
+func (c *call) newTicket(d *Dialogue, at *time.Time, emergency string) (*Ticket, error) {
 	loc := c.e.o.Location
 	day := c.now.In(loc).Format("20060102")
 	n, err := c.tx.NextTicketSeq(day)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t := &Ticket{
 		ID:          fmt.Sprintf("%s-%s-%04d", c.e.o.TicketPrefix, day, n),
@@ -423,7 +505,6 @@ func (c *call) createTicket(d *Dialogue, at *time.Time) error {
 		Photos:      d.Photos,
 		Kind:        d.Kind2,
 		ASAP:        at == nil,
-		AgreedTime:  at,
 		ResidentID:  c.me.ID,
 		Building:    c.me.Building,
 		Unit:        c.me.Unit,
@@ -431,23 +512,66 @@ func (c *call) createTicket(d *Dialogue, at *time.Time) error {
 		Created:     c.now,
 		Updated:     c.now,
 		Rev:         1,
+		Emergency:   emergency,
 	}
 	if at != nil {
 		u := at.UTC()
 		t.AgreedTime = &u
 	}
 	if err := c.tx.PutTicket(t); err != nil {
-		return err
+		return nil, err
 	}
-	if err := c.event(t, "reported", "", StateNew, "", t.Photos...); err != nil {
-		return err
+	if err := c.event(t, "reported", "", StateNew, emergency, t.Photos...); err != nil {
+		return nil, err
 	}
 	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// detailsInput adds the resident's words and photos to an emergency.
+func (c *call) detailsInput(d *Dialogue) error {
+	t, err := c.mustTicket(d.TicketID)
+	if err != nil {
 		return err
 	}
-	c.reply(c.t("report.created", "ticket", t.ID, "category", c.categoryLabel(t.Category, c.lang), "when", c.whenText(t, c.lang)),
-		[]Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancel, t.ID)})
-	c.groupCard(t, true)
+	switch c.ev.Kind {
+	case EvText:
+		text := cleanText(strings.TrimSpace(c.ev.Text), 0)
+		if text == "" {
+			return Errorf(CodeInvalid, "err.empty")
+		}
+		if n := utf8.RuneCountInString(text); n > c.e.o.MaxDescription {
+			return Errorf(CodeInvalid, "err.too_long", "n", n, "max", c.e.o.MaxDescription)
+		}
+		t.Description = summary(t.Description+"\n"+text, c.e.o.MaxDescription)
+		if err := c.record(t, "details", text); err != nil {
+			return err
+		}
+	case EvPhoto:
+		if err := c.acceptPhoto(d); err != nil {
+			return err
+		}
+		t.Photos = append(t.Photos, *c.ev.Photo)
+		if err := c.record(t, "details", "", *c.ev.Photo); err != nil {
+			return err
+		}
+		if err := c.tx.PutDialogue(d); err != nil {
+			return err
+		}
+	default:
+		return Errorf(CodeInvalid, "err.text_expected")
+	}
+	c.groupCard(t, false)
+	if tech, err := c.person(t.AssigneeID); err == nil && tech != nil {
+		if c.ev.Photo != nil {
+			c.send(Message{To: tech.Chat, Kind: KindPhoto, Photo: c.ev.Photo.FileID, Text: t.ID, Priority: PrioUrgent, Ticket: t.ID})
+		} else {
+			c.tell(tech, "emergency.details_to_tech", []any{"ticket", t.ID, "text", c.ev.Text})
+		}
+	}
+	c.reply(c.t("emergency.details_saved"), []Button{DialogueButton(c.t("btn.details_done"), d.Seq, "skip")})
 	return nil
 }
 

@@ -20,6 +20,8 @@ type Texts interface {
 type Category struct {
 	Key    string
 	Labels map[Lang]string
+	// Emergency makes every report in this category that emergency type.
+	Emergency string
 }
 
 // Options configure an Engine. Zero values get safe defaults in NewEngine.
@@ -52,6 +54,12 @@ type Options struct {
 	OrgName string
 	// SOP is the on-site procedure (package sop loads it); required.
 	SOP *SOP
+	// Emergencies are the emergency plan's types, offered when reporting.
+	Emergencies []EmergencyType
+	// OnDuty lists the person ids on duty at a time (the roster).
+	OnDuty func(time.Time) []string
+	SLA    SLAOptions
+	Work   WorkOptions
 	// Rand feeds invite codes; crypto/rand when nil.
 	Rand io.Reader
 }

@@ -19,7 +19,11 @@ func (c *call) groupCard(t *Ticket, isNew bool) {
 	}
 	l := c.e.o.DefaultLang
 	var b strings.Builder
-	b.WriteString(c.tl(l, "card.head", "ticket", t.ID, "category", c.categoryLabel(t.Category, l)))
+	if em, ok := c.e.emergency(t.Emergency); ok {
+		b.WriteString(c.tl(l, "card.head_urgent", "ticket", t.ID, "type", em.Labels[l]))
+	} else {
+		b.WriteString(c.tl(l, "card.head", "ticket", t.ID, "category", c.categoryLabel(t.Category, l)))
+	}
 	b.WriteString("\n")
 	b.WriteString(c.tl(l, "card.body",
 		"address", shortAddress(t),
@@ -43,6 +47,9 @@ func (c *call) groupCard(t *Ticket, isNew bool) {
 	}
 	if t.Reworks > 0 && t.State.Open() {
 		b.WriteString(" " + c.tl(l, "card.reworks", "n", t.Reworks))
+	}
+	if sla := c.slaLine(t, l); sla != "" {
+		b.WriteString("\n" + sla)
 	}
 	if tl := c.timeline(t, l); tl != "" {
 		b.WriteString("\n")
@@ -69,6 +76,42 @@ func (c *call) groupCard(t *Ticket, isNew bool) {
 	t.CardHash = sum
 	c.dirty = append(c.dirty, t)
 	c.send(m)
+}
+
+// slaLine shows the clock on the card: an emergency's arrival deadline
+// (an absolute time, always true without per-minute edits), then who was
+// told once it passed; for normal tickets, any breach.
+func (c *call) slaLine(t *Ticket, l Lang) string {
+	if !t.State.Open() {
+		if len(t.Breaches) > 0 {
+			return c.tl(l, "card.sla_breached", "what", c.breachText(t, l))
+		}
+		return ""
+	}
+	if em, ok := c.e.emergency(t.Emergency); ok && t.Arrived == nil {
+		deadline := c.clock(t.Created.Add(em.ArriveWithin))
+		switch {
+		case t.Escalation >= 3:
+			return c.tl(l, "card.sla_manager", "deadline", deadline)
+		case t.Escalation == 2:
+			return c.tl(l, "card.sla_lead", "deadline", deadline)
+		case t.Escalation == 1:
+			return c.tl(l, "card.sla_repaged", "deadline", deadline)
+		}
+		return c.tl(l, "card.sla_deadline", "deadline", deadline)
+	}
+	if len(t.Breaches) > 0 {
+		return c.tl(l, "card.sla_breached", "what", c.breachText(t, l))
+	}
+	return ""
+}
+
+func (c *call) breachText(t *Ticket, l Lang) string {
+	var parts []string
+	for _, b := range t.Breaches {
+		parts = append(parts, c.tl(l, "sla.breach_"+b))
+	}
+	return strings.Join(parts, c.tl(l, "order.sep"))
 }
 
 // timeline lists the ticket's milestones so the lead sees at a glance how

@@ -61,6 +61,23 @@ type Tx interface {
 	// Complaints lists complaints in the order they were made.
 	Complaints() ([]Complaint, error)
 
+	// PutTimer stores or replaces the timer with that key.
+	PutTimer(t Timer) error
+	// DeleteTimer removes a timer; a missing one is not an error.
+	DeleteTimer(key string) error
+	// DueTimers lists timers due at or before now, earliest first.
+	DueTimers(now time.Time, limit int) ([]Timer, error)
+	// TicketsTouched lists tickets changed in [from, to), each once.
+	TicketsTouched(from, to time.Time) ([]*Ticket, error)
+	Handover(day, techID string) (*Handover, error)
+	PutHandover(h *Handover) error
+	Handovers(day string) ([]*Handover, error)
+	DailyList(day string) (*DailyList, error)
+	// DutyOverrides lists the leads' live roster changes.
+	DutyOverrides() ([]DutyOverride, error)
+	PutDutyOverride(o DutyOverride) error
+	PutDailyList(d *DailyList) error
+
 	// Enqueue adds outgoing messages to the durable outbox.
 	Enqueue(msgs ...Message) error
 }

@@ -16,6 +16,12 @@ func (c *call) callback() error {
 			return Errorf(CodeInvalid, "err.bad_button")
 		}
 		return c.choice(p.Args)
+	case "hs":
+		return c.handoverSubmit(p.Args)
+	case "hv":
+		return c.handoverReview(p.Args)
+	case "du":
+		return c.dutyToggle(p.Args)
 	case "c":
 		if len(p.Args) != 1 || !knownCommand(p.Args[0]) {
 			return Errorf(CodeInvalid, "err.bad_button")
@@ -116,6 +122,12 @@ func (c *call) accept(t *Ticket) error {
 	if err := c.move(t, ActAccept, ""); err != nil {
 		return err
 	}
+	if err := c.unschedule(t.ID, tmAccept); err != nil {
+		return err
+	}
+	if err := c.scheduleVisit(t); err != nil {
+		return err
+	}
 	c.toast = c.t("accept.toast", "ticket", t.ID)
 	c.groupCard(t, false)
 	if err := c.sendJob(c.me, t, "job.assigned"); err != nil {
@@ -199,6 +211,10 @@ func (c *call) arrive(t *Ticket) error {
 	t.SOPVersion = c.e.sop.Version
 	t.Visit = &Visit{}
 	if err := c.move(t, ActArrive, ""); err != nil {
+		return err
+	}
+	// Arrival stops every clock of the ticket.
+	if err := c.unschedule(t.ID, tmRung, tmArrive, tmRemind, tmChase); err != nil {
 		return err
 	}
 	if err := c.enter(t, 0); err != nil {
@@ -396,6 +412,9 @@ func (c *call) cancelTicket(t *Ticket) error {
 	if err := c.move(t, ActCancel, ""); err != nil {
 		return err
 	}
+	if err := c.unschedule(t.ID, tmRung, tmAccept, tmArrive, tmRemind); err != nil {
+		return err
+	}
 	c.toast = c.t("ok")
 	c.groupCard(t, false)
 	c.reply(c.t("cancel.ticket_done", "ticket", t.ID))
@@ -450,6 +469,14 @@ func (c *call) returnToGroup(t *Ticket) error {
 	t.AssigneeID, t.Assignee, t.Accepted, t.Arrived = "", "", nil, nil
 	if err := c.move(t, ActReturnGroup, ""); err != nil {
 		return err
+	}
+	if err := c.unschedule(t.ID, tmArrive, tmRemind); err != nil {
+		return err
+	}
+	if c.e.o.SLA.AcceptWithin > 0 && t.Emergency == "" {
+		if err := c.schedule(tmAccept, t.ID, 0, c.now.Add(c.e.o.SLA.AcceptWithin)); err != nil {
+			return err
+		}
 	}
 	c.toast = c.t("ok")
 	c.reply(c.t("reassign.returned", "ticket", t.ID))

@@ -19,6 +19,7 @@ const (
 	RoleResident   Role = "resident"
 	RoleTechnician Role = "technician"
 	RoleLead       Role = "lead"
+	RoleDispatcher Role = "dispatcher" // customer service (客服): reconciles work orders with the repair log
 	RoleAdmin      Role = "admin"
 )
 
@@ -148,6 +149,14 @@ type Ticket struct {
 	FeeQuery bool `json:"fee_query,omitempty"`
 	// NoAnswer counts visits where no one was home.
 	NoAnswer int `json:"no_answer,omitempty"`
+	// Emergency is the emergency type key ("" for a normal ticket).
+	Emergency string `json:"emergency,omitempty"`
+	// Escalation is the highest SLA rung that fired (0 none).
+	Escalation int `json:"escalation,omitempty"`
+	// Breaches lists SLA breaches ("arrive", "accept"...), for the SOP review.
+	Breaches []string `json:"breaches,omitempty"`
+	// WaitingSince is when no one was home; the chase and auto-close count from it.
+	WaitingSince *time.Time `json:"waiting_since,omitempty"`
 	// CardHash fingerprints the group card as last queued, so an unchanged
 	// card is not edited again (the group's budget is 20 messages a minute).
 	CardHash string `json:"card_hash,omitempty"`
@@ -254,4 +263,48 @@ type Dialogue struct {
 	Photos      []Photo   `json:"photos,omitempty"`
 	Kind2       OrderKind `json:"order_kind,omitempty"`
 	TicketID    string    `json:"ticket_id,omitempty"`
+}
+
+// Timer is a stored due time. The engine consumes it in the same
+// transaction as its effects, so a timer fires exactly once even if the
+// ticker runs twice or the process restarts.
+type Timer struct {
+	Key    string    `json:"key"`
+	Due    time.Time `json:"due"`
+	Kind   string    `json:"kind"`
+	Ticket string    `json:"ticket,omitempty"`
+	Rung   int       `json:"rung,omitempty"`
+	Day    string    `json:"day,omitempty"` // YYYYMMDD for daily timers
+}
+
+// Handover is one technician's end-of-day submission of work orders (SOP 4.2.7).
+type Handover struct {
+	Day      string     `json:"day"`
+	TechID   string     `json:"tech_id"`
+	Tickets  []string   `json:"tickets"`
+	Status   string     `json:"status"` // pending, submitted, approved, returned
+	At       *time.Time `json:"at,omitempty"`
+	Reviewer string     `json:"reviewer,omitempty"`
+	Reason   string     `json:"reason,omitempty"`
+	Chased   int        `json:"chased,omitempty"`
+}
+
+// DailyList is the team lead's archived daily task list (维修任务单) with
+// the reconciliation against the repair log (报修记录表).
+type DailyList struct {
+	Day        string      `json:"day"`
+	Lines      []DailyLine `json:"lines"`
+	Missing    []string    `json:"missing,omitempty"` // technicians who did not submit
+	Mismatches []string    `json:"mismatches,omitempty"`
+	Archived   time.Time   `json:"archived"`
+}
+
+// DailyLine is one ticket of the day.
+type DailyLine struct {
+	Ticket   string `json:"ticket"`
+	Category string `json:"category"`
+	Address  string `json:"address"`
+	Assignee string `json:"assignee,omitempty"`
+	State    State  `json:"state"`
+	Handed   string `json:"handed,omitempty"` // handover status of its technician
 }

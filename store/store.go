@@ -43,10 +43,16 @@ var (
 	bOutboxFailed    = []byte("outbox.failed")
 	bCards           = []byte("cards")
 	bComplaints      = []byte("complaints")
+	bTimers          = []byte("timers")
+	bTimersByKey     = []byte("timers.by_key")
+	bTicketsTouched  = []byte("tickets.touched")
+	bHandovers       = []byte("handovers")
+	bDaily           = []byte("daily")
+	bDuty            = []byte("duty_overrides")
 
 	allBuckets = [][]byte{bMeta, bCursors, bSeen, bSeenByTime, bPeople, bPeopleByRole, bTickets, bTicketsByRes,
 		bTicketsByAssign, bTicketsOpen, bTicketEvents, bCounters, bDialogues, bInvites, bOutbox, bOutboxDone,
-		bOutboxFailed, bCards, bComplaints}
+		bOutboxFailed, bCards, bComplaints, bTimers, bTimersByKey, bTicketsTouched, bHandovers, bDaily, bDuty}
 )
 
 // schemaVersion is written in meta and in every record envelope.

@@ -121,6 +121,11 @@ func (t *tx) PutTicket(tk *flows.Ticket) error {
 	if err := t.bk(bTicketsByRes).Put(key(tk.ResidentID, ts(tk.Created), tk.ID), nil); err != nil {
 		return err
 	}
+	// The touched index is history: a ticket appears on every day it changed,
+	// which is what the daily list and the reconciliation read.
+	if err := t.bk(bTicketsTouched).Put(key(ts(tk.Updated), tk.ID), nil); err != nil {
+		return err
+	}
 	if tk.State.Open() {
 		if err := t.bk(bTicketsOpen).Put(key(ts(tk.Created), tk.ID), nil); err != nil {
 			return err
@@ -312,4 +317,131 @@ func (t *tx) Complaints() ([]flows.Complaint, error) {
 		return nil
 	})
 	return out, err
+}
+
+// PutTimer implements flows.Tx: timers sort by due time; a key index
+// lets a timer be replaced or deleted.
+func (t *tx) PutTimer(tm flows.Timer) error {
+	if err := t.DeleteTimer(tm.Key); err != nil {
+		return err
+	}
+	due := ts(tm.Due)
+	if err := t.bk(bTimersByKey).Put([]byte(tm.Key), []byte(due)); err != nil {
+		return err
+	}
+	return t.put(bTimers, key(due, tm.Key), tm)
+}
+
+// DeleteTimer implements flows.Tx.
+func (t *tx) DeleteTimer(k string) error {
+	due := t.bk(bTimersByKey).Get([]byte(k))
+	if due == nil {
+		return nil
+	}
+	if err := t.bk(bTimers).Delete(key(string(due), k)); err != nil {
+		return err
+	}
+	return t.bk(bTimersByKey).Delete([]byte(k))
+}
+
+// DueTimers implements flows.Tx.
+func (t *tx) DueTimers(now time.Time, limit int) ([]flows.Timer, error) {
+	var out []flows.Timer
+	end := []byte(ts(now) + "\x01")
+	c := t.bk(bTimers).Cursor()
+	for k, v := c.First(); k != nil && bytes.Compare(k, end) < 0; k, v = c.Next() {
+		var tm flows.Timer
+		if err := decode(v, &tm); err != nil {
+			return nil, err
+		}
+		if tm.Due.After(now) {
+			break
+		}
+		out = append(out, tm)
+		if limit > 0 && len(out) >= limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// TicketsTouched implements flows.Tx from the tickets.touched index.
+func (t *tx) TicketsTouched(from, to time.Time) ([]*flows.Ticket, error) {
+	var out []*flows.Ticket
+	seen := map[string]bool{}
+	c := t.bk(bTicketsTouched).Cursor()
+	end := []byte(ts(to))
+	for k, _ := c.Seek([]byte(ts(from))); k != nil && bytes.Compare(k, end) < 0; k, _ = c.Next() {
+		id := lastPart(k)
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		tk, err := t.Ticket(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tk)
+	}
+	return out, nil
+}
+
+// Handover implements flows.Tx.
+func (t *tx) Handover(day, techID string) (*flows.Handover, error) {
+	var h flows.Handover
+	if err := t.get(bHandovers, joinKey(day, techID), "handover", &h); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+// PutHandover implements flows.Tx.
+func (t *tx) PutHandover(h *flows.Handover) error {
+	return t.put(bHandovers, key(h.Day, h.TechID), h)
+}
+
+// Handovers implements flows.Tx.
+func (t *tx) Handovers(day string) ([]*flows.Handover, error) {
+	var out []*flows.Handover
+	prefix := key(day, "")
+	c := t.bk(bHandovers).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var h flows.Handover
+		if err := decode(v, &h); err != nil {
+			return nil, err
+		}
+		out = append(out, &h)
+	}
+	return out, nil
+}
+
+// DailyList implements flows.Tx.
+func (t *tx) DailyList(day string) (*flows.DailyList, error) {
+	var d flows.DailyList
+	if err := t.get(bDaily, day, "daily list", &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// PutDailyList implements flows.Tx.
+func (t *tx) PutDailyList(d *flows.DailyList) error { return t.put(bDaily, []byte(d.Day), d) }
+
+// DutyOverrides implements flows.Tx.
+func (t *tx) DutyOverrides() ([]flows.DutyOverride, error) {
+	var out []flows.DutyOverride
+	err := t.bk(bDuty).ForEach(func(_, v []byte) error {
+		var o flows.DutyOverride
+		if err := decode(v, &o); err != nil {
+			return err
+		}
+		out = append(out, o)
+		return nil
+	})
+	return out, err
+}
+
+// PutDutyOverride implements flows.Tx (one override per person).
+func (t *tx) PutDutyOverride(o flows.DutyOverride) error {
+	return t.put(bDuty, []byte(o.PersonID), o)
 }

@@ -29,6 +29,8 @@ type World struct {
 	Opts  flows.Options
 	seq   int
 	Path  string
+	// Roster returns who is on duty; tests replace it (nobody by default).
+	Roster func(time.Time) []string
 }
 
 // DefaultCategories mirror the config defaults.
@@ -44,6 +46,7 @@ func New(tb testing.TB) *World {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "repair.db")
 	w := &World{TB: tb, Path: path, Now: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)}
+	w.Roster = func(time.Time) []string { return nil }
 	w.open()
 	return w
 }
@@ -61,6 +64,14 @@ func (w *World) open() {
 		Location: loc, Group: Group, Admins: map[string]bool{"tg:1": true},
 		Categories: DefaultCategories, InviteLink: func(_, code string) string { return "https://t.me/test_bot?start=" + code },
 		OrgName: "测试物业", MaxPhotos: 3, SOP: sop.Default(), ServicePhone: "400-800-1234",
+		Emergencies: []flows.EmergencyType{{Key: "water_leak", Category: "water",
+			Labels:       map[flows.Lang]string{flows.LangZH: "跑水/爆管", flows.LangEN: "Water leak / burst pipe"},
+			AcceptWithin: 2 * time.Minute, ArriveWithin: 5 * time.Minute, ManagerAfter: 10 * time.Minute}},
+		OnDuty: func(t time.Time) []string { return w.Roster(t) },
+		SLA: flows.SLAOptions{AcceptWithin: 15 * time.Minute, ArriveWithin: 2 * time.Hour, AgreedGrace: 15 * time.Minute,
+			RemindBefore: 30 * time.Minute, WaitingChase: 24 * time.Hour, WaitingCloseAfter: 72 * time.Hour, LateAfter: time.Minute},
+		Work: flows.WorkOptions{Days: map[time.Weekday]bool{time.Monday: true, time.Tuesday: true, time.Wednesday: true,
+			time.Thursday: true, time.Friday: true, time.Saturday: true}, Start: 8*60 + 30, End: 17*60 + 30, HandoverBefore: 30 * time.Minute},
 	}
 	eng, err := flows.NewEngine(w.Opts)
 	if err != nil {
@@ -354,4 +365,31 @@ func (w *World) WalkToSignoff(tech, res Person, id string) {
 		}
 	}
 	w.TB.Fatalf("ticket %s never reached the sign-off", id)
+}
+
+// Tick advances the clock to now and fires due timers, returning how many fired.
+func (w *World) Tick() int {
+	w.TB.Helper()
+	n, err := w.Eng.Tick(context.Background())
+	if err != nil {
+		w.TB.Fatal(err)
+	}
+	return n
+}
+
+// Events lists a ticket's audit-trail actions with notes, "action:note".
+func (w *World) Events(id string) []string {
+	w.TB.Helper()
+	var out []string
+	err := w.Store.View(context.Background(), func(tx flows.Tx) error {
+		evs, err := tx.TicketEvents(id)
+		for _, e := range evs {
+			out = append(out, e.Action+":"+e.Note)
+		}
+		return err
+	})
+	if err != nil {
+		w.TB.Fatal(err)
+	}
+	return out
 }
