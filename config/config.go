@@ -47,6 +47,20 @@ type Config struct {
 	Outbox Outbox `toml:"outbox"`
 	// Log configures structured logging.
 	Log Log `toml:"log"`
+	// SLA holds the service-level timers for normal (non-emergency)
+	// tickets.
+	SLA SLA `toml:"sla"`
+	// Work gives the working days and hours, used for the end-of-day
+	// handover.
+	Work Work `toml:"work"`
+	// Emergencies are the emergency types (应急处理预案) residents can pick
+	// when reporting, in display order. Given in the file as [[emergencies]]
+	// tables, they replace the defaults entirely (like Categories); an empty
+	// list (emergencies = []) turns emergency reporting off.
+	Emergencies []Emergency `toml:"emergencies"`
+	// Duty is the on-duty roster (值班表) as [[duty]] tables, in the order
+	// OnDuty reports people. Default none.
+	Duty []Shift `toml:"duty"`
 
 	// unresolved maps a dotted key to the ${NAME} references in it whose
 	// variable was unset or empty at expansion time, so Validate can say
@@ -150,6 +164,10 @@ type Category struct {
 	ZH string `toml:"zh"`
 	// EN is the English label (required).
 	EN string `toml:"en"`
+	// Emergency optionally names an emergency type (an Emergencies key):
+	// every report in this category is then that emergency, without the
+	// resident having to pick it. Empty (default) means ordinary reports.
+	Emergency string `toml:"emergency"`
 }
 
 // Limits bound user input.
@@ -202,6 +220,103 @@ type Log struct {
 	Format string `toml:"format"`
 }
 
+// SLA holds the service-level timers for normal (non-emergency) tickets.
+// Emergencies have their own, stricter timers (see Emergency).
+type SLA struct {
+	// AcceptWithin is how long a new ticket may wait for a technician to
+	// accept it before the team lead is told, 1m..24h (default 15m).
+	AcceptWithin Duration `toml:"accept_within"`
+	// ArriveWithin is how long after acceptance a technician has to arrive
+	// for an "as soon as possible" ticket, 5m..72h (default 2h).
+	ArriveWithin Duration `toml:"arrive_within"`
+	// AgreedGrace is how long after an agreed appointment time the visit
+	// still counts as on time, 0..4h (default 15m).
+	AgreedGrace Duration `toml:"agreed_grace"`
+	// RemindBefore is how long before an agreed time the assignee is
+	// reminded, 0..24h (default 30m); 0 disables the reminder.
+	RemindBefore Duration `toml:"remind_before"`
+	// WaitingChase is how often a ticket waiting for the resident (nobody
+	// home) is chased, 1h..168h (default 24h).
+	WaitingChase Duration `toml:"waiting_chase"`
+	// WaitingCloseAfter is how long a ticket may wait for the resident
+	// before it is closed and the resident told, at least WaitingChase and
+	// at most 720h (default 72h).
+	WaitingCloseAfter Duration `toml:"waiting_close_after"`
+	// Tick is how often due timers are checked, 1s..5m (default 15s).
+	Tick Duration `toml:"tick"`
+	// LateAfter marks a timer "late" when it fires more than this after its
+	// due time (the process was down), 1s..1h and greater than Tick, since
+	// a normal tick can fire a timer up to Tick late (default 1m).
+	LateAfter Duration `toml:"late_after"`
+}
+
+// Work gives the working days and hours. The end-of-day handover happens
+// HandoverBefore the end of each working day (SOP 4.2.7: half an hour
+// before the end of the working day).
+type Work struct {
+	// Days are the working days: each one of "mon" "tue" "wed" "thu" "fri"
+	// "sat" "sun", no duplicates, at least one (default mon..sat).
+	Days []string `toml:"days"`
+	// Start is the start of the working day, "HH:MM" 24-hour in
+	// org.timezone (default "08:30").
+	Start string `toml:"start"`
+	// End is the end of the working day, "HH:MM", after Start on the same
+	// day (default "17:30").
+	End string `toml:"end"`
+	// HandoverBefore is how long before End the handover happens, 0..4h
+	// (default 30m); the handover must still fall after Start.
+	HandoverBefore Duration `toml:"handover_before"`
+}
+
+// Emergency is one emergency type (应急处理预案) a resident can pick when
+// reporting. Its escalation ladder, measured from the report: not accepted
+// within AcceptWithin → the group and the on-duty staff are paged again;
+// nobody on site within ArriveWithin → the team lead is told; nobody on site
+// within ManagerAfter → the manager (telegram.admins) is told.
+type Emergency struct {
+	// Key is the stable identifier stored on tickets:
+	// ^[a-z][a-z0-9_]{0,15}$, unique among emergencies.
+	Key string `toml:"key"`
+	// ZH is the Chinese label (required, at most 32 characters).
+	ZH string `toml:"zh"`
+	// EN is the English label (required, at most 32 characters).
+	EN string `toml:"en"`
+	// Category is the fault category key tickets of this type are filed
+	// under; it must be a configured category.
+	Category string `toml:"category"`
+	// AcceptWithin is how long the ticket may stay unaccepted before
+	// everyone is paged again, 30s..1h (default 2m, or the built-in value
+	// for a built-in key).
+	AcceptWithin Duration `toml:"accept_within"`
+	// ArriveWithin is how long after the report someone must be on site
+	// before the team lead is told, 1m..24h and greater than AcceptWithin.
+	// Defaults to the built-in value for a built-in key; required for any
+	// other key.
+	ArriveWithin Duration `toml:"arrive_within"`
+	// ManagerAfter is how long after the report, with nobody on site, the
+	// manager is told; greater than ArriveWithin, at most 48h (default
+	// twice ArriveWithin).
+	ManagerAfter Duration `toml:"manager_after"`
+}
+
+// Shift is one line of the on-duty roster (值班表): People are on duty on
+// each of Days from From to To. A To earlier than From is an overnight
+// shift ending the next morning (20:00-08:00 listed for "fri" covers Friday
+// 20:00 to Saturday 08:00); To equal to From is a 24-hour shift starting at
+// From ("00:00"-"00:00" is the whole calendar day).
+type Shift struct {
+	// Days the shift starts on: "mon".."sun" without duplicates, at least
+	// one, or ["daily"] alone meaning all seven.
+	Days []string `toml:"days"`
+	// From is the shift's start, "HH:MM" 24-hour in org.timezone.
+	From string `toml:"from"`
+	// To is the shift's end, "HH:MM"; see Shift for overnight and 24-hour
+	// shifts.
+	To string `toml:"to"`
+	// People are the Telegram user ids on duty (each > 0, at least one).
+	People []int64 `toml:"people"`
+}
+
 // Default returns the built-in defaults. ${NAME} references (the token and
 // webhook secret) are not yet expanded and group_id/admins are empty, so the
 // result does not validate on its own; Load and Parse start from it.
@@ -247,6 +362,23 @@ func Default() Config {
 			Workers:          4,
 		},
 		Log: Log{Level: "info", Format: "json"},
+		SLA: SLA{
+			AcceptWithin:      Duration{15 * time.Minute},
+			ArriveWithin:      Duration{2 * time.Hour},
+			AgreedGrace:       Duration{15 * time.Minute},
+			RemindBefore:      Duration{30 * time.Minute},
+			WaitingChase:      Duration{24 * time.Hour},
+			WaitingCloseAfter: Duration{72 * time.Hour},
+			Tick:              Duration{15 * time.Second},
+			LateAfter:         Duration{time.Minute},
+		},
+		Work: Work{
+			Days:           []string{"mon", "tue", "wed", "thu", "fri", "sat"},
+			Start:          "08:30",
+			End:            "17:30",
+			HandoverBefore: Duration{30 * time.Minute},
+		},
+		Emergencies: DefaultEmergencies(),
 	}
 }
 
@@ -271,6 +403,71 @@ func DefaultCategories() []Category {
 		{Key: "appliance", ZH: "家电/设备", EN: "Appliance"},
 		{Key: "public", ZH: "公共区域", EN: "Public area"},
 		{Key: "other", ZH: "其他", EN: "Other"},
+	}
+}
+
+// DefaultEmergencies returns a fresh copy of the built-in emergency types,
+// used when the file has no [[emergencies]] tables. They file tickets under
+// the default categories; the SOP requires water leaks to be reached within
+// 5 minutes.
+func DefaultEmergencies() []Emergency {
+	m := func(n time.Duration) Duration { return Duration{n * time.Minute} }
+	return []Emergency{
+		{Key: "water_leak", ZH: "跑水/爆管", EN: "Water leak / burst pipe", Category: "water", AcceptWithin: m(2), ArriveWithin: m(5), ManagerAfter: m(10)},
+		{Key: "power_cut", ZH: "停电", EN: "Power cut", Category: "electricity", AcceptWithin: m(2), ArriveWithin: m(15), ManagerAfter: m(30)},
+		{Key: "gas", ZH: "燃气味/燃气泄漏", EN: "Gas smell / leak", Category: "other", AcceptWithin: m(1), ArriveWithin: m(10), ManagerAfter: m(20)},
+		{Key: "lift", ZH: "电梯困人", EN: "Person trapped in a lift", Category: "public", AcceptWithin: m(1), ArriveWithin: m(15), ManagerAfter: m(30)},
+		{Key: "fire", ZH: "火情/冒烟", EN: "Fire or smoke", Category: "other", AcceptWithin: m(1), ArriveWithin: m(5), ManagerAfter: m(10)},
+		{Key: "safety", ZH: "安全事故", EN: "Safety incident", Category: "other", AcceptWithin: m(2), ArriveWithin: m(10), ManagerAfter: m(20)},
+	}
+}
+
+// defaultEmergencyAccept is accept_within for an emergency type that is
+// not built in and does not set it.
+const defaultEmergencyAccept = 2 * time.Minute
+
+// fillEmergencyDefaults applies per-entry defaults to [[emergencies]]
+// tables from the file: keys a table omits (according to the raw decoded
+// document) take the built-in value for a built-in key, else the generic
+// default; manager_after defaults to twice arrive_within. Explicitly given
+// values, even "0s", are kept for Validate to judge.
+func fillEmergencyDefaults(ems []Emergency, raw map[string]any) {
+	// [[emergencies]] decodes as []map[string]any, an inline array of
+	// tables as []any.
+	var tables []map[string]any
+	switch t := raw["emergencies"].(type) {
+	case []map[string]any:
+		tables = t
+	case []any:
+		for _, x := range t {
+			m, _ := x.(map[string]any)
+			tables = append(tables, m)
+		}
+	}
+	builtin := make(map[string]Emergency)
+	for _, e := range DefaultEmergencies() {
+		builtin[e.Key] = e
+	}
+	for i := range ems {
+		var given map[string]any
+		if i < len(tables) {
+			given = tables[i]
+		}
+		has := func(k string) bool { _, ok := given[k]; return ok }
+		e := &ems[i]
+		def, isBuiltin := builtin[e.Key]
+		if !has("accept_within") {
+			e.AcceptWithin = Duration{defaultEmergencyAccept}
+			if isBuiltin {
+				e.AcceptWithin = def.AcceptWithin
+			}
+		}
+		if !has("arrive_within") && isBuiltin {
+			e.ArriveWithin = def.ArriveWithin
+		}
+		if !has("manager_after") && e.ArriveWithin.Duration > 0 {
+			e.ManagerAfter = Duration{2 * e.ArriveWithin.Duration}
+		}
 	}
 }
 
@@ -310,11 +507,13 @@ func Parse(data []byte) (Config, error) {
 		return Config{}, syntaxError(err)
 	}
 
-	// Pass 2: into the typed struct on top of the defaults. Categories start
-	// empty because the decoder would otherwise overlay the file's tables
-	// onto the default entries field by field, mixing the two.
+	// Pass 2: into the typed struct on top of the defaults. Categories and
+	// emergencies start empty because the decoder would otherwise overlay
+	// the file's tables onto the default entries field by field, mixing the
+	// two.
 	cfg := Default()
 	cfg.Categories = nil
+	cfg.Emergencies = nil
 	md, err := toml.Decode(doc, &cfg)
 	if err != nil {
 		return Config{}, decodeError(err)
@@ -325,8 +524,17 @@ func Parse(data []byte) (Config, error) {
 	if !md.IsDefined("categories") {
 		cfg.Categories = DefaultCategories()
 	}
+	useDefaultEmergencies := !md.IsDefined("emergencies")
+	if useDefaultEmergencies {
+		cfg.Emergencies = DefaultEmergencies()
+	}
 
 	cfg.ExpandEnv()
+	if !useDefaultEmergencies {
+		// After expansion, so a key given as ${NAME} finds its built-in
+		// defaults too.
+		fillEmergencyDefaults(cfg.Emergencies, raw)
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, err
 	}
@@ -489,6 +697,16 @@ func (c Config) Redacted() Config {
 	}
 	r.Telegram.Admins = append([]int64(nil), c.Telegram.Admins...)
 	r.Categories = append([]Category(nil), c.Categories...)
+	r.Emergencies = append([]Emergency(nil), c.Emergencies...)
+	r.Work.Days = append([]string(nil), c.Work.Days...)
+	if c.Duty != nil {
+		r.Duty = make([]Shift, len(c.Duty))
+		for i, s := range c.Duty {
+			s.Days = append([]string(nil), s.Days...)
+			s.People = append([]int64(nil), s.People...)
+			r.Duty[i] = s
+		}
+	}
 	return r
 }
 
@@ -512,21 +730,48 @@ func (c Config) CategoryLabel(key, lang string) string {
 	if !ok {
 		return key
 	}
+	return c.label(key, cat.ZH, cat.EN, lang)
+}
+
+// Emergency returns the emergency type with the given key, so callers can
+// check callback data or stored tickets against the configured set.
+func (c Config) Emergency(key string) (Emergency, bool) {
+	for _, e := range c.Emergencies {
+		if e.Key == key {
+			return e, true
+		}
+	}
+	return Emergency{}, false
+}
+
+// EmergencyLabel is CategoryLabel for emergency types: the label of key in
+// lang, or the key itself when it is not configured.
+func (c Config) EmergencyLabel(key, lang string) string {
+	e, ok := c.Emergency(key)
+	if !ok {
+		return key
+	}
+	return c.label(key, e.ZH, e.EN, lang)
+}
+
+// label picks the zh or en label for lang (empty: org.default_lang),
+// falling back to the other label and finally to key.
+func (c Config) label(key, zh, en, lang string) string {
 	if lang == "" {
 		lang = c.Org.DefaultLang
 	}
 	if strings.HasPrefix(strings.ToLower(lang), "en") {
-		if cat.EN != "" {
-			return cat.EN
+		if en != "" {
+			return en
 		}
-	} else if cat.ZH != "" {
-		return cat.ZH
+	} else if zh != "" {
+		return zh
 	}
-	if cat.ZH != "" {
-		return cat.ZH
+	if zh != "" {
+		return zh
 	}
-	if cat.EN != "" {
-		return cat.EN
+	if en != "" {
+		return en
 	}
 	return key
 }

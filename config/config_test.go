@@ -60,6 +60,33 @@ func TestDefaultsValid(t *testing.T) {
 	if len(cfg.Categories) != 6 || cfg.Categories[0].Key != "water" || cfg.Categories[5].Key != "other" {
 		t.Errorf("unexpected default categories: %+v", cfg.Categories)
 	}
+	wantKeys := []string{"water_leak", "power_cut", "gas", "lift", "fire", "safety"}
+	var keys []string
+	for _, e := range cfg.Emergencies {
+		keys = append(keys, e.Key)
+		if e.ManagerAfter.Duration != 2*e.ArriveWithin.Duration {
+			t.Errorf("%s: manager_after %s is not twice arrive_within %s", e.Key, e.ManagerAfter, e.ArriveWithin)
+		}
+	}
+	if !reflect.DeepEqual(keys, wantKeys) {
+		t.Errorf("default emergencies = %v, want %v", keys, wantKeys)
+	}
+	if e, ok := cfg.Emergency("water_leak"); !ok || e.ArriveWithin.Duration != 5*time.Minute || e.Category != "water" {
+		t.Errorf("water_leak must be reached within 5 minutes (SOP): %+v", e)
+	}
+	if cfg.SLA.AcceptWithin.Duration != 15*time.Minute || cfg.Work.Start != "08:30" || cfg.Work.End != "17:30" ||
+		len(cfg.Work.Days) != 6 || cfg.Duty != nil {
+		t.Errorf("unexpected defaults: %+v %+v %+v", cfg.SLA, cfg.Work, cfg.Duty)
+	}
+	if got := cfg.EmergencyLabel("lift", "en"); got != "Person trapped in a lift" {
+		t.Errorf("EmergencyLabel(lift, en) = %q", got)
+	}
+	if got := cfg.EmergencyLabel("gas", ""); got != "燃气味/燃气泄漏" {
+		t.Errorf("EmergencyLabel(gas, \"\") = %q", got)
+	}
+	if got := cfg.EmergencyLabel("flood", "en"); got != "flood" {
+		t.Errorf("EmergencyLabel(flood) = %q", got)
+	}
 
 	// The same via Parse, and Load("") which must point at the missing ids.
 	if _, err := config.Parse([]byte(minimal)); err != nil {
@@ -111,6 +138,10 @@ func TestExampleFile(t *testing.T) {
 		{"limits", cfg.Limits, def.Limits},
 		{"outbox", cfg.Outbox, def.Outbox},
 		{"log", cfg.Log, def.Log},
+		{"sla", cfg.SLA, def.SLA},
+		{"work", cfg.Work, def.Work},
+		{"emergencies", cfg.Emergencies, def.Emergencies},
+		{"duty", cfg.Duty, def.Duty},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("[%s] in example differs from defaults:\n got %+v\nwant %+v", c.name, c.got, c.want)
@@ -275,6 +306,153 @@ func TestParseProblems(t *testing.T) {
 			},
 		},
 		{
+			name: "bad day names",
+			toml: minimal + "[work]\ndays = [\"mon\", \"Monday\", \"daily\"]\n",
+			want: []string{
+				`config: work.days[1]: must be one of mon, tue, wed, thu, fri, sat, sun (got "Monday")`,
+				`config: work.days[2]: must be one of`,
+			},
+			notWant: []string{"work.days[0]"},
+		},
+		{
+			name: "duplicate and missing days",
+			toml: minimal + "[work]\ndays = [\"mon\", \"MON\"]\n[[duty]]\ndays = []\nfrom = \"08:00\"\nto = \"20:00\"\npeople = [1]\n",
+			want: []string{
+				`config: work.days[1]: duplicate day "mon" (also work.days[0])`,
+				`config: duty[0].days: at least one day is required`,
+			},
+		},
+		{
+			name: "no working days",
+			toml: minimal + "[work]\ndays = []\n",
+			want: []string{`config: work.days: at least one day is required`},
+		},
+		{
+			name: "bad clock",
+			toml: minimal + "[work]\nstart = \"8:30\"\nend = \"24:00\"\n",
+			want: []string{
+				`config: work.start: must be a time of day HH:MM in 24-hour time, 00:00 to 23:59, e.g. "08:30" (got "8:30")`,
+				`config: work.end: must be a time of day HH:MM`,
+			},
+		},
+		{
+			name: "end before start",
+			toml: minimal + "[work]\nstart = \"18:00\"\nend = \"09:00\"\n",
+			want: []string{`config: work.end: must be after work.start (18:00) on the same day (got 09:00)`},
+		},
+		{
+			name: "handover before start",
+			toml: minimal + "[work]\nstart = \"08:30\"\nend = \"10:00\"\nhandover_before = \"2h\"\n",
+			want: []string{`config: work.handover_before: must leave the handover after work.start (08:30): 2h0m0s before work.end (10:00) is 08:00 (got 2h0m0s)`},
+		},
+		{
+			name: "handover out of range",
+			toml: minimal + "[work]\nhandover_before = \"5h\"\n",
+			want: []string{`config: work.handover_before: must be between 0s and 4h0m0s (got 5h0m0s)`},
+		},
+		{
+			name: "duplicate emergency key",
+			toml: minimal + emergency("gas", "other") + emergency("gas", "other"),
+			want: []string{`config: emergencies[1].key: duplicate key "gas" (also used by emergencies[0])`},
+		},
+		{
+			name: "emergency with unknown category",
+			toml: minimal + emergency("flood", "basement"),
+			want: []string{`config: emergencies[0].category: emergency "flood" files tickets under category "basement", which is not configured`},
+		},
+		{
+			name: "categories replaced without the default emergencies' categories",
+			toml: minimal + "[[categories]]\nkey = \"water\"\nzh = \"水\"\nen = \"Water\"\n",
+			want: []string{
+				`emergencies[1].category: emergency "power_cut" files tickets under category "electricity", which is not configured: add a [[categories]] table with key "electricity", or give [[emergencies]] tables`,
+				`emergencies[3].category: emergency "lift" files tickets under category "public"`,
+			},
+			notWant: []string{"emergencies[0]"},
+		},
+		{
+			name: "category names unknown emergency",
+			toml: minimal + "[[categories]]\nkey = \"gas\"\nzh = \"燃气\"\nen = \"Gas\"\nemergency = \"gas_leak\"\n" + emergency("fire", "gas"),
+			want: []string{`config: categories[0].emergency: names emergency "gas_leak", which is not configured (configured: "fire")`},
+		},
+		{
+			name: "category names emergency when there are none",
+			toml: "emergencies = []\n" + minimal + "[[categories]]\nkey = \"gas\"\nzh = \"燃气\"\nen = \"Gas\"\nemergency = \"gas\"\n",
+			want: []string{`categories[0].emergency: names emergency "gas", which is not configured (none are configured)`},
+		},
+		{
+			name:    "custom emergency needs arrive_within",
+			toml:    minimal + "[[emergencies]]\nkey = \"flood\"\nzh = \"水淹\"\nen = \"Flood\"\ncategory = \"water\"\n",
+			want:    []string{`config: emergencies[0].arrive_within: is required`},
+			notWant: []string{"manager_after", "accept_within"},
+		},
+		{
+			name: "emergency timer order and ranges",
+			toml: minimal + emergency("a", "water") + "accept_within = \"10m\"\narrive_within = \"5m\"\n" +
+				emergency("b", "water") + "arrive_within = \"30m\"\nmanager_after = \"30m\"\n" +
+				emergency("c", "water") + "accept_within = \"10s\"\narrive_within = \"25h\"\n" +
+				emergency("d", "water") + "arrive_within = \"20h\"\nmanager_after = \"49h\"\n",
+			want: []string{
+				`emergencies[0].arrive_within: must be greater than accept_within (10m0s) (got 5m0s)`,
+				`emergencies[1].manager_after: must be greater than arrive_within (30m0s) (got 30m0s)`,
+				`emergencies[2].accept_within: must be between 30s and 1h0m0s (got 10s)`,
+				`emergencies[2].arrive_within: must be between 1m0s and 24h0m0s (got 25h0m0s)`,
+				`emergencies[3].manager_after: must be at most 48h0m0s (got 49h0m0s)`,
+			},
+		},
+		{
+			name: "emergency key and labels",
+			toml: minimal + "[[emergencies]]\nkey = \"Gas\"\nzh = \"" + strings.Repeat("气", 33) + "\"\ncategory = \"other\"\narrive_within = \"5m\"\n",
+			want: []string{
+				`emergencies[0].key: must match`,
+				`emergencies[0].zh: must be at most 32 characters (got 33)`,
+				`emergencies[0].en: is required`,
+			},
+		},
+		{
+			name: "waiting_close_after before waiting_chase",
+			toml: minimal + "[sla]\nwaiting_chase = \"48h\"\nwaiting_close_after = \"24h\"\n",
+			want: []string{`config: sla.waiting_close_after: must be at least sla.waiting_chase (48h0m0s) (got 24h0m0s)`},
+		},
+		{
+			name: "sla ranges",
+			toml: minimal + "[sla]\naccept_within = \"30s\"\narrive_within = \"73h\"\nagreed_grace = \"-1m\"\nremind_before = \"25h\"\n" +
+				"waiting_chase = \"30m\"\nwaiting_close_after = \"721h\"\ntick = \"10m\"\nlate_after = \"2h\"\n",
+			want: []string{
+				`sla.accept_within: must be between 1m0s and 24h0m0s (got 30s)`,
+				`sla.arrive_within: must be between 5m0s and 72h0m0s (got 73h0m0s)`,
+				`sla.agreed_grace: must be between 0s and 4h0m0s (got -1m0s)`,
+				`sla.remind_before: must be between 0s and 24h0m0s (got 25h0m0s)`,
+				`sla.waiting_chase: must be between 1h0m0s and 168h0m0s (got 30m0s)`,
+				`sla.waiting_close_after: must be between 1h0m0s and 720h0m0s (got 721h0m0s)`,
+				`sla.tick: must be between 1s and 5m0s (got 10m0s)`,
+				`sla.late_after: must be between 1s and 1h0m0s (got 2h0m0s)`,
+			},
+		},
+		{
+			name: "late_after not above tick",
+			toml: minimal + "[sla]\ntick = \"1m\"\nlate_after = \"30s\"\n",
+			want: []string{`config: sla.late_after: must be greater than sla.tick (1m0s)`},
+		},
+		{
+			name: "bad duty",
+			toml: minimal + "[[duty]]\ndays = [\"daily\", \"sun\"]\nfrom = \"20:00\"\nto = \"8:00\"\npeople = [5, -1, 5]\n" +
+				"[[duty]]\ndays = [\"fri\"]\nfrom = \"\"\nto = \"08:00\"\n",
+			want: []string{
+				`config: duty[0].days[0]: "daily" must be used alone`,
+				`config: duty[0].to: must be a time of day HH:MM`,
+				`config: duty[0].people[1]: must be a positive Telegram user id (got -1)`,
+				`config: duty[0].people[2]: duplicate user id 5 (also duty[0].people[0])`,
+				`config: duty[1].from: is required`,
+				`config: duty[1].people: at least one Telegram user id is required`,
+			},
+			notWant: []string{"duty[0].days[1]", "duty[0].from", "duty[1].to"},
+		},
+		{
+			name: "unknown key in duty",
+			toml: minimal + "[[duty]]\ndays = [\"daily\"]\nfrom = \"08:00\"\nto = \"08:00\"\npeople = [1]\nperson = 2\n",
+			want: []string{`config: duty.person: unknown key`},
+		},
+		{
 			name: "required key with unset variable inside a longer value",
 			toml: minimal + "[store]\ndata_dir = \"${REPAIRBOT_TEST_UNSET}/data\"\n",
 			env:  map[string]string{"REPAIRBOT_TEST_UNSET": ""},
@@ -318,6 +496,12 @@ func TestParseProblems(t *testing.T) {
 			}
 		})
 	}
+}
+
+// emergency returns an [[emergencies]] table with labels; callers append
+// timer keys.
+func emergency(key, category string) string {
+	return "[[emergencies]]\nkey = \"" + key + "\"\nzh = \"应急\"\nen = \"Emergency\"\ncategory = \"" + category + "\"\n"
 }
 
 func TestAllProblemsReportedAtOnce(t *testing.T) {
@@ -378,11 +562,48 @@ en = "Heating"
 key = "lift"
 zh = "电梯"
 en = "Lift"
+emergency = "lift"
+
+# A built-in key takes the built-in timers it leaves out.
+[[emergencies]]
+key = "lift"
+zh = "电梯困人"
+en = "Trapped in a lift"
+category = "lift"
+
+# A custom key needs arrive_within; accept_within defaults to 2m and
+# manager_after to twice arrive_within.
+[[emergencies]]
+key = "no_heating"
+zh = "停暖"
+en = "No heating"
+category = "heating"
+arrive_within = "45m"
+
+[[emergencies]]
+key = "burst"
+zh = "暖气爆管"
+en = "Radiator burst"
+category = "heating"
+accept_within = "30s"
+arrive_within = "3m"
+manager_after = "20m"
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []config.Category{{Key: "heating", ZH: "暖气", EN: "Heating"}, {Key: "lift", ZH: "电梯", EN: "Lift"}}
+	wantEm := []config.Emergency{
+		{Key: "lift", ZH: "电梯困人", EN: "Trapped in a lift", Category: "lift", AcceptWithin: minutes(1), ArriveWithin: minutes(15), ManagerAfter: minutes(30)},
+		{Key: "no_heating", ZH: "停暖", EN: "No heating", Category: "heating", AcceptWithin: minutes(2), ArriveWithin: minutes(45), ManagerAfter: minutes(90)},
+		{Key: "burst", ZH: "暖气爆管", EN: "Radiator burst", Category: "heating", AcceptWithin: config.Duration{Duration: 30 * time.Second}, ArriveWithin: minutes(3), ManagerAfter: minutes(20)},
+	}
+	if !reflect.DeepEqual(cfg.Emergencies, wantEm) {
+		t.Fatalf("emergencies =\n%+v\nwant\n%+v", cfg.Emergencies, wantEm)
+	}
+	if _, ok := cfg.Emergency("water_leak"); ok {
+		t.Error("default emergencies should be replaced, not merged")
+	}
+	want := []config.Category{{Key: "heating", ZH: "暖气", EN: "Heating"}, {Key: "lift", ZH: "电梯", EN: "Lift", Emergency: "lift"}}
 	if !reflect.DeepEqual(cfg.Categories, want) {
 		t.Fatalf("categories = %+v", cfg.Categories)
 	}
@@ -401,6 +622,8 @@ en = "Lift"
 		t.Error("defaults should be replaced, not merged")
 	}
 }
+
+func minutes(n int) config.Duration { return config.Duration{Duration: time.Duration(n) * time.Minute} }
 
 func TestTokenNeverInErrors(t *testing.T) {
 	cases := map[string]struct {
@@ -461,21 +684,29 @@ func TestRedacted(t *testing.T) {
 	}
 	r.Telegram.Admins[0] = 42
 	r.Categories[0].ZH = "changed"
-	if cfg.Telegram.Admins[0] == 42 || cfg.Categories[0].ZH == "changed" {
+	r.Emergencies[0].ZH = "changed"
+	r.Work.Days[0] = "sun"
+	if cfg.Telegram.Admins[0] == 42 || cfg.Categories[0].ZH == "changed" || cfg.Emergencies[0].ZH == "changed" || cfg.Work.Days[0] == "sun" {
 		t.Error("Redacted shares slices with the original")
 	}
 	if r.Location().String() != "Asia/Shanghai" {
 		t.Error("Redacted lost the location")
 	}
 
-	// Unset secrets stay visibly unset.
+	// Unset secrets stay visibly unset; the duty roster is copied deeply.
 	cleanEnv(t)
-	cfg, err = config.Parse([]byte(minimal))
+	cfg, err = config.Parse([]byte(minimal + "[[duty]]\ndays = [\"mon\"]\nfrom = \"08:00\"\nto = \"20:00\"\npeople = [7]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.Redacted().Telegram.WebhookSecret; got != "" {
+	r = cfg.Redacted()
+	if got := r.Telegram.WebhookSecret; got != "" {
 		t.Errorf("empty secret redacted to %q", got)
+	}
+	r.Duty[0].Days[0] = "tue"
+	r.Duty[0].People[0] = 8
+	if cfg.Duty[0].Days[0] != "mon" || cfg.Duty[0].People[0] != 7 {
+		t.Error("Redacted shares the duty roster with the original")
 	}
 }
 
@@ -487,8 +718,10 @@ func TestEnvExpansion(t *testing.T) {
 	t.Setenv("CAT_EN", "Heating")
 	t.Setenv("TZ_NAME", "Europe/Berlin")
 	t.Setenv("NESTED", "${ORG_NAME}")
+	t.Setenv("WORK_START", "07:45")
+	t.Setenv("ON_CALL_DAYS", "SAT")
 	unsetenv(t, "REPAIRBOT_TEST_UNSET")
-	cfg, err := config.Parse([]byte(minimal + `bot_username = "${REPAIRBOT_TEST_UNSET}"
+	cfg, err := config.Parse([]byte("emergencies = []\n" + minimal + `bot_username = "${REPAIRBOT_TEST_UNSET}"
 [store]
 data_dir = "${DATA_ROOT}/data"
 path = "${NESTED}"
@@ -500,6 +733,13 @@ timezone = "${TZ_NAME}"
 key = "heating"
 zh = "暖气"
 en = "${CAT_EN}"
+[work]
+start = "${WORK_START}"
+[[duty]]
+days = ["${ON_CALL_DAYS}"]
+from = "08:00"
+to = "08:00"
+people = [1]
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -512,6 +752,8 @@ en = "${CAT_EN}"
 		{cfg.Categories[0].EN, "Heating"},
 		{cfg.Telegram.BotUsername, ""}, // optional key, unset variable: empty
 		{cfg.Location().String(), "Europe/Berlin"},
+		{cfg.Work.Start, "07:45"},
+		{cfg.Duty[0].Days[0], "sat"}, // expanded, then normalised
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -526,6 +768,8 @@ func TestExpandEnvCoversAllStrings(t *testing.T) {
 	t.Setenv("COVER", "ok")
 	cfg := config.Default()
 	cfg.Categories = cfg.Categories[:1]
+	cfg.Emergencies = cfg.Emergencies[:1]
+	cfg.Duty = []config.Shift{{Days: []string{"mon"}, People: []int64{1}}}
 	var set func(v reflect.Value)
 	set = func(v reflect.Value) {
 		switch v.Kind() {
@@ -608,6 +852,11 @@ func FuzzParse(f *testing.F) {
 		"[org]\nname = \"${\"\ntimezone = \"${TZ}${\"\n",
 		"a = \"\xff\"\n",
 		"[store]\nlock_timeout = {}\n",
+		"emergencies = []\n[[categories]]\nkey = \"x\"\nzh = \"x\"\nen = \"x\"\nemergency = \"x\"\n",
+		"[[emergencies]]\nkey = \"gas\"\n",
+		"emergencies = [{key = \"fire\", zh = \"火\", en = \"Fire\", category = \"other\"}]\n",
+		"[work]\ndays = [\"daily\"]\nstart = \"23:59\"\nend = \"00:00\"\n",
+		"[[duty]]\ndays = [\"daily\"]\nfrom = \"20:00\"\nto = \"08:00\"\npeople = [1]\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -621,9 +870,185 @@ func FuzzParse(f *testing.F) {
 		_ = cfg.Redacted()
 		_ = cfg.Location()
 		_ = cfg.Store.DBPath()
+		now := time.Date(2026, 11, 27, 20, 30, 0, 0, time.UTC)
+		_ = cfg.OnDuty(now)
+		_ = cfg.WorkDay(now)
+		if end := cfg.WorkEnd(now); !end.After(now.Add(-48 * time.Hour)) {
+			t.Fatalf("WorkEnd(%v) = %v", now, end)
+		}
 		// Validate normalises in place; running it again must agree.
 		if err := cfg.Validate(); err != nil {
 			t.Fatalf("valid config fails re-validation: %v", err)
 		}
 	})
+}
+
+func TestParseClock(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"00:00", 0, true},
+		{"08:30", 510, true},
+		{"17:30", 1050, true},
+		{"23:59", 1439, true},
+		{"24:00", 0, false},
+		{"08:60", 0, false},
+		{"8:30", 0, false},
+		{"0830", 0, false},
+		{"08:3a", 0, false},
+		{" 08:30", 0, false},
+		{"08:30:00", 0, false},
+		{"-1:00", 0, false},
+		{"", 0, false},
+	} {
+		got, err := config.ParseClock(c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("ParseClock(%q) = %d, %v; want %d, ok=%v", c.in, got, err, c.want, c.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "HH:MM") {
+			t.Errorf("ParseClock(%q) error does not explain the format: %v", c.in, err)
+		}
+	}
+}
+
+// shanghai returns a time on the wall clock of Asia/Shanghai (UTC+8).
+func shanghai(t *testing.T, day, hour, min int) time.Time {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2026-11-23 is a Monday, so day 23..29 is Monday..Sunday and 30 the
+	// next Monday.
+	return time.Date(2026, 11, day, hour, min, 0, 0, loc)
+}
+
+func TestWorkDayAndEnd(t *testing.T) {
+	cleanEnv(t)
+	cfg, err := config.Parse([]byte(minimal)) // org.timezone = Asia/Shanghai, mon..sat, 08:30-17:30
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		at      time.Time
+		workday bool
+		end     time.Time
+	}{
+		{"monday morning", shanghai(t, 23, 9, 0), true, shanghai(t, 23, 17, 30)},
+		{"saturday", shanghai(t, 28, 10, 0), true, shanghai(t, 28, 17, 30)},
+		{"sunday", shanghai(t, 29, 10, 0), false, shanghai(t, 29, 17, 30)},
+		// 17:00 UTC on Saturday is already 01:00 on Sunday in Shanghai.
+		{"utc saturday is shanghai sunday", time.Date(2026, 11, 28, 17, 0, 0, 0, time.UTC), false, shanghai(t, 29, 17, 30)},
+		// 20:00 UTC on Sunday is 04:00 on Monday in Shanghai.
+		{"utc sunday is shanghai monday", time.Date(2026, 11, 29, 20, 0, 0, 0, time.UTC), true, shanghai(t, 30, 17, 30)},
+		{"after hours same date", shanghai(t, 27, 23, 59), true, shanghai(t, 27, 17, 30)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := cfg.WorkDay(c.at); got != c.workday {
+				t.Errorf("WorkDay(%v) = %v, want %v", c.at, got, c.workday)
+			}
+			got := cfg.WorkEnd(c.at)
+			if !got.Equal(c.end) || got.Location().String() != "Asia/Shanghai" {
+				t.Errorf("WorkEnd(%v) = %v, want %v", c.at, got, c.end)
+			}
+		})
+	}
+	handover := cfg.WorkEnd(shanghai(t, 23, 9, 0)).Add(-cfg.Work.HandoverBefore.Duration)
+	if !handover.Equal(shanghai(t, 23, 17, 0)) {
+		t.Errorf("handover = %v, want 17:00 (SOP 4.2.7)", handover)
+	}
+}
+
+func TestOnDuty(t *testing.T) {
+	cleanEnv(t)
+	cfg, err := config.Parse([]byte(minimal + `
+[[duty]] # weekday day shift
+days = ["mon", "tue", "wed", "thu", "fri"]
+from = "08:30"
+to = "17:30"
+people = [1, 2]
+
+[[duty]] # Friday night, ends Saturday morning
+days = ["Fri"]
+from = "20:00"
+to = "08:00"
+people = [3, 1]
+
+[[duty]] # lunch cover every day
+days = ["daily"]
+from = "12:00"
+to = "13:00"
+people = [4]
+
+[[duty]] # 24 hours from Sunday 08:00
+days = ["sun"]
+from = "08:00"
+to = "08:00"
+people = [5]
+
+[[duty]] # Friday evening overlap with both shifts
+days = ["fri"]
+from = "17:00"
+to = "21:00"
+people = [1]
+
+[[duty]] # whole calendar day
+days = ["wed"]
+from = "00:00"
+to = "00:00"
+people = [6]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Duty[1].Days[0] != "fri" {
+		t.Errorf("day name not normalised: %q", cfg.Duty[1].Days[0])
+	}
+	for _, c := range []struct {
+		name string
+		at   time.Time
+		want []int64
+	}{
+		{"day shift", shanghai(t, 24, 10, 0), []int64{1, 2}},
+		{"day shift start inclusive", shanghai(t, 24, 8, 30), []int64{1, 2}},
+		{"day shift end exclusive", shanghai(t, 24, 17, 30), nil},
+		{"before day shift", shanghai(t, 24, 8, 29), nil},
+		{"daily lunch cover after day shift", shanghai(t, 24, 12, 30), []int64{1, 2, 4}},
+		{"daily on saturday", shanghai(t, 28, 12, 59), []int64{4}},
+		{"deduplicated in roster order", shanghai(t, 27, 17, 10), []int64{1, 2}},
+		{"overnight starts friday evening", shanghai(t, 27, 20, 0), []int64{3, 1}},
+		{"overnight before midnight", shanghai(t, 27, 23, 59), []int64{3, 1}},
+		{"overnight at midnight belongs to friday", shanghai(t, 28, 0, 0), []int64{3, 1}},
+		{"overnight early saturday", shanghai(t, 28, 7, 59), []int64{3, 1}},
+		{"overnight end exclusive", shanghai(t, 28, 8, 0), nil},
+		{"friday early morning is thursday's night, not listed", shanghai(t, 27, 7, 0), nil},
+		{"thursday night not listed", shanghai(t, 26, 23, 0), nil},
+		{"overnight given in utc", time.Date(2026, 11, 27, 18, 30, 0, 0, time.UTC), []int64{3, 1}}, // Sat 02:30 Shanghai
+		{"24h shift not before its start", shanghai(t, 29, 7, 59), nil},
+		{"24h shift start", shanghai(t, 29, 8, 0), []int64{5}},
+		{"24h shift with lunch cover, roster order", shanghai(t, 29, 12, 30), []int64{4, 5}},
+		{"24h shift next morning", shanghai(t, 30, 7, 59), []int64{5}},
+		{"24h shift end exclusive", shanghai(t, 30, 8, 0), nil},
+		{"whole calendar day start", shanghai(t, 25, 0, 0), []int64{6}},
+		{"whole calendar day end", shanghai(t, 25, 23, 59), []int64{6}},
+		{"after whole calendar day", shanghai(t, 26, 0, 0), nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := cfg.OnDuty(c.at); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("OnDuty(%v) = %v, want %v", c.at.In(cfg.Location()), got, c.want)
+			}
+		})
+	}
+
+	// The default roster is empty: nobody is ever on duty.
+	cfg, err = config.Parse([]byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.OnDuty(shanghai(t, 24, 10, 0)); got != nil {
+		t.Errorf("empty roster: OnDuty = %v", got)
+	}
 }

@@ -61,6 +61,34 @@ func (c *Config) stringFields() []stringField {
 			stringField{fmt.Sprintf("categories[%d].key", i), &cat.Key},
 			stringField{fmt.Sprintf("categories[%d].zh", i), &cat.ZH},
 			stringField{fmt.Sprintf("categories[%d].en", i), &cat.EN},
+			stringField{fmt.Sprintf("categories[%d].emergency", i), &cat.Emergency},
+		)
+	}
+	w := &c.Work
+	for i := range w.Days {
+		f = append(f, stringField{fmt.Sprintf("work.days[%d]", i), &w.Days[i]})
+	}
+	f = append(f,
+		stringField{"work.start", &w.Start},
+		stringField{"work.end", &w.End},
+	)
+	for i := range c.Emergencies {
+		e := &c.Emergencies[i]
+		f = append(f,
+			stringField{fmt.Sprintf("emergencies[%d].key", i), &e.Key},
+			stringField{fmt.Sprintf("emergencies[%d].zh", i), &e.ZH},
+			stringField{fmt.Sprintf("emergencies[%d].en", i), &e.EN},
+			stringField{fmt.Sprintf("emergencies[%d].category", i), &e.Category},
+		)
+	}
+	for i := range c.Duty {
+		s := &c.Duty[i]
+		for j := range s.Days {
+			f = append(f, stringField{fmt.Sprintf("duty[%d].days[%d]", i, j), &s.Days[j]})
+		}
+		f = append(f,
+			stringField{fmt.Sprintf("duty[%d].from", i), &s.From},
+			stringField{fmt.Sprintf("duty[%d].to", i), &s.To},
 		)
 	}
 	return f

@@ -31,6 +31,8 @@ var (
 const (
 	maxCategories      = 12
 	maxCategoryLabel   = 32 // runes; labels become inline keyboard buttons
+	maxEmergencies     = 12
+	maxEmergencyLabel  = 32 // runes; inline keyboard buttons too
 	maxOrgName         = 100
 	minPhotoBytes      = 1 << 20
 	maxPhotoBytesLimit = 20 << 20
@@ -75,11 +77,71 @@ func (v *validator) intRange(key string, val, lo, hi int64) {
 	}
 }
 
-func (v *validator) durRange(key string, val Duration, lo, hi time.Duration) {
+// durRange checks lo <= val <= hi and reports whether it holds, so that
+// checks relating two durations can be skipped when one is already wrong.
+func (v *validator) durRange(key string, val Duration, lo, hi time.Duration) bool {
 	if val.Duration < lo || val.Duration > hi {
 		v.add(key, "must be between %s and %s (got %s)", lo, hi, val.Duration)
+		return false
+	}
+	return true
+}
+
+// clock checks a required "HH:MM" value and returns it in minutes since
+// midnight.
+func (v *validator) clock(key, val string) (int, bool) {
+	if !v.required(key, val) {
+		return 0, false
+	}
+	m, err := ParseClock(val)
+	if err != nil {
+		v.add(key, "must be a time of day HH:MM in 24-hour time, 00:00 to 23:59, e.g. \"08:30\" (got %q)", val)
+		return 0, false
+	}
+	return m, true
+}
+
+// days checks a list of day names, lower-casing them in place. With
+// allowDaily, ["daily"] alone stands for all seven days.
+func (v *validator) days(key string, days []string, allowDaily bool) {
+	names := strings.Join(dayNames[1:], ", ") + ", " + dayNames[0]
+	if allowDaily {
+		names += ` (or ["daily"] for all seven)`
+	}
+	if len(days) == 0 {
+		v.add(key, "at least one day is required: %s", names)
+		return
+	}
+	seen := make(map[time.Weekday]int, len(days))
+	for i, d := range days {
+		k := fmt.Sprintf("%s[%d]", key, i)
+		if !v.required(k, d) {
+			continue
+		}
+		if allowDaily && strings.EqualFold(d, dayDaily) {
+			if len(days) == 1 {
+				days[i] = dayDaily
+			} else {
+				v.add(k, "%q must be used alone (it already means all seven days)", d)
+			}
+			continue
+		}
+		wd, ok := parseDay(d)
+		if !ok {
+			v.add(k, "must be one of %s (got %q)", names, d)
+			continue
+		}
+		days[i] = dayNames[wd]
+		if j, dup := seen[wd]; dup {
+			v.add(k, "duplicate day %q (also %s[%d])", days[i], key, j)
+		} else {
+			seen[wd] = i
+		}
 	}
 }
+
+// formatClock renders minutes since midnight as "HH:MM".
+func formatClock(min int) string { return fmt.Sprintf("%02d:%02d", min/60, min%60) }
 
 // rate checks 0 < val <= hi, written so that NaN (valid TOML) fails too.
 func (v *validator) rate(key string, val, hi float64) {
@@ -114,8 +176,8 @@ func (v *validator) oneOf(key string, p *string, allowed ...string) {
 // can rely on one spelling: one trailing "/" is stripped from
 // telegram.api_url, a leading "@" from telegram.bot_username, surrounding
 // whitespace from the token and webhook secret (a classic copy-paste or
-// secret-file newline), and enumerations are case-folded to their canonical
-// form. On success it caches org.timezone for Location.
+// secret-file newline), and enumerations and day names are case-folded to
+// their canonical form. On success it caches org.timezone for Location.
 func (c *Config) Validate() error {
 	v := &validator{c: c}
 	c.validateTelegram(v)
@@ -124,6 +186,10 @@ func (c *Config) Validate() error {
 	c.validateCategories(v)
 	c.validateLimits(v)
 	c.validateOutbox(v)
+	c.validateSLA(v)
+	c.validateWork(v)
+	c.validateEmergencies(v)
+	c.validateDuty(v)
 	v.oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", &c.Log.Format, "json", "console")
 
@@ -375,4 +441,133 @@ func (c *Config) validateOutbox(v *validator) {
 		v.add("outbox.max_backoff", "must be at least outbox.base_backoff (%s) (got %s)", o.BaseBackoff.Duration, o.MaxBackoff.Duration)
 	}
 	v.intRange("outbox.workers", int64(o.Workers), 1, 32)
+}
+
+func (c *Config) validateSLA(v *validator) {
+	s := &c.SLA
+	v.durRange("sla.accept_within", s.AcceptWithin, time.Minute, 24*time.Hour)
+	v.durRange("sla.arrive_within", s.ArriveWithin, 5*time.Minute, 72*time.Hour)
+	v.durRange("sla.agreed_grace", s.AgreedGrace, 0, 4*time.Hour)
+	v.durRange("sla.remind_before", s.RemindBefore, 0, 24*time.Hour)
+	v.durRange("sla.waiting_chase", s.WaitingChase, time.Hour, 168*time.Hour)
+	if s.WaitingCloseAfter.Duration < s.WaitingChase.Duration {
+		v.add("sla.waiting_close_after", "must be at least sla.waiting_chase (%s) (got %s)", s.WaitingChase.Duration, s.WaitingCloseAfter.Duration)
+	} else {
+		v.durRange("sla.waiting_close_after", s.WaitingCloseAfter, time.Hour, 720*time.Hour)
+	}
+	tickOK := v.durRange("sla.tick", s.Tick, time.Second, 5*time.Minute)
+	if v.durRange("sla.late_after", s.LateAfter, time.Second, time.Hour) && tickOK && s.LateAfter.Duration <= s.Tick.Duration {
+		v.add("sla.late_after", "must be greater than sla.tick (%s), or timers fired on an ordinary tick would be marked late (got %s)", s.Tick.Duration, s.LateAfter.Duration)
+	}
+}
+
+func (c *Config) validateWork(v *validator) {
+	w := &c.Work
+	v.days("work.days", w.Days, false)
+	start, startOK := v.clock("work.start", w.Start)
+	end, endOK := v.clock("work.end", w.End)
+	hbOK := v.durRange("work.handover_before", w.HandoverBefore, 0, 4*time.Hour)
+	if !startOK || !endOK {
+		return
+	}
+	if end <= start {
+		v.add("work.end", "must be after work.start (%s) on the same day (got %s)", w.Start, w.End)
+		return
+	}
+	handover := time.Duration(end)*time.Minute - w.HandoverBefore.Duration
+	if hbOK && handover <= time.Duration(start)*time.Minute {
+		v.add("work.handover_before", "must leave the handover after work.start (%s): %s before work.end (%s) is %s (got %s)",
+			w.Start, w.HandoverBefore.Duration, w.End, formatClock(int(handover/time.Minute)), w.HandoverBefore.Duration)
+	}
+}
+
+func (c *Config) validateEmergencies(v *validator) {
+	if n := len(c.Emergencies); n > maxEmergencies {
+		v.add("emergencies", "must have at most %d entries (got %d)", maxEmergencies, n)
+	}
+	categories := make(map[string]bool, len(c.Categories))
+	for _, cat := range c.Categories {
+		categories[cat.Key] = true
+	}
+	seen := make(map[string]int, len(c.Emergencies))
+	var known []string
+	for i := range c.Emergencies {
+		e := &c.Emergencies[i]
+		prefix := fmt.Sprintf("emergencies[%d].", i)
+		if v.required(prefix+"key", e.Key) {
+			if !categoryKeyPattern.MatchString(e.Key) {
+				v.add(prefix+"key", "must match ^[a-z][a-z0-9_]{0,15}$ (got %q)", e.Key)
+			} else if j, dup := seen[e.Key]; dup {
+				v.add(prefix+"key", "duplicate key %q (also used by emergencies[%d])", e.Key, j)
+			} else {
+				seen[e.Key] = i
+				known = append(known, strconv.Quote(e.Key))
+			}
+		}
+		for _, l := range []struct{ name, val string }{{"zh", e.ZH}, {"en", e.EN}} {
+			if v.required(prefix+l.name, l.val) {
+				if n := utf8.RuneCountInString(l.val); n > maxEmergencyLabel {
+					v.add(prefix+l.name, "must be at most %d characters (got %d)", maxEmergencyLabel, n)
+				}
+			}
+		}
+		if v.required(prefix+"category", e.Category) && !categories[e.Category] {
+			v.add(prefix+"category", "emergency %q files tickets under category %q, which is not configured: add a [[categories]] table with key %q, or give [[emergencies]] tables that use your categories", e.Key, e.Category, e.Category)
+		}
+
+		acceptOK := v.durRange(prefix+"accept_within", e.AcceptWithin, 30*time.Second, time.Hour)
+		if e.ArriveWithin.Duration == 0 {
+			v.add(prefix+"arrive_within", "is required: how long after the report someone must be on site, between %s and %s", time.Minute, 24*time.Hour)
+			continue
+		}
+		if !v.durRange(prefix+"arrive_within", e.ArriveWithin, time.Minute, 24*time.Hour) {
+			continue
+		}
+		if acceptOK && e.ArriveWithin.Duration <= e.AcceptWithin.Duration {
+			v.add(prefix+"arrive_within", "must be greater than accept_within (%s) (got %s)", e.AcceptWithin.Duration, e.ArriveWithin.Duration)
+		}
+		switch {
+		case e.ManagerAfter.Duration <= e.ArriveWithin.Duration:
+			v.add(prefix+"manager_after", "must be greater than arrive_within (%s) (got %s)", e.ArriveWithin.Duration, e.ManagerAfter.Duration)
+		case e.ManagerAfter.Duration > 48*time.Hour:
+			v.add(prefix+"manager_after", "must be at most %s (got %s)", 48*time.Hour, e.ManagerAfter.Duration)
+		}
+	}
+
+	for i, cat := range c.Categories {
+		if cat.Emergency == "" {
+			continue
+		}
+		if _, ok := seen[cat.Emergency]; !ok {
+			list := "none are configured"
+			if len(known) > 0 {
+				list = "configured: " + strings.Join(known, ", ")
+			}
+			v.add(fmt.Sprintf("categories[%d].emergency", i), "names emergency %q, which is not configured (%s)", cat.Emergency, list)
+		}
+	}
+}
+
+func (c *Config) validateDuty(v *validator) {
+	for i := range c.Duty {
+		s := &c.Duty[i]
+		prefix := fmt.Sprintf("duty[%d].", i)
+		v.days(prefix+"days", s.Days, true)
+		v.clock(prefix+"from", s.From)
+		v.clock(prefix+"to", s.To)
+		if len(s.People) == 0 {
+			v.add(prefix+"people", "at least one Telegram user id is required")
+		}
+		seen := make(map[int64]int, len(s.People))
+		for j, id := range s.People {
+			k := fmt.Sprintf("%speople[%d]", prefix, j)
+			if id <= 0 {
+				v.add(k, "must be a positive Telegram user id (got %d)", id)
+			} else if first, dup := seen[id]; dup {
+				v.add(k, "duplicate user id %d (also %speople[%d])", id, prefix, first)
+			} else {
+				seen[id] = j
+			}
+		}
+	}
 }

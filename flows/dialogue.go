@@ -470,7 +470,7 @@ func (c *call) createEmergency(d *Dialogue, em EmergencyType) error {
 	dd := &Dialogue{PersonID: c.me.ID, Kind: dlgDetails, Step: stepDetails, Started: c.now, TicketID: t.ID}
 	c.bump(dd)
 	c.send(Message{To: c.ev.From.Chat, Priority: PrioUrgent, Ticket: t.ID,
-		Text: c.t("emergency.created", "ticket", t.ID, "type", em.Labels[c.lang], "deadline", c.clock(t.Created.Add(em.ArriveWithin))) + "\n\n" + advice + "\n\n" + c.t("emergency.details_ask"),
+		Text:    c.t("emergency.created", "ticket", t.ID, "type", em.Labels[c.lang], "deadline", c.clock(t.Created.Add(em.ArriveWithin))) + "\n\n" + advice + "\n\n" + c.t("emergency.details_ask"),
 		Buttons: [][]Button{{DialogueButton(c.t("btn.details_done"), dd.Seq, "skip")}}})
 	if err := c.tx.PutDialogue(dd); err != nil {
 		return err

@@ -403,7 +403,6 @@ func (c *call) slotButtons(t *Ticket, l Lang) [][]Button {
 	return rows
 }
 
-
 // DutyOverride is a lead's live change to the roster: a person on (or off)
 // duty until a time, whatever the configured roster says.
 type DutyOverride struct {
