@@ -1,0 +1,110 @@
+// Package jobs runs the bot's schedules on robfig/cron in the estate's time
+// zone: the timer tick that drives SLA ladders, reminders and the daily
+// handover through the engine, and the hourly housekeeping of the store.
+// The schedules only say when to look; what is due is stored in bbolt, so
+// a restart or a doubled tick never fires anything twice.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"github.com/rs/zerolog"
+
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/store"
+)
+
+// Options configure the runner.
+type Options struct {
+	Engine   *flows.Engine
+	Store    *store.Store
+	Location *time.Location
+	Tick     time.Duration
+	Log      zerolog.Logger
+	Now      func() time.Time
+}
+
+// Runner is the running scheduler. Open starts it, Close stops it.
+type Runner struct {
+	o    Options
+	cron *cron.Cron
+}
+
+// cronLogger adapts zerolog to cron's logger interface.
+type cronLogger struct{ l zerolog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug().Fields(kv).Msg(msg) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error().Err(err).Fields(kv).Msg(msg)
+}
+
+// Open runs one tick at once (timers that fell due while the process was
+// down fire now, marked late) and starts the schedules.
+func Open(o Options) (*Runner, error) {
+	if o.Engine == nil || o.Store == nil {
+		return nil, fmt.Errorf("jobs: engine and store are required")
+	}
+	if o.Tick <= 0 {
+		o.Tick = 15 * time.Second
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	logger := cronLogger{o.Log}
+	r := &Runner{o: o, cron: cron.New(
+		cron.WithLocation(o.Location),
+		cron.WithLogger(logger),
+		// A slow tick must not overlap the next one.
+		cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)),
+	)}
+	if _, err := r.cron.AddFunc(fmt.Sprintf("@every %s", o.Tick), r.Tick); err != nil {
+		return nil, fmt.Errorf("jobs: tick schedule: %w", err)
+	}
+	if _, err := r.cron.AddFunc("@hourly", r.Housekeeping); err != nil {
+		return nil, fmt.Errorf("jobs: housekeeping schedule: %w", err)
+	}
+	r.Tick()
+	r.Housekeeping()
+	r.cron.Start()
+	return r, nil
+}
+
+// Tick fires every due timer through the engine.
+func (r *Runner) Tick() {
+	n, err := r.o.Engine.Tick(context.Background())
+	if err != nil {
+		r.o.Log.Error().Err(err).Msg("timer tick failed; due timers stay stored and fire on the next tick")
+		return
+	}
+	if n > 0 {
+		r.o.Log.Info().Int("fired", n).Msg("timers fired")
+	}
+}
+
+// Housekeeping forgets inbound dedupe keys after three days (Telegram keeps
+// unconfirmed updates for 24 hours, so older keys can never come back) and
+// delivered outbox rows after 30 days.
+func (r *Runner) Housekeeping() {
+	now := r.o.Now()
+	if n, err := r.o.Store.PruneSeen(now.Add(-72 * time.Hour)); err != nil {
+		r.o.Log.Error().Err(err).Msg("prune dedupe keys")
+	} else if n > 0 {
+		r.o.Log.Debug().Int("keys", n).Msg("pruned dedupe keys")
+	}
+	if n, err := r.o.Store.PruneDelivered(now.Add(-30 * 24 * time.Hour)); err != nil {
+		r.o.Log.Error().Err(err).Msg("prune delivered outbox rows")
+	} else if n > 0 {
+		r.o.Log.Debug().Int("rows", n).Msg("pruned delivered outbox rows")
+	}
+}
+
+// Close stops the schedules and waits for a running job to finish.
+func (r *Runner) Close() {
+	<-r.cron.Stop().Done()
+}
