@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"github.com/repairbot/repairbot/config"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/jobs"
 	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/sop"
 	"github.com/repairbot/repairbot/store"
@@ -104,9 +104,7 @@ type Main struct {
 	Store    *store.Store
 	Engine   *flows.Engine
 	Telegram *telegram.Channel
-
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	Jobs     *jobs.Runner
 }
 
 // NewMain returns a Main for the configuration; nothing runs until Run.
@@ -134,7 +132,27 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	var cats []flows.Category
 	for _, c := range cfg.Categories {
-		cats = append(cats, flows.Category{Key: c.Key, Labels: map[flows.Lang]string{flows.LangZH: c.ZH, flows.LangEN: c.EN}})
+		cats = append(cats, flows.Category{Key: c.Key, Labels: map[flows.Lang]string{flows.LangZH: c.ZH, flows.LangEN: c.EN}, Emergency: c.Emergency})
+	}
+	var emergencies []flows.EmergencyType
+	for _, e := range cfg.Emergencies {
+		emergencies = append(emergencies, flows.EmergencyType{Key: e.Key, Category: e.Category,
+			Labels:       map[flows.Lang]string{flows.LangZH: e.ZH, flows.LangEN: e.EN},
+			AcceptWithin: e.AcceptWithin.Duration, ArriveWithin: e.ArriveWithin.Duration, ManagerAfter: e.ManagerAfter.Duration})
+	}
+	workDays := map[time.Weekday]bool{}
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		// WorkDay reads the weekday of a date; any date with that weekday will do.
+		workDays[d] = cfg.WorkDay(time.Date(2026, 11, 22+int(d), 12, 0, 0, 0, cfg.Location()))
+	}
+	workStart, _ := config.ParseClock(cfg.Work.Start)
+	workEnd, _ := config.ParseClock(cfg.Work.End)
+	onDuty := func(t time.Time) []string {
+		var ids []string
+		for _, id := range cfg.OnDuty(t) {
+			ids = append(ids, telegram.PersonID(id))
+		}
+		return ids
 	}
 	var group flows.Address
 	if cfg.Telegram.Enabled {
@@ -157,6 +175,12 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
 		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,
 		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name, SOP: procedure,
+		Emergencies: emergencies, OnDuty: onDuty,
+		SLA: flows.SLAOptions{AcceptWithin: cfg.SLA.AcceptWithin.Duration, ArriveWithin: cfg.SLA.ArriveWithin.Duration,
+			AgreedGrace: cfg.SLA.AgreedGrace.Duration, RemindBefore: cfg.SLA.RemindBefore.Duration,
+			WaitingChase: cfg.SLA.WaitingChase.Duration, WaitingCloseAfter: cfg.SLA.WaitingCloseAfter.Duration,
+			LateAfter: cfg.SLA.LateAfter.Duration},
+		Work: flows.WorkOptions{Days: workDays, Start: workStart, End: workEnd, HandoverBefore: cfg.Work.HandoverBefore.Duration},
 		InviteLink: func(channel, code string) string {
 			if channel == telegram.ChannelName && tg != nil {
 				return tg.InviteLink(code)
@@ -167,8 +191,6 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	m.cancel = cancel
 	if cfg.Telegram.Enabled {
 		tg, err = telegram.New(telegram.Options{
 			Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL, Mode: cfg.Telegram.Mode,
@@ -194,46 +216,24 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Telegram = tg
 	}
-	m.wg.Add(1)
-	go func() { defer m.wg.Done(); m.housekeeping(runCtx) }()
-	return nil
-}
-
-// housekeeping forgets inbound dedupe keys after three days (Telegram keeps
-// unconfirmed updates for 24 hours, so older keys can never come back) and
-// delivered outbox rows after 30 days.
-func (m *Main) housekeeping(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if n, err := m.Store.PruneSeen(m.Now().Add(-72 * time.Hour)); err != nil {
-			m.Log.Error().Err(err).Msg("prune dedupe keys")
-		} else if n > 0 {
-			m.Log.Debug().Int("keys", n).Msg("pruned dedupe keys")
-		}
-		if n, err := m.Store.PruneDelivered(m.Now().Add(-30 * 24 * time.Hour)); err != nil {
-			m.Log.Error().Err(err).Msg("prune delivered outbox rows")
-		} else if n > 0 {
-			m.Log.Debug().Int("rows", n).Msg("pruned delivered outbox rows")
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	m.Jobs, err = jobs.Open(jobs.Options{Engine: m.Engine, Store: st, Location: cfg.Location(), Tick: cfg.SLA.Tick.Duration,
+		Log: m.Log.With().Str("component", "jobs").Logger(), Now: m.Now})
+	if err != nil {
+		return err
 	}
+	m.Log.Info().Str("sop", procedure.Version).Int("emergency_types", len(emergencies)).Msg("engine ready")
+	return nil
 }
 
 // Close stops the channels (finishing in-flight work) and closes the store.
 func (m *Main) Close() error {
-	if m.cancel != nil {
-		m.cancel()
+	if m.Jobs != nil {
+		m.Jobs.Close()
 	}
 	var errs []error
 	if m.Telegram != nil {
 		errs = append(errs, m.Telegram.Close())
 	}
-	m.wg.Wait()
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 	}
