@@ -479,6 +479,9 @@ func (c *call) createEmergency(d *Dialogue, em EmergencyType) error {
 	if err := c.pageOnDuty(t, em, "emergency.page"); err != nil {
 		return err
 	}
+	if err := c.schedule(tmClock, t.ID, 0, c.now.Truncate(time.Minute).Add(time.Minute)); err != nil {
+		return err
+	}
 	for i, after := range []time.Duration{em.AcceptWithin, em.ArriveWithin, em.ManagerAfter} {
 		if after > 0 {
 			if err := c.schedule(tmRung, t.ID, i+1, t.Created.Add(after)); err != nil {

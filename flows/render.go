@@ -89,16 +89,19 @@ func (c *call) slaLine(t *Ticket, l Lang) string {
 		return ""
 	}
 	if em, ok := c.e.emergency(t.Emergency); ok && t.Arrived == nil {
-		deadline := c.clock(t.Created.Add(em.ArriveWithin))
+		due := t.Created.Add(em.ArriveWithin)
+		deadline := c.clock(due)
+		left := int(due.Sub(c.now).Minutes() + 0.999) // whole minutes, rounded up
+		over := int(c.now.Sub(due).Minutes())
 		switch {
 		case t.Escalation >= 3:
-			return c.tl(l, "card.sla_manager", "deadline", deadline)
+			return c.tl(l, "card.sla_manager", "deadline", deadline, "n", over)
 		case t.Escalation == 2:
-			return c.tl(l, "card.sla_lead", "deadline", deadline)
+			return c.tl(l, "card.sla_lead", "deadline", deadline, "n", over)
 		case t.Escalation == 1:
-			return c.tl(l, "card.sla_repaged", "deadline", deadline)
+			return c.tl(l, "card.sla_repaged", "deadline", deadline, "n", max(left, 0))
 		}
-		return c.tl(l, "card.sla_deadline", "deadline", deadline)
+		return c.tl(l, "card.sla_deadline", "deadline", deadline, "n", max(left, 0))
 	}
 	if len(t.Breaches) > 0 {
 		return c.tl(l, "card.sla_breached", "what", c.breachText(t, l))

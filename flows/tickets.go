@@ -214,7 +214,7 @@ func (c *call) arrive(t *Ticket) error {
 		return err
 	}
 	// Arrival stops every clock of the ticket.
-	if err := c.unschedule(t.ID, tmRung, tmArrive, tmRemind, tmChase); err != nil {
+	if err := c.unschedule(t.ID, tmRung, tmArrive, tmRemind, tmChase, tmClock); err != nil {
 		return err
 	}
 	if err := c.enter(t, 0); err != nil {
@@ -412,7 +412,7 @@ func (c *call) cancelTicket(t *Ticket) error {
 	if err := c.move(t, ActCancel, ""); err != nil {
 		return err
 	}
-	if err := c.unschedule(t.ID, tmRung, tmAccept, tmArrive, tmRemind); err != nil {
+	if err := c.unschedule(t.ID, tmRung, tmAccept, tmArrive, tmRemind, tmClock); err != nil {
 		return err
 	}
 	c.toast = c.t("ok")

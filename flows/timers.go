@@ -42,6 +42,7 @@ const (
 	tmChase    = "chase"
 	tmHandover = "handover"
 	tmEOD      = "eod"
+	tmClock    = "clock" // refreshes an emergency's countdown on the group card each minute
 )
 
 func (e *Engine) emergency(key string) (EmergencyType, bool) {
@@ -211,6 +212,23 @@ func (c *call) fire(tm Timer, late bool) error {
 		return nil
 	case tmChase:
 		return c.chase(t, late)
+	case tmClock:
+		return c.countdown(t)
+	}
+	return nil
+}
+
+// countdown refreshes an emergency's card every minute until someone
+// arrives or the last rung has passed. The card only changes when its text
+// does, and the sender keeps only the newest queued edit of a card.
+func (c *call) countdown(t *Ticket) error {
+	em, ok := c.e.emergency(t.Emergency)
+	if !ok || t.Arrived != nil || !t.State.Open() || t.State == StateOnSite {
+		return nil
+	}
+	c.groupCard(t, false)
+	if c.now.Before(t.Created.Add(em.ManagerAfter)) {
+		return c.schedule(tmClock, t.ID, 0, c.now.Truncate(time.Minute).Add(time.Minute))
 	}
 	return nil
 }
