@@ -249,7 +249,10 @@ func (s *Sender) deliver(ctx context.Context, r store.OutboxRow, cs *chatState) 
 		<-s.sem
 		s.poke()
 	}()
-	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	// A send that started finishes even when Close cancels ctx: cutting it
+	// off would leave a message Telegram may already have accepted pending,
+	// and it would go out a second time after the restart.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	log := s.c.o.Log.With().Uint64("row", r.ID).Str("chat", r.Msg.To.Chat).Str("kind", string(r.Msg.Kind)).Str("ticket", r.Msg.Ticket).Logger()
 	id, err := s.send(sctx, r)
@@ -402,13 +405,25 @@ func clip(s string, n int) string {
 	if len(s) <= n { // bytes ≥ UTF-16 units, so short strings pass quickly
 		return s
 	}
+	if utf16Len(s) <= n {
+		return s
+	}
 	units := 0
 	for i, r := range s {
-		w := len(utf16.Encode([]rune{r}))
-		if units+w > n-1 {
+		w := utf16.RuneLen(r)
+		if units+w > n-1 { // keep one unit for the ellipsis
 			return s[:i] + "…"
 		}
 		units += w
 	}
 	return s
+}
+
+// utf16Len counts UTF-16 code units, as Telegram measures text.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }

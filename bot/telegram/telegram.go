@@ -235,14 +235,16 @@ func (c *Channel) handle(ctx context.Context, u *models.Update, cursor bool) err
 	if err != nil {
 		return err
 	}
-	if u.CallbackQuery != nil {
+	if u.CallbackQuery != nil && !res.Duplicate {
 		// Answer at once so the client stops spinning; the answer is
-		// ephemeral, so it is not worth an outbox row.
+		// ephemeral, so it is not worth an outbox row. A redelivered tap is
+		// not answered: the first delivery's answer (the real toast) must
+		// be the one Telegram accepts.
 		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		if _, err := c.api.AnswerCallbackQuery(actx, &bot.AnswerCallbackQueryParams{
-			CallbackQueryID: u.CallbackQuery.ID, Text: truncate(res.Toast, 200), ShowAlert: res.Alert,
-		}); err != nil && !res.Duplicate {
+			CallbackQueryID: u.CallbackQuery.ID, Text: clip16(res.Toast, 200), ShowAlert: res.Alert,
+		}); err != nil {
 			c.o.Log.Debug().Str("err", redact(err.Error(), c.o.Token)).Msg("answerCallbackQuery")
 		}
 	}
@@ -258,13 +260,12 @@ func redact(s, token string) string {
 	return strings.ReplaceAll(s, token, "***")
 }
 
-// truncate cuts s to at most n runes.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
+// clip16 cuts a toast to Telegram's limit in UTF-16 units; an empty toast stays empty.
+func clip16(s string, n int) string {
+	if s == "" {
 		return s
 	}
-	return string(r[:n-1]) + "…"
+	return clip(s, n)
 }
 
 // fetchPhoto keeps a content-addressed copy of a photo before the event is
