@@ -695,7 +695,7 @@ func (c *call) help(t *Ticket) error {
 		c.tell(p, "help.to_lead", []any{"ticket", t.ID, "name", t.Assignee, "step", step, "plan", t.Visit.Plan, "address", c.fullAddress(t)},
 			[]Button{TicketButton(c.tl(p.Lang, "btn.help_reply"), ActHelpReply, t.ID), TicketButton(c.tl(p.Lang, "btn.take_over"), ActTakeOver, t.ID)})
 		for _, ph := range t.Visit.Photos[t.Step] {
-			c.send(Message{To: p.Chat, Kind: KindPhoto, Photo: ph.FileID, Text: t.ID, Priority: PrioNormal, Ticket: t.ID})
+			c.send(photoMessage(p.Chat, ph, t.ID, PrioNormal))
 		}
 	}
 	return nil

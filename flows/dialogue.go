@@ -569,7 +569,7 @@ func (c *call) detailsInput(d *Dialogue) error {
 	c.groupCard(t, false)
 	if tech, err := c.person(t.AssigneeID); err == nil && tech != nil {
 		if c.ev.Photo != nil {
-			c.send(Message{To: tech.Chat, Kind: KindPhoto, Photo: c.ev.Photo.FileID, Text: t.ID, Priority: PrioUrgent, Ticket: t.ID})
+			c.send(photoMessage(tech.Chat, *c.ev.Photo, t.ID, PrioUrgent))
 		} else {
 			c.tell(tech, "emergency.details_to_tech", []any{"ticket", t.ID, "text", c.ev.Text})
 		}
@@ -636,7 +636,7 @@ func (c *call) reworkInput(d *Dialogue) error {
 			c.send(Message{To: tech.Chat, Text: c.tl(tech.Lang, "rework.reason_to_tech", "ticket", t.ID, "reason", text), Priority: PrioNormal, Ticket: t.ID})
 		}
 		if c.ev.Photo != nil {
-			c.send(Message{To: tech.Chat, Kind: KindPhoto, Photo: c.ev.Photo.FileID, Text: t.ID, Priority: PrioNormal, Ticket: t.ID})
+			c.send(photoMessage(tech.Chat, *c.ev.Photo, t.ID, PrioNormal))
 		}
 	}
 	c.reply(c.t("rework.reason_sent"))

@@ -44,6 +44,14 @@ type Message struct {
 	// RemoveKeyboard hides a reply keyboard shown earlier.
 	RemoveKeyboard bool   `json:"remove_keyboard,omitempty"`
 	Ticket         string `json:"ticket,omitempty"` // for logs and metrics only
+	// Document sends Photo as a file: an image the person sent as a file
+	// has a document file id, which the platform refuses as a photo.
+	Document bool `json:"document,omitempty"`
+}
+
+// photoMessage forwards a stored photo (or image file) to someone.
+func photoMessage(to Address, ph Photo, caption string, prio Priority) Message {
+	return Message{To: to, Kind: KindPhoto, Photo: ph.FileID, Document: ph.Document, Text: caption, Priority: prio, Ticket: caption}
 }
 
 // EventKind classifies an inbound event.

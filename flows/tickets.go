@@ -165,7 +165,7 @@ func (c *call) sendJob(tech *Person, t *Ticket, headKey string) error {
 		"desc", t.Description)
 	c.send(Message{To: tech.Chat, Text: text, Buttons: c.techButtons(t, l), Priority: PrioNormal, Ticket: t.ID})
 	for _, ph := range t.Photos {
-		c.send(Message{To: tech.Chat, Kind: KindPhoto, Photo: ph.FileID, Text: t.ID, Priority: PrioNormal, Ticket: t.ID})
+		c.send(photoMessage(tech.Chat, ph, t.ID, PrioNormal))
 	}
 	if t.State == StateOnSite && t.Visit != nil {
 		m := c.stepCard(t, l)

@@ -109,6 +109,8 @@ type Photo struct {
 	// the download failed; the platform file id still identifies it).
 	SHA256 string `json:"sha256,omitempty"`
 	Local  string `json:"local,omitempty"`
+	// Document is set for an image sent as a file (its id is a document's).
+	Document bool `json:"document,omitempty"`
 }
 
 // Ticket is one repair.

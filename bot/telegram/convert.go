@@ -88,7 +88,7 @@ func (c *Channel) messageEvent(m *models.Message, ev *flows.Event) {
 		d := m.Document
 		if strings.HasPrefix(d.MimeType, "image/") && (d.MimeType == "image/jpeg" || d.MimeType == "image/png" || d.MimeType == "image/webp" || d.MimeType == "image/heic") {
 			ev.Kind, ev.Text = flows.EvPhoto, m.Caption
-			ev.Photo = &flows.Photo{FileID: d.FileID, UniqueID: d.FileUniqueID, Size: d.FileSize}
+			ev.Photo = &flows.Photo{FileID: d.FileID, UniqueID: d.FileUniqueID, Size: d.FileSize, Document: true}
 			ev.TooLarge = d.FileSize > c.o.MaxPhotoBytes
 			return
 		}

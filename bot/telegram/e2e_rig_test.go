@@ -31,6 +31,8 @@ import (
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/flows/flowstest"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/media"
+	"github.com/repairbot/repairbot/sop"
 	"github.com/repairbot/repairbot/store"
 )
 
@@ -195,7 +197,7 @@ func (r *rig) start() {
 		Store: st, Texts: r.texts, Now: r.now, Location: shanghai, DefaultLang: r.o.Lang,
 		Group: telegram.ChatAddress(e2eGroup), Admins: map[string]bool{telegram.PersonID(adminID): true},
 		Categories: flowstest.DefaultCategories, OrgName: "阳光花园物业", MaxPhotos: maxPhotos,
-		MaxDescription: r.o.MaxDescription,
+		MaxDescription: r.o.MaxDescription, SOP: sop.Default(), ServicePhone: "400-800-1234",
 		InviteLink: func(channel, code string) string {
 			if channel == telegram.ChannelName && ch != nil {
 				return ch.InviteLink(code)
@@ -216,6 +218,7 @@ func (r *rig) start() {
 		Engine: eng, Store: st, Texts: r.texts, DefaultLang: r.o.Lang,
 		Log: zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
 		Now: r.now, Send: limits, HTTPClient: r.http,
+		Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}, MaxPhotoBytes: 10 << 20,
 	}
 	if r.o.Mode == "webhook" {
 		o.WebhookListen, o.WebhookPath, o.WebhookSecret = "127.0.0.1:0", e2eHook, e2eSecret

@@ -114,13 +114,20 @@ func TestE2ELifecycle(t *testing.T) {
 				t.Errorf("on-the-way toast %q", ans.Text)
 			}
 			r.next(res.ID, resTop, "on the way", withText(r.T(res, "status.on_the_way", "ticket", id, "name", tech.FirstName)))
-			_, site := r.tapThen(tech, tech.ID, way, r.T(tech, "btn.arrived"), withButton(r.T(tech, "btn.done")))
+			_ = way
 			resTop = r.top(res.ID)
-			r.tapThen(tech, tech.ID, site, r.T(tech, "btn.done"), withText(r.T(tech, "job.done_wait", "ticket", id)))
+			r.walkVisit(tech, res, true)
 
-			// The resident confirms, scores and comments.
-			confirm := r.next(res.ID, resTop, "confirmation request", withButton(r.T(res, "btn.fixed")))
-			_, score := r.tapThen(res, res.ID, confirm, r.T(res, "btn.fixed"), withButton("5⭐"))
+			// The resident signs the work order off; the technician says goodbye; the resident scores and comments.
+			confirm := r.next(res.ID, resTop, "sign-off card", withButton(r.T(res, "btn.fixed")))
+			for _, want := range []string{id, "¥25.00", "W02"} {
+				if !strings.Contains(confirm.Text, want) {
+					t.Errorf("work order lacks %q: %q", want, confirm.Text)
+				}
+			}
+			r.tapNewest(res, res.ID, r.T(res, "btn.fixed"))
+			r.tapNewest(tech, tech.ID, r.T(tech, "btn.goodbye"))
+			score := r.next(res.ID, confirm.ID, "survey", withButton("5⭐"))
 			ans, thanks := r.tapThen(res, res.ID, score, "5⭐", withText(r.T(res, "score.thanks", "ticket", id, "n", 5)))
 			if ans.Text != r.T(res, "score.toast", "n", 5) {
 				t.Errorf("score toast %q", ans.Text)

@@ -322,6 +322,13 @@ func (s *Sender) send(ctx context.Context, r store.OutboxRow) (string, error) {
 	}
 	switch m.Kind {
 	case flows.KindPhoto:
+		if m.Document {
+			msg, err := s.c.api.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID, Document: &models.InputFileString{Data: m.Photo}, Caption: clip(m.Text, maxCaption)})
+			if err != nil {
+				return "", err
+			}
+			return strconv.Itoa(msg.ID), nil
+		}
 		msg, err := s.c.api.SendPhoto(ctx, &bot.SendPhotoParams{ChatID: chatID, Photo: &models.InputFileString{Data: m.Photo}, Caption: clip(m.Text, maxCaption)})
 		if err != nil {
 			return "", err

@@ -1,0 +1,125 @@
+package telegram_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/repairbot/repairbot/bot/telegram"
+	"github.com/repairbot/repairbot/bot/telegram/tgfake"
+	"github.com/repairbot/repairbot/flows"
+)
+
+// tapNewest taps the button containing label on the newest bot message in
+// chat that has one, then waits until the bot has handled it and sent
+// everything it wanted. The answer must not be a refusal.
+func (r *rig) tapNewest(u tgfake.User, chat int64, label string) {
+	r.t.Helper()
+	var found tgfake.Message
+	for _, m := range r.fake.Messages(chat) {
+		for _, row := range m.Inline {
+			for _, b := range row {
+				if strings.Contains(b.Text, label) {
+					found = m
+				}
+			}
+		}
+	}
+	if found.ID == 0 {
+		r.t.Fatalf("chat %d: no button %q (last: %q)", chat, label, lastText(r.fake, chat))
+	}
+	n := len(r.fake.CallbackAnswers())
+	if _, err := r.fake.Tap(u, chat, found.ID, label); err != nil {
+		r.t.Fatal(err)
+	}
+	r.settle()
+	if !r.fake.WaitFor(e2eWait, func() bool { return len(r.fake.CallbackAnswers()) > n }) {
+		r.t.Fatalf("tap %q not answered", label)
+	}
+	if a := r.fake.CallbackAnswers()[n]; a.ShowAlert {
+		r.t.Fatalf("tap %q refused: %s", label, a.Text)
+	}
+}
+
+func lastText(f *tgfake.Server, chat int64) string {
+	if m, ok := f.Last(chat); ok {
+		return m.Text
+	}
+	return ""
+}
+
+// photo sends a photo and waits until it is handled.
+func (r *rig) photo(u tgfake.User) {
+	r.t.Helper()
+	r.fake.SendPhoto(u, u.ID, "", 90_000)
+	r.settle()
+	time.Sleep(0) // settle waited for the commit and the outbox
+}
+
+// walkVisit walks the whole on-site checklist through HTTP from the
+// "arrived" button to the resident's sign-off card, as a technician and a
+// resident would: door, entry consent on the resident's phone, plan with a
+// photo, a quote from the price list agreed by the resident (household
+// orders), protection photo, repair, cleanup photo, three tests, care
+// notes, sign-off request.
+func (r *rig) walkVisit(tech, res tgfake.User, household bool) {
+	r.t.Helper()
+	r.tapNewest(tech, tech.ID, r.T(tech, "btn.arrived"))
+	r.tapNewest(tech, tech.ID, r.T(tech, "btn.ring", "n", 0, "max", 3))
+	r.tapNewest(tech, tech.ID, r.T(tech, "btn.answered"))
+	r.tapNewest(res, res.ID, r.T(res, "btn.entry_ok"))
+	r.say(tech, "角阀老化漏水，更换角阀 / worn angle valve, replace it", withButton(r.T(tech, "btn.next")))
+	r.photo(tech)
+	r.tapNewest(tech, tech.ID, r.T(tech, "btn.next"))
+	if household {
+		r.tapNewest(tech, tech.ID, r.T(tech, "btn.quote_add"))
+		r.tapNewest(tech, tech.ID, "W02")
+		r.tapNewest(tech, tech.ID, "1")
+		r.tapNewest(tech, tech.ID, r.T(tech, "btn.quote_send"))
+		r.tapNewest(res, res.ID, r.T(res, "btn.quote_ok"))
+	}
+	r.photo(tech) // belongings covered
+	r.tapNewest(tech, tech.ID, r.T(tech, "btn.next"))
+	r.tapNewest(tech, tech.ID, r.T(tech, "btn.repair_done"))
+	r.photo(tech) // cleaned up
+	r.tapNewest(tech, tech.ID, r.T(tech, "btn.next"))
+	for i := 0; i < 3; i++ {
+		r.tapNewest(tech, tech.ID, r.T(tech, "btn.test_pass", "n", i, "min", 3))
+	}
+	r.tapNewest(tech, tech.ID, r.T(tech, "btn.next"))
+	r.tapNewest(tech, tech.ID, r.T(tech, "btn.care_done"))
+	r.tapNewest(tech, tech.ID, r.T(tech, "btn.signoff"))
+}
+
+// Photos are kept as content-addressed copies in the data directory; a file
+// sent as a photo that is not an image is refused with a clear answer.
+func TestE2EPhotoCopiesAndNotAnImage(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOptions{})
+	r.register(zhRes, zhHome)
+	prompt := r.openReport(zhRes, nil)
+	r.pickCategory(zhRes, prompt, "water")
+	r.say(zhRes, "厨房漏水", withButton(r.T(zhRes, "btn.no_more_photos")))
+	r.fake.SendPhoto(zhRes, zhRes.ID, "", 64_000)
+	r.settle()
+	var dl flows.Dialogue
+	_ = r.store().View(context.Background(), func(tx flows.Tx) error {
+		d, err := tx.Dialogue(telegram.PersonID(zhRes.ID))
+		if err == nil {
+			dl = *d
+		}
+		return err
+	})
+	if len(dl.Photos) != 1 || len(dl.Photos[0].SHA256) != 64 {
+		t.Fatalf("photo not copied: %+v", dl.Photos)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(r.path), "photos", dl.Photos[0].Local)); err != nil {
+		t.Fatalf("copy missing: %v", err)
+	}
+	top := r.top(zhRes.ID)
+	r.fake.SendDocument(zhRes, zhRes.ID, "scan.heic", "image/heic", 2048) // typed as an image; the fake has no HEIC bytes for it
+	r.next(zhRes.ID, top, "not an image", withText(r.T(zhRes, "err.not_image")))
+}
