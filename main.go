@@ -18,12 +18,14 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/repairbot/repairbot/backup"
 	"github.com/repairbot/repairbot/bot/telegram"
 	"github.com/repairbot/repairbot/config"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/i18n"
 	"github.com/repairbot/repairbot/jobs"
 	"github.com/repairbot/repairbot/media"
+	"github.com/repairbot/repairbot/ops"
 	"github.com/repairbot/repairbot/sop"
 	"github.com/repairbot/repairbot/store"
 )
@@ -43,6 +45,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		case "sop-default":
 			_, err := stdout.Write(sop.DefaultTOML())
 			return err
+		case "backup", "restore":
+			return backup.Command(args[0], args[1:], stdout, stderr, time.Now)
 		}
 	}
 	fs := flag.NewFlagSet("repairbot", flag.ContinueOnError)
@@ -53,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unknown command %q (commands: demo, sop-default; flags: -config, -log-format)", fs.Arg(0))
+		return fmt.Errorf("unknown command %q (commands: demo, sop-default, backup, restore; flags: -config, -log-format)", fs.Arg(0))
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -105,6 +109,7 @@ type Main struct {
 	Engine   *flows.Engine
 	Telegram *telegram.Channel
 	Jobs     *jobs.Runner
+	Ops      *ops.Server // nil unless ops.listen is set
 }
 
 // NewMain returns a Main for the configuration; nothing runs until Run.
@@ -217,9 +222,24 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Telegram = tg
 	}
 	m.Jobs, err = jobs.Open(jobs.Options{Engine: m.Engine, Store: st, Location: cfg.Location(), Tick: cfg.SLA.Tick.Duration,
-		Log: m.Log.With().Str("component", "jobs").Logger(), Now: m.Now})
+		Log: m.Log.With().Str("component", "jobs").Logger(), Now: m.Now, BackupSchedule: cfg.Backup.Schedule,
+		Backup: func() (string, error) {
+			return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, m.Now().In(cfg.Location()))
+		}})
 	if err != nil {
 		return err
+	}
+	if cfg.Ops.Listen != "" {
+		o := ops.Options{Listen: cfg.Ops.Listen, Store: st, Now: m.Now, Log: m.Log.With().Str("component", "ops").Logger()}
+		if m.Telegram != nil {
+			o.Telegram = m.Telegram
+			if cfg.Telegram.Mode == config.ModePolling {
+				o.PollMaxAge = 3 * cfg.Telegram.PollTimeout.Duration
+			}
+		}
+		if m.Ops, err = ops.Start(o); err != nil {
+			return err
+		}
 	}
 	m.Log.Info().Str("sop", procedure.Version).Int("emergency_types", len(emergencies)).Msg("engine ready")
 	return nil
@@ -227,10 +247,13 @@ func (m *Main) Run(ctx context.Context) error {
 
 // Close stops the channels (finishing in-flight work) and closes the store.
 func (m *Main) Close() error {
+	var errs []error
+	if m.Ops != nil {
+		errs = append(errs, m.Ops.Close())
+	}
 	if m.Jobs != nil {
 		m.Jobs.Close()
 	}
-	var errs []error
 	if m.Telegram != nil {
 		errs = append(errs, m.Telegram.Close())
 	}

@@ -26,6 +26,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/BurntSushi/toml"
+	"github.com/robfig/cron/v3"
 )
 
 // Config is the complete bot configuration. The zero value is not useful;
@@ -61,6 +62,10 @@ type Config struct {
 	// Duty is the on-duty roster (值班表) as [[duty]] tables, in the order
 	// OnDuty reports people. Default none.
 	Duty []Shift `toml:"duty"`
+	// Backup configures the daily backups the running bot writes.
+	Backup Backup `toml:"backup"`
+	// Ops configures the operations HTTP endpoint (/healthz, /metrics).
+	Ops Ops `toml:"ops"`
 
 	// unresolved maps a dotted key to the ${NAME} references in it whose
 	// variable was unset or empty at expansion time, so Validate can say
@@ -317,6 +322,28 @@ type Shift struct {
 	People []int64 `toml:"people"`
 }
 
+// Backup configures the daily backups the running bot writes of its own
+// database (a hot, consistent copy; a second process cannot read the file
+// while the bot holds its lock).
+type Backup struct {
+	// Dir is where backups are written. Empty (default) means
+	// <data_dir>/backups; use Config.BackupDir to resolve it.
+	Dir string `toml:"dir"`
+	// Schedule is a standard 5-field cron spec in org.timezone (or a
+	// descriptor such as "@daily"), default "30 3 * * *" (03:30 daily).
+	Schedule string `toml:"schedule"`
+	// Keep is how many backups are kept, the oldest deleted first, 1..365
+	// (default 7).
+	Keep int `toml:"keep"`
+}
+
+// Ops configures the operations HTTP endpoint.
+type Ops struct {
+	// Listen is the address serving GET /healthz and GET /metrics, e.g.
+	// "127.0.0.1:9090". Empty (default) disables the endpoint.
+	Listen string `toml:"listen"`
+}
+
 // Default returns the built-in defaults. ${NAME} references (the token and
 // webhook secret) are not yet expanded and group_id/admins are empty, so the
 // result does not validate on its own; Load and Parse start from it.
@@ -379,6 +406,7 @@ func Default() Config {
 			HandoverBefore: Duration{30 * time.Minute},
 		},
 		Emergencies: DefaultEmergencies(),
+		Backup:      Backup{Schedule: "30 3 * * *", Keep: 7},
 	}
 }
 
@@ -668,6 +696,30 @@ func (s Store) DBPath() string {
 		return s.Path
 	}
 	return filepath.Join(s.DataDir, "repair.db")
+}
+
+// BackupDir resolves backup.dir: the configured directory, else
+// <data_dir>/backups.
+func (c Config) BackupDir() string {
+	if c.Backup.Dir != "" {
+		return c.Backup.Dir
+	}
+	return filepath.Join(c.Store.DataDir, "backups")
+}
+
+// validateOps checks [backup] and [ops].
+func (c *Config) validateOps(v *validator) {
+	if v.required("backup.schedule", c.Backup.Schedule) {
+		if _, err := cron.ParseStandard(c.Backup.Schedule); err != nil {
+			v.add("backup.schedule", "must be a cron spec of 5 fields (minute hour day-of-month month day-of-week) or a descriptor such as \"@daily\" (got %q: %v)", c.Backup.Schedule, err)
+		}
+	}
+	v.intRange("backup.keep", int64(c.Backup.Keep), 1, 365)
+	if c.Ops.Listen != "" {
+		if msg := checkListen(c.Ops.Listen); msg != "" {
+			v.add("ops.listen", "%s", msg)
+		}
+	}
 }
 
 // Location returns org.timezone as a *time.Location. Validate caches it;

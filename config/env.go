@@ -54,6 +54,9 @@ func (c *Config) stringFields() []stringField {
 		{"org.sop_file", &o.SOPFile},
 		{"log.level", &l.Level},
 		{"log.format", &l.Format},
+		{"backup.dir", &c.Backup.Dir},
+		{"backup.schedule", &c.Backup.Schedule},
+		{"ops.listen", &c.Ops.Listen},
 	}
 	for i := range c.Categories {
 		cat := &c.Categories[i]

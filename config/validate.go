@@ -190,6 +190,7 @@ func (c *Config) Validate() error {
 	c.validateWork(v)
 	c.validateEmergencies(v)
 	c.validateDuty(v)
+	c.validateOps(v)
 	v.oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", &c.Log.Format, "json", "console")
 

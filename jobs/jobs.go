@@ -25,6 +25,12 @@ type Options struct {
 	Tick     time.Duration
 	Log      zerolog.Logger
 	Now      func() time.Time
+	// Backup, when set with a non-empty BackupSchedule, runs on that
+	// schedule (a standard cron spec in Location) and returns the file it
+	// wrote. What a backup is belongs to the caller; the runner only
+	// schedules and logs it.
+	Backup         func() (string, error)
+	BackupSchedule string
 }
 
 // Runner is the running scheduler. Open starts it, Close stops it.
@@ -69,6 +75,11 @@ func Open(o Options) (*Runner, error) {
 	if _, err := r.cron.AddFunc("@hourly", r.Housekeeping); err != nil {
 		return nil, fmt.Errorf("jobs: housekeeping schedule: %w", err)
 	}
+	if o.Backup != nil && o.BackupSchedule != "" {
+		if _, err := r.cron.AddFunc(o.BackupSchedule, r.Backup); err != nil {
+			return nil, fmt.Errorf("jobs: backup schedule %q: %w", o.BackupSchedule, err)
+		}
+	}
 	r.Tick()
 	r.Housekeeping()
 	r.cron.Start()
@@ -102,6 +113,20 @@ func (r *Runner) Housekeeping() {
 	} else if n > 0 {
 		r.o.Log.Debug().Int("rows", n).Msg("pruned delivered outbox rows")
 	}
+}
+
+// Backup runs the configured backup once and logs the outcome.
+func (r *Runner) Backup() {
+	if r.o.Backup == nil {
+		return
+	}
+	start := time.Now()
+	path, err := r.o.Backup()
+	if err != nil {
+		r.o.Log.Error().Err(err).Msg("backup failed; the next scheduled one will try again")
+		return
+	}
+	r.o.Log.Info().Str("path", path).Dur("took", time.Since(start)).Msg("backup written")
 }
 
 // Close stops the schedules and waits for a running job to finish.

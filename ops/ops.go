@@ -1,0 +1,276 @@
+// Package ops serves the bot's operations endpoint: GET /healthz for
+// liveness probes and GET /metrics in the Prometheus text format. Every
+// value is read live from the store and the Telegram channel when asked
+// for; nothing is counted twice.
+package ops
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+
+	"github.com/repairbot/repairbot/bot/telegram"
+	"github.com/repairbot/repairbot/store"
+)
+
+// Telegram is what the endpoint reads from the Telegram channel
+// (*telegram.Channel implements it).
+type Telegram interface {
+	LastPoll() time.Time
+	SendStats() telegram.SendStats
+}
+
+// Options configure the server.
+type Options struct {
+	// Listen is the address, e.g. "127.0.0.1:9090" (":0" in tests).
+	Listen string
+	Store  *store.Store
+	// Telegram is nil when the channel is off.
+	Telegram Telegram
+	// PollMaxAge, when > 0 (polling mode), fails /healthz when the last
+	// getUpdates returned longer ago than this. The bot uses three poll
+	// timeouts.
+	PollMaxAge time.Duration
+	Now        func() time.Time
+	Log        zerolog.Logger
+}
+
+// Server is the running endpoint. Start starts it, Close stops it.
+type Server struct {
+	o       Options
+	srv     *http.Server
+	ln      net.Listener
+	started time.Time
+	reg     *prometheus.Registry
+	done    chan struct{}
+}
+
+// New builds the handler and its private metrics registry without
+// listening (tests use Handler directly).
+func New(o Options) (*Server, error) {
+	if o.Store == nil {
+		return nil, errors.New("ops: store is required")
+	}
+	if c, ok := o.Telegram.(*telegram.Channel); ok && c == nil {
+		o.Telegram = nil // a nil *Channel in the interface: the channel is off
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Server{o: o, started: o.Now(), done: make(chan struct{})}
+	s.reg = prometheus.NewRegistry()
+	if err := s.register(); err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{
+		ErrorLog: promLogger{o.Log}, ErrorHandling: promhttp.ContinueOnError,
+	}))
+	s.srv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+	return s, nil
+}
+
+// Start builds the server and starts listening on o.Listen.
+func Start(o Options) (*Server, error) {
+	s, err := New(o)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("ops.listen: %w", err)
+	}
+	s.ln = ln
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.o.Log.Error().Err(err).Msg("ops endpoint stopped")
+		}
+	}()
+	s.o.Log.Info().Str("addr", ln.Addr().String()).Msg("ops endpoint listening (/healthz, /metrics)")
+	return s, nil
+}
+
+// Handler serves /healthz and /metrics.
+func (s *Server) Handler() http.Handler { return s.srv.Handler }
+
+// Registry is the server's private metrics registry.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+// Addr is the address it listens on ("" before Start).
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Close stops the server, letting a request in flight finish.
+func (s *Server) Close() error {
+	if s == nil || s.ln == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	<-s.done
+	return err
+}
+
+// Health is the /healthz answer.
+type Health struct {
+	Status string `json:"status"` // "ok" or "fail"
+	// Failing names the failed checks: "store", "outbox", "telegram_poll".
+	Failing        []string `json:"failing,omitempty"`
+	Store          string   `json:"store"` // "writable" or the error
+	OutboxPending  int      `json:"outbox_pending"`
+	OutboxOldestS  float64  `json:"outbox_oldest_age_s"`
+	Failed         int      `json:"failed"`
+	LastPollAgeS   *float64 `json:"last_poll_age_s,omitempty"`
+	OutboxError    string   `json:"outbox_error,omitempty"`
+	TelegramStatus string   `json:"telegram,omitempty"`
+}
+
+// Check runs the health checks: a write transaction on the store, the
+// outbox's numbers and, in polling mode, the age of the last getUpdates.
+func (s *Server) Check() Health {
+	h := Health{Status: "ok", Store: "writable"}
+	if err := s.o.Store.Ping(); err != nil {
+		h.Failing = append(h.Failing, "store")
+		h.Store = "not writable: " + err.Error()
+	}
+	now := s.o.Now()
+	if st, err := s.o.Store.Stats(); err != nil {
+		h.Failing = append(h.Failing, "outbox")
+		h.OutboxError = err.Error()
+	} else {
+		h.OutboxPending, h.Failed = st.Pending, st.Failed
+		if !st.Oldest.IsZero() {
+			h.OutboxOldestS = seconds(now.Sub(st.Oldest))
+		}
+	}
+	if age, ok := s.pollAge(); ok {
+		a := seconds(age)
+		h.LastPollAgeS = &a
+		if age > s.o.PollMaxAge {
+			h.Failing = append(h.Failing, "telegram_poll")
+			h.TelegramStatus = fmt.Sprintf("no getUpdates answer for %s (limit %s)", age.Round(time.Second), s.o.PollMaxAge)
+		}
+	}
+	if len(h.Failing) > 0 {
+		h.Status = "fail"
+	}
+	return h
+}
+
+// pollAge is how long ago getUpdates last answered, counted from start-up
+// before the first answer; ok is false unless polling is watched.
+func (s *Server) pollAge() (time.Duration, bool) {
+	if s.o.Telegram == nil || s.o.PollMaxAge <= 0 {
+		return 0, false
+	}
+	last := s.o.Telegram.LastPoll()
+	if last.Before(s.started) {
+		last = s.started
+	}
+	return max(s.o.Now().Sub(last), 0), true
+}
+
+func seconds(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 1000 }
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	h := s.Check()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if h.Status != "ok" {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_ = json.NewEncoder(w).Encode(h)
+}
+
+// register adds the metrics, each a function reading the live value.
+func (s *Server) register() error {
+	stats := func(f func(store.OutboxStats) float64) func() float64 {
+		return func() float64 {
+			st, err := s.o.Store.Stats()
+			if err != nil {
+				return math.NaN()
+			}
+			return f(st)
+		}
+	}
+	send := func(f func(telegram.SendStats) int64) func() float64 {
+		return func() float64 {
+			if s.o.Telegram == nil {
+				return 0
+			}
+			return float64(f(s.o.Telegram.SendStats()))
+		}
+	}
+	cs := []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_outbox_pending",
+			Help: "Outgoing messages not yet delivered."},
+			stats(func(st store.OutboxStats) float64 { return float64(st.Pending) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_outbox_oldest_age_seconds",
+			Help: "Age of the oldest undelivered outgoing message (0 when none)."},
+			stats(func(st store.OutboxStats) float64 {
+				if st.Oldest.IsZero() {
+					return 0
+				}
+				return max(s.o.Now().Sub(st.Oldest).Seconds(), 0)
+			})),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "repairbot_outbox_failed_total",
+			Help: "Outgoing messages that failed permanently (rows kept in outbox.failed)."},
+			stats(func(st store.OutboxStats) float64 { return float64(st.Failed) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "repairbot_sent_total",
+			Help: "Messages delivered to Telegram since start."},
+			send(func(st telegram.SendStats) int64 { return st.Sent })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "repairbot_telegram_429_total",
+			Help: "Telegram 429 Too Many Requests answers since start."},
+			send(func(st telegram.SendStats) int64 { return st.TooMany })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "repairbot_retries_total",
+			Help: "Deliveries scheduled for another attempt after a transient failure since start."},
+			send(func(st telegram.SendStats) int64 { return st.Retried })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_up",
+			Help: "1 when every /healthz check passes, else 0."},
+			func() float64 {
+				if s.Check().Status == "ok" {
+					return 1
+				}
+				return 0
+			}),
+	}
+	if s.o.Telegram != nil && s.o.PollMaxAge > 0 {
+		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_last_poll_age_seconds",
+			Help: "Seconds since getUpdates last answered (polling mode; counted from start-up before the first answer)."},
+			func() float64 { age, _ := s.pollAge(); return age.Seconds() }))
+	}
+	for _, c := range cs {
+		if err := s.reg.Register(c); err != nil {
+			return fmt.Errorf("ops: register metric: %w", err)
+		}
+	}
+	return nil
+}
+
+// promLogger sends promhttp's errors to zerolog.
+type promLogger struct{ l zerolog.Logger }
+
+func (p promLogger) Println(v ...any) { p.l.Error().Msg(fmt.Sprint(v...)) }
