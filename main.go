@@ -181,6 +181,8 @@ func (m *Main) Run(ctx context.Context) error {
 			WaitingChase: cfg.SLA.WaitingChase.Duration, WaitingCloseAfter: cfg.SLA.WaitingCloseAfter.Duration,
 			LateAfter: cfg.SLA.LateAfter.Duration},
 		Work: flows.WorkOptions{Days: workDays, Start: workStart, End: workEnd, HandoverBefore: cfg.Work.HandoverBefore.Duration},
+		Governance: flows.GovernanceOptions{Quiz: true, AuditCount: 5, SafetyTypes: []string{"safety", "gas", "fire"},
+			LoadSOP: func() (*flows.SOP, error) { return sop.Load(sopPath) }},
 		InviteLink: func(channel, code string) string {
 			if channel == telegram.ChannelName && tg != nil {
 				return tg.InviteLink(code)
@@ -190,6 +192,11 @@ func (m *Main) Run(ctx context.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	// The procedure under governance: a changed definition becomes a new
+	// version and everyone who executes it is asked to confirm it.
+	if _, _, err := m.Engine.InstallSOP(ctx, procedure, "config:"+sopPath); err != nil {
+		return fmt.Errorf("org.sop_file: %w", err)
 	}
 	if cfg.Telegram.Enabled {
 		tg, err = telegram.New(telegram.Options{
@@ -221,7 +228,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.Log.Info().Str("sop", procedure.Version).Int("emergency_types", len(emergencies)).Msg("engine ready")
+	m.Log.Info().Str("sop", m.Engine.SOPLabel()).Int("emergency_types", len(emergencies)).Msg("engine ready")
 	return nil
 }
 

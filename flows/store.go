@@ -78,6 +78,22 @@ type Tx interface {
 	PutDutyOverride(o DutyOverride) error
 	PutDailyList(d *DailyList) error
 
+	// SOPVersions lists every version, oldest first.
+	SOPVersions() ([]SOPVersion, error)
+	PutSOPVersion(v SOPVersion) error
+	Acks(version int) ([]Ack, error)
+	PutAck(a Ack) error
+	Review(id string) (*Review, error)
+	PutReview(r *Review) error
+	// Reviews lists reviews, newest first.
+	Reviews() ([]*Review, error)
+	// PendingSuggestions lists suggestions waiting for the next review.
+	PendingSuggestions() ([]Suggestion, error)
+	AddPendingSuggestion(s Suggestion) error
+	ClearPendingSuggestions() error
+	// NextSeq returns the next number of a named sequence (review ids...).
+	NextSeq(name string) (int, error)
+
 	// Enqueue adds outgoing messages to the durable outbox.
 	Enqueue(msgs ...Message) error
 }

@@ -49,10 +49,14 @@ var (
 	bHandovers       = []byte("handovers")
 	bDaily           = []byte("daily")
 	bDuty            = []byte("duty_overrides")
+	bSOPVersions     = []byte("sop_versions")
+	bAcks            = []byte("sop_acks")
+	bReviews         = []byte("reviews")
+	bSuggestions     = []byte("suggestions.pending")
 
 	allBuckets = [][]byte{bMeta, bCursors, bSeen, bSeenByTime, bPeople, bPeopleByRole, bTickets, bTicketsByRes,
 		bTicketsByAssign, bTicketsOpen, bTicketEvents, bCounters, bDialogues, bInvites, bOutbox, bOutboxDone,
-		bOutboxFailed, bCards, bComplaints, bTimers, bTimersByKey, bTicketsTouched, bHandovers, bDaily, bDuty}
+		bOutboxFailed, bCards, bComplaints, bTimers, bTimersByKey, bTicketsTouched, bHandovers, bDaily, bDuty, bSOPVersions, bAcks, bReviews, bSuggestions}
 )
 
 // schemaVersion is written in meta and in every record envelope.
