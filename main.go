@@ -174,7 +174,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Categories: cats, MaxDescription: cfg.Limits.MaxDescription, MaxPhotos: cfg.Limits.MaxPhotos,
 		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
 		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,
-		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name, SOP: procedure,
+		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name, SOP: procedure, GroupCommit: true,
 		Emergencies: emergencies, OnDuty: onDuty,
 		SLA: flows.SLAOptions{AcceptWithin: cfg.SLA.AcceptWithin.Duration, ArriveWithin: cfg.SLA.ArriveWithin.Duration,
 			AgreedGrace: cfg.SLA.AgreedGrace.Duration, RemindBefore: cfg.SLA.RemindBefore.Duration,

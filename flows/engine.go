@@ -62,6 +62,9 @@ type Options struct {
 	SLA        SLAOptions
 	Work       WorkOptions
 	Governance GovernanceOptions
+	// GroupCommit commits concurrent events together (one fsync for many);
+	// channels that handle events concurrently gain throughput from it.
+	GroupCommit bool
 	// Rand feeds invite codes; crypto/rand when nil.
 	Rand io.Reader
 }
@@ -156,7 +159,11 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Result, error) {
 	}
 	var res Result
 	var mistake *Error
-	err := e.o.Store.Update(ctx, func(tx Tx) error {
+	write := e.o.Store.Update
+	if e.o.GroupCommit {
+		write = e.o.Store.Batch
+	}
+	err := write(ctx, func(tx Tx) error {
 		res, mistake = Result{}, nil // the function may run again (bbolt Batch)
 		dup, err := e.prepare(tx, ev)
 		if err != nil || dup {
@@ -175,7 +182,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Result, error) {
 		return c.flush()
 	})
 	if errors.Is(err, errUserMistake) {
-		err = e.o.Store.Update(ctx, func(tx Tx) error {
+		err = write(ctx, func(tx Tx) error {
 			res = Result{}
 			if dup, err := e.prepare(tx, ev); err != nil || dup {
 				return err
@@ -190,6 +197,12 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Result, error) {
 		})
 	}
 	return res, err
+}
+
+// SetCursor stores a channel cursor on its own (after a batch of events
+// committed without one; their dedupe marks make a replay harmless).
+func (e *Engine) SetCursor(ctx context.Context, name, value string) error {
+	return e.o.Store.Update(ctx, func(tx Tx) error { return tx.SetCursor(name, value) })
 }
 
 // prepare advances the channel cursor and marks the event seen; dup is true

@@ -14,6 +14,9 @@ var ErrNotFound = errors.New("not found")
 // outgoing messages inside one Update, so they commit or vanish together.
 type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
+	// Batch is Update shared with concurrent callers (group commit); fn
+	// may run more than once and must derive everything from the Tx.
+	Batch(ctx context.Context, fn func(Tx) error) error
 	View(ctx context.Context, fn func(Tx) error) error
 }
 
