@@ -179,13 +179,15 @@ func (m *Main) Run(ctx context.Context) error {
 		Categories: cats, MaxDescription: cfg.Limits.MaxDescription, MaxPhotos: cfg.Limits.MaxPhotos,
 		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
 		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,
-		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name, SOP: procedure,
+		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name, SOP: procedure, GroupCommit: true,
 		Emergencies: emergencies, OnDuty: onDuty,
 		SLA: flows.SLAOptions{AcceptWithin: cfg.SLA.AcceptWithin.Duration, ArriveWithin: cfg.SLA.ArriveWithin.Duration,
 			AgreedGrace: cfg.SLA.AgreedGrace.Duration, RemindBefore: cfg.SLA.RemindBefore.Duration,
 			WaitingChase: cfg.SLA.WaitingChase.Duration, WaitingCloseAfter: cfg.SLA.WaitingCloseAfter.Duration,
 			LateAfter: cfg.SLA.LateAfter.Duration},
 		Work: flows.WorkOptions{Days: workDays, Start: workStart, End: workEnd, HandoverBefore: cfg.Work.HandoverBefore.Duration},
+		Governance: flows.GovernanceOptions{Quiz: true, AuditCount: 5, SafetyTypes: []string{"safety", "gas", "fire"},
+			LoadSOP: func() (*flows.SOP, error) { return sop.Load(sopPath) }},
 		InviteLink: func(channel, code string) string {
 			if channel == telegram.ChannelName && tg != nil {
 				return tg.InviteLink(code)
@@ -195,6 +197,11 @@ func (m *Main) Run(ctx context.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	// The procedure under governance: a changed definition becomes a new
+	// version and everyone who executes it is asked to confirm it.
+	if _, _, err := m.Engine.InstallSOP(ctx, procedure, "config:"+sopPath); err != nil {
+		return fmt.Errorf("org.sop_file: %w", err)
 	}
 	if cfg.Telegram.Enabled {
 		tg, err = telegram.New(telegram.Options{
@@ -241,7 +248,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	m.Log.Info().Str("sop", procedure.Version).Int("emergency_types", len(emergencies)).Msg("engine ready")
+	m.Log.Info().Str("sop", m.Engine.SOPLabel()).Int("emergency_types", len(emergencies)).Msg("engine ready")
 	return nil
 }
 

@@ -20,17 +20,17 @@ func applies(t *Ticket, st Step) bool { return !(st.HouseholdOnly && t.Kind == O
 
 // current returns the current step and its index.
 func (c *call) current(t *Ticket) (Step, int) {
-	i := c.e.sop.index(t.Step)
+	i := c.e.SOP().index(t.Step)
 	if i < 0 {
 		return Step{}, -1
 	}
-	return c.e.sop.Steps[i], i
+	return c.e.SOP().Steps[i], i
 }
 
 // stepNumber is the 1-based position among the steps that apply, and their count.
 func (c *call) stepNumber(t *Ticket) (int, int) {
 	n, total := 0, 0
-	for _, st := range c.e.sop.Steps {
+	for _, st := range c.e.SOP().Steps {
 		if !applies(t, st) {
 			continue
 		}
@@ -45,7 +45,7 @@ func (c *call) stepNumber(t *Ticket) (int, int) {
 // enter makes step i (or the next one that applies) current and tells the
 // technician; entering the entry step also asks the resident for consent.
 func (c *call) enter(t *Ticket, i int) error {
-	steps := c.e.sop.Steps
+	steps := c.e.SOP().Steps
 	for i < len(steps) && !applies(t, steps[i]) {
 		i++
 	}
@@ -78,7 +78,7 @@ func (c *call) enter(t *Ticket, i int) error {
 func (c *call) advance(t *Ticket) error {
 	_, i := c.current(t)
 	if t.Visit.ReturnTo != "" {
-		if j := c.e.sop.index(t.Visit.ReturnTo); j >= 0 {
+		if j := c.e.SOP().index(t.Visit.ReturnTo); j >= 0 {
 			t.Visit.ReturnTo = ""
 			return c.enter(t, j)
 		}
@@ -102,7 +102,7 @@ func (c *call) stepCard(t *Ticket, l Lang) Message {
 	btn := func(label string, op string, extra ...string) Button {
 		return TicketButton(label, ActStep, t.ID, append([]string{st.ID, op}, extra...)...)
 	}
-	sop := c.e.sop
+	sop := c.e.SOP()
 	switch st.Kind {
 	case StepDoor:
 		b.WriteString("\n" + c.tl(l, "step.door_status", "rings", v.Rings, "max_rings", sop.MaxRings, "knocks", v.Knocks, "max_knocks", sop.MaxKnocks))
@@ -189,7 +189,7 @@ func (c *call) quoteText(t *Ticket, l Lang) string {
 	}
 	var b strings.Builder
 	for _, ln := range q.Lines {
-		p, _ := c.e.sop.price(ln.Code)
+		p, _ := c.e.SOP().price(ln.Code)
 		b.WriteString(c.tl(l, "quote.line", "code", ln.Code, "name", p.Name[l], "qty", ln.Qty, "unit", p.Unit[l], "price", Money(ln.Cents), "sum", Money(int64(ln.Qty)*ln.Cents)))
 		b.WriteString("\n")
 	}
@@ -200,8 +200,8 @@ func (c *call) quoteText(t *Ticket, l Lang) string {
 // priceList renders the whole price list for the resident to check (SOP 4.1.4).
 func (c *call) priceList(l Lang) string {
 	var b strings.Builder
-	b.WriteString(c.tl(l, "quote.price_list_head", "version", c.e.sop.Version))
-	for _, p := range c.e.sop.Prices {
+	b.WriteString(c.tl(l, "quote.price_list_head", "version", c.e.SOP().Version))
+	for _, p := range c.e.SOP().Prices {
 		b.WriteString("\n" + c.tl(l, "quote.price_item", "code", p.Code, "name", p.Name[l], "price", Money(p.Cents), "unit", p.Unit[l]))
 	}
 	return b.String()
@@ -218,7 +218,7 @@ func (c *call) stepOp(t *Ticket, args []string) error {
 	}
 	op, extra := args[1], args[2:]
 	v := t.Visit
-	sop := c.e.sop
+	sop := c.e.SOP()
 	note := ""
 	switch st.Kind {
 	case StepDoor:
@@ -387,7 +387,7 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 		}
 		var rows [][]Button
 		var row []Button
-		for _, p := range c.e.sop.Prices {
+		for _, p := range c.e.SOP().Prices {
 			row = append(row, TicketButton(p.Code+" "+p.Name[l], ActStep, t.ID, t.Step, "pick", p.Code))
 			if len(row) == 2 {
 				rows, row = append(rows, row), nil
@@ -403,7 +403,7 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 		if q.Status != "draft" || len(extra) != 1 {
 			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
 		}
-		p, ok := c.e.sop.price(extra[0])
+		p, ok := c.e.SOP().price(extra[0])
 		if !ok {
 			return Errorf(CodeInvalid, "err.bad_button")
 		}
@@ -472,7 +472,7 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 
 // addLine adds a price-list item to the draft quote.
 func (c *call) addLine(t *Ticket, code string, n int) error {
-	p, ok := c.e.sop.price(code)
+	p, ok := c.e.SOP().price(code)
 	if !ok {
 		return Errorf(CodeInvalid, "err.bad_button")
 	}
@@ -592,8 +592,8 @@ func (c *call) noOneHome(t *Ticket) error {
 	if st.Kind != StepDoor || v.Answered {
 		return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
 	}
-	if v.Rings < c.e.sop.MaxRings && v.Knocks < c.e.sop.MaxKnocks {
-		return Errorf(CodeInvalid, "err.door_not_done", "rings", c.e.sop.MaxRings, "knocks", c.e.sop.MaxKnocks)
+	if v.Rings < c.e.SOP().MaxRings && v.Knocks < c.e.SOP().MaxKnocks {
+		return Errorf(CodeInvalid, "err.door_not_done", "rings", c.e.SOP().MaxRings, "knocks", c.e.SOP().MaxKnocks)
 	}
 	t.NoAnswer++
 	t.Step = ""

@@ -24,6 +24,10 @@ var Commands = []struct {
 	{"skip", "cmd.skip"},
 	{"daily", "cmd.daily"},
 	{"duty", "cmd.duty"},
+	{"sop", "cmd.sop"},
+	{"review", "cmd.review"},
+	{"suggest", "cmd.suggest"},
+	{"actions", "cmd.actions"},
 	{"lang", "cmd.lang"},
 	{"help", "cmd.help"},
 }
@@ -74,6 +78,14 @@ func (c *call) command() error {
 		return c.cmdDaily(args)
 	case "duty":
 		return c.cmdDuty()
+	case "sop":
+		return c.cmdSOP(args)
+	case "review":
+		return c.cmdReview(args)
+	case "suggest":
+		return c.cmdSuggest(args)
+	case "actions":
+		return c.cmdActions()
 	}
 	return Errorf(CodeInvalid, "err.unknown_command", "command", c.ev.Command)
 }

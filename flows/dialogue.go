@@ -92,6 +92,12 @@ func (c *call) input() error {
 		return c.handoverReturnInput(d)
 	case dlgDetails:
 		return c.detailsInput(d)
+	case dlgSuggest:
+		return c.suggestInput(d)
+	case dlgReviewClose:
+		return c.reviewCloseInput(d)
+	case dlgActionDone:
+		return c.actionEvidenceInput(d)
 	}
 	// An unknown kind means a newer version wrote it; start clean rather than guess.
 	return c.tx.DeleteDialogue(d.PersonID)
@@ -169,6 +175,11 @@ func (c *call) choice(args []string) error {
 			return c.tx.PutDialogue(d)
 		}
 		return Errorf(CodeInvalid, "err.bad_button")
+	case dlgReviewClose + "/" + stepActions:
+		if v != "finish" {
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		return c.finishReview(d)
 	case dlgComment + "/" + stepComment, dlgRework + "/" + stepReason, dlgDetails + "/" + stepDetails:
 		if v != "skip" {
 			return Errorf(CodeInvalid, "err.bad_button")
@@ -444,8 +455,30 @@ func (c *call) createTicket(d *Dialogue, at *time.Time) error {
 	c.reply(c.t("report.created", "ticket", t.ID, "category", c.categoryLabel(t.Category, c.lang), "when", c.whenText(t, c.lang)),
 		[]Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancel, t.ID)})
 	c.groupCard(t, true)
+	if err := c.checkRepeat(t); err != nil {
+		return err
+	}
 	if c.e.o.SLA.AcceptWithin > 0 {
 		return c.schedule(tmAccept, t.ID, 0, c.now.Add(c.e.o.SLA.AcceptWithin))
+	}
+	return nil
+}
+
+// checkRepeat treats the same fault at the same home within 30 days of a
+// repair as a repeat failure: a major fault that triggers the SOP review.
+func (c *call) checkRepeat(t *Ticket) error {
+	earlier, err := c.tx.TicketsByResident(t.ResidentID, 20)
+	if err != nil {
+		return err
+	}
+	for _, e := range earlier {
+		if e.ID != t.ID && e.Category == t.Category && e.Room == t.Room && e.State == StateClosed &&
+			e.Closed != nil && c.now.Sub(*e.Closed) < 30*24*time.Hour {
+			if err := c.event(t, "repeat", t.State, t.State, e.ID); err != nil {
+				return err
+			}
+			return c.triggerReview("repeat", t.ID)
+		}
 	}
 	return nil
 }
@@ -478,6 +511,12 @@ func (c *call) createEmergency(d *Dialogue, em EmergencyType) error {
 	c.groupCard(t, true)
 	if err := c.pageOnDuty(t, em, "emergency.page"); err != nil {
 		return err
+	}
+	if contains(c.e.o.Governance.SafetyTypes, em.Key) {
+		// A safety incident triggers the SOP review at once.
+		if err := c.triggerReview("safety", t.ID); err != nil {
+			return err
+		}
 	}
 	if err := c.schedule(tmClock, t.ID, 0, c.now.Truncate(time.Minute).Add(time.Minute)); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -57,9 +58,13 @@ type Options struct {
 	// Emergencies are the emergency plan's types, offered when reporting.
 	Emergencies []EmergencyType
 	// OnDuty lists the person ids on duty at a time (the roster).
-	OnDuty func(time.Time) []string
-	SLA    SLAOptions
-	Work   WorkOptions
+	OnDuty     func(time.Time) []string
+	SLA        SLAOptions
+	Work       WorkOptions
+	Governance GovernanceOptions
+	// GroupCommit commits concurrent events together (one fsync for many);
+	// channels that handle events concurrently gain throughput from it.
+	GroupCommit bool
 	// Rand feeds invite codes; crypto/rand when nil.
 	Rand io.Reader
 }
@@ -69,7 +74,10 @@ type Options struct {
 type Engine struct {
 	o    Options
 	cats map[string]Category
-	sop  *SOP
+	// sop is the procedure in force; /sop reload swaps it while running.
+	sop atomic.Pointer[SOP]
+	// sopNum is its version number under governance (0 before InstallSOP).
+	sopNum atomic.Int64
 }
 
 // NewEngine checks options and fills defaults.
@@ -119,13 +127,15 @@ func NewEngine(o Options) (*Engine, error) {
 	if len(o.Categories) == 0 {
 		return nil, errors.New("flows: at least one category is required")
 	}
+	o.Governance.defaults()
 	if o.SOP == nil {
 		return nil, errors.New("flows: an SOP definition is required")
 	}
 	if err := o.SOP.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{o: o, cats: map[string]Category{}, sop: o.SOP}
+	e := &Engine{o: o, cats: map[string]Category{}}
+	e.sop.Store(o.SOP)
 	for _, c := range o.Categories {
 		e.cats[c.Key] = c
 	}
@@ -138,7 +148,7 @@ func NewEngine(o Options) (*Engine, error) {
 var errUserMistake = errors.New("flows: user mistake")
 
 // SOP is the procedure the engine runs.
-func (e *Engine) SOP() *SOP { return e.sop }
+func (e *Engine) SOP() *SOP { return e.sop.Load() }
 
 // Handle processes one event in one store transaction: dedupe mark, cursor,
 // state change and outgoing messages commit together or not at all. A
@@ -149,7 +159,11 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Result, error) {
 	}
 	var res Result
 	var mistake *Error
-	err := e.o.Store.Update(ctx, func(tx Tx) error {
+	write := e.o.Store.Update
+	if e.o.GroupCommit {
+		write = e.o.Store.Batch
+	}
+	err := write(ctx, func(tx Tx) error {
 		res, mistake = Result{}, nil // the function may run again (bbolt Batch)
 		dup, err := e.prepare(tx, ev)
 		if err != nil || dup {
@@ -157,7 +171,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Result, error) {
 			return err
 		}
 		c := &call{e: e, tx: tx, ev: ev, now: ev.At.UTC()}
-		err = c.run()
+		err = c.safeRun()
 		if errors.As(err, &mistake) {
 			return errUserMistake
 		}
@@ -168,7 +182,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Result, error) {
 		return c.flush()
 	})
 	if errors.Is(err, errUserMistake) {
-		err = e.o.Store.Update(ctx, func(tx Tx) error {
+		err = write(ctx, func(tx Tx) error {
 			res = Result{}
 			if dup, err := e.prepare(tx, ev); err != nil || dup {
 				return err
@@ -183,6 +197,12 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Result, error) {
 		})
 	}
 	return res, err
+}
+
+// SetCursor stores a channel cursor on its own (after a batch of events
+// committed without one; their dedupe marks make a replay harmless).
+func (e *Engine) SetCursor(ctx context.Context, name, value string) error {
+	return e.o.Store.Update(ctx, func(tx Tx) error { return tx.SetCursor(name, value) })
 }
 
 // prepare advances the channel cursor and marks the event seen; dup is true
@@ -263,6 +283,18 @@ func (e *Engine) langFor(code string) Lang {
 		return LangEN
 	}
 	return e.o.DefaultLang
+}
+
+// safeRun runs the handler and turns a panic (a bug) into an internal
+// error: the transaction rolls back, the channel retries or parks the
+// update, and the process keeps serving everyone else.
+func (c *call) safeRun() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("flows: panic handling %s event: %v", c.ev.Kind, r)
+		}
+	}()
+	return c.run()
 }
 
 // flush writes the queued messages to the outbox.

@@ -10,6 +10,7 @@ const (
 	KindSend  MsgKind = "send"  // a new message
 	KindEdit  MsgKind = "edit"  // replace the text and buttons of the card named by CardKey
 	KindPhoto MsgKind = "photo" // a photo by channel file id, with Text as caption
+	KindFile  MsgKind = "file"  // a document named FileName whose content is Text (reports, exports)
 )
 
 // Priority orders the outbox: lower goes first.
@@ -44,6 +45,8 @@ type Message struct {
 	// RemoveKeyboard hides a reply keyboard shown earlier.
 	RemoveKeyboard bool   `json:"remove_keyboard,omitempty"`
 	Ticket         string `json:"ticket,omitempty"` // for logs and metrics only
+	// FileName names a KindFile document.
+	FileName string `json:"file_name,omitempty"`
 	// Document sends Photo as a file: an image the person sent as a file
 	// has a document file id, which the platform refuses as a photo.
 	Document bool `json:"document,omitempty"`

@@ -14,6 +14,9 @@ var ErrNotFound = errors.New("not found")
 // outgoing messages inside one Update, so they commit or vanish together.
 type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
+	// Batch is Update shared with concurrent callers (group commit); fn
+	// may run more than once and must derive everything from the Tx.
+	Batch(ctx context.Context, fn func(Tx) error) error
 	View(ctx context.Context, fn func(Tx) error) error
 }
 
@@ -77,6 +80,22 @@ type Tx interface {
 	DutyOverrides() ([]DutyOverride, error)
 	PutDutyOverride(o DutyOverride) error
 	PutDailyList(d *DailyList) error
+
+	// SOPVersions lists every version, oldest first.
+	SOPVersions() ([]SOPVersion, error)
+	PutSOPVersion(v SOPVersion) error
+	Acks(version int) ([]Ack, error)
+	PutAck(a Ack) error
+	Review(id string) (*Review, error)
+	PutReview(r *Review) error
+	// Reviews lists reviews, newest first.
+	Reviews() ([]*Review, error)
+	// PendingSuggestions lists suggestions waiting for the next review.
+	PendingSuggestions() ([]Suggestion, error)
+	AddPendingSuggestion(s Suggestion) error
+	ClearPendingSuggestions() error
+	// NextSeq returns the next number of a named sequence (review ids...).
+	NextSeq(name string) (int, error)
 
 	// Enqueue adds outgoing messages to the durable outbox.
 	Enqueue(msgs ...Message) error

@@ -22,6 +22,16 @@ func (c *call) callback() error {
 		return c.handoverReview(p.Args)
 	case "du":
 		return c.dutyToggle(p.Args)
+	case "ack":
+		return c.ack(p.Args)
+	case "qz":
+		return c.quizAnswer(p.Args)
+	case "rvs":
+		return c.reviewAnswer(p.Args, false)
+	case "rvd":
+		return c.reviewAnswer(p.Args, true)
+	case "acd":
+		return c.actionDone(p.Args)
 	case "c":
 		if len(p.Args) != 1 || !knownCommand(p.Args[0]) {
 			return Errorf(CodeInvalid, "err.bad_button")
@@ -208,7 +218,7 @@ func (c *call) arrive(t *Ticket) error {
 	if t.Arrived == nil {
 		t.Arrived = &now
 	}
-	t.SOPVersion = c.e.sop.Version
+	t.SOPVersion = c.e.SOPLabel()
 	t.Visit = &Visit{}
 	if err := c.move(t, ActArrive, ""); err != nil {
 		return err
@@ -315,7 +325,7 @@ func (c *call) notFixed(t *Ticket) error {
 		return err
 	}
 	t.Visit.Tests = 0 // the tests start again after the rework
-	if err := c.enter(t, c.e.sop.indexKind(StepWork)); err != nil {
+	if err := c.enter(t, c.e.SOP().indexKind(StepWork)); err != nil {
 		return err
 	}
 	c.toast = c.t("ok")
@@ -405,7 +415,7 @@ func (c *call) complaint(t *Ticket, n int) error {
 	for _, p := range leads {
 		c.tell(p, "complaint.to_lead", []any{"ticket", t.ID, "n", n, "name", t.Assignee})
 	}
-	return nil
+	return c.triggerReview("complaint", t.ID)
 }
 
 func (c *call) cancelTicket(t *Ticket) error {

@@ -84,6 +84,9 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 			if err := c.ensureDaily(); err != nil {
 				return err
 			}
+			if err := c.ensureGovernance(); err != nil {
+				return err
+			}
 			return c.flush()
 		})
 		if err != nil {
@@ -165,6 +168,19 @@ func (c *call) fire(tm Timer, late bool) error {
 		return c.handoverStart(tm.Day, late)
 	case tmEOD:
 		return c.endOfDay(tm.Day, late)
+	case tmAckRemind:
+		return c.ackRemind(tm.Rung)
+	case tmYearly:
+		_, err := c.openReview("yearly")
+		return err
+	case tmReviewRemind:
+		return c.reviewRemind(tm.Day)
+	case tmReviewDue:
+		return c.reviewDue(tm.Day)
+	case tmActionPre, tmActionDue, tmActionEsc:
+		return c.actionTimer(tm)
+	case tmAudit:
+		return c.audit(tm.Day)
 	}
 	t, err := c.tx.Ticket(tm.Ticket)
 	if errors.Is(err, ErrNotFound) {
@@ -260,6 +276,12 @@ func (c *call) rung(t *Ticket, n int, late bool) error {
 		t.breach("arrive")
 		if err := c.record(t, "sla_rung", strconv.Itoa(n)+lateNote(late)); err != nil {
 			return err
+		}
+		if n == 2 {
+			// An emergency SLA breach triggers the SOP review.
+			if err := c.triggerReview("sla", t.ID); err != nil {
+				return err
+			}
 		}
 		c.groupCard(t, false)
 		who := t.Assignee

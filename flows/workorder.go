@@ -56,7 +56,7 @@ func (c *call) workOrder(t *Ticket, l Lang) (string, error) {
 		b.WriteString("\n")
 	}
 	var photos []string
-	for _, st := range c.e.sop.Steps {
+	for _, st := range c.e.SOP().Steps {
 		if n := len(v.Photos[st.ID]); n > 0 {
 			photos = append(photos, c.tl(l, "order.photos_step", "step", st.Title[l], "n", n))
 		}

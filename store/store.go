@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -49,10 +50,14 @@ var (
 	bHandovers       = []byte("handovers")
 	bDaily           = []byte("daily")
 	bDuty            = []byte("duty_overrides")
+	bSOPVersions     = []byte("sop_versions")
+	bAcks            = []byte("sop_acks")
+	bReviews         = []byte("reviews")
+	bSuggestions     = []byte("suggestions.pending")
 
 	allBuckets = [][]byte{bMeta, bCursors, bSeen, bSeenByTime, bPeople, bPeopleByRole, bTickets, bTicketsByRes,
 		bTicketsByAssign, bTicketsOpen, bTicketEvents, bCounters, bDialogues, bInvites, bOutbox, bOutboxDone,
-		bOutboxFailed, bCards, bComplaints, bTimers, bTimersByKey, bTicketsTouched, bHandovers, bDaily, bDuty}
+		bOutboxFailed, bCards, bComplaints, bTimers, bTimersByKey, bTicketsTouched, bHandovers, bDaily, bDuty, bSOPVersions, bAcks, bReviews, bSuggestions}
 )
 
 // schemaVersion is written in meta and in every record envelope.
@@ -162,6 +167,29 @@ func (s *Store) Update(ctx context.Context, fn func(flows.Tx) error) error {
 		return err
 	})
 	if err == nil && enq {
+		s.poke()
+	}
+	return err
+}
+
+// Batch runs fn in a write transaction shared with other concurrent
+// callers (bbolt's group commit: one fsync for many events). fn may run
+// more than once — when another function of the batch fails, the batch is
+// retried — so it must derive everything from the transaction.
+func (s *Store) Batch(ctx context.Context, fn func(flows.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var enq atomic.Bool
+	err := s.db.Batch(func(b *bolt.Tx) error {
+		t := &tx{b: b, now: s.now}
+		err := fn(t)
+		if err == nil && t.enqueued {
+			enq.Store(true)
+		}
+		return err
+	})
+	if err == nil && enq.Load() {
 		s.poke()
 	}
 	return err

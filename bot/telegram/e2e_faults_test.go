@@ -88,12 +88,18 @@ func TestE2EPollingRedelivery(t *testing.T) {
 		r.start()
 		r.settle()
 		for i, s := range batch {
-			want := 2 // handed out before the stop and again after it
-			if i < 2 {
-				want = 1 // committed with the offset: the restarted poll skips them
-			}
-			if got := r.fake.Delivered(s.id); got != want {
-				t.Errorf("update %d (#%d in batch) delivered %d times, want %d", s.id, i, got, want)
+			got := r.fake.Delivered(s.id)
+			switch {
+			case i == 0 && got != 1:
+				// The first update of a batch always commits with the offset.
+				t.Errorf("update %d (#0 in batch) delivered %d times, want 1", s.id, got)
+			case i == 1 && got != 1 && got != 2:
+				// Committed, but in a lane concurrent with #0: it carries the
+				// offset only if #0 finished first; otherwise it comes back
+				// once and its dedupe mark makes it a no-op (checked below).
+				t.Errorf("update %d (#1 in batch) delivered %d times, want 1 or 2", s.id, got)
+			case i >= 2 && got != 2:
+				t.Errorf("update %d (#%d in batch) delivered %d times, want 2", s.id, i, got)
 			}
 		}
 	})

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-telegram/bot"
@@ -122,41 +123,179 @@ func (c *Channel) pollLoop(ctx context.Context) {
 		}
 		backoff = 0
 		c.lastPoll.Store(c.now().UnixNano())
-		for _, u := range ups {
-			if u.ID < offset {
-				continue // already confirmed; a misbehaving server resent it
-			}
-			err := c.handle(ctx, u, true)
-			if err == nil {
-				offset = u.ID + 1
-				delete(attempts, u.ID)
-				continue
-			}
-			if ctx.Err() != nil {
-				return
-			}
-			attempts[u.ID]++
-			log.Error().Err(err).Int64("update", u.ID).Int("attempt", attempts[u.ID]).Msg("update not handled; will retry")
-			if attempts[u.ID] >= maxHandleAttempts {
-				if err := c.skip(ctx, u.ID); err != nil {
-					log.Error().Err(err).Int64("update", u.ID).Msg("cannot skip poison update")
-				} else {
-					log.Error().Int64("update", u.ID).Msg("update skipped after repeated failures")
-					offset = u.ID + 1
-					delete(attempts, u.ID)
-				}
-			}
+		next, failed := c.handleBatch(ctx, ups, offset, attempts)
+		if ctx.Err() != nil {
+			return
+		}
+		offset = next
+		if failed {
 			backoff = nextBackoff(backoff, 200*time.Millisecond, 10*time.Second)
-			break // re-poll from the same offset: nothing after it is confirmed
 		}
 	}
 }
 
-// skip commits the offset past an update that cannot be handled.
+// handleBatch handles one getUpdates batch. Updates that share a person
+// or a group chat stay in order in one lane (two taps on one card are
+// decided in the order Telegram received them); independent lanes run
+// concurrently so the store can group-commit them. An update whose earlier
+// updates have all committed carries the new offset in its own
+// transaction; otherwise the offset is stored once the batch is done. The
+// returned offset is one past the last update before the first failure;
+// updates after a failure that did commit come back and are recognised by
+// their dedupe marks.
+func (c *Channel) handleBatch(ctx context.Context, ups []*models.Update, offset int64, attempts map[int64]int) (int64, bool) {
+	log := c.o.Log.With().Str("loop", "poll").Logger()
+	var todo []*models.Update
+	for _, u := range ups {
+		if u.ID >= offset { // lower ids were already confirmed; a misbehaving server resent them
+			todo = append(todo, u)
+		}
+	}
+	if len(todo) == 0 {
+		return offset, false
+	}
+	lanes := lanesOf(todo)
+	var mu sync.Mutex
+	done := map[int64]bool{}
+	stored := offset
+	firstFail := int64(-1)
+	// cursorFor says whether u may carry the offset: everything before it is done.
+	cursorFor := func(u *models.Update) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, x := range todo {
+			if x.ID >= u.ID {
+				return true
+			}
+			if !done[x.ID] {
+				return false
+			}
+		}
+		return true
+	}
+	var wg sync.WaitGroup
+	for _, lane := range lanes {
+		wg.Add(1)
+		go func(us []*models.Update) {
+			defer wg.Done()
+			for _, u := range us {
+				withCursor := cursorFor(u)
+				err := c.handle(ctx, u, withCursor)
+				if err == nil {
+					mu.Lock()
+					done[u.ID] = true
+					delete(attempts, u.ID)
+					if withCursor && u.ID+1 > stored {
+						stored = u.ID + 1
+					}
+					mu.Unlock()
+					continue
+				}
+				if ctx.Err() != nil {
+					return
+				}
+				mu.Lock()
+				attempts[u.ID]++
+				n := attempts[u.ID]
+				mu.Unlock()
+				log.Error().Err(err).Int64("update", u.ID).Int("attempt", n).Msg("update not handled; will retry")
+				if n >= maxHandleAttempts {
+					if err := c.skip(ctx, u.ID); err == nil {
+						log.Error().Int64("update", u.ID).Msg("update skipped after repeated failures")
+						mu.Lock()
+						done[u.ID] = true
+						delete(attempts, u.ID)
+						mu.Unlock()
+						continue
+					}
+				}
+				mu.Lock()
+				if firstFail < 0 || u.ID < firstFail {
+					firstFail = u.ID
+				}
+				mu.Unlock()
+				return // the rest of this lane waits, to keep its order
+			}
+		}(lane)
+	}
+	wg.Wait()
+	next := todo[len(todo)-1].ID + 1
+	if firstFail >= 0 {
+		next = firstFail
+	}
+	if next > stored {
+		if err := c.o.Engine.SetCursor(ctx, offsetCursor, strconv.FormatInt(next, 10)); err != nil {
+			log.Error().Err(err).Msg("cannot store the offset; the batch will be fetched again and deduplicated")
+			return offset, true
+		}
+	}
+	return max(next, offset), firstFail >= 0
+}
+
+// lanesOf splits updates into ordered lanes: updates that share a person or
+// a group chat are connected (union-find) and keep their order.
+func lanesOf(ups []*models.Update) [][]*models.Update {
+	parent := map[string]string{}
+	var find func(string) string
+	find = func(k string) string {
+		if parent[k] == "" || parent[k] == k {
+			parent[k] = k
+			return k
+		}
+		r := find(parent[k])
+		parent[k] = r
+		return r
+	}
+	union := func(a, b string) { parent[find(a)] = find(b) }
+	keys := make([][]string, len(ups))
+	for i, u := range ups {
+		keys[i] = laneKeys(u)
+		for _, k := range keys[i][1:] {
+			union(keys[i][0], k)
+		}
+		find(keys[i][0])
+	}
+	index := map[string]int{}
+	var lanes [][]*models.Update
+	for i, u := range ups {
+		r := find(keys[i][0])
+		j, ok := index[r]
+		if !ok {
+			j = len(lanes)
+			index[r] = j
+			lanes = append(lanes, nil)
+		}
+		lanes[j] = append(lanes[j], u)
+	}
+	return lanes
+}
+
+// laneKeys are the person and the chat an update belongs to.
+func laneKeys(u *models.Update) []string {
+	var keys []string
+	switch {
+	case u.CallbackQuery != nil:
+		keys = append(keys, "u"+strconv.FormatInt(u.CallbackQuery.From.ID, 10))
+		if m := u.CallbackQuery.Message.Message; m != nil {
+			keys = append(keys, "c"+strconv.FormatInt(m.Chat.ID, 10))
+		}
+	case u.Message != nil:
+		if u.Message.From != nil {
+			keys = append(keys, "u"+strconv.FormatInt(u.Message.From.ID, 10))
+		}
+		keys = append(keys, "c"+strconv.FormatInt(u.Message.Chat.ID, 10))
+	default:
+		keys = append(keys, "other")
+	}
+	return keys
+}
+
+// skip parks an update that cannot be handled (its dedupe mark commits, so
+// it is acknowledged and ignored from now on).
 func (c *Channel) skip(ctx context.Context, updateID int64) error {
-	ev := c.toEvent(&models.Update{ID: updateID})
-	ev.Cursor = cursorAfter(updateID)
-	_, err := c.o.Engine.Handle(ctx, ev)
+	// Only the dedupe mark: the offset is stored by the batch, which knows
+	// whether an earlier update of another chat is still pending.
+	_, err := c.o.Engine.Handle(ctx, c.toEvent(&models.Update{ID: updateID}))
 	return err
 }
 

@@ -321,6 +321,13 @@ func (s *Sender) send(ctx context.Context, r store.OutboxRow) (string, error) {
 		return "", &permanentError{"bad chat id " + m.To.Chat}
 	}
 	switch m.Kind {
+	case flows.KindFile:
+		msg, err := s.c.api.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID,
+			Document: &models.InputFileUpload{Filename: m.FileName, Data: strings.NewReader(m.Text)}})
+		if err != nil {
+			return "", err
+		}
+		return strconv.Itoa(msg.ID), nil
 	case flows.KindPhoto:
 		if m.Document {
 			msg, err := s.c.api.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID, Document: &models.InputFileString{Data: m.Photo}, Caption: clip(m.Text, maxCaption)})

@@ -31,6 +31,8 @@ type World struct {
 	Path  string
 	// Roster returns who is on duty; tests replace it (nobody by default).
 	Roster func(time.Time) []string
+	// SOPFile is what /sop reload reads; the built-in SOP by default.
+	SOPFile func() (*flows.SOP, error)
 }
 
 // DefaultCategories mirror the config defaults.
@@ -47,6 +49,7 @@ func New(tb testing.TB) *World {
 	path := filepath.Join(tb.TempDir(), "repair.db")
 	w := &World{TB: tb, Path: path, Now: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)}
 	w.Roster = func(time.Time) []string { return nil }
+	w.SOPFile = func() (*flows.SOP, error) { return sop.Default(), nil }
 	w.open()
 	return w
 }
@@ -70,11 +73,16 @@ func (w *World) open() {
 		OnDuty: func(t time.Time) []string { return w.Roster(t) },
 		SLA: flows.SLAOptions{AcceptWithin: 15 * time.Minute, ArriveWithin: 2 * time.Hour, AgreedGrace: 15 * time.Minute,
 			RemindBefore: 30 * time.Minute, WaitingChase: 24 * time.Hour, WaitingCloseAfter: 72 * time.Hour, LateAfter: time.Minute},
+		Governance: flows.GovernanceOptions{Quiz: true, AuditCount: 3, SafetyTypes: []string{"safety", "gas", "fire"},
+			LoadSOP: func() (*flows.SOP, error) { return w.SOPFile() }},
 		Work: flows.WorkOptions{Days: map[time.Weekday]bool{time.Monday: true, time.Tuesday: true, time.Wednesday: true,
 			time.Thursday: true, time.Friday: true, time.Saturday: true}, Start: 8*60 + 30, End: 17*60 + 30, HandoverBefore: 30 * time.Minute},
 	}
 	eng, err := flows.NewEngine(w.Opts)
 	if err != nil {
+		w.TB.Fatal(err)
+	}
+	if _, _, err := eng.InstallSOP(context.Background(), w.Opts.SOP, "system"); err != nil {
 		w.TB.Fatal(err)
 	}
 	w.Eng, w.Store = eng, st
