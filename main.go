@@ -185,9 +185,8 @@ func (m *Main) Run(ctx context.Context) error {
 			AgreedGrace: cfg.SLA.AgreedGrace.Duration, RemindBefore: cfg.SLA.RemindBefore.Duration,
 			WaitingChase: cfg.SLA.WaitingChase.Duration, WaitingCloseAfter: cfg.SLA.WaitingCloseAfter.Duration,
 			LateAfter: cfg.SLA.LateAfter.Duration},
-		Work: flows.WorkOptions{Days: workDays, Start: workStart, End: workEnd, HandoverBefore: cfg.Work.HandoverBefore.Duration},
-		Governance: flows.GovernanceOptions{Quiz: true, AuditCount: 5, SafetyTypes: []string{"safety", "gas", "fire"},
-			LoadSOP: func() (*flows.SOP, error) { return sop.Load(sopPath) }},
+		Work:       flows.WorkOptions{Days: workDays, Start: workStart, End: workEnd, HandoverBefore: cfg.Work.HandoverBefore.Duration},
+		Governance: governance(cfg.Governance, func() (*flows.SOP, error) { return sop.Load(sopPath) }),
 		InviteLink: func(channel, code string) string {
 			if channel == telegram.ChannelName && tg != nil {
 				return tg.InviteLink(code)
@@ -268,4 +267,15 @@ func (m *Main) Close() error {
 		errs = append(errs, m.Store.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// governance maps [governance] to the engine's options.
+func governance(g config.Governance, load func() (*flows.SOP, error)) flows.GovernanceOptions {
+	month, day := g.YearlyReviewDate()
+	var roles []flows.Role
+	for _, r := range g.ReviewRoles {
+		roles = append(roles, flows.Role(r))
+	}
+	return flows.GovernanceOptions{ReviewRoles: roles, ReviewDeadline: g.ReviewDeadline.Duration, TriggerWindow: g.TriggerWindow.Duration,
+		YearlyMonth: month, YearlyDay: day, SafetyTypes: g.SafetyTypes, AuditCount: g.AuditCount, Quiz: g.Quiz, LoadSOP: load}
 }

@@ -66,6 +66,8 @@ type Config struct {
 	Backup Backup `toml:"backup"`
 	// Ops configures the operations HTTP endpoint (/healthz, /metrics).
 	Ops Ops `toml:"ops"`
+	// Governance configures SOP versions, reviews and audits.
+	Governance Governance `toml:"governance"`
 
 	// unresolved maps a dotted key to the ${NAME} references in it whose
 	// variable was unset or empty at expansion time, so Validate can say
@@ -407,6 +409,7 @@ func Default() Config {
 		},
 		Emergencies: DefaultEmergencies(),
 		Backup:      Backup{Schedule: "30 3 * * *", Keep: 7},
+		Governance:  DefaultGovernance(),
 	}
 }
 

@@ -57,6 +57,13 @@ func (c *Config) stringFields() []stringField {
 		{"backup.dir", &c.Backup.Dir},
 		{"backup.schedule", &c.Backup.Schedule},
 		{"ops.listen", &c.Ops.Listen},
+		{"governance.yearly_review", &c.Governance.YearlyReview},
+	}
+	for i := range c.Governance.ReviewRoles {
+		f = append(f, stringField{fmt.Sprintf("governance.review_roles[%d]", i), &c.Governance.ReviewRoles[i]})
+	}
+	for i := range c.Governance.SafetyTypes {
+		f = append(f, stringField{fmt.Sprintf("governance.safety_types[%d]", i), &c.Governance.SafetyTypes[i]})
 	}
 	for i := range c.Categories {
 		cat := &c.Categories[i]

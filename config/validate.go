@@ -191,6 +191,7 @@ func (c *Config) Validate() error {
 	c.validateEmergencies(v)
 	c.validateDuty(v)
 	c.validateOps(v)
+	c.validateGovernance(v)
 	v.oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", &c.Log.Format, "json", "console")
 
