@@ -41,6 +41,7 @@ type demoScript struct {
 	btnRing, btnAnswered, btnEntryOK, btnNext, btnAddItem, btnSendQuote string
 	btnQuoteOK, btnRepairDone, btnTestPass, btnCareDone, btnSignoff     string
 	btnGoodbye, plan, care, itemCode                                    string
+	emergency                                                           string
 }
 
 var demoScripts = map[string]demoScript{
@@ -55,6 +56,7 @@ var demoScripts = map[string]demoScript{
 		btnSendQuote: "发送给住户确认", btnQuoteOK: "同意方案和费用", btnRepairDone: "维修完成", btnTestPass: "试验通过",
 		btnCareDone: "已讲解注意事项", btnSignoff: "请住户签字确认", btnGoodbye: "道别",
 		plan: "水槽下角阀老化漏水，关闭总阀后更换角阀", care: "新角阀一周内不要用力拧；如再渗水请立即报修", itemCode: "W02",
+		emergency: "跑水",
 	},
 	"en": {
 		lang: "en", leadName: "Lead Chen", techName: "Tech Zhang", resName: "Fang Wang",
@@ -67,6 +69,7 @@ var demoScripts = map[string]demoScript{
 		btnSendQuote: "Send to the resident", btnQuoteOK: "Agree to plan and price", btnRepairDone: "Repair finished", btnTestPass: "Test passed",
 		btnCareDone: "Care notes explained", btnSignoff: "Ask the resident to sign off", btnGoodbye: "Say goodbye",
 		plan: "The angle valve under the sink is worn and leaking; shut the main valve and replace it", care: "Do not force the new valve for a week; report at once if it seeps again", itemCode: "W02",
+		emergency: "Water leak",
 	},
 }
 
@@ -96,6 +99,8 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	cfg.Telegram.APIURL = fake.URL()
 	cfg.Telegram.GroupID = demoGroup
 	cfg.Telegram.Admins = []int64{1001}
+	// The technician is on duty around the clock, so emergencies page them.
+	cfg.Duty = []config.Shift{{Days: []string{"daily"}, From: "00:00", To: "00:00", People: []int64{2001}}}
 	cfg.Telegram.PollTimeout = config.Duration{Duration: time.Second}
 	cfg.Store.DataDir = *dataDir
 	cfg.Store.Path = filepath.Join(*dataDir, "repair.db")
@@ -222,6 +227,14 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	d.say(res, res.ID, sc.comment)
 	d.wait(res.ID, func(m tgfake.Message) bool { return m.ID > thanks.ID })
 	d.wait(demoGroup, func(m tgfake.Message) bool { return m.ID == card.ID && strings.Contains(m.Text, sc.wantClosed) })
+
+	p.scene("7", map[string]string{"zh": "紧急情况：跑水，一键报修并呼叫值班人员", "en": "An emergency: a burst pipe, one tap pages the technician on duty"}[*lang])
+	d.say(res, res.ID, "/report")
+	em := d.wait(res.ID, hasButton("🚨"))
+	d.tap(res, res.ID, em, "🚨 "+sc.emergency)
+	page := d.wait(tech.ID, hasButton(sc.btnAccept))
+	d.tap(tech, tech.ID, page, sc.btnAccept)
+	d.tapWhen(tech, tech.ID, sc.btnArrived)
 	if d.err != nil {
 		return d.err
 	}
