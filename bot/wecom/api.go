@@ -22,7 +22,9 @@ type APIError struct {
 	Path string
 }
 
-func (e *APIError) Error() string { return fmt.Sprintf("wecom %s: errcode %d: %s", e.Path, e.Code, e.Msg) }
+func (e *APIError) Error() string {
+	return fmt.Sprintf("wecom %s: errcode %d: %s", e.Path, e.Code, e.Msg)
+}
 
 // Errcodes the channel acts on.
 const (

@@ -55,7 +55,7 @@ type logBuf struct {
 }
 
 func (l *logBuf) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *logBuf) String() string             { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+func (l *logBuf) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 type rig struct {
 	t     *testing.T
@@ -182,7 +182,9 @@ func (r *rig) settle() {
 
 type pred func(wecomfake.Message) bool
 
-func withText(s string) pred { return func(m wecomfake.Message) bool { return strings.Contains(m.Text, s) } }
+func withText(s string) pred {
+	return func(m wecomfake.Message) bool { return strings.Contains(m.Text, s) }
+}
 
 func withButton(label string) pred {
 	return func(m wecomfake.Message) bool {

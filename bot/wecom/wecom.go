@@ -48,7 +48,9 @@ func PersonID(userID string) string { return ChannelName + ":" + userID }
 func KfPersonID(externalUserID string) string { return KfChannel + ":" + externalUserID }
 
 // UserAddress is the private chat with a member of the app.
-func UserAddress(userID string) flows.Address { return flows.Address{Channel: ChannelName, Chat: userID} }
+func UserAddress(userID string) flows.Address {
+	return flows.Address{Channel: ChannelName, Chat: userID}
+}
 
 // GroupAddress is an appchat (group chat) of the app.
 func GroupAddress(chatID string) flows.Address {

@@ -680,7 +680,9 @@ func (s *Server) VerifyURL(echo string) (int, string, error) {
 	return resp.StatusCode, string(b), nil
 }
 
-func cdata(s string) string { return "<![CDATA[" + strings.ReplaceAll(s, "]]>", "]]]]><![CDATA[>") + "]]>" }
+func cdata(s string) string {
+	return "<![CDATA[" + strings.ReplaceAll(s, "]]>", "]]]]><![CDATA[>") + "]]>"
+}
 
 func (s *Server) nextMsgID() string {
 	s.mu.Lock()
