@@ -115,7 +115,7 @@ func (r *rig) start() {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	limits := wecom.SendLimits{Member: wecom.Budget{N: 30, Per: r.o.MemberWindow}, Kf: wecom.Budget{N: 30, Per: r.o.MemberWindow}, AppChat: wecom.Budget{N: 200, Per: r.o.MemberWindow}, BaseBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond}
+	limits := wecom.SendLimits{Member: wecom.Budget{N: 30, Per: r.o.MemberWindow}, Kf: wecom.Budget{N: 30, Per: r.o.MemberWindow}, AppChat: wecom.Budget{N: 200, Per: r.o.MemberWindow}, GlobalPerSecond: 1000, BaseBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond}
 	if r.o.Send != nil {
 		limits = *r.o.Send
 	}
