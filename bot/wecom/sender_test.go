@@ -174,4 +174,3 @@ func TestCardClickedTwice(t *testing.T) {
 		t.Fatalf("one click, %d actions and %d card updates", helps, len(r.fake.Updates()))
 	}
 }
-

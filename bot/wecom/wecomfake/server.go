@@ -12,7 +12,6 @@ package wecomfake
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -821,6 +820,3 @@ func (s *Server) KfEnter(kfID, ext string) (int, error) {
 
 // KfNotify posts only the callback.
 func (s *Server) KfNotify(kfID string) (int, error) { return s.kfNotify(kfID) }
-
-// MediaB64 is a helper for tests that compare payloads.
-func MediaB64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
