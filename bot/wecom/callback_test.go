@@ -259,3 +259,49 @@ func TestAppInputs(t *testing.T) {
 		t.Fatalf("media/get calls: %d", r.fake.Calls("/cgi-bin/media/get"))
 	}
 }
+
+// TestEngineFailureAsksForRetry: when the commit fails the callback is
+// answered 500, so WeCom retries; the retry after recovery is handled once.
+func TestEngineFailureAsksForRetry(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	q, body := r.fake.Encrypt([]byte(r.fake.TextXML(admin, "/help")), corpID)
+	r.stop() // the store is closed: every commit fails
+	r.hook.Config.Handler = func() http.Handler {
+		ch, _ := sampleChannelWithClosedStore(t)
+		return ch.Handler()
+	}()
+	if code, _, err := r.fake.PostRaw(q, body); err != nil || code != http.StatusInternalServerError {
+		t.Fatalf("got %d %v, want 500", code, err)
+	}
+	r.start()
+	for i := 0; i < 2; i++ {
+		if code, _, err := r.fake.PostRaw(q, body); err != nil || code != 200 {
+			t.Fatalf("retry %d: %d %v", i, code, err)
+		}
+	}
+	r.settle()
+	if n := len(r.fake.Sent(admin)); n != 1 {
+		t.Fatalf("%d replies, want 1", n)
+	}
+}
+
+// sampleChannelWithClosedStore is a channel for the rig's corp whose store
+// is closed.
+func sampleChannelWithClosedStore(t *testing.T) (*wecom.Channel, *store.Store) {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "closed.db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := flows.NewEngine(flows.Options{Store: st, Texts: i18n.MustLoad(flows.LangZH), Categories: flowstest.DefaultCategories, SOP: sop.Default()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := wecom.New(wecom.Options{CorpID: corpID, AgentID: agentID, Secret: secret, Token: cbToken, EncodingAESKey: aesKey,
+		Engine: eng, Store: st, Log: zerolog.Nop(), APIURL: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Close()
+	return ch, st
+}
