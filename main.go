@@ -20,6 +20,7 @@ import (
 
 	"github.com/repairbot/repairbot/backup"
 	"github.com/repairbot/repairbot/bot/telegram"
+	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/config"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/i18n"
@@ -108,6 +109,7 @@ type Main struct {
 	Store    *store.Store
 	Engine   *flows.Engine
 	Telegram *telegram.Channel
+	WeCom    *wecom.Channel
 	Jobs     *jobs.Runner
 	Ops      *ops.Server // nil unless ops.listen is set
 }
@@ -134,6 +136,11 @@ func (m *Main) Run(ctx context.Context) error {
 	admins := map[string]bool{}
 	for _, id := range cfg.Telegram.Admins {
 		admins[telegram.PersonID(id)] = true
+	}
+	if cfg.WeCom.Enabled {
+		for _, id := range cfg.WeCom.Admins {
+			admins[wecom.PersonID(id)] = true
+		}
 	}
 	var cats []flows.Category
 	for _, c := range cfg.Categories {
@@ -162,6 +169,8 @@ func (m *Main) Run(ctx context.Context) error {
 	var group flows.Address
 	if cfg.Telegram.Enabled {
 		group = telegram.ChatAddress(cfg.Telegram.GroupID)
+	} else if cfg.WeCom.Enabled && cfg.WeCom.GroupChatID != "" {
+		group = wecom.GroupAddress(cfg.WeCom.GroupChatID)
 	}
 	sopPath := cfg.Org.SOPFile
 	if sopPath != "" && !filepath.IsAbs(sopPath) {
@@ -227,6 +236,26 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Telegram = tg
 	}
+	if cfg.WeCom.Enabled {
+		wc, err := wecom.New(wecom.Options{
+			CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, Secret: cfg.WeCom.Secret,
+			Token: cfg.WeCom.Token, EncodingAESKey: cfg.WeCom.EncodingAESKey,
+			KfEnabled: cfg.WeCom.KfEnabled, KfSecret: cfg.WeCom.KfSecret, APIURL: cfg.WeCom.APIURL,
+			CallbackListen: cfg.WeCom.CallbackListen, CallbackPath: cfg.WeCom.CallbackPath,
+			KfCallbackPath: cfg.WeCom.KfCallbackPath, TimestampWindow: cfg.WeCom.TimestampWindow.Duration,
+			Engine: m.Engine, Store: st, Log: m.Log.With().Str("component", "wecom").Logger(), Now: m.Now,
+			MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, Media: photos,
+			Send: wecom.SendLimits{Workers: cfg.Outbox.Workers, MaxAttempts: cfg.Outbox.MaxAttempts,
+				BaseBackoff: cfg.Outbox.BaseBackoff.Duration, MaxBackoff: cfg.Outbox.MaxBackoff.Duration},
+		})
+		if err != nil {
+			return err
+		}
+		if err := wc.Open(ctx); err != nil {
+			return err
+		}
+		m.WeCom = wc
+	}
 	m.Jobs, err = jobs.Open(jobs.Options{Engine: m.Engine, Store: st, Location: cfg.Location(), Tick: cfg.SLA.Tick.Duration,
 		Log: m.Log.With().Str("component", "jobs").Logger(), Now: m.Now, BackupSchedule: cfg.Backup.Schedule,
 		Backup: func() (string, error) {
@@ -259,6 +288,9 @@ func (m *Main) Close() error {
 	}
 	if m.Jobs != nil {
 		m.Jobs.Close()
+	}
+	if m.WeCom != nil {
+		errs = append(errs, m.WeCom.Close())
 	}
 	if m.Telegram != nil {
 		errs = append(errs, m.Telegram.Close())

@@ -68,6 +68,8 @@ type Config struct {
 	Ops Ops `toml:"ops"`
 	// Governance configures SOP versions, reviews and audits.
 	Governance Governance `toml:"governance"`
+	// WeCom configures the WeCom (企业微信) front-end; off by default.
+	WeCom WeCom `toml:"wecom"`
 
 	// unresolved maps a dotted key to the ${NAME} references in it whose
 	// variable was unset or empty at expansion time, so Validate can say
@@ -410,6 +412,7 @@ func Default() Config {
 		Emergencies: DefaultEmergencies(),
 		Backup:      Backup{Schedule: "30 3 * * *", Keep: 7},
 		Governance:  DefaultGovernance(),
+		WeCom:       defaultWeCom(),
 	}
 }
 
@@ -598,7 +601,7 @@ func unknownKeys(md toml.MetaData) []error {
 
 // secretKeys are keys whose values must never be echoed, even partially in
 // a syntax error message.
-var secretKeys = map[string]bool{"token": true, "webhook_secret": true}
+var secretKeys = map[string]bool{"token": true, "webhook_secret": true, "secret": true, "encoding_aes_key": true, "kf_secret": true}
 
 func isSecretKey(dotted string) bool {
 	last := dotted
@@ -751,6 +754,7 @@ func (c Config) Redacted() Config {
 		r.Telegram.WebhookSecret = "***"
 	}
 	r.Telegram.Admins = append([]int64(nil), c.Telegram.Admins...)
+	r.WeCom = c.WeCom.redacted()
 	r.Categories = append([]Category(nil), c.Categories...)
 	r.Emergencies = append([]Emergency(nil), c.Emergencies...)
 	r.Work.Days = append([]string(nil), c.Work.Days...)

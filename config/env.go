@@ -101,7 +101,7 @@ func (c *Config) stringFields() []stringField {
 			stringField{fmt.Sprintf("duty[%d].to", i), &s.To},
 		)
 	}
-	return f
+	return append(f, c.wecomStringFields()...)
 }
 
 // ExpandEnv replaces every ${NAME} in every string value with the value of

@@ -192,6 +192,7 @@ func (c *Config) Validate() error {
 	c.validateDuty(v)
 	c.validateOps(v)
 	c.validateGovernance(v)
+	c.validateWeCom(v)
 	v.oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", &c.Log.Format, "json", "console")
 
@@ -203,7 +204,7 @@ func (c *Config) Validate() error {
 	// everywhere would mangle messages while protecting nothing).
 	errs := make([]error, len(v.errs))
 	for i, e := range v.errs {
-		for _, s := range []string{c.Telegram.Token, c.Telegram.WebhookSecret} {
+		for _, s := range append([]string{c.Telegram.Token, c.Telegram.WebhookSecret}, c.wecomSecrets()...) {
 			// Skip unexpanded references such as "${TELEGRAM_TOKEN}": they
 			// are not secret, and hiding them would hide the hint.
 			if len(s) >= 8 && envRefPattern.ReplaceAllString(s, "") != "" {

@@ -71,6 +71,9 @@ type Store struct {
 	db     *bolt.DB
 	path   string
 	notify chan struct{}
+	// subs are extra wake-up channels (Subscribe), one per sender, so two
+	// channels' senders do not take each other's notification.
+	subs   []chan struct{}
 	now    func() time.Time
 	mu     sync.Mutex
 	closed bool
@@ -147,10 +150,28 @@ func (s *Store) Path() string { return s.path }
 // Notify is signalled after a commit that added outbox rows.
 func (s *Store) Notify() <-chan struct{} { return s.notify }
 
+// Subscribe returns a channel of its own that is signalled like Notify.
+func (s *Store) Subscribe() <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	s.mu.Lock()
+	s.subs = append(s.subs, ch)
+	s.mu.Unlock()
+	return ch
+}
+
 func (s *Store) poke() {
 	select {
 	case s.notify <- struct{}{}:
 	default:
+	}
+	s.mu.Lock()
+	subs := s.subs
+	s.mu.Unlock()
+	for _, ch := range subs {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
 	}
 }
 

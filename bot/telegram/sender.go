@@ -38,6 +38,7 @@ type Sender struct {
 	inflight map[uint64]bool
 	sem      chan struct{}
 	wake     chan struct{}
+	notify   <-chan struct{} // the store's commit signal, a subscription of our own
 	wg       sync.WaitGroup
 	done     chan struct{}
 
@@ -82,6 +83,7 @@ func newSender(c *Channel) *Sender {
 		inflight: map[uint64]bool{},
 		sem:      make(chan struct{}, l.Workers),
 		wake:     make(chan struct{}, 1),
+		notify:   c.o.Store.Subscribe(),
 	}
 }
 
@@ -140,7 +142,7 @@ func (s *Sender) loop(ctx context.Context) {
 		case <-ctx.Done():
 			t.Stop()
 			return
-		case <-s.c.o.Store.Notify():
+		case <-s.notify:
 		case <-s.wake:
 		case <-t.C:
 		}

@@ -1,0 +1,158 @@
+package wecom_test
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/repairbot/repairbot/bot/wecom"
+	"github.com/repairbot/repairbot/bot/wecom/wecomfake"
+	"github.com/repairbot/repairbot/flows"
+)
+
+var ticketRE = regexp.MustCompile(`BX-\d{8}-\d{4}`)
+
+// registerKf walks a WeChat customer through registration on kf.
+func (r *rig) registerKf(ext, name string) wecomfake.Message {
+	r.t.Helper()
+	before := r.top(ext)
+	if st, err := r.fake.KfEnter(kfID, ext); err != nil || st != 200 {
+		r.t.Fatalf("enter_session: %d %v", st, err)
+	}
+	r.next(ext, before, "registration prompt", withText(r.T("register.ask_name")))
+	r.kfSay(ext, name, withText(r.T("register.ask_phone", "name", name)))
+	r.kfSay(ext, "13800138000", withText(r.T("register.ask_building")))
+	r.kfSay(ext, "3栋", withText(r.T("register.ask_unit")))
+	r.kfSay(ext, "2单元", withText(r.T("register.ask_room")))
+	return r.kfSay(ext, "1502", withButton(r.T("btn.report")))
+}
+
+// reportKf files a water ticket with one photo and returns its number.
+func (r *rig) reportKf(ext string) string {
+	r.t.Helper()
+	r.kfClick(ext, r.T("btn.report"), withButton("水管/漏水"))
+	r.kfClick(ext, "水管/漏水", withText("水管/漏水"))
+	r.kfSay(ext, "厨房水管漏水，地上全是水", withButton(r.T("btn.no_more_photos")))
+	before := r.top(ext)
+	if st, err := r.fake.KfImage(kfID, ext, jpeg); err != nil || st != 200 {
+		r.t.Fatalf("kf image: %d %v", st, err)
+	}
+	r.next(ext, before, "photo saved", withText(r.T("report.photo_saved", "n", 1, "max", 3)))
+	r.kfClick(ext, r.T("btn.no_more_photos"), withButton(r.T("kind.household")))
+	r.kfClick(ext, r.T("kind.household"), withButton(r.T("btn.asap")))
+	ack := r.kfClick(ext, r.T("btn.asap"), withText("BX-"))
+	id := ticketRE.FindString(ack.Text)
+	if id == "" {
+		r.t.Fatalf("no ticket number in %q", ack.Text)
+	}
+	return id
+}
+
+// TestResidentOnKfTechnicianOnWeCom: a resident registers and reports on
+// WeChat (kf, msgmenu choices, a photo); the dispatch card reaches the
+// group's members as template cards; a technician hired with an invite
+// code accepts and walks the first steps; every click is answered with
+// update_template_card and its response code; a second technician's
+// click on the same job gets a clear answer and changes nothing.
+func TestResidentOnKfTechnicianOnWeCom(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	r.hire("tech01")
+	r.hire("tech02")
+
+	r.registerKf("cust01", "王芳")
+	id := r.reportKf("cust01")
+	tk := r.ticket(id)
+	if len(tk.Photos) != 1 || !strings.HasPrefix(tk.Photos[0].FileID, "wxkf-media:") || tk.Photos[0].Local == "" || tk.Photos[0].SHA256 == "" {
+		t.Fatalf("photo not kept in the content-addressed store: %+v", tk.Photos)
+	}
+	if tk.ResidentID != wecom.KfPersonID("cust01") {
+		t.Fatalf("resident %q", tk.ResidentID)
+	}
+
+	accept := r.T("btn.accept")
+	card1 := r.next("tech01", 0, "dispatch card", func(m wecomfake.Message) bool { return withButton(accept)(m) && strings.Contains(m.Text, id) })
+	r.next("tech02", 0, "dispatch card", func(m wecomfake.Message) bool { return withButton(accept)(m) && strings.Contains(m.Text, id) })
+	if card1.TaskID == "" || card1.MsgType != "template_card" {
+		t.Fatalf("dispatch card is not a template card: %+v", card1)
+	}
+
+	job, rc := r.click("tech01", accept, withButton(r.T("btn.on_the_way")))
+	if up := r.update(rc); up.ReplaceName != clip(r.T("accept.toast", "ticket", id), 40) || len(up.UserIDs) != 1 || up.UserIDs[0] != "tech01" {
+		t.Errorf("card update after accept: %+v", up)
+	}
+	if !strings.Contains(job.Text, id) && !strings.Contains(r.fake.Sent("tech01")[len(r.fake.Sent("tech01"))-2].Text, id) {
+		t.Errorf("job card without the ticket: %+v", job)
+	}
+	if got := r.ticket(id); got.State != flows.StateAccepted || got.AssigneeID != wecom.PersonID("tech01") {
+		t.Fatalf("after accept: %s %s", got.State, got.AssigneeID)
+	}
+	r.next("cust01", 0, "resident told", withText(r.T("status.accepted", "ticket", id, "name", "tech01")))
+
+	// tech02 was too slow: a clear answer on the card, nothing changes.
+	_, rc2, err := r.fake.Click("tech02", accept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up := r.update(rc2); up.ReplaceName != clip(r.T("err.already_taken", "ticket", id, "name", "tech01"), 40) {
+		t.Errorf("second click answer %q", up.ReplaceName)
+	}
+	if got := r.ticket(id); got.AssigneeID != wecom.PersonID("tech01") {
+		t.Fatalf("second click changed the assignee: %s", got.AssigneeID)
+	}
+
+	r.click("tech01", r.T("btn.on_the_way"), withButton(r.T("btn.arrived")))
+	r.next("cust01", 0, "on the way", withText(r.T("status.on_the_way", "ticket", id, "name", "tech01")))
+	before := r.top("tech01")
+	_, rc3, err := r.fake.Click("tech01", r.T("btn.arrived"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.update(rc3)
+	step := r.next("tech01", before, "first SOP step card", func(m wecomfake.Message) bool { return len(m.Buttons) > 0 })
+	if got := r.ticket(id); got.State != flows.StateOnSite {
+		t.Fatalf("after arrival: %s", got.State)
+	}
+	// Press the first button of the step card: the engine answers it.
+	x, rc4 := r.fake.ClickXML("tech01", step.TaskID, step.Buttons[0].Key)
+	if st, _, err := r.fake.Post(x); err != nil || st != 200 {
+		t.Fatalf("step click: %d %v", st, err)
+	}
+	r.update(rc4)
+	r.settle()
+	if n := r.fake.Dropped(""); n != 0 {
+		t.Fatalf("%d messages over WeCom's per-member limit (dropped silently)", n)
+	}
+	evs := r.events(id)
+	accepts := 0
+	for _, e := range evs {
+		if e.Action == string(flows.ActAccept) {
+			accepts++
+		}
+	}
+	if accepts != 1 {
+		t.Fatalf("%d accept events", accepts)
+	}
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func (r *rig) events(id string) []flows.TicketEvent {
+	r.t.Helper()
+	var evs []flows.TicketEvent
+	err := r.store().View(context.Background(), func(tx flows.Tx) error {
+		var err error
+		evs, err = tx.TicketEvents(id)
+		return err
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return evs
+}

@@ -1,0 +1,276 @@
+package wecom
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/store"
+)
+
+// Platform limits on what one message may carry.
+const (
+	maxTextBytes   = 2048 // message/send and appchat/send text content
+	maxCardButtons = 6    // template_card button_list
+	maxCardTitle   = 36   // main_title.title, characters
+	maxCardSub     = 112  // sub_title_text, characters
+	maxButtonText  = 10   // button text, characters (longer is cut by the client)
+	maxKfText      = 2048 // kf/send_msg text content, bytes
+	maxMenuItems   = 10   // msgmenu list
+)
+
+// sendAnswer is message/send's reply.
+type sendAnswer struct {
+	InvalidUser string `json:"invaliduser"`
+	MsgID       string `json:"msgid"`
+}
+
+// send renders and delivers one row; it returns the platform message id.
+// WeCom cannot edit a sent message (a template card only once, through
+// the response code of a click), so an edit is sent as a new message.
+func (s *Sender) send(ctx context.Context, r store.OutboxRow) (string, error) {
+	m := r.Msg
+	switch {
+	case m.To.Channel == KfChannel:
+		return s.sendKf(ctx, r)
+	case strings.HasPrefix(m.To.Chat, appchatPrefix):
+		return s.sendGroup(ctx, r)
+	}
+	return s.sendMembers(ctx, r, m.To.Chat)
+}
+
+// sendMembers delivers to one member or a "|"-joined list.
+func (s *Sender) sendMembers(ctx context.Context, r store.OutboxRow, touser string) (string, error) {
+	m := r.Msg
+	if touser == "" {
+		return "", &permanentError{"empty recipient"}
+	}
+	switch {
+	case len(m.Buttons) > 0:
+		return s.sendCards(ctx, r, touser)
+	case m.Kind == flows.KindPhoto && strings.HasPrefix(m.Photo, mediaPrefix):
+		id, err := s.appSend(ctx, touser, "image", map[string]any{"media_id": strings.TrimPrefix(m.Photo, mediaPrefix)})
+		if ae, ok := err.(*APIError); ok && ae.Code == errInvalidMedia {
+			// The media id expired (3 days): say what it was instead.
+			return s.appSend(ctx, touser, "text", map[string]any{"content": photoText(m)})
+		}
+		return id, err
+	case m.Kind == flows.KindPhoto:
+		return s.appSend(ctx, touser, "text", map[string]any{"content": photoText(m)})
+	case m.Kind == flows.KindFile:
+		return s.appSend(ctx, touser, "text", map[string]any{"content": clipBytes(fileText(m), maxTextBytes)})
+	}
+	return s.appSend(ctx, touser, "text", map[string]any{"content": clipBytes(m.Text, maxTextBytes)})
+}
+
+func photoText(m flows.Message) string {
+	if m.Text == "" {
+		return "📷"
+	}
+	return "📷 " + m.Text
+}
+
+func fileText(m flows.Message) string { return "📄 " + m.FileName + "\n\n" + m.Text }
+
+// appSend calls message/send; a single recipient refused as invalid is a
+// permanent failure (errcode 0 but "invaliduser").
+func (s *Sender) appSend(ctx context.Context, touser, msgtype string, content any) (string, error) {
+	body := map[string]any{"touser": touser, "msgtype": msgtype, "agentid": s.c.o.AgentID, msgtype: content}
+	var a sendAnswer
+	if err := s.c.api.call(ctx, s.c.o.Secret, "POST", "/cgi-bin/message/send", nil, body, &a); err != nil {
+		return "", err
+	}
+	if a.InvalidUser != "" && !strings.Contains(touser, "|") {
+		return "", &permanentError{fmt.Sprintf("wecom message/send: invalid user %s (not in the app's visible range?)", a.InvalidUser)}
+	}
+	return a.MsgID, nil
+}
+
+// cardButton is one template_card button.
+type cardButton struct {
+	Text  string `json:"text"`
+	Style int    `json:"style"`
+	Key   string `json:"key"`
+}
+
+// sendCards sends a message with buttons as button_interaction template
+// cards, six buttons a card; a text too long for a card goes first as a
+// text message. Each card's task_id is unique: "r<row>-<created>[-n]".
+func (s *Sender) sendCards(ctx context.Context, r store.OutboxRow, touser string) (string, error) {
+	m := r.Msg
+	title, rest, _ := strings.Cut(strings.TrimSpace(m.Text), "\n")
+	rest = strings.TrimSpace(rest)
+	long := utf8.RuneCountInString(title) > maxCardTitle || utf8.RuneCountInString(rest) > maxCardSub
+	if long {
+		if _, err := s.appSend(ctx, touser, "text", map[string]any{"content": clipBytes(m.Text, maxTextBytes)}); err != nil {
+			return "", err
+		}
+		rest = ""
+	}
+	if title == "" {
+		title = "…"
+	}
+	var buttons []cardButton
+	for _, row := range m.Buttons {
+		for _, b := range row {
+			buttons = append(buttons, cardButton{Text: clipRunes(b.Text, maxButtonText), Style: 1, Key: b.Data})
+		}
+	}
+	var first string
+	for i := 0; i < len(buttons); i += maxCardButtons {
+		chunk := buttons[i:min(i+maxCardButtons, len(buttons))]
+		task := TaskID(r, i/maxCardButtons)
+		card := map[string]any{
+			"card_type":   "button_interaction",
+			"main_title":  map[string]any{"title": clipRunes(title, maxCardTitle)},
+			"task_id":     task,
+			"button_list": chunk,
+		}
+		if i == 0 && rest != "" {
+			card["sub_title_text"] = clipRunes(rest, maxCardSub)
+		}
+		if i > 0 {
+			card["main_title"] = map[string]any{"title": clipRunes(title, maxCardTitle-4) + " (" + fmt.Sprint(i/maxCardButtons+1) + ")"}
+		}
+		id, err := s.appSend(ctx, touser, "template_card", card)
+		if err != nil {
+			return "", err
+		}
+		if i == 0 {
+			first = id
+		}
+	}
+	return first, nil
+}
+
+// TaskID is the template card task id of an outbox row's n-th card: unique
+// per app (WeCom refuses a reused one), even across a recreated database.
+func TaskID(r store.OutboxRow, n int) string {
+	id := fmt.Sprintf("r%d-%d", r.ID, r.Created.Unix())
+	if n > 0 {
+		id += fmt.Sprintf("-%d", n+1)
+	}
+	return id
+}
+
+// sendGroup delivers to an appchat. Group chats cannot carry buttons, so
+// a message with buttons goes to every member as an interactive card.
+func (s *Sender) sendGroup(ctx context.Context, r store.OutboxRow) (string, error) {
+	m := r.Msg
+	chatID := strings.TrimPrefix(m.To.Chat, appchatPrefix)
+	if len(m.Buttons) > 0 {
+		ids, err := s.groupMembers(ctx, chatID)
+		if err != nil {
+			return "", err
+		}
+		if len(ids) == 0 {
+			return "", &permanentError{"appchat " + chatID + " has no members"}
+		}
+		if err := s.chargeMembers(ids); err != nil {
+			return "", err
+		}
+		return s.sendCards(ctx, r, strings.Join(ids, "|"))
+	}
+	text := m.Text
+	switch m.Kind {
+	case flows.KindPhoto:
+		text = photoText(m)
+	case flows.KindFile:
+		text = fileText(m)
+	}
+	body := map[string]any{"chatid": chatID, "msgtype": "text", "text": map[string]any{"content": clipBytes(text, maxTextBytes)}}
+	if err := s.c.api.call(ctx, s.c.o.Secret, "POST", "/cgi-bin/appchat/send", nil, body, nil); err != nil {
+		return "", err
+	}
+	return "", nil
+}
+
+// menuItem is one msgmenu click item.
+type menuItem struct {
+	Type  string `json:"type"`
+	Click struct {
+		ID      string `json:"id"`
+		Content string `json:"content"`
+	} `json:"click"`
+}
+
+// sendKf delivers to a WeChat customer with kf/send_msg. Buttons become a
+// msgmenu whose click ids are the payloads; the msgid makes a retry of the
+// same row idempotent.
+func (s *Sender) sendKf(ctx context.Context, r store.OutboxRow) (string, error) {
+	m := r.Msg
+	kfID, ext, ok := strings.Cut(m.To.Chat, "|")
+	if !ok || kfID == "" || ext == "" {
+		return "", &permanentError{"bad kf address " + m.To.Chat}
+	}
+	body := map[string]any{"touser": ext, "open_kfid": kfID, "msgid": fmt.Sprintf("r%d-%d", r.ID, r.Created.Unix())}
+	switch {
+	case len(m.Buttons) > 0:
+		var items []menuItem
+		for _, row := range m.Buttons {
+			for _, b := range row {
+				var it menuItem
+				it.Type = "click"
+				it.Click.ID, it.Click.Content = b.Data, clipRunes(b.Text, 64)
+				items = append(items, it)
+			}
+		}
+		if len(items) > maxMenuItems {
+			items = items[:maxMenuItems]
+		}
+		body["msgtype"] = "msgmenu"
+		body["msgmenu"] = map[string]any{"head_content": clipBytes(m.Text, 1024), "list": items}
+	case m.Kind == flows.KindPhoto && strings.HasPrefix(m.Photo, kfMediaPrefix):
+		body["msgtype"] = "image"
+		body["image"] = map[string]any{"media_id": strings.TrimPrefix(m.Photo, kfMediaPrefix)}
+	case m.Kind == flows.KindPhoto:
+		body["msgtype"] = "text"
+		body["text"] = map[string]any{"content": photoText(m)}
+	case m.Kind == flows.KindFile:
+		body["msgtype"] = "text"
+		body["text"] = map[string]any{"content": clipBytes(fileText(m), maxKfText)}
+	default:
+		body["msgtype"] = "text"
+		body["text"] = map[string]any{"content": clipBytes(m.Text, maxKfText)}
+	}
+	var a struct {
+		MsgID string `json:"msgid"`
+	}
+	if err := s.c.api.call(ctx, s.c.o.KfSecret, "POST", "/cgi-bin/kf/send_msg", nil, body, &a); err != nil {
+		return "", err
+	}
+	return a.MsgID, nil
+}
+
+// kfNotice tells a customer something at once, outside the outbox (the
+// kf equivalent of a toast); a failure is only logged.
+func (s *Sender) kfNotice(ctx context.Context, chat, text string) {
+	kfID, ext, ok := strings.Cut(chat, "|")
+	if !ok {
+		return
+	}
+	nctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	body := map[string]any{"touser": ext, "open_kfid": kfID, "msgtype": "text", "text": map[string]any{"content": clipBytes(text, maxKfText)}}
+	if err := s.c.api.call(nctx, s.c.o.KfSecret, "POST", "/cgi-bin/kf/send_msg", nil, body, nil); err != nil {
+		s.c.o.Log.Warn().Err(err).Msg("wecom kf: notice not sent")
+	}
+}
+
+// clipBytes cuts s to at most n bytes on a rune boundary, marking the cut.
+func clipBytes(s string, n int) string {
+	if s == "" {
+		return "…"
+	}
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
