@@ -11,5 +11,5 @@ type SendStats struct {
 // SendStats reads the live sender counters, for health checks and metrics.
 func (c *Channel) SendStats() SendStats {
 	s := c.sender
-	return SendStats{Sent: s.Sent.Load(), Retried: s.Retried.Load(), TooMany: s.TooMany.Load(), Failed: s.Failed.Load()}
+	return SendStats{Sent: s.Sent.Load(), Retried: s.Retried.Load(), TooMany: s.Paused.Load(), Failed: s.Failed.Load()}
 }

@@ -1,0 +1,374 @@
+// Package outbox delivers the durable outbox for one channel: the oldest
+// row of each address first (per-address order), urgent rows before others
+// across addresses, within the channel's rate budgets, with retries and
+// backoff, permanent errors recorded on the row, and card edits coalesced.
+// Channels (bot/telegram, bot/wecom) supply a Policy: which addresses are
+// theirs, which budgets a message spends, how to send it and how to judge
+// a failure.
+package outbox
+
+import (
+	"context"
+	"math"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
+
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/store"
+)
+
+// Verdict says what to do with a failed send.
+type Verdict struct {
+	// Pause: the platform said slow down; this address waits, the row is
+	// retried without counting an attempt.
+	Pause time.Duration
+	// Defer: a budget of ours was spent during the delivery; the row waits,
+	// not an attempt, and counts as delayed.
+	Defer time.Duration
+	// Permanent: retrying cannot help; the row is recorded as failed.
+	Permanent bool
+}
+
+// Policy is what a channel tells the dispatcher.
+type Policy struct {
+	// Name appears in logs ("telegram", "wecom").
+	Name string
+	// Owns says which addresses this dispatcher delivers to.
+	Owns func(flows.Address) bool
+	// Limiters are the budgets a message spends besides the global one
+	// (its chat, its members...). Called with the dispatcher's lock held;
+	// nil entries are ignored.
+	Limiters func(m flows.Message) []*rate.Limiter
+	// Global bounds all sends together.
+	Global *rate.Limiter
+	// Send performs one row and returns the platform's message id.
+	Send func(ctx context.Context, r store.OutboxRow) (string, error)
+	// Judge classifies a failed send; the zero Verdict is a transient error.
+	Judge func(err error) Verdict
+	// Redact cleans error texts before they are stored or logged.
+	Redact func(string) string
+	// DelayNotice: a budget wait at least this long is counted and logged
+	// as a delay (0: every wait). Short per-chat waits are normal pacing.
+	DelayNotice time.Duration
+}
+
+// Options tune delivery.
+type Options struct {
+	Store       *store.Store
+	Log         zerolog.Logger
+	Now         func() time.Time
+	Workers     int
+	MaxAttempts int
+	BaseBackoff time.Duration
+	MaxBackoff  time.Duration
+	// SendTimeout bounds one send (default 30 s).
+	SendTimeout time.Duration
+}
+
+// Dispatcher runs the delivery loop of one channel.
+type Dispatcher struct {
+	p        Policy
+	o        Options
+	mu       sync.Mutex
+	addrs    map[string]*addrState
+	inflight map[uint64]bool
+	sem      chan struct{}
+	wake     chan struct{}
+	notify   <-chan struct{}
+	wg       sync.WaitGroup
+	done     chan struct{}
+
+	// Counters since start: delivered, retried after a transient error,
+	// paused by the platform (429, frequency limits), failed for good,
+	// held back because a budget was spent (queued, never dropped).
+	Sent, Retried, Paused, Failed, Delayed atomic.Int64
+}
+
+type addrState struct {
+	busy         bool
+	blockedUntil time.Time
+	delayedLog   time.Time
+}
+
+// New builds a dispatcher; Open starts it.
+func New(p Policy, o Options) *Dispatcher {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 12
+	}
+	if o.BaseBackoff <= 0 {
+		o.BaseBackoff = time.Second
+	}
+	if o.MaxBackoff < o.BaseBackoff {
+		o.MaxBackoff = 5 * time.Minute
+	}
+	if o.SendTimeout <= 0 {
+		o.SendTimeout = 30 * time.Second
+	}
+	if p.Redact == nil {
+		p.Redact = func(s string) string { return s }
+	}
+	if p.Judge == nil {
+		p.Judge = func(error) Verdict { return Verdict{} }
+	}
+	if p.Limiters == nil {
+		p.Limiters = func(flows.Message) []*rate.Limiter { return nil }
+	}
+	return &Dispatcher{p: p, o: o, addrs: map[string]*addrState{}, inflight: map[uint64]bool{},
+		sem: make(chan struct{}, o.Workers), wake: make(chan struct{}, 1)}
+}
+
+// Open starts the delivery loop; cancelling ctx stops it.
+func (d *Dispatcher) Open(ctx context.Context) {
+	d.done = make(chan struct{})
+	d.notify = d.o.Store.Subscribe()
+	go d.loop(ctx)
+}
+
+// Close waits for the loop and in-flight deliveries to end (the context
+// given to Open must be cancelled first).
+func (d *Dispatcher) Close() {
+	if d.done != nil {
+		<-d.done
+	}
+}
+
+// Poke wakes the loop.
+func (d *Dispatcher) Poke() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (d *Dispatcher) loop(ctx context.Context) {
+	defer close(d.done)
+	defer d.wg.Wait()
+	for {
+		wait := d.dispatch(ctx)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-d.notify:
+		case <-d.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+func (d *Dispatcher) addr(a flows.Address) *addrState {
+	k := a.String()
+	st := d.addrs[k]
+	if st == nil {
+		st = &addrState{}
+		d.addrs[k] = st
+	}
+	return st
+}
+
+// WaitFor is how long until every limiter has a token (0: now).
+func WaitFor(now time.Time, lims ...*rate.Limiter) time.Duration {
+	var w time.Duration
+	for _, l := range lims {
+		if l == nil || l.Limit() == rate.Inf {
+			continue
+		}
+		if tok := l.TokensAt(now); tok < 1 {
+			w = max(w, time.Duration((1-tok)/float64(l.Limit())*float64(time.Second)))
+		}
+	}
+	return w
+}
+
+// Take spends one token of each limiter.
+func Take(now time.Time, lims ...*rate.Limiter) {
+	for _, l := range lims {
+		if l != nil {
+			l.AllowN(now, 1)
+		}
+	}
+}
+
+// dispatch starts every delivery allowed now and says how long to sleep
+// before something else may become allowed.
+func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
+	const idle = 2 * time.Second
+	rows, err := d.o.Store.Pending(2000)
+	if err != nil {
+		d.o.Log.Error().Err(err).Str("channel", d.p.Name).Msg("outbox: read pending")
+		return time.Second
+	}
+	now := d.o.Now()
+	wait := idle
+	soon := func(w time.Duration) {
+		w = max(w, time.Millisecond)
+		if w < wait {
+			wait = w
+		}
+	}
+	latestEdit := map[string]uint64{}
+	for _, r := range rows {
+		if d.p.Owns(r.Msg.To) && r.Msg.Kind == flows.KindEdit && r.Msg.CardKey != "" {
+			latestEdit[r.Msg.CardKey] = r.ID
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	head := map[string]bool{}
+	var cands []store.OutboxRow
+	for _, r := range rows {
+		if !d.p.Owns(r.Msg.To) {
+			continue
+		}
+		key := r.Msg.To.String()
+		if head[key] {
+			continue // only the oldest row of an address may go: per-address order
+		}
+		if d.inflight[r.ID] {
+			head[key] = true
+			continue
+		}
+		if r.Msg.Kind == flows.KindEdit && r.Msg.CardKey != "" && latestEdit[r.Msg.CardKey] != r.ID {
+			// Only a card's latest state matters: drop the older edit.
+			if err := d.o.Store.MarkSuperseded(r.ID, now); err != nil {
+				d.o.Log.Error().Err(err).Uint64("row", r.ID).Msg("outbox: supersede")
+				head[key] = true
+			}
+			continue
+		}
+		head[key] = true
+		st := d.addr(r.Msg.To)
+		switch {
+		case st.busy:
+		case r.NextAttempt.After(now):
+			soon(r.NextAttempt.Sub(now))
+		case st.blockedUntil.After(now):
+			soon(st.blockedUntil.Sub(now))
+		default:
+			cands = append(cands, r)
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool {
+		if cands[i].Msg.Priority != cands[j].Msg.Priority {
+			return cands[i].Msg.Priority < cands[j].Msg.Priority
+		}
+		return cands[i].ID < cands[j].ID
+	})
+	for _, r := range cands {
+		if len(d.sem) == cap(d.sem) {
+			break // a finishing worker wakes the loop
+		}
+		lims := d.p.Limiters(r.Msg)
+		st := d.addr(r.Msg.To)
+		if w := WaitFor(now, lims...); w > 0 {
+			d.delayed(r, st, now, w)
+			soon(w)
+			continue
+		}
+		if w := WaitFor(now, d.p.Global); w > 0 {
+			soon(w)
+			break
+		}
+		Take(now, lims...)
+		Take(now, d.p.Global)
+		st.busy = true
+		d.inflight[r.ID] = true
+		d.sem <- struct{}{}
+		d.wg.Add(1)
+		go d.deliver(ctx, r, st)
+	}
+	return wait
+}
+
+// delayed notes a row held back by a spent budget (a wait of at least
+// Policy.DelayNotice), at most once a minute per address.
+func (d *Dispatcher) delayed(r store.OutboxRow, st *addrState, now time.Time, w time.Duration) {
+	if w < d.p.DelayNotice || now.Sub(st.delayedLog) < time.Minute {
+		return
+	}
+	st.delayedLog = now
+	d.Delayed.Add(1)
+	d.o.Log.Warn().Str("channel", d.p.Name).Uint64("row", r.ID).Str("to", r.Msg.To.String()).Dur("delay", w).
+		Msg("outbox: rate budget spent; message queued, not sent")
+}
+
+func (d *Dispatcher) deliver(ctx context.Context, r store.OutboxRow, st *addrState) {
+	defer d.wg.Done()
+	defer func() {
+		d.mu.Lock()
+		st.busy = false
+		delete(d.inflight, r.ID)
+		d.mu.Unlock()
+		<-d.sem
+		d.Poke()
+	}()
+	// A send that started finishes even when Close cancels ctx: cutting it
+	// off would leave a message the platform may already have accepted
+	// pending, and it would go out a second time after the restart.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.o.SendTimeout)
+	defer cancel()
+	log := d.o.Log.With().Str("channel", d.p.Name).Uint64("row", r.ID).Str("to", r.Msg.To.String()).
+		Str("kind", string(r.Msg.Kind)).Str("ticket", r.Msg.Ticket).Logger()
+	id, err := d.p.Send(sctx, r)
+	now := d.o.Now()
+	st0 := d.o.Store
+	if err == nil {
+		d.Sent.Add(1)
+		if err := st0.MarkDelivered(r.ID, id, now); err != nil {
+			log.Error().Err(err).Msg("outbox: mark delivered")
+		}
+		return
+	}
+	if ctx.Err() != nil {
+		return // shutting down: the row stays pending and goes out after restart
+	}
+	msg := d.p.Redact(err.Error())
+	v := d.p.Judge(err)
+	switch {
+	case v.Defer > 0:
+		d.mu.Lock()
+		d.delayed(r, st, now, max(v.Defer, d.p.DelayNotice))
+		d.mu.Unlock()
+		if err := st0.MarkRetry(r.ID, now.Add(v.Defer), msg, false); err != nil {
+			log.Error().Err(err).Msg("outbox: mark retry")
+		}
+	case v.Pause > 0:
+		d.Paused.Add(1)
+		d.mu.Lock()
+		st.blockedUntil = now.Add(v.Pause)
+		d.mu.Unlock()
+		log.Warn().Dur("pause", v.Pause).Msg("outbox: the platform asked to slow down; pausing this address")
+		if err := st0.MarkRetry(r.ID, now.Add(v.Pause), msg, false); err != nil {
+			log.Error().Err(err).Msg("outbox: mark retry")
+		}
+	case v.Permanent || r.Attempts+1 >= d.o.MaxAttempts:
+		d.Failed.Add(1)
+		log.Error().Str("err", msg).Int("attempts", r.Attempts+1).Msg("outbox: delivery failed permanently")
+		if err := st0.MarkFailed(r.ID, msg, now); err != nil {
+			log.Error().Err(err).Msg("outbox: mark failed")
+		}
+	default:
+		d.Retried.Add(1)
+		back := time.Duration(float64(d.o.BaseBackoff) * math.Pow(2, float64(r.Attempts)))
+		if back > d.o.MaxBackoff || back <= 0 {
+			back = d.o.MaxBackoff
+		}
+		log.Warn().Str("err", msg).Dur("retry_in", back).Msg("outbox: transient failure")
+		if err := st0.MarkRetry(r.ID, now.Add(back), msg, true); err != nil {
+			log.Error().Err(err).Msg("outbox: mark retry")
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package outbox_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
+
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/outbox"
+	"github.com/repairbot/repairbot/store"
+)
+
+var errSlowDown = errors.New("slow down")
+var errGone = errors.New("gone")
+
+// TestDispatcher: per-address order, priorities across addresses, only the
+// newest edit of a card, a pause for one address only, permanent failures
+// recorded, transient ones retried, other channels' rows left alone.
+func TestDispatcher(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "o.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var mu sync.Mutex
+	var sent []string
+	failOnce := map[string]bool{"b1": true, "c1": true}
+	p := outbox.Policy{
+		Name:   "test",
+		Owns:   func(a flows.Address) bool { return a.Channel == "x" },
+		Global: rate.NewLimiter(rate.Inf, 1),
+		Send: func(_ context.Context, r store.OutboxRow) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if r.Msg.Text == "gone" {
+				return "", errGone
+			}
+			if failOnce[r.Msg.Text] {
+				failOnce[r.Msg.Text] = false
+				if r.Msg.Text == "b1" {
+					return "", errSlowDown
+				}
+				return "", errors.New("HTTP 502")
+			}
+			sent = append(sent, r.Msg.Text)
+			return r.Msg.Text, nil
+		},
+		Judge: func(err error) outbox.Verdict {
+			switch {
+			case errors.Is(err, errSlowDown):
+				return outbox.Verdict{Pause: 300 * time.Millisecond}
+			case errors.Is(err, errGone):
+				return outbox.Verdict{Permanent: true}
+			}
+			return outbox.Verdict{}
+		},
+	}
+	d := outbox.New(p, outbox.Options{Store: st, Log: zerolog.Nop(), Workers: 1, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	a := flows.Address{Channel: "x", Chat: "a"}
+	b := flows.Address{Channel: "x", Chat: "b"}
+	c := flows.Address{Channel: "x", Chat: "c"}
+	other := flows.Address{Channel: "y", Chat: "a"}
+	err = st.Update(context.Background(), func(tx flows.Tx) error {
+		return tx.Enqueue(
+			flows.Message{To: a, Kind: flows.KindSend, Text: "a1", Priority: flows.PrioNormal},
+			flows.Message{To: a, Kind: flows.KindSend, Text: "a2", Priority: flows.PrioUrgent}, // urgent, but behind a1 in its address
+			flows.Message{To: b, Kind: flows.KindSend, Text: "b1", Priority: flows.PrioNormal},
+			flows.Message{To: b, Kind: flows.KindSend, Text: "b2", Priority: flows.PrioNormal},
+			flows.Message{To: c, Kind: flows.KindSend, Text: "c1", Priority: flows.PrioUrgent},
+			flows.Message{To: a, Kind: flows.KindEdit, Text: "card v1", CardKey: "k"},
+			flows.Message{To: a, Kind: flows.KindEdit, Text: "card v2", CardKey: "k"},
+			flows.Message{To: c, Kind: flows.KindSend, Text: "gone"},
+			flows.Message{To: other, Kind: flows.KindSend, Text: "not ours"},
+		)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d.Open(ctx)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s, _ := st.Stats()
+		if s.Pending == 1 { // only the other channel's row is left
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not drained: %+v", s)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	d.Close()
+	pos := map[string]int{}
+	for i, s := range sent {
+		pos[s] = i
+	}
+	if _, ok := pos["card v1"]; ok {
+		t.Errorf("the superseded edit was sent: %v", sent)
+	}
+	if !(pos["a1"] < pos["a2"] && pos["a2"] < pos["card v2"] && pos["b1"] < pos["b2"]) {
+		t.Errorf("per-address order broken: %v", sent)
+	}
+	if pos["b1"] < pos["a2"] {
+		t.Errorf("the paused address went before the others: %v", sent)
+	}
+	failed, _ := st.Rows(store.StatusFailed)
+	if len(failed) != 1 || failed[0].Msg.Text != "gone" || failed[0].LastError != "gone" {
+		t.Errorf("failed rows %+v", failed)
+	}
+	if d.Paused.Load() != 1 || d.Retried.Load() != 1 || d.Failed.Load() != 1 || d.Sent.Load() != int64(len(sent)) {
+		t.Errorf("counters sent=%d paused=%d retried=%d failed=%d", d.Sent.Load(), d.Paused.Load(), d.Retried.Load(), d.Failed.Load())
+	}
+}
