@@ -23,7 +23,7 @@ import (
 // dialogue step, committed with its dedupe mark and outbox rows.
 func BenchmarkHandle(b *testing.B) { benchHandle(b, false) }
 
-// BenchmarkHandleGroupCommit is the same load from 64 concurrent senders
+// BenchmarkHandleGroupCommit is the same load from 128 concurrent senders
 // with group commit: many events share one transaction and one fsync.
 func BenchmarkHandleGroupCommit(b *testing.B) { benchHandle(b, true) }
 
@@ -75,7 +75,7 @@ func benchHandle(b *testing.B, group bool) {
 		}
 	} else {
 		var next atomic.Int64
-		b.SetParallelism(32) // 32 × GOMAXPROCS concurrent senders, like a busy webhook
+		b.SetParallelism(64) // 64 × GOMAXPROCS concurrent senders: a busy morning on the webhook
 		b.RunParallel(func(pb *testing.PB) {
 			var mine []time.Duration
 			for pb.Next() {

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -248,7 +249,14 @@ func encode(v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(envelope{V: schemaVersion, D: d})
+	// The envelope by hand: json.Marshal of a RawMessage would re-scan and
+	// compact d, a fifth of the CPU of a busy store.
+	out := make([]byte, 0, len(d)+16)
+	out = append(out, `{"v":`...)
+	out = strconv.AppendInt(out, schemaVersion, 10)
+	out = append(out, `,"d":`...)
+	out = append(out, d...)
+	return append(out, '}'), nil
 }
 
 func decode(raw []byte, v any) error {
