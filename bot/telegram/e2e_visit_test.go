@@ -123,3 +123,47 @@ func TestE2EPhotoCopiesAndNotAnImage(t *testing.T) {
 	r.fake.SendDocument(zhRes, zhRes.ID, "scan.heic", "image/heic", 2048) // typed as an image; the fake has no HEIC bytes for it
 	r.next(zhRes.ID, top, "not an image", withText(r.T(zhRes, "err.not_image")))
 }
+
+// A public-facility order walks the same checklist through HTTP, in both
+// languages, without the price step; the sign-off shows the public form.
+func TestE2EPublicOrderVisit(t *testing.T) {
+	t.Parallel()
+	for _, lang := range []string{"zh-hans", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			admin := tgfake.User{ID: adminID, FirstName: "陈主管", LanguageCode: lang}
+			tech := tgfake.User{ID: 2001, FirstName: "张师傅", LanguageCode: lang}
+			res := tgfake.User{ID: 3001, FirstName: "王芳", LanguageCode: lang}
+			home := zhHome
+			if lang == "en" {
+				home = enHome
+			}
+			r := newRig(t, rigOptions{})
+			r.hire(admin, tech, "technician")
+			r.register(res, home)
+			id, _ := r.report(res, reportSpec{desc: "楼道灯不亮 / corridor light out", public: true})
+			r.acceptJob2(tech, id)
+			top := r.top(res.ID)
+			r.walkVisit(tech, res, false)
+			card := r.next(res.ID, top, "sign-off card", withButton(r.T(res, "btn.fixed")))
+			if !strings.Contains(card.Text, r.T(res, "order.form.public.property")) || strings.Contains(card.Text, "¥") {
+				t.Errorf("public work order: %q", card.Text)
+			}
+			r.tapNewest(res, res.ID, r.T(res, "btn.fixed"))
+			r.tapNewest(tech, tech.ID, r.T(tech, "btn.goodbye"))
+			r.tapNewest(res, res.ID, "5⭐")
+			if tk := r.ticket(id); tk.State != flows.StateClosed || tk.Kind != flows.OrderPublic || tk.Visit.Quote != nil {
+				t.Errorf("ticket %+v", tk)
+			}
+			r.noFailedRows()
+		})
+	}
+}
+
+// acceptJob2 is acceptJob for any technician.
+func (r *rig) acceptJob2(tech tgfake.User, id string) tgfake.Message {
+	r.t.Helper()
+	top := r.top(tech.ID)
+	r.tap(tech, e2eGroup, r.card(id), r.G("btn.accept"))
+	return r.next(tech.ID, top, "job for "+id, withText(r.T(tech, "job.assigned", "ticket", id)))
+}
