@@ -28,6 +28,7 @@ var Commands = []struct {
 	{"review", "cmd.review"},
 	{"suggest", "cmd.suggest"},
 	{"actions", "cmd.actions"},
+	{"complain", "cmd.complain"},
 	{"lang", "cmd.lang"},
 	{"help", "cmd.help"},
 }
@@ -86,6 +87,8 @@ func (c *call) command() error {
 		return c.cmdSuggest(args)
 	case "actions":
 		return c.cmdActions()
+	case "complain":
+		return c.cmdComplain(args)
 	}
 	return Errorf(CodeInvalid, "err.unknown_command", "command", c.ev.Command)
 }

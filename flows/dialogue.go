@@ -98,6 +98,8 @@ func (c *call) input() error {
 		return c.reviewCloseInput(d)
 	case dlgActionDone:
 		return c.actionEvidenceInput(d)
+	case dlgComplain:
+		return c.complainInput(d)
 	}
 	// An unknown kind means a newer version wrote it; start clean rather than guess.
 	return c.tx.DeleteDialogue(d.PersonID)

@@ -518,7 +518,7 @@ func (c *call) triggerReview(trigger, ticketID string) error {
 	}
 	for _, r := range reviews {
 		if r.Status == "open" && r.Trigger != "yearly" && c.now.Sub(r.Opened) < c.e.o.Governance.TriggerWindow {
-			if !contains(r.Tickets, ticketID) {
+			if ticketID != "" && !contains(r.Tickets, ticketID) {
 				r.Tickets = append(r.Tickets, ticketID)
 				if err := c.tx.PutReview(r); err != nil {
 					return err
@@ -1222,4 +1222,58 @@ func (c *call) auditFlags(t *Ticket, l Lang) []string {
 		flags = append(flags, c.tl(l, "audit.no_quote"))
 	}
 	return flags
+}
+
+const dlgComplain = "complain"
+
+// cmdComplain records a resident's explicit complaint (a trigger for the
+// SOP review, like a low score), about their latest ticket when there is one.
+func (c *call) cmdComplain(arg string) error {
+	if c.me.Role != RoleResident {
+		return Errorf(CodeForbidden, "err.residents_only")
+	}
+	if text := cleanText(strings.TrimSpace(arg), c.e.o.MaxDescription); text != "" {
+		return c.saveComplaint(text)
+	}
+	d := &Dialogue{PersonID: c.me.ID, Kind: dlgComplain, Step: stepText, Started: c.now}
+	c.bump(d)
+	c.reply(c.t("complain.ask"))
+	return c.tx.PutDialogue(d)
+}
+
+func (c *call) complainInput(d *Dialogue) error {
+	if c.ev.Kind != EvText {
+		return Errorf(CodeInvalid, "err.text_expected")
+	}
+	text := cleanText(strings.TrimSpace(c.ev.Text), 0)
+	if text == "" {
+		return Errorf(CodeInvalid, "err.empty")
+	}
+	if n := utf8.RuneCountInString(text); n > c.e.o.MaxDescription {
+		return Errorf(CodeInvalid, "err.too_long", "n", n, "max", c.e.o.MaxDescription)
+	}
+	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+		return err
+	}
+	return c.saveComplaint(text)
+}
+
+func (c *call) saveComplaint(text string) error {
+	ticketID := ""
+	if ts, err := c.tx.TicketsByResident(c.me.ID, 1); err != nil {
+		return err
+	} else if len(ts) > 0 && c.now.Sub(ts[0].Created) < 30*24*time.Hour {
+		ticketID = ts[0].ID
+		if err := c.event(ts[0], "complaint", ts[0].State, ts[0].State, text); err != nil {
+			return err
+		}
+	}
+	if err := c.tx.AddComplaint(Complaint{TicketID: ticketID, At: c.now, Text: text, By: c.me.ID}); err != nil {
+		return err
+	}
+	c.reply(c.t("complain.saved"))
+	if err := c.toLeads("complain.to_lead", "name", c.me.Name, "ticket", ticketID, "text", text, "address", personAddress(c.me)); err != nil {
+		return err
+	}
+	return c.triggerReview("complaint", ticketID)
 }

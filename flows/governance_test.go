@@ -239,3 +239,26 @@ func TestMonthlyAuditFlagsGaps(t *testing.T) {
 	contains(t, w.Last(msgs, lead.Chat()).Text, "2026-11 执行情况抽查（1 张工单）")
 	contains(t, w.Last(msgs, lead.Chat()).Text, id+"（张师傅）：✅ 记录完整")
 }
+
+func TestExplicitComplaintTriggersReview(t *testing.T) {
+	w := govWorld(t)
+	id := w.Report(resident, "漏水")
+	w.Cmd(resident, "complain", "")
+	contains(t, w.Last(w.Drain(), resident.Chat()).Text, "请说明")
+	w.Text(resident, "师傅迟到一个小时，态度不好")
+	msgs := w.Drain()
+	contains(t, w.Last(msgs, resident.Chat()).Text, "投诉已记录")
+	if count(msgs, lead.Chat(), "师傅迟到一个小时") != 1 {
+		t.Fatalf("lead not told: %+v", msgs)
+	}
+	_ = w.Store.View(t.Context(), func(tx flows.Tx) error {
+		cs, _ := tx.Complaints()
+		rs, _ := tx.Reviews()
+		if len(cs) != 1 || cs[0].TicketID != id || len(rs) != 1 || rs[0].Trigger != "complaint" || rs[0].Tickets[0] != id {
+			t.Errorf("complaints %+v reviews %+v", cs, rs)
+		}
+		return nil
+	})
+	w.Cmd(tech, "complain", "x")
+	contains(t, w.Last(w.Drain(), tech.Chat()).Text, "供住户使用")
+}
