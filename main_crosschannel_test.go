@@ -13,11 +13,12 @@ import (
 	"github.com/repairbot/repairbot/flows"
 )
 
-// TestCrossChannelRepair runs the whole program with both channels on: a
-// resident on WeChat (微信客服) reports, the card reaches the Telegram
-// group, a technician on Telegram accepts and starts the visit, and the
-// resident's consent to entry, given on WeChat, moves the technician's
-// checklist on Telegram. One engine; each person on their own channel.
+// TestCrossChannelRepair runs the whole program with both channels on and
+// one full repair across them: a resident on WeChat (微信客服) reports, the
+// card reaches the Telegram group, a technician on Telegram accepts and
+// walks the SOP; the resident's consent to entry and to the quote, the
+// sign-off and the score are given on WeChat. One engine; each person on
+// their own channel.
 func TestCrossChannelRepair(t *testing.T) {
 	const aesKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 	const kfID, ext = "wkKF001", "cust01"
@@ -136,15 +137,19 @@ api_url = "` + wx.URL() + `"
 	if !found || !strings.Contains(job.Text, "13800138000") {
 		t.Fatalf("technician's job on Telegram: %q", job.Text)
 	}
-	// On site: the door, then the resident's consent on WeChat.
-	tapNewest := func(label string) {
+	// On site, the whole SOP: the technician on Telegram, the resident on WeChat.
+	last := 0
+	step := func(label string) {
 		t.Helper()
 		var target tgfake.Message
-		wait("button "+label, func() bool {
+		wait("a new card with "+label, func() bool {
 			for _, msg := range tg.Messages(tech.ID) {
+				if msg.ID <= last {
+					continue
+				}
 				for _, row := range msg.Inline {
 					for _, b := range row {
-						if strings.Contains(b.Text, label) {
+						if strings.Contains(b.Text, label) && target.ID == 0 {
 							target = msg
 						}
 					}
@@ -152,21 +157,49 @@ api_url = "` + wx.URL() + `"
 			}
 			return target.ID != 0
 		})
+		last = target.ID
 		if _, err := tg.Tap(tech, tech.ID, target.ID, label); err != nil {
 			t.Fatal(err)
 		}
 	}
-	tapNewest("已到达")
-	tapNewest("按门铃")
-	tapNewest("住户已开门")
+	photo := func() { tg.SendPhoto(tech, tech.ID, "", 100_000) }
+	step("已到达")
+	step("按门铃")
+	step("住户已开门")
 	kfGot("请确认同意入户")
 	ok(wx.KfMenuClick(kfID, ext, "同意入户"))
 	if _, found := tg.WaitMessage(tech.ID, 15*time.Second, func(m tgfake.Message) bool { return strings.Contains(m.Text, "勘察与方案") }); !found {
 		t.Fatal("the resident's consent on WeChat did not move the technician's checklist on Telegram")
 	}
+	tg.SendText(tech, tech.ID, "角阀老化，更换角阀")
+	step("下一步")
+	step("添加收费项目")
+	step("W02")
+	step("1")
+	step("发送给住户确认")
+	kfGot("同意方案和费用")
+	ok(wx.KfMenuClick(kfID, ext, "同意方案和费用"))
+	photo() // belongings covered
+	step("下一步")
+	step("维修完成")
+	photo() // cleaned up
+	step("下一步")
+	for i := 0; i < 3; i++ {
+		step("试验通过")
+	}
+	step("下一步")
+	step("已讲解注意事项")
+	step("请住户签字确认")
+	kfGot("确认，已修好")
+	ok(wx.KfMenuClick(kfID, ext, "确认，已修好"))
+	step("道别")
+	kfGot("5⭐")
+	ok(wx.KfMenuClick(kfID, ext, "5⭐"))
+	kfGot("感谢您的评价")
 	var tk *flows.Ticket
 	err = m.Store.View(context.Background(), func(tx flows.Tx) error { tk, err = tx.Ticket(id); return err })
-	if err != nil || tk.Visit == nil || tk.Visit.Entry != "resident" || !strings.HasPrefix(tk.ResidentID, "wxkf:") || !strings.HasPrefix(tk.AssigneeID, "tg:") {
+	if err != nil || tk.State != flows.StateClosed || tk.Score != 5 || tk.Visit.Entry != "resident" || !tk.Visit.QuoteOK ||
+		!strings.HasPrefix(tk.ResidentID, "wxkf:") || !strings.HasPrefix(tk.AssigneeID, "tg:") {
 		t.Fatalf("ticket %+v %v", tk, err)
 	}
 }
