@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/repairbot/repairbot/bot/telegram/tgfake"
 	"github.com/repairbot/repairbot/bot/wecom/wecomfake"
 	"github.com/repairbot/repairbot/config"
@@ -53,6 +55,8 @@ api_url = "` + wx.URL() + `"
 	cfg.WeCom.CallbackListen = "127.0.0.1:0"
 	cfg.Outbox.PerChatPerSecond, cfg.Outbox.GroupPerMinute, cfg.Outbox.GlobalPerSecond = 100, 6000, 100
 	m := NewMain(cfg)
+	var logs lockedBuffer
+	m.Log = zerolog.New(&logs).Level(zerolog.DebugLevel)
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -201,6 +205,15 @@ api_url = "` + wx.URL() + `"
 	if err != nil || tk.State != flows.StateClosed || tk.Score != 5 || tk.Visit.Entry != "resident" || !tk.Visit.QuoteOK ||
 		!strings.HasPrefix(tk.ResidentID, "wxkf:") || !strings.HasPrefix(tk.AssigneeID, "tg:") {
 		t.Fatalf("ticket %+v %v", tk, err)
+	}
+	// Privacy: the debug logs of the whole run hold no secret, key or phone.
+	if logs.String() == "" {
+		t.Fatal("no logs captured")
+	}
+	for _, secret := range []string{demoToken, aesKey, "app-secret", "kf-secret", "13800138000"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the logs contain %q", secret)
+		}
 	}
 }
 
