@@ -9,6 +9,7 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sort"
 	"sync"
@@ -55,6 +56,16 @@ type Policy struct {
 	// DelayNotice: a budget wait at least this long is counted and logged
 	// as a delay (0: every wait). Short per-chat waits are normal pacing.
 	DelayNotice time.Duration
+	// Digest, when set, folds new cards (KindSend rows with a CardKey, not
+	// urgent) that wait for the same address into one message: their text
+	// and buttons. A busy group whose budget is spent then gets one digest
+	// card instead of a queue of cards minutes long (DESIGN.md, overflow).
+	Digest func(rows []store.OutboxRow) flows.Message
+	// DigestMax bounds the cards in one digest (default 8).
+	DigestMax int
+	// DigestAfter: cards fold only once the oldest has waited this long
+	// (default 10 s) — a backlog, not two reports that came together.
+	DigestAfter time.Duration
 }
 
 // Options tune delivery.
@@ -85,8 +96,9 @@ type Dispatcher struct {
 
 	// Counters since start: delivered, retried after a transient error,
 	// paused by the platform (429, frequency limits), failed for good,
-	// held back because a budget was spent (queued, never dropped).
-	Sent, Retried, Paused, Failed, Delayed atomic.Int64
+	// held back because a budget was spent (queued, never dropped), and
+	// cards folded into digests.
+	Sent, Retried, Paused, Failed, Delayed, Folded atomic.Int64
 }
 
 type addrState struct {
@@ -120,6 +132,12 @@ func New(p Policy, o Options) *Dispatcher {
 	}
 	if p.Judge == nil {
 		p.Judge = func(error) Verdict { return Verdict{} }
+	}
+	if p.DigestMax <= 0 {
+		p.DigestMax = 8
+	}
+	if p.DigestAfter <= 0 {
+		p.DigestAfter = 10 * time.Second
 	}
 	if p.Limiters == nil {
 		p.Limiters = func(flows.Message) []*rate.Limiter { return nil }
@@ -288,9 +306,73 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 		d.inflight[r.ID] = true
 		d.sem <- struct{}{}
 		d.wg.Add(1)
+		if fold := d.foldable(rows, r, now); len(fold) > 1 {
+			for _, f := range fold {
+				d.inflight[f.ID] = true
+			}
+			go d.deliverDigest(ctx, fold, st)
+			continue
+		}
 		go d.deliver(ctx, r, st)
 	}
 	return wait
+}
+
+// newCard reports a row the digest may fold.
+func newCard(r store.OutboxRow) bool {
+	return r.Msg.Kind == flows.KindSend && r.Msg.CardKey != "" && r.Msg.Priority != flows.PrioUrgent
+}
+
+// foldable lists the new cards waiting for head's address, head first,
+// when the policy folds, head is one, and it has waited (a backlog).
+// Called with the lock held.
+func (d *Dispatcher) foldable(rows []store.OutboxRow, head store.OutboxRow, now time.Time) []store.OutboxRow {
+	if d.p.Digest == nil || !newCard(head) || now.Sub(head.Created) < d.p.DigestAfter {
+		return nil
+	}
+	out := []store.OutboxRow{head}
+	for _, r := range rows {
+		if len(out) >= d.p.DigestMax {
+			break
+		}
+		if r.ID != head.ID && r.Msg.To == head.Msg.To && newCard(r) && !d.inflight[r.ID] && r.NextAttempt.IsZero() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// deliverDigest sends several new cards as one message. A failure is
+// judged as the first card's; the others stay pending and fold again.
+func (d *Dispatcher) deliverDigest(ctx context.Context, rows []store.OutboxRow, st *addrState) {
+	head := rows[0]
+	digest := head
+	digest.Msg = d.p.Digest(rows)
+	digest.Msg.To, digest.Msg.Kind, digest.Msg.CardKey = head.Msg.To, flows.KindSend, ""
+	defer func() {
+		d.mu.Lock()
+		for _, r := range rows[1:] {
+			delete(d.inflight, r.ID)
+		}
+		d.mu.Unlock()
+	}()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.o.SendTimeout)
+	id, err := d.p.Send(sctx, digest)
+	cancel()
+	if err != nil {
+		d.finish(ctx, head, st, "", err) // judged and recorded on the first card
+		return
+	}
+	ids := make([]uint64, 0, len(rows))
+	for _, r := range rows {
+		ids = append(ids, r.ID)
+	}
+	d.Sent.Add(1)
+	d.Folded.Add(int64(len(rows)))
+	if err := d.o.Store.MarkDigest(ids, id, d.o.Now()); err != nil {
+		d.o.Log.Error().Err(err).Msg("outbox: mark digest delivered")
+	}
+	d.finish(ctx, head, st, id, errDigestDone)
 }
 
 // delayed notes a row held back by a spent budget (a wait of at least
@@ -306,6 +388,20 @@ func (d *Dispatcher) delayed(r store.OutboxRow, st *addrState, now time.Time, w 
 }
 
 func (d *Dispatcher) deliver(ctx context.Context, r store.OutboxRow, st *addrState) {
+	// A send that started finishes even when Close cancels ctx: cutting it
+	// off would leave a message the platform may already have accepted
+	// pending, and it would go out a second time after the restart.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.o.SendTimeout)
+	id, err := d.p.Send(sctx, r)
+	cancel()
+	d.finish(ctx, r, st, id, err)
+}
+
+// errDigestDone tells finish that the row was already recorded.
+var errDigestDone = errors.New("delivered in a digest")
+
+// finish records the outcome of a send and frees the address and the worker.
+func (d *Dispatcher) finish(ctx context.Context, r store.OutboxRow, st *addrState, id string, err error) {
 	defer d.wg.Done()
 	defer func() {
 		d.mu.Lock()
@@ -315,14 +411,11 @@ func (d *Dispatcher) deliver(ctx context.Context, r store.OutboxRow, st *addrSta
 		<-d.sem
 		d.Poke()
 	}()
-	// A send that started finishes even when Close cancels ctx: cutting it
-	// off would leave a message the platform may already have accepted
-	// pending, and it would go out a second time after the restart.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.o.SendTimeout)
-	defer cancel()
+	if errors.Is(err, errDigestDone) {
+		return
+	}
 	log := d.o.Log.With().Str("channel", d.p.Name).Uint64("row", r.ID).Str("to", r.Msg.To.String()).
 		Str("kind", string(r.Msg.Kind)).Str("ticket", r.Msg.Ticket).Logger()
-	id, err := d.p.Send(sctx, r)
 	now := d.o.Now()
 	st0 := d.o.Store
 	if err == nil {

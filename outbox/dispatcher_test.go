@@ -118,3 +118,98 @@ func TestDispatcher(t *testing.T) {
 		t.Errorf("counters sent=%d paused=%d retried=%d failed=%d", d.Sent.Load(), d.Paused.Load(), d.Retried.Load(), d.Failed.Load())
 	}
 }
+
+// TestDigestFoldsABacklogOfNewCards: with the address's budget spent, new
+// cards that have waited are sent as one digest; urgent ones never fold;
+// every folded card is delivered and marked as living in a digest.
+func TestDigestFoldsABacklogOfNewCards(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "o.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var mu sync.Mutex
+	var sent []flows.Message
+	group := flows.Address{Channel: "x", Chat: "-1"}
+	slow := rate.NewLimiter(rate.Every(200*time.Millisecond), 1)
+	d := outbox.New(outbox.Policy{
+		Name:     "test",
+		Owns:     func(a flows.Address) bool { return a.Channel == "x" },
+		Limiters: func(flows.Message) []*rate.Limiter { return []*rate.Limiter{slow} },
+		Global:   rate.NewLimiter(rate.Inf, 1),
+		Send: func(_ context.Context, r store.OutboxRow) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			sent = append(sent, r.Msg)
+			return "m" + r.Msg.Text[:1], nil
+		},
+		Digest: func(rows []store.OutboxRow) flows.Message {
+			m := flows.Message{Text: "digest"}
+			for _, r := range rows {
+				m.Text += " " + r.Msg.Ticket
+			}
+			return m
+		},
+		DigestAfter: 50 * time.Millisecond,
+	}, outbox.Options{Store: st, Log: zerolog.Nop(), Workers: 1})
+	var msgs []flows.Message
+	for i := 1; i <= 10; i++ {
+		prio := flows.PrioNormal
+		if i == 5 {
+			prio = flows.PrioUrgent
+		}
+		id := string(rune('A' + i))
+		msgs = append(msgs, flows.Message{To: group, Kind: flows.KindSend, Text: "card " + id, CardKey: "grp:" + id, Ticket: id, Priority: prio})
+	}
+	if err := st.Update(context.Background(), func(tx flows.Tx) error { return tx.Enqueue(msgs...) }); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d.Open(ctx)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if s, _ := st.Stats(); s.Pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not drained")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	d.Close()
+	digests, singles := 0, 0
+	for _, m := range sent {
+		if len(m.Text) >= 6 && m.Text[:6] == "digest" {
+			digests++
+		} else {
+			singles++
+		}
+	}
+	if digests == 0 || len(sent) >= 10 || d.Folded.Load() < 2 {
+		t.Fatalf("no folding: %d messages (%d digests), folded %d", len(sent), digests, d.Folded.Load())
+	}
+	// The urgent card went alone.
+	urgentAlone := false
+	for _, m := range sent {
+		if m.Text == "card F" {
+			urgentAlone = true
+		}
+	}
+	if !urgentAlone {
+		t.Errorf("the urgent card was folded or lost: %+v", sent)
+	}
+	done, _ := st.Rows(store.StatusDelivered)
+	if len(done) != 10 {
+		t.Fatalf("%d rows delivered, want 10", len(done))
+	}
+	folded := 0
+	for _, r := range done {
+		if ref, ok, _ := st.Card(r.Msg.CardKey); ok && ref.Digest {
+			folded++
+		}
+	}
+	if int64(folded) != d.Folded.Load() {
+		t.Errorf("%d cards marked as in a digest, %d folded", folded, d.Folded.Load())
+	}
+}

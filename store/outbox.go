@@ -34,6 +34,10 @@ type OutboxRow struct {
 type CardRef struct {
 	Chat      flows.Address `json:"chat"`
 	MessageID string        `json:"message_id"`
+	// Digest: the card went out folded into a digest message with other
+	// cards; editing that message would overwrite them, so the card's next
+	// state is posted as a card of its own.
+	Digest bool `json:"digest,omitempty"`
 }
 
 // Pending returns up to limit undelivered rows in id order (which is the
@@ -99,6 +103,37 @@ func (s *Store) MarkDelivered(id uint64, platformID string, at time.Time) error 
 			}
 		}
 		return finish(b, r, bOutboxDone)
+	})
+}
+
+// MarkDigest records rows delivered together as one digest message.
+func (s *Store) MarkDigest(ids []uint64, platformID string, at time.Time) error {
+	return s.db.Update(func(b *bolt.Tx) error {
+		at := at.UTC()
+		for _, id := range ids {
+			r, ok, err := s.row(b, id)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			r.Status, r.Done, r.PlatformID, r.LastError = StatusDelivered, &at, platformID, ""
+			r.Attempts++
+			if r.Msg.CardKey != "" {
+				raw, err := encode(CardRef{Chat: r.Msg.To, MessageID: platformID, Digest: true})
+				if err != nil {
+					return err
+				}
+				if err := b.Bucket(bCards).Put([]byte(r.Msg.CardKey), raw); err != nil {
+					return err
+				}
+			}
+			if err := finish(b, r, bOutboxDone); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -370,7 +370,7 @@ func TestE2EOutboxFaults(t *testing.T) {
 		// Telegram's real budgets: the fake answers 429 beyond them.
 		r := newRig(t, rigOptions{Enforce: true, Send: &telegram.SendLimits{
 			PerChatPerSecond: 1, GroupPerMinute: 20, GlobalPerSecond: 30,
-			BaseBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond,
+			BaseBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, NoDigest: true,
 		}})
 		// Four residents report and cancel at once: four cards and four
 		// edits queue for the group (8 messages at ≤20/min, ≈25 s).

@@ -2,8 +2,10 @@ package telegram_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,4 +168,83 @@ func (r *rig) acceptJob2(tech tgfake.User, id string) tgfake.Message {
 	top := r.top(tech.ID)
 	r.tap(tech, e2eGroup, r.card(id), r.G("btn.accept"))
 	return r.next(tech.ID, top, "job for "+id, withText(r.T(tech, "job.assigned", "ticket", id)))
+}
+
+// A busy morning: eight reports arrive together while the group's budget
+// is 20 a minute. The backlog goes out folded into digest cards (no 429,
+// well within a minute); a technician takes a job from a digest, and that
+// ticket's card is then posted on its own, showing who took it.
+func TestE2EDigestUnderGroupBudget(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOptions{Enforce: true, Send: &telegram.SendLimits{
+		PerChatPerSecond: 1, GroupPerMinute: 20, GlobalPerSecond: 30,
+		BaseBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond,
+		DigestAfter: 2 * time.Second, // the reports trickle in over a few seconds here
+	}})
+	r.hire(zhAdmin, zhTech, "technician")
+	var residents []tgfake.User
+	for i := 0; i < 8; i++ {
+		u := tgfake.User{ID: int64(3201 + i), FirstName: fmt.Sprintf("住户%d", i+1), LanguageCode: "zh-hans"}
+		r.seedResident(u, profile{u.FirstName, "+86138001381" + strconv.Itoa(10+i), fmt.Sprintf("%d栋", i+1), "1单元", "101"})
+		residents = append(residents, u)
+	}
+	ids := make([]string, len(residents))
+	t.Run("residents", func(t *testing.T) {
+		for i, u := range residents {
+			t.Run(u.FirstName, func(t *testing.T) {
+				t.Parallel()
+				ids[i], _ = r.with(t).report(u, reportSpec{desc: fmt.Sprintf("%s家漏水", u.FirstName)})
+			})
+		}
+	})
+	if t.Failed() {
+		return
+	}
+	r.settleWithin(60 * time.Second)
+	if n := r.fake.TooMany(); n != 0 {
+		t.Errorf("%d answers were 429", n)
+	}
+	group := r.fake.Messages(e2eGroup)
+	var digest tgfake.Message
+	offered := map[string]bool{}
+	for _, m := range group {
+		for _, id := range ids {
+			if strings.Contains(m.Text, id) {
+				offered[id] = true
+			}
+		}
+		if strings.HasPrefix(m.Text, "📦") && digest.ID == 0 {
+			digest = m
+		}
+	}
+	if len(offered) != len(ids) || digest.ID == 0 || len(group) >= len(ids) {
+		t.Fatalf("%d group messages for %d tickets (offered %d, digest %v)", len(group), len(ids), len(offered), digest.ID != 0)
+	}
+	// Take the last ticket of the digest by its own button.
+	last := digest.Inline[len(digest.Inline)-1][0]
+	if _, err := r.fake.Tap(zhTech, e2eGroup, digest.ID, last.Text); err != nil {
+		t.Fatal(err)
+	}
+	r.settleWithin(30 * time.Second)
+	var taken string
+	for _, id := range ids {
+		if strings.HasSuffix(last.Text, id[len(id)-4:]) {
+			taken = id
+		}
+	}
+	if tk := r.ticket(taken); tk.State != flows.StateAccepted {
+		t.Fatalf("ticket %s from the digest: %s", taken, tk.State)
+	}
+	own := false
+	for _, m := range r.fake.Messages(e2eGroup) {
+		if m.ID > digest.ID && strings.Contains(m.Text, taken) && strings.Contains(m.Text, "张师傅 已接单") {
+			own = true
+		}
+	}
+	if !own {
+		t.Error("the accepted ticket's card was not posted on its own")
+	}
+	if d, _ := r.fake.Message(e2eGroup, digest.ID); d.Edits != 0 {
+		t.Error("the digest was edited (it would overwrite the other tickets)")
+	}
 }

@@ -45,6 +45,10 @@ func newSender(c *Channel) *Sender {
 		l.GlobalPerSecond = 30
 	}
 	s := &Sender{c: c, chats: map[string]*rate.Limiter{}}
+	digest := s.digest
+	if l.NoDigest {
+		digest = nil
+	}
 	s.Dispatcher = outbox.New(outbox.Policy{
 		Name:        ChannelName,
 		Owns:        func(a flows.Address) bool { return a.Channel == ChannelName },
@@ -54,9 +58,41 @@ func newSender(c *Channel) *Sender {
 		Judge:       judge,
 		Redact:      func(msg string) string { return redact(msg, c.o.Token) },
 		DelayNotice: 5 * time.Second,
+		Digest:      digest,
+		DigestAfter: l.DigestAfter,
 	}, outbox.Options{Store: c.o.Store, Log: c.o.Log, Now: c.o.Now, Workers: l.Workers,
 		MaxAttempts: l.MaxAttempts, BaseBackoff: l.BaseBackoff, MaxBackoff: l.MaxBackoff})
 	return s
+}
+
+// digest folds new cards waiting for a group whose budget is spent into
+// one message: a line per ticket and its Accept button, labelled with the
+// ticket so one tap takes the right job.
+func (s *Sender) digest(rows []store.OutboxRow) flows.Message {
+	l := s.c.o.DefaultLang
+	var b strings.Builder
+	b.WriteString(s.c.o.Texts.T(l, "card.digest_head", "n", len(rows)))
+	var buttons [][]flows.Button
+	for _, r := range rows {
+		lines := strings.SplitN(r.Msg.Text, "\n", 4)
+		b.WriteString("\n\n" + strings.Join(lines[:min(3, len(lines))], "\n"))
+		for _, row := range r.Msg.Buttons {
+			var out []flows.Button
+			for _, btn := range row {
+				out = append(out, flows.Button{Text: btn.Text + " " + shortTicket(r.Msg.Ticket), Data: btn.Data})
+			}
+			buttons = append(buttons, out)
+		}
+	}
+	return flows.Message{Text: b.String(), Buttons: buttons, Priority: flows.PrioNormal}
+}
+
+// shortTicket is the day's sequence of a ticket number (BX-20261127-0007 → 0007).
+func shortTicket(id string) string {
+	if i := strings.LastIndexByte(id, '-'); i >= 0 {
+		return id[i+1:]
+	}
+	return id
 }
 
 // strictRate turns "n per second" into a token rate that, with a burst of
@@ -138,7 +174,7 @@ func (s *Sender) send(ctx context.Context, r store.OutboxRow) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if ok {
+		if ok && !ref.Digest {
 			msgID, _ := strconv.Atoi(ref.MessageID)
 			_, err := s.c.api.EditMessageText(ctx, &bot.EditMessageTextParams{ChatID: chatID, MessageID: msgID, Text: clip(m.Text, maxText), ReplyMarkup: inline(m.Buttons)})
 			switch {
@@ -150,7 +186,9 @@ func (s *Sender) send(ctx context.Context, r store.OutboxRow) (string, error) {
 				return "", err
 			}
 		}
-		// The card never arrived (its send failed) or was deleted: send it anew.
+		// The card never arrived (its send failed), was deleted, or went out
+		// folded into a digest (editing that would overwrite the others):
+		// post it as a card of its own, which later edits then target.
 	}
 	p := &bot.SendMessageParams{ChatID: chatID, Text: clip(m.Text, maxText)}
 	switch {

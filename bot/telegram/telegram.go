@@ -65,6 +65,11 @@ type SendLimits struct {
 	MaxAttempts      int
 	BaseBackoff      time.Duration
 	MaxBackoff       time.Duration
+	// NoDigest keeps every new card separate even when the group's budget
+	// is spent (tests that count cards; the default folds a backlog).
+	NoDigest bool
+	// DigestAfter is how long a card waits before a backlog folds (10 s).
+	DigestAfter time.Duration
 }
 
 // Channel is the running Telegram channel. Open starts it, Close stops it.
