@@ -158,21 +158,11 @@ func TestCrash(t *testing.T) {
 // bot's first 60 ms, i.e. during start-up. A stop request is not a failure:
 // the process must exit 0, or die of the signal when it arrives before
 // main installed its handler (as safe for the store as a kill). It must not
-// exit with an error.
-//
-// BUG (main.go, run and Main.Run): a SIGTERM between signal.NotifyContext
-// and the end of Main.Run cancels the context Run works with; the SOP
-// installation (Engine.InstallSOP -> Store.Update, which refuses a
-// cancelled context) fails and run returns "org.sop_file: context
-// canceled": exit status 1 and an error blaming a config key, for an
-// ordinary stop (docker stop, systemctl stop while starting). Skipped
-// unless E2E_RUN_BUGS=1, like the e2e tests that document bugs.
+// exit with an error. (It found that a stop during start-up used to exit 1
+// blaming org.sop_file: the cancelled context failed the SOP installation.)
 func TestCrashStopDuringStartup(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test: skipped with -short")
-	}
-	if os.Getenv("E2E_RUN_BUGS") == "" {
-		t.Skip("BUG: SIGTERM during start-up exits 1 with \"org.sop_file: context canceled\" (main.go); E2E_RUN_BUGS=1 runs this test")
 	}
 	dir := t.TempDir()
 	bin := crashBuild(t, dir)

@@ -74,6 +74,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	m.Log = NewLogger(cfg.Log, stderr)
 	if err := m.Run(ctx); err != nil {
 		_ = m.Close()
+		if ctx.Err() != nil {
+			// SIGINT/SIGTERM while starting (docker stop, systemctl stop):
+			// an ordinary stop, not a failure to report.
+			m.Log.Info().Msg("stopped while starting")
+			return nil
+		}
 		return err
 	}
 	m.Log.Info().Str("mode", cfg.Telegram.Mode).Str("db", m.Store.Path()).Msg("repairbot running")
@@ -209,6 +215,9 @@ func (m *Main) Run(ctx context.Context) error {
 	// The procedure under governance: a changed definition becomes a new
 	// version and everyone who executes it is asked to confirm it.
 	if _, _, err := m.Engine.InstallSOP(ctx, procedure, "config:"+sopPath); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
 		return fmt.Errorf("org.sop_file: %w", err)
 	}
 	if cfg.Telegram.Enabled {
