@@ -323,6 +323,9 @@ max_attempts = 100
 base_backoff = "100ms"
 max_backoff = "1s"
 workers = %d
+# The script taps each ticket's own card and checks one message per card
+# row; digests (on by default) fold a backlog of cards into one message.
+digest = false
 
 [log]
 level = "info"

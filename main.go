@@ -234,7 +234,7 @@ func (m *Main) Run(ctx context.Context) error {
 				PerChatPerSecond: cfg.Outbox.PerChatPerSecond, GroupPerMinute: cfg.Outbox.GroupPerMinute,
 				GlobalPerSecond: cfg.Outbox.GlobalPerSecond, Workers: cfg.Outbox.Workers,
 				MaxAttempts: cfg.Outbox.MaxAttempts, BaseBackoff: cfg.Outbox.BaseBackoff.Duration,
-				MaxBackoff: cfg.Outbox.MaxBackoff.Duration,
+				MaxBackoff: cfg.Outbox.MaxBackoff.Duration, NoDigest: !cfg.Outbox.Digest,
 			},
 		})
 		if err != nil {

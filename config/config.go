@@ -218,6 +218,10 @@ type Outbox struct {
 	MaxBackoff Duration `toml:"max_backoff"`
 	// Workers is the number of concurrent deliveries, 1..32.
 	Workers int `toml:"workers"`
+	// Digest folds a backlog of new cards for a group into digest cards
+	// (up to 8 tickets a message) once the oldest has waited 10 s with the
+	// group's budget spent (default true).
+	Digest bool `toml:"digest"`
 }
 
 // Log configures structured logging.
@@ -391,6 +395,7 @@ func Default() Config {
 			BaseBackoff:      Duration{time.Second},
 			MaxBackoff:       Duration{5 * time.Minute},
 			Workers:          4,
+			Digest:           true,
 		},
 		Log: Log{Level: "info", Format: "json"},
 		SLA: SLA{

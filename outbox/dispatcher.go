@@ -224,6 +224,12 @@ func Take(now time.Time, lims ...*rate.Limiter) {
 // before something else may become allowed.
 func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 	const idle = 2 * time.Second
+	// Read the pending rows with the lock held: a delivery that finishes
+	// marks its row delivered before it takes the lock to leave the
+	// in-flight set, so the snapshot either lacks the row or still sees it
+	// in flight — never a delivered row that looks sendable again.
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	rows, err := d.o.Store.Pending(2000)
 	if err != nil {
 		d.o.Log.Error().Err(err).Str("channel", d.p.Name).Msg("outbox: read pending")
@@ -243,8 +249,6 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 			latestEdit[r.Msg.CardKey] = r.ID
 		}
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	head := map[string]bool{}
 	var cands []store.OutboxRow
 	for _, r := range rows {
