@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -117,7 +118,9 @@ type Main struct {
 	Telegram *telegram.Channel
 	WeCom    *wecom.Channel
 	Jobs     *jobs.Runner
-	Ops      *ops.Server // nil unless ops.listen is set
+	// ops is Ops for the engine's latency hook, which runs on other goroutines.
+	ops atomic.Pointer[ops.Server]
+	Ops *ops.Server // nil unless ops.listen is set
 }
 
 // NewMain returns a Main for the configuration; nothing runs until Run.
@@ -202,6 +205,11 @@ func (m *Main) Run(ctx context.Context) error {
 			LateAfter: cfg.SLA.LateAfter.Duration},
 		Work:       flows.WorkOptions{Days: workDays, Start: workStart, End: workEnd, HandoverBefore: cfg.Work.HandoverBefore.Duration},
 		Governance: governance(cfg.Governance, func() (*flows.SOP, error) { return sop.Load(sopPath) }),
+		Observe: func(kind flows.EventKind, d time.Duration) {
+			if o := m.ops.Load(); o != nil {
+				o.ObserveHandle(kind, d)
+			}
+		},
 		InviteLink: func(channel, code string) string {
 			if channel == telegram.ChannelName && tg != nil {
 				return tg.InviteLink(code)
@@ -274,7 +282,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if cfg.Ops.Listen != "" {
-		o := ops.Options{Listen: cfg.Ops.Listen, Store: st, Now: m.Now, Log: m.Log.With().Str("component", "ops").Logger()}
+		o := ops.Options{Listen: cfg.Ops.Listen, Store: st, Now: m.Now, Log: m.Log.With().Str("component", "ops").Logger(), Engine: m.Engine.Stats()}
 		if m.Telegram != nil {
 			o.Telegram = m.Telegram
 			if cfg.Telegram.Mode == config.ModePolling {
@@ -284,6 +292,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if m.Ops, err = ops.Start(o); err != nil {
 			return err
 		}
+		m.ops.Store(m.Ops)
 	}
 	m.Log.Info().Str("sop", m.Engine.SOPLabel()).Int("emergency_types", len(emergencies)).Msg("engine ready")
 	return nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/repairbot/repairbot/config"
+	"github.com/repairbot/repairbot/flows"
 )
 
 // With ops.listen set, Run serves /healthz and /metrics and Close stops
@@ -32,7 +33,18 @@ func TestMainServesOps(t *testing.T) {
 		t.Fatal("ops.listen set but no server")
 	}
 	addr := m.Ops.Addr()
-	for path, want := range map[string]string{"/healthz": `"status":"ok"`, "/metrics": "repairbot_up 1"} {
+	// One event through the engine shows in the counters and the latency histogram.
+	ev := flows.Event{Key: "t:1", Kind: flows.EvCommand, Command: "help",
+		From: flows.Sender{ID: "tg:5", Chat: flows.Address{Channel: "tg", Chat: "5"}}, Chat: flows.Address{Channel: "tg", Chat: "5"}}
+	for i := 0; i < 2; i++ { // the second is a redelivery
+		if _, err := m.Engine.Handle(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for path, want := range map[string]string{"/healthz": `"status":"ok"`, "/metrics": "repairbot_up 1",
+		"/metrics#events": "repairbot_events_total 1", "/metrics#dup": "repairbot_events_duplicate_total 1",
+		"/metrics#latency": `repairbot_handle_seconds_count{kind="command"} 2`, "/metrics#breaches": "repairbot_sla_breaches_total 0"} {
+		path, _, _ = strings.Cut(path, "#")
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
 			t.Fatal(err)

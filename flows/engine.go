@@ -62,6 +62,9 @@ type Options struct {
 	SLA        SLAOptions
 	Work       WorkOptions
 	Governance GovernanceOptions
+	// Observe, when set, receives each event's kind and handling time
+	// (the transaction included), for a latency histogram.
+	Observe func(kind EventKind, d time.Duration)
 	// GroupCommit commits concurrent events together (one fsync for many);
 	// channels that handle events concurrently gain throughput from it.
 	GroupCommit bool
@@ -78,7 +81,18 @@ type Engine struct {
 	sop atomic.Pointer[SOP]
 	// sopNum is its version number under governance (0 before InstallSOP).
 	sopNum atomic.Int64
+	stats  EngineStats
 }
+
+// EngineStats count what the engine did since start, for metrics. They
+// are approximate across rolled-back transactions (a retried event may
+// count twice); the store holds the truth.
+type EngineStats struct {
+	Events, Duplicates, Mistakes, Failures, Breaches, Timers atomic.Int64
+}
+
+// Stats returns the live counters.
+func (e *Engine) Stats() *EngineStats { return &e.stats }
 
 // NewEngine checks options and fills defaults.
 func NewEngine(o Options) (*Engine, error) {
@@ -153,17 +167,30 @@ func (e *Engine) SOP() *SOP { return e.sop.Load() }
 // Handle processes one event in one store transaction: dedupe mark, cursor,
 // state change and outgoing messages commit together or not at all. A
 // returned error is internal (store failure); user mistakes become replies.
-func (e *Engine) Handle(ctx context.Context, ev Event) (Result, error) {
+func (e *Engine) Handle(ctx context.Context, ev Event) (res Result, err error) {
+	start := time.Now()
+	defer func() {
+		switch {
+		case err != nil:
+			e.stats.Failures.Add(1)
+		case res.Duplicate:
+			e.stats.Duplicates.Add(1)
+		default:
+			e.stats.Events.Add(1)
+		}
+		if e.o.Observe != nil {
+			e.o.Observe(ev.Kind, time.Since(start))
+		}
+	}()
 	if ev.At.IsZero() {
 		ev.At = e.o.Now()
 	}
-	var res Result
 	var mistake *Error
 	write := e.o.Store.Update
 	if e.o.GroupCommit {
 		write = e.o.Store.Batch
 	}
-	err := write(ctx, func(tx Tx) error {
+	err = write(ctx, func(tx Tx) error {
 		res, mistake = Result{}, nil // the function may run again (bbolt Batch)
 		dup, err := e.prepare(tx, ev)
 		if err != nil || dup {
@@ -182,6 +209,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Result, error) {
 		return c.flush()
 	})
 	if errors.Is(err, errUserMistake) {
+		e.stats.Mistakes.Add(1)
 		err = write(ctx, func(tx Tx) error {
 			res = Result{}
 			if dup, err := e.prepare(tx, ev); err != nil || dup {

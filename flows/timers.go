@@ -80,6 +80,7 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 					return err
 				}
 				n++
+				e.stats.Timers.Add(1)
 			}
 			if err := c.ensureDaily(); err != nil {
 				return err
@@ -144,14 +145,15 @@ func (c *call) scheduleVisit(t *Ticket) error {
 	return nil
 }
 
-// breach records an SLA breach once per kind.
-func (t *Ticket) breach(kind string) {
+// breach records an SLA breach once per kind (and counts it for metrics).
+func (c *call) breach(t *Ticket, kind string) {
 	for _, b := range t.Breaches {
 		if b == kind {
 			return
 		}
 	}
 	t.Breaches = append(t.Breaches, kind)
+	c.e.stats.Breaches.Add(1)
 }
 
 func lateNote(late bool) string {
@@ -197,7 +199,7 @@ func (c *call) fire(tm Timer, late bool) error {
 		if t.State != StateNew {
 			return nil
 		}
-		t.breach("accept")
+		c.breach(t, "accept")
 		if err := c.record(t, "sla_accept", "breach"+lateNote(late)); err != nil {
 			return err
 		}
@@ -207,7 +209,7 @@ func (c *call) fire(tm Timer, late bool) error {
 		if !notYetThere || t.State == StateNew {
 			return nil
 		}
-		t.breach("arrive")
+		c.breach(t, "arrive")
 		if err := c.record(t, "sla_arrive", "breach"+lateNote(late)); err != nil {
 			return err
 		}
@@ -258,7 +260,7 @@ func (c *call) rung(t *Ticket, n int, late bool) error {
 			return nil
 		}
 		t.Escalation = max(t.Escalation, 1)
-		t.breach("accept")
+		c.breach(t, "accept")
 		if err := c.record(t, "sla_rung", "1"+lateNote(late)); err != nil {
 			return err
 		}
@@ -273,7 +275,7 @@ func (c *call) rung(t *Ticket, n int, late bool) error {
 			return nil
 		}
 		t.Escalation = max(t.Escalation, n)
-		t.breach("arrive")
+		c.breach(t, "arrive")
 		if err := c.record(t, "sla_rung", strconv.Itoa(n)+lateNote(late)); err != nil {
 			return err
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/repairbot/repairbot/bot/telegram"
+	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/store"
 )
 
@@ -36,6 +37,8 @@ type Options struct {
 	Store  *store.Store
 	// Telegram is nil when the channel is off.
 	Telegram Telegram
+	// Engine gives the event, breach and timer counters (nil: not exported).
+	Engine *flows.EngineStats
 	// PollMaxAge, when > 0 (polling mode), fails /healthz when the last
 	// getUpdates returned longer ago than this. The bot uses three poll
 	// timeouts.
@@ -52,6 +55,13 @@ type Server struct {
 	started time.Time
 	reg     *prometheus.Registry
 	done    chan struct{}
+	handle  *prometheus.HistogramVec
+}
+
+// ObserveHandle records how long the engine took to handle one event
+// (its transaction included), by event kind.
+func (s *Server) ObserveHandle(kind flows.EventKind, d time.Duration) {
+	s.handle.WithLabelValues(string(kind)).Observe(d.Seconds())
 }
 
 // New builds the handler and its private metrics registry without
@@ -68,6 +78,12 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{o: o, started: o.Now(), done: make(chan struct{})}
 	s.reg = prometheus.NewRegistry()
+	s.handle = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "repairbot_handle_seconds",
+		Help:    "Time to handle one inbound event, its store transaction included, by event kind.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"kind"})
+	if err := s.reg.Register(s.handle); err != nil {
+		return nil, err
+	}
 	if err := s.register(); err != nil {
 		return nil, err
 	}
@@ -261,6 +277,19 @@ func (s *Server) register() error {
 		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_last_poll_age_seconds",
 			Help: "Seconds since getUpdates last answered (polling mode; counted from start-up before the first answer)."},
 			func() float64 { age, _ := s.pollAge(); return age.Seconds() }))
+	}
+	if e := s.o.Engine; e != nil {
+		counter := func(name, help string, v func() int64) prometheus.Collector {
+			return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v()) })
+		}
+		cs = append(cs,
+			counter("repairbot_events_total", "Inbound events handled since start.", e.Events.Load),
+			counter("repairbot_events_duplicate_total", "Redelivered events recognised and ignored since start.", e.Duplicates.Load),
+			counter("repairbot_events_refused_total", "Events answered as a user mistake (wrong button, bad input) since start.", e.Mistakes.Load),
+			counter("repairbot_events_failed_total", "Events that failed internally and will be retried since start.", e.Failures.Load),
+			counter("repairbot_sla_breaches_total", "SLA breaches recorded on tickets (late acceptance or arrival) since start.", e.Breaches.Load),
+			counter("repairbot_timers_fired_total", "Stored timers fired since start.", e.Timers.Load),
+		)
 	}
 	for _, c := range cs {
 		if err := s.reg.Register(c); err != nil {
