@@ -53,6 +53,7 @@ func BenchmarkScale(b *testing.B) {
 			b.Fatal(err)
 		}
 		openTime := time.Since(start)
+		rssOpen := rssKB()
 		start = time.Now()
 		var open int
 		_ = s.View(context.Background(), func(tx flows.Tx) error {
@@ -61,6 +62,7 @@ func BenchmarkScale(b *testing.B) {
 			return err
 		})
 		openList := time.Since(start)
+		rssList := rssKB()
 		start = time.Now()
 		var month int
 		_ = s.View(context.Background(), func(tx flows.Tx) error {
@@ -73,8 +75,13 @@ func BenchmarkScale(b *testing.B) {
 		b.ReportMetric(openTime.Seconds()*1000, "open_ms")
 		b.ReportMetric(openList.Seconds()*1000, "open_list_ms")
 		b.ReportMetric(monthTime.Seconds()*1000, "month_ms")
-		b.ReportMetric(float64(rssKB())/1024, "rss_MB")
-		b.ReportMetric(float64(rssKB()-base)/1024, "rss_growth_MB")
+		b.ReportMetric(float64(rssOpen)/1024, "rss_after_open_MB")
+		b.ReportMetric(float64(rssList)/1024, "rss_after_open_list_MB")
+		b.ReportMetric(float64(rssKB())/1024, "rss_after_month_MB")
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap_inuse_MB")
+		_ = base
 		b.ReportMetric(float64(open), "open_tickets")
 		b.ReportMetric(float64(month), "month_tickets")
 		s.Close()
