@@ -282,7 +282,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if cfg.Ops.Listen != "" {
-		o := ops.Options{Listen: cfg.Ops.Listen, Store: st, Now: m.Now, Log: m.Log.With().Str("component", "ops").Logger(), Engine: m.Engine.Stats()}
+		o := ops.Options{Listen: cfg.Ops.Listen, Store: st, Now: m.Now, Log: m.Log.With().Str("component", "ops").Logger(), Engine: m.Engine.Stats(),
+			Backup: func() (string, error) { return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, m.Now()) }}
 		if m.Telegram != nil {
 			o.Telegram = m.Telegram
 			if cfg.Telegram.Mode == config.ModePolling {

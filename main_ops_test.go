@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,6 +56,18 @@ func TestMainServesOps(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
 			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
 		}
+	}
+	// `repairbot backup` while the bot holds the file: the running bot writes
+	// a hot copy through POST /backup, the command copies and verifies it.
+	cfgFile := filepath.Join(dir, "config.toml")
+	toml := "[telegram]\nenabled = false\n[store]\ndata_dir = \"" + dir + "\"\npath = \"" + cfg.Store.Path + "\"\n[ops]\nlisten = \"" + addr + "\"\n"
+	if err := os.WriteFile(cfgFile, []byte(toml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	dest := filepath.Join(t.TempDir(), "hot.db")
+	if err := run([]string{"backup", "-config", cfgFile, dest}, &out, &errs); err != nil || !strings.Contains(out.String(), "by the running bot") {
+		t.Fatalf("hot backup from the CLI: %v\n%s%s", err, out.String(), errs.String())
 	}
 	var backups []string
 	for deadline := time.Now().Add(5 * time.Second); len(backups) == 0 && time.Now().Before(deadline); {

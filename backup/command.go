@@ -1,10 +1,12 @@
 package backup
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,7 +104,31 @@ func runBackup(cfg config.Config, dest string, force bool, stdout io.Writer, now
 	}
 	st, err := store.Open(db, store.Options{LockTimeout: lockWait})
 	if errors.Is(err, store.ErrLocked) {
-		return runningBotHint(cfg, db)
+		if cfg.Ops.Listen == "" {
+			return runningBotHint(cfg, db)
+		}
+		// The running bot holds the file: ask it for a hot copy through
+		// its operations endpoint, then copy that to dest and verify it.
+		src, err := askRunningBot(cfg.Ops.Listen)
+		if err != nil {
+			return fmt.Errorf("%w\n(asking the running bot at ops.listen %s failed too: %v)", runningBotHint(cfg, db), cfg.Ops.Listen, err)
+		}
+		n, err := copyFile(src, dest)
+		if err != nil {
+			return fmt.Errorf("backup: copy %s: %w", src, err)
+		}
+		cp, err := store.Open(dest, store.Options{LockTimeout: lockWait})
+		if err != nil {
+			return fmt.Errorf("backup: the copy %s does not open: %w", dest, err)
+		}
+		got, err := cp.Counts()
+		cp.Close()
+		if err != nil {
+			return fmt.Errorf("backup: the copy %s is not readable: %w", dest, err)
+		}
+		fmt.Fprintf(stdout, "backup written by the running bot (hot copy %s): %s (%d bytes): %d tickets, %d people, %d outbox pending\n",
+			src, dest, n, got.Tickets, got.People, got.OutboxPending)
+		return nil
 	}
 	if err != nil {
 		return err
@@ -172,4 +198,30 @@ func runRestore(cfg config.Config, src string, stdout io.Writer, now time.Time) 
 		fmt.Fprintf(stdout, "note: %d undelivered messages in the copy will be sent when the bot starts\n", res.Counts.OutboxPending)
 	}
 	return nil
+}
+
+// askRunningBot has the running bot write a hot backup (bbolt Tx.WriteTo,
+// consistent while it works) into its backup directory and returns its path.
+func askRunningBot(listen string) (string, error) {
+	host := listen
+	if strings.HasPrefix(host, ":") {
+		host = "127.0.0.1" + host
+	}
+	client := &http.Client{Timeout: 5 * time.Minute}
+	resp, err := client.Post("http://"+host+"/backup", "application/json", nil)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Path  string `json:"path"`
+		Error string `json:"error"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&r); err != nil {
+		return "", fmt.Errorf("HTTP %d: %w", resp.StatusCode, err)
+	}
+	if resp.StatusCode != http.StatusOK || r.Path == "" {
+		return "", fmt.Errorf("HTTP %d: %s", resp.StatusCode, r.Error)
+	}
+	return r.Path, nil
 }

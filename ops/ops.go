@@ -39,6 +39,9 @@ type Options struct {
 	Telegram Telegram
 	// Engine gives the event, breach and timer counters (nil: not exported).
 	Engine *flows.EngineStats
+	// Backup writes a hot backup and returns its path (POST /backup, for
+	// `repairbot backup` while the bot holds the file); nil disables it.
+	Backup func() (string, error)
 	// PollMaxAge, when > 0 (polling mode), fails /healthz when the last
 	// getUpdates returned longer ago than this. The bot uses three poll
 	// timeouts.
@@ -89,6 +92,9 @@ func New(o Options) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
+	if o.Backup != nil {
+		mux.HandleFunc("POST /backup", s.backup)
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{
 		ErrorLog: promLogger{o.Log}, ErrorHandling: promhttp.ContinueOnError,
 	}))
@@ -303,3 +309,17 @@ func (s *Server) register() error {
 type promLogger struct{ l zerolog.Logger }
 
 func (p promLogger) Println(v ...any) { p.l.Error().Msg(fmt.Sprint(v...)) }
+
+// backup writes a hot backup on request and answers its path.
+func (s *Server) backup(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	path, err := s.o.Backup()
+	if err != nil {
+		s.o.Log.Error().Err(err).Msg("backup on request failed")
+		w.WriteHeader(http.StatusInternalServerError)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+		return
+	}
+	s.o.Log.Info().Str("path", path).Msg("backup on request written")
+	_ = json.NewEncoder(w).Encode(map[string]string{"path": path})
+}
