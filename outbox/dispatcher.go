@@ -300,12 +300,17 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 			soon(w)
 			continue
 		}
-		if w := WaitFor(now, d.p.Global); w > 0 {
-			soon(w)
+		// The global budget is reserved a little ahead: the worker waits
+		// for its slot itself, so consecutive sends are spaced by the
+		// limiter, not by this loop's wake-ups and pending reads.
+		res := d.p.Global.ReserveN(now, 1)
+		delay := res.DelayFrom(now)
+		if !res.OK() || delay > reserveAhead {
+			res.CancelAt(now)
+			soon(delay)
 			break
 		}
 		Take(now, lims...)
-		Take(now, d.p.Global)
 		st.busy = true
 		d.inflight[r.ID] = true
 		d.sem <- struct{}{}
@@ -314,12 +319,30 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 			for _, f := range fold {
 				d.inflight[f.ID] = true
 			}
-			go d.deliverDigest(ctx, fold, st)
+			go d.deliverDigest(ctx, fold, st, delay)
 			continue
 		}
-		go d.deliver(ctx, r, st)
+		go d.deliver(ctx, r, st, delay)
 	}
 	return wait
+}
+
+// reserveAhead is how far ahead a send may book the global budget.
+const reserveAhead = 250 * time.Millisecond
+
+// sleepCtx waits d or until ctx ends; it reports whether to go on.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // newCard reports a row the digest may fold.
@@ -348,7 +371,7 @@ func (d *Dispatcher) foldable(rows []store.OutboxRow, head store.OutboxRow, now 
 
 // deliverDigest sends several new cards as one message. A failure is
 // judged as the first card's; the others stay pending and fold again.
-func (d *Dispatcher) deliverDigest(ctx context.Context, rows []store.OutboxRow, st *addrState) {
+func (d *Dispatcher) deliverDigest(ctx context.Context, rows []store.OutboxRow, st *addrState, delay time.Duration) {
 	head := rows[0]
 	digest := head
 	digest.Msg = d.p.Digest(rows)
@@ -360,6 +383,10 @@ func (d *Dispatcher) deliverDigest(ctx context.Context, rows []store.OutboxRow, 
 		}
 		d.mu.Unlock()
 	}()
+	if !sleepCtx(ctx, delay) {
+		d.finish(ctx, head, st, "", ctx.Err()) // shutting down: stays pending
+		return
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.o.SendTimeout)
 	id, err := d.p.Send(sctx, digest)
 	cancel()
@@ -391,7 +418,11 @@ func (d *Dispatcher) delayed(r store.OutboxRow, st *addrState, now time.Time, w 
 		Msg("outbox: rate budget spent; message queued, not sent")
 }
 
-func (d *Dispatcher) deliver(ctx context.Context, r store.OutboxRow, st *addrState) {
+func (d *Dispatcher) deliver(ctx context.Context, r store.OutboxRow, st *addrState, delay time.Duration) {
+	if !sleepCtx(ctx, delay) {
+		d.finish(ctx, r, st, "", ctx.Err()) // shutting down before its slot: stays pending
+		return
+	}
 	// A send that started finishes even when Close cancels ctx: cutting it
 	// off would leave a message the platform may already have accepted
 	// pending, and it would go out a second time after the restart.
