@@ -891,12 +891,9 @@ func (c *call) qtyInput(d *Dialogue) error {
 
 // helpReplyInput forwards the lead's answer to the technician.
 func (c *call) helpReplyInput(d *Dialogue) error {
-	if c.ev.Kind != EvText {
-		return Errorf(CodeInvalid, "err.text_expected")
-	}
-	text := cleanText(strings.TrimSpace(c.ev.Text), c.e.o.MaxDescription)
-	if text == "" {
-		return Errorf(CodeInvalid, "err.empty")
+	text, err := c.longText()
+	if err != nil {
+		return err
 	}
 	t, err := c.mustTicket(d.TicketID)
 	if err != nil {

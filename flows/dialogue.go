@@ -622,15 +622,9 @@ func (c *call) detailsInput(d *Dialogue) error {
 // ---- after-service dialogues ----
 
 func (c *call) commentInput(d *Dialogue) error {
-	if c.ev.Kind != EvText {
-		return Errorf(CodeInvalid, "err.text_expected")
-	}
-	text := cleanText(strings.TrimSpace(c.ev.Text), 0)
-	if text == "" {
-		return Errorf(CodeInvalid, "err.empty")
-	}
-	if n := utf8.RuneCountInString(text); n > c.e.o.MaxDescription {
-		return Errorf(CodeInvalid, "err.too_long", "n", n, "max", c.e.o.MaxDescription)
+	text, err := c.longText()
+	if err != nil {
+		return err
 	}
 	t, err := c.mustTicket(d.TicketID)
 	if err != nil {
@@ -685,6 +679,23 @@ func (c *call) reworkInput(d *Dialogue) error {
 }
 
 // ---- text helpers ----
+
+// longText reads the event as a free-text answer: text only, control and
+// invisible characters removed (newlines kept), not empty, and at most
+// MaxDescription characters — too long is refused, never silently cut.
+func (c *call) longText() (string, error) {
+	if c.ev.Kind != EvText {
+		return "", Errorf(CodeInvalid, "err.text_expected")
+	}
+	text := cleanText(strings.TrimSpace(c.ev.Text), 0)
+	if text == "" {
+		return "", Errorf(CodeInvalid, "err.empty")
+	}
+	if n := utf8.RuneCountInString(text); n > c.e.o.MaxDescription {
+		return "", Errorf(CodeInvalid, "err.too_long", "n", n, "max", c.e.o.MaxDescription)
+	}
+	return text, nil
+}
 
 // cleanText removes control characters (keeping newlines), zero-width and
 // bidirectional-override characters, which spoof names and break cards.

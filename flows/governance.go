@@ -865,12 +865,9 @@ func (c *call) reviewMarkdown(r *Review, l Lang) string {
 // reviewCloseInput walks the owner through the report: reasons, measures,
 // then one improvement action per message ("action; owner; YYYY-MM-DD").
 func (c *call) reviewCloseInput(d *Dialogue) error {
-	if c.ev.Kind != EvText {
-		return Errorf(CodeInvalid, "err.text_expected")
-	}
-	text := cleanText(strings.TrimSpace(c.ev.Text), c.e.o.MaxDescription)
-	if text == "" {
-		return Errorf(CodeInvalid, "err.empty")
+	text, err := c.longText()
+	if err != nil {
+		return err
 	}
 	r, err := c.mustReview(d.TicketID)
 	if err != nil {
@@ -1067,12 +1064,9 @@ func (r *Review) action(n string) *Improvement {
 // actionEvidenceInput marks the action done; a review whose actions are
 // all done is effective.
 func (c *call) actionEvidenceInput(d *Dialogue) error {
-	if c.ev.Kind != EvText {
-		return Errorf(CodeInvalid, "err.text_expected")
-	}
-	text := cleanText(strings.TrimSpace(c.ev.Text), c.e.o.MaxDescription)
-	if text == "" {
-		return Errorf(CodeInvalid, "err.empty")
+	text, err := c.longText()
+	if err != nil {
+		return err
 	}
 	r, err := c.mustReview(d.TicketID)
 	if err != nil {
@@ -1242,15 +1236,9 @@ func (c *call) cmdComplain(arg string) error {
 }
 
 func (c *call) complainInput(d *Dialogue) error {
-	if c.ev.Kind != EvText {
-		return Errorf(CodeInvalid, "err.text_expected")
-	}
-	text := cleanText(strings.TrimSpace(c.ev.Text), 0)
-	if text == "" {
-		return Errorf(CodeInvalid, "err.empty")
-	}
-	if n := utf8.RuneCountInString(text); n > c.e.o.MaxDescription {
-		return Errorf(CodeInvalid, "err.too_long", "n", n, "max", c.e.o.MaxDescription)
+	text, err := c.longText()
+	if err != nil {
+		return err
 	}
 	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
 		return err
