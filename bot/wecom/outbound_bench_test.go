@@ -1,0 +1,75 @@
+package wecom_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/repairbot/repairbot/bot/wecom"
+	"github.com/repairbot/repairbot/bot/wecom/wecomfake"
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/flows/flowstest"
+	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/sop"
+	"github.com/repairbot/repairbot/store"
+)
+
+// BenchmarkOutbound queues 90 messages for one member at once against the
+// fake, which drops message/send beyond 30 in any rolling window like WeCom
+// (the window is shortened to 6 s so a run takes seconds; the budget is
+// scaled the same way). It reports the achieved rate against the allowed
+// one and the silent drops (must be 0).
+//
+//	go test -run '^$' -bench Outbound -benchtime 1x ./bot/wecom/
+func BenchmarkOutbound(b *testing.B) {
+	const n, window = 90, 6 * time.Second
+	for i := 0; i < b.N; i++ {
+		fake := wecomfake.New(wecomfake.Options{CorpID: corpID, AgentID: agentID, Secret: secret, Token: cbToken, EncodingAESKey: aesKey, MemberWindow: window})
+		fake.AddMember("tech01")
+		st, err := store.Open(filepath.Join(b.TempDir(), "o.db"), store.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		eng, err := flows.NewEngine(flows.Options{Store: st, Texts: i18n.MustLoad(flows.LangZH), Categories: flowstest.DefaultCategories, SOP: sop.Default()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ch, err := wecom.New(wecom.Options{CorpID: corpID, AgentID: agentID, Secret: secret, Token: cbToken, EncodingAESKey: aesKey,
+			APIURL: fake.URL(), Engine: eng, Store: st, Log: zerolog.Nop(), HTTPTimeout: 5 * time.Second,
+			Send: wecom.SendLimits{Member: wecom.Budget{N: 30, Per: window}, GlobalPerSecond: 1000}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := ch.Open(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		msgs := texts(wecom.UserAddress("tech01"), n)
+		b.ResetTimer()
+		start := time.Now()
+		if err := st.Update(context.Background(), func(tx flows.Tx) error { return tx.Enqueue(msgs...) }); err != nil {
+			b.Fatal(err)
+		}
+		for deadline := time.Now().Add(5 * time.Minute); len(fake.Sent("tech01")) < n; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				b.Fatalf("delivered %d of %d", len(fake.Sent("tech01")), n)
+			}
+		}
+		took := time.Since(start)
+		b.StopTimer()
+		// Allowed: 30 at once, then 30 per window.
+		allowed := float64(n-30) / 30 * window.Seconds()
+		b.ReportMetric(100*allowed/took.Seconds(), "%_of_allowed")
+		// Sustained: after the first burst, messages per window against 30.
+		sent := fake.Sent("tech01")
+		tail := sent[len(sent)-1].At.Sub(sent[30].At)
+		b.ReportMetric(100*float64(n-31)/tail.Seconds()*window.Seconds()/30, "%_sustained")
+		b.ReportMetric(float64(fake.Dropped("tech01")), "dropped")
+		b.ReportMetric(took.Seconds(), "seconds")
+		ch.Close()
+		st.Close()
+		fake.Close()
+	}
+}
