@@ -44,7 +44,7 @@ type Policy struct {
 	// Limiters are the budgets a message spends besides the global one
 	// (its chat, its members...). Called with the dispatcher's lock held;
 	// nil entries are ignored.
-	Limiters func(m flows.Message) []*rate.Limiter
+	Limiters func(m flows.Message) []Budget
 	// Global bounds all sends together.
 	Global *rate.Limiter
 	// Send performs one row and returns the platform's message id.
@@ -140,7 +140,7 @@ func New(p Policy, o Options) *Dispatcher {
 		p.DigestAfter = 10 * time.Second
 	}
 	if p.Limiters == nil {
-		p.Limiters = func(flows.Message) []*rate.Limiter { return nil }
+		p.Limiters = func(flows.Message) []Budget { return nil }
 	}
 	return &Dispatcher{p: p, o: o, addrs: map[string]*addrState{}, inflight: map[uint64]bool{},
 		sem: make(chan struct{}, o.Workers), wake: make(chan struct{}, 1)}
@@ -197,25 +197,22 @@ func (d *Dispatcher) addr(a flows.Address) *addrState {
 	return st
 }
 
-// WaitFor is how long until every limiter has a token (0: now).
-func WaitFor(now time.Time, lims ...*rate.Limiter) time.Duration {
+// WaitFor is how long until every budget allows one more send (0: now).
+func WaitFor(now time.Time, bs ...Budget) time.Duration {
 	var w time.Duration
-	for _, l := range lims {
-		if l == nil || l.Limit() == rate.Inf {
-			continue
-		}
-		if tok := l.TokensAt(now); tok < 1 {
-			w = max(w, time.Duration((1-tok)/float64(l.Limit())*float64(time.Second)))
+	for _, b := range bs {
+		if b != nil {
+			w = max(w, b.WaitAt(now))
 		}
 	}
 	return w
 }
 
-// Take spends one token of each limiter.
-func Take(now time.Time, lims ...*rate.Limiter) {
-	for _, l := range lims {
-		if l != nil {
-			l.AllowN(now, 1)
+// Take spends one send of each budget.
+func Take(now time.Time, bs ...Budget) {
+	for _, b := range bs {
+		if b != nil {
+			b.TakeAt(now)
 		}
 	}
 }

@@ -135,7 +135,7 @@ func TestDigestFoldsABacklogOfNewCards(t *testing.T) {
 	d := outbox.New(outbox.Policy{
 		Name:     "test",
 		Owns:     func(a flows.Address) bool { return a.Channel == "x" },
-		Limiters: func(flows.Message) []*rate.Limiter { return []*rate.Limiter{slow} },
+		Limiters: func(flows.Message) []outbox.Budget { return []outbox.Budget{outbox.Rate(slow)} },
 		Global:   rate.NewLimiter(rate.Inf, 1),
 		Send: func(_ context.Context, r store.OutboxRow) (string, error) {
 			mu.Lock()
