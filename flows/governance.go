@@ -295,41 +295,54 @@ func (c *call) quiz(v *SOPVersion) []quizQ {
 	return qs
 }
 
-// askQuiz sends question i of version v.
-func (c *call) askQuiz(v *SOPVersion, i int) {
+// askQuiz sends question i of version v. Each button carries the answers
+// given so far, which quizAnswer checks again: a forged payload cannot
+// skip ahead without knowing every right answer, i.e. without passing.
+func (c *call) askQuiz(v *SOPVersion, i int, prev []string) {
 	q := c.quiz(v)[i]
 	var row []Button
 	for _, o := range q.options {
 		label := strconv.Itoa(o)
-		row = append(row, Button{Text: label, Data: EncodePayload("qz", strconv.Itoa(v.Number), strconv.Itoa(i), label)})
+		row = append(row, Button{Text: label, Data: EncodePayload("qz", strconv.Itoa(v.Number), strconv.Itoa(i), strings.Join(prev, "."), label)})
 	}
 	c.reply(c.t("quiz.head", "i", i+1, "n", len(c.quiz(v)))+"\n"+c.t(q.key, q.kv...), row)
 }
 
-// ack handles "read and understood".
-func (c *call) ack(args []string) error {
+// ackTarget re-checks an "ack" or "qz" tap: staff only, the version on the
+// button still current, not acknowledged yet.
+func (c *call) ackTarget(args []string, n int) (*SOPVersion, error) {
 	if c.me == nil || !c.me.Registered || !c.me.Role.IsStaff() && c.me.Role != RoleDispatcher {
-		return Errorf(CodeForbidden, "err.role")
+		return nil, Errorf(CodeForbidden, "err.role")
 	}
-	if len(args) != 1 {
-		return Errorf(CodeInvalid, "err.bad_button")
+	if len(args) != n {
+		return nil, Errorf(CodeInvalid, "err.bad_button")
 	}
 	v, err := c.currentVersion()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if v == nil || strconv.Itoa(v.Number) != args[0] {
-		return Errorf(CodeConflict, "sop.ack_replaced")
+		return nil, Errorf(CodeConflict, "sop.ack_replaced")
 	}
-	if done, err := c.acked(v.Number); err != nil || done {
-		if done {
-			return Errorf(CodeConflict, "sop.ack_already", "n", v.Number)
-		}
+	done, err := c.acked(v.Number)
+	if err != nil {
+		return nil, err
+	}
+	if done {
+		return nil, Errorf(CodeConflict, "sop.ack_already", "n", v.Number)
+	}
+	return v, nil
+}
+
+// ack handles "read and understood".
+func (c *call) ack(args []string) error {
+	v, err := c.ackTarget(args, 1)
+	if err != nil {
 		return err
 	}
 	if len(c.quiz(v)) > 0 {
 		c.toast = c.t("ok")
-		c.askQuiz(v, 0)
+		c.askQuiz(v, 0, nil)
 		return nil
 	}
 	return c.recordAck(v, 0)
@@ -357,39 +370,36 @@ func (c *call) recordAck(v *SOPVersion, quiz int) error {
 	return nil
 }
 
-// quizAnswer handles "qz|version|question|choice".
+// quizAnswer handles "qz|version|question|answers so far|choice".
 func (c *call) quizAnswer(args []string) error {
-	if c.me == nil || !c.me.Registered {
-		return Errorf(CodeForbidden, "err.not_registered")
-	}
-	if len(args) != 3 {
-		return Errorf(CodeInvalid, "err.bad_button")
-	}
-	v, err := c.currentVersion()
+	v, err := c.ackTarget(args, 4)
 	if err != nil {
 		return err
 	}
-	if v == nil || strconv.Itoa(v.Number) != args[0] {
-		return Errorf(CodeConflict, "sop.ack_replaced")
-	}
 	qs := c.quiz(v)
 	i, err1 := strconv.Atoi(args[1])
-	choice, err2 := strconv.Atoi(args[2])
+	choice, err2 := strconv.Atoi(args[3])
 	if err1 != nil || err2 != nil || i < 0 || i >= len(qs) {
 		return Errorf(CodeInvalid, "err.bad_button")
 	}
-	if done, err := c.acked(v.Number); err != nil || done {
-		if done {
-			return Errorf(CodeConflict, "sop.ack_already", "n", v.Number)
+	var prev []string
+	if args[2] != "" {
+		prev = strings.Split(args[2], ".")
+	}
+	if len(prev) != i {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	for k, a := range prev {
+		if a != strconv.Itoa(qs[k].right) {
+			return Errorf(CodeInvalid, "err.bad_button")
 		}
-		return err
 	}
 	if choice != qs[i].right {
 		return Errorf(CodeInvalid, "quiz.wrong")
 	}
 	if i+1 < len(qs) {
 		c.toast = c.t("quiz.right")
-		c.askQuiz(v, i+1)
+		c.askQuiz(v, i+1, append(prev, args[3]))
 		return nil
 	}
 	return c.recordAck(v, len(qs))

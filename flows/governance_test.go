@@ -45,7 +45,12 @@ func TestChangedPriceMakesANewVersion(t *testing.T) {
 	w.Expect(w.Tap(tech, w.ButtonData(notice, "已阅读并理解"), false))
 	q := w.Last(w.Drain(), tech.Chat())
 	contains(t, q.Text, "最多按几次门铃")
-	w.Refused(w.Tap(tech, w.ButtonData(q, "5"), false), "不对哦")
+	// Forged taps: a resident cannot acknowledge or answer; a technician
+	// cannot skip to the last question without the earlier right answers.
+	w.Refused(w.Tap(resident, flows.EncodePayload("ack", "2"), false), "没有权限")
+	w.Refused(w.Tap(resident, flows.EncodePayload("qz", "2", "0", "", "3"), false), "没有权限")
+	w.Refused(w.Tap(tech, flows.EncodePayload("qz", "2", "2", "", "35"), false), "无法识别")
+	w.Refused(w.Tap(tech, flows.EncodePayload("qz", "2", "2", "3.9", "35"), false), "无法识别")
 	w.Expect(w.Tap(tech, w.ButtonData(q, "3"), false))
 	q = w.Last(w.Drain(), tech.Chat())
 	contains(t, q.Text, "至少试验几次")
