@@ -58,7 +58,7 @@ func (l *logBuf) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock()
 func (l *logBuf) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	o     rigOptions
 	fake  *wecomfake.Server
 	texts *i18n.Catalog
@@ -72,7 +72,7 @@ type rig struct {
 	ch  *wecom.Channel
 }
 
-func newRig(t *testing.T, o rigOptions) *rig {
+func newRig(t testing.TB, o rigOptions) *rig {
 	t.Helper()
 	if o.MemberWindow == 0 {
 		o.MemberWindow = 2 * time.Second
