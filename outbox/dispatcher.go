@@ -41,10 +41,10 @@ type Policy struct {
 	Name string
 	// Owns says which addresses this dispatcher delivers to.
 	Owns func(flows.Address) bool
-	// Limiters are the budgets a message spends besides the global one
+	// Budgets are what a message spends besides the global one
 	// (its chat, its members...). Called with the dispatcher's lock held;
 	// nil entries are ignored.
-	Limiters func(m flows.Message) []Budget
+	Budgets func(m flows.Message) []Budget
 	// Global bounds all sends together.
 	Global *rate.Limiter
 	// Send performs one row and returns the platform's message id.
@@ -139,8 +139,8 @@ func New(p Policy, o Options) *Dispatcher {
 	if p.DigestAfter <= 0 {
 		p.DigestAfter = 10 * time.Second
 	}
-	if p.Limiters == nil {
-		p.Limiters = func(flows.Message) []Budget { return nil }
+	if p.Budgets == nil {
+		p.Budgets = func(flows.Message) []Budget { return nil }
 	}
 	return &Dispatcher{p: p, o: o, addrs: map[string]*addrState{}, inflight: map[uint64]bool{},
 		sem: make(chan struct{}, o.Workers), wake: make(chan struct{}, 1)}
@@ -290,7 +290,7 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 		if len(d.sem) == cap(d.sem) {
 			break // a finishing worker wakes the loop
 		}
-		lims := d.p.Limiters(r.Msg)
+		lims := d.p.Budgets(r.Msg)
 		st := d.addr(r.Msg.To)
 		if w := WaitFor(now, lims...); w > 0 {
 			d.delayed(r, st, now, w)

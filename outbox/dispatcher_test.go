@@ -133,10 +133,10 @@ func TestDigestFoldsABacklogOfNewCards(t *testing.T) {
 	group := flows.Address{Channel: "x", Chat: "-1"}
 	slow := rate.NewLimiter(rate.Every(200*time.Millisecond), 1)
 	d := outbox.New(outbox.Policy{
-		Name:     "test",
-		Owns:     func(a flows.Address) bool { return a.Channel == "x" },
-		Limiters: func(flows.Message) []outbox.Budget { return []outbox.Budget{outbox.Rate(slow)} },
-		Global:   rate.NewLimiter(rate.Inf, 1),
+		Name:    "test",
+		Owns:    func(a flows.Address) bool { return a.Channel == "x" },
+		Budgets: func(flows.Message) []outbox.Budget { return []outbox.Budget{outbox.Rate(slow)} },
+		Global:  rate.NewLimiter(rate.Inf, 1),
 		Send: func(_ context.Context, r store.OutboxRow) (string, error) {
 			mu.Lock()
 			defer mu.Unlock()

@@ -52,7 +52,7 @@ func newSender(c *Channel) *Sender {
 	s.Dispatcher = outbox.New(outbox.Policy{
 		Name:        ChannelName,
 		Owns:        func(a flows.Address) bool { return a.Channel == ChannelName },
-		Limiters:    func(m flows.Message) []outbox.Budget { return []outbox.Budget{outbox.Rate(s.chat(m.To.Chat, l))} },
+		Budgets:     func(m flows.Message) []outbox.Budget { return []outbox.Budget{outbox.Rate(s.chat(m.To.Chat, l))} },
 		Global:      rate.NewLimiter(strictRate(l.GlobalPerSecond), 1),
 		Send:        s.send,
 		Judge:       judge,

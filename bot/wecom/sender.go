@@ -98,12 +98,12 @@ func newSender(c *Channel) *Sender {
 	}
 	s := &Sender{c: c, lim: l, addrs: map[string]outbox.Budget{}, members: map[string]*memberState{}, groups: map[string]groupMembers{}}
 	s.Dispatcher = outbox.New(outbox.Policy{
-		Name:     ChannelName,
-		Owns:     ours,
-		Limiters: s.budgets,
-		Global:   rate.NewLimiter(rate.Limit(l.GlobalPerSecond), 1),
-		Send:     s.send,
-		Judge:    judge,
+		Name:    ChannelName,
+		Owns:    ours,
+		Budgets: s.budgets,
+		Global:  rate.NewLimiter(rate.Limit(l.GlobalPerSecond), 1),
+		Send:    s.send,
+		Judge:   judge,
 	}, outbox.Options{Store: c.o.Store, Log: c.o.Log, Now: c.o.Now, Workers: l.Workers,
 		MaxAttempts: l.MaxAttempts, BaseBackoff: l.BaseBackoff, MaxBackoff: l.MaxBackoff, SendTimeout: 60 * time.Second})
 	return s
