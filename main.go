@@ -262,6 +262,7 @@ func (m *Main) Run(ctx context.Context) error {
 			KfCallbackPath: cfg.WeCom.KfCallbackPath, TimestampWindow: cfg.WeCom.TimestampWindow.Duration,
 			Engine: m.Engine, Store: st, Log: m.Log.With().Str("component", "wecom").Logger(), Now: m.Now,
 			MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, Media: photos,
+			DuplicateCheckInterval: wecomDupInterval(cfg.WeCom.DuplicateCheckInterval.Duration),
 			Send: wecom.SendLimits{Workers: cfg.Outbox.Workers, MaxAttempts: cfg.Outbox.MaxAttempts,
 				BaseBackoff: cfg.Outbox.BaseBackoff.Duration, MaxBackoff: cfg.Outbox.MaxBackoff.Duration},
 		})
@@ -318,6 +319,15 @@ func (m *Main) Close() error {
 		errs = append(errs, m.Store.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// wecomDupInterval maps wecom.duplicate_check_interval (0: off) to the
+// channel's option (negative: off, 0: its default).
+func wecomDupInterval(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // governance maps [governance] to the engine's options.

@@ -50,6 +50,11 @@ type WeCom struct {
 	GroupChatID string `toml:"group_chat_id"`
 	// Admins are WeCom userids with full control. Optional.
 	Admins []string `toml:"admins"`
+	// DuplicateCheckInterval is message/send's duplicate_check_interval:
+	// WeCom does not deliver the same request twice within it, so a retry
+	// whose answer was lost is harmless. 0s..4h, 0 turns the check off
+	// (default 30m).
+	DuplicateCheckInterval Duration `toml:"duplicate_check_interval"`
 }
 
 // defaultWeCom returns the [wecom] defaults.
@@ -63,6 +68,8 @@ func defaultWeCom() WeCom {
 		KfSecret:        "${WECOM_KF_SECRET}",
 		APIURL:          "https://qyapi.weixin.qq.com",
 		TimestampWindow: Duration{5 * time.Minute},
+
+		DuplicateCheckInterval: Duration{30 * time.Minute},
 	}
 }
 
@@ -140,6 +147,10 @@ func (c *Config) validateWeCom(v *validator) {
 		}
 	}
 	v.durRange("wecom.timestamp_window", w.TimestampWindow, 10*time.Second, time.Hour)
+	if v.durRange("wecom.duplicate_check_interval", w.DuplicateCheckInterval, 0, 4*time.Hour) &&
+		w.DuplicateCheckInterval.Duration > 0 && w.DuplicateCheckInterval.Duration < time.Second {
+		v.add("wecom.duplicate_check_interval", "must be whole seconds, at least 1s, or 0s to turn the check off (got %s)", w.DuplicateCheckInterval.Duration)
+	}
 	if w.GroupChatID != "" && !wecomUserIDPattern.MatchString(w.GroupChatID) {
 		v.add("wecom.group_chat_id", "must be an appchat id: 1-64 letters, digits or _ @ . - (got %q)", w.GroupChatID)
 	}

@@ -119,6 +119,8 @@ func TestWeComProblems(t *testing.T) {
 		"bad group":        {wecomMinimal + "group_chat_id = \"a b\"\n", "wecom.group_chat_id"},
 		"bad corp":         {"[telegram]\nenabled = false\n[wecom]\nenabled = true\ncorp_id = \"w w\"\nagent_id = 1\n", "wecom.corp_id"},
 		"bad token":        {wecomMinimal + "token = \"has space\"\n", "wecom.token"},
+		"dup check > 4h":   {wecomMinimal + "duplicate_check_interval = \"5h\"\n", "wecom.duplicate_check_interval"},
+		"dup check < 1s":   {wecomMinimal + "duplicate_check_interval = \"500ms\"\n", "wecom.duplicate_check_interval"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			wecomEnv(t)

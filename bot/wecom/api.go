@@ -36,6 +36,7 @@ const (
 	errFreqLimit     = 45009 // API frequency over the limit: retry later
 	errFreqLimit2    = 45033 // too many concurrent calls
 	errInvalidMedia  = 40007 // invalid media_id (expired after 3 days)
+	errTaskIDExists  = 42014 // "taskid has existed or empty or exceed max len"
 )
 
 // tokenError reports the errcodes after which the cached token is dropped.

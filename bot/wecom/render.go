@@ -2,6 +2,7 @@ package wecom
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -78,7 +79,24 @@ func fileText(m flows.Message) string { return "📄 " + m.FileName + "\n\n" + m
 // appSend calls message/send; a single recipient refused as invalid is a
 // permanent failure (errcode 0 but "invaliduser").
 func (s *Sender) appSend(ctx context.Context, touser, msgtype string, content any) (string, error) {
+	return s.appSendBody(ctx, touser, msgtype, content, false)
+}
+
+// appSendBody is appSend; dedupe asks for WeCom's duplicate check
+// (enable_duplicate_check, duplicate_check_interval): "the same content
+// (request JSON) within the interval is not received again". It compares
+// the whole request, so it is only asked for template cards, whose JSON
+// carries the row's unique task_id and can only match a retry of the same
+// row (maps marshal with sorted keys: the retry is byte-identical). Two
+// rows with the same text are two messages and must both arrive, so texts
+// go without it. Past the interval a retried card is refused with 42014
+// because its task_id exists — see sendCards.
+func (s *Sender) appSendBody(ctx context.Context, touser, msgtype string, content any, dedupe bool) (string, error) {
 	body := map[string]any{"touser": touser, "msgtype": msgtype, "agentid": s.c.o.AgentID, msgtype: content}
+	if iv := s.c.o.DuplicateCheckInterval; dedupe && iv > 0 {
+		body["enable_duplicate_check"] = 1
+		body["duplicate_check_interval"] = int(iv / time.Second)
+	}
 	var a sendAnswer
 	if err := s.c.api.call(ctx, s.c.o.Secret, "POST", "/cgi-bin/message/send", nil, body, &a); err != nil {
 		return "", err
@@ -135,7 +153,17 @@ func (s *Sender) sendCards(ctx context.Context, r store.OutboxRow, touser string
 		if i > 0 {
 			card["main_title"] = map[string]any{"title": clipRunes(title, maxCardTitle-4) + " (" + fmt.Sprint(i/maxCardButtons+1) + ")"}
 		}
-		id, err := s.appSend(ctx, touser, "template_card", card)
+		id, err := s.appSendBody(ctx, touser, "template_card", card, true)
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Code == errTaskIDExists {
+			// Task ids are unique per outbox row ("r<row>-<created>"), so an
+			// existing one means an earlier attempt of this very row was
+			// accepted and its answer lost: the card arrived. Count it as
+			// delivered rather than failing a row the member can see.
+			s.Redelivered.Add(1)
+			s.c.o.Log.Info().Uint64("row", r.ID).Str("task_id", task).Msg("wecom: card already delivered by an earlier attempt")
+			err = nil
+		}
 		if err != nil {
 			return "", err
 		}

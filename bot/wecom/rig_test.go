@@ -47,6 +47,8 @@ type rigOptions struct {
 	// MemberWindow scales the fake's per-member minute (default 2s, the
 	// sender's budget likewise) so tests need not wait minutes.
 	MemberWindow time.Duration
+	// DupInterval is the channel's DuplicateCheckInterval (0: default).
+	DupInterval time.Duration
 }
 
 type logBuf struct {
@@ -124,7 +126,7 @@ func (r *rig) start() {
 		KfEnabled: true, KfSecret: kfSec, APIURL: r.fake.URL(),
 		Engine: eng, Store: st, Log: zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
 		Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}, Send: limits,
-		HTTPTimeout: 5 * time.Second,
+		HTTPTimeout: 5 * time.Second, DuplicateCheckInterval: r.o.DupInterval,
 	})
 	if err != nil {
 		r.t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -65,6 +66,11 @@ type Sender struct {
 
 	groupMu sync.Mutex
 	groups  map[string]groupMembers
+
+	// Redelivered counts retried cards WeCom already had (errcode 42014
+	// for the row's own task_id): delivered by the attempt whose answer
+	// was lost, so recorded as delivered, not failed.
+	Redelivered atomic.Int64
 
 	*outbox.Dispatcher
 }

@@ -100,6 +100,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// HTTPTimeout bounds every API call (default 15s).
 	HTTPTimeout time.Duration
+	// DuplicateCheckInterval is message/send's duplicate_check_interval:
+	// the same request within it is not delivered twice, so a retry whose
+	// answer was lost is harmless (default 30m, at most 4h, negative off).
+	DuplicateCheckInterval time.Duration
 }
 
 // Channel is the running WeCom channel. Open starts it, Close stops it.
@@ -167,6 +171,14 @@ func New(o Options) (*Channel, error) {
 	}
 	if o.HTTPTimeout <= 0 {
 		o.HTTPTimeout = 15 * time.Second
+	}
+	switch {
+	case o.DuplicateCheckInterval == 0:
+		o.DuplicateCheckInterval = 30 * time.Minute
+	case o.DuplicateCheckInterval > 4*time.Hour:
+		o.DuplicateCheckInterval = 4 * time.Hour // the API's maximum
+	case o.DuplicateCheckInterval > 0 && o.DuplicateCheckInterval < time.Second:
+		o.DuplicateCheckInterval = time.Second
 	}
 	hc := o.HTTPClient
 	if hc == nil {

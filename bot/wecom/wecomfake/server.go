@@ -118,6 +118,15 @@ type Server struct {
 	kfDup      int
 	calls      map[string]int
 	seq        int
+	lose       map[string]int      // answers to lose, by path
+	dupSeen    map[string]dupEntry // message/send duplicate check, by request JSON
+	dupHits    int                 // requests the duplicate check swallowed
+}
+
+// dupEntry is a message/send request remembered by the duplicate check.
+type dupEntry struct {
+	at    time.Time
+	msgID string
 }
 
 type mediaFile struct {
@@ -153,7 +162,8 @@ func New(o Options) *Server {
 	}
 	s := &Server{o: o, tokens: map[string]tokenInfo{}, failNext: map[string][]int{}, members: map[string]bool{},
 		chats: map[string][]string{}, delivered: map[string][]time.Time{}, dropped: map[string]int{},
-		codes: map[string]*code{}, media: map[string]mediaFile{}, kfMsgIDs: map[string]bool{}, calls: map[string]int{}}
+		codes: map[string]*code{}, media: map[string]mediaFile{}, kfMsgIDs: map[string]bool{}, calls: map[string]int{},
+		lose: map[string]int{}, dupSeen: map[string]dupEntry{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.cb = &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{Proxy: nil}}
 	return s
@@ -196,6 +206,19 @@ func (s *Server) FailNext(path string, codes ...int) {
 	s.failNext[path] = append(s.failNext[path], codes...)
 	s.mu.Unlock()
 }
+
+// LoseAnswers makes the next n calls of path be processed (a message is
+// delivered) but their answer lost: the connection closes without a
+// response, as when a network drops the reply.
+func (s *Server) LoseAnswers(path string, n int) {
+	s.mu.Lock()
+	s.lose[path] += n
+	s.mu.Unlock()
+}
+
+// DuplicatesSuppressed is how many message/send requests the duplicate
+// check answered ok without delivering them again.
+func (s *Server) DuplicatesSuppressed() int { s.mu.Lock(); defer s.mu.Unlock(); return s.dupHits }
 
 // ExpireTokens makes every issued token expired (errcode 42001).
 func (s *Server) ExpireTokens() {
@@ -263,7 +286,27 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	s.mu.Lock()
 	s.calls[path]++
+	lose := s.lose[path] > 0
+	if lose {
+		s.lose[path]--
+	}
 	s.mu.Unlock()
+	if lose {
+		// Do the work, then drop the connection instead of answering.
+		s.route(httptest.NewRecorder(), r)
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
+	}
+	s.route(w, r)
+}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
 	if path == "/cgi-bin/gettoken" {
 		s.getToken(w, r)
 		return
@@ -415,6 +458,33 @@ func (s *Server) messageSend(w http.ResponseWriter, b map[string]any) {
 		writeErr(w, 40056, "invalid agentid")
 		return
 	}
+	// enable_duplicate_check: "within the interval, a message with the same
+	// content (request JSON) is not received again" — answered ok, not
+	// delivered. Default interval 1800 s, at most 4 h.
+	var dupKey string
+	var dupWindow time.Duration
+	if toFloat(b["enable_duplicate_check"]) == 1 {
+		iv := toFloat(b["duplicate_check_interval"])
+		if iv <= 0 {
+			iv = 1800
+		}
+		if iv > 4*3600 {
+			writeErr(w, 40058, "duplicate_check_interval exceeds 4 hours")
+			return
+		}
+		dupWindow = time.Duration(iv) * time.Second
+		raw, _ := json.Marshal(b) // maps marshal with sorted keys: canonical
+		dupKey = string(raw)
+		s.mu.Lock()
+		e, ok := s.dupSeen[dupKey]
+		if ok && s.o.Now().Sub(e.at) < dupWindow {
+			s.dupHits++
+			s.mu.Unlock()
+			writeOK(w, map[string]any{"invaliduser": "", "msgid": e.msgID})
+			return
+		}
+		s.mu.Unlock()
+	}
 	mt := str(b["msgtype"])
 	m := Message{MsgType: mt}
 	switch mt {
@@ -461,7 +531,7 @@ func (s *Server) messageSend(w http.ResponseWriter, b map[string]any) {
 		for _, old := range s.sent {
 			if old.TaskID == m.TaskID {
 				s.mu.Unlock()
-				writeErr(w, 40058, "task_id exists")
+				writeErr(w, 42014, "taskid has existed or empty or exceed max len")
 				return
 			}
 		}
@@ -487,6 +557,9 @@ func (s *Server) messageSend(w http.ResponseWriter, b map[string]any) {
 		mm := m
 		mm.To = u
 		s.sent = append(s.sent, mm)
+	}
+	if dupKey != "" {
+		s.dupSeen[dupKey] = dupEntry{at: now, msgID: m.MsgID}
 	}
 	s.mu.Unlock()
 	writeOK(w, map[string]any{"invaliduser": strings.Join(invalid, "|"), "msgid": m.MsgID})
