@@ -23,6 +23,7 @@ var Commands = []struct {
 	{"order", "cmd.order"},
 	{"skip", "cmd.skip"},
 	{"daily", "cmd.daily"},
+	{"month", "cmd.month"},
 	{"duty", "cmd.duty"},
 	{"sop", "cmd.sop"},
 	{"review", "cmd.review"},
@@ -77,6 +78,8 @@ func (c *call) command() error {
 		return c.cmdSkip(args)
 	case "daily":
 		return c.cmdDaily(args)
+	case "month":
+		return c.cmdMonth(args)
 	case "duty":
 		return c.cmdDuty()
 	case "sop":

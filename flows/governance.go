@@ -1178,20 +1178,31 @@ func (c *call) audit(month string) error {
 	if err != nil {
 		return nil
 	}
-	tickets, err := c.tx.TicketsTouched(start.UTC(), start.AddDate(0, 1, 0).UTC())
+	// The sample is the AuditCount finished tickets with the smallest hash
+	// of month+id: reproducible, spread over the month, and kept while
+	// streaming, so a month of a large store is never held in memory.
+	key := func(t *Ticket) uint64 { h := fnv.New64a(); h.Write([]byte(month + t.ID)); return h.Sum64() }
+	limit := c.e.o.Governance.AuditCount
+	var done []*Ticket
+	var keys []uint64
+	err = c.tx.EachTicketTouched(start.UTC(), start.AddDate(0, 1, 0).UTC(), func(t *Ticket) error {
+		if t.State != StateClosed || t.Visit == nil || limit <= 0 {
+			return nil
+		}
+		k := key(t)
+		i := sort.Search(len(keys), func(i int) bool { return keys[i] > k })
+		if i >= limit {
+			return nil
+		}
+		keys = append(keys[:i], append([]uint64{k}, keys[i:]...)...)
+		done = append(done[:i], append([]*Ticket{t}, done[i:]...)...)
+		if len(done) > limit {
+			keys, done = keys[:limit], done[:limit]
+		}
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	var done []*Ticket
-	for _, t := range tickets {
-		if t.State == StateClosed && t.Visit != nil {
-			done = append(done, t)
-		}
-	}
-	key := func(t *Ticket) uint64 { h := fnv.New64a(); h.Write([]byte(month + t.ID)); return h.Sum64() }
-	sort.Slice(done, func(i, j int) bool { return key(done[i]) < key(done[j]) })
-	if len(done) > c.e.o.Governance.AuditCount {
-		done = done[:c.e.o.Governance.AuditCount]
 	}
 	l := c.e.o.DefaultLang
 	var b strings.Builder

@@ -29,7 +29,7 @@ func (c *call) handoverStart(day string, late bool) error {
 	if err != nil {
 		return err
 	}
-	tickets, err := c.tx.TicketsTouched(from, to)
+	tickets, err := c.touched(from, to)
 	if err != nil {
 		return err
 	}
@@ -263,7 +263,7 @@ func (c *call) buildDaily(day string) (*DailyList, []*Handover, error) {
 	if err != nil {
 		return nil, nil, Errorf(CodeInvalid, "daily.usage")
 	}
-	tickets, err := c.tx.TicketsTouched(from, to)
+	tickets, err := c.touched(from, to)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -363,4 +363,15 @@ func (c *call) cmdDaily(arg string) error {
 	}
 	c.reply(b.String())
 	return nil
+}
+
+// touched collects the tickets changed in [from, to): a day's worth, for
+// the handover and the daily list. Month-long reads stream instead.
+func (c *call) touched(from, to time.Time) ([]*Ticket, error) {
+	var out []*Ticket
+	err := c.tx.EachTicketTouched(from, to, func(t *Ticket) error {
+		out = append(out, t)
+		return nil
+	})
+	return out, err
 }

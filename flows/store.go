@@ -70,8 +70,10 @@ type Tx interface {
 	DeleteTimer(key string) error
 	// DueTimers lists timers due at or before now, earliest first.
 	DueTimers(now time.Time, limit int) ([]Timer, error)
-	// TicketsTouched lists tickets changed in [from, to), each once.
-	TicketsTouched(from, to time.Time) ([]*Ticket, error)
+	// EachTicketTouched calls fn for every ticket changed in [from, to),
+	// each once, in the order of its first change in the range; an error
+	// from fn stops the walk and is returned.
+	EachTicketTouched(from, to time.Time, fn func(*Ticket) error) error
 	Handover(day, techID string) (*Handover, error)
 	PutHandover(h *Handover) error
 	Handovers(day string) ([]*Handover, error)

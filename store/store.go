@@ -131,7 +131,40 @@ func (s *Store) migrate(tx *bolt.Tx) error {
 			return fmt.Errorf("store: file schema %d is newer than this program's %d; upgrade the program", n, schemaVersion)
 		}
 	}
+	if err := fillOpenCopies(tx); err != nil {
+		return err
+	}
 	return meta.Put([]byte("schema"), u32(schemaVersion))
+}
+
+// fillOpenCopies gives every tickets.open row written before the index
+// carried a copy of the ticket its copy, once. It reads only the open
+// index (a few hundred rows), never the tickets bucket as a whole.
+func fillOpenCopies(tx *bolt.Tx) error {
+	meta := tx.Bucket(bMeta)
+	mark := []byte("migrated.open_copies")
+	if meta.Get(mark) != nil {
+		return nil
+	}
+	open, tickets := tx.Bucket(bTicketsOpen), tx.Bucket(bTickets)
+	var fill [][2][]byte
+	err := open.ForEach(func(k, v []byte) error {
+		if len(v) == 0 {
+			if raw := tickets.Get([]byte(lastPart(k))); raw != nil {
+				fill = append(fill, [2][]byte{append([]byte(nil), k...), append([]byte(nil), raw...)})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, kv := range fill {
+		if err := open.Put(kv[0], kv[1]); err != nil {
+			return fmt.Errorf("store: migrate open index: %w", err)
+		}
+	}
+	return meta.Put(mark, []byte{1})
 }
 
 // Close closes the database. Safe to call twice.

@@ -20,7 +20,22 @@ type tx struct {
 
 var _ flows.Tx = (*tx)(nil)
 
-func (t *tx) bk(name []byte) *bolt.Bucket { return t.b.Bucket(name) }
+func (t *tx) bk(name []byte) *bolt.Bucket {
+	b := t.b.Bucket(name)
+	if appendOnly[string(name)] {
+		b.FillPercent = appendFill
+	}
+	return b
+}
+
+// appendOnly buckets take keys in increasing order (ticket ids carry the
+// day, the others start with a timestamp). bbolt splits a full page at
+// FillPercent, and its default of 0.5 leaves every page of such a bucket
+// half empty for good: twice the file, and twice the pages a month's read
+// maps in. bbolt's documentation suggests 0.9 for mostly-append buckets.
+var appendOnly = map[string]bool{string(bTickets): true, string(bTicketsTouched): true, string(bSeenByTime): true}
+
+const appendFill = 0.9
 
 func (t *tx) get(bucket []byte, k string, what string, v any) error {
 	raw := t.bk(bucket).Get([]byte(k))
@@ -126,8 +141,15 @@ func (t *tx) PutTicket(tk *flows.Ticket) error {
 	if err := t.bk(bTicketsTouched).Put(key(ts(tk.Updated), tk.ID), nil); err != nil {
 		return err
 	}
+	raw, err := encode(tk)
+	if err != nil {
+		return err
+	}
 	if tk.State.Open() {
-		if err := t.bk(bTicketsOpen).Put(key(ts(tk.Created), tk.ID), nil); err != nil {
+		// The open index holds a copy of the record: /open and the timers
+		// read it from a few dense pages instead of faulting in one page
+		// per ticket scattered over the whole file (see BENCHMARKS.md, Scale).
+		if err := t.bk(bTicketsOpen).Put(key(ts(tk.Created), tk.ID), raw); err != nil {
 			return err
 		}
 		if tk.AssigneeID != "" {
@@ -136,7 +158,7 @@ func (t *tx) PutTicket(tk *flows.Ticket) error {
 			}
 		}
 	}
-	return t.put(bTickets, []byte(tk.ID), tk)
+	return t.bk(bTickets).Put([]byte(tk.ID), raw)
 }
 
 // NextTicketSeq implements flows.Tx.
@@ -203,8 +225,15 @@ func (t *tx) TicketsByAssignee(personID string) ([]*flows.Ticket, error) {
 func (t *tx) OpenTickets() ([]*flows.Ticket, error) {
 	var out []*flows.Ticket
 	c := t.bk(bTicketsOpen).Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		tk, err := t.Ticket(lastPart(k))
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		var tk *flows.Ticket
+		var err error
+		if len(v) > 0 {
+			tk = new(flows.Ticket)
+			err = decode(v, tk)
+		} else {
+			tk, err = t.Ticket(lastPart(k)) // a row written before the copy existed
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -219,6 +248,7 @@ func (t *tx) AppendTicketEvent(ticketID string, ev flows.TicketEvent) error {
 	if err != nil {
 		return err
 	}
+	b.FillPercent = appendFill // keys are sequence numbers
 	seq, err := b.NextSequence()
 	if err != nil {
 		return err
@@ -365,25 +395,28 @@ func (t *tx) DueTimers(now time.Time, limit int) ([]flows.Timer, error) {
 	return out, nil
 }
 
-// TicketsTouched implements flows.Tx from the tickets.touched index.
-func (t *tx) TicketsTouched(from, to time.Time) ([]*flows.Ticket, error) {
-	var out []*flows.Ticket
-	seen := map[string]bool{}
+// EachTicketTouched implements flows.Tx from the tickets.touched index. It
+// hands out one ticket at a time, so reading a month of a large store
+// holds one decoded ticket (and the set of ids seen), not the month.
+func (t *tx) EachTicketTouched(from, to time.Time, fn func(*flows.Ticket) error) error {
+	seen := map[string]struct{}{}
 	c := t.bk(bTicketsTouched).Cursor()
 	end := []byte(ts(to))
 	for k, _ := c.Seek([]byte(ts(from))); k != nil && bytes.Compare(k, end) < 0; k, _ = c.Next() {
 		id := lastPart(k)
-		if seen[id] {
+		if _, ok := seen[id]; ok {
 			continue
 		}
-		seen[id] = true
+		seen[id] = struct{}{}
 		tk, err := t.Ticket(id)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, tk)
+		if err := fn(tk); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // Handover implements flows.Tx.

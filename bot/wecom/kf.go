@@ -241,10 +241,22 @@ func (c *Channel) kfEvent(m *kfMsg) flows.Event {
 	return ev
 }
 
+// sentAt is when the platform stamped a kf message (now when it did not).
+func sentAt(m *kfMsg, now time.Time) time.Time {
+	if m.SendTime <= 0 {
+		return now
+	}
+	return time.Unix(m.SendTime, 0)
+}
+
 // handleKf runs one kf message through the engine.
 func (c *Channel) handleKf(ctx context.Context, m *kfMsg, cursor *flows.Cursor) error {
 	ev := c.kfEvent(m)
 	ev.Cursor = cursor
+	if m.Origin == originSystem && m.Event != nil && m.Event.EventType == "enter_session" && m.Event.WelcomeCode != "" && ev.Kind != flows.EvNone {
+		// Before the commit, so the greeting it produces finds the code.
+		c.sender.setWelcome(ev.From.Chat.Chat, m.Event.WelcomeCode, sentAt(m, c.now()))
+	}
 	if ev.Kind == flows.EvPhoto && c.o.Media != nil {
 		c.fetchPhoto(ctx, &ev, c.o.KfSecret, strings.TrimPrefix(ev.Photo.FileID, kfMediaPrefix))
 	}

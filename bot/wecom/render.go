@@ -267,9 +267,80 @@ func (s *Sender) sendKf(ctx context.Context, r store.OutboxRow) (string, error) 
 	var a struct {
 		MsgID string `json:"msgid"`
 	}
+	if mt := body["msgtype"]; mt == "text" || mt == "msgmenu" {
+		if code := s.takeWelcome(m.To.Chat); code != "" {
+			id, err := s.sendOnEvent(ctx, code, body)
+			if err == nil {
+				return id, nil
+			}
+			// Refused (used, expired, not a welcome any more) or lost:
+			// the code is spent either way. send_msg with the same msgid
+			// cannot deliver it twice.
+			s.WelcomeFallbacks.Add(1)
+			s.c.o.Log.Warn().Err(err).Msg("wecom kf: welcome code refused; sending with send_msg")
+		}
+	}
 	if err := s.c.api.call(ctx, s.c.o.KfSecret, "POST", "/cgi-bin/kf/send_msg", nil, body, &a); err != nil {
 		return "", err
 	}
+	return a.MsgID, nil
+}
+
+// welcomeTTL is how long a welcome_code works: "用户进入会话,用于发送客服欢迎语:
+// 1条, 20秒" (kf/send_msg_on_event). A little is kept back for the request.
+const welcomeTTL = 20*time.Second - 2*time.Second
+
+// welcomeCode is the enter_session event's code for one customer.
+type welcomeCode struct {
+	code   string
+	issued time.Time
+}
+
+// setWelcome remembers an enter_session welcome_code for the customer's
+// chat. It lives in memory only: it is worth 20 seconds.
+func (s *Sender) setWelcome(chat, code string, issued time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.welcome[chat] = welcomeCode{code: code, issued: issued}
+}
+
+// takeWelcome returns the chat's welcome code if it is still fresh and
+// forgets it (a code works once).
+func (s *Sender) takeWelcome(chat string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w, ok := s.welcome[chat]
+	if !ok {
+		return ""
+	}
+	delete(s.welcome, chat)
+	if s.c.now().Sub(w.issued) >= welcomeTTL {
+		return ""
+	}
+	return w.code
+}
+
+// hasWelcome reports a fresh welcome code for the chat.
+func (s *Sender) hasWelcome(chat string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w, ok := s.welcome[chat]
+	return ok && s.c.now().Sub(w.issued) < welcomeTTL
+}
+
+// sendOnEvent sends a kf text or menu with kf/send_msg_on_event, the
+// only way to greet a customer who entered the chat but has not written
+// (send_msg needs a customer message within 48 hours).
+func (s *Sender) sendOnEvent(ctx context.Context, code string, sendBody map[string]any) (string, error) {
+	mt, _ := sendBody["msgtype"].(string)
+	body := map[string]any{"code": code, "msgid": sendBody["msgid"], "msgtype": mt, mt: sendBody[mt]}
+	var a struct {
+		MsgID string `json:"msgid"`
+	}
+	if err := s.c.api.call(ctx, s.c.o.KfSecret, "POST", "/cgi-bin/kf/send_msg_on_event", nil, body, &a); err != nil {
+		return "", err
+	}
+	s.Welcomed.Add(1)
 	return a.MsgID, nil
 }
 

@@ -49,6 +49,8 @@ type rigOptions struct {
 	MemberWindow time.Duration
 	// DupInterval is the channel's DuplicateCheckInterval (0: default).
 	DupInterval time.Duration
+	// WelcomeTTL is the fake's welcome_code lifetime (0: 20s).
+	WelcomeTTL time.Duration
 }
 
 type logBuf struct {
@@ -80,7 +82,7 @@ func newRig(t testing.TB, o rigOptions) *rig {
 		o.MemberWindow = 2 * time.Second
 	}
 	fake := wecomfake.New(wecomfake.Options{CorpID: corpID, AgentID: agentID, Secret: secret, KfSecret: kfSec,
-		Token: cbToken, EncodingAESKey: aesKey, MemberWindow: o.MemberWindow, KfPageSize: o.KfPageSize})
+		Token: cbToken, EncodingAESKey: aesKey, MemberWindow: o.MemberWindow, KfPageSize: o.KfPageSize, WelcomeTTL: o.WelcomeTTL})
 	t.Cleanup(fake.Close)
 	fake.AddChat(groupID, "tech01", "tech02")
 	fake.AddMember(admin)

@@ -71,6 +71,12 @@ type Sender struct {
 	// for the row's own task_id): delivered by the attempt whose answer
 	// was lost, so recorded as delivered, not failed.
 	Redelivered atomic.Int64
+	// Welcomed counts greetings sent with a welcome code
+	// (kf/send_msg_on_event); WelcomeFallbacks those whose code was
+	// refused or lost, sent with kf/send_msg instead.
+	Welcomed, WelcomeFallbacks atomic.Int64
+
+	welcome map[string]welcomeCode // enter_session codes, by kf chat; guarded by mu
 
 	*outbox.Dispatcher
 }
@@ -102,7 +108,8 @@ func newSender(c *Channel) *Sender {
 	if l.MembersTTL <= 0 {
 		l.MembersTTL = 5 * time.Minute
 	}
-	s := &Sender{c: c, lim: l, addrs: map[string]outbox.Budget{}, members: map[string]*memberState{}, groups: map[string]groupMembers{}}
+	s := &Sender{c: c, lim: l, addrs: map[string]outbox.Budget{}, members: map[string]*memberState{}, groups: map[string]groupMembers{},
+		welcome: map[string]welcomeCode{}}
 	s.Dispatcher = outbox.New(outbox.Policy{
 		Name:    ChannelName,
 		Owns:    ours,

@@ -48,6 +48,9 @@ type Options struct {
 	MemberHourWindow time.Duration
 	// KfPageSize caps sync_msg pages (default 1000, the API's maximum).
 	KfPageSize int
+	// WelcomeTTL is how long an enter_session welcome_code works (default
+	// 20s, as documented for kf/send_msg_on_event).
+	WelcomeTTL time.Duration
 	// Now is the platform's clock (default time.Now).
 	Now func() time.Time
 }
@@ -69,6 +72,8 @@ type Message struct {
 	MediaID string
 	MsgID   string
 	At      time.Time
+	// OnEvent: sent with kf/send_msg_on_event (a welcome code).
+	OnEvent bool
 }
 
 // CardUpdate is one accepted update_template_card.
@@ -118,9 +123,17 @@ type Server struct {
 	kfDup      int
 	calls      map[string]int
 	seq        int
-	lose       map[string]int      // answers to lose, by path
-	dupSeen    map[string]dupEntry // message/send duplicate check, by request JSON
-	dupHits    int                 // requests the duplicate check swallowed
+	lose       map[string]int           // answers to lose, by path
+	welcome    map[string]*welcomeState // enter_session codes
+	dupSeen    map[string]dupEntry      // message/send duplicate check, by request JSON
+	dupHits    int                      // requests the duplicate check swallowed
+}
+
+// welcomeState is an issued welcome_code: one message, within WelcomeTTL.
+type welcomeState struct {
+	kfID, ext string
+	issued    time.Time
+	used      bool
 }
 
 // dupEntry is a message/send request remembered by the duplicate check.
@@ -157,13 +170,16 @@ func New(o Options) *Server {
 	if o.KfPageSize <= 0 {
 		o.KfPageSize = 1000
 	}
+	if o.WelcomeTTL <= 0 {
+		o.WelcomeTTL = 20 * time.Second
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	s := &Server{o: o, tokens: map[string]tokenInfo{}, failNext: map[string][]int{}, members: map[string]bool{},
 		chats: map[string][]string{}, delivered: map[string][]time.Time{}, dropped: map[string]int{},
 		codes: map[string]*code{}, media: map[string]mediaFile{}, kfMsgIDs: map[string]bool{}, calls: map[string]int{},
-		lose: map[string]int{}, dupSeen: map[string]dupEntry{}}
+		lose: map[string]int{}, dupSeen: map[string]dupEntry{}, welcome: map[string]*welcomeState{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.cb = &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{Proxy: nil}}
 	return s
@@ -360,6 +376,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.syncMsg(w, body)
 	case "/cgi-bin/kf/send_msg":
 		s.kfSend(w, body)
+	case "/cgi-bin/kf/send_msg_on_event":
+		s.kfSendOnEvent(w, body)
 	default:
 		writeErr(w, 404, "unknown api "+path)
 	}
@@ -646,8 +664,9 @@ func (s *Server) syncMsg(w http.ResponseWriter, b map[string]any) {
 	writeOK(w, map[string]any{"next_cursor": fmt.Sprintf("c%d", end), "has_more": more, "msg_list": page})
 }
 
-func (s *Server) kfSend(w http.ResponseWriter, b map[string]any) {
-	m := Message{To: str(b["touser"]), KfID: str(b["open_kfid"]), MsgType: str(b["msgtype"]), MsgID: str(b["msgid"])}
+// kfContent reads a kf message body's content into m; false for a
+// msgtype the fake does not take.
+func kfContent(m *Message, b map[string]any) bool {
 	switch m.MsgType {
 	case "text":
 		m.Text = str(obj(b["text"])["content"])
@@ -664,6 +683,49 @@ func (s *Server) kfSend(w http.ResponseWriter, b map[string]any) {
 	case "image":
 		m.MediaID = str(obj(b["image"])["media_id"])
 	default:
+		return false
+	}
+	return true
+}
+
+// kfSendOnEvent is kf/send_msg_on_event: a text or menu sent with an
+// event's code ("通过事件回调下发,仅可使用一次"); the welcome code of
+// enter_session works for one message within 20 seconds. A used, expired
+// or unknown code is refused.
+func (s *Server) kfSendOnEvent(w http.ResponseWriter, b map[string]any) {
+	m := Message{MsgType: str(b["msgtype"]), MsgID: str(b["msgid"]), OnEvent: true}
+	if (m.MsgType != "text" && m.MsgType != "msgmenu") || !kfContent(&m, b) {
+		writeErr(w, 40008, "invalid message type: send_msg_on_event takes text and msgmenu")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	wc := s.welcome[str(b["code"])]
+	switch {
+	case wc == nil:
+		writeErr(w, 95000, "invalid code")
+		return
+	case wc.used:
+		writeErr(w, 95000, "code already used")
+		return
+	case s.o.Now().Sub(wc.issued) > s.o.WelcomeTTL:
+		writeErr(w, 95000, "code expired")
+		return
+	}
+	wc.used = true
+	s.seq++
+	if m.MsgID == "" {
+		m.MsgID = fmt.Sprintf("kfmsg-%d", s.seq)
+	}
+	s.kfMsgIDs[m.MsgID] = true
+	m.To, m.KfID, m.At = wc.ext, wc.kfID, s.o.Now()
+	s.sent = append(s.sent, m)
+	writeOK(w, map[string]any{"msgid": m.MsgID})
+}
+
+func (s *Server) kfSend(w http.ResponseWriter, b map[string]any) {
+	m := Message{To: str(b["touser"]), KfID: str(b["open_kfid"]), MsgType: str(b["msgtype"]), MsgID: str(b["msgid"])}
+	if !kfContent(&m, b) {
 		writeErr(w, 40008, "invalid message type")
 		return
 	}
@@ -885,9 +947,15 @@ func (s *Server) KfImage(kfID, ext string, data []byte) (int, error) {
 }
 
 // KfEnter is the enter_session event (the customer opened the chat).
+// The event carries a welcome_code (valid WelcomeTTL, once) for
+// kf/send_msg_on_event.
 func (s *Server) KfEnter(kfID, ext string) (int, error) {
+	code := "wc-" + randHex(4)
+	s.mu.Lock()
+	s.welcome[code] = &welcomeState{kfID: kfID, ext: ext, issued: s.o.Now()}
+	s.mu.Unlock()
 	s.AddKf(map[string]any{"open_kfid": kfID, "external_userid": "", "origin": 4, "msgtype": "event",
-		"event": map[string]any{"event_type": "enter_session", "open_kfid": kfID, "external_userid": ext, "scene": "123", "welcome_code": "wc-" + randHex(4)}})
+		"event": map[string]any{"event_type": "enter_session", "open_kfid": kfID, "external_userid": ext, "scene": "123", "welcome_code": code}})
 	return s.kfNotify(kfID)
 }
 

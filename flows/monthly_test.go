@@ -1,0 +1,159 @@
+package flows_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/flows/flowstest"
+)
+
+// putTickets writes tickets straight into the store, as months of history.
+func putTickets(t *testing.T, w *flowstest.World, ts ...*flows.Ticket) {
+	t.Helper()
+	err := w.Store.Update(context.Background(), func(tx flows.Tx) error {
+		for _, tk := range ts {
+			if err := tx.PutTicket(tk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func at(s string) *time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return &t
+}
+
+// historyTicket is a closed ticket reported at created (UTC) and accepted,
+// arrived and finished the given minutes after it.
+func historyTicket(id, created, category, room, who string, acc, arr, fix, score, reworks int) *flows.Ticket {
+	c := *at(created)
+	a, r, f := c.Add(time.Duration(acc)*time.Minute), c.Add(time.Duration(arr)*time.Minute), c.Add(time.Duration(arr+fix)*time.Minute)
+	closed := f.Add(time.Hour)
+	return &flows.Ticket{ID: id, State: flows.StateClosed, Category: category, Kind: flows.OrderHousehold,
+		ResidentID: resident.PID(), Building: "3栋", Unit: "2单元", Room: room,
+		AssigneeID: "tg:" + who, Assignee: "师傅" + who, Score: score, Reworks: reworks,
+		Created: c, Updated: closed, Accepted: &a, Arrived: &r, Finished: &f, Closed: &closed}
+}
+
+func TestMonthReport(t *testing.T) {
+	w := flowstest.New(t)
+	w.Register(resident, "13800138000")
+	w.Staff(tech, "technician")
+	w.Staff(lead, "lead")
+	w.Drain()
+	leak := historyTicket("BX-20261103-0001", "2026-11-03T01:00:00Z", "water", "1502", "7", 2, 30, 60, 5, 0)
+	leak.Emergency = "water_leak"
+	public := historyTicket("BX-20261104-0001", "2026-11-04T01:00:00Z", "electricity", "大堂", "7", 10, 40, 20, 4, 0)
+	public.Kind = flows.OrderPublic
+	breached := historyTicket("BX-20261105-0001", "2026-11-05T01:00:00Z", "water", "1502", "8", 50, 120, 90, 2, 1)
+	breached.Breaches = []string{"accept"}
+	cancelled := &flows.Ticket{ID: "BX-20261106-0001", State: flows.StateCancelled, Category: "door", Kind: flows.OrderHousehold,
+		ResidentID: resident.PID(), Building: "3栋", Unit: "2单元", Room: "1502", Created: *at("2026-11-06T01:00:00Z"), Updated: *at("2026-11-06T02:00:00Z")}
+	// October's ticket closed in November counts in October, not here.
+	october := historyTicket("BX-20261031-0001", "2026-10-31T10:00:00Z", "water", "1502", "8", 5, 20, 30, 5, 0)
+	october.Updated, october.Closed = *at("2026-11-01T03:00:00Z"), at("2026-11-01T03:00:00Z")
+	reported := *october
+	reported.State, reported.Updated, reported.Closed = flows.StateNew, reported.Created, nil
+	putTickets(t, w, &reported) // as it was on the day it was reported
+	putTickets(t, w, leak, public, breached, cancelled, october)
+	// One more reported today through the bot, still open.
+	open := w.Report(resident, "灯不亮")
+
+	res := w.Cmd(lead, "month", "")
+	w.Expect(res)
+	got := w.Last(w.Drain(), lead.Chat()).Text
+	for _, want := range []string{
+		"📊 维修月报 2026-11",
+		"报修 5 单：有偿 4，公共 1，其中紧急 1",
+		"已完成 3，已取消 1，未完成 1",
+		"接单用时：中位 10 分钟，90% 在 50 分钟内",
+		"到场用时：中位 40 分钟，90% 在 120 分钟内",
+		"修复用时（到场→完工）：中位 60 分钟，90% 在 90 分钟内",
+		"紧急报修按时接单：100.0%（1/1）",
+		"一次修好率：66.7%（返工 1 单）",
+		"满意度：平均 3.67 分（3 单评价），差评（≤2 分）1 单",
+		"超时（SLA）工单：1 单",
+		"水管/漏水 3（60.0%）；门窗/门锁 1（20.0%）；电路/停电 1（20.0%）",
+		"重复报修（同一地点同一类别 ≥ 2 次）：1 处",
+		"3栋 / 2单元 / 1502｜水管/漏水｜3 次",
+		"师傅7：2 单，平均 4.50 分，返工 0",
+		"师傅8：1 单，平均 2.00 分，返工 1",
+	} {
+		contains(t, got, want)
+	}
+	if strings.Contains(got, "BX-20261031") || strings.Contains(got, open) {
+		t.Fatalf("the report lists tickets by id: %s", got)
+	}
+
+	// October: one ticket, found although it changed again in November.
+	w.Expect(w.Cmd(lead, "month", "2026-10"))
+	oct := w.Last(w.Drain(), lead.Chat()).Text
+	contains(t, oct, "报修 1 单")
+	contains(t, oct, "重复报修：无")
+	w.Expect(w.Cmd(lead, "month", "202609"))
+	contains(t, w.Last(w.Drain(), lead.Chat()).Text, "本月没有报修记录")
+
+	// English for a lead who reads English.
+	w.Expect(w.Cmd(lead, "lang", "en"))
+	w.Drain()
+	w.Expect(w.Cmd(lead, "month", "2026-11"))
+	en := w.Last(w.Drain(), lead.Chat()).Text
+	contains(t, en, "Monthly repair report 2026-11")
+	contains(t, en, "First-time fix rate: 66.7% (1 reworked)")
+
+	// Who may not, and what is not a month.
+	refused := func(p flowstest.Person, arg, want string) {
+		t.Helper()
+		w.Cmd(p, "month", arg)
+		contains(t, w.Last(w.Drain(), p.Chat()).Text, want)
+	}
+	refused(resident, "", "只有主管")
+	refused(tech, "", "只有主管")
+	refused(lead, "November", "Usage: /month")
+	refused(lead, "2026-13", "Usage: /month")
+	refused(lead, "2027-01", "has not started")
+}
+
+// TestMonthAuditSampleStreams: the monthly audit keeps the same sample it
+// would pick from a sorted list, now chosen while streaming the month.
+func TestMonthAuditSampleStreams(t *testing.T) {
+	w := emergencyWorld(t)
+	var ts []*flows.Ticket
+	for i := 1; i <= 40; i++ {
+		tk := historyTicket(fmt.Sprintf("BX-20261102-%04d", i), "2026-11-02T01:00:00Z", "water", fmt.Sprint(100+i), "7", 5, 20, 30, 5, 0)
+		tk.Visit = &flows.Visit{Tests: 3, Entry: "resident", QuoteOK: true}
+		if i%2 == 0 {
+			tk.Visit.Tests = 1
+		}
+		ts = append(ts, tk)
+	}
+	putTickets(t, w, ts...)
+	w.Tick()                                             // schedules November's audit
+	w.Now = time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC) // 09:00 Shanghai on the 1st
+	w.Tick()
+	var audit string
+	for _, m := range w.Drain() {
+		if m.To == lead.Chat() && strings.Contains(m.Text, "2026-11") && strings.Contains(m.Text, "BX-20261102-") {
+			audit = m.Text
+		}
+	}
+	if audit == "" {
+		t.Fatal("no audit for November")
+	}
+	lines := strings.Count(audit, "BX-20261102-")
+	if lines != w.Opts.Governance.AuditCount {
+		t.Fatalf("audit lists %d tickets, want %d:\n%s", lines, w.Opts.Governance.AuditCount, audit)
+	}
+}

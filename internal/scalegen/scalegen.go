@@ -1,0 +1,144 @@
+// Package scalegen writes a large, plausible store for the scale
+// benchmarks: two years of tickets from 10,000 residents handled by 200
+// technicians, one in a thousand still open. The store benchmark measures
+// the store alone on it; the root package's benchmark runs the whole bot
+// on it.
+package scalegen
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/store"
+)
+
+// Estate sizes and the people a benchmark talks as.
+const (
+	Residents   = 10_000
+	Technicians = 200
+	// LeadID is the Telegram user id of the generated team lead.
+	LeadID = 900001
+	// First is the creation time of the first ticket; the tickets span two
+	// years from it, so the last full month is 2026-10.
+	First = "2024-12-01T00:00:00Z"
+)
+
+var (
+	categories  = []string{"water", "water", "water", "electricity", "electricity", "door", "appliance", "public", "other"}
+	emergencies = []string{"water_leak", "power_cut", "lift"}
+)
+
+// Generate writes n tickets (and the people they name) into a new store
+// at path. The store is opened without fsync: the file is a throwaway.
+func Generate(path string, n int) error {
+	s, err := store.Open(path, store.Options{NoSync: true})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	t0, _ := time.Parse(time.RFC3339, First)
+	ctx := context.Background()
+	err = s.Update(ctx, func(tx flows.Tx) error {
+		lead := &flows.Person{ID: fmt.Sprintf("tg:%d", LeadID), Role: flows.RoleLead, Name: "王主管", Lang: flows.LangZH,
+			Chat: flows.Address{Channel: "tg", Chat: fmt.Sprint(LeadID)}, Registered: true, Created: t0, Updated: t0}
+		if err := tx.PutPerson(lead); err != nil {
+			return err
+		}
+		for i := 0; i < Technicians; i++ {
+			id := 2000 + i
+			p := &flows.Person{ID: fmt.Sprintf("tg:%d", id), Role: flows.RoleTechnician, Name: fmt.Sprintf("师傅%03d", i), Lang: flows.LangZH,
+				Chat: flows.Address{Channel: "tg", Chat: fmt.Sprint(id)}, Registered: true, Created: t0, Updated: t0}
+			if err := tx.PutPerson(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := 0; i < Residents; {
+		err := s.Update(ctx, func(tx flows.Tx) error {
+			for j := 0; j < 5_000 && i < Residents; j, i = j+1, i+1 {
+				b, u, r := address(i)
+				id := 100000 + i
+				p := &flows.Person{ID: fmt.Sprintf("tg:%d", id), Role: flows.RoleResident, Name: fmt.Sprintf("住户%05d", i), Lang: flows.LangZH,
+					Phone: fmt.Sprintf("139%08d", i), Building: b, Unit: u, Room: r,
+					Chat: flows.Address{Channel: "tg", Chat: fmt.Sprint(id)}, Registered: true, Created: t0, Updated: t0}
+				if err := tx.PutPerson(p); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	step := 2 * 365 * 24 * time.Hour / time.Duration(n)
+	for i := 0; i < n; {
+		err := s.Update(ctx, func(tx flows.Tx) error {
+			for j := 0; j < 10_000 && i < n; j, i = j+1, i+1 {
+				// Twice, as the bot would: when it was reported and when
+				// it closed, so the touched index has both days.
+				tk := ticket(i, t0.Add(time.Duration(i)*step))
+				reported := *tk
+				reported.State, reported.Updated, reported.Accepted, reported.Arrived, reported.Finished, reported.Closed =
+					flows.StateNew, tk.Created, nil, nil, nil, nil
+				if err := tx.PutTicket(&reported); err != nil {
+					return err
+				}
+				if err := tx.PutTicket(tk); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// address spreads residents over 20 buildings × 4 units × 125 rooms.
+func address(resident int) (building, unit, room string) {
+	return fmt.Sprintf("%d栋", 1+resident%20), fmt.Sprintf("%d单元", 1+resident/20%4), fmt.Sprintf("%d", 101+resident/80%125)
+}
+
+// ticket is the i-th generated ticket, reported at `at`: accepted after
+// minutes, on site within the hour, closed three hours later; one in ten
+// needed rework, one in twenty is an emergency, one in a thousand is open.
+func ticket(i int, at time.Time) *flows.Ticket {
+	res := i % Residents
+	b, u, r := address(res)
+	tech := i % Technicians
+	acc, arr := at.Add(time.Duration(3+i%20)*time.Minute), at.Add(time.Duration(20+i%50)*time.Minute)
+	fin, closed := arr.Add(time.Duration(30+i%120)*time.Minute), at.Add(3*time.Hour)
+	tk := &flows.Ticket{ID: fmt.Sprintf("BX-%s-%06d", at.Format("20060102"), i), State: flows.StateClosed,
+		Category: categories[i%len(categories)], Description: "厨房水管漏水，地上有积水", Kind: flows.OrderHousehold, ASAP: true,
+		ResidentID: fmt.Sprintf("tg:%d", 100000+res), Building: b, Unit: u, Room: r,
+		AssigneeID: fmt.Sprintf("tg:%d", 2000+tech), Assignee: fmt.Sprintf("师傅%03d", tech), Score: 3 + i%3,
+		Created: at, Updated: closed, Accepted: &acc, Arrived: &arr, Finished: &fin, Closed: &closed, Rev: 8,
+		SOPVersion: "v1 (2026.1)", Visit: &flows.Visit{Tests: 3, Entry: "resident", QuoteOK: true}}
+	if i%7 == 0 {
+		tk.Kind, tk.Visit.QuoteOK = flows.OrderPublic, false
+	}
+	if i%10 == 0 {
+		tk.Reworks = 1
+	}
+	if i%20 == 0 {
+		tk.Emergency = emergencies[i/20%len(emergencies)]
+		tk.Category = "water"
+	}
+	if i%97 == 0 {
+		tk.Score = 2
+	}
+	if i%1000 == 0 {
+		tk.State, tk.Closed, tk.Finished, tk.Score = flows.StateAccepted, nil, nil, 0
+		tk.Updated = acc
+	}
+	return tk
+}
