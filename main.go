@@ -180,6 +180,8 @@ func (m *Main) Run(ctx context.Context) error {
 		group = telegram.ChatAddress(cfg.Telegram.GroupID)
 	} else if cfg.WeCom.Enabled && cfg.WeCom.GroupChatID != "" {
 		group = wecom.GroupAddress(cfg.WeCom.GroupChatID)
+	} else if cfg.WeCom.Enabled && cfg.WeCom.GroupRobotKey != "" {
+		group = wecom.RobotAddress()
 	}
 	sopPath := cfg.Org.SOPFile
 	if sopPath != "" && !filepath.IsAbs(sopPath) {
@@ -263,6 +265,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Engine: m.Engine, Store: st, Log: m.Log.With().Str("component", "wecom").Logger(), Now: m.Now,
 			MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, Media: photos,
 			DuplicateCheckInterval: wecomDupInterval(cfg.WeCom.DuplicateCheckInterval.Duration),
+			RobotKey:               cfg.WeCom.GroupRobotKey,
 			Send: wecom.SendLimits{Workers: cfg.Outbox.Workers, MaxAttempts: cfg.Outbox.MaxAttempts,
 				BaseBackoff: cfg.Outbox.BaseBackoff.Duration, MaxBackoff: cfg.Outbox.MaxBackoff.Duration},
 		})

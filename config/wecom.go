@@ -48,6 +48,11 @@ type WeCom struct {
 	// GroupChatID is the technicians' group chat (appchat) id. Optional;
 	// used as the dispatch group when Telegram is disabled.
 	GroupChatID string `toml:"group_chat_id"`
+	// GroupRobotKey is the key of a group robot (群机器人) webhook
+	// (webhook/send?key=...) in the technicians' group: the push-only
+	// alternative to GroupChatID. Default "${WECOM_ROBOT_KEY}"; empty means
+	// no robot. A secret: never echoed or logged.
+	GroupRobotKey string `toml:"group_robot_key"`
 	// Admins are WeCom userids with full control. Optional.
 	Admins []string `toml:"admins"`
 	// DuplicateCheckInterval is message/send's duplicate_check_interval:
@@ -66,6 +71,7 @@ func defaultWeCom() WeCom {
 		CallbackListen:  ":8090",
 		CallbackPath:    "/wecom/callback",
 		KfSecret:        "${WECOM_KF_SECRET}",
+		GroupRobotKey:   "${WECOM_ROBOT_KEY}",
 		APIURL:          "https://qyapi.weixin.qq.com",
 		TimestampWindow: Duration{5 * time.Minute},
 
@@ -78,6 +84,7 @@ var (
 	wecomUserIDPattern = regexp.MustCompile(`^[A-Za-z0-9_@.-]{1,64}$`)
 	wecomCorpIDPattern = regexp.MustCompile(`^[A-Za-z0-9]{6,64}$`)
 	wecomTokenPattern  = regexp.MustCompile(`^[A-Za-z0-9]{1,32}$`)
+	wecomRobotPattern  = regexp.MustCompile(`^[A-Za-z0-9-]{8,64}$`)
 )
 
 // wecomStringFields lists the [wecom] string keys for ${NAME} expansion.
@@ -94,6 +101,7 @@ func (c *Config) wecomStringFields() []stringField {
 		{"wecom.kf_callback_path", &w.KfCallbackPath},
 		{"wecom.api_url", &w.APIURL},
 		{"wecom.group_chat_id", &w.GroupChatID},
+		{"wecom.group_robot_key", &w.GroupRobotKey},
 	}
 	for i := range w.Admins {
 		f = append(f, stringField{fmt.Sprintf("wecom.admins[%d]", i), &w.Admins[i]})
@@ -103,7 +111,7 @@ func (c *Config) wecomStringFields() []stringField {
 
 // wecomSecrets are the [wecom] values never echoed in messages.
 func (c *Config) wecomSecrets() []string {
-	return []string{c.WeCom.Secret, c.WeCom.Token, c.WeCom.EncodingAESKey, c.WeCom.KfSecret}
+	return []string{c.WeCom.Secret, c.WeCom.Token, c.WeCom.EncodingAESKey, c.WeCom.KfSecret, c.WeCom.GroupRobotKey}
 }
 
 func (c *Config) validateWeCom(v *validator) {
@@ -154,6 +162,14 @@ func (c *Config) validateWeCom(v *validator) {
 	if w.GroupChatID != "" && !wecomUserIDPattern.MatchString(w.GroupChatID) {
 		v.add("wecom.group_chat_id", "must be an appchat id: 1-64 letters, digits or _ @ . - (got %q)", w.GroupChatID)
 	}
+	w.GroupRobotKey = strings.TrimSpace(w.GroupRobotKey)
+	if w.GroupRobotKey != "" {
+		if !wecomRobotPattern.MatchString(w.GroupRobotKey) {
+			v.add("wecom.group_robot_key", "is set but malformed (the key=... part of the robot's webhook URL: letters, digits and -)")
+		} else if w.GroupChatID != "" {
+			v.add("wecom.group_robot_key", "set either group_chat_id (an app group chat) or group_robot_key (a group robot), not both")
+		}
+	}
 	seen := map[string]int{}
 	for i, id := range w.Admins {
 		k := fmt.Sprintf("wecom.admins[%d]", i)
@@ -169,7 +185,7 @@ func (c *Config) validateWeCom(v *validator) {
 
 // redacted hides the secrets (empty stays empty) and copies the admins.
 func (w WeCom) redacted() WeCom {
-	for _, p := range []*string{&w.Secret, &w.Token, &w.EncodingAESKey, &w.KfSecret} {
+	for _, p := range []*string{&w.Secret, &w.Token, &w.EncodingAESKey, &w.KfSecret, &w.GroupRobotKey} {
 		if *p != "" {
 			*p = "***"
 		}

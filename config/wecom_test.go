@@ -119,6 +119,8 @@ func TestWeComProblems(t *testing.T) {
 		"bad group":        {wecomMinimal + "group_chat_id = \"a b\"\n", "wecom.group_chat_id"},
 		"bad corp":         {"[telegram]\nenabled = false\n[wecom]\nenabled = true\ncorp_id = \"w w\"\nagent_id = 1\n", "wecom.corp_id"},
 		"bad token":        {wecomMinimal + "token = \"has space\"\n", "wecom.token"},
+		"bad robot key":    {wecomMinimal + "group_robot_key = \"has space\"\n", "wecom.group_robot_key"},
+		"robot and chat":   {wecomMinimal + "group_robot_key = \"693a91f6-7xxx\"\ngroup_chat_id = \"chat1\"\n", "wecom.group_robot_key"},
 		"dup check > 4h":   {wecomMinimal + "duplicate_check_interval = \"5h\"\n", "wecom.duplicate_check_interval"},
 		"dup check < 1s":   {wecomMinimal + "duplicate_check_interval = \"500ms\"\n", "wecom.duplicate_check_interval"},
 	} {
@@ -130,6 +132,25 @@ func TestWeComProblems(t *testing.T) {
 				t.Fatalf("want one problem on %s, got %v", c.key, err)
 			}
 		})
+	}
+}
+
+// TestWeComRobotKey: the robot key comes from the environment, is
+// redacted, and is never echoed in an error.
+func TestWeComRobotKey(t *testing.T) {
+	wecomEnv(t)
+	t.Setenv("WECOM_ROBOT_KEY", "693a91f6-7aaa-4bc4-97a0-0ec2sifa5aaa")
+	cfg, err := config.Parse([]byte(wecomMinimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.WeCom.GroupRobotKey != "693a91f6-7aaa-4bc4-97a0-0ec2sifa5aaa" || cfg.Redacted().WeCom.GroupRobotKey != "***" {
+		t.Fatalf("key %q, redacted %q", cfg.WeCom.GroupRobotKey, cfg.Redacted().WeCom.GroupRobotKey)
+	}
+	t.Setenv("WECOM_ROBOT_KEY", "secret key with spaces")
+	_, err = config.Parse([]byte(wecomMinimal))
+	if err == nil || strings.Contains(err.Error(), "secret key") || !strings.Contains(err.Error(), "wecom.group_robot_key") {
+		t.Fatalf("got %v", err)
 	}
 }
 

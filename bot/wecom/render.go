@@ -39,6 +39,8 @@ func (s *Sender) send(ctx context.Context, r store.OutboxRow) (string, error) {
 		return s.sendKf(ctx, r)
 	case strings.HasPrefix(m.To.Chat, appchatPrefix):
 		return s.sendGroup(ctx, r)
+	case m.To.Chat == robotChat:
+		return s.sendRobot(ctx, r)
 	}
 	return s.sendMembers(ctx, r, m.To.Chat)
 }

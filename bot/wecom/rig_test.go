@@ -51,7 +51,14 @@ type rigOptions struct {
 	DupInterval time.Duration
 	// WelcomeTTL is the fake's welcome_code lifetime (0: 20s).
 	WelcomeTTL time.Duration
+	// Robot makes the dispatch group the group robot (robotKey) instead
+	// of the appchat; RobotWindow scales its minute (default 2s).
+	Robot       bool
+	RobotWindow time.Duration
 }
+
+// robotKey is the test robot's webhook key (a secret: never logged).
+const robotKey = "5fd7c1a2-9e0b-4c55-8d3e-robotsecret1"
 
 type logBuf struct {
 	mu sync.Mutex
@@ -81,11 +88,15 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	if o.MemberWindow == 0 {
 		o.MemberWindow = 2 * time.Second
 	}
+	if o.RobotWindow == 0 {
+		o.RobotWindow = 2 * time.Second
+	}
 	fake := wecomfake.New(wecomfake.Options{CorpID: corpID, AgentID: agentID, Secret: secret, KfSecret: kfSec,
-		Token: cbToken, EncodingAESKey: aesKey, MemberWindow: o.MemberWindow, KfPageSize: o.KfPageSize, WelcomeTTL: o.WelcomeTTL})
+		Token: cbToken, EncodingAESKey: aesKey, MemberWindow: o.MemberWindow, KfPageSize: o.KfPageSize, WelcomeTTL: o.WelcomeTTL, RobotWindow: o.RobotWindow})
 	t.Cleanup(fake.Close)
 	fake.AddChat(groupID, "tech01", "tech02")
 	fake.AddMember(admin)
+	fake.AddRobot(robotKey)
 	r := &rig{t: t, o: o, fake: fake, texts: i18n.MustLoad(flows.LangZH), path: filepath.Join(t.TempDir(), "repair.db"), logs: &logBuf{}}
 	r.hook = httptest.NewServer(nil)
 	t.Cleanup(r.hook.Close)
@@ -110,16 +121,20 @@ func (r *rig) start() {
 	if err != nil {
 		r.t.Fatal(err)
 	}
+	group, key := wecom.GroupAddress(groupID), ""
+	if r.o.Robot {
+		group, key = wecom.RobotAddress(), robotKey
+	}
 	eng, err := flows.NewEngine(flows.Options{
 		Store: st, Texts: r.texts, Location: shanghai, DefaultLang: flows.LangZH,
-		Group: wecom.GroupAddress(groupID), Admins: map[string]bool{wecom.PersonID(admin): true},
+		Group: group, Admins: map[string]bool{wecom.PersonID(admin): true},
 		Categories: flowstest.DefaultCategories, OrgName: "阳光花园物业", MaxPhotos: 3,
 		SOP: sop.Default(), ServicePhone: "400-800-1234",
 	})
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	limits := wecom.SendLimits{Member: wecom.Budget{N: 30, Per: r.o.MemberWindow}, Kf: wecom.Budget{N: 30, Per: r.o.MemberWindow}, AppChat: wecom.Budget{N: 200, Per: r.o.MemberWindow}, GlobalPerSecond: 1000, BaseBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond}
+	limits := wecom.SendLimits{Member: wecom.Budget{N: 30, Per: r.o.MemberWindow}, Kf: wecom.Budget{N: 30, Per: r.o.MemberWindow}, AppChat: wecom.Budget{N: 200, Per: r.o.MemberWindow}, Robot: wecom.Budget{N: 20, Per: r.o.RobotWindow}, GlobalPerSecond: 1000, BaseBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond}
 	if r.o.Send != nil {
 		limits = *r.o.Send
 	}
@@ -128,7 +143,7 @@ func (r *rig) start() {
 		KfEnabled: true, KfSecret: kfSec, APIURL: r.fake.URL(),
 		Engine: eng, Store: st, Log: zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
 		Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}, Send: limits,
-		HTTPTimeout: 5 * time.Second, DuplicateCheckInterval: r.o.DupInterval,
+		HTTPTimeout: 5 * time.Second, DuplicateCheckInterval: r.o.DupInterval, RobotKey: key,
 	})
 	if err != nil {
 		r.t.Fatal(err)

@@ -43,6 +43,7 @@ type SendLimits struct {
 	MemberLong Budget // per member, long window (default 1000/h)
 	AppChat    Budget // per group chat (default 200/min)
 	Kf         Budget // per kf customer (default 30/min)
+	Robot      Budget // per group robot (default 20/min)
 	// GlobalPerSecond bounds all API sends together (default 20).
 	GlobalPerSecond float64
 	Workers         int
@@ -102,6 +103,9 @@ func newSender(c *Channel) *Sender {
 	if l.Kf.N <= 0 {
 		l.Kf = Budget{30, time.Minute}
 	}
+	if l.Robot.N <= 0 {
+		l.Robot = Budget{20, time.Minute}
+	}
 	if l.GlobalPerSecond <= 0 {
 		l.GlobalPerSecond = 20
 	}
@@ -136,6 +140,8 @@ func (s *Sender) budgets(m flows.Message) []outbox.Budget {
 			lim = s.lim.Kf.budget()
 		case strings.HasPrefix(m.To.Chat, appchatPrefix):
 			lim = s.lim.AppChat.budget()
+		case m.To.Chat == robotChat:
+			lim = s.lim.Robot.budget()
 		}
 		s.addrs[key] = lim
 	}
@@ -157,9 +163,10 @@ func (s *Sender) member(id string) *memberState {
 }
 
 // recipients are the members a row is charged to; nil for a group chat
-// (charged in sendGroup, once its member list is known) and for kf.
+// or the robot (charged in sendGroup / sendRobot, once the members are
+// known) and for kf.
 func recipients(m flows.Message) []string {
-	if m.To.Channel != ChannelName || strings.HasPrefix(m.To.Chat, appchatPrefix) {
+	if m.To.Channel != ChannelName || strings.HasPrefix(m.To.Chat, appchatPrefix) || m.To.Chat == robotChat {
 		return nil
 	}
 	return strings.Split(m.To.Chat, "|")
@@ -174,6 +181,10 @@ func judge(err error) outbox.Verdict {
 	var eb *errBudget
 	if errors.As(err, &eb) {
 		return outbox.Verdict{Defer: eb.wait}
+	}
+	var rf *robotFull
+	if errors.As(err, &rf) {
+		return outbox.Verdict{Pause: rf.wait}
 	}
 	var ae *APIError
 	if errors.As(err, &ae) && (ae.Code == errFreqLimit || ae.Code == errFreqLimit2) {

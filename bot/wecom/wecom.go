@@ -41,6 +41,9 @@ const (
 // contain ':'.
 const appchatPrefix = "appchat:"
 
+// robotChat is the address of the group robot (群机器人) webhook.
+const robotChat = "robot:group"
+
 // PersonID is the flows identity of a WeCom member.
 func PersonID(userID string) string { return ChannelName + ":" + userID }
 
@@ -55,6 +58,13 @@ func UserAddress(userID string) flows.Address {
 // GroupAddress is an appchat (group chat) of the app.
 func GroupAddress(chatID string) flows.Address {
 	return flows.Address{Channel: ChannelName, Chat: appchatPrefix + chatID}
+}
+
+// RobotAddress is the technicians' group reached through its group robot
+// webhook (群机器人): push-only, so a card with buttons also goes to every
+// WeCom technician privately as an interactive card.
+func RobotAddress() flows.Address {
+	return flows.Address{Channel: ChannelName, Chat: robotChat}
 }
 
 // KfAddress is the conversation of a customer with a kf account.
@@ -100,6 +110,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// HTTPTimeout bounds every API call (default 15s).
 	HTTPTimeout time.Duration
+	// RobotKey is the group robot's webhook key (webhook/send?key=...);
+	// it addresses RobotAddress. A secret: never logged.
+	RobotKey string
 	// DuplicateCheckInterval is message/send's duplicate_check_interval:
 	// the same request within it is not delivered twice, so a retry whose
 	// answer was lost is harmless (default 30m, at most 4h, negative off).

@@ -51,6 +51,10 @@ type Options struct {
 	// WelcomeTTL is how long an enter_session welcome_code works (default
 	// 20s, as documented for kf/send_msg_on_event).
 	WelcomeTTL time.Duration
+	// RobotLimit posts per RobotWindow a group robot takes; beyond, the
+	// webhook answers 45009 (default 20 per minute).
+	RobotLimit  int
+	RobotWindow time.Duration
 	// Now is the platform's clock (default time.Now).
 	Now func() time.Time
 }
@@ -123,10 +127,12 @@ type Server struct {
 	kfDup      int
 	calls      map[string]int
 	seq        int
-	lose       map[string]int           // answers to lose, by path
-	welcome    map[string]*welcomeState // enter_session codes
-	dupSeen    map[string]dupEntry      // message/send duplicate check, by request JSON
-	dupHits    int                      // requests the duplicate check swallowed
+	lose       map[string]int // answers to lose, by path
+	welcome    map[string]*welcomeState
+	robots     map[string][]time.Time // robot key -> accepted posts
+	robotOver  int                    // posts refused with 45009 // enter_session codes
+	dupSeen    map[string]dupEntry    // message/send duplicate check, by request JSON
+	dupHits    int                    // requests the duplicate check swallowed
 }
 
 // welcomeState is an issued welcome_code: one message, within WelcomeTTL.
@@ -173,13 +179,20 @@ func New(o Options) *Server {
 	if o.WelcomeTTL <= 0 {
 		o.WelcomeTTL = 20 * time.Second
 	}
+	if o.RobotLimit <= 0 {
+		o.RobotLimit = 20
+	}
+	if o.RobotWindow <= 0 {
+		o.RobotWindow = time.Minute
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	s := &Server{o: o, tokens: map[string]tokenInfo{}, failNext: map[string][]int{}, members: map[string]bool{},
 		chats: map[string][]string{}, delivered: map[string][]time.Time{}, dropped: map[string]int{},
 		codes: map[string]*code{}, media: map[string]mediaFile{}, kfMsgIDs: map[string]bool{}, calls: map[string]int{},
-		lose: map[string]int{}, dupSeen: map[string]dupEntry{}, welcome: map[string]*welcomeState{}}
+		lose: map[string]int{}, dupSeen: map[string]dupEntry{}, welcome: map[string]*welcomeState{},
+		robots: map[string][]time.Time{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.cb = &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{Proxy: nil}}
 	return s
@@ -221,6 +234,76 @@ func (s *Server) FailNext(path string, codes ...int) {
 	s.mu.Lock()
 	s.failNext[path] = append(s.failNext[path], codes...)
 	s.mu.Unlock()
+}
+
+// AddRobot creates a group robot with its webhook key; its posts are
+// listed by Sent("robot").
+func (s *Server) AddRobot(key string) {
+	s.mu.Lock()
+	s.robots[key] = nil
+	s.mu.Unlock()
+}
+
+// RobotRefused is how many robot posts were refused for exceeding the
+// robot's limit (45009).
+func (s *Server) RobotRefused() int { s.mu.Lock(); defer s.mu.Unlock(); return s.robotOver }
+
+// robotSend is webhook/send: no access token, the key in the query; a
+// wrong key is 93000; more than RobotLimit posts in any RobotWindow is
+// 45009 ("每个机器人发送的消息不能超过20条/分钟"); text ≤ 2048 bytes,
+// markdown ≤ 4096.
+func (s *Server) robotSend(w http.ResponseWriter, r *http.Request) {
+	key := r.URL.Query().Get("key")
+	raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	var b map[string]any
+	if err := json.Unmarshal(raw, &b); err != nil {
+		writeErr(w, 40035, "invalid json")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	posts, ok := s.robots[key]
+	if !ok {
+		writeErr(w, 93000, "invalid webhook url")
+		return
+	}
+	m := Message{To: "robot", MsgType: str(b["msgtype"])}
+	limit := 0
+	switch m.MsgType {
+	case "text":
+		m.Text, limit = str(obj(b["text"])["content"]), 2048
+	case "markdown":
+		m.Text, limit = str(obj(b["markdown"])["content"]), 4096
+	default:
+		writeErr(w, 40008, "invalid message type")
+		return
+	}
+	if m.Text == "" {
+		writeErr(w, 44004, "empty content")
+		return
+	}
+	if len(m.Text) > limit {
+		writeErr(w, 40058, "content exceeds max length")
+		return
+	}
+	now := s.o.Now()
+	var keep []time.Time
+	for _, t := range posts {
+		if now.Sub(t) < s.o.RobotWindow {
+			keep = append(keep, t)
+		}
+	}
+	if len(keep) >= s.o.RobotLimit {
+		s.robots[key] = keep
+		s.robotOver++
+		writeErr(w, 45009, "api freq out of limit")
+		return
+	}
+	s.robots[key] = append(keep, now)
+	s.seq++
+	m.MsgID, m.At = fmt.Sprintf("msg-%d", s.seq), now
+	s.sent = append(s.sent, m)
+	writeOK(w, nil)
 }
 
 // LoseAnswers makes the next n calls of path be processed (a message is
@@ -323,6 +406,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
+	if path == "/cgi-bin/webhook/send" {
+		s.robotSend(w, r)
+		return
+	}
 	if path == "/cgi-bin/gettoken" {
 		s.getToken(w, r)
 		return

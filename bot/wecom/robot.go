@@ -1,0 +1,148 @@
+package wecom
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/store"
+)
+
+// Group robot (群机器人) limits: "每个机器人发送的消息不能超过20条/分钟";
+// text content at most 2048 bytes, markdown 4096.
+const (
+	maxRobotText     = 2048
+	maxRobotMarkdown = 4096
+	errRobotKey      = 93000 // invalid webhook url (a wrong or removed key)
+)
+
+// sendRobot posts a group message through the robot webhook. A robot is
+// push-only: it cannot carry buttons or receive a click. So a card with
+// buttons is sent first to every WeCom technician privately as an
+// interactive template card (the same path and per-member budgets as an
+// appchat's cards), then posted to the group as markdown for everyone to
+// see. The private cards go first: they are idempotent on a retry (task
+// id and duplicate check), the robot post is not.
+//
+// Card edits (accepted by X, on site, done) cannot edit a robot message;
+// each becomes a new one. Edits of the same card still queued are
+// coalesced by the outbox (only the latest state is posted), and they
+// spend the robot's 20-a-minute budget after new cards and urgent rows.
+func (s *Sender) sendRobot(ctx context.Context, r store.OutboxRow) (string, error) {
+	m := r.Msg
+	if s.c.o.RobotKey == "" {
+		return "", &permanentError{"wecom: a message for the group robot, but no robot key is configured"}
+	}
+	if len(m.Buttons) > 0 {
+		ids, err := s.robotMembers(ctx)
+		if err != nil {
+			return "", err
+		}
+		if len(ids) > 0 {
+			if err := s.chargeMembers(ids); err != nil {
+				return "", err
+			}
+			if _, err := s.sendCards(ctx, r, strings.Join(ids, "|")); err != nil {
+				return "", err
+			}
+		} else {
+			s.c.o.Log.Warn().Uint64("row", r.ID).Msg("wecom robot: no WeCom technician to send the card's buttons to")
+		}
+	}
+	text := m.Text
+	switch m.Kind {
+	case flows.KindPhoto:
+		text = photoText(m)
+	case flows.KindFile:
+		text = fileText(m)
+	}
+	return "", s.robotPost(ctx, "markdown", map[string]any{"content": clipBytes(robotMarkdown(text), maxRobotMarkdown)})
+}
+
+// robotMarkdown keeps a card's lines as lines (markdown joins single
+// newlines) and its first line bold.
+func robotMarkdown(text string) string {
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	if len(lines) > 0 && lines[0] != "" {
+		lines[0] = "**" + strings.ReplaceAll(lines[0], "*", "＊") + "**"
+	}
+	return strings.Join(lines, "  \n")
+}
+
+// robotMembers are the technicians reached on the WeCom app: they get a
+// robot card's buttons privately.
+func (s *Sender) robotMembers(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := s.c.o.Store.View(ctx, func(tx flows.Tx) error {
+		people, err := tx.PeopleByRole(flows.RoleTechnician)
+		if err != nil {
+			return err
+		}
+		for _, p := range people {
+			if p.Chat.Channel == ChannelName && p.Chat.Chat != "" && !strings.Contains(p.Chat.Chat, ":") {
+				ids = append(ids, p.Chat.Chat)
+			}
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// robotPost calls webhook/send. The key is a secret and part of the URL,
+// so errors never quote the URL.
+func (s *Sender) robotPost(ctx context.Context, msgtype string, content any) error {
+	const path = "/cgi-bin/webhook/send"
+	key := s.c.o.RobotKey
+	body, err := json.Marshal(map[string]any{"msgtype": msgtype, msgtype: content})
+	if err != nil {
+		return fmt.Errorf("wecom %s: encode: %w", path, err)
+	}
+	u := s.c.api.base + path + "?" + url.Values{"key": {key}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(string(body)))
+	if err != nil {
+		return fmt.Errorf("wecom %s: bad request", path)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.c.api.http.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // drop the URL, which carries the key
+		}
+		return fmt.Errorf("wecom %s: %s", path, strings.ReplaceAll(err.Error(), key, "***"))
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("wecom %s: read: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("wecom %s: HTTP %d", path, resp.StatusCode)
+	}
+	err = decode(path, raw, nil)
+	var ae *APIError
+	switch {
+	case errors.As(err, &ae) && ae.Code == errRobotKey:
+		return &permanentError{"wecom webhook/send: errcode 93000: the robot key is wrong or the robot was removed"}
+	case errors.As(err, &ae) && ae.Code == errFreqLimit:
+		// Someone else posts through the same robot: our count is off, so
+		// wait a whole window of the robot's limit.
+		return &robotFull{wait: s.lim.Robot.Per, err: err}
+	}
+	return err
+}
+
+// robotFull is the robot's 45009: pause the robot's address for a window.
+type robotFull struct {
+	wait time.Duration
+	err  error
+}
+
+func (e *robotFull) Error() string { return e.err.Error() }
