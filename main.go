@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -49,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		case "backup", "restore":
 			return backup.Command(args[0], args[1:], stdout, stderr, time.Now)
+		case "wecom-appchat":
+			return wecomAppchat(args[1:], stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("repairbot", flag.ContinueOnError)
@@ -59,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unknown command %q (commands: demo, sop-default, backup, restore; flags: -config, -log-format)", fs.Arg(0))
+		return fmt.Errorf("unknown command %q (commands: demo, sop-default, backup, restore, wecom-appchat; flags: -config, -log-format)", fs.Arg(0))
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -322,6 +325,47 @@ func (m *Main) Close() error {
 		errs = append(errs, m.Store.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// wecomAppchat is `repairbot wecom-appchat`: create the technicians' app
+// group chat (appchat/create) from the WeCom-linked technicians and leads
+// in the store and print the chat id for [wecom] group_chat_id. It opens
+// the store, so run it while the bot is stopped.
+func wecomAppchat(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("wecom-appchat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "config.toml", "configuration file (TOML); [wecom] and [store] are used")
+	name := fs.String("name", "", "group chat name, at most 50 characters")
+	owner := fs.String("owner", "", "owner's WeCom userid (a member); empty lets WeCom pick")
+	chatID := fs.String("chatid", "", "chat id to ask for, at most 32 letters and digits; empty lets WeCom generate one")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("wecom-appchat: unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if !cfg.WeCom.Enabled {
+		return errors.New("wecom-appchat: [wecom] is not enabled in " + *cfgPath)
+	}
+	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: cfg.Store.LockTimeout.Duration})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	chat, err := wecom.CreateAppChat(ctx, wecom.AppChatOptions{APIURL: cfg.WeCom.APIURL, CorpID: cfg.WeCom.CorpID,
+		Secret: cfg.WeCom.Secret, Store: st, Name: *name, Owner: *owner, ChatID: *chatID})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created group chat %s with %d members: %s\nput this in the [wecom] section of %s:\ngroup_chat_id = %q\n",
+		chat.ChatID, len(chat.Members), strings.Join(chat.Members, ", "), *cfgPath, chat.ChatID)
+	return nil
 }
 
 // wecomDupInterval maps wecom.duplicate_check_interval (0: off) to the

@@ -116,6 +116,7 @@ type Server struct {
 	failNext   map[string][]int
 	members    map[string]bool
 	chats      map[string][]string
+	chatNames  map[string]string
 	delivered  map[string][]time.Time
 	dropped    map[string]int
 	sent       []Message
@@ -189,7 +190,7 @@ func New(o Options) *Server {
 		o.Now = time.Now
 	}
 	s := &Server{o: o, tokens: map[string]tokenInfo{}, failNext: map[string][]int{}, members: map[string]bool{},
-		chats: map[string][]string{}, delivered: map[string][]time.Time{}, dropped: map[string]int{},
+		chats: map[string][]string{}, chatNames: map[string]string{}, delivered: map[string][]time.Time{}, dropped: map[string]int{},
 		codes: map[string]*code{}, media: map[string]mediaFile{}, kfMsgIDs: map[string]bool{}, calls: map[string]int{},
 		lose: map[string]int{}, dupSeen: map[string]dupEntry{}, welcome: map[string]*welcomeState{},
 		robots: map[string][]time.Time{}}
@@ -448,6 +449,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.updateCard(w, body)
 	case "/cgi-bin/appchat/send":
 		s.appchatSend(w, body)
+	case "/cgi-bin/appchat/create":
+		s.appchatCreate(w, body)
 	case "/cgi-bin/appchat/get":
 		s.mu.Lock()
 		m, ok := s.chats[q.Get("chatid")]
@@ -710,6 +713,63 @@ func (s *Server) appchatSend(w http.ResponseWriter, b map[string]any) {
 	s.seq++
 	s.sent = append(s.sent, Message{To: "appchat:" + chat, MsgType: str(b["msgtype"]), Text: str(obj(b["text"])["content"]), At: s.o.Now(), MsgID: fmt.Sprintf("msg-%d", s.seq)})
 	writeOK(w, nil)
+}
+
+// appchatCreate is appchat/create: userlist of 2..2000 members of the
+// app's range (86006 otherwise, 40031 for an unknown userid), an owner
+// among them, a chatid of ≤ 32 letters and digits not already taken
+// (generated when empty); the name is cut to 50 characters.
+func (s *Server) appchatCreate(w http.ResponseWriter, b map[string]any) {
+	var users []string
+	for _, x := range anyList(b["userlist"]) {
+		users = append(users, str(x))
+	}
+	owner, chatID := str(b["owner"]), str(b["chatid"])
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case len(users) < 2 || len(users) > 2000:
+		writeErr(w, 86006, "invalid chat member list size")
+		return
+	case owner != "" && !slices.Contains(users, owner):
+		writeErr(w, 86004, "owner is not in userlist")
+		return
+	}
+	for _, u := range users {
+		if !s.members[u] {
+			writeErr(w, 40031, "invalid userid list: "+u)
+			return
+		}
+	}
+	if chatID == "" {
+		chatID = "wr" + randHex(10)
+	}
+	valid := len(chatID) <= 32
+	for _, c := range chatID {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			valid = false
+		}
+	}
+	if !valid {
+		writeErr(w, 40035, "invalid chatid")
+		return
+	}
+	if _, ok := s.chats[chatID]; ok {
+		writeErr(w, 86215, "chatid exists")
+		return
+	}
+	s.chats[chatID] = users
+	s.chatNames[chatID] = string([]rune(str(b["name"]))[:min(50, len([]rune(str(b["name"]))))])
+	writeOK(w, map[string]any{"chatid": chatID})
+}
+
+// ChatMembers lists an appchat's members and its name (ok false when it
+// does not exist).
+func (s *Server) ChatMembers(chatID string) (members []string, name string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.chats[chatID]
+	return slices.Clone(m), s.chatNames[chatID], ok
 }
 
 func (s *Server) mediaGet(w http.ResponseWriter, id string) {
