@@ -276,7 +276,7 @@ func newCrashRig(t *testing.T, v crashVariant, seed uint64) *crashRig {
 
 // crashBuild builds the binary into dir (the build cache makes repeats
 // cheap) and returns its path.
-func crashBuild(t *testing.T, dir string) string {
+func crashBuild(t testing.TB, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "repairbot")
 	goBin, err := exec.LookPath("go")
@@ -292,7 +292,7 @@ func crashBuild(t *testing.T, dir string) string {
 // crashProcess writes a config for the fake at apiURL with the store in
 // dataDir and returns the bot process (not started); it is killed when the
 // test ends, and its logs are shown if the test failed.
-func crashProcess(t *testing.T, dir, bin, apiURL, dataDir string) *crashtest.Process {
+func crashProcess(t testing.TB, dir, bin, apiURL, dataDir string) *crashtest.Process {
 	t.Helper()
 	cfgPath := filepath.Join(dir, "config.toml")
 	// Outbox budgets: the highest config validation allows; the fake does

@@ -94,6 +94,16 @@ func (p *Process) Running() bool {
 	}
 }
 
+// Pid is the current run's process id (0 before the first start).
+func (p *Process) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
 // WaitOutput waits until the current run's output contains marker (e.g.
 // the log line saying it is ready) and returns when that was noticed. It
 // gives up after timeout or when the run exits.

@@ -1,0 +1,141 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/store"
+)
+
+func putTicket(tb testing.TB, s *store.Store, tk *flows.Ticket) {
+	tb.Helper()
+	if err := s.Update(context.Background(), func(tx flows.Tx) error { return tx.PutTicket(tk) }); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func openIDs(tb testing.TB, s *store.Store) []string {
+	tb.Helper()
+	var ids []string
+	err := s.View(context.Background(), func(tx flows.Tx) error {
+		ts, err := tx.OpenTickets()
+		for _, t := range ts {
+			ids = append(ids, t.ID+":"+string(t.State))
+		}
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ids
+}
+
+// TestOpenIndexCarriesCurrentTicket: /open reads the ticket from the open
+// index's copy, which must follow every change and leave with the close.
+func TestOpenIndexCarriesCurrentTicket(t *testing.T) {
+	s := MustOpen(t, filepath.Join(t.TempDir(), "r.db"))
+	defer s.Close()
+	a := &flows.Ticket{ID: "BX-20261127-0001", State: flows.StateNew, Created: t0, Updated: t0}
+	b := &flows.Ticket{ID: "BX-20261127-0002", State: flows.StateNew, Created: t0.Add(time.Minute), Updated: t0.Add(time.Minute)}
+	putTicket(t, s, a)
+	putTicket(t, s, b)
+	a.State, a.AssigneeID, a.Updated = flows.StateAccepted, "tg:200", t0.Add(2*time.Minute)
+	putTicket(t, s, a)
+	if got := fmt.Sprint(openIDs(t, s)); got != "[BX-20261127-0001:accepted BX-20261127-0002:new]" {
+		t.Fatalf("open = %s", got)
+	}
+	closed := t0.Add(time.Hour)
+	a.State, a.Closed, a.Updated = flows.StateClosed, &closed, closed
+	putTicket(t, s, a)
+	if got := fmt.Sprint(openIDs(t, s)); got != "[BX-20261127-0002:new]" {
+		t.Fatalf("open after close = %s", got)
+	}
+}
+
+// TestOpenIndexMigration: a file whose open index holds bare keys (before
+// it carried copies) is filled once at Open, and reads right either way.
+func TestOpenIndexMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	s := MustOpen(t, path)
+	putTicket(t, s, &flows.Ticket{ID: "BX-20261127-0001", State: flows.StateAccepted, Created: t0, Updated: t0})
+	s.Close()
+	// Make it look like an old file: empty values, no migration mark.
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("tickets.open"))
+		k, _ := b.Cursor().First()
+		if k == nil {
+			return errors.New("no open row")
+		}
+		if err := b.Put(append([]byte(nil), k...), nil); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("meta")).Delete([]byte("migrated.open_copies"))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = MustOpen(t, path)
+	if got := fmt.Sprint(openIDs(t, s)); got != "[BX-20261127-0001:accepted]" {
+		t.Fatalf("open after migration = %s", got)
+	}
+	s.Close()
+	// The copy is now in the index itself.
+	db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.View(func(tx *bolt.Tx) error {
+		if _, v := tx.Bucket([]byte("tickets.open")).Cursor().First(); len(v) == 0 {
+			t.Error("the open row still has no copy after the migration")
+		}
+		return nil
+	})
+}
+
+// TestEachTicketTouched: each ticket once, in the range only, and an error
+// from the callback stops the walk.
+func TestEachTicketTouched(t *testing.T) {
+	s := MustOpen(t, filepath.Join(t.TempDir(), "r.db"))
+	defer s.Close()
+	for i := 0; i < 5; i++ {
+		at := t0.Add(time.Duration(i) * 24 * time.Hour)
+		tk := &flows.Ticket{ID: fmt.Sprintf("BX-2026112%d-0001", 7+i), State: flows.StateNew, Created: at, Updated: at}
+		putTicket(t, s, tk)
+		tk.State, tk.Updated = flows.StateAccepted, at.Add(time.Hour)
+		putTicket(t, s, tk)
+	}
+	walk := func(from, to time.Time, stopAfter int) ([]string, error) {
+		var ids []string
+		err := s.View(context.Background(), func(tx flows.Tx) error {
+			return tx.EachTicketTouched(from, to, func(tk *flows.Ticket) error {
+				if len(ids) == stopAfter {
+					return errors.New("enough")
+				}
+				ids = append(ids, tk.ID)
+				return nil
+			})
+		})
+		return ids, err
+	}
+	ids, err := walk(t0.Add(24*time.Hour), t0.Add(72*time.Hour), -1)
+	if err != nil || fmt.Sprint(ids) != "[BX-20261128-0001 BX-20261129-0001]" {
+		t.Fatalf("walk = %v, %v", ids, err)
+	}
+	ids, err = walk(t0, t0.Add(10*24*time.Hour), 2)
+	if err == nil || err.Error() != "enough" || len(ids) != 2 {
+		t.Fatalf("stopped walk = %v, %v", ids, err)
+	}
+}
