@@ -60,7 +60,6 @@ var permanentCodes = map[int]string{
 	40058: "invalid parameter",
 	41001: "access_token missing",
 	95000: "kf: invalid parameter",
-	95001: "kf: external user not found",
 	95013: "kf: session ended",
 	95018: "kf: cannot send in this session state",
 }

@@ -257,6 +257,10 @@ func (c *Channel) handleKf(ctx context.Context, m *kfMsg, cursor *flows.Cursor) 
 		// Before the commit, so the greeting it produces finds the code.
 		c.sender.setWelcome(ev.From.Chat.Chat, m.Event.WelcomeCode, sentAt(m, c.now()))
 	}
+	if m.Origin == originCustomer && ev.From.Chat.Chat != "" && ev.Kind != flows.EvNone {
+		// The customer wrote: five more messages within 48 hours.
+		c.sender.kfInbound(ev.From.Chat.Chat, sentAt(m, c.now()))
+	}
 	if ev.Kind == flows.EvPhoto && c.o.Media != nil {
 		c.fetchPhoto(ctx, &ev, c.o.KfSecret, strings.TrimPrefix(ev.Photo.FileID, kfMediaPrefix))
 	}

@@ -36,7 +36,7 @@ func (s *Sender) send(ctx context.Context, r store.OutboxRow) (string, error) {
 	m := r.Msg
 	switch {
 	case m.To.Channel == KfChannel:
-		return s.sendKf(ctx, r)
+		return s.sendKfLimited(ctx, r)
 	case strings.HasPrefix(m.To.Chat, appchatPrefix):
 		return s.sendGroup(ctx, r)
 	case m.To.Chat == robotChat:
@@ -356,6 +356,11 @@ func (s *Sender) kfNotice(ctx context.Context, chat, text string) {
 	nctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	body := map[string]any{"touser": ext, "open_kfid": kfID, "msgtype": "text", "text": map[string]any{"content": clipBytes(text, maxKfText)}}
+	w := s.kfWin(chat)
+	if ok, _ := w.open(s.c.now()); !ok {
+		return // the notice is ephemeral; it never takes a slot it does not have
+	}
+	w.TakeAt(s.c.now())
 	if err := s.c.api.call(nctx, s.c.o.KfSecret, "POST", "/cgi-bin/kf/send_msg", nil, body, nil); err != nil {
 		s.c.o.Log.Warn().Err(err).Msg("wecom kf: notice not sent")
 	}

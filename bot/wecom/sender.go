@@ -78,6 +78,13 @@ type Sender struct {
 	Welcomed, WelcomeFallbacks atomic.Int64
 
 	welcome map[string]welcomeCode // enter_session codes, by kf chat; guarded by mu
+	// kfWindows are the customers' 5-in-48-hours allowances, by kf chat;
+	// guarded by mu.
+	kfWindows map[string]*kfWindow
+	// KfRefused counts kf sends the platform refused for that rule (the
+	// row then waits for the customer); KfFolded rows sent inside the
+	// last message of a window.
+	KfRefused, KfFolded atomic.Int64
 
 	*outbox.Dispatcher
 }
@@ -113,7 +120,7 @@ func newSender(c *Channel) *Sender {
 		l.MembersTTL = 5 * time.Minute
 	}
 	s := &Sender{c: c, lim: l, addrs: map[string]outbox.Budget{}, members: map[string]*memberState{}, groups: map[string]groupMembers{},
-		welcome: map[string]welcomeCode{}}
+		welcome: map[string]welcomeCode{}, kfWindows: map[string]*kfWindow{}}
 	s.Dispatcher = outbox.New(outbox.Policy{
 		Name:    ChannelName,
 		Owns:    ours,
@@ -146,6 +153,14 @@ func (s *Sender) budgets(m flows.Message) []outbox.Budget {
 		s.addrs[key] = lim
 	}
 	lims = append(lims, lim)
+	if m.To.Channel == KfChannel {
+		w := s.kfWindows[m.To.Chat]
+		if w == nil {
+			w = &kfWindow{s: s, chat: m.To.Chat}
+			s.kfWindows[m.To.Chat] = w
+		}
+		lims = append(lims, w)
+	}
 	for _, id := range recipients(m) {
 		mm := s.member(id)
 		lims = append(lims, mm.short, mm.long)
@@ -181,6 +196,12 @@ func judge(err error) outbox.Verdict {
 	var eb *errBudget
 	if errors.As(err, &eb) {
 		return outbox.Verdict{Defer: eb.wait}
+	}
+	var kc *errKfClosed
+	if errors.As(err, &kc) {
+		// Briefly: from now on the customer's window holds the row, and
+		// their next message releases it at once.
+		return outbox.Verdict{Defer: time.Second}
 	}
 	var rf *robotFull
 	if errors.As(err, &rf) {

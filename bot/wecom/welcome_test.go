@@ -3,6 +3,8 @@ package wecom_test
 import (
 	"testing"
 	"time"
+
+	"github.com/repairbot/repairbot/store"
 )
 
 // TestKfWelcomeUsesCode: a customer opens the chat (enter_session with a
@@ -35,7 +37,9 @@ func TestKfWelcomeUsesCode(t *testing.T) {
 
 // TestKfWelcomeCodeRefusedOrExpired: a code the platform refuses, or one
 // that expired before the greeting went out, does not lose the greeting:
-// it is sent with send_msg instead.
+// it is sent with send_msg instead. A customer who never wrote cannot get
+// send_msg (95001), so the greeting is held — pending, not failed — and
+// goes out as soon as they write.
 func TestKfWelcomeCodeRefusedOrExpired(t *testing.T) {
 	for name, o := range map[string]struct {
 		opts   rigOptions
@@ -52,13 +56,24 @@ func TestKfWelcomeCodeRefusedOrExpired(t *testing.T) {
 			if st, err := r.fake.KfEnter(kfID, "cust11"); err != nil || st != 200 {
 				t.Fatal(st, err)
 			}
-			m := r.next("cust11", 0, "welcome", withText(r.T("register.ask_name")))
+			s := r.channel().Sender()
+			r.eventually("the fallback refused for the 48-hour rule", func() bool { return s.WelcomeFallbacks.Load() == 1 && s.KfRefused.Load() == 1 })
+			if n := len(r.fake.Sent("cust11")); n != 0 {
+				t.Fatalf("%d messages to a customer who never wrote", n)
+			}
+			if s.KfHeld() != 1 {
+				t.Fatalf("held customers %d, want 1", s.KfHeld())
+			}
+			if st, err := r.fake.KfText(kfID, "cust11", "你好"); err != nil || st != 200 {
+				t.Fatal(st, err)
+			}
+			m := r.next("cust11", 0, "the held greeting", withText(r.T("register.ask_name")))
 			if m.OnEvent {
 				t.Fatal("delivered with a refused code")
 			}
 			r.settle()
-			if len(r.fake.Sent("cust11")) != 1 || r.channel().Sender().WelcomeFallbacks.Load() != 1 {
-				t.Fatalf("sent %d, fallbacks %d", len(r.fake.Sent("cust11")), r.channel().Sender().WelcomeFallbacks.Load())
+			if failed, _ := r.store().Rows(store.StatusFailed); len(failed) != 0 {
+				t.Fatalf("failed rows: %+v", failed)
 			}
 		})
 	}

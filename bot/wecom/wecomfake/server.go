@@ -51,6 +51,11 @@ type Options struct {
 	// WelcomeTTL is how long an enter_session welcome_code works (default
 	// 20s, as documented for kf/send_msg_on_event).
 	WelcomeTTL time.Duration
+	// KfQuota messages may go to a customer within KfWindow after the
+	// customer's last message (default 5 in 48h); beyond, kf/send_msg
+	// answers 95001.
+	KfQuota  int
+	KfWindow time.Duration
 	// RobotLimit posts per RobotWindow a group robot takes; beyond, the
 	// webhook answers 45009 (default 20 per minute).
 	RobotLimit  int
@@ -131,6 +136,9 @@ type Server struct {
 	lose       map[string]int // answers to lose, by path
 	welcome    map[string]*welcomeState
 	robots     map[string][]time.Time // robot key -> accepted posts
+	kfLastIn   map[string]time.Time   // customer's last message, by external_userid
+	kfSince    map[string]int         // kf/send_msg since then
+	kfOver     int                    // kf sends refused with 95001
 	robotOver  int                    // posts refused with 45009 // enter_session codes
 	dupSeen    map[string]dupEntry    // message/send duplicate check, by request JSON
 	dupHits    int                    // requests the duplicate check swallowed
@@ -180,6 +188,12 @@ func New(o Options) *Server {
 	if o.WelcomeTTL <= 0 {
 		o.WelcomeTTL = 20 * time.Second
 	}
+	if o.KfQuota <= 0 {
+		o.KfQuota = 5
+	}
+	if o.KfWindow <= 0 {
+		o.KfWindow = 48 * time.Hour
+	}
 	if o.RobotLimit <= 0 {
 		o.RobotLimit = 20
 	}
@@ -193,7 +207,7 @@ func New(o Options) *Server {
 		chats: map[string][]string{}, chatNames: map[string]string{}, delivered: map[string][]time.Time{}, dropped: map[string]int{},
 		codes: map[string]*code{}, media: map[string]mediaFile{}, kfMsgIDs: map[string]bool{}, calls: map[string]int{},
 		lose: map[string]int{}, dupSeen: map[string]dupEntry{}, welcome: map[string]*welcomeState{},
-		robots: map[string][]time.Time{}}
+		robots: map[string][]time.Time{}, kfLastIn: map[string]time.Time{}, kfSince: map[string]int{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.cb = &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{Proxy: nil}}
 	return s
@@ -243,6 +257,20 @@ func (s *Server) AddRobot(key string) {
 	s.mu.Lock()
 	s.robots[key] = nil
 	s.mu.Unlock()
+}
+
+// KfRefused is how many kf/send_msg calls were refused for the 5-in-48h
+// rule (95001).
+func (s *Server) KfRefused() int { s.mu.Lock(); defer s.mu.Unlock(); return s.kfOver }
+
+// KfAge moves a customer's last message d into the past (time passing
+// for the 48-hour rule).
+func (s *Server) KfAge(ext string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.kfLastIn[ext]; ok {
+		s.kfLastIn[ext] = t.Add(-d)
+	}
 }
 
 // RobotRefused is how many robot posts were refused for exceeding the
@@ -887,6 +915,15 @@ func (s *Server) kfSend(w http.ResponseWriter, b map[string]any) {
 		writeOK(w, map[string]any{"msgid": m.MsgID})
 		return
 	}
+	// "仅当微信客户在主动发送消息给客服后的48小时内,企业可发送消息给客户,
+	// 最多可发送5条消息".
+	last, wrote := s.kfLastIn[m.To]
+	if !wrote || s.o.Now().Sub(last) >= s.o.KfWindow || s.kfSince[m.To] >= s.o.KfQuota {
+		s.kfOver++
+		writeErr(w, 95001, "send msg count exceed limit or out of the 48 hours after the customer's last message")
+		return
+	}
+	s.kfSince[m.To]++
 	s.seq++
 	if m.MsgID == "" {
 		m.MsgID = fmt.Sprintf("kfmsg-%d", s.seq)
@@ -1061,6 +1098,11 @@ func (s *Server) AddKf(m map[string]any) string {
 	m["msgid"] = id
 	if _, ok := m["send_time"]; !ok {
 		m["send_time"] = s.o.Now().Unix()
+	}
+	if o, _ := m["origin"].(int); o == 3 {
+		if ext, _ := m["external_userid"].(string); ext != "" {
+			s.kfLastIn[ext], s.kfSince[ext] = s.o.Now(), 0
+		}
 	}
 	s.kf = append(s.kf, kfMsg(m))
 	return id
