@@ -3,6 +3,7 @@ package flows
 import (
 	"errors"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -67,7 +68,7 @@ func (c *call) command() error {
 	case "mytickets":
 		return c.cmdMyTickets()
 	case "open":
-		return c.cmdOpen()
+		return c.cmdOpen(args)
 	case "reassign":
 		return c.cmdReassign(args)
 	case "invite":
@@ -221,9 +222,22 @@ func (c *call) cmdMyTickets() error {
 	return nil
 }
 
-func (c *call) cmdOpen() error {
+// openPage is how many tickets one /open answer lists: a busy estate has
+// hundreds open, and one message holds 4,096 characters, so the answer is
+// a summary by state and the oldest first, a page at a time.
+const openPage = 30
+
+func (c *call) cmdOpen(arg string) error {
 	if !c.me.Role.IsLead() {
 		return Errorf(CodeForbidden, "err.leads_only")
+	}
+	page := 1
+	if arg = strings.TrimSpace(arg); arg != "" {
+		n, err := strconv.Atoi(arg)
+		if err != nil || n < 1 {
+			return Errorf(CodeInvalid, "open.usage")
+		}
+		page = n
 	}
 	ts, err := c.tx.OpenTickets()
 	if err != nil {
@@ -233,16 +247,44 @@ func (c *call) cmdOpen() error {
 		c.reply(c.t("open.none"))
 		return nil
 	}
+	pages := (len(ts) + openPage - 1) / openPage
+	if page > pages {
+		return Errorf(CodeInvalid, "open.no_page", "pages", pages)
+	}
 	sort.SliceStable(ts, func(i, j int) bool { return ts[i].Created.Before(ts[j].Created) })
 	var b strings.Builder
 	b.WriteString(c.t("open.header", "n", len(ts)))
-	for _, t := range ts {
+	if pages > 1 {
+		byState := map[State]int{}
+		var order []State
+		for _, t := range ts {
+			if byState[t.State] == 0 {
+				order = append(order, t.State)
+			}
+			byState[t.State]++
+		}
+		sort.SliceStable(order, func(i, j int) bool { return byState[order[i]] > byState[order[j]] })
+		var parts []string
+		for _, st := range order {
+			parts = append(parts, c.t("open.state_count", "state", c.stateLabel(st, c.lang), "n", byState[st]))
+		}
+		b.WriteString("\n" + strings.Join(parts, c.t("order.sep")))
+	}
+	end := min(page*openPage, len(ts))
+	for _, t := range ts[(page-1)*openPage : end] {
 		who := t.Assignee
 		if who == "" {
 			who = c.t("open.unassigned")
 		}
 		b.WriteString("\n")
 		b.WriteString(c.t("open.line", "ticket", t.ID, "category", c.categoryLabel(t.Category, c.lang), "state", c.stateLabel(t.State, c.lang), "age", c.age(t.Created), "assignee", who, "address", shortAddress(t)))
+	}
+	if pages > 1 {
+		key := "open.page"
+		if page == pages {
+			key = "open.page_last"
+		}
+		b.WriteString("\n" + c.t(key, "page", page, "pages", pages, "next", page+1))
 	}
 	c.reply(b.String())
 	return nil

@@ -157,3 +157,43 @@ func TestMonthAuditSampleStreams(t *testing.T) {
 		t.Fatalf("audit lists %d tickets, want %d:\n%s", lines, w.Opts.Governance.AuditCount, audit)
 	}
 }
+
+// TestOpenPages: with more open tickets than one message holds, /open
+// answers with a summary by state and the oldest page, and pages on.
+func TestOpenPages(t *testing.T) {
+	w := flowstest.New(t)
+	w.Staff(lead, "lead")
+	w.Drain()
+	var ts []*flows.Ticket
+	for i := 0; i < 65; i++ {
+		c := w.Now.Add(-time.Duration(100-i) * time.Hour)
+		tk := &flows.Ticket{ID: fmt.Sprintf("BX-20261120-%04d", i+1), State: flows.StateNew, Category: "water",
+			Building: "3栋", Unit: "2单元", Room: "1502", Created: c, Updated: c}
+		if i%5 == 0 {
+			tk.State, tk.AssigneeID, tk.Assignee = flows.StateAccepted, tech.PID(), "张师傅"
+		}
+		ts = append(ts, tk)
+	}
+	putTickets(t, w, ts...)
+	w.Expect(w.Cmd(lead, "open", ""))
+	first := w.Last(w.Drain(), lead.Chat()).Text
+	contains(t, first, "未完成工单（65）")
+	contains(t, first, "待接单 52；已接单 13")
+	contains(t, first, "BX-20261120-0001")
+	contains(t, first, "BX-20261120-0030")
+	contains(t, first, "第 1/3 页（最早的在前）。下一页：/open 2")
+	if strings.Contains(first, "BX-20261120-0031") || len([]rune(first)) > 4000 {
+		t.Fatalf("page 1 runs over (%d chars): %s", len([]rune(first)), first)
+	}
+	w.Expect(w.Cmd(lead, "open", "3"))
+	last := w.Last(w.Drain(), lead.Chat()).Text
+	contains(t, last, "BX-20261120-0065")
+	contains(t, last, "第 3/3 页，已是最后一页")
+	if strings.Contains(last, "BX-20261120-0060") {
+		t.Fatalf("page 3 repeats page 2: %s", last)
+	}
+	for arg, want := range map[string]string{"4": "共 3 页", "0": "用法：/open", "x": "用法：/open"} {
+		w.Cmd(lead, "open", arg)
+		contains(t, w.Last(w.Drain(), lead.Chat()).Text, want)
+	}
+}
