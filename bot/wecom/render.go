@@ -54,19 +54,39 @@ func (s *Sender) sendMembers(ctx context.Context, r store.OutboxRow, touser stri
 	switch {
 	case len(m.Buttons) > 0:
 		return s.sendCards(ctx, r, touser)
-	case m.Kind == flows.KindPhoto && strings.HasPrefix(m.Photo, mediaPrefix):
+	case m.Kind == flows.KindPhoto:
+		if data, name, ok := s.localPhoto(ctx, m); ok {
+			// The kept copy, uploaded now: works for photos from any
+			// channel and after the original media id expired.
+			mid, err := s.upload(ctx, "image", name, data)
+			if err != nil {
+				return "", err
+			}
+			return s.appSend(ctx, touser, "image", map[string]any{"media_id": mid})
+		}
+		return s.sendPhotoByID(ctx, touser, m)
+	case m.Kind == flows.KindFile:
+		if id, ok, err := s.sendFile(ctx, touser, m); ok {
+			return id, err
+		}
+		return s.appSend(ctx, touser, "text", map[string]any{"content": clipBytes(fileText(m), maxTextBytes)})
+	}
+	return s.appSend(ctx, touser, "text", map[string]any{"content": clipBytes(m.Text, maxTextBytes)})
+}
+
+// sendPhotoByID forwards a photo without a kept copy by its WeCom media id
+// (a caption when it expired or came from another platform).
+func (s *Sender) sendPhotoByID(ctx context.Context, touser string, m flows.Message) (string, error) {
+	switch {
+	case strings.HasPrefix(m.Photo, mediaPrefix):
 		id, err := s.appSend(ctx, touser, "image", map[string]any{"media_id": strings.TrimPrefix(m.Photo, mediaPrefix)})
 		if ae, ok := err.(*APIError); ok && ae.Code == errInvalidMedia {
 			// The media id expired (3 days): say what it was instead.
 			return s.appSend(ctx, touser, "text", map[string]any{"content": photoText(m)})
 		}
 		return id, err
-	case m.Kind == flows.KindPhoto:
-		return s.appSend(ctx, touser, "text", map[string]any{"content": photoText(m)})
-	case m.Kind == flows.KindFile:
-		return s.appSend(ctx, touser, "text", map[string]any{"content": clipBytes(fileText(m), maxTextBytes)})
 	}
-	return s.appSend(ctx, touser, "text", map[string]any{"content": clipBytes(m.Text, maxTextBytes)})
+	return s.appSend(ctx, touser, "text", map[string]any{"content": photoText(m)})
 }
 
 func photoText(m flows.Message) string {

@@ -139,9 +139,10 @@ type Server struct {
 	kfLastIn   map[string]time.Time   // customer's last message, by external_userid
 	kfSince    map[string]int         // kf/send_msg since then
 	kfOver     int                    // kf sends refused with 95001
-	robotOver  int                    // posts refused with 45009 // enter_session codes
-	dupSeen    map[string]dupEntry    // message/send duplicate check, by request JSON
-	dupHits    int                    // requests the duplicate check swallowed
+	uploads    []Upload
+	robotOver  int                 // posts refused with 45009 // enter_session codes
+	dupSeen    map[string]dupEntry // message/send duplicate check, by request JSON
+	dupHits    int                 // requests the duplicate check swallowed
 }
 
 // welcomeState is an issued welcome_code: one message, within WelcomeTTL.
@@ -457,6 +458,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Unlock()
+	if path == "/cgi-bin/media/upload" {
+		s.mediaUpload(w, r)
+		return
+	}
 	var body map[string]any
 	if r.Method == http.MethodPost {
 		raw, _ := io.ReadAll(io.LimitReader(r.Body, 4<<20))
@@ -634,12 +639,12 @@ func (s *Server) messageSend(w http.ResponseWriter, b map[string]any) {
 			writeErr(w, 45002, "content size out of limit")
 			return
 		}
-	case "image":
-		m.MediaID = str(obj(b["image"])["media_id"])
+	case "image", "file":
+		m.MediaID = str(obj(b[mt])["media_id"])
 		s.mu.Lock()
-		_, ok := s.media[m.MediaID]
+		f, ok := s.media[m.MediaID]
 		s.mu.Unlock()
-		if !ok {
+		if !ok || s.o.Now().Sub(f.created) > 72*time.Hour {
 			writeErr(w, 40007, "invalid media_id")
 			return
 		}
@@ -790,6 +795,57 @@ func (s *Server) appchatCreate(w http.ResponseWriter, b map[string]any) {
 	s.chatNames[chatID] = string([]rune(str(b["name"]))[:min(50, len([]rune(str(b["name"]))))])
 	writeOK(w, map[string]any{"chatid": chatID})
 }
+
+// mediaUpload is media/upload: multipart, field "media"; every file more
+// than 5 bytes; image ≤ 10 MB, JPG or PNG (40004 otherwise, 40009 for the
+// size); file ≤ 20 MB (40006). The media id lives 3 days.
+func (s *Server) mediaUpload(w http.ResponseWriter, r *http.Request) {
+	typ := r.URL.Query().Get("type")
+	if err := r.ParseMultipartForm(32 << 20); err != nil {
+		writeErr(w, 47001, "data format error")
+		return
+	}
+	f, hdr, err := r.FormFile("media")
+	if err != nil {
+		writeErr(w, 41005, "media data missing")
+		return
+	}
+	defer f.Close()
+	data, _ := io.ReadAll(io.LimitReader(f, 64<<20))
+	switch {
+	case typ != "image" && typ != "file" && typ != "voice" && typ != "video":
+		writeErr(w, 40005, "invalid type")
+		return
+	case len(data) <= 5:
+		writeErr(w, 40006, "invalid file size")
+		return
+	case typ == "image" && !(bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}) || bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n"))):
+		writeErr(w, 40004, "invalid media type: image must be JPG or PNG")
+		return
+	case typ == "image" && len(data) > 10<<20:
+		writeErr(w, 40009, "invalid image size")
+		return
+	case len(data) > 20<<20:
+		writeErr(w, 40006, "invalid file size")
+		return
+	}
+	s.mu.Lock()
+	s.seq++
+	id := fmt.Sprintf("up-%d", s.seq)
+	s.media[id] = mediaFile{data: data, created: s.o.Now()}
+	s.uploads = append(s.uploads, Upload{Type: typ, Name: hdr.Filename, Data: data, MediaID: id})
+	s.mu.Unlock()
+	writeOK(w, map[string]any{"type": typ, "media_id": id, "created_at": strconv.FormatInt(s.o.Now().Unix(), 10)})
+}
+
+// Upload is one accepted media/upload.
+type Upload struct {
+	Type, Name, MediaID string
+	Data                []byte
+}
+
+// Uploads lists accepted media/upload calls.
+func (s *Server) Uploads() []Upload { s.mu.Lock(); defer s.mu.Unlock(); return slices.Clone(s.uploads) }
 
 // ChatMembers lists an appchat's members and its name (ok false when it
 // does not exist).

@@ -1,0 +1,63 @@
+package wecom_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/repairbot/repairbot/bot/wecom"
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/media"
+)
+
+// TestMediaUpload: a report export goes to a technician as a real file
+// (media/upload at send time, then message/send by media id), and a photo
+// — here one that came from Telegram, whose file id WeCom cannot use — as
+// the kept content-addressed copy uploaded as an image.
+func TestMediaUpload(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	report := "# 月报\n\n工单 12 张，按时 11 张。\n"
+	r.enqueue(flows.Message{To: wecom.UserAddress("tech01"), Kind: flows.KindFile, FileName: "report-2026-11.md", Text: report, Priority: flows.PrioNormal})
+	r.settle()
+
+	ms := &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}
+	sum, rel, err := ms.Put(bytes.NewReader(jpeg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tk := &flows.Ticket{ID: "BX-20261127-0001", State: flows.StateNew, Category: "water", Description: "漏水", Created: now, Updated: now,
+		Photos: []flows.Photo{{FileID: "AgACAgUAAxkBAAIB", SHA256: sum, Local: rel, Size: int64(len(jpeg))}}}
+	if err := r.store().Update(context.Background(), func(tx flows.Tx) error { return tx.PutTicket(tk) }); err != nil {
+		t.Fatal(err)
+	}
+	r.enqueue(flows.Message{To: wecom.UserAddress("tech01"), Kind: flows.KindPhoto, Photo: "AgACAgUAAxkBAAIB", Text: tk.ID, Ticket: tk.ID, Priority: flows.PrioNormal})
+	r.settle()
+
+	sent := r.fake.Sent("tech01")
+	ups := r.fake.Uploads()
+	if len(sent) != 2 || len(ups) != 2 {
+		t.Fatalf("sent %+v, uploads %d", sent, len(ups))
+	}
+	if sent[0].MsgType != "file" || ups[0].Type != "file" || ups[0].Name != "report-2026-11.md" || string(ups[0].Data) != report || sent[0].MediaID != ups[0].MediaID {
+		t.Fatalf("report: sent %+v, upload %+v", sent[0], ups[0].Name)
+	}
+	if sent[1].MsgType != "image" || ups[1].Type != "image" || !bytes.Equal(ups[1].Data, jpeg) || sent[1].MediaID != ups[1].MediaID {
+		t.Fatalf("photo: sent %+v, upload type %s", sent[1], ups[1].Type)
+	}
+}
+
+// TestMediaUploadLimits: what media/upload cannot take is not lost: an
+// empty export and a photo without a kept copy go as text.
+func TestMediaUploadLimits(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	r.enqueue(flows.Message{To: wecom.UserAddress("tech01"), Kind: flows.KindFile, FileName: "empty.md", Text: "", Priority: flows.PrioNormal},
+		flows.Message{To: wecom.UserAddress("tech01"), Kind: flows.KindPhoto, Photo: "AgACAgUAAxkBAAIC", Text: "BX-20261127-0009", Ticket: "BX-20261127-0009", Priority: flows.PrioNormal})
+	r.settle()
+	sent := r.fake.Sent("tech01")
+	if len(sent) != 2 || sent[0].MsgType != "text" || sent[1].MsgType != "text" || len(r.fake.Uploads()) != 0 {
+		t.Fatalf("sent %+v", sent)
+	}
+}
