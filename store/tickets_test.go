@@ -139,3 +139,85 @@ func TestEachTicketTouched(t *testing.T) {
 		t.Fatalf("stopped walk = %v, %v", ids, err)
 	}
 }
+
+// TestLongReadsReleaseSafely: a long read hands the mapped pages back
+// (madvise) at its end, while writers keep growing (and remapping) the
+// file and other readers keep reading; everything read stays right.
+func TestLongReadsReleaseSafely(t *testing.T) {
+	s := MustOpen(t, filepath.Join(t.TempDir(), "r.db"))
+	defer s.Close()
+	ctx := context.Background()
+	mk := func(i int) *flows.Ticket {
+		at := t0.Add(time.Duration(i) * time.Second)
+		return &flows.Ticket{ID: fmt.Sprintf("BX-20261127-%06d", i), State: flows.StateClosed, Category: "water",
+			Description: fmt.Sprintf("ticket %d", i), Created: at, Updated: at}
+	}
+	const first = 3000
+	err := s.Update(ctx, func(tx flows.Tx) error {
+		for i := 0; i < first; i++ {
+			if err := tx.PutTicket(mk(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan := func(write bool) error {
+		n := 0
+		fn := func(tx flows.Tx) error {
+			return tx.EachTicketTouched(t0, t0.Add(first*time.Second), func(tk *flows.Ticket) error {
+				if want := fmt.Sprintf("ticket %d", n); tk.Description != want {
+					return fmt.Errorf("read %q, want %q", tk.Description, want)
+				}
+				n++
+				return nil
+			})
+		}
+		var err error
+		if write {
+			err = s.Update(ctx, fn)
+		} else {
+			err = s.View(ctx, fn)
+		}
+		if err == nil && n != first {
+			err = fmt.Errorf("scanned %d tickets, want %d", n, first)
+		}
+		return err
+	}
+	done := make(chan error, 3)
+	go func() { // the writer grows the file
+		for i := first; i < first+8_000; i += 500 {
+			err := s.Batch(ctx, func(tx flows.Tx) error {
+				for j := i; j < i+500; j++ {
+					if err := tx.PutTicket(mk(j)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for _, write := range []bool{false, true} {
+		go func() {
+			for k := 0; k < 6; k++ {
+				if err := scan(write); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for k := 0; k < 3; k++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
