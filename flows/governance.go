@@ -1003,6 +1003,11 @@ func (c *call) finishReview(d *Dialogue) error {
 
 // cmdActions lists open improvement actions: a lead sees all, others their own.
 func (c *call) cmdActions() error {
+	// Review actions are the company's internal improvement plan: for the
+	// people who take part in reviews, not for residents.
+	if !c.me.Role.IsStaff() && c.me.Role != RoleDispatcher {
+		return Errorf(CodeForbidden, "err.role")
+	}
 	reviews, err := c.tx.Reviews()
 	if err != nil {
 		return err

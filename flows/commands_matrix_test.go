@@ -1,0 +1,125 @@
+package flows_test
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/flows/flowstest"
+)
+
+// commandDesign is who may use each command, written from the roles table
+// in the README (not from the code). "registered" is everyone who has
+// completed registration or joined as staff.
+var commandDesign = map[string][]string{
+	"start":      {"stranger", "resident", "other", "tech", "tech2", "lead", "dispatcher", "admin"},
+	"help":       {"stranger", "resident", "other", "tech", "tech2", "lead", "dispatcher", "admin"},
+	"cancel":     {"stranger", "resident", "other", "tech", "tech2", "lead", "dispatcher", "admin"},
+	"lang":       {"stranger", "resident", "other", "tech", "tech2", "lead", "dispatcher", "admin"},
+	"report":     {"resident", "other"},
+	"complain":   {"resident", "other"},
+	"mytickets":  {"resident", "other", "tech", "tech2", "lead", "dispatcher", "admin"},
+	"open":       {"lead", "admin"},
+	"reassign":   {"lead", "admin"},
+	"skip":       {"lead", "admin"},
+	"duty":       {"lead", "admin"},
+	"daily":      {"lead", "dispatcher", "admin"},
+	"month":      {"lead", "dispatcher", "admin"},
+	"invite":     {"lead", "admin"}, // /invite technician
+	"sop":        {"tech", "tech2", "lead", "dispatcher", "admin"},
+	"sop reload": {"lead", "admin"},
+	"suggest":    {"tech", "tech2", "lead", "dispatcher", "admin"},
+	"review":     {"tech", "tech2", "lead", "dispatcher", "admin"},
+	"actions":    {"tech", "tech2", "lead", "dispatcher", "admin"},
+	"order":      {"resident", "tech", "lead", "dispatcher", "admin"}, // the ticket's resident and assignee, and the office
+}
+
+// commandArgs are harmless arguments that reach each command's checks.
+func commandArgs(cmd, ticket string) (string, string) {
+	switch cmd {
+	case "lang":
+		return "lang", "zh"
+	case "reassign":
+		return "reassign", ticket
+	case "skip":
+		return "skip", ticket + " 相机坏了"
+	case "invite":
+		return "invite", "technician"
+	case "sop reload":
+		return "sop", "reload"
+	case "order":
+		return "order", ticket
+	case "suggest":
+		return "suggest", "门铃规则写得不够清楚"
+	case "complain":
+		return "complain", "师傅迟到"
+	}
+	return cmd, ""
+}
+
+// TestEveryCommandByRole runs every command of the menu as every kind of
+// person and checks it is refused, with an answer, exactly where the
+// design says — never silently, never with an internal error (the world
+// fails the test on any).
+func TestEveryCommandByRole(t *testing.T) {
+	dispatcher := flowstest.Person{ID: 400, Name: "刘客服"}
+	actors := map[string]flowstest.Person{
+		"stranger": stranger, "resident": resident, "other": other, "tech": tech, "tech2": tech2,
+		"lead": lead, "dispatcher": dispatcher, "admin": admin,
+	}
+	for _, c := range flows.Commands {
+		if _, ok := commandDesign[c.Name]; !ok {
+			t.Errorf("/%s is in the menu but not in the design table", c.Name)
+		}
+	}
+	texts := flowstest.New(t).Opts.Texts
+	// A refusal is one of the catalog's refusals, placeholders filled in.
+	pattern := func(key string) *regexp.Regexp {
+		tmpl := texts.T(flows.LangZH, key)
+		return regexp.MustCompile(regexp.MustCompile(`\\\{[a-z_]+\\\}`).ReplaceAllString(regexp.QuoteMeta(tmpl), ".*"))
+	}
+	var refusals []*regexp.Regexp
+	for _, k := range []string{"err.leads_only", "err.role", "err.residents_only", "err.invite_forbidden", "err.not_your_ticket", "err.not_your_job"} {
+		refusals = append(refusals, pattern(k))
+	}
+	for cmd, who := range commandDesign {
+		for name, p := range actors {
+			t.Run(fmt.Sprintf("%s/%s", strings.ReplaceAll(cmd, " ", "_"), name), func(t *testing.T) {
+				w := flowstest.New(t)
+				w.Register(resident, "13800138000")
+				w.Register(other, "13900139000")
+				w.Staff(tech, "technician")
+				w.Staff(tech2, "technician")
+				w.Staff(lead, "lead")
+				w.Staff(dispatcher, "dispatcher")
+				id := w.Report(resident, "厨房水管漏水")
+				w.Tap(tech, flows.EncodePayload("acc", id), true)
+				w.Drain()
+				cname, args := commandArgs(cmd, id)
+				w.Cmd(p, cname, args)
+				msgs := To(w.Drain(), p.Chat())
+				if len(msgs) == 0 {
+					t.Fatalf("/%s %s got no answer", cname, args)
+				}
+				reply := msgs[0].Text
+				refused := false
+				for _, r := range refusals {
+					refused = refused || r.MatchString(reply)
+				}
+				if p == stranger && !in(who, "stranger") {
+					// Strangers are sent to registration instead.
+					refused = !strings.Contains(reply, "/start") && !strings.Contains(reply, "登记") && !strings.Contains(reply, "姓名")
+					if refused {
+						t.Fatalf("a stranger's /%s was not sent to registration: %q", cname, reply)
+					}
+					return
+				}
+				if want := in(who, name); want == refused {
+					t.Fatalf("/%s %s by %s: design says allowed=%v, reply %q", cname, args, name, want, reply)
+				}
+			})
+		}
+	}
+}
