@@ -50,6 +50,12 @@ type Message struct {
 	// Document sends Photo as a file: an image the person sent as a file
 	// has a document file id, which the platform refuses as a photo.
 	Document bool `json:"document,omitempty"`
+	// Refresh marks an edit that only brings a card's clock up to date (an
+	// emergency's countdown), not a change of the job. A channel that
+	// cannot edit in place and would post each edit anew (WeCom) skips it.
+	// An edit that supersedes a real one before it went out stops being a
+	// refresh (the store carries that over), so no state change is lost.
+	Refresh bool `json:"refresh,omitempty"`
 }
 
 // photoMessage forwards a stored photo (or image file) to someone.

@@ -13,7 +13,11 @@ func GroupCardKey(ticketID string) string { return "grp:" + ticketID }
 
 // groupCard renders the dispatch card in the group's language. A new card is
 // sent; afterwards the same card is edited, never re-sent.
-func (c *call) groupCard(t *Ticket, isNew bool) {
+func (c *call) groupCard(t *Ticket, isNew bool) { c.postCard(t, isNew, false) }
+
+// postCard renders the group card and queues it when it changed; refresh
+// marks an edit that only moves the card's clock (Message.Refresh).
+func (c *call) postCard(t *Ticket, isNew, refresh bool) {
 	if c.e.o.Group.IsZero() {
 		return
 	}
@@ -55,7 +59,7 @@ func (c *call) groupCard(t *Ticket, isNew bool) {
 		b.WriteString("\n")
 		b.WriteString(tl)
 	}
-	m := Message{To: c.e.o.Group, Text: b.String(), CardKey: GroupCardKey(t.ID), Ticket: t.ID, Priority: PrioEdit, Kind: KindEdit}
+	m := Message{To: c.e.o.Group, Text: b.String(), CardKey: GroupCardKey(t.ID), Ticket: t.ID, Priority: PrioEdit, Kind: KindEdit, Refresh: refresh}
 	if isNew {
 		m.Kind, m.Priority = KindSend, PrioNormal
 	}

@@ -244,7 +244,7 @@ func (c *call) countdown(t *Ticket) error {
 	if !ok || t.Arrived != nil || !t.State.Open() || t.State == StateOnSite {
 		return nil
 	}
-	c.groupCard(t, false)
+	c.postCard(t, false, true)
 	if c.now.Before(t.Created.Add(em.ManagerAfter)) {
 		return c.schedule(tmClock, t.ID, 0, c.now.Truncate(time.Minute).Add(time.Minute))
 	}

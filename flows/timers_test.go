@@ -291,3 +291,24 @@ func TestRosterIsAskedAtPageTime(t *testing.T) {
 		t.Fatalf("roster asked at %v", asked)
 	}
 }
+
+// TestCountdownEditsAreRefreshes: the minute-by-minute countdown marks its
+// card edits as refreshes (a channel that cannot edit in place skips
+// them); the edit for the acceptance is a real one.
+func TestCountdownEditsAreRefreshes(t *testing.T) {
+	w := emergencyWorld(t)
+	t0 := w.Now
+	id := reportLeak(t, w)
+	w.Now = t0.Add(time.Minute)
+	w.Tick()
+	card := w.Last(w.Drain(), flowstest.Group)
+	if card.Kind != flows.KindEdit || card.CardKey != flows.GroupCardKey(id) || !card.Refresh {
+		t.Fatalf("countdown edit: %+v", card)
+	}
+	w.Expect(w.Tap(tech, flows.EncodePayload("acc", id), true))
+	card = w.Last(w.Drain(), flowstest.Group)
+	if card.Kind != flows.KindEdit || card.Refresh {
+		t.Fatalf("acceptance edit: %+v", card)
+	}
+	contains(t, card.Text, "张师傅")
+}

@@ -247,10 +247,14 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 		}
 	}
 	head := map[string]bool{}
+	realEdit := map[string]bool{} // a superseded edit of the card was a real change
 	var cands []store.OutboxRow
 	for _, r := range rows {
 		if !d.p.Owns(r.Msg.To) {
 			continue
+		}
+		if r.Msg.Refresh && realEdit[r.Msg.CardKey] && latestEdit[r.Msg.CardKey] == r.ID {
+			r.Msg.Refresh = false // as MarkSuperseded stored it
 		}
 		key := r.Msg.To.String()
 		if head[key] {
@@ -262,9 +266,11 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 		}
 		if r.Msg.Kind == flows.KindEdit && r.Msg.CardKey != "" && latestEdit[r.Msg.CardKey] != r.ID {
 			// Only a card's latest state matters: drop the older edit.
-			if err := d.o.Store.MarkSuperseded(r.ID, now); err != nil {
+			if err := d.o.Store.MarkSuperseded(r.ID, latestEdit[r.Msg.CardKey], now); err != nil {
 				d.o.Log.Error().Err(err).Uint64("row", r.ID).Msg("outbox: supersede")
 				head[key] = true
+			} else if !r.Msg.Refresh {
+				realEdit[r.Msg.CardKey] = true
 			}
 			continue
 		}

@@ -171,12 +171,31 @@ func (s *Store) MarkFailed(id uint64, errText string, at time.Time) error {
 	})
 }
 
-// MarkSuperseded retires an edit that a newer edit of the same card replaces.
-func (s *Store) MarkSuperseded(id uint64, at time.Time) error {
+// MarkSuperseded retires an edit that the newer edit by of the same card
+// replaces. When the retired edit was a real change and by only a clock
+// refresh, by stops being a refresh in the same transaction: it now
+// carries the change to channels that skip refreshes.
+func (s *Store) MarkSuperseded(id, by uint64, at time.Time) error {
 	return s.db.Update(func(b *bolt.Tx) error {
 		r, ok, err := s.row(b, id)
 		if err != nil || !ok {
 			return err
+		}
+		if !r.Msg.Refresh {
+			nr, ok, err := s.row(b, by)
+			if err != nil {
+				return err
+			}
+			if ok && nr.Msg.Refresh {
+				nr.Msg.Refresh = false
+				raw, err := encode(nr)
+				if err != nil {
+					return err
+				}
+				if err := b.Bucket(bOutbox).Put(u64(by), raw); err != nil {
+					return err
+				}
+			}
 		}
 		at := at.UTC()
 		r.Status, r.Done = StatusSuperseded, &at

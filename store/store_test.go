@@ -269,3 +269,41 @@ func TestBackupOpens(t *testing.T) {
 	defer c.Close()
 	check(t, c)
 }
+
+// TestSupersedeKeepsARealChange: a card's clock refresh that supersedes a
+// real edit before it went out stops being a refresh, so a channel that
+// skips refreshes still shows the change; a refresh superseding a refresh
+// stays one.
+func TestSupersedeKeepsARealChange(t *testing.T) {
+	s := MustOpen(t, filepath.Join(t.TempDir(), "repair.db"))
+	defer s.Close()
+	to := flows.Address{Channel: "wecom", Chat: "appchat:ops"}
+	err := s.Update(context.Background(), func(tx flows.Tx) error {
+		return tx.Enqueue(
+			flows.Message{To: to, Kind: flows.KindEdit, Text: "clock 1", CardKey: "grp:A", Refresh: true},
+			flows.Message{To: to, Kind: flows.KindEdit, Text: "clock 2", CardKey: "grp:A", Refresh: true},
+			flows.Message{To: to, Kind: flows.KindEdit, Text: "accepted by 张师傅", CardKey: "grp:A"},
+			flows.Message{To: to, Kind: flows.KindEdit, Text: "accepted by 张师傅, clock 3", CardKey: "grp:A", Refresh: true},
+		)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := s.Pending(0)
+	if err := s.MarkSuperseded(rows[0].ID, rows[1].ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ = s.Pending(0); !rows[0].Msg.Refresh {
+		t.Fatal("a refresh superseding a refresh became a real edit")
+	}
+	if err := s.MarkSuperseded(rows[0].ID, rows[2].ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkSuperseded(rows[1].ID, rows[2].ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ = s.Pending(0)
+	if len(rows) != 1 || rows[0].Msg.Refresh || rows[0].Msg.Text != "accepted by 张师傅, clock 3" {
+		t.Fatalf("after superseding the real edit: %+v", rows)
+	}
+}

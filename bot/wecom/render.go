@@ -34,6 +34,12 @@ type sendAnswer struct {
 // the response code of a click), so an edit is sent as a new message.
 func (s *Sender) send(ctx context.Context, r store.OutboxRow) (string, error) {
 	m := r.Msg
+	if m.Kind == flows.KindEdit && m.Refresh {
+		// A clock refresh (an emergency's countdown) would be a new post
+		// to the group and a new card to every member each minute; the
+		// outbox turns it into a real edit when it replaced one.
+		return "", nil
+	}
 	switch {
 	case m.To.Channel == KfChannel:
 		return s.sendKfLimited(ctx, r)

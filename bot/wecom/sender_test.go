@@ -174,3 +174,37 @@ func TestCardClickedTwice(t *testing.T) {
 		t.Fatalf("one click, %d actions and %d card updates", helps, len(r.fake.Updates()))
 	}
 }
+
+// TestCountdownRefreshesNotPosted: WeCom posts every edit anew, so a card's
+// clock refresh is not sent (no new group post, no new cards each minute),
+// but a real change queued before a refresh still goes out, with the
+// refresh's newer text.
+func TestCountdownRefreshesNotPosted(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	group := wecom.GroupAddress(groupID)
+	accept := [][]flows.Button{{flows.TicketButton("✋ 接单", flows.ActAccept, "BX-20261127-0001")}}
+	r.enqueue(flows.Message{To: group, Kind: flows.KindSend, Text: "🚨 跑水 还剩 5 分钟", Buttons: accept, CardKey: "grp:BX-20261127-0001"})
+	r.settle()
+	cards, posts := len(r.fake.Sent("tech01")), len(r.fake.Sent("appchat:"+groupID))
+	if cards != 1 {
+		t.Fatalf("tech01 got %d cards", cards)
+	}
+	r.enqueue(flows.Message{To: group, Kind: flows.KindEdit, Text: "🚨 跑水 还剩 4 分钟", Buttons: accept, CardKey: "grp:BX-20261127-0001", Refresh: true})
+	r.settle()
+	if n, p := len(r.fake.Sent("tech01")), len(r.fake.Sent("appchat:"+groupID)); n != cards || p != posts {
+		t.Fatalf("a clock refresh was posted: cards %d→%d, group posts %d→%d", cards, n, posts, p)
+	}
+	st, _ := r.store().Stats()
+	if st.Pending != 0 {
+		t.Fatalf("the refresh is still pending: %+v", st)
+	}
+	// The acceptance and a refresh right behind it, queued together: the
+	// acceptance is superseded, its change goes out in the refresh's text.
+	r.enqueue(flows.Message{To: group, Kind: flows.KindEdit, Text: "🚨 跑水 张师傅已接单 还剩 3 分钟", CardKey: "grp:BX-20261127-0001"},
+		flows.Message{To: group, Kind: flows.KindEdit, Text: "🚨 跑水 张师傅已接单 还剩 2 分钟", CardKey: "grp:BX-20261127-0001", Refresh: true})
+	r.settle()
+	got := r.fake.Sent("appchat:" + groupID)
+	if len(got) != posts+1 || got[len(got)-1].Text != "🚨 跑水 张师傅已接单 还剩 2 分钟" {
+		t.Fatalf("group posts after the acceptance: %+v", got[posts:])
+	}
+}
