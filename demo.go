@@ -16,6 +16,8 @@ import (
 
 	"github.com/repairbot/repairbot/bot/telegram/tgfake"
 	"github.com/repairbot/repairbot/config"
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/i18n"
 	"github.com/repairbot/repairbot/store"
 )
 
@@ -26,51 +28,87 @@ const (
 	demoGroup = int64(-1001234567890)
 )
 
-// demoScript holds one language's lines for the simulated people.
+// demoScript holds what the simulated people type in one language. What
+// the bot says and shows (button labels, replies) is not here: the demo
+// looks it up in the catalogs and the config (demoLabels), so a wording
+// change there cannot break the demo.
 type demoScript struct {
-	lang                                 string
-	leadName, techName, resName          string
-	building, unit, room, desc, comment  string
-	phone                                string
-	btnReport, btnWater, btnNoMore       string
-	btnHousehold, btnASAP, btnAccept     string
-	btnOnWay, btnArrived                 string
-	btnFixed, btnFive                    string
-	wantTicket, wantAccepted, wantClosed string
-	// on site
-	btnRing, btnAnswered, btnEntryOK, btnNext, btnAddItem, btnSendQuote string
-	btnQuoteOK, btnRepairDone, btnTestPass, btnCareDone, btnSignoff     string
-	btnGoodbye, plan, care, itemCode                                    string
-	emergency                                                           string
+	lang                                string // the users' Telegram language_code
+	bot                                 flows.Lang
+	leadName, techName, resName         string
+	building, unit, room, desc, comment string
+	phone, plan, care, itemCode         string
 }
 
 var demoScripts = map[string]demoScript{
 	"zh": {
-		lang: "zh-hans", leadName: "陈主管", techName: "张师傅", resName: "王芳",
+		lang: "zh-hans", bot: flows.LangZH, leadName: "陈主管", techName: "张师傅", resName: "王芳",
 		building: "3栋", unit: "2单元", room: "1502", desc: "厨房水槽下面的水管在滴水，地上有积水", comment: "师傅很专业，谢谢！",
-		phone:     "+8613800138000",
-		btnReport: "我要报修", btnWater: "水管", btnNoMore: "没有更多照片", btnHousehold: "住户报修", btnASAP: "尽快上门",
-		btnAccept: "接单", btnOnWay: "出发", btnArrived: "已到达", btnFixed: "已修好", btnFive: "5⭐",
-		wantTicket: "工单号", wantAccepted: "已接单", wantClosed: "满意度 5/5",
-		btnRing: "按门铃", btnAnswered: "住户已开门", btnEntryOK: "同意入户", btnNext: "下一步", btnAddItem: "添加收费项目",
-		btnSendQuote: "发送给住户确认", btnQuoteOK: "同意方案和费用", btnRepairDone: "维修完成", btnTestPass: "试验通过",
-		btnCareDone: "已讲解注意事项", btnSignoff: "请住户签字确认", btnGoodbye: "道别",
-		plan: "水槽下角阀老化漏水，关闭总阀后更换角阀", care: "新角阀一周内不要用力拧；如再渗水请立即报修", itemCode: "W02",
-		emergency: "跑水",
+		phone: "+8613800138000",
+		plan:  "水槽下角阀老化漏水，关闭总阀后更换角阀", care: "新角阀一周内不要用力拧；如再渗水请立即报修", itemCode: "W02",
 	},
 	"en": {
-		lang: "en", leadName: "Lead Chen", techName: "Tech Zhang", resName: "Fang Wang",
+		lang: "en", bot: flows.LangEN, leadName: "Lead Chen", techName: "Tech Zhang", resName: "Fang Wang",
 		building: "Building 3", unit: "Unit 2", room: "1502", desc: "The pipe under the kitchen sink is dripping; water on the floor", comment: "Very professional, thank you!",
-		phone:     "+8613800138000",
-		btnReport: "Report a fault", btnWater: "Water", btnNoMore: "No more photos", btnHousehold: "household", btnASAP: "As soon as possible",
-		btnAccept: "Accept", btnOnWay: "On my way", btnArrived: "Arrived", btnFixed: "Confirm, fixed", btnFive: "5⭐",
-		wantTicket: "ticket", wantAccepted: "accepted by", wantClosed: "satisfaction 5/5",
-		btnRing: "Ring", btnAnswered: "Resident answered", btnEntryOK: "I agree to entry", btnNext: "Next", btnAddItem: "Add a price item",
-		btnSendQuote: "Send to the resident", btnQuoteOK: "Agree to plan and price", btnRepairDone: "Repair finished", btnTestPass: "Test passed",
-		btnCareDone: "Care notes explained", btnSignoff: "Ask the resident to sign off", btnGoodbye: "Say goodbye",
-		plan: "The angle valve under the sink is worn and leaking; shut the main valve and replace it", care: "Do not force the new valve for a week; report at once if it seeps again", itemCode: "W02",
-		emergency: "Water leak",
+		phone: "+8613800138000",
+		plan:  "The angle valve under the sink is worn and leaking; shut the main valve and replace it", care: "Do not force the new valve for a week; report at once if it seeps again", itemCode: "W02",
 	},
+}
+
+// demoLabels are the buttons the demo taps and the phrases it waits for,
+// as the bot renders them.
+type demoLabels struct {
+	report, water, noMore, household, asap, accept, onWay, arrived, fixed  string
+	ring, answered, entryOK, next, addItem, sendQuote, quoteOK, repairDone string
+	testPass, careDone, signoff, goodbye, help, emergency, five            string
+	wantTicket, wantAccepted, wantClosed                                   string
+}
+
+// labelsFor reads the labels from the catalog and the config. A label
+// with placeholders (「🔔 按门铃 {n}/{max}」) is matched by its longest
+// fixed part.
+func labelsFor(texts *i18n.Catalog, l flows.Lang, cfg config.Config) demoLabels {
+	t := func(key string) string { return literal(texts.T(l, key)) }
+	label := func(zh, en string) string {
+		if l == flows.LangEN {
+			return en
+		}
+		return zh
+	}
+	var water, leak string
+	for _, c := range cfg.Categories {
+		if c.Key == "water" {
+			water = label(c.ZH, c.EN)
+		}
+	}
+	for _, e := range cfg.Emergencies {
+		if e.Key == "water_leak" {
+			leak = label(e.ZH, e.EN)
+		}
+	}
+	return demoLabels{
+		report: t("btn.report"), water: water, noMore: t("btn.no_more_photos"), household: t("kind.household"),
+		asap: t("btn.asap"), accept: t("btn.accept"), onWay: t("btn.on_the_way"), arrived: t("btn.arrived"),
+		fixed: t("btn.fixed"), ring: t("btn.ring"), answered: t("btn.answered"), entryOK: t("btn.entry_ok"),
+		next: t("btn.next"), addItem: t("btn.quote_add"), sendQuote: t("btn.quote_send"), quoteOK: t("btn.quote_ok"),
+		repairDone: t("btn.repair_done"), testPass: t("btn.test_pass"), careDone: t("btn.care_done"),
+		signoff: t("btn.signoff"), goodbye: t("btn.goodbye"), help: t("btn.help"), emergency: leak, five: "5⭐",
+		wantTicket: t("report.created"), wantAccepted: t("card.status.accepted"), wantClosed: t("card.status.closed"),
+	}
+}
+
+// literal is the longest part of a catalog text without a placeholder.
+func literal(s string) string {
+	best := ""
+	for _, part := range strings.Split(s, "{") {
+		if i := strings.IndexByte(part, '}'); i >= 0 {
+			part = part[i+1:]
+		}
+		if line, _, _ := strings.Cut(part, "\n"); len(strings.TrimSpace(line)) > len(best) {
+			best = strings.TrimSpace(line)
+		}
+	}
+	return best
 }
 
 // runDemo starts the real bot against an in-process simulated Bot API and
@@ -119,6 +157,12 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	texts, err := i18n.Load(flows.Lang(cfg.Org.DefaultLang))
+	if err != nil {
+		return err
+	}
+	lb := labelsFor(texts, sc.bot, cfg)
+
 	m := NewMain(cfg)
 	if *verbose {
 		m.Log = NewLogger(config.Log{Level: "debug", Format: "console"}, stderr)
@@ -158,83 +202,83 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	d.say(res, res.ID, sc.unit)
 	d.waitN(res.ID, 5)
 	d.say(res, res.ID, sc.room)
-	done := d.wait(res.ID, hasButton(sc.btnReport))
+	done := d.wait(res.ID, hasButton(lb.report))
 
 	p.scene("3", map[string]string{"zh": "报修（带照片）", "en": "The resident reports a leak, with a photo"}[*lang])
-	d.tap(res, res.ID, done, sc.btnReport)
-	cat := d.wait(res.ID, hasButton(sc.btnWater))
-	d.tap(res, res.ID, cat, sc.btnWater)
+	d.tap(res, res.ID, done, lb.report)
+	cat := d.wait(res.ID, hasButton(lb.water))
+	d.tap(res, res.ID, cat, lb.water)
 	d.wait(res.ID, func(m tgfake.Message) bool { return m.ID > cat.ID })
 	d.say(res, res.ID, sc.desc)
-	photos := d.wait(res.ID, hasButton(sc.btnNoMore))
+	photos := d.wait(res.ID, hasButton(lb.noMore))
 	d.act(func() { fake.SendPhoto(res, res.ID, "", 180_000) })
 	photos = d.wait(res.ID, func(m tgfake.Message) bool { return m.ID > photos.ID && len(m.Inline) > 0 })
-	d.tap(res, res.ID, photos, sc.btnNoMore)
-	kind := d.wait(res.ID, hasButton(sc.btnHousehold))
-	d.tap(res, res.ID, kind, sc.btnHousehold)
-	when := d.wait(res.ID, hasButton(sc.btnASAP))
-	d.tap(res, res.ID, when, sc.btnASAP)
+	d.tap(res, res.ID, photos, lb.noMore)
+	kind := d.wait(res.ID, hasButton(lb.household))
+	d.tap(res, res.ID, kind, lb.household)
+	when := d.wait(res.ID, hasButton(lb.asap))
+	d.tap(res, res.ID, when, lb.asap)
 	ack := d.wait(res.ID, func(m tgfake.Message) bool {
-		return strings.Contains(m.Text, sc.wantTicket) && strings.Contains(m.Text, "BX-")
+		return strings.Contains(m.Text, lb.wantTicket) && strings.Contains(m.Text, "BX-")
 	})
 	ticket := ack.Text[strings.Index(ack.Text, "BX-"):][:len("BX-20261127-0001")]
 
 	p.scene("4", map[string]string{"zh": "群里派工，维修人员抢单", "en": "Dispatch card in the group; the technician accepts"}[*lang])
-	card := d.wait(demoGroup, hasButton(sc.btnAccept))
-	d.tap(tech, demoGroup, card, sc.btnAccept)
-	job := d.wait(tech.ID, hasButton(sc.btnOnWay))
-	d.wait(demoGroup, func(m tgfake.Message) bool { return m.ID == card.ID && strings.Contains(m.Text, sc.wantAccepted) })
+	card := d.wait(demoGroup, hasButton(lb.accept))
+	d.tap(tech, demoGroup, card, lb.accept)
+	job := d.wait(tech.ID, hasButton(lb.onWay))
+	d.wait(demoGroup, func(m tgfake.Message) bool { return m.ID == card.ID && strings.Contains(m.Text, lb.wantAccepted) })
 	d.say(lead, lead.ID, "/open")
 	d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, ticket) })
 
 	p.scene("5", map[string]string{"zh": "上门：按规程逐步执行", "en": "On site, step by step as the SOP says"}[*lang])
-	d.tap(tech, tech.ID, job, sc.btnOnWay)
-	next := d.wait(tech.ID, hasButton(sc.btnArrived))
-	d.tap(tech, tech.ID, next, sc.btnArrived)
-	d.tapWhen(tech, tech.ID, sc.btnRing)
-	d.tapWhen(tech, tech.ID, sc.btnAnswered)
-	d.tapWhen(res, res.ID, sc.btnEntryOK)
-	d.wait(tech.ID, hasButton(sc.btnHelp()))
+	d.tap(tech, tech.ID, job, lb.onWay)
+	next := d.wait(tech.ID, hasButton(lb.arrived))
+	d.tap(tech, tech.ID, next, lb.arrived)
+	d.tapWhen(tech, tech.ID, lb.ring)
+	d.tapWhen(tech, tech.ID, lb.answered)
+	d.tapWhen(res, res.ID, lb.entryOK)
+	d.wait(tech.ID, hasButton(lb.help))
 	d.say(tech, tech.ID, sc.plan)
 	d.act(func() { fake.SendPhoto(tech, tech.ID, "", 120_000) })
-	d.tapWhen(tech, tech.ID, sc.btnNext)
-	d.tapWhen(tech, tech.ID, sc.btnAddItem)
+	d.tapWhen(tech, tech.ID, lb.next)
+	d.tapWhen(tech, tech.ID, lb.addItem)
 	d.tapWhen(tech, tech.ID, sc.itemCode)
 	d.tapWhen(tech, tech.ID, "1")
-	d.tapWhen(tech, tech.ID, sc.btnSendQuote)
-	d.tapWhen(res, res.ID, sc.btnQuoteOK)
-	d.wait(tech.ID, hasButton(sc.btnHelp()))
+	d.tapWhen(tech, tech.ID, lb.sendQuote)
+	d.tapWhen(res, res.ID, lb.quoteOK)
+	d.wait(tech.ID, hasButton(lb.help))
 	d.act(func() { fake.SendPhoto(tech, tech.ID, "", 150_000) }) // belongings covered
-	d.tapWhen(tech, tech.ID, sc.btnNext)
-	d.tapWhen(tech, tech.ID, sc.btnRepairDone)
-	d.wait(tech.ID, hasButton(sc.btnHelp()))
+	d.tapWhen(tech, tech.ID, lb.next)
+	d.tapWhen(tech, tech.ID, lb.repairDone)
+	d.wait(tech.ID, hasButton(lb.help))
 	d.act(func() { fake.SendPhoto(tech, tech.ID, "", 140_000) }) // cleaned up
-	d.tapWhen(tech, tech.ID, sc.btnNext)
+	d.tapWhen(tech, tech.ID, lb.next)
 	for i := 0; i < 3; i++ {
-		d.tapWhen(tech, tech.ID, sc.btnTestPass)
+		d.tapWhen(tech, tech.ID, lb.testPass)
 	}
-	d.tapWhen(tech, tech.ID, sc.btnNext)
+	d.tapWhen(tech, tech.ID, lb.next)
 	d.say(tech, tech.ID, sc.care)
-	d.tapWhen(tech, tech.ID, sc.btnCareDone)
-	d.tapWhen(tech, tech.ID, sc.btnSignoff)
+	d.tapWhen(tech, tech.ID, lb.careDone)
+	d.tapWhen(tech, tech.ID, lb.signoff)
 
 	p.scene("6", map[string]string{"zh": "住户签字确认、道别、评价", "en": "Sign-off, goodbye and the resident's score"}[*lang])
-	d.tapWhen(res, res.ID, sc.btnFixed)
-	d.tapWhen(tech, tech.ID, sc.btnGoodbye)
-	score := d.wait(res.ID, hasButton(sc.btnFive))
-	d.tap(res, res.ID, score, sc.btnFive)
+	d.tapWhen(res, res.ID, lb.fixed)
+	d.tapWhen(tech, tech.ID, lb.goodbye)
+	score := d.wait(res.ID, hasButton(lb.five))
+	d.tap(res, res.ID, score, lb.five)
 	thanks := d.wait(res.ID, func(m tgfake.Message) bool { return m.ID > score.ID && len(m.Inline) > 0 })
 	d.say(res, res.ID, sc.comment)
 	d.wait(res.ID, func(m tgfake.Message) bool { return m.ID > thanks.ID })
-	d.wait(demoGroup, func(m tgfake.Message) bool { return m.ID == card.ID && strings.Contains(m.Text, sc.wantClosed) })
+	d.wait(demoGroup, func(m tgfake.Message) bool { return m.ID == card.ID && strings.Contains(m.Text, lb.wantClosed) })
 
 	p.scene("7", map[string]string{"zh": "紧急情况：跑水，一键报修并呼叫值班人员", "en": "An emergency: a burst pipe, one tap pages the technician on duty"}[*lang])
 	d.say(res, res.ID, "/report")
 	em := d.wait(res.ID, hasButton("🚨"))
-	d.tap(res, res.ID, em, "🚨 "+sc.emergency)
-	page := d.wait(tech.ID, hasButton(sc.btnAccept))
-	d.tap(tech, tech.ID, page, sc.btnAccept)
-	d.tapWhen(tech, tech.ID, sc.btnArrived)
+	d.tap(res, res.ID, em, lb.emergency)
+	page := d.wait(tech.ID, hasButton(lb.accept))
+	d.tap(tech, tech.ID, page, lb.accept)
+	d.tapWhen(tech, tech.ID, lb.arrived)
 	if d.err != nil {
 		return d.err
 	}
@@ -244,9 +288,6 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		map[string]string{"zh": "数据库文件留在", "en": "The database is kept at"}[*lang], abs)
 	return nil
 }
-
-// btnHelp is on every step card; waiting for it waits for the next card.
-func (sc demoScript) btnHelp() string { return "🆘" }
 
 // tapWhen waits for the newest bot message in chat with that button and taps it.
 func (d *director) tapWhen(u tgfake.User, chat int64, label string) {
