@@ -56,6 +56,10 @@ type Message struct {
 	// An edit that supersedes a real one before it went out stops being a
 	// refresh (the store carries that over), so no state change is lost.
 	Refresh bool `json:"refresh,omitempty"`
+	// Status is a card's one-line state ("✅ 张师傅 已接单（10:05）"), for a
+	// channel that can only replace the buttons of a card already sent
+	// (WeCom's update_template_card) rather than edit it.
+	Status string `json:"status,omitempty"`
 }
 
 // photoMessage forwards a stored photo (or image file) to someone.

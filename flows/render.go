@@ -40,12 +40,13 @@ func (c *call) postCard(t *Ticket, isNew, refresh bool) {
 	if st, i := c.current(t); i >= 0 {
 		step = st.Title[l]
 	}
-	b.WriteString(c.tl(l, "card.status."+string(t.State),
+	status := c.tl(l, "card.status."+string(t.State),
 		"name", t.Assignee,
 		"time", c.clock(t.Updated),
 		"score", t.Score,
 		"n", t.Reworks,
-		"step", step))
+		"step", step)
+	b.WriteString(status)
 	if t.Visit != nil && t.Visit.Help && t.State.Open() {
 		b.WriteString(" " + c.tl(l, "card.help"))
 	}
@@ -59,7 +60,7 @@ func (c *call) postCard(t *Ticket, isNew, refresh bool) {
 		b.WriteString("\n")
 		b.WriteString(tl)
 	}
-	m := Message{To: c.e.o.Group, Text: b.String(), CardKey: GroupCardKey(t.ID), Ticket: t.ID, Priority: PrioEdit, Kind: KindEdit, Refresh: refresh}
+	m := Message{To: c.e.o.Group, Text: b.String(), CardKey: GroupCardKey(t.ID), Ticket: t.ID, Priority: PrioEdit, Kind: KindEdit, Refresh: refresh, Status: status}
 	if isNew {
 		m.Kind, m.Priority = KindSend, PrioNormal
 	}

@@ -72,7 +72,7 @@ func TestResidentOnKfTechnicianOnWeCom(t *testing.T) {
 
 	accept := r.T("btn.accept")
 	card1 := r.next("tech01", 0, "dispatch card", func(m wecomfake.Message) bool { return withButton(accept)(m) && strings.Contains(m.Text, id) })
-	r.next("tech02", 0, "dispatch card", func(m wecomfake.Message) bool { return withButton(accept)(m) && strings.Contains(m.Text, id) })
+	card2 := r.next("tech02", 0, "dispatch card", func(m wecomfake.Message) bool { return withButton(accept)(m) && strings.Contains(m.Text, id) })
 	if card1.TaskID == "" || card1.MsgType != "template_card" {
 		t.Fatalf("dispatch card is not a template card: %+v", card1)
 	}
@@ -89,9 +89,10 @@ func TestResidentOnKfTechnicianOnWeCom(t *testing.T) {
 	}
 	r.next("cust01", 0, "resident told", withText(r.T("status.accepted", "ticket", id, "name", "tech01")))
 
-	// tech02 was too slow: a clear answer on the card, nothing changes.
-	_, rc2, err := r.fake.Click("tech02", accept)
-	if err != nil {
+	// tech02 was too slow (tapped at the same moment, before the card
+	// changed): a clear answer on the card, nothing changes.
+	x, rc2 := r.fake.ClickXML("tech02", card2.TaskID, card2.Buttons[0].Key)
+	if _, _, err := r.fake.Post(x); err != nil {
 		t.Fatal(err)
 	}
 	if up := r.update(rc2); up.ReplaceName != clip(r.T("err.already_taken", "ticket", id, "name", "tech01"), 40) {
@@ -99,6 +100,19 @@ func TestResidentOnKfTechnicianOnWeCom(t *testing.T) {
 	}
 	if got := r.ticket(id); got.AssigneeID != wecom.PersonID("tech01") {
 		t.Fatalf("second click changed the assignee: %s", got.AssigneeID)
+	}
+	// Once the group card changes, every member's dispatch card shows who
+	// took it instead of an Accept button (update_template_card, atall).
+	r.eventually("the dispatch cards retired", func() bool {
+		for _, m := range r.fake.Sent("tech02") {
+			if m.TaskID == card2.TaskID {
+				return strings.Contains(m.Replaced, "tech01")
+			}
+		}
+		return false
+	})
+	if _, _, ok := r.fake.FindButton("tech02", accept); ok {
+		t.Error("tech02 still has an Accept button after tech01 took the job")
 	}
 
 	r.click("tech01", r.T("btn.on_the_way"), withButton(r.T("btn.arrived")))

@@ -27,7 +27,14 @@ const (
 type sendAnswer struct {
 	InvalidUser string `json:"invaliduser"`
 	MsgID       string `json:"msgid"`
+	// ResponseCode comes with a template card: it updates the card once,
+	// for every member it went to, within 72 hours.
+	ResponseCode string `json:"response_code"`
 }
+
+// cardCodePrefix marks a group card's delivery record (store.CardRef) as
+// the response code of its member cards, not a message id.
+const cardCodePrefix = "rc:"
 
 // send renders and delivers one row; it returns the platform message id.
 // WeCom cannot edit a sent message (a template card only once, through
@@ -44,8 +51,10 @@ func (s *Sender) send(ctx context.Context, r store.OutboxRow) (string, error) {
 	case m.To.Channel == KfChannel:
 		return s.sendKfLimited(ctx, r)
 	case strings.HasPrefix(m.To.Chat, appchatPrefix):
+		s.retireButtons(ctx, m)
 		return s.sendGroup(ctx, r)
 	case m.To.Chat == robotChat:
+		s.retireButtons(ctx, m)
 		return s.sendRobot(ctx, r)
 	}
 	return s.sendMembers(ctx, r, m.To.Chat)
@@ -59,7 +68,8 @@ func (s *Sender) sendMembers(ctx context.Context, r store.OutboxRow, touser stri
 	}
 	switch {
 	case len(m.Buttons) > 0:
-		return s.sendCards(ctx, r, touser)
+		id, _, err := s.sendCards(ctx, r, touser)
+		return id, err
 	case m.Kind == flows.KindPhoto:
 		if data, name, ok := s.localPhoto(ctx, m); ok {
 			// The kept copy, uploaded now: works for photos from any
@@ -120,6 +130,12 @@ func (s *Sender) appSend(ctx context.Context, touser, msgtype string, content an
 // go without it. Past the interval a retried card is refused with 42014
 // because its task_id exists — see sendCards.
 func (s *Sender) appSendBody(ctx context.Context, touser, msgtype string, content any, dedupe bool) (string, error) {
+	a, err := s.appSendAnswer(ctx, touser, msgtype, content, dedupe)
+	return a.MsgID, err
+}
+
+// appSendAnswer is message/send with the whole answer.
+func (s *Sender) appSendAnswer(ctx context.Context, touser, msgtype string, content any, dedupe bool) (sendAnswer, error) {
 	body := map[string]any{"touser": touser, "msgtype": msgtype, "agentid": s.c.o.AgentID, msgtype: content}
 	if iv := s.c.o.DuplicateCheckInterval; dedupe && iv > 0 {
 		body["enable_duplicate_check"] = 1
@@ -127,12 +143,12 @@ func (s *Sender) appSendBody(ctx context.Context, touser, msgtype string, conten
 	}
 	var a sendAnswer
 	if err := s.c.api.call(ctx, s.c.o.Secret, "POST", "/cgi-bin/message/send", nil, body, &a); err != nil {
-		return "", err
+		return a, err
 	}
 	if a.InvalidUser != "" && !strings.Contains(touser, "|") {
-		return "", &permanentError{fmt.Sprintf("wecom message/send: invalid user %s (not in the app's visible range?)", a.InvalidUser)}
+		return a, &permanentError{fmt.Sprintf("wecom message/send: invalid user %s (not in the app's visible range?)", a.InvalidUser)}
 	}
-	return a.MsgID, nil
+	return a, nil
 }
 
 // cardButton is one template_card button.
@@ -145,14 +161,14 @@ type cardButton struct {
 // sendCards sends a message with buttons as button_interaction template
 // cards, six buttons a card; a text too long for a card goes first as a
 // text message. Each card's task_id is unique: "r<row>-<created>[-n]".
-func (s *Sender) sendCards(ctx context.Context, r store.OutboxRow, touser string) (string, error) {
+func (s *Sender) sendCards(ctx context.Context, r store.OutboxRow, touser string) (first, code string, err error) {
 	m := r.Msg
 	title, rest, _ := strings.Cut(strings.TrimSpace(m.Text), "\n")
 	rest = strings.TrimSpace(rest)
 	long := utf8.RuneCountInString(title) > maxCardTitle || utf8.RuneCountInString(rest) > maxCardSub
 	if long {
 		if _, err := s.appSend(ctx, touser, "text", map[string]any{"content": clipBytes(m.Text, maxTextBytes)}); err != nil {
-			return "", err
+			return "", "", err
 		}
 		rest = ""
 	}
@@ -165,7 +181,6 @@ func (s *Sender) sendCards(ctx context.Context, r store.OutboxRow, touser string
 			buttons = append(buttons, cardButton{Text: clipRunes(b.Text, maxButtonText), Style: 1, Key: b.Data})
 		}
 	}
-	var first string
 	for i := 0; i < len(buttons); i += maxCardButtons {
 		chunk := buttons[i:min(i+maxCardButtons, len(buttons))]
 		task := TaskID(r, i/maxCardButtons)
@@ -181,7 +196,11 @@ func (s *Sender) sendCards(ctx context.Context, r store.OutboxRow, touser string
 		if i > 0 {
 			card["main_title"] = map[string]any{"title": clipRunes(title, maxCardTitle-4) + " (" + fmt.Sprint(i/maxCardButtons+1) + ")"}
 		}
-		id, err := s.appSendBody(ctx, touser, "template_card", card, true)
+		a, err := s.appSendAnswer(ctx, touser, "template_card", card, true)
+		id := a.MsgID
+		if i == 0 && a.ResponseCode != "" {
+			code = a.ResponseCode
+		}
 		var ae *APIError
 		if errors.As(err, &ae) && ae.Code == errTaskIDExists {
 			// Task ids are unique per outbox row ("r<row>-<created>"), so an
@@ -193,13 +212,13 @@ func (s *Sender) sendCards(ctx context.Context, r store.OutboxRow, touser string
 			err = nil
 		}
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		if i == 0 {
 			first = id
 		}
 	}
-	return first, nil
+	return first, code, nil
 }
 
 // TaskID is the template card task id of an outbox row's n-th card: unique
@@ -228,7 +247,7 @@ func (s *Sender) sendGroup(ctx context.Context, r store.OutboxRow) (string, erro
 		if err := s.chargeMembers(ids); err != nil {
 			return "", err
 		}
-		return s.sendCards(ctx, r, strings.Join(ids, "|"))
+		return cardCode(s.sendCards(ctx, r, strings.Join(ids, "|")))
 	}
 	text := m.Text
 	switch m.Kind {
@@ -241,7 +260,56 @@ func (s *Sender) sendGroup(ctx context.Context, r store.OutboxRow) (string, erro
 	if err := s.c.api.call(ctx, s.c.o.Secret, "POST", "/cgi-bin/appchat/send", nil, body, nil); err != nil {
 		return "", err
 	}
-	return "", nil
+	return postedText, nil
+}
+
+// maxReplaceName bounds a retired button's text: twice a button's
+// recommended 10 characters, so "✅ 张师傅 已接单（10:05）" fits; the client
+// cuts what it cannot show.
+const maxReplaceName = 20
+
+// postedText is the delivery record of a group post without buttons: it
+// replaces the card's response code, which the post has used or outlived.
+const postedText = "text"
+
+// cardCode turns sendCards' answer into the delivery record of a group
+// card: the response code that can later retire its buttons.
+func cardCode(_, code string, err error) (string, error) {
+	if err != nil || code == "" {
+		return postedText, err
+	}
+	return cardCodePrefix + code, nil
+}
+
+// retireButtons replaces the buttons of a group card's member cards, for
+// everyone it went to, with the card's new state (update_template_card,
+// atall, with the code its send returned), once the card has no buttons
+// any more: the other technicians' Accept turns into "✅ 张师傅 已接单"
+// instead of waiting to be refused. The code works once, for 72 hours; a
+// failure only means the old buttons stay (a tap is then refused).
+func (s *Sender) retireButtons(ctx context.Context, m flows.Message) {
+	if m.Kind != flows.KindEdit || m.CardKey == "" || len(m.Buttons) > 0 || s.c.o.Store == nil {
+		return
+	}
+	ref, ok, err := s.c.o.Store.Card(m.CardKey)
+	if err != nil || !ok || !strings.HasPrefix(ref.MessageID, cardCodePrefix) {
+		return
+	}
+	name := m.Status
+	if name == "" {
+		name, _, _ = strings.Cut(strings.TrimSpace(m.Text), "\n")
+	}
+	body := map[string]any{
+		"atall":         1,
+		"agentid":       s.c.o.AgentID,
+		"response_code": strings.TrimPrefix(ref.MessageID, cardCodePrefix),
+		"button":        map[string]any{"replace_name": clipRunes(name, maxReplaceName)},
+	}
+	if err := s.c.api.call(ctx, s.c.o.Secret, "POST", "/cgi-bin/message/update_template_card", nil, body, nil); err != nil {
+		s.c.o.Log.Info().Err(err).Str("card", m.CardKey).Msg("wecom: could not retire the old card's buttons")
+		return
+	}
+	s.Retired.Add(1)
 }
 
 // menuItem is one msgmenu click item.

@@ -40,6 +40,7 @@ func (s *Sender) sendRobot(ctx context.Context, r store.OutboxRow) (string, erro
 	if s.c.o.RobotKey == "" {
 		return "", &permanentError{"wecom: a message for the group robot, but no robot key is configured"}
 	}
+	code := ""
 	if len(m.Buttons) > 0 {
 		ids, err := s.robotMembers(ctx)
 		if err != nil {
@@ -49,9 +50,11 @@ func (s *Sender) sendRobot(ctx context.Context, r store.OutboxRow) (string, erro
 			if err := s.chargeMembers(ids); err != nil {
 				return "", err
 			}
-			if _, err := s.sendCards(ctx, r, strings.Join(ids, "|")); err != nil {
+			_, c, err := s.sendCards(ctx, r, strings.Join(ids, "|"))
+			if err != nil {
 				return "", err
 			}
+			code = c
 		} else {
 			s.c.o.Log.Warn().Uint64("row", r.ID).Msg("wecom robot: no WeCom technician to send the card's buttons to")
 		}
@@ -63,7 +66,10 @@ func (s *Sender) sendRobot(ctx context.Context, r store.OutboxRow) (string, erro
 	case flows.KindFile:
 		text = fileText(m)
 	}
-	return "", s.robotPost(ctx, "markdown", map[string]any{"content": clipBytes(robotMarkdown(text), maxRobotMarkdown)})
+	if err := s.robotPost(ctx, "markdown", map[string]any{"content": clipBytes(robotMarkdown(text), maxRobotMarkdown)}); err != nil {
+		return "", err
+	}
+	return cardCode("", code, nil)
 }
 
 // robotMarkdown keeps a card's lines as lines (markdown joins single

@@ -72,6 +72,9 @@ type Sender struct {
 	// for the row's own task_id): delivered by the attempt whose answer
 	// was lost, so recorded as delivered, not failed.
 	Redelivered atomic.Int64
+	// Retired counts group cards whose members' buttons were replaced by
+	// the card's new state (update_template_card, atall).
+	Retired atomic.Int64
 	// Welcomed counts greetings sent with a welcome code
 	// (kf/send_msg_on_event); WelcomeFallbacks those whose code was
 	// refused or lost, sent with kf/send_msg instead.

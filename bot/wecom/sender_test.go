@@ -208,3 +208,50 @@ func TestCountdownRefreshesNotPosted(t *testing.T) {
 		t.Fatalf("group posts after the acceptance: %+v", got[posts:])
 	}
 }
+
+// TestGroupCardButtonsRetired: when a group card loses its buttons (the
+// job was taken), every member's card has its buttons replaced with the
+// card's new state, once, with the code the card's send returned; later
+// edits are plain posts.
+func TestGroupCardButtonsRetired(t *testing.T) {
+	for _, robot := range []bool{false, true} {
+		t.Run(map[bool]string{false: "appchat", true: "robot"}[robot], func(t *testing.T) {
+			r := newRig(t, rigOptions{Robot: robot})
+			group := wecom.GroupAddress(groupID)
+			if robot {
+				r.hire("tech01")
+				r.hire("tech02")
+				group = wecom.RobotAddress()
+			}
+			key := "grp:BX-20261127-0002"
+			accept := [][]flows.Button{{flows.TicketButton("✋ 接单", flows.ActAccept, "BX-20261127-0002")}}
+			r.enqueue(flows.Message{To: group, Kind: flows.KindSend, Text: "🔧 BX-20261127-0002 水管\n3栋 / 2单元", Buttons: accept, CardKey: key})
+			r.settle()
+			if _, _, ok := r.fake.FindButton("tech02", "接单"); !ok {
+				t.Fatal("tech02 got no card")
+			}
+			r.enqueue(flows.Message{To: group, Kind: flows.KindEdit, Text: "🔧 BX-20261127-0002 水管\n— ✅ 张师傅 已接单（10:05）", CardKey: key, Status: "✅ 张师傅 已接单（10:05）"})
+			r.settle()
+			ups := r.fake.Updates()
+			if len(ups) != 1 || !ups[0].All || ups[0].ReplaceName != "✅ 张师傅 已接单（10:05）" {
+				t.Fatalf("updates %+v", ups)
+			}
+			for _, u := range []string{"tech01", "tech02"} {
+				if _, _, ok := r.fake.FindButton(u, "接单"); ok {
+					t.Errorf("%s can still tap Accept", u)
+				}
+			}
+			r.enqueue(flows.Message{To: group, Kind: flows.KindEdit, Text: "🔧 BX-20261127-0002 水管\n— 🚗 张师傅 已出发", CardKey: key, Status: "🚗 张师傅 已出发"})
+			r.settle()
+			if n := len(r.fake.Updates()); n != 1 {
+				t.Fatalf("a later edit spent another update (%d)", n)
+			}
+			if st, _ := r.store().Stats(); st.Pending != 0 || st.Failed != 0 {
+				t.Fatalf("outbox %+v", st)
+			}
+			if got := r.channel().Sender().Retired.Load(); got != 1 {
+				t.Fatalf("Retired = %d", got)
+			}
+		})
+	}
+}

@@ -83,11 +83,15 @@ type Message struct {
 	At      time.Time
 	// OnEvent: sent with kf/send_msg_on_event (a welcome code).
 	OnEvent bool
+	// Replaced is the text an update_template_card put in place of the
+	// card's buttons for this member: they are no longer clickable.
+	Replaced string
 }
 
 // CardUpdate is one accepted update_template_card.
 type CardUpdate struct {
 	UserIDs      []string
+	All          bool // atall: every member the card went to
 	ResponseCode string
 	TaskID       string
 	ReplaceName  string
@@ -702,8 +706,16 @@ func (s *Server) messageSend(w http.ResponseWriter, b map[string]any) {
 	if dupKey != "" {
 		s.dupSeen[dupKey] = dupEntry{at: now, msgID: m.MsgID}
 	}
+	ans := map[string]any{"invaliduser": strings.Join(invalid, "|"), "msgid": m.MsgID}
+	if mt == "template_card" {
+		// "发送模版卡片消息后，接口会返回一个response_code": one update
+		// of the card, within 72 hours.
+		rc := "rc-send-" + randHex(8)
+		s.codes[rc] = &code{task: m.TaskID, issued: now}
+		ans["response_code"] = rc
+	}
 	s.mu.Unlock()
-	writeOK(w, map[string]any{"invaliduser": strings.Join(invalid, "|"), "msgid": m.MsgID})
+	writeOK(w, ans)
 }
 
 func toFloat(v any) float64 { f, _ := v.(float64); return f }
@@ -724,12 +736,23 @@ func (s *Server) updateCard(w http.ResponseWriter, b map[string]any) {
 		writeErr(w, 40098, "response_code expired")
 		return
 	}
-	c.used = true
 	var ids []string
 	for _, x := range anyList(b["userids"]) {
 		ids = append(ids, str(x))
 	}
-	s.updates = append(s.updates, CardUpdate{UserIDs: ids, ResponseCode: rc, TaskID: c.task, ReplaceName: str(obj(b["button"])["replace_name"])})
+	all := toFloat(b["atall"]) == 1
+	name := str(obj(b["button"])["replace_name"])
+	if len(ids) == 0 && !all {
+		writeErr(w, 40058, "userids, partyids, tagids or atall required")
+		return
+	}
+	c.used = true
+	for i := range s.sent {
+		if s.sent[i].TaskID == c.task && (all || slices.Contains(ids, s.sent[i].To)) {
+			s.sent[i].Replaced = name
+		}
+	}
+	s.updates = append(s.updates, CardUpdate{UserIDs: ids, All: all, ResponseCode: rc, TaskID: c.task, ReplaceName: name})
 	writeOK(w, nil)
 }
 
@@ -1128,6 +1151,9 @@ func (s *Server) Click(user, label string) (status int, responseCode string, err
 func (s *Server) FindButton(user, label string) (Message, Button, bool) {
 	sent := s.Sent(user)
 	for i := len(sent) - 1; i >= 0; i-- {
+		if sent[i].Replaced != "" {
+			continue // updated: the buttons are not clickable any more
+		}
 		for _, b := range sent[i].Buttons {
 			if strings.Contains(b.Text, label) {
 				return sent[i], b, true
