@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -29,9 +30,38 @@ func EventKey(from string, createTime int64, key string) string {
 }
 
 func (c *Channel) appSender(userID string) flows.Sender {
-	// Callbacks carry no display name; the userid stands in (a lead can
-	// rename people later).
+	// Callbacks carry no display name; the userid stands in until
+	// memberName finds the real one.
 	return flows.Sender{ID: PersonID(userID), Chat: UserAddress(userID), Name: userID, LangCode: "zh"}
+}
+
+// memberName is a member's name from the address book (user/get; a
+// self-built app still reads names, not mobiles or avatars), looked up
+// only for someone the store has no registered profile of — the moment
+// a technician joins with an invite code — so residents and the group see
+// "张师傅", not "zhangwei01". Any failure leaves the userid (logged).
+func (c *Channel) memberName(ctx context.Context, userID string) string {
+	if c.o.Store != nil {
+		known := false
+		_ = c.o.Store.View(ctx, func(tx flows.Tx) error {
+			p, err := tx.Person(PersonID(userID))
+			known = err == nil && p.Registered
+			return nil
+		})
+		if known {
+			return ""
+		}
+	}
+	lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var u struct {
+		Name string `json:"name"`
+	}
+	if err := c.api.call(lctx, c.o.Secret, "GET", "/cgi-bin/user/get", url.Values{"userid": {userID}}, nil, &u); err != nil {
+		c.o.Log.Info().Err(err).Msg("wecom: user/get failed; the userid stands in for the name")
+		return ""
+	}
+	return strings.TrimSpace(u.Name)
 }
 
 // appEvent maps an app callback to a flows event. Events the bot does not
@@ -121,6 +151,11 @@ func command(s string) (name, args string, ok bool) {
 // answer is ephemeral, like Telegram's answerCallbackQuery).
 func (c *Channel) handleApp(ctx context.Context, m *inbound) error {
 	ev := c.appEvent(m)
+	if ev.Kind != flows.EvNone {
+		if name := c.memberName(ctx, m.FromUserName); name != "" {
+			ev.From.Name = name
+		}
+	}
 	if ev.Kind == flows.EvPhoto && c.o.Media != nil {
 		c.fetchPhoto(ctx, &ev, c.o.Secret, strings.TrimPrefix(ev.Photo.FileID, mediaPrefix))
 	}

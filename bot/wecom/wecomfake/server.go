@@ -124,6 +124,7 @@ type Server struct {
 	failTokens int // next calls answered 40014
 	failNext   map[string][]int
 	members    map[string]bool
+	names      map[string]string // display names (user/get); the userid when unset
 	chats      map[string][]string
 	chatNames  map[string]string
 	delivered  map[string][]time.Time
@@ -208,7 +209,7 @@ func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{o: o, tokens: map[string]tokenInfo{}, failNext: map[string][]int{}, members: map[string]bool{},
+	s := &Server{o: o, tokens: map[string]tokenInfo{}, failNext: map[string][]int{}, members: map[string]bool{}, names: map[string]string{},
 		chats: map[string][]string{}, chatNames: map[string]string{}, delivered: map[string][]time.Time{}, dropped: map[string]int{},
 		codes: map[string]*code{}, media: map[string]mediaFile{}, kfMsgIDs: map[string]bool{}, calls: map[string]int{},
 		lose: map[string]int{}, dupSeen: map[string]dupEntry{}, welcome: map[string]*welcomeState{},
@@ -234,6 +235,14 @@ func (s *Server) AddMember(ids ...string) {
 	for _, id := range ids {
 		s.members[id] = true
 	}
+}
+
+// SetName gives a member a display name, as user/get returns it.
+func (s *Server) SetName(id, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.members[id] = true
+	s.names[id] = name
 }
 
 // AddChat creates an appchat with members.
@@ -497,6 +506,21 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeOK(w, map[string]any{"chat_info": map[string]any{"chatid": q.Get("chatid"), "userlist": m}})
+	case "/cgi-bin/user/get":
+		// A self-built app reads the name of a member in its visible
+		// range (since 2022-06 no longer avatar, mobile, email...).
+		id := q.Get("userid")
+		s.mu.Lock()
+		ok, name := s.members[id], s.names[id]
+		s.mu.Unlock()
+		if !ok {
+			writeErr(w, 60111, "userid not found")
+			return
+		}
+		if name == "" {
+			name = id
+		}
+		writeOK(w, map[string]any{"userid": id, "name": name})
 	case "/cgi-bin/media/get":
 		s.mediaGet(w, q.Get("media_id"))
 	case "/cgi-bin/kf/sync_msg":
