@@ -269,6 +269,7 @@ func (m *Main) Run(ctx context.Context) error {
 			MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, Media: photos,
 			DuplicateCheckInterval: wecomDupInterval(cfg.WeCom.DuplicateCheckInterval.Duration),
 			RobotKey:               cfg.WeCom.GroupRobotKey,
+			RobotHint:              texts.T(defLang, "group.robot_hint"),
 			Send: wecom.SendLimits{Workers: cfg.Outbox.Workers, MaxAttempts: cfg.Outbox.MaxAttempts,
 				BaseBackoff: cfg.Outbox.BaseBackoff.Duration, MaxBackoff: cfg.Outbox.MaxBackoff.Duration},
 		})

@@ -143,7 +143,7 @@ func (r *rig) start() {
 		KfEnabled: true, KfSecret: kfSec, APIURL: r.fake.URL(),
 		Engine: eng, Store: st, Log: zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
 		Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}, Send: limits,
-		HTTPTimeout: 5 * time.Second, DuplicateCheckInterval: r.o.DupInterval, RobotKey: key,
+		HTTPTimeout: 5 * time.Second, DuplicateCheckInterval: r.o.DupInterval, RobotKey: key, RobotHint: r.T("group.robot_hint"),
 	})
 	if err != nil {
 		r.t.Fatal(err)

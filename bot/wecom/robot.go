@@ -66,6 +66,9 @@ func (s *Sender) sendRobot(ctx context.Context, r store.OutboxRow) (string, erro
 	case flows.KindFile:
 		text = fileText(m)
 	}
+	if len(m.Buttons) > 0 && s.c.o.RobotHint != "" {
+		text = strings.TrimRight(text, "\n") + "\n" + s.c.o.RobotHint
+	}
 	if err := s.robotPost(ctx, "markdown", map[string]any{"content": clipBytes(robotMarkdown(text), maxRobotMarkdown)}); err != nil {
 		return "", err
 	}

@@ -24,8 +24,8 @@ func TestRobotDispatch(t *testing.T) {
 	id := r.reportKf("cust01")
 
 	posted := r.next("robot", 0, "robot dispatch post", withText(id))
-	if posted.MsgType != "markdown" || len(posted.Buttons) != 0 {
-		t.Fatalf("robot post: %+v", posted)
+	if posted.MsgType != "markdown" || len(posted.Buttons) != 0 || !strings.Contains(posted.Text, r.T("group.robot_hint")) {
+		t.Fatalf("robot post (no buttons, with the hint where to accept): %+v", posted)
 	}
 	accept := r.T("btn.accept")
 	card := r.next("tech01", 0, "private dispatch card", func(m wecomfake.Message) bool { return withButton(accept)(m) && strings.Contains(m.Text, id) })
@@ -41,7 +41,10 @@ func TestRobotDispatch(t *testing.T) {
 	if got := r.ticket(id); got.State != flows.StateAccepted || got.AssigneeID != wecom.PersonID("tech01") {
 		t.Fatalf("after accept: %s %s", got.State, got.AssigneeID)
 	}
-	r.next("robot", before, "robot post of the accepted card", withText(strings.Split(r.T("card.status.accepted", "name", "tech01", "time", "X"), "（")[0]))
+	accepted := r.next("robot", before, "robot post of the accepted card", withText(strings.Split(r.T("card.status.accepted", "name", "tech01", "time", "X"), "（")[0]))
+	if strings.Contains(accepted.Text, r.T("group.robot_hint")) {
+		t.Errorf("a card without buttons still says where to accept: %q", accepted.Text)
+	}
 	r.settle()
 	if strings.Contains(r.logs.String(), robotKey) {
 		t.Fatal("the robot key was logged")

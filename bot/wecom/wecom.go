@@ -113,6 +113,10 @@ type Options struct {
 	// RobotKey is the group robot's webhook key (webhook/send?key=...);
 	// it addresses RobotAddress. A secret: never logged.
 	RobotKey string
+	// RobotHint is added to a robot post whose card has buttons, which the
+	// robot cannot carry: where to tap them (the catalog's
+	// group.robot_hint, in the default language).
+	RobotHint string
 	// DuplicateCheckInterval is message/send's duplicate_check_interval:
 	// the same request within it is not delivered twice, so a retry whose
 	// answer was lost is harmless (default 30m, at most 4h, negative off).
