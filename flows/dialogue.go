@@ -215,11 +215,11 @@ func (c *call) registerInput(d *Dialogue) error {
 		d.Name = name
 		d.Step = stepPhone
 		c.bump(d)
-		c.send(Message{To: c.ev.From.Chat, Text: c.t("register.ask_phone", "name", name), RequestContact: c.t("btn.share_phone"), Priority: PrioNormal})
+		c.send(c.phonePrompt("register.ask_phone", "name", name))
 		return c.tx.PutDialogue(d)
 	case stepPhone:
 		if c.ev.Kind != EvContact {
-			c.send(Message{To: c.ev.From.Chat, Text: c.t("register.phone_button_only"), RequestContact: c.t("btn.share_phone"), Priority: PrioNormal})
+			c.send(c.phonePrompt("register.phone_button_only"))
 			return nil
 		}
 		if !c.ev.ContactIsOwn {
@@ -761,4 +761,13 @@ func MaskPhone(p string) string {
 		keep = 1
 	}
 	return p[:keep] + strings.Repeat("*", len(p)-keep-4) + p[len(p)-4:]
+}
+
+// phonePrompt asks for the phone number: with the share-contact button
+// where the channel has one, otherwise (key + "_typed") to type it.
+func (c *call) phonePrompt(key string, kv ...any) Message {
+	if c.ev.From.TypesPhone {
+		return Message{To: c.ev.From.Chat, Text: c.t(key+"_typed", kv...), Priority: PrioNormal}
+	}
+	return Message{To: c.ev.From.Chat, Text: c.t(key, kv...), RequestContact: c.t("btn.share_phone"), Priority: PrioNormal}
 }

@@ -89,6 +89,10 @@ type Sender struct {
 	Chat     Address // their private chat with the bot
 	Name     string  // display name from the platform profile
 	LangCode string  // platform language code, e.g. "zh-hans", "en-US"
+	// TypesPhone says the channel has no share-contact button (微信客服):
+	// the person types their number, and the channel turns a text that is
+	// only a phone number into a contact. Prompts say so.
+	TypesPhone bool
 }
 
 // Cursor is a channel position stored in the same transaction as the event.

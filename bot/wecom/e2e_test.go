@@ -21,7 +21,10 @@ func (r *rig) registerKf(ext, name string) wecomfake.Message {
 		r.t.Fatalf("enter_session: %d %v", st, err)
 	}
 	r.next(ext, before, "registration prompt", withText(r.T("register.ask_name")))
-	r.kfSay(ext, name, withText(r.T("register.ask_phone", "name", name)))
+	// WeChat has no share-contact button: the prompt asks to type it.
+	if ask := r.kfSay(ext, name, withText(r.T("register.ask_phone_typed", "name", name))); strings.Contains(ask.Text, r.T("btn.share_phone")) || strings.Contains(ask.Text, "按钮") {
+		r.t.Errorf("the kf phone prompt points at a button WeChat does not have: %q", ask.Text)
+	}
 	r.kfSay(ext, "13800138000", withText(r.T("register.ask_building")))
 	r.kfSay(ext, "3栋", withText(r.T("register.ask_unit")))
 	r.kfSay(ext, "2单元", withText(r.T("register.ask_room")))

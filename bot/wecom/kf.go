@@ -196,7 +196,7 @@ func (c *Channel) kfEvent(m *kfMsg) flows.Event {
 			ext = m.Event.ExternalUserID
 		}
 	}
-	from := flows.Sender{ID: KfPersonID(ext), Chat: KfAddress(kfID, ext), LangCode: "zh"}
+	from := flows.Sender{ID: KfPersonID(ext), Chat: KfAddress(kfID, ext), LangCode: "zh", TypesPhone: true}
 	ev := flows.Event{Key: KfMessageKey(m.MsgID), Kind: flows.EvNone, At: c.now(), From: from, Chat: from.Chat}
 	if ext == "" || kfID == "" {
 		return ev
@@ -212,7 +212,8 @@ func (c *Channel) kfEvent(m *kfMsg) flows.Event {
 				ev.Kind, ev.Data = flows.EvCallback, m.Text.MenuID
 				return ev
 			}
-			t := strings.TrimSpace(m.Text.Content)
+			// People type numbers in groups: "138 0013 8000", "138-0013-8000".
+			t := strings.NewReplacer(" ", "", "-", "", "\u3000", "").Replace(strings.TrimSpace(m.Text.Content))
 			if phoneText.MatchString(t) {
 				ev.Kind, ev.Phone, ev.ContactIsOwn = flows.EvContact, t, true
 				return ev

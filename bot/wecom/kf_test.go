@@ -51,7 +51,7 @@ func TestKfCursorSurvivesRestart(t *testing.T) {
 		t.Fatal(st, err)
 	}
 	r.next("cust02", before, "welcome", withText(r.T("register.ask_name")))
-	r.kfSay("cust02", "李雷", withText(r.T("register.ask_phone", "name", "李雷")))
+	r.kfSay("cust02", "李雷", withText(r.T("register.ask_phone_typed", "name", "李雷")))
 	r.eventually("cursor c2 after two messages", func() bool { return r.cursor() == "c2" })
 	r.stop()
 	// While down: three messages, no callback reaches the bot.
@@ -65,7 +65,7 @@ func TestKfCursorSurvivesRestart(t *testing.T) {
 	r.eventually("cursor c5", func() bool { return r.cursor() == "c5" })
 	r.settle()
 	got := r.kfTexts("cust02")
-	if count(got, r.T("register.ask_name")) != 1 || count(got, r.T("register.ask_phone", "name", "李雷")) != 1 || count(got, r.T("register.ask_building")) != 1 {
+	if count(got, r.T("register.ask_name")) != 1 || count(got, r.T("register.ask_phone_typed", "name", "李雷")) != 1 || count(got, r.T("register.ask_building")) != 1 {
 		t.Fatalf("something was handled twice: %q", got)
 	}
 	// A redundant callback (WeCom may send several) changes nothing.
@@ -95,4 +95,18 @@ func TestKfMenuClick(t *testing.T) {
 	}
 	r.kfClick("cust03", r.T("btn.report"), withButton("水管/漏水"))
 	r.kfClick("cust03", "水管/漏水", withText(r.T("report.ask_desc", "category", "水管/漏水", "max", 1000)))
+}
+
+// TestKfPhoneTyped: on WeChat the phone number is typed (no share-contact
+// button); anything else at that step is asked again, for typing.
+func TestKfPhoneTyped(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	before := r.top("cust07")
+	if st, err := r.fake.KfEnter(kfID, "cust07"); err != nil || st != 200 {
+		t.Fatalf("enter_session: %d %v", st, err)
+	}
+	r.next("cust07", before, "registration prompt", withText(r.T("register.ask_name")))
+	r.kfSay("cust07", "赵敏", withText(r.T("register.ask_phone_typed", "name", "赵敏")))
+	r.kfSay("cust07", "我的电话是幺三八", withText(r.T("register.phone_button_only_typed")))
+	r.kfSay("cust07", "138 0013 8000", withText(r.T("register.ask_building")))
 }

@@ -29,7 +29,7 @@ func TestKfWelcomeUsesCode(t *testing.T) {
 		t.Fatalf("welcomed %d, fallbacks %d", s.Welcomed.Load(), s.WelcomeFallbacks.Load())
 	}
 	// The next message (the customer answered) goes with send_msg.
-	reply := r.kfSay("cust10", "韩梅梅", withText(r.T("register.ask_phone", "name", "韩梅梅")))
+	reply := r.kfSay("cust10", "韩梅梅", withText(r.T("register.ask_phone_typed", "name", "韩梅梅")))
 	if reply.OnEvent {
 		t.Fatal("a code works once; the second message must use send_msg")
 	}
