@@ -49,9 +49,15 @@ type AppChat struct {
 // StaffUserIDs lists the WeCom userids of the technicians and leads in
 // the store, sorted.
 func StaffUserIDs(ctx context.Context, st *store.Store) ([]string, error) {
+	return appUserIDs(ctx, st, flows.RoleTechnician, flows.RoleLead)
+}
+
+// appUserIDs are the userids of the people with those roles whose chat is
+// the WeCom app (not Telegram, not 微信客服), sorted and unique.
+func appUserIDs(ctx context.Context, st *store.Store, roles ...flows.Role) ([]string, error) {
 	var ids []string
 	err := st.View(ctx, func(tx flows.Tx) error {
-		for _, role := range []flows.Role{flows.RoleTechnician, flows.RoleLead} {
+		for _, role := range roles {
 			people, err := tx.PeopleByRole(role)
 			if err != nil {
 				return err

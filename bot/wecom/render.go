@@ -112,6 +112,18 @@ func photoText(m flows.Message) string {
 	return "📷 " + m.Text
 }
 
+// plainText is a message as text, for a place that takes only text (a
+// group chat, the robot): a photo or a file becomes its caption.
+func plainText(m flows.Message) string {
+	switch m.Kind {
+	case flows.KindPhoto:
+		return photoText(m)
+	case flows.KindFile:
+		return fileText(m)
+	}
+	return m.Text
+}
+
 func fileText(m flows.Message) string { return "📄 " + m.FileName + "\n\n" + m.Text }
 
 // appSend calls message/send; a single recipient refused as invalid is a
@@ -249,13 +261,7 @@ func (s *Sender) sendGroup(ctx context.Context, r store.OutboxRow) (string, erro
 		}
 		return cardCode(s.sendCards(ctx, r, strings.Join(ids, "|")))
 	}
-	text := m.Text
-	switch m.Kind {
-	case flows.KindPhoto:
-		text = photoText(m)
-	case flows.KindFile:
-		text = fileText(m)
-	}
+	text := plainText(m)
 	body := map[string]any{"chatid": chatID, "msgtype": "text", "text": map[string]any{"content": clipBytes(text, maxTextBytes)}}
 	if err := s.c.api.call(ctx, s.c.o.Secret, "POST", "/cgi-bin/appchat/send", nil, body, nil); err != nil {
 		return "", err

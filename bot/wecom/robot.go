@@ -59,13 +59,7 @@ func (s *Sender) sendRobot(ctx context.Context, r store.OutboxRow) (string, erro
 			s.c.o.Log.Warn().Uint64("row", r.ID).Msg("wecom robot: no WeCom technician to send the card's buttons to")
 		}
 	}
-	text := m.Text
-	switch m.Kind {
-	case flows.KindPhoto:
-		text = photoText(m)
-	case flows.KindFile:
-		text = fileText(m)
-	}
+	text := plainText(m)
 	if len(m.Buttons) > 0 && s.c.o.RobotHint != "" {
 		text = strings.TrimRight(text, "\n") + "\n" + s.c.o.RobotHint
 	}
@@ -88,20 +82,7 @@ func robotMarkdown(text string) string {
 // robotMembers are the technicians reached on the WeCom app: they get a
 // robot card's buttons privately.
 func (s *Sender) robotMembers(ctx context.Context) ([]string, error) {
-	var ids []string
-	err := s.c.o.Store.View(ctx, func(tx flows.Tx) error {
-		people, err := tx.PeopleByRole(flows.RoleTechnician)
-		if err != nil {
-			return err
-		}
-		for _, p := range people {
-			if p.Chat.Channel == ChannelName && p.Chat.Chat != "" && !strings.Contains(p.Chat.Chat, ":") {
-				ids = append(ids, p.Chat.Chat)
-			}
-		}
-		return nil
-	})
-	return ids, err
+	return appUserIDs(ctx, s.c.o.Store, flows.RoleTechnician)
 }
 
 // robotPost calls webhook/send. The key is a secret and part of the URL,
