@@ -255,7 +255,12 @@ func (c *client) send(ctx context.Context, method, path string, q url.Values, bo
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		// Net errors quote the URL, which carries the access token.
+		// Net errors quote the URL, which carries the access token or the
+		// robot's key: drop it, and hide a token in what remains.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("wecom %s: %s", path, redactToken(err.Error()))
 	}
 	return resp, nil

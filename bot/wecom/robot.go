@@ -2,10 +2,7 @@ package wecom
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -89,34 +86,7 @@ func (s *Sender) robotMembers(ctx context.Context) ([]string, error) {
 // so errors never quote the URL.
 func (s *Sender) robotPost(ctx context.Context, msgtype string, content any) error {
 	const path = "/cgi-bin/webhook/send"
-	key := s.c.o.RobotKey
-	body, err := json.Marshal(map[string]any{"msgtype": msgtype, msgtype: content})
-	if err != nil {
-		return fmt.Errorf("wecom %s: encode: %w", path, err)
-	}
-	u := s.c.api.base + path + "?" + url.Values{"key": {key}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(string(body)))
-	if err != nil {
-		return fmt.Errorf("wecom %s: bad request", path)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.c.api.http.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // drop the URL, which carries the key
-		}
-		return fmt.Errorf("wecom %s: %s", path, strings.ReplaceAll(err.Error(), key, "***"))
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("wecom %s: read: %w", path, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("wecom %s: HTTP %d", path, resp.StatusCode)
-	}
-	err = decode(path, raw, nil)
+	err := s.c.api.do(ctx, http.MethodPost, path, url.Values{"key": {s.c.o.RobotKey}}, map[string]any{"msgtype": msgtype, msgtype: content}, nil)
 	var ae *APIError
 	switch {
 	case errors.As(err, &ae) && ae.Code == errRobotKey:
