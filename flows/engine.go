@@ -185,6 +185,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (res Result, err error) {
 	if ev.At.IsZero() {
 		ev.At = e.o.Now()
 	}
+	ahead := e.readAhead(ctx, ev)
 	var mistake *Error
 	write := e.o.Store.Update
 	if e.o.GroupCommit {
@@ -197,7 +198,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (res Result, err error) {
 			res.Duplicate = dup
 			return err
 		}
-		c := &call{e: e, tx: tx, ev: ev, now: ev.At.UTC()}
+		c := &call{e: e, tx: tx, ev: ev, now: ev.At.UTC(), ahead: ahead}
 		err = c.safeRun()
 		if errors.As(err, &mistake) {
 			return errUserMistake
@@ -263,6 +264,9 @@ type call struct {
 	dirty []*Ticket // tickets whose card fingerprint changed after they were saved
 	toast string
 	alert bool
+	// ahead is what readAhead computed for this event before the write
+	// transaction (nil when nothing was), e.g. a month's report.
+	ahead any
 }
 
 func (c *call) t(key string, kv ...any) string { return c.e.o.Texts.T(c.lang, key, kv...) }

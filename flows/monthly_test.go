@@ -197,3 +197,67 @@ func TestOpenPages(t *testing.T) {
 		contains(t, w.Last(w.Drain(), lead.Chat()).Text, want)
 	}
 }
+
+// spyStore counts month scans in write and in read transactions.
+type spyStore struct {
+	flows.Store
+	inWrite, inRead *int
+}
+
+type spyTx struct {
+	flows.Tx
+	n *int
+}
+
+func (t spyTx) EachTicketTouched(from, to time.Time, fn func(*flows.Ticket) error) error {
+	*t.n++
+	return t.Tx.EachTicketTouched(from, to, fn)
+}
+
+func (s spyStore) Update(ctx context.Context, fn func(flows.Tx) error) error {
+	return s.Store.Update(ctx, func(tx flows.Tx) error { return fn(spyTx{tx, s.inWrite}) })
+}
+
+func (s spyStore) Batch(ctx context.Context, fn func(flows.Tx) error) error {
+	return s.Store.Batch(ctx, func(tx flows.Tx) error { return fn(spyTx{tx, s.inWrite}) })
+}
+
+func (s spyStore) View(ctx context.Context, fn func(flows.Tx) error) error {
+	return s.Store.View(ctx, func(tx flows.Tx) error { return fn(spyTx{tx, s.inRead}) })
+}
+
+// TestMonthReadsOutsideTheWriter: /month's scan runs in a read transaction
+// before the event's write transaction, so bbolt's single writer is not
+// held for the length of a month's read; a refused /month reads nothing.
+func TestMonthReadsOutsideTheWriter(t *testing.T) {
+	w := flowstest.New(t)
+	w.Staff(lead, "lead")
+	w.Register(resident, "13800138000")
+	w.Drain()
+	putTickets(t, w, historyTicket("BX-20261103-0001", "2026-11-03T01:00:00Z", "water", "1502", "7", 2, 30, 60, 5, 0))
+	var inWrite, inRead int
+	opts := w.Opts
+	opts.Store = spyStore{Store: w.Store, inWrite: &inWrite, inRead: &inRead}
+	eng, err := flows.NewEngine(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask := func(p flowstest.Person, key string) {
+		t.Helper()
+		ev := flows.Event{Key: key, Kind: flows.EvCommand, Command: "month", At: w.Now,
+			From: flows.Sender{ID: p.PID(), Chat: p.Chat(), Name: p.Name, LangCode: "zh-hans"}, Chat: p.Chat()}
+		if _, err := eng.Handle(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ask(lead, "spy:1")
+	if inRead != 1 || inWrite != 0 {
+		t.Fatalf("month scans: %d in read transactions, %d in the write one", inRead, inWrite)
+	}
+	contains(t, w.Last(w.Drain(), lead.Chat()).Text, "报修 1 单")
+	ask(resident, "spy:2")
+	if inRead != 1 || inWrite != 0 {
+		t.Fatalf("a refused /month scanned: %d read, %d write", inRead, inWrite)
+	}
+	contains(t, w.Last(w.Drain(), resident.Chat()).Text, "只有主管")
+}
