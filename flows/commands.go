@@ -279,14 +279,25 @@ func (c *call) cmdOpen(arg string) error {
 		b.WriteString("\n")
 		b.WriteString(c.t("open.line", "ticket", t.ID, "category", c.categoryLabel(t.Category, c.lang), "state", c.stateLabel(t.State, c.lang), "age", c.age(t.Created), "assignee", who, "address", shortAddress(t)))
 	}
+	var nav []Button
 	if pages > 1 {
 		key := "open.page"
 		if page == pages {
 			key = "open.page_last"
 		}
 		b.WriteString("\n" + c.t(key, "page", page, "pages", pages, "next", page+1))
+		if page > 1 {
+			nav = append(nav, CommandArgButton(c.t("btn.prev_page"), "open", strconv.Itoa(page-1)))
+		}
+		if page < pages {
+			nav = append(nav, CommandArgButton(c.t("btn.next_page"), "open", strconv.Itoa(page+1)))
+		}
 	}
-	c.reply(b.String())
+	if len(nav) > 0 {
+		c.reply(b.String(), nav)
+	} else {
+		c.reply(b.String())
+	}
 	return nil
 }
 

@@ -163,6 +163,7 @@ func TestMonthAuditSampleStreams(t *testing.T) {
 func TestOpenPages(t *testing.T) {
 	w := flowstest.New(t)
 	w.Staff(lead, "lead")
+	w.Staff(tech, "technician")
 	w.Drain()
 	var ts []*flows.Ticket
 	for i := 0; i < 65; i++ {
@@ -176,7 +177,8 @@ func TestOpenPages(t *testing.T) {
 	}
 	putTickets(t, w, ts...)
 	w.Expect(w.Cmd(lead, "open", ""))
-	first := w.Last(w.Drain(), lead.Chat()).Text
+	firstMsg := w.Last(w.Drain(), lead.Chat())
+	first := firstMsg.Text
 	contains(t, first, "未完成工单（65）")
 	contains(t, first, "待接单 52；已接单 13")
 	contains(t, first, "BX-20261120-0001")
@@ -185,8 +187,25 @@ func TestOpenPages(t *testing.T) {
 	if strings.Contains(first, "BX-20261120-0031") || len([]rune(first)) > 4000 {
 		t.Fatalf("page 1 runs over (%d chars): %s", len([]rune(first)), first)
 	}
+	// The buttons page on, and run /open as the person who taps them.
+	w.Expect(w.Tap(lead, w.ButtonData(firstMsg, "下一页"), false))
+	page2 := w.Last(w.Drain(), lead.Chat())
+	contains(t, page2.Text, "第 2/3 页")
+	contains(t, page2.Text, "BX-20261120-0031")
+	if w.ButtonData(page2, "上一页") == "" {
+		t.Fatal("page 2 has no way back")
+	}
+	w.Refused(w.Tap(tech, w.ButtonData(page2, "下一页"), false), "只有主管")
 	w.Expect(w.Cmd(lead, "open", "3"))
-	last := w.Last(w.Drain(), lead.Chat()).Text
+	lastMsg := w.Last(w.Drain(), lead.Chat())
+	last := lastMsg.Text
+	for _, row := range lastMsg.Buttons {
+		for _, b := range row {
+			if strings.Contains(b.Text, "下一页") {
+				t.Fatal("the last page offers a next page")
+			}
+		}
+	}
 	contains(t, last, "BX-20261120-0065")
 	contains(t, last, "第 3/3 页，已是最后一页")
 	if strings.Contains(last, "BX-20261120-0060") {

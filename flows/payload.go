@@ -40,6 +40,12 @@ func CommandButton(text, command string) Button {
 	return Button{Text: text, Data: EncodePayload("c", command)}
 }
 
+// CommandArgButton runs a command with one short argument (a page number);
+// the command checks it, and who may run it, as if it had been typed.
+func CommandArgButton(text, command, arg string) Button {
+	return Button{Text: text, Data: EncodePayload("c", command, arg)}
+}
+
 // DecodePayload parses a payload; ok is false for anything malformed,
 // oversized, of another version or with control characters.
 func DecodePayload(s string) (Payload, bool) {

@@ -33,10 +33,13 @@ func (c *call) callback() error {
 	case "acd":
 		return c.actionDone(p.Args)
 	case "c":
-		if len(p.Args) != 1 || !knownCommand(p.Args[0]) {
+		if len(p.Args) < 1 || len(p.Args) > 2 || !knownCommand(p.Args[0]) {
 			return Errorf(CodeInvalid, "err.bad_button")
 		}
 		c.ev.Command, c.ev.Text = p.Args[0], ""
+		if len(p.Args) == 2 {
+			c.ev.Text = p.Args[1]
+		}
 		return c.command()
 	}
 	a := Action(p.Verb)
