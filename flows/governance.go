@@ -1179,13 +1179,36 @@ func (c *call) ensureGovernance() error {
 // audit sends the lead a sample of last month's finished tickets with the
 // checklist gaps flagged: missing photos, fewer tests, no recorded consent.
 func (c *call) audit(month string) error {
+	samples, _ := c.ahead.(auditSamples)
+	done, ok := samples[month]
+	if !ok {
+		var err error
+		if done, err = c.auditSample(month); err != nil {
+			return err
+		}
+	}
+	l := c.e.o.DefaultLang
+	var b strings.Builder
+	b.WriteString(c.tl(l, "audit.head", "month", month[:4]+"-"+month[4:], "n", len(done)))
+	for _, t := range done {
+		flags := c.auditFlags(t, l)
+		if len(flags) == 0 {
+			flags = []string{c.tl(l, "audit.ok")}
+		}
+		b.WriteString("\n" + c.tl(l, "audit.line", "ticket", t.ID, "name", t.Assignee, "flags", strings.Join(flags, c.tl(l, "order.sep"))))
+	}
+	return c.toLeads("audit.wrap", "text", b.String())
+}
+
+// auditSample picks the month's audit sample: the AuditCount finished
+// tickets with the smallest hash of month+id — reproducible, spread over
+// the month, and kept while streaming, so a month of a large store is
+// never held in memory.
+func (c *call) auditSample(month string) ([]*Ticket, error) {
 	start, err := time.ParseInLocation("200601", month, c.e.o.Location)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	// The sample is the AuditCount finished tickets with the smallest hash
-	// of month+id: reproducible, spread over the month, and kept while
-	// streaming, so a month of a large store is never held in memory.
 	key := func(t *Ticket) uint64 { h := fnv.New64a(); h.Write([]byte(month + t.ID)); return h.Sum64() }
 	limit := c.e.o.Governance.AuditCount
 	var done []*Ticket
@@ -1206,20 +1229,37 @@ func (c *call) audit(month string) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	l := c.e.o.DefaultLang
-	var b strings.Builder
-	b.WriteString(c.tl(l, "audit.head", "month", month[:4]+"-"+month[4:], "n", len(done)))
-	for _, t := range done {
-		flags := c.auditFlags(t, l)
-		if len(flags) == 0 {
-			flags = []string{c.tl(l, "audit.ok")}
+	return done, err
+}
+
+// auditSamples are audit samples read ahead of a tick, by month.
+type auditSamples map[string][]*Ticket
+
+// auditAhead reads the samples of the audits due now in a read
+// transaction before the tick's write transaction, which then only
+// renders them: the month's scan does not hold bbolt's single writer.
+func (e *Engine) auditAhead(ctx context.Context, now time.Time) any {
+	samples := auditSamples{}
+	_ = e.o.Store.View(ctx, func(tx Tx) error {
+		due, err := tx.DueTimers(now, 100)
+		if err != nil {
+			return nil
 		}
-		b.WriteString("\n" + c.tl(l, "audit.line", "ticket", t.ID, "name", t.Assignee, "flags", strings.Join(flags, c.tl(l, "order.sep"))))
+		c := &call{e: e, tx: tx, now: now, lang: e.o.DefaultLang, ev: Event{Kind: EvNone, At: now, From: Sender{ID: "system"}}}
+		for _, tm := range due {
+			if tm.Kind != tmAudit {
+				continue
+			}
+			if done, err := c.auditSample(tm.Day); err == nil {
+				samples[tm.Day] = done
+			}
+		}
+		return nil
+	})
+	if len(samples) == 0 {
+		return nil
 	}
-	return c.toLeads("audit.wrap", "text", b.String())
+	return samples
 }
 
 // auditFlags lists what the ticket's checklist record lacks.

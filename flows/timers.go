@@ -63,9 +63,10 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 	fired := 0
 	for {
 		n := 0
+		ahead := e.auditAhead(ctx, now)
 		err := e.o.Store.Update(ctx, func(tx Tx) error {
 			n = 0
-			c := &call{e: e, tx: tx, now: now, lang: e.o.DefaultLang,
+			c := &call{e: e, tx: tx, now: now, lang: e.o.DefaultLang, ahead: ahead,
 				ev: Event{Kind: EvNone, At: now, From: Sender{ID: "system"}}}
 			due, err := tx.DueTimers(now, 100)
 			if err != nil {
