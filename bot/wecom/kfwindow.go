@@ -175,20 +175,35 @@ func (s *Sender) kfFold(r store.OutboxRow) (flows.Message, []uint64) {
 	}
 	var ids []uint64
 	texts := []string{m.Text}
+	buttons := m.Buttons
 	for _, o := range rows {
-		if o.ID == r.ID || o.Msg.To != m.To || o.Msg.Kind == flows.KindPhoto || o.Msg.Kind == flows.KindFile {
+		if o.ID <= r.ID || o.Msg.To != m.To {
 			continue
+		}
+		if o.Msg.Kind == flows.KindPhoto || o.Msg.Kind == flows.KindFile {
+			break // it goes after what is folded, in its turn
+		}
+		b := buttons
+		if len(o.Msg.Buttons) > 0 {
+			b = o.Msg.Buttons
+		}
+		// What does not fit in one message stays queued: a folded row is
+		// recorded as delivered, so clipping it would lose it.
+		limit := maxKfText
+		if len(b) > 0 {
+			limit = maxKfMenuHead
+		}
+		if len(strings.Join(append(texts, o.Msg.Text), "\n\n")) > limit {
+			break
 		}
 		ids = append(ids, o.ID)
 		texts = append(texts, o.Msg.Text)
-		if len(o.Msg.Buttons) > 0 {
-			m.Buttons = o.Msg.Buttons
-		}
+		buttons = b
 	}
 	if len(ids) == 0 {
 		return m, nil
 	}
-	m.Text = strings.Join(texts, "\n\n")
+	m.Text, m.Buttons = strings.Join(texts, "\n\n"), buttons
 	return m, ids
 }
 

@@ -132,3 +132,37 @@ func TestKfWindowClosedAfter48Hours(t *testing.T) {
 		t.Fatalf("refused %d times", s.KfRefused.Load())
 	}
 }
+
+// TestKfFoldKeepsWhatDoesNotFit: the last slot folds only what fits in one
+// message (2,048 bytes of text); the rest stays pending, whole, and goes
+// out when the customer writes again — nothing is clipped away.
+func TestKfFoldKeepsWhatDoesNotFit(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	used, _ := r.kfWrite("cust22", "/help")
+	for i := 0; i < 4-used; i++ {
+		r.enqueue(kfTexts("cust22", i, 1)...)
+		r.settle()
+	}
+	before := r.top("cust22")
+	long := strings.Repeat("长", 300) // 900 bytes each
+	var msgs []flows.Message
+	for i := 0; i < 4; i++ {
+		msgs = append(msgs, flows.Message{To: wecom.KfAddress(kfID, "cust22"), Kind: flows.KindSend, Text: fmt.Sprintf("长通知 %d %s", i, long), Priority: flows.PrioNormal})
+	}
+	r.enqueue(msgs...)
+	r.eventually("the last slot used", func() bool { return len(r.fake.Sent("cust22")) > before })
+	r.eventually("the folded rows recorded", func() bool { st, _ := r.store().Stats(); return st.Pending == 2 })
+	sent := r.fake.Sent("cust22")[before:]
+	if len(sent) != 1 || !strings.Contains(sent[0].Text, "长通知 0") || !strings.Contains(sent[0].Text, "长通知 1") || strings.Contains(sent[0].Text, "长通知 2") || len(sent[0].Text) > 2048 {
+		t.Fatalf("last slot sent %d messages: %+v", len(sent), sent)
+	}
+	before = r.top("cust22")
+	r.fake.KfText(kfID, "cust22", "还在吗")
+	r.eventually("the rest after the customer wrote", func() bool {
+		got := ""
+		for _, m := range r.fake.Sent("cust22")[before:] {
+			got += m.Text
+		}
+		return strings.Contains(got, "长通知 2 "+long) && strings.Contains(got, "长通知 3 "+long)
+	})
+}

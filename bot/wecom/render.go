@@ -20,6 +20,7 @@ const (
 	maxCardSub     = 112  // sub_title_text, characters
 	maxButtonText  = 10   // button text, characters (longer is cut by the client)
 	maxKfText      = 2048 // kf/send_msg text content, bytes
+	maxKfMenuHead  = 1024 // kf/send_msg msgmenu head_content, bytes
 	maxMenuItems   = 10   // msgmenu list
 )
 
@@ -352,7 +353,7 @@ func (s *Sender) sendKf(ctx context.Context, r store.OutboxRow) (string, error) 
 			items = items[:maxMenuItems]
 		}
 		body["msgtype"] = "msgmenu"
-		body["msgmenu"] = map[string]any{"head_content": clipBytes(m.Text, 1024), "list": items}
+		body["msgmenu"] = map[string]any{"head_content": clipBytes(m.Text, maxKfMenuHead), "list": items}
 	case m.Kind == flows.KindPhoto && strings.HasPrefix(m.Photo, kfMediaPrefix):
 		body["msgtype"] = "image"
 		body["image"] = map[string]any{"media_id": strings.TrimPrefix(m.Photo, kfMediaPrefix)}
