@@ -1103,6 +1103,13 @@ func (r *crashRig) checkOutbox(st *store.Store, kills []crashKill) int {
 		if row.Status != store.StatusDelivered {
 			continue // superseded edits
 		}
+		if row.Msg.Kind == flows.KindMenu {
+			// setMyCommands for the person's chat: no message to find.
+			if got := r.fake.Commands()["chat:"+row.Msg.To.Chat+"/"]; len(got) == 0 {
+				t.Errorf("check 3: delivered menu row %d, but chat %s has no menu", row.ID, row.Msg.To.Chat)
+			}
+			continue
+		}
 		delivered++
 		chat, err1 := strconv.ParseInt(row.Msg.To.Chat, 10, 64)
 		mid, err2 := strconv.Atoi(row.PlatformID)

@@ -8,31 +8,84 @@ import (
 	"time"
 )
 
-// Commands lists the slash commands with their catalog keys for menus; the
-// channel publishes them (Telegram setMyCommands) per language.
-var Commands = []struct {
-	Name string
-	Key  string
-}{
-	{"start", "cmd.start"},
-	{"report", "cmd.report"},
-	{"mytickets", "cmd.mytickets"},
-	{"cancel", "cmd.cancel"},
-	{"open", "cmd.open"},
-	{"reassign", "cmd.reassign"},
-	{"invite", "cmd.invite"},
-	{"order", "cmd.order"},
-	{"skip", "cmd.skip"},
-	{"daily", "cmd.daily"},
-	{"month", "cmd.month"},
-	{"duty", "cmd.duty"},
-	{"sop", "cmd.sop"},
-	{"review", "cmd.review"},
-	{"suggest", "cmd.suggest"},
-	{"actions", "cmd.actions"},
-	{"complain", "cmd.complain"},
-	{"lang", "cmd.lang"},
-	{"help", "cmd.help"},
+// Command is a slash command with its catalog key for menus and the roles
+// whose menu shows it. The menu is a convenience: every command checks on
+// its own who may run it.
+type Command struct {
+	Name  string
+	Key   string
+	Menus []Role
+}
+
+var (
+	everyone  = []Role{RoleNone, RoleResident, RoleTechnician, RoleLead, RoleDispatcher, RoleAdmin}
+	staffAll  = []Role{RoleTechnician, RoleLead, RoleDispatcher, RoleAdmin}
+	leadMenus = []Role{RoleLead, RoleAdmin}
+	office    = []Role{RoleLead, RoleDispatcher, RoleAdmin}
+)
+
+// Commands lists the slash commands; the channel publishes them (Telegram
+// setMyCommands): the residents' menu by default, each staff member's in
+// their own chat (MenuFor).
+var Commands = []Command{
+	{"start", "cmd.start", everyone},
+	{"report", "cmd.report", []Role{RoleNone, RoleResident}},
+	{"mytickets", "cmd.mytickets", []Role{RoleResident, RoleTechnician, RoleLead, RoleAdmin}},
+	{"cancel", "cmd.cancel", everyone},
+	{"open", "cmd.open", leadMenus},
+	{"reassign", "cmd.reassign", leadMenus},
+	{"invite", "cmd.invite", leadMenus},
+	{"order", "cmd.order", staffAll},
+	{"skip", "cmd.skip", leadMenus},
+	{"daily", "cmd.daily", office},
+	{"month", "cmd.month", office},
+	{"duty", "cmd.duty", leadMenus},
+	{"sop", "cmd.sop", staffAll},
+	{"review", "cmd.review", staffAll},
+	{"suggest", "cmd.suggest", staffAll},
+	{"actions", "cmd.actions", staffAll},
+	{"complain", "cmd.complain", []Role{RoleResident}},
+	{"lang", "cmd.lang", everyone},
+	{"help", "cmd.help", everyone},
+}
+
+// MenuFor is the command menu of a role, in menu order.
+func MenuFor(r Role) []Command {
+	var out []Command
+	for _, c := range Commands {
+		for _, m := range c.Menus {
+			if m == r {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// menuVersion changes when the menus change, so staff get the new one.
+const menuVersion = "2"
+
+// ensureMenu sends a staff member their role's command menu, in their
+// language, when they do not have it yet (joining, a new language, a new
+// menu): a KindMenu message, which Telegram turns into setMyCommands for
+// their chat. Residents and strangers use the default menu. It reports
+// whether p changed (the caller stores it).
+func (c *call) ensureMenu(p *Person) bool {
+	if p == nil || !p.Registered || !(p.Role.IsStaff() || p.Role == RoleDispatcher) || p.Chat.IsZero() {
+		return false
+	}
+	want := menuVersion + ":" + string(p.Role) + ":" + string(p.Lang)
+	if p.Menu == want {
+		return false
+	}
+	var items []Button
+	for _, cmd := range MenuFor(p.Role) {
+		items = append(items, Button{Text: c.tl(p.Lang, cmd.Key), Data: cmd.Name})
+	}
+	c.send(Message{To: p.Chat, Kind: KindMenu, Buttons: [][]Button{items}, Priority: PrioReminder})
+	p.Menu = want
+	return true
 }
 
 func (c *call) command() error {
@@ -173,6 +226,7 @@ func (c *call) cmdLang(arg string) error {
 	if c.me != nil {
 		c.me.Lang = l
 		c.me.Updated = c.now
+		c.ensureMenu(c.me)
 		if err := c.tx.PutPerson(c.me); err != nil {
 			return err
 		}
@@ -432,6 +486,7 @@ func (c *call) redeemInvite(code string) error {
 	if err := c.tx.PutInvite(inv); err != nil {
 		return err
 	}
+	c.ensureMenu(p)
 	if err := c.tx.PutPerson(p); err != nil {
 		return err
 	}
@@ -441,6 +496,26 @@ func (c *call) redeemInvite(code string) error {
 	// Tell the inviter it worked.
 	if inviter, err := c.person(inv.CreatedBy); err == nil && inviter != nil {
 		c.send(Message{To: inviter.Chat, Text: c.tl(inviter.Lang, "invite.redeemed", "name", p.Name, "role", c.roleTitleIn(inviter.Lang, p.Role)), Priority: PrioNormal})
+	}
+	return nil
+}
+
+// ensureMenus gives every staff member the menu of their role (after an
+// upgrade that changed the menus, or for staff who joined before menus
+// were per role). It reads the staff by role: dozens, not the residents.
+func (c *call) ensureMenus() error {
+	for _, r := range []Role{RoleTechnician, RoleLead, RoleDispatcher, RoleAdmin} {
+		people, err := c.tx.PeopleByRole(r)
+		if err != nil {
+			return err
+		}
+		for _, p := range people {
+			if c.ensureMenu(p) {
+				if err := c.tx.PutPerson(p); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
 }

@@ -123,3 +123,73 @@ func TestEveryCommandByRole(t *testing.T) {
 		}
 	}
 }
+
+// TestStaffMenus: staff get their role's command menu in their own chat
+// when they join and when they change language; staff who joined before
+// (no menu recorded) get it at the next tick, once; residents keep the
+// default menu.
+func TestStaffMenus(t *testing.T) {
+	w := flowstest.New(t)
+	menuOf := func(msgs []flows.Message, p flowstest.Person) []string {
+		t.Helper()
+		var names []string
+		n := 0
+		for _, m := range msgs {
+			if m.To == p.Chat() && m.Kind == flows.KindMenu {
+				n++
+				names = names[:0]
+				for _, b := range m.Buttons[0] {
+					names = append(names, b.Data+"="+b.Text)
+				}
+			}
+		}
+		if n > 1 {
+			t.Fatalf("%s got %d menus at once", p.Name, n)
+		}
+		return names
+	}
+	w.Cmd(admin, "invite", "lead")
+	msgs := w.Drain()
+	m := w.Last(msgs, admin.Chat())
+	code := strings.Fields(m.Text[strings.Index(m.Text, "start=")+len("start="):])[0]
+	w.Cmd(lead, "start", code)
+	got := strings.Join(menuOf(w.Drain(), lead), " ")
+	for _, want := range []string{"open=未完成工单（主管）", "month=维修月报（主管）", "help=帮助"} {
+		contains(t, got, want)
+	}
+	if strings.Contains(got, "report=") || strings.Contains(got, "complain=") {
+		t.Fatalf("a lead's menu has residents' commands: %s", got)
+	}
+	w.Cmd(lead, "lang", "en")
+	contains(t, strings.Join(menuOf(w.Drain(), lead), " "), "month=Monthly repair report (leads)")
+	w.Register(resident, "13800138000")
+	if got := menuOf(w.Drain(), resident); len(got) != 0 {
+		t.Fatalf("a resident got a menu of their own: %v", got)
+	}
+	// A technician from before per-role menus: the next tick sends theirs.
+	err := w.Store.Update(t.Context(), func(tx flows.Tx) error {
+		return tx.PutPerson(&flows.Person{ID: tech.PID(), Role: flows.RoleTechnician, Name: tech.Name, Lang: flows.LangZH, Chat: tech.Chat(), Registered: true})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := w.Opts
+	eng, err := flows.NewEngine(opts) // a restarted process
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got = strings.Join(menuOf(w.Drain(), tech), " ")
+	contains(t, got, "sop=当前规程版本")
+	if strings.Contains(got, "open=") {
+		t.Fatalf("a technician's menu offers /open: %s", got)
+	}
+	if _, err := eng.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if again := menuOf(w.Drain(), tech); len(again) != 0 {
+		t.Fatalf("the menu went twice: %v", again)
+	}
+}

@@ -82,6 +82,8 @@ type Engine struct {
 	// sopNum is its version number under governance (0 before InstallSOP).
 	sopNum atomic.Int64
 	stats  EngineStats
+	// menusChecked: a tick has given every staff member their menu.
+	menusChecked atomic.Bool
 }
 
 // EngineStats count what the engine did since start, for metrics. They
@@ -404,6 +406,7 @@ func (c *call) ensureAdmin() error {
 		p.Chat = c.ev.From.Chat
 	}
 	p.Updated = c.now
+	c.ensureMenu(p)
 	c.me = p
 	return c.tx.PutPerson(p)
 }

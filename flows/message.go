@@ -11,6 +11,10 @@ const (
 	KindEdit  MsgKind = "edit"  // replace the text and buttons of the card named by CardKey
 	KindPhoto MsgKind = "photo" // a photo by channel file id, with Text as caption
 	KindFile  MsgKind = "file"  // a document named FileName whose content is Text (reports, exports)
+	// KindMenu sets the person's command menu: Buttons[0] lists the
+	// commands, Text the description and Data the command name. A channel
+	// without per-person menus marks it delivered.
+	KindMenu MsgKind = "menu"
 )
 
 // Priority orders the outbox: lower goes first.

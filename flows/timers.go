@@ -89,11 +89,18 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 			if err := c.ensureGovernance(); err != nil {
 				return err
 			}
+			if !e.menusChecked.Load() {
+				// Once per process: later joiners get theirs when they join.
+				if err := c.ensureMenus(); err != nil {
+					return err
+				}
+			}
 			return c.flush()
 		})
 		if err != nil {
 			return fired, err
 		}
+		e.menusChecked.Store(true)
 		fired += n
 		if n < 100 {
 			return fired, nil

@@ -55,18 +55,20 @@ func (a Address) IsZero() bool { return a.Channel == "" && a.Chat == "" }
 
 // Person is a profile: one human with a role, linked to a channel identity.
 type Person struct {
-	ID         string    `json:"id"` // "tg:<user id>"
-	Role       Role      `json:"role"`
-	Name       string    `json:"name"`
-	Phone      string    `json:"phone,omitempty"`
-	Building   string    `json:"building,omitempty"`
-	Unit       string    `json:"unit,omitempty"`
-	Room       string    `json:"room,omitempty"`
-	Lang       Lang      `json:"lang"`
-	Chat       Address   `json:"chat"` // private chat with the bot
-	Registered bool      `json:"registered"`
-	Created    time.Time `json:"created"`
-	Updated    time.Time `json:"updated"`
+	ID         string  `json:"id"` // "tg:<user id>"
+	Role       Role    `json:"role"`
+	Name       string  `json:"name"`
+	Phone      string  `json:"phone,omitempty"`
+	Building   string  `json:"building,omitempty"`
+	Unit       string  `json:"unit,omitempty"`
+	Room       string  `json:"room,omitempty"`
+	Lang       Lang    `json:"lang"`
+	Chat       Address `json:"chat"` // private chat with the bot
+	Registered bool    `json:"registered"`
+	// Menu records the command menu last sent (version:role:lang).
+	Menu    string    `json:"menu,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
 }
 
 // State is a ticket's place in its life cycle.

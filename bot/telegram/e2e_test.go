@@ -49,6 +49,7 @@ func TestE2ELifecycle(t *testing.T) {
 			t.Run("command menus", func(t *testing.T) { r.with(t).checkMenus() })
 
 			r.hire(admin, tech, "technician")
+			t.Run("staff menus", func(t *testing.T) { r.with(t).checkStaffMenu(tech, flows.RoleTechnician, lc.lang) })
 			done := r.register(res, lc.home)
 			day := r.now().In(shanghai).Format("20060102")
 			id, ack := r.report(res, reportSpec{desc: lc.desc, photos: 1, from: &done})
@@ -158,20 +159,44 @@ func TestE2ELifecycle(t *testing.T) {
 	}
 }
 
-// checkMenus: setMyCommands in the default list and for zh and en.
+// checkMenus: setMyCommands in the default list and for zh and en: the
+// residents' menu (staff get theirs in their own chat).
 func (r *rig) checkMenus() {
 	r.t.Helper()
 	cmds := r.fake.Commands()
+	menu := flows.MenuFor(flows.RoleResident)
 	for code, l := range map[string]flows.Lang{"": r.o.Lang, "zh": flows.LangZH, "en": flows.LangEN} {
 		got := cmds[code]
-		if len(got) != len(flows.Commands) {
-			r.t.Errorf("menu %q has %d commands, want %d", code, len(got), len(flows.Commands))
+		if len(got) != len(menu) {
+			r.t.Errorf("menu %q has %d commands, want %d", code, len(got), len(menu))
 			continue
 		}
-		for i, k := range flows.Commands {
+		for i, k := range menu {
 			if got[i].Command != k.Name || got[i].Description != r.texts.T(l, k.Key) {
 				r.t.Errorf("menu %q entry %d: %+v, want %s %q", code, i, got[i], k.Name, r.texts.T(l, k.Key))
 			}
+		}
+	}
+}
+
+// checkStaffMenu: a staff member's own chat has their role's menu, in
+// their language (setMyCommands with a chat scope, through the outbox).
+func (r *rig) checkStaffMenu(u tgfake.User, role flows.Role, l flows.Lang) {
+	r.t.Helper()
+	want := flows.MenuFor(role)
+	key := fmt.Sprintf("chat:%d/", u.ID)
+	if !r.fake.WaitFor(10*time.Second, func() bool { return len(r.fake.Commands()[key]) == len(want) }) {
+		r.t.Fatalf("%s's menu: %+v, want %d commands", u.FirstName, r.fake.Commands()[key], len(want))
+	}
+	got := r.fake.Commands()[key]
+	for i, k := range want {
+		if got[i].Command != k.Name || got[i].Description != r.texts.T(l, k.Key) {
+			r.t.Errorf("%s's menu entry %d: %+v, want %s %q", u.FirstName, i, got[i], k.Name, r.texts.T(l, k.Key))
+		}
+	}
+	for _, c := range got {
+		if c.Command == "open" || c.Command == "report" {
+			r.t.Errorf("a %s's menu offers /%s", role, c.Command)
 		}
 	}
 }

@@ -149,6 +149,18 @@ func (s *Sender) send(ctx context.Context, r store.OutboxRow) (string, error) {
 		return "", &permanentError{"bad chat id " + m.To.Chat}
 	}
 	switch m.Kind {
+	case flows.KindMenu:
+		// The person's own command menu (their role's), for their chat.
+		var cmds []models.BotCommand
+		for _, row := range m.Buttons {
+			for _, b := range row {
+				cmds = append(cmds, models.BotCommand{Command: b.Data, Description: clip(b.Text, 256)})
+			}
+		}
+		if _, err := s.c.api.SetMyCommands(ctx, &bot.SetMyCommandsParams{Commands: cmds, Scope: &models.BotCommandScopeChat{ChatID: chatID}}); err != nil {
+			return "", err
+		}
+		return "", nil
 	case flows.KindFile:
 		msg, err := s.c.api.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID,
 			Document: &models.InputFileUpload{Filename: m.FileName, Data: strings.NewReader(m.Text)}})

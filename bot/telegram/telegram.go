@@ -207,11 +207,13 @@ func (c *Channel) Close() error {
 	return nil
 }
 
-// publishCommands sets the command menu in every catalog language and the default.
+// publishCommands sets the default command menu — the residents' and
+// strangers' — in every catalog language and the default. Staff get their
+// role's menu in their own chat (flows.KindMenu).
 func (c *Channel) publishCommands(ctx context.Context) error {
 	menu := func(l flows.Lang) []models.BotCommand {
 		var cmds []models.BotCommand
-		for _, k := range flows.Commands {
+		for _, k := range flows.MenuFor(flows.RoleResident) {
 			cmds = append(cmds, models.BotCommand{Command: k.Name, Description: c.o.Texts.T(l, k.Key)})
 		}
 		return cmds

@@ -42,6 +42,11 @@ const cardCodePrefix = "rc:"
 // the response code of a click), so an edit is sent as a new message.
 func (s *Sender) send(ctx context.Context, r store.OutboxRow) (string, error) {
 	m := r.Msg
+	if m.Kind == flows.KindMenu {
+		// The app's menu is set in the WeCom console, 微信客服 has none:
+		// nothing to send.
+		return "", nil
+	}
 	if m.Kind == flows.KindEdit && m.Refresh {
 		// A clock refresh (an emergency's countdown) would be a new post
 		// to the group and a new card to every member each minute; the
