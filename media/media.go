@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/repairbot/repairbot/flows"
 )
 
 // ErrNotImage means the bytes are not a JPEG, PNG, WebP or HEIC image.
@@ -86,4 +88,23 @@ func (s *Store) Put(r io.Reader) (sum, rel string, err error) {
 		return "", "", fmt.Errorf("media: %w", err)
 	}
 	return sum, rel, nil
+}
+
+// Keep stores an event's photo and records the outcome on the event: the
+// copy's hash and path, or that the file is not an image or too large (the
+// engine then answers the person). Any other error is returned for the
+// caller to log; the event keeps the platform's file id only.
+func (s *Store) Keep(ev *flows.Event, r io.Reader) error {
+	sum, rel, err := s.Put(r)
+	switch {
+	case errors.Is(err, ErrNotImage):
+		ev.NotImage = true
+	case errors.Is(err, ErrTooLarge):
+		ev.TooLarge = true
+	case err != nil:
+		return err
+	default:
+		ev.Photo.SHA256, ev.Photo.Local = sum, rel
+	}
+	return nil
 }

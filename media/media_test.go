@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/media"
 )
 
@@ -38,5 +39,28 @@ func TestPut(t *testing.T) {
 		if k := media.Kind(head); k != name {
 			t.Errorf("%s recognised as %q", name, k)
 		}
+	}
+}
+
+// TestKeep: the outcome of storing an event's photo lands on the event.
+func TestKeep(t *testing.T) {
+	s := &media.Store{Dir: t.TempDir(), Max: 1024}
+	jpeg := append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, bytes.Repeat([]byte{1}, 100)...)
+	ev := &flows.Event{Photo: &flows.Photo{FileID: "f1"}}
+	if err := s.Keep(ev, bytes.NewReader(jpeg)); err != nil || len(ev.Photo.SHA256) != 64 || ev.Photo.Local == "" || ev.NotImage || ev.TooLarge {
+		t.Fatalf("jpeg: %v %+v %+v", err, ev, ev.Photo)
+	}
+	ev = &flows.Event{Photo: &flows.Photo{FileID: "f2"}}
+	if err := s.Keep(ev, bytes.NewReader([]byte("%PDF-1.7 not a photo"))); err != nil || !ev.NotImage || ev.Photo.Local != "" {
+		t.Fatalf("pdf: %v %+v", err, ev)
+	}
+	ev = &flows.Event{Photo: &flows.Photo{FileID: "f3"}}
+	if err := s.Keep(ev, bytes.NewReader(append([]byte{0xFF, 0xD8, 0xFF}, make([]byte, 2000)...))); err != nil || !ev.TooLarge {
+		t.Fatalf("large: %v %+v", err, ev)
+	}
+	ev = &flows.Event{Photo: &flows.Photo{FileID: "f4"}}
+	broken := &media.Store{Dir: filepath.Join(s.Dir, "no", "\x00bad"), Max: 1024}
+	if err := broken.Keep(ev, bytes.NewReader(jpeg)); err == nil || ev.Photo.Local != "" {
+		t.Fatalf("unwritable store: %v %+v", err, ev.Photo)
 	}
 }

@@ -309,15 +309,7 @@ func (c *Channel) fetchPhoto(ctx context.Context, ev *flows.Event) {
 		c.o.Log.Warn().Int("status", resp.StatusCode).Msg("photo download failed; keeping the file id only")
 		return
 	}
-	sum, rel, err := c.o.Media.Put(resp.Body)
-	switch {
-	case errors.Is(err, media.ErrNotImage):
-		ev.NotImage = true
-	case errors.Is(err, media.ErrTooLarge):
-		ev.TooLarge = true
-	case err != nil:
+	if err := c.o.Media.Keep(ev, resp.Body); err != nil {
 		c.o.Log.Warn().Err(err).Msg("photo not stored; keeping the file id only")
-	default:
-		ev.Photo.SHA256, ev.Photo.Local = sum, rel
 	}
 }

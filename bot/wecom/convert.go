@@ -3,14 +3,12 @@ package wecom
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/repairbot/repairbot/flows"
-	"github.com/repairbot/repairbot/media"
 )
 
 // Media id prefixes in flows.Photo.FileID: the platform and the token that
@@ -206,16 +204,8 @@ func (c *Channel) fetchPhoto(ctx context.Context, ev *flows.Event, secret, media
 		return
 	}
 	ev.Photo.Size = int64(len(data))
-	sum, rel, err := c.o.Media.Put(bytes.NewReader(data))
-	switch {
-	case errors.Is(err, media.ErrNotImage):
-		ev.NotImage = true
-	case errors.Is(err, media.ErrTooLarge):
-		ev.TooLarge = true
-	case err != nil:
+	if err := c.o.Media.Keep(ev, bytes.NewReader(data)); err != nil {
 		c.o.Log.Warn().Err(err).Msg("wecom: photo not stored; keeping the media id only")
-	default:
-		ev.Photo.SHA256, ev.Photo.Local = sum, rel
 	}
 }
 
