@@ -10,19 +10,28 @@ import (
 	"github.com/repairbot/repairbot/config"
 )
 
-// TestMainWeComOnly runs the whole program with Telegram off and WeCom on,
-// against the fake WeCom API: URL verification and a command round trip.
-func TestMainWeComOnly(t *testing.T) {
+// weComOnly starts a fake WeCom API, sets the secrets' environment and
+// returns the config of a WeCom-only deployment with its store in dataDir.
+func weComOnly(t *testing.T, dataDir string) (*wecomfake.Server, string) {
+	t.Helper()
 	const aesKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 	fake := wecomfake.New(wecomfake.Options{CorpID: "ww0011223344", AgentID: 7, Secret: "app-secret", Token: "tok123", EncodingAESKey: aesKey})
-	defer fake.Close()
-	fake.AddChat("techs", "boss")
+	t.Cleanup(fake.Close)
 	t.Setenv("WECOM_SECRET", "app-secret")
 	t.Setenv("WECOM_TOKEN", "tok123")
 	t.Setenv("WECOM_AES_KEY", aesKey)
 	t.Setenv("WECOM_KF_SECRET", "")
-	data := "[telegram]\nenabled = false\n[store]\ndata_dir = \"" + t.TempDir() + "\"\n[wecom]\nenabled = true\ncorp_id = \"ww0011223344\"\nagent_id = 7\n" +
-		"api_url = \"" + fake.URL() + "\"\ngroup_chat_id = \"techs\"\nadmins = [\"boss\"]\n"
+	t.Setenv("WECOM_ROBOT_KEY", "")
+	return fake, "[telegram]\nenabled = false\n[store]\ndata_dir = \"" + dataDir + "\"\n[wecom]\nenabled = true\ncorp_id = \"ww0011223344\"\nagent_id = 7\n" +
+		"api_url = \"" + fake.URL() + "\"\n"
+}
+
+// TestMainWeComOnly runs the whole program with Telegram off and WeCom on,
+// against the fake WeCom API: URL verification and a command round trip.
+func TestMainWeComOnly(t *testing.T) {
+	fake, data := weComOnly(t, t.TempDir())
+	fake.AddChat("techs", "boss")
+	data += "group_chat_id = \"techs\"\nadmins = [\"boss\"]\n"
 	cfg, err := config.Parse([]byte(data))
 	if err != nil {
 		t.Fatal(err)

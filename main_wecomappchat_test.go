@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/repairbot/repairbot/bot/wecom"
-	"github.com/repairbot/repairbot/bot/wecom/wecomfake"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/store"
 )
@@ -19,19 +18,10 @@ import (
 // from the WeCom-linked technicians and leads in the store and prints the
 // line to put in the config.
 func TestWeComAppchatCommand(t *testing.T) {
-	const aesKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
-	fake := wecomfake.New(wecomfake.Options{CorpID: "ww0011223344", AgentID: 7, Secret: "app-secret", Token: "tok123", EncodingAESKey: aesKey})
-	defer fake.Close()
-	fake.AddMember("wang", "li")
-	t.Setenv("WECOM_SECRET", "app-secret")
-	t.Setenv("WECOM_TOKEN", "tok123")
-	t.Setenv("WECOM_AES_KEY", aesKey)
-	t.Setenv("WECOM_KF_SECRET", "")
-	t.Setenv("WECOM_ROBOT_KEY", "")
 	dir := t.TempDir()
+	fake, data := weComOnly(t, dir)
+	fake.AddMember("wang", "li")
 	cfgPath := filepath.Join(dir, "config.toml")
-	data := "[telegram]\nenabled = false\n[store]\ndata_dir = \"" + dir + "\"\n[wecom]\nenabled = true\ncorp_id = \"ww0011223344\"\nagent_id = 7\n" +
-		"api_url = \"" + fake.URL() + "\"\n"
 	if err := os.WriteFile(cfgPath, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}

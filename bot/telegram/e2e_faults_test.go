@@ -374,12 +374,7 @@ func TestE2EOutboxFaults(t *testing.T) {
 		}})
 		// Four residents report and cancel at once: four cards and four
 		// edits queue for the group (8 messages at ≤20/min, ≈25 s).
-		var residents []tgfake.User
-		for i := 0; i < 4; i++ {
-			u := tgfake.User{ID: int64(3101 + i), FirstName: fmt.Sprintf("住户%d", i+1), LanguageCode: "zh-hans"}
-			r.seedResident(u, profile{u.FirstName, "+86138001380" + strconv.Itoa(10+i), fmt.Sprintf("%d栋", i+1), "1单元", "101"})
-			residents = append(residents, u)
-		}
+		residents := r.seedResidents(4, 3101, "+86138001380")
 		ids := make([]string, len(residents))
 		t.Run("residents", func(t *testing.T) {
 			for i, u := range residents {

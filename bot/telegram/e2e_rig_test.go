@@ -16,6 +16,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -519,6 +520,19 @@ func (r *rig) register(u tgfake.User, p profile) tgfake.Message {
 
 // seedResident stores a registered resident directly (for tests where the
 // registration dialogue is not the point and messages are expensive).
+// seedResidents registers n residents 住户1…住户n (ids from firstID, each
+// in building i, unit 1, room 101, phone prefix+"10"…) straight in the store.
+func (r *rig) seedResidents(n int, firstID int64, phonePrefix string) []tgfake.User {
+	r.t.Helper()
+	var out []tgfake.User
+	for i := 0; i < n; i++ {
+		u := tgfake.User{ID: firstID + int64(i), FirstName: fmt.Sprintf("住户%d", i+1), LanguageCode: "zh-hans"}
+		r.seedResident(u, profile{u.FirstName, phonePrefix + strconv.Itoa(10+i), fmt.Sprintf("%d栋", i+1), "1单元", "101"})
+		out = append(out, u)
+	}
+	return out
+}
+
 func (r *rig) seedResident(u tgfake.User, p profile) {
 	r.t.Helper()
 	now := r.now()

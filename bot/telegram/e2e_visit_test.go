@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -182,12 +181,7 @@ func TestE2EDigestUnderGroupBudget(t *testing.T) {
 		DigestAfter: 2 * time.Second, // the reports trickle in over a few seconds here
 	}})
 	r.hire(zhAdmin, zhTech, "technician")
-	var residents []tgfake.User
-	for i := 0; i < 8; i++ {
-		u := tgfake.User{ID: int64(3201 + i), FirstName: fmt.Sprintf("住户%d", i+1), LanguageCode: "zh-hans"}
-		r.seedResident(u, profile{u.FirstName, "+86138001381" + strconv.Itoa(10+i), fmt.Sprintf("%d栋", i+1), "1单元", "101"})
-		residents = append(residents, u)
-	}
+	residents := r.seedResidents(8, 3201, "+86138001381")
 	ids := make([]string, len(residents))
 	t.Run("residents", func(t *testing.T) {
 		for i, u := range residents {
