@@ -117,14 +117,9 @@ func runBackup(cfg config.Config, dest string, force bool, stdout io.Writer, now
 		if err != nil {
 			return fmt.Errorf("backup: copy %s: %w", src, err)
 		}
-		cp, err := store.Open(dest, store.Options{LockTimeout: lockWait})
+		got, err := copyCounts(dest)
 		if err != nil {
-			return fmt.Errorf("backup: the copy %s does not open: %w", dest, err)
-		}
-		got, err := cp.Counts()
-		cp.Close()
-		if err != nil {
-			return fmt.Errorf("backup: the copy %s is not readable: %w", dest, err)
+			return err
 		}
 		fmt.Fprintf(stdout, "backup written by the running bot (hot copy %s): %s (%d bytes): %d tickets, %d people, %d outbox pending\n",
 			src, dest, n, got.Tickets, got.People, got.OutboxPending)
@@ -145,14 +140,9 @@ func runBackup(cfg config.Config, dest string, force bool, stdout io.Writer, now
 	if err != nil {
 		return err
 	}
-	cp, err := store.Open(dest, store.Options{LockTimeout: lockWait})
+	got, err := copyCounts(dest)
 	if err != nil {
-		return fmt.Errorf("backup: the copy %s does not open: %w", dest, err)
-	}
-	got, err := cp.Counts()
-	cp.Close()
-	if err != nil {
-		return fmt.Errorf("backup: the copy %s is not readable: %w", dest, err)
+		return err
 	}
 	if got != want {
 		return fmt.Errorf("backup: the copy %s holds %+v, the database %+v", dest, got, want)
@@ -224,4 +214,19 @@ func askRunningBot(listen string) (string, error) {
 		return "", fmt.Errorf("HTTP %d: %s", resp.StatusCode, r.Error)
 	}
 	return r.Path, nil
+}
+
+// copyCounts opens a finished copy, which proves it is a database, and
+// counts what it holds.
+func copyCounts(dest string) (store.Counts, error) {
+	cp, err := store.Open(dest, store.Options{LockTimeout: lockWait})
+	if err != nil {
+		return store.Counts{}, fmt.Errorf("backup: the copy %s does not open: %w", dest, err)
+	}
+	defer cp.Close()
+	got, err := cp.Counts()
+	if err != nil {
+		return store.Counts{}, fmt.Errorf("backup: the copy %s is not readable: %w", dest, err)
+	}
+	return got, nil
 }

@@ -247,6 +247,20 @@ func (s spyStore) View(ctx context.Context, fn func(flows.Tx) error) error {
 	return s.Store.View(ctx, func(tx flows.Tx) error { return fn(spyTx{tx, s.inRead}) })
 }
 
+// spyEngine is a second engine on w's store that counts month-long scans
+// in write and in read transactions.
+func spyEngine(t *testing.T, w *flowstest.World) (eng *flows.Engine, inWrite, inRead *int) {
+	t.Helper()
+	inWrite, inRead = new(int), new(int)
+	opts := w.Opts
+	opts.Store = spyStore{Store: w.Store, inWrite: inWrite, inRead: inRead}
+	eng, err := flows.NewEngine(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng, inWrite, inRead
+}
+
 // TestMonthReadsOutsideTheWriter: /month's scan runs in a read transaction
 // before the event's write transaction, so bbolt's single writer is not
 // held for the length of a month's read; a refused /month reads nothing.
@@ -256,13 +270,7 @@ func TestMonthReadsOutsideTheWriter(t *testing.T) {
 	w.Register(resident, "13800138000")
 	w.Drain()
 	putTickets(t, w, historyTicket("BX-20261103-0001", "2026-11-03T01:00:00Z", "water", "1502", "7", 2, 30, 60, 5, 0))
-	var inWrite, inRead int
-	opts := w.Opts
-	opts.Store = spyStore{Store: w.Store, inWrite: &inWrite, inRead: &inRead}
-	eng, err := flows.NewEngine(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng, inWrite, inRead := spyEngine(t, w)
 	ask := func(p flowstest.Person, key string) {
 		t.Helper()
 		ev := flows.Event{Key: key, Kind: flows.EvCommand, Command: "month", At: w.Now,
@@ -272,13 +280,13 @@ func TestMonthReadsOutsideTheWriter(t *testing.T) {
 		}
 	}
 	ask(lead, "spy:1")
-	if inRead != 1 || inWrite != 0 {
-		t.Fatalf("month scans: %d in read transactions, %d in the write one", inRead, inWrite)
+	if *inRead != 1 || *inWrite != 0 {
+		t.Fatalf("month scans: %d in read transactions, %d in the write one", *inRead, *inWrite)
 	}
 	contains(t, w.Last(w.Drain(), lead.Chat()).Text, "报修 1 单")
 	ask(resident, "spy:2")
-	if inRead != 1 || inWrite != 0 {
-		t.Fatalf("a refused /month scanned: %d read, %d write", inRead, inWrite)
+	if *inRead != 1 || *inWrite != 0 {
+		t.Fatalf("a refused /month scanned: %d read, %d write", *inRead, *inWrite)
 	}
 	contains(t, w.Last(w.Drain(), resident.Chat()).Text, "只有主管")
 }
@@ -291,19 +299,13 @@ func TestAuditReadsOutsideTheWriter(t *testing.T) {
 	tk.Visit = &flows.Visit{Tests: 1, Entry: "resident", QuoteOK: true}
 	putTickets(t, w, tk)
 	w.Tick() // schedules November's audit
-	var inWrite, inRead int
-	opts := w.Opts
-	opts.Store = spyStore{Store: w.Store, inWrite: &inWrite, inRead: &inRead}
-	eng, err := flows.NewEngine(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng, inWrite, inRead := spyEngine(t, w)
 	w.Now = time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)
 	if _, err := eng.Tick(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if inRead != 1 || inWrite != 0 {
-		t.Fatalf("audit scans: %d in read transactions, %d in the write one", inRead, inWrite)
+	if *inRead != 1 || *inWrite != 0 {
+		t.Fatalf("audit scans: %d in read transactions, %d in the write one", *inRead, *inWrite)
 	}
 	found := false
 	for _, m := range w.Drain() {
