@@ -44,58 +44,51 @@ func Generate(path string, n int) (err error) {
 	defer syncFile(path, &err)
 	defer s.Close()
 	t0, _ := time.Parse(time.RFC3339, First)
-	ctx := context.Background()
-	err = s.Update(ctx, func(tx flows.Tx) error {
-		lead := &flows.Person{ID: fmt.Sprintf("tg:%d", LeadID), Role: flows.RoleLead, Name: "王主管", Lang: flows.LangZH,
-			Chat: flows.Address{Channel: "tg", Chat: fmt.Sprint(LeadID)}, Registered: true, Created: t0, Updated: t0}
-		if err := tx.PutPerson(lead); err != nil {
-			return err
-		}
-		for i := 0; i < Technicians; i++ {
-			id := 2000 + i
-			p := &flows.Person{ID: fmt.Sprintf("tg:%d", id), Role: flows.RoleTechnician, Name: fmt.Sprintf("师傅%03d", i), Lang: flows.LangZH,
-				Chat: flows.Address{Channel: "tg", Chat: fmt.Sprint(id)}, Registered: true, Created: t0, Updated: t0}
-			if err := tx.PutPerson(p); err != nil {
-				return err
-			}
-		}
-		return nil
+	person := func(id int, role flows.Role, name string) *flows.Person {
+		return &flows.Person{ID: fmt.Sprintf("tg:%d", id), Role: role, Name: name, Lang: flows.LangZH,
+			Chat: flows.Address{Channel: "tg", Chat: fmt.Sprint(id)}, Registered: true, Created: t0, Updated: t0}
+	}
+	if err := s.Update(context.Background(), func(tx flows.Tx) error {
+		return tx.PutPerson(person(LeadID, flows.RoleLead, "王主管"))
+	}); err != nil {
+		return err
+	}
+	err = inBatches(s, Technicians, 5_000, func(tx flows.Tx, i int) error {
+		return tx.PutPerson(person(2000+i, flows.RoleTechnician, fmt.Sprintf("师傅%03d", i)))
 	})
 	if err != nil {
 		return err
 	}
-	for i := 0; i < Residents; {
-		err := s.Update(ctx, func(tx flows.Tx) error {
-			for j := 0; j < 5_000 && i < Residents; j, i = j+1, i+1 {
-				b, u, r := address(i)
-				id := 100000 + i
-				p := &flows.Person{ID: fmt.Sprintf("tg:%d", id), Role: flows.RoleResident, Name: fmt.Sprintf("住户%05d", i), Lang: flows.LangZH,
-					Phone: fmt.Sprintf("139%08d", i), Building: b, Unit: u, Room: r,
-					Chat: flows.Address{Channel: "tg", Chat: fmt.Sprint(id)}, Registered: true, Created: t0, Updated: t0}
-				if err := tx.PutPerson(p); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
+	err = inBatches(s, Residents, 5_000, func(tx flows.Tx, i int) error {
+		p := person(100000+i, flows.RoleResident, fmt.Sprintf("住户%05d", i))
+		p.Phone = fmt.Sprintf("139%08d", i)
+		p.Building, p.Unit, p.Room = address(i)
+		return tx.PutPerson(p)
+	})
+	if err != nil {
+		return err
 	}
 	step := 2 * 365 * 24 * time.Hour / time.Duration(n)
+	return inBatches(s, n, 10_000, func(tx flows.Tx, i int) error {
+		// Twice, as the bot would: when it was reported and when it
+		// closed, so the touched index has both days.
+		tk := ticket(i, t0.Add(time.Duration(i)*step))
+		reported := *tk
+		reported.State, reported.Updated, reported.Accepted, reported.Arrived, reported.Finished, reported.Closed =
+			flows.StateNew, tk.Created, nil, nil, nil, nil
+		if err := tx.PutTicket(&reported); err != nil {
+			return err
+		}
+		return tx.PutTicket(tk)
+	})
+}
+
+// inBatches calls put for 0..n-1, size calls to a transaction.
+func inBatches(s *store.Store, n, size int, put func(tx flows.Tx, i int) error) error {
 	for i := 0; i < n; {
-		err := s.Update(ctx, func(tx flows.Tx) error {
-			for j := 0; j < 10_000 && i < n; j, i = j+1, i+1 {
-				// Twice, as the bot would: when it was reported and when
-				// it closed, so the touched index has both days.
-				tk := ticket(i, t0.Add(time.Duration(i)*step))
-				reported := *tk
-				reported.State, reported.Updated, reported.Accepted, reported.Arrived, reported.Finished, reported.Closed =
-					flows.StateNew, tk.Created, nil, nil, nil, nil
-				if err := tx.PutTicket(&reported); err != nil {
-					return err
-				}
-				if err := tx.PutTicket(tk); err != nil {
+		err := s.Update(context.Background(), func(tx flows.Tx) error {
+			for j := 0; j < size && i < n; j, i = j+1, i+1 {
+				if err := put(tx, i); err != nil {
 					return err
 				}
 			}
