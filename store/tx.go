@@ -129,6 +129,13 @@ func (t *tx) Ticket(id string) (*flows.Ticket, error) {
 // PutTicket implements flows.Tx and keeps the resident, assignee and open indexes.
 func (t *tx) PutTicket(tk *flows.Ticket) error {
 	if old, err := t.Ticket(tk.ID); err == nil {
+		// The resident index is history too (closed tickets stay listed),
+		// but under the ticket's current resident only.
+		if old.ResidentID != tk.ResidentID || !old.Created.Equal(tk.Created) {
+			if err := t.bk(bTicketsByRes).Delete(key(old.ResidentID, ts(old.Created), old.ID)); err != nil {
+				return err
+			}
+		}
 		if old.AssigneeID != "" {
 			if err := t.bk(bTicketsByAssign).Delete(key(old.AssigneeID, ts(old.Created), old.ID)); err != nil {
 				return err
