@@ -25,7 +25,7 @@ import (
 //	go test -run '^$' -fuzz FuzzUpdateJSON -fuzztime 20s ./bot/telegram
 func FuzzUpdateJSON(f *testing.F) {
 	w := flowstest.New(f)
-	c, err := New(Options{Token: "123456:fuzz", BotUsername: "repair_test_bot", Engine: w.Eng, Store: w.Store,
+	c, err := New(Options{Token: "123456:fuzz", BotUsername: "repair_test_bot", Engine: w.Eng, Store: w.Bolt(),
 		Texts: i18n.MustLoad(flows.LangZH), Log: zerolog.Nop(), Now: func() time.Time { return w.Now }})
 	if err != nil {
 		f.Fatal(err)
