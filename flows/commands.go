@@ -8,61 +8,6 @@ import (
 	"time"
 )
 
-// Command is a slash command with its catalog key for menus and the roles
-// whose menu shows it. The menu is a convenience: every command checks on
-// its own who may run it.
-type Command struct {
-	Name  string
-	Key   string
-	Menus []Role
-}
-
-var (
-	everyone  = []Role{RoleNone, RoleResident, RoleTechnician, RoleLead, RoleDispatcher, RoleAdmin}
-	staffAll  = []Role{RoleTechnician, RoleLead, RoleDispatcher, RoleAdmin}
-	leadMenus = []Role{RoleLead, RoleAdmin}
-	office    = []Role{RoleLead, RoleDispatcher, RoleAdmin}
-)
-
-// Commands lists the slash commands; the channel publishes them (Telegram
-// setMyCommands): the residents' menu by default, each staff member's in
-// their own chat (MenuFor).
-var Commands = []Command{
-	{"start", "cmd.start", everyone},
-	{"report", "cmd.report", []Role{RoleNone, RoleResident}},
-	{"mytickets", "cmd.mytickets", []Role{RoleResident, RoleTechnician, RoleLead, RoleAdmin}},
-	{"cancel", "cmd.cancel", everyone},
-	{"open", "cmd.open", leadMenus},
-	{"reassign", "cmd.reassign", leadMenus},
-	{"invite", "cmd.invite", leadMenus},
-	{"order", "cmd.order", staffAll},
-	{"skip", "cmd.skip", leadMenus},
-	{"daily", "cmd.daily", office},
-	{"month", "cmd.month", office},
-	{"duty", "cmd.duty", leadMenus},
-	{"sop", "cmd.sop", staffAll},
-	{"review", "cmd.review", staffAll},
-	{"suggest", "cmd.suggest", staffAll},
-	{"actions", "cmd.actions", staffAll},
-	{"complain", "cmd.complain", []Role{RoleResident}},
-	{"lang", "cmd.lang", everyone},
-	{"help", "cmd.help", everyone},
-}
-
-// MenuFor is the command menu of a role, in menu order.
-func MenuFor(r Role) []Command {
-	var out []Command
-	for _, c := range Commands {
-		for _, m := range c.Menus {
-			if m == r {
-				out = append(out, c)
-				break
-			}
-		}
-	}
-	return out
-}
-
 // menuVersion changes when the menus change, so staff get the new one.
 const menuVersion = "2"
 
@@ -72,7 +17,7 @@ const menuVersion = "2"
 // their chat. Residents and strangers use the default menu. It reports
 // whether p changed (the caller stores it).
 func (c *call) ensureMenu(p *Person) bool {
-	if p == nil || !p.Registered || !(p.Role.IsStaff() || p.Role == RoleDispatcher) || p.Chat.IsZero() {
+	if p == nil || !p.Registered || !hasRole(staffAll, p.Role) || p.Chat.IsZero() {
 		return false
 	}
 	want := menuVersion + ":" + string(p.Role) + ":" + string(p.Lang)
@@ -88,75 +33,10 @@ func (c *call) ensureMenu(p *Person) bool {
 	return true
 }
 
-func (c *call) command() error {
-	args := strings.TrimSpace(c.ev.Text)
-	if c.ev.InGroup {
-		switch c.ev.Command {
-		case "open":
-		default:
-			c.reply(c.t("group.private_only"))
-			return nil
-		}
-	}
-	if !knownCommand(c.ev.Command) {
-		return Errorf(CodeInvalid, "err.unknown_command", "command", c.ev.Command)
-	}
-	switch c.ev.Command {
-	case "start":
-		return c.cmdStart(args)
-	case "help":
-		c.reply(c.helpText())
-		return nil
-	case "cancel":
-		return c.cmdCancel()
-	case "lang":
-		return c.cmdLang(args)
-	}
-	if c.me == nil || !c.me.Registered {
-		return c.startRegistration()
-	}
-	switch c.ev.Command {
-	case "report":
-		return c.startReport()
-	case "mytickets":
-		return c.cmdMyTickets()
-	case "open":
-		return c.cmdOpen(args)
-	case "reassign":
-		return c.cmdReassign(args)
-	case "invite":
-		return c.cmdInvite(args)
-	case "order":
-		return c.cmdOrder(args)
-	case "skip":
-		return c.cmdSkip(args)
-	case "daily":
-		return c.cmdDaily(args)
-	case "month":
-		return c.cmdMonth(args)
-	case "duty":
-		return c.cmdDuty()
-	case "sop":
-		return c.cmdSOP(args)
-	case "review":
-		return c.cmdReview(args)
-	case "suggest":
-		return c.cmdSuggest(args)
-	case "actions":
-		return c.cmdActions()
-	case "complain":
-		return c.cmdComplain(args)
-	}
-	return Errorf(CodeInvalid, "err.unknown_command", "command", c.ev.Command)
-}
-
-func knownCommand(name string) bool {
-	for _, k := range Commands {
-		if k.Name == name {
-			return true
-		}
-	}
-	return false
+// cmdHelp lists what the sender's role can do.
+func (c *call) cmdHelp() error {
+	c.reply(c.helpText())
+	return nil
 }
 
 func (c *call) helpText() string {
@@ -282,9 +162,6 @@ func (c *call) cmdMyTickets() error {
 const openPage = 30
 
 func (c *call) cmdOpen(arg string) error {
-	if !c.me.Role.IsLead() {
-		return Errorf(CodeForbidden, "err.leads_only")
-	}
 	page := 1
 	if arg = strings.TrimSpace(arg); arg != "" {
 		n, err := strconv.Atoi(arg)
@@ -371,9 +248,6 @@ func (c *call) age(t time.Time) string {
 }
 
 func (c *call) cmdReassign(arg string) error {
-	if !c.me.Role.IsLead() {
-		return Errorf(CodeForbidden, "err.leads_only")
-	}
 	id := strings.ToUpper(strings.TrimSpace(arg))
 	if id == "" {
 		return Errorf(CodeInvalid, "reassign.usage")
@@ -414,6 +288,13 @@ func (c *call) cmdReassign(arg string) error {
 	return nil
 }
 
+// invitable is who may invite whom: leads bring in technicians; only
+// admins appoint leads and customer service.
+var invitable = map[Role][]Role{
+	RoleAdmin: {RoleTechnician, RoleLead, RoleDispatcher},
+	RoleLead:  {RoleTechnician},
+}
+
 func (c *call) cmdInvite(arg string) error {
 	var role Role
 	switch strings.ToLower(strings.TrimSpace(arg)) {
@@ -424,13 +305,9 @@ func (c *call) cmdInvite(arg string) error {
 	case "dispatcher", "客服":
 		role = RoleDispatcher
 	default:
-		if !c.me.Role.IsLead() {
-			return Errorf(CodeForbidden, "err.leads_only")
-		}
 		return Errorf(CodeInvalid, "invite.usage")
 	}
-	// Leads bring in technicians; only admins appoint leads.
-	if !(c.me.Role == RoleAdmin || (c.me.Role == RoleLead && role == RoleTechnician)) {
+	if !hasRole(invitable[c.me.Role], role) {
 		return Errorf(CodeForbidden, "err.invite_forbidden")
 	}
 	code, err := c.e.randomCode()

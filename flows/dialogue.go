@@ -1,26 +1,15 @@
 package flows
 
 import (
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 )
 
-// Dialogue kinds and steps. They are stored, so their names never change meaning.
+// Dialogue steps. They are stored, so their names never change meaning.
 const (
-	dlgRegister  = "register"
-	dlgReport    = "report"
-	dlgComment   = "comment"
-	dlgRework    = "rework_reason"
-	dlgQty       = "quantity"
-	dlgDetails   = "emergency_details"
-	stepDetails  = "details"
-	dlgHelpReply = "help_reply"
-
 	stepName     = "name"
 	stepPhone    = "phone"
 	stepBuilding = "building"
@@ -36,161 +25,16 @@ const (
 	stepReason   = "reason"
 	stepQty      = "qty"
 	stepReply    = "reply"
+	stepDetails  = "details"
+	stepText     = "text"
+	stepReasons  = "reasons"
+	stepMeasures = "measures"
+	stepActions  = "actions"
 )
-
-// input handles text, contacts, photos and unsupported messages in a private chat.
-func (c *call) input() error {
-	d, err := c.tx.Dialogue(c.ev.From.ID)
-	if errors.Is(err, ErrNotFound) {
-		d = nil
-	} else if err != nil {
-		return err
-	}
-	if d == nil {
-		if c.me == nil || !c.me.Registered {
-			return c.startRegistration()
-		}
-		if c.me.Role.IsStaff() {
-			t, err := c.activeVisit()
-			if err != nil {
-				return err
-			}
-			if t != nil {
-				return c.visitInput(t)
-			}
-		}
-		switch c.ev.Kind {
-		case EvUnsupported:
-			return Errorf(CodeInvalid, "err.unsupported", "what", c.ev.What)
-		case EvPhoto:
-			return Errorf(CodeInvalid, "err.photo_unexpected")
-		}
-		if c.me.Role == RoleResident {
-			c.reply(c.t("idle.resident"), []Button{CommandButton(c.t("btn.report"), "report"), CommandButton(c.t("btn.mytickets"), "mytickets")})
-			return nil
-		}
-		c.reply(c.t("idle.staff"))
-		return nil
-	}
-	if c.ev.Kind == EvUnsupported {
-		return Errorf(CodeInvalid, "err.unsupported_in_step", "what", c.ev.What, "prompt", c.promptHint(d))
-	}
-	switch d.Kind {
-	case dlgRegister:
-		return c.registerInput(d)
-	case dlgReport:
-		return c.reportInput(d)
-	case dlgComment:
-		return c.commentInput(d)
-	case dlgRework:
-		return c.reworkInput(d)
-	case dlgQty:
-		return c.qtyInput(d)
-	case dlgHelpReply:
-		return c.helpReplyInput(d)
-	case dlgHandoverReturn:
-		return c.handoverReturnInput(d)
-	case dlgDetails:
-		return c.detailsInput(d)
-	case dlgSuggest:
-		return c.suggestInput(d)
-	case dlgReviewClose:
-		return c.reviewCloseInput(d)
-	case dlgActionDone:
-		return c.actionEvidenceInput(d)
-	case dlgComplain:
-		return c.complainInput(d)
-	}
-	// An unknown kind means a newer version wrote it; start clean rather than guess.
-	return c.tx.DeleteDialogue(d.PersonID)
-}
 
 // promptHint reminds the person what the bot is waiting for.
 func (c *call) promptHint(d *Dialogue) string {
 	return c.t("hint." + d.Step)
-}
-
-// choice handles a dialogue button "d|<seq>|<value>".
-func (c *call) choice(args []string) error {
-	if len(args) != 2 {
-		return Errorf(CodeInvalid, "err.bad_button")
-	}
-	seq, err := strconv.Atoi(args[0])
-	if err != nil {
-		return Errorf(CodeInvalid, "err.bad_button")
-	}
-	d, err := c.tx.Dialogue(c.ev.From.ID)
-	if errors.Is(err, ErrNotFound) || (err == nil && d.Seq != seq) {
-		return Errorf(CodeConflict, "err.stale_prompt")
-	}
-	if err != nil {
-		return err
-	}
-	v := args[1]
-	switch d.Kind + "/" + d.Step {
-	case dlgReport + "/" + stepCategory:
-		if em, ok := c.e.emergency(strings.TrimPrefix(v, "em:")); ok && strings.HasPrefix(v, "em:") {
-			return c.createEmergency(d, em)
-		}
-		cat, ok := c.e.cats[strings.TrimPrefix(v, "cat:")]
-		if !ok || !strings.HasPrefix(v, "cat:") {
-			return Errorf(CodeInvalid, "err.bad_button")
-		}
-		if em, ok := c.e.emergency(cat.Emergency); ok {
-			return c.createEmergency(d, em) // this category is always an emergency
-		}
-		d.Category = cat.Key
-		c.toast = c.categoryLabel(d.Category, c.lang)
-		return c.promptDesc(d)
-	case dlgReport + "/" + stepPhotos:
-		if v != "done" {
-			return Errorf(CodeInvalid, "err.bad_button")
-		}
-		return c.promptKind(d)
-	case dlgReport + "/" + stepKind:
-		switch OrderKind(strings.TrimPrefix(v, "kind:")) {
-		case OrderHousehold:
-			d.Kind2 = OrderHousehold
-		case OrderPublic:
-			d.Kind2 = OrderPublic
-		default:
-			return Errorf(CodeInvalid, "err.bad_button")
-		}
-		return c.promptTiming(d)
-	case dlgReport + "/" + stepTiming:
-		loc := c.e.o.Location
-		local := c.now.In(loc)
-		tomorrow := time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, loc)
-		switch v {
-		case "asap":
-			return c.createTicket(d, nil)
-		case "tam":
-			at := tomorrow.Add(9 * time.Hour)
-			return c.createTicket(d, &at)
-		case "tpm":
-			at := tomorrow.Add(14 * time.Hour)
-			return c.createTicket(d, &at)
-		case "other":
-			d.Step = stepTime
-			c.bump(d)
-			c.reply(c.t("report.ask_time", "example", local.Add(24*time.Hour).Format("01-02")+" 15:00"))
-			return c.tx.PutDialogue(d)
-		}
-		return Errorf(CodeInvalid, "err.bad_button")
-	case dlgReviewClose + "/" + stepActions:
-		if v != "finish" {
-			return Errorf(CodeInvalid, "err.bad_button")
-		}
-		return c.finishReview(d)
-	case dlgComment + "/" + stepComment, dlgRework + "/" + stepReason, dlgDetails + "/" + stepDetails:
-		if v != "skip" {
-			return Errorf(CodeInvalid, "err.bad_button")
-		}
-		c.toast = c.t("ok")
-		c.reply(c.t("thanks"))
-		return c.tx.DeleteDialogue(d.PersonID)
-	}
-	return Errorf(CodeConflict, "err.stale_prompt")
 }
 
 // ---- registration ----
@@ -305,9 +149,6 @@ func (c *call) textField(max int) (string, error) {
 // ---- report ----
 
 func (c *call) startReport() error {
-	if c.me.Role != RoleResident {
-		return Errorf(CodeForbidden, "err.residents_only")
-	}
 	d := &Dialogue{PersonID: c.me.ID, Kind: dlgReport, Step: stepCategory, Started: c.now}
 	c.bump(d)
 	var rows [][]Button
@@ -390,6 +231,63 @@ func (c *call) acceptPhoto(d *Dialogue) error {
 	}
 	d.Photos = append(d.Photos, *c.ev.Photo)
 	return nil
+}
+
+// reportChoice handles the buttons of a report: category, no more
+// photos, order kind and timing.
+func (c *call) reportChoice(d *Dialogue, v string) error {
+	switch d.Step {
+	case stepCategory:
+		if em, ok := c.e.emergency(strings.TrimPrefix(v, "em:")); ok && strings.HasPrefix(v, "em:") {
+			return c.createEmergency(d, em)
+		}
+		cat, ok := c.e.cats[strings.TrimPrefix(v, "cat:")]
+		if !ok || !strings.HasPrefix(v, "cat:") {
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		if em, ok := c.e.emergency(cat.Emergency); ok {
+			return c.createEmergency(d, em) // this category is always an emergency
+		}
+		d.Category = cat.Key
+		c.toast = c.categoryLabel(d.Category, c.lang)
+		return c.promptDesc(d)
+	case stepPhotos:
+		if v != "done" {
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		return c.promptKind(d)
+	case stepKind:
+		switch OrderKind(strings.TrimPrefix(v, "kind:")) {
+		case OrderHousehold:
+			d.Kind2 = OrderHousehold
+		case OrderPublic:
+			d.Kind2 = OrderPublic
+		default:
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		return c.promptTiming(d)
+	case stepTiming:
+		loc := c.e.o.Location
+		local := c.now.In(loc)
+		tomorrow := time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, loc)
+		switch v {
+		case "asap":
+			return c.createTicket(d, nil)
+		case "tam":
+			at := tomorrow.Add(9 * time.Hour)
+			return c.createTicket(d, &at)
+		case "tpm":
+			at := tomorrow.Add(14 * time.Hour)
+			return c.createTicket(d, &at)
+		case "other":
+			d.Step = stepTime
+			c.bump(d)
+			c.reply(c.t("report.ask_time", "example", local.Add(24*time.Hour).Format("01-02")+" 15:00"))
+			return c.tx.PutDialogue(d)
+		}
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	return Errorf(CodeConflict, "err.stale_prompt")
 }
 
 func (c *call) reportInput(d *Dialogue) error {

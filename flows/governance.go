@@ -60,28 +60,6 @@ func (g *GovernanceOptions) defaults() {
 	}
 }
 
-// Timer kinds of the governance.
-const (
-	tmAckRemind    = "ackrem"
-	tmYearly       = "yearly"
-	tmReviewRemind = "rvrem"
-	tmReviewDue    = "rvdue"
-	tmActionPre    = "actpre"
-	tmActionDue    = "actdue"
-	tmActionEsc    = "actesc"
-	tmAudit        = "audit"
-)
-
-const (
-	dlgSuggest     = "suggest"
-	dlgReviewClose = "review_close"
-	dlgActionDone  = "action_done"
-	stepText       = "text"
-	stepReasons    = "reasons"
-	stepMeasures   = "measures"
-	stepActions    = "actions"
-)
-
 // sopHash fingerprints a definition.
 func sopHash(s *SOP) string {
 	raw, _ := json.Marshal(s)
@@ -181,7 +159,7 @@ func (c *call) versionNotice(v SOPVersion, l Lang, to Address) Message {
 		b.WriteString("\n• " + c.changeText(ch, l))
 	}
 	return Message{To: to, Text: b.String(), Priority: PrioNormal,
-		Buttons: [][]Button{{{Text: c.tl(l, "btn.sop_ack"), Data: EncodePayload("ack", strconv.Itoa(v.Number))}}}}
+		Buttons: [][]Button{{{Text: c.tl(l, "btn.sop_ack"), Data: EncodePayload(vbAck, strconv.Itoa(v.Number))}}}}
 }
 
 // changeText renders one change in a language.
@@ -303,17 +281,14 @@ func (c *call) askQuiz(v *SOPVersion, i int, prev []string) {
 	var row []Button
 	for _, o := range q.options {
 		label := strconv.Itoa(o)
-		row = append(row, Button{Text: label, Data: EncodePayload("qz", strconv.Itoa(v.Number), strconv.Itoa(i), strings.Join(prev, "."), label)})
+		row = append(row, Button{Text: label, Data: EncodePayload(vbQuiz, strconv.Itoa(v.Number), strconv.Itoa(i), strings.Join(prev, "."), label)})
 	}
 	c.reply(c.t("quiz.head", "i", i+1, "n", len(c.quiz(v)))+"\n"+c.t(q.key, q.kv...), row)
 }
 
-// ackTarget re-checks an "ack" or "qz" tap: staff only, the version on the
-// button still current, not acknowledged yet.
+// ackTarget re-checks an "ack" or "qz" tap: the version on the button
+// still current, not acknowledged yet.
 func (c *call) ackTarget(args []string, n int) (*SOPVersion, error) {
-	if c.me == nil || !c.me.Registered || !c.me.Role.IsStaff() && c.me.Role != RoleDispatcher {
-		return nil, Errorf(CodeForbidden, "err.role")
-	}
 	if len(args) != n {
 		return nil, Errorf(CodeInvalid, "err.bad_button")
 	}
@@ -451,35 +426,30 @@ func (c *call) missingAcks(n int) ([]*Person, error) {
 	return out, nil
 }
 
-// cmdSOP shows the version in force, its history and who acknowledged it;
-// "/sop reload" re-reads the definition.
-func (c *call) cmdSOP(arg string) error {
-	if !c.me.Role.IsStaff() && c.me.Role != RoleDispatcher {
-		return Errorf(CodeForbidden, "err.role")
+// cmdSOPReload re-reads the definition ("/sop reload").
+func (c *call) cmdSOPReload() error {
+	if c.e.o.Governance.LoadSOP == nil {
+		return Errorf(CodeInvalid, "sop.no_file")
 	}
-	if strings.TrimSpace(arg) == "reload" {
-		if !c.me.Role.IsLead() {
-			return Errorf(CodeForbidden, "err.leads_only")
-		}
-		if c.e.o.Governance.LoadSOP == nil {
-			return Errorf(CodeInvalid, "sop.no_file")
-		}
-		def, err := c.e.o.Governance.LoadSOP()
-		if err != nil {
-			c.reply(c.t("sop.reload_failed", "err", err.Error()))
-			return nil
-		}
-		n, changed, err := c.installSOP(def, c.me.ID)
-		if err != nil {
-			return err
-		}
-		if !changed {
-			c.reply(c.t("sop.reload_same", "n", n))
-			return nil
-		}
-		c.reply(c.t("sop.reload_new", "n", n))
+	def, err := c.e.o.Governance.LoadSOP()
+	if err != nil {
+		c.reply(c.t("sop.reload_failed", "err", err.Error()))
 		return nil
 	}
+	n, changed, err := c.installSOP(def, c.me.ID)
+	if err != nil {
+		return err
+	}
+	if !changed {
+		c.reply(c.t("sop.reload_same", "n", n))
+		return nil
+	}
+	c.reply(c.t("sop.reload_new", "n", n))
+	return nil
+}
+
+// cmdSOP shows the version in force, its history and who acknowledged it.
+func (c *call) cmdSOP(string) error {
 	vs, err := c.tx.SOPVersions()
 	if err != nil {
 		return err
@@ -609,8 +579,8 @@ func (c *call) reviewInvite(r *Review, p *Person) Message {
 		text += "\n" + c.tl(l, "review.tickets", "list", strings.Join(r.Tickets, ", "))
 	}
 	return Message{To: p.Chat, Text: text, Priority: PrioNormal, Buttons: [][]Button{{
-		{Text: c.tl(l, "btn.review_suggest"), Data: EncodePayload("rvs", r.ID)},
-		{Text: c.tl(l, "btn.review_decline"), Data: EncodePayload("rvd", r.ID)},
+		{Text: c.tl(l, "btn.review_suggest"), Data: EncodePayload(vbReviewSuggest, r.ID)},
+		{Text: c.tl(l, "btn.review_decline"), Data: EncodePayload(vbReviewDecline, r.ID)},
 	}}}
 }
 
@@ -624,9 +594,6 @@ func (c *call) mustReview(id string) (*Review, error) {
 
 // reviewAnswer handles the suggest / decline buttons.
 func (c *call) reviewAnswer(args []string, decline bool) error {
-	if c.me == nil || !c.me.Registered {
-		return Errorf(CodeForbidden, "err.not_registered")
-	}
 	if len(args) != 1 {
 		return Errorf(CodeInvalid, "err.bad_button")
 	}
@@ -658,9 +625,6 @@ func (c *call) reviewAnswer(args []string, decline bool) error {
 
 // cmdSuggest files a frontline opinion against the current SOP.
 func (c *call) cmdSuggest(arg string) error {
-	if !c.me.Role.IsStaff() && c.me.Role != RoleDispatcher {
-		return Errorf(CodeForbidden, "err.role")
-	}
 	if text := cleanText(strings.TrimSpace(arg), c.e.o.MaxDescription); text != "" {
 		return c.saveSuggestion("", Suggestion{By: c.me.ID, At: c.now, Text: text})
 	}
@@ -777,9 +741,6 @@ func (c *call) reviewDue(id string) error {
 
 // cmdReview lists reviews, shows one, closes one with a report, or exports it.
 func (c *call) cmdReview(arg string) error {
-	if !c.me.Role.IsStaff() && c.me.Role != RoleDispatcher {
-		return Errorf(CodeForbidden, "err.role")
-	}
 	fields := strings.Fields(arg)
 	if len(fields) == 0 {
 		reviews, err := c.tx.Reviews()
@@ -915,6 +876,17 @@ func (c *call) reviewCloseInput(d *Dialogue) error {
 	return c.tx.PutDialogue(d)
 }
 
+// reviewCloseChoice is the "finish" button of the report's actions step.
+func (c *call) reviewCloseChoice(d *Dialogue, v string) error {
+	if d.Step != stepActions {
+		return Errorf(CodeConflict, "err.stale_prompt")
+	}
+	if v != "finish" {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	return c.finishReview(d)
+}
+
 // parseAction reads "what; owner name; YYYY-MM-DD".
 func (c *call) parseAction(text string, n int) (Improvement, error) {
 	parts := strings.Split(strings.NewReplacer("；", ";").Replace(text), ";")
@@ -1003,11 +975,6 @@ func (c *call) finishReview(d *Dialogue) error {
 
 // cmdActions lists open improvement actions: a lead sees all, others their own.
 func (c *call) cmdActions() error {
-	// Review actions are the company's internal improvement plan: for the
-	// people who take part in reviews, not for residents.
-	if !c.me.Role.IsStaff() && c.me.Role != RoleDispatcher {
-		return Errorf(CodeForbidden, "err.role")
-	}
 	reviews, err := c.tx.Reviews()
 	if err != nil {
 		return err
@@ -1026,7 +993,7 @@ func (c *call) cmdActions() error {
 			n++
 			b.WriteString("\n" + c.actionLine(r, a, c.lang))
 			if a.Owner == c.me.ID {
-				rows = append(rows, []Button{{Text: c.t("btn.action_done", "id", r.ID, "n", a.N), Data: EncodePayload("acd", r.ID, strconv.Itoa(a.N))}})
+				rows = append(rows, []Button{{Text: c.t("btn.action_done", "id", r.ID, "n", a.N), Data: EncodePayload(vbActionDone, r.ID, strconv.Itoa(a.N))}})
 			}
 		}
 	}
@@ -1040,7 +1007,7 @@ func (c *call) cmdActions() error {
 
 // actionDone starts the owner's evidence note for an action.
 func (c *call) actionDone(args []string) error {
-	if c.me == nil || !c.me.Registered || len(args) != 2 {
+	if len(args) != 2 {
 		return Errorf(CodeInvalid, "err.bad_button")
 	}
 	r, err := c.mustReview(args[0])
@@ -1119,35 +1086,54 @@ func (c *call) actionEvidenceInput(d *Dialogue) error {
 	return nil
 }
 
-// actionTimer reminds before and on the due date, then escalates.
-func (c *call) actionTimer(tm Timer) error {
+// timedAction is the open improvement action an action timer is about,
+// with its owner; nil when it is done or gone.
+func (c *call) timedAction(tm Timer) (*Review, *Improvement, *Person, error) {
 	r, err := c.tx.Review(tm.Day)
 	if err != nil {
-		return nil
+		return nil, nil, nil, nil
 	}
 	a := r.action(strconv.Itoa(tm.Rung))
 	if a == nil || a.Done != nil {
-		return nil
+		return nil, nil, nil, nil
 	}
 	owner, err := c.person(a.Owner)
-	if err != nil {
+	return r, a, owner, err
+}
+
+// actionDueSoon reminds the owner the day before the due date.
+func (c *call) actionDueSoon(tm Timer, _ bool) error {
+	r, a, owner, err := c.timedAction(tm)
+	if a == nil || err != nil {
 		return err
 	}
-	switch tm.Kind {
-	case tmActionPre:
-		c.tell(owner, "action.due_soon", []any{"id", r.ID, "n", a.N, "text", a.Text, "due", c.localTime(a.Due)[:10]},
-			[]Button{{Text: c.tl(owner.Lang, "btn.action_done", "id", r.ID, "n", a.N), Data: EncodePayload("acd", r.ID, strconv.Itoa(a.N))}})
-	case tmActionDue:
-		c.tell(owner, "action.overdue", []any{"id", r.ID, "n", a.N, "text", a.Text},
-			[]Button{{Text: c.tl(owner.Lang, "btn.action_done", "id", r.ID, "n", a.N), Data: EncodePayload("acd", r.ID, strconv.Itoa(a.N))}})
-	case tmActionEsc:
-		name := a.Owner
-		if owner != nil {
-			name = owner.Name
-		}
-		return c.toLeads("action.escalated", "id", r.ID, "n", a.N, "text", a.Text, "owner", name)
-	}
+	c.tell(owner, "action.due_soon", []any{"id", r.ID, "n", a.N, "text", a.Text, "due", c.localTime(a.Due)[:10]},
+		[]Button{{Text: c.tl(owner.Lang, "btn.action_done", "id", r.ID, "n", a.N), Data: EncodePayload(vbActionDone, r.ID, strconv.Itoa(a.N))}})
 	return nil
+}
+
+// actionOverdue reminds the owner on the due date.
+func (c *call) actionOverdue(tm Timer, _ bool) error {
+	r, a, owner, err := c.timedAction(tm)
+	if a == nil || err != nil {
+		return err
+	}
+	c.tell(owner, "action.overdue", []any{"id", r.ID, "n", a.N, "text", a.Text},
+		[]Button{{Text: c.tl(owner.Lang, "btn.action_done", "id", r.ID, "n", a.N), Data: EncodePayload(vbActionDone, r.ID, strconv.Itoa(a.N))}})
+	return nil
+}
+
+// actionEscalate tells the leads of an action three days late.
+func (c *call) actionEscalate(tm Timer, _ bool) error {
+	r, a, owner, err := c.timedAction(tm)
+	if a == nil || err != nil {
+		return err
+	}
+	name := a.Owner
+	if owner != nil {
+		name = owner.Name
+	}
+	return c.toLeads("action.escalated", "id", r.ID, "n", a.N, "text", a.Text, "owner", name)
 }
 
 // ---- yearly review and monthly audit ----
@@ -1284,14 +1270,9 @@ func (c *call) auditFlags(t *Ticket, l Lang) []string {
 	return flags
 }
 
-const dlgComplain = "complain"
-
 // cmdComplain records a resident's explicit complaint (a trigger for the
 // SOP review, like a low score), about their latest ticket when there is one.
 func (c *call) cmdComplain(arg string) error {
-	if c.me.Role != RoleResident {
-		return Errorf(CodeForbidden, "err.residents_only")
-	}
 	if text := cleanText(strings.TrimSpace(arg), c.e.o.MaxDescription); text != "" {
 		return c.saveComplaint(text)
 	}

@@ -2,7 +2,6 @@ package flows
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -32,18 +31,6 @@ type WorkOptions struct {
 	Start, End     int // minutes after midnight
 	HandoverBefore time.Duration
 }
-
-// Timer kinds.
-const (
-	tmRung     = "rung"
-	tmAccept   = "accept"
-	tmArrive   = "arrive"
-	tmRemind   = "remind"
-	tmChase    = "chase"
-	tmHandover = "handover"
-	tmEOD      = "eod"
-	tmClock    = "clock" // refreshes an emergency's countdown on the group card each minute
-)
 
 func (e *Engine) emergency(key string) (EmergencyType, bool) {
 	for _, em := range e.o.Emergencies {
@@ -171,76 +158,50 @@ func lateNote(late bool) string {
 	return ""
 }
 
-// fire performs one due timer.
-func (c *call) fire(tm Timer, late bool) error {
-	switch tm.Kind {
-	case tmHandover:
-		return c.handoverStart(tm.Day, late)
-	case tmEOD:
-		return c.endOfDay(tm.Day, late)
-	case tmAckRemind:
-		return c.ackRemind(tm.Rung)
-	case tmYearly:
-		_, err := c.openReview("yearly")
-		return err
-	case tmReviewRemind:
-		return c.reviewRemind(tm.Day)
-	case tmReviewDue:
-		return c.reviewDue(tm.Day)
-	case tmActionPre, tmActionDue, tmActionEsc:
-		return c.actionTimer(tm)
-	case tmAudit:
-		return c.audit(tm.Day)
-	}
-	t, err := c.tx.Ticket(tm.Ticket)
-	if errors.Is(err, ErrNotFound) {
-		return nil // deleted ticket: nothing to chase
-	}
-	if err != nil {
-		return err
-	}
-	notYetThere := t.State == StateNew || t.State == StateAccepted || t.State == StateOnTheWay || t.State == StateWaiting
-	switch tm.Kind {
-	case tmRung:
-		return c.rung(t, tm.Rung, late)
-	case tmAccept:
-		if t.State != StateNew {
-			return nil
-		}
-		c.breach(t, "accept")
-		if err := c.record(t, "sla_accept", "breach"+lateNote(late)); err != nil {
-			return err
-		}
-		c.groupCard(t, false)
-		return c.toLeads("sla.not_accepted", "ticket", t.ID, "age", c.age(t.Created), "address", shortAddress(t))
-	case tmArrive:
-		if !notYetThere || t.State == StateNew {
-			return nil
-		}
-		c.breach(t, "arrive")
-		if err := c.record(t, "sla_arrive", "breach"+lateNote(late)); err != nil {
-			return err
-		}
-		c.groupCard(t, false)
-		return c.toLeads("sla.not_arrived", "ticket", t.ID, "name", t.Assignee, "when", c.whenText(t, c.lang))
-	case tmRemind:
-		if !notYetThere || t.State == StateNew {
-			return nil
-		}
-		tech, err := c.person(t.AssigneeID)
-		if err != nil || tech == nil {
-			return err
-		}
-		if err := c.record(t, "remind", lateNote(late)); err != nil {
-			return err
-		}
-		c.tell(tech, "sla.remind", []any{"ticket", t.ID, "when", c.whenText(t, tech.Lang), "address", c.fullAddress(t)}, c.techButtons(t, tech.Lang)...)
+// notYetThere: the ticket waits for its technician to arrive.
+func notYetThere(t *Ticket) bool {
+	return t.State == StateAccepted || t.State == StateOnTheWay || t.State == StateWaiting
+}
+
+// slaAccept: a normal ticket nobody accepted in time; the leads are told.
+func (c *call) slaAccept(t *Ticket, late bool) error {
+	if t.State != StateNew {
 		return nil
-	case tmChase:
-		return c.chase(t, late)
-	case tmClock:
-		return c.countdown(t)
 	}
+	c.breach(t, "accept")
+	if err := c.record(t, "sla_accept", "breach"+lateNote(late)); err != nil {
+		return err
+	}
+	c.groupCard(t, false)
+	return c.toLeads("sla.not_accepted", "ticket", t.ID, "age", c.age(t.Created), "address", shortAddress(t))
+}
+
+// slaArrive: the technician is not on site by the deadline; the leads are told.
+func (c *call) slaArrive(t *Ticket, late bool) error {
+	if !notYetThere(t) {
+		return nil
+	}
+	c.breach(t, "arrive")
+	if err := c.record(t, "sla_arrive", "breach"+lateNote(late)); err != nil {
+		return err
+	}
+	c.groupCard(t, false)
+	return c.toLeads("sla.not_arrived", "ticket", t.ID, "name", t.Assignee, "when", c.whenText(t, c.lang))
+}
+
+// slaRemind reminds the technician of the agreed time.
+func (c *call) slaRemind(t *Ticket, late bool) error {
+	if !notYetThere(t) {
+		return nil
+	}
+	tech, err := c.person(t.AssigneeID)
+	if err != nil || tech == nil {
+		return err
+	}
+	if err := c.record(t, "remind", lateNote(late)); err != nil {
+		return err
+	}
+	c.tell(tech, "sla.remind", []any{"ticket", t.ID, "when", c.whenText(t, tech.Lang), "address", c.fullAddress(t)}, c.techButtons(t, tech.Lang)...)
 	return nil
 }
 
@@ -500,9 +461,6 @@ func (c *call) onDuty() ([]string, error) {
 // cmdDuty shows who is on duty now, with a button per technician to put
 // them on or off duty for the next 12 hours.
 func (c *call) cmdDuty() error {
-	if !c.me.Role.IsLead() {
-		return Errorf(CodeForbidden, "err.leads_only")
-	}
 	on, err := c.onDuty()
 	if err != nil {
 		return err
@@ -516,9 +474,9 @@ func (c *call) cmdDuty() error {
 	for _, p := range techs {
 		if contains(on, p.ID) {
 			names = append(names, p.Name)
-			rows = append(rows, []Button{{Text: c.t("btn.duty_off", "name", p.Name), Data: EncodePayload("du", p.ID, "off")}})
+			rows = append(rows, []Button{{Text: c.t("btn.duty_off", "name", p.Name), Data: EncodePayload(vbDuty, p.ID, "off")}})
 		} else {
-			rows = append(rows, []Button{{Text: c.t("btn.duty_on", "name", p.Name), Data: EncodePayload("du", p.ID, "on")}})
+			rows = append(rows, []Button{{Text: c.t("btn.duty_on", "name", p.Name), Data: EncodePayload(vbDuty, p.ID, "on")}})
 		}
 	}
 	now := c.t("duty.nobody")
@@ -531,9 +489,6 @@ func (c *call) cmdDuty() error {
 
 // dutyToggle applies a lead's on/off tap.
 func (c *call) dutyToggle(args []string) error {
-	if c.me == nil || !c.me.Registered || !c.me.Role.IsLead() {
-		return Errorf(CodeForbidden, "err.leads_only")
-	}
 	if len(args) != 2 || (args[1] != "on" && args[1] != "off") {
 		return Errorf(CodeInvalid, "err.bad_button")
 	}
