@@ -299,27 +299,6 @@ func (c *call) score(t *Ticket, args []string) error {
 	return nil
 }
 
-// complaintScore and below count as a customer complaint (a trigger for
-// the SOP review, per the SOP's governance clause 2).
-const complaintScore = 2
-
-func (c *call) complaint(t *Ticket, n int) error {
-	if err := c.tx.AddComplaint(Complaint{TicketID: t.ID, At: c.now, Score: n, By: c.me.ID}); err != nil {
-		return err
-	}
-	if err := c.event(t, "complaint", t.State, t.State, strconv.Itoa(n)); err != nil {
-		return err
-	}
-	leads, err := c.leads()
-	if err != nil {
-		return err
-	}
-	for _, p := range leads {
-		c.tell(p, "complaint.to_lead", []any{"ticket", t.ID, "n", n, "name", t.Assignee})
-	}
-	return c.triggerReview("complaint", t.ID)
-}
-
 func (c *call) cancelTicket(t *Ticket) error {
 	if err := c.move(t, ActCancel, ""); err != nil {
 		return err
