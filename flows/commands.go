@@ -8,30 +8,9 @@ import (
 	"time"
 )
 
-// menuVersion changes when the menus change, so staff get the new one.
-const menuVersion = "2"
-
-// ensureMenu sends a staff member their role's command menu, in their
-// language, when they do not have it yet (joining, a new language, a new
-// menu): a KindMenu message, which Telegram turns into setMyCommands for
-// their chat. Residents and strangers use the default menu. It reports
-// whether p changed (the caller stores it).
-func (c *call) ensureMenu(p *Person) bool {
-	if p == nil || !p.Registered || !hasRole(staffAll, p.Role) || p.Chat.IsZero() {
-		return false
-	}
-	want := menuVersion + ":" + string(p.Role) + ":" + string(p.Lang)
-	if p.Menu == want {
-		return false
-	}
-	var items []Button
-	for _, cmd := range MenuFor(p.Role) {
-		items = append(items, Button{Text: c.tl(p.Lang, cmd.Key), Data: cmd.Name})
-	}
-	c.send(Message{To: p.Chat, Kind: KindMenu, Buttons: [][]Button{items}, Priority: PrioReminder})
-	p.Menu = want
-	return true
-}
+// The general commands: /start, /help, /cancel, /lang, /mytickets, and
+// the leads' /open and /reassign. Each is a row of the command table
+// (routes.go); the commands of an area live in its file.
 
 // cmdHelp lists what the sender's role can do.
 func (c *call) cmdHelp() error {
@@ -285,114 +264,5 @@ func (c *call) cmdReassign(arg string) error {
 		who = c.t("open.unassigned")
 	}
 	c.reply(c.t("reassign.pick", "ticket", t.ID, "assignee", who), rows...)
-	return nil
-}
-
-// invitable is who may invite whom: leads bring in technicians; only
-// admins appoint leads and customer service.
-var invitable = map[Role][]Role{
-	RoleAdmin: {RoleTechnician, RoleLead, RoleDispatcher},
-	RoleLead:  {RoleTechnician},
-}
-
-func (c *call) cmdInvite(arg string) error {
-	var role Role
-	switch strings.ToLower(strings.TrimSpace(arg)) {
-	case "technician", "tech", "维修人员", "技术员":
-		role = RoleTechnician
-	case "lead", "主管", "班长", "经理":
-		role = RoleLead
-	case "dispatcher", "客服":
-		role = RoleDispatcher
-	default:
-		return Errorf(CodeInvalid, "invite.usage")
-	}
-	if !hasRole(invitable[c.me.Role], role) {
-		return Errorf(CodeForbidden, "err.invite_forbidden")
-	}
-	code, err := c.e.randomCode()
-	if err != nil {
-		return err
-	}
-	inv := &Invite{Code: code, Role: role, CreatedBy: c.me.ID, Created: c.now, Expires: c.now.Add(c.e.o.InviteTTL)}
-	if err := c.tx.PutInvite(inv); err != nil {
-		return err
-	}
-	link := c.e.o.InviteLink(c.ev.From.Chat.Channel, code)
-	c.reply(c.t("invite.created", "role", c.roleTitle(role), "link", link, "code", code, "expires", c.localTime(inv.Expires)))
-	return nil
-}
-
-func (c *call) redeemInvite(code string) error {
-	code = strings.ToUpper(strings.TrimSpace(code))
-	inv, err := c.tx.Invite(code)
-	if errors.Is(err, ErrNotFound) {
-		return Errorf(CodeNotFound, "invite.invalid")
-	}
-	if err != nil {
-		return err
-	}
-	if inv.Used != nil {
-		if inv.UsedBy == c.ev.From.ID {
-			return c.welcomeBack()
-		}
-		return Errorf(CodeConflict, "invite.used")
-	}
-	if !c.now.Before(inv.Expires) {
-		return Errorf(CodeConflict, "invite.expired")
-	}
-	p := c.me
-	if p == nil {
-		p = &Person{ID: c.ev.From.ID, Created: c.now, Lang: c.lang, Chat: c.ev.From.Chat}
-	}
-	if p.Role == RoleAdmin {
-		return Errorf(CodeConflict, "invite.already_admin")
-	}
-	p.Role = inv.Role
-	p.Registered = true
-	if p.Name == "" {
-		p.Name = cleanText(c.ev.From.Name, c.e.o.MaxNameLen)
-	}
-	if p.Name == "" {
-		p.Name = c.ev.From.ID
-	}
-	p.Chat = c.ev.From.Chat
-	p.Updated = c.now
-	used := c.now
-	inv.Used, inv.UsedBy = &used, p.ID
-	if err := c.tx.PutInvite(inv); err != nil {
-		return err
-	}
-	c.ensureMenu(p)
-	if err := c.tx.PutPerson(p); err != nil {
-		return err
-	}
-	c.me = p
-	_ = c.tx.DeleteDialogue(p.ID)
-	c.reply(c.t("invite.welcome", "name", p.Name, "role", c.roleTitle(p.Role)) + "\n\n" + c.helpText())
-	// Tell the inviter it worked.
-	if inviter, err := c.person(inv.CreatedBy); err == nil && inviter != nil {
-		c.send(Message{To: inviter.Chat, Text: c.tl(inviter.Lang, "invite.redeemed", "name", p.Name, "role", c.roleTitleIn(inviter.Lang, p.Role)), Priority: PrioNormal})
-	}
-	return nil
-}
-
-// ensureMenus gives every staff member the menu of their role (after an
-// upgrade that changed the menus, or for staff who joined before menus
-// were per role). It reads the staff by role: dozens, not the residents.
-func (c *call) ensureMenus() error {
-	for _, r := range []Role{RoleTechnician, RoleLead, RoleDispatcher, RoleAdmin} {
-		people, err := c.tx.PeopleByRole(r)
-		if err != nil {
-			return err
-		}
-		for _, p := range people {
-			if c.ensureMenu(p) {
-				if err := c.tx.PutPerson(p); err != nil {
-					return err
-				}
-			}
-		}
-	}
 	return nil
 }

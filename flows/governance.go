@@ -53,23 +53,6 @@ func (g *GovernanceOptions) defaults() {
 	}
 }
 
-// staff lists every registered person who executes or supervises the SOP.
-func (c *call) staff() ([]*Person, error) {
-	var out []*Person
-	for _, r := range []Role{RoleTechnician, RoleLead, RoleDispatcher, RoleAdmin} {
-		ps, err := c.tx.PeopleByRole(r)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range ps {
-			if p.Registered {
-				out = append(out, p)
-			}
-		}
-	}
-	return out, nil
-}
-
 // ensureGovernance keeps the next yearly review and monthly audit scheduled.
 func (c *call) ensureGovernance() error {
 	g := c.e.o.Governance

@@ -364,3 +364,32 @@ func (c *call) touched(from, to time.Time) ([]*Ticket, error) {
 	})
 	return out, err
 }
+
+// WorkOptions are the working days and hours for the daily handover.
+type WorkOptions struct {
+	Days           map[time.Weekday]bool
+	Start, End     int // minutes after midnight
+	HandoverBefore time.Duration
+}
+
+// ensureDaily keeps the next working day's handover timer scheduled.
+func (c *call) ensureDaily() error {
+	w := c.e.o.Work
+	if len(w.Days) == 0 || w.End <= 0 {
+		return nil
+	}
+	local := c.now.In(c.e.o.Location)
+	for i := 0; i < 8; i++ {
+		day := local.AddDate(0, 0, i)
+		if !w.Days[day.Weekday()] {
+			continue
+		}
+		due := c.atMinutes(day, w.End).Add(-w.HandoverBefore)
+		if !due.After(c.now) {
+			continue
+		}
+		dk := c.dayKey(due)
+		return c.tx.PutTimer(Timer{Key: tmHandover + ":" + dk, Due: due.UTC(), Kind: tmHandover, Day: dk})
+	}
+	return nil
+}
