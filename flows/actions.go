@@ -103,7 +103,7 @@ func (c *call) actionDone(args []string) error {
 	if a.Done != nil {
 		return Errorf(CodeConflict, "action.already")
 	}
-	d := &Dialogue{PersonID: c.me.ID, Kind: dlgActionDone, Step: stepText, Started: c.now, TicketID: r.ID, Category: args[1]}
+	d := &Dialogue{PersonID: c.me.ID, Kind: dlgActionDone, Step: stepText, Started: c.now, Review: r.ID, Action: a.N}
 	c.bump(d)
 	c.toast = c.t("ok")
 	c.reply(c.t("action.ask_evidence", "text", a.Text))
@@ -129,11 +129,11 @@ func (c *call) actionEvidenceInput(d *Dialogue) error {
 	if err != nil {
 		return err
 	}
-	r, err := c.mustReview(d.TicketID)
+	r, err := c.mustReview(d.Review)
 	if err != nil {
 		return err
 	}
-	a := r.action(d.Category)
+	a := r.action(strconv.Itoa(d.Action))
 	if a == nil || a.Done != nil {
 		_ = c.tx.DeleteDialogue(d.PersonID)
 		return Errorf(CodeConflict, "action.already")
@@ -141,7 +141,7 @@ func (c *call) actionEvidenceInput(d *Dialogue) error {
 	now := c.now
 	a.Done, a.Evidence = &now, text
 	for _, tm := range []string{tmActionPre, tmActionDue, tmActionEsc} {
-		if err := c.tx.DeleteTimer(tm + ":" + r.ID + ":" + d.Category); err != nil {
+		if err := c.tx.DeleteTimer(tm + ":" + r.ID + ":" + strconv.Itoa(d.Action)); err != nil {
 			return err
 		}
 	}
@@ -168,11 +168,11 @@ func (c *call) actionEvidenceInput(d *Dialogue) error {
 // timedAction is the open improvement action an action timer is about,
 // with its owner; nil when it is done or gone.
 func (c *call) timedAction(tm Timer) (*Review, *Improvement, *Person, error) {
-	r, err := c.tx.Review(tm.Day)
+	r, err := c.tx.Review(tm.Review)
 	if err != nil {
 		return nil, nil, nil, nil
 	}
-	a := r.action(strconv.Itoa(tm.Rung))
+	a := r.action(strconv.Itoa(tm.Action))
 	if a == nil || a.Done != nil {
 		return nil, nil, nil, nil
 	}

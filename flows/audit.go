@@ -82,11 +82,11 @@ func (e *Engine) auditAhead(ctx context.Context, now time.Time) any {
 		}
 		c := &call{e: e, tx: tx, now: now, lang: e.o.DefaultLang, ev: Event{Kind: EvNone, At: now, From: Sender{ID: "system"}}}
 		for _, tm := range due {
-			if tm.Kind != tmAudit {
+			if tm = readTimer(tm); tm.Kind != tmAudit {
 				continue
 			}
-			if done, err := c.auditSample(tm.Day); err == nil {
-				samples[tm.Day] = done
+			if done, err := c.auditSample(tm.Month); err == nil {
+				samples[tm.Month] = done
 			}
 		}
 		return nil

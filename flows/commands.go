@@ -56,7 +56,7 @@ func (c *call) welcomeBack() error {
 }
 
 func (c *call) cmdCancel() error {
-	d, err := c.tx.Dialogue(c.ev.From.ID)
+	d, err := c.dialogue()
 	if errors.Is(err, ErrNotFound) {
 		c.reply(c.t("cancel.nothing"))
 		return nil

@@ -61,7 +61,7 @@ func (c *call) ensureGovernance() error {
 	for y := local.Year(); y <= local.Year()+1; y++ {
 		due := time.Date(y, g.YearlyMonth, g.YearlyDay, 9, 0, 0, 0, loc)
 		if due.After(c.now) {
-			if err := c.tx.PutTimer(Timer{Key: tmYearly + ":" + strconv.Itoa(y), Due: due.UTC(), Kind: tmYearly, Day: strconv.Itoa(y)}); err != nil {
+			if err := c.tx.PutTimer(Timer{Key: tmYearly + ":" + strconv.Itoa(y), Due: due.UTC(), Kind: tmYearly, Year: y}); err != nil {
 				return err
 			}
 			break
@@ -70,7 +70,7 @@ func (c *call) ensureGovernance() error {
 	if g.AuditCount > 0 {
 		next := time.Date(local.Year(), local.Month()+1, 1, 9, 0, 0, 0, loc)
 		month := next.AddDate(0, -1, 0).Format("200601")
-		if err := c.tx.PutTimer(Timer{Key: tmAudit + ":" + month, Due: next.UTC(), Kind: tmAudit, Day: month}); err != nil {
+		if err := c.tx.PutTimer(Timer{Key: tmAudit + ":" + month, Due: next.UTC(), Kind: tmAudit, Month: month}); err != nil {
 			return err
 		}
 	}

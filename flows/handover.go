@@ -163,7 +163,7 @@ func (c *call) handoverReview(args []string) error {
 		}
 		return nil
 	case "ret":
-		d := &Dialogue{PersonID: c.me.ID, Kind: dlgHandoverReturn, Step: stepReason, Started: c.now, TicketID: day, Category: techID}
+		d := &Dialogue{PersonID: c.me.ID, Kind: dlgHandoverReturn, Step: stepReason, Started: c.now, Day: day, TechID: techID}
 		c.bump(d)
 		c.toast = c.t("ok")
 		c.reply(c.t("handover.ask_reason"))
@@ -181,7 +181,7 @@ func (c *call) handoverReturnInput(d *Dialogue) error {
 	if reason == "" {
 		return Errorf(CodeInvalid, "err.empty")
 	}
-	h, err := c.tx.Handover(d.TicketID, d.Category)
+	h, err := c.tx.Handover(d.Day, d.TechID)
 	if err != nil {
 		return err
 	}

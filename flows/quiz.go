@@ -179,7 +179,7 @@ func (c *call) ackRemind(n int) error {
 	if err := c.toLeads("sop.ack_missing", "n", v.Number, "names", strings.Join(names, "、")); err != nil {
 		return err
 	}
-	return c.tx.PutTimer(Timer{Key: tmAckRemind + ":" + strconv.Itoa(n), Due: c.now.Add(24 * time.Hour), Kind: tmAckRemind, Rung: n})
+	return c.tx.PutTimer(Timer{Key: tmAckRemind + ":" + strconv.Itoa(n), Due: c.now.Add(24 * time.Hour), Kind: tmAckRemind, Version: n})
 }
 
 func (c *call) missingAcks(n int) ([]*Person, error) {

@@ -74,7 +74,7 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 		for _, n := range []int{1, 2, 3, 4, 5, 10} {
 			row = append(row, TicketButton(strconv.Itoa(n), ActStep, t.ID, t.Step, "qty", p.Code, strconv.Itoa(n)))
 		}
-		d := &Dialogue{PersonID: c.me.ID, Kind: dlgQty, Step: stepQty, Started: c.now, TicketID: t.ID, Category: p.Code}
+		d := &Dialogue{PersonID: c.me.ID, Kind: dlgQty, Step: stepQty, Started: c.now, TicketID: t.ID, PriceCode: p.Code}
 		c.bump(d)
 		if err := c.tx.PutDialogue(d); err != nil {
 			return err
@@ -220,5 +220,5 @@ func (c *call) qtyInput(d *Dialogue) error {
 	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
 		return err
 	}
-	return c.addLine(t, d.Category, n)
+	return c.addLine(t, d.PriceCode, n)
 }

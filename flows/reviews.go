@@ -90,10 +90,10 @@ func (c *call) openReview(trigger string, tickets ...string) (*Review, error) {
 			c.send(c.reviewInvite(r, p))
 		}
 	}
-	if err := c.tx.PutTimer(Timer{Key: tmReviewRemind + ":" + r.ID, Due: c.now.Add(24 * time.Hour), Kind: tmReviewRemind, Day: r.ID}); err != nil {
+	if err := c.tx.PutTimer(Timer{Key: tmReviewRemind + ":" + r.ID, Due: c.now.Add(24 * time.Hour), Kind: tmReviewRemind, Review: r.ID}); err != nil {
 		return nil, err
 	}
-	return r, c.tx.PutTimer(Timer{Key: tmReviewDue + ":" + r.ID, Due: r.Deadline, Kind: tmReviewDue, Day: r.ID})
+	return r, c.tx.PutTimer(Timer{Key: tmReviewDue + ":" + r.ID, Due: r.Deadline, Kind: tmReviewDue, Review: r.ID})
 }
 
 func (c *call) reviewInvite(r *Review, p *Person) Message {
@@ -140,7 +140,7 @@ func (c *call) reviewAnswer(args []string, decline bool) error {
 		c.reply(c.t("review.declined", "id", r.ID))
 		return c.tx.PutReview(r)
 	}
-	d := &Dialogue{PersonID: c.me.ID, Kind: dlgSuggest, Step: stepText, Started: c.now, TicketID: r.ID}
+	d := &Dialogue{PersonID: c.me.ID, Kind: dlgSuggest, Step: stepText, Started: c.now, Review: r.ID}
 	c.bump(d)
 	c.toast = c.t("ok")
 	c.reply(c.t("review.suggest_ask", "id", r.ID))
@@ -182,7 +182,7 @@ func (c *call) suggestInput(d *Dialogue) error {
 	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
 		return err
 	}
-	return c.saveSuggestion(d.TicketID, s)
+	return c.saveSuggestion(d.Review, s)
 }
 
 func (c *call) saveSuggestion(reviewID string, s Suggestion) error {
@@ -236,7 +236,7 @@ func (c *call) reviewRemind(id string) error {
 	if waiting == 0 {
 		return nil
 	}
-	return c.tx.PutTimer(Timer{Key: tmReviewRemind + ":" + r.ID, Due: c.now.Add(24 * time.Hour), Kind: tmReviewRemind, Day: r.ID})
+	return c.tx.PutTimer(Timer{Key: tmReviewRemind + ":" + r.ID, Due: c.now.Add(24 * time.Hour), Kind: tmReviewRemind, Review: r.ID})
 }
 
 // reviewDue escalates a review not closed by its deadline.
@@ -296,7 +296,7 @@ func (c *call) cmdReview(arg string) error {
 			if r.Owner != c.me.ID && c.me.Role != RoleAdmin {
 				return Errorf(CodeForbidden, "review.owner_only", "id", r.ID)
 			}
-			d := &Dialogue{PersonID: c.me.ID, Kind: dlgReviewClose, Step: stepReasons, Started: c.now, TicketID: r.ID}
+			d := &Dialogue{PersonID: c.me.ID, Kind: dlgReviewClose, Step: stepReasons, Started: c.now, Review: r.ID}
 			c.bump(d)
 			c.reply(c.t("review.ask_reasons", "id", r.ID))
 			return c.tx.PutDialogue(d)
@@ -352,7 +352,7 @@ func (c *call) reviewCloseInput(d *Dialogue) error {
 	if err != nil {
 		return err
 	}
-	r, err := c.mustReview(d.TicketID)
+	r, err := c.mustReview(d.Review)
 	if err != nil {
 		return err
 	}
@@ -401,7 +401,7 @@ func (c *call) reviewCloseChoice(d *Dialogue, v string) error {
 
 // finishReview stores the report, sends it and starts tracking the actions.
 func (c *call) finishReview(d *Dialogue) error {
-	r, err := c.mustReview(d.TicketID)
+	r, err := c.mustReview(d.Review)
 	if err != nil {
 		return err
 	}
@@ -424,9 +424,9 @@ func (c *call) finishReview(d *Dialogue) error {
 	for _, a := range r.Report.Actions {
 		key := r.ID + ":" + strconv.Itoa(a.N)
 		for _, tm := range []Timer{
-			{Key: tmActionPre + ":" + key, Due: a.Due.Add(-24 * time.Hour), Kind: tmActionPre, Day: r.ID, Rung: a.N},
-			{Key: tmActionDue + ":" + key, Due: a.Due, Kind: tmActionDue, Day: r.ID, Rung: a.N},
-			{Key: tmActionEsc + ":" + key, Due: a.Due.Add(72 * time.Hour), Kind: tmActionEsc, Day: r.ID, Rung: a.N},
+			{Key: tmActionPre + ":" + key, Due: a.Due.Add(-24 * time.Hour), Kind: tmActionPre, Review: r.ID, Action: a.N},
+			{Key: tmActionDue + ":" + key, Due: a.Due, Kind: tmActionDue, Review: r.ID, Action: a.N},
+			{Key: tmActionEsc + ":" + key, Due: a.Due.Add(72 * time.Hour), Kind: tmActionEsc, Review: r.ID, Action: a.N},
 		} {
 			if err := c.tx.PutTimer(tm); err != nil {
 				return err

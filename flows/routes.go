@@ -318,10 +318,12 @@ const (
 
 // dialogueKind is one row of the dialogue table: what a stored dialogue
 // of that kind does with the person's next message, and with a tap on one
-// of its buttons (d|seq|value; nil when the kind has none).
+// of its buttons (d|seq|value; nil when the kind has none). legacy reads a
+// record of the kind written before its fields were split (legacy.go).
 type dialogueKind struct {
 	input  func(c *call, d *Dialogue) error
 	choose func(c *call, d *Dialogue, value string) error
+	legacy func(d *Dialogue)
 }
 
 var dialogues = map[string]dialogueKind{
@@ -329,13 +331,13 @@ var dialogues = map[string]dialogueKind{
 	dlgReport:         {input: (*call).reportInput, choose: (*call).reportChoice},
 	dlgComment:        {input: (*call).commentInput, choose: skipAt(stepComment)},
 	dlgRework:         {input: (*call).reworkInput, choose: skipAt(stepReason)},
-	dlgQty:            {input: (*call).qtyInput},
+	dlgQty:            {input: (*call).qtyInput, legacy: legacyQuantity},
 	dlgDetails:        {input: (*call).detailsInput, choose: skipAt(stepDetails)},
 	dlgHelpReply:      {input: (*call).helpReplyInput},
-	dlgHandoverReturn: {input: (*call).handoverReturnInput},
-	dlgSuggest:        {input: (*call).suggestInput},
-	dlgReviewClose:    {input: (*call).reviewCloseInput, choose: (*call).reviewCloseChoice},
-	dlgActionDone:     {input: (*call).actionEvidenceInput},
+	dlgHandoverReturn: {input: (*call).handoverReturnInput, legacy: legacyHandoverReturn},
+	dlgSuggest:        {input: (*call).suggestInput, legacy: legacyReviewDialogue},
+	dlgReviewClose:    {input: (*call).reviewCloseInput, choose: (*call).reviewCloseChoice, legacy: legacyReviewDialogue},
+	dlgActionDone:     {input: (*call).actionEvidenceInput, legacy: legacyActionDone},
 	dlgComplain:       {input: (*call).complainInput},
 }
 
@@ -356,7 +358,7 @@ func skipAt(step string) func(*call, *Dialogue, string) error {
 
 // input handles text, contacts, photos and unsupported messages in a private chat.
 func (c *call) input() error {
-	d, err := c.tx.Dialogue(c.ev.From.ID)
+	d, err := c.dialogue()
 	if errors.Is(err, ErrNotFound) {
 		return c.idle()
 	}
@@ -412,7 +414,7 @@ func (c *call) choice(args []string) error {
 	if err != nil {
 		return Errorf(CodeInvalid, "err.bad_button")
 	}
-	d, err := c.tx.Dialogue(c.ev.From.ID)
+	d, err := c.dialogue()
 	if errors.Is(err, ErrNotFound) || (err == nil && d.Seq != seq) {
 		return Errorf(CodeConflict, "err.stale_prompt")
 	}
@@ -448,30 +450,38 @@ const (
 	tmAudit        = "audit"    // the monthly audit sample (Timer.Day is the month)
 )
 
-// timerKind performs a due timer of its kind.
-type timerKind func(c *call, tm Timer, late bool) error
+// timerKind is one row of the timer table: what a due timer of that kind
+// does, and (legacy) how a record of the kind written before its fields
+// were split is read (legacy.go).
+type timerKind struct {
+	fire   timerFunc
+	legacy func(tm *Timer)
+}
+
+// timerFunc performs a due timer.
+type timerFunc func(c *call, tm Timer, late bool) error
 
 var timerKinds = map[string]timerKind{
-	tmRung:         onTicket(func(c *call, t *Ticket, tm Timer, late bool) error { return c.rung(t, tm.Rung, late) }),
-	tmAccept:       onTicket(func(c *call, t *Ticket, _ Timer, late bool) error { return c.slaAccept(t, late) }),
-	tmArrive:       onTicket(func(c *call, t *Ticket, _ Timer, late bool) error { return c.slaArrive(t, late) }),
-	tmRemind:       onTicket(func(c *call, t *Ticket, _ Timer, late bool) error { return c.slaRemind(t, late) }),
-	tmChase:        onTicket(func(c *call, t *Ticket, _ Timer, late bool) error { return c.chase(t, late) }),
-	tmClock:        onTicket(func(c *call, t *Ticket, _ Timer, _ bool) error { return c.countdown(t) }),
-	tmHandover:     func(c *call, tm Timer, late bool) error { return c.handoverStart(tm.Day, late) },
-	tmEOD:          func(c *call, tm Timer, late bool) error { return c.endOfDay(tm.Day, late) },
-	tmAckRemind:    func(c *call, tm Timer, _ bool) error { return c.ackRemind(tm.Rung) },
-	tmYearly:       func(c *call, _ Timer, _ bool) error { _, err := c.openReview("yearly"); return err },
-	tmReviewRemind: func(c *call, tm Timer, _ bool) error { return c.reviewRemind(tm.Day) },
-	tmReviewDue:    func(c *call, tm Timer, _ bool) error { return c.reviewDue(tm.Day) },
-	tmActionPre:    (*call).actionDueSoon,
-	tmActionDue:    (*call).actionOverdue,
-	tmActionEsc:    (*call).actionEscalate,
-	tmAudit:        func(c *call, tm Timer, _ bool) error { return c.audit(tm.Day) },
+	tmRung:         {fire: onTicket(func(c *call, t *Ticket, tm Timer, late bool) error { return c.rung(t, tm.Rung, late) })},
+	tmAccept:       {fire: onTicket(func(c *call, t *Ticket, _ Timer, late bool) error { return c.slaAccept(t, late) })},
+	tmArrive:       {fire: onTicket(func(c *call, t *Ticket, _ Timer, late bool) error { return c.slaArrive(t, late) })},
+	tmRemind:       {fire: onTicket(func(c *call, t *Ticket, _ Timer, late bool) error { return c.slaRemind(t, late) })},
+	tmChase:        {fire: onTicket(func(c *call, t *Ticket, _ Timer, late bool) error { return c.chase(t, late) })},
+	tmClock:        {fire: onTicket(func(c *call, t *Ticket, _ Timer, _ bool) error { return c.countdown(t) })},
+	tmHandover:     {fire: func(c *call, tm Timer, late bool) error { return c.handoverStart(tm.Day, late) }},
+	tmEOD:          {fire: func(c *call, tm Timer, late bool) error { return c.endOfDay(tm.Day, late) }},
+	tmAckRemind:    {fire: func(c *call, tm Timer, _ bool) error { return c.ackRemind(tm.Version) }, legacy: legacyAckRemind},
+	tmYearly:       {fire: func(c *call, _ Timer, _ bool) error { _, err := c.openReview("yearly"); return err }, legacy: legacyYearly},
+	tmReviewRemind: {fire: func(c *call, tm Timer, _ bool) error { return c.reviewRemind(tm.Review) }, legacy: legacyReviewTimer},
+	tmReviewDue:    {fire: func(c *call, tm Timer, _ bool) error { return c.reviewDue(tm.Review) }, legacy: legacyReviewTimer},
+	tmActionPre:    {fire: (*call).actionDueSoon, legacy: legacyActionTimer},
+	tmActionDue:    {fire: (*call).actionOverdue, legacy: legacyActionTimer},
+	tmActionEsc:    {fire: (*call).actionEscalate, legacy: legacyActionTimer},
+	tmAudit:        {fire: func(c *call, tm Timer, _ bool) error { return c.audit(tm.Month) }, legacy: legacyAudit},
 }
 
 // onTicket loads the timer's ticket; a ticket that is gone has nothing to chase.
-func onTicket(f func(c *call, t *Ticket, tm Timer, late bool) error) timerKind {
+func onTicket(f func(c *call, t *Ticket, tm Timer, late bool) error) timerFunc {
 	return func(c *call, tm Timer, late bool) error {
 		t, err := c.tx.Ticket(tm.Ticket)
 		if errors.Is(err, ErrNotFound) {
@@ -486,9 +496,9 @@ func onTicket(f func(c *call, t *Ticket, tm Timer, late bool) error) timerKind {
 
 // fire performs one due timer (already deleted by the caller).
 func (c *call) fire(tm Timer, late bool) error {
-	run, ok := timerKinds[tm.Kind]
+	k, ok := timerKinds[tm.Kind]
 	if !ok {
 		return nil // a kind a newer version wrote: nothing this one can do with it
 	}
-	return run(c, tm, late)
+	return k.fire(c, readTimer(tm), late)
 }

@@ -82,7 +82,7 @@ func (c *call) installSOP(def *SOP, author string) (int, bool, error) {
 		for _, p := range staff {
 			c.send(c.versionNotice(v, p.Lang, p.Chat))
 		}
-		if err := c.tx.PutTimer(Timer{Key: tmAckRemind + ":" + strconv.Itoa(v.Number), Due: c.now.Add(24 * time.Hour), Kind: tmAckRemind, Rung: v.Number}); err != nil {
+		if err := c.tx.PutTimer(Timer{Key: tmAckRemind + ":" + strconv.Itoa(v.Number), Due: c.now.Add(24 * time.Hour), Kind: tmAckRemind, Version: v.Number}); err != nil {
 			return 0, false, err
 		}
 	}
