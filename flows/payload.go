@@ -15,7 +15,7 @@ const MaxPayload = 64
 
 // Payload is a decoded button payload.
 type Payload struct {
-	Verb string   // a ticket Action, "d" for a dialogue choice, "c" for a command shortcut
+	Verb string   // a ticket Action, or a verb of the button table (routes.go): "d" a dialogue choice, "c" a command...
 	Args []string //
 }
 

@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// Role is what a person may do. Roles are ordered only by the permission
-// table in machine.go, never by comparison.
+// Role is what a person may do. Roles are never compared by order: what
+// each may do is rows of the permission tables (Transitions in machine.go,
+// the commands and buttons in routes.go).
 type Role string
 
 // Roles known to the engine.
@@ -74,8 +75,8 @@ type Person struct {
 // State is a ticket's place in its life cycle.
 type State string
 
-// Ticket states. The on-site checklist (a later issue) adds states between
-// OnSite and Done through the same transition table.
+// Ticket states. The on-site checklist walks its steps inside OnSite
+// (Ticket.Step), not through states of its own.
 const (
 	StateNew        State = "new"              // reported, waiting for a technician
 	StateAccepted   State = "accepted"         // a technician took it
