@@ -67,7 +67,7 @@ func legacyWorld(t *testing.T) *flowstest.World {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Eng, w.Store, w.Path = eng, st, path
+	w.Eng, w.Store = eng, st
 	w.Now = time.Date(2026, 11, 27, 9, 10, 0, 0, time.UTC) // 17:10 in Shanghai
 	// The fixture's world used the same event keys: step past them with
 	// taps that change nothing (a stranger's unreadable button).
