@@ -20,6 +20,7 @@ import (
 
 	"github.com/repairbot/repairbot/bot/telegram"
 	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/outbox"
 	"github.com/repairbot/repairbot/store"
 )
 
@@ -229,7 +230,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 // register adds the metrics, each a function reading the live value.
 func (s *Server) register() error {
-	stats := func(f func(store.OutboxStats) float64) func() float64 {
+	stats := func(f func(outbox.Stats) float64) func() float64 {
 		return func() float64 {
 			st, err := s.o.Store.Stats()
 			if err != nil {
@@ -249,10 +250,10 @@ func (s *Server) register() error {
 	cs := []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_outbox_pending",
 			Help: "Outgoing messages not yet delivered."},
-			stats(func(st store.OutboxStats) float64 { return float64(st.Pending) })),
+			stats(func(st outbox.Stats) float64 { return float64(st.Pending) })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_outbox_oldest_age_seconds",
 			Help: "Age of the oldest undelivered outgoing message (0 when none)."},
-			stats(func(st store.OutboxStats) float64 {
+			stats(func(st outbox.Stats) float64 {
 				if st.Oldest.IsZero() {
 					return 0
 				}
@@ -260,7 +261,7 @@ func (s *Server) register() error {
 			})),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "repairbot_outbox_failed_total",
 			Help: "Outgoing messages that failed permanently (rows kept in outbox.failed)."},
-			stats(func(st store.OutboxStats) float64 { return float64(st.Failed) })),
+			stats(func(st outbox.Stats) float64 { return float64(st.Failed) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "repairbot_sent_total",
 			Help: "Messages delivered to Telegram since start."},
 			send(func(st telegram.SendStats) int64 { return st.Sent })),

@@ -14,6 +14,7 @@ import (
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/flows/flowstest"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/outbox"
 	"github.com/repairbot/repairbot/sop"
 	"github.com/repairbot/repairbot/store"
 )
@@ -94,7 +95,7 @@ func BenchmarkOutbound(b *testing.B) {
 		b.ReportMetric(float64(chats*perChat)/privateTime.Seconds(), "private_msgs/s")
 		b.ReportMetric(100*allowed/privateTime.Seconds(), "%_of_allowed")
 		b.ReportMetric(float64(fake.TooMany()-before429), "429s")
-		if rows, _ := st.Rows(store.StatusFailed); len(rows) > 0 {
+		if rows, _ := st.Rows(outbox.StatusFailed); len(rows) > 0 {
 			b.Fatalf("%d messages failed", len(rows))
 		}
 		ch.Close()

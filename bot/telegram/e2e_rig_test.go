@@ -33,6 +33,7 @@ import (
 	"github.com/repairbot/repairbot/flows/flowstest"
 	"github.com/repairbot/repairbot/i18n"
 	"github.com/repairbot/repairbot/media"
+	"github.com/repairbot/repairbot/outbox"
 	"github.com/repairbot/repairbot/sop"
 	"github.com/repairbot/repairbot/store"
 )
@@ -303,7 +304,7 @@ func (r *rig) settle() { r.t.Helper(); r.settleWithin(e2eWait) }
 func (r *rig) settleWithin(d time.Duration) {
 	r.t.Helper()
 	if !r.fake.WaitFor(d, r.quiet) {
-		var s store.OutboxStats
+		var s outbox.Stats
 		if st := r.store(); st != nil {
 			s, _ = st.Stats()
 		}
@@ -651,7 +652,7 @@ func (r *rig) ticket(id string) *flows.Ticket {
 	return tk
 }
 
-func (r *rig) rows(which string) []store.OutboxRow {
+func (r *rig) rows(which string) []outbox.Row {
 	r.t.Helper()
 	rows, err := r.store().Rows(which)
 	if err != nil {
@@ -663,7 +664,7 @@ func (r *rig) rows(which string) []store.OutboxRow {
 // noFailedRows checks that the platform accepted everything the bot sent.
 func (r *rig) noFailedRows() {
 	r.t.Helper()
-	for _, row := range r.rows(store.StatusFailed) {
+	for _, row := range r.rows(outbox.StatusFailed) {
 		r.t.Errorf("outbox row %d to %s failed: %s (text %q)", row.ID, row.Msg.To, row.LastError, clipForLog(row.Msg.Text))
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/flows/flowstest"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/outbox"
 	"github.com/repairbot/repairbot/sop"
 	"github.com/repairbot/repairbot/store"
 )
@@ -227,11 +228,11 @@ func TestDuplicateCallbacks(t *testing.T) {
 	}
 	wg.Wait()
 	r.settle()
-	all, err := r.store().Rows(store.StatusDelivered)
+	all, err := r.store().Rows(outbox.StatusDelivered)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rows []store.OutboxRow
+	var rows []outbox.Row
 	for _, row := range all {
 		if row.Msg.Kind != flows.KindMenu { // the admin's command menu: not sent on WeCom
 			rows = append(rows, row)
