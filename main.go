@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/repairbot/repairbot/backup"
+	"github.com/repairbot/repairbot/bot"
 	"github.com/repairbot/repairbot/bot/telegram"
 	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/config"
@@ -216,8 +217,10 @@ func (m *Main) Run(ctx context.Context) error {
 			}
 		},
 		InviteLink: func(channel, code string) string {
-			if channel == telegram.ChannelName && tg != nil {
-				return tg.InviteLink(code)
+			if tg != nil {
+				if link, ok := tg.InviteLink(channel, code); ok {
+					return link
+				}
 			}
 			return "/start " + code
 		},
@@ -240,9 +243,9 @@ func (m *Main) Run(ctx context.Context) error {
 			WebhookListen: cfg.Telegram.WebhookListen, WebhookPath: cfg.Telegram.WebhookPath,
 			WebhookURL: cfg.Telegram.WebhookURL, WebhookSecret: cfg.Telegram.WebhookSecret,
 			BotUsername: cfg.Telegram.BotUsername,
-			Engine:      m.Engine, Store: st, Texts: texts, DefaultLang: defLang,
-			Log: m.Log.With().Str("component", "telegram").Logger(), Now: m.Now,
-			MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, Media: photos,
+			Deps: bot.Deps{Engine: m.Engine, Store: st, Outbox: st, Texts: texts, DefaultLang: defLang,
+				Log: m.Log.With().Str("component", "telegram").Logger(), Now: m.Now, Media: photos},
+			MaxPhotoBytes: cfg.Limits.MaxPhotoBytes,
 			Send: telegram.SendLimits{
 				PerChatPerSecond: cfg.Outbox.PerChatPerSecond, GroupPerMinute: cfg.Outbox.GroupPerMinute,
 				GlobalPerSecond: cfg.Outbox.GlobalPerSecond, Workers: cfg.Outbox.Workers,
@@ -265,8 +268,9 @@ func (m *Main) Run(ctx context.Context) error {
 			KfEnabled: cfg.WeCom.KfEnabled, KfSecret: cfg.WeCom.KfSecret, APIURL: cfg.WeCom.APIURL,
 			CallbackListen: cfg.WeCom.CallbackListen, CallbackPath: cfg.WeCom.CallbackPath,
 			KfCallbackPath: cfg.WeCom.KfCallbackPath, TimestampWindow: cfg.WeCom.TimestampWindow.Duration,
-			Engine: m.Engine, Store: st, Log: m.Log.With().Str("component", "wecom").Logger(), Now: m.Now,
-			MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, Media: photos,
+			Deps: bot.Deps{Engine: m.Engine, Store: st, Outbox: st, Texts: texts, DefaultLang: defLang,
+				Log: m.Log.With().Str("component", "wecom").Logger(), Now: m.Now, Media: photos},
+			MaxPhotoBytes:          cfg.Limits.MaxPhotoBytes,
 			DuplicateCheckInterval: wecomDupInterval(cfg.WeCom.DuplicateCheckInterval.Duration),
 			RobotKey:               cfg.WeCom.GroupRobotKey,
 			RobotHint:              texts.T(defLang, "group.robot_hint"),
@@ -290,13 +294,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if cfg.Ops.Listen != "" {
-		o := ops.Options{Listen: cfg.Ops.Listen, Store: st, Now: m.Now, Log: m.Log.With().Str("component", "ops").Logger(), Engine: m.Engine.Stats(),
+		o := ops.Options{Listen: cfg.Ops.Listen, Store: st, Outbox: st, Now: m.Now, Log: m.Log.With().Str("component", "ops").Logger(), Engine: m.Engine.Stats(),
 			Backup: func() (string, error) { return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, m.Now()) }}
 		if m.Telegram != nil {
-			o.Telegram = m.Telegram
-			if cfg.Telegram.Mode == config.ModePolling {
-				o.PollMaxAge = 3 * cfg.Telegram.PollTimeout.Duration
-			}
+			o.Channels = append(o.Channels, m.Telegram)
+		}
+		if m.WeCom != nil {
+			o.Channels = append(o.Channels, m.WeCom)
 		}
 		if m.Ops, err = ops.Start(o); err != nil {
 			return err

@@ -59,7 +59,7 @@ func newSender(c *Channel) *Sender {
 		DelayNotice: 5 * time.Second,
 		Digest:      digest,
 		DigestAfter: l.DigestAfter,
-	}, outbox.Options{Queue: c.o.Store, Log: c.o.Log, Now: c.o.Now, Workers: l.Workers,
+	}, outbox.Options{Queue: c.o.Outbox, Log: c.o.Log, Now: c.o.Now, Workers: l.Workers,
 		MaxAttempts: l.MaxAttempts, BaseBackoff: l.BaseBackoff, MaxBackoff: l.MaxBackoff})
 	return s
 }
@@ -181,7 +181,7 @@ func (s *Sender) send(ctx context.Context, r outbox.Row) (string, error) {
 		}
 		return strconv.Itoa(msg.ID), nil
 	case flows.KindEdit:
-		ref, ok, err := s.c.o.Store.Card(m.CardKey)
+		ref, ok, err := s.c.o.Outbox.Card(m.CardKey)
 		if err != nil {
 			return "", err
 		}

@@ -130,7 +130,7 @@ func (s *Sender) KfHeld() int {
 		wins = append(wins, w)
 	}
 	s.mu.Unlock()
-	rows, err := s.c.o.Store.Pending(2000)
+	rows, err := s.c.o.Outbox.Pending(2000)
 	if err != nil {
 		return 0
 	}
@@ -169,7 +169,7 @@ func (s *Sender) kfFold(r outbox.Row) (flows.Message, []uint64) {
 	if !s.kfWin(m.To.Chat).lastSlot(s.c.now()) || s.hasWelcome(m.To.Chat) {
 		return m, nil
 	}
-	rows, err := s.c.o.Store.Pending(2000)
+	rows, err := s.c.o.Outbox.Pending(2000)
 	if err != nil {
 		return m, nil
 	}
@@ -222,7 +222,7 @@ func (s *Sender) sendKfLimited(ctx context.Context, r outbox.Row) (string, error
 		return "", &errKfClosed{err: err}
 	}
 	if err == nil && len(folded) > 0 {
-		if merr := s.c.o.Store.MarkDigest(folded, id, s.c.now()); merr != nil {
+		if merr := s.c.o.Outbox.MarkDigest(folded, id, s.c.now()); merr != nil {
 			s.c.o.Log.Error().Err(merr).Msg("wecom kf: mark folded rows delivered")
 		}
 		s.KfFolded.Add(int64(len(folded)))

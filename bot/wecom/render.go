@@ -300,10 +300,10 @@ func cardCode(_, code string, err error) (string, error) {
 // instead of waiting to be refused. The code works once, for 72 hours; a
 // failure only means the old buttons stay (a tap is then refused).
 func (s *Sender) retireButtons(ctx context.Context, m flows.Message) {
-	if m.Kind != flows.KindEdit || m.CardKey == "" || len(m.Buttons) > 0 || s.c.o.Store == nil {
+	if m.Kind != flows.KindEdit || m.CardKey == "" || len(m.Buttons) > 0 || s.c.o.Outbox == nil {
 		return
 	}
-	ref, ok, err := s.c.o.Store.Card(m.CardKey)
+	ref, ok, err := s.c.o.Outbox.Card(m.CardKey)
 	if err != nil || !ok || !strings.HasPrefix(ref.MessageID, cardCodePrefix) {
 		return
 	}
