@@ -22,7 +22,6 @@ import (
 
 	"github.com/repairbot/repairbot/backup"
 	"github.com/repairbot/repairbot/bot"
-	"github.com/repairbot/repairbot/bot/telegram"
 	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/config"
 	"github.com/repairbot/repairbot/flows"
@@ -226,13 +225,6 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 	}
 	workStart, _ := config.ParseClock(cfg.Work.Start)
 	workEnd, _ := config.ParseClock(cfg.Work.End)
-	onDuty := func(t time.Time) []string {
-		var ids []string
-		for _, id := range cfg.OnDuty(t) {
-			ids = append(ids, telegram.PersonID(id))
-		}
-		return ids
-	}
 	sopPath := cfg.Org.SOPFile
 	if sopPath != "" && !filepath.IsAbs(sopPath) {
 		sopPath = filepath.Join(m.ConfigDir, sopPath)
@@ -250,7 +242,7 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
 		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,
 		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name, SOP: procedure, GroupCommit: true,
-		Emergencies: emergencies, OnDuty: onDuty,
+		Emergencies: emergencies, OnDuty: cfg.OnDuty,
 		SLA: flows.SLAOptions{AcceptWithin: cfg.SLA.AcceptWithin.Duration, ArriveWithin: cfg.SLA.ArriveWithin.Duration,
 			AgreedGrace: cfg.SLA.AgreedGrace.Duration, RemindBefore: cfg.SLA.RemindBefore.Duration,
 			WaitingChase: cfg.SLA.WaitingChase.Duration, WaitingCloseAfter: cfg.SLA.WaitingCloseAfter.Duration,
