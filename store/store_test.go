@@ -308,3 +308,40 @@ func TestSupersedeKeepsARealChange(t *testing.T) {
 		t.Fatalf("after superseding the real edit: %+v", rows)
 	}
 }
+
+// TestDueTimersWithinASecond: timer keys sort by due second, then by
+// timer key. A timer due later in now's second came first and ended the
+// scan, hiding a timer of the same second that was due (it fired a tick
+// late), and timers of one second came in key order, not due order.
+func TestDueTimersWithinASecond(t *testing.T) {
+	s := MustOpen(t, filepath.Join(t.TempDir(), "repair.db"))
+	defer s.Close()
+	err := s.Update(context.Background(), func(tx flows.Tx) error {
+		for key, ms := range map[string]int{"a": 900, "b": 100, "c": 0} {
+			if err := tx.PutTimer(flows.Timer{Key: key, Due: t0.Add(time.Duration(ms) * time.Millisecond), Kind: "sla"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		ms    int
+		limit int
+		want  string
+	}{{500, 0, "[c b]"}, {950, 0, "[c b a]"}, {950, 2, "[c b]"}} {
+		var keys []string
+		err := s.View(context.Background(), func(tx flows.Tx) error {
+			due, err := tx.DueTimers(t0.Add(time.Duration(c.ms)*time.Millisecond), c.limit)
+			for _, tm := range due {
+				keys = append(keys, tm.Key)
+			}
+			return err
+		})
+		if err != nil || fmt.Sprint(keys) != c.want {
+			t.Errorf("due at +%dms (limit %d) = %v, %v; want %s", c.ms, c.limit, keys, err, c.want)
+		}
+	}
+}
