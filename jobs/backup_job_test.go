@@ -18,7 +18,7 @@ import (
 func TestBackupSchedule(t *testing.T) {
 	w := flowstest.New(t)
 	var runs atomic.Int32
-	r, err := jobs.Open(jobs.Options{Engine: w.Eng, Store: w.Bolt(), Tick: time.Minute, Log: zerolog.Nop(),
+	r, err := jobs.Open(jobs.Options{Engine: w.Eng, Store: w.Store, Tick: time.Minute, Log: zerolog.Nop(),
 		BackupSchedule: "@every 1s", Backup: func() (string, error) {
 			if runs.Add(1) == 1 {
 				return "", errors.New("disk full")
@@ -37,7 +37,7 @@ func TestBackupSchedule(t *testing.T) {
 		t.Fatalf("backup ran %d times in 5 s on @every 1s", n)
 	}
 
-	_, err = jobs.Open(jobs.Options{Engine: w.Eng, Store: w.Bolt(), Log: zerolog.Nop(),
+	_, err = jobs.Open(jobs.Options{Engine: w.Eng, Store: w.Store, Log: zerolog.Nop(),
 		BackupSchedule: "61 * * * *", Backup: func() (string, error) { return "", nil }})
 	if err == nil || !strings.Contains(err.Error(), "backup schedule") {
 		t.Fatalf("bad schedule: %v", err)

@@ -21,7 +21,7 @@ func TestOpenFiresOverdueTimersOnce(t *testing.T) {
 	id := w.Report(res, "门锁坏了") // schedules the 15-minute acceptance check
 	w.Drain()
 	w.Now = w.Now.Add(time.Hour)
-	r, err := jobs.Open(jobs.Options{Engine: w.Eng, Store: w.Bolt(), Tick: time.Second, Log: zerolog.Nop(), Now: func() time.Time { return w.Now }})
+	r, err := jobs.Open(jobs.Options{Engine: w.Eng, Store: w.Store, Tick: time.Second, Log: zerolog.Nop(), Now: func() time.Time { return w.Now }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/outbox"
 	"github.com/repairbot/repairbot/store"
 )
 
@@ -208,8 +209,8 @@ func TestOutboxLifecycle(t *testing.T) {
 	if len(rows) != 1 || rows[0].Attempts != 1 || rows[0].LastError != "HTTP 502" || !rows[0].NextAttempt.Equal(t0.Add(time.Second)) {
 		t.Fatalf("retry row %+v", rows)
 	}
-	failed, _ := s.Rows(store.StatusFailed)
-	if len(failed) != 1 || failed[0].Status != store.StatusFailed || failed[0].LastError == "" {
+	failed, _ := s.Rows(outbox.StatusFailed)
+	if len(failed) != 1 || failed[0].Status != outbox.StatusFailed || failed[0].LastError == "" {
 		t.Fatalf("failed rows %+v", failed)
 	}
 	st, _ := s.Stats()

@@ -9,6 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/outbox"
 )
 
 // tx implements flows.Tx on a bbolt transaction. Values returned by Get are
@@ -329,7 +330,7 @@ func (t *tx) Enqueue(msgs ...flows.Message) error {
 		if err != nil {
 			return err
 		}
-		row := OutboxRow{ID: id, Msg: m, Created: now, Status: StatusPending}
+		row := outbox.Row{ID: id, Msg: m, Created: now, Status: outbox.StatusPending}
 		if err := t.put(bOutbox, u64(id), row); err != nil {
 			return err
 		}

@@ -8,46 +8,34 @@ import (
 	"time"
 
 	"github.com/repairbot/repairbot/flows"
-	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/outbox"
 )
 
-// Queue is the delivery side of the outbox, as the store offers it today:
-// what the dispatcher calls (Pending to Subscribe) and the housekeeping
-// and inspection that jobs and tests call (Rows, Prune*). When outbox.Queue
-// lands, Queue becomes outbox.Queue (plus the housekeeping) and the
-// aliases below the outbox types.
+// Queue is the delivery side of the outbox: outbox.Queue (what the
+// dispatcher and the channels call, Rows for inspection) plus the
+// housekeeping jobs calls (Prune*).
 type Queue interface {
-	Pending(limit int) ([]Row, error)
-	MarkDelivered(id uint64, platformID string, at time.Time) error
-	MarkDigest(ids []uint64, platformID string, at time.Time) error
-	MarkRetry(id uint64, next time.Time, errText string, count bool) error
-	MarkFailed(id uint64, errText string, at time.Time) error
-	MarkSuperseded(id, by uint64, at time.Time) error
-	Card(cardKey string) (CardRef, bool, error)
-	Stats() (Stats, error)
-	Subscribe() <-chan struct{}
-
-	Rows(status string) ([]Row, error)
+	outbox.Queue
 	PruneDelivered(before time.Time) (int, error)
 	PruneSeen(before time.Time) (int, error)
 }
 
-// The outbox types, from the store until they move to package outbox.
+// The outbox types, as the suite names them.
 type (
 	// Row is one outgoing message and its delivery record.
-	Row = store.OutboxRow
+	Row = outbox.Row
 	// CardRef is where a card was delivered.
-	CardRef = store.CardRef
+	CardRef = outbox.CardRef
 	// Stats is the queue's depth and counts.
-	Stats = store.OutboxStats
+	Stats = outbox.Stats
 )
 
 // Row statuses.
 const (
-	StatusPending    = store.StatusPending
-	StatusDelivered  = store.StatusDelivered
-	StatusFailed     = store.StatusFailed
-	StatusSuperseded = store.StatusSuperseded
+	StatusPending    = outbox.StatusPending
+	StatusDelivered  = outbox.StatusDelivered
+	StatusFailed     = outbox.StatusFailed
+	StatusSuperseded = outbox.StatusSuperseded
 )
 
 // RunOutbox runs the outbox rules; it skips when the store has no Queue.
