@@ -817,21 +817,3 @@ func (a *KPIAcc) ruleHints(i int) []Hint {
 	}
 	return out
 }
-
-// CategoryLabel is a category's label in l (any label, else the key).
-func CategoryLabel(cats []Category, key string, l Lang) string {
-	for _, c := range cats {
-		if c.Key != key {
-			continue
-		}
-		if s := c.Labels[l]; s != "" {
-			return s
-		}
-		for _, lang := range []Lang{LangZH, LangEN} {
-			if s := c.Labels[lang]; s != "" {
-				return s
-			}
-		}
-	}
-	return key
-}
