@@ -431,16 +431,23 @@ type Hint struct {
 	Tickets []string
 }
 
+// hintTickets is how many ticket ids a hint's text names; the rest are counted.
+const hintTickets = 5
+
 // KV returns the hint's placeholders for its catalog text, with the
 // category label given by the caller (it depends on the reader's language).
 func (h Hint) KV(category string, loc *time.Location) []any {
 	if loc == nil {
 		loc = time.UTC
 	}
+	ids := strings.Join(h.Tickets, ", ")
+	if len(h.Tickets) > hintTickets {
+		ids = strings.Join(h.Tickets[:hintTickets], ", ") + " … (+" + strconv.Itoa(len(h.Tickets)-hintTickets) + ")"
+	}
 	return []any{"category", category, "building", h.Building, "unit", h.Unit, "room", h.Room, "riser", h.Riser,
 		"n", h.N, "days", int(h.Last.Sub(h.First).Hours()/24) + 1,
 		"first", h.First.In(loc).Format("01-02"), "last", h.Last.In(loc).Format("01-02"),
-		"tickets", strings.Join(h.Tickets, ", ")}
+		"tickets", ids}
 }
 
 // Hint scopes: where repeated faults are counted together.
@@ -484,27 +491,24 @@ func (r *HintRule) matches(t *Ticket) bool {
 	return (t.Category != "" && contains(r.Categories, t.Category)) || (t.Emergency != "" && contains(r.Emergencies, t.Emergency))
 }
 
-// place is the ticket's place at the rule's scope ("" when it has none).
-func (r *HintRule) place(t *Ticket) (key string, riser string) {
+// placeKey is a place at a rule's scope (a struct: no key is built per ticket).
+type placeKey struct{ building, unit, room, category string }
+
+// place is the ticket's place at the rule's scope; ok is false when it has none.
+func (r *HintRule) place(t *Ticket) (k placeKey, riser string, ok bool) {
 	switch r.Scope {
 	case ScopeRiser:
 		riser = RiserOf(t.Room)
-		if riser == "" {
-			return "", ""
-		}
-		return t.Building + "\x00" + t.Unit + "\x00" + riser, riser
+		return placeKey{building: t.Building, unit: t.Unit, room: riser}, riser, riser != ""
 	case ScopeRoom:
-		if t.Room == "" {
-			return "", ""
-		}
 		// One home, one kind of fault: the category is part of the place.
-		return t.Building + "\x00" + t.Unit + "\x00" + t.Room + "\x00" + t.Category, ""
+		return placeKey{t.Building, t.Unit, t.Room, t.Category}, "", t.Room != ""
 	case ScopeUnit:
-		return t.Building + "\x00" + t.Unit, ""
+		return placeKey{building: t.Building, unit: t.Unit}, "", true
 	case ScopeBuilding:
-		return t.Building, ""
+		return placeKey{building: t.Building}, "", true
 	}
-	return "", ""
+	return placeKey{}, "", false
 }
 
 // RiserOf is the flat's position on its floor, the last two digits of a
@@ -596,14 +600,15 @@ type KPIAcc struct {
 	techs    map[string]*KPIGroup
 	days     []KPIDay
 	samples  [kpiSpans][]int32 // seconds, for the totals' percentiles
-	hints    []map[string]*hintPlace
+	hints    []map[placeKey]*hintPlace
 	approx   int
 }
 
+// hintPlace keeps a place's fields (copied: holding the first ticket
+// would keep every decoded ticket of a walk alive) and its report times.
 type hintPlace struct {
-	t       *Ticket // the first, for the place's fields
-	riser   string
-	reports []hintReport
+	category, building, unit, room, riser string
+	reports                               []hintReport
 }
 
 type hintReport struct {
@@ -624,7 +629,7 @@ func NewKPI(o KPIOptions) *KPIAcc {
 		if f := o.From.Add(-r.Window); f.Before(a.hintFrom) {
 			a.hintFrom = f
 		}
-		a.hints = append(a.hints, map[string]*hintPlace{})
+		a.hints = append(a.hints, map[placeKey]*hintPlace{})
 	}
 	start := o.From.In(o.Location)
 	d := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, o.Location)
@@ -725,13 +730,13 @@ func (a *KPIAcc) hint(i int, t *Ticket, at time.Time) {
 	if !r.matches(t) {
 		return
 	}
-	key, riser := r.place(t)
-	if key == "" {
+	key, riser, ok := r.place(t)
+	if !ok {
 		return
 	}
 	p := a.hints[i][key]
 	if p == nil {
-		p = &hintPlace{t: t, riser: riser}
+		p = &hintPlace{category: t.Category, building: t.Building, unit: t.Unit, room: t.Room, riser: riser}
 		a.hints[i][key] = p
 	}
 	p.reports = append(p.reports, hintReport{at: at, id: t.ID})
@@ -750,11 +755,17 @@ func (a *KPIAcc) Result() *KPIReport {
 	for i := range a.o.HintRules {
 		r.Hints = append(r.Hints, a.ruleHints(i)...)
 	}
-	sort.SliceStable(r.Hints, func(i, j int) bool {
-		if r.Hints[i].N != r.Hints[j].N {
-			return r.Hints[i].N > r.Hints[j].N
+	sort.Slice(r.Hints, func(i, j int) bool {
+		a, b := &r.Hints[i], &r.Hints[j]
+		if a.N != b.N {
+			return a.N > b.N
 		}
-		return r.Hints[i].Last.After(r.Hints[j].Last)
+		if !a.Last.Equal(b.Last) {
+			return a.Last.After(b.Last)
+		}
+		// The places come from a map: order the rest fully, so a report is stable.
+		return strings.Join([]string{a.Rule, a.Building, a.Unit, a.Riser, a.Room, a.Category}, "\x00") <
+			strings.Join([]string{b.Rule, b.Building, b.Unit, b.Riser, b.Room, b.Category}, "\x00")
 	})
 	return r
 }
@@ -805,10 +816,10 @@ func (a *KPIAcc) ruleHints(i int) []Hint {
 		if best < r.Min {
 			continue
 		}
-		h := Hint{Key: r.Key, Rule: r.Name, Category: p.t.Category, Building: p.t.Building, Unit: p.t.Unit, Riser: p.riser,
+		h := Hint{Key: r.Key, Rule: r.Name, Category: p.category, Building: p.building, Unit: p.unit, Riser: p.riser,
 			N: best, First: rs[bestLo].at, Last: rs[bestHi].at}
 		if r.Scope == ScopeRoom {
-			h.Room = p.t.Room
+			h.Room = p.room
 		}
 		for _, x := range rs[bestLo : bestHi+1] {
 			h.Tickets = append(h.Tickets, x.id)

@@ -2,6 +2,7 @@ package flows_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"reflect"
 	"testing"
@@ -501,5 +502,30 @@ func TestTicketKPI(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestKPIHintsOrder: hints come out most tickets first, then newest, then
+// by place, however the accumulator's maps iterate.
+func TestKPIHintsOrder(t *testing.T) {
+	for run := 0; run < 5; run++ {
+		acc := flows.NewKPI(kpiOptions())
+		for _, b := range []string{"9栋", "1栋", "5栋"} {
+			for d, room := range []string{"101", "201", "301"} {
+				at := fmt.Sprintf("2026-11-0%dT01:00:00Z", d+2)
+				acc.Add(&flows.Ticket{ID: b + room, Category: "water", State: flows.StateClosed, Created: kpiAt(at), Building: b, Unit: "1单元", Room: room},
+					trail([5]string{at, "reported", "", "new", ""}))
+			}
+		}
+		// 1栋 has a fourth leak: it comes first.
+		acc.Add(&flows.Ticket{ID: "1栋401", Category: "water", State: flows.StateClosed, Created: kpiAt("2026-11-01T01:00:00Z"), Building: "1栋", Unit: "1单元", Room: "401"},
+			trail([5]string{"2026-11-01T01:00:00Z", "reported", "", "new", ""}))
+		var got []string
+		for _, h := range acc.Result().Hints {
+			got = append(got, fmt.Sprintf("%s %d", h.Building, h.N))
+		}
+		if want := []string{"1栋 4", "5栋 3", "9栋 3"}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("run %d: hints %v, want %v", run, got, want)
+		}
 	}
 }

@@ -175,6 +175,9 @@ func (b *KPIBook) Close() error {
 	return err
 }
 
+// maxHints bounds the hints listed in the workbook (most tickets first).
+const maxHints = 30
+
 // kpiHead are the summary columns after the group's name.
 var kpiHead = []string{"forms.kpi.reported", "forms.kpi.resolved", "forms.kpi.open", "forms.kpi.accept", "forms.kpi.arrive",
 	"forms.kpi.repair", "forms.kpi.resolve", "forms.kpi.close", "forms.kpi.sla", "forms.kpi.ftf", "forms.kpi.rework",
@@ -298,7 +301,11 @@ func (b *KPIBook) numbers(r *flows.KPIReport) error {
 	if len(r.Hints) == 0 {
 		full(o.t("forms.kpi.hints_none"), st.left, 18)
 	}
-	for _, h := range r.Hints {
+	for i, h := range r.Hints {
+		if i == maxHints {
+			full(o.t("forms.kpi.hints_more", "n", len(r.Hints)-maxHints, "shown", maxHints), st.foot, 16)
+			break
+		}
 		text := o.t(h.Key, h.KV(o.category(h.Category), o.Location)...)
 		full(text, st.left, float64(lines(text, 160)*14+4))
 	}

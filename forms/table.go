@@ -17,6 +17,8 @@ type table struct {
 	styles  []int // per column
 	lastCol string
 	row     int
+	cells   []any    // reused by add
+	texts   []string // reused by add
 }
 
 // tableSpec describes a list form's head.
@@ -107,14 +109,14 @@ func lineHeight(values []string, widths []float64) int {
 			n = max(n, lines(v, widths[i]))
 		}
 	}
-	return n*14 + 6
+	return min(n*14+6, maxRowHeight)
 }
 
 // add writes one row; strings wrap, numbers take the column's style.
 func (t *table) add(values []any) error {
-	row := make([]any, len(values))
-	texts := make([]string, len(values))
+	row, texts := t.cells[:0], t.texts[:0]
 	for i, v := range values {
+		row, texts = append(row, nil), append(texts, "")
 		style := t.st.cell
 		if i < len(t.styles) {
 			style = t.styles[i]
@@ -125,6 +127,7 @@ func (t *table) add(values []any) error {
 		}
 		row[i] = excelize.Cell{StyleID: style, Value: v}
 	}
+	t.cells, t.texts = row, texts
 	if err := t.sw.SetRow(cell("A", t.row), row, excelize.RowOpts{Height: float64(lineHeight(texts, t.widths))}); err != nil {
 		return err
 	}
@@ -134,7 +137,7 @@ func (t *table) add(values []any) error {
 
 // line writes a text across the whole width (totals, notes, signatures).
 func (t *table) line(text string, style int, height float64) error {
-	if err := t.sw.SetRow(cell("A", t.row), []any{excelize.Cell{StyleID: style, Value: text}}, excelize.RowOpts{Height: height}); err != nil {
+	if err := t.sw.SetRow(cell("A", t.row), []any{excelize.Cell{StyleID: style, Value: text}}, excelize.RowOpts{Height: min(height, maxRowHeight)}); err != nil {
 		return err
 	}
 	if err := t.sw.MergeCell(cell("A", t.row), cell(t.lastCol, t.row)); err != nil {

@@ -93,10 +93,14 @@ func (g *grid) merge(from, to string, style int) {
 }
 
 func (g *grid) height(h float64) {
+	h = min(h, maxRowHeight)
 	if g.err == nil {
 		g.err = g.f.SetRowHeight(g.sheet, g.row, h)
 	}
 }
+
+// maxRowHeight is Excel's limit for a row, in points.
+const maxRowHeight = 409
 
 // lines estimates how many lines text takes in a cell width units wide
 // (a CJK character is two units).
