@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/png"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -236,5 +237,26 @@ func TestKPICharts(t *testing.T) {
 	}
 	if got := charts.ByCategory(empty, l).Labels; len(got) != 1 || got[0] != "无数据" {
 		t.Fatalf("empty labels %v", got)
+	}
+}
+
+// TestKPIChartTexts: every text of the KPI charts exists in both catalogs.
+func TestKPIChartTexts(t *testing.T) {
+	texts := i18n.MustLoad(flows.LangZH)
+	r := kpiReport()
+	empty := flows.NewKPI(flows.KPIOptions{From: r.From, To: r.To}).Result()
+	for _, lang := range []flows.Lang{flows.LangZH, flows.LangEN} {
+		l := charts.Labels{Texts: texts, Lang: lang}
+		for _, s := range []charts.Spec{charts.ByCategory(r, l), charts.AcceptByWeek(r, l), charts.ByCategory(empty, l)} {
+			all := append([]string{s.Title, s.Subtitle, s.ValueTitle}, s.Labels...)
+			for _, se := range s.Series {
+				all = append(all, se.Name)
+			}
+			for _, x := range all {
+				if x == "" || strings.Contains(x, "⟦") {
+					t.Errorf("%s: text %q in %q", lang, x, s.Title)
+				}
+			}
+		}
 	}
 }

@@ -111,8 +111,9 @@ func (o *Options) name(id string) string {
 	return ""
 }
 
-func (o *Options) phone(id string) string {
-	p := o.person(id)
+func (o *Options) phone(id string) string { return o.phoneOf(o.person(id)) }
+
+func (o *Options) phoneOf(p *flows.Person) string {
 	if p == nil {
 		return ""
 	}

@@ -508,3 +508,82 @@ func TestOptionsRequired(t *testing.T) {
 		t.Error("WorkOrder without a ticket succeeded")
 	}
 }
+
+// TestEveryTextExists renders every form in both languages and both
+// profiles: no cell may show a missing catalog key (⟦key⟧).
+func TestEveryTextExists(t *testing.T) {
+	w, tk, evs := repaired(t)
+	public := *tk
+	public.Kind, public.ID = flows.OrderPublic, "BX-20261127-0002"
+	loc := w.Opts.Location
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, loc)
+	to := from.AddDate(0, 1, 0)
+	for _, lang := range []flows.Lang{flows.LangZH, flows.LangEN} {
+		for _, profile := range []string{"property", "rental"} {
+			t.Run(string(lang)+"/"+profile, func(t *testing.T) {
+				o := options(w)
+				o.Lang, o.Profile = lang, profile
+				var books [][]byte
+				for _, ticket := range []*flows.Ticket{tk, &public} {
+					var b bytes.Buffer
+					if err := forms.WorkOrder(&b, o, ticket, evs); err != nil {
+						t.Fatal(err)
+					}
+					books = append(books, b.Bytes())
+				}
+				lg, err := forms.NewRepairLog(o, from, to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var b bytes.Buffer
+				if err := lg.Add(tk, evs); err != nil {
+					t.Fatal(err)
+				}
+				if err := lg.Write(&b); err != nil {
+					t.Fatal(err)
+				}
+				books = append(books, b.Bytes())
+				b = bytes.Buffer{}
+				list := &flows.DailyList{Day: "20261127", Lines: []flows.DailyLine{{Ticket: tk.ID, Category: "water", State: tk.State, Handed: "pending"}},
+					Missing: []string{"李师傅"}, Mismatches: []string{"x"}}
+				if err := forms.DailyTasks(&b, o, list, func(string) *flows.Ticket { return tk }); err != nil {
+					t.Fatal(err)
+				}
+				books = append(books, b.Bytes())
+				k := flows.KPIOptions{From: from, To: to, Location: loc}
+				acc := flows.NewKPI(k)
+				book, err := forms.NewKPIBook(o, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Three leaks up one riser for a hint text.
+				for i, room := range []string{"1502", "1602", "1702"} {
+					leak := *tk
+					leak.ID, leak.Room = fmt.Sprintf("BX-2026112%d-0001", i+1), room
+					acc.Add(&leak, evs)
+					if err := book.Add(&leak, evs); err != nil {
+						t.Fatal(err)
+					}
+				}
+				r := acc.Result()
+				if len(r.Hints) == 0 {
+					t.Fatal("no hint to render")
+				}
+				b = bytes.Buffer{}
+				if err := book.Write(&b, r); err != nil {
+					t.Fatal(err)
+				}
+				books = append(books, b.Bytes())
+				for i, x := range books {
+					f := open(t, x)
+					for _, sh := range f.GetSheetList() {
+						if c, ok := find(t, f, sh, "⟦"); ok {
+							v, _ := f.GetCellValue(sh, c)
+							t.Errorf("workbook %d, sheet %s, %s: %q", i, sh, c, v)
+						}
+					}
+				}
+			})
+		}
+	}
+}

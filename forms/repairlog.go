@@ -122,7 +122,12 @@ func (l *RepairLog) Add(t *flows.Ticket, events []flows.TicketEvent) error {
 		}
 		return relStamp(o, t.Created, *at)
 	}
-	l.err = l.tb.add([]any{l.n, o.stamp(t.Created), t.ID, o.name(t.ResidentID), address(t), o.phone(t.ResidentID), content,
+	name := ""
+	res := o.person(t.ResidentID) // one look-up per row: it may be a store read
+	if res != nil {
+		name = res.Name
+	}
+	l.err = l.tb.add([]any{l.n, o.stamp(t.Created), t.ID, name, address(t), o.phoneOf(res), content,
 		o.urgency(t), t.Assignee, rel(t.Accepted), rel(t.Finished), o.state(t.State), confirmed, strings.Join(remarks, o.t("order.sep"))})
 	return l.err
 }
