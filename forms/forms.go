@@ -262,7 +262,7 @@ func ptr[T any](v T) *T { return &v }
 
 // styles are the few cell styles a form uses.
 type styles struct {
-	org, title, meta, header, cell, label, no, center, num, money, left, sign, foot, total, int int
+	org, title, meta, header, cell, label, no, center, num, money, left, foot, total, int int
 }
 
 const fontFamily = "宋体" // SimSun: what Chinese offices print forms in; others substitute a CJK font
@@ -294,7 +294,6 @@ func newStyles(f *excelize.File) (*styles, error) {
 		{&s.num, excelize.Style{Font: font(10, false), Alignment: wrap("right"), Border: border, CustomNumFmt: ptr("0.0")}},
 		{&s.money, excelize.Style{Font: font(10, false), Alignment: wrap("right"), Border: border, CustomNumFmt: ptr("¥#,##0.00")}},
 		{&s.left, excelize.Style{Font: font(10, false), Alignment: &excelize.Alignment{Vertical: "center"}}},
-		{&s.sign, excelize.Style{Font: font(10, false), Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "top", WrapText: true}, Border: border}},
 		{&s.foot, excelize.Style{Font: &excelize.Font{Family: fontFamily, Size: 8, Color: "595959"}, Alignment: wrap("left")}},
 		{&s.total, excelize.Style{Font: font(10, true), Alignment: wrap("right"), Border: border, CustomNumFmt: ptr("¥#,##0.00")}},
 		{&s.int, excelize.Style{Font: font(10, false), Alignment: wrap("right"), Border: border}},
