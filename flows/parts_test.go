@@ -610,8 +610,16 @@ func TestPartsIdempotencyKey(t *testing.T) {
 	p := w.at(pTech)
 	in := flows.IssueInput{Part: "P-TAP", Store: "main", Ticket: "BX-1", Qty: 2}
 	var first, second flows.StockResult
-	w.must(func(tx flows.Tx) error { var err error; first, err = flows.Issue(tx, p, flows.PartsPolicy{}, in); return err })
-	w.must(func(tx flows.Tx) error { var err error; second, err = flows.Issue(tx, p, flows.PartsPolicy{}, in); return err })
+	w.must(func(tx flows.Tx) error {
+		var err error
+		first, err = flows.Issue(tx, p, flows.PartsPolicy{}, in)
+		return err
+	})
+	w.must(func(tx flows.Tx) error {
+		var err error
+		second, err = flows.Issue(tx, p, flows.PartsPolicy{}, in)
+		return err
+	})
 	if first.Replayed || !second.Replayed || second.Moves[0].Seq != first.Moves[0].Seq {
 		t.Fatalf("first %+v second %+v", first, second)
 	}
