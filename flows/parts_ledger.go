@@ -86,51 +86,9 @@ func ImportParts(tx PartsTx, p Posting, parts []Part) ([]PartProblem, StockResul
 	if err := AuthorizeParts(PartsEditCatalog, p.By); err != nil {
 		return nil, res, err
 	}
-	stores, err := storeSet(tx)
-	if err != nil {
-		return nil, res, err
-	}
-	var probs []PartProblem
-	seen := map[string]int{}
-	olds := make([]*Part, len(parts))
-	for i := range parts {
-		np := &parts[i]
-		np.Code = NormalizePartCode(np.Code)
-		for _, fe := range np.Validate() {
-			probs = append(probs, PartProblem{Index: i, Field: fe.Field, Err: fe.Err})
-		}
-		if j, dup := seen[np.Code]; dup && np.Code != "" {
-			probs = append(probs, PartProblem{Index: i, Field: "code", Err: Errorf(CodeInvalid, "parts.dup_code", "code", np.Code, "n", j+1)})
-		}
-		seen[np.Code] = i
-		for _, s := range np.Stores {
-			if validStoreID(s) && !stores[s] {
-				probs = append(probs, PartProblem{Index: i, Field: "stores", Err: Errorf(CodeNotFound, "parts.unknown_store", "store", s)})
-			}
-		}
-		old, err := tx.Part(np.Code)
-		switch {
-		case errors.Is(err, ErrNotFound):
-		case err != nil:
-			return nil, res, err
-		default:
-			olds[i] = old
-			for _, s := range old.Stores {
-				if np.KeptIn(s) {
-					continue
-				}
-				l, err := tx.StockLevel(old.Code, s)
-				if err != nil {
-					return nil, res, err
-				}
-				if l.Qty > 0 {
-					probs = append(probs, PartProblem{Index: i, Field: "stores", Err: Errorf(CodeConflict, "parts.store_has_stock", "store", s, "qty", l.Qty, "unit", old.Unit)})
-				}
-			}
-		}
-	}
-	if len(probs) > 0 {
-		return probs, res, nil
+	probs, olds, err := checkParts(tx, parts)
+	if err != nil || len(probs) > 0 {
+		return probs, res, err
 	}
 	at := p.At.UTC()
 	for i := range parts {
@@ -158,6 +116,61 @@ func ImportParts(tx PartsTx, p Posting, parts []Part) ([]PartProblem, StockResul
 		}
 	}
 	return nil, res, nil
+}
+
+// CheckParts reports every problem a batch of catalog items has, against
+// the store (unknown stores, a store given up while it holds stock,
+// duplicate codes), writing nothing. Codes are normalised in place.
+func CheckParts(tx PartsTx, parts []Part) ([]PartProblem, error) {
+	probs, _, err := checkParts(tx, parts)
+	return probs, err
+}
+
+func checkParts(tx PartsTx, parts []Part) ([]PartProblem, []*Part, error) {
+	stores, err := storeSet(tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var probs []PartProblem
+	seen := map[string]int{}
+	olds := make([]*Part, len(parts))
+	for i := range parts {
+		np := &parts[i]
+		np.Code = NormalizePartCode(np.Code)
+		for _, fe := range np.Validate() {
+			probs = append(probs, PartProblem{Index: i, Field: fe.Field, Err: fe.Err})
+		}
+		if j, dup := seen[np.Code]; dup && np.Code != "" {
+			probs = append(probs, PartProblem{Index: i, Field: "code", Err: Errorf(CodeInvalid, "parts.dup_code", "code", np.Code, "n", j+1)})
+		}
+		seen[np.Code] = i
+		for _, s := range np.Stores {
+			if validStoreID(s) && !stores[s] {
+				probs = append(probs, PartProblem{Index: i, Field: "stores", Err: Errorf(CodeNotFound, "parts.unknown_store", "store", s)})
+			}
+		}
+		old, err := tx.Part(np.Code)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return nil, nil, err
+		default:
+			olds[i] = old
+			for _, s := range old.Stores {
+				if np.KeptIn(s) {
+					continue
+				}
+				l, err := tx.StockLevel(old.Code, s)
+				if err != nil {
+					return nil, nil, err
+				}
+				if l.Qty > 0 {
+					probs = append(probs, PartProblem{Index: i, Field: "stores", Err: Errorf(CodeConflict, "parts.store_has_stock", "store", s, "qty", l.Qty, "unit", old.Unit)})
+				}
+			}
+		}
+	}
+	return probs, olds, nil
 }
 
 // SaveStockLocation creates a store or renames one.
