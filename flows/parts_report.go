@@ -45,14 +45,18 @@ func StockMonth(tx PartsTx, from, to time.Time) ([]StockMonthRow, error) {
 		}
 		return r
 	}
-	err := tx.EachStockLevel(func(l StockLevel) error {
-		if IsStoreLocation(l.Location) {
-			row(l.Part, l.Location).Closing = StockAmount{l.Qty, l.Value} // now, for the moment
-		}
-		return nil
-	})
+	stores, err := tx.StockLocations()
 	if err != nil {
 		return nil, err
+	}
+	for _, s := range stores { // the stores' levels only, not every job's
+		levels, err := tx.StockLevels(s.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range levels {
+			row(l.Part, l.Location).Closing = StockAmount{l.Qty, l.Value} // now, for the moment
+		}
 	}
 	err = tx.EachStockMoveBetween(from, time.Time{}, func(m *StockMove) error {
 		for _, side := range [2]struct {
