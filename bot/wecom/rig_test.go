@@ -13,14 +13,14 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/repairbot/repairbot/bot"
 	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/bot/wecom/wecomfake"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/flows/flowstest"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/media"
-	"github.com/repairbot/repairbot/sop"
-	"github.com/repairbot/repairbot/store"
 )
 
 const (
@@ -78,7 +78,7 @@ type rig struct {
 	hook  *httptest.Server
 
 	mu  sync.Mutex
-	st  *store.Store
+	st  testkit.Store
 	eng *flows.Engine
 	ch  *wecom.Channel
 }
@@ -117,20 +117,16 @@ func newRig(t testing.TB, o rigOptions) *rig {
 
 func (r *rig) start() {
 	r.t.Helper()
-	st, err := store.Open(r.path, store.Options{NoSync: true})
-	if err != nil {
-		r.t.Fatal(err)
-	}
+	st := testkit.MustOpen(r.t, r.path, testkit.Options{NoSync: true})
 	group, key := wecom.GroupAddress(groupID), ""
 	if r.o.Robot {
 		group, key = wecom.RobotAddress(), robotKey
 	}
-	eng, err := flows.NewEngine(flows.Options{
-		Store: st, Texts: r.texts, Location: shanghai, DefaultLang: flows.LangZH,
-		Group: group, Admins: map[string]bool{wecom.PersonID(admin): true},
-		Categories: flowstest.DefaultCategories, OrgName: "阳光花园物业", MaxPhotos: 3,
-		SOP: sop.Default(), ServicePhone: "400-800-1234",
-	})
+	opts := flowstest.Base(r.t, st, nil)
+	opts.Texts, opts.Location, opts.DefaultLang = r.texts, shanghai, flows.LangZH
+	opts.Group, opts.Admins = group, map[string]bool{wecom.PersonID(admin): true}
+	opts.OrgName = "阳光花园物业"
+	eng, err := flows.NewEngine(opts)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -141,8 +137,9 @@ func (r *rig) start() {
 	ch, err := wecom.New(wecom.Options{
 		CorpID: corpID, AgentID: agentID, Secret: secret, Token: cbToken, EncodingAESKey: aesKey,
 		KfEnabled: true, KfSecret: kfSec, APIURL: r.fake.URL(),
-		Engine: eng, Store: st, Log: zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
-		Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}, Send: limits,
+		Deps: bot.Deps{Engine: eng, Store: st, Outbox: st, Log: zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
+			Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}},
+		Send:        limits,
 		HTTPTimeout: 5 * time.Second, DuplicateCheckInterval: r.o.DupInterval, RobotKey: key, RobotHint: r.T("group.robot_hint"),
 	})
 	if err != nil {
@@ -172,7 +169,7 @@ func (r *rig) stop() {
 
 func (r *rig) restart() { r.t.Helper(); r.stop(); r.start() }
 
-func (r *rig) store() *store.Store { r.mu.Lock(); defer r.mu.Unlock(); return r.st }
+func (r *rig) store() testkit.Store { r.mu.Lock(); defer r.mu.Unlock(); return r.st }
 
 func (r *rig) channel() *wecom.Channel { r.mu.Lock(); defer r.mu.Unlock(); return r.ch }
 
