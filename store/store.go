@@ -58,7 +58,8 @@ var (
 
 	allBuckets = [][]byte{bMeta, bCursors, bSeen, bSeenByTime, bPeople, bPeopleByRole, bTickets, bTicketsByRes,
 		bTicketsByAssign, bTicketsOpen, bTicketEvents, bCounters, bDialogues, bInvites, bOutbox, bOutboxDone,
-		bOutboxFailed, bCards, bComplaints, bTimers, bTimersByKey, bTicketsTouched, bHandovers, bDaily, bDuty, bSOPVersions, bAcks, bReviews, bSuggestions}
+		bOutboxFailed, bCards, bComplaints, bTimers, bTimersByKey, bTicketsTouched, bHandovers, bDaily, bDuty, bSOPVersions, bAcks, bReviews, bSuggestions,
+		bParts, bPartsLocations, bPartsMoves, bPartsMovesByPart, bPartsMovesByTicket, bPartsMovesByKey, bPartsMovesReversed, bPartsLevels, bPartsPurchases, bPartsPurchasesOpen, bPartsScraps, bPartsStocktakes, bPartsLow}
 )
 
 // schemaVersion is written in meta and in every record envelope.
