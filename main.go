@@ -136,6 +136,9 @@ func NewMain(cfg config.Config) *Main {
 func (m *Main) Run(ctx context.Context) error {
 	cfg := m.Config
 	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: cfg.Store.LockTimeout.Duration, Now: m.Now})
+	if errors.Is(err, store.ErrEmpty) || errors.Is(err, store.ErrCorrupt) {
+		return backup.WithNewest(err, cfg.BackupDir())
+	}
 	if err != nil {
 		return err
 	}
@@ -291,7 +294,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if cfg.Ops.Listen != "" {
 		o := ops.Options{Listen: cfg.Ops.Listen, Store: st, Now: m.Now, Log: m.Log.With().Str("component", "ops").Logger(), Engine: m.Engine.Stats(),
-			Backup: func() (string, error) { return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, m.Now()) }}
+			Backup: func() (string, error) {
+				return backup.RotateKind(st, cfg.BackupDir(), backup.OnDemand, cfg.Backup.Keep, m.Now())
+			}}
 		if m.Telegram != nil {
 			o.Telegram = m.Telegram
 			if cfg.Telegram.Mode == config.ModePolling {

@@ -91,7 +91,7 @@ func runBackup(cfg config.Config, dest string, force bool, stdout io.Writer, now
 		return fmt.Errorf("backup: no database at %s (check [store] in the configuration): %w", db, err)
 	}
 	if fi, err := os.Stat(dest); (err == nil && fi.IsDir()) || strings.HasSuffix(dest, string(os.PathSeparator)) {
-		dest = filepath.Join(dest, now.Format(FileLayout))
+		dest = filepath.Join(dest, OnDemand.Name(now))
 	}
 	if err := os.MkdirAll(filepath.Dir(dest), 0o750); err != nil {
 		return fmt.Errorf("backup: %w", err)

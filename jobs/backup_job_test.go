@@ -43,3 +43,35 @@ func TestBackupSchedule(t *testing.T) {
 		t.Fatalf("bad schedule: %v", err)
 	}
 }
+
+// A backup written with a warning (the backup func returns its path and an
+// error) is logged at error level with the path, not as a failure.
+func TestBackupWarningLogged(t *testing.T) {
+	w := flowstest.New(t)
+	for _, tc := range []struct {
+		name, path, want string
+		err              error
+	}{
+		{"written with a warning", "/backups/repair-20261127-033000Z.db", "backup written, but look at this", errors.New("fewer tickets")},
+		{"failed", "", "backup failed", errors.New("disk full")},
+		{"written", "/backups/repair-20261127-033000Z.db", "backup written", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf strings.Builder
+			r, err := jobs.Open(jobs.Options{Engine: w.Eng, Store: w.Store, Tick: time.Minute, Log: zerolog.New(&buf),
+				Backup: func() (string, error) { return tc.path, tc.err }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Backup()
+			r.Close()
+			line := buf.String()
+			if !strings.Contains(line, tc.want) || (tc.path != "" && !strings.Contains(line, tc.path)) {
+				t.Fatalf("logged %q", line)
+			}
+			if wantErr := tc.err != nil; strings.Contains(line, `"level":"error"`) != wantErr {
+				t.Fatalf("level: %q", line)
+			}
+		})
+	}
+}
