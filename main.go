@@ -296,7 +296,7 @@ func (m *Main) Run(ctx context.Context) error {
 		o := ops.Options{Listen: cfg.Ops.Listen, Store: st, Now: m.Now, Log: m.Log.With().Str("component", "ops").Logger(), Engine: m.Engine.Stats(),
 			Backup: func() (string, error) {
 				return backup.RotateKind(st, cfg.BackupDir(), backup.OnDemand, cfg.Backup.Keep, m.Now())
-			}}
+			}, Token: cfg.Ops.Token}
 		if m.Telegram != nil {
 			o.Telegram = m.Telegram
 			if cfg.Telegram.Mode == config.ModePolling {

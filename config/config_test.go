@@ -34,6 +34,7 @@ func cleanEnv(t *testing.T) {
 	t.Helper()
 	t.Setenv("TELEGRAM_TOKEN", testToken)
 	unsetenv(t, "TELEGRAM_WEBHOOK_SECRET")
+	unsetenv(t, "OPS_TOKEN")
 }
 
 func TestDefaultsValid(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 )
 
 // envRefPattern matches ${NAME}. Only the braced form is recognised so that
@@ -57,6 +58,7 @@ func (c *Config) stringFields() []stringField {
 		{"backup.dir", &c.Backup.Dir},
 		{"backup.schedule", &c.Backup.Schedule},
 		{"ops.listen", &c.Ops.Listen},
+		{"ops.token", &c.Ops.Token},
 		{"governance.yearly_review", &c.Governance.YearlyReview},
 	}
 	for i := range c.Governance.ReviewRoles {
@@ -104,6 +106,10 @@ func (c *Config) stringFields() []stringField {
 	return append(f, c.wecomStringFields()...)
 }
 
+// envSecretKeys are the keys whose values are secrets and belong in the
+// environment: ExpandEnv records which of them the file spelled out.
+var envSecretKeys = map[string]bool{"ops.token": true}
+
 // ExpandEnv replaces every ${NAME} in every string value with the value of
 // environment variable NAME (looked up with os.LookupEnv). Unset or empty
 // variables expand to "" and are remembered, so that Validate can report
@@ -118,7 +124,11 @@ func (c *Config) ExpandEnv() {
 	for k, v := range c.unresolved { // copy: Config values may share the map
 		unresolved[k] = v
 	}
+	literal := map[string]bool{}
 	for _, f := range c.stringFields() {
+		if envSecretKeys[f.key] && strings.TrimSpace(*f.p) != "" && !envRefPattern.MatchString(*f.p) {
+			literal[f.key] = true
+		}
 		*f.p = envRefPattern.ReplaceAllStringFunc(*f.p, func(ref string) string {
 			name := ref[2 : len(ref)-1]
 			v, ok := os.LookupEnv(name)
@@ -129,5 +139,6 @@ func (c *Config) ExpandEnv() {
 		})
 	}
 	c.unresolved = unresolved
+	c.literal = literal
 	c.expanded = true
 }

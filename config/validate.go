@@ -204,7 +204,7 @@ func (c *Config) Validate() error {
 	// everywhere would mangle messages while protecting nothing).
 	errs := make([]error, len(v.errs))
 	for i, e := range v.errs {
-		for _, s := range append([]string{c.Telegram.Token, c.Telegram.WebhookSecret}, c.wecomSecrets()...) {
+		for _, s := range append([]string{c.Telegram.Token, c.Telegram.WebhookSecret, c.Ops.Token}, c.wecomSecrets()...) {
 			// Skip unexpanded references such as "${TELEGRAM_TOKEN}": they
 			// are not secret, and hiding them would hide the hint.
 			if len(s) >= 8 && envRefPattern.ReplaceAllString(s, "") != "" {
@@ -306,6 +306,13 @@ func isLoopback(host string) bool {
 		return true
 	}
 	return false
+}
+
+// listenLoopback reports whether a listen host ("" is every interface)
+// stays on this machine.
+func listenLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return isLoopback(host) || (ip != nil && ip.IsLoopback())
 }
 
 // checkWebhookURL returns why u cannot be given to setWebhook, or "". The
