@@ -135,6 +135,9 @@ func NewMain(cfg config.Config) *Main {
 // returns once everything is running; Close stops it.
 func (m *Main) Run(ctx context.Context) error {
 	cfg := m.Config
+	for _, w := range cfg.Warnings() {
+		m.Log.Warn().Msg("config: " + w)
+	}
 	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: cfg.Store.LockTimeout.Duration, Now: m.Now})
 	if errors.Is(err, store.ErrEmpty) || errors.Is(err, store.ErrCorrupt) {
 		return backup.WithNewest(err, cfg.BackupDir())

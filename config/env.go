@@ -108,7 +108,42 @@ func (c *Config) stringFields() []stringField {
 
 // envSecretKeys are the keys whose values are secrets and belong in the
 // environment: ExpandEnv records which of them the file spelled out.
-var envSecretKeys = map[string]bool{"ops.token": true}
+// ops.token is refused so (Validate); the others are warned about
+// (Warnings), so a deployment that templates its secrets into a private
+// file keeps starting.
+var envSecretKeys = map[string]bool{
+	"ops.token": true, "telegram.token": true, "telegram.webhook_secret": true,
+	"wecom.secret": true, "wecom.token": true, "wecom.encoding_aes_key": true, "wecom.kf_secret": true,
+	"wecom.group_robot_key": true,
+}
+
+// Warnings are what a valid configuration should still not do: a secret
+// spelled out in the file instead of ${NAME} (anyone who reads the file,
+// its backups or its version history has it). Never the value itself.
+// The caller logs them at start-up.
+func (c Config) Warnings() []string {
+	var out []string
+	for _, f := range c.stringFields() {
+		if f.key == "ops.token" || !c.literal[f.key] {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s is spelled out in the configuration file; keep it in the environment instead, e.g. %s = \"${%s}\"",
+			f.key, f.key[strings.IndexByte(f.key, '.')+1:], envNameFor(f.key)))
+	}
+	return out
+}
+
+// envNameFor is the variable the example configuration uses for key.
+func envNameFor(key string) string {
+	if n, ok := map[string]string{
+		"telegram.token": "TELEGRAM_TOKEN", "telegram.webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
+		"wecom.secret": "WECOM_SECRET", "wecom.token": "WECOM_TOKEN", "wecom.encoding_aes_key": "WECOM_AES_KEY",
+		"wecom.kf_secret": "WECOM_KF_SECRET", "wecom.group_robot_key": "WECOM_ROBOT_KEY",
+	}[key]; ok {
+		return n
+	}
+	return strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
 
 // ExpandEnv replaces every ${NAME} in every string value with the value of
 // environment variable NAME (looked up with os.LookupEnv). Unset or empty

@@ -35,6 +35,7 @@ const (
 	maxEmergencyLabel  = 32 // runes; inline keyboard buttons too
 	maxOrgName         = 100
 	minPhotoBytes      = 1 << 20
+	minWebhookSecret   = 16
 	maxPhotoBytesLimit = 20 << 20
 )
 
@@ -251,8 +252,12 @@ func (c *Config) validateTelegram(v *validator) {
 			}
 		}
 		t.WebhookSecret = strings.TrimSpace(t.WebhookSecret)
-		if v.required("telegram.webhook_secret", t.WebhookSecret) && !webhookSecretPattern.MatchString(t.WebhookSecret) {
-			v.add("telegram.webhook_secret", "is set but malformed (Telegram allows 1-256 characters of A-Z a-z 0-9 _ -)")
+		if v.required("telegram.webhook_secret", t.WebhookSecret) {
+			if !webhookSecretPattern.MatchString(t.WebhookSecret) {
+				v.add("telegram.webhook_secret", "is set but malformed (Telegram allows 1-256 characters of A-Z a-z 0-9 _ -)")
+			} else if n := len(t.WebhookSecret); n < minWebhookSecret {
+				v.add("telegram.webhook_secret", "must be at least %d characters (got %d), or anyone who guesses it can post updates as any resident; generate one with: openssl rand -hex 24", minWebhookSecret, n)
+			}
 		}
 	}
 

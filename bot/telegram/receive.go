@@ -310,6 +310,31 @@ func nextBackoff(cur, min, max time.Duration) time.Duration {
 	return cur
 }
 
+// WebhookTimeouts bound what one connection to the webhook server may
+// hold: without them a client that sends its headers or body slowly, or
+// keeps an idle connection open, holds a socket and a goroutine forever.
+type WebhookTimeouts struct {
+	ReadHeader time.Duration // to read a request's headers
+	Read       time.Duration // to read a whole request (body at most 1 MB)
+	Write      time.Duration // from the end of the headers to the end of the answer, the commit included
+	Idle       time.Duration // a kept-alive connection between requests
+}
+
+// DefaultWebhookTimeouts are generous for Telegram, which posts one small
+// update per request and waits up to a minute for the answer.
+var DefaultWebhookTimeouts = WebhookTimeouts{ReadHeader: 10 * time.Second, Read: 20 * time.Second,
+	Write: 60 * time.Second, Idle: 120 * time.Second}
+
+func (t WebhookTimeouts) orDefaults() WebhookTimeouts {
+	d := DefaultWebhookTimeouts
+	for _, f := range []struct{ v, def *time.Duration }{{&t.ReadHeader, &d.ReadHeader}, {&t.Read, &d.Read}, {&t.Write, &d.Write}, {&t.Idle, &d.Idle}} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	return t
+}
+
 // openWebhook listens, then registers the webhook with Telegram.
 func (c *Channel) openWebhook(ctx context.Context) error {
 	ln, err := net.Listen("tcp", c.o.WebhookListen)
@@ -319,7 +344,9 @@ func (c *Channel) openWebhook(ctx context.Context) error {
 	c.ln = ln
 	mux := http.NewServeMux()
 	mux.Handle(c.o.WebhookPath, c.WebhookHandler())
-	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	t := c.o.WebhookTimeouts.orDefaults()
+	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read,
+		WriteTimeout: t.Write, IdleTimeout: t.Idle, MaxHeaderBytes: 64 << 10}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/repairbot/repairbot/backup"
 	"github.com/repairbot/repairbot/config"
@@ -59,5 +62,32 @@ func TestMainRefusesEmptyOrDamagedDatabase(t *testing.T) {
 				t.Fatalf("the %s file was changed (%d bytes)", tc.name, len(got))
 			}
 		})
+	}
+}
+
+// A secret spelled out in the configuration file (the README says never
+// to) is logged as a warning at start-up, naming the key, never the value.
+func TestMainWarnsOfSecretsInTheFile(t *testing.T) {
+	const token = "123456789:literal-token-in-the-config-file-abcdefg"
+	dir := t.TempDir()
+	cfg, err := config.Parse([]byte(fmt.Sprintf("[telegram]\nenabled = false\ntoken = %q\n[store]\ndata_dir = %q\n", token, dir)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	m := NewMain(cfg)
+	m.Log = zerolog.New(&logs)
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, `"level":"warn"`) || !strings.Contains(out, "config: telegram.token is spelled out in the configuration file") {
+		t.Fatalf("no warning logged:\n%s", out)
+	}
+	if strings.Contains(out, "literal-token") {
+		t.Fatalf("the token is logged:\n%s", out)
 	}
 }
