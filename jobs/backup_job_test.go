@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -57,7 +58,7 @@ func TestBackupWarningLogged(t *testing.T) {
 		{"written", "/backups/repair-20261127-033000Z.db", "backup written", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var buf strings.Builder
+			var buf syncBuf // the cron goroutine logs too
 			r, err := jobs.Open(jobs.Options{Engine: w.Eng, Store: w.Store, Tick: time.Minute, Log: zerolog.New(&buf),
 				Backup: func() (string, error) { return tc.path, tc.err }})
 			if err != nil {
@@ -75,3 +76,12 @@ func TestBackupWarningLogged(t *testing.T) {
 		})
 	}
 }
+
+// syncBuf is a log sink safe for the runner's goroutines.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
