@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,7 +75,7 @@ func TestMainWarnsOfSecretsInTheFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs strings.Builder
+	var logs syncLog // the engine, the jobs and the outbox log from their goroutines
 	m := NewMain(cfg)
 	m.Log = zerolog.New(&logs)
 	if err := m.Run(context.Background()); err != nil {
@@ -91,3 +92,12 @@ func TestMainWarnsOfSecretsInTheFile(t *testing.T) {
 		t.Fatalf("the token is logged:\n%s", out)
 	}
 }
+
+// syncLog is a log sink safe for the program's goroutines.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l *syncLog) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
