@@ -64,6 +64,7 @@ func TestRotateUnderConcurrentWrites(t *testing.T) {
 	}
 
 	var started, stop atomic.Bool
+	var commits atomic.Int64
 	var mu sync.Mutex
 	before := map[string]bool{} // committed before the backup started
 	var wg sync.WaitGroup
@@ -85,10 +86,15 @@ func TestRotateUnderConcurrentWrites(t *testing.T) {
 					before[id] = true
 					mu.Unlock()
 				}
+				commits.Add(1)
 			}
 		}()
 	}
-	time.Sleep(30 * time.Millisecond) // let the writers get going
+	// Let the writers get going: a fixed 30 ms saw no commit at all on a
+	// loaded machine under -race.
+	for deadline := time.Now().Add(10 * time.Second); commits.Load() < 8 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	started.Store(true)
 	path, err := backup.Rotate(st, filepath.Join(dir, "backups"), 7, t0)
 	time.Sleep(10 * time.Millisecond) // writers keep going after the snapshot
