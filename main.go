@@ -141,7 +141,13 @@ func NewMain(cfg config.Config) *Main {
 // running; Close stops it.
 func (m *Main) Run(ctx context.Context) error {
 	cfg := m.Config
+	for _, w := range cfg.Warnings() {
+		m.Log.Warn().Msg("config: " + w)
+	}
 	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: cfg.Store.LockTimeout.Duration, Now: m.Now})
+	if errors.Is(err, store.ErrEmpty) || errors.Is(err, store.ErrCorrupt) {
+		return backup.WithNewest(err, cfg.BackupDir())
+	}
 	if err != nil {
 		return err
 	}
@@ -173,17 +179,18 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	backupNow := func(at time.Time) (string, error) { return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, at) }
 	m.Jobs, err = jobs.Open(jobs.Options{Engine: m.Engine, Store: st, Location: cfg.Location(), Tick: cfg.SLA.Tick.Duration,
 		Log: m.Log.With().Str("component", "jobs").Logger(), Now: m.Now, BackupSchedule: cfg.Backup.Schedule,
-		Backup: func() (string, error) { return backupNow(m.Now().In(cfg.Location())) }})
+		Backup: func() (string, error) { return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, m.Now()) }})
 	if err != nil {
 		return err
 	}
 	if cfg.Ops.Listen != "" {
 		o := ops.Options{Listen: cfg.Ops.Listen, Store: st, Outbox: st, Channels: m.Channels, Now: m.Now,
 			Log: m.Log.With().Str("component", "ops").Logger(), Engine: m.Engine.Stats(),
-			Backup: func() (string, error) { return backupNow(m.Now()) }}
+			Backup: func() (string, error) {
+				return backup.RotateKind(st, cfg.BackupDir(), backup.OnDemand, cfg.Backup.Keep, m.Now())
+			}, Token: cfg.Ops.Token}
 		if m.Ops, err = ops.Start(o); err != nil {
 			return err
 		}

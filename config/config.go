@@ -15,11 +15,13 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	// Embedded zone database: the bot ships in a scratch container without
 	// /usr/share/zoneinfo, and org.timezone must still resolve there.
@@ -78,6 +80,9 @@ type Config struct {
 	// expanded records that ExpandEnv ran, so Validate can point out
 	// leftover ${NAME} references in a config that was never expanded.
 	expanded bool
+	// literal are the secret keys the file gave a value without ${NAME}
+	// (ExpandEnv records them).
+	literal map[string]bool
 	// loc caches org.timezone after a successful Validate.
 	loc *time.Location
 }
@@ -350,8 +355,17 @@ type Backup struct {
 // Ops configures the operations HTTP endpoint.
 type Ops struct {
 	// Listen is the address serving GET /healthz and GET /metrics, e.g.
-	// "127.0.0.1:9090". Empty (default) disables the endpoint.
+	// "127.0.0.1:9090". Empty (default) disables the endpoint. An address
+	// beyond this machine (":9090", "0.0.0.0:9090", a LAN address) needs
+	// AllowRemote.
 	Listen string `toml:"listen"`
+	// Token authorises the endpoints that write (POST /backup), sent as
+	// "Authorization: Bearer <token>". Default "${OPS_TOKEN}"; it must come
+	// from the environment, at least 16 characters. Empty disables them.
+	Token string `toml:"token"`
+	// AllowRemote accepts a Listen address that is not loopback (a private
+	// network, a container's port published to the host).
+	AllowRemote bool `toml:"allow_remote"`
 }
 
 // Default returns the built-in defaults. ${NAME} references (the token and
@@ -418,6 +432,7 @@ func Default() Config {
 		},
 		Emergencies: DefaultEmergencies(),
 		Backup:      Backup{Schedule: "30 3 * * *", Keep: 7},
+		Ops:         Ops{Token: "${OPS_TOKEN}"},
 		Governance:  DefaultGovernance(),
 		WeCom:       defaultWeCom(),
 	}
@@ -728,12 +743,33 @@ func (c *Config) validateOps(v *validator) {
 		}
 	}
 	v.intRange("backup.keep", int64(c.Backup.Keep), 1, 365)
-	if c.Ops.Listen != "" {
-		if msg := checkListen(c.Ops.Listen); msg != "" {
+	o := &c.Ops
+	if o.Listen != "" {
+		if msg := checkListen(o.Listen); msg != "" {
 			v.add("ops.listen", "%s", msg)
+		} else if host, port, _ := net.SplitHostPort(o.Listen); !listenLoopback(host) && !o.AllowRemote {
+			v.add("ops.listen", "%q serves beyond this machine; use \"127.0.0.1:%s\", or set ops.allow_remote = true "+
+				"(a private network or a container's published port) and keep ops.token secret", o.Listen, port)
 		}
 	}
+	o.Token = strings.TrimSpace(o.Token)
+	switch {
+	case !v.c.expanded && envRefPattern.MatchString(o.Token):
+		// A Config built in code and never expanded (the demo): the
+		// default reference is no token, unless the endpoint would use it.
+		if o.Listen != "" {
+			v.add("ops.token", "references %s, which was never expanded (use Load, Parse or Config.ExpandEnv)", o.Token)
+		}
+	case v.c.literal["ops.token"]:
+		v.add("ops.token", "must come from the environment, not the file: token = \"${OPS_TOKEN}\"")
+	case o.Token != "" && utf8.RuneCountInString(o.Token) < minOpsToken:
+		v.add("ops.token", "must be at least %d characters (got %d)", minOpsToken, utf8.RuneCountInString(o.Token))
+	}
 }
+
+// minOpsToken is the shortest ops.token accepted: long enough that it
+// cannot be guessed through the endpoint.
+const minOpsToken = 16
 
 // Location returns org.timezone as a *time.Location. Validate caches it;
 // on an unvalidated Config it is loaded on demand, and an unloadable zone
@@ -759,6 +795,9 @@ func (c Config) Redacted() Config {
 	}
 	if r.Telegram.WebhookSecret != "" {
 		r.Telegram.WebhookSecret = "***"
+	}
+	if r.Ops.Token != "" {
+		r.Ops.Token = "***"
 	}
 	r.Telegram.Admins = append([]int64(nil), c.Telegram.Admins...)
 	r.WeCom = c.WeCom.redacted()
