@@ -23,6 +23,7 @@ type Store interface {
 // Tx is one transaction. Implementations return ErrNotFound (wrapped or not)
 // for missing records.
 type Tx interface {
+	QualsTx
 	// Seen reports whether an inbound event key was already handled.
 	Seen(key string) (bool, error)
 	// MarkSeen records an inbound event key as handled.
