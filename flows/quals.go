@@ -227,6 +227,13 @@ func (c *Certificate) Status(ct CertType, today Date) CertStatus {
 	return CertValid
 }
 
+// StatusOf is c's status on the day of now in loc under its type's rules
+// (for /staff and the certificate list).
+func (r *QualRules) StatusOf(c *Certificate, now time.Time, loc *time.Location) CertStatus {
+	ct, _ := r.CertType(c.Type)
+	return c.Status(ct, DateOf(now, loc))
+}
+
 // Requirement is what a job needs: a skill at a minimum level and, where
 // the law requires it, a certificate type. A soft requirement only warns.
 type Requirement struct {

@@ -190,6 +190,9 @@ func TestQualCertStatus(t *testing.T) {
 			if got := s.c.Status(s.ct, s.today); got != s.want {
 				t.Errorf("Status(%s) = %s, want %s", s.today, got, s.want)
 			}
+			if got := r.StatusOf(s.c, s.today.End(shanghai).Add(-time.Second), shanghai); got != s.want {
+				t.Errorf("StatusOf(last second of %s) = %s, want %s", s.today, got, s.want)
+			}
 		})
 	}
 }
