@@ -27,6 +27,7 @@ import (
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/i18n"
 	"github.com/repairbot/repairbot/internal/crashtest"
+	"github.com/repairbot/repairbot/outbox"
 	"github.com/repairbot/repairbot/sop"
 	"github.com/repairbot/repairbot/store"
 )
@@ -1069,7 +1070,7 @@ type crashMsgKey struct {
 // checkOutbox verifies check 3 and returns the number of duplicates.
 func (r *crashRig) checkOutbox(st *store.Store, kills []crashKill) int {
 	t := r.t
-	for _, which := range []string{store.StatusPending, store.StatusFailed} {
+	for _, which := range []string{outbox.StatusPending, outbox.StatusFailed} {
 		rows, err := st.Rows(which)
 		if err != nil {
 			t.Fatal(err)
@@ -1079,7 +1080,7 @@ func (r *crashRig) checkOutbox(st *store.Store, kills []crashKill) int {
 				row.ID, row.Msg.To, which, row.Attempts, row.LastError, crashClip(row.Msg.Text))
 		}
 	}
-	done, err := st.Rows(store.StatusDelivered)
+	done, err := st.Rows(outbox.StatusDelivered)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1091,7 +1092,7 @@ func (r *crashRig) checkOutbox(st *store.Store, kills []crashKill) int {
 		}
 	}
 	claimed := map[crashMsgKey]uint64{}
-	rowsByID := map[uint64]store.OutboxRow{}
+	rowsByID := map[uint64]outbox.Row{}
 	for _, row := range done {
 		rowsByID[row.ID] = row
 	}
@@ -1100,7 +1101,7 @@ func (r *crashRig) checkOutbox(st *store.Store, kills []crashKill) int {
 	// is sent as a new message).
 	sort.SliceStable(done, func(i, j int) bool { return done[i].Msg.Kind != flows.KindEdit && done[j].Msg.Kind == flows.KindEdit })
 	for _, row := range done {
-		if row.Status != store.StatusDelivered {
+		if row.Status != outbox.StatusDelivered {
 			continue // superseded edits
 		}
 		if row.Msg.Kind == flows.KindMenu {

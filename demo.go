@@ -138,7 +138,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	cfg.Telegram.GroupID = demoGroup
 	cfg.Telegram.Admins = []int64{1001}
 	// The technician is on duty around the clock, so emergencies page them.
-	cfg.Duty = []config.Shift{{Days: []string{"daily"}, From: "00:00", To: "00:00", People: []int64{2001}}}
+	cfg.Duty = []config.Shift{{Days: []string{"daily"}, From: "00:00", To: "00:00", People: []config.PersonID{"tg:2001"}}}
 	cfg.Telegram.PollTimeout = config.Duration{Duration: time.Second}
 	cfg.Store.DataDir = *dataDir
 	cfg.Store.Path = filepath.Join(*dataDir, "repair.db")

@@ -21,7 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/repairbot/repairbot/backup"
-	"github.com/repairbot/repairbot/bot/telegram"
+	"github.com/repairbot/repairbot/bot"
 	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/config"
 	"github.com/repairbot/repairbot/flows"
@@ -86,7 +86,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	m.Log.Info().Str("mode", cfg.Telegram.Mode).Str("db", m.Store.Path()).Msg("repairbot running")
+	var names []string
+	for _, ch := range m.Channels {
+		names = append(names, ch.Name())
+	}
+	m.Log.Info().Strs("channels", names).Str("db", m.Store.Path()).Msg("repairbot running")
 	<-ctx.Done()
 	m.Log.Info().Msg("shutting down")
 	return m.Close()
@@ -116,10 +120,11 @@ type Main struct {
 	// Now is the clock; time.Now unless a test pins it.
 	Now func() time.Time
 
-	Store    *store.Store
-	Engine   *flows.Engine
-	Telegram *telegram.Channel
-	WeCom    *wecom.Channel
+	Store  *store.Store
+	Engine *flows.Engine
+	// Channels are the configured channels (channelKinds), in the order
+	// they open; Close closes them in reverse.
+	Channels []bot.Channel
 	Jobs     *jobs.Runner
 	// ops is Ops for the engine's latency hook, which runs on other goroutines.
 	ops atomic.Pointer[ops.Server]
@@ -131,8 +136,9 @@ func NewMain(cfg config.Config) *Main {
 	return &Main{Config: cfg, Log: zerolog.Nop(), Now: time.Now}
 }
 
-// Run opens the store, builds the engine and starts the channels. It
-// returns once everything is running; Close stops it.
+// Run opens the store, builds the engine and opens the channels, then
+// the schedules and the ops endpoint. It returns once everything is
+// running; Close stops it.
 func (m *Main) Run(ctx context.Context) error {
 	cfg := m.Config
 	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: cfg.Store.LockTimeout.Duration, Now: m.Now})
@@ -145,15 +151,63 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	admins := map[string]bool{}
-	for _, id := range cfg.Telegram.Admins {
-		admins[telegram.PersonID(id)] = true
+	kinds := enabledKinds(cfg)
+	if err := m.openEngine(ctx, texts, kinds); err != nil {
+		return err
 	}
-	if cfg.WeCom.Enabled {
-		for _, id := range cfg.WeCom.Admins {
-			admins[wecom.PersonID(id)] = true
+	deps := bot.Deps{Engine: m.Engine, Store: st, Outbox: st, Texts: texts, DefaultLang: defLang, Now: m.Now,
+		Media: &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes}}
+	// Every channel is built before any opens: building talks to nobody,
+	// and the list is complete (invite links, ops) before events arrive.
+	for _, k := range kinds {
+		d := deps
+		d.Log = m.Log.With().Str("component", k.name).Logger()
+		ch, err := k.build(cfg, d)
+		if err != nil {
+			return err
+		}
+		m.Channels = append(m.Channels, ch)
+	}
+	for _, ch := range m.Channels {
+		if err := ch.Open(ctx); err != nil {
+			return err
 		}
 	}
+	backupNow := func(at time.Time) (string, error) { return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, at) }
+	m.Jobs, err = jobs.Open(jobs.Options{Engine: m.Engine, Store: st, Location: cfg.Location(), Tick: cfg.SLA.Tick.Duration,
+		Log: m.Log.With().Str("component", "jobs").Logger(), Now: m.Now, BackupSchedule: cfg.Backup.Schedule,
+		Backup: func() (string, error) { return backupNow(m.Now().In(cfg.Location())) }})
+	if err != nil {
+		return err
+	}
+	if cfg.Ops.Listen != "" {
+		o := ops.Options{Listen: cfg.Ops.Listen, Store: st, Outbox: st, Channels: m.Channels, Now: m.Now,
+			Log: m.Log.With().Str("component", "ops").Logger(), Engine: m.Engine.Stats(),
+			Backup: func() (string, error) { return backupNow(m.Now()) }}
+		if m.Ops, err = ops.Start(o); err != nil {
+			return err
+		}
+		m.ops.Store(m.Ops)
+	}
+	m.Log.Info().Str("sop", m.Engine.SOPLabel()).Int("emergency_types", len(cfg.Emergencies)).Msg("engine ready")
+	return nil
+}
+
+// Channel is the open channel with that name ("telegram", "wecom"), or nil.
+func (m *Main) Channel(name string) bot.Channel {
+	for _, ch := range m.Channels {
+		if ch.Name() == name {
+			return ch
+		}
+	}
+	return nil
+}
+
+// openEngine builds the engine from the configuration and installs the
+// SOP file under governance: a changed definition becomes a new version
+// and everyone who executes it is asked to confirm it.
+func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channelKind) error {
+	cfg := m.Config
 	var cats []flows.Category
 	for _, c := range cfg.Categories {
 		cats = append(cats, flows.Category{Key: c.Key, Labels: map[flows.Lang]string{flows.LangZH: c.ZH, flows.LangEN: c.EN}, Emergency: c.Emergency})
@@ -171,21 +225,6 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	workStart, _ := config.ParseClock(cfg.Work.Start)
 	workEnd, _ := config.ParseClock(cfg.Work.End)
-	onDuty := func(t time.Time) []string {
-		var ids []string
-		for _, id := range cfg.OnDuty(t) {
-			ids = append(ids, telegram.PersonID(id))
-		}
-		return ids
-	}
-	var group flows.Address
-	if cfg.Telegram.Enabled {
-		group = telegram.ChatAddress(cfg.Telegram.GroupID)
-	} else if cfg.WeCom.Enabled && cfg.WeCom.GroupChatID != "" {
-		group = wecom.GroupAddress(cfg.WeCom.GroupChatID)
-	} else if cfg.WeCom.Enabled && cfg.WeCom.GroupRobotKey != "" {
-		group = wecom.RobotAddress()
-	}
 	sopPath := cfg.Org.SOPFile
 	if sopPath != "" && !filepath.IsAbs(sopPath) {
 		sopPath = filepath.Join(m.ConfigDir, sopPath)
@@ -194,16 +233,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("org.sop_file: %w", err)
 	}
-	photos := &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes}
-	var tg *telegram.Channel // set below; invite links need the bot's name
+	defLang := flows.Lang(cfg.Org.DefaultLang)
 	m.Engine, err = flows.NewEngine(flows.Options{
-		Store: st, Texts: texts, Now: m.Now, Location: cfg.Location(), DefaultLang: defLang,
-		Profile: cfg.Org.Profile, TicketPrefix: cfg.Org.TicketPrefix, Group: group, Admins: admins,
+		Store: m.Store, Texts: texts, Now: m.Now, Location: cfg.Location(), DefaultLang: defLang,
+		Profile: cfg.Org.Profile, TicketPrefix: cfg.Org.TicketPrefix,
+		Group: channelGroup(cfg, kinds), Admins: channelAdmins(cfg, kinds),
 		Categories: cats, MaxDescription: cfg.Limits.MaxDescription, MaxPhotos: cfg.Limits.MaxPhotos,
 		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
 		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,
 		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name, SOP: procedure, GroupCommit: true,
-		Emergencies: emergencies, OnDuty: onDuty,
+		Emergencies: emergencies, OnDuty: cfg.OnDuty,
 		SLA: flows.SLAOptions{AcceptWithin: cfg.SLA.AcceptWithin.Duration, ArriveWithin: cfg.SLA.ArriveWithin.Duration,
 			AgreedGrace: cfg.SLA.AgreedGrace.Duration, RemindBefore: cfg.SLA.RemindBefore.Duration,
 			WaitingChase: cfg.SLA.WaitingChase.Duration, WaitingCloseAfter: cfg.SLA.WaitingCloseAfter.Duration,
@@ -215,99 +254,24 @@ func (m *Main) Run(ctx context.Context) error {
 				o.ObserveHandle(kind, d)
 			}
 		},
-		InviteLink: func(channel, code string) string {
-			if channel == telegram.ChannelName && tg != nil {
-				return tg.InviteLink(code)
-			}
-			return "/start " + code
-		},
+		// Invites are rendered while handling events, which only arrive
+		// once Run has built every channel and opened them.
+		InviteLink: inviteLink(func() []bot.Channel { return m.Channels }),
 	})
 	if err != nil {
 		return err
 	}
-	// The procedure under governance: a changed definition becomes a new
-	// version and everyone who executes it is asked to confirm it.
 	if _, _, err := m.Engine.InstallSOP(ctx, procedure, "config:"+sopPath); err != nil {
 		if ctx.Err() != nil {
 			return err
 		}
 		return fmt.Errorf("org.sop_file: %w", err)
 	}
-	if cfg.Telegram.Enabled {
-		tg, err = telegram.New(telegram.Options{
-			Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL, Mode: cfg.Telegram.Mode,
-			PollTimeout:   cfg.Telegram.PollTimeout.Duration,
-			WebhookListen: cfg.Telegram.WebhookListen, WebhookPath: cfg.Telegram.WebhookPath,
-			WebhookURL: cfg.Telegram.WebhookURL, WebhookSecret: cfg.Telegram.WebhookSecret,
-			BotUsername: cfg.Telegram.BotUsername,
-			Engine:      m.Engine, Store: st, Texts: texts, DefaultLang: defLang,
-			Log: m.Log.With().Str("component", "telegram").Logger(), Now: m.Now,
-			MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, Media: photos,
-			Send: telegram.SendLimits{
-				PerChatPerSecond: cfg.Outbox.PerChatPerSecond, GroupPerMinute: cfg.Outbox.GroupPerMinute,
-				GlobalPerSecond: cfg.Outbox.GlobalPerSecond, Workers: cfg.Outbox.Workers,
-				MaxAttempts: cfg.Outbox.MaxAttempts, BaseBackoff: cfg.Outbox.BaseBackoff.Duration,
-				MaxBackoff: cfg.Outbox.MaxBackoff.Duration, NoDigest: !cfg.Outbox.Digest,
-			},
-		})
-		if err != nil {
-			return err
-		}
-		if err := tg.Open(ctx); err != nil {
-			return err
-		}
-		m.Telegram = tg
-	}
-	if cfg.WeCom.Enabled {
-		wc, err := wecom.New(wecom.Options{
-			CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, Secret: cfg.WeCom.Secret,
-			Token: cfg.WeCom.Token, EncodingAESKey: cfg.WeCom.EncodingAESKey,
-			KfEnabled: cfg.WeCom.KfEnabled, KfSecret: cfg.WeCom.KfSecret, APIURL: cfg.WeCom.APIURL,
-			CallbackListen: cfg.WeCom.CallbackListen, CallbackPath: cfg.WeCom.CallbackPath,
-			KfCallbackPath: cfg.WeCom.KfCallbackPath, TimestampWindow: cfg.WeCom.TimestampWindow.Duration,
-			Engine: m.Engine, Store: st, Log: m.Log.With().Str("component", "wecom").Logger(), Now: m.Now,
-			MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, Media: photos,
-			DuplicateCheckInterval: wecomDupInterval(cfg.WeCom.DuplicateCheckInterval.Duration),
-			RobotKey:               cfg.WeCom.GroupRobotKey,
-			RobotHint:              texts.T(defLang, "group.robot_hint"),
-			Send: wecom.SendLimits{Workers: cfg.Outbox.Workers, MaxAttempts: cfg.Outbox.MaxAttempts,
-				BaseBackoff: cfg.Outbox.BaseBackoff.Duration, MaxBackoff: cfg.Outbox.MaxBackoff.Duration},
-		})
-		if err != nil {
-			return err
-		}
-		if err := wc.Open(ctx); err != nil {
-			return err
-		}
-		m.WeCom = wc
-	}
-	m.Jobs, err = jobs.Open(jobs.Options{Engine: m.Engine, Store: st, Location: cfg.Location(), Tick: cfg.SLA.Tick.Duration,
-		Log: m.Log.With().Str("component", "jobs").Logger(), Now: m.Now, BackupSchedule: cfg.Backup.Schedule,
-		Backup: func() (string, error) {
-			return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, m.Now().In(cfg.Location()))
-		}})
-	if err != nil {
-		return err
-	}
-	if cfg.Ops.Listen != "" {
-		o := ops.Options{Listen: cfg.Ops.Listen, Store: st, Now: m.Now, Log: m.Log.With().Str("component", "ops").Logger(), Engine: m.Engine.Stats(),
-			Backup: func() (string, error) { return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, m.Now()) }}
-		if m.Telegram != nil {
-			o.Telegram = m.Telegram
-			if cfg.Telegram.Mode == config.ModePolling {
-				o.PollMaxAge = 3 * cfg.Telegram.PollTimeout.Duration
-			}
-		}
-		if m.Ops, err = ops.Start(o); err != nil {
-			return err
-		}
-		m.ops.Store(m.Ops)
-	}
-	m.Log.Info().Str("sop", m.Engine.SOPLabel()).Int("emergency_types", len(emergencies)).Msg("engine ready")
 	return nil
 }
 
-// Close stops the channels (finishing in-flight work) and closes the store.
+// Close stops the ops endpoint, the schedules and the channels (in reverse
+// order, each finishing its in-flight work), then closes the store.
 func (m *Main) Close() error {
 	var errs []error
 	if m.Ops != nil {
@@ -316,11 +280,8 @@ func (m *Main) Close() error {
 	if m.Jobs != nil {
 		m.Jobs.Close()
 	}
-	if m.WeCom != nil {
-		errs = append(errs, m.WeCom.Close())
-	}
-	if m.Telegram != nil {
-		errs = append(errs, m.Telegram.Close())
+	for i := len(m.Channels) - 1; i >= 0; i-- {
+		errs = append(errs, m.Channels[i].Close())
 	}
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
@@ -367,15 +328,6 @@ func wecomAppchat(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "created group chat %s with %d members: %s\nput this in the [wecom] section of %s:\ngroup_chat_id = %q\n",
 		chat.ChatID, len(chat.Members), strings.Join(chat.Members, ", "), *cfgPath, chat.ChatID)
 	return nil
-}
-
-// wecomDupInterval maps wecom.duplicate_check_interval (0: off) to the
-// channel's option (negative: off, 0: its default).
-func wecomDupInterval(d time.Duration) time.Duration {
-	if d == 0 {
-		return -1
-	}
-	return d
 }
 
 // governance maps [governance] to the engine's options.

@@ -61,7 +61,7 @@ api_url = "` + wx.URL() + `"
 		t.Fatal(err)
 	}
 	defer m.Close()
-	wx.SetCallback("http://" + m.WeCom.CallbackAddr() + cfg.WeCom.CallbackPath)
+	wx.SetCallback("http://" + weComOf(t, m).CallbackAddr() + cfg.WeCom.CallbackPath)
 
 	wait := func(what string, cond func() bool) {
 		t.Helper()

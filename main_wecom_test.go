@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/bot/wecom/wecomfake"
 	"github.com/repairbot/repairbot/config"
 )
@@ -26,6 +27,16 @@ func weComOnly(t *testing.T, dataDir string) (*wecomfake.Server, string) {
 		"api_url = \"" + fake.URL() + "\"\n"
 }
 
+// weComOf is the running WeCom channel of m.
+func weComOf(t *testing.T, m *Main) *wecom.Channel {
+	t.Helper()
+	wc, ok := m.Channel("wecom").(*wecom.Channel)
+	if !ok {
+		t.Fatal("WeCom not wired")
+	}
+	return wc
+}
+
 // TestMainWeComOnly runs the whole program with Telegram off and WeCom on,
 // against the fake WeCom API: URL verification and a command round trip.
 func TestMainWeComOnly(t *testing.T) {
@@ -42,10 +53,10 @@ func TestMainWeComOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if m.WeCom == nil || m.Telegram != nil {
-		t.Fatal("WeCom not wired")
+	if len(m.Channels) != 1 || m.Channel("telegram") != nil {
+		t.Fatalf("channels %v: want WeCom alone", m.Channels)
 	}
-	fake.SetCallback("http://" + m.WeCom.CallbackAddr() + cfg.WeCom.CallbackPath)
+	fake.SetCallback("http://" + weComOf(t, m).CallbackAddr() + cfg.WeCom.CallbackPath)
 	if code, body, err := fake.VerifyURL("hello"); err != nil || code != 200 || body != "hello" {
 		t.Fatalf("URL verification: %d %q %v", code, body, err)
 	}

@@ -341,8 +341,10 @@ type Shift struct {
 	// To is the shift's end, "HH:MM"; see Shift for overnight and 24-hour
 	// shifts.
 	To string `toml:"to"`
-	// People are the Telegram user ids on duty (each > 0, at least one).
-	People []int64 `toml:"people"`
+	// People are the person ids on duty, at least one, each once:
+	// "tg:<Telegram user id>" or "wecom:<userid>"; a bare integer is a
+	// Telegram user id (files written before person ids).
+	People []PersonID `toml:"people"`
 }
 
 // Backup configures the daily backups the running bot writes of its own
@@ -789,7 +791,7 @@ func (c Config) Redacted() Config {
 		r.Duty = make([]Shift, len(c.Duty))
 		for i, s := range c.Duty {
 			s.Days = append([]string(nil), s.Days...)
-			s.People = append([]int64(nil), s.People...)
+			s.People = append([]PersonID(nil), s.People...)
 			r.Duty[i] = s
 		}
 	}

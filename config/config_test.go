@@ -441,11 +441,32 @@ func TestParseProblems(t *testing.T) {
 				`config: duty[0].days[0]: "daily" must be used alone`,
 				`config: duty[0].to: must be a time of day HH:MM`,
 				`config: duty[0].people[1]: must be a positive Telegram user id (got -1)`,
-				`config: duty[0].people[2]: duplicate user id 5 (also duty[0].people[0])`,
+				`config: duty[0].people[2]: duplicate person tg:5 (also duty[0].people[0])`,
 				`config: duty[1].from: is required`,
-				`config: duty[1].people: at least one Telegram user id is required`,
+				`config: duty[1].people: at least one person id ("tg:123456789", "wecom:zhangsan") is required`,
 			},
 			notWant: []string{"duty[0].days[1]", "duty[0].from", "duty[1].to"},
+		},
+		{
+			name: "bad person ids in duty",
+			toml: minimal + "[[duty]]\ndays = [\"daily\"]\nfrom = \"08:00\"\nto = \"20:00\"\n" +
+				`people = ["wecom:zhangsan", "zhangsan", "wxkf:abc", "tg:abc", "tg:007", "wecom:bad id", "wecom:", "tg:5", 5, "wecom:zhangsan"]` + "\n",
+			want: []string{
+				`config: duty[0].people[1]: must be a person id like "tg:123456789" or "wecom:zhangsan", or a Telegram user id (got "zhangsan")`,
+				`config: duty[0].people[2]: names channel "wxkf"; staff are on "tg" or "wecom" (got "wxkf:abc")`,
+				`config: duty[0].people[3]: must be a positive Telegram user id (got abc)`,
+				`config: duty[0].people[4]: must be a positive Telegram user id (got 007)`,
+				`config: duty[0].people[5]: must be a WeCom userid (1-64 letters, digits, '_', '-', '.', '@') after "wecom:" (got "bad id")`,
+				`config: duty[0].people[6]: must be a person id like "tg:123456789" or "wecom:zhangsan", or a Telegram user id (got "wecom:")`,
+				`config: duty[0].people[8]: duplicate person tg:5 (also duty[0].people[7])`,
+				`config: duty[0].people[9]: duplicate person wecom:zhangsan (also duty[0].people[0])`,
+			},
+			notWant: []string{"duty[0].people[0]:", "duty[0].people[7]:"},
+		},
+		{
+			name: "person id of the wrong type",
+			toml: minimal + "[[duty]]\ndays = [\"daily\"]\nfrom = \"08:00\"\nto = \"20:00\"\npeople = [1.5]\n",
+			want: []string{`config: duty.people`, `expected a person id like "tg:123456789" or "wecom:zhangsan", or a Telegram user id; got float`},
 		},
 		{
 			name: "unknown key in duty",
@@ -704,8 +725,8 @@ func TestRedacted(t *testing.T) {
 		t.Errorf("empty secret redacted to %q", got)
 	}
 	r.Duty[0].Days[0] = "tue"
-	r.Duty[0].People[0] = 8
-	if cfg.Duty[0].Days[0] != "mon" || cfg.Duty[0].People[0] != 7 {
+	r.Duty[0].People[0] = "tg:8"
+	if cfg.Duty[0].Days[0] != "mon" || cfg.Duty[0].People[0] != "tg:7" {
 		t.Error("Redacted shares the duty roster with the original")
 	}
 }
@@ -769,7 +790,7 @@ func TestExpandEnvCoversAllStrings(t *testing.T) {
 	cfg := config.Default()
 	cfg.Categories = cfg.Categories[:1]
 	cfg.Emergencies = cfg.Emergencies[:1]
-	cfg.Duty = []config.Shift{{Days: []string{"mon"}, People: []int64{1}}}
+	cfg.Duty = []config.Shift{{Days: []string{"mon"}, People: []config.PersonID{"tg:1"}}}
 	var set func(v reflect.Value)
 	set = func(v reflect.Value) {
 		switch v.Kind() {
@@ -826,6 +847,47 @@ func TestDurationText(t *testing.T) {
 	}
 }
 
+// The roster example in config.example.toml, uncommented, is a valid
+// roster naming people on both channels, the bare integer included.
+func TestExampleRoster(t *testing.T) {
+	cleanEnv(t)
+	data, err := os.ReadFile(examplePth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "# Example (remove the leading \"# \" to use it):\n")
+	if !ok {
+		t.Fatal("no roster example in the example file")
+	}
+	var roster strings.Builder
+	for _, line := range strings.Split(rest, "\n") {
+		if !strings.HasPrefix(line, "#") || strings.HasPrefix(line, "# ---") {
+			break
+		}
+		roster.WriteString(strings.TrimPrefix(strings.TrimPrefix(line, "#"), " ") + "\n")
+	}
+	cfg, err := config.Parse([]byte(minimal + roster.String()))
+	if err != nil {
+		t.Fatalf("the roster example does not parse:\n%v\n%s", err, roster.String())
+	}
+	for _, c := range []struct {
+		name string
+		at   time.Time
+		want []string
+	}{
+		{"day shift", shanghai(t, 24, 10, 0), []string{"tg:111111111", "wecom:zhangsan"}},
+		{"friday night", shanghai(t, 27, 23, 0), []string{"tg:333333333"}},
+		{"saturday morning, friday's night", shanghai(t, 28, 7, 0), []string{"tg:333333333"}},
+		{"thursday night", shanghai(t, 26, 23, 0), nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := cfg.OnDuty(c.at); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("OnDuty = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
 func TestLoadMissingFile(t *testing.T) {
 	_, err := config.Load("/nonexistent/repairbot.toml")
 	if !errors.Is(err, os.ErrNotExist) || errors.Is(err, config.ErrInvalid) {
@@ -857,6 +919,8 @@ func FuzzParse(f *testing.F) {
 		"emergencies = [{key = \"fire\", zh = \"火\", en = \"Fire\", category = \"other\"}]\n",
 		"[work]\ndays = [\"daily\"]\nstart = \"23:59\"\nend = \"00:00\"\n",
 		"[[duty]]\ndays = [\"daily\"]\nfrom = \"20:00\"\nto = \"08:00\"\npeople = [1]\n",
+		"[[duty]]\ndays = [\"daily\"]\nfrom = \"20:00\"\nto = \"08:00\"\npeople = [1, \"wecom:a\", \"tg:\", \"x\"]\n",
+		"[[duty]]\ndays = [\"daily\"]\nfrom = \"20:00\"\nto = \"08:00\"\npeople = [true, [1]]\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -969,13 +1033,13 @@ func TestOnDuty(t *testing.T) {
 days = ["mon", "tue", "wed", "thu", "fri"]
 from = "08:30"
 to = "17:30"
-people = [1, 2]
+people = [1, "tg:2"] # a bare integer is a Telegram user id
 
 [[duty]] # Friday night, ends Saturday morning
 days = ["Fri"]
 from = "20:00"
 to = "08:00"
-people = [3, 1]
+people = ["wecom:zhangsan", 1]
 
 [[duty]] # lunch cover every day
 days = ["daily"]
@@ -987,19 +1051,19 @@ people = [4]
 days = ["sun"]
 from = "08:00"
 to = "08:00"
-people = [5]
+people = ["tg:5"]
 
-[[duty]] # Friday evening overlap with both shifts
+[[duty]] # Friday evening overlap with both shifts, the same person written as an id
 days = ["fri"]
 from = "17:00"
 to = "21:00"
-people = [1]
+people = ["tg:1"]
 
 [[duty]] # whole calendar day
 days = ["wed"]
 from = "00:00"
 to = "00:00"
-people = [6]
+people = ["wecom:li.si"]
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -1010,30 +1074,30 @@ people = [6]
 	for _, c := range []struct {
 		name string
 		at   time.Time
-		want []int64
+		want []string
 	}{
-		{"day shift", shanghai(t, 24, 10, 0), []int64{1, 2}},
-		{"day shift start inclusive", shanghai(t, 24, 8, 30), []int64{1, 2}},
+		{"day shift", shanghai(t, 24, 10, 0), []string{"tg:1", "tg:2"}},
+		{"day shift start inclusive", shanghai(t, 24, 8, 30), []string{"tg:1", "tg:2"}},
 		{"day shift end exclusive", shanghai(t, 24, 17, 30), nil},
 		{"before day shift", shanghai(t, 24, 8, 29), nil},
-		{"daily lunch cover after day shift", shanghai(t, 24, 12, 30), []int64{1, 2, 4}},
-		{"daily on saturday", shanghai(t, 28, 12, 59), []int64{4}},
-		{"deduplicated in roster order", shanghai(t, 27, 17, 10), []int64{1, 2}},
-		{"overnight starts friday evening", shanghai(t, 27, 20, 0), []int64{3, 1}},
-		{"overnight before midnight", shanghai(t, 27, 23, 59), []int64{3, 1}},
-		{"overnight at midnight belongs to friday", shanghai(t, 28, 0, 0), []int64{3, 1}},
-		{"overnight early saturday", shanghai(t, 28, 7, 59), []int64{3, 1}},
+		{"daily lunch cover after day shift", shanghai(t, 24, 12, 30), []string{"tg:1", "tg:2", "tg:4"}},
+		{"daily on saturday", shanghai(t, 28, 12, 59), []string{"tg:4"}},
+		{"deduplicated in roster order", shanghai(t, 27, 17, 10), []string{"tg:1", "tg:2"}},
+		{"overnight starts friday evening", shanghai(t, 27, 20, 0), []string{"wecom:zhangsan", "tg:1"}},
+		{"overnight before midnight", shanghai(t, 27, 23, 59), []string{"wecom:zhangsan", "tg:1"}},
+		{"overnight at midnight belongs to friday", shanghai(t, 28, 0, 0), []string{"wecom:zhangsan", "tg:1"}},
+		{"overnight early saturday", shanghai(t, 28, 7, 59), []string{"wecom:zhangsan", "tg:1"}},
 		{"overnight end exclusive", shanghai(t, 28, 8, 0), nil},
 		{"friday early morning is thursday's night, not listed", shanghai(t, 27, 7, 0), nil},
 		{"thursday night not listed", shanghai(t, 26, 23, 0), nil},
-		{"overnight given in utc", time.Date(2026, 11, 27, 18, 30, 0, 0, time.UTC), []int64{3, 1}}, // Sat 02:30 Shanghai
+		{"overnight given in utc", time.Date(2026, 11, 27, 18, 30, 0, 0, time.UTC), []string{"wecom:zhangsan", "tg:1"}}, // Sat 02:30 Shanghai
 		{"24h shift not before its start", shanghai(t, 29, 7, 59), nil},
-		{"24h shift start", shanghai(t, 29, 8, 0), []int64{5}},
-		{"24h shift with lunch cover, roster order", shanghai(t, 29, 12, 30), []int64{4, 5}},
-		{"24h shift next morning", shanghai(t, 30, 7, 59), []int64{5}},
+		{"24h shift start", shanghai(t, 29, 8, 0), []string{"tg:5"}},
+		{"24h shift with lunch cover, roster order", shanghai(t, 29, 12, 30), []string{"tg:4", "tg:5"}},
+		{"24h shift next morning", shanghai(t, 30, 7, 59), []string{"tg:5"}},
 		{"24h shift end exclusive", shanghai(t, 30, 8, 0), nil},
-		{"whole calendar day start", shanghai(t, 25, 0, 0), []int64{6}},
-		{"whole calendar day end", shanghai(t, 25, 23, 59), []int64{6}},
+		{"whole calendar day start", shanghai(t, 25, 0, 0), []string{"wecom:li.si"}},
+		{"whole calendar day end", shanghai(t, 25, 23, 59), []string{"wecom:li.si"}},
 		{"after whole calendar day", shanghai(t, 26, 0, 0), nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -96,6 +96,9 @@ func (c *Config) stringFields() []stringField {
 		for j := range s.Days {
 			f = append(f, stringField{fmt.Sprintf("duty[%d].days[%d]", i, j), &s.Days[j]})
 		}
+		for j := range s.People {
+			f = append(f, stringField{fmt.Sprintf("duty[%d].people[%d]", i, j), (*string)(&s.People[j])})
+		}
 		f = append(f,
 			stringField{fmt.Sprintf("duty[%d].from", i), &s.From},
 			stringField{fmt.Sprintf("duty[%d].to", i), &s.To},

@@ -76,18 +76,18 @@ func (c Config) WorkEnd(t time.Time) time.Time {
 	return time.Date(y, m, d, end/60, end%60, 0, 0, loc)
 }
 
-// OnDuty returns the Telegram user ids on duty at t, judged by the wall
+// OnDuty returns the person ids on duty at t, judged by the wall
 // clock in c.Location(). Overnight shifts count for the day they start on:
 // a 20:00-08:00 shift listed for "fri" covers Friday 20:00 to Saturday
 // 08:00 (exclusive). Ids are deduplicated and in roster order; the result
 // is nil when nobody is on duty. Shifts with unparsable times (only
 // possible on an unvalidated Config) are skipped.
-func (c Config) OnDuty(t time.Time) []int64 {
+func (c Config) OnDuty(t time.Time) []string {
 	lt := t.In(c.Location())
 	today := lt.Weekday()
 	now := lt.Hour()*60 + lt.Minute()
-	var out []int64
-	seen := make(map[int64]bool)
+	var out []string
+	seen := make(map[PersonID]bool)
 	for _, s := range c.Duty {
 		if !s.covers(today, now) {
 			continue
@@ -95,7 +95,7 @@ func (c Config) OnDuty(t time.Time) []int64 {
 		for _, id := range s.People {
 			if !seen[id] {
 				seen[id] = true
-				out = append(out, id)
+				out = append(out, string(id))
 			}
 		}
 	}

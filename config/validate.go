@@ -560,15 +560,15 @@ func (c *Config) validateDuty(v *validator) {
 		v.clock(prefix+"from", s.From)
 		v.clock(prefix+"to", s.To)
 		if len(s.People) == 0 {
-			v.add(prefix+"people", "at least one Telegram user id is required")
+			v.add(prefix+"people", `at least one person id ("tg:123456789", "wecom:zhangsan") is required`)
 		}
-		seen := make(map[int64]int, len(s.People))
+		seen := make(map[PersonID]int, len(s.People))
 		for j, id := range s.People {
 			k := fmt.Sprintf("%speople[%d]", prefix, j)
-			if id <= 0 {
-				v.add(k, "must be a positive Telegram user id (got %d)", id)
+			if why := id.check(); why != "" {
+				v.add(k, "%s", why)
 			} else if first, dup := seen[id]; dup {
-				v.add(k, "duplicate user id %d (also %speople[%d])", id, prefix, first)
+				v.add(k, "duplicate person %s (also %speople[%d])", id, prefix, first)
 			} else {
 				seen[id] = j
 			}

@@ -8,155 +8,14 @@ import (
 	"time"
 )
 
-// Command is a slash command with its catalog key for menus and the roles
-// whose menu shows it. The menu is a convenience: every command checks on
-// its own who may run it.
-type Command struct {
-	Name  string
-	Key   string
-	Menus []Role
-}
+// The general commands: /start, /help, /cancel, /lang, /mytickets, and
+// the leads' /open and /reassign. Each is a row of the command table
+// (routes.go); the commands of an area live in its file.
 
-var (
-	everyone  = []Role{RoleNone, RoleResident, RoleTechnician, RoleLead, RoleDispatcher, RoleAdmin}
-	staffAll  = []Role{RoleTechnician, RoleLead, RoleDispatcher, RoleAdmin}
-	leadMenus = []Role{RoleLead, RoleAdmin}
-	office    = []Role{RoleLead, RoleDispatcher, RoleAdmin}
-)
-
-// Commands lists the slash commands; the channel publishes them (Telegram
-// setMyCommands): the residents' menu by default, each staff member's in
-// their own chat (MenuFor).
-var Commands = []Command{
-	{"start", "cmd.start", everyone},
-	{"report", "cmd.report", []Role{RoleNone, RoleResident}},
-	{"mytickets", "cmd.mytickets", []Role{RoleResident, RoleTechnician, RoleLead, RoleAdmin}},
-	{"cancel", "cmd.cancel", everyone},
-	{"open", "cmd.open", leadMenus},
-	{"reassign", "cmd.reassign", leadMenus},
-	{"invite", "cmd.invite", leadMenus},
-	{"order", "cmd.order", staffAll},
-	{"skip", "cmd.skip", leadMenus},
-	{"daily", "cmd.daily", office},
-	{"month", "cmd.month", office},
-	{"duty", "cmd.duty", leadMenus},
-	{"sop", "cmd.sop", staffAll},
-	{"review", "cmd.review", staffAll},
-	{"suggest", "cmd.suggest", staffAll},
-	{"actions", "cmd.actions", staffAll},
-	{"complain", "cmd.complain", []Role{RoleResident}},
-	{"lang", "cmd.lang", everyone},
-	{"help", "cmd.help", everyone},
-}
-
-// MenuFor is the command menu of a role, in menu order.
-func MenuFor(r Role) []Command {
-	var out []Command
-	for _, c := range Commands {
-		for _, m := range c.Menus {
-			if m == r {
-				out = append(out, c)
-				break
-			}
-		}
-	}
-	return out
-}
-
-// menuVersion changes when the menus change, so staff get the new one.
-const menuVersion = "2"
-
-// ensureMenu sends a staff member their role's command menu, in their
-// language, when they do not have it yet (joining, a new language, a new
-// menu): a KindMenu message, which Telegram turns into setMyCommands for
-// their chat. Residents and strangers use the default menu. It reports
-// whether p changed (the caller stores it).
-func (c *call) ensureMenu(p *Person) bool {
-	if p == nil || !p.Registered || !(p.Role.IsStaff() || p.Role == RoleDispatcher) || p.Chat.IsZero() {
-		return false
-	}
-	want := menuVersion + ":" + string(p.Role) + ":" + string(p.Lang)
-	if p.Menu == want {
-		return false
-	}
-	var items []Button
-	for _, cmd := range MenuFor(p.Role) {
-		items = append(items, Button{Text: c.tl(p.Lang, cmd.Key), Data: cmd.Name})
-	}
-	c.send(Message{To: p.Chat, Kind: KindMenu, Buttons: [][]Button{items}, Priority: PrioReminder})
-	p.Menu = want
-	return true
-}
-
-func (c *call) command() error {
-	args := strings.TrimSpace(c.ev.Text)
-	if c.ev.InGroup {
-		switch c.ev.Command {
-		case "open":
-		default:
-			c.reply(c.t("group.private_only"))
-			return nil
-		}
-	}
-	if !knownCommand(c.ev.Command) {
-		return Errorf(CodeInvalid, "err.unknown_command", "command", c.ev.Command)
-	}
-	switch c.ev.Command {
-	case "start":
-		return c.cmdStart(args)
-	case "help":
-		c.reply(c.helpText())
-		return nil
-	case "cancel":
-		return c.cmdCancel()
-	case "lang":
-		return c.cmdLang(args)
-	}
-	if c.me == nil || !c.me.Registered {
-		return c.startRegistration()
-	}
-	switch c.ev.Command {
-	case "report":
-		return c.startReport()
-	case "mytickets":
-		return c.cmdMyTickets()
-	case "open":
-		return c.cmdOpen(args)
-	case "reassign":
-		return c.cmdReassign(args)
-	case "invite":
-		return c.cmdInvite(args)
-	case "order":
-		return c.cmdOrder(args)
-	case "skip":
-		return c.cmdSkip(args)
-	case "daily":
-		return c.cmdDaily(args)
-	case "month":
-		return c.cmdMonth(args)
-	case "duty":
-		return c.cmdDuty()
-	case "sop":
-		return c.cmdSOP(args)
-	case "review":
-		return c.cmdReview(args)
-	case "suggest":
-		return c.cmdSuggest(args)
-	case "actions":
-		return c.cmdActions()
-	case "complain":
-		return c.cmdComplain(args)
-	}
-	return Errorf(CodeInvalid, "err.unknown_command", "command", c.ev.Command)
-}
-
-func knownCommand(name string) bool {
-	for _, k := range Commands {
-		if k.Name == name {
-			return true
-		}
-	}
-	return false
+// cmdHelp lists what the sender's role can do.
+func (c *call) cmdHelp() error {
+	c.reply(c.helpText())
+	return nil
 }
 
 func (c *call) helpText() string {
@@ -197,7 +56,7 @@ func (c *call) welcomeBack() error {
 }
 
 func (c *call) cmdCancel() error {
-	d, err := c.tx.Dialogue(c.ev.From.ID)
+	d, err := c.dialogue()
 	if errors.Is(err, ErrNotFound) {
 		c.reply(c.t("cancel.nothing"))
 		return nil
@@ -282,9 +141,6 @@ func (c *call) cmdMyTickets() error {
 const openPage = 30
 
 func (c *call) cmdOpen(arg string) error {
-	if !c.me.Role.IsLead() {
-		return Errorf(CodeForbidden, "err.leads_only")
-	}
 	page := 1
 	if arg = strings.TrimSpace(arg); arg != "" {
 		n, err := strconv.Atoi(arg)
@@ -371,9 +227,6 @@ func (c *call) age(t time.Time) string {
 }
 
 func (c *call) cmdReassign(arg string) error {
-	if !c.me.Role.IsLead() {
-		return Errorf(CodeForbidden, "err.leads_only")
-	}
 	id := strings.ToUpper(strings.TrimSpace(arg))
 	if id == "" {
 		return Errorf(CodeInvalid, "reassign.usage")
@@ -411,111 +264,5 @@ func (c *call) cmdReassign(arg string) error {
 		who = c.t("open.unassigned")
 	}
 	c.reply(c.t("reassign.pick", "ticket", t.ID, "assignee", who), rows...)
-	return nil
-}
-
-func (c *call) cmdInvite(arg string) error {
-	var role Role
-	switch strings.ToLower(strings.TrimSpace(arg)) {
-	case "technician", "tech", "维修人员", "技术员":
-		role = RoleTechnician
-	case "lead", "主管", "班长", "经理":
-		role = RoleLead
-	case "dispatcher", "客服":
-		role = RoleDispatcher
-	default:
-		if !c.me.Role.IsLead() {
-			return Errorf(CodeForbidden, "err.leads_only")
-		}
-		return Errorf(CodeInvalid, "invite.usage")
-	}
-	// Leads bring in technicians; only admins appoint leads.
-	if !(c.me.Role == RoleAdmin || (c.me.Role == RoleLead && role == RoleTechnician)) {
-		return Errorf(CodeForbidden, "err.invite_forbidden")
-	}
-	code, err := c.e.randomCode()
-	if err != nil {
-		return err
-	}
-	inv := &Invite{Code: code, Role: role, CreatedBy: c.me.ID, Created: c.now, Expires: c.now.Add(c.e.o.InviteTTL)}
-	if err := c.tx.PutInvite(inv); err != nil {
-		return err
-	}
-	link := c.e.o.InviteLink(c.ev.From.Chat.Channel, code)
-	c.reply(c.t("invite.created", "role", c.roleTitle(role), "link", link, "code", code, "expires", c.localTime(inv.Expires)))
-	return nil
-}
-
-func (c *call) redeemInvite(code string) error {
-	code = strings.ToUpper(strings.TrimSpace(code))
-	inv, err := c.tx.Invite(code)
-	if errors.Is(err, ErrNotFound) {
-		return Errorf(CodeNotFound, "invite.invalid")
-	}
-	if err != nil {
-		return err
-	}
-	if inv.Used != nil {
-		if inv.UsedBy == c.ev.From.ID {
-			return c.welcomeBack()
-		}
-		return Errorf(CodeConflict, "invite.used")
-	}
-	if !c.now.Before(inv.Expires) {
-		return Errorf(CodeConflict, "invite.expired")
-	}
-	p := c.me
-	if p == nil {
-		p = &Person{ID: c.ev.From.ID, Created: c.now, Lang: c.lang, Chat: c.ev.From.Chat}
-	}
-	if p.Role == RoleAdmin {
-		return Errorf(CodeConflict, "invite.already_admin")
-	}
-	p.Role = inv.Role
-	p.Registered = true
-	if p.Name == "" {
-		p.Name = cleanText(c.ev.From.Name, c.e.o.MaxNameLen)
-	}
-	if p.Name == "" {
-		p.Name = c.ev.From.ID
-	}
-	p.Chat = c.ev.From.Chat
-	p.Updated = c.now
-	used := c.now
-	inv.Used, inv.UsedBy = &used, p.ID
-	if err := c.tx.PutInvite(inv); err != nil {
-		return err
-	}
-	c.ensureMenu(p)
-	if err := c.tx.PutPerson(p); err != nil {
-		return err
-	}
-	c.me = p
-	_ = c.tx.DeleteDialogue(p.ID)
-	c.reply(c.t("invite.welcome", "name", p.Name, "role", c.roleTitle(p.Role)) + "\n\n" + c.helpText())
-	// Tell the inviter it worked.
-	if inviter, err := c.person(inv.CreatedBy); err == nil && inviter != nil {
-		c.send(Message{To: inviter.Chat, Text: c.tl(inviter.Lang, "invite.redeemed", "name", p.Name, "role", c.roleTitleIn(inviter.Lang, p.Role)), Priority: PrioNormal})
-	}
-	return nil
-}
-
-// ensureMenus gives every staff member the menu of their role (after an
-// upgrade that changed the menus, or for staff who joined before menus
-// were per role). It reads the staff by role: dozens, not the residents.
-func (c *call) ensureMenus() error {
-	for _, r := range []Role{RoleTechnician, RoleLead, RoleDispatcher, RoleAdmin} {
-		people, err := c.tx.PeopleByRole(r)
-		if err != nil {
-			return err
-		}
-		for _, p := range people {
-			if c.ensureMenu(p) {
-				if err := c.tx.PutPerson(p); err != nil {
-					return err
-				}
-			}
-		}
-	}
 	return nil
 }

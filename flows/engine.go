@@ -411,7 +411,8 @@ func (c *call) ensureAdmin() error {
 	return c.tx.PutPerson(p)
 }
 
-// newSeq returns a fresh prompt number for a dialogue.
+// bump gives a dialogue a fresh prompt number (its buttons carry it, so an
+// older prompt's buttons are recognised as stale) and stamps the change.
 func (c *call) bump(d *Dialogue) {
 	d.Seq++
 	d.Updated = c.now

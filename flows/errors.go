@@ -18,7 +18,7 @@ const (
 )
 
 // Error is a user-safe error: a code and a catalog key with arguments. The
-// engine turns it into a reply in exactly one place (reply.go).
+// engine turns it into a reply in exactly one place (call.fail, engine.go).
 type Error struct {
 	Code Code
 	Key  string

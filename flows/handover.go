@@ -21,8 +21,6 @@ const (
 	hoReturned  = "returned"
 )
 
-const dlgHandoverReturn = "handover_return"
-
 // handoverStart asks each technician with jobs that day to submit them.
 func (c *call) handoverStart(day string, late bool) error {
 	from, to, err := c.dayBounds(day)
@@ -66,7 +64,7 @@ func (c *call) handoverStart(day string, late bool) error {
 		if tech != nil && (h.Status == hoPending || h.Status == hoReturned) {
 			c.send(Message{To: tech.Chat, Priority: PrioReminder,
 				Text:    c.tl(tech.Lang, "handover.ask", "date", dayLabel(day)) + "\n" + c.ticketLines(byTech[id], tech.Lang),
-				Buttons: [][]Button{{Button{Text: c.tl(tech.Lang, "btn.handover_submit"), Data: EncodePayload("hs", day)}}}})
+				Buttons: [][]Button{{Button{Text: c.tl(tech.Lang, "btn.handover_submit"), Data: EncodePayload(vbHandoverSubmit, day)}}}})
 		}
 	}
 	end := c.atMinutes(from, c.e.o.Work.End)
@@ -93,9 +91,6 @@ func (c *call) ticketLines(ts []*Ticket, l Lang) string {
 func (c *call) handoverSubmit(args []string) error {
 	if len(args) != 1 {
 		return Errorf(CodeInvalid, "err.bad_button")
-	}
-	if c.me == nil || !c.me.Registered || !c.me.Role.IsStaff() {
-		return Errorf(CodeForbidden, "err.role")
 	}
 	day := args[0]
 	h, err := c.tx.Handover(day, c.me.ID)
@@ -129,8 +124,8 @@ func (c *call) handoverSubmit(args []string) error {
 		c.send(Message{To: p.Chat, Priority: PrioNormal,
 			Text: c.tl(p.Lang, "handover.review", "name", c.me.Name, "date", dayLabel(day), "n", len(ts)) + "\n" + c.ticketLines(ts, p.Lang),
 			Buttons: [][]Button{{
-				{Text: c.tl(p.Lang, "btn.handover_ok"), Data: EncodePayload("hv", day, c.me.ID, "ok")},
-				{Text: c.tl(p.Lang, "btn.handover_return"), Data: EncodePayload("hv", day, c.me.ID, "ret")},
+				{Text: c.tl(p.Lang, "btn.handover_ok"), Data: EncodePayload(vbHandoverReview, day, c.me.ID, "ok")},
+				{Text: c.tl(p.Lang, "btn.handover_return"), Data: EncodePayload(vbHandoverReview, day, c.me.ID, "ret")},
 			}}})
 	}
 	return nil
@@ -140,9 +135,6 @@ func (c *call) handoverSubmit(args []string) error {
 func (c *call) handoverReview(args []string) error {
 	if len(args) != 3 {
 		return Errorf(CodeInvalid, "err.bad_button")
-	}
-	if c.me == nil || !c.me.Registered || !c.me.Role.IsLead() {
-		return Errorf(CodeForbidden, "err.leads_only")
 	}
 	day, techID, verdict := args[0], args[1], args[2]
 	h, err := c.tx.Handover(day, techID)
@@ -171,7 +163,7 @@ func (c *call) handoverReview(args []string) error {
 		}
 		return nil
 	case "ret":
-		d := &Dialogue{PersonID: c.me.ID, Kind: dlgHandoverReturn, Step: stepReason, Started: c.now, TicketID: day, Category: techID}
+		d := &Dialogue{PersonID: c.me.ID, Kind: dlgHandoverReturn, Step: stepReason, Started: c.now, Day: day, TechID: techID}
 		c.bump(d)
 		c.toast = c.t("ok")
 		c.reply(c.t("handover.ask_reason"))
@@ -189,7 +181,7 @@ func (c *call) handoverReturnInput(d *Dialogue) error {
 	if reason == "" {
 		return Errorf(CodeInvalid, "err.empty")
 	}
-	h, err := c.tx.Handover(d.TicketID, d.Category)
+	h, err := c.tx.Handover(d.Day, d.TechID)
 	if err != nil {
 		return err
 	}
@@ -210,7 +202,7 @@ func (c *call) handoverReturnInput(d *Dialogue) error {
 		return err
 	}
 	c.tell(tech, "handover.returned", []any{"date", dayLabel(h.Day), "name", c.me.Name, "reason", reason},
-		[]Button{{Text: c.tl(tech.Lang, "btn.handover_submit"), Data: EncodePayload("hs", h.Day)}})
+		[]Button{{Text: c.tl(tech.Lang, "btn.handover_submit"), Data: EncodePayload(vbHandoverSubmit, h.Day)}})
 	return nil
 }
 
@@ -229,7 +221,7 @@ func (c *call) endOfDay(day string, late bool) error {
 		if tech, err := c.person(h.TechID); err == nil && tech != nil {
 			c.send(Message{To: tech.Chat, Priority: PrioReminder,
 				Text:    c.tl(tech.Lang, "handover.chase", "date", dayLabel(day), "n", len(h.Tickets)),
-				Buttons: [][]Button{{{Text: c.tl(tech.Lang, "btn.handover_submit"), Data: EncodePayload("hs", day)}}}})
+				Buttons: [][]Button{{{Text: c.tl(tech.Lang, "btn.handover_submit"), Data: EncodePayload(vbHandoverSubmit, day)}}}})
 		}
 	}
 	if len(list.Missing) > 0 {
@@ -320,9 +312,6 @@ func contains(xs []string, x string) bool {
 
 // cmdDaily shows a day's task list: the archived one, or today's so far.
 func (c *call) cmdDaily(arg string) error {
-	if !(c.me.Role.IsLead() || c.me.Role == RoleDispatcher) {
-		return Errorf(CodeForbidden, "err.leads_only")
-	}
 	day := strings.ReplaceAll(strings.TrimSpace(arg), "-", "")
 	if day == "" {
 		day = c.dayKey(c.now)
@@ -374,4 +363,33 @@ func (c *call) touched(from, to time.Time) ([]*Ticket, error) {
 		return nil
 	})
 	return out, err
+}
+
+// WorkOptions are the working days and hours for the daily handover.
+type WorkOptions struct {
+	Days           map[time.Weekday]bool
+	Start, End     int // minutes after midnight
+	HandoverBefore time.Duration
+}
+
+// ensureDaily keeps the next working day's handover timer scheduled.
+func (c *call) ensureDaily() error {
+	w := c.e.o.Work
+	if len(w.Days) == 0 || w.End <= 0 {
+		return nil
+	}
+	local := c.now.In(c.e.o.Location)
+	for i := 0; i < 8; i++ {
+		day := local.AddDate(0, 0, i)
+		if !w.Days[day.Weekday()] {
+			continue
+		}
+		due := c.atMinutes(day, w.End).Add(-w.HandoverBefore)
+		if !due.After(c.now) {
+			continue
+		}
+		dk := c.dayKey(due)
+		return c.tx.PutTimer(Timer{Key: tmHandover + ":" + dk, Due: due.UTC(), Kind: tmHandover, Day: dk})
+	}
+	return nil
 }

@@ -89,8 +89,9 @@ var AllStates = []State{StateNew, StateAccepted, StateOnTheWay, StateOnSite, Sta
 	StateConfirmed, StateSurvey, StateClosed, StateCancelled, StateUnresolved}
 
 // Authorize decides whether person p may apply action a to ticket t now.
-// It is the single gate every button passes: the payload only names the
-// action and the ticket, everything else is re-read from the store.
+// It is the single gate every ticket action passes (the other buttons pass
+// their row's Access, routes.go): the payload only names the action and
+// the ticket, everything else is re-read from the store.
 func Authorize(a Action, p *Person, t *Ticket) error {
 	tr, ok := Transitions[a]
 	if !ok {

@@ -54,9 +54,6 @@ const defaultEmergencyWindow = 5 * time.Minute
 const monthReportTop = 8
 
 func (c *call) cmdMonth(arg string) error {
-	if !(c.me.Role.IsLead() || c.me.Role == RoleDispatcher) {
-		return Errorf(CodeForbidden, "err.leads_only")
-	}
 	start, err := c.monthStart(arg)
 	if err != nil {
 		return err
@@ -105,7 +102,8 @@ func (e *Engine) readAhead(ctx context.Context, ev Event) any {
 	var r *MonthReport
 	_ = e.o.Store.View(ctx, func(tx Tx) error {
 		c := &call{e: e, tx: tx, ev: ev, now: ev.At.UTC()}
-		if p, err := tx.Person(ev.From.ID); err != nil || !(p.Role.IsLead() || p.Role == RoleDispatcher) {
+		month, _ := findCommand("month", "")
+		if p, err := tx.Person(ev.From.ID); err != nil || !month.Allows(p) {
 			return nil // not theirs to read: the write transaction refuses it
 		}
 		start, err := c.monthStart(ev.Text)

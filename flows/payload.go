@@ -15,7 +15,7 @@ const MaxPayload = 64
 
 // Payload is a decoded button payload.
 type Payload struct {
-	Verb string   // a ticket Action, "d" for a dialogue choice, "c" for a command shortcut
+	Verb string   // a ticket Action, or a verb of the button table (routes.go): "d" a dialogue choice, "c" a command...
 	Args []string //
 }
 
@@ -32,18 +32,18 @@ func TicketButton(text string, a Action, ticketID string, extra ...string) Butto
 // DialogueButton is a button answering the current prompt of a dialogue;
 // seq ties it to that prompt so an old one is recognised as stale.
 func DialogueButton(text string, seq int, value string) Button {
-	return Button{Text: text, Data: EncodePayload("d", strconv.Itoa(seq), value)}
+	return Button{Text: text, Data: EncodePayload(vbChoice, strconv.Itoa(seq), value)}
 }
 
 // CommandButton runs a command as if typed.
 func CommandButton(text, command string) Button {
-	return Button{Text: text, Data: EncodePayload("c", command)}
+	return Button{Text: text, Data: EncodePayload(vbCommand, command)}
 }
 
 // CommandArgButton runs a command with one short argument (a page number);
 // the command checks it, and who may run it, as if it had been typed.
 func CommandArgButton(text, command, arg string) Button {
-	return Button{Text: text, Data: EncodePayload("c", command, arg)}
+	return Button{Text: text, Data: EncodePayload(vbCommand, command, arg)}
 }
 
 // DecodePayload parses a payload; ok is false for anything malformed,

@@ -20,10 +20,25 @@ type Store interface {
 	View(ctx context.Context, fn func(Tx) error) error
 }
 
-// Tx is one transaction. Implementations return ErrNotFound (wrapped or not)
-// for missing records.
+// Tx is one transaction: the small interface of each area, together.
+// Implementations return ErrNotFound (wrapped or not) for missing records.
+// A new area adds its own XxxTx here (and its store file), so an
+// implementation sees by the compiler what the area needs.
 type Tx interface {
+	InboundTx
+	PeopleTx
+	TicketsTx
+	DialoguesTx
+	TimersTx
+	DayRecordsTx
+	GovernanceTx
+	SequencesTx
+	OutboxTx
 	QualsTx
+}
+
+// InboundTx is what the engine keeps of the channels' updates.
+type InboundTx interface {
 	// Seen reports whether an inbound event key was already handled.
 	Seen(key string) (bool, error)
 	// MarkSeen records an inbound event key as handled.
@@ -32,12 +47,21 @@ type Tx interface {
 	Cursor(name string) (string, error)
 	// SetCursor stores a channel cursor.
 	SetCursor(name, value string) error
+}
 
+// PeopleTx holds the profiles and the invitations that make staff.
+type PeopleTx interface {
 	Person(id string) (*Person, error)
 	PutPerson(p *Person) error
 	// PeopleByRole lists people with the role, ordered by id.
 	PeopleByRole(role Role) ([]*Person, error)
 
+	Invite(code string) (*Invite, error)
+	PutInvite(inv *Invite) error
+}
+
+// TicketsTx holds the tickets, their indexes and their audit trails.
+type TicketsTx interface {
 	Ticket(id string) (*Ticket, error)
 	PutTicket(t *Ticket) error
 	// NextTicketSeq returns the next number for the day (1-based), e.g. "20261127".
@@ -52,38 +76,46 @@ type Tx interface {
 	AppendTicketEvent(ticketID string, ev TicketEvent) error
 	// TicketEvents returns the audit trail in order.
 	TicketEvents(ticketID string) ([]TicketEvent, error)
+	// EachTicketTouched calls fn for every ticket changed in [from, to),
+	// each once, in the order of its first change in the range; an error
+	// from fn stops the walk and is returned.
+	EachTicketTouched(from, to time.Time, fn func(*Ticket) error) error
+}
 
+// DialoguesTx holds what the bot is waiting for from each person.
+type DialoguesTx interface {
 	Dialogue(personID string) (*Dialogue, error)
 	PutDialogue(d *Dialogue) error
 	DeleteDialogue(personID string) error
+}
 
-	Invite(code string) (*Invite, error)
-	PutInvite(inv *Invite) error
-
-	// AddComplaint records a complaint (a trigger for the SOP review).
-	AddComplaint(c Complaint) error
-	// Complaints lists complaints in the order they were made.
-	Complaints() ([]Complaint, error)
-
+// TimersTx holds the stored due times.
+type TimersTx interface {
 	// PutTimer stores or replaces the timer with that key.
 	PutTimer(t Timer) error
 	// DeleteTimer removes a timer; a missing one is not an error.
 	DeleteTimer(key string) error
 	// DueTimers lists timers due at or before now, earliest first.
 	DueTimers(now time.Time, limit int) ([]Timer, error)
-	// EachTicketTouched calls fn for every ticket changed in [from, to),
-	// each once, in the order of its first change in the range; an error
-	// from fn stops the walk and is returned.
-	EachTicketTouched(from, to time.Time, fn func(*Ticket) error) error
+}
+
+// DayRecordsTx holds the records of the working day: the technicians'
+// handovers, the archived daily lists and the leads' duty changes.
+type DayRecordsTx interface {
 	Handover(day, techID string) (*Handover, error)
 	PutHandover(h *Handover) error
 	Handovers(day string) ([]*Handover, error)
 	DailyList(day string) (*DailyList, error)
+	PutDailyList(d *DailyList) error
 	// DutyOverrides lists the leads' live roster changes.
 	DutyOverrides() ([]DutyOverride, error)
 	PutDutyOverride(o DutyOverride) error
-	PutDailyList(d *DailyList) error
+}
 
+// GovernanceTx holds the SOP's own life cycle: versions and their
+// acknowledgements, reviews, suggestions, and the complaints that trigger
+// reviews.
+type GovernanceTx interface {
 	// SOPVersions lists every version, oldest first.
 	SOPVersions() ([]SOPVersion, error)
 	PutSOPVersion(v SOPVersion) error
@@ -97,9 +129,20 @@ type Tx interface {
 	PendingSuggestions() ([]Suggestion, error)
 	AddPendingSuggestion(s Suggestion) error
 	ClearPendingSuggestions() error
+	// AddComplaint records a complaint (a trigger for the SOP review).
+	AddComplaint(c Complaint) error
+	// Complaints lists complaints in the order they were made.
+	Complaints() ([]Complaint, error)
+}
+
+// SequencesTx hands out numbers of named sequences any area may draw from.
+type SequencesTx interface {
 	// NextSeq returns the next number of a named sequence (review ids...).
 	NextSeq(name string) (int, error)
+}
 
+// OutboxTx is the write side of the durable outbox.
+type OutboxTx interface {
 	// Enqueue adds outgoing messages to the durable outbox.
 	Enqueue(msgs ...Message) error
 }

@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// Role is what a person may do. Roles are ordered only by the permission
-// table in machine.go, never by comparison.
+// Role is what a person may do. Roles are never compared by order: what
+// each may do is rows of the permission tables (Transitions in machine.go,
+// the commands and buttons in routes.go).
 type Role string
 
 // Roles known to the engine.
@@ -74,8 +75,8 @@ type Person struct {
 // State is a ticket's place in its life cycle.
 type State string
 
-// Ticket states. The on-site checklist (a later issue) adds states between
-// OnSite and Done through the same transition table.
+// Ticket states. The on-site checklist walks its steps inside OnSite
+// (Ticket.Step), not through states of its own.
 const (
 	StateNew        State = "new"              // reported, waiting for a technician
 	StateAccepted   State = "accepted"         // a technician took it
@@ -249,36 +250,51 @@ type Invite struct {
 }
 
 // Dialogue is what the bot is waiting for from one person. At most one per
-// person; stored so a restart resumes mid-conversation.
+// person; stored so a restart resumes mid-conversation. Each field means
+// one thing for every kind; records written before the fields below were
+// split are read in this form by the kind's legacy rule (legacy.go).
 type Dialogue struct {
 	PersonID string    `json:"person_id"`
-	Kind     string    `json:"kind"` // "register", "report", "comment", "rework_reason"
+	Kind     string    `json:"kind"` // a row of the dialogue table (routes.go)
 	Step     string    `json:"step"`
 	Seq      int       `json:"seq"` // bumps on every prompt; dialogue buttons carry it
 	Started  time.Time `json:"started"`
 	Updated  time.Time `json:"updated"`
-	// Draft fields, used by the kinds that need them.
+	// The draft of a registration or a report.
 	Name        string    `json:"name,omitempty"`
 	Phone       string    `json:"phone,omitempty"`
 	Building    string    `json:"building,omitempty"`
 	Unit        string    `json:"unit,omitempty"`
-	Category    string    `json:"category,omitempty"`
+	Category    string    `json:"category,omitempty"` // the fault category reported
 	Description string    `json:"description,omitempty"`
 	Photos      []Photo   `json:"photos,omitempty"`
 	Kind2       OrderKind `json:"order_kind,omitempty"`
-	TicketID    string    `json:"ticket_id,omitempty"`
+	// What the dialogue is about, and its argument.
+	TicketID  string `json:"ticket_id,omitempty"`  // the ticket (comment, rework reason, quantity, emergency details, help reply)
+	PriceCode string `json:"price_code,omitempty"` // the price-list item whose quantity is asked
+	Review    string `json:"review,omitempty"`     // the review (a suggestion for it, its report, an action's evidence)
+	Action    int    `json:"action,omitempty"`     // the improvement action of Review whose evidence is asked
+	Day       string `json:"day,omitempty"`        // the handover's day (YYYYMMDD) being returned
+	TechID    string `json:"tech_id,omitempty"`    // the technician whose handover is returned
 }
 
 // Timer is a stored due time. The engine consumes it in the same
 // transaction as its effects, so a timer fires exactly once even if the
-// ticker runs twice or the process restarts.
+// ticker runs twice or the process restarts. Each field means one thing
+// for every kind; records written before the fields below were split are
+// read in this form by the kind's legacy rule (legacy.go).
 type Timer struct {
-	Key    string    `json:"key"`
-	Due    time.Time `json:"due"`
-	Kind   string    `json:"kind"`
-	Ticket string    `json:"ticket,omitempty"`
-	Rung   int       `json:"rung,omitempty"`
-	Day    string    `json:"day,omitempty"` // YYYYMMDD for daily timers
+	Key     string    `json:"key"`
+	Due     time.Time `json:"due"`
+	Kind    string    `json:"kind"` // a row of the timer table (routes.go)
+	Ticket  string    `json:"ticket,omitempty"`
+	Rung    int       `json:"rung,omitempty"`    // an emergency's escalation rung (1-3)
+	Day     string    `json:"day,omitempty"`     // a local day, YYYYMMDD (handover, end of day)
+	Month   string    `json:"month,omitempty"`   // a local month, YYYYMM (the audit of that month)
+	Year    int       `json:"year,omitempty"`    // the year of the yearly review
+	Version int       `json:"version,omitempty"` // the SOP version to acknowledge
+	Review  string    `json:"review,omitempty"`  // the review (its reminder, deadline, actions)
+	Action  int       `json:"action,omitempty"`  // the improvement action of Review
 }
 
 // Handover is one technician's end-of-day submission of work orders (SOP 4.2.7).

@@ -92,15 +92,17 @@ func (c *call) workOrder(t *Ticket, l Lang) (string, error) {
 	return strings.TrimRight(b.String(), "\n"), nil
 }
 
+// retestAfter are the audit-trail actions after which the tests start again.
+var retestAfter = map[string]bool{"test_fail": true, string(ActNotFixed): true, "change": true}
+
 // lastPasses are the times of the passed tests of the latest round (after
 // the last failure or rework), from the audit trail.
 func lastPasses(events []TicketEvent) []time.Time {
 	var out []time.Time
 	for _, e := range events {
-		switch e.Action {
-		case "test_pass":
+		if e.Action == "test_pass" {
 			out = append(out, e.At)
-		case "test_fail", string(ActNotFixed), "change":
+		} else if retestAfter[e.Action] {
 			out = nil
 		}
 	}
@@ -114,7 +116,7 @@ func (c *call) optTime(t *time.Time, l Lang) string {
 	return c.clock(*t)
 }
 
-// cmdOrder shows a ticket's work order to its resident, its assignee and the leads.
+// cmdOrder shows a ticket's work order to its resident, its assignee and the office.
 func (c *call) cmdOrder(arg string) error {
 	id := strings.ToUpper(strings.TrimSpace(arg))
 	if id == "" {
@@ -124,9 +126,9 @@ func (c *call) cmdOrder(arg string) error {
 	if err != nil {
 		return err
 	}
-	// Customer service reconciles work orders with the repair log and
-	// answers fee questions, so it reads them too.
-	if !(c.me.Role.IsLead() || c.me.Role == RoleDispatcher || t.ResidentID == c.me.ID || t.AssigneeID == c.me.ID) {
+	// The office reads every work order (customer service reconciles them
+	// with the repair log and answers fee questions); others only their own.
+	if !(hasRole(office, c.me.Role) || t.ResidentID == c.me.ID || t.AssigneeID == c.me.ID) {
 		return Errorf(CodeForbidden, "err.not_your_ticket", "ticket", t.ID)
 	}
 	text, err := c.workOrder(t, c.lang)

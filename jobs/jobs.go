@@ -1,8 +1,9 @@
 // Package jobs runs the bot's schedules on robfig/cron in the estate's time
 // zone: the timer tick that drives SLA ladders, reminders and the daily
 // handover through the engine, and the hourly housekeeping of the store.
-// The schedules only say when to look; what is due is stored in bbolt, so
-// a restart or a doubled tick never fires anything twice.
+// The schedules only say when to look; what is due is stored, so a restart
+// or a doubled tick never fires anything twice. jobs never imports a
+// concrete store: it is given the Housekeeper it prunes.
 package jobs
 
 import (
@@ -14,13 +15,23 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/repairbot/repairbot/flows"
-	"github.com/repairbot/repairbot/store"
 )
+
+// Housekeeper is what the hourly housekeeping asks of the store (the
+// bbolt store implements it).
+type Housekeeper interface {
+	// PruneSeen forgets inbound dedupe keys recorded before the cutoff.
+	PruneSeen(before time.Time) (int, error)
+	// PruneDelivered forgets delivered and superseded outbox rows finished
+	// before the cutoff; failed rows and card references stay.
+	PruneDelivered(before time.Time) (int, error)
+}
 
 // Options configure the runner.
 type Options struct {
-	Engine   *flows.Engine
-	Store    *store.Store
+	Engine *flows.Engine
+	// Store is pruned every hour.
+	Store    Housekeeper
 	Location *time.Location
 	Tick     time.Duration
 	Log      zerolog.Logger

@@ -1,10 +1,13 @@
 // Package ops serves the bot's operations endpoint: GET /healthz for
 // liveness probes and GET /metrics in the Prometheus text format. Every
-// value is read live from the store and the Telegram channel when asked
-// for; nothing is counted twice.
+// value is read live when asked for, from the store (Pinger), the outbox
+// (Queue) and the channels through their capabilities (bot.HealthChecker,
+// bot.StatsReporter); nothing is counted twice. ops knows no channel and
+// no store by name.
 package ops
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,53 +15,59 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"sort"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
-	"github.com/repairbot/repairbot/bot/telegram"
+	"github.com/repairbot/repairbot/bot"
 	"github.com/repairbot/repairbot/flows"
-	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/outbox"
 )
 
-// Telegram is what the endpoint reads from the Telegram channel
-// (*telegram.Channel implements it).
-type Telegram interface {
-	LastPoll() time.Time
-	SendStats() telegram.SendStats
+// Pinger proves the store writable (the bbolt store implements it).
+type Pinger interface {
+	// Ping commits a tiny write transaction.
+	Ping() error
+}
+
+// Queue is what the endpoint reads of the outbox (every outbox.Queue
+// implements it).
+type Queue interface {
+	Stats() (outbox.Stats, error)
 }
 
 // Options configure the server.
 type Options struct {
 	// Listen is the address, e.g. "127.0.0.1:9090" (":0" in tests).
 	Listen string
-	Store  *store.Store
-	// Telegram is nil when the channel is off.
-	Telegram Telegram
+	// Store is pinged by every health check; required.
+	Store Pinger
+	// Outbox gives the queue's depth and counts; required.
+	Outbox Queue
+	// Channels are the running channels; those implementing
+	// bot.HealthChecker add their checks to /healthz, those implementing
+	// bot.StatsReporter their counters to /metrics.
+	Channels []bot.Channel
 	// Engine gives the event, breach and timer counters (nil: not exported).
 	Engine *flows.EngineStats
 	// Backup writes a hot backup and returns its path (POST /backup, for
 	// `repairbot backup` while the bot holds the file); nil disables it.
 	Backup func() (string, error)
-	// PollMaxAge, when > 0 (polling mode), fails /healthz when the last
-	// getUpdates returned longer ago than this. The bot uses three poll
-	// timeouts.
-	PollMaxAge time.Duration
-	Now        func() time.Time
-	Log        zerolog.Logger
+	Now    func() time.Time
+	Log    zerolog.Logger
 }
 
 // Server is the running endpoint. Start starts it, Close stops it.
 type Server struct {
-	o       Options
-	srv     *http.Server
-	ln      net.Listener
-	started time.Time
-	reg     *prometheus.Registry
-	done    chan struct{}
-	handle  *prometheus.HistogramVec
+	o      Options
+	srv    *http.Server
+	ln     net.Listener
+	reg    *prometheus.Registry
+	done   chan struct{}
+	handle *prometheus.HistogramVec
 }
 
 // ObserveHandle records how long the engine took to handle one event
@@ -70,16 +79,13 @@ func (s *Server) ObserveHandle(kind flows.EventKind, d time.Duration) {
 // New builds the handler and its private metrics registry without
 // listening (tests use Handler directly).
 func New(o Options) (*Server, error) {
-	if o.Store == nil {
-		return nil, errors.New("ops: store is required")
-	}
-	if c, ok := o.Telegram.(*telegram.Channel); ok && c == nil {
-		o.Telegram = nil // a nil *Channel in the interface: the channel is off
+	if o.Store == nil || o.Outbox == nil {
+		return nil, errors.New("ops: store and outbox are required")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{o: o, started: o.Now(), done: make(chan struct{})}
+	s := &Server{o: o, done: make(chan struct{})}
 	s.reg = prometheus.NewRegistry()
 	s.handle = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "repairbot_handle_seconds",
 		Help:    "Time to handle one inbound event, its store transaction included, by event kind.",
@@ -159,19 +165,52 @@ func (s *Server) Close() error {
 // Health is the /healthz answer.
 type Health struct {
 	Status string `json:"status"` // "ok" or "fail"
-	// Failing names the failed checks: "store", "outbox", "telegram_poll".
-	Failing        []string `json:"failing,omitempty"`
-	Store          string   `json:"store"` // "writable" or the error
-	OutboxPending  int      `json:"outbox_pending"`
-	OutboxOldestS  float64  `json:"outbox_oldest_age_s"`
-	Failed         int      `json:"failed"`
-	LastPollAgeS   *float64 `json:"last_poll_age_s,omitempty"`
-	OutboxError    string   `json:"outbox_error,omitempty"`
-	TelegramStatus string   `json:"telegram,omitempty"`
+	// Failing names the failed checks: "store", "outbox", and the
+	// channels' own ("telegram_poll").
+	Failing       []string `json:"failing,omitempty"`
+	Store         string   `json:"store"` // "writable" or the error
+	OutboxPending int      `json:"outbox_pending"`
+	OutboxOldestS float64  `json:"outbox_oldest_age_s"`
+	Failed        int      `json:"failed"`
+	// LastPollAgeS is the age of the oldest answer among the channels'
+	// polling loops (Telegram in polling mode); absent when none polls.
+	LastPollAgeS *float64 `json:"last_poll_age_s,omitempty"`
+	OutboxError  string   `json:"outbox_error,omitempty"`
+	// Channels holds why a channel's check fails, by channel name; each
+	// is written as a top-level key ("telegram": "no getUpdates answer…").
+	Channels map[string]string `json:"-"`
+}
+
+// MarshalJSON writes Health with each entry of Channels as a key of its
+// own after the fixed fields, in name order.
+func (h Health) MarshalJSON() ([]byte, error) {
+	type fixed Health
+	raw, err := json.Marshal(fixed(h))
+	if err != nil || len(h.Channels) == 0 {
+		return raw, err
+	}
+	names := make([]string, 0, len(h.Channels))
+	for n := range h.Channels {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b bytes.Buffer
+	b.Write(raw[:len(raw)-1]) // without the closing brace
+	for _, n := range names {
+		k, _ := json.Marshal(n)
+		v, _ := json.Marshal(h.Channels[n])
+		b.WriteByte(',')
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 // Check runs the health checks: a write transaction on the store, the
-// outbox's numbers and, in polling mode, the age of the last getUpdates.
+// outbox's numbers and every channel's own checks (Telegram in polling
+// mode: the age of the last getUpdates).
 func (s *Server) Check() Health {
 	h := Health{Status: "ok", Store: "writable"}
 	if err := s.o.Store.Ping(); err != nil {
@@ -179,7 +218,7 @@ func (s *Server) Check() Health {
 		h.Store = "not writable: " + err.Error()
 	}
 	now := s.o.Now()
-	if st, err := s.o.Store.Stats(); err != nil {
+	if st, err := s.o.Outbox.Stats(); err != nil {
 		h.Failing = append(h.Failing, "outbox")
 		h.OutboxError = err.Error()
 	} else {
@@ -188,12 +227,23 @@ func (s *Server) Check() Health {
 			h.OutboxOldestS = seconds(now.Sub(st.Oldest))
 		}
 	}
-	if age, ok := s.pollAge(); ok {
-		a := seconds(age)
-		h.LastPollAgeS = &a
-		if age > s.o.PollMaxAge {
-			h.Failing = append(h.Failing, "telegram_poll")
-			h.TelegramStatus = fmt.Sprintf("no getUpdates answer for %s (limit %s)", age.Round(time.Second), s.o.PollMaxAge)
+	for _, ch := range s.o.Channels {
+		hc, ok := ch.(bot.HealthChecker)
+		if !ok {
+			continue
+		}
+		for _, c := range hc.Health(now) {
+			if c.Poll && (h.LastPollAgeS == nil || seconds(c.PollAge) > *h.LastPollAgeS) {
+				a := seconds(c.PollAge)
+				h.LastPollAgeS = &a
+			}
+			if !c.OK {
+				h.Failing = append(h.Failing, c.Name)
+				if h.Channels == nil {
+					h.Channels = map[string]string{}
+				}
+				h.Channels[ch.Name()] = c.Detail
+			}
 		}
 	}
 	if len(h.Failing) > 0 {
@@ -202,17 +252,33 @@ func (s *Server) Check() Health {
 	return h
 }
 
-// pollAge is how long ago getUpdates last answered, counted from start-up
-// before the first answer; ok is false unless polling is watched.
+// pollAge is the oldest answer among the channels' polling loops; ok is
+// false when no channel polls.
 func (s *Server) pollAge() (time.Duration, bool) {
-	if s.o.Telegram == nil || s.o.PollMaxAge <= 0 {
-		return 0, false
+	var age time.Duration
+	polls := false
+	now := s.o.Now()
+	for _, ch := range s.o.Channels {
+		if hc, ok := ch.(bot.HealthChecker); ok {
+			for _, c := range hc.Health(now) {
+				if c.Poll {
+					age, polls = max(age, c.PollAge), true
+				}
+			}
+		}
 	}
-	last := s.o.Telegram.LastPoll()
-	if last.Before(s.started) {
-		last = s.started
+	return age, polls
+}
+
+// reporters are the channels that count their deliveries.
+func (s *Server) reporters() []bot.Channel {
+	var out []bot.Channel
+	for _, ch := range s.o.Channels {
+		if _, ok := ch.(bot.StatsReporter); ok {
+			out = append(out, ch)
+		}
 	}
-	return max(s.o.Now().Sub(last), 0), true
+	return out
 }
 
 func seconds(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 1000 }
@@ -229,30 +295,33 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 // register adds the metrics, each a function reading the live value.
 func (s *Server) register() error {
-	stats := func(f func(store.OutboxStats) float64) func() float64 {
+	stats := func(f func(outbox.Stats) float64) func() float64 {
 		return func() float64 {
-			st, err := s.o.Store.Stats()
+			st, err := s.o.Outbox.Stats()
 			if err != nil {
 				return math.NaN()
 			}
 			return f(st)
 		}
 	}
-	send := func(f func(telegram.SendStats) int64) func() float64 {
+	reporters := s.reporters()
+	// send sums a counter over every channel that reports them.
+	send := func(f func(bot.SendStats) int64) func() float64 {
 		return func() float64 {
-			if s.o.Telegram == nil {
-				return 0
+			var n int64
+			for _, ch := range reporters {
+				n += f(ch.(bot.StatsReporter).SendStats())
 			}
-			return float64(f(s.o.Telegram.SendStats()))
+			return float64(n)
 		}
 	}
 	cs := []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_outbox_pending",
 			Help: "Outgoing messages not yet delivered."},
-			stats(func(st store.OutboxStats) float64 { return float64(st.Pending) })),
+			stats(func(st outbox.Stats) float64 { return float64(st.Pending) })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_outbox_oldest_age_seconds",
 			Help: "Age of the oldest undelivered outgoing message (0 when none)."},
-			stats(func(st store.OutboxStats) float64 {
+			stats(func(st outbox.Stats) float64 {
 				if st.Oldest.IsZero() {
 					return 0
 				}
@@ -260,16 +329,16 @@ func (s *Server) register() error {
 			})),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "repairbot_outbox_failed_total",
 			Help: "Outgoing messages that failed permanently (rows kept in outbox.failed)."},
-			stats(func(st store.OutboxStats) float64 { return float64(st.Failed) })),
+			stats(func(st outbox.Stats) float64 { return float64(st.Failed) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "repairbot_sent_total",
-			Help: "Messages delivered to Telegram since start."},
-			send(func(st telegram.SendStats) int64 { return st.Sent })),
+			Help: "Messages delivered since start, every channel together."},
+			send(func(st bot.SendStats) int64 { return st.Sent })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "repairbot_telegram_429_total",
-			Help: "Telegram 429 Too Many Requests answers since start."},
-			send(func(st telegram.SendStats) int64 { return st.TooMany })),
+			Help: "Answers asking the bot to slow down (Telegram 429, WeCom frequency limits) since start, every channel together; the name dates from when Telegram was the only channel."},
+			send(func(st bot.SendStats) int64 { return st.Paused })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "repairbot_retries_total",
-			Help: "Deliveries scheduled for another attempt after a transient failure since start."},
-			send(func(st telegram.SendStats) int64 { return st.Retried })),
+			Help: "Deliveries scheduled for another attempt after a transient failure since start, every channel together."},
+			send(func(st bot.SendStats) int64 { return st.Retried })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_up",
 			Help: "1 when every /healthz check passes, else 0."},
 			func() float64 {
@@ -279,9 +348,24 @@ func (s *Server) register() error {
 				return 0
 			}),
 	}
-	if s.o.Telegram != nil && s.o.PollMaxAge > 0 {
+	for _, ch := range reporters {
+		r, labels := ch.(bot.StatsReporter), prometheus.Labels{"channel": ch.Name()}
+		for _, c := range []struct {
+			name, help string
+			v          func(bot.SendStats) int64
+		}{
+			{"repairbot_channel_sent_total", "Messages delivered since start, by channel.", func(st bot.SendStats) int64 { return st.Sent }},
+			{"repairbot_channel_retries_total", "Deliveries scheduled for another attempt since start, by channel.", func(st bot.SendStats) int64 { return st.Retried }},
+			{"repairbot_channel_paused_total", "Answers asking the bot to slow down since start, by channel.", func(st bot.SendStats) int64 { return st.Paused }},
+			{"repairbot_channel_failed_total", "Deliveries that failed permanently since start, by channel.", func(st bot.SendStats) int64 { return st.Failed }},
+		} {
+			cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help, ConstLabels: labels},
+				func() float64 { return float64(c.v(r.SendStats())) }))
+		}
+	}
+	if _, polls := s.pollAge(); polls {
 		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_last_poll_age_seconds",
-			Help: "Seconds since getUpdates last answered (polling mode; counted from start-up before the first answer)."},
+			Help: "Seconds since the platform last answered a channel's polling loop (Telegram getUpdates in polling mode; counted from start-up before the first answer)."},
 			func() float64 { age, _ := s.pollAge(); return age.Seconds() }))
 	}
 	if e := s.o.Engine; e != nil {

@@ -5,6 +5,11 @@
 // Channels (bot/telegram, bot/wecom) supply a Policy: which addresses are
 // theirs, which budgets a message spends, how to send it and how to judge
 // a failure.
+//
+// The rows (Row, CardRef, Stats, the Status values) are this package's;
+// a store keeps them and implements Queue, the delivery side of the
+// outbox. outbox never imports a store: any implementation of Queue will
+// do (the bbolt store says so with var _ outbox.Queue = (*Store)(nil)).
 package outbox
 
 import (
@@ -20,7 +25,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/repairbot/repairbot/flows"
-	"github.com/repairbot/repairbot/store"
 )
 
 // Verdict says what to do with a failed send.
@@ -48,7 +52,7 @@ type Policy struct {
 	// Global bounds all sends together.
 	Global *rate.Limiter
 	// Send performs one row and returns the platform's message id.
-	Send func(ctx context.Context, r store.OutboxRow) (string, error)
+	Send func(ctx context.Context, r Row) (string, error)
 	// Judge classifies a failed send; the zero Verdict is a transient error.
 	Judge func(err error) Verdict
 	// Redact cleans error texts before they are stored or logged.
@@ -60,7 +64,7 @@ type Policy struct {
 	// urgent) that wait for the same address into one message: their text
 	// and buttons. A busy group whose budget is spent then gets one digest
 	// card instead of a queue of cards minutes long (DESIGN.md, overflow).
-	Digest func(rows []store.OutboxRow) flows.Message
+	Digest func(rows []Row) flows.Message
 	// DigestMax bounds the cards in one digest (default 8).
 	DigestMax int
 	// DigestAfter: cards fold only once the oldest has waited this long
@@ -70,7 +74,8 @@ type Policy struct {
 
 // Options tune delivery.
 type Options struct {
-	Store       *store.Store
+	// Queue holds the rows (the store); required.
+	Queue       Queue
 	Log         zerolog.Logger
 	Now         func() time.Time
 	Workers     int
@@ -149,7 +154,7 @@ func New(p Policy, o Options) *Dispatcher {
 // Open starts the delivery loop; cancelling ctx stops it.
 func (d *Dispatcher) Open(ctx context.Context) {
 	d.done = make(chan struct{})
-	d.notify = d.o.Store.Subscribe()
+	d.notify = d.o.Queue.Subscribe()
 	go d.loop(ctx)
 }
 
@@ -227,7 +232,7 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 	// in flight — never a delivered row that looks sendable again.
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	rows, err := d.o.Store.Pending(2000)
+	rows, err := d.o.Queue.Pending(2000)
 	if err != nil {
 		d.o.Log.Error().Err(err).Str("channel", d.p.Name).Msg("outbox: read pending")
 		return time.Second
@@ -248,7 +253,7 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 	}
 	head := map[string]bool{}
 	realEdit := map[string]bool{} // a superseded edit of the card was a real change
-	var cands []store.OutboxRow
+	var cands []Row
 	for _, r := range rows {
 		if !d.p.Owns(r.Msg.To) {
 			continue
@@ -266,7 +271,7 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 		}
 		if r.Msg.Kind == flows.KindEdit && r.Msg.CardKey != "" && latestEdit[r.Msg.CardKey] != r.ID {
 			// Only a card's latest state matters: drop the older edit.
-			if err := d.o.Store.MarkSuperseded(r.ID, latestEdit[r.Msg.CardKey], now); err != nil {
+			if err := d.o.Queue.MarkSuperseded(r.ID, latestEdit[r.Msg.CardKey], now); err != nil {
 				d.o.Log.Error().Err(err).Uint64("row", r.ID).Msg("outbox: supersede")
 				head[key] = true
 			} else if !r.Msg.Refresh {
@@ -349,18 +354,18 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 }
 
 // newCard reports a row the digest may fold.
-func newCard(r store.OutboxRow) bool {
+func newCard(r Row) bool {
 	return r.Msg.Kind == flows.KindSend && r.Msg.CardKey != "" && r.Msg.Priority != flows.PrioUrgent
 }
 
 // foldable lists the new cards waiting for head's address, head first,
 // when the policy folds, head is one, and it has waited (a backlog).
 // Called with the lock held.
-func (d *Dispatcher) foldable(rows []store.OutboxRow, head store.OutboxRow, now time.Time) []store.OutboxRow {
+func (d *Dispatcher) foldable(rows []Row, head Row, now time.Time) []Row {
 	if d.p.Digest == nil || !newCard(head) || now.Sub(head.Created) < d.p.DigestAfter {
 		return nil
 	}
-	out := []store.OutboxRow{head}
+	out := []Row{head}
 	for _, r := range rows {
 		if len(out) >= d.p.DigestMax {
 			break
@@ -374,7 +379,7 @@ func (d *Dispatcher) foldable(rows []store.OutboxRow, head store.OutboxRow, now 
 
 // deliverDigest sends several new cards as one message. A failure is
 // judged as the first card's; the others stay pending and fold again.
-func (d *Dispatcher) deliverDigest(ctx context.Context, rows []store.OutboxRow, st *addrState, delay time.Duration) {
+func (d *Dispatcher) deliverDigest(ctx context.Context, rows []Row, st *addrState, delay time.Duration) {
 	head := rows[0]
 	digest := head
 	digest.Msg = d.p.Digest(rows)
@@ -403,7 +408,7 @@ func (d *Dispatcher) deliverDigest(ctx context.Context, rows []store.OutboxRow, 
 	}
 	d.Sent.Add(1)
 	d.Folded.Add(int64(len(rows)))
-	if err := d.o.Store.MarkDigest(ids, id, d.o.Now()); err != nil {
+	if err := d.o.Queue.MarkDigest(ids, id, d.o.Now()); err != nil {
 		d.o.Log.Error().Err(err).Msg("outbox: mark digest delivered")
 	}
 	d.finish(ctx, head, st, id, errDigestDone)
@@ -411,7 +416,7 @@ func (d *Dispatcher) deliverDigest(ctx context.Context, rows []store.OutboxRow, 
 
 // delayed notes a row held back by a spent budget (a wait of at least
 // Policy.DelayNotice), at most once a minute per address.
-func (d *Dispatcher) delayed(r store.OutboxRow, st *addrState, now time.Time, w time.Duration) {
+func (d *Dispatcher) delayed(r Row, st *addrState, now time.Time, w time.Duration) {
 	if w < d.p.DelayNotice || now.Sub(st.delayedLog) < time.Minute {
 		return
 	}
@@ -421,7 +426,7 @@ func (d *Dispatcher) delayed(r store.OutboxRow, st *addrState, now time.Time, w 
 		Msg("outbox: rate budget spent; message queued, not sent")
 }
 
-func (d *Dispatcher) deliver(ctx context.Context, r store.OutboxRow, st *addrState, delay time.Duration) {
+func (d *Dispatcher) deliver(ctx context.Context, r Row, st *addrState, delay time.Duration) {
 	if !sleepCtx(ctx, delay) {
 		d.finish(ctx, r, st, "", ctx.Err()) // shutting down before its slot: stays pending
 		return
@@ -439,7 +444,7 @@ func (d *Dispatcher) deliver(ctx context.Context, r store.OutboxRow, st *addrSta
 var errDigestDone = errors.New("delivered in a digest")
 
 // finish records the outcome of a send and frees the address and the worker.
-func (d *Dispatcher) finish(ctx context.Context, r store.OutboxRow, st *addrState, id string, err error) {
+func (d *Dispatcher) finish(ctx context.Context, r Row, st *addrState, id string, err error) {
 	defer d.wg.Done()
 	defer func() {
 		d.mu.Lock()
@@ -455,10 +460,10 @@ func (d *Dispatcher) finish(ctx context.Context, r store.OutboxRow, st *addrStat
 	log := d.o.Log.With().Str("channel", d.p.Name).Uint64("row", r.ID).Str("to", r.Msg.To.String()).
 		Str("kind", string(r.Msg.Kind)).Str("ticket", r.Msg.Ticket).Logger()
 	now := d.o.Now()
-	st0 := d.o.Store
+	q := d.o.Queue
 	if err == nil {
 		d.Sent.Add(1)
-		if err := st0.MarkDelivered(r.ID, id, now); err != nil {
+		if err := q.MarkDelivered(r.ID, id, now); err != nil {
 			log.Error().Err(err).Msg("outbox: mark delivered")
 		}
 		return
@@ -473,7 +478,7 @@ func (d *Dispatcher) finish(ctx context.Context, r store.OutboxRow, st *addrStat
 		d.mu.Lock()
 		d.delayed(r, st, now, max(v.Defer, d.p.DelayNotice))
 		d.mu.Unlock()
-		if err := st0.MarkRetry(r.ID, now.Add(v.Defer), msg, false); err != nil {
+		if err := q.MarkRetry(r.ID, now.Add(v.Defer), msg, false); err != nil {
 			log.Error().Err(err).Msg("outbox: mark retry")
 		}
 	case v.Pause > 0:
@@ -482,13 +487,13 @@ func (d *Dispatcher) finish(ctx context.Context, r store.OutboxRow, st *addrStat
 		st.blockedUntil = now.Add(v.Pause)
 		d.mu.Unlock()
 		log.Warn().Dur("pause", v.Pause).Msg("outbox: the platform asked to slow down; pausing this address")
-		if err := st0.MarkRetry(r.ID, now.Add(v.Pause), msg, false); err != nil {
+		if err := q.MarkRetry(r.ID, now.Add(v.Pause), msg, false); err != nil {
 			log.Error().Err(err).Msg("outbox: mark retry")
 		}
 	case v.Permanent || r.Attempts+1 >= d.o.MaxAttempts:
 		d.Failed.Add(1)
 		log.Error().Str("err", msg).Int("attempts", r.Attempts+1).Msg("outbox: delivery failed permanently")
-		if err := st0.MarkFailed(r.ID, msg, now); err != nil {
+		if err := q.MarkFailed(r.ID, msg, now); err != nil {
 			log.Error().Err(err).Msg("outbox: mark failed")
 		}
 	default:
@@ -498,7 +503,7 @@ func (d *Dispatcher) finish(ctx context.Context, r store.OutboxRow, st *addrStat
 			back = d.o.MaxBackoff
 		}
 		log.Warn().Str("err", msg).Dur("retry_in", back).Msg("outbox: transient failure")
-		if err := st0.MarkRetry(r.ID, now.Add(back), msg, true); err != nil {
+		if err := q.MarkRetry(r.ID, now.Add(back), msg, true); err != nil {
 			log.Error().Err(err).Msg("outbox: mark retry")
 		}
 	}

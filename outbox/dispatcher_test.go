@@ -35,7 +35,7 @@ func TestDispatcher(t *testing.T) {
 		Name:   "test",
 		Owns:   func(a flows.Address) bool { return a.Channel == "x" },
 		Global: rate.NewLimiter(rate.Inf, 1),
-		Send: func(_ context.Context, r store.OutboxRow) (string, error) {
+		Send: func(_ context.Context, r outbox.Row) (string, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			if r.Msg.Text == "gone" {
@@ -61,7 +61,7 @@ func TestDispatcher(t *testing.T) {
 			return outbox.Verdict{}
 		},
 	}
-	d := outbox.New(p, outbox.Options{Store: st, Log: zerolog.Nop(), Workers: 1, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	d := outbox.New(p, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 1, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
 	a := flows.Address{Channel: "x", Chat: "a"}
 	b := flows.Address{Channel: "x", Chat: "b"}
 	c := flows.Address{Channel: "x", Chat: "c"}
@@ -110,7 +110,7 @@ func TestDispatcher(t *testing.T) {
 	if pos["b1"] < pos["a2"] {
 		t.Errorf("the paused address went before the others: %v", sent)
 	}
-	failed, _ := st.Rows(store.StatusFailed)
+	failed, _ := st.Rows(outbox.StatusFailed)
 	if len(failed) != 1 || failed[0].Msg.Text != "gone" || failed[0].LastError != "gone" {
 		t.Errorf("failed rows %+v", failed)
 	}
@@ -137,13 +137,13 @@ func TestDigestFoldsABacklogOfNewCards(t *testing.T) {
 		Owns:    func(a flows.Address) bool { return a.Channel == "x" },
 		Budgets: func(flows.Message) []outbox.Budget { return []outbox.Budget{outbox.Rate(slow)} },
 		Global:  rate.NewLimiter(rate.Inf, 1),
-		Send: func(_ context.Context, r store.OutboxRow) (string, error) {
+		Send: func(_ context.Context, r outbox.Row) (string, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			sent = append(sent, r.Msg)
 			return "m" + r.Msg.Text[:1], nil
 		},
-		Digest: func(rows []store.OutboxRow) flows.Message {
+		Digest: func(rows []outbox.Row) flows.Message {
 			m := flows.Message{Text: "digest"}
 			for _, r := range rows {
 				m.Text += " " + r.Msg.Ticket
@@ -151,7 +151,7 @@ func TestDigestFoldsABacklogOfNewCards(t *testing.T) {
 			return m
 		},
 		DigestAfter: 50 * time.Millisecond,
-	}, outbox.Options{Store: st, Log: zerolog.Nop(), Workers: 1})
+	}, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 1})
 	var msgs []flows.Message
 	for i := 1; i <= 10; i++ {
 		prio := flows.PrioNormal
@@ -199,7 +199,7 @@ func TestDigestFoldsABacklogOfNewCards(t *testing.T) {
 	if !urgentAlone {
 		t.Errorf("the urgent card was folded or lost: %+v", sent)
 	}
-	done, _ := st.Rows(store.StatusDelivered)
+	done, _ := st.Rows(outbox.StatusDelivered)
 	if len(done) != 10 {
 		t.Fatalf("%d rows delivered, want 10", len(done))
 	}

@@ -6,48 +6,21 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/outbox"
 )
 
-// Outbox row statuses.
-const (
-	StatusPending    = "pending"
-	StatusDelivered  = "delivered"
-	StatusFailed     = "failed"     // permanent error: recorded, logged, never retried
-	StatusSuperseded = "superseded" // an edit replaced by a newer edit of the same card before it went out
-)
-
-// OutboxRow is one outgoing message and its delivery record.
-type OutboxRow struct {
-	ID          uint64        `json:"id"`
-	Msg         flows.Message `json:"msg"`
-	Created     time.Time     `json:"created"`
-	Status      string        `json:"status"`
-	Attempts    int           `json:"attempts,omitempty"`
-	NextAttempt time.Time     `json:"next_attempt,omitempty"`
-	LastError   string        `json:"last_error,omitempty"`
-	Done        *time.Time    `json:"done,omitempty"`
-	// PlatformID is the platform's message id, so later edits find the card.
-	PlatformID string `json:"platform_id,omitempty"`
-}
-
-// CardRef is where a card was delivered.
-type CardRef struct {
-	Chat      flows.Address `json:"chat"`
-	MessageID string        `json:"message_id"`
-	// Digest: the card went out folded into a digest message with other
-	// cards; editing that message would overwrite them, so the card's next
-	// state is posted as a card of its own.
-	Digest bool `json:"digest,omitempty"`
-}
+// The outbox implements outbox.Queue: rows are written by tx.Enqueue in the
+// engine's transaction and read, claimed and acknowledged here.
+var _ outbox.Queue = (*Store)(nil)
 
 // Pending returns up to limit undelivered rows in id order (which is the
 // order the engine produced them, so per-chat order is preserved).
-func (s *Store) Pending(limit int) ([]OutboxRow, error) {
-	var out []OutboxRow
+func (s *Store) Pending(limit int) ([]outbox.Row, error) {
+	var out []outbox.Row
 	err := s.db.View(func(b *bolt.Tx) error {
 		c := b.Bucket(bOutbox).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			var r OutboxRow
+			var r outbox.Row
 			if err := decode(v, &r); err != nil {
 				return err
 			}
@@ -62,7 +35,7 @@ func (s *Store) Pending(limit int) ([]OutboxRow, error) {
 }
 
 // finish moves a row out of the pending bucket into done or failed.
-func finish(b *bolt.Tx, r OutboxRow, to []byte) error {
+func finish(b *bolt.Tx, r outbox.Row, to []byte) error {
 	if err := b.Bucket(bOutbox).Delete(u64(r.ID)); err != nil {
 		return err
 	}
@@ -73,8 +46,8 @@ func finish(b *bolt.Tx, r OutboxRow, to []byte) error {
 	return b.Bucket(to).Put(u64(r.ID), raw)
 }
 
-func (s *Store) row(b *bolt.Tx, id uint64) (OutboxRow, bool, error) {
-	var r OutboxRow
+func (s *Store) row(b *bolt.Tx, id uint64) (outbox.Row, bool, error) {
+	var r outbox.Row
 	raw := b.Bucket(bOutbox).Get(u64(id))
 	if raw == nil {
 		return r, false, nil
@@ -91,10 +64,10 @@ func (s *Store) MarkDelivered(id uint64, platformID string, at time.Time) error 
 			return err
 		}
 		at := at.UTC()
-		r.Status, r.Done, r.PlatformID, r.LastError = StatusDelivered, &at, platformID, ""
+		r.Status, r.Done, r.PlatformID, r.LastError = outbox.StatusDelivered, &at, platformID, ""
 		r.Attempts++
 		if r.Msg.CardKey != "" && platformID != "" && (r.Msg.Kind == flows.KindSend || r.Msg.Kind == flows.KindEdit) {
-			raw, err := encode(CardRef{Chat: r.Msg.To, MessageID: platformID})
+			raw, err := encode(outbox.CardRef{Chat: r.Msg.To, MessageID: platformID})
 			if err != nil {
 				return err
 			}
@@ -118,10 +91,10 @@ func (s *Store) MarkDigest(ids []uint64, platformID string, at time.Time) error 
 			if !ok {
 				continue
 			}
-			r.Status, r.Done, r.PlatformID, r.LastError = StatusDelivered, &at, platformID, ""
+			r.Status, r.Done, r.PlatformID, r.LastError = outbox.StatusDelivered, &at, platformID, ""
 			r.Attempts++
 			if r.Msg.CardKey != "" {
-				raw, err := encode(CardRef{Chat: r.Msg.To, MessageID: platformID, Digest: true})
+				raw, err := encode(outbox.CardRef{Chat: r.Msg.To, MessageID: platformID, Digest: true})
 				if err != nil {
 					return err
 				}
@@ -166,7 +139,7 @@ func (s *Store) MarkFailed(id uint64, errText string, at time.Time) error {
 		}
 		at := at.UTC()
 		r.Attempts++
-		r.Status, r.LastError, r.Done = StatusFailed, errText, &at
+		r.Status, r.LastError, r.Done = outbox.StatusFailed, errText, &at
 		return finish(b, r, bOutboxFailed)
 	})
 }
@@ -198,14 +171,14 @@ func (s *Store) MarkSuperseded(id, by uint64, at time.Time) error {
 			}
 		}
 		at := at.UTC()
-		r.Status, r.Done = StatusSuperseded, &at
+		r.Status, r.Done = outbox.StatusSuperseded, &at
 		return finish(b, r, bOutboxDone)
 	})
 }
 
 // Card returns where a card was delivered.
-func (s *Store) Card(cardKey string) (CardRef, bool, error) {
-	var ref CardRef
+func (s *Store) Card(cardKey string) (outbox.CardRef, bool, error) {
+	var ref outbox.CardRef
 	found := false
 	err := s.db.View(func(b *bolt.Tx) error {
 		raw := b.Bucket(bCards).Get([]byte(cardKey))
@@ -218,22 +191,14 @@ func (s *Store) Card(cardKey string) (CardRef, bool, error) {
 	return ref, found, err
 }
 
-// OutboxStats is the queue's health: depth and the oldest row's creation time.
-type OutboxStats struct {
-	Pending   int
-	Oldest    time.Time
-	Delivered int
-	Failed    int
-}
-
 // Stats reads the outbox's depth and counts.
-func (s *Store) Stats() (OutboxStats, error) {
-	var st OutboxStats
+func (s *Store) Stats() (outbox.Stats, error) {
+	var st outbox.Stats
 	err := s.db.View(func(b *bolt.Tx) error {
 		ob := b.Bucket(bOutbox)
 		st.Pending = ob.Stats().KeyN
 		if k, v := ob.Cursor().First(); k != nil {
-			var r OutboxRow
+			var r outbox.Row
 			if err := decode(v, &r); err != nil {
 				return err
 			}
@@ -247,18 +212,18 @@ func (s *Store) Stats() (OutboxStats, error) {
 }
 
 // Rows returns rows of a finished bucket ("done" or "failed"), for tests and inspection.
-func (s *Store) Rows(which string) ([]OutboxRow, error) {
+func (s *Store) Rows(which string) ([]outbox.Row, error) {
 	name := bOutboxDone
 	switch which {
-	case StatusFailed:
+	case outbox.StatusFailed:
 		name = bOutboxFailed
-	case StatusPending:
+	case outbox.StatusPending:
 		name = bOutbox
 	}
-	var out []OutboxRow
+	var out []outbox.Row
 	err := s.db.View(func(b *bolt.Tx) error {
 		return b.Bucket(name).ForEach(func(_, v []byte) error {
-			var r OutboxRow
+			var r outbox.Row
 			if err := decode(v, &r); err != nil {
 				return err
 			}
@@ -299,7 +264,7 @@ func (s *Store) PruneDelivered(before time.Time) (int, error) {
 	err := s.db.Update(func(b *bolt.Tx) error {
 		c := b.Bucket(bOutboxDone).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			var r OutboxRow
+			var r outbox.Row
 			if err := decode(v, &r); err != nil {
 				return err
 			}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/outbox"
 	"github.com/repairbot/repairbot/store"
 )
 
@@ -208,8 +209,8 @@ func TestOutboxLifecycle(t *testing.T) {
 	if len(rows) != 1 || rows[0].Attempts != 1 || rows[0].LastError != "HTTP 502" || !rows[0].NextAttempt.Equal(t0.Add(time.Second)) {
 		t.Fatalf("retry row %+v", rows)
 	}
-	failed, _ := s.Rows(store.StatusFailed)
-	if len(failed) != 1 || failed[0].Status != store.StatusFailed || failed[0].LastError == "" {
+	failed, _ := s.Rows(outbox.StatusFailed)
+	if len(failed) != 1 || failed[0].Status != outbox.StatusFailed || failed[0].LastError == "" {
 		t.Fatalf("failed rows %+v", failed)
 	}
 	st, _ := s.Stats()
@@ -305,5 +306,42 @@ func TestSupersedeKeepsARealChange(t *testing.T) {
 	rows, _ = s.Pending(0)
 	if len(rows) != 1 || rows[0].Msg.Refresh || rows[0].Msg.Text != "accepted by 张师傅, clock 3" {
 		t.Fatalf("after superseding the real edit: %+v", rows)
+	}
+}
+
+// TestDueTimersWithinASecond: timer keys sort by due second, then by
+// timer key. A timer due later in now's second came first and ended the
+// scan, hiding a timer of the same second that was due (it fired a tick
+// late), and timers of one second came in key order, not due order.
+func TestDueTimersWithinASecond(t *testing.T) {
+	s := MustOpen(t, filepath.Join(t.TempDir(), "repair.db"))
+	defer s.Close()
+	err := s.Update(context.Background(), func(tx flows.Tx) error {
+		for key, ms := range map[string]int{"a": 900, "b": 100, "c": 0} {
+			if err := tx.PutTimer(flows.Timer{Key: key, Due: t0.Add(time.Duration(ms) * time.Millisecond), Kind: "sla"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		ms    int
+		limit int
+		want  string
+	}{{500, 0, "[c b]"}, {950, 0, "[c b a]"}, {950, 2, "[c b]"}} {
+		var keys []string
+		err := s.View(context.Background(), func(tx flows.Tx) error {
+			due, err := tx.DueTimers(t0.Add(time.Duration(c.ms)*time.Millisecond), c.limit)
+			for _, tm := range due {
+				keys = append(keys, tm.Key)
+			}
+			return err
+		})
+		if err != nil || fmt.Sprint(keys) != c.want {
+			t.Errorf("due at +%dms (limit %d) = %v, %v; want %s", c.ms, c.limit, keys, err, c.want)
+		}
 	}
 }

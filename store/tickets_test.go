@@ -221,3 +221,28 @@ func TestLongReadsReleaseSafely(t *testing.T) {
 		}
 	}
 }
+
+// TestResidentIndexFollowsTheTicket: a ticket whose resident changes is
+// listed under its new resident only (the old index row used to stay, so
+// the first resident kept seeing a ticket that was no longer theirs).
+func TestResidentIndexFollowsTheTicket(t *testing.T) {
+	s := MustOpen(t, filepath.Join(t.TempDir(), "r.db"))
+	defer s.Close()
+	tk := &flows.Ticket{ID: "BX-20261127-0001", State: flows.StateNew, ResidentID: "tg:100", Created: t0, Updated: t0}
+	putTicket(t, s, tk)
+	tk.ResidentID, tk.Updated = "tg:101", t0.Add(time.Minute)
+	putTicket(t, s, tk)
+	for resident, want := range map[string]string{"tg:100": "[]", "tg:101": "[BX-20261127-0001]"} {
+		var ids []string
+		err := s.View(context.Background(), func(tx flows.Tx) error {
+			ts, err := tx.TicketsByResident(resident, 0)
+			for _, t := range ts {
+				ids = append(ids, t.ID)
+			}
+			return err
+		})
+		if err != nil || fmt.Sprint(ids) != want {
+			t.Errorf("tickets of %s = %v, %v; want %s", resident, ids, err, want)
+		}
+	}
+}

@@ -3,11 +3,13 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/outbox"
 )
 
 // tx implements flows.Tx on a bbolt transaction. Values returned by Get are
@@ -129,6 +131,13 @@ func (t *tx) Ticket(id string) (*flows.Ticket, error) {
 // PutTicket implements flows.Tx and keeps the resident, assignee and open indexes.
 func (t *tx) PutTicket(tk *flows.Ticket) error {
 	if old, err := t.Ticket(tk.ID); err == nil {
+		// The resident index is history too (closed tickets stay listed),
+		// but under the ticket's current resident only.
+		if old.ResidentID != tk.ResidentID || !old.Created.Equal(tk.Created) {
+			if err := t.bk(bTicketsByRes).Delete(key(old.ResidentID, ts(old.Created), old.ID)); err != nil {
+				return err
+			}
+		}
 		if old.AssigneeID != "" {
 			if err := t.bk(bTicketsByAssign).Delete(key(old.AssigneeID, ts(old.Created), old.ID)); err != nil {
 				return err
@@ -321,7 +330,7 @@ func (t *tx) Enqueue(msgs ...flows.Message) error {
 		if err != nil {
 			return err
 		}
-		row := OutboxRow{ID: id, Msg: m, Created: now, Status: StatusPending}
+		row := outbox.Row{ID: id, Msg: m, Created: now, Status: outbox.StatusPending}
 		if err := t.put(bOutbox, u64(id), row); err != nil {
 			return err
 		}
@@ -379,24 +388,44 @@ func (t *tx) DeleteTimer(k string) error {
 	return t.bk(bTimersByKey).Delete([]byte(k))
 }
 
-// DueTimers implements flows.Tx.
+// DueTimers implements flows.Tx: earliest due first. Keys order timers by
+// their due second only (then by key), so the timers of one second are
+// sorted by their exact due time before they are handed out, and in
+// now's own second those not yet due are skipped, not taken as the end.
 func (t *tx) DueTimers(now time.Time, limit int) ([]flows.Timer, error) {
-	var out []flows.Timer
+	var out, second []flows.Timer
+	full := func() bool { return limit > 0 && len(out) >= limit }
+	flush := func() {
+		sort.SliceStable(second, func(i, j int) bool { return second[i].Due.Before(second[j].Due) })
+		for _, tm := range second {
+			if tm.Due.After(now) || full() {
+				break
+			}
+			out = append(out, tm)
+		}
+		second = second[:0]
+	}
 	end := []byte(ts(now) + "\x01")
+	var cur []byte
 	c := t.bk(bTimers).Cursor()
 	for k, v := c.First(); k != nil && bytes.Compare(k, end) < 0; k, v = c.Next() {
+		sec := k
+		if i := bytes.IndexByte(k, 0); i >= 0 {
+			sec = k[:i]
+		}
+		if !bytes.Equal(sec, cur) {
+			if flush(); full() {
+				return out, nil
+			}
+			cur = append(cur[:0], sec...)
+		}
 		var tm flows.Timer
 		if err := decode(v, &tm); err != nil {
 			return nil, err
 		}
-		if tm.Due.After(now) {
-			break
-		}
-		out = append(out, tm)
-		if limit > 0 && len(out) >= limit {
-			break
-		}
+		second = append(second, tm)
 	}
+	flush()
 	return out, nil
 }
 

@@ -9,13 +9,15 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/repairbot/repairbot/bot"
 	"github.com/repairbot/repairbot/bot/telegram"
 	"github.com/repairbot/repairbot/bot/telegram/tgfake"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/flows/flowstest"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/internal/testkit"
+	"github.com/repairbot/repairbot/outbox"
 	"github.com/repairbot/repairbot/sop"
-	"github.com/repairbot/repairbot/store"
 )
 
 // BenchmarkOutbound measures the sender against a fake that enforces
@@ -30,7 +32,7 @@ func BenchmarkOutbound(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		fake := tgfake.New(tgfake.Options{Token: e2eToken, EnforceLimits: true})
 		fake.AddGroup(e2eGroup, "维修班组")
-		st, err := store.Open(filepath.Join(b.TempDir(), "bench.db"), store.Options{})
+		st, err := testkit.Open(filepath.Join(b.TempDir(), "bench.db"), testkit.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -40,7 +42,7 @@ func BenchmarkOutbound(b *testing.B) {
 			b.Fatal(err)
 		}
 		ch, err := telegram.New(telegram.Options{Token: e2eToken, APIURL: fake.URL(), PollTimeout: time.Second,
-			Engine: eng, Store: st, Texts: texts, Log: zerolog.Nop(),
+			Deps: bot.Deps{Engine: eng, Store: st, Outbox: st, Texts: texts, Log: zerolog.Nop()},
 			Send: telegram.SendLimits{PerChatPerSecond: 1, GroupPerMinute: 20, GlobalPerSecond: 30, Workers: 16}})
 		if err != nil {
 			b.Fatal(err)
@@ -94,7 +96,7 @@ func BenchmarkOutbound(b *testing.B) {
 		b.ReportMetric(float64(chats*perChat)/privateTime.Seconds(), "private_msgs/s")
 		b.ReportMetric(100*allowed/privateTime.Seconds(), "%_of_allowed")
 		b.ReportMetric(float64(fake.TooMany()-before429), "429s")
-		if rows, _ := st.Rows(store.StatusFailed); len(rows) > 0 {
+		if rows, _ := st.Rows(outbox.StatusFailed); len(rows) > 0 {
 			b.Fatalf("%d messages failed", len(rows))
 		}
 		ch.Close()

@@ -9,6 +9,7 @@ import (
 	"github.com/go-telegram/bot/models"
 	"github.com/rs/zerolog"
 
+	rbot "github.com/repairbot/repairbot/bot"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/flows/flowstest"
 	"github.com/repairbot/repairbot/i18n"
@@ -25,8 +26,8 @@ import (
 //	go test -run '^$' -fuzz FuzzUpdateJSON -fuzztime 20s ./bot/telegram
 func FuzzUpdateJSON(f *testing.F) {
 	w := flowstest.New(f)
-	c, err := New(Options{Token: "123456:fuzz", BotUsername: "repair_test_bot", Engine: w.Eng, Store: w.Store,
-		Texts: i18n.MustLoad(flows.LangZH), Log: zerolog.Nop(), Now: func() time.Time { return w.Now }})
+	c, err := New(Options{Token: "123456:fuzz", BotUsername: "repair_test_bot", Deps: rbot.Deps{Engine: w.Eng, Store: w.Store, Outbox: w.Store,
+		Texts: i18n.MustLoad(flows.LangZH), Log: zerolog.Nop(), Now: func() time.Time { return w.Now }}})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/repairbot/repairbot/bot/telegram"
 	"github.com/repairbot/repairbot/bot/telegram/tgfake"
 	"github.com/repairbot/repairbot/flows"
-	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/outbox"
 )
 
 // sendMethods are the Bot API calls that deliver outbox rows.
@@ -170,7 +170,7 @@ func TestE2EPollingRedelivery(t *testing.T) {
 		t.Errorf("only %d updates were handed out more than once; the test did not exercise redelivery", redelivered)
 	}
 	// The store agrees: one delivered row per message the users saw.
-	rows := r.rows(store.StatusDelivered)
+	rows := r.rows(outbox.StatusDelivered)
 	for _, u := range []tgfake.User{alice, bob} {
 		n := 0
 		for _, row := range rows {
@@ -249,17 +249,17 @@ func TestE2ERestartMidReport(t *testing.T) {
 }
 
 // failedRow waits for exactly one failed outbox row and returns it.
-func (r *rig) failedRow() store.OutboxRow {
+func (r *rig) failedRow() outbox.Row {
 	r.t.Helper()
-	var rows []store.OutboxRow
+	var rows []outbox.Row
 	if !r.fake.WaitFor(e2eWait, func() bool {
-		rows, _ = r.store().Rows(store.StatusFailed)
+		rows, _ = r.store().Rows(outbox.StatusFailed)
 		return len(rows) > 0
 	}) {
 		r.t.Fatal("no outbox row failed")
 	}
 	r.settle()
-	rows = r.rows(store.StatusFailed)
+	rows = r.rows(outbox.StatusFailed)
 	if len(rows) != 1 {
 		r.t.Fatalf("%d failed rows, want 1: %+v", len(rows), rows)
 	}
@@ -291,7 +291,7 @@ func TestE2EOutboxFaults(t *testing.T) {
 		if n := len(r.fake.Messages(stranger.ID)); n != 1 {
 			t.Errorf("%d messages, want 1", n)
 		}
-		rows := r.rows(store.StatusDelivered)
+		rows := r.rows(outbox.StatusDelivered)
 		if len(rows) != 1 || rows[0].Attempts != 1 || rows[0].LastError != "" || rows[0].PlatformID != strconv.Itoa(m.ID) {
 			t.Errorf("delivered rows %+v, want one with 1 counted attempt (a 429 is not the message's fault)", rows)
 		}
@@ -307,7 +307,7 @@ func TestE2EOutboxFaults(t *testing.T) {
 		if got := r.fake.Calls("sendMessage") - calls; got != 2 {
 			t.Errorf("%d sendMessage calls, want 2", got)
 		}
-		rows := r.rows(store.StatusDelivered)
+		rows := r.rows(outbox.StatusDelivered)
 		if len(rows) != 1 || rows[0].Attempts != 2 {
 			t.Errorf("delivered rows %+v, want one after 2 attempts", rows)
 		}
@@ -326,7 +326,7 @@ func TestE2EOutboxFaults(t *testing.T) {
 		if got := r.fake.Calls("sendMessage") - calls; got != 1 {
 			r.t.Errorf("%d sendMessage calls for one reply: the failed row was retried", got)
 		}
-		if n := len(r.rows(store.StatusFailed)); n != 1 {
+		if n := len(r.rows(outbox.StatusFailed)); n != 1 {
 			r.t.Errorf("%d failed rows", n)
 		}
 	}

@@ -27,14 +27,16 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/repairbot/repairbot/bot"
 	"github.com/repairbot/repairbot/bot/telegram"
 	"github.com/repairbot/repairbot/bot/telegram/tgfake"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/flows/flowstest"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/media"
+	"github.com/repairbot/repairbot/outbox"
 	"github.com/repairbot/repairbot/sop"
-	"github.com/repairbot/repairbot/store"
 )
 
 const (
@@ -107,7 +109,7 @@ type env struct {
 	offset atomic.Int64
 
 	mu  sync.Mutex // guards the fields a restart replaces
-	st  *store.Store
+	st  testkit.Store
 	eng *flows.Engine
 	ch  *telegram.Channel
 
@@ -176,13 +178,9 @@ func (e *env) now() time.Time { return time.Now().Add(time.Duration(e.offset.Loa
 // advance moves the bot's clock (engine, channel, store) forward.
 func (e *env) advance(d time.Duration) { e.offset.Add(int64(d)) }
 
-func mustOpenStore(tb testing.TB, path string, now func() time.Time) *store.Store {
+func mustOpenStore(tb testing.TB, path string, now func() time.Time) testkit.Store {
 	tb.Helper()
-	st, err := store.Open(path, store.Options{Now: now})
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	return st
+	return testkit.MustOpen(tb, path, testkit.Options{Now: now})
 }
 
 // start opens the store, builds the engine and opens the channel.
@@ -200,8 +198,10 @@ func (r *rig) start() {
 		Categories: flowstest.DefaultCategories, OrgName: "阳光花园物业", MaxPhotos: maxPhotos,
 		MaxDescription: r.o.MaxDescription, SOP: sop.Default(), ServicePhone: "400-800-1234",
 		InviteLink: func(channel, code string) string {
-			if channel == telegram.ChannelName && ch != nil {
-				return ch.InviteLink(code)
+			if ch != nil {
+				if link, ok := ch.InviteLink(channel, code); ok {
+					return link
+				}
 			}
 			return "/start " + code
 		},
@@ -216,10 +216,11 @@ func (r *rig) start() {
 	}
 	o := telegram.Options{
 		Token: e2eToken, APIURL: r.fake.URL(), Mode: r.o.Mode, PollTimeout: time.Second,
-		Engine: eng, Store: st, Texts: r.texts, DefaultLang: r.o.Lang,
-		Log: zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
-		Now: r.now, Send: limits, HTTPClient: r.http,
-		Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}, MaxPhotoBytes: 10 << 20,
+		Deps: bot.Deps{Engine: eng, Store: st, Outbox: st, Texts: r.texts, DefaultLang: r.o.Lang,
+			Log:   zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
+			Now:   r.now,
+			Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}},
+		Send: limits, HTTPClient: r.http, MaxPhotoBytes: 10 << 20,
 	}
 	if r.o.Mode == "webhook" {
 		o.WebhookListen, o.WebhookPath, o.WebhookSecret = "127.0.0.1:0", e2eHook, e2eSecret
@@ -270,7 +271,7 @@ func (r *rig) restart() {
 	r.start()
 }
 
-func (r *rig) store() *store.Store {
+func (r *rig) store() testkit.Store {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.st
@@ -303,7 +304,7 @@ func (r *rig) settle() { r.t.Helper(); r.settleWithin(e2eWait) }
 func (r *rig) settleWithin(d time.Duration) {
 	r.t.Helper()
 	if !r.fake.WaitFor(d, r.quiet) {
-		var s store.OutboxStats
+		var s outbox.Stats
 		if st := r.store(); st != nil {
 			s, _ = st.Stats()
 		}
@@ -651,7 +652,7 @@ func (r *rig) ticket(id string) *flows.Ticket {
 	return tk
 }
 
-func (r *rig) rows(which string) []store.OutboxRow {
+func (r *rig) rows(which string) []outbox.Row {
 	r.t.Helper()
 	rows, err := r.store().Rows(which)
 	if err != nil {
@@ -663,7 +664,7 @@ func (r *rig) rows(which string) []store.OutboxRow {
 // noFailedRows checks that the platform accepted everything the bot sent.
 func (r *rig) noFailedRows() {
 	r.t.Helper()
-	for _, row := range r.rows(store.StatusFailed) {
+	for _, row := range r.rows(outbox.StatusFailed) {
 		r.t.Errorf("outbox row %d to %s failed: %s (text %q)", row.ID, row.Msg.To, row.LastError, clipForLog(row.Msg.Text))
 	}
 }

@@ -13,13 +13,14 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/repairbot/repairbot/bot"
 	"github.com/repairbot/repairbot/bot/telegram"
 	"github.com/repairbot/repairbot/bot/telegram/tgfake"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/flows/flowstest"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/sop"
-	"github.com/repairbot/repairbot/store"
 )
 
 var morningTicket = regexp.MustCompile(`BX-\d{8}-\d{4}`)
@@ -38,7 +39,7 @@ func BenchmarkMorning(b *testing.B) {
 	for it := 0; it < b.N; it++ {
 		fake := tgfake.New(tgfake.Options{Token: e2eToken, EnforceLimits: true})
 		fake.AddGroup(e2eGroup, "维修班组")
-		st, err := store.Open(filepath.Join(b.TempDir(), "morning.db"), store.Options{})
+		st, err := testkit.Open(filepath.Join(b.TempDir(), "morning.db"), testkit.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -85,7 +86,7 @@ func BenchmarkMorning(b *testing.B) {
 			fake.SendText(tgfake.User{ID: int64(2001 + i), FirstName: "师傅"}, int64(2001+i), "/help")
 		}
 		ch, err := telegram.New(telegram.Options{Token: e2eToken, APIURL: fake.URL(), PollTimeout: time.Second,
-			Engine: eng, Store: st, Texts: texts, Log: zerolog.Nop(),
+			Deps: bot.Deps{Engine: eng, Store: st, Outbox: st, Texts: texts, Log: zerolog.Nop()},
 			Send: telegram.SendLimits{PerChatPerSecond: 1, GroupPerMinute: 20, GlobalPerSecond: 30, Workers: 8}})
 		if err != nil {
 			b.Fatal(err)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/outbox"
-	"github.com/repairbot/repairbot/store"
 )
 
 // maxText is Telegram's message length limit in UTF-16 code units.
@@ -60,7 +59,7 @@ func newSender(c *Channel) *Sender {
 		DelayNotice: 5 * time.Second,
 		Digest:      digest,
 		DigestAfter: l.DigestAfter,
-	}, outbox.Options{Store: c.o.Store, Log: c.o.Log, Now: c.o.Now, Workers: l.Workers,
+	}, outbox.Options{Queue: c.o.Outbox, Log: c.o.Log, Now: c.o.Now, Workers: l.Workers,
 		MaxAttempts: l.MaxAttempts, BaseBackoff: l.BaseBackoff, MaxBackoff: l.MaxBackoff})
 	return s
 }
@@ -68,7 +67,7 @@ func newSender(c *Channel) *Sender {
 // digest folds new cards waiting for a group whose budget is spent into
 // one message: a line per ticket and its Accept button, labelled with the
 // ticket so one tap takes the right job.
-func (s *Sender) digest(rows []store.OutboxRow) flows.Message {
+func (s *Sender) digest(rows []outbox.Row) flows.Message {
 	l := s.c.o.DefaultLang
 	var b strings.Builder
 	b.WriteString(s.c.o.Texts.T(l, "card.digest_head", "n", len(rows)))
@@ -142,7 +141,7 @@ func badRequest(err error, fragment string) bool {
 }
 
 // send performs one row and returns the platform message id.
-func (s *Sender) send(ctx context.Context, r store.OutboxRow) (string, error) {
+func (s *Sender) send(ctx context.Context, r outbox.Row) (string, error) {
 	m := r.Msg
 	chatID, err := strconv.ParseInt(m.To.Chat, 10, 64)
 	if err != nil {
@@ -182,7 +181,7 @@ func (s *Sender) send(ctx context.Context, r store.OutboxRow) (string, error) {
 		}
 		return strconv.Itoa(msg.ID), nil
 	case flows.KindEdit:
-		ref, ok, err := s.c.o.Store.Card(m.CardKey)
+		ref, ok, err := s.c.o.Outbox.Card(m.CardKey)
 		if err != nil {
 			return "", err
 		}

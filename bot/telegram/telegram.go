@@ -19,11 +19,9 @@ import (
 
 	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
-	"github.com/rs/zerolog"
 
+	rbot "github.com/repairbot/repairbot/bot"
 	"github.com/repairbot/repairbot/flows"
-	"github.com/repairbot/repairbot/media"
-	"github.com/repairbot/repairbot/store"
 )
 
 // Options configure the channel.
@@ -40,18 +38,14 @@ type Options struct {
 	// BotUsername for deep links; asked with getMe when empty.
 	BotUsername string
 
-	Engine *flows.Engine
-	Store  *store.Store
-	Texts  flows.Texts
-	// DefaultLang is the command menu for users whose language has no catalog.
-	DefaultLang flows.Lang
-	Log         zerolog.Logger
-	Now         func() time.Time
+	// Deps are the engine, the store's read side, the outbox queue, the
+	// media store (nil keeps only Telegram's file ids), the catalogs (the
+	// command menus; DefaultLang for users whose language has none), the
+	// logger and the clock.
+	rbot.Deps
 
 	MaxPhotoBytes int64
-	// Media keeps a copy of every photo; nil keeps only Telegram's file ids.
-	Media *media.Store
-	Send  SendLimits
+	Send          SendLimits
 	// HTTPClient for sending; a client with a timeout is built when nil.
 	HTTPClient *http.Client
 }
@@ -84,12 +78,24 @@ type Channel struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	lastPoll atomic.Int64
+	opened   atomic.Int64 // when Open started receiving (unix ns)
 }
+
+// The channel contract (bot/doc.go) and the capabilities main and ops use.
+var (
+	_ rbot.Channel       = (*Channel)(nil)
+	_ rbot.InviteLinker  = (*Channel)(nil)
+	_ rbot.StatsReporter = (*Channel)(nil)
+	_ rbot.HealthChecker = (*Channel)(nil)
+)
+
+// Name is "telegram"; its addresses and person ids use ChannelName ("tg").
+func (c *Channel) Name() string { return "telegram" }
 
 // New builds the channel; nothing talks to the network until Open.
 func New(o Options) (*Channel, error) {
-	if o.Token == "" || o.Engine == nil || o.Store == nil || o.Texts == nil {
-		return nil, errors.New("telegram: token, engine, store and texts are required")
+	if o.Token == "" || o.Engine == nil || o.Store == nil || o.Outbox == nil || o.Texts == nil {
+		return nil, errors.New("telegram: token, engine, store, outbox and texts are required")
 	}
 	if o.APIURL == "" {
 		o.APIURL = "https://api.telegram.org"
@@ -136,9 +142,13 @@ func (c *Channel) now() time.Time { return c.o.Now() }
 
 func (c *Channel) username() string { s, _ := c.user.Load().(string); return s }
 
-// InviteLink is the deep link that opens the bot with /start <code>.
-func (c *Channel) InviteLink(code string) string {
-	return "https://t.me/" + c.username() + "?start=" + code
+// InviteLink is the deep link that opens the bot with /start <code>, for
+// a person on Telegram (addrChannel ChannelName).
+func (c *Channel) InviteLink(addrChannel, code string) (string, bool) {
+	if addrChannel != ChannelName {
+		return "", false
+	}
+	return "https://t.me/" + c.username() + "?start=" + code, true
 }
 
 // WebhookAddr is the address the webhook server listens on (after Open).
@@ -158,6 +168,36 @@ func (c *Channel) LastPoll() time.Time {
 	return time.Unix(0, n)
 }
 
+// pollMaxAge is how long the polling loop may go without an answer from
+// getUpdates before the channel reports itself unhealthy: three poll
+// timeouts (0 in webhook mode, where Telegram calls us).
+func (c *Channel) pollMaxAge() time.Duration {
+	if c.o.Mode == "webhook" {
+		return 0
+	}
+	return 3 * c.o.PollTimeout
+}
+
+// Health is the "telegram_poll" check in polling mode: getUpdates answered
+// within three poll timeouts (counted from Open before the first answer).
+// Webhook mode has nothing to watch.
+func (c *Channel) Health(now time.Time) []rbot.Check {
+	limit := c.pollMaxAge()
+	if limit <= 0 {
+		return nil
+	}
+	last := c.LastPoll()
+	if opened := time.Unix(0, c.opened.Load()); last.Before(opened) {
+		last = opened
+	}
+	age := max(now.Sub(last), 0)
+	ch := rbot.Check{Name: "telegram_poll", OK: age <= limit, Poll: true, PollAge: age}
+	if !ch.OK {
+		ch.Detail = fmt.Sprintf("no getUpdates answer for %s (limit %s)", age.Round(time.Second), limit)
+	}
+	return []rbot.Check{ch}
+}
+
 // Open learns the bot's name, publishes the command menus and starts
 // receiving and sending.
 func (c *Channel) Open(ctx context.Context) error {
@@ -174,6 +214,7 @@ func (c *Channel) Open(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
+	c.opened.Store(c.now().UnixNano())
 	switch c.o.Mode {
 	case "webhook":
 		if err := c.openWebhook(ctx); err != nil {

@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/repairbot/repairbot/flows"
-	"github.com/repairbot/repairbot/store"
 )
 
 // appchat/create limits (创建群聊会话, developer.work.weixin.qq.com/document/path/90245).
@@ -32,7 +31,7 @@ type AppChatOptions struct {
 	Secret string
 	// Store lists the people: every technician and lead whose chat is the
 	// WeCom app becomes a member.
-	Store *store.Store
+	Store flows.Store
 	// Name of the chat (≤ 50 characters); Owner a userid (a member; empty
 	// lets WeCom pick one); ChatID the id to ask for (≤ 32 letters and
 	// digits; empty lets WeCom generate one).
@@ -48,13 +47,13 @@ type AppChat struct {
 
 // StaffUserIDs lists the WeCom userids of the technicians and leads in
 // the store, sorted.
-func StaffUserIDs(ctx context.Context, st *store.Store) ([]string, error) {
+func StaffUserIDs(ctx context.Context, st flows.Store) ([]string, error) {
 	return appUserIDs(ctx, st, flows.RoleTechnician, flows.RoleLead)
 }
 
 // appUserIDs are the userids of the people with those roles whose chat is
 // the WeCom app (not Telegram, not 微信客服), sorted and unique.
-func appUserIDs(ctx context.Context, st *store.Store, roles ...flows.Role) ([]string, error) {
+func appUserIDs(ctx context.Context, st flows.Store, roles ...flows.Role) ([]string, error) {
 	var ids []string
 	err := st.View(ctx, func(tx flows.Tx) error {
 		for _, role := range roles {

@@ -14,13 +14,15 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/silenceper/wechat/v2/util"
 
+	"github.com/repairbot/repairbot/bot"
 	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/bot/wecom/wecomfake"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/flows/flowstest"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/internal/testkit"
+	"github.com/repairbot/repairbot/outbox"
 	"github.com/repairbot/repairbot/sop"
-	"github.com/repairbot/repairbot/store"
 )
 
 // Tencent's published WXBizMsgCrypt sample (WeCom callback documentation).
@@ -43,12 +45,9 @@ const (
 
 // sampleChannel is a channel with the sample's settings and the clock at
 // the sample's time; it is not opened (the handler needs no network).
-func sampleChannel(t *testing.T, token, key, corp string) (*wecom.Channel, *store.Store) {
+func sampleChannel(t *testing.T, token, key, corp string) (*wecom.Channel, testkit.Store) {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "repair.db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testkit.MustOpen(t, filepath.Join(t.TempDir(), "repair.db"), testkit.Options{NoSync: true})
 	t.Cleanup(func() { _ = st.Close() })
 	now := func() time.Time { return time.Unix(1409659700, 0) }
 	eng, err := flows.NewEngine(flows.Options{Store: st, Texts: i18n.MustLoad(flows.LangZH), Now: now,
@@ -57,7 +56,7 @@ func sampleChannel(t *testing.T, token, key, corp string) (*wecom.Channel, *stor
 		t.Fatal(err)
 	}
 	ch, err := wecom.New(wecom.Options{CorpID: corp, AgentID: 218, Secret: "s", Token: token, EncodingAESKey: key,
-		Engine: eng, Store: st, Now: now, Log: zerolog.Nop(), APIURL: "http://127.0.0.1:1"})
+		Deps: bot.Deps{Engine: eng, Store: st, Outbox: st, Now: now, Log: zerolog.Nop()}, APIURL: "http://127.0.0.1:1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,11 +226,11 @@ func TestDuplicateCallbacks(t *testing.T) {
 	}
 	wg.Wait()
 	r.settle()
-	all, err := r.store().Rows(store.StatusDelivered)
+	all, err := r.store().Rows(outbox.StatusDelivered)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rows []store.OutboxRow
+	var rows []outbox.Row
 	for _, row := range all {
 		if row.Msg.Kind != flows.KindMenu { // the admin's command menu: not sent on WeCom
 			rows = append(rows, row)
@@ -293,18 +292,15 @@ func TestEngineFailureAsksForRetry(t *testing.T) {
 
 // sampleChannelWithClosedStore is a channel for the rig's corp whose store
 // is closed.
-func sampleChannelWithClosedStore(t *testing.T) (*wecom.Channel, *store.Store) {
+func sampleChannelWithClosedStore(t *testing.T) (*wecom.Channel, testkit.Store) {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "closed.db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testkit.MustOpen(t, filepath.Join(t.TempDir(), "closed.db"), testkit.Options{NoSync: true})
 	eng, err := flows.NewEngine(flows.Options{Store: st, Texts: i18n.MustLoad(flows.LangZH), Categories: flowstest.DefaultCategories, SOP: sop.Default()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ch, err := wecom.New(wecom.Options{CorpID: corpID, AgentID: agentID, Secret: secret, Token: cbToken, EncodingAESKey: aesKey,
-		Engine: eng, Store: st, Log: zerolog.Nop(), APIURL: "http://127.0.0.1:1"})
+		Deps: bot.Deps{Engine: eng, Store: st, Outbox: st, Log: zerolog.Nop()}, APIURL: "http://127.0.0.1:1"})
 	if err != nil {
 		t.Fatal(err)
 	}

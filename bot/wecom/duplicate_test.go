@@ -5,7 +5,7 @@ import (
 
 	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/flows"
-	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/outbox"
 )
 
 // cardFor is a message with one button (a template card).
@@ -35,8 +35,8 @@ func TestLostAnswerWithDuplicateCheck(t *testing.T) {
 	if r.fake.DuplicatesSuppressed() != 1 {
 		t.Fatalf("the retry was not answered by the duplicate check: %d", r.fake.DuplicatesSuppressed())
 	}
-	failed, _ := r.store().Rows(store.StatusFailed)
-	delivered, _ := r.store().Rows(store.StatusDelivered)
+	failed, _ := r.store().Rows(outbox.StatusFailed)
+	delivered, _ := r.store().Rows(outbox.StatusDelivered)
 	if len(failed) != 0 || len(delivered) != 3 {
 		t.Fatalf("failed %d, delivered %d", len(failed), len(delivered))
 	}
@@ -56,7 +56,7 @@ func TestLostAnswerCardTaskIDExists(t *testing.T) {
 	if n := len(r.fake.Sent("tech01")); n != 1 {
 		t.Fatalf("card delivered %d times", n)
 	}
-	failed, _ := r.store().Rows(store.StatusFailed)
+	failed, _ := r.store().Rows(outbox.StatusFailed)
 	if len(failed) != 0 {
 		t.Fatalf("a card that arrived was marked failed: %+v", failed[0].LastError)
 	}

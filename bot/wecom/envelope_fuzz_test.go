@@ -14,30 +14,28 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/silenceper/wechat/v2/util"
 
+	"github.com/repairbot/repairbot/bot"
 	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/bot/wecom/wecomfake"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/flows/flowstest"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/sop"
-	"github.com/repairbot/repairbot/store"
 )
 
 // fuzzHandler is a WeCom callback handler on a real engine and store.
 func fuzzHandler(f *testing.F) http.Handler {
 	fake := wecomfake.New(wecomfake.Options{CorpID: corpID, AgentID: agentID, Secret: secret, KfSecret: kfSec, Token: cbToken, EncodingAESKey: aesKey})
 	f.Cleanup(fake.Close)
-	st, err := store.Open(filepath.Join(f.TempDir(), "fuzz.db"), store.Options{NoSync: true})
-	if err != nil {
-		f.Fatal(err)
-	}
+	st := testkit.MustOpen(f, filepath.Join(f.TempDir(), "fuzz.db"), testkit.Options{NoSync: true})
 	f.Cleanup(func() { st.Close() })
 	eng, err := flows.NewEngine(flows.Options{Store: st, Texts: i18n.MustLoad(flows.LangZH), Categories: flowstest.DefaultCategories, SOP: sop.Default()})
 	if err != nil {
 		f.Fatal(err)
 	}
 	ch, err := wecom.New(wecom.Options{CorpID: corpID, AgentID: agentID, Secret: secret, Token: cbToken, EncodingAESKey: aesKey,
-		KfEnabled: true, KfSecret: kfSec, APIURL: fake.URL(), Engine: eng, Store: st, Log: zerolog.Nop(), HTTPTimeout: time.Second})
+		KfEnabled: true, KfSecret: kfSec, APIURL: fake.URL(), Deps: bot.Deps{Engine: eng, Store: st, Outbox: st, Log: zerolog.Nop()}, HTTPTimeout: time.Second})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/repairbot/repairbot/flows"
-	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/outbox"
 )
 
 // 微信客服's rule for kf/send_msg: "仅当微信客户在主动发送消息给客服后的48小时内,
@@ -130,7 +130,7 @@ func (s *Sender) KfHeld() int {
 		wins = append(wins, w)
 	}
 	s.mu.Unlock()
-	rows, err := s.c.o.Store.Pending(2000)
+	rows, err := s.c.o.Outbox.Pending(2000)
 	if err != nil {
 		return 0
 	}
@@ -161,7 +161,7 @@ func (e *errKfClosed) Error() string {
 // slot, the texts queued behind it for the same customer go with it as
 // one message (a menu among them keeps its choices, the latest wins), and
 // those rows are recorded as delivered with it.
-func (s *Sender) kfFold(r store.OutboxRow) (flows.Message, []uint64) {
+func (s *Sender) kfFold(r outbox.Row) (flows.Message, []uint64) {
 	m := r.Msg
 	if m.Kind == flows.KindPhoto || m.Kind == flows.KindFile {
 		return m, nil
@@ -169,7 +169,7 @@ func (s *Sender) kfFold(r store.OutboxRow) (flows.Message, []uint64) {
 	if !s.kfWin(m.To.Chat).lastSlot(s.c.now()) || s.hasWelcome(m.To.Chat) {
 		return m, nil
 	}
-	rows, err := s.c.o.Store.Pending(2000)
+	rows, err := s.c.o.Outbox.Pending(2000)
 	if err != nil {
 		return m, nil
 	}
@@ -210,7 +210,7 @@ func (s *Sender) kfFold(r store.OutboxRow) (flows.Message, []uint64) {
 // sendKfLimited sends within the customer's window: a refusal for the kf
 // rule closes it (the row waits for the customer, never dropped or
 // failed); the last slot carries everything queued behind it.
-func (s *Sender) sendKfLimited(ctx context.Context, r store.OutboxRow) (string, error) {
+func (s *Sender) sendKfLimited(ctx context.Context, r outbox.Row) (string, error) {
 	msg, folded := s.kfFold(r)
 	rr := r
 	rr.Msg = msg
@@ -222,7 +222,7 @@ func (s *Sender) sendKfLimited(ctx context.Context, r store.OutboxRow) (string, 
 		return "", &errKfClosed{err: err}
 	}
 	if err == nil && len(folded) > 0 {
-		if merr := s.c.o.Store.MarkDigest(folded, id, s.c.now()); merr != nil {
+		if merr := s.c.o.Outbox.MarkDigest(folded, id, s.c.now()); merr != nil {
 			s.c.o.Log.Error().Err(merr).Msg("wecom kf: mark folded rows delivered")
 		}
 		s.KfFolded.Add(int64(len(folded)))

@@ -9,7 +9,7 @@ import (
 	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/bot/wecom/wecomfake"
 	"github.com/repairbot/repairbot/flows"
-	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/outbox"
 )
 
 func kfTexts(ext string, from, n int) []flows.Message {
@@ -60,7 +60,7 @@ func TestKfFiveIn48Hours(t *testing.T) {
 	}
 	r.next("cust20", before, "the held message", withText(fmt.Sprintf("通知 %d", 5-used)))
 	r.settle()
-	if failed, _ := r.store().Rows(store.StatusFailed); len(failed) != 0 || r.fake.KfRefused() != 0 {
+	if failed, _ := r.store().Rows(outbox.StatusFailed); len(failed) != 0 || r.fake.KfRefused() != 0 {
 		t.Fatalf("failed %d, refused %d", len(failed), r.fake.KfRefused())
 	}
 }
@@ -98,7 +98,7 @@ func TestKfLastSlotFolds(t *testing.T) {
 	if r.channel().Sender().KfFolded.Load() != 2 || r.fake.KfRefused() != 0 {
 		t.Fatalf("folded %d, refused %d", r.channel().Sender().KfFolded.Load(), r.fake.KfRefused())
 	}
-	delivered, _ := r.store().Rows(store.StatusDelivered)
+	delivered, _ := r.store().Rows(outbox.StatusDelivered)
 	n := 0
 	for _, row := range delivered {
 		if strings.HasPrefix(row.Msg.Text, "通知 ") {
@@ -120,7 +120,7 @@ func TestKfWindowClosedAfter48Hours(t *testing.T) {
 	r.enqueue(kfTexts("cust22", 0, 1)...)
 	s := r.channel().Sender()
 	r.eventually("refused and held", func() bool { return s.KfRefused.Load() == 1 && s.KfHeld() == 1 })
-	if failed, _ := r.store().Rows(store.StatusFailed); len(failed) != 0 {
+	if failed, _ := r.store().Rows(outbox.StatusFailed); len(failed) != 0 {
 		t.Fatalf("a held row failed: %+v", failed)
 	}
 	if st, err := r.fake.KfText(kfID, "cust22", "在吗"); err != nil || st != 200 {

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/repairbot/repairbot/flows"
-	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/outbox"
 )
 
 // Platform limits on what one message may carry.
@@ -33,14 +33,14 @@ type sendAnswer struct {
 	ResponseCode string `json:"response_code"`
 }
 
-// cardCodePrefix marks a group card's delivery record (store.CardRef) as
+// cardCodePrefix marks a group card's delivery record (outbox.CardRef) as
 // the response code of its member cards, not a message id.
 const cardCodePrefix = "rc:"
 
 // send renders and delivers one row; it returns the platform message id.
 // WeCom cannot edit a sent message (a template card only once, through
 // the response code of a click), so an edit is sent as a new message.
-func (s *Sender) send(ctx context.Context, r store.OutboxRow) (string, error) {
+func (s *Sender) send(ctx context.Context, r outbox.Row) (string, error) {
 	m := r.Msg
 	if m.Kind == flows.KindMenu {
 		// The app's menu is set in the WeCom console, 微信客服 has none:
@@ -67,7 +67,7 @@ func (s *Sender) send(ctx context.Context, r store.OutboxRow) (string, error) {
 }
 
 // sendMembers delivers to one member or a "|"-joined list.
-func (s *Sender) sendMembers(ctx context.Context, r store.OutboxRow, touser string) (string, error) {
+func (s *Sender) sendMembers(ctx context.Context, r outbox.Row, touser string) (string, error) {
 	m := r.Msg
 	if touser == "" {
 		return "", &permanentError{"empty recipient"}
@@ -179,7 +179,7 @@ type cardButton struct {
 // sendCards sends a message with buttons as button_interaction template
 // cards, six buttons a card; a text too long for a card goes first as a
 // text message. Each card's task_id is unique: "r<row>-<created>[-n]".
-func (s *Sender) sendCards(ctx context.Context, r store.OutboxRow, touser string) (first, code string, err error) {
+func (s *Sender) sendCards(ctx context.Context, r outbox.Row, touser string) (first, code string, err error) {
 	m := r.Msg
 	title, rest, _ := strings.Cut(strings.TrimSpace(m.Text), "\n")
 	rest = strings.TrimSpace(rest)
@@ -241,7 +241,7 @@ func (s *Sender) sendCards(ctx context.Context, r store.OutboxRow, touser string
 
 // TaskID is the template card task id of an outbox row's n-th card: unique
 // per app (WeCom refuses a reused one), even across a recreated database.
-func TaskID(r store.OutboxRow, n int) string {
+func TaskID(r outbox.Row, n int) string {
 	id := fmt.Sprintf("r%d-%d", r.ID, r.Created.Unix())
 	if n > 0 {
 		id += fmt.Sprintf("-%d", n+1)
@@ -251,7 +251,7 @@ func TaskID(r store.OutboxRow, n int) string {
 
 // sendGroup delivers to an appchat. Group chats cannot carry buttons, so
 // a message with buttons goes to every member as an interactive card.
-func (s *Sender) sendGroup(ctx context.Context, r store.OutboxRow) (string, error) {
+func (s *Sender) sendGroup(ctx context.Context, r outbox.Row) (string, error) {
 	m := r.Msg
 	chatID := strings.TrimPrefix(m.To.Chat, appchatPrefix)
 	if len(m.Buttons) > 0 {
@@ -300,10 +300,10 @@ func cardCode(_, code string, err error) (string, error) {
 // instead of waiting to be refused. The code works once, for 72 hours; a
 // failure only means the old buttons stay (a tap is then refused).
 func (s *Sender) retireButtons(ctx context.Context, m flows.Message) {
-	if m.Kind != flows.KindEdit || m.CardKey == "" || len(m.Buttons) > 0 || s.c.o.Store == nil {
+	if m.Kind != flows.KindEdit || m.CardKey == "" || len(m.Buttons) > 0 || s.c.o.Outbox == nil {
 		return
 	}
-	ref, ok, err := s.c.o.Store.Card(m.CardKey)
+	ref, ok, err := s.c.o.Outbox.Card(m.CardKey)
 	if err != nil || !ok || !strings.HasPrefix(ref.MessageID, cardCodePrefix) {
 		return
 	}
@@ -336,7 +336,7 @@ type menuItem struct {
 // sendKf delivers to a WeChat customer with kf/send_msg. Buttons become a
 // msgmenu whose click ids are the payloads; the msgid makes a retry of the
 // same row idempotent.
-func (s *Sender) sendKf(ctx context.Context, r store.OutboxRow) (string, error) {
+func (s *Sender) sendKf(ctx context.Context, r outbox.Row) (string, error) {
 	m := r.Msg
 	kfID, ext, ok := strings.Cut(m.To.Chat, "|")
 	if !ok || kfID == "" || ext == "" {

@@ -13,14 +13,15 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/repairbot/repairbot/bot"
 	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/bot/wecom/wecomfake"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/flows/flowstest"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/sop"
-	"github.com/repairbot/repairbot/store"
 )
 
 const (
@@ -78,7 +79,7 @@ type rig struct {
 	hook  *httptest.Server
 
 	mu  sync.Mutex
-	st  *store.Store
+	st  testkit.Store
 	eng *flows.Engine
 	ch  *wecom.Channel
 }
@@ -117,10 +118,7 @@ func newRig(t testing.TB, o rigOptions) *rig {
 
 func (r *rig) start() {
 	r.t.Helper()
-	st, err := store.Open(r.path, store.Options{NoSync: true})
-	if err != nil {
-		r.t.Fatal(err)
-	}
+	st := testkit.MustOpen(r.t, r.path, testkit.Options{NoSync: true})
 	group, key := wecom.GroupAddress(groupID), ""
 	if r.o.Robot {
 		group, key = wecom.RobotAddress(), robotKey
@@ -141,8 +139,9 @@ func (r *rig) start() {
 	ch, err := wecom.New(wecom.Options{
 		CorpID: corpID, AgentID: agentID, Secret: secret, Token: cbToken, EncodingAESKey: aesKey,
 		KfEnabled: true, KfSecret: kfSec, APIURL: r.fake.URL(),
-		Engine: eng, Store: st, Log: zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
-		Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}, Send: limits,
+		Deps: bot.Deps{Engine: eng, Store: st, Outbox: st, Log: zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
+			Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}},
+		Send:        limits,
 		HTTPTimeout: 5 * time.Second, DuplicateCheckInterval: r.o.DupInterval, RobotKey: key, RobotHint: r.T("group.robot_hint"),
 	})
 	if err != nil {
@@ -172,7 +171,7 @@ func (r *rig) stop() {
 
 func (r *rig) restart() { r.t.Helper(); r.stop(); r.start() }
 
-func (r *rig) store() *store.Store { r.mu.Lock(); defer r.mu.Unlock(); return r.st }
+func (r *rig) store() testkit.Store { r.mu.Lock(); defer r.mu.Unlock(); return r.st }
 
 func (r *rig) channel() *wecom.Channel { r.mu.Lock(); defer r.mu.Unlock(); return r.ch }
 

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/repairbot/repairbot/flows"
-	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/outbox"
 )
 
 // Group robot (群机器人) limits: "每个机器人发送的消息不能超过20条/分钟";
@@ -32,7 +32,7 @@ const (
 // each becomes a new one. Edits of the same card still queued are
 // coalesced by the outbox (only the latest state is posted), and they
 // spend the robot's 20-a-minute budget after new cards and urgent rows.
-func (s *Sender) sendRobot(ctx context.Context, r store.OutboxRow) (string, error) {
+func (s *Sender) sendRobot(ctx context.Context, r outbox.Row) (string, error) {
 	m := r.Msg
 	if s.c.o.RobotKey == "" {
 		return "", &permanentError{"wecom: a message for the group robot, but no robot key is configured"}

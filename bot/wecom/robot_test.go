@@ -8,7 +8,7 @@ import (
 	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/bot/wecom/wecomfake"
 	"github.com/repairbot/repairbot/flows"
-	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/outbox"
 )
 
 // TestRobotDispatch: the technicians' group is a robot webhook. The
@@ -101,7 +101,7 @@ func TestRobotRefusals(t *testing.T) {
 		r.start()
 		r.enqueue(texts(wecom.RobotAddress(), 1)...)
 		r.settle()
-		failed, _ := r.store().Rows(store.StatusFailed)
+		failed, _ := r.store().Rows(outbox.StatusFailed)
 		if len(failed) != 1 || !strings.Contains(failed[0].LastError, "93000") || strings.Contains(failed[0].LastError, robotKey) {
 			t.Fatalf("failed rows: %+v", failed)
 		}

@@ -131,7 +131,7 @@ func newSender(c *Channel) *Sender {
 		Global:  rate.NewLimiter(rate.Limit(l.GlobalPerSecond), 1),
 		Send:    s.send,
 		Judge:   judge,
-	}, outbox.Options{Store: c.o.Store, Log: c.o.Log, Now: c.o.Now, Workers: l.Workers,
+	}, outbox.Options{Queue: c.o.Outbox, Log: c.o.Log, Now: c.o.Now, Workers: l.Workers,
 		MaxAttempts: l.MaxAttempts, BaseBackoff: l.BaseBackoff, MaxBackoff: l.MaxBackoff, SendTimeout: 60 * time.Second})
 	return s
 }

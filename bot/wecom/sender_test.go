@@ -9,7 +9,7 @@ import (
 
 	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/flows"
-	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/outbox"
 )
 
 func (r *rig) enqueue(msgs ...flows.Message) {
@@ -88,7 +88,7 @@ func TestTokenRefresh(t *testing.T) {
 	if got := len(r.fake.Sent("tech01")); got != 4 {
 		t.Fatalf("sent %d", got)
 	}
-	failed, _ := r.store().Rows(store.StatusFailed)
+	failed, _ := r.store().Rows(outbox.StatusFailed)
 	if len(failed) != 0 || r.channel().Sender().Retried.Load() != 0 {
 		t.Fatalf("token trouble must not fail or delay a row: %+v", failed)
 	}
@@ -105,7 +105,7 @@ func TestPermanentErrors(t *testing.T) {
 	r.fake.FailNext("/cgi-bin/message/send", -1) // busy: retried
 	r.enqueue(texts(wecom.UserAddress("tech02"), 1)...)
 	r.settle()
-	failed, err := r.store().Rows(store.StatusFailed)
+	failed, err := r.store().Rows(outbox.StatusFailed)
 	if err != nil {
 		t.Fatal(err)
 	}

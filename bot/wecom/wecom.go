@@ -23,12 +23,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rs/zerolog"
 	"github.com/silenceper/wechat/v2/util"
 
+	"github.com/repairbot/repairbot/bot"
 	"github.com/repairbot/repairbot/flows"
-	"github.com/repairbot/repairbot/media"
-	"github.com/repairbot/repairbot/store"
 )
 
 // Channel names of the flows addresses this package serves.
@@ -96,16 +94,14 @@ type Options struct {
 	// (replays), default 5m.
 	TimestampWindow time.Duration
 
-	Engine *flows.Engine
-	Store  *store.Store
-	Log    zerolog.Logger
-	Now    func() time.Time
+	// Deps are the engine, the store's read side, the outbox queue, the
+	// media store (nil keeps only the media ids, which expire after 3
+	// days), the logger and the clock. Texts are not needed (RobotHint is
+	// given rendered).
+	bot.Deps
 
 	MaxPhotoBytes int64
-	// Media keeps a copy of every photo; nil keeps only the media ids,
-	// which expire after 3 days.
-	Media *media.Store
-	Send  SendLimits
+	Send          SendLimits
 	// HTTPClient for API calls; a client with a timeout is built when nil.
 	HTTPClient *http.Client
 	// HTTPTimeout bounds every API call (default 15s).
@@ -155,8 +151,8 @@ func New(o Options) (*Channel, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("wecom: missing %s", strings.Join(missing, ", "))
 	}
-	if o.Engine == nil || o.Store == nil {
-		return nil, errors.New("wecom: engine and store are required")
+	if o.Engine == nil || o.Store == nil || o.Outbox == nil {
+		return nil, errors.New("wecom: engine, store and outbox are required")
 	}
 	key, err := decodeAESKey(o.EncodingAESKey)
 	if err != nil {
@@ -228,6 +224,22 @@ func decodeAESKey(s string) ([]byte, error) {
 }
 
 func (c *Channel) now() time.Time { return c.o.Now() }
+
+// The channel contract (bot/doc.go) and the capabilities ops uses.
+var (
+	_ bot.Channel       = (*Channel)(nil)
+	_ bot.StatsReporter = (*Channel)(nil)
+)
+
+// Name is "wecom"; it owns the addresses of ChannelName and KfChannel.
+func (c *Channel) Name() string { return ChannelName }
+
+// SendStats reads the live sender counters (Paused counts the platform's
+// frequency-limit answers), for metrics.
+func (c *Channel) SendStats() bot.SendStats {
+	s := c.sender
+	return bot.SendStats{Sent: s.Sent.Load(), Retried: s.Retried.Load(), Paused: s.Paused.Load(), Failed: s.Failed.Load()}
+}
 
 // Sender is the outbox sender (for its counters).
 func (c *Channel) Sender() *Sender { return c.sender }

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/outbox"
 )
 
 // TestKfWelcomeUsesCode: a customer opens the chat (enter_session with a
@@ -72,7 +72,7 @@ func TestKfWelcomeCodeRefusedOrExpired(t *testing.T) {
 				t.Fatal("delivered with a refused code")
 			}
 			r.settle()
-			if failed, _ := r.store().Rows(store.StatusFailed); len(failed) != 0 {
+			if failed, _ := r.store().Rows(outbox.StatusFailed); len(failed) != 0 {
 				t.Fatalf("failed rows: %+v", failed)
 			}
 		})

@@ -1,6 +1,8 @@
-// Package flowstest drives a real engine on a real store in a temporary
-// directory, with a pinned clock: the harness for flows tests and for
-// tests of anything built on the engine.
+// Package flowstest drives a real engine on a real store with a pinned
+// clock: the harness for flows tests and for tests of anything built on
+// the engine. It runs on any store implementation: bbolt in a temporary
+// directory by default (Open), another through WithStore or by setting
+// Open in a TestMain.
 package flowstest
 
 import (
@@ -15,20 +17,97 @@ import (
 	"github.com/repairbot/repairbot/i18n"
 	"github.com/repairbot/repairbot/sop"
 	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/store/storetest"
 )
 
 // Group is the technicians' group address in a World.
 var Group = flows.Address{Channel: "tg", Chat: "-100200"}
 
+// Store is what a World needs of the store it runs on: the transactions
+// and the outbox a perfect sender drains.
+type Store interface {
+	flows.Store
+	storetest.Queue
+}
+
+// Open opens the store every World runs on unless WithStore says
+// otherwise: OpenBolt by default. It is the contract suite's constructor
+// type, so one function serves store/storetest and the flows suite. To
+// run the flows tests on another store, set it in the package's TestMain:
+//
+//	func TestMain(m *testing.M) {
+//		if dsn := os.Getenv("REPAIRBOT_TEST_POSTGRES"); dsn != "" {
+//			flowstest.Open = postgrestest.Opener(dsn)
+//		}
+//		os.Exit(m.Run())
+//	}
+var Open storetest.Open = OpenBolt
+
+// OpenBolt opens a fresh bbolt store in a temporary directory, closed
+// when the test ends. Without fsync: these tests restart cleanly (Close),
+// never crash, and fsync would only make them slow; crash safety is
+// tested in store and bot/telegram.
+func OpenBolt(tb testing.TB, now func() time.Time) storetest.Opened {
+	tb.Helper()
+	return openBolt(tb, filepath.Join(tb.TempDir(), "repair.db"), now)
+}
+
+func openBolt(tb testing.TB, path string, now func() time.Time) storetest.Opened {
+	tb.Helper()
+	st, err := store.Open(path, store.Options{Now: now, NoSync: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = st.Close() })
+	return storetest.Opened{Store: st, Queue: st, Reopen: func(tb testing.TB) storetest.Opened {
+		if err := st.Close(); err != nil {
+			tb.Fatal(err)
+		}
+		return openBolt(tb, path, now)
+	}}
+}
+
+// Options is the engine configuration of every flows test world: the
+// zh-CN catalog, Shanghai time, admin tg:1, the group Group, the default
+// categories and SOP, one emergency type, and the SLA, working hours and
+// governance the flows tests are written against, on st with the clock
+// now. Nobody is on duty and /sop reload reads the built-in SOP; a World
+// wires both to its Roster and SOPFile. A rig that needs another world
+// (a channel's group, its invite links) changes fields of the result.
+func Options(tb testing.TB, st flows.Store, now func() time.Time) flows.Options {
+	tb.Helper()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return flows.Options{
+		Store: st, Texts: i18n.MustLoad(flows.LangZH), Now: now,
+		Location: loc, Group: Group, Admins: map[string]bool{"tg:1": true},
+		Categories: DefaultCategories, InviteLink: func(_, code string) string { return "https://t.me/test_bot?start=" + code },
+		OrgName: "测试物业", MaxPhotos: 3, SOP: sop.Default(), ServicePhone: "400-800-1234",
+		Emergencies: []flows.EmergencyType{{Key: "water_leak", Category: "water",
+			Labels:       map[flows.Lang]string{flows.LangZH: "跑水/爆管", flows.LangEN: "Water leak / burst pipe"},
+			AcceptWithin: 2 * time.Minute, ArriveWithin: 5 * time.Minute, ManagerAfter: 10 * time.Minute}},
+		SLA: flows.SLAOptions{AcceptWithin: 15 * time.Minute, ArriveWithin: 2 * time.Hour, AgreedGrace: 15 * time.Minute,
+			RemindBefore: 30 * time.Minute, WaitingChase: 24 * time.Hour, WaitingCloseAfter: 72 * time.Hour, LateAfter: time.Minute},
+		Governance: flows.GovernanceOptions{Quiz: true, AuditCount: 3, SafetyTypes: []string{"safety", "gas", "fire"},
+			LoadSOP: func() (*flows.SOP, error) { return sop.Default(), nil }},
+		Work: flows.WorkOptions{Days: map[time.Weekday]bool{time.Monday: true, time.Tuesday: true, time.Wednesday: true,
+			time.Thursday: true, time.Friday: true, time.Saturday: true}, Start: 8*60 + 30, End: 17*60 + 30, HandoverBefore: 30 * time.Minute},
+	}
+}
+
 // World is an engine, its store and a clock.
 type World struct {
-	TB    testing.TB
-	Eng   *flows.Engine
-	Store *store.Store
+	TB  testing.TB
+	Eng *flows.Engine
+	// Store is the store the engine runs on, whichever implementation.
+	Store Store
 	Now   time.Time
 	Opts  flows.Options
 	seq   int
-	Path  string
+	// opened is the store as its constructor returned it.
+	opened storetest.Opened
 	// Roster returns who is on duty; tests replace it (nobody by default).
 	Roster func(time.Time) []string
 	// SOPFile is what /sop reload reads; the built-in SOP by default.
@@ -43,41 +122,42 @@ var DefaultCategories = []flows.Category{
 	{Key: "other", Labels: map[flows.Lang]string{flows.LangZH: "其他", flows.LangEN: "Other"}},
 }
 
+// An Option changes how New builds a World.
+type Option func(*config)
+
+type config struct{ open storetest.Open }
+
+// WithStore runs the World on the store open returns instead of Open's.
+func WithStore(open storetest.Open) Option { return func(c *config) { c.open = open } }
+
 // New builds a world at 2026-11-27 10:00 Shanghai time with admin tg:1.
-func New(tb testing.TB) *World {
+func New(tb testing.TB, opts ...Option) *World {
 	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "repair.db")
-	w := &World{TB: tb, Path: path, Now: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)}
+	c := config{open: Open}
+	for _, opt := range opts {
+		opt(&c)
+	}
+	w := &World{TB: tb, Now: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)}
 	w.Roster = func(time.Time) []string { return nil }
 	w.SOPFile = func() (*flows.SOP, error) { return sop.Default(), nil }
-	w.open()
+	w.start(c.open(tb, func() time.Time { return w.Now }))
 	return w
 }
 
-func (w *World) open() {
-	// NoSync: these tests restart cleanly (Close), never crash; fsync would
-	// only make them slow. Crash safety is tested in store and bot/telegram.
-	st, err := store.Open(w.Path, store.Options{Now: func() time.Time { return w.Now }, NoSync: true})
-	if err != nil {
-		w.TB.Fatal(err)
+// start builds the engine on a freshly opened store.
+func (w *World) start(o storetest.Opened) {
+	w.TB.Helper()
+	if o.Store == nil || o.Queue == nil {
+		w.TB.Fatal("flowstest: the store constructor must return a Store and its Queue")
 	}
-	loc, _ := time.LoadLocation("Asia/Shanghai")
-	w.Opts = flows.Options{
-		Store: st, Texts: i18n.MustLoad(flows.LangZH), Now: func() time.Time { return w.Now },
-		Location: loc, Group: Group, Admins: map[string]bool{"tg:1": true},
-		Categories: DefaultCategories, InviteLink: func(_, code string) string { return "https://t.me/test_bot?start=" + code },
-		OrgName: "测试物业", MaxPhotos: 3, SOP: sop.Default(), ServicePhone: "400-800-1234",
-		Emergencies: []flows.EmergencyType{{Key: "water_leak", Category: "water",
-			Labels:       map[flows.Lang]string{flows.LangZH: "跑水/爆管", flows.LangEN: "Water leak / burst pipe"},
-			AcceptWithin: 2 * time.Minute, ArriveWithin: 5 * time.Minute, ManagerAfter: 10 * time.Minute}},
-		OnDuty: func(t time.Time) []string { return w.Roster(t) },
-		SLA: flows.SLAOptions{AcceptWithin: 15 * time.Minute, ArriveWithin: 2 * time.Hour, AgreedGrace: 15 * time.Minute,
-			RemindBefore: 30 * time.Minute, WaitingChase: 24 * time.Hour, WaitingCloseAfter: 72 * time.Hour, LateAfter: time.Minute},
-		Governance: flows.GovernanceOptions{Quiz: true, AuditCount: 3, SafetyTypes: []string{"safety", "gas", "fire"},
-			LoadSOP: func() (*flows.SOP, error) { return w.SOPFile() }},
-		Work: flows.WorkOptions{Days: map[time.Weekday]bool{time.Monday: true, time.Tuesday: true, time.Wednesday: true,
-			time.Thursday: true, time.Friday: true, time.Saturday: true}, Start: 8*60 + 30, End: 17*60 + 30, HandoverBefore: 30 * time.Minute},
-	}
+	w.opened = o
+	w.Store = struct {
+		flows.Store
+		storetest.Queue
+	}{o.Store, o.Queue}
+	w.Opts = Options(w.TB, w.Store, func() time.Time { return w.Now })
+	w.Opts.OnDuty = func(t time.Time) []string { return w.Roster(t) }
+	w.Opts.Governance.LoadSOP = func() (*flows.SOP, error) { return w.SOPFile() }
 	eng, err := flows.NewEngine(w.Opts)
 	if err != nil {
 		w.TB.Fatal(err)
@@ -85,16 +165,29 @@ func (w *World) open() {
 	if _, _, err := eng.InstallSOP(context.Background(), w.Opts.SOP, "system"); err != nil {
 		w.TB.Fatal(err)
 	}
-	w.Eng, w.Store = eng, st
-	w.TB.Cleanup(func() { _ = st.Close() })
+	w.Eng = eng
 }
 
-// Reopen closes and reopens the store, as a restart would.
+// Reopen closes and reopens the store, as a restart would, and builds a
+// new engine on it.
 func (w *World) Reopen() {
-	if err := w.Store.Close(); err != nil {
-		w.TB.Fatal(err)
+	w.TB.Helper()
+	if w.opened.Reopen == nil {
+		w.TB.Fatal("flowstest: this store cannot be reopened")
 	}
-	w.open()
+	w.start(w.opened.Reopen(w.TB))
+}
+
+// Bolt returns the bbolt store under the World, for tests of packages
+// that still take *store.Store (jobs, a channel); it skips the test when
+// the World runs on another implementation.
+func (w *World) Bolt() *store.Store {
+	w.TB.Helper()
+	st, ok := w.opened.Store.(*store.Store)
+	if !ok {
+		w.TB.Skipf("flowstest: this test needs the bbolt store, the World runs on %T", w.opened.Store)
+	}
+	return st
 }
 
 // Person is a test identity.

@@ -1,0 +1,224 @@
+package flows
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// The quote (SOP 4.1.4): price-list lines the technician adds at the
+// quote step, sent to the resident, who agrees or refuses on their phone;
+// work starts only on an agreed quote.
+
+// quoteText renders the quote lines and total.
+func (c *call) quoteText(t *Ticket, l Lang) string {
+	q := t.Visit.Quote
+	if q == nil || len(q.Lines) == 0 {
+		return c.tl(l, "quote.empty")
+	}
+	var b strings.Builder
+	for _, ln := range q.Lines {
+		p, _ := c.e.SOP().price(ln.Code)
+		b.WriteString(c.tl(l, "quote.line", "code", ln.Code, "name", p.Name[l], "qty", ln.Qty, "unit", p.Unit[l], "price", Money(ln.Cents), "sum", Money(int64(ln.Qty)*ln.Cents)))
+		b.WriteString("\n")
+	}
+	b.WriteString(c.tl(l, "quote.total", "total", Money(q.Total())))
+	return b.String()
+}
+
+// priceList renders the whole price list for the resident to check (SOP 4.1.4).
+func (c *call) priceList(l Lang) string {
+	var b strings.Builder
+	b.WriteString(c.tl(l, "quote.price_list_head", "version", c.e.SOP().Version))
+	for _, p := range c.e.SOP().Prices {
+		b.WriteString("\n" + c.tl(l, "quote.price_item", "code", p.Code, "name", p.Name[l], "price", Money(p.Cents), "unit", p.Unit[l]))
+	}
+	return b.String()
+}
+
+func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
+	v := t.Visit
+	if v.Quote == nil {
+		v.Quote = &Quote{Status: "draft"}
+	}
+	q := v.Quote
+	l := c.lang
+	switch op {
+	case "add":
+		if q.Status != "draft" {
+			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+		}
+		var rows [][]Button
+		var row []Button
+		for _, p := range c.e.SOP().Prices {
+			row = append(row, TicketButton(p.Code+" "+p.Name[l], ActStep, t.ID, t.Step, "pick", p.Code))
+			if len(row) == 2 {
+				rows, row = append(rows, row), nil
+			}
+		}
+		if len(row) > 0 {
+			rows = append(rows, row)
+		}
+		c.reply(c.priceList(l)+"\n\n"+c.t("quote.pick"), rows...)
+		c.toast = c.t("ok")
+		return nil
+	case "pick":
+		if q.Status != "draft" || len(extra) != 1 {
+			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+		}
+		p, ok := c.e.SOP().price(extra[0])
+		if !ok {
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		var row []Button
+		for _, n := range []int{1, 2, 3, 4, 5, 10} {
+			row = append(row, TicketButton(strconv.Itoa(n), ActStep, t.ID, t.Step, "qty", p.Code, strconv.Itoa(n)))
+		}
+		d := &Dialogue{PersonID: c.me.ID, Kind: dlgQty, Step: stepQty, Started: c.now, TicketID: t.ID, PriceCode: p.Code}
+		c.bump(d)
+		if err := c.tx.PutDialogue(d); err != nil {
+			return err
+		}
+		c.reply(c.t("quote.ask_qty", "name", p.Name[l], "unit", p.Unit[l], "price", Money(p.Cents)), row[:3], row[3:])
+		c.toast = c.t("ok")
+		return nil
+	case "qty":
+		if q.Status != "draft" || len(extra) != 2 {
+			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+		}
+		n, err := strconv.Atoi(extra[1])
+		if err != nil || n < 1 || n > 9999 {
+			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		_ = c.tx.DeleteDialogue(c.me.ID)
+		return c.addLine(t, extra[0], n)
+	case "undo":
+		if q.Status != "draft" || len(q.Lines) == 0 {
+			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+		}
+		q.Lines = q.Lines[:len(q.Lines)-1]
+		return c.show(t)
+	case "send":
+		if q.Status != "draft" {
+			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+		}
+		q.Seq++
+		q.Status = "sent"
+		if err := c.record(t, "quote_sent", fmt.Sprintf("#%d %s", q.Seq, Money(q.Total()))); err != nil {
+			return err
+		}
+		res, err := c.resident(t)
+		if err != nil {
+			return err
+		}
+		if res != nil {
+			rl := res.Lang
+			text := c.tl(rl, "quote.consent", "ticket", t.ID, "name", t.Assignee, "plan", v.Plan, "quote", c.quoteText(t, rl)) + "\n\n" + c.priceList(rl)
+			c.send(Message{To: res.Chat, Text: text, Priority: PrioNormal, Ticket: t.ID, Buttons: [][]Button{{
+				TicketButton(c.tl(rl, "btn.quote_ok"), ActQuoteOK, t.ID, strconv.Itoa(q.Seq)),
+				TicketButton(c.tl(rl, "btn.quote_no"), ActQuoteNo, t.ID, strconv.Itoa(q.Seq)),
+			}}})
+		}
+		return c.show(t)
+	case "revise":
+		if q.Status != "refused" {
+			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+		}
+		q.Status = "draft"
+		if err := c.record(t, "quote_revise", ""); err != nil {
+			return err
+		}
+		return c.show(t)
+	}
+	return Errorf(CodeInvalid, "err.bad_button")
+}
+
+// addLine adds a price-list item to the draft quote.
+func (c *call) addLine(t *Ticket, code string, n int) error {
+	p, ok := c.e.SOP().price(code)
+	if !ok {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	if t.Visit.Quote == nil {
+		t.Visit.Quote = &Quote{Status: "draft"}
+	}
+	q := t.Visit.Quote
+	if len(q.Lines) >= 20 {
+		return Errorf(CodeInvalid, "err.quote_full")
+	}
+	q.Lines = append(q.Lines, QuoteLine{Code: p.Code, Qty: n, Cents: p.Cents})
+	return c.show(t)
+}
+
+// quoteAnswer handles the resident's consent card: "qa"/"qd" with the quote number.
+func (c *call) quoteAnswer(t *Ticket, agree bool, args []string) error {
+	st, _ := c.current(t)
+	q := t.Visit.Quote
+	if len(args) != 1 {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	seq, _ := strconv.Atoi(args[0])
+	if st.Kind != StepQuote || q == nil {
+		return Errorf(CodeConflict, "err.stale", "ticket", t.ID)
+	}
+	if seq != q.Seq {
+		return Errorf(CodeConflict, "err.quote_replaced", "ticket", t.ID)
+	}
+	if q.Status != "sent" {
+		return Errorf(CodeConflict, "err.quote_answered", "ticket", t.ID)
+	}
+	tech, err := c.person(t.AssigneeID)
+	if err != nil {
+		return err
+	}
+	if agree {
+		q.Status = "agreed"
+		t.Visit.QuoteOK = true
+		if err := c.record(t, "quote_agreed", fmt.Sprintf("#%d %s", q.Seq, Money(q.Total()))); err != nil {
+			return err
+		}
+		c.toast = c.t("ok")
+		c.reply(c.t("quote.agreed_resident", "ticket", t.ID, "total", Money(q.Total())))
+		if tech != nil {
+			c.tell(tech, "quote.agreed_tech", []any{"ticket", t.ID, "total", Money(q.Total())})
+		}
+		return c.advanceAndShow(t)
+	}
+	q.Status = "refused"
+	if err := c.record(t, "quote_refused", fmt.Sprintf("#%d", q.Seq)); err != nil {
+		return err
+	}
+	c.toast = c.t("ok")
+	c.reply(c.t("quote.refused_resident", "ticket", t.ID))
+	if tech != nil {
+		c.tell(tech, "quote.refused_tech", []any{"ticket", t.ID})
+	}
+	return c.show(t)
+}
+
+// qtyInput reads a typed quantity for a price-list item.
+func (c *call) qtyInput(d *Dialogue) error {
+	if c.ev.Kind != EvText {
+		return Errorf(CodeInvalid, "err.text_expected")
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(c.ev.Text))
+	if err != nil || n < 1 || n > 9999 {
+		return Errorf(CodeInvalid, "quote.bad_qty")
+	}
+	t, err := c.mustTicket(d.TicketID)
+	if err != nil {
+		return err
+	}
+	if err := Authorize(ActStep, c.me, t); err != nil {
+		return err
+	}
+	st, _ := c.current(t)
+	if st.Kind != StepQuote || (t.Visit.Quote != nil && t.Visit.Quote.Status != "draft") {
+		_ = c.tx.DeleteDialogue(d.PersonID)
+		return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+	}
+	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+		return err
+	}
+	return c.addLine(t, d.PriceCode, n)
+}

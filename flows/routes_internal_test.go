@@ -1,0 +1,175 @@
+package flows
+
+// An internal test: the routing tables are unexported.
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestCommandRows: every command is one row (a subcommand one more), each
+// with a handler and a refusal; menus list only whole commands.
+func TestCommandRows(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range Commands {
+		name := strings.TrimSpace(c.Name + " " + c.Arg)
+		if seen[name] {
+			t.Errorf("/%s has two rows", name)
+		}
+		seen[name] = true
+		if c.run == nil {
+			t.Errorf("/%s has no handler", name)
+		}
+		if !c.Open && c.Deny == "" {
+			t.Errorf("/%s refuses without an answer", name)
+		}
+		switch {
+		case c.Arg == "" && c.Key == "":
+			t.Errorf("/%s has no menu text", name)
+		case c.Arg != "" && (len(c.Menus) > 0 || !seen[c.Name]):
+			t.Errorf("/%s: a subcommand follows its command's row and has no menu of its own", name)
+		}
+	}
+}
+
+// TestButtonRows: every ticket action of the state machine has a handler
+// and nothing else does; the other verbs do not shadow an action.
+func TestButtonRows(t *testing.T) {
+	for a := range Transitions {
+		if actions[a] == nil {
+			t.Errorf("action %q has a transition but no handler", a)
+		}
+	}
+	for a := range actions {
+		if _, ok := Transitions[a]; !ok {
+			t.Errorf("action %q has a handler but no transition", a)
+		}
+		if _, ok := verbs[string(a)]; ok {
+			t.Errorf("verb %q is also a ticket action", a)
+		}
+	}
+	for name, v := range verbs {
+		if v.run == nil || (!v.Open && v.Deny == "") {
+			t.Errorf("verb %q: handler %v, refusal %q", name, v.run != nil, v.Deny)
+		}
+	}
+}
+
+// TestEveryKindRoutedOnce reads the package's source: every dialogue
+// kind, timer kind and button verb constant is a row of its table, and no
+// switch outside the tables dispatches on one of them (or on a command
+// or an action) — a new kind is a row, never a new case.
+func TestEveryKindRoutedOnce(t *testing.T) {
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	consts := map[string]string{} // constant name -> value
+	var parsed []*ast.File
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed = append(parsed, af)
+		for _, d := range af.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, n := range vs.Names {
+					if i < len(vs.Values) {
+						if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+							consts[n.Name], _ = strconv.Unquote(lit.Value)
+						}
+					}
+				}
+			}
+		}
+	}
+	routed := map[string]bool{} // names that must not be a case anywhere
+	check := func(prefix string, has func(string) bool, what string) {
+		var names []string
+		for n := range consts {
+			if strings.HasPrefix(n, prefix) {
+				names = append(names, n)
+			}
+		}
+		sort.Strings(names)
+		if len(names) == 0 {
+			t.Fatalf("no %s constants found", what)
+		}
+		for _, n := range names {
+			routed[n] = true
+			if !has(consts[n]) {
+				t.Errorf("%s %s (%q) has no row in its table", what, n, consts[n])
+			}
+		}
+	}
+	check("dlg", func(v string) bool { _, ok := dialogues[v]; return ok }, "dialogue kind")
+	check("tm", func(v string) bool { _, ok := timerKinds[v]; return ok }, "timer kind")
+	check("vb", func(v string) bool { _, ok := verbs[v]; return ok }, "verb")
+	if len(dialogues) != countPrefix(consts, "dlg") || len(timerKinds) != countPrefix(consts, "tm") || len(verbs) != countPrefix(consts, "vb") {
+		t.Errorf("a table has a row without its constant: %d dialogues, %d timers, %d verbs", len(dialogues), len(timerKinds), len(verbs))
+	}
+	for a := range actions {
+		for n, v := range consts {
+			if strings.HasPrefix(n, "Act") && v == string(a) {
+				routed[n] = true
+			}
+		}
+	}
+	literals := map[string]bool{}
+	for _, c := range Commands {
+		literals[c.Name] = true
+	}
+	for n := range routed {
+		literals[consts[n]] = true
+	}
+	for _, af := range parsed {
+		ast.Inspect(af, func(n ast.Node) bool {
+			cc, ok := n.(*ast.CaseClause)
+			if !ok {
+				return true
+			}
+			for _, e := range cc.List {
+				ast.Inspect(e, func(n ast.Node) bool {
+					switch x := n.(type) {
+					case *ast.Ident:
+						if routed[x.Name] {
+							t.Errorf("%s: a switch dispatches on %s; make it a row of the routing tables", fset.Position(x.Pos()), x.Name)
+						}
+					case *ast.BasicLit:
+						if v, err := strconv.Unquote(x.Value); err == nil && x.Kind == token.STRING && literals[v] {
+							t.Errorf("%s: a switch dispatches on %q; make it a row of the routing tables", fset.Position(x.Pos()), v)
+						}
+					}
+					return true
+				})
+			}
+			return true
+		})
+	}
+}
+
+func countPrefix(consts map[string]string, prefix string) int {
+	n := 0
+	for k := range consts {
+		if strings.HasPrefix(k, prefix) {
+			n++
+		}
+	}
+	return n
+}

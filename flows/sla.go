@@ -1,0 +1,140 @@
+package flows
+
+import (
+	"time"
+)
+
+// Service levels of normal tickets: accepted and reached in time, the
+// technician reminded before the agreed time, a resident who was not home
+// chased and, without an answer, the ticket closed.
+
+// SLAOptions are the timers of normal tickets.
+type SLAOptions struct {
+	AcceptWithin, ArriveWithin, AgreedGrace, RemindBefore time.Duration
+	WaitingChase, WaitingCloseAfter                       time.Duration
+	// LateAfter marks a timer that fired this long after its due time as late.
+	LateAfter time.Duration
+}
+
+// scheduleVisit sets the arrival deadline and the reminder for an accepted ticket.
+func (c *call) scheduleVisit(t *Ticket) error {
+	if t.Emergency != "" {
+		return nil // the emergency ladder already runs from the report
+	}
+	sla := c.e.o.SLA
+	if t.AgreedTime != nil {
+		if sla.RemindBefore > 0 && t.AgreedTime.Add(-sla.RemindBefore).After(c.now) {
+			if err := c.schedule(tmRemind, t.ID, 0, t.AgreedTime.Add(-sla.RemindBefore)); err != nil {
+				return err
+			}
+		}
+		return c.schedule(tmArrive, t.ID, 0, t.AgreedTime.Add(sla.AgreedGrace))
+	}
+	if sla.ArriveWithin > 0 {
+		return c.schedule(tmArrive, t.ID, 0, c.now.Add(sla.ArriveWithin))
+	}
+	return nil
+}
+
+// breach records an SLA breach once per kind (and counts it for metrics).
+func (c *call) breach(t *Ticket, kind string) {
+	for _, b := range t.Breaches {
+		if b == kind {
+			return
+		}
+	}
+	t.Breaches = append(t.Breaches, kind)
+	c.e.stats.Breaches.Add(1)
+}
+
+// notYetThere: the ticket waits for its technician to arrive.
+func notYetThere(t *Ticket) bool {
+	return t.State == StateAccepted || t.State == StateOnTheWay || t.State == StateWaiting
+}
+
+// slaAccept: a normal ticket nobody accepted in time; the leads are told.
+func (c *call) slaAccept(t *Ticket, late bool) error {
+	if t.State != StateNew {
+		return nil
+	}
+	c.breach(t, "accept")
+	if err := c.record(t, "sla_accept", "breach"+lateNote(late)); err != nil {
+		return err
+	}
+	c.groupCard(t, false)
+	return c.toLeads("sla.not_accepted", "ticket", t.ID, "age", c.age(t.Created), "address", shortAddress(t))
+}
+
+// slaArrive: the technician is not on site by the deadline; the leads are told.
+func (c *call) slaArrive(t *Ticket, late bool) error {
+	if !notYetThere(t) {
+		return nil
+	}
+	c.breach(t, "arrive")
+	if err := c.record(t, "sla_arrive", "breach"+lateNote(late)); err != nil {
+		return err
+	}
+	c.groupCard(t, false)
+	return c.toLeads("sla.not_arrived", "ticket", t.ID, "name", t.Assignee, "when", c.whenText(t, c.lang))
+}
+
+// slaRemind reminds the technician of the agreed time.
+func (c *call) slaRemind(t *Ticket, late bool) error {
+	if !notYetThere(t) {
+		return nil
+	}
+	tech, err := c.person(t.AssigneeID)
+	if err != nil || tech == nil {
+		return err
+	}
+	if err := c.record(t, "remind", lateNote(late)); err != nil {
+		return err
+	}
+	c.tell(tech, "sla.remind", []any{"ticket", t.ID, "when", c.whenText(t, tech.Lang), "address", c.fullAddress(t)}, c.techButtons(t, tech.Lang)...)
+	return nil
+}
+
+// chase reminds a resident who was not home, and closes the ticket when
+// they never answer.
+func (c *call) chase(t *Ticket, late bool) error {
+	if t.State != StateWaiting || t.WaitingSince == nil {
+		return nil
+	}
+	res, err := c.resident(t)
+	if err != nil {
+		return err
+	}
+	sla := c.e.o.SLA
+	if c.now.Sub(*t.WaitingSince) >= sla.WaitingCloseAfter {
+		now := c.now
+		t.Closed, t.Step = &now, ""
+		from := t.State
+		t.State = StateUnresolved
+		t.Rev++
+		if err := c.tx.PutTicket(t); err != nil {
+			return err
+		}
+		if err := c.event(t, "closed_no_reply", from, t.State, lateNote(late)); err != nil {
+			return err
+		}
+		c.groupCard(t, false)
+		if err := c.unschedule(t.ID, tmArrive, tmRemind); err != nil {
+			return err
+		}
+		if res != nil {
+			c.tell(res, "visit.closed_no_reply", []any{"ticket", t.ID, "phone", c.servicePhone(res.Lang)})
+		}
+		return nil
+	}
+	if t.AgreedTime == nil && res != nil {
+		if err := c.record(t, "chase", lateNote(late)); err != nil {
+			return err
+		}
+		c.tell(res, "visit.chase", []any{"ticket", t.ID}, c.slotButtons(t, res.Lang)...)
+	}
+	next := c.now.Add(sla.WaitingChase)
+	if limit := t.WaitingSince.Add(sla.WaitingCloseAfter); next.After(limit) {
+		next = limit
+	}
+	return c.schedule(tmChase, t.ID, 0, next)
+}

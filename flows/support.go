@@ -1,0 +1,105 @@
+package flows
+
+// Support: a technician asks the leads for help at any step; a lead
+// answers, or takes the job over where it stands.
+
+// help pings the leads with the step, the plan and the photos so far.
+func (c *call) help(t *Ticket) error {
+	if t.Visit == nil {
+		t.Visit = &Visit{}
+	}
+	t.Visit.Help = true
+	st, _ := c.current(t)
+	if err := c.record(t, "help", ""); err != nil {
+		return err
+	}
+	c.toast = c.t("help.sent")
+	c.reply(c.t("help.sent"))
+	c.groupCard(t, false)
+	leads, err := c.leads()
+	if err != nil {
+		return err
+	}
+	for _, p := range leads {
+		step := st.Title[p.Lang]
+		if step == "" {
+			step = c.stateLabel(t.State, p.Lang)
+		}
+		c.tell(p, "help.to_lead", []any{"ticket", t.ID, "name", t.Assignee, "step", step, "plan", t.Visit.Plan, "address", c.fullAddress(t)},
+			[]Button{TicketButton(c.tl(p.Lang, "btn.help_reply"), ActHelpReply, t.ID), TicketButton(c.tl(p.Lang, "btn.take_over"), ActTakeOver, t.ID)})
+		for _, ph := range t.Visit.Photos[t.Step] {
+			c.send(photoMessage(p.Chat, ph, t.ID, PrioNormal))
+		}
+	}
+	return nil
+}
+
+// helpReply starts the lead's answer dialogue.
+func (c *call) helpReply(t *Ticket) error {
+	d := &Dialogue{PersonID: c.me.ID, Kind: dlgHelpReply, Step: stepReply, Started: c.now, TicketID: t.ID}
+	c.bump(d)
+	c.toast = c.t("ok")
+	c.reply(c.t("help.reply_ask", "ticket", t.ID, "name", t.Assignee))
+	return c.tx.PutDialogue(d)
+}
+
+// takeOver makes the lead the assignee, keeping the visit where it is.
+func (c *call) takeOver(t *Ticket) error {
+	if t.AssigneeID == c.me.ID {
+		return Errorf(CodeConflict, "reassign.same")
+	}
+	old, err := c.person(t.AssigneeID)
+	if err != nil {
+		return err
+	}
+	t.AssigneeID, t.Assignee = c.me.ID, c.me.Name
+	if t.Visit != nil {
+		t.Visit.Help = false
+	}
+	if err := c.record(t, "take_over", c.me.ID); err != nil {
+		return err
+	}
+	c.toast = c.t("ok")
+	c.groupCard(t, false)
+	if old != nil {
+		c.tell(old, "help.taken_over", []any{"ticket", t.ID, "name", c.me.Name})
+	}
+	if err := c.sendJob(c.me, t, "job.taken_over"); err != nil {
+		return err
+	}
+	res, err := c.resident(t)
+	if err != nil {
+		return err
+	}
+	c.tell(res, "status.reassigned", []any{"ticket", t.ID, "name", c.me.Name})
+	return nil
+}
+
+// helpReplyInput forwards the lead's answer to the technician.
+func (c *call) helpReplyInput(d *Dialogue) error {
+	text, err := c.longText()
+	if err != nil {
+		return err
+	}
+	t, err := c.mustTicket(d.TicketID)
+	if err != nil {
+		return err
+	}
+	if t.Visit != nil {
+		t.Visit.Help = false
+	}
+	if err := c.record(t, "help_reply", text); err != nil {
+		return err
+	}
+	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+		return err
+	}
+	c.reply(c.t("help.reply_sent"))
+	c.groupCard(t, false)
+	tech, err := c.person(t.AssigneeID)
+	if err != nil || tech == nil {
+		return err
+	}
+	c.tell(tech, "help.reply_to_tech", []any{"ticket", t.ID, "name", c.me.Name, "text", text})
+	return nil
+}
