@@ -41,3 +41,22 @@ func qualRules(cfg config.Config) flows.QualRules {
 	}
 	return r
 }
+
+// dutySeed maps the configured roster ([[duty]]) to the weekly pattern
+// the store starts with: one shift per weekday it starts on. From then on
+// the pattern is edited in chat; a changed [[duty]] does not replace it.
+func dutySeed(cfg config.Config) []flows.RosterShift {
+	var out []flows.RosterShift
+	for _, s := range cfg.Duty {
+		from, _ := config.ParseClock(s.From) // Validate checked them
+		to, _ := config.ParseClock(s.To)
+		people := make([]string, len(s.People))
+		for i, p := range s.People {
+			people[i] = string(p)
+		}
+		for _, d := range s.Weekdays() {
+			out = append(out, flows.RosterShift{Day: d, From: from, To: to, People: people})
+		}
+	}
+	return out
+}

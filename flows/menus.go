@@ -12,7 +12,7 @@ const menuVersion = "2"
 // their chat. Residents and strangers use the default menu. It reports
 // whether p changed (the caller stores it).
 func (c *call) ensureMenu(p *Person) bool {
-	if p == nil || !p.Registered || !hasRole(staffAll, p.Role) || p.Chat.IsZero() {
+	if !p.Active() || !hasRole(staffAll, p.Role) || p.Chat.IsZero() {
 		return false
 	}
 	want := menuVersion + ":" + string(p.Role) + ":" + string(p.Lang)

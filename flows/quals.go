@@ -596,3 +596,24 @@ func (r *QualRules) NeedText(q Requirement) Reason {
 	}
 	return Reason{Key: "quals.needs_cert", Args: []any{"cert", r.CertLabel(q.Cert)}}
 }
+
+// defaults fills what the engine needs of rules left zero: the default
+// ladder and reminder days, and one skill per fault category (labelled
+// like it) when no skills are given; then the rules must be consistent.
+func (r *QualRules) defaults(cats []Category) error {
+	if len(r.Levels) == 0 {
+		r.Levels = DefaultSkillLevels()
+	}
+	if r.ReminderDays == nil {
+		r.ReminderDays = DefaultReminderDays()
+	}
+	if len(r.Skills) == 0 {
+		for _, c := range cats {
+			r.Skills = append(r.Skills, SkillDef{Key: c.Key, Labels: Label(c.Labels)})
+		}
+	}
+	return r.Validate()
+}
+
+// quals are the engine's qualification rules.
+func (e *Engine) quals() *QualRules { return &e.o.Quals }

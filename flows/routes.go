@@ -32,7 +32,7 @@ func (a Access) Allows(p *Person) bool {
 	if a.Open {
 		return true
 	}
-	if p == nil || !p.Registered {
+	if !p.Active() {
 		return false
 	}
 	return a.Roles == nil || hasRole(a.Roles, p.Role)
@@ -277,7 +277,7 @@ func (c *call) callback() error {
 	if err != nil {
 		return err
 	}
-	if err := Authorize(a, c.me, t); err != nil {
+	if _, err := Gate(c.tx, c.e.quals(), a, c.me, t, c.now, c.e.o.Location, c.lang); err != nil {
 		return err
 	}
 	if t.Visit == nil {
@@ -314,6 +314,7 @@ const (
 	dlgReviewClose    = "review_close"
 	dlgActionDone     = "action_done"
 	dlgComplain       = "complain"
+	dlgQualOverride   = "qual_override" // a lead's reason to assign someone unqualified
 )
 
 // dialogueKind is one row of the dialogue table: what a stored dialogue
@@ -339,6 +340,7 @@ var dialogues = map[string]dialogueKind{
 	dlgReviewClose:    {input: (*call).reviewCloseInput, choose: (*call).reviewCloseChoice, legacy: legacyReviewDialogue},
 	dlgActionDone:     {input: (*call).actionEvidenceInput, legacy: legacyActionDone},
 	dlgComplain:       {input: (*call).complainInput},
+	dlgQualOverride:   {input: (*call).overrideInput},
 }
 
 // skipAt is the choice of a dialogue whose only button, at step, skips it.
@@ -432,22 +434,23 @@ func (c *call) choice(args []string) error {
 
 // Timer kinds. They are stored, so their names never change meaning.
 const (
-	tmRung         = "rung"     // an emergency's escalation rung (Timer.Rung)
-	tmAccept       = "accept"   // a normal ticket not accepted in time
-	tmArrive       = "arrive"   // not on site in time
-	tmRemind       = "remind"   // the technician's reminder before the agreed time
-	tmChase        = "chase"    // a resident who was not home
-	tmClock        = "clock"    // refreshes an emergency's countdown on the group card each minute
-	tmHandover     = "handover" // the day's handover starts (Timer.Day)
-	tmEOD          = "eod"      // the end of the working day (Timer.Day)
-	tmAckRemind    = "ackrem"   // staff who have not acknowledged an SOP version
-	tmYearly       = "yearly"   // the yearly SOP review
-	tmReviewRemind = "rvrem"    // review participants who have not answered
-	tmReviewDue    = "rvdue"    // a review past its deadline
-	tmActionPre    = "actpre"   // an improvement action due tomorrow
-	tmActionDue    = "actdue"   // an improvement action due today
-	tmActionEsc    = "actesc"   // an improvement action three days late
-	tmAudit        = "audit"    // the monthly audit sample (Timer.Day is the month)
+	tmRung         = "rung"      // an emergency's escalation rung (Timer.Rung)
+	tmAccept       = "accept"    // a normal ticket not accepted in time
+	tmArrive       = "arrive"    // not on site in time
+	tmRemind       = "remind"    // the technician's reminder before the agreed time
+	tmChase        = "chase"     // a resident who was not home
+	tmClock        = "clock"     // refreshes an emergency's countdown on the group card each minute
+	tmHandover     = "handover"  // the day's handover starts (Timer.Day)
+	tmEOD          = "eod"       // the end of the working day (Timer.Day)
+	tmAckRemind    = "ackrem"    // staff who have not acknowledged an SOP version
+	tmYearly       = "yearly"    // the yearly SOP review
+	tmReviewRemind = "rvrem"     // review participants who have not answered
+	tmReviewDue    = "rvdue"     // a review past its deadline
+	tmActionPre    = "actpre"    // an improvement action due tomorrow
+	tmActionDue    = "actdue"    // an improvement action due today
+	tmActionEsc    = "actesc"    // an improvement action three days late
+	tmAudit        = "audit"     // the monthly audit sample (Timer.Day is the month)
+	tmCertSweep    = "certsweep" // the daily certificate sweep (Timer.Day)
 )
 
 // timerKind is one row of the timer table: what a due timer of that kind
@@ -478,6 +481,7 @@ var timerKinds = map[string]timerKind{
 	tmActionDue:    {fire: (*call).actionOverdue, legacy: legacyActionTimer},
 	tmActionEsc:    {fire: (*call).actionEscalate, legacy: legacyActionTimer},
 	tmAudit:        {fire: func(c *call, tm Timer, _ bool) error { return c.audit(tm.Month) }, legacy: legacyAudit},
+	tmCertSweep:    {fire: func(c *call, _ Timer, _ bool) error { return c.certSweep() }},
 }
 
 // onTicket loads the timer's ticket; a ticket that is gone has nothing to chase.

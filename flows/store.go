@@ -35,6 +35,7 @@ type Tx interface {
 	SequencesTx
 	OutboxTx
 	QualsTx
+	RosterTx
 }
 
 // InboundTx is what the engine keeps of the channels' updates.
