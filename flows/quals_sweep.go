@@ -94,7 +94,7 @@ func (c *call) requeueLapsed(holder *Person, k string) ([]string, error) {
 		if c.e.quals().NeedOf(t).Cert != k || t.State == StateOnSite || !hasState(Transitions[ActReturnGroup].From, t.State) || t.overriddenFor(holder.ID) {
 			continue
 		}
-		if err := c.requeue(t, "lapsed "+k); err != nil {
+		if err := c.requeue(t, "lapsed "+k, "quals.requeued_holder"); err != nil {
 			return nil, err
 		}
 		out = append(out, t.ID)
@@ -106,7 +106,8 @@ func (c *call) requeueLapsed(holder *Person, k string) ([]string, error) {
 // bot's or a lead's decision (a lapsed certificate, a leaver): a new card
 // goes to the group, the technician and the resident are told, and the
 // accept clock (or, for an emergency, the on-duty page) starts again.
-func (c *call) requeue(t *Ticket, note string) error {
+// The technician, when still active, is told by the catalog key tell.
+func (c *call) requeue(t *Ticket, note, tell string) error {
 	old, err := c.person(t.AssigneeID)
 	if err != nil {
 		return err
@@ -129,7 +130,7 @@ func (c *call) requeue(t *Ticket, note string) error {
 		}
 	}
 	if old.Active() {
-		c.tell(old, "reassign.removed", []any{"ticket", t.ID})
+		c.tell(old, tell, []any{"ticket", t.ID})
 	}
 	res, err := c.resident(t)
 	if err != nil {
