@@ -40,6 +40,9 @@ func (c *call) cmdStart(code string) error {
 	if code != "" {
 		return c.redeemInvite(code)
 	}
+	if c.me != nil && c.me.Deactivated != nil {
+		return Errorf(CodeForbidden, "err.deactivated")
+	}
 	if c.me != nil && c.me.Registered {
 		return c.welcomeBack()
 	}

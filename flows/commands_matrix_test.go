@@ -34,6 +34,8 @@ var commandDesign = map[string][]string{
 	"review":     {"tech", "tech2", "lead", "dispatcher", "admin"},
 	"actions":    {"tech", "tech2", "lead", "dispatcher", "admin"},
 	"order":      {"resident", "tech", "lead", "dispatcher", "admin"}, // the ticket's resident and assignee, and the office
+	"staff":      {"lead", "admin"},
+	"skills":     {"tech", "tech2", "lead", "admin"}, // their own; a lead anyone's
 }
 
 // commandArgs are harmless arguments that reach each command's checks.

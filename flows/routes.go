@@ -100,6 +100,10 @@ func init() {
 		{Name: "daily", Key: "cmd.daily", Menus: office, Access: officeOnly, run: (*call).cmdDaily},
 		{Name: "month", Key: "cmd.month", Menus: office, Access: officeOnly, run: (*call).cmdMonth},
 		{Name: "duty", Key: "cmd.duty", Menus: leads, Access: leadsOnly, run: noArgs((*call).cmdDuty)},
+		// The qualifications area (staff.go, skills.go): whom a lead may
+		// manage is the invitable table, whose skills the handler checks.
+		{Name: "staff", Key: "cmd.staff", Menus: leads, Access: leadsOnly, run: (*call).cmdStaff},
+		{Name: "skills", Key: "cmd.skills", Menus: staff, Access: repairTeam, run: (*call).cmdSkills},
 		{Name: "sop", Key: "cmd.sop", Menus: staffAll, Access: sopUsers, run: (*call).cmdSOP},
 		{Name: "sop", Arg: "reload", Access: leadsOnly, run: noArgs((*call).cmdSOPReload)},
 		{Name: "review", Key: "cmd.review", Menus: staffAll, Access: sopUsers, run: (*call).cmdReview},
@@ -163,6 +167,9 @@ func (c *call) command() error {
 	if cmd == nil {
 		return Errorf(CodeInvalid, "err.unknown_command", "command", c.ev.Command)
 	}
+	if !cmd.Open && c.me != nil && c.me.Deactivated != nil {
+		return Errorf(CodeForbidden, "err.deactivated")
+	}
 	if !cmd.Open && (c.me == nil || !c.me.Registered) {
 		return c.startRegistration()
 	}
@@ -193,6 +200,10 @@ const (
 	vbReviewSuggest  = "rvs" // rvs|<review>
 	vbReviewDecline  = "rvd" // rvd|<review>
 	vbActionDone     = "acd" // acd|<review>|<action>
+	vbStaffRole      = "sr"  // sr|<person>|<role>
+	vbStaffLeave     = "sx"  // sx|<person>: asks to confirm
+	vbStaffLeaveOK   = "sxc" // sxc|<person>: deactivates a leaver
+	vbSkill          = "sk"  // sk|<person>|<skill>|<level, or - to remove>
 )
 
 // verb is one row of the button table.
@@ -216,6 +227,11 @@ var verbs = map[string]verb{
 	// Only an action's owner has this button, and owners are staff: from
 	// anyone unregistered the payload is forged.
 	vbActionDone: {Access: Access{Deny: "err.bad_button"}, run: (*call).actionDone},
+	// Whom a lead may manage is the invitable table (staff.go).
+	vbStaffRole:    {Access: leadsOnly, run: (*call).staffRole},
+	vbStaffLeave:   {Access: leadsOnly, run: (*call).staffLeave},
+	vbStaffLeaveOK: {Access: leadsOnly, run: (*call).staffLeaveConfirm},
+	vbSkill:        {Access: leadsOnly, run: (*call).skillSet},
 }
 
 // actionFunc handles a ticket action that passed Authorize; args are the
@@ -258,6 +274,9 @@ func (c *call) callback() error {
 	p, ok := DecodePayload(c.ev.Data)
 	if !ok {
 		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	if c.me != nil && c.me.Deactivated != nil {
+		return Errorf(CodeForbidden, "err.deactivated") // a leaver's old buttons
 	}
 	if v, ok := verbs[p.Verb]; ok {
 		if v.private && c.ev.InGroup {
@@ -360,6 +379,9 @@ func skipAt(step string) func(*call, *Dialogue, string) error {
 
 // input handles text, contacts, photos and unsupported messages in a private chat.
 func (c *call) input() error {
+	if c.me != nil && c.me.Deactivated != nil {
+		return Errorf(CodeForbidden, "err.deactivated")
+	}
 	d, err := c.dialogue()
 	if errors.Is(err, ErrNotFound) {
 		return c.idle()
