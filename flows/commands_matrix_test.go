@@ -36,6 +36,7 @@ var commandDesign = map[string][]string{
 	"order":      {"resident", "tech", "lead", "dispatcher", "admin"}, // the ticket's resident and assignee, and the office
 	"staff":      {"lead", "admin"},
 	"skills":     {"tech", "tech2", "lead", "admin"}, // their own; a lead anyone's
+	"certs":      {"tech", "tech2", "lead", "admin"}, // their own; a lead anyone's
 }
 
 // commandArgs are harmless arguments that reach each command's checks.

@@ -104,6 +104,7 @@ func init() {
 		// manage is the invitable table, whose skills the handler checks.
 		{Name: "staff", Key: "cmd.staff", Menus: leads, Access: leadsOnly, run: (*call).cmdStaff},
 		{Name: "skills", Key: "cmd.skills", Menus: staff, Access: repairTeam, run: (*call).cmdSkills},
+		{Name: "certs", Key: "cmd.certs", Menus: staff, Access: repairTeam, run: (*call).cmdCerts},
 		{Name: "sop", Key: "cmd.sop", Menus: staffAll, Access: sopUsers, run: (*call).cmdSOP},
 		{Name: "sop", Arg: "reload", Access: leadsOnly, run: noArgs((*call).cmdSOPReload)},
 		{Name: "review", Key: "cmd.review", Menus: staffAll, Access: sopUsers, run: (*call).cmdReview},
@@ -204,6 +205,11 @@ const (
 	vbStaffLeave     = "sx"  // sx|<person>: asks to confirm
 	vbStaffLeaveOK   = "sxc" // sxc|<person>: deactivates a leaver
 	vbSkill          = "sk"  // sk|<person>|<skill>|<level, or - to remove>
+	vbCertNew        = "cen" // cen|<holder>: one's own submission, or a lead's record
+	vbCertVerify     = "cv"  // cv|<certificate>
+	vbCertRefuse     = "cf"  // cf|<certificate>: a submission refused, with a reason
+	vbCertReviewed   = "crv" // crv|<certificate>: its 复审 passed
+	vbCertRevoke     = "crx" // crx|<certificate>: revoked, with a reason
 )
 
 // verb is one row of the button table.
@@ -232,6 +238,13 @@ var verbs = map[string]verb{
 	vbStaffLeave:   {Access: leadsOnly, run: (*call).staffLeave},
 	vbStaffLeaveOK: {Access: leadsOnly, run: (*call).staffLeaveConfirm},
 	vbSkill:        {Access: leadsOnly, run: (*call).skillSet},
+	// Whose certificate one may enter is the handler's check (one's own,
+	// or a lead's for the team).
+	vbCertNew:      {Access: repairTeam, private: true, run: (*call).certNew},
+	vbCertVerify:   {Access: leadsOnly, private: true, run: (*call).certVerify},
+	vbCertRefuse:   {Access: leadsOnly, private: true, run: (*call).certReason},
+	vbCertReviewed: {Access: leadsOnly, private: true, run: (*call).certReviewed},
+	vbCertRevoke:   {Access: leadsOnly, private: true, run: (*call).certReason},
 }
 
 // actionFunc handles a ticket action that passed Authorize; args are the
@@ -334,6 +347,8 @@ const (
 	dlgActionDone     = "action_done"
 	dlgComplain       = "complain"
 	dlgQualOverride   = "qual_override" // a lead's reason to assign someone unqualified
+	dlgCert           = "cert"          // a certificate entered field by field
+	dlgCertRevoke     = "cert_revoke"   // the reason a certificate is refused or revoked
 )
 
 // dialogueKind is one row of the dialogue table: what a stored dialogue
@@ -360,6 +375,8 @@ var dialogues = map[string]dialogueKind{
 	dlgActionDone:     {input: (*call).actionEvidenceInput, legacy: legacyActionDone},
 	dlgComplain:       {input: (*call).complainInput},
 	dlgQualOverride:   {input: (*call).overrideInput},
+	dlgCert:           {input: (*call).certInput, choose: (*call).certChoice},
+	dlgCertRevoke:     {input: (*call).certReasonInput},
 }
 
 // skipAt is the choice of a dialogue whose only button, at step, skips it.
