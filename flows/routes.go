@@ -105,6 +105,9 @@ func init() {
 		{Name: "staff", Key: "cmd.staff", Menus: leads, Access: leadsOnly, run: (*call).cmdStaff},
 		{Name: "skills", Key: "cmd.skills", Menus: staff, Access: repairTeam, run: (*call).cmdSkills},
 		{Name: "certs", Key: "cmd.certs", Menus: staff, Access: repairTeam, run: (*call).cmdCerts},
+		// A session's card is for its invitees, its trainer and the leads (cmdTraining checks).
+		{Name: "training", Key: "cmd.training", Menus: staffAll, Access: sopUsers, run: (*call).cmdTraining},
+		{Name: "training", Arg: "new", Access: leadsOnly, run: noArgs((*call).trainingNew)},
 		{Name: "sop", Key: "cmd.sop", Menus: staffAll, Access: sopUsers, run: (*call).cmdSOP},
 		{Name: "sop", Arg: "reload", Access: leadsOnly, run: noArgs((*call).cmdSOPReload)},
 		{Name: "review", Key: "cmd.review", Menus: staffAll, Access: sopUsers, run: (*call).cmdReview},
@@ -210,6 +213,9 @@ const (
 	vbCertRefuse     = "cf"  // cf|<certificate>: a submission refused, with a reason
 	vbCertReviewed   = "crv" // crv|<certificate>: its 复审 passed
 	vbCertRevoke     = "crx" // crx|<certificate>: revoked, with a reason
+	vbTrainAnswer    = "tra" // tra|<session>|y|n: going / not going
+	vbTrainAttend    = "tat" // tat|<session>|<person>|p|a|pass|fail
+	vbTrainCancel    = "trx" // trx|<session>
 )
 
 // verb is one row of the button table.
@@ -245,6 +251,11 @@ var verbs = map[string]verb{
 	vbCertRefuse:   {Access: leadsOnly, private: true, run: (*call).certReason},
 	vbCertReviewed: {Access: leadsOnly, private: true, run: (*call).certReviewed},
 	vbCertRevoke:   {Access: leadsOnly, private: true, run: (*call).certReason},
+	// Only invitees answer (AnswerSession), only the trainer or a lead
+	// records attendance (trainAttend checks the session).
+	vbTrainAnswer: {Access: sopUsers, private: true, run: (*call).trainAnswer},
+	vbTrainAttend: {Access: sopUsers, private: true, run: (*call).trainAttend},
+	vbTrainCancel: {Access: leadsOnly, private: true, run: (*call).trainCancel},
 }
 
 // actionFunc handles a ticket action that passed Authorize; args are the
@@ -346,9 +357,10 @@ const (
 	dlgReviewClose    = "review_close"
 	dlgActionDone     = "action_done"
 	dlgComplain       = "complain"
-	dlgQualOverride   = "qual_override" // a lead's reason to assign someone unqualified
-	dlgCert           = "cert"          // a certificate entered field by field
-	dlgCertRevoke     = "cert_revoke"   // the reason a certificate is refused or revoked
+	dlgQualOverride   = "qual_override"    // a lead's reason to assign someone unqualified
+	dlgCert           = "cert"             // a certificate entered field by field
+	dlgCertRevoke     = "cert_revoke"      // the reason a certificate is refused or revoked
+	dlgSession        = "training_session" // a training session being scheduled
 )
 
 // dialogueKind is one row of the dialogue table: what a stored dialogue
@@ -377,6 +389,7 @@ var dialogues = map[string]dialogueKind{
 	dlgQualOverride:   {input: (*call).overrideInput},
 	dlgCert:           {input: (*call).certInput, choose: (*call).certChoice},
 	dlgCertRevoke:     {input: (*call).certReasonInput},
+	dlgSession:        {input: (*call).sessionInput, choose: (*call).sessionChoice},
 }
 
 // skipAt is the choice of a dialogue whose only button, at step, skips it.
@@ -490,6 +503,8 @@ const (
 	tmActionEsc    = "actesc"    // an improvement action three days late
 	tmAudit        = "audit"     // the monthly audit sample (Timer.Day is the month)
 	tmCertSweep    = "certsweep" // the daily certificate sweep (Timer.Day)
+	tmTrainRemind  = "trrem"     // a reminder before a training session (Timer.Session)
+	tmTrainAttend  = "tratt"     // a training session starts: the trainer records attendance (Timer.Session)
 )
 
 // timerKind is one row of the timer table: what a due timer of that kind
@@ -521,6 +536,8 @@ var timerKinds = map[string]timerKind{
 	tmActionEsc:    {fire: (*call).actionEscalate, legacy: legacyActionTimer},
 	tmAudit:        {fire: func(c *call, tm Timer, _ bool) error { return c.audit(tm.Month) }, legacy: legacyAudit},
 	tmCertSweep:    {fire: func(c *call, _ Timer, _ bool) error { return c.certSweep() }},
+	tmTrainRemind:  {fire: func(c *call, tm Timer, _ bool) error { return c.trainRemind(tm.Session) }},
+	tmTrainAttend:  {fire: func(c *call, tm Timer, _ bool) error { return c.trainAttendCall(tm.Session) }},
 }
 
 // onTicket loads the timer's ticket; a ticket that is gone has nothing to chase.

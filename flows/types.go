@@ -315,6 +315,7 @@ type Timer struct {
 	Version int       `json:"version,omitempty"` // the SOP version to acknowledge
 	Review  string    `json:"review,omitempty"`  // the review (its reminder, deadline, actions)
 	Action  int       `json:"action,omitempty"`  // the improvement action of Review
+	Session string    `json:"session,omitempty"` // the training session (its reminder, its attendance call)
 }
 
 // Handover is one technician's end-of-day submission of work orders (SOP 4.2.7).
