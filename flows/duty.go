@@ -57,9 +57,10 @@ func (c *call) onDuty() ([]string, error) {
 	return out, nil
 }
 
-// cmdDuty shows who is on duty now, with a button per technician to put
-// them on or off duty for the next 12 hours.
-func (c *call) cmdDuty() error {
+// dutyNow shows who is on duty now, with a button per technician to put
+// them on or off duty for the next 12 hours (roster.go has the rest of
+// /duty: the weekly pattern).
+func (c *call) dutyNow() error {
 	on, err := c.onDuty()
 	if err != nil {
 		return err
@@ -85,6 +86,7 @@ func (c *call) cmdDuty() error {
 	if len(names) > 0 {
 		now = strings.Join(names, "、")
 	}
+	rows = append(rows, []Button{CommandArgButton(c.t("btn.roster_week"), "duty", "week")})
 	c.reply(c.t("duty.now", "time", c.clock(c.now), "names", now), rows...)
 	return nil
 }

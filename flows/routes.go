@@ -99,7 +99,7 @@ func init() {
 		{Name: "skip", Key: "cmd.skip", Menus: leads, Access: leadsOnly, run: (*call).cmdSkip},
 		{Name: "daily", Key: "cmd.daily", Menus: office, Access: officeOnly, run: (*call).cmdDaily},
 		{Name: "month", Key: "cmd.month", Menus: office, Access: officeOnly, run: (*call).cmdMonth},
-		{Name: "duty", Key: "cmd.duty", Menus: leads, Access: leadsOnly, run: noArgs((*call).cmdDuty)},
+		{Name: "duty", Key: "cmd.duty", Menus: leads, Access: leadsOnly, run: (*call).cmdDuty},
 		// The qualifications area (staff.go, skills.go): whom a lead may
 		// manage is the invitable table, whose skills the handler checks.
 		{Name: "staff", Key: "cmd.staff", Menus: leads, Access: leadsOnly, run: (*call).cmdStaff},
@@ -216,6 +216,10 @@ const (
 	vbTrainAnswer    = "tra" // tra|<session>|y|n: going / not going
 	vbTrainAttend    = "tat" // tat|<session>|<person>|p|a|pass|fail
 	vbTrainCancel    = "trx" // trx|<session>
+	vbRosterAdd      = "rsa" // rsa|<day>: a new shift (its hours asked)
+	vbRosterPerson   = "rsp" // rsp|<shift>|<person>|on|off
+	vbRosterHours    = "rse" // rse|<shift>: new hours asked
+	vbRosterDelete   = "rsd" // rsd|<shift>
 )
 
 // verb is one row of the button table.
@@ -256,6 +260,11 @@ var verbs = map[string]verb{
 	vbTrainAnswer: {Access: sopUsers, private: true, run: (*call).trainAnswer},
 	vbTrainAttend: {Access: sopUsers, private: true, run: (*call).trainAttend},
 	vbTrainCancel: {Access: leadsOnly, private: true, run: (*call).trainCancel},
+	// The weekly duty pattern (roster.go).
+	vbRosterAdd:    {Access: leadsOnly, private: true, run: func(c *call, args []string) error { return c.rosterAsk(args, false) }},
+	vbRosterPerson: {Access: leadsOnly, private: true, run: (*call).rosterPerson},
+	vbRosterHours:  {Access: leadsOnly, private: true, run: func(c *call, args []string) error { return c.rosterAsk(args, true) }},
+	vbRosterDelete: {Access: leadsOnly, private: true, run: (*call).rosterDelete},
 }
 
 // actionFunc handles a ticket action that passed Authorize; args are the
@@ -361,6 +370,7 @@ const (
 	dlgCert           = "cert"             // a certificate entered field by field
 	dlgCertRevoke     = "cert_revoke"      // the reason a certificate is refused or revoked
 	dlgSession        = "training_session" // a training session being scheduled
+	dlgShift          = "roster_shift"     // the hours of a roster shift (new or changed)
 )
 
 // dialogueKind is one row of the dialogue table: what a stored dialogue
@@ -390,6 +400,7 @@ var dialogues = map[string]dialogueKind{
 	dlgCert:           {input: (*call).certInput, choose: (*call).certChoice},
 	dlgCertRevoke:     {input: (*call).certReasonInput},
 	dlgSession:        {input: (*call).sessionInput, choose: (*call).sessionChoice},
+	dlgShift:          {input: (*call).shiftInput},
 }
 
 // skipAt is the choice of a dialogue whose only button, at step, skips it.
