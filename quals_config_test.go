@@ -3,6 +3,7 @@ package main
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/repairbot/repairbot/config"
 	"github.com/repairbot/repairbot/flows"
@@ -63,5 +64,39 @@ needs_cert = "lift"
 	}
 	if !reflect.DeepEqual(r.ReminderDays, []int{60, 30, 7, 1}) || len(r.Levels) != 3 || len(r.Skills) != 2 {
 		t.Errorf("rules %+v", r)
+	}
+}
+
+// The configured roster becomes the weekly pattern the store is seeded
+// with: a shift per day it starts on, person ids on any channel.
+func TestDutySeedFromConfig(t *testing.T) {
+	t.Setenv("TELEGRAM_TOKEN", "123456:ABCdefGhIJKlmNoPQRsTUVwxyZ0123456789")
+	doc := `
+[telegram]
+group_id = -1001234567890
+admins = [123456789]
+
+[[duty]]
+days = ["fri", "sat"]
+from = "20:00"
+to = "08:00"
+people = [333333333, "wecom:zhangsan"]
+`
+	cfg, err := config.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := dutySeed(cfg)
+	want := []flows.RosterShift{
+		{Day: time.Friday, From: 20 * 60, To: 8 * 60, People: []string{"tg:333333333", "wecom:zhangsan"}},
+		{Day: time.Saturday, From: 20 * 60, To: 8 * 60, People: []string{"tg:333333333", "wecom:zhangsan"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("seed %+v\nwant %+v", got, want)
+	}
+	r := &flows.Roster{Shifts: got}
+	sat7 := time.Date(2026, 11, 28, 7, 0, 0, 0, cfg.Location()) // Saturday 07:00: Friday's night shift
+	if ids := r.OnDutyAt(sat7, cfg.Location()); !reflect.DeepEqual(ids, cfg.OnDuty(sat7)) {
+		t.Errorf("the pattern says %v, the configuration %v", ids, cfg.OnDuty(sat7))
 	}
 }
