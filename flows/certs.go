@@ -289,6 +289,11 @@ func (c *call) certInput(d *Dialogue) error {
 			if date.Before(today) {
 				return Errorf(CodeInvalid, "quals.err_review_past", "date", date.String())
 			}
+			preview := *dr
+			preview.NextReview = date
+			if err := c.e.quals().CheckCert(&preview, today); err != nil {
+				return c.localised(err) // after the expiry, typed or computed
+			}
 			dr.NextReview, d.Step = date, stepCertPhoto
 		}
 	case stepCertPhoto:
@@ -343,6 +348,10 @@ func (c *call) certChoice(d *Dialogue, v string) error {
 		}
 		dr.Type, d.Step = v, stepCertNumber
 	case d.Step == stepCertUntil && v == certComputed:
+		preview := *dr
+		if err := q.CheckCert(&preview, DateOf(c.now, c.e.o.Location)); err != nil {
+			return c.localised(err) // the computed expiry has passed: a card of no use
+		}
 		d.Step = stepCertReview
 	case d.Step == stepCertReview && v == certComputed:
 		d.Step = stepCertPhoto

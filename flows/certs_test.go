@@ -99,6 +99,10 @@ func TestCertificateBadInput(t *testing.T) {
 		contains(t, lastTo(t, w, lead).Text, "有效期至 2026-11-01 已经过去：过期的证不能登记")
 	})
 	w.Text(lead, "2026-12-01")
+	t.Run("a review date after the expiry", func(t *testing.T) {
+		w.Text(lead, "2027-06-01")
+		contains(t, lastTo(t, w, lead).Text, "复审日期 2027-06-01 晚于有效期至 2026-12-01")
+	})
 	t.Run("a review date in the past", func(t *testing.T) {
 		w.Text(lead, "2023-12-01")
 		contains(t, lastTo(t, w, lead).Text, "复审日期 2023-12-01 已经过去")
@@ -122,6 +126,22 @@ func TestCertificateBadInput(t *testing.T) {
 	w.Text(lead, "好")
 	contains(t, lastTo(t, w, lead).Text, "请点击上一条消息中的按钮")
 	w.Expect(w.Tap(lead, w.ButtonData(confirm, "保存"), false))
+}
+
+// TestComputedExpiryInThePast: a card issued more than its validity ago
+// is refused when its computed expiry would be in the past, at that step.
+func TestComputedExpiryInThePast(t *testing.T) {
+	w := gateWorld(t)
+	w.Cmd(lead, "certs", tech.PID())
+	w.Tap(lead, w.ButtonData(lastTo(t, w, lead), "登记证书"), false)
+	w.Tap(lead, w.ButtonData(lastTo(t, w, lead), "低压电工作业证"), false)
+	w.Text(lead, "T3101")
+	w.Text(lead, "上海市应急管理局")
+	w.Text(lead, "2019-03-01")
+	until := lastTo(t, w, lead)
+	w.Refused(w.Tap(lead, w.ButtonData(until, "按规定计算"), false), "有效期至 2025-03-01 已经过去")
+	w.Text(lead, "2027-03-01") // the card was extended: its date typed
+	contains(t, lastTo(t, w, lead).Text, "下次复审日期")
 }
 
 // TestTechnicianSubmitsACertificate: a technician submits their own card
