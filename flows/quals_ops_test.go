@@ -44,7 +44,7 @@ func mistake(t *testing.T, err error, key string) {
 	}
 }
 
-func trail(t *testing.T, update func(fn func(flows.Tx) error) error, id string) []string {
+func personTrail(t *testing.T, update func(fn func(flows.Tx) error) error, id string) []string {
 	t.Helper()
 	var out []string
 	if err := update(func(tx flows.Tx) error {
@@ -198,7 +198,7 @@ func TestQualCertLifecycle(t *testing.T) {
 		"cert_superseded tg:1 CERT-00001 >CERT-00002",
 		"cert_revoked tg:1 CERT-00002 >",
 	}
-	if got := trail(t, update, qtech.ID); !reflect.DeepEqual(got, want) {
+	if got := personTrail(t, update, qtech.ID); !reflect.DeepEqual(got, want) {
 		t.Errorf("trail\n%v\nwant\n%v", got, want)
 	}
 }
@@ -243,7 +243,7 @@ func TestQualSkills(t *testing.T) {
 	}
 	mistake(t, update(func(tx flows.Tx) error { return r.RemoveSkill(tx, qlead.ID, qtech.ID, "electricity", "", now) }), "quals.err_no_skill")
 	want := []string{"skill_set tg:1 electricity >junior", "skill_set tg:2 electricity junior>senior", "skill_removed tg:1 electricity senior>"}
-	if got := trail(t, update, qtech.ID); !reflect.DeepEqual(got, want) {
+	if got := personTrail(t, update, qtech.ID); !reflect.DeepEqual(got, want) {
 		t.Errorf("trail %v\nwant %v", got, want)
 	}
 }
@@ -347,7 +347,7 @@ func TestQualTraining(t *testing.T) {
 	}
 
 	want := []string{"training_invited tg:1 TR-0001 >", "training_answered tg:200 TR-0001 >going", "training_attended tg:1 TR-0001 >present"}
-	if got := trail(t, update, qtech.ID); !reflect.DeepEqual(got, want) {
+	if got := personTrail(t, update, qtech.ID); !reflect.DeepEqual(got, want) {
 		t.Errorf("trail %v\nwant %v", got, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -73,10 +74,8 @@ func TestEveryKindRoutedOnce(t *testing.T) {
 	}
 	consts := map[string]string{} // constant name -> value
 	var parsed []*ast.File
+	files = slices.DeleteFunc(files, func(f string) bool { return strings.HasSuffix(f, "_test.go") })
 	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
 		af, err := parser.ParseFile(fset, f, nil, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -138,7 +137,10 @@ func TestEveryKindRoutedOnce(t *testing.T) {
 	for n := range routed {
 		literals[consts[n]] = true
 	}
-	for _, af := range parsed {
+	for i, af := range parsed {
+		if auditReaders[files[i]] {
+			continue
+		}
 		ast.Inspect(af, func(n ast.Node) bool {
 			cc, ok := n.(*ast.CaseClause)
 			if !ok {
@@ -163,6 +165,10 @@ func TestEveryKindRoutedOnce(t *testing.T) {
 		})
 	}
 }
+
+// auditReaders fold a ticket's past audit trail into figures (KPIs):
+// their cases name actions that happened, they do not dispatch handlers.
+var auditReaders = map[string]bool{"kpi.go": true}
 
 func countPrefix(consts map[string]string, prefix string) int {
 	n := 0

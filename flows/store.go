@@ -36,6 +36,7 @@ type Tx interface {
 	OutboxTx
 	QualsTx
 	RosterTx
+	PartsTx // spare parts (parts.go)
 }
 
 // InboundTx is what the engine keeps of the channels' updates.

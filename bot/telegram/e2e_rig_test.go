@@ -36,7 +36,6 @@ import (
 	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/outbox"
-	"github.com/repairbot/repairbot/sop"
 )
 
 const (
@@ -192,20 +191,19 @@ func (r *rig) start() {
 		maxPhotos = 0
 	}
 	var ch *telegram.Channel // invite links need the channel (bot name), as in main.go
-	eng, err := flows.NewEngine(flows.Options{
-		Store: st, Texts: r.texts, Now: r.now, Location: shanghai, DefaultLang: r.o.Lang,
-		Group: telegram.ChatAddress(e2eGroup), Admins: map[string]bool{telegram.PersonID(adminID): true},
-		Categories: flowstest.DefaultCategories, OrgName: "阳光花园物业", MaxPhotos: maxPhotos,
-		MaxDescription: r.o.MaxDescription, SOP: sop.Default(), ServicePhone: "400-800-1234",
-		InviteLink: func(channel, code string) string {
-			if ch != nil {
-				if link, ok := ch.InviteLink(channel, code); ok {
-					return link
-				}
+	opts := flowstest.Base(r.t, st, r.now)
+	opts.Texts, opts.Location, opts.DefaultLang = r.texts, shanghai, r.o.Lang
+	opts.Group, opts.Admins = telegram.ChatAddress(e2eGroup), map[string]bool{telegram.PersonID(adminID): true}
+	opts.OrgName, opts.MaxPhotos, opts.MaxDescription = "阳光花园物业", maxPhotos, r.o.MaxDescription
+	opts.InviteLink = func(channel, code string) string {
+		if ch != nil {
+			if link, ok := ch.InviteLink(channel, code); ok {
+				return link
 			}
-			return "/start " + code
-		},
-	})
+		}
+		return "/start " + code
+	}
+	eng, err := flows.NewEngine(opts)
 	if err != nil {
 		_ = st.Close()
 		r.t.Fatalf("engine: %v", err)

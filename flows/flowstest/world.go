@@ -69,22 +69,46 @@ func openBolt(tb testing.TB, path string, now func() time.Time) storetest.Opened
 
 // Options is the engine configuration of every flows test world: the
 // zh-CN catalog, Shanghai time, admin tg:1, the group Group, the default
-// categories and SOP, one emergency type, and the SLA, working hours and
-// governance the flows tests are written against, on st with the clock
-// now. Nobody is on duty and /sop reload reads the built-in SOP; a World
+// categories and SOP, one emergency type, and the SLA, working hours,
+// governance and qualification rules (QualRules, nothing needed) the flows
+// tests are written against, on st with the clock now. Nobody is on duty and /sop reload reads the built-in SOP; a World
 // wires both to its Roster and SOPFile. A rig that needs another world
 // (a channel's group, its invite links) changes fields of the result.
 func Options(tb testing.TB, st flows.Store, now func() time.Time) flows.Options {
+	tb.Helper()
+	o := Base(tb, st, now)
+	o.Group, o.Admins = Group, map[string]bool{"tg:1": true}
+	o.InviteLink = func(_, code string) string { return "https://t.me/test_bot?start=" + code }
+	o.OrgName = "测试物业"
+	f := Full(tb)
+	o.Emergencies, o.SLA, o.Governance, o.Work = f.Emergencies, f.SLA, f.Governance, f.Work
+	o.Quals, o.SweepAt = f.Quals, f.SweepAt
+	return o
+}
+
+// Base is the engine configuration every test world and channel rig
+// starts from: the store, the catalogs, the clock, Shanghai time, the
+// default categories and SOP, three photos a step. A rig sets its own
+// group, admins, org name and invite links on top; Options adds the
+// timers and governance the flows tests exercise.
+func Base(tb testing.TB, st flows.Store, now func() time.Time) flows.Options {
 	tb.Helper()
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return flows.Options{
-		Store: st, Texts: i18n.MustLoad(flows.LangZH), Now: now,
-		Location: loc, Group: Group, Admins: map[string]bool{"tg:1": true},
-		Categories: DefaultCategories, InviteLink: func(_, code string) string { return "https://t.me/test_bot?start=" + code },
-		OrgName: "测试物业", MaxPhotos: 3, SOP: sop.Default(), ServicePhone: "400-800-1234",
+		Store: st, Texts: i18n.MustLoad(flows.LangZH), Now: now, Location: loc,
+		Categories: DefaultCategories, MaxPhotos: 3, SOP: sop.Default(), ServicePhone: "400-800-1234",
+	}
+}
+
+// Full holds the emergency types, SLA clocks, governance, working hours,
+// qualification rules and certificate sweep of Options, for rigs that want
+// them on top of Base.
+func Full(tb testing.TB) flows.Options {
+	tb.Helper()
+	return flows.Options{
 		Emergencies: []flows.EmergencyType{{Key: "water_leak", Category: "water",
 			Labels:       map[flows.Lang]string{flows.LangZH: "跑水/爆管", flows.LangEN: "Water leak / burst pipe"},
 			AcceptWithin: 2 * time.Minute, ArriveWithin: 5 * time.Minute, ManagerAfter: 10 * time.Minute}},
