@@ -38,6 +38,9 @@ type demoScript struct {
 	leadName, techName, resName         string
 	building, unit, room, desc, comment string
 	phone, plan, care, itemCode         string
+	// The electrical fault of the qualification scene, and the card the
+	// lead records.
+	elecDesc, certNumber, authority, issued string
 }
 
 var demoScripts = map[string]demoScript{
@@ -46,12 +49,15 @@ var demoScripts = map[string]demoScript{
 		building: "3栋", unit: "2单元", room: "1502", desc: "厨房水槽下面的水管在滴水，地上有积水", comment: "师傅很专业，谢谢！",
 		phone: "+8613800138000",
 		plan:  "水槽下角阀老化漏水，关闭总阀后更换角阀", care: "新角阀一周内不要用力拧；如再渗水请立即报修", itemCode: "W02",
+		elecDesc: "客厅插座没电，空开跳了推不上去", certNumber: "T310110198001011234", authority: "上海市应急管理局", issued: "2024-03-01",
 	},
 	"en": {
 		lang: "en", bot: flows.LangEN, leadName: "Lead Chen", techName: "Tech Zhang", resName: "Fang Wang",
 		building: "Building 3", unit: "Unit 2", room: "1502", desc: "The pipe under the kitchen sink is dripping; water on the floor", comment: "Very professional, thank you!",
 		phone: "+8613800138000",
 		plan:  "The angle valve under the sink is worn and leaking; shut the main valve and replace it", care: "Do not force the new valve for a week; report at once if it seeps again", itemCode: "W02",
+		elecDesc: "The living-room sockets are dead and the breaker will not stay up", certNumber: "T310110198001011234",
+		authority: "Shanghai Emergency Management Bureau", issued: "2024-03-01",
 	},
 }
 
@@ -62,6 +68,9 @@ type demoLabels struct {
 	ring, answered, entryOK, next, addItem, sendQuote, quoteOK, repairDone string
 	testPass, careDone, signoff, goodbye, help, emergency, five            string
 	wantTicket, wantAccepted, wantClosed                                   string
+	// The qualification scene.
+	electricity, elecCert, certRecord, untilAuto, reviewAuto, noPhoto, certSave string
+	wantNeedsCert, wantRefused                                                  string
 }
 
 // labelsFor reads the labels from the catalog and the config. A label
@@ -75,11 +84,17 @@ func labelsFor(texts *i18n.Catalog, l flows.Lang, cfg config.Config) demoLabels 
 		}
 		return zh
 	}
-	var water, leak string
+	var water, leak, electricity, elecCert string
 	for _, c := range cfg.Categories {
-		if c.Key == "water" {
+		switch c.Key {
+		case "water":
 			water = label(c.ZH, c.EN)
+		case "electricity":
+			electricity = label(c.ZH, c.EN)
 		}
+	}
+	if ct, ok := cfg.CertType("elec_low_voltage"); ok {
+		elecCert = label(ct.ZH, ct.EN)
 	}
 	for _, e := range cfg.Emergencies {
 		if e.Key == "water_leak" {
@@ -94,6 +109,9 @@ func labelsFor(texts *i18n.Catalog, l flows.Lang, cfg config.Config) demoLabels 
 		repairDone: t("btn.repair_done"), testPass: t("btn.test_pass"), careDone: t("btn.care_done"),
 		signoff: t("btn.signoff"), goodbye: t("btn.goodbye"), help: t("btn.help"), emergency: leak, five: "5⭐",
 		wantTicket: t("report.created"), wantAccepted: t("card.status.accepted"), wantClosed: t("card.status.closed"),
+		electricity: electricity, elecCert: elecCert, certRecord: t("btn.cert_record"), untilAuto: t("btn.cert_until_auto"),
+		reviewAuto: t("btn.cert_review_auto"), noPhoto: t("btn.cert_no_photo"), certSave: t("btn.cert_save"),
+		wantNeedsCert: t("quals.needs_cert"), wantRefused: t("quals.need_cert"),
 	}
 }
 
@@ -139,6 +157,12 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	cfg.Telegram.Admins = []int64{1001}
 	// The technician is on duty around the clock, so emergencies page them.
 	cfg.Duty = []config.Shift{{Days: []string{"daily"}, From: "00:00", To: "00:00", People: []config.PersonID{"tg:2001"}}}
+	// Electrical work needs the 低压电工作业证 by law (scene 8).
+	for i := range cfg.Categories {
+		if cfg.Categories[i].Key == "electricity" {
+			cfg.Categories[i].NeedsCert = "elec_low_voltage"
+		}
+	}
 	cfg.Telegram.PollTimeout = config.Duration{Duration: time.Second}
 	cfg.Store.DataDir = *dataDir
 	cfg.Store.Path = filepath.Join(*dataDir, "repair.db")
@@ -279,6 +303,33 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	page := d.wait(tech.ID, hasButton(lb.accept))
 	d.tap(tech, tech.ID, page, lb.accept)
 	d.tapWhen(tech, tech.ID, lb.arrived)
+
+	p.scene("8", map[string]string{"zh": "电路故障需要低压电工作业证：无证抢单被拒，主管登记证书后再接单", "en": "Electrical work needs the electrician's certificate: the accept is refused; the lead records the card; the technician accepts"}[*lang])
+	d.say(res, res.ID, "/report")
+	cat = d.wait(res.ID, hasButton(lb.electricity))
+	d.tap(res, res.ID, cat, lb.electricity)
+	d.wait(res.ID, func(m tgfake.Message) bool { return m.ID > cat.ID })
+	d.say(res, res.ID, sc.elecDesc)
+	d.tapWhen(res, res.ID, lb.noMore)
+	d.tapWhen(res, res.ID, lb.household)
+	d.tapWhen(res, res.ID, lb.asap)
+	elec := d.wait(demoGroup, func(m tgfake.Message) bool {
+		return hasButton(lb.accept)(m) && strings.Contains(m.Text, lb.wantNeedsCert)
+	})
+	d.tap(tech, demoGroup, elec, lb.accept)
+	d.expectAnswer(lb.wantRefused)
+	d.say(lead, lead.ID, "/certs tg:2001")
+	d.tapWhen(lead, lead.ID, lb.certRecord)
+	d.tapWhen(lead, lead.ID, lb.elecCert)
+	d.say(lead, lead.ID, sc.certNumber)
+	d.say(lead, lead.ID, sc.authority)
+	d.say(lead, lead.ID, sc.issued)
+	d.tapWhen(lead, lead.ID, lb.untilAuto)
+	d.tapWhen(lead, lead.ID, lb.reviewAuto)
+	d.tapWhen(lead, lead.ID, lb.noPhoto)
+	d.tapWhen(lead, lead.ID, lb.certSave)
+	d.tap(tech, demoGroup, elec, lb.accept)
+	d.wait(demoGroup, func(m tgfake.Message) bool { return m.ID == elec.ID && strings.Contains(m.Text, lb.wantAccepted) })
 	if d.err != nil {
 		return d.err
 	}
@@ -287,6 +338,18 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "\n%s %s\n%s %s\n", map[string]string{"zh": "✔ 演示完成，工单", "en": "✔ Demo complete, ticket"}[*lang], ticket,
 		map[string]string{"zh": "数据库文件留在", "en": "The database is kept at"}[*lang], abs)
 	return nil
+}
+
+// expectAnswer checks that the last tap was answered with a toast
+// containing want (a refusal the scene shows).
+func (d *director) expectAnswer(want string) {
+	if d.err != nil {
+		return
+	}
+	answers := d.fake.CallbackAnswers()
+	if len(answers) == 0 || !strings.Contains(answers[len(answers)-1].Text, want) {
+		d.err = fmt.Errorf("demo: the tap was not answered with %q", want)
+	}
 }
 
 // tapWhen waits for the newest bot message in chat with that button and taps it.

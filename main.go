@@ -230,6 +230,7 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		// WorkDay reads the weekday of a date; any date with that weekday will do.
 		workDays[d] = cfg.WorkDay(time.Date(2026, 11, 22+int(d), 12, 0, 0, 0, cfg.Location()))
 	}
+	sweepAt, _ := config.ParseClock(cfg.People.SweepAt)
 	workStart, _ := config.ParseClock(cfg.Work.Start)
 	workEnd, _ := config.ParseClock(cfg.Work.End)
 	sopPath := cfg.Org.SOPFile
@@ -249,7 +250,7 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
 		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,
 		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name, SOP: procedure, GroupCommit: true,
-		Emergencies: emergencies, OnDuty: cfg.OnDuty,
+		Emergencies: emergencies, DutySeed: dutySeed(cfg), Quals: qualRules(cfg), SweepAt: sweepAt,
 		SLA: flows.SLAOptions{AcceptWithin: cfg.SLA.AcceptWithin.Duration, ArriveWithin: cfg.SLA.ArriveWithin.Duration,
 			AgreedGrace: cfg.SLA.AgreedGrace.Duration, RemindBefore: cfg.SLA.RemindBefore.Duration,
 			WaitingChase: cfg.SLA.WaitingChase.Duration, WaitingCloseAfter: cfg.SLA.WaitingCloseAfter.Duration,

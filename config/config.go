@@ -72,6 +72,14 @@ type Config struct {
 	Governance Governance `toml:"governance"`
 	// WeCom configures the WeCom (企业微信) front-end; off by default.
 	WeCom WeCom `toml:"wecom"`
+	// SkillLevels are the skill ladder, lowest first, as [[skill_levels]]
+	// tables replacing the defaults (初级, 中级, 高级) entirely.
+	SkillLevels []SkillLevel `toml:"skill_levels"`
+	// CertTypes are the certificate types, as [[cert_types]] tables
+	// replacing the defaults entirely (people.go).
+	CertTypes []CertType `toml:"cert_types"`
+	// People configures certificate reminders and training.
+	People People `toml:"people"`
 
 	// unresolved maps a dotted key to the ${NAME} references in it whose
 	// variable was unset or empty at expansion time, so Validate can say
@@ -182,6 +190,9 @@ type Category struct {
 	// every report in this category is then that emergency, without the
 	// resident having to pick it. Empty (default) means ordinary reports.
 	Emergency string `toml:"emergency"`
+	// NeedsSkill, NeedsLevel, NeedsCert and NeedsSoft say what a job in the
+	// category needs (see Needs in people.go); default nothing.
+	Needs
 }
 
 // Limits bound user input.
@@ -315,6 +326,10 @@ type Emergency struct {
 	// manager is told; greater than ArriveWithin, at most 48h (default
 	// twice ArriveWithin).
 	ManagerAfter Duration `toml:"manager_after"`
+	// Needs refines the requirement of the category the emergency files
+	// under: each field it sets replaces the category's (a lift
+	// entrapment filed under "public" needs the lift certificate).
+	Needs
 }
 
 // Shift is one line of the on-duty roster (值班表): People are on duty on
@@ -435,6 +450,9 @@ func Default() Config {
 		Ops:         Ops{Token: "${OPS_TOKEN}"},
 		Governance:  DefaultGovernance(),
 		WeCom:       defaultWeCom(),
+		SkillLevels: DefaultSkillLevels(),
+		CertTypes:   DefaultCertTypes(),
+		People:      DefaultPeople(),
 	}
 }
 
@@ -570,6 +588,7 @@ func Parse(data []byte) (Config, error) {
 	cfg := Default()
 	cfg.Categories = nil
 	cfg.Emergencies = nil
+	cfg.resetPeopleLists()
 	md, err := toml.Decode(doc, &cfg)
 	if err != nil {
 		return Config{}, decodeError(err)
@@ -580,6 +599,7 @@ func Parse(data []byte) (Config, error) {
 	if !md.IsDefined("categories") {
 		cfg.Categories = DefaultCategories()
 	}
+	cfg.defaultPeopleLists(md)
 	useDefaultEmergencies := !md.IsDefined("emergencies")
 	if useDefaultEmergencies {
 		cfg.Emergencies = DefaultEmergencies()
@@ -803,6 +823,8 @@ func (c Config) Redacted() Config {
 	r.WeCom = c.WeCom.redacted()
 	r.Categories = append([]Category(nil), c.Categories...)
 	r.Emergencies = append([]Emergency(nil), c.Emergencies...)
+	r.SkillLevels, r.CertTypes = append([]SkillLevel(nil), c.SkillLevels...), append([]CertType(nil), c.CertTypes...)
+	r.People.ReminderDays = append([]int(nil), c.People.ReminderDays...)
 	r.Work.Days = append([]string(nil), c.Work.Days...)
 	if c.Duty != nil {
 		r.Duty = make([]Shift, len(c.Duty))

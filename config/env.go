@@ -106,6 +106,7 @@ func (c *Config) stringFields() []stringField {
 			stringField{fmt.Sprintf("duty[%d].to", i), &s.To},
 		)
 	}
+	f = append(f, c.peopleStringFields()...)
 	return append(f, c.wecomStringFields()...)
 }
 

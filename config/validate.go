@@ -194,6 +194,7 @@ func (c *Config) Validate() error {
 	c.validateOps(v)
 	c.validateGovernance(v)
 	c.validateWeCom(v)
+	c.validatePeople(v)
 	v.oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", &c.Log.Format, "json", "console")
 

@@ -57,8 +57,21 @@ type Options struct {
 	SOP *SOP
 	// Emergencies are the emergency plan's types, offered when reporting.
 	Emergencies []EmergencyType
-	// OnDuty lists the person ids on duty at a time (the roster).
-	OnDuty     func(time.Time) []string
+	// OnDuty lists person ids on duty at a time from outside the bot (an
+	// external roster; tests), besides the weekly pattern kept in the store.
+	OnDuty func(time.Time) []string
+	// DutySeed is the weekly duty pattern the store starts with (the
+	// configuration's [[duty]]): stored once, at the first tick, and from
+	// then on edited in chat (/duty).
+	DutySeed []RosterShift
+	// Quals are the qualification rules (技术人员资质): skill levels, the
+	// certificate types and what each category and emergency type needs.
+	// Zero value: the default levels, a skill per category, no certificate
+	// types, nothing needed.
+	Quals QualRules
+	// SweepAt is the time of the daily certificate sweep (reminders,
+	// lapses), in minutes after local midnight.
+	SweepAt    int
 	SLA        SLAOptions
 	Work       WorkOptions
 	Governance GovernanceOptions
@@ -144,6 +157,12 @@ func NewEngine(o Options) (*Engine, error) {
 		return nil, errors.New("flows: at least one category is required")
 	}
 	o.Governance.defaults()
+	if err := o.Quals.defaults(o.Categories); err != nil {
+		return nil, err
+	}
+	if o.SweepAt < 0 || o.SweepAt >= 24*60 {
+		return nil, errors.New("flows: SweepAt must be a time of day in minutes (0..1439)")
+	}
 	if o.SOP == nil {
 		return nil, errors.New("flows: an SOP definition is required")
 	}

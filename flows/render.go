@@ -35,6 +35,9 @@ func (c *call) postCard(t *Ticket, isNew, refresh bool) {
 		"photos", len(t.Photos),
 		"kind", c.tl(l, "kind."+string(t.Kind)),
 		"when", c.whenText(t, l)))
+	if need := c.needLine(t, l); need != "" {
+		b.WriteString("\n" + need)
+	}
 	b.WriteString("\n— ")
 	step := ""
 	if st, i := c.current(t); i >= 0 {

@@ -34,6 +34,8 @@ type Tx interface {
 	GovernanceTx
 	SequencesTx
 	OutboxTx
+	QualsTx
+	RosterTx
 	PartsTx // spare parts (parts.go)
 }
 

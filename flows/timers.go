@@ -46,6 +46,9 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 			if err := c.ensureGovernance(); err != nil {
 				return err
 			}
+			if err := c.ensurePeople(!e.menusChecked.Load()); err != nil {
+				return err
+			}
 			if !e.menusChecked.Load() {
 				// Once per process: later joiners get theirs when they join.
 				if err := c.ensureMenus(); err != nil {

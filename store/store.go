@@ -58,6 +58,7 @@ var (
 	allBuckets = [][]byte{bMeta, bCursors, bSeen, bSeenByTime, bPeople, bPeopleByRole, bTickets, bTicketsByRes,
 		bTicketsByAssign, bTicketsOpen, bTicketEvents, bCounters, bDialogues, bInvites, bOutbox, bOutboxDone,
 		bOutboxFailed, bCards, bComplaints, bTimers, bTimersByKey, bTicketsTouched, bHandovers, bDaily, bDuty, bSOPVersions, bAcks, bReviews, bSuggestions,
+		bSkills, bCerts, bCertsByPerson, bCertsByDue, bCertReminders, bSessions, bSessionsByPerson, bSessionsByStart, bPersonEvents,
 		bParts, bPartsLocations, bPartsMoves, bPartsMovesByPart, bPartsMovesByTicket, bPartsMovesByKey, bPartsMovesReversed, bPartsLevels, bPartsPurchases, bPartsPurchasesOpen, bPartsScraps, bPartsStocktakes, bPartsLow}
 )
 

@@ -89,7 +89,9 @@
 // (two tickets created in the same second), their order is not part of
 // the contract.
 //
-// The outbox, the delivery side of the same store, is RunOutbox (outbox.go).
+// The qualifications area and the weekly duty pattern are RunQuals
+// (quals.go); the outbox, the delivery side of the same store, is
+// RunOutbox (outbox.go).
 package storetest
 
 import (
@@ -126,9 +128,11 @@ type Open func(tb testing.TB, now func() time.Time) Opened
 var T0 = time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
 
 // Run runs the whole contract against open: the transactions, every
-// flows.Tx method, and the outbox when the store has one.
+// flows.Tx method (the qualifications area's too), and the outbox when
+// the store has one.
 func Run(t *testing.T, open Open) {
 	t.Run("Tx", func(t *testing.T) { RunTx(t, open) })
+	t.Run("Quals", func(t *testing.T) { RunQuals(t, open) })
 	t.Run("Outbox", func(t *testing.T) { RunOutbox(t, open) })
 }
 
