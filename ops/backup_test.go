@@ -14,8 +14,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/ops"
-	"github.com/repairbot/repairbot/store"
 )
 
 const opsToken = "0123456789abcdef-ops-token"
@@ -23,12 +23,9 @@ const opsToken = "0123456789abcdef-ops-token"
 // backupServer is an ops server whose backup func is fn.
 func backupServer(t *testing.T, token string, fn func() (string, error)) *ops.Server {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "repair.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testkit.MustOpen(t, filepath.Join(t.TempDir(), "repair.db"), testkit.Options{})
 	t.Cleanup(func() { st.Close() })
-	srv, err := ops.New(ops.Options{Store: st, Backup: fn, Token: token, Log: zerolog.Nop()})
+	srv, err := ops.New(ops.Options{Store: st, Outbox: st, Backup: fn, Token: token, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}
