@@ -34,6 +34,10 @@ var commandDesign = map[string][]string{
 	"review":     {"tech", "tech2", "lead", "dispatcher", "admin"},
 	"actions":    {"tech", "tech2", "lead", "dispatcher", "admin"},
 	"order":      {"resident", "tech", "lead", "dispatcher", "admin"}, // the ticket's resident and assignee, and the office
+	// The office console: leads and customer service (a technician's chat
+	// has no list of all tickets either).
+	"console":        {"lead", "dispatcher", "admin"},
+	"console logout": {"lead", "dispatcher", "admin"},
 }
 
 // commandArgs are harmless arguments that reach each command's checks.
@@ -51,6 +55,8 @@ func commandArgs(cmd, ticket string) (string, string) {
 		return "sop", "reload"
 	case "order":
 		return "order", ticket
+	case "console logout":
+		return "console", "logout"
 	case "suggest":
 		return "suggest", "门铃规则写得不够清楚"
 	case "complain":

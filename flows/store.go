@@ -34,6 +34,7 @@ type Tx interface {
 	GovernanceTx
 	SequencesTx
 	OutboxTx
+	ConsoleTx
 }
 
 // InboundTx is what the engine keeps of the channels' updates.

@@ -23,6 +23,9 @@ import (
 // Group is the technicians' group address in a World.
 var Group = flows.Address{Channel: "tg", Chat: "-100200"}
 
+// ConsoleURL is where a World's /console links point.
+const ConsoleURL = "https://console.test"
+
 // Store is what a World needs of the store it runs on: the transactions
 // and the outbox a perfect sender drains.
 type Store interface {
@@ -84,6 +87,7 @@ func Options(tb testing.TB, st flows.Store, now func() time.Time) flows.Options 
 		Store: st, Texts: i18n.MustLoad(flows.LangZH), Now: now,
 		Location: loc, Group: Group, Admins: map[string]bool{"tg:1": true},
 		Categories: DefaultCategories, InviteLink: func(_, code string) string { return "https://t.me/test_bot?start=" + code },
+		Console: flows.ConsoleOptions{Link: func(token string) (string, bool) { return ConsoleURL + "/login?t=" + token, true }},
 		OrgName: "测试物业", MaxPhotos: 3, SOP: sop.Default(), ServicePhone: "400-800-1234",
 		Emergencies: []flows.EmergencyType{{Key: "water_leak", Category: "water",
 			Labels:       map[flows.Lang]string{flows.LangZH: "跑水/爆管", flows.LangEN: "Water leak / burst pipe"},
@@ -244,6 +248,16 @@ func (w *World) Tap(p Person, data string, inGroup bool) flows.Result {
 	if inGroup {
 		ev.Chat, ev.InGroup = Group, true
 	}
+	return w.Do(ev)
+}
+
+// Console takes an office-console action as p: the EvConsole event
+// bot/web sends (no chat: the answer is the Result).
+func (w *World) Console(p Person, action, ticket string, args map[string]string) flows.Result {
+	ev := w.event(p, flows.EvConsole)
+	ev.Key = "web:" + ev.Key
+	ev.Chat = flows.Address{}
+	ev.Console = &flows.ConsoleRequest{Action: action, Ticket: ticket, Args: args}
 	return w.Do(ev)
 }
 
