@@ -81,6 +81,8 @@ type Domain interface {
 	SLA(t *flows.Ticket, now time.Time) flows.SLAStatus
 	// Categories are the fault categories, in the residents' order.
 	Categories() []flows.Category
+	// Emergencies are the emergency plan's types (their labels).
+	Emergencies() []flows.EmergencyType
 	// SOP is the procedure in force (its price list names quote lines).
 	SOP() *flows.SOP
 	// Location is the organisation's time zone.

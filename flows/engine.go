@@ -234,7 +234,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (res Result, err error) {
 				return err
 			}
 			c.fail(mistake)
-			res.Toast, res.Alert = c.toast, c.alert
+			res.Toast, res.Alert, res.Refused = c.toast, c.alert, mistake.Code
 			return c.flush()
 		})
 	}

@@ -147,4 +147,7 @@ type Result struct {
 	Duplicate bool
 	// Ticket is the ticket a console action created (a phone report).
 	Ticket string
+	// Refused is the code of the refusal when the event was a user's
+	// mistake or not theirs to make (the answer is in Toast).
+	Refused Code
 }

@@ -217,3 +217,8 @@ func (e *Engine) Categories() []Category { return append([]Category(nil), e.o.Ca
 
 // Location is the organisation's time zone.
 func (e *Engine) Location() *time.Location { return e.o.Location }
+
+// Emergencies are the emergency plan's types.
+func (e *Engine) Emergencies() []EmergencyType {
+	return append([]EmergencyType(nil), e.o.Emergencies...)
+}
