@@ -70,6 +70,9 @@ type Config struct {
 	Governance Governance `toml:"governance"`
 	// WeCom configures the WeCom (企业微信) front-end; off by default.
 	WeCom WeCom `toml:"wecom"`
+	// Web configures the office console (web pages for leads and
+	// customer service); off by default.
+	Web Web `toml:"web"`
 
 	// unresolved maps a dotted key to the ${NAME} references in it whose
 	// variable was unset or empty at expansion time, so Validate can say
@@ -420,6 +423,7 @@ func Default() Config {
 		Backup:      Backup{Schedule: "30 3 * * *", Keep: 7},
 		Governance:  DefaultGovernance(),
 		WeCom:       defaultWeCom(),
+		Web:         defaultWeb(),
 	}
 }
 

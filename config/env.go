@@ -57,6 +57,8 @@ func (c *Config) stringFields() []stringField {
 		{"backup.dir", &c.Backup.Dir},
 		{"backup.schedule", &c.Backup.Schedule},
 		{"ops.listen", &c.Ops.Listen},
+		{"web.listen", &c.Web.Listen},
+		{"web.public_url", &c.Web.PublicURL},
 		{"governance.yearly_review", &c.Governance.YearlyReview},
 	}
 	for i := range c.Governance.ReviewRoles {

@@ -85,6 +85,9 @@ func (c *Channel) routes() *http.ServeMux {
 	mux.Handle("POST "+c.base+"/login", c.secure(c.login))
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET "+c.base+"/static/", c.assets(http.StripPrefix(c.base+"/static/", http.FileServerFS(static))))
+	if c.base != "" {
+		mux.Handle("GET "+c.base, http.RedirectHandler(c.base+"/", http.StatusMovedPermanently))
+	}
 	mux.Handle("/", c.secure(func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, http.StatusNotFound, "web.err.not_found")
 	}))
