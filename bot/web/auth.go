@@ -150,13 +150,19 @@ func (c *Channel) loginNeeded(w http.ResponseWriter, r *http.Request) {
 // origin may be this request's host or the public URL's (behind a proxy
 // that rewrites Host).
 func (c *Channel) sameOrigin(r *http.Request) bool {
-	if s := r.Header.Get("Sec-Fetch-Site"); s != "" && s != "same-origin" && s != "none" {
+	site := r.Header.Get("Sec-Fetch-Site")
+	if site != "" && site != "same-origin" && site != "none" {
 		return false
 	}
-	o := r.Header.Get("Origin")
-	if o == "" {
+	switch o := r.Header.Get("Origin"); o {
+	case "":
 		return true // not a browser's post from a page
+	case "null":
+		// Referrer-Policy: no-referrer makes a browser send "null": then
+		// its Sec-Fetch-Site must say the post came from this site.
+		return site == "same-origin"
 	}
+	o := r.Header.Get("Origin")
 	u, err := url.Parse(o)
 	if err != nil || u.Host == "" {
 		return false

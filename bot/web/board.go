@@ -144,7 +144,7 @@ func (c *Channel) boardView(ctx context.Context, v *visitor, f filter) (*boardDa
 		}
 		cat := lb.category(t.Category)
 		if t.Emergency != "" {
-			cat = "🚨 " + lb.emergency(t.Emergency)
+			cat = lb.emergency(t.Emergency)
 		}
 		slaLabel := v.t("web.sla." + string(k.sla.State))
 		if k.sla.Due != nil {

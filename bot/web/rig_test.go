@@ -345,6 +345,7 @@ type browser struct {
 	r      *rig
 	cookie string
 	origin string
+	site   string // Sec-Fetch-Site
 	// flash is the answer cookie a redirect left for the next page.
 	flash string
 }
@@ -365,6 +366,9 @@ func (b *browser) do(req *http.Request) response {
 	}
 	if b.origin != "" {
 		req.Header.Set("Origin", b.origin)
+	}
+	if b.site != "" {
+		req.Header.Set("Sec-Fetch-Site", b.site)
 	}
 	resp, err := b.r.http.Do(req)
 	if err != nil {

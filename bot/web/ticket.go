@@ -101,6 +101,9 @@ func (c *Channel) readTicket(ctx context.Context, id string) (t *flows.Ticket, e
 		ids := []string{t.ResidentID, t.AssigneeID}
 		for _, e := range evs {
 			ids = append(ids, e.Actor)
+			if personNote(e.Note) {
+				ids = append(ids, e.Note) // a reassignment names its technician
+			}
 		}
 		for _, pid := range ids {
 			if _, done := people[pid]; done || pid == "" {
@@ -179,8 +182,19 @@ func (c *Channel) ticketView(v *visitor, t *flows.Ticket, evs []flows.TicketEven
 		d.Photos = append(d.Photos, c.photoView(t, p))
 	}
 	c.visitView(d, v, t)
+	steps := map[string]string{}
+	if sop := c.o.Domain.SOP(); sop != nil {
+		for _, st := range sop.Steps {
+			steps[st.ID] = st.Title[v.lang]
+		}
+	}
 	for _, e := range evs {
 		line := trailLine{Time: c.localTime(e.At), Action: lb.optional("web.audit."+e.Action, e.Action), Note: e.Note}
+		if p := people[e.Note]; personNote(e.Note) && p != nil {
+			line.Note = p.Name
+		} else if id, rest, _ := strings.Cut(e.Note, " "); steps[id] != "" {
+			line.Note = strings.TrimSpace(steps[id] + " " + rest) // the checklist's lines start with their step
+		}
 		switch p := people[e.Actor]; {
 		case e.Actor == "system" || e.Actor == "":
 			line.Actor = v.t("web.system")
@@ -255,9 +269,11 @@ func (c *Channel) visitView(d *ticketData, v *visitor, t *flows.Ticket) {
 		}
 		d.QuoteTotal = v.t("web.ticket.quote_total", "total", flows.Money(q.Total()))
 		d.QuoteStatus = (&labels{v: v}).optional("web.quote."+q.Status, q.Status)
-		d.QuoteConsent = v.t("web.ticket.quote_no_consent")
-		if vi.QuoteOK {
+		switch {
+		case vi.QuoteOK && q.Status != "agreed":
 			d.QuoteConsent = v.t("web.ticket.quote_consent")
+		case !vi.QuoteOK && q.Status != "refused":
+			d.QuoteConsent = v.t("web.ticket.quote_no_consent")
 		}
 	}
 	switch t.State {
@@ -281,6 +297,13 @@ func (c *Channel) visitView(d *ticketData, v *visitor, t *flows.Ticket) {
 		}
 		d.Breaches = v.t("web.ticket.breaches", "what", strings.Join(parts, ", "))
 	}
+}
+
+// personNote reports whether an audit note is a person id (a
+// reassignment's technician), to be shown by name.
+func personNote(s string) bool {
+	ch, id, ok := strings.Cut(s, ":")
+	return ok && ch != "" && id != "" && len(s) <= 80 && !strings.ContainsAny(s, " \n")
 }
 
 func (c *Channel) photoView(t *flows.Ticket, p flows.Photo) photoView {

@@ -153,6 +153,8 @@ func TestRefusedRequests(t *testing.T) {
 		{"missing CSRF token", leadB, "/t/" + a + "/act/assign", base("csrf", ""), http.StatusForbidden, "表单已过期"},
 		{"another session's CSRF token", leadB, "/t/" + a + "/act/assign", base("csrf", foreign), http.StatusForbidden, "表单已过期"},
 		{"cross-site post", &browser{r: r, cookie: leadB.cookie, origin: "https://evil.example"}, "/t/" + a + "/act/assign", base(), http.StatusForbidden, "表单已过期"},
+		{"cross-site, by Sec-Fetch-Site", &browser{r: r, cookie: leadB.cookie, site: "cross-site"}, "/t/" + a + "/act/assign", base(), http.StatusForbidden, "表单已过期"},
+		{"a null origin without Sec-Fetch-Site", &browser{r: r, cookie: leadB.cookie, origin: "null"}, "/t/" + a + "/act/assign", base(), http.StatusForbidden, "表单已过期"},
 		{"another ticket in the form", leadB, "/t/" + a + "/act/assign", base("ticket", bID), http.StatusBadRequest, "不符"},
 		{"another estate's ticket", leadB, "/t/ZZ-20261127-0001/act/assign", base("ticket", "ZZ-20261127-0001"), http.StatusNotFound, "找不到"},
 		{"no form key", leadB, "/t/" + a + "/act/assign", base("k", ""), http.StatusBadRequest, "请求无效"},
@@ -170,6 +172,12 @@ func TestRefusedRequests(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a null origin from this site is a browser's own form", func(t *testing.T) {
+		b := &browser{r: r, cookie: leadB.cookie, origin: "null", site: "same-origin"}
+		if res := b.post("/t/"+a+"/act/return", base()); res.status == http.StatusForbidden && strings.Contains(res.body, "表单已过期") {
+			t.Fatalf("refused as cross-site: %d", res.status)
+		}
+	})
 	t.Run("a replayed form acts once", func(t *testing.T) {
 		form := base()
 		if res := leadB.post("/t/"+a+"/act/assign", form); res.status != http.StatusSeeOther {
@@ -445,7 +453,7 @@ func TestTicketPage(t *testing.T) {
 	r.drain()
 	s := r.session(dispatcher)
 	page := s.get("/t/" + a)
-	for _, want := range []string{a, "厨房水管漏水", "王芳", "138****8000", "3栋 / 2单元 / 1502", "更换角阀", "¥35.00", "住户已同意报价",
+	for _, want := range []string{a, "厨房水管漏水", "王芳", "138****8000", "3栋 / 2单元 / 1502", "更换角阀", "¥35.00", "住户已同意",
 		"测试：通过 3 次", "报修", "接单", "张师傅", "2026-11-27 10:00", "/t/" + a + "/photo/" + sum} {
 		contains(t, "ticket page", page.body, want)
 	}
