@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -101,5 +103,39 @@ func TestMainServesTheConsole(t *testing.T) {
 				t.Fatal("still serving after Close")
 			}
 		})
+	}
+}
+
+// `repairbot demo -console ADDR` plays the demo, then serves the console
+// there and prints a login link that works.
+func TestDemoConsole(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // free for the demo's console (a race with another process is unlikely and only fails this test)
+	served := false
+	old := demoServe
+	t.Cleanup(func() { demoServe = old })
+	demoServe = func(link string) error {
+		served = true
+		resp, err := http.Get(link)
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `id="login"`) {
+			t.Errorf("the printed link: %d\n%s", resp.StatusCode, body)
+		}
+		return nil
+	}
+	var out, errs bytes.Buffer
+	if err := run([]string{"demo", "-data", t.TempDir(), "-console", addr}, &out, &errs); err != nil {
+		t.Fatalf("demo: %v\n%s", err, errs.String())
+	}
+	if !served || !strings.Contains(out.String(), "http://"+addr+"/login?t=") {
+		t.Fatalf("no console link printed:\n%s", out.String())
 	}
 }

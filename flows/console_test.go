@@ -262,6 +262,15 @@ func TestConsoleLogin(t *testing.T) {
 			}
 		}
 	})
+	t.Run("never in the group", func(t *testing.T) {
+		ev := flows.Event{Key: "grp:1", Kind: flows.EvCommand, Command: "console", At: w.Now, InGroup: true,
+			From: flows.Sender{ID: lead.PID(), Chat: lead.Chat()}, Chat: flowstest.Group}
+		w.Do(ev)
+		m := w.Last(w.Drain(), flowstest.Group)
+		if strings.Contains(m.Text, "/login?t=") || !strings.Contains(m.Text, "私聊") {
+			t.Fatalf("in the group: %q", m.Text)
+		}
+	})
 	t.Run("a person who lost the role cannot redeem", func(t *testing.T) {
 		tok := consoleLink(t, w, dispatcher)
 		err := w.Store.Update(t.Context(), func(tx flows.Tx) error {
@@ -398,6 +407,26 @@ func TestConsolePhoneTicket(t *testing.T) {
 			}
 		}
 		w.Refused(w.Console(dispatcher, flows.ConsolePhoneTicket, "", base("name", "孙大爷二", "phone", "13700001111", "building", "5栋", "unit", "1单元", "room", "302")), "孙大爷")
+	})
+	t.Run("an emergency category", func(t *testing.T) {
+		opts := w.Opts
+		opts.Categories = append(append([]flows.Category(nil), opts.Categories...),
+			flows.Category{Key: "burst", Labels: map[flows.Lang]string{flows.LangZH: "爆管", flows.LangEN: "Burst pipe"}, Emergency: "water_leak"})
+		eng, err := flows.NewEngine(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open := len(openTickets(t, w))
+		ev := flows.Event{Key: "web:em:1", Kind: flows.EvConsole, At: w.Now, From: flows.Sender{ID: dispatcher.PID(), Chat: dispatcher.Chat()},
+			Console: &flows.ConsoleRequest{Action: flows.ConsolePhoneTicket, Args: base("resident", resident.PID(), "category", "burst")}}
+		res, err := eng.Handle(t.Context(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Refused(res, "应急预案")
+		if len(openTickets(t, w)) != open || len(w.Drain()) != 0 {
+			t.Fatal("an emergency by phone was filed")
+		}
 	})
 	for _, tc := range []struct {
 		name, want string

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"html"
+	"html/template"
 	"net/http"
 	"net/url"
 	"sort"
@@ -64,6 +66,11 @@ type boardData struct {
 	Count, None                                  string
 	ColTicket, ColState, ColCategory, ColAddress string
 	ColAge, ColAssignee, ColSLA                  string
+
+	// Table is the rows as HTML, written by rowsHTML: a thousand rows
+	// through html/template's reflection took more than half the page's
+	// time.
+	Table template.HTML
 }
 
 // severity orders the board: the most urgent first.
@@ -154,12 +161,39 @@ func (c *Channel) boardView(ctx context.Context, v *visitor, f filter) (*boardDa
 			Address: t.Building + " " + t.Unit + " " + t.Room, Age: age(v, now, t.Created), Assignee: who,
 			SLA: string(k.sla.State), SLALabel: slaLabel})
 	}
+	d.Table = rowsHTML(d.Rows, c.base)
 	c.boardOptions(d, v, lb, buildings, techs)
 	d.Count = v.t("web.board.count", "n", d.Total, "shown", len(d.Rows))
 	d.None = v.t("web.board.none")
 	d.ColTicket, d.ColState, d.ColCategory, d.ColAddress = v.t("web.col.ticket"), v.t("web.col.state"), v.t("web.col.category"), v.t("web.col.address")
 	d.ColAge, d.ColAssignee, d.ColSLA = v.t("web.col.age"), v.t("web.col.assignee"), v.t("web.col.sla")
 	return d, nil
+}
+
+// rowsHTML writes the board's rows, every value escaped as html/template
+// would escape it in these contexts (text, and quoted attributes whose
+// values are a ticket id under the console's path and an SLA state).
+func rowsHTML(rows []boardRow, base string) template.HTML {
+	var b strings.Builder
+	b.Grow(len(rows) * 200)
+	esc := html.EscapeString
+	for _, r := range rows {
+		b.WriteString(`<tr class="s-`)
+		b.WriteString(esc(r.SLA))
+		b.WriteString(`"><td><a href="`)
+		b.WriteString(esc(base + "/t/" + url.PathEscape(r.ID)))
+		b.WriteString(`">`)
+		b.WriteString(esc(r.ID))
+		b.WriteString("</a>")
+		for _, cell := range []string{r.State, r.Category, r.Address, r.Age, r.Assignee} {
+			b.WriteString("<td>")
+			b.WriteString(esc(cell))
+		}
+		b.WriteString("<td><b>")
+		b.WriteString(esc(r.SLALabel))
+		b.WriteString("</b></tr>\n")
+	}
+	return template.HTML(b.String()) // every value is escaped above
 }
 
 // match reports whether a ticket passes the filter. The search matches

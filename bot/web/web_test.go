@@ -410,6 +410,16 @@ func TestBoard(t *testing.T) {
 			}
 		})
 	}
+	t.Run("escaped", func(t *testing.T) {
+		x := r.seed("BX-20261126-0001", flows.StateNew)
+		x.Building, x.Unit = `<img src=x onerror=alert(1)>`, `"&'`
+		r.update(func(tx flows.Tx) error { return tx.PutTicket(x) })
+		p := s.get("/")
+		if strings.Contains(p.body, "<img src=x") || !strings.Contains(p.body, "&lt;img src=x onerror=alert(1)&gt; &#34;&amp;&#39;") {
+			t.Fatalf("an address is not escaped:\n%s", p.body)
+		}
+		r.update(func(tx flows.Tx) error { x.State = flows.StateCancelled; return tx.PutTicket(x) })
+	})
 	partial := s.get("/?partial=1&tech=none")
 	if strings.Contains(partial.body, "<html") || !strings.Contains(partial.body, a) || strings.Contains(partial.body, b) {
 		t.Fatalf("partial: %s", partial.body)
