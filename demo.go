@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -137,6 +139,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	lang := fs.String("lang", "zh", `transcript language: "zh" or "en"`)
 	dataDir := fs.String("data", "demo-data", "directory for the demo's bbolt file (replaced on every run)")
 	verbose := fs.Bool("v", false, "also print the bot's logs")
+	console := fs.String("console", "", `also serve the office console on this local address (e.g. "127.0.0.1:8080") and keep running until Ctrl-C`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -166,6 +169,9 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	cfg.Telegram.PollTimeout = config.Duration{Duration: time.Second}
 	cfg.Store.DataDir = *dataDir
 	cfg.Store.Path = filepath.Join(*dataDir, "repair.db")
+	if *console != "" {
+		cfg.Web.Listen, cfg.Web.PublicURL = *console, "http://"+*console
+	}
 	if *lang == "en" {
 		cfg.Org.DefaultLang = "en"
 		cfg.Org.Name = "Sunny Gardens Property"
@@ -337,6 +343,33 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	abs, _ := filepath.Abs(cfg.Store.Path)
 	fmt.Fprintf(stdout, "\n%s %s\n%s %s\n", map[string]string{"zh": "✔ 演示完成，工单", "en": "✔ Demo complete, ticket"}[*lang], ticket,
 		map[string]string{"zh": "数据库文件留在", "en": "The database is kept at"}[*lang], abs)
+	if *console == "" {
+		return nil
+	}
+	// The lead asks for a console link, as anyone in the office would.
+	d.say(lead, lead.ID, "/console")
+	msg := d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, "/login?t=") })
+	if d.err != nil {
+		return d.err
+	}
+	p.flush()
+	link := ""
+	for _, f := range strings.Fields(msg.Text) {
+		if strings.Contains(f, "/login?t=") {
+			link = f
+		}
+	}
+	fmt.Fprintf(stdout, "\n%s\n  %s\n%s\n", map[string]string{"zh": "办公控制台：在浏览器中打开（10 分钟内有效，只能使用一次）", "en": "The office console: open this in a browser (valid 10 minutes, once)"}[*lang],
+		link, map[string]string{"zh": "按 Ctrl-C 结束。", "en": "Press Ctrl-C to stop."}[*lang])
+	return demoServe(link)
+}
+
+// demoServe keeps the demo's bot and console running until Ctrl-C (a test
+// replaces it).
+var demoServe = func(string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
 	return nil
 }
 

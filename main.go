@@ -161,7 +161,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openEngine(ctx, texts, kinds); err != nil {
 		return err
 	}
-	deps := bot.Deps{Engine: m.Engine, Store: st, Outbox: st, Texts: texts, DefaultLang: defLang, Now: m.Now,
+	deps := bot.Deps{Engine: m.Engine, Store: st, Outbox: st, Texts: texts, DefaultLang: defLang, Now: m.Now, Domain: m.Engine,
 		Media: &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes}}
 	// Every channel is built before any opens: building talks to nobody,
 	// and the list is complete (invite links, ops) before events arrive.
@@ -265,6 +265,8 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		// Invites are rendered while handling events, which only arrive
 		// once Run has built every channel and opened them.
 		InviteLink: inviteLink(func() []bot.Channel { return m.Channels }),
+		// /console links come from the web console, when it is configured.
+		Console: flows.ConsoleOptions{Link: loginLink(func() []bot.Channel { return m.Channels }), SessionTTL: cfg.Web.SessionTTL.Duration},
 	})
 	if err != nil {
 		return err

@@ -80,6 +80,9 @@ type Config struct {
 	CertTypes []CertType `toml:"cert_types"`
 	// People configures certificate reminders and training.
 	People People `toml:"people"`
+	// Web configures the office console (web pages for leads and
+	// customer service); off by default.
+	Web Web `toml:"web"`
 
 	// unresolved maps a dotted key to the ${NAME} references in it whose
 	// variable was unset or empty at expansion time, so Validate can say
@@ -453,6 +456,7 @@ func Default() Config {
 		SkillLevels: DefaultSkillLevels(),
 		CertTypes:   DefaultCertTypes(),
 		People:      DefaultPeople(),
+		Web:         defaultWeb(),
 	}
 }
 

@@ -59,6 +59,8 @@ func (c *Config) stringFields() []stringField {
 		{"backup.schedule", &c.Backup.Schedule},
 		{"ops.listen", &c.Ops.Listen},
 		{"ops.token", &c.Ops.Token},
+		{"web.listen", &c.Web.Listen},
+		{"web.public_url", &c.Web.PublicURL},
 		{"governance.yearly_review", &c.Governance.YearlyReview},
 	}
 	for i := range c.Governance.ReviewRoles {

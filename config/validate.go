@@ -195,6 +195,7 @@ func (c *Config) Validate() error {
 	c.validateGovernance(v)
 	c.validateWeCom(v)
 	c.validatePeople(v)
+	c.validateWeb(v)
 	v.oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", &c.Log.Format, "json", "console")
 

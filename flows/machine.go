@@ -30,6 +30,10 @@ const (
 	ActReturnGroup Action = "rg"
 	ActTakeOver    Action = "tk"
 	ActHelpReply   Action = "hr"
+	// ActCancelByLead is a lead cancelling a ticket with a reason, from the
+	// office console (its reason comes from a form, so it has no chat
+	// button; the console table in routes.go names it).
+	ActCancelByLead Action = "lcx"
 )
 
 // Who may trigger a transition, besides the role list.
@@ -88,6 +92,9 @@ var Transitions = map[Action]Transition{
 	ActReturnGroup: {From: working, To: StateNew, Roles: leads, who: byRole},
 	ActTakeOver:    {From: working, Roles: leads, who: byRole},
 	ActHelpReply:   {From: working, Roles: leads, who: byRole},
+	// Not on site: a technician in the home ends the visit (ActEndVisit),
+	// or a lead takes over first.
+	ActCancelByLead: {From: []State{StateNew, StateAccepted, StateOnTheWay, StateWaiting}, To: StateCancelled, Roles: leads, who: byRole},
 }
 
 // AllStates lists every ticket state, for exhaustive tests and reports.

@@ -116,6 +116,13 @@ func init() {
 		// the people who take part in reviews, not for residents.
 		{Name: "actions", Key: "cmd.actions", Menus: staffAll, Access: sopUsers, run: noArgs((*call).cmdActions)},
 		{Name: "complain", Key: "cmd.complain", Menus: residents, Access: residentsOnly, run: (*call).cmdComplain},
+		// The office console: the board, tickets and the office's actions
+		// in a browser, for the office roles (a technician's chat has no
+		// list of all open tickets either: /open is for leads). The
+		// session has the role this row allows, re-read on every request
+		// (MayUseConsole).
+		{Name: "console", Key: "cmd.console", Menus: office, Access: officeOnly, run: (*call).cmdConsole},
+		{Name: "console", Arg: "logout", Access: officeOnly, run: noArgs((*call).cmdConsoleLogout)},
 		{Name: "lang", Key: "cmd.lang", Menus: everyone, Access: anyone, run: (*call).cmdLang},
 		{Name: "help", Key: "cmd.help", Menus: everyone, Access: anyone, run: noArgs((*call).cmdHelp)},
 	}
@@ -348,6 +355,39 @@ func (c *call) commandButton(args []string) error {
 		c.ev.Text = args[1]
 	}
 	return c.command()
+}
+
+// ---- console actions ----
+
+// Console actions: what the office console (bot/web) sends as an
+// EvConsole event. Their names travel in its URLs and forms, so they never
+// change meaning; new actions get new names.
+const (
+	ConsoleLogin       = "login"        // redeem a one-time link for a session (the link is the credential)
+	ConsoleLogout      = "logout"       // end this session, or all of the person's
+	ConsoleAssign      = "assign"       // assign or reassign a ticket to a technician: ActReassign's row
+	ConsoleReturn      = "return"       // take it back to the group: ActReturnGroup's row
+	ConsoleCancel      = "cancel"       // cancel it with a reason: ActCancelByLead's row
+	ConsolePhoneTicket = "phone_ticket" // file a ticket for a resident who phoned
+)
+
+// consoleAction is one row of the console table. A row with Act is a
+// ticket action: Authorize decides with that action's Transitions row,
+// exactly as for the chat's button. A row without names no ticket and its
+// Access decides. A new console action of another area is one more row.
+type consoleAction struct {
+	Act Action
+	Access
+	run func(c *call, t *Ticket, args map[string]string) error
+}
+
+var consoleActions = map[string]consoleAction{
+	ConsoleLogin:       {Access: anyone, run: (*call).consoleLogin},
+	ConsoleLogout:      {Access: registered, run: (*call).consoleLogout},
+	ConsoleAssign:      {Act: ActReassign, run: (*call).consoleAssign},
+	ConsoleReturn:      {Act: ActReturnGroup, run: func(c *call, t *Ticket, _ map[string]string) error { return c.returnToGroup(t) }},
+	ConsoleCancel:      {Act: ActCancelByLead, run: (*call).cancelByLead},
+	ConsolePhoneTicket: {Access: officeOnly, run: (*call).phoneTicket},
 }
 
 // ---- dialogues ----

@@ -37,6 +37,7 @@ type Tx interface {
 	QualsTx
 	RosterTx
 	PartsTx // spare parts (parts.go)
+	ConsoleTx
 }
 
 // InboundTx is what the engine keeps of the channels' updates.

@@ -61,6 +61,9 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 			return fired, err
 		}
 		e.menusChecked.Store(true)
+		if n > 0 {
+			e.changed()
+		}
 		fired += n
 		if n < 100 {
 			return fired, nil

@@ -172,6 +172,10 @@ type Ticket struct {
 	Breaches []string `json:"breaches,omitempty"`
 	// WaitingSince is when no one was home; the chase and auto-close count from it.
 	WaitingSince *time.Time `json:"waiting_since,omitempty"`
+	// CancelledBy is the lead who cancelled the ticket from the console
+	// (ActCancelByLead; the reason is in the audit trail); empty when its
+	// resident withdrew it.
+	CancelledBy string `json:"cancelled_by,omitempty"`
 	// CardHash fingerprints the group card as last queued, so an unchanged
 	// card is not edited again (the group's budget is 20 messages a minute).
 	CardHash string `json:"card_hash,omitempty"`

@@ -23,6 +23,9 @@ import (
 // Group is the technicians' group address in a World.
 var Group = flows.Address{Channel: "tg", Chat: "-100200"}
 
+// ConsoleURL is where a World's /console links point.
+const ConsoleURL = "https://console.test"
+
 // Store is what a World needs of the store it runs on: the transactions
 // and the outbox a perfect sender drains.
 type Store interface {
@@ -80,6 +83,7 @@ func Options(tb testing.TB, st flows.Store, now func() time.Time) flows.Options 
 	o.Group, o.Admins = Group, map[string]bool{"tg:1": true}
 	o.InviteLink = func(_, code string) string { return "https://t.me/test_bot?start=" + code }
 	o.OrgName = "测试物业"
+	o.Console = flows.ConsoleOptions{Link: func(token string) (string, bool) { return ConsoleURL + "/login?t=" + token, true }}
 	f := Full(tb)
 	o.Emergencies, o.SLA, o.Governance, o.Work = f.Emergencies, f.SLA, f.Governance, f.Work
 	o.Quals, o.SweepAt = f.Quals, f.SweepAt
@@ -307,6 +311,16 @@ func (w *World) Tap(p Person, data string, inGroup bool) flows.Result {
 	if inGroup {
 		ev.Chat, ev.InGroup = Group, true
 	}
+	return w.Do(ev)
+}
+
+// Console takes an office-console action as p: the EvConsole event
+// bot/web sends (no chat: the answer is the Result).
+func (w *World) Console(p Person, action, ticket string, args map[string]string) flows.Result {
+	ev := w.event(p, flows.EvConsole)
+	ev.Key = "web:" + ev.Key
+	ev.Chat = flows.Address{}
+	ev.Console = &flows.ConsoleRequest{Action: action, Ticket: ticket, Args: args}
 	return w.Do(ev)
 }
 

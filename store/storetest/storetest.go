@@ -80,6 +80,8 @@
 //   - Reviews: newest Opened first.
 //   - Suggestions: listed in the order added; a clear empties the list.
 //   - NextSeq: per name from 1, never repeating; names are independent.
+//   - Console (console.go): links and sessions by hash, a person's
+//     sessions ordered by hash, PruneConsole drops what expired before t.
 //
 // A limit <= 0 means no limit. "Ordered by id" compares ids as bytes
 // ("tg:10" before "tg:3"; COLLATE "C" on PostgreSQL). The orders of
@@ -172,6 +174,7 @@ func RunTx(t *testing.T, open Open) {
 		{"Reviews", testReviews},
 		{"Suggestions", testSuggestions},
 		{"NextSeq", testNextSeq},
+		{"Console", testConsole},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 	}
