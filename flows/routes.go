@@ -2,6 +2,8 @@ package flows
 
 import (
 	"errors"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -200,22 +202,24 @@ type verb struct {
 	Access
 	// private verbs are refused in the group (a dialogue answer is personal).
 	private bool
-	run     func(c *call, args []string) error
+	// args are the payload's arguments, exactly as the bot builds them.
+	args argShape
+	run  func(c *call, args []string) error
 }
 
 var verbs = map[string]verb{
-	vbChoice:         {Access: anyone, private: true, run: (*call).choice},
-	vbCommand:        {Access: anyone, run: (*call).commandButton}, // the command's own row decides
-	vbHandoverSubmit: {Access: repairTeam, run: (*call).handoverSubmit},
-	vbHandoverReview: {Access: leadsOnly, run: (*call).handoverReview},
-	vbDuty:           {Access: leadsOnly, run: (*call).dutyToggle},
-	vbAck:            {Access: sopUsers, run: (*call).ack},
-	vbQuiz:           {Access: sopUsers, run: (*call).quizAnswer},
-	vbReviewSuggest:  {Access: registered, run: func(c *call, args []string) error { return c.reviewAnswer(args, false) }},
-	vbReviewDecline:  {Access: registered, run: func(c *call, args []string) error { return c.reviewAnswer(args, true) }},
+	vbChoice:         {Access: anyone, private: true, args: shape(aNum, aChoice), run: (*call).choice},
+	vbCommand:        {Access: anyone, args: shape(aCommand).opt(aCommandArg), run: (*call).commandButton}, // the command's own row decides
+	vbHandoverSubmit: {Access: repairTeam, args: shape(aDay), run: (*call).handoverSubmit},
+	vbHandoverReview: {Access: leadsOnly, args: shape(aDay, aPerson, oneOf("ok", "ret")), run: (*call).handoverReview},
+	vbDuty:           {Access: leadsOnly, args: shape(aPerson, oneOf("on", "off")), run: (*call).dutyToggle},
+	vbAck:            {Access: sopUsers, args: shape(aNum), run: (*call).ack},
+	vbQuiz:           {Access: sopUsers, args: shape(aNum, aNum, aAnswers, aNum), run: (*call).quizAnswer},
+	vbReviewSuggest:  {Access: registered, args: shape(aReview), run: func(c *call, args []string) error { return c.reviewAnswer(args, false) }},
+	vbReviewDecline:  {Access: registered, args: shape(aReview), run: func(c *call, args []string) error { return c.reviewAnswer(args, true) }},
 	// Only an action's owner has this button, and owners are staff: from
 	// anyone unregistered the payload is forged.
-	vbActionDone: {Access: Access{Deny: "err.bad_button"}, run: (*call).actionDone},
+	vbActionDone: {Access: Access{Deny: "err.bad_button"}, args: shape(aReview, aNum), run: (*call).actionDone},
 }
 
 // actionFunc handles a ticket action that passed Authorize; args are the
@@ -226,37 +230,149 @@ func ticketOnly(f func(*call, *Ticket) error) actionFunc {
 	return func(c *call, t *Ticket, _ []string) error { return f(c, t) }
 }
 
-// actions are the handlers of the ticket actions; who may apply each, and
-// from which states, is its row in Transitions (machine.go).
-var actions = map[Action]actionFunc{
-	ActAccept:      ticketOnly((*call).accept),
-	ActOnTheWay:    ticketOnly((*call).onTheWay),
-	ActArrive:      ticketOnly((*call).arrive),
-	ActStep:        (*call).stepOp,
-	ActNoOneHome:   ticketOnly((*call).noOneHome),
-	ActHelp:        ticketOnly((*call).help),
-	ActEntryOK:     ticketOnly((*call).entryOK),
-	ActQuoteOK:     func(c *call, t *Ticket, args []string) error { return c.quoteAnswer(t, true, args) },
-	ActQuoteNo:     func(c *call, t *Ticket, args []string) error { return c.quoteAnswer(t, false, args) },
-	ActEndVisit:    ticketOnly((*call).endVisit),
-	ActDone:        ticketOnly((*call).done),
-	ActFixed:       ticketOnly((*call).fixed),
-	ActNotFixed:    ticketOnly((*call).notFixed),
-	ActFeeQuery:    ticketOnly((*call).feeQuery),
-	ActGoodbye:     ticketOnly((*call).goodbye),
-	ActScore:       (*call).score,
-	ActCancel:      ticketOnly((*call).cancelTicket),
-	ActReschedule:  (*call).reschedule,
-	ActReassign:    (*call).reassign,
-	ActReturnGroup: ticketOnly((*call).returnToGroup),
-	ActTakeOver:    ticketOnly((*call).takeOver),
-	ActHelpReply:   ticketOnly((*call).helpReply),
+// actionRow is the handler of a ticket action and the arguments its
+// buttons carry after the ticket id; who may apply it, and from which
+// states, is its row in Transitions (machine.go).
+type actionRow struct {
+	run  actionFunc
+	args argShape
+}
+
+var actions = map[Action]actionRow{
+	ActAccept:      {run: ticketOnly((*call).accept)},
+	ActOnTheWay:    {run: ticketOnly((*call).onTheWay)},
+	ActArrive:      {run: ticketOnly((*call).arrive)},
+	ActStep:        {run: (*call).stepOp, args: shape(aStep, aWord).by(1, stepOps)},
+	ActNoOneHome:   {run: ticketOnly((*call).noOneHome)},
+	ActHelp:        {run: ticketOnly((*call).help)},
+	ActEntryOK:     {run: ticketOnly((*call).entryOK)},
+	ActQuoteOK:     {run: func(c *call, t *Ticket, args []string) error { return c.quoteAnswer(t, true, args) }, args: shape(aNum)},
+	ActQuoteNo:     {run: func(c *call, t *Ticket, args []string) error { return c.quoteAnswer(t, false, args) }, args: shape(aNum)},
+	ActEndVisit:    {run: ticketOnly((*call).endVisit)},
+	ActDone:        {run: ticketOnly((*call).done)},
+	ActFixed:       {run: ticketOnly((*call).fixed)},
+	ActNotFixed:    {run: ticketOnly((*call).notFixed)},
+	ActFeeQuery:    {run: ticketOnly((*call).feeQuery)},
+	ActGoodbye:     {run: ticketOnly((*call).goodbye)},
+	ActScore:       {run: (*call).score, args: shape(oneOf("1", "2", "3", "4", "5"))},
+	ActCancel:      {run: ticketOnly((*call).cancelTicket)},
+	ActReschedule:  {run: (*call).reschedule, args: shape(oneOf("d1am", "d1pm", "d2am", "d2pm"))},
+	ActReassign:    {run: (*call).reassign, args: shape(aPerson)},
+	ActReturnGroup: {run: ticketOnly((*call).returnToGroup)},
+	ActTakeOver:    {run: ticketOnly((*call).takeOver)},
+	ActHelpReply:   {run: ticketOnly((*call).helpReply)},
+}
+
+// stepOps are the operations of the checklist's step buttons
+// (st|ticket|step|op[|arg...]) with the arguments each carries; the step's
+// kind decides which of them it takes (checklist.go).
+var stepOps = map[string][]argFmt{
+	"ring": nil, "knock": nil, "answered": nil, // door
+	"verbal": nil,           // entry
+	"next":   nil,           // any step
+	"add":    nil,           // quote: show the price list
+	"pick":   {aCode},       // quote: an item, then its quantity
+	"qty":    {aCode, aNum}, // quote: an item and its quantity
+	"undo":   nil, "send": nil, "revise": nil,
+	"change": nil,              // work: change of plan or price
+	"pass":   nil, "fail": nil, // tests
+}
+
+// ---- button arguments ----
+
+// argFmt is the format of one payload argument.
+type argFmt func(string) bool
+
+func matches(expr string) argFmt { return regexp.MustCompile(expr).MatchString }
+
+func oneOf(values ...string) argFmt {
+	return func(s string) bool { return slices.Contains(values, s) }
+}
+
+// The formats of the arguments buttons carry, as the bot writes them.
+var (
+	aTicket     = matches(`^[A-Z]{1,6}-[0-9]{8}-[0-9]{4,6}$`)     // BX-20261127-0007 (org.ticket_prefix, day, number)
+	aNum        = matches(`^(0|[1-9][0-9]{0,5})$`)                // strconv.Itoa of a count, a number, a version
+	aPerson     = matches(`^[a-z]{2,8}:[A-Za-z0-9_.@-]{1,64}$`)   // tg:123, wecom:zhangsan, wxkf:wmXXXX
+	aDay        = matches(`^[0-9]{8}$`)                           // YYYYMMDD
+	aReview     = matches(`^RV-[0-9]{4}-[0-9]{3,6}$`)             // RV-2026-001
+	aAnswers    = matches(`^([0-9]{1,6}(\.[0-9]{1,6}){0,9})?$`)   // the quiz answers so far, "3.4"
+	aChoice     = matches(`^[a-z0-9_]{1,20}(:[a-z0-9_]{1,20})?$`) // a dialogue value: "asap", "cat:water"
+	aCommand    = matches(`^[a-z]{1,20}$`)
+	aCommandArg = matches(`^[A-Za-z0-9_-]{1,32}$`)
+	aStep       = matches(`^[^|]{1,12}$`) // an SOP step id (sop.Validate: 1-12 characters)
+	aCode       = matches(`^[^|]{1,12}$`) // a price-list code (sop.Validate: 1-12 characters)
+	aWord       = matches(`^[a-z_]{1,12}$`)
+)
+
+// argShape is the arity and format of a button's arguments: the fixed
+// ones, then up to len(optional) more; or, when keyed, the rest as the
+// table gives them for the argument at position key.
+type argShape struct {
+	fixed, optional []argFmt
+	keyed           map[string][]argFmt
+	key             int
+}
+
+func shape(fixed ...argFmt) argShape { return argShape{fixed: fixed} }
+
+func (s argShape) opt(more ...argFmt) argShape { s.optional = more; return s }
+
+func (s argShape) by(key int, table map[string][]argFmt) argShape {
+	s.key, s.keyed = key, table
+	return s
+}
+
+// check reports whether args have exactly the shape.
+func (s argShape) check(args []string) bool {
+	if len(args) < len(s.fixed) {
+		return false
+	}
+	for i, f := range s.fixed {
+		if !f(args[i]) {
+			return false
+		}
+	}
+	rest := args[len(s.fixed):]
+	more := s.optional
+	if s.keyed != nil {
+		var ok bool
+		if more, ok = s.keyed[args[s.key]]; !ok || len(rest) != len(more) {
+			return false
+		}
+	}
+	if len(rest) > len(more) {
+		return false
+	}
+	for i, a := range rest {
+		if !more[i](a) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidPayload reports whether s is a button payload the engine acts on:
+// well formed (DecodePayload), of a verb or ticket action of the routing
+// tables, with exactly the arguments, in the formats, its buttons carry.
+// Anything else is answered as an unknown button before it is read.
+func ValidPayload(s string) bool {
+	p, ok := DecodePayload(s)
+	return ok && validArgs(p)
+}
+
+func validArgs(p Payload) bool {
+	if v, ok := verbs[p.Verb]; ok {
+		return v.args.check(p.Args)
+	}
+	row, ok := actions[Action(p.Verb)]
+	return ok && len(p.Args) >= 1 && aTicket(p.Args[0]) && row.args.check(p.Args[1:])
 }
 
 // callback handles a button tap.
 func (c *call) callback() error {
 	p, ok := DecodePayload(c.ev.Data)
-	if !ok {
+	if !ok || !validArgs(p) {
 		return Errorf(CodeInvalid, "err.bad_button")
 	}
 	if v, ok := verbs[p.Verb]; ok {
@@ -269,10 +385,7 @@ func (c *call) callback() error {
 		return v.run(c, p.Args)
 	}
 	a := Action(p.Verb)
-	run, ok := actions[a]
-	if !ok || len(p.Args) < 1 {
-		return Errorf(CodeInvalid, "err.bad_button")
-	}
+	row := actions[a]
 	t, err := c.mustTicket(p.Args[0])
 	if err != nil {
 		return err
@@ -283,7 +396,7 @@ func (c *call) callback() error {
 	if t.Visit == nil {
 		t.Visit = &Visit{} // handlers read the visit; a ticket before arrival has none yet
 	}
-	return run(c, t, p.Args[1:])
+	return row.run(c, t, p.Args[1:])
 }
 
 // commandButton runs "c|<command>[|<arg>]" as if it had been typed.

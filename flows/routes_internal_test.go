@@ -42,7 +42,7 @@ func TestCommandRows(t *testing.T) {
 // and nothing else does; the other verbs do not shadow an action.
 func TestButtonRows(t *testing.T) {
 	for a := range Transitions {
-		if actions[a] == nil {
+		if actions[a].run == nil {
 			t.Errorf("action %q has a transition but no handler", a)
 		}
 	}

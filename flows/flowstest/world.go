@@ -279,12 +279,30 @@ func (w *World) Drain() []flows.Message {
 	}
 	var out []flows.Message
 	for _, r := range rows {
+		checkButtons(w.TB, r.Msg)
 		out = append(out, r.Msg)
 		if err := w.Store.MarkDelivered(r.ID, fmt.Sprint(r.ID), w.Now); err != nil {
 			w.TB.Fatal(err)
 		}
 	}
 	return out
+}
+
+// checkButtons fails the test when the engine sent a button whose payload
+// it would itself refuse as unknown (flows.ValidPayload): the routing
+// tables' argument formats must describe every button the bot builds.
+func checkButtons(tb testing.TB, m flows.Message) {
+	tb.Helper()
+	if m.Kind == flows.KindMenu {
+		return // a command menu's entries are command names, not payloads
+	}
+	for _, row := range m.Buttons {
+		for _, b := range row {
+			if !flows.ValidPayload(b.Data) {
+				tb.Fatalf("the engine sent a button it refuses: %q (%q) in %q", b.Data, b.Text, m.Text)
+			}
+		}
+	}
 }
 
 // To filters messages by recipient.
