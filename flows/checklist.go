@@ -55,6 +55,11 @@ func (c *call) enter(t *Ticket, i int) error {
 	if st.Kind == StepTests {
 		t.Visit.Tests = 0
 	}
+	if st.Kind == StepDoor {
+		if err := c.knownBell(t); err != nil {
+			return err
+		}
+	}
 	if err := c.event(t, "step", t.State, t.State, st.ID); err != nil {
 		return err
 	}
@@ -103,12 +108,9 @@ func (c *call) stepCard(t *Ticket, l Lang) Message {
 	sop := c.e.SOP()
 	switch st.Kind {
 	case StepDoor:
-		b.WriteString("\n" + c.tl(l, "step.door_status", "rings", v.Rings, "max_rings", sop.MaxRings, "knocks", v.Knocks, "max_knocks", sop.MaxKnocks))
-		rows = append(rows, []Button{btn(c.tl(l, "btn.ring", "n", v.Rings, "max", sop.MaxRings), "ring"), btn(c.tl(l, "btn.knock", "n", v.Knocks, "max", sop.MaxKnocks), "knock")})
-		rows = append(rows, []Button{btn(c.tl(l, "btn.answered"), "answered")})
-		if v.Rings >= sop.MaxRings || v.Knocks >= sop.MaxKnocks {
-			rows = append(rows, []Button{TicketButton(c.tl(l, "btn.no_one_home"), ActNoOneHome, t.ID)})
-		}
+		text, door := c.doorCard(t, l, btn)
+		b.WriteString("\n" + text)
+		rows = append(rows, door...)
 	case StepEntry:
 		b.WriteString("\n" + c.tl(l, "step.entry_status"))
 		rows = append(rows, []Button{btn(c.tl(l, "btn.entry_verbal"), "verbal")})
@@ -191,35 +193,9 @@ func (c *call) stepOp(t *Ticket, args []string) error {
 	op, extra := args[1], args[2:]
 	v := t.Visit
 	sop := c.e.SOP()
-	note := ""
 	switch st.Kind {
 	case StepDoor:
-		switch op {
-		case "ring":
-			if v.Rings >= sop.MaxRings {
-				return Errorf(CodeConflict, "err.door_rings", "max", sop.MaxRings)
-			}
-			v.Rings++
-			note = strconv.Itoa(v.Rings)
-		case "knock":
-			if v.Knocks >= sop.MaxKnocks {
-				return Errorf(CodeConflict, "err.door_knocks", "max", sop.MaxKnocks)
-			}
-			v.Knocks++
-			note = strconv.Itoa(v.Knocks)
-		case "answered":
-			v.Answered = true
-			if err := c.record(t, "answered", ""); err != nil {
-				return err
-			}
-			return c.advanceAndShow(t)
-		default:
-			return Errorf(CodeInvalid, "err.bad_button")
-		}
-		if err := c.record(t, op, note); err != nil {
-			return err
-		}
-		return c.show(t)
+		return c.doorOp(t, op, extra)
 	case StepEntry:
 		if op != "verbal" {
 			return Errorf(CodeInvalid, "err.bad_button")

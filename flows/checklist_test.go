@@ -75,26 +75,105 @@ func advanceTo(t *testing.T, w *flowstest.World, id string, k flows.StepKind) {
 	w.Drain()
 }
 
+// TestDoorRule: SOP 4.1.2 — ring at most 3 times, *or*, where there is no
+// doorbell, knock gently at most 5 times. The step asks which it is, allows
+// the one and refuses the other, and remembers the answer for the home.
 func TestDoorRule(t *testing.T) {
-	w, id := onSite(t, "household")
-	w.Refused(w.Tap(tech, flows.EncodePayload("nh", id), false), "按门铃 3 次")
-	for i := 0; i < 3; i++ {
-		w.Expect(w.Step(tech, id, "ring"))
+	t.Run("doorbell", func(t *testing.T) {
+		w, id := onSite(t, "household")
+		ask := lastStepCard(t, w, id)
+		contains(t, ask.Text, "有没有门铃")
+		w.ButtonData(ask, "有门铃")
+		w.ButtonData(ask, "没有门铃")
+		w.Refused(w.Step(tech, id, "ring"), "先确认这户有没有门铃")
+		w.Refused(w.Step(tech, id, "knock"), "先确认这户有没有门铃")
+		w.Refused(w.Tap(tech, flows.EncodePayload("nh", id), false), "按门铃 3 次")
+		w.Expect(w.Step(tech, id, "bell", "yes"))
+		for i := 0; i < 3; i++ {
+			w.Expect(w.Step(tech, id, "ring"))
+		}
+		w.Refused(w.Step(tech, id, "ring"), "不能再按")
+		w.Refused(w.Step(tech, id, "knock"), "有门铃")
+		w.Refused(w.Step(tech, id, "bell", "no"), "不能再更改")
+		if v := w.Ticket(id).Visit; v.Rings != 3 || v.Knocks != 0 || v.Bell != "yes" {
+			t.Fatalf("counters %+v", v)
+		}
+		w.Expect(w.Tap(tech, flows.EncodePayload("nh", id), false))
+	})
+	t.Run("no doorbell", func(t *testing.T) {
+		w, id := onSite(t, "household")
+		w.Expect(w.Step(tech, id, "bell", "no"))
+		w.Refused(w.Step(tech, id, "ring"), "没有门铃")
+		w.Refused(w.Tap(tech, flows.EncodePayload("nh", id), false), "敲门 5 次")
+		for i := 0; i < 5; i++ {
+			w.Expect(w.Step(tech, id, "knock"))
+		}
+		w.Refused(w.Step(tech, id, "knock"), "不能再敲")
+		if v := w.Ticket(id).Visit; v.Rings != 0 || v.Knocks != 5 || v.Bell != "no" {
+			t.Fatalf("counters %+v", v)
+		}
+		w.Expect(w.Tap(tech, flows.EncodePayload("nh", id), false))
+	})
+	t.Run("remembered per home", func(t *testing.T) {
+		w, id := onSite(t, "household")
+		w.Expect(w.Step(tech, id, "bell", "no"))
+		w.Expect(w.Step(tech, id, "answered"))
+		var home *flows.Person
+		_ = w.Store.View(t.Context(), func(tx flows.Tx) error { home, _ = tx.Person(resident.PID()); return nil })
+		if home.Doorbell == nil || home.Doorbell.Has || home.Doorbell.Home != "3栋 / 2单元 / 1502" || home.Doorbell.By != tech.PID() {
+			t.Fatalf("the home's doorbell is not remembered on the resident's record: %+v", home.Doorbell)
+		}
+		// The next visit to the same home starts knocking, without asking.
+		next := w.Report(resident, "又漏了")
+		w.Expect(w.Tap(tech, flows.EncodePayload("acc", next), true))
+		w.Expect(w.Tap(tech, flows.EncodePayload("arr", next), false))
+		card := lastStepCard(t, w, next)
+		if strings.Contains(card.Text, "有没有门铃") {
+			t.Fatalf("asked again for a home it knows: %q", card.Text)
+		}
+		contains(t, card.Text, "没有门铃")
+		w.Refused(w.Step(tech, next, "ring"), "没有门铃")
+		// A wrong record can be corrected before the first knock, not after.
+		w.Expect(w.Step(tech, next, "bell", "yes"))
+		w.Expect(w.Step(tech, next, "ring"))
+		w.Refused(w.Step(tech, next, "bell", "no"), "不能再更改")
+		_ = w.Store.View(t.Context(), func(tx flows.Tx) error { home, _ = tx.Person(resident.PID()); return nil })
+		if !home.Doorbell.Has {
+			t.Fatalf("the correction is not remembered: %+v", home.Doorbell)
+		}
+	})
+}
+
+// lastStepCard is the newest step card of the ticket the technician got.
+func lastStepCard(t *testing.T, w *flowstest.World, id string) flows.Message {
+	t.Helper()
+	rows, err := w.Store.Rows("delivered")
+	if err != nil {
+		t.Fatal(err)
 	}
-	w.Refused(w.Step(tech, id, "ring"), "不能再按")
-	for i := 0; i < 5; i++ {
-		w.Expect(w.Step(tech, id, "knock"))
+	pending := w.Drain()
+	var card flows.Message
+	for _, r := range rows {
+		if r.Msg.To == tech.Chat() && r.Msg.Ticket == id && strings.Contains(r.Msg.Text, "第 ") {
+			card = r.Msg
+		}
 	}
-	w.Refused(w.Step(tech, id, "knock"), "不能再敲")
-	if v := w.Ticket(id).Visit; v.Rings != 3 || v.Knocks != 5 {
-		t.Fatalf("counters %+v", v)
+	for _, m := range pending {
+		if m.To == tech.Chat() && m.Ticket == id && strings.Contains(m.Text, "第 ") {
+			card = m
+		}
 	}
+	if card.Text == "" {
+		t.Fatalf("no step card for %s", id)
+	}
+	return card
 }
 
 func TestNoOneHomeRescheduledAndCompleted(t *testing.T) {
 	w, id := onSite(t, "household")
+	w.Expect(w.Step(tech, id, "bell", "yes"))
 	for i := 0; i < 3; i++ {
-		w.Step(tech, id, "ring")
+		w.Expect(w.Step(tech, id, "ring"))
 	}
 	w.Drain()
 	w.Expect(w.Tap(tech, flows.EncodePayload("nh", id), false))

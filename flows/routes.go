@@ -267,7 +267,7 @@ var actions = map[Action]actionRow{
 // (st|ticket|step|op[|arg...]) with the arguments each carries; the step's
 // kind decides which of them it takes (checklist.go).
 var stepOps = map[string][]argFmt{
-	"ring": nil, "knock": nil, "answered": nil, // door
+	"bell": {oneOf(bellYes, bellNo)}, "ring": nil, "knock": nil, "answered": nil, // door
 	"verbal": nil,           // entry
 	"next":   nil,           // any step
 	"add":    nil,           // quote: show the price list

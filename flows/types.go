@@ -67,9 +67,23 @@ type Person struct {
 	Chat       Address `json:"chat"` // private chat with the bot
 	Registered bool    `json:"registered"`
 	// Menu records the command menu last sent (version:role:lang).
-	Menu    string    `json:"menu,omitempty"`
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
+	Menu string `json:"menu,omitempty"`
+	// Doorbell is whether the home at the resident's address has a
+	// doorbell, as a technician last recorded it at the door (SOP 4.1.2:
+	// ring, or knock where there is none).
+	Doorbell *Doorbell `json:"doorbell,omitempty"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+}
+
+// Doorbell is what a technician found at a home's door.
+type Doorbell struct {
+	// Home is the address it was recorded for ("3栋 / 2单元 / 1502"); a
+	// record of another address says nothing about the person's home now.
+	Home string    `json:"home"`
+	Has  bool      `json:"has"`
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
 }
 
 // State is a ticket's place in its life cycle.
@@ -170,6 +184,10 @@ type Ticket struct {
 // Visit is what the on-site checklist has recorded so far. The audit trail
 // has every step with its time; this is the summary the guards read.
 type Visit struct {
+	// Bell is whether this home has a doorbell: "yes" (ring), "no"
+	// (knock), "" not known yet. It decides which of the two the door rule
+	// allows.
+	Bell     string `json:"bell,omitempty"`
 	Rings    int    `json:"rings,omitempty"`
 	Knocks   int    `json:"knocks,omitempty"`
 	Answered bool   `json:"answered,omitempty"`

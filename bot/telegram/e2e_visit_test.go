@@ -62,13 +62,14 @@ func (r *rig) photo(u tgfake.User) {
 
 // walkVisit walks the whole on-site checklist through HTTP from the
 // "arrived" button to the resident's sign-off card, as a technician and a
-// resident would: door, entry consent on the resident's phone, plan with a
+// resident would: door (there is a doorbell), entry consent on the resident's phone, plan with a
 // photo, a quote from the price list agreed by the resident (household
 // orders), protection photo, repair, cleanup photo, three tests, care
 // notes, sign-off request.
 func (r *rig) walkVisit(tech, res tgfake.User, household bool) {
 	r.t.Helper()
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.arrived"))
+	r.tapNewest(tech, tech.ID, r.T(tech, "btn.has_bell"))
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.ring", "n", 0, "max", 3))
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.answered"))
 	r.tapNewest(res, res.ID, r.T(res, "btn.entry_ok"))
