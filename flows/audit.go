@@ -103,7 +103,7 @@ func (c *call) auditFlags(t *Ticket, l Lang) []string {
 	v := t.Visit
 	sop := c.e.SOP()
 	for _, st := range sop.Steps {
-		if st.Kind == StepPhoto && applies(t, st) && len(v.Photos[st.ID]) == 0 && v.Skipped[st.ID] == "" {
+		if min := st.MinPhotos(); min > 0 && applies(t, st) && len(v.Photos[st.ID]) < min && v.Skipped[st.ID] == "" {
 			flags = append(flags, c.tl(l, "audit.no_photo", "step", st.Title[l]))
 		}
 	}

@@ -144,7 +144,7 @@ func (c *call) stepCard(t *Ticket, l Lang) Message {
 	case StepPhoto:
 		got := len(v.Photos[st.ID])
 		b.WriteString("\n" + c.tl(l, "step.photo_status", "n", got))
-		if got > 0 {
+		if got >= st.MinPhotos() {
 			rows = append(rows, []Button{btn(c.tl(l, "btn.next"), "next")})
 		}
 	case StepWork:
@@ -164,6 +164,9 @@ func (c *call) stepCard(t *Ticket, l Lang) Message {
 		rows = append(rows, []Button{btn(c.tl(l, "btn.care_done"), "next")})
 	case StepSignoff:
 		rows = append(rows, []Button{TicketButton(c.tl(l, "btn.signoff"), ActDone, t.ID)})
+	}
+	if line := c.photoLine(t, st, l); line != "" {
+		b.WriteString("\n" + line)
 	}
 	rows = append(rows, []Button{TicketButton(c.tl(l, "btn.help"), ActHelp, t.ID)})
 	return Message{Text: b.String(), Buttons: rows, Priority: PrioNormal, Ticket: t.ID}
@@ -212,6 +215,9 @@ func (c *call) stepOp(t *Ticket, args []string) error {
 		if v.Plan == "" {
 			return Errorf(CodeInvalid, "err.plan_needed")
 		}
+		if err := c.needPhotos(t, st); err != nil {
+			return err
+		}
 		return c.advanceAndShow(t)
 	case StepQuote:
 		return c.quoteOp(t, op, extra)
@@ -219,13 +225,16 @@ func (c *call) stepOp(t *Ticket, args []string) error {
 		if op != "next" {
 			return Errorf(CodeInvalid, "err.bad_button")
 		}
-		if len(v.Photos[st.ID]) == 0 && v.Skipped[st.ID] == "" {
-			return Errorf(CodeInvalid, "err.photo_required", "step", st.Title[c.lang])
+		if err := c.needPhotos(t, st); err != nil {
+			return err
 		}
 		return c.advanceAndShow(t)
 	case StepWork:
 		switch op {
 		case "next":
+			if err := c.needPhotos(t, st); err != nil {
+				return err
+			}
 			if err := c.record(t, "repaired", ""); err != nil {
 				return err
 			}
@@ -276,12 +285,18 @@ func (c *call) stepOp(t *Ticket, args []string) error {
 			if v.Tests < sop.MinTests {
 				return Errorf(CodeInvalid, "err.tests_needed", "n", v.Tests, "min", sop.MinTests)
 			}
+			if err := c.needPhotos(t, st); err != nil {
+				return err
+			}
 			return c.advanceAndShow(t)
 		}
 		return Errorf(CodeInvalid, "err.bad_button")
 	case StepCare:
 		if op != "next" {
 			return Errorf(CodeInvalid, "err.bad_button")
+		}
+		if err := c.needPhotos(t, st); err != nil {
+			return err
 		}
 		if err := c.record(t, "care", v.Care); err != nil {
 			return err
@@ -333,7 +348,7 @@ func (c *call) cmdSkip(arg string) error {
 		return err
 	}
 	st, _ := c.current(t)
-	if t.State != StateOnSite || st.Kind != StepPhoto {
+	if t.State != StateOnSite || st.MinPhotos() == 0 {
 		return Errorf(CodeConflict, "skip.not_photo", "ticket", t.ID)
 	}
 	if t.Visit.Skipped == nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/flows/flowstest"
+	"github.com/repairbot/repairbot/sop"
 )
 
 // onSite files a report, has tech accept it and arrive; the ticket is at
@@ -485,4 +486,43 @@ func TestEnglishVisit(t *testing.T) {
 	}
 	contains(t, last.Text, "Work order (household)")
 	contains(t, last.Text, "Tests on site: 3 passed")
+}
+
+// TestAnyStepMayRequirePhotos: the SOP file can require photos at any
+// step the technician moves on (here the repair and the tests); a reload
+// with the requirement is a new version naming the changed steps, and
+// visits under it refuse to move on without the photos.
+func TestAnyStepMayRequirePhotos(t *testing.T) {
+	w, id := onSite(t, "household")
+	changed := sop.Default()
+	for i := range changed.Steps {
+		switch changed.Steps[i].Kind {
+		case flows.StepWork:
+			changed.Steps[i].Photos = 1
+		case flows.StepTests:
+			changed.Steps[i].Photos = 2
+		}
+	}
+	w.SOPFile = func() (*flows.SOP, error) { return changed, nil }
+	w.Cmd(lead, "sop", "reload")
+	notice := w.Last(w.Drain(), tech.Chat()).Text
+	contains(t, notice, "规程已更新为 v2")
+	contains(t, notice, "修改步骤 work")
+	contains(t, notice, "修改步骤 tests")
+	advanceTo(t, w, id, flows.StepWork)
+	contains(t, lastStepCard(t, w, id).Text, "已上传 0/1 张")
+	w.Refused(w.Step(tech, id, "next"), "需要先上传照片")
+	w.Photo(tech, "REPAIRED", "", 1000)
+	w.Expect(w.Step(tech, id, "next"))
+	advanceTo(t, w, id, flows.StepTests)
+	for i := 0; i < 3; i++ {
+		w.Expect(w.Step(tech, id, "pass"))
+	}
+	w.Photo(tech, "TEST-1", "", 1000)
+	w.Refused(w.Step(tech, id, "next"), "至少 2 张，已上传 1 张")
+	// A lead may waive it with a reason, as at a photo step.
+	w.Cmd(lead, "skip", id+" 相机坏了")
+	if tk := w.Ticket(id); tk.Visit.Skipped["tests"] != "相机坏了" || w.StepKind(id) != flows.StepCare {
+		t.Fatalf("skip at the tests: %+v at %s", tk.Visit.Skipped, w.StepKind(id))
+	}
 }

@@ -12,8 +12,12 @@ import (
 
 // done asks the resident to sign the work order off.
 func (c *call) done(t *Ticket) error {
-	if st, _ := c.current(t); st.Kind != StepSignoff {
+	st, _ := c.current(t)
+	if st.Kind != StepSignoff {
 		return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+	}
+	if err := c.needPhotos(t, st); err != nil {
+		return err
 	}
 	now := c.now
 	t.Finished = &now

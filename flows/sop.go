@@ -30,6 +30,21 @@ type Step struct {
 	Hint map[Lang]string `json:"hint,omitempty"`
 	// HouseholdOnly skips the step on public-facility orders (the quote).
 	HouseholdOnly bool `json:"household_only,omitempty"`
+	// Photos is how many photos the step needs before the technician
+	// moves on (0: none; a photo step needs at least one). A lead may
+	// waive it with /skip and a reason.
+	Photos int `json:"photos,omitempty"`
+}
+
+// maxStepPhotos is how many photos one step takes.
+const maxStepPhotos = 10
+
+// MinPhotos is how many photos the step needs before the next one.
+func (st Step) MinPhotos() int {
+	if st.Kind == StepPhoto && st.Photos < 1 {
+		return 1
+	}
+	return st.Photos
 }
 
 // PriceItem is one line of the service price list (服务价目表).
@@ -76,6 +91,13 @@ func (s *SOP) Validate() error {
 			return fmt.Errorf("sop %s: step %q: unknown kind %q", s.Version, st.ID, st.Kind)
 		}
 		kinds[st.Kind]++
+		switch {
+		case st.Photos < 0 || st.Photos > maxStepPhotos:
+			return fmt.Errorf("sop %s: step %q: photos must be 0-%d", s.Version, st.ID, maxStepPhotos)
+		case st.Photos > 0 && (st.Kind == StepEntry || st.Kind == StepQuote):
+			// The resident's own answer moves these on; a photo cannot hold it.
+			return fmt.Errorf("sop %s: step %q: a %s step cannot require photos", s.Version, st.ID, st.Kind)
+		}
 		if st.Title[LangZH] == "" || st.Title[LangEN] == "" {
 			return fmt.Errorf("sop %s: step %q needs a title in zh-CN and en", s.Version, st.ID)
 		}

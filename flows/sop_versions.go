@@ -127,7 +127,7 @@ func diffSOP(a, b *SOP) []SOPChange {
 		switch {
 		case !ok:
 			out = append(out, SOPChange{Kind: "step_added", What: s.ID, New: s.Title[LangZH]})
-		case old.Kind != s.Kind || old.HouseholdOnly != s.HouseholdOnly || fmt.Sprint(old.Title) != fmt.Sprint(s.Title) || fmt.Sprint(old.Hint) != fmt.Sprint(s.Hint) || a.index(s.ID) != i:
+		case old.Kind != s.Kind || old.HouseholdOnly != s.HouseholdOnly || old.MinPhotos() != s.MinPhotos() || fmt.Sprint(old.Title) != fmt.Sprint(s.Title) || fmt.Sprint(old.Hint) != fmt.Sprint(s.Hint) || a.index(s.ID) != i:
 			out = append(out, SOPChange{Kind: "step_changed", What: s.ID, New: s.Title[LangZH]})
 		}
 	}

@@ -53,6 +53,7 @@ type fileStep struct {
 	Title         map[string]string `toml:"title"`
 	Hint          map[string]string `toml:"hint"`
 	HouseholdOnly bool              `toml:"household_only"`
+	Photos        *int              `toml:"photos"`
 }
 
 type filePrice struct {
@@ -88,7 +89,14 @@ func Parse(raw []byte) (*flows.SOP, error) {
 	}
 	s := &flows.SOP{Version: f.Version, Effective: f.Effective, MaxRings: f.MaxRings, MaxKnocks: f.MaxKnocks, MinTests: f.MinTests}
 	for _, st := range f.Steps {
-		s.Steps = append(s.Steps, flows.Step{ID: st.ID, Kind: flows.StepKind(st.Kind), Title: langs(st.Title), Hint: langs(st.Hint), HouseholdOnly: st.HouseholdOnly})
+		step := flows.Step{ID: st.ID, Kind: flows.StepKind(st.Kind), Title: langs(st.Title), Hint: langs(st.Hint), HouseholdOnly: st.HouseholdOnly}
+		if st.Photos != nil {
+			if *st.Photos < 1 && step.Kind == flows.StepPhoto {
+				return nil, fmt.Errorf("step %q: a photo step needs photos = 1 or more", st.ID)
+			}
+			step.Photos = *st.Photos
+		}
+		s.Steps = append(s.Steps, step)
 	}
 	for _, p := range f.Prices {
 		cents, err := parseYuan(p.Price)

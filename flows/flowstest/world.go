@@ -432,14 +432,26 @@ func (w *World) Refused(res flows.Result, want string) {
 }
 
 // StepKind returns the kind of the ticket's current step.
-func (w *World) StepKind(id string) flows.StepKind {
+func (w *World) StepKind(id string) flows.StepKind { return w.CurrentStep(id).Kind }
+
+// CurrentStep returns the ticket's current step in the procedure in force.
+func (w *World) CurrentStep(id string) flows.Step {
 	t := w.Ticket(id)
-	for _, st := range w.Opts.SOP.Steps {
+	for _, st := range w.Eng.SOP().Steps {
 		if st.ID == t.Step {
-			return st.Kind
+			return st
 		}
 	}
-	return ""
+	return flows.Step{}
+}
+
+// StepPhotos sends the photos the ticket's current step still needs.
+func (w *World) StepPhotos(tech Person, id string) {
+	w.TB.Helper()
+	st := w.CurrentStep(id)
+	for n := len(w.Ticket(id).Visit.Photos[st.ID]); n < st.MinPhotos(); n++ {
+		w.Photo(tech, fmt.Sprintf("EVIDENCE-%s-%d", st.ID, n+1), "", 50_000)
+	}
 }
 
 // WalkToSignoff takes an accepted ticket from arrival to the sign-off
@@ -449,6 +461,7 @@ func (w *World) WalkToSignoff(tech, res Person, id string) {
 	w.TB.Helper()
 	w.Expect(w.Tap(tech, flows.EncodePayload("arr", id), false))
 	for i := 0; i < 30; i++ {
+		w.StepPhotos(tech, id)
 		switch w.StepKind(id) {
 		case flows.StepDoor:
 			if w.Ticket(id).Visit.Bell == "" {
@@ -467,7 +480,6 @@ func (w *World) WalkToSignoff(tech, res Person, id string) {
 			q := w.Ticket(id).Visit.Quote
 			w.Expect(w.Tap(res, flows.EncodePayload("qa", id, fmt.Sprint(q.Seq)), false))
 		case flows.StepPhoto:
-			w.Photo(tech, "EVIDENCE-"+w.Ticket(id).Step, "", 50_000)
 			w.Expect(w.Step(tech, id, "next"))
 		case flows.StepWork:
 			w.Expect(w.Step(tech, id, "next"))
