@@ -277,6 +277,7 @@ func (c *call) stepOp(t *Ticket, args []string) error {
 			if err := c.record(t, "test_fail", strconv.Itoa(v.Failed)); err != nil {
 				return err
 			}
+			c.redoFrom(t, sop.indexKind(StepWork))
 			if err := c.enter(t, sop.indexKind(StepWork)); err != nil {
 				return err
 			}

@@ -317,6 +317,9 @@ func TestRequiredPhotosAndTests(t *testing.T) {
 	if w.StepKind(id) != flows.StepWork {
 		t.Fatal("a failed test did not return to the repair")
 	}
+	// The repair is done again, so is the cleanup: its photo is needed anew.
+	w.Expect(w.Step(tech, id, "next"))
+	w.Refused(w.Step(tech, id, "next"), "需要先上传照片")
 	advanceTo(t, w, id, flows.StepSignoff)
 	w.Cmd(resident, "order", id)
 	order := w.Last(w.Drain(), resident.Chat()).Text

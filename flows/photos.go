@@ -29,3 +29,18 @@ func (c *call) photoLine(t *Ticket, st Step, l Lang) string {
 	}
 	return c.tl(l, "step.photos_needed", "n", len(t.Visit.Photos[st.ID]), "min", min)
 }
+
+// redoFrom starts the steps from index i on afresh, because the visit goes
+// back to them (a rework, a failed test): their photos and waivers were
+// evidence of the round before and stay in the audit trail, but the new
+// round needs its own, and its tests start again.
+func (c *call) redoFrom(t *Ticket, i int) {
+	v := t.Visit
+	for _, st := range c.e.SOP().Steps[max(i, 0):] {
+		delete(v.Photos, st.ID)
+		delete(v.Skipped, st.ID)
+		if st.Kind == StepTests {
+			v.Tests = 0
+		}
+	}
+}

@@ -99,8 +99,9 @@ func (c *call) notFixed(t *Ticket) error {
 	if err := c.move(t, ActNotFixed, ""); err != nil {
 		return err
 	}
-	t.Visit.Tests = 0 // the tests start again after the rework
-	if err := c.enter(t, c.e.SOP().indexKind(StepWork)); err != nil {
+	work := c.e.SOP().indexKind(StepWork)
+	c.redoFrom(t, work) // fresh photos and tests after the rework
+	if err := c.enter(t, work); err != nil {
 		return err
 	}
 	c.toast = c.t("ok")
