@@ -156,12 +156,9 @@ func (c *call) stepCard(t *Ticket, l Lang) Message {
 			rows = append(rows, []Button{btn(c.tl(l, "btn.next"), "next")})
 		}
 	case StepCare:
-		if v.Care != "" {
-			b.WriteString("\n" + c.tl(l, "step.care_is", "note", v.Care))
-		} else {
-			b.WriteString("\n" + c.tl(l, "step.care_ask"))
-		}
-		rows = append(rows, []Button{btn(c.tl(l, "btn.care_done"), "next")})
+		text, care := c.careCard(t, l, btn)
+		b.WriteString("\n" + text)
+		rows = append(rows, care...)
 	case StepSignoff:
 		rows = append(rows, []Button{TicketButton(c.tl(l, "btn.signoff"), ActDone, t.ID)})
 	}
@@ -293,16 +290,7 @@ func (c *call) stepOp(t *Ticket, args []string) error {
 		}
 		return Errorf(CodeInvalid, "err.bad_button")
 	case StepCare:
-		if op != "next" {
-			return Errorf(CodeInvalid, "err.bad_button")
-		}
-		if err := c.needPhotos(t, st); err != nil {
-			return err
-		}
-		if err := c.record(t, "care", v.Care); err != nil {
-			return err
-		}
-		return c.advanceAndShow(t)
+		return c.careOp(t, st, op, extra)
 	}
 	return Errorf(CodeInvalid, "err.bad_button")
 }

@@ -61,7 +61,10 @@ func advanceTo(t *testing.T, w *flowstest.World, id string, k flows.StepKind) {
 		case flows.StepPhoto:
 			w.Photo(tech, "P-"+w.Ticket(id).Step, "", 1000)
 			w.Expect(w.Step(tech, id, "next"))
-		case flows.StepWork, flows.StepCare:
+		case flows.StepWork:
+			w.Expect(w.Step(tech, id, "next"))
+		case flows.StepCare:
+			w.CareNote(tech, id)
 			w.Expect(w.Step(tech, id, "next"))
 		case flows.StepTests:
 			for j := 0; j < 3; j++ {
@@ -528,4 +531,41 @@ func TestAnyStepMayRequirePhotos(t *testing.T) {
 	if tk := w.Ticket(id); tk.Visit.Skipped["tests"] != "相机坏了" || w.StepKind(id) != flows.StepCare {
 		t.Fatalf("skip at the tests: %+v at %s", tk.Visit.Skipped, w.StepKind(id))
 	}
+}
+
+// TestCareNotesRequired: SOP 4.2.4 asks the technician to explain the care
+// notes; the step needs at least one — a typical note of the ticket's
+// category from the SOP file (a button) or typed text.
+func TestCareNotesRequired(t *testing.T) {
+	w, id := onSite(t, "household") // a water ticket
+	advanceTo(t, w, id, flows.StepCare)
+	card := lastStepCard(t, w, id)
+	w.Refused(w.Step(tech, id, "next"), "至少讲解一条注意事项")
+	// The typical notes of the category are buttons; another category's are not.
+	note := w.ButtonData(card, "24 小时内")
+	for _, row := range card.Buttons {
+		for _, b := range row {
+			if strings.Contains(b.Text, "大功率电器") {
+				t.Fatalf("an electricity note on a water ticket: %q", b.Text)
+			}
+		}
+	}
+	w.Expect(w.Tap(tech, note, false))
+	if v := w.Ticket(id).Visit; len(v.CareNotes) != 1 {
+		t.Fatalf("care notes %+v", v.CareNotes)
+	}
+	// Tapping it again takes it back.
+	w.Expect(w.Tap(tech, note, false))
+	w.Refused(w.Step(tech, id, "next"), "至少讲解一条注意事项")
+	w.Expect(w.Tap(tech, note, false))
+	w.Text(tech, "冬天注意水管防冻")
+	w.Expect(w.Step(tech, id, "next"))
+	w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))
+	order := w.Last(w.Drain(), resident.Chat()).Text
+	contains(t, order, "24 小时内")
+	contains(t, order, "冬天注意水管防冻")
+	// A note id the SOP does not have is refused.
+	w2, id2 := onSite(t, "household")
+	advanceTo(t, w2, id2, flows.StepCare)
+	w2.Refused(w2.Step(tech, id2, "note", "nosuch"), "无法识别")
 }

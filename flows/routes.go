@@ -276,6 +276,7 @@ var stepOps = map[string][]argFmt{
 	"undo":   nil, "send": nil, "revise": nil,
 	"change": nil,              // work: change of plan or price
 	"pass":   nil, "fail": nil, // tests
+	"note": {aCode}, // care: a typical note of the SOP
 }
 
 // ---- button arguments ----

@@ -56,6 +56,15 @@ type PriceItem struct {
 	Cents int64 `json:"cents"`
 }
 
+// CareNote is a typical care note (注意事项) the technician explains at
+// the care step, offered as a button (SOP 4.2.4).
+type CareNote struct {
+	ID string `json:"id"`
+	// Category is the fault category it is offered for; "" for every one.
+	Category string          `json:"category,omitempty"`
+	Text     map[Lang]string `json:"text"`
+}
+
 // SOP is one version of the in-home repair procedure as the bot runs it.
 type SOP struct {
 	Version   string      `json:"version"`
@@ -65,6 +74,7 @@ type SOP struct {
 	MinTests  int         `json:"min_tests"`
 	Steps     []Step      `json:"steps"`
 	Prices    []PriceItem `json:"prices"`
+	CareNotes []CareNote  `json:"care_notes,omitempty"`
 }
 
 // Validate checks what the engine relies on.
@@ -120,7 +130,27 @@ func (s *SOP) Validate() error {
 			return fmt.Errorf("sop %s: price %q needs names in zh-CN and en and a price ≥ 0", s.Version, p.Code)
 		}
 	}
+	notes := map[string]bool{}
+	for _, n := range s.CareNotes {
+		if n.ID == "" || len(n.ID) > 12 || notes[n.ID] {
+			return fmt.Errorf("sop %s: care note id %q is empty, longer than 12 or duplicated", s.Version, n.ID)
+		}
+		notes[n.ID] = true
+		if n.Text[LangZH] == "" || n.Text[LangEN] == "" {
+			return fmt.Errorf("sop %s: care note %q needs a text in zh-CN and en", s.Version, n.ID)
+		}
+	}
 	return nil
+}
+
+// careNote finds a typical care note.
+func (s *SOP) careNote(id string) (CareNote, bool) {
+	for _, n := range s.CareNotes {
+		if n.ID == id {
+			return n, true
+		}
+	}
+	return CareNote{}, false
 }
 
 // index returns the position of the step with id, or -1.

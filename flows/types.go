@@ -202,8 +202,11 @@ type Visit struct {
 	Photos map[string][]Photo `json:"photos,omitempty"`
 	// Skipped holds a lead's reason per required-photo step skipped.
 	Skipped map[string]string `json:"skipped,omitempty"`
-	Care    string            `json:"care,omitempty"`
-	Help    bool              `json:"help,omitempty"`
+	// Care is the care notes the technician typed; CareNotes the ids of
+	// the SOP's typical notes (SOP.CareNotes) they tapped.
+	Care      string   `json:"care,omitempty"`
+	CareNotes []string `json:"care_notes,omitempty"`
+	Help      bool     `json:"help,omitempty"`
 	// ReturnTo is the step to resume after a change of plan during work.
 	ReturnTo string `json:"return_to,omitempty"`
 }

@@ -74,8 +74,8 @@ func (c *call) workOrder(t *Ticket, l Lang) (string, error) {
 		}
 		line("order.tests", "n", len(passes), "times", strings.Join(ts, ", "))
 	}
-	if v.Care != "" {
-		line("order.care", "note", v.Care)
+	if note := c.careText(&Ticket{Visit: v}, l); note != "" {
+		line("order.care", "note", note)
 	}
 	if t.Reworks > 0 {
 		line("order.reworks", "n", t.Reworks)

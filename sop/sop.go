@@ -63,14 +63,21 @@ type filePrice struct {
 	Price string            `toml:"price"`
 }
 
+type fileCareNote struct {
+	ID       string            `toml:"id"`
+	Category string            `toml:"category"`
+	Text     map[string]string `toml:"text"`
+}
+
 type file struct {
-	Version   string      `toml:"version"`
-	Effective string      `toml:"effective"`
-	MaxRings  int         `toml:"max_rings"`
-	MaxKnocks int         `toml:"max_knocks"`
-	MinTests  int         `toml:"min_tests"`
-	Steps     []fileStep  `toml:"steps"`
-	Prices    []filePrice `toml:"prices"`
+	Version   string         `toml:"version"`
+	Effective string         `toml:"effective"`
+	MaxRings  int            `toml:"max_rings"`
+	MaxKnocks int            `toml:"max_knocks"`
+	MinTests  int            `toml:"min_tests"`
+	Steps     []fileStep     `toml:"steps"`
+	Prices    []filePrice    `toml:"prices"`
+	CareNotes []fileCareNote `toml:"care_notes"`
 }
 
 // Parse decodes and validates a definition. Unknown keys are errors.
@@ -104,6 +111,9 @@ func Parse(raw []byte) (*flows.SOP, error) {
 			return nil, fmt.Errorf("price %s: %w", p.Code, err)
 		}
 		s.Prices = append(s.Prices, flows.PriceItem{Code: p.Code, Name: langs(p.Name), Unit: langs(p.Unit), Cents: cents})
+	}
+	for _, n := range f.CareNotes {
+		s.CareNotes = append(s.CareNotes, flows.CareNote{ID: n.ID, Category: n.Category, Text: langs(n.Text)})
 	}
 	if err := s.Validate(); err != nil {
 		return nil, err

@@ -97,3 +97,26 @@ func TestStepPhotos(t *testing.T) {
 		})
 	}
 }
+
+// TestCareNotes: the typical care notes per category are part of the file
+// (SOP 4.2.4); each needs an id, its texts and at most one category.
+func TestCareNotes(t *testing.T) {
+	s := sop.Default()
+	cats := map[string]bool{}
+	for _, n := range s.CareNotes {
+		cats[n.Category] = true
+		if n.Text[flows.LangZH] == "" || n.Text[flows.LangEN] == "" {
+			t.Errorf("note %s lacks a text", n.ID)
+		}
+	}
+	for _, c := range []string{"water", "electricity", "door", ""} {
+		if !cats[c] {
+			t.Errorf("no typical care note for category %q", c)
+		}
+	}
+	base := string(sop.DefaultTOML())
+	dup := "\n[[care_notes]]\nid = \"" + s.CareNotes[0].ID + "\"\ntext = { zh-CN = \"x\", en = \"x\" }\n"
+	if _, err := sop.Parse([]byte(base + dup)); err == nil || !strings.Contains(err.Error(), "care note") {
+		t.Fatalf("a duplicated care note id: %v", err)
+	}
+}

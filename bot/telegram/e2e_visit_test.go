@@ -64,8 +64,8 @@ func (r *rig) photo(u tgfake.User) {
 // "arrived" button to the resident's sign-off card, as a technician and a
 // resident would: door (there is a doorbell), entry consent on the resident's phone, plan with a
 // photo, a quote from the price list agreed by the resident (household
-// orders), protection photo, repair, cleanup photo, three tests, care
-// notes, sign-off request.
+// orders), protection photo, repair, cleanup photo, three tests, a typical
+// care note, sign-off request.
 func (r *rig) walkVisit(tech, res tgfake.User, household bool) {
 	r.t.Helper()
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.arrived"))
@@ -92,6 +92,7 @@ func (r *rig) walkVisit(tech, res tgfake.User, household bool) {
 		r.tapNewest(tech, tech.ID, r.T(tech, "btn.test_pass", "n", i, "min", 3))
 	}
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.next"))
+	r.tapNewest(tech, tech.ID, "▫️") // the first typical care note of the SOP
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.care_done"))
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.signoff"))
 }

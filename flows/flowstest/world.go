@@ -489,6 +489,7 @@ func (w *World) WalkToSignoff(tech, res Person, id string) {
 			}
 			w.Expect(w.Step(tech, id, "next"))
 		case flows.StepCare:
+			w.CareNote(tech, id)
 			w.Expect(w.Step(tech, id, "next"))
 		case flows.StepSignoff:
 			w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))
@@ -499,6 +500,20 @@ func (w *World) WalkToSignoff(tech, res Person, id string) {
 		}
 	}
 	w.TB.Fatalf("ticket %s never reached the sign-off", id)
+}
+
+// CareNote records a care note at the care step: the first typical note
+// of the ticket's category in the SOP, or a typed one where it has none.
+func (w *World) CareNote(tech Person, id string) {
+	w.TB.Helper()
+	cat := w.Ticket(id).Category
+	for _, n := range w.Eng.SOP().CareNotes {
+		if n.Category == "" || n.Category == cat {
+			w.Expect(w.Step(tech, id, "note", n.ID))
+			return
+		}
+	}
+	w.Text(tech, "已讲解使用注意事项")
 }
 
 // Tick advances the clock to now and fires due timers, returning how many fired.
