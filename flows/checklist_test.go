@@ -569,3 +569,52 @@ func TestCareNotesRequired(t *testing.T) {
 	advanceTo(t, w2, id2, flows.StepCare)
 	w2.Refused(w2.Step(tech, id2, "note", "nosuch"), "无法识别")
 }
+
+// TestHelpSendsEveryPhotoSoFar: SOP 4.1.3 2) — a technician reports a hard
+// problem truthfully and in detail; the leads get the step, the address,
+// the plan and every photo of the ticket so far (the report's and each
+// step's), not only the current step's.
+func TestHelpSendsEveryPhotoSoFar(t *testing.T) {
+	w, id := onSite(t, "household")
+	err := w.Store.Update(t.Context(), func(tx flows.Tx) error {
+		tk, err := tx.Ticket(id)
+		if err != nil {
+			return err
+		}
+		tk.Photos = []flows.Photo{{FileID: "REPORTED"}}
+		return tx.PutTicket(tk)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	advanceTo(t, w, id, flows.StepSurvey)
+	w.Photo(tech, "SURVEYED", "", 1000)
+	advanceTo(t, w, id, flows.StepPhoto)
+	w.Photo(tech, "PROTECTED", "", 1000)
+	w.Expect(w.Step(tech, id, "next"))
+	w.Photo(tech, "HALF-DONE", "", 1000) // at the repair, where help is asked
+	w.Drain()
+	w.Expect(w.Tap(tech, flows.EncodePayload("help", id), false))
+	msgs := w.Drain()
+	ping := w.Last(To(msgs, lead.Chat())[:1], lead.Chat())
+	contains(t, ping.Text, "请求支援")
+	contains(t, ping.Text, "维修")
+	contains(t, ping.Text, "3栋 / 2单元 / 1502")
+	contains(t, ping.Text, "更换角阀")
+	contains(t, ping.Text, "照片 4 张")
+	var got []string
+	for _, m := range To(msgs, lead.Chat()) {
+		if m.Kind == flows.KindPhoto {
+			got = append(got, m.Photo+"@"+m.Text)
+		}
+	}
+	want := []string{
+		"REPORTED@" + id + " · 报修",
+		"SURVEYED@" + id + " · 勘察与方案",
+		"PROTECTED@" + id + " · 物品防护（拍照）",
+		"HALF-DONE@" + id + " · 维修",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("the lead got the photos\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
