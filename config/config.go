@@ -70,6 +70,9 @@ type Config struct {
 	Governance Governance `toml:"governance"`
 	// WeCom configures the WeCom (企业微信) front-end; off by default.
 	WeCom WeCom `toml:"wecom"`
+	// Public configures public-facility orders: who signs them off and
+	// the listed public assets.
+	Public Public `toml:"public"`
 
 	// unresolved maps a dotted key to the ${NAME} references in it whose
 	// variable was unset or empty at expansion time, so Validate can say
@@ -420,6 +423,7 @@ func Default() Config {
 		Backup:      Backup{Schedule: "30 3 * * *", Keep: 7},
 		Governance:  DefaultGovernance(),
 		WeCom:       defaultWeCom(),
+		Public:      Public{Signoff: SignoffReporter},
 	}
 }
 
@@ -764,6 +768,7 @@ func (c Config) Redacted() Config {
 	r.WeCom = c.WeCom.redacted()
 	r.Categories = append([]Category(nil), c.Categories...)
 	r.Emergencies = append([]Emergency(nil), c.Emergencies...)
+	r.Public.Assets = append([]PublicAsset(nil), c.Public.Assets...)
 	r.Work.Days = append([]string(nil), c.Work.Days...)
 	if c.Duty != nil {
 		r.Duty = make([]Shift, len(c.Duty))

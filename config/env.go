@@ -104,6 +104,7 @@ func (c *Config) stringFields() []stringField {
 			stringField{fmt.Sprintf("duty[%d].to", i), &s.To},
 		)
 	}
+	f = append(f, c.publicStringFields()...)
 	return append(f, c.wecomStringFields()...)
 }
 

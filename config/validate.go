@@ -193,6 +193,7 @@ func (c *Config) Validate() error {
 	c.validateOps(v)
 	c.validateGovernance(v)
 	c.validateWeCom(v)
+	c.validatePublic(v)
 	v.oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", &c.Log.Format, "json", "console")
 

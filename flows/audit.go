@@ -110,7 +110,7 @@ func (c *call) auditFlags(t *Ticket, l Lang) []string {
 	if v.Tests < sop.MinTests {
 		flags = append(flags, c.tl(l, "audit.few_tests", "n", v.Tests, "min", sop.MinTests))
 	}
-	if v.Entry == "" {
+	if i := sop.indexKind(StepEntry); i >= 0 && applies(t, sop.Steps[i]) && v.Entry == "" {
 		flags = append(flags, c.tl(l, "audit.no_consent"))
 	}
 	if t.Kind == OrderHousehold && !v.QuoteOK {

@@ -21,6 +21,7 @@ const (
 	stepDesc     = "desc"
 	stepPhotos   = "photos"
 	stepKind     = "kind"
+	stepPlace    = "place"
 	stepTiming   = "timing"
 	stepTime     = "time"
 	stepComment  = "comment"

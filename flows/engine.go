@@ -51,6 +51,12 @@ type Options struct {
 	// person who asked for it (Telegram: https://t.me/<bot>?start=<code>).
 	InviteLink   func(channel, code string) string
 	ServicePhone string
+	// PublicAssets are the listed public facilities a public-facility
+	// report can name (lifts, gates, pumps...), besides a typed place.
+	PublicAssets []PublicAsset
+	// PublicSignoff is who signs a public work order off: SignoffReporter
+	// (default) or SignoffLead.
+	PublicSignoff string
 	// OrgName greets new residents.
 	OrgName string
 	// SOP is the on-site procedure (package sop loads it); required.
@@ -142,6 +148,13 @@ func NewEngine(o Options) (*Engine, error) {
 	}
 	if len(o.Categories) == 0 {
 		return nil, errors.New("flows: at least one category is required")
+	}
+	switch o.PublicSignoff {
+	case "":
+		o.PublicSignoff = SignoffReporter
+	case SignoffReporter, SignoffLead:
+	default:
+		return nil, fmt.Errorf("flows: PublicSignoff %q is neither %q nor %q", o.PublicSignoff, SignoffReporter, SignoffLead)
 	}
 	o.Governance.defaults()
 	if o.SOP == nil {

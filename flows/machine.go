@@ -37,6 +37,7 @@ const (
 	byRole     actor = iota // any person with one of the roles
 	byAssignee              // only the ticket's assignee (a lead takes over first)
 	byReporter              // only the resident who reported it
+	bySigner                // whoever signs the work order off (Ticket.Signer): the reporter, or a lead
 )
 
 // Transition is one row of the ticket state machine. An empty To keeps the
@@ -52,6 +53,9 @@ var (
 	staff     = []Role{RoleTechnician, RoleLead, RoleAdmin}
 	leads     = []Role{RoleLead, RoleAdmin}
 	residents = []Role{RoleResident}
+	// signers may sign a work order off: its reporter, or a lead where
+	// the lead signs (public orders, when configured so).
+	signers = []Role{RoleResident, RoleLead, RoleAdmin}
 	// working is every state in which a technician holds the job.
 	working = []State{StateAccepted, StateOnTheWay, StateOnSite, StateWaiting}
 )
@@ -71,8 +75,8 @@ var Transitions = map[Action]Transition{
 	ActQuoteNo:     {From: []State{StateOnSite}, Roles: residents, who: byReporter},
 	ActEndVisit:    {From: []State{StateOnSite}, To: StateUnresolved, Roles: staff, who: byAssignee},
 	ActDone:        {From: []State{StateOnSite}, To: StateDone, Roles: staff, who: byAssignee},
-	ActFixed:       {From: []State{StateDone}, To: StateConfirmed, Roles: residents, who: byReporter},
-	ActNotFixed:    {From: []State{StateDone}, To: StateOnSite, Roles: residents, who: byReporter},
+	ActFixed:       {From: []State{StateDone}, To: StateConfirmed, Roles: signers, who: bySigner},
+	ActNotFixed:    {From: []State{StateDone}, To: StateOnSite, Roles: signers, who: bySigner},
 	ActFeeQuery:    {From: []State{StateDone}, Roles: residents, who: byReporter},
 	ActGoodbye:     {From: []State{StateConfirmed}, To: StateSurvey, Roles: staff, who: byAssignee},
 	ActScore:       {From: []State{StateSurvey}, To: StateClosed, Roles: residents, who: byReporter},
@@ -110,6 +114,16 @@ func Authorize(a Action, p *Person, t *Ticket) error {
 		}
 	case byReporter:
 		if t.ResidentID != p.ID {
+			return Errorf(CodeForbidden, "err.not_your_ticket", "ticket", t.ID)
+		}
+	case bySigner:
+		switch {
+		case t.Signer == SignoffLead && !p.Role.IsLead():
+			return Errorf(CodeForbidden, "err.role")
+		case t.Signer != SignoffLead && t.ResidentID != p.ID:
+			if p.Role.IsLead() {
+				return Errorf(CodeForbidden, "err.role")
+			}
 			return Errorf(CodeForbidden, "err.not_your_ticket", "ticket", t.ID)
 		}
 	}

@@ -21,37 +21,60 @@ func (c *call) done(t *Ticket) error {
 	}
 	now := c.now
 	t.Finished = &now
-	if err := c.move(t, ActDone, ""); err != nil {
+	t.Signer = c.signoffBy(t)
+	if err := c.move(t, ActDone, t.Signer); err != nil {
 		return err
 	}
 	c.toast = c.t("ok")
 	c.groupCard(t, false)
 	c.reply(c.t("job.done_wait", "ticket", t.ID))
 	res, err := c.resident(t)
-	if err != nil || res == nil {
+	if err != nil {
 		return err
+	}
+	if t.Signer == SignoffLead {
+		leads, err := c.leads()
+		if err != nil {
+			return err
+		}
+		for _, p := range leads {
+			if err := c.signoffCard(t, p); err != nil {
+				return err
+			}
+		}
+		c.tell(res, "status.done_lead", []any{"ticket", t.ID, "name", t.Assignee})
+		return nil
+	}
+	if res == nil {
+		return nil
 	}
 	return c.signoffCard(t, res)
 }
 
-// signoffCard sends the resident the work order with the three answers.
+// signoffCard sends the signer the work order with its answers: fixed,
+// not satisfied, and on a household order a question about the fee.
 func (c *call) signoffCard(t *Ticket, res *Person) error {
 	order, err := c.workOrder(t, res.Lang)
 	if err != nil {
 		return err
 	}
 	rl := res.Lang
+	second := []Button{TicketButton(c.tl(rl, "btn.not_fixed"), ActNotFixed, t.ID)}
+	if t.Kind != OrderPublic {
+		second = append(second, TicketButton(c.tl(rl, "btn.fee_query"), ActFeeQuery, t.ID))
+	}
 	c.send(Message{To: res.Chat, Priority: PrioNormal, Ticket: t.ID,
-		Text: c.tl(rl, "confirm.ask", "ticket", t.ID, "name", t.Assignee) + "\n\n" + order,
-		Buttons: [][]Button{
-			{TicketButton(c.tl(rl, "btn.fixed"), ActFixed, t.ID)},
-			{TicketButton(c.tl(rl, "btn.not_fixed"), ActNotFixed, t.ID), TicketButton(c.tl(rl, "btn.fee_query"), ActFeeQuery, t.ID)},
-		}})
+		Text:    c.tl(rl, "confirm.ask", "ticket", t.ID, "name", t.Assignee) + "\n\n" + order,
+		Buttons: [][]Button{{TicketButton(c.tl(rl, "btn.fixed"), ActFixed, t.ID)}, second}})
 	return nil
 }
 
 func (c *call) fixed(t *Ticket) error {
-	if err := c.move(t, ActFixed, ""); err != nil {
+	t.Signoff = "resident"
+	if t.Signer == SignoffLead {
+		t.Signoff = SignoffLead
+	}
+	if err := c.move(t, ActFixed, t.Signoff); err != nil {
 		return err
 	}
 	t.Step = ""

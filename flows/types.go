@@ -144,17 +144,22 @@ type Ticket struct {
 	Building    string     `json:"building"`
 	Unit        string     `json:"unit"`
 	Room        string     `json:"room"`
-	AssigneeID  string     `json:"assignee_id,omitempty"`
-	Assignee    string     `json:"assignee,omitempty"` // name at acceptance, for cards
-	Reworks     int        `json:"reworks,omitempty"`
-	Score       int        `json:"score,omitempty"`
-	Comment     string     `json:"comment,omitempty"`
-	Created     time.Time  `json:"created"`
-	Updated     time.Time  `json:"updated"`
-	Accepted    *time.Time `json:"accepted,omitempty"`
-	Arrived     *time.Time `json:"arrived,omitempty"`
-	Finished    *time.Time `json:"finished,omitempty"`
-	Closed      *time.Time `json:"closed,omitempty"`
+	// Place is where a public-facility fault is (a building, floor or
+	// area, or a listed public asset's name); Asset the asset's key when
+	// one was picked. A public order has them instead of a home address.
+	Place      string     `json:"place,omitempty"`
+	Asset      string     `json:"asset,omitempty"`
+	AssigneeID string     `json:"assignee_id,omitempty"`
+	Assignee   string     `json:"assignee,omitempty"` // name at acceptance, for cards
+	Reworks    int        `json:"reworks,omitempty"`
+	Score      int        `json:"score,omitempty"`
+	Comment    string     `json:"comment,omitempty"`
+	Created    time.Time  `json:"created"`
+	Updated    time.Time  `json:"updated"`
+	Accepted   *time.Time `json:"accepted,omitempty"`
+	Arrived    *time.Time `json:"arrived,omitempty"`
+	Finished   *time.Time `json:"finished,omitempty"`
+	Closed     *time.Time `json:"closed,omitempty"`
 	// Rev counts state changes; buttons carry nothing of it, but cards use
 	// it to tell a fresh card from an old one in logs.
 	Rev int `json:"rev"`
@@ -164,6 +169,12 @@ type Ticket struct {
 	// Step is the current on-site checklist step id while on site.
 	Step  string `json:"step,omitempty"`
 	Visit *Visit `json:"visit,omitempty"`
+	// Signer is who signs the work order off: "" the reporter, "lead" a
+	// lead (public orders, when configured so).
+	Signer string `json:"signer,omitempty"`
+	// Signoff is how the work order was confirmed: "resident" (the
+	// reporter's button), "lead" (a lead's, for a public order).
+	Signoff string `json:"signoff,omitempty"`
 	// FeeQuery flags a resident's question about the fee for the dispatcher.
 	FeeQuery bool `json:"fee_query,omitempty"`
 	// NoAnswer counts visits where no one was home.
@@ -290,6 +301,8 @@ type Dialogue struct {
 	Description string    `json:"description,omitempty"`
 	Photos      []Photo   `json:"photos,omitempty"`
 	Kind2       OrderKind `json:"order_kind,omitempty"`
+	Place       string    `json:"place,omitempty"` // where a public fault is (typed, or the asset's name)
+	Asset       string    `json:"asset,omitempty"` // the listed public asset picked
 	// What the dialogue is about, and its argument.
 	TicketID  string `json:"ticket_id,omitempty"`  // the ticket (comment, rework reason, quantity, emergency details, help reply)
 	PriceCode string `json:"price_code,omitempty"` // the price-list item whose quantity is asked

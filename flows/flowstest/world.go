@@ -112,6 +112,8 @@ type World struct {
 	Roster func(time.Time) []string
 	// SOPFile is what /sop reload reads; the built-in SOP by default.
 	SOPFile func() (*flows.SOP, error)
+	// adjust changes the engine's options at every start (WithOptions).
+	adjust []func(*flows.Options)
 }
 
 // DefaultCategories mirror the config defaults.
@@ -125,10 +127,20 @@ var DefaultCategories = []flows.Category{
 // An Option changes how New builds a World.
 type Option func(*config)
 
-type config struct{ open storetest.Open }
+type config struct {
+	open   storetest.Open
+	adjust []func(*flows.Options)
+}
 
 // WithStore runs the World on the store open returns instead of Open's.
 func WithStore(open storetest.Open) Option { return func(c *config) { c.open = open } }
+
+// WithOptions changes the engine's options before it is built, at the
+// start and after every Reopen (qualification requirements, a roster
+// seed...).
+func WithOptions(fn func(*flows.Options)) Option {
+	return func(c *config) { c.adjust = append(c.adjust, fn) }
+}
 
 // New builds a world at 2026-11-27 10:00 Shanghai time with admin tg:1.
 func New(tb testing.TB, opts ...Option) *World {
@@ -137,7 +149,7 @@ func New(tb testing.TB, opts ...Option) *World {
 	for _, opt := range opts {
 		opt(&c)
 	}
-	w := &World{TB: tb, Now: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)}
+	w := &World{TB: tb, Now: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC), adjust: c.adjust}
 	w.Roster = func(time.Time) []string { return nil }
 	w.SOPFile = func() (*flows.SOP, error) { return sop.Default(), nil }
 	w.start(c.open(tb, func() time.Time { return w.Now }))
@@ -158,6 +170,9 @@ func (w *World) start(o storetest.Opened) {
 	w.Opts = Options(w.TB, w.Store, func() time.Time { return w.Now })
 	w.Opts.OnDuty = func(t time.Time) []string { return w.Roster(t) }
 	w.Opts.Governance.LoadSOP = func() (*flows.SOP, error) { return w.SOPFile() }
+	for _, fn := range w.adjust {
+		fn(&w.Opts)
+	}
 	eng, err := flows.NewEngine(w.Opts)
 	if err != nil {
 		w.TB.Fatal(err)
