@@ -101,6 +101,8 @@ func init() {
 		{Name: "skip", Key: "cmd.skip", Menus: leads, Access: leadsOnly, run: (*call).cmdSkip},
 		{Name: "daily", Key: "cmd.daily", Menus: office, Access: officeOnly, run: (*call).cmdDaily},
 		{Name: "month", Key: "cmd.month", Menus: office, Access: officeOnly, run: (*call).cmdMonth},
+		// Customer service answers and closes the residents' fee questions.
+		{Name: "fees", Key: "cmd.fees", Menus: office, Access: officeOnly, run: noArgs((*call).cmdFees)},
 		{Name: "duty", Key: "cmd.duty", Menus: leads, Access: leadsOnly, run: noArgs((*call).cmdDuty)},
 		{Name: "sop", Key: "cmd.sop", Menus: staffAll, Access: sopUsers, run: (*call).cmdSOP},
 		{Name: "sop", Arg: "reload", Access: leadsOnly, run: noArgs((*call).cmdSOPReload)},
@@ -195,6 +197,8 @@ const (
 	vbReviewSuggest  = "rvs" // rvs|<review>
 	vbReviewDecline  = "rvd" // rvd|<review>
 	vbActionDone     = "acd" // acd|<review>|<action>
+	vbFeeAnswer      = "fa"  // fa|<ticket>: answer a fee question
+	vbFeeClose       = "fc"  // fc|<ticket>: close a fee question
 )
 
 // verb is one row of the button table.
@@ -220,6 +224,8 @@ var verbs = map[string]verb{
 	// Only an action's owner has this button, and owners are staff: from
 	// anyone unregistered the payload is forged.
 	vbActionDone: {Access: Access{Deny: "err.bad_button"}, args: shape(aReview, aNum), run: (*call).actionDone},
+	vbFeeAnswer:  {Access: officeOnly, args: shape(aTicket), run: (*call).feeAnswer},
+	vbFeeClose:   {Access: officeOnly, args: shape(aTicket), run: (*call).feeClose},
 }
 
 // actionFunc handles a ticket action that passed Authorize; args are the
@@ -428,6 +434,7 @@ const (
 	dlgReviewClose    = "review_close"
 	dlgActionDone     = "action_done"
 	dlgComplain       = "complain"
+	dlgFeeAnswer      = "fee_answer"
 )
 
 // dialogueKind is one row of the dialogue table: what a stored dialogue
@@ -453,6 +460,7 @@ var dialogues = map[string]dialogueKind{
 	dlgReviewClose:    {input: (*call).reviewCloseInput, choose: (*call).reviewCloseChoice, legacy: legacyReviewDialogue},
 	dlgActionDone:     {input: (*call).actionEvidenceInput, legacy: legacyActionDone},
 	dlgComplain:       {input: (*call).complainInput},
+	dlgFeeAnswer:      {input: (*call).feeAnswerInput},
 }
 
 // skipAt is the choice of a dialogue whose only button, at step, skips it.

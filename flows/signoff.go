@@ -178,21 +178,13 @@ func (c *call) reworkInput(d *Dialogue) error {
 	return c.tx.DeleteDialogue(d.PersonID)
 }
 
-// feeQuery flags the ticket for the dispatcher and gives the resident the
-// service-centre phone; the work itself can still be confirmed.
+// feeQuery flags the ticket, puts the question in customer service's
+// queue (fees.go) and gives the resident the service-centre phone; the
+// work itself can still be confirmed.
 func (c *call) feeQuery(t *Ticket) error {
-	if !t.FeeQuery {
-		t.FeeQuery = true
-		if err := c.record(t, "fee_query", ""); err != nil {
-			return err
-		}
-		leads, err := c.leads()
-		if err != nil {
-			return err
-		}
-		for _, p := range leads {
-			c.tell(p, "fee.to_lead", []any{"ticket", t.ID, "total", Money(t.Visit.quoteTotal())})
-		}
+	t.FeeQuery = true
+	if err := c.openFeeQuestion(t); err != nil {
+		return err
 	}
 	c.toast = c.t("ok")
 	c.reply(c.t("fee.resident", "ticket", t.ID, "phone", c.servicePhone(c.lang)),

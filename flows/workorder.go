@@ -81,7 +81,11 @@ func (c *call) workOrder(t *Ticket, l Lang) (string, error) {
 		line("order.reworks", "n", t.Reworks)
 	}
 	if t.FeeQuery {
-		line("order.fee_query")
+		if q, err := c.tx.FeeQuestion(t.ID); err == nil && q.Closed != nil {
+			line("order.fee_closed")
+		} else {
+			line("order.fee_query")
+		}
 	}
 	if t.Score > 0 {
 		line("order.score", "score", t.Score)

@@ -80,6 +80,9 @@
 //   - Reviews: newest Opened first.
 //   - Suggestions: listed in the order added; a clear empties the list.
 //   - NextSeq: per name from 1, never repeating; names are independent.
+//   - FeeQuestions (fees.go): one per ticket, a put replaces; a missing one
+//     is flows.ErrNotFound; OpenFeeQuestions lists those not closed, oldest
+//     Asked first, and a closed one leaves the list until reopened.
 //
 // A limit <= 0 means no limit. "Ordered by id" compares ids as bytes
 // ("tg:10" before "tg:3"; COLLATE "C" on PostgreSQL). The orders of
@@ -168,6 +171,7 @@ func RunTx(t *testing.T, open Open) {
 		{"Reviews", testReviews},
 		{"Suggestions", testSuggestions},
 		{"NextSeq", testNextSeq},
+		{"FeeQuestions", testFeeQuestions},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 	}
