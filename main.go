@@ -247,6 +247,8 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		SLA: flows.SLAOptions{AcceptWithin: cfg.SLA.AcceptWithin.Duration, ArriveWithin: cfg.SLA.ArriveWithin.Duration,
 			AgreedGrace: cfg.SLA.AgreedGrace.Duration, RemindBefore: cfg.SLA.RemindBefore.Duration,
 			WaitingChase: cfg.SLA.WaitingChase.Duration, WaitingCloseAfter: cfg.SLA.WaitingCloseAfter.Duration,
+			SignoffRemind: cfg.SLA.SignoffRemind.Duration, SignoffCloseAfter: cfg.SLA.SignoffCloseAfter.Duration,
+			SurveyRemind: cfg.SLA.SurveyRemind.Duration, SurveyCloseAfter: cfg.SLA.SurveyCloseAfter.Duration,
 			LateAfter: cfg.SLA.LateAfter.Duration},
 		Work:       flows.WorkOptions{Days: workDays, Start: workStart, End: workEnd, HandoverBefore: cfg.Work.HandoverBefore.Duration},
 		Governance: governance(cfg.Governance, func() (*flows.SOP, error) { return sop.Load(sopPath) }),

@@ -23,6 +23,7 @@ var commandDesign = map[string][]string{
 	"mytickets":  {"resident", "other", "tech", "tech2", "lead", "dispatcher", "admin"},
 	"open":       {"lead", "admin"},
 	"reassign":   {"lead", "admin"},
+	"manage":     {"lead", "admin"},
 	"skip":       {"lead", "admin"},
 	"duty":       {"lead", "admin"},
 	"daily":      {"lead", "dispatcher", "admin"},
@@ -44,6 +45,8 @@ func commandArgs(cmd, ticket string) (string, string) {
 		return "lang", "zh"
 	case "reassign":
 		return "reassign", ticket
+	case "manage":
+		return "manage", ticket
 	case "skip":
 		return "skip", ticket + " 相机坏了"
 	case "invite":

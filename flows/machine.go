@@ -28,6 +28,13 @@ const (
 	ActReturnGroup Action = "rg"
 	ActTakeOver    Action = "tk"
 	ActHelpReply   Action = "hr"
+	// A lead's ways out of any open state, each with a reason or evidence
+	// in the audit trail (manage.go).
+	ActLeadClose    Action = "lcl" // close a visit that is over (done, confirmed, survey), with a reason
+	ActLeadCancel   Action = "lcx" // cancel a ticket before its survey, with a reason
+	ActPaperLead    Action = "ppl" // record the resident's signature on the paper 维修工作单 (its photo)
+	ActPaperTech    Action = "ppt" // the assignee records it
+	ActReassignKeep Action = "rak" // hand a ticket at the sign-off to another technician; it stays where it is
 )
 
 // Who may trigger a transition, besides the role list.
@@ -86,6 +93,13 @@ var Transitions = map[Action]Transition{
 	ActReturnGroup: {From: working, To: StateNew, Roles: leads, who: byRole},
 	ActTakeOver:    {From: working, Roles: leads, who: byRole},
 	ActHelpReply:   {From: working, Roles: leads, who: byRole},
+	// The lead's close, cancel and paper signature start a dialogue for
+	// the reason or the photo; To is applied, re-authorised, with it.
+	ActLeadClose:    {From: []State{StateDone, StateConfirmed, StateSurvey}, To: StateClosed, Roles: leads, who: byRole},
+	ActLeadCancel:   {From: append(append([]State{StateNew}, working...), StateDone, StateConfirmed), To: StateCancelled, Roles: leads, who: byRole},
+	ActPaperLead:    {From: []State{StateDone}, To: StateConfirmed, Roles: leads, who: byRole},
+	ActPaperTech:    {From: []State{StateDone}, To: StateConfirmed, Roles: staff, who: byAssignee},
+	ActReassignKeep: {From: []State{StateDone, StateConfirmed}, Roles: leads, who: byRole},
 }
 
 // AllStates lists every ticket state, for exhaustive tests and reports.

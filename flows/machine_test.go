@@ -37,6 +37,13 @@ var allowed = map[flows.Action]struct {
 	flows.ActReturnGroup: {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
 	flows.ActTakeOver:    {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
 	flows.ActHelpReply:   {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
+	// A lead's ways out: close a visit that is over, cancel one that is
+	// not, record a paper signature, hand the sign-off to another.
+	flows.ActLeadClose:    {[]flows.State{flows.StateDone, flows.StateConfirmed, flows.StateSurvey}, []string{"lead", "admin"}},
+	flows.ActLeadCancel:   {[]flows.State{flows.StateNew, flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting, flows.StateDone, flows.StateConfirmed}, []string{"lead", "admin"}},
+	flows.ActPaperLead:    {[]flows.State{flows.StateDone}, []string{"lead", "admin"}},
+	flows.ActPaperTech:    {[]flows.State{flows.StateDone}, []string{"tech"}},
+	flows.ActReassignKeep: {[]flows.State{flows.StateDone, flows.StateConfirmed}, []string{"lead", "admin"}},
 }
 
 func in[T comparable](xs []T, x T) bool {
@@ -54,6 +61,8 @@ func in[T comparable](xs []T, x T) bool {
 var guarded = map[flows.Action]bool{
 	flows.ActStep: true, flows.ActNoOneHome: true, flows.ActEntryOK: true, flows.ActQuoteOK: true,
 	flows.ActQuoteNo: true, flows.ActEndVisit: true, flows.ActDone: true, flows.ActReschedule: true,
+	// These ask for a reason or a photo first; the move comes with it (stuck_test.go).
+	flows.ActLeadClose: true, flows.ActLeadCancel: true, flows.ActPaperLead: true, flows.ActPaperTech: true,
 }
 
 // TestEveryTransition checks the single gate, Authorize, for every action
@@ -96,7 +105,7 @@ func TestEveryTransition(t *testing.T) {
 					switch action {
 					case flows.ActScore:
 						args = append(args, "5")
-					case flows.ActReassign:
+					case flows.ActReassign, flows.ActReassignKeep:
 						args = append(args, tech2.PID())
 					case flows.ActStep:
 						args = append(args, "door", "ring")

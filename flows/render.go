@@ -41,7 +41,10 @@ func (c *call) postCard(t *Ticket, isNew, refresh bool) {
 		step = st.Title[l]
 	}
 	statusKey := "card.status." + string(t.State)
-	if t.State == StateDone && t.Signer == SignoffLead {
+	switch {
+	case t.Closure != "":
+		statusKey = "card.status." + t.Closure
+	case t.State == StateDone && t.Signer == SignoffLead:
 		statusKey = "card.status.done_lead"
 	}
 	status := c.tl(l, statusKey,

@@ -94,6 +94,8 @@ func init() {
 		{Name: "cancel", Key: "cmd.cancel", Menus: everyone, Access: anyone, run: noArgs((*call).cmdCancel)},
 		{Name: "open", Key: "cmd.open", Menus: leads, Access: leadsOnly, InGroup: true, run: (*call).cmdOpen},
 		{Name: "reassign", Key: "cmd.reassign", Menus: leads, Access: leadsOnly, run: (*call).cmdReassign},
+		// Every lead action valid on a ticket now: a way out of every state.
+		{Name: "manage", Key: "cmd.manage", Menus: leads, Access: leadsOnly, run: (*call).cmdManage},
 		// Whom a lead may invite is the invitable table (invites.go).
 		{Name: "invite", Key: "cmd.invite", Menus: leads, Access: Access{Roles: leads, Deny: "err.invite_forbidden"}, run: (*call).cmdInvite},
 		// The ticket's resident and assignee read its work order too (cmdOrder checks the ticket).
@@ -245,28 +247,33 @@ type actionRow struct {
 }
 
 var actions = map[Action]actionRow{
-	ActAccept:      {run: ticketOnly((*call).accept)},
-	ActOnTheWay:    {run: ticketOnly((*call).onTheWay)},
-	ActArrive:      {run: ticketOnly((*call).arrive)},
-	ActStep:        {run: (*call).stepOp, args: shape(aStep, aWord).by(1, stepOps)},
-	ActNoOneHome:   {run: ticketOnly((*call).noOneHome)},
-	ActHelp:        {run: ticketOnly((*call).help)},
-	ActEntryOK:     {run: ticketOnly((*call).entryOK)},
-	ActQuoteOK:     {run: func(c *call, t *Ticket, args []string) error { return c.quoteAnswer(t, true, args) }, args: shape(aNum)},
-	ActQuoteNo:     {run: func(c *call, t *Ticket, args []string) error { return c.quoteAnswer(t, false, args) }, args: shape(aNum)},
-	ActEndVisit:    {run: ticketOnly((*call).endVisit)},
-	ActDone:        {run: ticketOnly((*call).done)},
-	ActFixed:       {run: ticketOnly((*call).fixed)},
-	ActNotFixed:    {run: ticketOnly((*call).notFixed)},
-	ActFeeQuery:    {run: ticketOnly((*call).feeQuery)},
-	ActGoodbye:     {run: ticketOnly((*call).goodbye)},
-	ActScore:       {run: (*call).score, args: shape(oneOf("1", "2", "3", "4", "5"))},
-	ActCancel:      {run: ticketOnly((*call).cancelTicket)},
-	ActReschedule:  {run: (*call).reschedule, args: shape(oneOf("d1am", "d1pm", "d2am", "d2pm"))},
-	ActReassign:    {run: (*call).reassign, args: shape(aPerson)},
-	ActReturnGroup: {run: ticketOnly((*call).returnToGroup)},
-	ActTakeOver:    {run: ticketOnly((*call).takeOver)},
-	ActHelpReply:   {run: ticketOnly((*call).helpReply)},
+	ActAccept:       {run: ticketOnly((*call).accept)},
+	ActOnTheWay:     {run: ticketOnly((*call).onTheWay)},
+	ActArrive:       {run: ticketOnly((*call).arrive)},
+	ActStep:         {run: (*call).stepOp, args: shape(aStep, aWord).by(1, stepOps)},
+	ActNoOneHome:    {run: ticketOnly((*call).noOneHome)},
+	ActHelp:         {run: ticketOnly((*call).help)},
+	ActEntryOK:      {run: ticketOnly((*call).entryOK)},
+	ActQuoteOK:      {run: func(c *call, t *Ticket, args []string) error { return c.quoteAnswer(t, true, args) }, args: shape(aNum)},
+	ActQuoteNo:      {run: func(c *call, t *Ticket, args []string) error { return c.quoteAnswer(t, false, args) }, args: shape(aNum)},
+	ActEndVisit:     {run: ticketOnly((*call).endVisit)},
+	ActDone:         {run: ticketOnly((*call).done)},
+	ActFixed:        {run: ticketOnly((*call).fixed)},
+	ActNotFixed:     {run: ticketOnly((*call).notFixed)},
+	ActFeeQuery:     {run: ticketOnly((*call).feeQuery)},
+	ActGoodbye:      {run: ticketOnly((*call).goodbye)},
+	ActScore:        {run: (*call).score, args: shape(oneOf("1", "2", "3", "4", "5"))},
+	ActCancel:       {run: ticketOnly((*call).cancelTicket)},
+	ActReschedule:   {run: (*call).reschedule, args: shape(oneOf("d1am", "d1pm", "d2am", "d2pm"))},
+	ActReassign:     {run: (*call).reassign, args: shape(aPerson)},
+	ActReturnGroup:  {run: ticketOnly((*call).returnToGroup)},
+	ActTakeOver:     {run: ticketOnly((*call).takeOver)},
+	ActHelpReply:    {run: ticketOnly((*call).helpReply)},
+	ActLeadClose:    {run: func(c *call, t *Ticket, _ []string) error { return c.askReason(t, ActLeadClose) }},
+	ActLeadCancel:   {run: func(c *call, t *Ticket, _ []string) error { return c.askReason(t, ActLeadCancel) }},
+	ActPaperLead:    {run: func(c *call, t *Ticket, _ []string) error { return c.askPaper(t, ActPaperLead) }},
+	ActPaperTech:    {run: func(c *call, t *Ticket, _ []string) error { return c.askPaper(t, ActPaperTech) }},
+	ActReassignKeep: {run: (*call).reassignKeep, args: shape(aPerson)},
 }
 
 // stepOps are the operations of the checklist's step buttons
@@ -435,6 +442,8 @@ const (
 	dlgActionDone     = "action_done"
 	dlgComplain       = "complain"
 	dlgFeeAnswer      = "fee_answer"
+	dlgLeadReason     = "lead_reason"   // a lead's reason to close or cancel a ticket (Dialogue.TicketAction)
+	dlgPaper          = "paper_signoff" // the photo of a signed paper work order (Dialogue.TicketAction)
 )
 
 // dialogueKind is one row of the dialogue table: what a stored dialogue
@@ -461,6 +470,8 @@ var dialogues = map[string]dialogueKind{
 	dlgActionDone:     {input: (*call).actionEvidenceInput, legacy: legacyActionDone},
 	dlgComplain:       {input: (*call).complainInput},
 	dlgFeeAnswer:      {input: (*call).feeAnswerInput},
+	dlgLeadReason:     {input: (*call).leadReasonInput},
+	dlgPaper:          {input: (*call).paperInput},
 }
 
 // skipAt is the choice of a dialogue whose only button, at step, skips it.
@@ -570,6 +581,8 @@ const (
 	tmActionDue    = "actdue"   // an improvement action due today
 	tmActionEsc    = "actesc"   // an improvement action three days late
 	tmAudit        = "audit"    // the monthly audit sample (Timer.Day is the month)
+	tmSignoff      = "signoff"  // a sign-off not answered: remind, then confirm by default
+	tmSurvey       = "survey"   // a survey not answered: remind, then close without a rating
 )
 
 // timerKind is one row of the timer table: what a due timer of that kind
@@ -600,6 +613,8 @@ var timerKinds = map[string]timerKind{
 	tmActionDue:    {fire: (*call).actionOverdue, legacy: legacyActionTimer},
 	tmActionEsc:    {fire: (*call).actionEscalate, legacy: legacyActionTimer},
 	tmAudit:        {fire: func(c *call, tm Timer, _ bool) error { return c.audit(tm.Month) }, legacy: legacyAudit},
+	tmSignoff:      {fire: onTicket(func(c *call, t *Ticket, _ Timer, late bool) error { return c.signoffDue(t, late) })},
+	tmSurvey:       {fire: onTicket(func(c *call, t *Ticket, _ Timer, late bool) error { return c.surveyDue(t, late) })},
 }
 
 // onTicket loads the timer's ticket; a ticket that is gone has nothing to chase.

@@ -25,9 +25,12 @@ func (c *call) done(t *Ticket) error {
 	if err := c.move(t, ActDone, t.Signer); err != nil {
 		return err
 	}
+	if err := c.awaitSignoff(t); err != nil {
+		return err
+	}
 	c.toast = c.t("ok")
 	c.groupCard(t, false)
-	c.reply(c.t("job.done_wait", "ticket", t.ID))
+	c.reply(c.t("job.done_wait", "ticket", t.ID), []Button{TicketButton(c.t("btn.paper_signed"), ActPaperTech, t.ID)})
 	res, err := c.resident(t)
 	if err != nil {
 		return err
@@ -54,6 +57,12 @@ func (c *call) done(t *Ticket) error {
 // signoffCard sends the signer the work order with its answers: fixed,
 // not satisfied, and on a household order a question about the fee.
 func (c *call) signoffCard(t *Ticket, res *Person) error {
+	return c.signoffCardKey(t, res, "confirm.ask")
+}
+
+// signoffCardKey is signoffCard headed by the catalog text key (the
+// request, or its reminder).
+func (c *call) signoffCardKey(t *Ticket, res *Person, key string) error {
 	order, err := c.workOrder(t, res.Lang)
 	if err != nil {
 		return err
@@ -64,39 +73,56 @@ func (c *call) signoffCard(t *Ticket, res *Person) error {
 		second = append(second, TicketButton(c.tl(rl, "btn.fee_query"), ActFeeQuery, t.ID))
 	}
 	c.send(Message{To: res.Chat, Priority: PrioNormal, Ticket: t.ID,
-		Text:    c.tl(rl, "confirm.ask", "ticket", t.ID, "name", t.Assignee) + "\n\n" + order,
+		Text:    c.tl(rl, key, "ticket", t.ID, "name", t.Assignee) + "\n\n" + order,
 		Buttons: [][]Button{{TicketButton(c.tl(rl, "btn.fixed"), ActFixed, t.ID)}, second}})
 	return nil
 }
 
 func (c *call) fixed(t *Ticket) error {
-	t.Signoff = "resident"
+	t.Signoff = signedByResident
 	if t.Signer == SignoffLead {
-		t.Signoff = SignoffLead
+		t.Signoff = signedByLead
 	}
 	if err := c.move(t, ActFixed, t.Signoff); err != nil {
 		return err
 	}
+	c.toast = c.t("ok")
+	c.reply(c.t("confirm.thanks", "ticket", t.ID))
+	return c.confirmed(t)
+}
+
+// confirmed follows a confirmed sign-off, however it came: the clock
+// stops and the technician is asked to say goodbye.
+func (c *call) confirmed(t *Ticket) error {
 	t.Step = ""
 	if err := c.tx.PutTicket(t); err != nil {
 		return err
 	}
-	c.toast = c.t("ok")
-	c.groupCard(t, false)
-	c.reply(c.t("confirm.thanks", "ticket", t.ID))
-	tech, err := c.person(t.AssigneeID)
-	if err != nil {
+	if err := c.unschedule(t.ID, tmSignoff); err != nil {
 		return err
 	}
-	if tech != nil {
-		c.tell(tech, "job.confirmed", []any{"ticket", t.ID}, []Button{TicketButton(c.tl(tech.Lang, "btn.goodbye"), ActGoodbye, t.ID)})
+	c.groupCard(t, false)
+	tech, err := c.person(t.AssigneeID)
+	if err != nil || tech == nil {
+		return err
 	}
+	bye := []Button{TicketButton(c.tl(tech.Lang, "btn.goodbye"), ActGoodbye, t.ID)}
+	if tech.ID == c.me.ID {
+		c.reply(c.t("job.confirmed", "ticket", t.ID), bye)
+		return nil
+	}
+	c.tell(tech, "job.confirmed", []any{"ticket", t.ID}, bye)
 	return nil
 }
 
 // goodbye closes the visit (SOP 4.2.6) and sends the satisfaction survey.
 func (c *call) goodbye(t *Ticket) error {
+	now := c.now
+	t.SurveySince = &now
 	if err := c.move(t, ActGoodbye, ""); err != nil {
+		return err
+	}
+	if err := c.awaitScore(t); err != nil {
 		return err
 	}
 	c.toast = c.t("ok")
@@ -106,12 +132,17 @@ func (c *call) goodbye(t *Ticket) error {
 	if err != nil || res == nil {
 		return err
 	}
+	c.tell(res, "score.ask", []any{"ticket", t.ID, "name", t.Assignee}, c.stars(t))
+	return nil
+}
+
+// stars are the survey's buttons.
+func (c *call) stars(t *Ticket) []Button {
 	var stars []Button
 	for i := 1; i <= 5; i++ {
 		stars = append(stars, TicketButton(strconv.Itoa(i)+"⭐", ActScore, t.ID, strconv.Itoa(i)))
 	}
-	c.tell(res, "score.ask", []any{"ticket", t.ID, "name", t.Assignee}, stars)
-	return nil
+	return stars
 }
 
 // notFixed sends the job back to the same technician as rework: the
@@ -120,6 +151,9 @@ func (c *call) notFixed(t *Ticket) error {
 	t.Reworks++
 	t.Finished = nil
 	if err := c.move(t, ActNotFixed, ""); err != nil {
+		return err
+	}
+	if err := c.unschedule(t.ID, tmSignoff); err != nil {
 		return err
 	}
 	work := c.e.SOP().indexKind(StepWork)
@@ -203,6 +237,9 @@ func (c *call) score(t *Ticket, args []string) error {
 	now := c.now
 	t.Score, t.Closed = n, &now
 	if err := c.move(t, ActScore, strconv.Itoa(n)); err != nil {
+		return err
+	}
+	if err := c.unschedule(t.ID, tmSurvey); err != nil {
 		return err
 	}
 	c.toast = c.t("score.toast", "n", n)

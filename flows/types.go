@@ -100,8 +100,8 @@ const (
 	StateDone       State = "done"             // sign-off requested, the resident confirms
 	StateConfirmed  State = "confirmed"        // resident confirmed the work order; the technician says goodbye
 	StateSurvey     State = "survey"           // visit closed, satisfaction score pending
-	StateClosed     State = "closed"           // scored and closed
-	StateCancelled  State = "cancelled"        // withdrawn before acceptance
+	StateClosed     State = "closed"           // finished: scored, or closed as Ticket.Closure says
+	StateCancelled  State = "cancelled"        // withdrawn by the resident before acceptance, or cancelled by a lead
 	StateUnresolved State = "unresolved"       // the request could not be met; apology recorded
 )
 
@@ -173,8 +173,17 @@ type Ticket struct {
 	// lead (public orders, when configured so).
 	Signer string `json:"signer,omitempty"`
 	// Signoff is how the work order was confirmed: "resident" (the
-	// reporter's button), "lead" (a lead's, for a public order).
+	// reporter's button), "lead" (a lead's, for a public order), "paper"
+	// (a signed paper form, photographed and recorded by the technician or
+	// a lead), "default" (not answered in time: confirmed by default).
 	Signoff string `json:"signoff,omitempty"`
+	// Closure is how a ticket ended other than the normal way (scored, or
+	// cancelled by its resident): ClosedConfirmedByDefault, ClosedNoRating,
+	// ClosedByLead, CancelledByLead; the audit trail has the reason.
+	Closure string `json:"closure,omitempty"`
+	// SurveySince is when the satisfaction survey was sent; its reminders
+	// and the close without a rating count from it.
+	SurveySince *time.Time `json:"survey_since,omitempty"`
 	// FeeQuery flags a resident's question about the fee for the dispatcher.
 	FeeQuery bool `json:"fee_query,omitempty"`
 	// NoAnswer counts visits where no one was home.
@@ -310,6 +319,10 @@ type Dialogue struct {
 	Action    int    `json:"action,omitempty"`     // the improvement action of Review whose evidence is asked
 	Day       string `json:"day,omitempty"`        // the handover's day (YYYYMMDD) being returned
 	TechID    string `json:"tech_id,omitempty"`    // the technician whose handover is returned
+	// TicketAction is the ticket action the dialogue completes (a lead's
+	// close or cancel awaiting the reason, a paper signature awaiting the
+	// photo); it is applied, re-authorised, when the answer comes.
+	TicketAction Action `json:"ticket_action,omitempty"`
 }
 
 // Timer is a stored due time. The engine consumes it in the same

@@ -87,6 +87,12 @@ func (c *call) workOrder(t *Ticket, l Lang) (string, error) {
 			line("order.fee_query")
 		}
 	}
+	if t.Signoff != "" {
+		line("order.signoff", "how", c.tl(l, "signoff."+t.Signoff))
+	}
+	if t.Closure != "" {
+		line("order.closure", "how", c.tl(l, "closure."+t.Closure))
+	}
 	if t.Score > 0 {
 		line("order.score", "score", t.Score)
 	}

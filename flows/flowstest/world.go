@@ -69,7 +69,8 @@ func openBolt(tb testing.TB, path string, now func() time.Time) storetest.Opened
 
 // Options is the engine configuration of every flows test world: the
 // zh-CN catalog, Shanghai time, admin tg:1, the group Group, the default
-// categories and SOP, one emergency type, and the SLA, working hours and
+// categories and SOP, one emergency type, and the SLA (sign-off and survey
+// reminded daily, closed after three days), working hours and
 // governance the flows tests are written against, on st with the clock
 // now. Nobody is on duty and /sop reload reads the built-in SOP; a World
 // wires both to its Roster and SOPFile. A rig that needs another world
@@ -89,7 +90,8 @@ func Options(tb testing.TB, st flows.Store, now func() time.Time) flows.Options 
 			Labels:       map[flows.Lang]string{flows.LangZH: "跑水/爆管", flows.LangEN: "Water leak / burst pipe"},
 			AcceptWithin: 2 * time.Minute, ArriveWithin: 5 * time.Minute, ManagerAfter: 10 * time.Minute}},
 		SLA: flows.SLAOptions{AcceptWithin: 15 * time.Minute, ArriveWithin: 2 * time.Hour, AgreedGrace: 15 * time.Minute,
-			RemindBefore: 30 * time.Minute, WaitingChase: 24 * time.Hour, WaitingCloseAfter: 72 * time.Hour, LateAfter: time.Minute},
+			RemindBefore: 30 * time.Minute, WaitingChase: 24 * time.Hour, WaitingCloseAfter: 72 * time.Hour, LateAfter: time.Minute,
+			SignoffRemind: 24 * time.Hour, SignoffCloseAfter: 72 * time.Hour, SurveyRemind: 24 * time.Hour, SurveyCloseAfter: 72 * time.Hour},
 		Governance: flows.GovernanceOptions{Quiz: true, AuditCount: 3, SafetyTypes: []string{"safety", "gas", "fire"},
 			LoadSOP: func() (*flows.SOP, error) { return sop.Default(), nil }},
 		Work: flows.WorkOptions{Days: map[time.Weekday]bool{time.Monday: true, time.Tuesday: true, time.Wednesday: true,
