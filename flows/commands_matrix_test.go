@@ -24,6 +24,7 @@ var commandDesign = map[string][]string{
 	"open":       {"lead", "admin"},
 	"reassign":   {"lead", "admin"},
 	"manage":     {"lead", "admin"},
+	"fault":      {"lead", "admin"},
 	"skip":       {"lead", "admin"},
 	"duty":       {"lead", "admin"},
 	"daily":      {"lead", "dispatcher", "admin"},
@@ -47,6 +48,8 @@ func commandArgs(cmd, ticket string) (string, string) {
 		return "reassign", ticket
 	case "manage":
 		return "manage", ticket
+	case "fault":
+		return "fault", "小区外线停电"
 	case "skip":
 		return "skip", ticket + " 相机坏了"
 	case "invite":

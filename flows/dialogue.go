@@ -34,6 +34,7 @@ const (
 	stepMeasures   = "measures"
 	stepActions    = "actions"
 	stepSignedForm = "signed_form"
+	stepVersion    = "version"
 )
 
 // promptHint reminds the person what the bot is waiting for.

@@ -160,6 +160,7 @@ func TestReviewSuggestionsReportAndActions(t *testing.T) {
 	contains(t, w.Last(w.Drain(), lead.Chat()).Text, "格式")
 	finish := w.Last(func() []flows.Message { w.Text(lead, "检查执行；陈主管；2026-12-20"); return w.Drain() }(), lead.Chat())
 	w.Expect(w.Tap(lead, w.ButtonData(finish, "完成报告"), false))
+	w.Expect(w.Tap(lead, w.ButtonData(w.Last(w.Drain(), lead.Chat()), "不修改规程"), false))
 	msgs = w.Drain()
 	report := w.Last(msgs, tech2.Chat()).Text
 	contains(t, report, "修改理由：报价沟通不充分导致投诉")

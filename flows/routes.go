@@ -109,6 +109,8 @@ func init() {
 		{Name: "sop", Key: "cmd.sop", Menus: staffAll, Access: sopUsers, run: (*call).cmdSOP},
 		{Name: "sop", Arg: "reload", Access: leadsOnly, run: noArgs((*call).cmdSOPReload)},
 		{Name: "review", Key: "cmd.review", Menus: staffAll, Access: sopUsers, run: (*call).cmdReview},
+		// A major fault (重大故障) opens a review at once (review clause 2).
+		{Name: "fault", Key: "cmd.fault", Menus: leads, Access: leadsOnly, run: (*call).cmdFault},
 		{Name: "suggest", Key: "cmd.suggest", Menus: staffAll, Access: sopUsers, run: (*call).cmdSuggest},
 		// Review actions are the company's internal improvement plan: for
 		// the people who take part in reviews, not for residents.
@@ -606,7 +608,7 @@ var timerKinds = map[string]timerKind{
 	tmHandover:     {fire: func(c *call, tm Timer, late bool) error { return c.handoverStart(tm.Day, late) }},
 	tmEOD:          {fire: func(c *call, tm Timer, late bool) error { return c.endOfDay(tm.Day, late) }},
 	tmAckRemind:    {fire: func(c *call, tm Timer, _ bool) error { return c.ackRemind(tm.Version) }, legacy: legacyAckRemind},
-	tmYearly:       {fire: func(c *call, _ Timer, _ bool) error { _, err := c.openReview("yearly"); return err }, legacy: legacyYearly},
+	tmYearly:       {fire: func(c *call, _ Timer, _ bool) error { _, err := c.openReview("yearly", ""); return err }, legacy: legacyYearly},
 	tmReviewRemind: {fire: func(c *call, tm Timer, _ bool) error { return c.reviewRemind(tm.Review) }, legacy: legacyReviewTimer},
 	tmReviewDue:    {fire: func(c *call, tm Timer, _ bool) error { return c.reviewDue(tm.Review) }, legacy: legacyReviewTimer},
 	tmActionPre:    {fire: (*call).actionDueSoon, legacy: legacyActionTimer},
