@@ -309,6 +309,11 @@ func TestRequiredPhotosAndTests(t *testing.T) {
 	w.Cmd(tech, "skip", id+" 我也想跳过")
 	contains(t, w.Last(w.Drain(), tech.Chat()).Text, "只有主管")
 	w.Expect(w.Step(tech, id, "next"))
+	// SOP 4.2.3: the cleanup is not done without its photo either.
+	if w.StepKind(id) != flows.StepPhoto || w.Ticket(id).Step != "cleanup" {
+		t.Fatalf("after the repair: %s", w.Ticket(id).Step)
+	}
+	w.Refused(w.Step(tech, id, "next"), "「清扫与复位（拍照）」需要先上传照片")
 	w.Photo(tech, "CLEAN", "", 1000)
 	w.Expect(w.Step(tech, id, "next"))
 	// Tests: two passes are not enough; a failure returns to the repair.
