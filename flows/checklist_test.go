@@ -317,6 +317,10 @@ func TestRequiredPhotosAndTests(t *testing.T) {
 	w.Photo(tech, "CLEAN", "", 1000)
 	w.Expect(w.Step(tech, id, "next"))
 	// Tests: two passes are not enough; a failure returns to the repair.
+	w.Text(tech, "水压 0.3 MPa，无渗漏")
+	if ev := strings.Join(w.Events(id), ","); !strings.Contains(ev, "note:tests 水压 0.3 MPa，无渗漏") {
+		t.Fatalf("a typed test note is not in the audit trail: %s", ev)
+	}
 	w.Expect(w.Step(tech, id, "pass"))
 	w.Expect(w.Step(tech, id, "pass"))
 	w.Refused(w.Step(tech, id, "next"), "至少 3 次")
@@ -391,6 +395,7 @@ func TestHelpReplyAndTakeOver(t *testing.T) {
 	contains(t, ping.Text, "请求支援")
 	contains(t, ping.Text, "勘察与方案")
 	contains(t, w.Last(msgs, flowstest.Group).Text, "求助中")
+	contains(t, w.Last(msgs, flowstest.Group).Text, "已到场（10:00）· 勘察与方案") // the card mirrors the step
 	w.Expect(w.Tap(lead, w.ButtonData(ping, "回复"), false))
 	w.Text(lead, "先关总阀再拆")
 	msgs = w.Drain()
@@ -622,4 +627,40 @@ func TestHelpSendsEveryPhotoSoFar(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("the lead got the photos\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// TestEveryStepCardShowsItsReminder: the SOP's rules software cannot
+// enforce (the code of conduct, the company's and the resident's
+// interests, never pretending to know, no blind dismantling, low noise and
+// no smoking, protecting belongings) are each step's reminder from the
+// SOP file, shown on that step's card.
+func TestEveryStepCardShowsItsReminder(t *testing.T) {
+	w := flowstest.New(t)
+	w.Register(resident, "13800138000")
+	w.Staff(tech, "technician")
+	id := w.Report(resident, "漏水")
+	w.Expect(w.Tap(tech, flows.EncodePayload("acc", id), true))
+	w.WalkToSignoff(tech, resident, id)
+	rows, _ := w.Store.Rows("delivered")
+	cards := map[string]string{}
+	for _, r := range rows {
+		if r.Msg.To == tech.Chat() && strings.Contains(r.Msg.Text, "第 ") {
+			for _, st := range w.Eng.SOP().Steps {
+				if strings.Contains(r.Msg.Text, "："+st.Title[flows.LangZH]) {
+					cards[st.ID] = r.Msg.Text
+				}
+			}
+		}
+	}
+	for _, st := range w.Eng.SOP().Steps {
+		contains(t, cards[st.ID], "💡 "+st.Hint[flows.LangZH])
+	}
+	for step, rule := range map[string]string{
+		"entry": "遵守《员工行为规范》", "survey": "不懂不要装懂", "work": "严禁在室内高声喧哗、吸烟",
+		"protect": "遮盖、包扎", "door": "无门铃时轻敲门",
+	} {
+		contains(t, cards[step], rule)
+	}
+	contains(t, cards["entry"], "维护公司及住户的权益")
+	contains(t, cards["survey"], "严禁盲目安装或乱拆乱换")
 }
