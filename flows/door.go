@@ -70,8 +70,9 @@ func (c *call) doorOp(t *Ticket, op string, extra []string) error {
 		v.Knocks++
 		note = strconv.Itoa(v.Knocks)
 	case "answered":
-		if st, _ := c.current(t); c.needPhotos(t, st) != nil {
-			return c.needPhotos(t, st)
+		st, _ := c.current(t)
+		if err := c.needPhotos(t, st); err != nil {
+			return err
 		}
 		v.Answered = true
 		if err := c.record(t, "answered", ""); err != nil {
