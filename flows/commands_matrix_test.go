@@ -43,6 +43,9 @@ var commandDesign = map[string][]string{
 	// has no list of all tickets either).
 	"console":        {"lead", "dispatcher", "admin"},
 	"console logout": {"lead", "dispatcher", "admin"},
+	"manage":         {"lead", "admin"},
+	"fault":          {"lead", "admin"},
+	"fees":           {"lead", "dispatcher", "admin"},
 }
 
 // commandArgs are harmless arguments that reach each command's checks.
@@ -52,6 +55,10 @@ func commandArgs(cmd, ticket string) (string, string) {
 		return "lang", "zh"
 	case "reassign":
 		return "reassign", ticket
+	case "manage":
+		return "manage", ticket
+	case "fault":
+		return "fault", "小区外线停电"
 	case "skip":
 		return "skip", ticket + " 相机坏了"
 	case "invite":
