@@ -89,6 +89,10 @@
 // (two tickets created in the same second), their order is not part of
 // the contract.
 //
+// Spare parts (parts.go): PartsTx — the catalog, the stock ledger and its
+// levels, purchases, scraps, stocktakes and low-stock alerts — has its
+// rules listed at runParts.
+//
 // The outbox, the delivery side of the same store, is RunOutbox (outbox.go).
 package storetest
 
@@ -168,6 +172,7 @@ func RunTx(t *testing.T, open Open) {
 		{"Reviews", testReviews},
 		{"Suggestions", testSuggestions},
 		{"NextSeq", testNextSeq},
+		{"Parts", runParts},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 	}
