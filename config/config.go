@@ -68,6 +68,8 @@ type Config struct {
 	Ops Ops `toml:"ops"`
 	// Governance configures SOP versions, reviews and audits.
 	Governance Governance `toml:"governance"`
+	// Parts configures the spare-parts area.
+	Parts Parts `toml:"parts"`
 	// WeCom configures the WeCom (企业微信) front-end; off by default.
 	WeCom WeCom `toml:"wecom"`
 
@@ -419,6 +421,7 @@ func Default() Config {
 		Emergencies: DefaultEmergencies(),
 		Backup:      Backup{Schedule: "30 3 * * *", Keep: 7},
 		Governance:  DefaultGovernance(),
+		Parts:       DefaultParts(),
 		WeCom:       defaultWeCom(),
 	}
 }

@@ -58,6 +58,7 @@ func (c *Config) stringFields() []stringField {
 		{"backup.schedule", &c.Backup.Schedule},
 		{"ops.listen", &c.Ops.Listen},
 		{"governance.yearly_review", &c.Governance.YearlyReview},
+		{"parts.approval_over", &c.Parts.ApprovalOver},
 	}
 	for i := range c.Governance.ReviewRoles {
 		f = append(f, stringField{fmt.Sprintf("governance.review_roles[%d]", i), &c.Governance.ReviewRoles[i]})

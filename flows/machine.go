@@ -28,6 +28,9 @@ const (
 	ActReturnGroup Action = "rg"
 	ActTakeOver    Action = "tk"
 	ActHelpReply   Action = "hr"
+	ActUsePart     Action = "pu"  // "use part" on the quote or repair step: pu|ticket|step
+	ActPartOK      Action = "pua" // a lead approves a requisition over the limit: pua|ticket|n
+	ActPartNo      Action = "pur" // a lead refuses it: pur|ticket|n
 )
 
 // Who may trigger a transition, besides the role list.
@@ -82,6 +85,9 @@ var Transitions = map[Action]Transition{
 	ActReturnGroup: {From: working, To: StateNew, Roles: leads, who: byRole},
 	ActTakeOver:    {From: working, Roles: leads, who: byRole},
 	ActHelpReply:   {From: working, Roles: leads, who: byRole},
+	ActUsePart:     {From: []State{StateOnSite}, Roles: PartsRoles[PartsIssue], who: byAssignee},
+	ActPartOK:      {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole},
+	ActPartNo:      {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole},
 }
 
 // AllStates lists every ticket state, for exhaustive tests and reports.

@@ -36,6 +36,10 @@ var allowed = map[flows.Action]struct {
 	flows.ActReturnGroup: {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
 	flows.ActTakeOver:    {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
 	flows.ActHelpReply:   {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
+	// Spare parts: the technician takes parts on site; a lead approves a requisition over the limit.
+	flows.ActUsePart: {[]flows.State{flows.StateOnSite}, []string{"tech"}},
+	flows.ActPartOK:  {[]flows.State{flows.StateOnSite}, []string{"lead", "admin"}},
+	flows.ActPartNo:  {[]flows.State{flows.StateOnSite}, []string{"lead", "admin"}},
 }
 
 func in[T comparable](xs []T, x T) bool {
@@ -53,6 +57,7 @@ func in[T comparable](xs []T, x T) bool {
 var guarded = map[flows.Action]bool{
 	flows.ActStep: true, flows.ActNoOneHome: true, flows.ActEntryOK: true, flows.ActQuoteOK: true,
 	flows.ActQuoteNo: true, flows.ActEndVisit: true, flows.ActDone: true, flows.ActReschedule: true,
+	flows.ActUsePart: true, flows.ActPartOK: true, flows.ActPartNo: true,
 }
 
 // TestEveryTransition checks the single gate, Authorize, for every action

@@ -108,6 +108,17 @@ func init() {
 		// the people who take part in reviews, not for residents.
 		{Name: "actions", Key: "cmd.actions", Menus: staffAll, Access: sopUsers, run: noArgs((*call).cmdActions)},
 		{Name: "complain", Key: "cmd.complain", Menus: residents, Access: residentsOnly, run: (*call).cmdComplain},
+		// Spare parts (parts_chat.go): each row's Access is its PartsRoles row.
+		{Name: "stock", Key: "cmd.stock", Menus: staffAll, Access: partsAccess(PartsView), run: (*call).cmdStock},
+		{Name: "stock", Arg: "buy", Access: partsAccess(PartsRequestPurchase), run: noArgs((*call).stockBuy)},
+		{Name: "stock", Arg: "receive", Access: partsAccess(PartsReceive), run: noArgs((*call).stockReceive)},
+		{Name: "stock", Arg: "scrap", Access: partsAccess(PartsRequestScrap), run: noArgs((*call).stockScrap)},
+		{Name: "stock", Arg: "return", Access: partsAccess(PartsReturn), run: noArgs((*call).stockReturn)},
+		{Name: "stock", Arg: "count", Access: partsAccess(PartsStocktake), run: noArgs((*call).stockCount)},
+		{Name: "parts", Key: "cmd.parts", Menus: leads, Access: partsAccess(PartsEditCatalog), run: (*call).cmdParts},
+		{Name: "parts", Arg: "add", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsAdd)},
+		{Name: "parts", Arg: "import", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsImport)},
+		{Name: "parts", Arg: "export", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsExport)},
 		{Name: "lang", Key: "cmd.lang", Menus: everyone, Access: anyone, run: (*call).cmdLang},
 		{Name: "help", Key: "cmd.help", Menus: everyone, Access: anyone, run: noArgs((*call).cmdHelp)},
 	}
@@ -193,6 +204,14 @@ const (
 	vbReviewSuggest  = "rvs" // rvs|<review>
 	vbReviewDecline  = "rvd" // rvd|<review>
 	vbActionDone     = "acd" // acd|<review>|<action>
+	vbPurchaseOK     = "ppa" // ppa|<PR-n>: a lead approves a purchase request
+	vbPurchaseNo     = "ppr" // ppr|<PR-n>: a lead refuses it
+	vbDeliver        = "prd" // prd|<PR-n>: record a delivery against it
+	vbScrapOK        = "psa" // psa|<SC-n>: a lead approves a scrap request
+	vbScrapNo        = "psr" // psr|<SC-n>
+	vbLowBuy         = "plb" // plb|<part>|<store>: request a purchase from a low-stock alert
+	vbItemEdit       = "pie" // pie|<part>: edit a catalog item
+	vbItemRetire     = "pit" // pit|<part>: retire a catalog item, or bring it back
 )
 
 // verb is one row of the button table.
@@ -216,6 +235,15 @@ var verbs = map[string]verb{
 	// Only an action's owner has this button, and owners are staff: from
 	// anyone unregistered the payload is forged.
 	vbActionDone: {Access: Access{Deny: "err.bad_button"}, run: (*call).actionDone},
+	// Spare parts (parts_chat.go): each row's Access is its PartsRoles row.
+	vbPurchaseOK: {Access: partsAccess(PartsDecidePurchase), run: func(c *call, args []string) error { return c.purchaseDecide(args, true) }},
+	vbPurchaseNo: {Access: partsAccess(PartsDecidePurchase), run: func(c *call, args []string) error { return c.purchaseDecide(args, false) }},
+	vbDeliver:    {Access: partsAccess(PartsReceive), private: true, run: (*call).deliverButton},
+	vbScrapOK:    {Access: partsAccess(PartsDecideScrap), run: func(c *call, args []string) error { return c.scrapDecide(args, true) }},
+	vbScrapNo:    {Access: partsAccess(PartsDecideScrap), run: func(c *call, args []string) error { return c.scrapDecide(args, false) }},
+	vbLowBuy:     {Access: partsAccess(PartsRequestPurchase), private: true, run: (*call).lowBuy},
+	vbItemEdit:   {Access: partsAccess(PartsEditCatalog), private: true, run: (*call).itemEdit},
+	vbItemRetire: {Access: partsAccess(PartsEditCatalog), run: (*call).itemRetire},
 }
 
 // actionFunc handles a ticket action that passed Authorize; args are the
@@ -251,6 +279,9 @@ var actions = map[Action]actionFunc{
 	ActReturnGroup: ticketOnly((*call).returnToGroup),
 	ActTakeOver:    ticketOnly((*call).takeOver),
 	ActHelpReply:   ticketOnly((*call).helpReply),
+	ActUsePart:     (*call).usePart,
+	ActPartOK:      func(c *call, t *Ticket, args []string) error { return c.partDecide(t, args, true) },
+	ActPartNo:      func(c *call, t *Ticket, args []string) error { return c.partDecide(t, args, false) },
 }
 
 // callback handles a button tap.
@@ -314,6 +345,14 @@ const (
 	dlgReviewClose    = "review_close"
 	dlgActionDone     = "action_done"
 	dlgComplain       = "complain"
+	dlgPartsBuy       = "parts_buy"     // a purchase request
+	dlgPartsReceive   = "parts_receive" // a delivery against an approved purchase
+	dlgPartsScrap     = "parts_scrap"   // a scrap request
+	dlgPartsCount     = "parts_count"   // a lead's stocktake
+	dlgPartsItem      = "parts_item"    // a catalog item added or edited
+	dlgPartsImport    = "parts_import"  // waiting for a catalog workbook
+	dlgPartsReturn    = "parts_return"  // unused parts back from a job
+	dlgUsePart        = "use_part"      // a requisition from inside the job
 )
 
 // dialogueKind is one row of the dialogue table: what a stored dialogue
@@ -324,6 +363,9 @@ type dialogueKind struct {
 	input  func(c *call, d *Dialogue) error
 	choose func(c *call, d *Dialogue, value string) error
 	legacy func(d *Dialogue)
+	// file takes a document (EvFile); a kind without one answers it as
+	// unsupported.
+	file func(c *call, d *Dialogue) error
 }
 
 var dialogues = map[string]dialogueKind{
@@ -339,6 +381,14 @@ var dialogues = map[string]dialogueKind{
 	dlgReviewClose:    {input: (*call).reviewCloseInput, choose: (*call).reviewCloseChoice, legacy: legacyReviewDialogue},
 	dlgActionDone:     {input: (*call).actionEvidenceInput, legacy: legacyActionDone},
 	dlgComplain:       {input: (*call).complainInput},
+	dlgPartsBuy:       {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgPartsReceive:   {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgPartsScrap:     {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgPartsCount:     {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgPartsItem:      {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgPartsImport:    {input: (*call).partsInput, choose: (*call).partsChoose, file: (*call).partsFile},
+	dlgPartsReturn:    {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgUsePart:        {input: (*call).partsInput, choose: (*call).partsChoose},
 }
 
 // skipAt is the choice of a dialogue whose only button, at step, skips it.
@@ -365,13 +415,16 @@ func (c *call) input() error {
 	if err != nil {
 		return err
 	}
-	if c.ev.Kind == EvUnsupported {
+	k, ok := dialogues[d.Kind]
+	if c.ev.Kind == EvUnsupported || c.ev.Kind == EvFile && k.file == nil {
 		return Errorf(CodeInvalid, "err.unsupported_in_step", "what", c.ev.What, "prompt", c.promptHint(d))
 	}
-	k, ok := dialogues[d.Kind]
 	if !ok {
 		// An unknown kind means a newer version wrote it; start clean rather than guess.
 		return c.tx.DeleteDialogue(d.PersonID)
+	}
+	if c.ev.Kind == EvFile {
+		return k.file(c, d)
 	}
 	return k.input(c, d)
 }
@@ -392,7 +445,7 @@ func (c *call) idle() error {
 		}
 	}
 	switch c.ev.Kind {
-	case EvUnsupported:
+	case EvUnsupported, EvFile:
 		return Errorf(CodeInvalid, "err.unsupported", "what", c.ev.What)
 	case EvPhoto:
 		return Errorf(CodeInvalid, "err.photo_unexpected")
@@ -448,6 +501,7 @@ const (
 	tmActionDue    = "actdue"   // an improvement action due today
 	tmActionEsc    = "actesc"   // an improvement action three days late
 	tmAudit        = "audit"    // the monthly audit sample (Timer.Day is the month)
+	tmStockReport  = "stockrep" // the monthly stock report to the leads (Timer.Month)
 )
 
 // timerKind is one row of the timer table: what a due timer of that kind
@@ -478,6 +532,7 @@ var timerKinds = map[string]timerKind{
 	tmActionDue:    {fire: (*call).actionOverdue, legacy: legacyActionTimer},
 	tmActionEsc:    {fire: (*call).actionEscalate, legacy: legacyActionTimer},
 	tmAudit:        {fire: func(c *call, tm Timer, _ bool) error { return c.audit(tm.Month) }, legacy: legacyAudit},
+	tmStockReport:  {fire: func(c *call, tm Timer, _ bool) error { return c.stockReport(tm.Month) }},
 }
 
 // onTicket loads the timer's ticket; a ticket that is gone has nothing to chase.

@@ -165,6 +165,9 @@ func (c *call) reassign(t *Ticket, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := c.returnJobParts(t, "reassigned"); err != nil {
+		return err
+	}
 	now := c.now
 	t.AssigneeID, t.Assignee, t.Accepted, t.Arrived = target.ID, target.Name, &now, nil
 	if err := c.move(t, ActReassign, target.ID); err != nil {
@@ -190,6 +193,9 @@ func (c *call) reassign(t *Ticket, args []string) error {
 func (c *call) returnToGroup(t *Ticket) error {
 	old, err := c.person(t.AssigneeID)
 	if err != nil {
+		return err
+	}
+	if err := c.returnJobParts(t, "returned to the group"); err != nil {
 		return err
 	}
 	t.AssigneeID, t.Assignee, t.Accepted, t.Arrived = "", "", nil, nil
