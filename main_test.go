@@ -19,8 +19,10 @@ func TestDemo(t *testing.T) {
 		lang string
 		want []string
 	}{
-		{"zh", []string{"报修已受理", "✋ 接单", "(card edited)", "张师傅 已接单", "满意度 5/5", "演示完成"}},
-		{"en", []string{"Report received", "✋ Accept", "(card edited)", "accepted by Tech Zhang", "satisfaction 5/5", "Demo complete"}},
+		{"zh", []string{"报修已受理", "✋ 接单", "(card edited)", "张师傅 已接单", "满意度 5/5", "演示完成",
+			"已导入 2 个配件", "盘点 ST-1（总仓）已入账", "使用配件：P-VALVE 角阀 ×1 个"}},
+		{"en", []string{"Report received", "✋ Accept", "(card edited)", "accepted by Tech Zhang", "satisfaction 5/5", "Demo complete",
+			"Imported 2 parts", "Stocktake ST-1 (Main store) posted", "Parts used: P-VALVE Angle valve ×1 each"}},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			dir := t.TempDir()
