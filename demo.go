@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -43,6 +45,9 @@ type demoScript struct {
 	// The spare parts: the store, the catalog's two items (name, unit),
 	// and the part the repair takes from stock.
 	storeName, valve, valveUnit, tape, tapeUnit string
+	// The electrical fault of the qualification scene, and the card the
+	// lead records.
+	elecDesc, certNumber, authority, issued string
 }
 
 var demoScripts = map[string]demoScript{
@@ -52,6 +57,7 @@ var demoScripts = map[string]demoScript{
 		phone: "+8613800138000",
 		plan:  "水槽下角阀老化漏水，关闭总阀后更换角阀", care: "新角阀一周内不要用力拧；如再渗水请立即报修", itemCode: "W02",
 		storeName: "总仓", valve: "角阀", valveUnit: "个", tape: "生料带", tapeUnit: "卷",
+		elecDesc: "客厅插座没电，空开跳了推不上去", certNumber: "T310110198001011234", authority: "上海市应急管理局", issued: "2024-03-01",
 	},
 	"en": {
 		lang: "en", bot: flows.LangEN, leadName: "Lead Chen", techName: "Tech Zhang", resName: "Fang Wang",
@@ -59,6 +65,8 @@ var demoScripts = map[string]demoScript{
 		phone: "+8613800138000",
 		plan:  "The angle valve under the sink is worn and leaking; shut the main valve and replace it", care: "Do not force the new valve for a week; report at once if it seeps again", itemCode: "W02",
 		storeName: "Main store", valve: "Angle valve", valveUnit: "each", tape: "PTFE tape", tapeUnit: "roll",
+		elecDesc: "The living-room sockets are dead and the breaker will not stay up", certNumber: "T310110198001011234",
+		authority: "Shanghai Emergency Management Bureau", issued: "2024-03-01",
 	},
 }
 
@@ -70,6 +78,9 @@ type demoLabels struct {
 	testPass, careDone, signoff, goodbye, help, emergency, five            string
 	wantTicket, wantAccepted, wantClosed                                   string
 	usePart, countDone, countRoutine, wantImported, wantCounted            string
+	// The qualification scene.
+	electricity, elecCert, certRecord, untilAuto, reviewAuto, noPhoto, certSave string
+	wantNeedsCert, wantRefused                                                  string
 }
 
 // labelsFor reads the labels from the catalog and the config. A label
@@ -83,11 +94,17 @@ func labelsFor(texts *i18n.Catalog, l flows.Lang, cfg config.Config) demoLabels 
 		}
 		return zh
 	}
-	var water, leak string
+	var water, leak, electricity, elecCert string
 	for _, c := range cfg.Categories {
-		if c.Key == "water" {
+		switch c.Key {
+		case "water":
 			water = label(c.ZH, c.EN)
+		case "electricity":
+			electricity = label(c.ZH, c.EN)
 		}
+	}
+	if ct, ok := cfg.CertType("elec_low_voltage"); ok {
+		elecCert = label(ct.ZH, ct.EN)
 	}
 	for _, e := range cfg.Emergencies {
 		if e.Key == "water_leak" {
@@ -104,6 +121,9 @@ func labelsFor(texts *i18n.Catalog, l flows.Lang, cfg config.Config) demoLabels 
 		wantTicket: t("report.created"), wantAccepted: t("card.status.accepted"), wantClosed: t("card.status.closed"),
 		usePart: t("btn.parts.use"), countDone: t("btn.parts.count_done"), countRoutine: t("parts.why_count_routine"),
 		wantImported: t("parts.xlsx.imported"), wantCounted: t("count.posted"),
+		electricity: electricity, elecCert: elecCert, certRecord: t("btn.cert_record"), untilAuto: t("btn.cert_until_auto"),
+		reviewAuto: t("btn.cert_review_auto"), noPhoto: t("btn.cert_no_photo"), certSave: t("btn.cert_save"),
+		wantNeedsCert: t("quals.needs_cert"), wantRefused: t("quals.need_cert"),
 	}
 }
 
@@ -129,6 +149,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	lang := fs.String("lang", "zh", `transcript language: "zh" or "en"`)
 	dataDir := fs.String("data", "demo-data", "directory for the demo's bbolt file (replaced on every run)")
 	verbose := fs.Bool("v", false, "also print the bot's logs")
+	console := fs.String("console", "", `also serve the office console on this local address (e.g. "127.0.0.1:8080") and keep running until Ctrl-C`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -149,9 +170,18 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	cfg.Telegram.Admins = []int64{1001}
 	// The technician is on duty around the clock, so emergencies page them.
 	cfg.Duty = []config.Shift{{Days: []string{"daily"}, From: "00:00", To: "00:00", People: []config.PersonID{"tg:2001"}}}
+	// Electrical work needs the 低压电工作业证 by law (scene 8).
+	for i := range cfg.Categories {
+		if cfg.Categories[i].Key == "electricity" {
+			cfg.Categories[i].NeedsCert = "elec_low_voltage"
+		}
+	}
 	cfg.Telegram.PollTimeout = config.Duration{Duration: time.Second}
 	cfg.Store.DataDir = *dataDir
 	cfg.Store.Path = filepath.Join(*dataDir, "repair.db")
+	if *console != "" {
+		cfg.Web.Listen, cfg.Web.PublicURL = *console, "http://"+*console
+	}
 	if *lang == "en" {
 		cfg.Org.DefaultLang = "en"
 		cfg.Org.Name = "Sunny Gardens Property"
@@ -312,6 +342,33 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	page := d.wait(tech.ID, hasButton(lb.accept))
 	d.tap(tech, tech.ID, page, lb.accept)
 	d.tapWhen(tech, tech.ID, lb.arrived)
+
+	p.scene("8", map[string]string{"zh": "电路故障需要低压电工作业证：无证抢单被拒，主管登记证书后再接单", "en": "Electrical work needs the electrician's certificate: the accept is refused; the lead records the card; the technician accepts"}[*lang])
+	d.say(res, res.ID, "/report")
+	cat = d.wait(res.ID, hasButton(lb.electricity))
+	d.tap(res, res.ID, cat, lb.electricity)
+	d.wait(res.ID, func(m tgfake.Message) bool { return m.ID > cat.ID })
+	d.say(res, res.ID, sc.elecDesc)
+	d.tapWhen(res, res.ID, lb.noMore)
+	d.tapWhen(res, res.ID, lb.household)
+	d.tapWhen(res, res.ID, lb.asap)
+	elec := d.wait(demoGroup, func(m tgfake.Message) bool {
+		return hasButton(lb.accept)(m) && strings.Contains(m.Text, lb.wantNeedsCert)
+	})
+	d.tap(tech, demoGroup, elec, lb.accept)
+	d.expectAnswer(lb.wantRefused)
+	d.say(lead, lead.ID, "/certs tg:2001")
+	d.tapWhen(lead, lead.ID, lb.certRecord)
+	d.tapWhen(lead, lead.ID, lb.elecCert)
+	d.say(lead, lead.ID, sc.certNumber)
+	d.say(lead, lead.ID, sc.authority)
+	d.say(lead, lead.ID, sc.issued)
+	d.tapWhen(lead, lead.ID, lb.untilAuto)
+	d.tapWhen(lead, lead.ID, lb.reviewAuto)
+	d.tapWhen(lead, lead.ID, lb.noPhoto)
+	d.tapWhen(lead, lead.ID, lb.certSave)
+	d.tap(tech, demoGroup, elec, lb.accept)
+	d.wait(demoGroup, func(m tgfake.Message) bool { return m.ID == elec.ID && strings.Contains(m.Text, lb.wantAccepted) })
 	if d.err != nil {
 		return d.err
 	}
@@ -319,6 +376,33 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	abs, _ := filepath.Abs(cfg.Store.Path)
 	fmt.Fprintf(stdout, "\n%s %s\n%s %s\n", map[string]string{"zh": "✔ 演示完成，工单", "en": "✔ Demo complete, ticket"}[*lang], ticket,
 		map[string]string{"zh": "数据库文件留在", "en": "The database is kept at"}[*lang], abs)
+	if *console == "" {
+		return nil
+	}
+	// The lead asks for a console link, as anyone in the office would.
+	d.say(lead, lead.ID, "/console")
+	msg := d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, "/login?t=") })
+	if d.err != nil {
+		return d.err
+	}
+	p.flush()
+	link := ""
+	for _, f := range strings.Fields(msg.Text) {
+		if strings.Contains(f, "/login?t=") {
+			link = f
+		}
+	}
+	fmt.Fprintf(stdout, "\n%s\n  %s\n%s\n", map[string]string{"zh": "办公控制台：在浏览器中打开（10 分钟内有效，只能使用一次）", "en": "The office console: open this in a browser (valid 10 minutes, once)"}[*lang],
+		link, map[string]string{"zh": "按 Ctrl-C 结束。", "en": "Press Ctrl-C to stop."}[*lang])
+	return demoServe(link)
+}
+
+// demoServe keeps the demo's bot and console running until Ctrl-C (a test
+// replaces it).
+var demoServe = func(string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
 	return nil
 }
 
@@ -345,6 +429,18 @@ func demoCatalog(texts *i18n.Catalog, sc demoScript) ([]byte, error) {
 	var buf bytes.Buffer
 	_, err := f.WriteTo(&buf)
 	return buf.Bytes(), err
+}
+
+// expectAnswer checks that the last tap was answered with a toast
+// containing want (a refusal the scene shows).
+func (d *director) expectAnswer(want string) {
+	if d.err != nil {
+		return
+	}
+	answers := d.fake.CallbackAnswers()
+	if len(answers) == 0 || !strings.Contains(answers[len(answers)-1].Text, want) {
+		d.err = fmt.Errorf("demo: the tap was not answered with %q", want)
+	}
 }
 
 // tapWhen waits for the newest bot message in chat with that button and taps it.

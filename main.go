@@ -142,7 +142,13 @@ func NewMain(cfg config.Config) *Main {
 // running; Close stops it.
 func (m *Main) Run(ctx context.Context) error {
 	cfg := m.Config
+	for _, w := range cfg.Warnings() {
+		m.Log.Warn().Msg("config: " + w)
+	}
 	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: cfg.Store.LockTimeout.Duration, Now: m.Now})
+	if errors.Is(err, store.ErrEmpty) || errors.Is(err, store.ErrCorrupt) {
+		return backup.WithNewest(err, cfg.BackupDir())
+	}
 	if err != nil {
 		return err
 	}
@@ -156,7 +162,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openEngine(ctx, texts, kinds); err != nil {
 		return err
 	}
-	deps := bot.Deps{Engine: m.Engine, Store: st, Outbox: st, Texts: texts, DefaultLang: defLang, Now: m.Now,
+	deps := bot.Deps{Engine: m.Engine, Store: st, Outbox: st, Texts: texts, DefaultLang: defLang, Now: m.Now, Domain: m.Engine,
 		Media: &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes}}
 	// Every channel is built before any opens: building talks to nobody,
 	// and the list is complete (invite links, ops) before events arrive.
@@ -174,17 +180,18 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	backupNow := func(at time.Time) (string, error) { return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, at) }
 	m.Jobs, err = jobs.Open(jobs.Options{Engine: m.Engine, Store: st, Location: cfg.Location(), Tick: cfg.SLA.Tick.Duration,
 		Log: m.Log.With().Str("component", "jobs").Logger(), Now: m.Now, BackupSchedule: cfg.Backup.Schedule,
-		Backup: func() (string, error) { return backupNow(m.Now().In(cfg.Location())) }})
+		Backup: func() (string, error) { return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, m.Now()) }})
 	if err != nil {
 		return err
 	}
 	if cfg.Ops.Listen != "" {
 		o := ops.Options{Listen: cfg.Ops.Listen, Store: st, Outbox: st, Channels: m.Channels, Now: m.Now,
 			Log: m.Log.With().Str("component", "ops").Logger(), Engine: m.Engine.Stats(),
-			Backup: func() (string, error) { return backupNow(m.Now()) }}
+			Backup: func() (string, error) {
+				return backup.RotateKind(st, cfg.BackupDir(), backup.OnDemand, cfg.Backup.Keep, m.Now())
+			}, Token: cfg.Ops.Token}
 		if m.Ops, err = ops.Start(o); err != nil {
 			return err
 		}
@@ -224,6 +231,7 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		// WorkDay reads the weekday of a date; any date with that weekday will do.
 		workDays[d] = cfg.WorkDay(time.Date(2026, 11, 22+int(d), 12, 0, 0, 0, cfg.Location()))
 	}
+	sweepAt, _ := config.ParseClock(cfg.People.SweepAt)
 	workStart, _ := config.ParseClock(cfg.Work.Start)
 	workEnd, _ := config.ParseClock(cfg.Work.End)
 	sopPath := cfg.Org.SOPFile
@@ -243,7 +251,7 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
 		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,
 		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name, SOP: procedure, GroupCommit: true,
-		Emergencies: emergencies, OnDuty: cfg.OnDuty,
+		Emergencies: emergencies, DutySeed: dutySeed(cfg), Quals: qualRules(cfg), SweepAt: sweepAt,
 		SLA: flows.SLAOptions{AcceptWithin: cfg.SLA.AcceptWithin.Duration, ArriveWithin: cfg.SLA.ArriveWithin.Duration,
 			AgreedGrace: cfg.SLA.AgreedGrace.Duration, RemindBefore: cfg.SLA.RemindBefore.Duration,
 			WaitingChase: cfg.SLA.WaitingChase.Duration, WaitingCloseAfter: cfg.SLA.WaitingCloseAfter.Duration,
@@ -259,6 +267,8 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		// Invites are rendered while handling events, which only arrive
 		// once Run has built every channel and opened them.
 		InviteLink: inviteLink(func() []bot.Channel { return m.Channels }),
+		// /console links come from the web console, when it is configured.
+		Console: flows.ConsoleOptions{Link: loginLink(func() []bot.Channel { return m.Channels }), SessionTTL: cfg.Web.SessionTTL.Duration},
 	})
 	if err != nil {
 		return err

@@ -1,5 +1,5 @@
 // Package bot is the channel contract: what a chat platform adapter
-// (bot/telegram, bot/wecom, the planned web console) must do so the engine
+// (bot/telegram, bot/wecom, the office console bot/web) must do so the engine
 // can stay the same whichever door a person came through. It holds the
 // Channel interface, the Deps every channel is given, and the optional
 // capabilities main and ops look for (in the style of mautrix's bridgev2:

@@ -15,11 +15,13 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	// Embedded zone database: the bot ships in a scratch container without
 	// /usr/share/zoneinfo, and org.timezone must still resolve there.
@@ -72,6 +74,17 @@ type Config struct {
 	Parts Parts `toml:"parts"`
 	// WeCom configures the WeCom (企业微信) front-end; off by default.
 	WeCom WeCom `toml:"wecom"`
+	// SkillLevels are the skill ladder, lowest first, as [[skill_levels]]
+	// tables replacing the defaults (初级, 中级, 高级) entirely.
+	SkillLevels []SkillLevel `toml:"skill_levels"`
+	// CertTypes are the certificate types, as [[cert_types]] tables
+	// replacing the defaults entirely (people.go).
+	CertTypes []CertType `toml:"cert_types"`
+	// People configures certificate reminders and training.
+	People People `toml:"people"`
+	// Web configures the office console (web pages for leads and
+	// customer service); off by default.
+	Web Web `toml:"web"`
 
 	// unresolved maps a dotted key to the ${NAME} references in it whose
 	// variable was unset or empty at expansion time, so Validate can say
@@ -80,6 +93,9 @@ type Config struct {
 	// expanded records that ExpandEnv ran, so Validate can point out
 	// leftover ${NAME} references in a config that was never expanded.
 	expanded bool
+	// literal are the secret keys the file gave a value without ${NAME}
+	// (ExpandEnv records them).
+	literal map[string]bool
 	// loc caches org.timezone after a successful Validate.
 	loc *time.Location
 }
@@ -179,6 +195,9 @@ type Category struct {
 	// every report in this category is then that emergency, without the
 	// resident having to pick it. Empty (default) means ordinary reports.
 	Emergency string `toml:"emergency"`
+	// NeedsSkill, NeedsLevel, NeedsCert and NeedsSoft say what a job in the
+	// category needs (see Needs in people.go); default nothing.
+	Needs
 }
 
 // Limits bound user input.
@@ -312,6 +331,10 @@ type Emergency struct {
 	// manager is told; greater than ArriveWithin, at most 48h (default
 	// twice ArriveWithin).
 	ManagerAfter Duration `toml:"manager_after"`
+	// Needs refines the requirement of the category the emergency files
+	// under: each field it sets replaces the category's (a lift
+	// entrapment filed under "public" needs the lift certificate).
+	Needs
 }
 
 // Shift is one line of the on-duty roster (值班表): People are on duty on
@@ -352,8 +375,17 @@ type Backup struct {
 // Ops configures the operations HTTP endpoint.
 type Ops struct {
 	// Listen is the address serving GET /healthz and GET /metrics, e.g.
-	// "127.0.0.1:9090". Empty (default) disables the endpoint.
+	// "127.0.0.1:9090". Empty (default) disables the endpoint. An address
+	// beyond this machine (":9090", "0.0.0.0:9090", a LAN address) needs
+	// AllowRemote.
 	Listen string `toml:"listen"`
+	// Token authorises the endpoints that write (POST /backup), sent as
+	// "Authorization: Bearer <token>". Default "${OPS_TOKEN}"; it must come
+	// from the environment, at least 16 characters. Empty disables them.
+	Token string `toml:"token"`
+	// AllowRemote accepts a Listen address that is not loopback (a private
+	// network, a container's port published to the host).
+	AllowRemote bool `toml:"allow_remote"`
 }
 
 // Default returns the built-in defaults. ${NAME} references (the token and
@@ -420,9 +452,14 @@ func Default() Config {
 		},
 		Emergencies: DefaultEmergencies(),
 		Backup:      Backup{Schedule: "30 3 * * *", Keep: 7},
+		Ops:         Ops{Token: "${OPS_TOKEN}"},
 		Governance:  DefaultGovernance(),
 		Parts:       DefaultParts(),
 		WeCom:       defaultWeCom(),
+		SkillLevels: DefaultSkillLevels(),
+		CertTypes:   DefaultCertTypes(),
+		People:      DefaultPeople(),
+		Web:         defaultWeb(),
 	}
 }
 
@@ -558,6 +595,7 @@ func Parse(data []byte) (Config, error) {
 	cfg := Default()
 	cfg.Categories = nil
 	cfg.Emergencies = nil
+	cfg.resetPeopleLists()
 	md, err := toml.Decode(doc, &cfg)
 	if err != nil {
 		return Config{}, decodeError(err)
@@ -568,6 +606,7 @@ func Parse(data []byte) (Config, error) {
 	if !md.IsDefined("categories") {
 		cfg.Categories = DefaultCategories()
 	}
+	cfg.defaultPeopleLists(md)
 	useDefaultEmergencies := !md.IsDefined("emergencies")
 	if useDefaultEmergencies {
 		cfg.Emergencies = DefaultEmergencies()
@@ -731,12 +770,33 @@ func (c *Config) validateOps(v *validator) {
 		}
 	}
 	v.intRange("backup.keep", int64(c.Backup.Keep), 1, 365)
-	if c.Ops.Listen != "" {
-		if msg := checkListen(c.Ops.Listen); msg != "" {
+	o := &c.Ops
+	if o.Listen != "" {
+		if msg := checkListen(o.Listen); msg != "" {
 			v.add("ops.listen", "%s", msg)
+		} else if host, port, _ := net.SplitHostPort(o.Listen); !listenLoopback(host) && !o.AllowRemote {
+			v.add("ops.listen", "%q serves beyond this machine; use \"127.0.0.1:%s\", or set ops.allow_remote = true "+
+				"(a private network or a container's published port) and keep ops.token secret", o.Listen, port)
 		}
 	}
+	o.Token = strings.TrimSpace(o.Token)
+	switch {
+	case !v.c.expanded && envRefPattern.MatchString(o.Token):
+		// A Config built in code and never expanded (the demo): the
+		// default reference is no token, unless the endpoint would use it.
+		if o.Listen != "" {
+			v.add("ops.token", "references %s, which was never expanded (use Load, Parse or Config.ExpandEnv)", o.Token)
+		}
+	case v.c.literal["ops.token"]:
+		v.add("ops.token", "must come from the environment, not the file: token = \"${OPS_TOKEN}\"")
+	case o.Token != "" && utf8.RuneCountInString(o.Token) < minOpsToken:
+		v.add("ops.token", "must be at least %d characters (got %d)", minOpsToken, utf8.RuneCountInString(o.Token))
+	}
 }
+
+// minOpsToken is the shortest ops.token accepted: long enough that it
+// cannot be guessed through the endpoint.
+const minOpsToken = 16
 
 // Location returns org.timezone as a *time.Location. Validate caches it;
 // on an unvalidated Config it is loaded on demand, and an unloadable zone
@@ -763,10 +823,15 @@ func (c Config) Redacted() Config {
 	if r.Telegram.WebhookSecret != "" {
 		r.Telegram.WebhookSecret = "***"
 	}
+	if r.Ops.Token != "" {
+		r.Ops.Token = "***"
+	}
 	r.Telegram.Admins = append([]int64(nil), c.Telegram.Admins...)
 	r.WeCom = c.WeCom.redacted()
 	r.Categories = append([]Category(nil), c.Categories...)
 	r.Emergencies = append([]Emergency(nil), c.Emergencies...)
+	r.SkillLevels, r.CertTypes = append([]SkillLevel(nil), c.SkillLevels...), append([]CertType(nil), c.CertTypes...)
+	r.People.ReminderDays = append([]int(nil), c.People.ReminderDays...)
 	r.Work.Days = append([]string(nil), c.Work.Days...)
 	if c.Duty != nil {
 		r.Duty = make([]Shift, len(c.Duty))

@@ -35,6 +35,7 @@ const (
 	maxEmergencyLabel  = 32 // runes; inline keyboard buttons too
 	maxOrgName         = 100
 	minPhotoBytes      = 1 << 20
+	minWebhookSecret   = 16
 	maxPhotoBytesLimit = 20 << 20
 )
 
@@ -194,6 +195,8 @@ func (c *Config) Validate() error {
 	c.validateGovernance(v)
 	c.validateParts(v)
 	c.validateWeCom(v)
+	c.validatePeople(v)
+	c.validateWeb(v)
 	v.oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", &c.Log.Format, "json", "console")
 
@@ -205,7 +208,7 @@ func (c *Config) Validate() error {
 	// everywhere would mangle messages while protecting nothing).
 	errs := make([]error, len(v.errs))
 	for i, e := range v.errs {
-		for _, s := range append([]string{c.Telegram.Token, c.Telegram.WebhookSecret}, c.wecomSecrets()...) {
+		for _, s := range append([]string{c.Telegram.Token, c.Telegram.WebhookSecret, c.Ops.Token}, c.wecomSecrets()...) {
 			// Skip unexpanded references such as "${TELEGRAM_TOKEN}": they
 			// are not secret, and hiding them would hide the hint.
 			if len(s) >= 8 && envRefPattern.ReplaceAllString(s, "") != "" {
@@ -252,8 +255,12 @@ func (c *Config) validateTelegram(v *validator) {
 			}
 		}
 		t.WebhookSecret = strings.TrimSpace(t.WebhookSecret)
-		if v.required("telegram.webhook_secret", t.WebhookSecret) && !webhookSecretPattern.MatchString(t.WebhookSecret) {
-			v.add("telegram.webhook_secret", "is set but malformed (Telegram allows 1-256 characters of A-Z a-z 0-9 _ -)")
+		if v.required("telegram.webhook_secret", t.WebhookSecret) {
+			if !webhookSecretPattern.MatchString(t.WebhookSecret) {
+				v.add("telegram.webhook_secret", "is set but malformed (Telegram allows 1-256 characters of A-Z a-z 0-9 _ -)")
+			} else if n := len(t.WebhookSecret); n < minWebhookSecret {
+				v.add("telegram.webhook_secret", "must be at least %d characters (got %d), or anyone who guesses it can post updates as any resident; generate one with: openssl rand -hex 24", minWebhookSecret, n)
+			}
 		}
 	}
 
@@ -307,6 +314,13 @@ func isLoopback(host string) bool {
 		return true
 	}
 	return false
+}
+
+// listenLoopback reports whether a listen host ("" is every interface)
+// stays on this machine.
+func listenLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return isLoopback(host) || (ip != nil && ip.IsLoopback())
 }
 
 // checkWebhookURL returns why u cannot be given to setWebhook, or "". The

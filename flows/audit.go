@@ -26,7 +26,7 @@ func (c *call) audit(month string) error {
 	var b strings.Builder
 	b.WriteString(c.tl(l, "audit.head", "month", month[:4]+"-"+month[4:], "n", len(done)))
 	for _, t := range done {
-		flags := c.auditFlags(t, l)
+		flags := append(c.auditFlags(t, l), c.overrideFlags(t, l)...)
 		if len(flags) == 0 {
 			flags = []string{c.tl(l, "audit.ok")}
 		}

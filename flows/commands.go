@@ -40,6 +40,9 @@ func (c *call) cmdStart(code string) error {
 	if code != "" {
 		return c.redeemInvite(code)
 	}
+	if c.me != nil && c.me.Deactivated != nil {
+		return Errorf(CodeForbidden, "err.deactivated")
+	}
 	if c.me != nil && c.me.Registered {
 		return c.welcomeBack()
 	}
@@ -244,10 +247,14 @@ func (c *call) cmdReassign(arg string) error {
 	}
 	var rows [][]Button
 	for _, p := range techs {
-		if p.ID == t.AssigneeID || !p.Registered {
+		if p.ID == t.AssigneeID || !p.Active() {
 			continue
 		}
-		b := TicketButton(p.Name, ActReassign, t.ID, p.ID)
+		label, err := c.reassignLabel(t, p)
+		if err != nil {
+			return err
+		}
+		b := TicketButton(label, ActReassign, t.ID, p.ID)
 		if len(b.Data) > MaxPayload {
 			continue
 		}
@@ -263,6 +270,10 @@ func (c *call) cmdReassign(arg string) error {
 	if who == "" {
 		who = c.t("open.unassigned")
 	}
-	c.reply(c.t("reassign.pick", "ticket", t.ID, "assignee", who), rows...)
+	text := c.t("reassign.pick", "ticket", t.ID, "assignee", who)
+	if need := c.needLine(t, c.lang); need != "" {
+		text += "\n" + need
+	}
+	c.reply(text, rows...)
 	return nil
 }

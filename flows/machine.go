@@ -1,5 +1,7 @@
 package flows
 
+import "time"
+
 // Action is a ticket operation a person triggers with a button.
 type Action string
 
@@ -31,6 +33,10 @@ const (
 	ActUsePart     Action = "pu"  // "use part" on the quote or repair step: pu|ticket|step
 	ActPartOK      Action = "pua" // a lead approves a requisition over the limit: pua|ticket|n
 	ActPartNo      Action = "pur" // a lead refuses it: pur|ticket|n
+	// ActCancelByLead is a lead cancelling a ticket with a reason, from the
+	// office console (its reason comes from a form, so it has no chat
+	// button; the console table in routes.go names it).
+	ActCancelByLead Action = "lcx"
 )
 
 // Who may trigger a transition, besides the role list.
@@ -49,6 +55,10 @@ type Transition struct {
 	To    State
 	Roles []Role
 	who   actor
+	// Qualified: the person must qualify for the ticket's requirement
+	// (skill level, certificate), read from the store in the transaction
+	// of the tap (Gate).
+	Qualified bool
 }
 
 var (
@@ -63,7 +73,7 @@ var (
 // table (role, assignee or reporter, current state) before anything changes;
 // checklist steps add their own guard (the button's step must be the current one).
 var Transitions = map[Action]Transition{
-	ActAccept:      {From: []State{StateNew}, To: StateAccepted, Roles: staff, who: byRole},
+	ActAccept:      {From: []State{StateNew}, To: StateAccepted, Roles: staff, who: byRole, Qualified: true},
 	ActOnTheWay:    {From: []State{StateAccepted, StateWaiting}, To: StateOnTheWay, Roles: staff, who: byAssignee},
 	ActArrive:      {From: []State{StateAccepted, StateOnTheWay, StateWaiting}, To: StateOnSite, Roles: staff, who: byAssignee},
 	ActStep:        {From: []State{StateOnSite}, Roles: staff, who: byAssignee},
@@ -88,6 +98,9 @@ var Transitions = map[Action]Transition{
 	ActUsePart:     {From: []State{StateOnSite}, Roles: PartsRoles[PartsIssue], who: byAssignee},
 	ActPartOK:      {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole},
 	ActPartNo:      {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole},
+	// Not on site: a technician in the home ends the visit (ActEndVisit),
+	// or a lead takes over first.
+	ActCancelByLead: {From: []State{StateNew, StateAccepted, StateOnTheWay, StateWaiting}, To: StateCancelled, Roles: leads, who: byRole},
 }
 
 // AllStates lists every ticket state, for exhaustive tests and reports.
@@ -105,6 +118,9 @@ func Authorize(a Action, p *Person, t *Ticket) error {
 	}
 	if p == nil || !p.Registered {
 		return Errorf(CodeForbidden, "err.not_registered")
+	}
+	if p.Deactivated != nil {
+		return Errorf(CodeForbidden, "err.deactivated")
 	}
 	if !hasRole(tr.Roles, p.Role) {
 		return Errorf(CodeForbidden, "err.role")
@@ -126,6 +142,30 @@ func Authorize(a Action, p *Person, t *Ticket) error {
 		return Errorf(CodeConflict, "err.stale", "ticket", t.ID)
 	}
 	return nil
+}
+
+// Gate is Authorize followed by the checks of the transition that read
+// the store: for an accept, that p qualifies for what the ticket needs
+// (QualRules.QualifyTx, on the day of now in loc). The engine calls it
+// inside the transaction of every tap, so a certificate that lapsed at
+// midnight refuses the next tap whatever the card showed. A refusal is an
+// *Error rendered in lang (the person's); warn is a soft requirement's
+// warning, zero when there is nothing to say.
+func Gate(tx QualsTx, rules *QualRules, a Action, p *Person, t *Ticket, now time.Time, loc *time.Location, lang Lang) (warn Reason, err error) {
+	if err := Authorize(a, p, t); err != nil {
+		return Reason{}, err
+	}
+	if !Transitions[a].Qualified {
+		return Reason{}, nil
+	}
+	ok, why, err := rules.QualifyTx(tx, p, rules.NeedOf(t), now, loc)
+	if err != nil {
+		return Reason{}, err
+	}
+	if !ok {
+		return Reason{}, why.Err(lang)
+	}
+	return why, nil
 }
 
 func hasRole(rs []Role, r Role) bool {

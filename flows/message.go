@@ -93,6 +93,11 @@ const (
 	// EvNone is an update the bot ignores (edits, membership changes); it
 	// still commits its dedupe mark and cursor so it is not fetched again.
 	EvNone EventKind = "none"
+	// EvConsole is an action taken in the office console (bot/web);
+	// Event.Console names it. It goes through the same tables as a chat
+	// command or a tap (routes.go), and its answer is the Result, not a
+	// chat message.
+	EvConsole EventKind = "console"
 )
 
 // Sender is who caused an event, as the channel knows them.
@@ -138,6 +143,8 @@ type Event struct {
 	TooLarge bool
 	// NotImage is set when a file sent as a photo turned out not to be an image.
 	NotImage bool
+	// Console is the action of an EvConsole event.
+	Console *ConsoleRequest
 }
 
 // File is a document a person sent, as the channel kept it: the platform's
@@ -154,9 +161,16 @@ type File struct {
 }
 
 // Result is what the channel needs right away, outside the outbox: the
-// answer to a button tap (a short toast the client shows at once).
+// answer to a button tap (a short toast the client shows at once), or to
+// a console action (Toast is then the engine's whole answer, Alert set
+// when it refused).
 type Result struct {
 	Toast     string
 	Alert     bool
 	Duplicate bool
+	// Ticket is the ticket a console action created (a phone report).
+	Ticket string
+	// Refused is the code of the refusal when the event was a user's
+	// mistake or not theirs to make (the answer is in Toast).
+	Refused Code
 }

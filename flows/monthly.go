@@ -100,6 +100,9 @@ func (e *Engine) readAhead(ctx context.Context, ev Event) any {
 	if a := e.partsAhead(ctx, ev); a != nil {
 		return a
 	}
+	if r := e.staffAhead(ctx, ev); r != nil {
+		return r
+	}
 	if ev.Kind != EvCommand || ev.Command != "month" || ev.InGroup {
 		return nil
 	}

@@ -100,7 +100,7 @@ func usePart(t *testing.T, w *flowstest.World, p flowstest.Person, id, query, qt
 	tk := w.Ticket(id)
 	w.Expect(w.Tap(p, flows.EncodePayload("pu", id, tk.Step), false))
 	w.Text(p, query)
-	if ask := lastTo(w.Drain(), p.Chat()); strings.Contains(ask.Text, "从哪个仓库") {
+	if ask := lastMsg(w.Drain(), p.Chat()); strings.Contains(ask.Text, "从哪个仓库") {
 		w.Expect(w.Tap(p, w.ButtonData(ask, "总仓"), false))
 	}
 	w.Text(p, qty)
@@ -180,7 +180,7 @@ func verifyLevels(t *testing.T, w *flowstest.World) {
 	}
 }
 
-func lastTo(msgs []flows.Message, a flows.Address) flows.Message {
+func lastMsg(msgs []flows.Message, a flows.Address) flows.Message {
 	got := To(msgs, a)
 	if len(got) == 0 {
 		return flows.Message{}
@@ -204,15 +204,15 @@ func TestPartsJobTwoParts(t *testing.T) {
 	w, id := partsWorldAt(t)
 	tk := w.Ticket(id)
 	w.Expect(w.Tap(tech, flows.EncodePayload("pu", id, tk.Step), false))
-	prompt := lastTo(w.Drain(), tech.Chat())
+	prompt := lastMsg(w.Drain(), tech.Chat())
 	contains(t, prompt.Text, "用哪个配件")
 	w.Text(tech, "P-VALVE")
-	ask := lastTo(w.Drain(), tech.Chat())
+	ask := lastMsg(w.Drain(), tech.Chat())
 	contains(t, ask.Text, "P-VALVE 角阀：用多少个？（总仓 有 5 个）")
 	w.Text(tech, "1")
 	msgs := w.Drain()
 	contains(t, allText(To(msgs, tech.Chat())), "已加入报价：¥25.00")
-	card := lastTo(msgs, tech.Chat())
+	card := lastMsg(msgs, tech.Chat())
 	contains(t, card.Text, "已领用：P-VALVE 角阀 ×1 个")
 	w.ButtonData(card, "领用配件") // still at the quote draft: more may be taken
 
@@ -220,7 +220,7 @@ func TestPartsJobTwoParts(t *testing.T) {
 	contains(t, allText(To(msgs, tech.Chat())), "已领用 P-TAPE 生料带 ×2 卷（总仓），成本 ¥2.00")
 	w.Expect(w.Step(tech, id, "qty", "W02", "1"))
 	w.Expect(w.Step(tech, id, "send"))
-	consent := lastTo(w.Drain(), resident.Chat())
+	consent := lastMsg(w.Drain(), resident.Chat())
 	contains(t, consent.Text, "P-VALVE 角阀")
 	contains(t, consent.Text, "¥25.00")
 	contains(t, consent.Text, "W02")
@@ -262,7 +262,7 @@ func TestPartsJobTwoParts(t *testing.T) {
 	// The work order lists the parts used and the charged one on the quote.
 	toSignoff(t, w, tech, resident, id)
 	w.Cmd(tech, "order", id)
-	order := lastTo(w.Drain(), tech.Chat()).Text
+	order := lastMsg(w.Drain(), tech.Chat()).Text
 	contains(t, order, "使用配件：P-TAPE 生料带 ×2 卷；P-VALVE 角阀 ×1 个")
 	contains(t, order, "P-VALVE 角阀")
 	contains(t, order, flows.Money(q.Total()))
@@ -279,7 +279,7 @@ func TestPartsRefusedQuoteGivesPartsBack(t *testing.T) {
 		t.Fatalf("valves after the requisition: %d", l.Qty)
 	}
 	w.Expect(w.Step(tech, id, "send"))
-	consent := lastTo(w.Drain(), resident.Chat())
+	consent := lastMsg(w.Drain(), resident.Chat())
 	w.Expect(w.Tap(resident, w.ButtonData(consent, "不同意"), false))
 	msgs := w.Drain()
 	contains(t, allText(To(msgs, tech.Chat())), "已自动退回仓库：P-TAPE ×1 卷 → 总仓；P-VALVE ×2 个 → 总仓")
@@ -306,7 +306,7 @@ func TestPartsAfterConsentAsksAgain(t *testing.T) {
 	w, id := partsWorldAt(t)
 	w.Expect(w.Step(tech, id, "qty", "W02", "1"))
 	w.Expect(w.Step(tech, id, "send"))
-	first := lastTo(w.Drain(), resident.Chat())
+	first := lastMsg(w.Drain(), resident.Chat())
 	w.Expect(w.Tap(resident, w.ButtonData(first, "同意"), false))
 	w.Photo(tech, "PROTECT", "", 50_000)
 	w.Expect(w.Step(tech, id, "next"))
@@ -330,7 +330,7 @@ func TestPartsAfterConsentAsksAgain(t *testing.T) {
 		t.Fatalf("after a charged part at the repair: step %s, consent %v, quote %s, return to %q", w.StepKind(id), v.QuoteOK, v.Quote.Status, v.ReturnTo)
 	}
 	w.Expect(w.Step(tech, id, "send"))
-	second := lastTo(w.Drain(), resident.Chat())
+	second := lastMsg(w.Drain(), resident.Chat())
 	contains(t, second.Text, "P-VALVE 角阀")
 	contains(t, second.Text, flows.Money(2500+2500))
 	w.Refused(w.Tap(resident, w.ButtonData(first, "同意"), false), "")
@@ -415,7 +415,7 @@ func TestPartsOverLimitWaitsForLead(t *testing.T) {
 	if l := level(t, w, "P-PUMP", "main"); l.Qty != 2 {
 		t.Fatalf("pumps taken before approval: %d left", l.Qty)
 	}
-	card := lastTo(msgs, lead.Chat())
+	card := lastMsg(msgs, lead.Chat())
 	contains(t, card.Text, "金额 ¥800.00，超过 ¥500.00")
 	// A technician's forged approval is refused by the machine.
 	w.Refused(w.Tap(tech, w.ButtonData(card, "批准"), false), "")
@@ -443,7 +443,7 @@ func TestPartsOverLimitWaitsForLead(t *testing.T) {
 	w.Expect(w.Step(tech, id, "undo")) // the pumps go back
 	w.Drain()
 	msgs = usePart(t, w, tech, id, "P-PUMP", "2")
-	card = lastTo(msgs, lead.Chat())
+	card = lastMsg(msgs, lead.Chat())
 	w.Expect(w.Tap(lead, w.ButtonData(card, "拒绝"), false))
 	contains(t, allText(To(w.Drain(), tech.Chat())), "未批准工单 "+id+" 领用 P-PUMP ×2")
 	if l := level(t, w, "P-PUMP", "main"); l.Qty != 2 {
@@ -451,7 +451,7 @@ func TestPartsOverLimitWaitsForLead(t *testing.T) {
 	}
 	// A third, approved after the quote was sent: it lapses.
 	msgs = usePart(t, w, tech, id, "P-PUMP", "2")
-	card = lastTo(msgs, lead.Chat())
+	card = lastMsg(msgs, lead.Chat())
 	w.Expect(w.Step(tech, id, "send"))
 	w.Drain()
 	w.Expect(w.Tap(lead, w.ButtonData(card, "批准"), false))
@@ -469,15 +469,15 @@ func TestPartsQuantityBadInput(t *testing.T) {
 	w, id := partsWorldAt(t)
 	w.Expect(w.Tap(tech, flows.EncodePayload("pu", id, w.Ticket(id).Step), false))
 	w.Text(tech, "P-NOPE")
-	contains(t, lastTo(w.Drain(), tech.Chat()).Text, "没有找到「P-NOPE」相关的配件")
+	contains(t, lastMsg(w.Drain(), tech.Chat()).Text, "没有找到「P-NOPE」相关的配件")
 	w.Text(tech, "P-VALVE")
 	w.Drain()
 	for _, bad := range []string{"-1", "0", "1.5", "99999999", "两个", "1e3"} {
 		w.Text(tech, bad)
-		contains(t, lastTo(w.Drain(), tech.Chat()).Text, "数量应为 1 到 1000000 之间的整数")
+		contains(t, lastMsg(w.Drain(), tech.Chat()).Text, "数量应为 1 到 1000000 之间的整数")
 	}
 	w.Text(tech, "6")
-	contains(t, lastTo(w.Drain(), tech.Chat()).Text, "库存不足：P-VALVE 角阀 在「main」只剩 5 个，需要 6 个")
+	contains(t, lastMsg(w.Drain(), tech.Chat()).Text, "库存不足：P-VALVE 角阀 在「main」只剩 5 个，需要 6 个")
 	if l := level(t, w, "P-VALVE", "main"); l.Qty != 5 {
 		t.Fatalf("bad quantities took valves: %d left", l.Qty)
 	}
@@ -518,11 +518,11 @@ func TestPartsImportViaChat(t *testing.T) {
 	w.Staff(lead, "lead")
 	w.Staff(tech, "technician")
 	w.Cmd(lead, "parts", "store main 总仓")
-	contains(t, lastTo(w.Drain(), lead.Chat()).Text, "仓库「main」已保存")
+	contains(t, lastMsg(w.Drain(), lead.Chat()).Text, "仓库「main」已保存")
 	w.Cmd(tech, "parts", "import")
-	contains(t, lastTo(w.Drain(), tech.Chat()).Text, "没有权限")
+	contains(t, lastMsg(w.Drain(), tech.Chat()).Text, "没有权限")
 	w.Cmd(lead, "parts", "import")
-	contains(t, lastTo(w.Drain(), lead.Chat()).Text, ".xlsx")
+	contains(t, lastMsg(w.Drain(), lead.Chat()).Text, ".xlsx")
 	head := []any{"编码", "名称", "单位", "成本单价", "售价", "收费", "存放仓库"}
 	bad := sheetOf(t, [][]any{head,
 		{"P-1", "角阀", "个", "12.00", "25.00", "是", "main"},
@@ -530,7 +530,7 @@ func TestPartsImportViaChat(t *testing.T) {
 		{"P-3", "软管", "根", "8", "", "是", "nowhere"},
 	})
 	w.File(lead, "catalog.xlsx", bad)
-	reply := lastTo(w.Drain(), lead.Chat()).Text
+	reply := lastMsg(w.Drain(), lead.Chat()).Text
 	contains(t, reply, "导入未执行")
 	contains(t, reply, "第 3 行 B 列（名称）")
 	contains(t, reply, "第 3 行 D 列（成本单价）")
@@ -542,19 +542,19 @@ func TestPartsImportViaChat(t *testing.T) {
 		t.Fatalf("%d parts imported from a refused file", n)
 	}
 	w.File(lead, "catalog.xlsx", []byte("not a workbook"))
-	contains(t, lastTo(w.Drain(), lead.Chat()).Text, "无法读取该文件")
+	contains(t, lastMsg(w.Drain(), lead.Chat()).Text, "无法读取该文件")
 	good := sheetOf(t, [][]any{head,
 		{"P-1", "角阀", "个", "12.00", "25.00", "是", "main"},
 		{"P-2", "生料带", "卷", "1", "0", "否", "main"},
 	})
 	w.File(lead, "catalog.xlsx", good)
-	contains(t, lastTo(w.Drain(), lead.Chat()).Text, "已导入 2 个配件")
+	contains(t, lastMsg(w.Drain(), lead.Chat()).Text, "已导入 2 个配件")
 	// The dialogue ended: another file is no longer an import.
 	w.File(lead, "catalog.xlsx", good)
-	contains(t, lastTo(w.Drain(), lead.Chat()).Text, "暂不支持")
+	contains(t, lastMsg(w.Drain(), lead.Chat()).Text, "暂不支持")
 
 	w.Cmd(lead, "parts", "export")
-	doc := lastTo(w.Drain(), lead.Chat())
+	doc := lastMsg(w.Drain(), lead.Chat())
 	if doc.Kind != flows.KindFile || !strings.HasSuffix(doc.FileName, ".xlsx") || len(doc.Content) == 0 {
 		t.Fatalf("export: %+v", doc)
 	}
@@ -575,40 +575,40 @@ func TestPartsCatalogInChat(t *testing.T) {
 	w := flowstest.New(t)
 	w.Staff(lead, "lead")
 	w.Cmd(lead, "parts", "add")
-	contains(t, lastTo(w.Drain(), lead.Chat()).Text, "还没有仓库")
+	contains(t, lastMsg(w.Drain(), lead.Chat()).Text, "还没有仓库")
 	w.Cmd(lead, "parts", "store main 总仓")
 	w.Cmd(lead, "parts", "store east 东区仓")
 	w.Cmd(lead, "parts", "add")
 	for _, answer := range []string{"p-hose", "软管", "", "根", "8.5", "15", "4", "main, east"} {
 		if answer == "" {
-			ask := lastTo(w.Drain(), lead.Chat())
+			ask := lastMsg(w.Drain(), lead.Chat())
 			w.Tap(lead, w.ButtonData(ask, "跳过"), false)
 			continue
 		}
 		w.Text(lead, answer)
 	}
-	saved := lastTo(w.Drain(), lead.Chat())
+	saved := lastMsg(w.Drain(), lead.Chat())
 	contains(t, saved.Text, "已添加配件 P-HOSE")
 	contains(t, saved.Text, "成本单价：¥8.50　向住户收费，售价 ¥15.00")
 	contains(t, saved.Text, "最低库存：4")
 	// Edit: keep everything but the sale price.
 	w.Tap(lead, w.ButtonData(saved, "修改"), false)
 	for i := 0; i < 7; i++ {
-		ask := lastTo(w.Drain(), lead.Chat())
+		ask := lastMsg(w.Drain(), lead.Chat())
 		if strings.Contains(ask.Text, "售价") {
 			w.Text(lead, "abc")
-			contains(t, lastTo(w.Drain(), lead.Chat()).Text, "售价应在")
+			contains(t, lastMsg(w.Drain(), lead.Chat()).Text, "售价应在")
 			w.Text(lead, "0")
 			continue
 		}
 		w.Tap(lead, w.ButtonData(ask, "保持"), false)
 	}
-	edited := lastTo(w.Drain(), lead.Chat())
+	edited := lastMsg(w.Drain(), lead.Chat())
 	contains(t, edited.Text, "已保存配件 P-HOSE")
 	contains(t, edited.Text, "不向住户收费")
 	contains(t, edited.Text, "软管")
 	w.Tap(lead, w.ButtonData(edited, "停用"), false)
-	contains(t, lastTo(w.Drain(), lead.Chat()).Text, "已停用")
+	contains(t, lastMsg(w.Drain(), lead.Chat()).Text, "已停用")
 	var p *flows.Part
 	_ = w.Store.View(context.Background(), func(tx flows.Tx) error { p, _ = tx.Part("P-HOSE"); return nil })
 	if p == nil || !p.Retired || p.Billable || p.UnitCost != 850 || len(p.Stores) != 2 {
@@ -629,7 +629,7 @@ func TestPartsPurchaseAndLowStock(t *testing.T) {
 		t.Fatalf("alert at 2 of min 2: %d", n)
 	}
 	msgs = usePart(t, w, tech, id, "P-TAP", "1")
-	alert := lastTo(msgs, lead.Chat())
+	alert := lastMsg(msgs, lead.Chat())
 	contains(t, alert.Text, "⚠️ 库存不足：P-TAP 水龙头 在「总仓」只剩 1 个（最低 2 个）")
 	msgs = usePart(t, w, tech, id, "P-TAP", "1")
 	if n := strings.Count(allText(To(msgs, lead.Chat())), "库存不足"); n != 0 {
@@ -637,24 +637,24 @@ func TestPartsPurchaseAndLowStock(t *testing.T) {
 	}
 	// The alert's button starts a purchase for that store with the reorder quantity.
 	w.Tap(lead, w.ButtonData(alert, "申请采购 10 个"), false)
-	ask := lastTo(w.Drain(), lead.Chat())
+	ask := lastMsg(w.Drain(), lead.Chat())
 	contains(t, ask.Text, "采购多少个")
 	w.Tap(lead, w.ButtonData(ask, "10"), false)
-	ask = lastTo(w.Drain(), lead.Chat())
+	ask = lastMsg(w.Drain(), lead.Chat())
 	w.Tap(lead, w.ButtonData(ask, "库存低于最低库存"), false)
 	msgs = w.Drain()
 	contains(t, allText(To(msgs, lead.Chat())), "PR-1 P-TAP 水龙头 ×10 个 → 总仓")
-	w.Expect(w.Tap(lead, w.ButtonData(lastTo(msgs, lead.Chat()), "批准"), false))
+	w.Expect(w.Tap(lead, w.ButtonData(lastMsg(msgs, lead.Chat()), "批准"), false))
 	// A technician's own request, decided by the lead.
 	w.Cmd(tech, "stock", "buy")
 	w.Text(tech, "角阀")
 	w.Text(tech, "3")
 	w.Text(tech, "备用")
 	msgs = w.Drain()
-	card := lastTo(msgs, lead.Chat())
+	card := lastMsg(msgs, lead.Chat())
 	contains(t, card.Text, "张师傅 申请采购：PR-2 P-VALVE 角阀 ×3 个")
 	w.Tap(lead, w.ButtonData(card, "批准"), false)
-	told := lastTo(w.Drain(), tech.Chat())
+	told := lastMsg(w.Drain(), tech.Chat())
 	contains(t, told.Text, "采购已批准")
 	w.Tap(tech, w.ButtonData(told, "登记到货"), false)
 	w.Text(tech, "2")
@@ -664,13 +664,13 @@ func TestPartsPurchaseAndLowStock(t *testing.T) {
 		t.Fatalf("stock rose before the delivery note: %d", l.Qty)
 	}
 	w.Photo(tech, "DELIVERY-NOTE", "", 40_000)
-	contains(t, lastTo(w.Drain(), tech.Chat()).Text, "PR-2 到货已登记：P-VALVE 角阀 ×2 个 入「总仓」，现有 7 个。申请状态：部分到货")
+	contains(t, lastMsg(w.Drain(), tech.Chat()).Text, "PR-2 到货已登记：P-VALVE 角阀 ×2 个 入「总仓」，现有 7 个。申请状态：部分到货")
 	if l := level(t, w, "P-VALVE", "main"); l.Qty != 7 || l.Value != 5*1200+2*1150 {
 		t.Fatalf("after the delivery %+v", l)
 	}
 	// /stock shows what is on order and what jobs hold.
 	w.Cmd(tech, "stock", "P-")
-	view := lastTo(w.Drain(), tech.Chat()).Text
+	view := lastMsg(w.Drain(), tech.Chat()).Text
 	contains(t, view, "P-VALVE 角阀 · 总仓：7 个（¥83.00），在途 1")
 	contains(t, view, "P-TAP 水龙头 · 总仓：0 个（¥0.00），工单占用 3，在途 10 ⚠️低于最低 2")
 	verifyLevels(t, w)
@@ -686,11 +686,11 @@ func TestPartsScrapAndStocktake(t *testing.T) {
 	w.Text(tech, "3")
 	w.Text(tech, "受潮发霉")
 	w.Text(tech, "no photo")
-	contains(t, lastTo(w.Drain(), tech.Chat()).Text, "照片")
+	contains(t, lastMsg(w.Drain(), tech.Chat()).Text, "照片")
 	w.Photo(tech, "MOULDY", "", 30_000)
 	msgs := w.Drain()
 	contains(t, allText(To(msgs, tech.Chat())), "报废申请 SC-1 已提交")
-	card := lastTo(msgs, lead.Chat())
+	card := lastMsg(msgs, lead.Chat())
 	contains(t, card.Text, "原因：受潮发霉")
 	if l := level(t, w, "P-TAPE", "main"); l.Qty != 20 {
 		t.Fatalf("scrapped before approval: %d", l.Qty)
@@ -701,23 +701,23 @@ func TestPartsScrapAndStocktake(t *testing.T) {
 		t.Fatalf("after the scrap: %d, want 17", l.Qty)
 	}
 	w.Cmd(tech, "stock", "count")
-	contains(t, lastTo(w.Drain(), tech.Chat()).Text, "没有权限")
+	contains(t, lastMsg(w.Drain(), tech.Chat()).Text, "没有权限")
 	w.Cmd(lead, "stock", "count")
-	ask := lastTo(w.Drain(), lead.Chat())
+	ask := lastMsg(w.Drain(), lead.Chat())
 	w.Tap(lead, w.ButtonData(ask, "总仓"), false)
-	ask = lastTo(w.Drain(), lead.Chat())
+	ask = lastMsg(w.Drain(), lead.Chat())
 	contains(t, ask.Text, "P-TAPE 生料带：账面 17 卷")
 	w.Text(lead, "P-TAPE 15\nP-NOPE 1\nP-VALVE -2")
-	refused := lastTo(w.Drain(), lead.Chat()).Text
+	refused := lastMsg(w.Drain(), lead.Chat()).Text
 	contains(t, refused, "第 2 行：没有编码为 P-NOPE 的配件")
 	contains(t, refused, "第 3 行：P-VALVE 的数量应为 0 到 1000000 之间的整数")
 	w.Text(lead, "P-TAPE 15\nP-VALVE：6")
-	ask = lastTo(w.Drain(), lead.Chat())
+	ask = lastMsg(w.Drain(), lead.Chat())
 	contains(t, ask.Text, "→ 实盘 15")
 	w.Tap(lead, w.ButtonData(ask, "盘点完成"), false)
-	ask = lastTo(w.Drain(), lead.Chat())
+	ask = lastMsg(w.Drain(), lead.Chat())
 	w.Tap(lead, w.ButtonData(ask, "月度例行盘点"), false)
-	done := lastTo(w.Drain(), lead.Chat()).Text
+	done := lastMsg(w.Drain(), lead.Chat()).Text
 	contains(t, done, "P-TAPE：账面 17 → 实盘 15（-2")
 	contains(t, done, "P-VALVE：账面 5 → 实盘 6（+1")
 	if l := level(t, w, "P-TAPE", "main"); l.Qty != 15 {
@@ -733,23 +733,23 @@ func TestPartsReturnAfterJob(t *testing.T) {
 	usePart(t, w, tech, id, "P-TAPE", "5")
 	usePart(t, w, tech, id, "P-VALVE", "1")
 	w.Expect(w.Step(tech, id, "send"))
-	w.Expect(w.Tap(resident, w.ButtonData(lastTo(w.Drain(), resident.Chat()), "同意"), false))
+	w.Expect(w.Tap(resident, w.ButtonData(lastMsg(w.Drain(), resident.Chat()), "同意"), false))
 	toSignoff(t, w, tech, resident, id)
 	w.Cmd(tech, "stock", "return")
-	ask := lastTo(w.Drain(), tech.Chat())
+	ask := lastMsg(w.Drain(), tech.Chat())
 	w.Tap(tech, w.ButtonData(ask, id), false)
-	ask = lastTo(w.Drain(), tech.Chat())
+	ask = lastMsg(w.Drain(), tech.Chat())
 	contains(t, ask.Text, "退还多少卷？（可退 5 卷）") // only the tape: the valve is charged
 	w.Text(tech, "6")
-	contains(t, lastTo(w.Drain(), tech.Chat()).Text, "最多可退 5 卷")
+	contains(t, lastMsg(w.Drain(), tech.Chat()).Text, "最多可退 5 卷")
 	w.Text(tech, "3")
-	contains(t, lastTo(w.Drain(), tech.Chat()).Text, "已退还（工单 "+id+"）：P-TAPE ×3 卷 → 总仓")
+	contains(t, lastMsg(w.Drain(), tech.Chat()).Text, "已退还（工单 "+id+"）：P-TAPE ×3 卷 → 总仓")
 	if l := level(t, w, "P-TAPE", "main"); l.Qty != 18 {
 		t.Fatalf("tape in main after the return: %d", l.Qty)
 	}
 	w.Cmd(tech2, "stock", "return")
 	w.Text(tech2, id)
-	contains(t, lastTo(w.Drain(), tech2.Chat()).Text, "不是由您负责的")
+	contains(t, lastMsg(w.Drain(), tech2.Chat()).Text, "不是由您负责的")
 	verifyLevels(t, w)
 }
 
@@ -774,7 +774,7 @@ func TestPartsMonthAndStockReport(t *testing.T) {
 	usePart(t, w, tech, id, "P-VALVE", "2")
 	usePart(t, w, tech, id, "P-TAPE", "3")
 	w.Cmd(lead, "month", "")
-	month := lastTo(w.Drain(), lead.Chat()).Text
+	month := lastMsg(w.Drain(), lead.Chat()).Text
 	contains(t, month, "配件成本 ¥27.00（1 张工单）")
 	contains(t, month, "按类别：水管/漏水 ¥27.00（1 单）")
 	contains(t, month, "按维修人员：张师傅 ¥27.00（1 单）")
@@ -847,5 +847,5 @@ func TestOldMaterialsLineStaysReadable(t *testing.T) {
 		}
 	}
 	w.Cmd(tech, "order", id)
-	contains(t, lastTo(w.Drain(), tech.Chat()).Text, "M02 材料费（按实际） × 38元，单价 ¥1.00，小计 ¥38.00")
+	contains(t, lastMsg(w.Drain(), tech.Chat()).Text, "M02 材料费（按实际） × 38元，单价 ¥1.00，小计 ¥38.00")
 }

@@ -35,12 +35,19 @@ func (c *call) postCard(t *Ticket, isNew, refresh bool) {
 		"photos", len(t.Photos),
 		"kind", c.tl(l, "kind."+string(t.Kind)),
 		"when", c.whenText(t, l)))
+	if need := c.needLine(t, l); need != "" {
+		b.WriteString("\n" + need)
+	}
 	b.WriteString("\n— ")
 	step := ""
 	if st, i := c.current(t); i >= 0 {
 		step = st.Title[l]
 	}
-	status := c.tl(l, "card.status."+string(t.State),
+	statusKey := "card.status." + string(t.State)
+	if t.State == StateCancelled && t.CancelledBy != "" {
+		statusKey = "card.status.cancelled_lead"
+	}
+	status := c.tl(l, statusKey,
 		"name", t.Assignee,
 		"time", c.clock(t.Updated),
 		"score", t.Score,

@@ -216,6 +216,12 @@ func (c *call) createTicket(d *Dialogue, at *time.Time) error {
 	}
 	c.reply(c.t("report.created", "ticket", t.ID, "category", c.categoryLabel(t.Category, c.lang), "when", c.whenText(t, c.lang)),
 		[]Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancel, t.ID)})
+	return c.dispatchNew(t)
+}
+
+// dispatchNew posts a new normal ticket's card to the group, checks it
+// for a repeat failure and starts its acceptance clock.
+func (c *call) dispatchNew(t *Ticket) error {
 	c.groupCard(t, true)
 	if err := c.checkRepeat(t); err != nil {
 		return err
@@ -245,8 +251,23 @@ func (c *call) checkRepeat(t *Ticket) error {
 	return nil
 }
 
-// newTicket numbers and stores a ticket from a report dialogue.
+// newTicket numbers and stores a ticket from the sender's report dialogue.
 func (c *call) newTicket(d *Dialogue, at *time.Time, emergency string) (*Ticket, error) {
+	t, err := c.fileTicket(c.me, d, at, emergency)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// fileTicket numbers and stores a ticket for resident res from a report
+// draft (its category, description, photos and order kind), with its
+// first audit line; the sender is its actor (the resident, or the clerk
+// who took the call).
+func (c *call) fileTicket(res *Person, d *Dialogue, at *time.Time, emergency string) (*Ticket, error) {
 	loc := c.e.o.Location
 	day := c.now.In(loc).Format("20060102")
 	n, err := c.tx.NextTicketSeq(day)
@@ -261,10 +282,10 @@ func (c *call) newTicket(d *Dialogue, at *time.Time, emergency string) (*Ticket,
 		Photos:      d.Photos,
 		Kind:        d.Kind2,
 		ASAP:        at == nil,
-		ResidentID:  c.me.ID,
-		Building:    c.me.Building,
-		Unit:        c.me.Unit,
-		Room:        c.me.Room,
+		ResidentID:  res.ID,
+		Building:    res.Building,
+		Unit:        res.Unit,
+		Room:        res.Room,
 		Created:     c.now,
 		Updated:     c.now,
 		Rev:         1,
@@ -278,9 +299,6 @@ func (c *call) newTicket(d *Dialogue, at *time.Time, emergency string) (*Ticket,
 		return nil, err
 	}
 	if err := c.event(t, "reported", "", StateNew, emergency, t.Photos...); err != nil {
-		return nil, err
-	}
-	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
 		return nil, err
 	}
 	return t, nil

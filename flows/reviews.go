@@ -58,7 +58,7 @@ func (c *call) openReview(trigger string, tickets ...string) (*Review, error) {
 			return nil, err
 		}
 		for _, p := range ps {
-			if p.Registered {
+			if p.Active() {
 				participants = append(participants, p)
 				r.Participants = append(r.Participants, p.ID)
 			}

@@ -32,7 +32,7 @@ func (a Access) Allows(p *Person) bool {
 	if a.Open {
 		return true
 	}
-	if p == nil || !p.Registered {
+	if !p.Active() {
 		return false
 	}
 	return a.Roles == nil || hasRole(a.Roles, p.Role)
@@ -99,7 +99,15 @@ func init() {
 		{Name: "skip", Key: "cmd.skip", Menus: leads, Access: leadsOnly, run: (*call).cmdSkip},
 		{Name: "daily", Key: "cmd.daily", Menus: office, Access: officeOnly, run: (*call).cmdDaily},
 		{Name: "month", Key: "cmd.month", Menus: office, Access: officeOnly, run: (*call).cmdMonth},
-		{Name: "duty", Key: "cmd.duty", Menus: leads, Access: leadsOnly, run: noArgs((*call).cmdDuty)},
+		{Name: "duty", Key: "cmd.duty", Menus: leads, Access: leadsOnly, run: (*call).cmdDuty},
+		// The qualifications area (staff.go, skills.go): whom a lead may
+		// manage is the invitable table, whose skills the handler checks.
+		{Name: "staff", Key: "cmd.staff", Menus: leads, Access: leadsOnly, run: (*call).cmdStaff},
+		{Name: "skills", Key: "cmd.skills", Menus: staff, Access: repairTeam, run: (*call).cmdSkills},
+		{Name: "certs", Key: "cmd.certs", Menus: staff, Access: repairTeam, run: (*call).cmdCerts},
+		// A session's card is for its invitees, its trainer and the leads (cmdTraining checks).
+		{Name: "training", Key: "cmd.training", Menus: staffAll, Access: sopUsers, run: (*call).cmdTraining},
+		{Name: "training", Arg: "new", Access: leadsOnly, run: noArgs((*call).trainingNew)},
 		{Name: "sop", Key: "cmd.sop", Menus: staffAll, Access: sopUsers, run: (*call).cmdSOP},
 		{Name: "sop", Arg: "reload", Access: leadsOnly, run: noArgs((*call).cmdSOPReload)},
 		{Name: "review", Key: "cmd.review", Menus: staffAll, Access: sopUsers, run: (*call).cmdReview},
@@ -108,6 +116,13 @@ func init() {
 		// the people who take part in reviews, not for residents.
 		{Name: "actions", Key: "cmd.actions", Menus: staffAll, Access: sopUsers, run: noArgs((*call).cmdActions)},
 		{Name: "complain", Key: "cmd.complain", Menus: residents, Access: residentsOnly, run: (*call).cmdComplain},
+		// The office console: the board, tickets and the office's actions
+		// in a browser, for the office roles (a technician's chat has no
+		// list of all open tickets either: /open is for leads). The
+		// session has the role this row allows, re-read on every request
+		// (MayUseConsole).
+		{Name: "console", Key: "cmd.console", Menus: office, Access: officeOnly, run: (*call).cmdConsole},
+		{Name: "console", Arg: "logout", Access: officeOnly, run: noArgs((*call).cmdConsoleLogout)},
 		// Spare parts (parts_chat.go): each row's Access is its PartsRoles row.
 		{Name: "stock", Key: "cmd.stock", Menus: staffAll, Access: partsAccess(PartsView), run: (*call).cmdStock},
 		{Name: "stock", Arg: "buy", Access: partsAccess(PartsRequestPurchase), run: noArgs((*call).stockBuy)},
@@ -174,6 +189,9 @@ func (c *call) command() error {
 	if cmd == nil {
 		return Errorf(CodeInvalid, "err.unknown_command", "command", c.ev.Command)
 	}
+	if !cmd.Open && c.me != nil && c.me.Deactivated != nil {
+		return Errorf(CodeForbidden, "err.deactivated")
+	}
 	if !cmd.Open && (c.me == nil || !c.me.Registered) {
 		return c.startRegistration()
 	}
@@ -204,6 +222,22 @@ const (
 	vbReviewSuggest  = "rvs" // rvs|<review>
 	vbReviewDecline  = "rvd" // rvd|<review>
 	vbActionDone     = "acd" // acd|<review>|<action>
+	vbStaffRole      = "sr"  // sr|<person>|<role>
+	vbStaffLeave     = "sx"  // sx|<person>: asks to confirm
+	vbStaffLeaveOK   = "sxc" // sxc|<person>: deactivates a leaver
+	vbSkill          = "sk"  // sk|<person>|<skill>|<level, or - to remove>
+	vbCertNew        = "cen" // cen|<holder>: one's own submission, or a lead's record
+	vbCertVerify     = "cv"  // cv|<certificate>
+	vbCertRefuse     = "cf"  // cf|<certificate>: a submission refused, with a reason
+	vbCertReviewed   = "crv" // crv|<certificate>: its 复审 passed
+	vbCertRevoke     = "crx" // crx|<certificate>: revoked, with a reason
+	vbTrainAnswer    = "tra" // tra|<session>|y|n: going / not going
+	vbTrainAttend    = "tat" // tat|<session>|<person>|p|a|pass|fail
+	vbTrainCancel    = "trx" // trx|<session>
+	vbRosterAdd      = "rsa" // rsa|<day>: a new shift (its hours asked)
+	vbRosterPerson   = "rsp" // rsp|<shift>|<person>|on|off
+	vbRosterHours    = "rse" // rse|<shift>: new hours asked
+	vbRosterDelete   = "rsd" // rsd|<shift>
 	vbPurchaseOK     = "ppa" // ppa|<PR-n>: a lead approves a purchase request
 	vbPurchaseNo     = "ppr" // ppr|<PR-n>: a lead refuses it
 	vbDeliver        = "prd" // prd|<PR-n>: record a delivery against it
@@ -235,6 +269,28 @@ var verbs = map[string]verb{
 	// Only an action's owner has this button, and owners are staff: from
 	// anyone unregistered the payload is forged.
 	vbActionDone: {Access: Access{Deny: "err.bad_button"}, run: (*call).actionDone},
+	// Whom a lead may manage is the invitable table (staff.go).
+	vbStaffRole:    {Access: leadsOnly, run: (*call).staffRole},
+	vbStaffLeave:   {Access: leadsOnly, run: (*call).staffLeave},
+	vbStaffLeaveOK: {Access: leadsOnly, run: (*call).staffLeaveConfirm},
+	vbSkill:        {Access: leadsOnly, run: (*call).skillSet},
+	// Whose certificate one may enter is the handler's check (one's own,
+	// or a lead's for the team).
+	vbCertNew:      {Access: repairTeam, private: true, run: (*call).certNew},
+	vbCertVerify:   {Access: leadsOnly, private: true, run: (*call).certVerify},
+	vbCertRefuse:   {Access: leadsOnly, private: true, run: (*call).certReason},
+	vbCertReviewed: {Access: leadsOnly, private: true, run: (*call).certReviewed},
+	vbCertRevoke:   {Access: leadsOnly, private: true, run: (*call).certReason},
+	// Only invitees answer (AnswerSession), only the trainer or a lead
+	// records attendance (trainAttend checks the session).
+	vbTrainAnswer: {Access: sopUsers, private: true, run: (*call).trainAnswer},
+	vbTrainAttend: {Access: sopUsers, private: true, run: (*call).trainAttend},
+	vbTrainCancel: {Access: leadsOnly, private: true, run: (*call).trainCancel},
+	// The weekly duty pattern (roster.go).
+	vbRosterAdd:    {Access: leadsOnly, private: true, run: func(c *call, args []string) error { return c.rosterAsk(args, false) }},
+	vbRosterPerson: {Access: leadsOnly, private: true, run: (*call).rosterPerson},
+	vbRosterHours:  {Access: leadsOnly, private: true, run: func(c *call, args []string) error { return c.rosterAsk(args, true) }},
+	vbRosterDelete: {Access: leadsOnly, private: true, run: (*call).rosterDelete},
 	// Spare parts (parts_chat.go): each row's Access is its PartsRoles row.
 	vbPurchaseOK: {Access: partsAccess(PartsDecidePurchase), run: func(c *call, args []string) error { return c.purchaseDecide(args, true) }},
 	vbPurchaseNo: {Access: partsAccess(PartsDecidePurchase), run: func(c *call, args []string) error { return c.purchaseDecide(args, false) }},
@@ -290,6 +346,9 @@ func (c *call) callback() error {
 	if !ok {
 		return Errorf(CodeInvalid, "err.bad_button")
 	}
+	if c.me != nil && c.me.Deactivated != nil {
+		return Errorf(CodeForbidden, "err.deactivated") // a leaver's old buttons
+	}
 	if v, ok := verbs[p.Verb]; ok {
 		if v.private && c.ev.InGroup {
 			return Errorf(CodeInvalid, "err.bad_button")
@@ -308,7 +367,7 @@ func (c *call) callback() error {
 	if err != nil {
 		return err
 	}
-	if err := Authorize(a, c.me, t); err != nil {
+	if _, err := Gate(c.tx, c.e.quals(), a, c.me, t, c.now, c.e.o.Location, c.lang); err != nil {
 		return err
 	}
 	if t.Visit == nil {
@@ -329,6 +388,39 @@ func (c *call) commandButton(args []string) error {
 	return c.command()
 }
 
+// ---- console actions ----
+
+// Console actions: what the office console (bot/web) sends as an
+// EvConsole event. Their names travel in its URLs and forms, so they never
+// change meaning; new actions get new names.
+const (
+	ConsoleLogin       = "login"        // redeem a one-time link for a session (the link is the credential)
+	ConsoleLogout      = "logout"       // end this session, or all of the person's
+	ConsoleAssign      = "assign"       // assign or reassign a ticket to a technician: ActReassign's row
+	ConsoleReturn      = "return"       // take it back to the group: ActReturnGroup's row
+	ConsoleCancel      = "cancel"       // cancel it with a reason: ActCancelByLead's row
+	ConsolePhoneTicket = "phone_ticket" // file a ticket for a resident who phoned
+)
+
+// consoleAction is one row of the console table. A row with Act is a
+// ticket action: Authorize decides with that action's Transitions row,
+// exactly as for the chat's button. A row without names no ticket and its
+// Access decides. A new console action of another area is one more row.
+type consoleAction struct {
+	Act Action
+	Access
+	run func(c *call, t *Ticket, args map[string]string) error
+}
+
+var consoleActions = map[string]consoleAction{
+	ConsoleLogin:       {Access: anyone, run: (*call).consoleLogin},
+	ConsoleLogout:      {Access: registered, run: (*call).consoleLogout},
+	ConsoleAssign:      {Act: ActReassign, run: (*call).consoleAssign},
+	ConsoleReturn:      {Act: ActReturnGroup, run: func(c *call, t *Ticket, _ map[string]string) error { return c.returnToGroup(t) }},
+	ConsoleCancel:      {Act: ActCancelByLead, run: (*call).cancelByLead},
+	ConsolePhoneTicket: {Access: officeOnly, run: (*call).phoneTicket},
+}
+
 // ---- dialogues ----
 
 // Dialogue kinds. They are stored, so their names never change meaning.
@@ -345,14 +437,19 @@ const (
 	dlgReviewClose    = "review_close"
 	dlgActionDone     = "action_done"
 	dlgComplain       = "complain"
-	dlgPartsBuy       = "parts_buy"     // a purchase request
-	dlgPartsReceive   = "parts_receive" // a delivery against an approved purchase
-	dlgPartsScrap     = "parts_scrap"   // a scrap request
-	dlgPartsCount     = "parts_count"   // a lead's stocktake
-	dlgPartsItem      = "parts_item"    // a catalog item added or edited
-	dlgPartsImport    = "parts_import"  // waiting for a catalog workbook
-	dlgPartsReturn    = "parts_return"  // unused parts back from a job
-	dlgUsePart        = "use_part"      // a requisition from inside the job
+	dlgQualOverride   = "qual_override"    // a lead's reason to assign someone unqualified
+	dlgCert           = "cert"             // a certificate entered field by field
+	dlgCertRevoke     = "cert_revoke"      // the reason a certificate is refused or revoked
+	dlgSession        = "training_session" // a training session being scheduled
+	dlgShift          = "roster_shift"     // the hours of a roster shift (new or changed)
+	dlgPartsBuy       = "parts_buy"        // a purchase request
+	dlgPartsReceive   = "parts_receive"    // a delivery against an approved purchase
+	dlgPartsScrap     = "parts_scrap"      // a scrap request
+	dlgPartsCount     = "parts_count"      // a lead's stocktake
+	dlgPartsItem      = "parts_item"       // a catalog item added or edited
+	dlgPartsImport    = "parts_import"     // waiting for a catalog workbook
+	dlgPartsReturn    = "parts_return"     // unused parts back from a job
+	dlgUsePart        = "use_part"         // a requisition from inside the job
 )
 
 // dialogueKind is one row of the dialogue table: what a stored dialogue
@@ -381,6 +478,11 @@ var dialogues = map[string]dialogueKind{
 	dlgReviewClose:    {input: (*call).reviewCloseInput, choose: (*call).reviewCloseChoice, legacy: legacyReviewDialogue},
 	dlgActionDone:     {input: (*call).actionEvidenceInput, legacy: legacyActionDone},
 	dlgComplain:       {input: (*call).complainInput},
+	dlgQualOverride:   {input: (*call).overrideInput},
+	dlgCert:           {input: (*call).certInput, choose: (*call).certChoice},
+	dlgCertRevoke:     {input: (*call).certReasonInput},
+	dlgSession:        {input: (*call).sessionInput, choose: (*call).sessionChoice},
+	dlgShift:          {input: (*call).shiftInput},
 	dlgPartsBuy:       {input: (*call).partsInput, choose: (*call).partsChoose},
 	dlgPartsReceive:   {input: (*call).partsInput, choose: (*call).partsChoose},
 	dlgPartsScrap:     {input: (*call).partsInput, choose: (*call).partsChoose},
@@ -408,6 +510,9 @@ func skipAt(step string) func(*call, *Dialogue, string) error {
 
 // input handles text, contacts, photos and unsupported messages in a private chat.
 func (c *call) input() error {
+	if c.me != nil && c.me.Deactivated != nil {
+		return Errorf(CodeForbidden, "err.deactivated")
+	}
 	d, err := c.dialogue()
 	if errors.Is(err, ErrNotFound) {
 		return c.idle()
@@ -485,23 +590,26 @@ func (c *call) choice(args []string) error {
 
 // Timer kinds. They are stored, so their names never change meaning.
 const (
-	tmRung         = "rung"     // an emergency's escalation rung (Timer.Rung)
-	tmAccept       = "accept"   // a normal ticket not accepted in time
-	tmArrive       = "arrive"   // not on site in time
-	tmRemind       = "remind"   // the technician's reminder before the agreed time
-	tmChase        = "chase"    // a resident who was not home
-	tmClock        = "clock"    // refreshes an emergency's countdown on the group card each minute
-	tmHandover     = "handover" // the day's handover starts (Timer.Day)
-	tmEOD          = "eod"      // the end of the working day (Timer.Day)
-	tmAckRemind    = "ackrem"   // staff who have not acknowledged an SOP version
-	tmYearly       = "yearly"   // the yearly SOP review
-	tmReviewRemind = "rvrem"    // review participants who have not answered
-	tmReviewDue    = "rvdue"    // a review past its deadline
-	tmActionPre    = "actpre"   // an improvement action due tomorrow
-	tmActionDue    = "actdue"   // an improvement action due today
-	tmActionEsc    = "actesc"   // an improvement action three days late
-	tmAudit        = "audit"    // the monthly audit sample (Timer.Day is the month)
-	tmStockReport  = "stockrep" // the monthly stock report to the leads (Timer.Month)
+	tmRung         = "rung"      // an emergency's escalation rung (Timer.Rung)
+	tmAccept       = "accept"    // a normal ticket not accepted in time
+	tmArrive       = "arrive"    // not on site in time
+	tmRemind       = "remind"    // the technician's reminder before the agreed time
+	tmChase        = "chase"     // a resident who was not home
+	tmClock        = "clock"     // refreshes an emergency's countdown on the group card each minute
+	tmHandover     = "handover"  // the day's handover starts (Timer.Day)
+	tmEOD          = "eod"       // the end of the working day (Timer.Day)
+	tmAckRemind    = "ackrem"    // staff who have not acknowledged an SOP version
+	tmYearly       = "yearly"    // the yearly SOP review
+	tmReviewRemind = "rvrem"     // review participants who have not answered
+	tmReviewDue    = "rvdue"     // a review past its deadline
+	tmActionPre    = "actpre"    // an improvement action due tomorrow
+	tmActionDue    = "actdue"    // an improvement action due today
+	tmActionEsc    = "actesc"    // an improvement action three days late
+	tmAudit        = "audit"     // the monthly audit sample (Timer.Day is the month)
+	tmCertSweep    = "certsweep" // the daily certificate sweep (Timer.Day)
+	tmTrainRemind  = "trrem"     // a reminder before a training session (Timer.Session)
+	tmTrainAttend  = "tratt"     // a training session starts: the trainer records attendance (Timer.Session)
+	tmStockReport  = "stockrep"  // the monthly stock report to the leads (Timer.Month)
 )
 
 // timerKind is one row of the timer table: what a due timer of that kind
@@ -532,6 +640,9 @@ var timerKinds = map[string]timerKind{
 	tmActionDue:    {fire: (*call).actionOverdue, legacy: legacyActionTimer},
 	tmActionEsc:    {fire: (*call).actionEscalate, legacy: legacyActionTimer},
 	tmAudit:        {fire: func(c *call, tm Timer, _ bool) error { return c.audit(tm.Month) }, legacy: legacyAudit},
+	tmCertSweep:    {fire: func(c *call, _ Timer, _ bool) error { return c.certSweep() }},
+	tmTrainRemind:  {fire: func(c *call, tm Timer, _ bool) error { return c.trainRemind(tm.Session) }},
+	tmTrainAttend:  {fire: func(c *call, tm Timer, _ bool) error { return c.trainAttendCall(tm.Session) }},
 	tmStockReport:  {fire: func(c *call, tm Timer, _ bool) error { return c.stockReport(tm.Month) }},
 }
 

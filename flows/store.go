@@ -34,7 +34,10 @@ type Tx interface {
 	GovernanceTx
 	SequencesTx
 	OutboxTx
+	QualsTx
+	RosterTx
 	PartsTx // spare parts (parts.go)
+	ConsoleTx
 }
 
 // InboundTx is what the engine keeps of the channels' updates.

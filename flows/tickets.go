@@ -34,6 +34,9 @@ func (c *call) accept(t *Ticket) error {
 		return err
 	}
 	c.toast = c.t("accept.toast", "ticket", t.ID)
+	if err := c.acceptWarning(t); err != nil {
+		return err
+	}
 	c.groupCard(t, false)
 	if err := c.sendJob(c.me, t, "job.assigned"); err != nil {
 		return err
@@ -155,12 +158,20 @@ func (c *call) reassign(t *Ticket, args []string) error {
 	if err != nil {
 		return err
 	}
-	if target == nil || !target.Registered || target.Role != RoleTechnician {
+	if !target.Active() || target.Role != RoleTechnician {
 		return Errorf(CodeInvalid, "reassign.bad_target")
 	}
 	if target.ID == t.AssigneeID {
 		return Errorf(CodeConflict, "reassign.same")
 	}
+	if asked, err := c.reassignCheck(t, target); asked || err != nil {
+		return err
+	}
+	return c.assignTo(t, target)
+}
+
+// assignTo gives the job to target (a lead's reassignment, checked).
+func (c *call) assignTo(t *Ticket, target *Person) error {
 	old, err := c.person(t.AssigneeID)
 	if err != nil {
 		return err

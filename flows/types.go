@@ -70,7 +70,17 @@ type Person struct {
 	Menu    string    `json:"menu,omitempty"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+	// Deactivated is when a lead deactivated the person (a leaver), and
+	// DeactivatedBy who: their buttons and commands stop working, their
+	// invite codes die; the profile stays for the history. A new invite
+	// clears both (rehired).
+	Deactivated   *time.Time `json:"deactivated,omitempty"`
+	DeactivatedBy string     `json:"deactivated_by,omitempty"`
 }
+
+// Active reports whether p is a registered person who was not
+// deactivated: someone the bot takes requests from and sends work to.
+func (p *Person) Active() bool { return p != nil && p.Registered && p.Deactivated == nil }
 
 // State is a ticket's place in its life cycle.
 type State string
@@ -162,9 +172,16 @@ type Ticket struct {
 	Breaches []string `json:"breaches,omitempty"`
 	// WaitingSince is when no one was home; the chase and auto-close count from it.
 	WaitingSince *time.Time `json:"waiting_since,omitempty"`
+	// CancelledBy is the lead who cancelled the ticket from the console
+	// (ActCancelByLead; the reason is in the audit trail); empty when its
+	// resident withdrew it.
+	CancelledBy string `json:"cancelled_by,omitempty"`
 	// CardHash fingerprints the group card as last queued, so an unchanged
 	// card is not edited again (the group's budget is 20 messages a minute).
 	CardHash string `json:"card_hash,omitempty"`
+	// QualOverrides are the assignments a lead made to someone who did not
+	// qualify for the job, with the reason, oldest first (shown in audits).
+	QualOverrides []QualOverride `json:"qual_overrides,omitempty"`
 }
 
 // Visit is what the on-site checklist has recorded so far. The audit trail
@@ -287,6 +304,13 @@ type Dialogue struct {
 	TechID    string `json:"tech_id,omitempty"`    // the technician whose handover is returned
 	// Parts is the draft of a spare-parts dialogue (parts_chat.go).
 	Parts *PartsDraft `json:"parts,omitempty"`
+	// The qualifications area's drafts and arguments.
+	Target       string       `json:"target_id,omitempty"`     // the person a lead acts on: the assignee of an override, a certificate's holder
+	CertDraft    *Certificate `json:"cert_draft,omitempty"`    // the certificate being entered
+	CertID       string       `json:"cert_id,omitempty"`       // the certificate whose refusal or revocation reason is asked
+	SessionDraft *Session     `json:"session_draft,omitempty"` // the training session being scheduled
+	Weekday      string       `json:"weekday,omitempty"`       // the roster day ("mon") a shift is added to
+	ShiftID      int          `json:"shift_id,omitempty"`      // the roster shift whose hours are edited
 }
 
 // Timer is a stored due time. The engine consumes it in the same
@@ -306,6 +330,7 @@ type Timer struct {
 	Version int       `json:"version,omitempty"` // the SOP version to acknowledge
 	Review  string    `json:"review,omitempty"`  // the review (its reminder, deadline, actions)
 	Action  int       `json:"action,omitempty"`  // the improvement action of Review
+	Session string    `json:"session,omitempty"` // the training session (its reminder, its attendance call)
 }
 
 // Handover is one technician's end-of-day submission of work orders (SOP 4.2.7).

@@ -126,13 +126,20 @@ func (r *Runner) Housekeeping() {
 	}
 }
 
-// Backup runs the configured backup once and logs the outcome.
+// Backup runs the configured backup once and logs the outcome: an error
+// with a path is a copy written with a warning, logged at error level too.
 func (r *Runner) Backup() {
 	if r.o.Backup == nil {
 		return
 	}
 	start := time.Now()
 	path, err := r.o.Backup()
+	if err != nil && path != "" {
+		// Written, but something about it needs a person (a copy with
+		// fewer tickets than an older one, which rotation kept).
+		r.o.Log.Error().Err(err).Str("path", path).Msg("backup written, but look at this")
+		return
+	}
 	if err != nil {
 		r.o.Log.Error().Err(err).Msg("backup failed; the next scheduled one will try again")
 		return

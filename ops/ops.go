@@ -9,13 +9,19 @@ package ops
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"mime"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,9 +61,13 @@ type Options struct {
 	Engine *flows.EngineStats
 	// Backup writes a hot backup and returns its path (POST /backup, for
 	// `repairbot backup` while the bot holds the file); nil disables it.
+	// A path with an error is a copy written with a warning.
 	Backup func() (string, error)
-	Now    func() time.Time
-	Log    zerolog.Logger
+	// Token authorises the endpoints that write (POST /backup), sent as
+	// "Authorization: Bearer <token>"; empty disables them (403).
+	Token string
+	Now   func() time.Time
+	Log   zerolog.Logger
 }
 
 // Server is the running endpoint. Start starts it, Close stops it.
@@ -68,6 +78,8 @@ type Server struct {
 	reg    *prometheus.Registry
 	done   chan struct{}
 	handle *prometheus.HistogramVec
+	// backingUp lets one backup run at a time.
+	backingUp sync.Mutex
 }
 
 // ObserveHandle records how long the engine took to handle one event
@@ -394,16 +406,79 @@ type promLogger struct{ l zerolog.Logger }
 
 func (p promLogger) Println(v ...any) { p.l.Error().Msg(fmt.Sprint(v...)) }
 
-// backup writes a hot backup on request and answers its path.
-func (s *Server) backup(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	path, err := s.o.Backup()
-	if err != nil {
-		s.o.Log.Error().Err(err).Msg("backup on request failed")
-		w.WriteHeader(http.StatusInternalServerError)
-		_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+// backup writes a hot backup on request and answers its file name (never
+// a path: the caller knows the backup directory). It writes, so it needs
+// the token, refuses what a browser sends across origins, and runs one at
+// a time.
+func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
+	answer := func(code int, v map[string]string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(code)
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	refuse := func(code int, msg string) {
+		s.o.Log.Warn().Int("status", code).Str("remote", r.RemoteAddr).Msg("POST /backup refused: " + msg)
+		answer(code, map[string]string{"error": msg})
+	}
+	// A browser adds Origin (and Sec-Fetch-Site) to a cross-origin post;
+	// `repairbot backup` and curl send neither.
+	if r.Header.Get("Origin") != "" || (r.Header.Get("Sec-Fetch-Site") != "" && r.Header.Get("Sec-Fetch-Site") != "none") {
+		refuse(http.StatusForbidden, "cross-origin requests are refused")
 		return
 	}
-	s.o.Log.Info().Str("path", path).Msg("backup on request written")
-	_ = json.NewEncoder(w).Encode(map[string]string{"path": path})
+	if s.o.Token == "" {
+		refuse(http.StatusForbidden, "POST /backup is disabled: no ops.token is configured (set [ops] token = \"${OPS_TOKEN}\" and OPS_TOKEN in the environment)")
+		return
+	}
+	if !bearerOK(r.Header.Get("Authorization"), s.o.Token) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="repairbot ops"`)
+		refuse(http.StatusUnauthorized, "missing or wrong token: send Authorization: Bearer <ops.token>")
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
+			refuse(http.StatusUnsupportedMediaType, "the body, if any, must be application/json")
+			return
+		}
+	}
+	if !s.backingUp.TryLock() {
+		refuse(http.StatusConflict, "a backup is already being written; ask again when it is done")
+		return
+	}
+	defer s.backingUp.Unlock()
+	// A large database takes longer to copy than the server's write
+	// timeout allows an answer.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(backupWriteTimeout))
+	path, err := s.o.Backup()
+	if err != nil && path == "" {
+		s.o.Log.Error().Err(err).Msg("backup on request failed")
+		answer(http.StatusInternalServerError, map[string]string{"error": "the backup failed; the bot's log says why (component ops)"})
+		return
+	}
+	file := filepath.Base(path)
+	out := map[string]string{"file": file}
+	if err != nil {
+		s.o.Log.Error().Err(err).Str("path", path).Msg("backup on request written, but look at this")
+		// The warning names copies by file name; strip the directory from
+		// anything else it carries.
+		out["warning"] = strings.ReplaceAll(err.Error(), filepath.Dir(path)+string(filepath.Separator), "")
+	} else {
+		s.o.Log.Info().Str("path", path).Msg("backup on request written")
+	}
+	answer(http.StatusOK, out)
+}
+
+// backupWriteTimeout bounds a POST /backup answer (the client waits 5 min).
+const backupWriteTimeout = 10 * time.Minute
+
+// bearerOK compares an Authorization header with the token in constant
+// time (over hashes, so the length does not show either).
+func bearerOK(header, token string) bool {
+	got, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok {
+		return false
+	}
+	a, b := sha256.Sum256([]byte(strings.TrimSpace(got))), sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }

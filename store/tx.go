@@ -61,7 +61,9 @@ func (t *tx) put(bucket []byte, k []byte, v any) error {
 }
 
 // Seen implements flows.Tx.
-func (t *tx) Seen(k string) (bool, error) { return t.bk(bSeen).Get([]byte(k)) != nil, nil }
+func (t *tx) Seen(k string) (bool, error) {
+	return !dedupeBroken && t.bk(bSeen).Get([]byte(k)) != nil, nil
+}
 
 // MarkSeen implements flows.Tx.
 func (t *tx) MarkSeen(k string, at time.Time) error {

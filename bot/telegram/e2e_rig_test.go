@@ -87,6 +87,8 @@ type rigOptions struct {
 	MaxDescription int
 	// NoPhotos disables the photo step (engine MaxPhotos 0); otherwise 3.
 	NoPhotos bool
+	// WebhookTimeouts for the channel's webhook server (zero: its defaults).
+	WebhookTimeouts telegram.WebhookTimeouts
 }
 
 func defaultLimits() telegram.SendLimits {
@@ -227,6 +229,7 @@ func (r *rig) start() {
 	if r.o.Mode == "webhook" {
 		o.WebhookListen, o.WebhookPath, o.WebhookSecret = "127.0.0.1:0", e2eHook, e2eSecret
 		o.WebhookURL = r.front.URL + e2eHook
+		o.WebhookTimeouts = r.o.WebhookTimeouts
 	}
 	ch, err = telegram.New(o)
 	if err != nil {

@@ -97,14 +97,15 @@ func (c *Channel) pollLoop(ctx context.Context) {
 	if err != nil {
 		log.Error().Err(err).Msg("cannot read the stored offset")
 	}
-	backoff := time.Duration(0)
+	trouble := &pollTrouble{}
+	delay := time.Duration(0)
 	attempts := map[int64]int{}
 	for ctx.Err() == nil {
-		if backoff > 0 {
+		if delay > 0 {
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(backoff):
+			case <-time.After(delay):
 			}
 		}
 		ups, err := c.getUpdates(ctx, offset)
@@ -112,26 +113,100 @@ func (c *Channel) pollLoop(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			delay = trouble.fail()
 			var tm *bot.TooManyRequestsError
 			if errors.As(err, &tm) && tm.RetryAfter > 0 {
-				backoff = time.Duration(tm.RetryAfter) * time.Second
-			} else {
-				backoff = nextBackoff(backoff, 500*time.Millisecond, 30*time.Second)
+				delay = max(delay, time.Duration(tm.RetryAfter)*time.Second)
 			}
-			log.Warn().Str("err", err.Error()).Dur("retry_in", backoff).Msg("getUpdates failed")
+			if ok, suppressed := trouble.allowLog(); ok {
+				log.Warn().Str("err", err.Error()).Dur("retry_in", delay).Int("failures", trouble.count()).
+					Int("suppressed", suppressed).Msg("getUpdates failed")
+			}
 			continue
 		}
-		backoff = 0
 		c.lastPoll.Store(c.now().UnixNano())
-		next, failed := c.handleBatch(ctx, ups, offset, attempts)
+		next, failed := c.handleBatch(ctx, ups, offset, attempts, trouble)
 		if ctx.Err() != nil {
 			return
 		}
 		offset = next
 		if failed {
-			backoff = nextBackoff(backoff, 200*time.Millisecond, 10*time.Second)
+			delay = trouble.fail()
+			continue
+		}
+		delay = 0
+		if n, suppressed, last, since := trouble.reset(); n > 0 {
+			log.Info().Int("failures", n).Int("suppressed", suppressed).Dur("last_delay", last).
+				Dur("after", time.Since(since).Round(time.Millisecond)).Msg("polling recovered")
 		}
 	}
+}
+
+// Poll failure backoff: the delay before the next getUpdates doubles from
+// pollBackoffMin to pollBackoffMax while polling or handling keeps failing
+// (a full disk fails every commit), and the error lines of one failure
+// streak come at most once per pollLogEvery, each with the count of lines
+// left out since the last.
+const (
+	pollBackoffMin = 200 * time.Millisecond
+	pollBackoffMax = 30 * time.Second
+	pollLogEvery   = 10 * time.Second
+)
+
+// pollTrouble is the poll loop's current failure streak. The lanes of a
+// batch log through it concurrently.
+type pollTrouble struct {
+	mu         sync.Mutex
+	failures   int
+	delay      time.Duration
+	since      time.Time
+	lastLog    time.Time
+	suppressed int
+}
+
+// fail counts a failed round (getUpdates failed, or an update of its batch
+// was not handled) and returns the delay before the next one.
+func (p *pollTrouble) fail() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.failures == 0 {
+		p.since = time.Now()
+	}
+	p.failures++
+	p.delay = nextBackoff(p.delay, pollBackoffMin, pollBackoffMax)
+	return p.delay
+}
+
+func (p *pollTrouble) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.failures
+}
+
+// allowLog says whether an error line may be written now, and how many
+// were left out before it. The first line of a streak always goes.
+func (p *pollTrouble) allowLog() (bool, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if !p.lastLog.IsZero() && now.Sub(p.lastLog) < pollLogEvery {
+		p.suppressed++
+		return false, 0
+	}
+	n := p.suppressed
+	p.lastLog, p.suppressed = now, 0
+	return true, n
+}
+
+// reset ends a streak after a round that went through, returning how many
+// rounds failed, the lines left out since the last one written, the last
+// delay and when the streak began.
+func (p *pollTrouble) reset() (failures, suppressed int, last time.Duration, since time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	failures, suppressed, last, since = p.failures, p.suppressed, p.delay, p.since
+	p.failures, p.suppressed, p.delay, p.since, p.lastLog = 0, 0, 0, time.Time{}, time.Time{}
+	return
 }
 
 // handleBatch handles one getUpdates batch. Updates that share a person
@@ -143,7 +218,7 @@ func (c *Channel) pollLoop(ctx context.Context) {
 // returned offset is one past the last update before the first failure;
 // updates after a failure that did commit come back and are recognised by
 // their dedupe marks.
-func (c *Channel) handleBatch(ctx context.Context, ups []*models.Update, offset int64, attempts map[int64]int) (int64, bool) {
+func (c *Channel) handleBatch(ctx context.Context, ups []*models.Update, offset int64, attempts map[int64]int, trouble *pollTrouble) (int64, bool) {
 	log := c.o.Log.With().Str("loop", "poll").Logger()
 	var todo []*models.Update
 	for _, u := range ups {
@@ -198,7 +273,9 @@ func (c *Channel) handleBatch(ctx context.Context, ups []*models.Update, offset 
 				attempts[u.ID]++
 				n := attempts[u.ID]
 				mu.Unlock()
-				log.Error().Err(err).Int64("update", u.ID).Int("attempt", n).Msg("update not handled; will retry")
+				if ok, suppressed := trouble.allowLog(); ok {
+					log.Error().Err(err).Int64("update", u.ID).Int("attempt", n).Int("suppressed", suppressed).Msg("update not handled; will retry")
+				}
 				if n >= maxHandleAttempts {
 					if err := c.skip(ctx, u.ID); err == nil {
 						log.Error().Int64("update", u.ID).Msg("update skipped after repeated failures")
@@ -225,7 +302,9 @@ func (c *Channel) handleBatch(ctx context.Context, ups []*models.Update, offset 
 	}
 	if next > stored {
 		if err := c.o.Engine.SetCursor(ctx, offsetCursor, strconv.FormatInt(next, 10)); err != nil {
-			log.Error().Err(err).Msg("cannot store the offset; the batch will be fetched again and deduplicated")
+			if ok, suppressed := trouble.allowLog(); ok {
+				log.Error().Err(err).Int("suppressed", suppressed).Msg("cannot store the offset; the batch will be fetched again and deduplicated")
+			}
 			return offset, true
 		}
 	}
@@ -310,6 +389,31 @@ func nextBackoff(cur, min, max time.Duration) time.Duration {
 	return cur
 }
 
+// WebhookTimeouts bound what one connection to the webhook server may
+// hold: without them a client that sends its headers or body slowly, or
+// keeps an idle connection open, holds a socket and a goroutine forever.
+type WebhookTimeouts struct {
+	ReadHeader time.Duration // to read a request's headers
+	Read       time.Duration // to read a whole request (body at most 1 MB)
+	Write      time.Duration // from the end of the headers to the end of the answer, the commit included
+	Idle       time.Duration // a kept-alive connection between requests
+}
+
+// DefaultWebhookTimeouts are generous for Telegram, which posts one small
+// update per request and waits up to a minute for the answer.
+var DefaultWebhookTimeouts = WebhookTimeouts{ReadHeader: 10 * time.Second, Read: 20 * time.Second,
+	Write: 60 * time.Second, Idle: 120 * time.Second}
+
+func (t WebhookTimeouts) orDefaults() WebhookTimeouts {
+	d := DefaultWebhookTimeouts
+	for _, f := range []struct{ v, def *time.Duration }{{&t.ReadHeader, &d.ReadHeader}, {&t.Read, &d.Read}, {&t.Write, &d.Write}, {&t.Idle, &d.Idle}} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	return t
+}
+
 // openWebhook listens, then registers the webhook with Telegram.
 func (c *Channel) openWebhook(ctx context.Context) error {
 	ln, err := net.Listen("tcp", c.o.WebhookListen)
@@ -319,7 +423,9 @@ func (c *Channel) openWebhook(ctx context.Context) error {
 	c.ln = ln
 	mux := http.NewServeMux()
 	mux.Handle(c.o.WebhookPath, c.WebhookHandler())
-	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	t := c.o.WebhookTimeouts.orDefaults()
+	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read,
+		WriteTimeout: t.Write, IdleTimeout: t.Idle, MaxHeaderBytes: 64 << 10}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()

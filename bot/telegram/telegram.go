@@ -36,6 +36,9 @@ type Options struct {
 	WebhookPath   string
 	WebhookURL    string // public URL Telegram posts to
 	WebhookSecret string
+	// WebhookTimeouts bound the webhook server's connections; zero fields
+	// take DefaultWebhookTimeouts.
+	WebhookTimeouts WebhookTimeouts
 	// BotUsername for deep links; asked with getMe when empty.
 	BotUsername string
 

@@ -27,6 +27,9 @@ import (
 // Group is the technicians' group address in a World.
 var Group = flows.Address{Channel: "tg", Chat: "-100200"}
 
+// ConsoleURL is where a World's /console links point.
+const ConsoleURL = "https://console.test"
+
 // Store is what a World needs of the store it runs on: the transactions
 // and the outbox a perfect sender drains.
 type Store interface {
@@ -73,9 +76,9 @@ func openBolt(tb testing.TB, path string, now func() time.Time) storetest.Opened
 
 // Options is the engine configuration of every flows test world: the
 // zh-CN catalog, Shanghai time, admin tg:1, the group Group, the default
-// categories and SOP, one emergency type, and the SLA, working hours and
-// governance the flows tests are written against, on st with the clock
-// now. Nobody is on duty and /sop reload reads the built-in SOP; a World
+// categories and SOP, one emergency type, and the SLA, working hours,
+// governance and qualification rules (QualRules, nothing needed) the flows
+// tests are written against, on st with the clock now. Nobody is on duty and /sop reload reads the built-in SOP; a World
 // wires both to its Roster and SOPFile. A rig that needs another world
 // (a channel's group, its invite links) changes fields of the result.
 func Options(tb testing.TB, st flows.Store, now func() time.Time) flows.Options {
@@ -84,8 +87,10 @@ func Options(tb testing.TB, st flows.Store, now func() time.Time) flows.Options 
 	o.Group, o.Admins = Group, map[string]bool{"tg:1": true}
 	o.InviteLink = func(_, code string) string { return "https://t.me/test_bot?start=" + code }
 	o.OrgName = "测试物业"
+	o.Console = flows.ConsoleOptions{Link: func(token string) (string, bool) { return ConsoleURL + "/login?t=" + token, true }}
 	f := Full(tb)
 	o.Emergencies, o.SLA, o.Governance, o.Work = f.Emergencies, f.SLA, f.Governance, f.Work
+	o.Quals, o.SweepAt = f.Quals, f.SweepAt
 	o.Parts = flows.PartsOptions{ApprovalOver: ApprovalOver, Files: stockxlsx.Files{Texts: o.Texts}}
 	return o
 }
@@ -110,8 +115,9 @@ func Base(tb testing.TB, st flows.Store, now func() time.Time) flows.Options {
 	}
 }
 
-// Full holds the emergency types, SLA clocks, governance and working
-// hours of Options, for rigs that want them on top of Base.
+// Full holds the emergency types, SLA clocks, governance, working hours,
+// qualification rules and certificate sweep of Options, for rigs that want
+// them on top of Base.
 func Full(tb testing.TB) flows.Options {
 	tb.Helper()
 	return flows.Options{
@@ -124,7 +130,31 @@ func Full(tb testing.TB) flows.Options {
 			LoadSOP: func() (*flows.SOP, error) { return sop.Default(), nil }},
 		Work: flows.WorkOptions{Days: map[time.Weekday]bool{time.Monday: true, time.Tuesday: true, time.Wednesday: true,
 			time.Thursday: true, time.Friday: true, time.Saturday: true}, Start: 8*60 + 30, End: 17*60 + 30, HandoverBefore: 30 * time.Minute},
+		Quals: QualRules(), SweepAt: 9 * 60,
 	}
+}
+
+// QualRules are the qualification rules of a test world, as the
+// configuration's defaults give them: the default ladder, a skill per
+// category, the default certificate types (低压电工作业证 valid 6 years
+// with a 复审 every 3, applied for 60 days ahead; the lift card 复审 every
+// 4 years, 3 months ahead), and nothing needed by any category. A test
+// that needs requirements sets Categories or Emergencies (WithOptions).
+func QualRules() flows.QualRules {
+	label := func(zh, en string) flows.Label { return flows.Label{flows.LangZH: zh, flows.LangEN: en} }
+	op := func(key, zh, en string) flows.CertType {
+		return flows.CertType{Key: key, Labels: label(zh, en), Class: flows.ClassSpecialOperation, ValidYears: 6, ReviewYears: 3, ApplyDays: 60, RefresherHours: 8}
+	}
+	r := flows.QualRules{Levels: flows.DefaultSkillLevels(), ReminderDays: flows.DefaultReminderDays(),
+		CertTypes: []flows.CertType{
+			op("elec_low_voltage", "低压电工作业证", "low-voltage electrician certificate"),
+			{Key: "lift", Labels: label("特种设备作业人员证（电梯）", "special equipment operator certificate (lift)"), Class: flows.ClassSpecialEquipment, ReviewYears: 4, ApplyMonths: 3},
+			op("hot_work", "焊接与热切割作业证", "welding and thermal cutting certificate"),
+		}}
+	for _, c := range DefaultCategories {
+		r.Skills = append(r.Skills, flows.SkillDef{Key: c.Key, Labels: flows.Label(c.Labels)})
+	}
+	return r
 }
 
 // World is an engine, its store and a clock.
@@ -142,6 +172,8 @@ type World struct {
 	Roster func(time.Time) []string
 	// SOPFile is what /sop reload reads; the built-in SOP by default.
 	SOPFile func() (*flows.SOP, error)
+	// adjust changes the engine's options at every start (WithOptions).
+	adjust []func(*flows.Options)
 	// Media keeps the files people send (File), as a channel's media
 	// store does; the engine reads them through Opts.Parts.OpenFile.
 	Media *media.Store
@@ -158,10 +190,20 @@ var DefaultCategories = []flows.Category{
 // An Option changes how New builds a World.
 type Option func(*config)
 
-type config struct{ open storetest.Open }
+type config struct {
+	open   storetest.Open
+	adjust []func(*flows.Options)
+}
 
 // WithStore runs the World on the store open returns instead of Open's.
 func WithStore(open storetest.Open) Option { return func(c *config) { c.open = open } }
+
+// WithOptions changes the engine's options before it is built, at the
+// start and after every Reopen (qualification requirements, a roster
+// seed...).
+func WithOptions(fn func(*flows.Options)) Option {
+	return func(c *config) { c.adjust = append(c.adjust, fn) }
+}
 
 // New builds a world at 2026-11-27 10:00 Shanghai time with admin tg:1.
 func New(tb testing.TB, opts ...Option) *World {
@@ -170,7 +212,7 @@ func New(tb testing.TB, opts ...Option) *World {
 	for _, opt := range opts {
 		opt(&c)
 	}
-	w := &World{TB: tb, Now: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)}
+	w := &World{TB: tb, Now: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC), adjust: c.adjust}
 	w.Roster = func(time.Time) []string { return nil }
 	w.SOPFile = func() (*flows.SOP, error) { return sop.Default(), nil }
 	w.start(c.open(tb, func() time.Time { return w.Now }))
@@ -195,6 +237,9 @@ func (w *World) start(o storetest.Opened) {
 	}
 	w.Opts.Parts.OpenFile = func(f flows.File) (io.ReadCloser, error) { return w.Media.Open(f.Local) }
 	w.Opts.Governance.LoadSOP = func() (*flows.SOP, error) { return w.SOPFile() }
+	for _, fn := range w.adjust {
+		fn(&w.Opts)
+	}
 	eng, err := flows.NewEngine(w.Opts)
 	if err != nil {
 		w.TB.Fatal(err)
@@ -281,6 +326,16 @@ func (w *World) Tap(p Person, data string, inGroup bool) flows.Result {
 	if inGroup {
 		ev.Chat, ev.InGroup = Group, true
 	}
+	return w.Do(ev)
+}
+
+// Console takes an office-console action as p: the EvConsole event
+// bot/web sends (no chat: the answer is the Result).
+func (w *World) Console(p Person, action, ticket string, args map[string]string) flows.Result {
+	ev := w.event(p, flows.EvConsole)
+	ev.Key = "web:" + ev.Key
+	ev.Chat = flows.Address{}
+	ev.Console = &flows.ConsoleRequest{Action: action, Ticket: ticket, Args: args}
 	return w.Do(ev)
 }
 

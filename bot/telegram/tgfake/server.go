@@ -75,8 +75,13 @@ type Server struct {
 	pending      []models.Update
 	confirmed    int64
 	delivered    map[int64]int
-	allowed      map[string]bool // nil: every update type
-	pollGen      uint64
+	// history is every update ever queued, in id order, so Redeliver can
+	// serve confirmed ones again; holdFrom > 0 keeps updates with
+	// update_id >= holdFrom out of getUpdates answers (Hold).
+	history  []models.Update
+	holdFrom int64
+	allowed  map[string]bool // nil: every update type
+	pollGen  uint64
 
 	// chats
 	privateOK map[int64]bool
@@ -94,6 +99,9 @@ type Server struct {
 	querySeq int64
 	queries  map[string]*queryRec
 	answers  []CallbackAnswer
+	// answerCalls counts answerCallbackQuery calls per query id, refused
+	// ones (already answered) included.
+	answerCalls map[string]int
 
 	commands map[string][]models.BotCommand
 	calls    map[string]int
@@ -140,6 +148,7 @@ func New(opts Options) *Server {
 		files:        map[string]*fileRec{},
 		paths:        map[string]*fileRec{},
 		queries:      map[string]*queryRec{},
+		answerCalls:  map[string]int{},
 		commands:     map[string][]models.BotCommand{},
 		calls:        map[string]int{},
 		failures:     map[string][]apiError{},

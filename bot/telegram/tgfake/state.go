@@ -410,6 +410,23 @@ func (s *Server) TooMany() int {
 	return s.tooMany
 }
 
+// History returns a copy of every update ever queued, in id order, the
+// confirmed ones included.
+func (s *Server) History() []models.Update {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]models.Update(nil), s.history...)
+}
+
+// AnswerCalls reports how many times the bot called answerCallbackQuery for
+// the query, the refused calls for one already answered included: a bot
+// that handles a tap once calls it once.
+func (s *Server) AnswerCalls(queryID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.answerCalls[queryID]
+}
+
 // Delivered reports how many times the update was handed out, by getUpdates
 // or by a webhook attempt.
 func (s *Server) Delivered(updateID int64) int {
@@ -418,9 +435,10 @@ func (s *Server) Delivered(updateID int64) int {
 	return s.delivered[updateID]
 }
 
-// Confirmed returns the highest offset confirmed so far: every update with
-// update_id < Confirmed() has been confirmed (by a getUpdates offset or a 2xx
-// webhook answer). Zero means nothing was confirmed yet.
+// Confirmed returns the highest offset confirmed so far (Redeliver moves
+// it back): every update with update_id < Confirmed() has been confirmed
+// (by a getUpdates offset or a 2xx webhook answer). Zero means nothing was
+// confirmed yet.
 func (s *Server) Confirmed() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
