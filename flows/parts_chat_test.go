@@ -766,6 +766,25 @@ func TestPartsAbandonedVisitGivesPartsBack(t *testing.T) {
 	verifyLevels(t, w)
 }
 
+// TestPartsLeaverJobGivesPartsBack: a technician who leaves has their
+// jobs requeued; parts an on-site job of theirs held go back to stock.
+func TestPartsLeaverJobGivesPartsBack(t *testing.T) {
+	w, id := partsWorldAt(t)
+	usePart(t, w, tech, id, "P-TAPE", "4")
+	w.Expect(w.Tap(lead, flows.EncodePayload("sxc", tech.PID()), false))
+	w.Drain()
+	if tk := w.Ticket(id); tk.State != flows.StateNew || tk.AssigneeID != "" {
+		t.Fatalf("the leaver's job is %s with %q", tk.State, tk.AssigneeID)
+	}
+	if l := level(t, w, "P-TAPE", "main"); l.Qty != 20 {
+		t.Fatalf("tape in main after the leaver's job was requeued: %d, want 20", l.Qty)
+	}
+	if held := level(t, w, "P-TAPE", flows.JobLocation(id)); held.Qty != 0 {
+		t.Fatalf("the requeued job still holds %+v", held)
+	}
+	verifyLevels(t, w)
+}
+
 // TestPartsMonthAndStockReport: /month shows the parts cost per category
 // and per technician; on the 1st the leads get the month's stock report
 // as a workbook.
