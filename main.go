@@ -30,6 +30,7 @@ import (
 	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/ops"
 	"github.com/repairbot/repairbot/sop"
+	"github.com/repairbot/repairbot/stockxlsx"
 	"github.com/repairbot/repairbot/store"
 )
 
@@ -260,6 +261,7 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 			LateAfter: cfg.SLA.LateAfter.Duration},
 		Work:       flows.WorkOptions{Days: workDays, Start: workStart, End: workEnd, HandoverBefore: cfg.Work.HandoverBefore.Duration},
 		Governance: governance(cfg.Governance, func() (*flows.SOP, error) { return sop.Load(sopPath) }),
+		Parts:      parts(cfg, texts),
 		Observe: func(kind flows.EventKind, d time.Duration) {
 			if o := m.ops.Load(); o != nil {
 				o.ObserveHandle(kind, d)
@@ -344,6 +346,15 @@ func wecomAppchat(args []string, stdout, stderr io.Writer) error {
 }
 
 // governance maps [governance] to the engine's options.
+// parts configures the spare-parts area: the requisition limit, the
+// spreadsheets, and the media store the channels keep uploads in (the same
+// directory Run gives them).
+func parts(cfg config.Config, texts flows.Texts) flows.PartsOptions {
+	kept := &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes}
+	return flows.PartsOptions{ApprovalOver: cfg.Parts.ApprovalOverFen(), Files: stockxlsx.Files{Texts: texts},
+		OpenFile: func(f flows.File) (io.ReadCloser, error) { return kept.Open(f.Local) }}
+}
+
 func governance(g config.Governance, load func() (*flows.SOP, error)) flows.GovernanceOptions {
 	month, day := g.YearlyReviewDate()
 	var roles []flows.Role

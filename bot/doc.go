@@ -70,6 +70,10 @@
 //     (media.Store.Keep), so the engine can refuse a file that is not an
 //     image; a failed download keeps the platform's file id and never
 //     blocks the report. Event.TooLarge marks a file over the limit.
+//   - A document the engine can read (an .xlsx workbook, a catalog import)
+//     is an EvFile with Event.File, kept the same way (media.Store.KeepFile)
+//     so the engine reads the copy (flows.Options.Parts.OpenFile), never the
+//     network; any other document is EvUnsupported.
 //
 // # Outbound: the outbox
 //
@@ -126,8 +130,9 @@
 //     edit posts the new state (and may retire the old card's buttons with
 //     Status).
 //   - KindPhoto: a photo by Photo, with Text as caption.
-//   - KindFile: a document named FileName whose content is Text (reports,
-//     exports); where documents cannot be sent, the text.
+//   - KindFile: a document named FileName whose content is Content (a
+//     spreadsheet; Text is then its caption) or, without Content, Text
+//     (reports, exports); where documents cannot be sent, the text.
 //   - KindMenu: the person's command menu (Buttons[0]: Data the command,
 //     Text its description). A channel without per-person menus marks it
 //     delivered (Send returns no error).

@@ -70,6 +70,8 @@ type Config struct {
 	Ops Ops `toml:"ops"`
 	// Governance configures SOP versions, reviews and audits.
 	Governance Governance `toml:"governance"`
+	// Parts configures the spare-parts area.
+	Parts Parts `toml:"parts"`
 	// WeCom configures the WeCom (企业微信) front-end; off by default.
 	WeCom WeCom `toml:"wecom"`
 	// SkillLevels are the skill ladder, lowest first, as [[skill_levels]]
@@ -471,6 +473,7 @@ func Default() Config {
 		Backup:      Backup{Schedule: "30 3 * * *", Keep: 7},
 		Ops:         Ops{Token: "${OPS_TOKEN}"},
 		Governance:  DefaultGovernance(),
+		Parts:       DefaultParts(),
 		WeCom:       defaultWeCom(),
 		SkillLevels: DefaultSkillLevels(),
 		CertTypes:   DefaultCertTypes(),

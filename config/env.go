@@ -62,6 +62,7 @@ func (c *Config) stringFields() []stringField {
 		{"web.listen", &c.Web.Listen},
 		{"web.public_url", &c.Web.PublicURL},
 		{"governance.yearly_review", &c.Governance.YearlyReview},
+		{"parts.approval_over", &c.Parts.ApprovalOver},
 	}
 	for i := range c.Governance.ReviewRoles {
 		f = append(f, stringField{fmt.Sprintf("governance.review_roles[%d]", i), &c.Governance.ReviewRoles[i]})

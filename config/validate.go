@@ -193,6 +193,7 @@ func (c *Config) Validate() error {
 	c.validateDuty(v)
 	c.validateOps(v)
 	c.validateGovernance(v)
+	c.validateParts(v)
 	c.validateWeCom(v)
 	c.validatePeople(v)
 	c.validateWeb(v)

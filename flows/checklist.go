@@ -165,6 +165,7 @@ func (c *call) stepCard(t *Ticket, l Lang) Message {
 	if line := c.photoLine(t, st, l); line != "" {
 		b.WriteString("\n" + line)
 	}
+	rows = append(rows, c.partsRows(t, st, l, &b)...) // the parts the job holds, "use part" (parts_job.go)
 	rows = append(rows, []Button{TicketButton(c.tl(l, "btn.help"), ActHelp, t.ID)})
 	return Message{Text: b.String(), Buttons: rows, Priority: PrioNormal, Ticket: t.ID}
 }

@@ -46,6 +46,19 @@ var commandDesign = map[string][]string{
 	"manage":         {"lead", "admin"},
 	"fault":          {"lead", "admin"},
 	"fees":           {"lead", "dispatcher", "admin"},
+	// Spare parts: everyone on staff sees the stock; the repair team
+	// requests purchases and scrap, records deliveries and returns; leads
+	// count, keep the catalog and decide.
+	"stock":         {"tech", "tech2", "lead", "dispatcher", "admin"},
+	"stock buy":     {"tech", "tech2", "lead", "admin"},
+	"stock receive": {"tech", "tech2", "lead", "admin"},
+	"stock scrap":   {"tech", "tech2", "lead", "admin"},
+	"stock return":  {"tech", "tech2", "lead", "admin"},
+	"stock count":   {"lead", "admin"},
+	"parts":         {"lead", "admin"},
+	"parts add":     {"lead", "admin"},
+	"parts import":  {"lead", "admin"},
+	"parts export":  {"lead", "admin"},
 }
 
 // commandArgs are harmless arguments that reach each command's checks.
@@ -65,6 +78,9 @@ func commandArgs(cmd, ticket string) (string, string) {
 		return "invite", "technician"
 	case "sop reload":
 		return "sop", "reload"
+	case "stock buy", "stock receive", "stock scrap", "stock return", "stock count", "parts add", "parts import", "parts export":
+		name, arg, _ := strings.Cut(cmd, " ")
+		return name, arg
 	case "training new":
 		return "training", "new"
 	case "order":

@@ -81,13 +81,13 @@ func TestChangedPriceMakesANewVersion(t *testing.T) {
 	id := w.Report(resident, "漏水")
 	w.Tap(tech, flows.EncodePayload("acc", id), true)
 	w.Tap(tech, flows.EncodePayload("arr", id), false)
-	if got := w.Ticket(id).SOPVersion; got != "v2 (2026.1)" {
+	if got := w.Ticket(id).SOPVersion; got != "v2 (2026.2)" {
 		t.Fatalf("ticket followed %q", got)
 	}
 	w.Cmd(lead, "sop", "")
 	show := w.Last(w.Drain(), lead.Chat()).Text
 	contains(t, show, "当前规程 v2")
-	contains(t, show, "v1（2026.1）")
+	contains(t, show, "v1（2026.2）")
 }
 
 func complain(t *testing.T, w *flowstest.World, desc string) string {

@@ -81,7 +81,7 @@ func TestFullRepair(t *testing.T) {
 	contains(t, w.Last(msgs, resident.Chat()).Text, "正在前往")
 	w.Now = w.Now.Add(20 * time.Minute)
 	w.WalkToSignoff(tech, resident, id)
-	if tk := w.Ticket(id); tk.State != flows.StateDone || tk.Arrived == nil || tk.SOPVersion != "v1 (2026.1)" {
+	if tk := w.Ticket(id); tk.State != flows.StateDone || tk.Arrived == nil || tk.SOPVersion != "v1 (2026.2)" {
 		t.Fatalf("after the checklist: %+v", tk)
 	}
 	rows, _ = w.Store.Rows("delivered")

@@ -37,6 +37,9 @@ const (
 	ActPaperLead    Action = "ppl" // record the resident's signature on the paper 维修工作单 (its photo)
 	ActPaperTech    Action = "ppt" // the assignee records it
 	ActReassignKeep Action = "rak" // hand a ticket at the sign-off to another technician; it stays where it is
+	ActUsePart      Action = "pu"  // "use part" on the quote or repair step: pu|ticket|step
+	ActPartOK       Action = "pua" // a lead approves a requisition over the limit: pua|ticket|n
+	ActPartNo       Action = "pur" // a lead refuses it: pur|ticket|n
 )
 
 // Who may trigger a transition, besides the role list.
@@ -106,6 +109,9 @@ var Transitions = map[Action]Transition{
 	ActPaperLead:    {From: []State{StateDone}, To: StateConfirmed, Roles: leads, who: byRole},
 	ActPaperTech:    {From: []State{StateDone}, To: StateConfirmed, Roles: staff, who: byAssignee},
 	ActReassignKeep: {From: []State{StateDone, StateConfirmed}, Roles: leads, who: byRole},
+	ActUsePart:      {From: []State{StateOnSite}, Roles: PartsRoles[PartsIssue], who: byAssignee},
+	ActPartOK:       {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole},
+	ActPartNo:       {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole},
 }
 
 // AllStates lists every ticket state, for exhaustive tests and reports.

@@ -44,6 +44,10 @@ var allowed = map[flows.Action]struct {
 	flows.ActPaperLead:    {[]flows.State{flows.StateDone}, []string{"lead", "admin"}},
 	flows.ActPaperTech:    {[]flows.State{flows.StateDone}, []string{"tech"}},
 	flows.ActReassignKeep: {[]flows.State{flows.StateDone, flows.StateConfirmed}, []string{"lead", "admin"}},
+	// Spare parts: the technician takes parts on site; a lead approves a requisition over the limit.
+	flows.ActUsePart: {[]flows.State{flows.StateOnSite}, []string{"tech"}},
+	flows.ActPartOK:  {[]flows.State{flows.StateOnSite}, []string{"lead", "admin"}},
+	flows.ActPartNo:  {[]flows.State{flows.StateOnSite}, []string{"lead", "admin"}},
 }
 
 func in[T comparable](xs []T, x T) bool {
@@ -63,6 +67,7 @@ var guarded = map[flows.Action]bool{
 	flows.ActQuoteNo: true, flows.ActEndVisit: true, flows.ActDone: true, flows.ActReschedule: true,
 	// These ask for a reason or a photo first; the move comes with it (stuck_test.go).
 	flows.ActLeadClose: true, flows.ActLeadCancel: true, flows.ActPaperLead: true, flows.ActPaperTech: true,
+	flows.ActUsePart: true, flows.ActPartOK: true, flows.ActPartNo: true,
 }
 
 // TestEveryTransition checks the single gate, Authorize, for every action

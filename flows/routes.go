@@ -131,6 +131,17 @@ func init() {
 		// (MayUseConsole).
 		{Name: "console", Key: "cmd.console", Menus: office, Access: officeOnly, run: (*call).cmdConsole},
 		{Name: "console", Arg: "logout", Access: officeOnly, run: noArgs((*call).cmdConsoleLogout)},
+		// Spare parts (parts_chat.go): each row's Access is its PartsRoles row.
+		{Name: "stock", Key: "cmd.stock", Menus: staffAll, Access: partsAccess(PartsView), run: (*call).cmdStock},
+		{Name: "stock", Arg: "buy", Access: partsAccess(PartsRequestPurchase), run: noArgs((*call).stockBuy)},
+		{Name: "stock", Arg: "receive", Access: partsAccess(PartsReceive), run: noArgs((*call).stockReceive)},
+		{Name: "stock", Arg: "scrap", Access: partsAccess(PartsRequestScrap), run: noArgs((*call).stockScrap)},
+		{Name: "stock", Arg: "return", Access: partsAccess(PartsReturn), run: noArgs((*call).stockReturn)},
+		{Name: "stock", Arg: "count", Access: partsAccess(PartsStocktake), run: noArgs((*call).stockCount)},
+		{Name: "parts", Key: "cmd.parts", Menus: leads, Access: partsAccess(PartsEditCatalog), run: (*call).cmdParts},
+		{Name: "parts", Arg: "add", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsAdd)},
+		{Name: "parts", Arg: "import", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsImport)},
+		{Name: "parts", Arg: "export", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsExport)},
 		{Name: "lang", Key: "cmd.lang", Menus: everyone, Access: anyone, run: (*call).cmdLang},
 		{Name: "help", Key: "cmd.help", Menus: everyone, Access: anyone, run: noArgs((*call).cmdHelp)},
 	}
@@ -237,6 +248,14 @@ const (
 	vbRosterDelete   = "rsd" // rsd|<shift>
 	vbFeeAnswer      = "fa"  // fa|<ticket>: answer a fee question
 	vbFeeClose       = "fc"  // fc|<ticket>: close a fee question
+	vbPurchaseOK     = "ppa" // ppa|<PR-n>: a lead approves a purchase request
+	vbPurchaseNo     = "ppr" // ppr|<PR-n>: a lead refuses it
+	vbDeliver        = "prd" // prd|<PR-n>: record a delivery against it
+	vbScrapOK        = "psa" // psa|<SC-n>: a lead approves a scrap request
+	vbScrapNo        = "psr" // psr|<SC-n>
+	vbLowBuy         = "plb" // plb|<part>|<store>: request a purchase from a low-stock alert
+	vbItemEdit       = "pie" // pie|<part>: edit a catalog item
+	vbItemRetire     = "pit" // pit|<part>: retire a catalog item, or bring it back
 )
 
 // verb is one row of the button table.
@@ -286,6 +305,15 @@ var verbs = map[string]verb{
 	vbRosterPerson: {Access: leadsOnly, private: true, args: shape(aNum, aPerson, oneOf("on", "off")), run: (*call).rosterPerson},
 	vbRosterHours:  {Access: leadsOnly, private: true, args: shape(aNum), run: func(c *call, args []string) error { return c.rosterAsk(args, true) }},
 	vbRosterDelete: {Access: leadsOnly, private: true, args: shape(aNum), run: (*call).rosterDelete},
+	// Spare parts (parts_chat.go): each row's Access is its PartsRoles row.
+	vbPurchaseOK: {Access: partsAccess(PartsDecidePurchase), args: shape(aKey), run: func(c *call, args []string) error { return c.purchaseDecide(args, true) }},
+	vbPurchaseNo: {Access: partsAccess(PartsDecidePurchase), args: shape(aKey), run: func(c *call, args []string) error { return c.purchaseDecide(args, false) }},
+	vbDeliver:    {Access: partsAccess(PartsReceive), private: true, args: shape(aKey), run: (*call).deliverButton},
+	vbScrapOK:    {Access: partsAccess(PartsDecideScrap), args: shape(aKey), run: func(c *call, args []string) error { return c.scrapDecide(args, true) }},
+	vbScrapNo:    {Access: partsAccess(PartsDecideScrap), args: shape(aKey), run: func(c *call, args []string) error { return c.scrapDecide(args, false) }},
+	vbLowBuy:     {Access: partsAccess(PartsRequestPurchase), private: true, args: shape(aKey, aKey), run: (*call).lowBuy},
+	vbItemEdit:   {Access: partsAccess(PartsEditCatalog), private: true, args: shape(aKey), run: (*call).itemEdit},
+	vbItemRetire: {Access: partsAccess(PartsEditCatalog), args: shape(aKey), run: (*call).itemRetire},
 }
 
 // actionFunc handles a ticket action that passed Authorize; args are the
@@ -332,6 +360,9 @@ var actions = map[Action]actionRow{
 	ActPaperLead:    {run: func(c *call, t *Ticket, _ []string) error { return c.askPaper(t, ActPaperLead) }},
 	ActPaperTech:    {run: func(c *call, t *Ticket, _ []string) error { return c.askPaper(t, ActPaperTech) }},
 	ActReassignKeep: {run: (*call).reassignKeep, args: shape(aPerson)},
+	ActUsePart:      {run: (*call).usePart, args: shape(aStep)},
+	ActPartOK:       {run: func(c *call, t *Ticket, args []string) error { return c.partDecide(t, args, true) }, args: shape(aNum)},
+	ActPartNo:       {run: func(c *call, t *Ticket, args []string) error { return c.partDecide(t, args, false) }, args: shape(aNum)},
 }
 
 // stepOps are the operations of the checklist's step buttons
@@ -544,6 +575,14 @@ const (
 	dlgFeeAnswer      = "fee_answer"
 	dlgLeadReason     = "lead_reason"   // a lead's reason to close or cancel a ticket (Dialogue.TicketAction)
 	dlgPaper          = "paper_signoff" // the photo of a signed paper work order (Dialogue.TicketAction)
+	dlgPartsBuy       = "parts_buy"     // a purchase request
+	dlgPartsReceive   = "parts_receive" // a delivery against an approved purchase
+	dlgPartsScrap     = "parts_scrap"   // a scrap request
+	dlgPartsCount     = "parts_count"   // a lead's stocktake
+	dlgPartsItem      = "parts_item"    // a catalog item added or edited
+	dlgPartsImport    = "parts_import"  // waiting for a catalog workbook
+	dlgPartsReturn    = "parts_return"  // unused parts back from a job
+	dlgUsePart        = "use_part"      // a requisition from inside the job
 )
 
 // dialogueKind is one row of the dialogue table: what a stored dialogue
@@ -554,6 +593,9 @@ type dialogueKind struct {
 	input  func(c *call, d *Dialogue) error
 	choose func(c *call, d *Dialogue, value string) error
 	legacy func(d *Dialogue)
+	// file takes a document (EvFile); a kind without one answers it as
+	// unsupported.
+	file func(c *call, d *Dialogue) error
 }
 
 var dialogues = map[string]dialogueKind{
@@ -577,6 +619,14 @@ var dialogues = map[string]dialogueKind{
 	dlgFeeAnswer:      {input: (*call).feeAnswerInput},
 	dlgLeadReason:     {input: (*call).leadReasonInput},
 	dlgPaper:          {input: (*call).paperInput},
+	dlgPartsBuy:       {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgPartsReceive:   {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgPartsScrap:     {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgPartsCount:     {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgPartsItem:      {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgPartsImport:    {input: (*call).partsInput, choose: (*call).partsChoose, file: (*call).partsFile},
+	dlgPartsReturn:    {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgUsePart:        {input: (*call).partsInput, choose: (*call).partsChoose},
 }
 
 // skipAt is the choice of a dialogue whose only button, at step, skips it.
@@ -606,13 +656,16 @@ func (c *call) input() error {
 	if err != nil {
 		return err
 	}
-	if c.ev.Kind == EvUnsupported {
+	k, ok := dialogues[d.Kind]
+	if c.ev.Kind == EvUnsupported || c.ev.Kind == EvFile && k.file == nil {
 		return Errorf(CodeInvalid, "err.unsupported_in_step", "what", c.ev.What, "prompt", c.promptHint(d))
 	}
-	k, ok := dialogues[d.Kind]
 	if !ok {
 		// An unknown kind means a newer version wrote it; start clean rather than guess.
 		return c.tx.DeleteDialogue(d.PersonID)
+	}
+	if c.ev.Kind == EvFile {
+		return k.file(c, d)
 	}
 	return k.input(c, d)
 }
@@ -633,7 +686,7 @@ func (c *call) idle() error {
 		}
 	}
 	switch c.ev.Kind {
-	case EvUnsupported:
+	case EvUnsupported, EvFile:
 		return Errorf(CodeInvalid, "err.unsupported", "what", c.ev.What)
 	case EvPhoto:
 		return Errorf(CodeInvalid, "err.photo_unexpected")
@@ -694,6 +747,7 @@ const (
 	tmTrainAttend  = "tratt"     // a training session starts: the trainer records attendance (Timer.Session)
 	tmSignoff      = "signoff"   // a sign-off not answered: remind, then confirm by default
 	tmSurvey       = "survey"    // a survey not answered: remind, then close without a rating
+	tmStockReport  = "stockrep"  // the monthly stock report to the leads (Timer.Month)
 )
 
 // timerKind is one row of the timer table: what a due timer of that kind
@@ -729,6 +783,7 @@ var timerKinds = map[string]timerKind{
 	tmTrainAttend:  {fire: func(c *call, tm Timer, _ bool) error { return c.trainAttendCall(tm.Session) }},
 	tmSignoff:      {fire: onTicket(func(c *call, t *Ticket, _ Timer, late bool) error { return c.signoffDue(t, late) })},
 	tmSurvey:       {fire: onTicket(func(c *call, t *Ticket, _ Timer, late bool) error { return c.surveyDue(t, late) })},
+	tmStockReport:  {fire: func(c *call, tm Timer, _ bool) error { return c.stockReport(tm.Month) }},
 }
 
 // onTicket loads the timer's ticket; a ticket that is gone has nothing to chase.

@@ -182,6 +182,9 @@ func (c *call) assignTo(t *Ticket, target *Person) error {
 	if err != nil {
 		return err
 	}
+	if err := c.returnJobParts(t, "reassigned"); err != nil {
+		return err
+	}
 	now := c.now
 	t.AssigneeID, t.Assignee, t.Accepted, t.Arrived = target.ID, target.Name, &now, nil
 	if err := c.move(t, ActReassign, target.ID); err != nil {
@@ -207,6 +210,9 @@ func (c *call) assignTo(t *Ticket, target *Person) error {
 func (c *call) returnToGroup(t *Ticket) error {
 	old, err := c.person(t.AssigneeID)
 	if err != nil {
+		return err
+	}
+	if err := c.returnJobParts(t, "returned to the group"); err != nil {
 		return err
 	}
 	t.AssigneeID, t.Assignee, t.Accepted, t.Arrived = "", "", nil, nil

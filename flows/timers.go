@@ -21,9 +21,10 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 	for {
 		n := 0
 		ahead := e.auditAhead(ctx, now)
+		made := e.stockReportsAhead(ctx, now)
 		err := e.o.Store.Update(ctx, func(tx Tx) error {
 			n = 0
-			c := &call{e: e, tx: tx, now: now, lang: e.o.DefaultLang, ahead: ahead,
+			c := &call{e: e, tx: tx, now: now, lang: e.o.DefaultLang, ahead: ahead, made: made,
 				ev: Event{Kind: EvNone, At: now, From: Sender{ID: "system"}}}
 			due, err := tx.DueTimers(now, 100)
 			if err != nil {
@@ -44,6 +45,9 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 				return err
 			}
 			if err := c.ensureGovernance(); err != nil {
+				return err
+			}
+			if err := c.ensureParts(); err != nil {
 				return err
 			}
 			if err := c.ensurePeople(!e.menusChecked.Load()); err != nil {

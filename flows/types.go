@@ -246,6 +246,9 @@ type Visit struct {
 	Help      bool     `json:"help,omitempty"`
 	// ReturnTo is the step to resume after a change of plan during work.
 	ReturnTo string `json:"return_to,omitempty"`
+	// PartAsks are requisitions over the approval limit and what the
+	// lead decided (parts_job.go).
+	PartAsks []PartAsk `json:"part_asks,omitempty"`
 }
 
 // Quote is a priced plan the resident must agree to before work.
@@ -261,6 +264,12 @@ type QuoteLine struct {
 	Code  string `json:"code"`
 	Qty   int    `json:"qty"`
 	Cents int64  `json:"cents"`
+	// Part is the catalog code of a part taken from stock for the job,
+	// charged at its sale price (Code is then empty); Name and Unit are
+	// the part's as taken, so a later catalog edit does not alter the quote.
+	Part string `json:"part,omitempty"`
+	Name string `json:"name,omitempty"`
+	Unit string `json:"unit,omitempty"`
 }
 
 // Total sums the quote.
@@ -336,6 +345,8 @@ type Dialogue struct {
 	Action    int    `json:"action,omitempty"`     // the improvement action of Review whose evidence is asked
 	Day       string `json:"day,omitempty"`        // the handover's day (YYYYMMDD) being returned
 	TechID    string `json:"tech_id,omitempty"`    // the technician whose handover is returned
+	// Parts is the draft of a spare-parts dialogue (parts_chat.go).
+	Parts *PartsDraft `json:"parts,omitempty"`
 	// The qualifications area's drafts and arguments.
 	Target       string       `json:"target_id,omitempty"`     // the person a lead acts on: the assignee of an override, a certificate's holder
 	CertDraft    *Certificate `json:"cert_draft,omitempty"`    // the certificate being entered

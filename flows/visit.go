@@ -36,6 +36,9 @@ func (c *call) endVisit(t *Ticket) error {
 	if !(st.Kind == StepQuote && refused) && st.Kind != StepSurvey {
 		return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
 	}
+	if err := c.returnJobParts(t, "visit ended"); err != nil {
+		return err
+	}
 	now := c.now
 	t.Closed = &now
 	t.Step = ""
@@ -69,6 +72,9 @@ func (c *call) noOneHome(t *Ticket) error {
 		return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
 	}
 	if err := c.doorExhausted(v); err != nil {
+		return err
+	}
+	if err := c.returnJobParts(t, "no one home"); err != nil {
 		return err
 	}
 	t.NoAnswer++

@@ -55,6 +55,9 @@ func (c *call) workOrder(t *Ticket, l Lang) (string, error) {
 		b.WriteString(c.quoteText(t, l))
 		b.WriteString("\n")
 	}
+	if parts := c.jobPartsText(t, l); parts != "" {
+		line("order.parts.used", "list", parts)
+	}
 	var photos []string
 	for _, st := range c.e.SOP().Steps {
 		if n := len(v.Photos[st.ID]); n > 0 {

@@ -33,7 +33,7 @@ func TestParseRejects(t *testing.T) {
 	for _, tc := range []struct{ name, doc, want string }{
 		{"unknown key", "foo = 1\n" + base, "unknown keys: foo"},
 		{"bad price", strings.Replace(base, `price = "30.00"`, `price = "30.001"`, 1), "at most two decimals"},
-		{"no version", strings.Replace(base, `version = "2026.1"`, `version = ""`, 1), "version is required"},
+		{"no version", strings.Replace(base, `version = "2026.2"`, `version = ""`, 1), "version is required"},
 		{"zero tests", strings.Replace(base, "min_tests = 3", "min_tests = 0", 1), "min_tests"},
 		{"unknown kind", strings.Replace(base, `kind = "care"`, `kind = "dance"`, 1), `unknown kind "dance"`},
 		{"duplicate price", base + "\n[[prices]]\ncode = \"W01\"\nname = { zh-CN = \"x\", en = \"x\" }\nunit = { zh-CN = \"x\", en = \"x\" }\nprice = \"1\"\n", "duplicated"},

@@ -36,6 +36,7 @@ import (
 	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/outbox"
+	"github.com/repairbot/repairbot/stockxlsx"
 )
 
 const (
@@ -205,6 +206,9 @@ func (r *rig) start() {
 		}
 		return "/start " + code
 	}
+	kept := &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}
+	opts.Parts = flows.PartsOptions{ApprovalOver: flowstest.ApprovalOver, Files: stockxlsx.Files{Texts: r.texts},
+		OpenFile: func(f flows.File) (io.ReadCloser, error) { return kept.Open(f.Local) }}
 	eng, err := flows.NewEngine(opts)
 	if err != nil {
 		_ = st.Close()
@@ -219,7 +223,7 @@ func (r *rig) start() {
 		Deps: bot.Deps{Engine: eng, Store: st, Outbox: st, Texts: r.texts, DefaultLang: r.o.Lang,
 			Log:   zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
 			Now:   r.now,
-			Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}},
+			Media: kept},
 		Send: limits, HTTPClient: r.http, MaxPhotoBytes: 10 << 20,
 	}
 	if r.o.Mode == "webhook" {

@@ -6,8 +6,10 @@
 package flowstest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,7 +17,9 @@ import (
 
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/sop"
+	"github.com/repairbot/repairbot/stockxlsx"
 	"github.com/repairbot/repairbot/store"
 	"github.com/repairbot/repairbot/store/storetest"
 )
@@ -88,8 +92,12 @@ func Options(tb testing.TB, st flows.Store, now func() time.Time) flows.Options 
 	f := Full(tb)
 	o.Emergencies, o.SLA, o.Governance, o.Work = f.Emergencies, f.SLA, f.Governance, f.Work
 	o.Quals, o.SweepAt = f.Quals, f.SweepAt
+	o.Parts = flows.PartsOptions{ApprovalOver: ApprovalOver, Files: stockxlsx.Files{Texts: o.Texts}}
 	return o
 }
+
+// ApprovalOver is the requisition limit of a World: ¥500.00, the config default.
+const ApprovalOver = 50000
 
 // Base is the engine configuration every test world and channel rig
 // starts from: the store, the catalogs, the clock, Shanghai time, the
@@ -168,6 +176,9 @@ type World struct {
 	SOPFile func() (*flows.SOP, error)
 	// adjust changes the engine's options at every start (WithOptions).
 	adjust []func(*flows.Options)
+	// Media keeps the files people send (File), as a channel's media
+	// store does; the engine reads them through Opts.Parts.OpenFile.
+	Media *media.Store
 }
 
 // DefaultCategories mirror the config defaults.
@@ -223,6 +234,10 @@ func (w *World) start(o storetest.Opened) {
 	}{o.Store, o.Queue}
 	w.Opts = Options(w.TB, w.Store, func() time.Time { return w.Now })
 	w.Opts.OnDuty = func(t time.Time) []string { return w.Roster(t) }
+	if w.Media == nil {
+		w.Media = &media.Store{Dir: filepath.Join(w.TB.TempDir(), "media"), Max: 10 << 20}
+	}
+	w.Opts.Parts.OpenFile = func(f flows.File) (io.ReadCloser, error) { return w.Media.Open(f.Local) }
 	w.Opts.Governance.LoadSOP = func() (*flows.SOP, error) { return w.SOPFile() }
 	for _, fn := range w.adjust {
 		fn(&w.Opts)
@@ -338,6 +353,19 @@ func (w *World) Photo(p Person, fileID, caption string, size int64) flows.Result
 	ev := w.event(p, flows.EvPhoto)
 	ev.Photo = &flows.Photo{FileID: fileID, Size: size}
 	ev.Text = caption
+	return w.Do(ev)
+}
+
+// File sends a document (an .xlsx workbook) that the channel kept in the
+// World's media store, as a channel does before handling it.
+func (w *World) File(p Person, name string, data []byte) flows.Result {
+	w.TB.Helper()
+	ev := w.event(p, flows.EvFile)
+	ev.What = "file"
+	ev.File = &flows.File{FileID: "doc-" + ev.Key, Name: name, Size: int64(len(data))}
+	if err := w.Media.KeepFile(&ev, bytes.NewReader(data)); err != nil {
+		w.TB.Fatal(err)
+	}
 	return w.Do(ev)
 }
 

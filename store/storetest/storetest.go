@@ -94,6 +94,10 @@
 // (two tickets created in the same second), their order is not part of
 // the contract.
 //
+// Spare parts (parts.go): PartsTx — the catalog, the stock ledger and its
+// levels, purchases, scraps, stocktakes and low-stock alerts — has its
+// rules listed at runParts.
+//
 // The qualifications area and the weekly duty pattern are RunQuals
 // (quals.go); the outbox, the delivery side of the same store, is
 // RunOutbox (outbox.go).
@@ -177,6 +181,7 @@ func RunTx(t *testing.T, open Open) {
 		{"Reviews", testReviews},
 		{"Suggestions", testSuggestions},
 		{"NextSeq", testNextSeq},
+		{"Parts", runParts},
 		{"Console", testConsole},
 		{"FeeQuestions", testFeeQuestions},
 	} {
