@@ -1,0 +1,197 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/repairbot/repairbot/flows"
+)
+
+// Batch runs fn in a transaction shared with other concurrent callers
+// (group commit: one commit, one WAL flush, for many events), like bbolt's
+// Batch, without bbolt's wait for company: while one batch runs, the calls
+// that arrive queue up and form the next one, so an idle store commits a
+// lone call at once and a busy one commits as many as arrived meanwhile
+// (at most Options.MaxBatch).
+//
+// Each call runs inside a savepoint: a call whose fn fails (or panics) is
+// rolled back alone and gets its error (or its panic) back; the others
+// commit. When the batch's transaction loses a conflict (see the package
+// comment) every call of it runs again, so fn may run more than once and
+// must derive everything from the Tx. A call whose context ends before its
+// fn has run is left out with the context's error.
+func (s *Store) Batch(ctx context.Context, fn func(flows.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	c := &batchCall{ctx: ctx, fn: fn, done: make(chan struct{})}
+	s.batch.add(c)
+	<-c.done
+	if c.panic != nil {
+		panic(c.panic)
+	}
+	return c.err
+}
+
+type batchCall struct {
+	ctx context.Context
+	fn  func(flows.Tx) error
+	// Set by the batch, read after done is closed.
+	err   error
+	panic any
+	done  chan struct{}
+}
+
+// batcher runs one batch at a time per Store. One at a time, not several
+// in parallel: concurrent batches of one process would write the same hot
+// rows (the day's ticket counter) and fail each other's serialization.
+type batcher struct {
+	s       *Store
+	max     int
+	mu      sync.Mutex
+	pending []*batchCall
+	running bool
+}
+
+func (b *batcher) add(c *batchCall) {
+	b.mu.Lock()
+	b.pending = append(b.pending, c)
+	start := !b.running
+	b.running = true
+	b.mu.Unlock()
+	if start {
+		go b.loop()
+	}
+}
+
+// loop runs batches until nothing is pending.
+func (b *batcher) loop() {
+	for {
+		b.mu.Lock()
+		n := min(len(b.pending), b.max)
+		if n == 0 {
+			b.running = false
+			b.mu.Unlock()
+			return
+		}
+		calls := b.pending[:n:n]
+		b.pending = append([]*batchCall(nil), b.pending[n:]...)
+		b.mu.Unlock()
+		b.s.runBatch(calls)
+	}
+}
+
+// runBatch commits calls in one transaction, running them all again when
+// it loses a conflict, and reports to each caller.
+func (s *Store) runBatch(calls []*batchCall) {
+	defer func() {
+		for _, c := range calls {
+			close(c.done)
+		}
+	}()
+	for attempt := 1; ; attempt++ {
+		enq, committed, err := s.tryBatch(calls)
+		if err == nil {
+			if committed {
+				s.stats.commits.Add(1)
+				s.stats.batches.Add(1)
+				s.stats.batchCalls.Add(int64(len(calls)))
+			}
+			if enq {
+				s.poke()
+			}
+			return
+		}
+		if !Retryable(err) || attempt >= s.maxRetries {
+			for _, c := range calls {
+				c.err, c.panic = err, nil
+			}
+			return
+		}
+		s.stats.retries.Add(1)
+		_ = backoff(context.Background(), attempt)
+	}
+}
+
+// tryBatch runs every call once in one transaction. A non-nil error is the
+// batch's (nothing committed); otherwise each call's own outcome is in it,
+// and committed says whether anything was (not for a lone call that failed).
+func (s *Store) tryBatch(calls []*batchCall) (enq, committed bool, err error) {
+	ctx := context.Background() // the batch serves many callers; none may cancel it
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return false, false, fmt.Errorf("store/postgres: %w", err)
+	}
+	defer conn.Release()
+	t := &tx{ctx: ctx, c: conn.Conn(), now: s.now}
+	if err := t.exec(`BEGIN ISOLATION LEVEL SERIALIZABLE`); err != nil {
+		return false, false, err
+	}
+	open := true
+	defer func() {
+		if open {
+			rollback(conn.Conn())
+		}
+	}()
+	// A lone call needs no savepoint: its failure rolls back the transaction.
+	solo := len(calls) == 1
+	for _, c := range calls {
+		c.err, c.panic = nil, nil
+		if err := c.ctx.Err(); err != nil {
+			c.err = err
+			continue
+		}
+		if !solo {
+			if err := t.exec(`SAVEPOINT call`); err != nil {
+				return false, false, err
+			}
+		}
+		enqBefore := t.enqueued
+		c.err, c.panic = safeCall(c.fn, t)
+		if t.err != nil && Retryable(t.err) {
+			return false, false, t.err // the transaction is doomed: run the batch again
+		}
+		if c.err == nil && c.panic == nil && t.err != nil {
+			c.err = t.err // fn went on after a database error
+		}
+		if c.err != nil || c.panic != nil {
+			if solo {
+				return false, false, nil
+			}
+			t.err, t.enqueued = nil, enqBefore
+			if err := t.exec(`ROLLBACK TO SAVEPOINT call; RELEASE SAVEPOINT call`); err != nil {
+				return false, false, err
+			}
+			continue
+		}
+		if !solo {
+			if err := t.exec(`RELEASE SAVEPOINT call`); err != nil {
+				return false, false, err
+			}
+		}
+	}
+	_, err = t.c.Exec(ctx, `COMMIT`)
+	open = false
+	if err != nil {
+		if conn.Conn().PgConn().TxStatus() != 'I' {
+			rollback(conn.Conn())
+		}
+		return false, false, fmt.Errorf("store/postgres: commit: %w", err)
+	}
+	return t.enqueued, true, nil
+}
+
+// safeCall runs fn, turning a panic into a value the caller re-raises in
+// its own goroutine.
+func safeCall(fn func(flows.Tx) error, t *tx) (err error, panicked any) {
+	defer func() {
+		if p := recover(); p != nil {
+			panicked = p
+		}
+	}()
+	return fn(t), nil
+}
