@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -106,6 +107,10 @@ func (s *Store) runBatch(calls []*batchCall) {
 			}
 			return
 		}
+		if errors.Is(err, errFallBack) {
+			s.runEach(calls)
+			return
+		}
 		if !Retryable(err) || attempt >= s.maxRetries {
 			for _, c := range calls {
 				c.err, c.panic = err, nil
@@ -117,6 +122,11 @@ func (s *Store) runBatch(calls []*batchCall) {
 	}
 }
 
+// errFallBack means a database error that is no lost conflict surfaced
+// in a batch; with writes pipelined it may belong to an earlier call than
+// the one running, so each call runs again in a transaction of its own.
+var errFallBack = errors.New("store/postgres: run each call alone")
+
 // tryBatch runs every call once in one transaction. A non-nil error is the
 // batch's (nothing committed); otherwise each call's own outcome is in it,
 // and committed says whether anything was (not for a lone call that failed).
@@ -127,14 +137,11 @@ func (s *Store) tryBatch(calls []*batchCall) (enq, committed bool, err error) {
 		return false, false, fmt.Errorf("store/postgres: %w", err)
 	}
 	defer conn.Release()
-	t := &tx{ctx: ctx, c: conn.Conn(), now: s.now}
-	if err := t.exec(`BEGIN ISOLATION LEVEL SERIALIZABLE`); err != nil {
-		return false, false, err
-	}
-	open := true
+	t := newTx(ctx, conn.Conn(), s.now, beginWrite, false)
+	done := false
 	defer func() {
-		if open {
-			rollback(conn.Conn())
+		if !done {
+			t.abort()
 		}
 	}()
 	// A lone call needs no savepoint: its failure rolls back the transaction.
@@ -145,45 +152,64 @@ func (s *Store) tryBatch(calls []*batchCall) (enq, committed bool, err error) {
 			c.err = err
 			continue
 		}
+		var sp savepoint
 		if !solo {
-			if err := t.exec(`SAVEPOINT call`); err != nil {
-				return false, false, err
-			}
+			sp = t.savepoint()
 		}
 		enqBefore := t.enqueued
 		c.err, c.panic = safeCall(c.fn, t)
-		if t.err != nil && Retryable(t.err) {
-			return false, false, t.err // the transaction is doomed: run the batch again
-		}
-		if c.err == nil && c.panic == nil && t.err != nil {
-			c.err = t.err // fn went on after a database error
+		if t.err != nil {
+			if Retryable(t.err) {
+				return false, false, t.err // the transaction is doomed: run the batch again
+			}
+			return false, false, errFallBack
 		}
 		if c.err != nil || c.panic != nil {
 			if solo {
 				return false, false, nil
 			}
-			t.err, t.enqueued = nil, enqBefore
-			if err := t.exec(`ROLLBACK TO SAVEPOINT call; RELEASE SAVEPOINT call`); err != nil {
-				return false, false, err
-			}
+			t.enqueued = enqBefore
+			t.rollbackTo(sp)
 			continue
 		}
 		if !solo {
-			if err := t.exec(`RELEASE SAVEPOINT call`); err != nil {
-				return false, false, err
-			}
+			t.release()
 		}
 	}
-	_, err = t.c.Exec(ctx, `COMMIT`)
-	open = false
-	if err != nil {
-		if conn.Conn().PgConn().TxStatus() != 'I' {
-			rollback(conn.Conn())
+	if err := t.commit(); err != nil {
+		if Retryable(err) {
+			return false, false, err
 		}
-		return false, false, fmt.Errorf("store/postgres: commit: %w", err)
+		return false, false, errFallBack
 	}
+	done = true
 	return t.enqueued, true, nil
 }
+
+// runEach runs every call in a transaction of its own, as Update does,
+// each with its own outcome.
+func (s *Store) runEach(calls []*batchCall) {
+	for _, c := range calls {
+		c.err, c.panic = nil, nil
+		if err := c.ctx.Err(); err != nil {
+			c.err = err
+			continue
+		}
+		c.err = s.Update(c.ctx, func(t flows.Tx) error {
+			err, p := safeCall(c.fn, t.(*tx))
+			c.panic = p
+			if p != nil {
+				return errPanicked
+			}
+			return err
+		})
+		if c.panic != nil {
+			c.err = nil
+		}
+	}
+}
+
+var errPanicked = errors.New("store/postgres: fn panicked")
 
 // safeCall runs fn, turning a panic into a value the caller re-raises in
 // its own goroutine.

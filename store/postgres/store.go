@@ -57,7 +57,11 @@ type Options struct {
 	// of 4 and the number of CPUs, when 0). The DSN's pool_max_conns
 	// parameter does the same.
 	MaxConns int32
-	// MaxBatch bounds how many Batch calls share one transaction (128 when 0).
+	// MaxBatch bounds how many Batch calls share one transaction (64 when
+	// 0). Each call is a subtransaction (a savepoint), and PostgreSQL keeps
+	// the ids of at most 64 per transaction in shared memory: beyond that
+	// every other session's snapshot must look them up on disk
+	// ("suboverflow"), which slows the whole server.
 	MaxBatch int
 	// MaxRetries bounds how often a transaction runs again after a
 	// serialization failure (30 when 0).
@@ -114,7 +118,7 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 		o.Now = time.Now
 	}
 	if o.MaxBatch <= 0 {
-		o.MaxBatch = 128
+		o.MaxBatch = 64
 	}
 	if o.MaxRetries <= 0 {
 		o.MaxRetries = 30
@@ -218,14 +222,11 @@ func (s *Store) attempt(ctx context.Context, fn func(flows.Tx) error) (enq bool,
 		return false, fmt.Errorf("store/postgres: %w", err), err
 	}
 	defer conn.Release()
-	t := &tx{ctx: ctx, c: conn.Conn(), now: s.now}
-	if err := t.exec(`BEGIN ISOLATION LEVEL SERIALIZABLE`); err != nil {
-		return false, err, err
-	}
-	open := true
+	t := newTx(ctx, conn.Conn(), s.now, beginWrite, false)
+	done := false
 	defer func() {
-		if open { // fn failed or panicked
-			rollback(conn.Conn())
+		if !done { // fn failed or panicked, or the commit failed
+			t.abort()
 		}
 	}()
 	if err := fn(t); err != nil {
@@ -235,16 +236,18 @@ func (s *Store) attempt(ctx context.Context, fn func(flows.Tx) error) (enq bool,
 		// fn went on after a database error; the transaction cannot commit.
 		return false, t.err, t.err
 	}
-	_, err = t.c.Exec(ctx, `COMMIT`)
-	open = false
-	if err != nil {
-		if conn.Conn().PgConn().TxStatus() != 'I' {
-			rollback(conn.Conn())
-		}
+	if err := t.commit(); err != nil {
 		return false, fmt.Errorf("store/postgres: commit: %w", err), err
 	}
+	done = true
 	return t.enqueued, nil, nil
 }
+
+// The BEGIN of a write transaction and of a read one.
+const (
+	beginWrite = `BEGIN ISOLATION LEVEL SERIALIZABLE`
+	beginRead  = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`
+)
 
 // rollback ends a transaction on a connection going back to the pool. A
 // connection that cannot (it broke) is closed by the pool on release.
@@ -268,11 +271,8 @@ func (s *Store) View(ctx context.Context, fn func(flows.Tx) error) error {
 		return fmt.Errorf("store/postgres: %w", err)
 	}
 	defer conn.Release()
-	t := &tx{ctx: ctx, c: conn.Conn(), now: s.now}
-	if err := t.exec(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`); err != nil {
-		return err
-	}
-	defer rollback(conn.Conn())
+	t := newTx(ctx, conn.Conn(), s.now, beginRead, true)
+	defer t.abort()
 	return fn(t)
 }
 

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -10,69 +9,6 @@ import (
 
 	"github.com/repairbot/repairbot/flows"
 )
-
-// tx implements flows.Tx on one PostgreSQL transaction. It is used by one
-// goroutine at a time, like the bbolt one.
-type tx struct {
-	ctx context.Context
-	c   *pgx.Conn
-	now func() time.Time
-	// err is the first database error of the transaction: after it the
-	// server refuses every statement until the transaction (or the
-	// savepoint) is rolled back, so later calls return it at once, and
-	// Update decides from it whether the whole function may run again.
-	err      error
-	enqueued bool
-}
-
-var _ flows.Tx = (*tx)(nil)
-
-func (t *tx) fail(err error) error {
-	if err != nil && t.err == nil && !errors.Is(err, pgx.ErrNoRows) {
-		t.err = err
-	}
-	return err
-}
-
-func (t *tx) exec(sql string, args ...any) error {
-	if t.err != nil {
-		return t.err
-	}
-	_, err := t.c.Exec(t.ctx, sql, args...)
-	return t.fail(err)
-}
-
-// row scans one row; pgx.ErrNoRows when there is none.
-func (t *tx) row(sql string, args []any, dest ...any) error {
-	if t.err != nil {
-		return t.err
-	}
-	return t.fail(t.c.QueryRow(t.ctx, sql, args...).Scan(dest...))
-}
-
-// records calls fn with the version and record of each row of a query
-// selecting (v, data).
-func (t *tx) records(sql string, args []any, fn func(v int, raw []byte) error) error {
-	if t.err != nil {
-		return t.err
-	}
-	rows, err := t.c.Query(t.ctx, sql, args...)
-	if err != nil {
-		return t.fail(err)
-	}
-	defer rows.Close()
-	var v int
-	var raw []byte
-	for rows.Next() {
-		if err := rows.Scan(&v, &raw); err != nil {
-			return t.fail(err)
-		}
-		if err := fn(v, raw); err != nil {
-			return err
-		}
-	}
-	return t.fail(rows.Err())
-}
 
 // get reads one record by key into out; flows.ErrNotFound when missing.
 func (t *tx) get(what, sql, key string, out any) error {
@@ -352,17 +288,18 @@ const touchedPage = 500
 // page of decoded tickets is held, and fn may use the transaction between
 // pages (the connection is free).
 func (t *tx) EachTicketTouched(from, to time.Time, fn func(*flows.Ticket) error) error {
-	if t.err != nil {
-		return t.err
-	}
-	rows, err := t.c.Query(t.ctx, `SELECT ticket_id FROM ticket_touches WHERE at_sec >= $1 AND at_sec < $2
-		GROUP BY ticket_id ORDER BY min(at_sec), ticket_id`, sec(from), sec(to))
+	var ids []string
+	err := t.rowsOf(`SELECT ticket_id FROM ticket_touches WHERE at_sec >= $1 AND at_sec < $2
+		GROUP BY ticket_id ORDER BY min(at_sec), ticket_id`, []any{sec(from), sec(to)}, func(rows pgx.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		return nil
+	})
 	if err != nil {
-		return t.fail(err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return t.fail(err)
+		return err
 	}
 	for len(ids) > 0 {
 		page := ids[:min(touchedPage, len(ids))]
@@ -503,26 +440,21 @@ func (t *tx) AddPendingSuggestion(s flows.Suggestion) error {
 func (t *tx) ClearPendingSuggestions() error { return t.exec(`DELETE FROM suggestions`) }
 
 // Enqueue implements flows.Tx: the rows get increasing ids in the order
-// given, in one round trip.
+// given.
 func (t *tx) Enqueue(msgs ...flows.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	if t.err != nil {
-		return t.err
-	}
 	now := t.now().UTC()
-	b := &pgx.Batch{}
 	for _, m := range msgs {
 		raw, err := encode(m)
 		if err != nil {
 			return err
 		}
-		b.Queue(`INSERT INTO outbox (chat, prio, created, v, msg) VALUES ($1, $2, $3, $4, $5)`,
-			text(m.To.String()), int(m.Priority), now, schemaVersion, raw)
-	}
-	if err := t.fail(t.c.SendBatch(t.ctx, b).Close()); err != nil {
-		return err
+		if err := t.exec(`INSERT INTO outbox (chat, prio, created, v, msg) VALUES ($1, $2, $3, $4, $5)`,
+			text(m.To.String()), int(m.Priority), now, schemaVersion, raw); err != nil {
+			return err
+		}
 	}
 	t.enqueued = true
 	return nil
