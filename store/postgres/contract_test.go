@@ -1,11 +1,8 @@
-//go:build storetest
-
-// The contract suite (store/storetest, on its way to main) on PostgreSQL.
-// Switch it on by deleting the build line above once store/storetest has
-// landed; until then `go test -tags storetest` would not compile. The
-// outbox half (Opened.Queue) comes with outbox.Queue in phase 2.
-
 package postgres_test
+
+// The contract suite (store/storetest) on PostgreSQL: the transaction
+// rules and every flows.Tx method. The outbox half (Opened.Queue, with
+// storetest.Run instead of RunTx) comes with outbox.Queue in phase 2.
 
 import (
 	"testing"

@@ -116,7 +116,10 @@ func parityScript() []step {
 			b.Updated = at(time.Hour + 500*ms)
 			c := tk("BX-20261127-0003", "tg:5", "tg:10", flows.StateClosed, at(time.Minute+100*ms))
 			c.Updated = at(2 * time.Hour)
-			for _, t := range []*flows.Ticket{a, b, c} {
+			// -0005 was filed for the wrong resident, a minute off.
+			d := tk("BX-20261127-0005", "tg:6", "tg:10", flows.StateClosed, at(4*time.Minute))
+			d.Updated = at(2 * time.Hour)
+			for _, t := range []*flows.Ticket{a, b, c, d} {
 				if err := tx.PutTicket(t); err != nil {
 					return nil, err
 				}
@@ -131,6 +134,7 @@ func parityScript() []step {
 			var out []string
 			out = append(out, ids(tx.TicketsByResident("tg:5", 0)))
 			out = append(out, ids(tx.TicketsByResident("tg:5", 2)))
+			out = append(out, ids(tx.TicketsByResident("tg:6", 0)))
 			out = append(out, ids(tx.TicketsByResident("tg:404", 3)))
 			out = append(out, ids(tx.TicketsByAssignee("tg:10")))
 			out = append(out, ids(tx.TicketsByAssignee("tg:2")))
@@ -186,8 +190,9 @@ func parityScript() []step {
 		}},
 		{"timers", func(tx flows.Tx) (any, error) {
 			for _, tm := range []flows.Timer{
-				{Key: "b", Due: at(10*time.Second + 700*ms), Kind: "x"},
-				{Key: "a", Due: at(10*time.Second + 200*ms), Kind: "x"},
+				// In one second, keys against the order of due times.
+				{Key: "b", Due: at(10*time.Second + 200*ms), Kind: "x"},
+				{Key: "a", Due: at(10*time.Second + 700*ms), Kind: "x"},
 				{Key: "c", Due: at(5 * time.Second), Kind: "x", Ticket: "BX-1", Rung: 2},
 				{Key: "d", Due: at(time.Hour), Kind: "x"},
 				{Key: "e", Due: at(time.Second), Kind: "x"},

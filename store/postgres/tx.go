@@ -245,9 +245,9 @@ func (t *tx) Complaints() ([]flows.Complaint, error) {
 
 // PutTimer implements flows.Tx: replaces the timer with that key.
 func (t *tx) PutTimer(tm flows.Timer) error {
-	return t.put(`INSERT INTO timers (key, due_sec, v, data) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (key) DO UPDATE SET due_sec = EXCLUDED.due_sec, v = EXCLUDED.v, data = EXCLUDED.data`,
-		tm, text(tm.Key), sec(tm.Due))
+	return t.put(`INSERT INTO timers (key, due, v, data) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (key) DO UPDATE SET due = EXCLUDED.due, v = EXCLUDED.v, data = EXCLUDED.data`,
+		tm, text(tm.Key), tm.Due)
 }
 
 // DeleteTimer implements flows.Tx; a missing timer is not an error.
@@ -255,25 +255,23 @@ func (t *tx) DeleteTimer(key string) error {
 	return t.exec(`DELETE FROM timers WHERE key = $1`, text(key))
 }
 
-// DueTimers implements flows.Tx: due at or before now, earliest first.
-// Like the bbolt store it walks (second of due, key) and stops at the first
-// timer not yet due, so a timer later in the same second ends the list.
+// DueTimers implements flows.Tx: due at or before now, earliest due first
+// (ties by key). The column keeps microseconds; the record's exact time
+// decides at the edge.
 func (t *tx) DueTimers(now time.Time, limit int) ([]flows.Timer, error) {
 	var out []flows.Timer
-	stop := errors.New("stop")
-	err := t.records(`SELECT v, data FROM timers WHERE due_sec <= $1 ORDER BY due_sec, key LIMIT $2`,
-		[]any{sec(now), limitArg(limit)}, func(v int, raw []byte) error {
+	err := t.records(`SELECT v, data FROM timers WHERE due <= $1 ORDER BY due, key LIMIT $2`,
+		[]any{now, limitArg(limit)}, func(v int, raw []byte) error {
 			var tm flows.Timer
 			if err := decode("timer", v, raw, &tm); err != nil {
 				return err
 			}
-			if tm.Due.After(now) {
-				return stop
+			if !tm.Due.After(now) {
+				out = append(out, tm)
 			}
-			out = append(out, tm)
 			return nil
 		})
-	if err != nil && err != stop {
+	if err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -83,12 +83,12 @@ CREATE TABLE complaints (
 );
 
 CREATE TABLE timers (
-	key     text COLLATE "C" PRIMARY KEY,
-	due_sec timestamptz NOT NULL,
-	v       int NOT NULL,
-	data    jsonb NOT NULL
+	key  text COLLATE "C" PRIMARY KEY,
+	due  timestamptz NOT NULL,
+	v    int NOT NULL,
+	data jsonb NOT NULL
 );
-CREATE INDEX timers_due ON timers (due_sec, key);
+CREATE INDEX timers_due ON timers (due, key);
 
 CREATE TABLE handovers (
 	day     text COLLATE "C" NOT NULL,
