@@ -143,6 +143,7 @@ func (s *Store) tryBatch(calls []*batchCall) (enq, committed bool, err error) {
 		if !done {
 			t.abort()
 		}
+		s.stats.roundTrips.Add(int64(t.flushes))
 	}()
 	// A lone call needs no savepoint: its failure rolls back the transaction.
 	solo := len(calls) == 1

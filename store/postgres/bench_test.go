@@ -115,6 +115,10 @@ func benchEngine(b *testing.B, kind, event string, group bool) {
 		_, err := eng.Handle(ctx, ev(i))
 		return time.Since(t0), err
 	}
+	var before postgres.Stats
+	if ps, ok := st.(*postgres.Store); ok {
+		before = ps.Stats()
+	}
 	var lat []time.Duration
 	var mu sync.Mutex
 	b.ResetTimer()
@@ -152,6 +156,14 @@ func benchEngine(b *testing.B, kind, event string, group bool) {
 	if len(lat) > 0 {
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
 	}
+	if ps, ok := st.(*postgres.Store); ok {
+		s := ps.Stats()
+		if n := s.Batches - before.Batches; n > 0 {
+			b.ReportMetric(float64(s.BatchCalls-before.BatchCalls)/float64(n), "calls/batch")
+		}
+		b.ReportMetric(float64(s.RoundTrips-before.RoundTrips)/float64(b.N), "trips/event")
+		b.ReportMetric(float64(s.Retries-before.Retries), "retries")
+	}
 	if event == "ticket" {
 		// Every event made its ticket.
 		var n int
@@ -163,12 +175,5 @@ func benchEngine(b *testing.B, kind, event string, group bool) {
 		if err != nil || n != b.N {
 			b.Fatalf("%d open tickets after %d events (%v)", n, b.N, err)
 		}
-	}
-	if ps, ok := st.(*postgres.Store); ok {
-		s := ps.Stats()
-		if s.Batches > 0 {
-			b.ReportMetric(float64(s.BatchCalls)/float64(s.Batches), "calls/batch")
-		}
-		b.ReportMetric(float64(s.Retries), "retries")
 	}
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,6 +40,24 @@ type tx struct {
 	// Update decides from it whether the whole function may run again.
 	err      error
 	enqueued bool
+
+	// counters holds the value each named sequence reached in this
+	// transaction. Its first increment locks the row until the commit (and
+	// under SERIALIZABLE nobody else's change could be missed), so the next
+	// ones are computed here and only their UPDATE is queued: a batch of
+	// ticket-creating events asks the server for the day's number once.
+	counters map[string]int64
+	// dialogues holds dialogue rows known in this transaction: read ahead
+	// with a call's first profile (the engine reads the sender, then the
+	// sender's dialogue, in nearly every event: one round trip instead of
+	// two), or written by it. found=false: known to be absent.
+	dialogues map[string]dialogueRow
+	readAhead bool
+}
+
+type dialogueRow struct {
+	found bool
+	rec   record
 }
 
 type queued struct {
@@ -52,7 +71,7 @@ var _ flows.Tx = (*tx)(nil)
 var errReadOnly = errors.New("store/postgres: a View cannot write")
 
 func newTx(ctx context.Context, c *pgx.Conn, now func() time.Time, begin string, readOnly bool) *tx {
-	return &tx{ctx: ctx, c: c, now: now, readOnly: readOnly, pending: []queued{{sql: begin}}}
+	return &tx{ctx: ctx, c: c, now: now, readOnly: readOnly, pending: []queued{{sql: begin}}, readAhead: true}
 }
 
 func (t *tx) fail(err error) error {
@@ -74,22 +93,22 @@ func (t *tx) exec(sql string, args ...any) error {
 	return nil
 }
 
-// send runs the queued statements and then q, if any, in one round trip;
-// read gets q's results. It returns the first database error (and
-// pgx.ErrNoRows from read, which is not one).
-func (t *tx) send(q *queued, read func(pgx.BatchResults) error) error {
+// send runs the queued statements and then the reads qs, if any, in one
+// round trip; read gets the reads' results. It returns the first database
+// error (and pgx.ErrNoRows from read, which is not one).
+func (t *tx) send(qs []queued, read func(pgx.BatchResults) error) error {
 	if t.err != nil {
 		return t.err
 	}
-	if len(t.pending) == 0 && q == nil {
+	if len(t.pending) == 0 && len(qs) == 0 {
 		return nil
 	}
-	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(t.pending)+1)}
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(t.pending)+len(qs))}
 	for _, p := range t.pending {
 		b.Queue(p.sql, p.args...)
 	}
 	n := len(t.pending)
-	if q != nil {
+	for _, q := range qs {
 		b.Queue(q.sql, q.args...)
 	}
 	t.pending = t.pending[:0]
@@ -99,7 +118,7 @@ func (t *tx) send(q *queued, read func(pgx.BatchResults) error) error {
 	for i := 0; i < n && err == nil; i++ {
 		_, err = br.Exec()
 	}
-	if err == nil && q != nil {
+	if err == nil && len(qs) > 0 {
 		err = read(br)
 	}
 	if cerr := br.Close(); err == nil || errors.Is(err, pgx.ErrNoRows) && cerr != nil {
@@ -113,13 +132,13 @@ func (t *tx) flush() error { return t.send(nil, nil) }
 
 // row scans the one row of a query; pgx.ErrNoRows when there is none.
 func (t *tx) row(sql string, args []any, dest ...any) error {
-	return t.send(&queued{sql, args}, func(br pgx.BatchResults) error { return br.QueryRow().Scan(dest...) })
+	return t.send([]queued{{sql, args}}, func(br pgx.BatchResults) error { return br.QueryRow().Scan(dest...) })
 }
 
 // rowsOf runs a query and hands each row to scan, in the same round trip
 // as the queued writes.
 func (t *tx) rowsOf(sql string, args []any, scan func(pgx.Rows) error) error {
-	return t.send(&queued{sql, args}, func(br pgx.BatchResults) error {
+	return t.send([]queued{{sql, args}}, func(br pgx.BatchResults) error {
 		rows, err := br.Query()
 		if err != nil {
 			return err
@@ -182,15 +201,20 @@ func (t *tx) abort() {
 	t.pending = nil
 	if t.c.PgConn().TxStatus() != 'I' {
 		rollback(t.c)
+		t.flushes++
 	}
 }
 
 // savepoint starts a nested transaction for one Batch call.
-type savepoint struct{ flushes, pos int }
+type savepoint struct {
+	flushes, pos int
+	counters     map[string]int64
+}
 
 func (t *tx) savepoint() savepoint {
 	t.pending = append(t.pending, queued{sql: `SAVEPOINT call`})
-	return savepoint{t.flushes, len(t.pending) - 1}
+	t.readAhead = true
+	return savepoint{t.flushes, len(t.pending) - 1, maps.Clone(t.counters)}
 }
 
 func (t *tx) release() { t.pending = append(t.pending, queued{sql: `RELEASE SAVEPOINT call`}) }
@@ -200,6 +224,8 @@ func (t *tx) release() { t.pending = append(t.pending, queued{sql: `RELEASE SAVE
 // what is queued now is the call's own, dropped too, and the server undoes
 // the rest (queued, like any write).
 func (t *tx) rollbackTo(sp savepoint) {
+	// What the call learned or wrote may be undone: forget it.
+	t.counters, t.dialogues, t.readAhead = sp.counters, nil, true
 	if t.flushes == sp.flushes {
 		t.pending = t.pending[:sp.pos]
 		return

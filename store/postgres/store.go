@@ -79,7 +79,7 @@ type Store struct {
 	subs       []chan struct{}
 	closed     atomic.Bool
 	schema     uint
-	stats      struct{ commits, batches, batchCalls, retries atomic.Int64 }
+	stats      struct{ commits, batches, batchCalls, retries, roundTrips atomic.Int64 }
 }
 
 // Stats counts the store's write transactions since Open.
@@ -92,12 +92,14 @@ type Stats struct {
 	Batches, BatchCalls int64
 	// Retries counts transactions run again after a conflict.
 	Retries int64
+	// RoundTrips counts the round trips of every transaction, views too.
+	RoundTrips int64
 }
 
 // Stats returns the counters.
 func (s *Store) Stats() Stats {
 	return Stats{Commits: s.stats.commits.Load(), Batches: s.stats.batches.Load(),
-		BatchCalls: s.stats.batchCalls.Load(), Retries: s.stats.retries.Load()}
+		BatchCalls: s.stats.batchCalls.Load(), Retries: s.stats.retries.Load(), RoundTrips: s.stats.roundTrips.Load()}
 }
 
 var _ flows.Store = (*Store)(nil)
@@ -228,6 +230,7 @@ func (s *Store) attempt(ctx context.Context, fn func(flows.Tx) error) (enq bool,
 		if !done { // fn failed or panicked, or the commit failed
 			t.abort()
 		}
+		s.stats.roundTrips.Add(int64(t.flushes))
 	}()
 	if err := fn(t); err != nil {
 		return false, err, t.err
@@ -272,7 +275,10 @@ func (s *Store) View(ctx context.Context, fn func(flows.Tx) error) error {
 	}
 	defer conn.Release()
 	t := newTx(ctx, conn.Conn(), s.now, beginRead, true)
-	defer t.abort()
+	defer func() {
+		t.abort()
+		s.stats.roundTrips.Add(int64(t.flushes))
+	}()
 	return fn(t)
 }
 

@@ -102,14 +102,48 @@ func (t *tx) SetCursor(name, value string) error {
 		text(name), text(value))
 }
 
-// Person implements flows.Tx.
+// Person implements flows.Tx. A call's first profile read also reads that
+// person's dialogue (see tx.dialogues).
 func (t *tx) Person(id string) (*flows.Person, error) {
 	var p flows.Person
-	if err := t.get("person", `SELECT v, data FROM people WHERE id = $1`, id, &p); err != nil {
+	if !t.readAhead {
+		if err := t.get("person", sqlPerson, id, &p); err != nil {
+			return nil, err
+		}
+		return &p, nil
+	}
+	t.readAhead = false
+	key := text(id)
+	var rec record
+	var d dialogueRow
+	err := t.send([]queued{{sqlPerson, []any{key}}, {sqlDialogue, []any{key}}}, func(br pgx.BatchResults) error {
+		perr := br.QueryRow().Scan(&rec.v, &rec.raw)
+		derr := br.QueryRow().Scan(&d.rec.v, &d.rec.raw)
+		switch {
+		case derr == nil:
+			d.found = true
+		case !errors.Is(derr, pgx.ErrNoRows):
+			return derr
+		}
+		return perr
+	})
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, err
+	}
+	t.knowDialogue(key, d)
+	if err != nil {
+		return nil, notFound("person", id)
+	}
+	if err := decode("person", rec.v, rec.raw, &p); err != nil {
 		return nil, err
 	}
 	return &p, nil
 }
+
+const (
+	sqlPerson   = `SELECT v, data FROM people WHERE id = $1`
+	sqlDialogue = `SELECT v, data FROM dialogues WHERE person_id = $1`
+)
 
 // PutPerson implements flows.Tx; the role index is a column.
 func (t *tx) PutPerson(p *flows.Person) error {
@@ -154,10 +188,26 @@ func (t *tx) NextTicketSeq(day string) (int, error) { return t.next("ticket:" + 
 func (t *tx) NextSeq(name string) (int, error) { return t.next("seq:" + name) }
 
 func (t *tx) next(counter string) (int, error) {
+	key := text(counter)
+	if n, ok := t.counters[key]; ok {
+		n++
+		if err := t.exec(`UPDATE counters SET n = $2 WHERE name = $1`, key, n); err != nil {
+			return 0, err
+		}
+		t.counters[key] = n
+		return int(n), nil
+	}
 	var n int64
 	err := t.row(`INSERT INTO counters (name, n) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET n = counters.n + 1 RETURNING n`,
-		[]any{text(counter)}, &n)
-	return int(n), err
+		[]any{key}, &n)
+	if err != nil {
+		return 0, err
+	}
+	if t.counters == nil {
+		t.counters = map[string]int64{}
+	}
+	t.counters[key] = n
+	return int(n), nil
 }
 
 // TicketsByResident implements flows.Tx: newest first, at most limit.
@@ -201,21 +251,51 @@ func (t *tx) TicketEvents(ticketID string) ([]flows.TicketEvent, error) {
 // Dialogue implements flows.Tx.
 func (t *tx) Dialogue(personID string) (*flows.Dialogue, error) {
 	var d flows.Dialogue
-	if err := t.get("dialogue", `SELECT v, data FROM dialogues WHERE person_id = $1`, personID, &d); err != nil {
+	if row, ok := t.dialogues[text(personID)]; ok {
+		if !row.found {
+			return nil, notFound("dialogue", personID)
+		}
+		if err := decode("dialogue", row.rec.v, row.rec.raw, &d); err != nil {
+			return nil, err
+		}
+		return &d, nil
+	}
+	if err := t.get("dialogue", sqlDialogue, personID, &d); err != nil {
 		return nil, err
 	}
 	return &d, nil
 }
 
+func (t *tx) knowDialogue(key string, row dialogueRow) {
+	if t.dialogues == nil {
+		t.dialogues = map[string]dialogueRow{}
+	}
+	t.dialogues[key] = row
+}
+
 // PutDialogue implements flows.Tx.
 func (t *tx) PutDialogue(d *flows.Dialogue) error {
-	return t.put(`INSERT INTO dialogues (person_id, v, data) VALUES ($1, $2, $3)
-		ON CONFLICT (person_id) DO UPDATE SET v = EXCLUDED.v, data = EXCLUDED.data`, d, text(d.PersonID))
+	raw, err := encode(d)
+	if err != nil {
+		return err
+	}
+	key := text(d.PersonID)
+	if err := t.exec(`INSERT INTO dialogues (person_id, v, data) VALUES ($1, $2, $3)
+		ON CONFLICT (person_id) DO UPDATE SET v = EXCLUDED.v, data = EXCLUDED.data`, key, schemaVersion, raw); err != nil {
+		return err
+	}
+	t.knowDialogue(key, dialogueRow{found: true, rec: record{v: schemaVersion, raw: raw}})
+	return nil
 }
 
 // DeleteDialogue implements flows.Tx.
 func (t *tx) DeleteDialogue(personID string) error {
-	return t.exec(`DELETE FROM dialogues WHERE person_id = $1`, text(personID))
+	key := text(personID)
+	if err := t.exec(`DELETE FROM dialogues WHERE person_id = $1`, key); err != nil {
+		return err
+	}
+	t.knowDialogue(key, dialogueRow{})
+	return nil
 }
 
 // Invite implements flows.Tx.
