@@ -5,16 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/repairbot/repairbot/flows"
 )
 
 // Batch runs fn in a transaction shared with other concurrent callers
 // (group commit: one commit, one WAL flush, for many events), like bbolt's
-// Batch, without bbolt's wait for company: while one batch runs, the calls
+// Batch, without bbolt's wait for company: while a batch runs, the calls
 // that arrive queue up and form the next one, so an idle store commits a
 // lone call at once and a busy one commits as many as arrived meanwhile
-// (at most Options.MaxBatch).
+// (at most Options.MaxBatch). Up to Options.BatchLanes batches run at once
+// (see batcher).
 //
 // Each call runs inside a savepoint: a call whose fn fails (or panics) is
 // rolled back alone and gets its error (or its panic) back; the others
@@ -47,22 +49,36 @@ type batchCall struct {
 	done  chan struct{}
 }
 
-// batcher runs one batch at a time per Store. One at a time, not several
-// in parallel: concurrent batches of one process would write the same hot
-// rows (the day's ticket counter) and fail each other's serialization.
+// batcher runs up to lanes batches at once, on as many connections: the
+// engine's work for one call and the server's for another overlap, on
+// two cores as on two machines. Batches that write the same row (the day's
+// ticket counter) fail each other's serialization, so a batch that lost a
+// conflict runs again alone, and the next calmAfter batches run alone too:
+// a workload that conflicts (a morning of new tickets) goes one batch at a
+// time, one that does not (dialogue steps of different people) in parallel.
 type batcher struct {
 	s       *Store
 	max     int
+	lanes   int
 	mu      sync.Mutex
 	pending []*batchCall
-	running bool
+	running int
+	// turn is held shared by a batch running beside others, exclusively
+	// by one running alone.
+	turn  sync.RWMutex
+	alone atomic.Int32 // batches still to run alone after a conflict
 }
+
+// calmAfter is how many batches run alone after one lost a conflict.
+const calmAfter = 8
 
 func (b *batcher) add(c *batchCall) {
 	b.mu.Lock()
 	b.pending = append(b.pending, c)
-	start := !b.running
-	b.running = true
+	start := b.running < b.lanes
+	if start {
+		b.running++
+	}
 	b.mu.Unlock()
 	if start {
 		go b.loop()
@@ -75,7 +91,7 @@ func (b *batcher) loop() {
 		b.mu.Lock()
 		n := min(len(b.pending), b.max)
 		if n == 0 {
-			b.running = false
+			b.running--
 			b.mu.Unlock()
 			return
 		}
@@ -84,6 +100,20 @@ func (b *batcher) loop() {
 		b.mu.Unlock()
 		b.s.runBatch(calls)
 	}
+}
+
+// enter takes a turn to run a batch, alone when asked to or while the
+// store calms down after a conflict; it returns the function that ends it.
+func (b *batcher) enter(alone bool) func() {
+	if !alone && b.alone.Load() > 0 {
+		alone = b.alone.Add(-1) >= 0
+	}
+	if alone {
+		b.turn.Lock()
+		return b.turn.Unlock
+	}
+	b.turn.RLock()
+	return b.turn.RUnlock
 }
 
 // runBatch commits calls in one transaction, running them all again when
@@ -95,7 +125,9 @@ func (s *Store) runBatch(calls []*batchCall) {
 		}
 	}()
 	for attempt := 1; ; attempt++ {
+		leave := s.batch.enter(attempt > 1)
 		enq, committed, err := s.tryBatch(calls)
+		leave()
 		if err == nil {
 			if committed {
 				s.stats.commits.Add(1)
@@ -118,7 +150,12 @@ func (s *Store) runBatch(calls []*batchCall) {
 			return
 		}
 		s.stats.retries.Add(1)
-		_ = backoff(context.Background(), attempt)
+		s.batch.alone.Store(calmAfter)
+		if attempt > 1 {
+			// Alone and still losing: to another process (a replica, an
+			// Update); give it a moment.
+			_ = backoff(context.Background(), attempt)
+		}
 	}
 }
 

@@ -25,10 +25,19 @@ func (b *batcher) queued(tb testing.TB, n int) {
 }
 
 // inOneBatch runs fns as consecutive calls of one batch: a first call
-// holds the batcher until all of them are queued.
+// holds the batcher (of one lane) until all of them are queued.
 func inOneBatch(tb testing.TB, s *Store, fns ...func(flows.Tx) error) []error {
 	tb.Helper()
+	if s.batch.lanes != 1 {
+		tb.Fatal("inOneBatch needs a store with one batch lane")
+	}
 	hold, held := make(chan struct{}), make(chan struct{})
+	released := false
+	defer func() {
+		if !released {
+			close(hold) // a failed wait must not leave the batch holding its connection
+		}
+	}()
 	go func() {
 		_ = s.Batch(context.Background(), func(flows.Tx) error {
 			select {
@@ -48,6 +57,7 @@ func inOneBatch(tb testing.TB, s *Store, fns ...func(flows.Tx) error) []error {
 		s.batch.queued(tb, i+1) // in order
 	}
 	close(hold)
+	released = true
 	for range fns {
 		<-done
 	}
@@ -58,7 +68,7 @@ func inOneBatch(tb testing.TB, s *Store, fns ...func(flows.Tx) error) []error {
 // learned (a dialogue, a number of a sequence) is not what the next call of
 // the same transaction reads.
 func TestBatchForgetsAFailedCall(t *testing.T) {
-	s, err := Open(context.Background(), pgtest.DSN(t), Options{})
+	s, err := Open(context.Background(), pgtest.DSN(t), Options{BatchLanes: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

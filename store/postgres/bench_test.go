@@ -30,20 +30,30 @@ import (
 //     line, the dialogue's end, the resident's earlier tickets, the accept
 //     timer, the reply and the group card;
 //   - mode: "serial" is one event at a time, one transaction each; "group"
-//     is 128 concurrent senders with GroupCommit (Batch).
+//     is 128 concurrent senders with GroupCommit (Batch); on PostgreSQL
+//     "group-lanesN" runs at most N batches at once (Options.BatchLanes;
+//     "group" is the default).
 //
 // Every event is a different resident's, as on a busy morning.
 func BenchmarkEngine(b *testing.B) {
 	for _, st := range []string{"bbolt", "postgres"} {
 		for _, event := range []string{"report", "ticket"} {
-			for _, mode := range []string{"serial", "group"} {
-				b.Run(st+"/"+event+"/"+mode, func(b *testing.B) { benchEngine(b, st, event, mode == "group") })
+			modes := []string{"serial", "group"}
+			if st == "postgres" {
+				modes = append(modes, "group-lanes1", "group-lanes3")
+			}
+			for _, mode := range modes {
+				lanes := 0
+				fmt.Sscanf(mode, "group-lanes%d", &lanes)
+				b.Run(st+"/"+event+"/"+mode, func(b *testing.B) {
+					benchEngine(b, benchStore(b, st, lanes), event, mode != "serial")
+				})
 			}
 		}
 	}
 }
 
-func benchStore(b *testing.B, kind string) flows.Store {
+func benchStore(b *testing.B, kind string, lanes int) flows.Store {
 	if kind == "bbolt" {
 		s, err := store.Open(filepath.Join(b.TempDir(), "bench.db"), store.Options{})
 		if err != nil {
@@ -52,7 +62,7 @@ func benchStore(b *testing.B, kind string) flows.Store {
 		b.Cleanup(func() { s.Close() })
 		return s
 	}
-	s := MustOpen(b, postgres.Options{MaxConns: 16})
+	s := MustOpen(b, postgres.Options{MaxConns: 16, BatchLanes: lanes})
 	var fsync, syncCommit string
 	if err := s.Pool().QueryRow(context.Background(), "SELECT current_setting('fsync'), current_setting('synchronous_commit')").Scan(&fsync, &syncCommit); err != nil {
 		b.Fatal(err)
@@ -63,8 +73,7 @@ func benchStore(b *testing.B, kind string) flows.Store {
 	return s
 }
 
-func benchEngine(b *testing.B, kind, event string, group bool) {
-	st := benchStore(b, kind)
+func benchEngine(b *testing.B, st flows.Store, event string, group bool) {
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	now := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
 	eng, err := flows.NewEngine(flows.Options{Store: st, Texts: i18n.MustLoad(flows.LangZH), Location: loc, GroupCommit: group, SOP: sop.Default(),
@@ -175,5 +184,26 @@ func benchEngine(b *testing.B, kind, event string, group bool) {
 		if err != nil || n != b.N {
 			b.Fatalf("%d open tickets after %d events (%v)", n, b.N, err)
 		}
+	}
+}
+
+// BenchmarkCommit is the reference for one commit per event on each store:
+// one Update holding one MarkSeen, serially. For bbolt it is an fsync; for
+// PostgreSQL a round trip (BEGIN, the insert and COMMIT ride together) and
+// the server's WAL flush.
+func BenchmarkCommit(b *testing.B) {
+	for _, kind := range []string{"bbolt", "postgres"} {
+		b.Run(kind, func(b *testing.B) {
+			st := benchStore(b, kind, 0)
+			ctx := context.Background()
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				if err := st.Update(ctx, func(tx flows.Tx) error { return tx.MarkSeen(fmt.Sprint("k:", i), time.Now()) }); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "commits/s")
+		})
 	}
 }

@@ -63,6 +63,8 @@ type Options struct {
 	// every other session's snapshot must look them up on disk
 	// ("suboverflow"), which slows the whole server.
 	MaxBatch int
+	// BatchLanes is how many batches may run at once (2 when 0); see Batch.
+	BatchLanes int
 	// MaxRetries bounds how often a transaction runs again after a
 	// serialization failure (30 when 0).
 	MaxRetries int
@@ -122,6 +124,9 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 64
 	}
+	if o.BatchLanes <= 0 {
+		o.BatchLanes = 2
+	}
 	if o.MaxRetries <= 0 {
 		o.MaxRetries = 30
 	}
@@ -138,7 +143,7 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("store/postgres: connect: %w", err)
 	}
 	s := &Store{pool: pool, now: o.Now, maxRetries: o.MaxRetries, notify: make(chan struct{}, 1), schema: schema}
-	s.batch = batcher{s: s, max: o.MaxBatch}
+	s.batch = batcher{s: s, max: o.MaxBatch, lanes: o.BatchLanes}
 	return s, nil
 }
 

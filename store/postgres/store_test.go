@@ -371,6 +371,52 @@ func TestBatchAndUpdateContend(t *testing.T) {
 	t.Logf("stats %+v", s.Stats())
 }
 
+// TestBatchLanesUnderConflict: batches running side by side that all write
+// one row (the day's ticket counter) lose conflicts to each other and run
+// again; every call commits once, with its own number.
+func TestBatchLanesUnderConflict(t *testing.T) {
+	s := MustOpen(t, postgres.Options{BatchLanes: 3, MaxBatch: 8})
+	const workers, each = 48, 10
+	var mu sync.Mutex
+	nums := map[int]int{}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				var n int
+				err := s.Batch(context.Background(), func(tx flows.Tx) error {
+					var err error
+					if n, err = tx.NextTicketSeq("20261127"); err != nil {
+						return err
+					}
+					id := fmt.Sprintf("BX-20261127-%04d", n)
+					return errors.Join(tx.MarkSeen(fmt.Sprint("k:", w, ":", i), t0),
+						tx.PutTicket(&flows.Ticket{ID: id, State: flows.StateNew, ResidentID: fmt.Sprint("tg:", w), Created: t0, Updated: t0}))
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				nums[n]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for n := 1; n <= workers*each; n++ {
+		if nums[n] != 1 {
+			t.Fatalf("number %d handed out %d times", n, nums[n])
+		}
+	}
+	if got := count(t, s, "SELECT count(*) FROM tickets"); got != workers*each {
+		t.Fatalf("%d tickets, want %d", got, workers*each)
+	}
+	t.Logf("stats %+v", s.Stats())
+}
+
 // TestEachTicketTouched: more tickets than a page, touched in an order
 // unlike their ids, some several times: each is handed out once, in the
 // order of its first change within the range; fn may use the transaction;
