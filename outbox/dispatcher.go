@@ -15,6 +15,7 @@ package outbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"sort"
 	"sync"
@@ -75,16 +76,49 @@ type Policy struct {
 // Options tune delivery.
 type Options struct {
 	// Queue holds the rows (the store); required.
-	Queue       Queue
-	Log         zerolog.Logger
-	Now         func() time.Time
-	Workers     int
-	MaxAttempts int
+	Queue   Queue
+	Log     zerolog.Logger
+	Now     func() time.Time
+	Workers int
+	// BaseBackoff is the first retry delay after a transient failure; it
+	// doubles with every attempt up to MaxBackoff, and a transient failure
+	// is retried at that pace for as long as it lasts: it never exhausts a
+	// row. Only a permanent verdict fails a row, or its age (GiveUpAfter).
 	BaseBackoff time.Duration
 	MaxBackoff  time.Duration
+	// GiveUpAfter: a row that fails transiently when it is older than this
+	// is given up (recorded as failed, logged, counted and reported
+	// through Recovered); default 72 h, negative never.
+	GiveUpAfter time.Duration
+	// Recovered, when set, is told about the rows given up once a delivery
+	// goes through again (the platform is back, so the admins can be told
+	// on it). It runs on a delivery's goroutine, after the row is recorded.
+	Recovered func(Outage)
 	// SendTimeout bounds one send (default 30 s).
 	SendTimeout time.Duration
 }
+
+// Outage is what Options.Recovered is told: the spell of transient
+// failures that ended (Since is zero when the platform kept answering
+// other chats meanwhile) and the rows given up since the last report.
+type Outage struct {
+	Since, Until time.Time
+	// Failures counts the transient failures of the spell.
+	Failures int
+	// GaveUp are the rows given up (the first maxReported), GaveUpN all of them.
+	GaveUp  []Row
+	GaveUpN int
+	// After is Options.GiveUpAfter.
+	After time.Duration
+}
+
+// maxReported bounds the rows an Outage carries.
+const maxReported = 50
+
+// UnreachableAfter is how long transient failures must go on with no
+// delivery between them before a channel reports its platform unreachable
+// (a single 502 is not an outage).
+const UnreachableAfter = time.Minute
 
 // Dispatcher runs the delivery loop of one channel.
 type Dispatcher struct {
@@ -99,11 +133,24 @@ type Dispatcher struct {
 	wg       sync.WaitGroup
 	done     chan struct{}
 
+	// outage is the current spell of transient failures (guarded by mu);
+	// during it one send at a time probes the platform, no sooner than
+	// probeAt (the backoff of the spell, not of each row, so a queue of
+	// thousands makes one attempt per MaxBackoff, not thousands).
+	// retrying are the rows it put off, released at once when it ends
+	// (release) instead of waiting out their own backoff.
+	outage   Outage
+	probeAt  time.Time
+	retrying map[uint64]bool
+	release  map[uint64]bool
+	// report holds the rows given up and not yet reported (guarded by mu).
+	report Outage
+
 	// Counters since start: delivered, retried after a transient error,
 	// paused by the platform (429, frequency limits), failed for good,
-	// held back because a budget was spent (queued, never dropped), and
-	// cards folded into digests.
-	Sent, Retried, Paused, Failed, Delayed, Folded atomic.Int64
+	// held back because a budget was spent (queued, never dropped), cards
+	// folded into digests, and rows given up after GiveUpAfter.
+	Sent, Retried, Paused, Failed, Delayed, Folded, GaveUp atomic.Int64
 }
 
 type addrState struct {
@@ -120,8 +167,8 @@ func New(p Policy, o Options) *Dispatcher {
 	if o.Workers <= 0 {
 		o.Workers = 4
 	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 12
+	if o.GiveUpAfter == 0 {
+		o.GiveUpAfter = DefaultGiveUpAfter
 	}
 	if o.BaseBackoff <= 0 {
 		o.BaseBackoff = time.Second
@@ -148,7 +195,21 @@ func New(p Policy, o Options) *Dispatcher {
 		p.Budgets = func(flows.Message) []Budget { return nil }
 	}
 	return &Dispatcher{p: p, o: o, addrs: map[string]*addrState{}, inflight: map[uint64]bool{},
+		retrying: map[uint64]bool{}, release: map[uint64]bool{},
 		sem: make(chan struct{}, o.Workers), wake: make(chan struct{}, 1)}
+}
+
+// DefaultGiveUpAfter is how old a row that still fails transiently may
+// grow before it is given up.
+const DefaultGiveUpAfter = 72 * time.Hour
+
+// Unreachable reports the current spell of transient failures: since is
+// the first failure after the last answer from the platform (zero while
+// it answers), failures how many there were since.
+func (d *Dispatcher) Unreachable() (since time.Time, failures int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.outage.Since, d.outage.Failures
 }
 
 // Open starts the delivery loop; cancelling ctx stops it.
@@ -283,7 +344,7 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 		st := d.addr(r.Msg.To)
 		switch {
 		case st.busy:
-		case r.NextAttempt.After(now):
+		case r.NextAttempt.After(now) && !d.release[r.ID]:
 			soon(r.NextAttempt.Sub(now))
 		case st.blockedUntil.After(now):
 			soon(st.blockedUntil.Sub(now))
@@ -300,6 +361,18 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 	for _, r := range cands {
 		if len(d.sem) == cap(d.sem) {
 			break // a finishing worker wakes the loop
+		}
+		if !d.outage.Since.IsZero() {
+			// The platform is not answering: one send at a time probes it,
+			// at the spell's pace; the others wait rather than pile up
+			// failures and timeouts.
+			if len(d.sem) > 0 {
+				break
+			}
+			if d.probeAt.After(now) {
+				soon(d.probeAt.Sub(now))
+				break
+			}
 		}
 		lims := d.p.Budgets(r.Msg)
 		st := d.addr(r.Msg.To)
@@ -321,6 +394,7 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 		Take(now, lims...)
 		st.busy = true
 		d.inflight[r.ID] = true
+		delete(d.release, r.ID)
 		d.sem <- struct{}{}
 		d.wg.Add(1)
 		if fold := d.foldable(rows, r, now); len(fold) > 1 {
@@ -411,6 +485,7 @@ func (d *Dispatcher) deliverDigest(ctx context.Context, rows []Row, st *addrStat
 	if err := d.o.Queue.MarkDigest(ids, id, d.o.Now()); err != nil {
 		d.o.Log.Error().Err(err).Msg("outbox: mark digest delivered")
 	}
+	d.answered(d.o.Now())
 	d.finish(ctx, head, st, id, errDigestDone)
 }
 
@@ -466,6 +541,7 @@ func (d *Dispatcher) finish(ctx context.Context, r Row, st *addrState, id string
 		if err := q.MarkDelivered(r.ID, id, now); err != nil {
 			log.Error().Err(err).Msg("outbox: mark delivered")
 		}
+		d.answered(now)
 		return
 	}
 	if ctx.Err() != nil {
@@ -490,21 +566,97 @@ func (d *Dispatcher) finish(ctx context.Context, r Row, st *addrState, id string
 		if err := q.MarkRetry(r.ID, now.Add(v.Pause), msg, false); err != nil {
 			log.Error().Err(err).Msg("outbox: mark retry")
 		}
-	case v.Permanent || r.Attempts+1 >= d.o.MaxAttempts:
+		d.answered(now)
+	case v.Permanent:
 		d.Failed.Add(1)
 		log.Error().Str("err", msg).Int("attempts", r.Attempts+1).Msg("outbox: delivery failed permanently")
 		if err := q.MarkFailed(r.ID, msg, now); err != nil {
 			log.Error().Err(err).Msg("outbox: mark failed")
 		}
+		d.answered(now)
+	case d.o.GiveUpAfter > 0 && r.Age(now) >= d.o.GiveUpAfter:
+		// A transient failure never exhausts a row; only its age does.
+		d.GaveUp.Add(1)
+		d.unanswered(now, r.ID, false)
+		text := fmt.Sprintf("given up: undelivered for %s (older than outbox.give_up_after %s); last error: %s",
+			r.Age(now).Round(time.Minute), d.o.GiveUpAfter, msg)
+		log.Error().Str("err", msg).Int("attempts", r.Attempts+1).Time("created", r.Created).
+			Msg("outbox: message given up: still failing after outbox.give_up_after")
+		if err := q.MarkFailed(r.ID, text, now); err != nil {
+			log.Error().Err(err).Msg("outbox: mark failed")
+			return
+		}
+		r.LastError = text
+		d.mu.Lock()
+		if len(d.report.GaveUp) < maxReported {
+			d.report.GaveUp = append(d.report.GaveUp, r)
+		}
+		d.report.GaveUpN++
+		d.mu.Unlock()
 	default:
 		d.Retried.Add(1)
-		back := time.Duration(float64(d.o.BaseBackoff) * math.Pow(2, float64(r.Attempts)))
-		if back > d.o.MaxBackoff || back <= 0 {
-			back = d.o.MaxBackoff
-		}
-		log.Warn().Str("err", msg).Dur("retry_in", back).Msg("outbox: transient failure")
+		d.unanswered(now, r.ID, true)
+		back := d.backoff(r.Attempts)
+		log.Warn().Str("err", msg).Dur("retry_in", back).Int("attempt", r.Attempts+1).Msg("outbox: transient failure")
 		if err := q.MarkRetry(r.ID, now.Add(back), msg, true); err != nil {
 			log.Error().Err(err).Msg("outbox: mark retry")
 		}
+	}
+}
+
+// backoff is the delay after a row's attempts-th transient failure:
+// BaseBackoff doubling, capped at MaxBackoff.
+func (d *Dispatcher) backoff(attempts int) time.Duration {
+	back := time.Duration(float64(d.o.BaseBackoff) * math.Pow(2, float64(min(attempts, 62))))
+	if back > d.o.MaxBackoff || back <= 0 {
+		back = d.o.MaxBackoff
+	}
+	return back
+}
+
+// unanswered records a transient failure: the platform (or the way to it)
+// did not answer. The spell starts at the first; a retried row is
+// remembered so that it goes as soon as the spell ends.
+func (d *Dispatcher) unanswered(now time.Time, id uint64, retry bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.outage.Since.IsZero() {
+		d.outage.Since = now
+		clear(d.release)
+	}
+	d.probeAt = now.Add(d.backoff(d.outage.Failures))
+	d.outage.Failures++
+	if retry {
+		d.retrying[id] = true
+	}
+}
+
+// answered records an answer from the platform (a delivery, a refusal, a
+// "slow down"): a spell of transient failures ends, the rows it put off
+// go at once, and rows given up are handed to Options.Recovered.
+func (d *Dispatcher) answered(now time.Time) {
+	d.mu.Lock()
+	spell := d.outage
+	if !spell.Since.IsZero() {
+		d.outage = Outage{}
+		for id := range d.retrying {
+			d.release[id] = true
+		}
+		clear(d.retrying)
+	}
+	rep := d.report
+	d.report = Outage{}
+	d.mu.Unlock()
+	if !spell.Since.IsZero() {
+		d.o.Log.Info().Str("channel", d.p.Name).Time("since", spell.Since).Int("failures", spell.Failures).
+			Dur("after", now.Sub(spell.Since).Round(time.Second)).Msg("outbox: the platform answers again")
+		d.Poke()
+	}
+	if rep.GaveUpN == 0 {
+		return
+	}
+	rep.Since, rep.Until, rep.Failures, rep.After = spell.Since, now, spell.Failures, d.o.GiveUpAfter
+	if d.o.Recovered != nil {
+		d.o.Recovered(rep)
 	}
 }
