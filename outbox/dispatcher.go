@@ -2,6 +2,10 @@
 // row of each address first (per-address order), urgent rows before others
 // across addresses, within the channel's rate budgets, with retries and
 // backoff, permanent errors recorded on the row, and card edits coalesced.
+// An address's oldest row goes with the most urgent priority queued behind
+// it (priority inheritance), and command menus, whose order among the
+// other messages does not matter, keep a lane of their own: a backlog of
+// reminders and menus never holds up a reply or an emergency page.
 // Channels (bot/telegram, bot/wecom) supply a Policy: which addresses are
 // theirs, which budgets a message spends, how to send it and how to judge
 // a failure.
@@ -126,6 +130,7 @@ type Dispatcher struct {
 	o        Options
 	mu       sync.Mutex
 	addrs    map[string]*addrState
+	busy     map[string]bool // lanes with a send in flight
 	inflight map[uint64]bool
 	sem      chan struct{}
 	wake     chan struct{}
@@ -153,11 +158,29 @@ type Dispatcher struct {
 	Sent, Retried, Paused, Failed, Delayed, Folded, GaveUp atomic.Int64
 }
 
+// addrState is what the dispatcher knows of one address: a pause the
+// platform asked for and when a delay was last logged. Which of its lanes
+// is busy is in Dispatcher.busy.
 type addrState struct {
-	busy         bool
 	blockedUntil time.Time
 	delayedLog   time.Time
 }
+
+// lane is the order a row keeps: the rows of one address go one at a
+// time, oldest first, except those whose order does not matter
+// (orderless), which keep a lane of their own beside it, so a command
+// menu never holds up a reply.
+func lane(r Row) string {
+	if orderless(r.Msg) {
+		return r.Msg.To.String() + "\x00orderless"
+	}
+	return r.Msg.To.String()
+}
+
+// orderless reports a message whose order among its address's messages
+// does not matter: a command menu (the latest one still lands last, as
+// menus keep their own order).
+func orderless(m flows.Message) bool { return m.Kind == flows.KindMenu }
 
 // New builds a dispatcher; Open starts it.
 func New(p Policy, o Options) *Dispatcher {
@@ -194,7 +217,7 @@ func New(p Policy, o Options) *Dispatcher {
 	if p.Budgets == nil {
 		p.Budgets = func(flows.Message) []Budget { return nil }
 	}
-	return &Dispatcher{p: p, o: o, addrs: map[string]*addrState{}, inflight: map[uint64]bool{},
+	return &Dispatcher{p: p, o: o, addrs: map[string]*addrState{}, busy: map[string]bool{}, inflight: map[uint64]bool{},
 		retrying: map[uint64]bool{}, release: map[uint64]bool{},
 		sem: make(chan struct{}, o.Workers), wake: make(chan struct{}, 1)}
 }
@@ -312,6 +335,17 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 			latestEdit[r.Msg.CardKey] = r.ID
 		}
 	}
+	// Priority inheritance: a lane's head goes with the most urgent
+	// priority queued behind it, or an old reminder would hold an
+	// emergency page to the same person behind every other reminder.
+	inherit := map[string]flows.Priority{}
+	for _, r := range rows {
+		if d.p.Owns(r.Msg.To) {
+			if p, ok := inherit[lane(r)]; !ok || r.Msg.Priority < p {
+				inherit[lane(r)] = r.Msg.Priority
+			}
+		}
+	}
 	head := map[string]bool{}
 	realEdit := map[string]bool{} // a superseded edit of the card was a real change
 	var cands []Row
@@ -322,9 +356,9 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 		if r.Msg.Refresh && realEdit[r.Msg.CardKey] && latestEdit[r.Msg.CardKey] == r.ID {
 			r.Msg.Refresh = false // as MarkSuperseded stored it
 		}
-		key := r.Msg.To.String()
+		key := lane(r)
 		if head[key] {
-			continue // only the oldest row of an address may go: per-address order
+			continue // only the oldest row of a lane may go: per-address order
 		}
 		if d.inflight[r.ID] {
 			head[key] = true
@@ -343,7 +377,7 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 		head[key] = true
 		st := d.addr(r.Msg.To)
 		switch {
-		case st.busy:
+		case d.busy[key]:
 		case r.NextAttempt.After(now) && !d.release[r.ID]:
 			soon(r.NextAttempt.Sub(now))
 		case st.blockedUntil.After(now):
@@ -353,8 +387,9 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 		}
 	}
 	sort.SliceStable(cands, func(i, j int) bool {
-		if cands[i].Msg.Priority != cands[j].Msg.Priority {
-			return cands[i].Msg.Priority < cands[j].Msg.Priority
+		pi, pj := inherit[lane(cands[i])], inherit[lane(cands[j])]
+		if pi != pj {
+			return pi < pj
 		}
 		return cands[i].ID < cands[j].ID
 	})
@@ -392,7 +427,7 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 			break
 		}
 		Take(now, lims...)
-		st.busy = true
+		d.busy[lane(r)] = true
 		d.inflight[r.ID] = true
 		delete(d.release, r.ID)
 		d.sem <- struct{}{}
@@ -523,7 +558,7 @@ func (d *Dispatcher) finish(ctx context.Context, r Row, st *addrState, id string
 	defer d.wg.Done()
 	defer func() {
 		d.mu.Lock()
-		st.busy = false
+		delete(d.busy, lane(r))
 		delete(d.inflight, r.ID)
 		d.mu.Unlock()
 		<-d.sem
