@@ -50,8 +50,8 @@ var channelKinds = []channelKind{
 				Send: telegram.SendLimits{
 					PerChatPerSecond: o.PerChatPerSecond, GroupPerMinute: o.GroupPerMinute,
 					GlobalPerSecond: o.GlobalPerSecond, Workers: o.Workers,
-					MaxAttempts: o.MaxAttempts, BaseBackoff: o.BaseBackoff.Duration,
-					MaxBackoff: o.MaxBackoff.Duration, NoDigest: !o.Digest,
+					BaseBackoff: o.BaseBackoff.Duration, MaxBackoff: o.MaxBackoff.Duration,
+					GiveUpAfter: o.GiveUpAfter.Duration, NoDigest: !o.Digest,
 				},
 			})
 		},
@@ -87,8 +87,8 @@ var channelKinds = []channelKind{
 				DuplicateCheckInterval: wecomDupInterval(w.DuplicateCheckInterval.Duration),
 				RobotKey:               w.GroupRobotKey,
 				RobotHint:              d.Texts.T(d.DefaultLang, "group.robot_hint"),
-				Send: wecom.SendLimits{Workers: o.Workers, MaxAttempts: o.MaxAttempts,
-					BaseBackoff: o.BaseBackoff.Duration, MaxBackoff: o.MaxBackoff.Duration},
+				Send: wecom.SendLimits{Workers: o.Workers, BaseBackoff: o.BaseBackoff.Duration,
+					MaxBackoff: o.MaxBackoff.Duration, GiveUpAfter: o.GiveUpAfter.Duration},
 			})
 		},
 	},

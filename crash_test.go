@@ -351,7 +351,6 @@ default_lang = "en"
 per_chat_per_second = 30.0
 group_per_minute = 20.0
 global_per_second = 30.0
-max_attempts = 100
 base_backoff = "100ms"
 max_backoff = "1s"
 workers = %d

@@ -53,6 +53,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return backup.Command(args[0], args[1:], stdout, stderr, time.Now)
 		case "wecom-appchat":
 			return wecomAppchat(args[1:], stdout, stderr)
+		case "outbox":
+			return outboxCommand(args[1:], stdout, stderr, time.Now)
 		}
 	}
 	fs := flag.NewFlagSet("repairbot", flag.ContinueOnError)
@@ -63,7 +65,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unknown command %q (commands: demo, sop-default, backup, restore, wecom-appchat; flags: -config, -log-format)", fs.Arg(0))
+		return fmt.Errorf("unknown command %q (commands: demo, sop-default, backup, restore, outbox, wecom-appchat; flags: -config, -log-format)", fs.Arg(0))
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -191,7 +193,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Log: m.Log.With().Str("component", "ops").Logger(), Engine: m.Engine.Stats(),
 			Backup: func() (string, error) {
 				return backup.RotateKind(st, cfg.BackupDir(), backup.OnDemand, cfg.Backup.Keep, m.Now())
-			}, Token: cfg.Ops.Token}
+			}, Failed: st, Token: cfg.Ops.Token}
 		if m.Ops, err = ops.Start(o); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -115,6 +116,58 @@ type SendStats struct {
 	Retried int64 // transient failures scheduled for another attempt
 	Paused  int64 // the platform asked to slow down (Telegram 429, WeCom frequency limits)
 	Failed  int64 // permanent failures (rows kept with outbox.StatusFailed)
+	// GaveUp counts rows given up after outbox.give_up_after of transient
+	// failures (also kept with outbox.StatusFailed).
+	GaveUp int64
+	// UnreachableSince is when the current spell of transient failures
+	// began (no answer from the platform since); zero while it answers.
+	UnreachableSince time.Time
+}
+
+// SendCheck is the "<name>_send" health check of a channel's sender: it
+// fails once the platform has not answered a send for
+// outbox.UnreachableAfter, saying since when.
+func SendCheck(name string, since time.Time, failures int, now time.Time) Check {
+	c := Check{Name: name + "_send", OK: true}
+	if !since.IsZero() && now.Sub(since) >= outbox.UnreachableAfter {
+		c.OK = false
+		c.Detail = fmt.Sprintf("platform unreachable since %s (%d failed attempts; messages wait, none is dropped)",
+			since.UTC().Format(time.RFC3339), failures)
+	}
+	return c
+}
+
+// OutageReporter is an engine that tells the admins about messages given
+// up (flows.Engine implements it); channels find it on Deps.Engine.
+type OutageReporter interface {
+	ReportUndelivered(ctx context.Context, r flows.UndeliveredReport) error
+}
+
+// Recovered returns the outbox.Options.Recovered hook of a channel's
+// sender: the rows given up are reported to the admins through the engine
+// (when it is an OutageReporter) and logged either way.
+func (d Deps) Recovered(channel string) func(outbox.Outage) {
+	return func(o outbox.Outage) {
+		rep := flows.UndeliveredReport{Channel: channel, Since: o.Since, Until: o.Until, Count: o.GaveUpN, After: o.After}
+		seen := map[string]bool{}
+		for _, r := range o.GaveUp {
+			if t := r.Msg.Ticket; t != "" && !seen[t] {
+				seen[t] = true
+				rep.Tickets = append(rep.Tickets, t)
+			}
+		}
+		d.Log.Error().Int("given_up", o.GaveUpN).Time("since", o.Since).Strs("tickets", rep.Tickets).
+			Msg("outbox: messages were given up (repairbot outbox list shows them, requeue sends them again)")
+		er, ok := d.Engine.(OutageReporter)
+		if !ok {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := er.ReportUndelivered(ctx, rep); err != nil {
+			d.Log.Error().Err(err).Msg("outbox: could not tell the admins about the messages given up")
+		}
+	}
 }
 
 // StatsReporter is a channel whose sender counts its deliveries (ops

@@ -84,9 +84,12 @@
 // optional Digest), delivers them afterwards and marks them. A crash
 // between commit and send loses nothing; a send in flight during a crash
 // may go out twice, the only duplication allowed (use the platform's
-// idempotency key where it has one). Rows of one address go in order;
-// urgent rows first across addresses; a platform's "slow down" pauses that
-// address only; nothing is dropped.
+// idempotency key where it has one). Rows of one address go in order
+// (KindMenu rows in an order of their own, so they never hold up a reply);
+// urgent rows first across addresses, an address's oldest row with the
+// most urgent priority queued behind it; a platform's "slow down" pauses
+// that address only; a transient failure is retried for as long as it
+// lasts (until outbox.give_up_after); nothing is dropped.
 //
 // Every field of flows.Message, as a channel renders it:
 //

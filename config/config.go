@@ -99,6 +99,8 @@ type Config struct {
 	// literal are the secret keys the file gave a value without ${NAME}
 	// (ExpandEnv records them).
 	literal map[string]bool
+	// deprecated are warnings about keys still accepted but no longer used.
+	deprecated []string
 	// loc caches org.timezone after a successful Validate.
 	loc *time.Location
 }
@@ -233,13 +235,18 @@ type Outbox struct {
 	GroupPerMinute float64 `toml:"group_per_minute"`
 	// GlobalPerSecond is the total send rate, (0, 30].
 	GlobalPerSecond float64 `toml:"global_per_second"`
-	// MaxAttempts is how often a transient failure is retried before the
-	// message is marked failed, 1..100.
+	// MaxAttempts is no longer used: a transient failure never fails a
+	// message (GiveUpAfter does). Still accepted, with a warning, so old
+	// files load.
 	MaxAttempts int `toml:"max_attempts"`
 	// BaseBackoff is the first retry delay; it doubles per attempt.
 	BaseBackoff Duration `toml:"base_backoff"`
 	// MaxBackoff caps the retry delay; must be >= BaseBackoff.
 	MaxBackoff Duration `toml:"max_backoff"`
+	// GiveUpAfter: a message that still fails transiently (the platform
+	// down, 5xx, timeouts) when it is this old is given up, recorded as
+	// failed and reported to the admins; 1h..720h (default 72h).
+	GiveUpAfter Duration `toml:"give_up_after"`
 	// Workers is the number of concurrent deliveries, 1..32.
 	Workers int `toml:"workers"`
 	// Digest folds a backlog of new cards for a group into digest cards
@@ -442,9 +449,9 @@ func Default() Config {
 			PerChatPerSecond: 1,
 			GroupPerMinute:   20,
 			GlobalPerSecond:  30,
-			MaxAttempts:      12,
 			BaseBackoff:      Duration{time.Second},
 			MaxBackoff:       Duration{5 * time.Minute},
+			GiveUpAfter:      Duration{72 * time.Hour},
 			Workers:          4,
 			Digest:           true,
 		},
@@ -622,6 +629,9 @@ func Parse(data []byte) (Config, error) {
 	}
 	if errs := unknownKeys(md); len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
+	}
+	if md.IsDefined("outbox", "max_attempts") {
+		cfg.deprecated = append(cfg.deprecated, "outbox.max_attempts no longer fails messages: transient failures are retried until outbox.give_up_after ("+cfg.Outbox.GiveUpAfter.Duration.String()+"); remove the key")
 	}
 	if !md.IsDefined("categories") {
 		cfg.Categories = DefaultCategories()

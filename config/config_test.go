@@ -1197,3 +1197,46 @@ func TestLiteralSecretsWarned(t *testing.T) {
 		})
 	}
 }
+
+// outbox.max_attempts no longer fails messages: an old file still loads,
+// with a warning naming the key and what replaced it; give_up_after is
+// checked like every duration.
+func TestMaxAttemptsDeprecated(t *testing.T) {
+	cleanEnv(t)
+	t.Setenv("TELEGRAM_TOKEN", testToken)
+	for _, tc := range []struct {
+		name, toml string
+		warn       bool
+		problem    string
+	}{
+		{"not set", minimal, false, ""},
+		{"left in an old file", minimal + "[outbox]\nmax_attempts = 12\n", true, ""},
+		{"give_up_after too short", minimal + "[outbox]\ngive_up_after = \"10m\"\n", false, "outbox.give_up_after"},
+		{"give_up_after too long", minimal + "[outbox]\ngive_up_after = \"1000h\"\n", false, "outbox.give_up_after"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Parse([]byte(tc.toml))
+			if tc.problem != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.problem) {
+					t.Fatalf("err %v, want one naming %s", err, tc.problem)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, w := range cfg.Warnings() {
+				if strings.Contains(w, "outbox.max_attempts no longer fails messages") && strings.Contains(w, "give_up_after (72h0m0s)") {
+					found = true
+				}
+			}
+			if found != tc.warn {
+				t.Fatalf("warnings %q; want the max_attempts warning: %v", cfg.Warnings(), tc.warn)
+			}
+			if cfg.Outbox.GiveUpAfter.Duration != 72*time.Hour {
+				t.Errorf("give_up_after = %s", cfg.Outbox.GiveUpAfter.Duration)
+			}
+		})
+	}
+}

@@ -130,7 +130,7 @@ var envSecretKeys = map[string]bool{
 // its backups or its version history has it). Never the value itself.
 // The caller logs them at start-up.
 func (c Config) Warnings() []string {
-	var out []string
+	out := append([]string(nil), c.deprecated...)
 	for _, f := range c.stringFields() {
 		if f.key == "ops.token" || !c.literal[f.key] {
 			continue

@@ -452,7 +452,7 @@ func (c *Config) validateOutbox(v *validator) {
 	v.rate("outbox.per_chat_per_second", o.PerChatPerSecond, 30)
 	v.rate("outbox.group_per_minute", o.GroupPerMinute, 20)
 	v.rate("outbox.global_per_second", o.GlobalPerSecond, 30)
-	v.intRange("outbox.max_attempts", int64(o.MaxAttempts), 1, 100)
+	v.durRange("outbox.give_up_after", o.GiveUpAfter, time.Hour, 720*time.Hour)
 	if o.BaseBackoff.Duration <= 0 {
 		v.add("outbox.base_backoff", "must be greater than 0 (got %s)", o.BaseBackoff.Duration)
 	}

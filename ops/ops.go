@@ -63,8 +63,13 @@ type Options struct {
 	// `repairbot backup` while the bot holds the file); nil disables it.
 	// A path with an error is a copy written with a warning.
 	Backup func() (string, error)
-	// Token authorises the endpoints that write (POST /backup), sent as
-	// "Authorization: Bearer <token>"; empty disables them (403).
+	// Failed lists and re-queues failed outbox rows (GET /outbox/failed,
+	// POST /outbox/requeue, for `repairbot outbox` while the bot holds the
+	// file); nil disables them.
+	Failed outbox.Requeuer
+	// Token authorises the endpoints that write or show messages
+	// (POST /backup, /outbox/...), sent as "Authorization: Bearer <token>";
+	// empty disables them (403).
 	Token string
 	Now   func() time.Time
 	Log   zerolog.Logger
@@ -112,6 +117,10 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	if o.Backup != nil {
 		mux.HandleFunc("POST /backup", s.backup)
+	}
+	if o.Failed != nil {
+		mux.HandleFunc("GET /outbox/failed", s.outboxFailed)
+		mux.HandleFunc("POST /outbox/requeue", s.outboxRequeue)
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{
 		ErrorLog: promLogger{o.Log}, ErrorHandling: promhttp.ContinueOnError,
@@ -188,6 +197,9 @@ type Health struct {
 	// polling loops (Telegram in polling mode); absent when none polls.
 	LastPollAgeS *float64 `json:"last_poll_age_s,omitempty"`
 	OutboxError  string   `json:"outbox_error,omitempty"`
+	// UnreachableSince is, by channel, when its platform stopped answering
+	// the sender (RFC 3339, UTC); absent while every platform answers.
+	UnreachableSince map[string]string `json:"unreachable_since,omitempty"`
 	// Channels holds why a channel's check fails, by channel name; each
 	// is written as a top-level key ("telegram": "no getUpdates answer…").
 	Channels map[string]string `json:"-"`
@@ -239,6 +251,14 @@ func (s *Server) Check() Health {
 			h.OutboxOldestS = seconds(now.Sub(st.Oldest))
 		}
 	}
+	for _, ch := range s.reporters() {
+		if since := ch.(bot.StatsReporter).SendStats().UnreachableSince; !since.IsZero() {
+			if h.UnreachableSince == nil {
+				h.UnreachableSince = map[string]string{}
+			}
+			h.UnreachableSince[ch.Name()] = since.UTC().Format(time.RFC3339)
+		}
+	}
 	for _, ch := range s.o.Channels {
 		hc, ok := ch.(bot.HealthChecker)
 		if !ok {
@@ -254,7 +274,11 @@ func (s *Server) Check() Health {
 				if h.Channels == nil {
 					h.Channels = map[string]string{}
 				}
-				h.Channels[ch.Name()] = c.Detail
+				if prev := h.Channels[ch.Name()]; prev != "" {
+					h.Channels[ch.Name()] = prev + "; " + c.Detail
+				} else {
+					h.Channels[ch.Name()] = c.Detail
+				}
 			}
 		}
 	}
@@ -348,6 +372,9 @@ func (s *Server) register() error {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "repairbot_telegram_429_total",
 			Help: "Answers asking the bot to slow down (Telegram 429, WeCom frequency limits) since start, every channel together; the name dates from when Telegram was the only channel."},
 			send(func(st bot.SendStats) int64 { return st.Paused })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "repairbot_outbox_given_up_total",
+			Help: "Messages given up since start after outbox.give_up_after of transient failures, every channel together (kept as failed rows)."},
+			send(func(st bot.SendStats) int64 { return st.GaveUp })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "repairbot_retries_total",
 			Help: "Deliveries scheduled for another attempt after a transient failure since start, every channel together."},
 			send(func(st bot.SendStats) int64 { return st.Retried })),
@@ -370,10 +397,20 @@ func (s *Server) register() error {
 			{"repairbot_channel_retries_total", "Deliveries scheduled for another attempt since start, by channel.", func(st bot.SendStats) int64 { return st.Retried }},
 			{"repairbot_channel_paused_total", "Answers asking the bot to slow down since start, by channel.", func(st bot.SendStats) int64 { return st.Paused }},
 			{"repairbot_channel_failed_total", "Deliveries that failed permanently since start, by channel.", func(st bot.SendStats) int64 { return st.Failed }},
+			{"repairbot_channel_given_up_total", "Messages given up since start after outbox.give_up_after of transient failures, by channel.", func(st bot.SendStats) int64 { return st.GaveUp }},
 		} {
 			cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help, ConstLabels: labels},
 				func() float64 { return float64(c.v(r.SendStats())) }))
 		}
+		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_channel_unreachable_since_seconds",
+			Help:        "Unix time since which the channel's platform has not answered a send (0 while it answers).",
+			ConstLabels: labels},
+			func() float64 {
+				if since := r.SendStats().UnreachableSince; !since.IsZero() {
+					return float64(since.Unix())
+				}
+				return 0
+			}))
 	}
 	if _, polls := s.pollAge(); polls {
 		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_last_poll_age_seconds",
@@ -411,39 +448,11 @@ func (p promLogger) Println(v ...any) { p.l.Error().Msg(fmt.Sprint(v...)) }
 // the token, refuses what a browser sends across origins, and runs one at
 // a time.
 func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
-	answer := func(code int, v map[string]string) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(code)
-		_ = json.NewEncoder(w).Encode(v)
-	}
-	refuse := func(code int, msg string) {
-		s.o.Log.Warn().Int("status", code).Str("remote", r.RemoteAddr).Msg("POST /backup refused: " + msg)
-		answer(code, map[string]string{"error": msg})
-	}
-	// A browser adds Origin (and Sec-Fetch-Site) to a cross-origin post;
-	// `repairbot backup` and curl send neither.
-	if r.Header.Get("Origin") != "" || (r.Header.Get("Sec-Fetch-Site") != "" && r.Header.Get("Sec-Fetch-Site") != "none") {
-		refuse(http.StatusForbidden, "cross-origin requests are refused")
+	if !s.authorize(w, r, "POST /backup") {
 		return
-	}
-	if s.o.Token == "" {
-		refuse(http.StatusForbidden, "POST /backup is disabled: no ops.token is configured (set [ops] token = \"${OPS_TOKEN}\" and OPS_TOKEN in the environment)")
-		return
-	}
-	if !bearerOK(r.Header.Get("Authorization"), s.o.Token) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="repairbot ops"`)
-		refuse(http.StatusUnauthorized, "missing or wrong token: send Authorization: Bearer <ops.token>")
-		return
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
-			refuse(http.StatusUnsupportedMediaType, "the body, if any, must be application/json")
-			return
-		}
 	}
 	if !s.backingUp.TryLock() {
-		refuse(http.StatusConflict, "a backup is already being written; ask again when it is done")
+		s.refuse(w, r, http.StatusConflict, "a backup is already being written; ask again when it is done")
 		return
 	}
 	defer s.backingUp.Unlock()
@@ -453,7 +462,7 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	path, err := s.o.Backup()
 	if err != nil && path == "" {
 		s.o.Log.Error().Err(err).Msg("backup on request failed")
-		answer(http.StatusInternalServerError, map[string]string{"error": "the backup failed; the bot's log says why (component ops)"})
+		answer(w, http.StatusInternalServerError, map[string]string{"error": "the backup failed; the bot's log says why (component ops)"})
 		return
 	}
 	file := filepath.Base(path)
@@ -466,7 +475,49 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	} else {
 		s.o.Log.Info().Str("path", path).Msg("backup on request written")
 	}
-	answer(http.StatusOK, out)
+	answer(w, http.StatusOK, out)
+}
+
+// answer writes a JSON answer.
+func answer(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// refuse answers an error and logs the refusal with the caller's address.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	s.o.Log.Warn().Int("status", code).Str("remote", r.RemoteAddr).Msg(r.Method + " " + r.URL.Path + " refused: " + msg)
+	answer(w, code, map[string]string{"error": msg})
+}
+
+// authorize guards the endpoints that write or show messages: the token,
+// no cross-origin browser requests, a JSON body if any. It answers the
+// refusal itself and reports whether to go on.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, what string) bool {
+	// A browser adds Origin (and Sec-Fetch-Site) to a cross-origin post;
+	// `repairbot backup` and curl send neither.
+	if r.Header.Get("Origin") != "" || (r.Header.Get("Sec-Fetch-Site") != "" && r.Header.Get("Sec-Fetch-Site") != "none") {
+		s.refuse(w, r, http.StatusForbidden, "cross-origin requests are refused")
+		return false
+	}
+	if s.o.Token == "" {
+		s.refuse(w, r, http.StatusForbidden, what+" is disabled: no ops.token is configured (set [ops] token = \"${OPS_TOKEN}\" and OPS_TOKEN in the environment)")
+		return false
+	}
+	if !bearerOK(r.Header.Get("Authorization"), s.o.Token) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="repairbot ops"`)
+		s.refuse(w, r, http.StatusUnauthorized, "missing or wrong token: send Authorization: Bearer <ops.token>")
+		return false
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
+			s.refuse(w, r, http.StatusUnsupportedMediaType, "the body, if any, must be application/json")
+			return false
+		}
+	}
+	return true
 }
 
 // backupWriteTimeout bounds a POST /backup answer (the client waits 5 min).
@@ -481,4 +532,89 @@ func bearerOK(header, token string) bool {
 	}
 	a, b := sha256.Sum256([]byte(strings.TrimSpace(got))), sha256.Sum256([]byte(token))
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// FailedRow is one failed outbox row as GET /outbox/failed lists it:
+// where it went and why it failed, not its text (which may carry a
+// resident's details).
+type FailedRow struct {
+	ID       uint64    `json:"id"`
+	Created  time.Time `json:"created"`
+	Failed   time.Time `json:"failed"`
+	To       string    `json:"to"`
+	Kind     string    `json:"kind"`
+	Ticket   string    `json:"ticket,omitempty"`
+	Attempts int       `json:"attempts"`
+	Error    string    `json:"error"`
+}
+
+// FailedRows lists rows for GET /outbox/failed and the command line.
+func FailedRows(rows []outbox.Row) []FailedRow {
+	out := make([]FailedRow, 0, len(rows))
+	for _, r := range rows {
+		f := FailedRow{ID: r.ID, Created: r.Created, To: r.Msg.To.String(), Kind: string(r.Msg.Kind),
+			Ticket: r.Msg.Ticket, Attempts: r.Attempts, Error: r.LastError}
+		if r.Done != nil {
+			f.Failed = *r.Done
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// RequeueRequest is the body of POST /outbox/requeue: the failed rows to
+// send again, by id, by a fragment of their error, or all of them.
+type RequeueRequest struct {
+	IDs   []uint64 `json:"ids,omitempty"`
+	Error string   `json:"error,omitempty"`
+	All   bool     `json:"all,omitempty"`
+}
+
+// RequeueAnswer is what POST /outbox/requeue answers.
+type RequeueAnswer struct {
+	Requeued []uint64 `json:"requeued"`
+}
+
+func (s *Server) outboxFailed(w http.ResponseWriter, r *http.Request) {
+	if !s.authorize(w, r, "GET /outbox/failed") {
+		return
+	}
+	rows, err := s.o.Failed.Rows(outbox.StatusFailed)
+	if err != nil {
+		s.o.Log.Error().Err(err).Msg("outbox: list failed rows")
+		answer(w, http.StatusInternalServerError, map[string]string{"error": "the failed rows cannot be read; the bot's log says why (component ops)"})
+		return
+	}
+	answer(w, http.StatusOK, FailedRows(rows))
+}
+
+func (s *Server) outboxRequeue(w http.ResponseWriter, r *http.Request) {
+	if !s.authorize(w, r, "POST /outbox/requeue") {
+		return
+	}
+	var req RequeueRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil {
+		s.refuse(w, r, http.StatusBadRequest, `the body must be JSON: {"ids":[1,2]}, {"error":"text"} or {"all":true}`)
+		return
+	}
+	if len(req.IDs) == 0 && req.Error == "" && !req.All {
+		s.refuse(w, r, http.StatusBadRequest, `name the rows: {"ids":[1,2]}, {"error":"text"} or {"all":true}`)
+		return
+	}
+	rows, err := s.o.Failed.Rows(outbox.StatusFailed)
+	var done []outbox.Row
+	if err == nil {
+		done, err = s.o.Failed.Requeue(outbox.Select(rows, req.IDs, req.Error, req.All), s.o.Now())
+	}
+	if err != nil {
+		s.o.Log.Error().Err(err).Msg("outbox: requeue")
+		answer(w, http.StatusInternalServerError, map[string]string{"error": "the rows could not be re-queued; the bot's log says why (component ops)"})
+		return
+	}
+	ans := RequeueAnswer{Requeued: []uint64{}}
+	for _, row := range done {
+		ans.Requeued = append(ans.Requeued, row.ID)
+	}
+	s.o.Log.Info().Int("rows", len(ans.Requeued)).Str("remote", r.RemoteAddr).Msg("outbox: failed rows re-queued on request")
+	answer(w, http.StatusOK, ans)
 }

@@ -61,7 +61,8 @@ func newSender(c *Channel) *Sender {
 		Digest:      digest,
 		DigestAfter: l.DigestAfter,
 	}, outbox.Options{Queue: c.o.Outbox, Log: c.o.Log, Now: c.o.Now, Workers: l.Workers,
-		MaxAttempts: l.MaxAttempts, BaseBackoff: l.BaseBackoff, MaxBackoff: l.MaxBackoff})
+		BaseBackoff: l.BaseBackoff, MaxBackoff: l.MaxBackoff, GiveUpAfter: l.GiveUpAfter,
+		Recovered: c.o.Deps.Recovered(c.Name())})
 	return s
 }
 

@@ -6,5 +6,7 @@ import rbot "github.com/repairbot/repairbot/bot"
 // (Paused counts Telegram's 429 answers).
 func (c *Channel) SendStats() rbot.SendStats {
 	s := c.sender
-	return rbot.SendStats{Sent: s.Sent.Load(), Retried: s.Retried.Load(), Paused: s.Paused.Load(), Failed: s.Failed.Load()}
+	since, _ := s.Unreachable()
+	return rbot.SendStats{Sent: s.Sent.Load(), Retried: s.Retried.Load(), Paused: s.Paused.Load(), Failed: s.Failed.Load(),
+		GaveUp: s.GaveUp.Load(), UnreachableSince: since}
 }

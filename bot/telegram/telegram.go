@@ -60,9 +60,12 @@ type SendLimits struct {
 	GroupPerMinute   float64
 	GlobalPerSecond  float64
 	Workers          int
-	MaxAttempts      int
-	BaseBackoff      time.Duration
-	MaxBackoff       time.Duration
+	// BaseBackoff doubles up to MaxBackoff between the attempts of a row
+	// that fails transiently; it is retried until it is older than
+	// GiveUpAfter (outbox.Options).
+	BaseBackoff time.Duration
+	MaxBackoff  time.Duration
+	GiveUpAfter time.Duration
 	// NoDigest keeps every new card separate even when the group's budget
 	// is spent (tests that count cards; the default folds a backlog).
 	NoDigest bool
@@ -182,13 +185,16 @@ func (c *Channel) pollMaxAge() time.Duration {
 	return 3 * c.o.PollTimeout
 }
 
-// Health is the "telegram_poll" check in polling mode: getUpdates answered
-// within three poll timeouts (counted from Open before the first answer).
-// Webhook mode has nothing to watch.
+// Health is the "telegram_send" check (the Bot API answers the sender,
+// bot.SendCheck) and, in polling mode, the "telegram_poll" check:
+// getUpdates answered within three poll timeouts (counted from Open
+// before the first answer).
 func (c *Channel) Health(now time.Time) []rbot.Check {
+	since, failures := c.sender.Unreachable()
+	checks := []rbot.Check{rbot.SendCheck(c.Name(), since, failures, now)}
 	limit := c.pollMaxAge()
 	if limit <= 0 {
-		return nil
+		return checks
 	}
 	last := c.LastPoll()
 	if opened := time.Unix(0, c.opened.Load()); last.Before(opened) {
@@ -199,7 +205,7 @@ func (c *Channel) Health(now time.Time) []rbot.Check {
 	if !ch.OK {
 		ch.Detail = fmt.Sprintf("no getUpdates answer for %s (limit %s)", age.Round(time.Second), limit)
 	}
-	return []rbot.Check{ch}
+	return append(checks, ch)
 }
 
 // Open learns the bot's name, publishes the command menus and starts

@@ -47,9 +47,12 @@ type SendLimits struct {
 	// GlobalPerSecond bounds all API sends together (default 20).
 	GlobalPerSecond float64
 	Workers         int
-	MaxAttempts     int
-	BaseBackoff     time.Duration
-	MaxBackoff      time.Duration
+	// BaseBackoff doubles up to MaxBackoff between the attempts of a row
+	// that fails transiently; it is retried until it is older than
+	// GiveUpAfter (outbox.Options).
+	BaseBackoff time.Duration
+	MaxBackoff  time.Duration
+	GiveUpAfter time.Duration
 	// MembersTTL is how long an appchat's member list is cached (default 5m).
 	MembersTTL time.Duration
 }
@@ -132,7 +135,8 @@ func newSender(c *Channel) *Sender {
 		Send:    s.send,
 		Judge:   judge,
 	}, outbox.Options{Queue: c.o.Outbox, Log: c.o.Log, Now: c.o.Now, Workers: l.Workers,
-		MaxAttempts: l.MaxAttempts, BaseBackoff: l.BaseBackoff, MaxBackoff: l.MaxBackoff, SendTimeout: 60 * time.Second})
+		BaseBackoff: l.BaseBackoff, MaxBackoff: l.MaxBackoff, GiveUpAfter: l.GiveUpAfter, SendTimeout: 60 * time.Second,
+		Recovered: c.o.Deps.Recovered(c.Name())})
 	return s
 }
 

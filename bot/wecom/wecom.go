@@ -229,6 +229,7 @@ func (c *Channel) now() time.Time { return c.o.Now() }
 var (
 	_ bot.Channel       = (*Channel)(nil)
 	_ bot.StatsReporter = (*Channel)(nil)
+	_ bot.HealthChecker = (*Channel)(nil)
 )
 
 // Name is "wecom"; it owns the addresses of ChannelName and KfChannel.
@@ -238,7 +239,16 @@ func (c *Channel) Name() string { return ChannelName }
 // frequency-limit answers), for metrics.
 func (c *Channel) SendStats() bot.SendStats {
 	s := c.sender
-	return bot.SendStats{Sent: s.Sent.Load(), Retried: s.Retried.Load(), Paused: s.Paused.Load(), Failed: s.Failed.Load()}
+	since, _ := s.Unreachable()
+	return bot.SendStats{Sent: s.Sent.Load(), Retried: s.Retried.Load(), Paused: s.Paused.Load(), Failed: s.Failed.Load(),
+		GaveUp: s.GaveUp.Load(), UnreachableSince: since}
+}
+
+// Health is the "wecom_send" check: it fails while the WeCom API has not
+// answered a send for outbox.UnreachableAfter.
+func (c *Channel) Health(now time.Time) []bot.Check {
+	since, failures := c.sender.Unreachable()
+	return []bot.Check{bot.SendCheck(ChannelName, since, failures, now)}
 }
 
 // Sender is the outbox sender (for its counters).

@@ -48,7 +48,8 @@
 // Test code drives users through [Server.SendText], [Server.Tap] and the other
 // Send* methods, inspects what the bot did with [Server.Messages],
 // [Server.WaitMessage], [Server.Entries] and friends, and injects failures with
-// [Server.FailNext] and [Server.Block].
+// [Server.FailNext], [Server.Block] and [Server.Outage] (every call
+// answers a 5xx until it ends).
 //
 // # Limits
 //

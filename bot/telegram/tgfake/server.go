@@ -107,13 +107,17 @@ type Server struct {
 	calls    map[string]int
 	tooMany  int
 	failures map[string][]apiError
-	limits   limiter
-	otherSeq int64
-	webhook  *webhookState
-	whInfo   webhookStatus
-	entries  []Entry
-	entryQ   []Entry
-	entryFns []func(Entry)
+	// outage > 0 answers every Bot API call with that HTTP status (Outage);
+	// outageCalls counts the calls refused so.
+	outage      int
+	outageCalls int
+	limits      limiter
+	otherSeq    int64
+	webhook     *webhookState
+	whInfo      webhookStatus
+	entries     []Entry
+	entryQ      []Entry
+	entryFns    []func(Entry)
 }
 
 // New starts a fake server on a local port. Call Close when done.
@@ -350,6 +354,22 @@ func (s *Server) serveMethod(w http.ResponseWriter, r *http.Request, rest string
 	}
 	method = strings.TrimPrefix(method, "test/")
 	lower := strings.ToLower(method)
+	s.mu.Lock()
+	down := s.outage
+	if down != 0 {
+		s.outageCalls++
+		s.notifyLocked()
+	}
+	s.mu.Unlock()
+	if down != 0 {
+		// What a reverse proxy in front of a dead Bot API answers: an HTML
+		// page, no JSON envelope.
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(down)
+		fmt.Fprintf(w, "<html><head><title>%d %s</title></head><body><center><h1>%d %s</h1></center><hr><center>nginx</center></body></html>\n",
+			down, http.StatusText(down), down, http.StatusText(down))
+		return
+	}
 	status, env := s.dispatch(r, method, lower)
 	s.mu.Lock()
 	s.calls[lower]++

@@ -466,6 +466,24 @@ func (s *Server) FailNext(method string, code int, description string, retryAfte
 	s.failures[m] = append(s.failures[m], apiError{code: code, desc: description, retryAfter: retryAfter})
 }
 
+// Outage makes every Bot API call (getUpdates, sends, edits, file
+// downloads excepted) answer the HTTP status (a 5xx) with an HTML page
+// and change nothing, as when the API or the proxy in front of it is down,
+// until Outage(0). Nothing sent meanwhile is recorded.
+func (s *Server) Outage(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outage = status
+	s.notifyLocked()
+}
+
+// OutageCalls counts the calls refused by Outage so far.
+func (s *Server) OutageCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.outageCalls
+}
+
 // Block makes further sends and edits to chatID fail with 403 "Forbidden:
 // bot was blocked by the user" (for a group: "Forbidden: bot was kicked from
 // the group chat"). A user who writes to the bot again in the private chat
