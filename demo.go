@@ -81,6 +81,7 @@ type demoLabels struct {
 	// The qualification scene.
 	electricity, elecCert, certRecord, untilAuto, reviewAuto, noPhoto, certSave string
 	wantNeedsCert, wantRefused                                                  string
+	hasBell                                                                     string
 }
 
 // labelsFor reads the labels from the catalog and the config. A label
@@ -114,7 +115,7 @@ func labelsFor(texts *i18n.Catalog, l flows.Lang, cfg config.Config) demoLabels 
 	return demoLabels{
 		report: t("btn.report"), water: water, noMore: t("btn.no_more_photos"), household: t("kind.household"),
 		asap: t("btn.asap"), accept: t("btn.accept"), onWay: t("btn.on_the_way"), arrived: t("btn.arrived"),
-		fixed: t("btn.fixed"), ring: t("btn.ring"), answered: t("btn.answered"), entryOK: t("btn.entry_ok"),
+		fixed: t("btn.fixed"), hasBell: t("btn.has_bell"), ring: t("btn.ring"), answered: t("btn.answered"), entryOK: t("btn.entry_ok"),
 		next: t("btn.next"), addItem: t("btn.quote_add"), sendQuote: t("btn.quote_send"), quoteOK: t("btn.quote_ok"),
 		repairDone: t("btn.repair_done"), testPass: t("btn.test_pass"), careDone: t("btn.care_done"),
 		signoff: t("btn.signoff"), goodbye: t("btn.goodbye"), help: t("btn.help"), emergency: leak, five: "5⭐",
@@ -295,6 +296,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	d.tap(tech, tech.ID, job, lb.onWay)
 	next := d.wait(tech.ID, hasButton(lb.arrived))
 	d.tap(tech, tech.ID, next, lb.arrived)
+	d.tapWhen(tech, tech.ID, lb.hasBell)
 	d.tapWhen(tech, tech.ID, lb.ring)
 	d.tapWhen(tech, tech.ID, lb.answered)
 	d.tapWhen(res, res.ID, lb.entryOK)

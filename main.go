@@ -251,10 +251,13 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
 		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,
 		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name, SOP: procedure, GroupCommit: true,
+		PublicAssets: publicAssets(cfg.Public.Assets), PublicSignoff: cfg.Public.Signoff,
 		Emergencies: emergencies, DutySeed: dutySeed(cfg), Quals: qualRules(cfg), SweepAt: sweepAt,
 		SLA: flows.SLAOptions{AcceptWithin: cfg.SLA.AcceptWithin.Duration, ArriveWithin: cfg.SLA.ArriveWithin.Duration,
 			AgreedGrace: cfg.SLA.AgreedGrace.Duration, RemindBefore: cfg.SLA.RemindBefore.Duration,
 			WaitingChase: cfg.SLA.WaitingChase.Duration, WaitingCloseAfter: cfg.SLA.WaitingCloseAfter.Duration,
+			SignoffRemind: cfg.SLA.SignoffRemind.Duration, SignoffCloseAfter: cfg.SLA.SignoffCloseAfter.Duration,
+			SurveyRemind: cfg.SLA.SurveyRemind.Duration, SurveyCloseAfter: cfg.SLA.SurveyCloseAfter.Duration,
 			LateAfter: cfg.SLA.LateAfter.Duration},
 		Work:       flows.WorkOptions{Days: workDays, Start: workStart, End: workEnd, HandoverBefore: cfg.Work.HandoverBefore.Duration},
 		Governance: governance(cfg.Governance, func() (*flows.SOP, error) { return sop.Load(sopPath) }),
@@ -360,4 +363,13 @@ func governance(g config.Governance, load func() (*flows.SOP, error)) flows.Gove
 	}
 	return flows.GovernanceOptions{ReviewRoles: roles, ReviewDeadline: g.ReviewDeadline.Duration, TriggerWindow: g.TriggerWindow.Duration,
 		YearlyMonth: month, YearlyDay: day, SafetyTypes: g.SafetyTypes, AuditCount: g.AuditCount, Quiz: g.Quiz, LoadSOP: load}
+}
+
+// publicAssets maps [[public.assets]] to the engine's listed facilities.
+func publicAssets(as []config.PublicAsset) []flows.PublicAsset {
+	var out []flows.PublicAsset
+	for _, a := range as {
+		out = append(out, flows.PublicAsset{Key: a.Key, Labels: map[flows.Lang]string{flows.LangZH: a.ZH, flows.LangEN: a.EN}})
+	}
+	return out
 }

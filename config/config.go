@@ -85,6 +85,9 @@ type Config struct {
 	// Web configures the office console (web pages for leads and
 	// customer service); off by default.
 	Web Web `toml:"web"`
+	// Public configures public-facility orders: who signs them off and
+	// the listed public assets.
+	Public Public `toml:"public"`
 
 	// unresolved maps a dotted key to the ${NAME} references in it whose
 	// variable was unset or empty at expansion time, so Validate can say
@@ -276,6 +279,18 @@ type SLA struct {
 	// before it is closed and the resident told, at least WaitingChase and
 	// at most 720h (default 72h).
 	WaitingCloseAfter Duration `toml:"waiting_close_after"`
+	// SignoffRemind is how often a resident who has not answered the
+	// sign-off (the work order) is reminded, 0..168h (default 24h; 0
+	// disables the reminder).
+	SignoffRemind Duration `toml:"signoff_remind"`
+	// SignoffCloseAfter is how long after the sign-off request the ticket
+	// is closed as confirmed by default, 0 or 1h..720h and at least
+	// SignoffRemind (default 72h; 0 never closes it).
+	SignoffCloseAfter Duration `toml:"signoff_close_after"`
+	// SurveyRemind and SurveyCloseAfter are the same for the satisfaction
+	// survey: the ticket closes without a rating (defaults 24h, 72h).
+	SurveyRemind     Duration `toml:"survey_remind"`
+	SurveyCloseAfter Duration `toml:"survey_close_after"`
 	// Tick is how often due timers are checked, 1s..5m (default 15s).
 	Tick Duration `toml:"tick"`
 	// LateAfter marks a timer "late" when it fires more than this after its
@@ -441,6 +456,10 @@ func Default() Config {
 			RemindBefore:      Duration{30 * time.Minute},
 			WaitingChase:      Duration{24 * time.Hour},
 			WaitingCloseAfter: Duration{72 * time.Hour},
+			SignoffRemind:     Duration{24 * time.Hour},
+			SignoffCloseAfter: Duration{72 * time.Hour},
+			SurveyRemind:      Duration{24 * time.Hour},
+			SurveyCloseAfter:  Duration{72 * time.Hour},
 			Tick:              Duration{15 * time.Second},
 			LateAfter:         Duration{time.Minute},
 		},
@@ -460,6 +479,7 @@ func Default() Config {
 		CertTypes:   DefaultCertTypes(),
 		People:      DefaultPeople(),
 		Web:         defaultWeb(),
+		Public:      Public{Signoff: SignoffReporter},
 	}
 }
 
@@ -832,6 +852,7 @@ func (c Config) Redacted() Config {
 	r.Emergencies = append([]Emergency(nil), c.Emergencies...)
 	r.SkillLevels, r.CertTypes = append([]SkillLevel(nil), c.SkillLevels...), append([]CertType(nil), c.CertTypes...)
 	r.People.ReminderDays = append([]int(nil), c.People.ReminderDays...)
+	r.Public.Assets = append([]PublicAsset(nil), c.Public.Assets...)
 	r.Work.Days = append([]string(nil), c.Work.Days...)
 	if c.Duty != nil {
 		r.Duty = make([]Shift, len(c.Duty))

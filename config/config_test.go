@@ -145,6 +145,7 @@ func TestExampleFile(t *testing.T) {
 		{"emergencies", cfg.Emergencies, def.Emergencies},
 		{"duty", cfg.Duty, def.Duty},
 		{"web", cfg.Web, def.Web},
+		{"public", cfg.Public, def.Public},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("[%s] in example differs from defaults:\n got %+v\nwant %+v", c.name, c.got, c.want)

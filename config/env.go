@@ -110,6 +110,7 @@ func (c *Config) stringFields() []stringField {
 		)
 	}
 	f = append(f, c.peopleStringFields()...)
+	f = append(f, c.publicStringFields()...)
 	return append(f, c.wecomStringFields()...)
 }
 

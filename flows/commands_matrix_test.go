@@ -43,6 +43,9 @@ var commandDesign = map[string][]string{
 	// has no list of all tickets either).
 	"console":        {"lead", "dispatcher", "admin"},
 	"console logout": {"lead", "dispatcher", "admin"},
+	"manage":         {"lead", "admin"},
+	"fault":          {"lead", "admin"},
+	"fees":           {"lead", "dispatcher", "admin"},
 	// Spare parts: everyone on staff sees the stock; the repair team
 	// requests purchases and scrap, records deliveries and returns; leads
 	// count, keep the catalog and decide.
@@ -65,6 +68,10 @@ func commandArgs(cmd, ticket string) (string, string) {
 		return "lang", "zh"
 	case "reassign":
 		return "reassign", ticket
+	case "manage":
+		return "manage", ticket
+	case "fault":
+		return "fault", "小区外线停电"
 	case "skip":
 		return "skip", ticket + " 相机坏了"
 	case "invite":

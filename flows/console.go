@@ -329,7 +329,7 @@ func (c *call) cancelByLead(t *Ticket, args map[string]string) error {
 		return err
 	}
 	t.CancelledBy = c.me.ID
-	if err := c.move(t, ActCancelByLead, reason); err != nil {
+	if err := c.move(t, ActLeadCancel, reason); err != nil {
 		return err
 	}
 	if err := c.unschedule(t.ID, tmRung, tmAccept, tmArrive, tmRemind, tmChase, tmClock); err != nil {

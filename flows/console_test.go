@@ -19,7 +19,7 @@ var dispatcher = flowstest.Person{ID: 400, Name: "刘客服"}
 var consoleTicketDesign = map[string]flows.Action{
 	flows.ConsoleAssign: flows.ActReassign,
 	flows.ConsoleReturn: flows.ActReturnGroup,
-	flows.ConsoleCancel: flows.ActCancelByLead,
+	flows.ConsoleCancel: flows.ActLeadCancel,
 }
 
 // consoleOfficeDesign is who may use the console actions that name no

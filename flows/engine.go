@@ -55,6 +55,12 @@ type Options struct {
 	// without a ConsoleLink, /console answers that there is no console.
 	Console      ConsoleOptions
 	ServicePhone string
+	// PublicAssets are the listed public facilities a public-facility
+	// report can name (lifts, gates, pumps...), besides a typed place.
+	PublicAssets []PublicAsset
+	// PublicSignoff is who signs a public work order off: SignoffReporter
+	// (default) or SignoffLead.
+	PublicSignoff string
 	// OrgName greets new residents.
 	OrgName string
 	// SOP is the on-site procedure (package sop loads it); required.
@@ -165,6 +171,13 @@ func NewEngine(o Options) (*Engine, error) {
 	o.Console.defaults()
 	if len(o.Categories) == 0 {
 		return nil, errors.New("flows: at least one category is required")
+	}
+	switch o.PublicSignoff {
+	case "":
+		o.PublicSignoff = SignoffReporter
+	case SignoffReporter, SignoffLead:
+	default:
+		return nil, fmt.Errorf("flows: PublicSignoff %q is neither %q nor %q", o.PublicSignoff, SignoffReporter, SignoffLead)
 	}
 	o.Governance.defaults()
 	if err := o.Quals.defaults(o.Categories); err != nil {

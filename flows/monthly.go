@@ -148,7 +148,11 @@ func (c *call) monthReport(start time.Time) (*MonthReport, error) {
 			r.Household++
 		}
 		cats[t.Category]++
-		places[t.Category+"\x00"+t.Building+"\x00"+t.Unit+"\x00"+t.Room]++
+		if isPublicPlace(t) {
+			places[t.Category+"\x00"+t.Place]++
+		} else {
+			places[t.Category+"\x00"+t.Building+"\x00"+t.Unit+"\x00"+t.Room]++
+		}
 		if len(t.Breaches) > 0 {
 			r.Breached++
 		}

@@ -81,6 +81,9 @@ func toQuote(t *testing.T, w *flowstest.World, tech, res flowstest.Person, desc 
 	id := w.Report(res, desc)
 	w.Expect(w.Tap(tech, flows.EncodePayload("acc", id), true))
 	w.Expect(w.Tap(tech, flows.EncodePayload("arr", id), false))
+	if w.Ticket(id).Visit.Bell == "" {
+		w.Expect(w.Step(tech, id, "bell", "yes"))
+	}
 	w.Expect(w.Step(tech, id, "ring"))
 	w.Expect(w.Step(tech, id, "answered"))
 	w.Expect(w.Tap(res, flows.EncodePayload("ent", id), false))
@@ -125,7 +128,10 @@ func toSignoff(t *testing.T, w *flowstest.World, tech, res flowstest.Person, id 
 				w.Expect(w.Step(tech, id, "pass"))
 			}
 			w.Expect(w.Step(tech, id, "next"))
-		case flows.StepWork, flows.StepCare:
+		case flows.StepWork:
+			w.Expect(w.Step(tech, id, "next"))
+		case flows.StepCare:
+			w.CareNote(tech, id)
 			w.Expect(w.Step(tech, id, "next"))
 		case flows.StepSignoff:
 			w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))

@@ -44,7 +44,12 @@ func (c *call) postCard(t *Ticket, isNew, refresh bool) {
 		step = st.Title[l]
 	}
 	statusKey := "card.status." + string(t.State)
-	if t.State == StateCancelled && t.CancelledBy != "" {
+	switch {
+	case t.Closure != "":
+		statusKey = "card.status." + t.Closure
+	case t.State == StateDone && t.Signer == SignoffLead:
+		statusKey = "card.status.done_lead"
+	case t.State == StateCancelled && t.CancelledBy != "":
 		statusKey = "card.status.cancelled_lead"
 	}
 	status := c.tl(l, statusKey,
@@ -159,10 +164,21 @@ func summary(s string, max int) string {
 	return string(r[:max-1]) + "…"
 }
 
-// shortAddress is what the group may see: building and unit, never the room.
-func shortAddress(t *Ticket) string { return t.Building + " / " + t.Unit }
+// shortAddress is what the group may see: building and unit, never the
+// room; a public fault's place.
+func shortAddress(t *Ticket) string {
+	if isPublicPlace(t) {
+		return t.Place
+	}
+	return t.Building + " / " + t.Unit
+}
 
-func (c *call) fullAddress(t *Ticket) string { return t.Building + " / " + t.Unit + " / " + t.Room }
+func (c *call) fullAddress(t *Ticket) string {
+	if isPublicPlace(t) {
+		return t.Place
+	}
+	return t.Building + " / " + t.Unit + " / " + t.Room
+}
 
 func personAddress(p *Person) string { return p.Building + " / " + p.Unit + " / " + p.Room }
 

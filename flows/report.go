@@ -124,10 +124,13 @@ func (c *call) reportChoice(d *Dialogue, v string) error {
 			d.Kind2 = OrderHousehold
 		case OrderPublic:
 			d.Kind2 = OrderPublic
+			return c.promptPlace(d)
 		default:
 			return Errorf(CodeInvalid, "err.bad_button")
 		}
 		return c.promptTiming(d)
+	case stepPlace:
+		return c.placeChoice(d, v)
 	case stepTiming:
 		loc := c.e.o.Location
 		local := c.now.In(loc)
@@ -156,6 +159,8 @@ func (c *call) reportInput(d *Dialogue) error {
 	switch d.Step {
 	case stepCategory, stepKind, stepTiming:
 		return Errorf(CodeInvalid, "err.use_buttons")
+	case stepPlace:
+		return c.placeInput(d)
 	case stepDesc:
 		if c.ev.Kind != EvText && c.ev.Kind != EvPhoto {
 			return Errorf(CodeInvalid, "err.text_expected")
@@ -240,7 +245,7 @@ func (c *call) checkRepeat(t *Ticket) error {
 		return err
 	}
 	for _, e := range earlier {
-		if e.ID != t.ID && e.Category == t.Category && e.Room == t.Room && e.State == StateClosed &&
+		if e.ID != t.ID && e.Category == t.Category && c.fullAddress(e) == c.fullAddress(t) && e.State == StateClosed &&
 			e.Closed != nil && c.now.Sub(*e.Closed) < 30*24*time.Hour {
 			if err := c.event(t, "repeat", t.State, t.State, e.ID); err != nil {
 				return err
@@ -286,6 +291,8 @@ func (c *call) fileTicket(res *Person, d *Dialogue, at *time.Time, emergency str
 		Building:    res.Building,
 		Unit:        res.Unit,
 		Room:        res.Room,
+		Place:       d.Place,
+		Asset:       d.Asset,
 		Created:     c.now,
 		Updated:     c.now,
 		Rev:         1,
@@ -294,6 +301,9 @@ func (c *call) fileTicket(res *Person, d *Dialogue, at *time.Time, emergency str
 	if at != nil {
 		u := at.UTC()
 		t.AgreedTime = &u
+	}
+	if isPublicPlace(t) {
+		t.Building, t.Unit, t.Room = "", "", "" // a public fault is not at the reporter's home
 	}
 	if err := c.tx.PutTicket(t); err != nil {
 		return nil, err

@@ -56,7 +56,7 @@ func TestButtonRows(t *testing.T) {
 		}
 	}
 	for a := range Transitions {
-		if actions[a] == nil && !inConsole[a] {
+		if actions[a].run == nil && !inConsole[a] {
 			t.Errorf("action %q has a transition but no handler", a)
 		}
 	}

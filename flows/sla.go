@@ -12,6 +12,10 @@ import (
 type SLAOptions struct {
 	AcceptWithin, ArriveWithin, AgreedGrace, RemindBefore time.Duration
 	WaitingChase, WaitingCloseAfter                       time.Duration
+	// A sign-off not answered is reminded every SignoffRemind and, after
+	// SignoffCloseAfter, closed as confirmed by default; a survey not
+	// answered likewise, closed without a rating (0: no reminder / never).
+	SignoffRemind, SignoffCloseAfter, SurveyRemind, SurveyCloseAfter time.Duration
 	// LateAfter marks a timer that fired this long after its due time as late.
 	LateAfter time.Duration
 }

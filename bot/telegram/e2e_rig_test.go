@@ -612,7 +612,14 @@ func (r *rig) finishReport(u tgfake.User, afterDesc tgfake.Message, s reportSpec
 		_, kind = r.tapThen(u, u.ID, photos, noMore, withButton(kindLabel))
 	}
 	asap := r.T(u, "btn.asap")
-	_, when := r.tapThen(u, u.ID, kind, kindLabel, withButton(asap))
+	var when tgfake.Message
+	if s.public {
+		// A public report says where the fault is instead of the home.
+		r.tapThen(u, u.ID, kind, kindLabel, withText(r.T(u, "report.ask_place", "max", 100)))
+		when = r.say(u, "5栋 3楼 电梯厅 / building 5, 3rd floor, lift lobby", withButton(asap))
+	} else {
+		_, when = r.tapThen(u, u.ID, kind, kindLabel, withButton(asap))
+	}
 	_, ack := r.tapThen(u, u.ID, when, asap, withText("BX-"))
 	id := ticketRE.FindString(ack.Text)
 	if id == "" {

@@ -82,6 +82,9 @@
 //   - NextSeq: per name from 1, never repeating; names are independent.
 //   - Console (console.go): links and sessions by hash, a person's
 //     sessions ordered by hash, PruneConsole drops what expired before t.
+//   - FeeQuestions (fees.go): one per ticket, a put replaces; a missing one
+//     is flows.ErrNotFound; OpenFeeQuestions lists those not closed, oldest
+//     Asked first, and a closed one leaves the list until reopened.
 //
 // A limit <= 0 means no limit. "Ordered by id" compares ids as bytes
 // ("tg:10" before "tg:3"; COLLATE "C" on PostgreSQL). The orders of
@@ -180,6 +183,7 @@ func RunTx(t *testing.T, open Open) {
 		{"NextSeq", testNextSeq},
 		{"Parts", runParts},
 		{"Console", testConsole},
+		{"FeeQuestions", testFeeQuestions},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 	}
