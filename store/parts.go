@@ -35,14 +35,6 @@ var (
 
 var _ flows.PartsTx = (*tx)(nil)
 
-// appendBk is bk for a bucket whose keys only grow: pages split at 0.9
-// (see appendOnly).
-func (t *tx) appendBk(name []byte) *bolt.Bucket {
-	b := t.bk(name)
-	b.FillPercent = appendFill
-	return b
-}
-
 func seqKey(prefix string, seq uint64) []byte {
 	k := make([]byte, 0, len(prefix)+9)
 	k = append(k, prefix...)
@@ -141,16 +133,8 @@ func (t *tx) PutStockLocation(l *flows.StockLocation) error {
 
 // StockLocations implements flows.PartsTx.
 func (t *tx) StockLocations() ([]*flows.StockLocation, error) {
-	var out []*flows.StockLocation
-	err := t.bk(bPartsLocations).ForEach(func(_, v []byte) error {
-		var l flows.StockLocation
-		if err := decode(v, &l); err != nil {
-			return err
-		}
-		out = append(out, &l)
-		return nil
-	})
-	return out, err
+	ls, err := decodeAll[flows.StockLocation](t.bk(bPartsLocations), nil)
+	return ptrs(ls), err
 }
 
 // AppendStockMove implements flows.PartsTx.
@@ -158,7 +142,7 @@ func (t *tx) AppendStockMove(m flows.StockMove) (flows.StockMove, error) {
 	if m.Part == "" || m.Kind == "" {
 		return m, errors.New("store: stock move without a part or a kind")
 	}
-	moves := t.appendBk(bPartsMoves)
+	moves := t.bk(bPartsMoves)
 	if k, v := moves.Cursor().Last(); k != nil {
 		var last flows.StockMove
 		if err := decode(v, &last); err != nil {
@@ -363,17 +347,7 @@ func (t *tx) StockLevel(part, loc string) (flows.StockLevel, error) {
 
 // StockLevels implements flows.PartsTx.
 func (t *tx) StockLevels(loc string) ([]flows.StockLevel, error) {
-	var out []flows.StockLevel
-	p := key(loc, "")
-	c := t.bk(bPartsLevels).Cursor()
-	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-		var l flows.StockLevel
-		if err := decode(v, &l); err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, nil
+	return decodeAll[flows.StockLevel](t.bk(bPartsLevels), key(loc, ""))
 }
 
 // EachStockLevel implements flows.PartsTx.
@@ -489,14 +463,5 @@ func (t *tx) DeleteLowStockAlert(part, store string) error {
 
 // LowStockAlerts implements flows.PartsTx.
 func (t *tx) LowStockAlerts() ([]flows.LowStockAlert, error) {
-	var out []flows.LowStockAlert
-	err := t.bk(bPartsLow).ForEach(func(_, v []byte) error {
-		var a flows.LowStockAlert
-		if err := decode(v, &a); err != nil {
-			return err
-		}
-		out = append(out, a)
-		return nil
-	})
-	return out, err
+	return decodeAll[flows.LowStockAlert](t.bk(bPartsLow), nil)
 }

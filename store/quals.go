@@ -228,21 +228,7 @@ func (t *tx) SessionsBetween(from, to time.Time) ([]*flows.Session, error) {
 
 // AppendPersonEvent implements flows.QualsTx.
 func (t *tx) AppendPersonEvent(ev flows.PersonEvent) error {
-	b, err := t.bk(bPersonEvents).CreateBucketIfNotExists([]byte(ev.PersonID))
-	if err != nil {
-		return err
-	}
-	b.FillPercent = appendFill // keys are sequence numbers
-	seq, err := b.NextSequence()
-	if err != nil {
-		return err
-	}
-	ev.Seq = int(seq)
-	raw, err := encode(ev)
-	if err != nil {
-		return err
-	}
-	return b.Put(u64(seq), raw)
+	return t.appendSeq(bPersonEvents, ev.PersonID, func(seq int) any { ev.Seq = seq; return ev })
 }
 
 // PersonEvents implements flows.QualsTx.
@@ -251,14 +237,5 @@ func (t *tx) PersonEvents(personID string) ([]flows.PersonEvent, error) {
 	if b == nil {
 		return nil, nil
 	}
-	var out []flows.PersonEvent
-	err := b.ForEach(func(_, v []byte) error {
-		var ev flows.PersonEvent
-		if err := decode(v, &ev); err != nil {
-			return err
-		}
-		out = append(out, ev)
-		return nil
-	})
-	return out, err
+	return decodeAll[flows.PersonEvent](b, nil)
 }
