@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 )
@@ -194,32 +193,6 @@ func (c Config) CertType(k string) (CertType, bool) {
 		}
 	}
 	return CertType{}, false
-}
-
-// labels checks a required zh/en pair of at most max characters.
-func (v *validator) labels(prefix, zh, en string, max int) {
-	for _, l := range []struct{ name, val string }{{"zh", zh}, {"en", en}} {
-		if v.required(prefix+l.name, l.val) {
-			if n := utf8.RuneCountInString(l.val); n > max {
-				v.add(prefix+l.name, "must be at most %d characters (got %d)", max, n)
-			}
-		}
-	}
-}
-
-// tableKey checks a table's key and records it in seen (name is the
-// table array, for the duplicate message).
-func (v *validator) tableKey(prefix, name string, k string, i int, seen map[string]int) {
-	if !v.required(prefix+"key", k) {
-		return
-	}
-	if !categoryKeyPattern.MatchString(k) {
-		v.add(prefix+"key", "must match ^[a-z][a-z0-9_]{0,15}$ (got %q)", k)
-	} else if j, dup := seen[k]; dup {
-		v.add(prefix+"key", "duplicate key %q (also used by %s[%d])", k, name, j)
-	} else {
-		seen[k] = i
-	}
 }
 
 // quotedKeys lists the keys of seen in file order, for a message.

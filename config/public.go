@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"unicode/utf8"
 )
 
 // Public configures public-facility orders (公共设施设备维修单, SOP 4.3).
@@ -45,22 +44,8 @@ func (c *Config) validatePublic(v *validator) {
 	seen := map[string]int{}
 	for i, a := range p.Assets {
 		prefix := fmt.Sprintf("public.assets[%d].", i)
-		if v.required(prefix+"key", a.Key) {
-			if !categoryKeyPattern.MatchString(a.Key) {
-				v.add(prefix+"key", "must match ^[a-z][a-z0-9_]{0,15}$ (got %q)", a.Key)
-			} else if j, dup := seen[a.Key]; dup {
-				v.add(prefix+"key", "duplicate key %q (also used by public.assets[%d])", a.Key, j)
-			} else {
-				seen[a.Key] = i
-			}
-		}
-		for _, l := range []struct{ name, val string }{{"zh", a.ZH}, {"en", a.EN}} {
-			if v.required(prefix+l.name, l.val) {
-				if n := utf8.RuneCountInString(l.val); n > maxCategoryLabel {
-					v.add(prefix+l.name, "must be at most %d characters (got %d)", maxCategoryLabel, n)
-				}
-			}
-		}
+		v.tableKey(prefix, "public.assets", a.Key, i, seen)
+		v.labels(prefix, a.ZH, a.EN, maxCategoryLabel)
 	}
 }
 

@@ -72,6 +72,32 @@ func (v *validator) required(key, val string) bool {
 	return true
 }
 
+// labels checks a required zh/en pair of at most max characters.
+func (v *validator) labels(prefix, zh, en string, max int) {
+	for _, l := range []struct{ name, val string }{{"zh", zh}, {"en", en}} {
+		if v.required(prefix+l.name, l.val) {
+			if n := utf8.RuneCountInString(l.val); n > max {
+				v.add(prefix+l.name, "must be at most %d characters (got %d)", max, n)
+			}
+		}
+	}
+}
+
+// tableKey checks a table's key and records it in seen (name is the
+// table array, for the duplicate message).
+func (v *validator) tableKey(prefix, name string, k string, i int, seen map[string]int) {
+	if !v.required(prefix+"key", k) {
+		return
+	}
+	if !categoryKeyPattern.MatchString(k) {
+		v.add(prefix+"key", "must match ^[a-z][a-z0-9_]{0,15}$ (got %q)", k)
+	} else if j, dup := seen[k]; dup {
+		v.add(prefix+"key", "duplicate key %q (also used by %s[%d])", k, name, j)
+	} else {
+		seen[k] = i
+	}
+}
+
 func (v *validator) intRange(key string, val, lo, hi int64) {
 	if val < lo || val > hi {
 		v.add(key, "must be between %d and %d (got %d)", lo, hi, val)
@@ -416,22 +442,8 @@ func (c *Config) validateCategories(v *validator) {
 	seen := make(map[string]int, len(c.Categories))
 	for i, cat := range c.Categories {
 		prefix := fmt.Sprintf("categories[%d].", i)
-		if v.required(prefix+"key", cat.Key) {
-			if !categoryKeyPattern.MatchString(cat.Key) {
-				v.add(prefix+"key", "must match ^[a-z][a-z0-9_]{0,15}$ (got %q)", cat.Key)
-			} else if j, dup := seen[cat.Key]; dup {
-				v.add(prefix+"key", "duplicate key %q (also used by categories[%d])", cat.Key, j)
-			} else {
-				seen[cat.Key] = i
-			}
-		}
-		for _, l := range []struct{ name, val string }{{"zh", cat.ZH}, {"en", cat.EN}} {
-			if v.required(prefix+l.name, l.val) {
-				if n := utf8.RuneCountInString(l.val); n > maxCategoryLabel {
-					v.add(prefix+l.name, "must be at most %d characters (got %d)", maxCategoryLabel, n)
-				}
-			}
-		}
+		v.tableKey(prefix, "categories", cat.Key, i, seen)
+		v.labels(prefix, cat.ZH, cat.EN, maxCategoryLabel)
 	}
 }
 
