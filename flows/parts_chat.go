@@ -451,10 +451,15 @@ func (c *call) purchaseCard(r *PurchaseRequest) error {
 			continue
 		}
 		c.send(Message{To: p.Chat, Priority: PrioNormal, Text: c.tl(p.Lang, "purchase.ask", "who", who, "line", c.purchaseLine(r, p.Lang), "why", r.Why),
-			Buttons: [][]Button{{{Text: c.tl(p.Lang, "btn.parts.approve"), Data: EncodePayload(vbPurchaseOK, r.ID)},
-				{Text: c.tl(p.Lang, "btn.parts.refuse"), Data: EncodePayload(vbPurchaseNo, r.ID)}}}})
+			Buttons: c.decideButtons(p.Lang, vbPurchaseOK, vbPurchaseNo, r.ID)})
 	}
 	return nil
+}
+
+// decideButtons are a lead's approve / refuse buttons on request id.
+func (c *call) decideButtons(l Lang, approve, refuse, id string) [][]Button {
+	return [][]Button{{{Text: c.tl(l, "btn.parts.approve"), Data: EncodePayload(approve, id)},
+		{Text: c.tl(l, "btn.parts.refuse"), Data: EncodePayload(refuse, id)}}}
 }
 
 // purchaseDecide is a lead's tap on a purchase card: "ppa|PR-n", "ppr|PR-n".
@@ -521,8 +526,7 @@ func (c *call) scrapCard(r *ScrapRequest) error {
 		c.send(photoMessage(l.Chat, r.Photo, r.ID, PrioNormal))
 		c.send(Message{To: l.Chat, Priority: PrioNormal, Text: c.tl(l.Lang, "scrap.ask", "who", c.me.Name, "id", r.ID, "part", p.Code, "name", p.Name,
 			"qty", r.Qty, "unit", p.Unit, "store", c.storeName(r.Store), "reason", r.Reason),
-			Buttons: [][]Button{{{Text: c.tl(l.Lang, "btn.parts.approve"), Data: EncodePayload(vbScrapOK, r.ID)},
-				{Text: c.tl(l.Lang, "btn.parts.refuse"), Data: EncodePayload(vbScrapNo, r.ID)}}}})
+			Buttons: c.decideButtons(l.Lang, vbScrapOK, vbScrapNo, r.ID)})
 	}
 	return nil
 }
