@@ -329,13 +329,9 @@ func (c *call) cancelByLead(t *Ticket, args map[string]string) error {
 		return err
 	}
 	t.CancelledBy = c.me.ID
-	if err := c.move(t, ActLeadCancel, reason); err != nil {
+	if err := c.endByLead(t, ActLeadCancel, reason); err != nil { // manage.go: as in chat
 		return err
 	}
-	if err := c.unschedule(t.ID, tmRung, tmAccept, tmArrive, tmRemind, tmChase, tmClock); err != nil {
-		return err
-	}
-	c.groupCard(t, false)
 	if tech != nil {
 		c.tell(tech, "console.cancelled_job", []any{"ticket", t.ID, "reason", reason})
 	}

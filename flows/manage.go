@@ -98,18 +98,12 @@ func (c *call) leadReasonInput(d *Dialogue) error {
 	if !ok {
 		return c.tx.DeleteDialogue(d.PersonID)
 	}
-	now := c.now
-	t.Closure, t.Closed, t.Step = closure, &now, ""
-	if err := c.move(t, d.TicketAction, reason); err != nil {
-		return err
-	}
-	if err := c.unschedule(t.ID, ticketTimers...); err != nil {
+	if err := c.endByLead(t, d.TicketAction, reason); err != nil {
 		return err
 	}
 	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
 		return err
 	}
-	c.groupCard(t, false)
 	c.reply(c.t("manage.done", "ticket", t.ID, "how", c.t("closure."+closure)))
 	if tech, err := c.person(t.AssigneeID); err != nil {
 		return err
@@ -121,6 +115,26 @@ func (c *call) leadReasonInput(d *Dialogue) error {
 		return err
 	}
 	c.tell(res, "manage.to_resident", []any{"ticket", t.ID, "how", c.tl(res.Lang, "closure."+closure), "phone", c.servicePhone(res.Lang)})
+	return nil
+}
+
+// endByLead closes or cancels t by a lead's action a (a leadEnds row)
+// with the reason, whichever door it came through (chat or console): the
+// closure is recorded, its clocks stop, the parts the job holds go back to
+// stock, the group card follows. The callers tell the people concerned.
+func (c *call) endByLead(t *Ticket, a Action, reason string) error {
+	now := c.now
+	t.Closure, t.Closed, t.Step = leadEnds[a], &now, ""
+	if err := c.move(t, a, reason); err != nil {
+		return err
+	}
+	if err := c.unschedule(t.ID, ticketTimers...); err != nil {
+		return err
+	}
+	if err := c.returnJobParts(t, t.Closure); err != nil { // parts_job.go
+		return err
+	}
+	c.groupCard(t, false)
 	return nil
 }
 

@@ -874,3 +874,24 @@ func TestOldMaterialsLineStaysReadable(t *testing.T) {
 	w.Cmd(tech, "order", id)
 	contains(t, lastMsg(w.Drain(), tech.Chat()).Text, "M02 材料费（按实际） × 38元，单价 ¥1.00，小计 ¥38.00")
 }
+
+// TestPartsLeadCancelGivesPartsBack: a lead who cancels a job on site,
+// with a reason, gives back the parts it held, as any other end of a
+// visit does.
+func TestPartsLeadCancelGivesPartsBack(t *testing.T) {
+	w, id := partsWorldAt(t)
+	usePart(t, w, tech, id, "P-VALVE", "2")
+	w.Expect(w.Tap(lead, flows.EncodePayload("lcx", id), false))
+	w.Expect(w.Text(lead, "住户已找外面的师傅修好"))
+	w.Drain()
+	if tk := w.Ticket(id); tk.State != flows.StateCancelled {
+		t.Fatalf("ticket %s after the lead's cancel", tk.State)
+	}
+	if l := level(t, w, "P-VALVE", "main"); l.Qty != 5 {
+		t.Fatalf("valves after the lead cancelled the job: %d, want 5", l.Qty)
+	}
+	if held := level(t, w, "P-VALVE", flows.JobLocation(id)); held.Qty != 0 {
+		t.Fatalf("the cancelled job still holds %+v", held)
+	}
+	verifyLevels(t, w)
+}

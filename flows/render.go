@@ -49,8 +49,6 @@ func (c *call) postCard(t *Ticket, isNew, refresh bool) {
 		statusKey = "card.status." + t.Closure
 	case t.State == StateDone && t.Signer == SignoffLead:
 		statusKey = "card.status.done_lead"
-	case t.State == StateCancelled && t.CancelledBy != "":
-		statusKey = "card.status.cancelled_lead"
 	}
 	status := c.tl(l, statusKey,
 		"name", t.Assignee,
