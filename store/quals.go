@@ -37,17 +37,7 @@ func dateKey(d flows.Date) string { return fmt.Sprintf("%04d%02d%02d", d.Y, d.M,
 
 // Skills implements flows.QualsTx.
 func (t *tx) Skills(personID string) ([]flows.Skill, error) {
-	var out []flows.Skill
-	prefix := key(personID, "")
-	c := t.bk(bSkills).Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		var s flows.Skill
-		if err := decode(v, &s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, nil
+	return decodeAll[flows.Skill](t.bk(bSkills), key(personID, ""))
 }
 
 // PutSkill implements flows.QualsTx.
