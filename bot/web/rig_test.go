@@ -31,15 +31,9 @@ import (
 	"github.com/repairbot/repairbot/media"
 )
 
-// person is someone in the rig: a Telegram-style id and name.
-type person struct {
-	ID   int64
-	Name string
-	Lang string
-}
-
-func (p person) PID() string         { return fmt.Sprintf("tg:%d", p.ID) }
-func (p person) Chat() flows.Address { return flows.Address{Channel: "tg", Chat: fmt.Sprint(p.ID)} }
+// person is someone in the rig: the flows test world's person (a
+// Telegram-style id and name).
+type person = flowstest.Person
 
 var (
 	admin      = person{ID: 1, Name: "管理员"}
