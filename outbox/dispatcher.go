@@ -426,7 +426,18 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 			soon(delay)
 			break
 		}
-		Take(now, lims...)
+		// The other budgets are spent when the send goes out, after the
+		// global slot: spent now, a send that waited for its slot would
+		// follow the previous one to its chat sooner than the budget
+		// allows (and a WeCom window would count it early).
+		at := now.Add(delay)
+		if w := WaitFor(at, lims...); w > 0 {
+			res.CancelAt(now)
+			d.delayed(r, st, now, w)
+			soon(w)
+			continue
+		}
+		Take(at, lims...)
 		d.busy[lane(r)] = true
 		d.inflight[r.ID] = true
 		delete(d.release, r.ID)
