@@ -144,6 +144,21 @@ type StatsReporter interface {
 	SendStats() SendStats
 }
 
+// ReceiveStats are a channel's receive counters since the process started.
+type ReceiveStats struct {
+	Received int64 // updates that arrived (polled or posted)
+	Handled  int64 // updates handled (committed; duplicates included)
+	// OffsetResets counts the times the stored position in the platform's
+	// stream was found ahead of the platform's ids and moved back.
+	OffsetResets int64
+}
+
+// ReceiveReporter is a channel that counts what it receives (ops exports
+// the counters as metrics).
+type ReceiveReporter interface {
+	ReceiveStats() ReceiveStats
+}
+
 // Check is one of a channel's own health checks.
 type Check struct {
 	// Name names the check in /healthz "failing" ("telegram_poll").

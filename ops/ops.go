@@ -412,6 +412,24 @@ func (s *Server) register() error {
 				return 0
 			}))
 	}
+	for _, ch := range s.o.Channels {
+		rr, ok := ch.(bot.ReceiveReporter)
+		if !ok {
+			continue
+		}
+		labels := prometheus.Labels{"channel": ch.Name()}
+		for _, c := range []struct {
+			name, help string
+			v          func(bot.ReceiveStats) int64
+		}{
+			{"repairbot_channel_updates_received_total", "Updates that arrived from the platform since start, by channel.", func(st bot.ReceiveStats) int64 { return st.Received }},
+			{"repairbot_channel_updates_handled_total", "Updates handled (committed, duplicates included) since start, by channel.", func(st bot.ReceiveStats) int64 { return st.Handled }},
+			{"repairbot_channel_offset_resets_total", "Times the stored position in the platform's stream was found ahead of its ids and moved back, since start, by channel.", func(st bot.ReceiveStats) int64 { return st.OffsetResets }},
+		} {
+			cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help, ConstLabels: labels},
+				func() float64 { return float64(c.v(rr.ReceiveStats())) }))
+		}
+	}
 	if _, polls := s.pollAge(); polls {
 		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_last_poll_age_seconds",
 			Help: "Seconds since the platform last answered a channel's polling loop (Telegram getUpdates in polling mode; counted from start-up before the first answer)."},

@@ -88,6 +88,9 @@ type rigOptions struct {
 	NoPhotos bool
 	// WebhookTimeouts for the channel's webhook server (zero: its defaults).
 	WebhookTimeouts telegram.WebhookTimeouts
+	// WrapEngine, when set, stands between the channel and the engine
+	// (a test that makes handling fail).
+	WrapEngine func(bot.Engine) bot.Engine
 }
 
 func defaultLimits() telegram.SendLimits {
@@ -108,6 +111,10 @@ type env struct {
 	http  *http.Client
 	// offset shifts the clock of the engine, the channel and the store.
 	offset atomic.Int64
+
+	// openErr, when set, receives the error of a channel that fails to
+	// open instead of failing the test (startErr).
+	openErr *error
 
 	mu  sync.Mutex // guards the fields a restart replaces
 	st  testkit.Store
@@ -214,9 +221,13 @@ func (r *rig) start() {
 	if r.o.Send != nil {
 		limits = *r.o.Send
 	}
+	var engine bot.Engine = eng
+	if r.o.WrapEngine != nil {
+		engine = r.o.WrapEngine(eng)
+	}
 	o := telegram.Options{
 		Token: e2eToken, APIURL: r.fake.URL(), Mode: r.o.Mode, PollTimeout: time.Second,
-		Deps: bot.Deps{Engine: eng, Store: st, Outbox: st, Texts: r.texts, DefaultLang: r.o.Lang,
+		Deps: bot.Deps{Engine: engine, Store: st, Outbox: st, Texts: r.texts, DefaultLang: r.o.Lang,
 			Log:   zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
 			Now:   r.now,
 			Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}},
@@ -236,6 +247,10 @@ func (r *rig) start() {
 	defer cancel()
 	if err := ch.Open(ctx); err != nil {
 		_ = st.Close()
+		if r.openErr != nil {
+			*r.openErr = err
+			return
+		}
 		r.t.Fatalf("open channel: %v", err)
 	}
 	r.mu.Lock()
@@ -263,6 +278,17 @@ func (r *rig) stop() {
 			r.t.Errorf("close store: %v", err)
 		}
 	}
+}
+
+// startErr starts the bot and returns the channel's Open error (nil when
+// it started).
+func (r *rig) startErr() error {
+	r.t.Helper()
+	var err error
+	r.openErr = &err
+	defer func() { r.openErr = nil }()
+	r.start()
+	return err
 }
 
 // restart is a clean process restart on the same database file.
