@@ -192,7 +192,8 @@ func (m *Main) Run(ctx context.Context) error {
 			Log: m.Log.With().Str("component", "ops").Logger(), Engine: m.Engine.Stats(),
 			Backup: func() (string, error) {
 				return backup.RotateKind(st, cfg.BackupDir(), backup.OnDemand, cfg.Backup.Keep, m.Now())
-			}, Failed: st, Token: cfg.Ops.Token}
+			}, Failed: st, Token: cfg.Ops.Token,
+			DataDir: cfg.Store.DataDir, MinFree: uint64(cfg.Ops.MinFreeMB) << 20, OutboxStall: cfg.Ops.OutboxStall.Duration}
 		if m.Ops, err = ops.Start(o); err != nil {
 			return err
 		}

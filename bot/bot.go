@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -67,6 +69,21 @@ type Deps struct {
 	Now func() time.Time
 }
 
+// Environmental reports an error of the machine rather than of the
+// update: the disk full (or over quota), read-only or failing, a context
+// ended. An update that failed so is retried for as long as it takes and
+// never parked as a poison update: on a full disk the small transaction
+// that parks an update can still fit where the update's own does not, and
+// parking would lose it.
+func Environmental(err error) bool {
+	for _, e := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS, syscall.EIO, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // InviteLinker is a channel that turns an invite code into a link that
 // opens the bot with "/start <code>" (Telegram's t.me deep link). The
 // engine asks it for the invites it renders; channels without links get
@@ -90,6 +107,21 @@ type SendStats struct {
 	// UnreachableSince is when the current spell of transient failures
 	// began (no answer from the platform since); zero while it answers.
 	UnreachableSince time.Time
+	// Waiting counts the channel's undelivered rows, Oldest is the oldest
+	// one's creation, LastSent when a delivery last went through (zero:
+	// none since start): a queue that holds rows and delivers nothing is
+	// stuck (ops' "<name>_outbox" check).
+	Waiting          int
+	Oldest, LastSent time.Time
+}
+
+// StatsOf reads a channel sender's counters and progress from its
+// dispatcher (both channels' SendStats).
+func StatsOf(d *outbox.Dispatcher) SendStats {
+	since, _ := d.Unreachable()
+	waiting, oldest, last := d.Progress()
+	return SendStats{Sent: d.Sent.Load(), Retried: d.Retried.Load(), Paused: d.Paused.Load(), Failed: d.Failed.Load(),
+		GaveUp: d.GaveUp.Load(), UnreachableSince: since, Waiting: waiting, Oldest: oldest, LastSent: last}
 }
 
 // SendCheck is the "<name>_send" health check of a channel's sender: it

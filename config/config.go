@@ -388,6 +388,14 @@ type Ops struct {
 	// AllowRemote accepts a Listen address that is not loopback (a private
 	// network, a container's port published to the host).
 	AllowRemote bool `toml:"allow_remote"`
+	// MinFreeMB: /healthz fails ("disk") when the file system holding
+	// store.data_dir has less free space than this, in MiB; 0 turns the
+	// check off. Default 256.
+	MinFreeMB int64 `toml:"min_free_mb"`
+	// OutboxStall: /healthz fails ("<channel>_outbox") when a channel's
+	// oldest undelivered message is this old and nothing was delivered
+	// for as long; 1m..24h, default 10m.
+	OutboxStall Duration `toml:"outbox_stall"`
 }
 
 // Default returns the built-in defaults. ${NAME} references (the token and
@@ -454,7 +462,7 @@ func Default() Config {
 		},
 		Emergencies: DefaultEmergencies(),
 		Backup:      Backup{Schedule: "30 3 * * *", Keep: 7},
-		Ops:         Ops{Token: "${OPS_TOKEN}"},
+		Ops:         Ops{Token: "${OPS_TOKEN}", MinFreeMB: 256, OutboxStall: Duration{10 * time.Minute}},
 		Governance:  DefaultGovernance(),
 		WeCom:       defaultWeCom(),
 		SkillLevels: DefaultSkillLevels(),
@@ -782,6 +790,10 @@ func (c *Config) validateOps(v *validator) {
 				"(a private network or a container's published port) and keep ops.token secret", o.Listen, port)
 		}
 	}
+	if o.MinFreeMB < 0 || o.MinFreeMB > 1<<20 {
+		v.add("ops.min_free_mb", "must be between 0 (off) and 1048576 MiB (got %d)", o.MinFreeMB)
+	}
+	v.durRange("ops.outbox_stall", o.OutboxStall, time.Minute, 24*time.Hour)
 	o.Token = strings.TrimSpace(o.Token)
 	switch {
 	case !v.c.expanded && envRefPattern.MatchString(o.Token):

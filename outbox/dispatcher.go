@@ -150,6 +150,12 @@ type Dispatcher struct {
 	release  map[uint64]bool
 	// report holds the rows given up and not yet reported (guarded by mu).
 	report Outage
+	// waiting and oldest are the channel's own pending rows and the oldest
+	// one's creation, as of the last round (guarded by mu); lastSent is
+	// when a delivery last went through (unix ns).
+	waiting  int
+	oldest   time.Time
+	lastSent atomic.Int64
 
 	// Counters since start: delivered, retried after a transient error,
 	// paused by the platform (429, frequency limits), failed for good,
@@ -225,6 +231,20 @@ func New(p Policy, o Options) *Dispatcher {
 // DefaultGiveUpAfter is how old a row that still fails transiently may
 // grow before it is given up.
 const DefaultGiveUpAfter = 72 * time.Hour
+
+// Progress reports the channel's own pending rows as of the last round
+// (how many, the oldest one's creation) and when a delivery last went
+// through (zero: none since start), so a health check can tell a queue
+// that moves from one that does not.
+func (d *Dispatcher) Progress() (waiting int, oldest, lastSent time.Time) {
+	d.mu.Lock()
+	waiting, oldest = d.waiting, d.oldest
+	d.mu.Unlock()
+	if n := d.lastSent.Load(); n != 0 {
+		lastSent = time.Unix(0, n)
+	}
+	return waiting, oldest, lastSent
+}
 
 // Unreachable reports the current spell of transient failures: since is
 // the first failure after the last answer from the platform (zero while
@@ -339,10 +359,14 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 	// priority queued behind it, or an old reminder would hold an
 	// emergency page to the same person behind every other reminder.
 	inherit := map[string]flows.Priority{}
+	d.waiting, d.oldest = 0, time.Time{}
 	for _, r := range rows {
 		if d.p.Owns(r.Msg.To) {
 			if p, ok := inherit[lane(r)]; !ok || r.Msg.Priority < p {
 				inherit[lane(r)] = r.Msg.Priority
+			}
+			if d.waiting++; d.oldest.IsZero() || r.Created.Before(d.oldest) {
+				d.oldest = r.Created
 			}
 		}
 	}
@@ -531,6 +555,7 @@ func (d *Dispatcher) deliverDigest(ctx context.Context, rows []Row, st *addrStat
 	if err := d.o.Queue.MarkDigest(ids, id, d.o.Now()); err != nil {
 		d.o.Log.Error().Err(err).Msg("outbox: mark digest delivered")
 	}
+	d.lastSent.Store(d.o.Now().UnixNano())
 	d.answered(d.o.Now())
 	d.finish(ctx, head, st, id, errDigestDone)
 }
@@ -587,6 +612,7 @@ func (d *Dispatcher) finish(ctx context.Context, r Row, st *addrState, id string
 		if err := q.MarkDelivered(r.ID, id, now); err != nil {
 			log.Error().Err(err).Msg("outbox: mark delivered")
 		}
+		d.lastSent.Store(now.UnixNano())
 		d.answered(now)
 		return
 	}

@@ -91,6 +91,9 @@ type rigOptions struct {
 	// WrapEngine, when set, stands between the channel and the engine
 	// (a test that makes handling fail).
 	WrapEngine func(bot.Engine) bot.Engine
+	// WrapStore, when set, stands between the engine and the store (a
+	// test that injects a full disk).
+	WrapStore func(flows.Store) flows.Store
 }
 
 func defaultLimits() telegram.SendLimits {
@@ -204,6 +207,9 @@ func (r *rig) start() {
 	opts.Texts, opts.Location, opts.DefaultLang = r.texts, shanghai, r.o.Lang
 	opts.Group, opts.Admins = telegram.ChatAddress(e2eGroup), map[string]bool{telegram.PersonID(adminID): true}
 	opts.OrgName, opts.MaxPhotos, opts.MaxDescription = "阳光花园物业", maxPhotos, r.o.MaxDescription
+	if r.o.WrapStore != nil {
+		opts.Store = r.o.WrapStore(st)
+	}
 	opts.InviteLink = func(channel, code string) string {
 		if ch != nil {
 			if link, ok := ch.InviteLink(channel, code); ok {
@@ -302,6 +308,12 @@ func (r *rig) store() testkit.Store {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.st
+}
+
+func (r *rig) engine() *flows.Engine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.eng
 }
 
 func (r *rig) channel() *telegram.Channel {

@@ -19,6 +19,7 @@ import (
 	"github.com/go-telegram/bot/models"
 	"github.com/rs/zerolog"
 
+	rbot "github.com/repairbot/repairbot/bot"
 	"github.com/repairbot/repairbot/flows"
 )
 
@@ -26,8 +27,10 @@ import (
 var allowedUpdates = []string{"message", "callback_query"}
 
 // maxHandleAttempts bounds retries of one update that keeps failing inside
-// the engine (a bug or a broken store); after that it is parked in the log
-// with its id and skipped, so one poison update cannot stop the whole estate.
+// the engine (a bug); after that it is parked in the log with its id and
+// skipped, so one poison update cannot stop the whole estate. An update
+// that fails for the machine's sake (a full disk: bot.Environmental) is
+// never parked: it waits until the store takes it.
 const maxHandleAttempts = 5
 
 type apiResponse struct {
@@ -302,7 +305,7 @@ func (c *Channel) handleBatch(ctx context.Context, ups []*models.Update, offset 
 				if ok, suppressed := trouble.allowLog(); ok {
 					log.Error().Err(err).Int64("update", u.ID).Int("attempt", n).Int("suppressed", suppressed).Msg("update not handled; will retry")
 				}
-				if n >= maxHandleAttempts {
+				if n >= maxHandleAttempts && !rbot.Environmental(err) {
 					if err := c.skip(ctx, u.ID); err == nil {
 						log.Error().Int64("update", u.ID).Msg("update skipped after repeated failures")
 						mu.Lock()

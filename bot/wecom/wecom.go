@@ -238,10 +238,7 @@ func (c *Channel) Name() string { return ChannelName }
 // SendStats reads the live sender counters (Paused counts the platform's
 // frequency-limit answers), for metrics.
 func (c *Channel) SendStats() bot.SendStats {
-	s := c.sender
-	since, _ := s.Unreachable()
-	return bot.SendStats{Sent: s.Sent.Load(), Retried: s.Retried.Load(), Paused: s.Paused.Load(), Failed: s.Failed.Load(),
-		GaveUp: s.GaveUp.Load(), UnreachableSince: since}
+	return bot.StatsOf(c.sender.Dispatcher)
 }
 
 // Health is the "wecom_send" check: it fails while the WeCom API has not
