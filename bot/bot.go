@@ -137,6 +137,16 @@ func SendCheck(name string, since time.Time, failures int, now time.Time) Check 
 	return c
 }
 
+// NameSetter is an engine that writes a person's display name found on
+// the platform after the event that created the profile (flows.Engine
+// implements it): a channel never asks the platform for a name before
+// committing an event, so a new person's profile first carries a
+// placeholder (their platform id). The name replaces the placeholder only
+// while the profile still carries it; changed is false otherwise.
+type NameSetter interface {
+	SetPlatformName(ctx context.Context, personID, placeholder, name string) (changed bool, err error)
+}
+
 // OutageReporter is an engine that tells the admins about messages given
 // up (flows.Engine implements it); channels find it on Deps.Engine.
 type OutageReporter interface {

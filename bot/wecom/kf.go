@@ -263,7 +263,7 @@ func (c *Channel) handleKf(ctx context.Context, m *kfMsg, cursor *flows.Cursor) 
 		c.sender.kfInbound(ev.From.Chat.Chat, sentAt(m, c.now()))
 	}
 	if ev.Kind == flows.EvPhoto && c.o.Media != nil {
-		c.fetchPhoto(ctx, &ev, c.o.KfSecret, strings.TrimPrefix(ev.Photo.FileID, kfMediaPrefix))
+		c.fetchPhoto(ctx, &ev, c.o.KfSecret, strings.TrimPrefix(ev.Photo.FileID, kfMediaPrefix), syncFetch)
 	}
 	res, err := c.o.Engine.Handle(ctx, ev)
 	if err != nil {
