@@ -530,12 +530,51 @@ func (c *Channel) WebhookHandler() http.Handler {
 		}
 		c.received(c.now(), 1)
 		if err := c.handle(r.Context(), &u, false); err != nil {
+			if n := c.hookAttempts.fail(u.ID); n >= maxHandleAttempts && !rbot.Environmental(err) {
+				// The same rule as polling: a poison update is parked after
+				// maxHandleAttempts, or Telegram would post it for ever.
+				if err := c.skip(r.Context(), u.ID); err == nil {
+					c.hookAttempts.done(u.ID)
+					c.o.Log.Error().Int64("update", u.ID).Int("attempts", n).Msg("update skipped after repeated failures")
+					w.WriteHeader(http.StatusOK)
+					return
+				}
+			}
 			c.o.Log.Error().Err(err).Int64("update", u.ID).Msg("webhook: update not handled; Telegram will retry")
 			http.Error(w, "retry later", http.StatusInternalServerError)
 			return
 		}
+		c.hookAttempts.done(u.ID)
 		w.WriteHeader(http.StatusOK)
 	})
+}
+
+// attempts counts the failed attempts of the updates being retried (the
+// webhook's; the poll loop keeps its own in its goroutine). It is bounded:
+// Telegram gives up on an update after a day of retries, and a full map
+// is emptied (the worst is a poison update retried a few more times).
+type attempts struct {
+	mu sync.Mutex
+	n  map[int64]int
+}
+
+// maxTracked bounds the updates whose attempts are counted.
+const maxTracked = 10_000
+
+func (a *attempts) fail(id int64) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.n == nil || len(a.n) >= maxTracked {
+		a.n = map[int64]int{}
+	}
+	a.n[id]++
+	return a.n[id]
+}
+
+func (a *attempts) done(id int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.n, id)
 }
 
 // offsetCursor names the stored getUpdates offset.

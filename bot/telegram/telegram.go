@@ -92,6 +92,8 @@ type Channel struct {
 	unhandled           atomic.Int64
 	nReceived, nHandled atomic.Int64
 	resets              atomic.Int64
+	// hookAttempts counts the webhook's failed attempts per update.
+	hookAttempts attempts
 }
 
 // handleStall is how long updates may keep arriving with none handled
