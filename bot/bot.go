@@ -147,6 +147,47 @@ type NameSetter interface {
 	SetPlatformName(ctx context.Context, personID, placeholder, name string) (changed bool, err error)
 }
 
+// PhotoWanter is an engine that says whether a person's photo would be
+// used now (flows.Engine implements it): a channel downloads a photo only
+// then, and within the media store's per-person hourly allowance
+// (FetchPhoto).
+type PhotoWanter interface {
+	WantsPhoto(ctx context.Context, personID string) (bool, error)
+}
+
+// FetchPhoto says whether a channel should download the photo a person
+// just sent: Media is set, the engine wants it (when it can say), and the
+// person is within media.Store's allowance for the hour. Anything else
+// keeps the platform's file id only, which the engine answers from.
+func (d Deps) FetchPhoto(ctx context.Context, personID string) bool {
+	if d.Media == nil {
+		return false
+	}
+	if pw, ok := d.Engine.(PhotoWanter); ok {
+		want, err := pw.WantsPhoto(ctx, personID)
+		if err != nil {
+			d.Log.Warn().Err(err).Msg("cannot tell whether a photo is wanted; not downloading it")
+			return false
+		}
+		if !want {
+			return false
+		}
+	}
+	if !d.Media.Allow(personID, d.now()) {
+		d.Log.Warn().Str("person", personID).Int("per_hour", d.Media.PerHour).
+			Msg("photo not downloaded: the person sent more than limits.max_photos_per_hour this hour")
+		return false
+	}
+	return true
+}
+
+func (d Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
 // OutageReporter is an engine that tells the admins about messages given
 // up (flows.Engine implements it); channels find it on Deps.Engine.
 type OutageReporter interface {

@@ -68,6 +68,9 @@ type Config struct {
 	Backup Backup `toml:"backup"`
 	// Ops configures the operations HTTP endpoint (/healthz, /metrics).
 	Ops Ops `toml:"ops"`
+	// Housekeeping bounds what the store keeps (failed messages, idle
+	// dialogues, old invites).
+	Housekeeping Housekeeping `toml:"housekeeping"`
 	// Governance configures SOP versions, reviews and audits.
 	Governance Governance `toml:"governance"`
 	// WeCom configures the WeCom (企业微信) front-end; off by default.
@@ -215,6 +218,24 @@ type Limits struct {
 	// MaxPhotoBytes is the largest photo accepted, 1 MiB..20 MiB (the
 	// public Bot API's getFile cannot download more than 20 MB).
 	MaxPhotoBytes int64 `toml:"max_photo_bytes"`
+	// MaxPhotosPerHour bounds the photos downloaded for one person in any
+	// hour, 1..1000 (default 30); beyond it a photo keeps only the
+	// platform's file id. Photos nobody asked for are never downloaded.
+	MaxPhotosPerHour int `toml:"max_photos_per_hour"`
+}
+
+// Housekeeping bounds what the store keeps that nobody needs for ever;
+// the hourly housekeeping forgets it. Each 24h..8760h, default 720h.
+type Housekeeping struct {
+	// KeepFailed: failed outgoing messages (repairbot outbox list) are
+	// forgotten this long after they failed.
+	KeepFailed Duration `toml:"keep_failed"`
+	// IdleDialogue: a half-finished dialogue (a registration, a report)
+	// nobody answered for this long is dropped; the person starts over.
+	IdleDialogue Duration `toml:"idle_dialogue"`
+	// KeepInvites: used invites (from their use) and unused ones (from
+	// their expiry) are forgotten after this long.
+	KeepInvites Duration `toml:"keep_invites"`
 }
 
 // Outbox paces outgoing messages. Telegram's documented limits are about one
@@ -426,13 +447,16 @@ func Default() Config {
 		},
 		Categories: DefaultCategories(),
 		Limits: Limits{
-			MaxDescription: 1000,
-			MaxPhotos:      10,
-			MaxNameLen:     40,
-			MaxAddressPart: 20,
-			InviteTTL:      Duration{72 * time.Hour},
-			MaxPhotoBytes:  10 << 20,
+			MaxDescription:   1000,
+			MaxPhotos:        10,
+			MaxNameLen:       40,
+			MaxAddressPart:   20,
+			InviteTTL:        Duration{72 * time.Hour},
+			MaxPhotoBytes:    10 << 20,
+			MaxPhotosPerHour: 30,
 		},
+		Housekeeping: Housekeeping{KeepFailed: Duration{720 * time.Hour}, IdleDialogue: Duration{720 * time.Hour},
+			KeepInvites: Duration{720 * time.Hour}},
 		Outbox: Outbox{
 			PerChatPerSecond: 1,
 			GroupPerMinute:   20,

@@ -158,3 +158,33 @@ func TestOpsHealthThresholds(t *testing.T) {
 		})
 	}
 }
+
+// [housekeeping] and the photo allowance are checked like every limit.
+func TestHousekeepingLimits(t *testing.T) {
+	cleanEnv(t)
+	for _, tc := range []struct {
+		name, toml, want string // want "" = accepted
+	}{
+		{"defaults", "", ""},
+		{"a year", "[housekeeping]\nkeep_failed = \"8760h\"\n", ""},
+		{"an hour", "[housekeeping]\nidle_dialogue = \"1h\"\n", "config: housekeeping.idle_dialogue:"},
+		{"too long", "[housekeeping]\nkeep_invites = \"9000h\"\n", "config: housekeeping.keep_invites:"},
+		{"no photos an hour", "[limits]\nmax_photos_per_hour = 0\n", "config: limits.max_photos_per_hour:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Parse([]byte(minimal + tc.toml))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.toml == "" && (cfg.Housekeeping.KeepFailed.Duration != 720*time.Hour || cfg.Limits.MaxPhotosPerHour != 30) {
+					t.Fatalf("defaults %+v %d", cfg.Housekeeping, cfg.Limits.MaxPhotosPerHour)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

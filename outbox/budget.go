@@ -89,6 +89,17 @@ func (w *Window) WaitAt(now time.Time) time.Duration {
 // moment for another send.
 const keepBehind = time.Second
 
+// Idle reports a window with no send in the last window (and none booked
+// ahead): it allows what a new one would, so a sender may forget it.
+func (w *Window) Idle(now time.Time) bool {
+	if w == nil || w.n <= 0 || w.per <= 0 {
+		return true
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.times) == 0 || now.Sub(w.times[len(w.times)-1]) >= w.per+keepBehind
+}
+
 // TakeAt records a send at now. A send booked ahead (the dispatcher
 // spends budgets at the time a send will go out) may be recorded before
 // an earlier one: the times stay in order.

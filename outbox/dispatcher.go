@@ -131,6 +131,7 @@ type Dispatcher struct {
 	mu       sync.Mutex
 	addrs    map[string]*addrState
 	busy     map[string]bool // lanes with a send in flight
+	kept     int             // addresses left by the last sweep (the next waits for twice as many)
 	inflight map[uint64]bool
 	sem      chan struct{}
 	wake     chan struct{}
@@ -300,10 +301,45 @@ func (d *Dispatcher) addr(a flows.Address) *addrState {
 	k := a.String()
 	st := d.addrs[k]
 	if st == nil {
+		if len(d.addrs) >= max(MaxTracked, 2*d.kept) {
+			d.sweep(d.o.Now())
+			d.kept = len(d.addrs)
+		}
 		st = &addrState{}
 		d.addrs[k] = st
 	}
 	return st
+}
+
+// MaxTracked is how many addresses (or chats, members...) a sender keeps
+// state of before it forgets the idle ones (no pause, no recent delay
+// notice: they behave as new); after a sweep the next waits until the
+// state has doubled, so a burst of busy addresses costs no quadratic
+// sweeping. The channels' own per-chat budgets use it too.
+const MaxTracked = 1000
+
+// sweep forgets the idle addresses; called with the lock held.
+func (d *Dispatcher) sweep(now time.Time) {
+	for k, st := range d.addrs {
+		if !st.blockedUntil.After(now) && now.Sub(st.delayedLog) >= time.Minute {
+			delete(d.addrs, k)
+		}
+	}
+}
+
+// WithLock runs fn with the dispatcher's lock held: the lock Policy.Budgets
+// runs under, so a channel can read state its budgets keep.
+func (d *Dispatcher) WithLock(fn func()) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	fn()
+}
+
+// Tracked is how many addresses the dispatcher keeps state of.
+func (d *Dispatcher) Tracked() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.addrs)
 }
 
 // WaitFor is how long until every budget allows one more send (0: now).

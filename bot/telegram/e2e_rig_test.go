@@ -94,6 +94,8 @@ type rigOptions struct {
 	// WrapStore, when set, stands between the engine and the store (a
 	// test that injects a full disk).
 	WrapStore func(flows.Store) flows.Store
+	// PhotosPerHour is the media store's per-person allowance (0: none).
+	PhotosPerHour int
 }
 
 func defaultLimits() telegram.SendLimits {
@@ -236,7 +238,7 @@ func (r *rig) start() {
 		Deps: bot.Deps{Engine: engine, Store: st, Outbox: st, Texts: r.texts, DefaultLang: r.o.Lang,
 			Log:   zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
 			Now:   r.now,
-			Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}},
+			Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20, PerHour: r.o.PhotosPerHour}},
 		Send: limits, HTTPClient: r.http, MaxPhotoBytes: 10 << 20,
 	}
 	if r.o.Mode == "webhook" {

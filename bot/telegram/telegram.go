@@ -366,7 +366,7 @@ func (c *Channel) handle(ctx context.Context, u *models.Update, cursor bool) err
 	if cursor {
 		ev.Cursor = cursorAfter(u.ID)
 	}
-	if ev.Kind == flows.EvPhoto && ev.Photo != nil && !ev.TooLarge && c.o.Media != nil {
+	if ev.Kind == flows.EvPhoto && ev.Photo != nil && !ev.TooLarge && c.o.Deps.FetchPhoto(ctx, ev.From.ID) {
 		c.fetchPhoto(ctx, &ev)
 	}
 	res, err := c.o.Engine.Handle(ctx, ev)

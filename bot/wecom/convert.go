@@ -122,7 +122,7 @@ func (c *Channel) handleApp(ctx context.Context, m *inbound) error {
 	if name := c.names.cached(m.FromUserName); name != "" {
 		ev.From.Name = name
 	}
-	if ev.Kind == flows.EvPhoto && c.o.Media != nil {
+	if ev.Kind == flows.EvPhoto && c.o.Deps.FetchPhoto(ctx, ev.From.ID) {
 		// The one platform call left before a callback commits, bounded
 		// so the callback still answers within WeCom's 5 s: a photo not
 		// fetched in time keeps its media id (valid 3 days).
