@@ -5,6 +5,7 @@ import (
 
 	"github.com/repairbot/repairbot/bot"
 	"github.com/repairbot/repairbot/bot/telegram"
+	"github.com/repairbot/repairbot/bot/web"
 	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/config"
 	"github.com/repairbot/repairbot/flows"
@@ -91,6 +92,17 @@ var channelKinds = []channelKind{
 			})
 		},
 	},
+	{
+		// The office console: a channel without chats, so no admins and no
+		// group; it logs people in by the links /console hands out.
+		name:    "web",
+		enabled: func(c config.Config) bool { return c.Web.Listen != "" },
+		admins:  func(config.Config) []string { return nil },
+		group:   func(config.Config) (flows.Address, bool) { return flows.Address{}, false },
+		build: func(c config.Config, d bot.Deps) (bot.Channel, error) {
+			return web.New(web.Options{Listen: c.Web.Listen, PublicURL: c.Web.PublicURL, SecureCookies: c.Web.SecureCookies, Deps: d})
+		},
+	},
 }
 
 // enabledKinds are the channel kinds the configuration turns on, in order.
@@ -138,6 +150,21 @@ func inviteLink(channels func() []bot.Channel) func(addrChannel, code string) st
 			}
 		}
 		return "/start " + code
+	}
+}
+
+// loginLink asks the channels for the address of a console login token
+// (the web console's LoginLinker); ok is false when none has a console.
+func loginLink(channels func() []bot.Channel) func(token string) (string, bool) {
+	return func(token string) (string, bool) {
+		for _, ch := range channels() {
+			if l, ok := ch.(bot.LoginLinker); ok {
+				if link, ok := l.LoginLink(token); ok {
+					return link, true
+				}
+			}
+		}
+		return "", false
 	}
 }
 

@@ -79,7 +79,7 @@ var (
 // building, unit, room) and report a fault (category, description, no
 // photos, household, as soon as possible); one resident in six cancels, and
 // the technicians accept the other tickets from the group card and walk
-// them one to four steps (accept, on my way, arrived, ring). Every user
+// them one to four steps (accept, on my way, arrived, doorbell). Every user
 // action is an update queued in the fake, so the script does not care
 // whether the bot is up; every wait for a reply is bounded by the load's
 // deadline and simply outlasts restarts.
@@ -965,9 +965,9 @@ func (r *crashRig) work(ctx context.Context, tech tgfake.User, tk *crashTicket) 
 	def := sop.Default()
 	head, _, _ := strings.Cut(r.T("step.head"), "{n}")
 	head = strings.ReplaceAll(head, "{ticket}", id)
-	ring := r.T("btn.ring", "n", 0, "max", def.MaxRings)
+	bell := r.T("btn.has_bell")
 	r.setTried(tk, flows.StateOnSite)
-	door, err := r.act(ctx, tech.ID, "arrived "+id, r.tap(tech, tech.ID, way, arrived), crashAll(crashText(head), hasButton(ring)))
+	door, err := r.act(ctx, tech.ID, "arrived "+id, r.tap(tech, tech.ID, way, arrived), crashAll(crashText(head), hasButton(bell)))
 	if err != nil {
 		return err
 	}
@@ -975,8 +975,9 @@ func (r *crashRig) work(ctx context.Context, tech tgfake.User, tk *crashTicket) 
 	if depth < 4 {
 		return nil
 	}
-	rung := r.T("step.door_status", "rings", 1, "max_rings", def.MaxRings, "knocks", 0, "max_knocks", def.MaxKnocks)
-	_, err = r.act(ctx, tech.ID, "ring "+id, r.tap(tech, tech.ID, door, ring), crashAll(crashText(head), crashText(rung)))
+	// The door step asks first whether the home has a doorbell (SOP 4.1.2).
+	ring := r.T("step.door_bell", "n", 0, "max", def.MaxRings)
+	_, err = r.act(ctx, tech.ID, "doorbell "+id, r.tap(tech, tech.ID, door, bell), crashAll(crashText(head), crashText(ring)))
 	return err
 }
 

@@ -1,18 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/repairbot/repairbot/bot/telegram/tgfake"
 	"github.com/repairbot/repairbot/config"
@@ -38,6 +42,9 @@ type demoScript struct {
 	leadName, techName, resName         string
 	building, unit, room, desc, comment string
 	phone, plan, care, itemCode         string
+	// The spare parts: the store, the catalog's two items (name, unit),
+	// and the part the repair takes from stock.
+	storeName, valve, valveUnit, tape, tapeUnit string
 	// The electrical fault of the qualification scene, and the card the
 	// lead records.
 	elecDesc, certNumber, authority, issued string
@@ -49,6 +56,7 @@ var demoScripts = map[string]demoScript{
 		building: "3栋", unit: "2单元", room: "1502", desc: "厨房水槽下面的水管在滴水，地上有积水", comment: "师傅很专业，谢谢！",
 		phone: "+8613800138000",
 		plan:  "水槽下角阀老化漏水，关闭总阀后更换角阀", care: "新角阀一周内不要用力拧；如再渗水请立即报修", itemCode: "W02",
+		storeName: "总仓", valve: "角阀", valveUnit: "个", tape: "生料带", tapeUnit: "卷",
 		elecDesc: "客厅插座没电，空开跳了推不上去", certNumber: "T310110198001011234", authority: "上海市应急管理局", issued: "2024-03-01",
 	},
 	"en": {
@@ -56,6 +64,7 @@ var demoScripts = map[string]demoScript{
 		building: "Building 3", unit: "Unit 2", room: "1502", desc: "The pipe under the kitchen sink is dripping; water on the floor", comment: "Very professional, thank you!",
 		phone: "+8613800138000",
 		plan:  "The angle valve under the sink is worn and leaking; shut the main valve and replace it", care: "Do not force the new valve for a week; report at once if it seeps again", itemCode: "W02",
+		storeName: "Main store", valve: "Angle valve", valveUnit: "each", tape: "PTFE tape", tapeUnit: "roll",
 		elecDesc: "The living-room sockets are dead and the breaker will not stay up", certNumber: "T310110198001011234",
 		authority: "Shanghai Emergency Management Bureau", issued: "2024-03-01",
 	},
@@ -68,9 +77,11 @@ type demoLabels struct {
 	ring, answered, entryOK, next, addItem, sendQuote, quoteOK, repairDone string
 	testPass, careDone, signoff, goodbye, help, emergency, five            string
 	wantTicket, wantAccepted, wantClosed                                   string
+	usePart, countDone, countRoutine, wantImported, wantCounted            string
 	// The qualification scene.
 	electricity, elecCert, certRecord, untilAuto, reviewAuto, noPhoto, certSave string
 	wantNeedsCert, wantRefused                                                  string
+	hasBell                                                                     string
 }
 
 // labelsFor reads the labels from the catalog and the config. A label
@@ -104,11 +115,13 @@ func labelsFor(texts *i18n.Catalog, l flows.Lang, cfg config.Config) demoLabels 
 	return demoLabels{
 		report: t("btn.report"), water: water, noMore: t("btn.no_more_photos"), household: t("kind.household"),
 		asap: t("btn.asap"), accept: t("btn.accept"), onWay: t("btn.on_the_way"), arrived: t("btn.arrived"),
-		fixed: t("btn.fixed"), ring: t("btn.ring"), answered: t("btn.answered"), entryOK: t("btn.entry_ok"),
+		fixed: t("btn.fixed"), hasBell: t("btn.has_bell"), ring: t("btn.ring"), answered: t("btn.answered"), entryOK: t("btn.entry_ok"),
 		next: t("btn.next"), addItem: t("btn.quote_add"), sendQuote: t("btn.quote_send"), quoteOK: t("btn.quote_ok"),
 		repairDone: t("btn.repair_done"), testPass: t("btn.test_pass"), careDone: t("btn.care_done"),
 		signoff: t("btn.signoff"), goodbye: t("btn.goodbye"), help: t("btn.help"), emergency: leak, five: "5⭐",
 		wantTicket: t("report.created"), wantAccepted: t("card.status.accepted"), wantClosed: t("card.status.closed"),
+		usePart: t("btn.parts.use"), countDone: t("btn.parts.count_done"), countRoutine: t("parts.why_count_routine"),
+		wantImported: t("parts.xlsx.imported"), wantCounted: t("count.posted"),
 		electricity: electricity, elecCert: elecCert, certRecord: t("btn.cert_record"), untilAuto: t("btn.cert_until_auto"),
 		reviewAuto: t("btn.cert_review_auto"), noPhoto: t("btn.cert_no_photo"), certSave: t("btn.cert_save"),
 		wantNeedsCert: t("quals.needs_cert"), wantRefused: t("quals.need_cert"),
@@ -137,6 +150,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	lang := fs.String("lang", "zh", `transcript language: "zh" or "en"`)
 	dataDir := fs.String("data", "demo-data", "directory for the demo's bbolt file (replaced on every run)")
 	verbose := fs.Bool("v", false, "also print the bot's logs")
+	console := fs.String("console", "", `also serve the office console on this local address (e.g. "127.0.0.1:8080") and keep running until Ctrl-C`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -166,6 +180,9 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	cfg.Telegram.PollTimeout = config.Duration{Duration: time.Second}
 	cfg.Store.DataDir = *dataDir
 	cfg.Store.Path = filepath.Join(*dataDir, "repair.db")
+	if *console != "" {
+		cfg.Web.Listen, cfg.Web.PublicURL = *console, "http://"+*console
+	}
 	if *lang == "en" {
 		cfg.Org.DefaultLang = "en"
 		cfg.Org.Name = "Sunny Gardens Property"
@@ -214,6 +231,26 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	d.say(tech, tech.ID, "/start "+code)
 	d.wait(tech.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, sc.techName) })
 
+	p.scene("1b", map[string]string{"zh": "主管导入配件目录并盘点入库", "en": "The lead imports the parts catalog and counts the store"}[*lang])
+	d.say(lead, lead.ID, "/parts store main "+sc.storeName)
+	d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, sc.storeName) })
+	d.say(lead, lead.ID, "/parts import")
+	d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, ".xlsx") })
+	catalog, err := demoCatalog(texts, sc)
+	if err != nil {
+		return err
+	}
+	d.act(func() {
+		fake.SendFile(lead, lead.ID, "parts.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", catalog)
+	})
+	d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, lb.wantImported) })
+	d.say(lead, lead.ID, "/stock count")
+	d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, "P-VALVE") })
+	d.say(lead, lead.ID, "P-VALVE 10\nP-TAPE 20")
+	d.tapWhen(lead, lead.ID, lb.countDone)
+	d.tapWhen(lead, lead.ID, lb.countRoutine)
+	d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, lb.wantCounted) })
+
 	p.scene("2", map[string]string{"zh": "住户登记", "en": "A resident registers"}[*lang])
 	d.say(res, res.ID, "/start")
 	d.wait(res.ID, any)
@@ -259,6 +296,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	d.tap(tech, tech.ID, job, lb.onWay)
 	next := d.wait(tech.ID, hasButton(lb.arrived))
 	d.tap(tech, tech.ID, next, lb.arrived)
+	d.tapWhen(tech, tech.ID, lb.hasBell)
 	d.tapWhen(tech, tech.ID, lb.ring)
 	d.tapWhen(tech, tech.ID, lb.answered)
 	d.tapWhen(res, res.ID, lb.entryOK)
@@ -266,6 +304,9 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	d.say(tech, tech.ID, sc.plan)
 	d.act(func() { fake.SendPhoto(tech, tech.ID, "", 120_000) })
 	d.tapWhen(tech, tech.ID, lb.next)
+	d.tapWhen(tech, tech.ID, lb.usePart) // one valve from the store, on the quote at its sale price
+	d.say(tech, tech.ID, "P-VALVE")
+	d.tapWhen(tech, tech.ID, "1")
 	d.tapWhen(tech, tech.ID, lb.addItem)
 	d.tapWhen(tech, tech.ID, sc.itemCode)
 	d.tapWhen(tech, tech.ID, "1")
@@ -337,7 +378,59 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	abs, _ := filepath.Abs(cfg.Store.Path)
 	fmt.Fprintf(stdout, "\n%s %s\n%s %s\n", map[string]string{"zh": "✔ 演示完成，工单", "en": "✔ Demo complete, ticket"}[*lang], ticket,
 		map[string]string{"zh": "数据库文件留在", "en": "The database is kept at"}[*lang], abs)
+	if *console == "" {
+		return nil
+	}
+	// The lead asks for a console link, as anyone in the office would.
+	d.say(lead, lead.ID, "/console")
+	msg := d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, "/login?t=") })
+	if d.err != nil {
+		return d.err
+	}
+	p.flush()
+	link := ""
+	for _, f := range strings.Fields(msg.Text) {
+		if strings.Contains(f, "/login?t=") {
+			link = f
+		}
+	}
+	fmt.Fprintf(stdout, "\n%s\n  %s\n%s\n", map[string]string{"zh": "办公控制台：在浏览器中打开（10 分钟内有效，只能使用一次）", "en": "The office console: open this in a browser (valid 10 minutes, once)"}[*lang],
+		link, map[string]string{"zh": "按 Ctrl-C 结束。", "en": "Press Ctrl-C to stop."}[*lang])
+	return demoServe(link)
+}
+
+// demoServe keeps the demo's bot and console running until Ctrl-C (a test
+// replaces it).
+var demoServe = func(string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
 	return nil
+}
+
+// demoCatalog is the catalog the demo's lead uploads: a valve charged to
+// residents and tape that is not, headed in the script's language.
+func demoCatalog(texts *i18n.Catalog, sc demoScript) ([]byte, error) {
+	f := excelize.NewFile()
+	defer f.Close()
+	head := []interface{}{}
+	for _, col := range []string{"code", "name", "spec", "unit", "unit_cost", "sale_price", "billable", "min_stock", "reorder_qty", "stores"} {
+		head = append(head, texts.T(sc.bot, "parts.col."+col))
+	}
+	yes, no := texts.T(sc.bot, "parts.xlsx.yes"), texts.T(sc.bot, "parts.xlsx.no")
+	rows := [][]interface{}{head,
+		{"P-VALVE", sc.valve, "DN15", sc.valveUnit, 12, 25, yes, 3, 10, "main"},
+		{"P-TAPE", sc.tape, "", sc.tapeUnit, 1, 0, no, 5, 20, "main"},
+	}
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow(f.GetSheetName(0), cell, &r); err != nil {
+			return nil, err
+		}
+	}
+	var buf bytes.Buffer
+	_, err := f.WriteTo(&buf)
+	return buf.Bytes(), err
 }
 
 // expectAnswer checks that the last tap was answered with a toast
@@ -505,17 +598,22 @@ func (p *printer) entry(e tgfake.Entry) {
 	who := e.From.FirstName
 	switch e.Kind {
 	case "user_text":
-		fmt.Fprintf(p.w, "%s%s: %s\n", who, p.in(e.ChatID), e.Text)
+		fmt.Fprintf(p.w, "%s%s: %s\n", who, p.in(e.ChatID), indent(e.Text))
 	case "user_contact":
 		fmt.Fprintf(p.w, "%s: 📱 [%s]\n", who, maskDigits(e.Text))
 	case "user_photo":
 		fmt.Fprintf(p.w, "%s: 🖼 [photo]\n", who)
+	case "user_document":
+		fmt.Fprintf(p.w, "%s: 📎 [%s]\n", who, e.Text)
 	case "user_tap":
 		fmt.Fprintf(p.w, "%s%s: 👆 [%s]\n", who, p.in(e.ChatID), e.Text)
-	case "bot_send", "bot_photo":
+	case "bot_send", "bot_photo", "bot_document":
 		text := e.Text
-		if e.Kind == "bot_photo" {
+		switch e.Kind {
+		case "bot_photo":
 			text = "🖼 [photo] " + text
+		case "bot_document":
+			text = "📄 [file] " + text
 		}
 		fmt.Fprintf(p.w, "  🤖 → %s: %s%s\n", p.where(e.ChatID), indent(text), buttons(e.Buttons))
 	case "bot_edit":

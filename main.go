@@ -30,6 +30,7 @@ import (
 	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/ops"
 	"github.com/repairbot/repairbot/sop"
+	"github.com/repairbot/repairbot/stockxlsx"
 	"github.com/repairbot/repairbot/store"
 )
 
@@ -163,7 +164,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openEngine(ctx, texts, kinds); err != nil {
 		return err
 	}
-	deps := bot.Deps{Engine: m.Engine, Store: st, Outbox: st, Texts: texts, DefaultLang: defLang, Now: m.Now,
+	deps := bot.Deps{Engine: m.Engine, Store: st, Outbox: st, Texts: texts, DefaultLang: defLang, Now: m.Now, Domain: m.Engine,
 		Media: &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes, PerHour: cfg.Limits.MaxPhotosPerHour}}
 	// Every channel is built before any opens: building talks to nobody,
 	// and the list is complete (invite links, ops) before events arrive.
@@ -255,13 +256,17 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
 		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,
 		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name, SOP: procedure, GroupCommit: true,
+		PublicAssets: publicAssets(cfg.Public.Assets), PublicSignoff: cfg.Public.Signoff,
 		Emergencies: emergencies, DutySeed: dutySeed(cfg), Quals: qualRules(cfg), SweepAt: sweepAt,
 		SLA: flows.SLAOptions{AcceptWithin: cfg.SLA.AcceptWithin.Duration, ArriveWithin: cfg.SLA.ArriveWithin.Duration,
 			AgreedGrace: cfg.SLA.AgreedGrace.Duration, RemindBefore: cfg.SLA.RemindBefore.Duration,
 			WaitingChase: cfg.SLA.WaitingChase.Duration, WaitingCloseAfter: cfg.SLA.WaitingCloseAfter.Duration,
+			SignoffRemind: cfg.SLA.SignoffRemind.Duration, SignoffCloseAfter: cfg.SLA.SignoffCloseAfter.Duration,
+			SurveyRemind: cfg.SLA.SurveyRemind.Duration, SurveyCloseAfter: cfg.SLA.SurveyCloseAfter.Duration,
 			LateAfter: cfg.SLA.LateAfter.Duration},
 		Work:       flows.WorkOptions{Days: workDays, Start: workStart, End: workEnd, HandoverBefore: cfg.Work.HandoverBefore.Duration},
 		Governance: governance(cfg.Governance, func() (*flows.SOP, error) { return sop.Load(sopPath) }),
+		Parts:      parts(cfg, texts),
 		Observe: func(kind flows.EventKind, d time.Duration) {
 			if o := m.ops.Load(); o != nil {
 				o.ObserveHandle(kind, d)
@@ -270,6 +275,8 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		// Invites are rendered while handling events, which only arrive
 		// once Run has built every channel and opened them.
 		InviteLink: inviteLink(func() []bot.Channel { return m.Channels }),
+		// /console links come from the web console, when it is configured.
+		Console: flows.ConsoleOptions{Link: loginLink(func() []bot.Channel { return m.Channels }), SessionTTL: cfg.Web.SessionTTL.Duration},
 	})
 	if err != nil {
 		return err
@@ -344,6 +351,15 @@ func wecomAppchat(args []string, stdout, stderr io.Writer) error {
 }
 
 // governance maps [governance] to the engine's options.
+// parts configures the spare-parts area: the requisition limit, the
+// spreadsheets, and the media store the channels keep uploads in (the same
+// directory Run gives them).
+func parts(cfg config.Config, texts flows.Texts) flows.PartsOptions {
+	kept := &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes}
+	return flows.PartsOptions{ApprovalOver: cfg.Parts.ApprovalOverFen(), Files: stockxlsx.Files{Texts: texts},
+		OpenFile: func(f flows.File) (io.ReadCloser, error) { return kept.Open(f.Local) }}
+}
+
 func governance(g config.Governance, load func() (*flows.SOP, error)) flows.GovernanceOptions {
 	month, day := g.YearlyReviewDate()
 	var roles []flows.Role
@@ -352,4 +368,13 @@ func governance(g config.Governance, load func() (*flows.SOP, error)) flows.Gove
 	}
 	return flows.GovernanceOptions{ReviewRoles: roles, ReviewDeadline: g.ReviewDeadline.Duration, TriggerWindow: g.TriggerWindow.Duration,
 		YearlyMonth: month, YearlyDay: day, SafetyTypes: g.SafetyTypes, AuditCount: g.AuditCount, Quiz: g.Quiz, LoadSOP: load}
+}
+
+// publicAssets maps [[public.assets]] to the engine's listed facilities.
+func publicAssets(as []config.PublicAsset) []flows.PublicAsset {
+	var out []flows.PublicAsset
+	for _, a := range as {
+		out = append(out, flows.PublicAsset{Key: a.Key, Labels: map[flows.Lang]string{flows.LangZH: a.ZH, flows.LangEN: a.EN}})
+	}
+	return out
 }

@@ -67,6 +67,38 @@ type Deps struct {
 	Log zerolog.Logger
 	// Now is the clock (time.Now unless a test pins it).
 	Now func() time.Time
+	// Domain is the engine's read side, for a channel that shows the
+	// state rather than carrying conversations (the office console,
+	// bot/web); nil for chat channels. main sets it to the engine.
+	Domain Domain
+}
+
+// Domain is what a channel that shows the state reads of the engine
+// beyond the store: when something committed, and what the engine derives
+// for display. flows.Engine implements it.
+type Domain interface {
+	// Subscribe signals after every event or tick that committed; cancel
+	// stops it.
+	Subscribe() (changes <-chan struct{}, cancel func())
+	// SLA is where an open ticket stands against its service levels.
+	SLA(t *flows.Ticket, now time.Time) flows.SLAStatus
+	// Categories are the fault categories, in the residents' order.
+	Categories() []flows.Category
+	// Emergencies are the emergency plan's types (their labels).
+	Emergencies() []flows.EmergencyType
+	// SOP is the procedure in force (its price list names quote lines).
+	SOP() *flows.SOP
+	// Location is the organisation's time zone.
+	Location() *time.Location
+}
+
+var _ Domain = (*flows.Engine)(nil)
+
+// LoginLinker is a channel that logs people in by a link (the office
+// console): the engine asks it for the address of a one-time login token
+// it hands out in chat (/console); ok is false when it has none.
+type LoginLinker interface {
+	LoginLink(token string) (link string, ok bool)
 }
 
 // Environmental reports an error of the machine rather than of the

@@ -1,5 +1,5 @@
 // Package bot is the channel contract: what a chat platform adapter
-// (bot/telegram, bot/wecom, the planned web console) must do so the engine
+// (bot/telegram, bot/wecom, the office console bot/web) must do so the engine
 // can stay the same whichever door a person came through. It holds the
 // Channel interface, the Deps every channel is given, and the optional
 // capabilities main and ops look for (in the style of mautrix's bridgev2:
@@ -75,6 +75,10 @@
 //     (media.Store.Keep), so the engine can refuse a file that is not an
 //     image; a failed download keeps the platform's file id and never
 //     blocks the report. Event.TooLarge marks a file over the limit.
+//   - A document the engine can read (an .xlsx workbook, a catalog import)
+//     is an EvFile with Event.File, kept the same way (media.Store.KeepFile)
+//     so the engine reads the copy (flows.Options.Parts.OpenFile), never the
+//     network; any other document is EvUnsupported.
 //
 // # Outbound: the outbox
 //
@@ -134,8 +138,9 @@
 //     edit posts the new state (and may retire the old card's buttons with
 //     Status).
 //   - KindPhoto: a photo by Photo, with Text as caption.
-//   - KindFile: a document named FileName whose content is Text (reports,
-//     exports); where documents cannot be sent, the text.
+//   - KindFile: a document named FileName whose content is Content (a
+//     spreadsheet; Text is then its caption) or, without Content, Text
+//     (reports, exports); where documents cannot be sent, the text.
 //   - KindMenu: the person's command menu (Buttons[0]: Data the command,
 //     Text its description). A channel without per-person menus marks it
 //     delivered (Send returns no error).

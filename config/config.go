@@ -73,6 +73,8 @@ type Config struct {
 	Housekeeping Housekeeping `toml:"housekeeping"`
 	// Governance configures SOP versions, reviews and audits.
 	Governance Governance `toml:"governance"`
+	// Parts configures the spare-parts area.
+	Parts Parts `toml:"parts"`
 	// WeCom configures the WeCom (企业微信) front-end; off by default.
 	WeCom WeCom `toml:"wecom"`
 	// SkillLevels are the skill ladder, lowest first, as [[skill_levels]]
@@ -83,6 +85,12 @@ type Config struct {
 	CertTypes []CertType `toml:"cert_types"`
 	// People configures certificate reminders and training.
 	People People `toml:"people"`
+	// Web configures the office console (web pages for leads and
+	// customer service); off by default.
+	Web Web `toml:"web"`
+	// Public configures public-facility orders: who signs them off and
+	// the listed public assets.
+	Public Public `toml:"public"`
 
 	// unresolved maps a dotted key to the ${NAME} references in it whose
 	// variable was unset or empty at expansion time, so Validate can say
@@ -299,6 +307,18 @@ type SLA struct {
 	// before it is closed and the resident told, at least WaitingChase and
 	// at most 720h (default 72h).
 	WaitingCloseAfter Duration `toml:"waiting_close_after"`
+	// SignoffRemind is how often a resident who has not answered the
+	// sign-off (the work order) is reminded, 0..168h (default 24h; 0
+	// disables the reminder).
+	SignoffRemind Duration `toml:"signoff_remind"`
+	// SignoffCloseAfter is how long after the sign-off request the ticket
+	// is closed as confirmed by default, 0 or 1h..720h and at least
+	// SignoffRemind (default 72h; 0 never closes it).
+	SignoffCloseAfter Duration `toml:"signoff_close_after"`
+	// SurveyRemind and SurveyCloseAfter are the same for the satisfaction
+	// survey: the ticket closes without a rating (defaults 24h, 72h).
+	SurveyRemind     Duration `toml:"survey_remind"`
+	SurveyCloseAfter Duration `toml:"survey_close_after"`
 	// Tick is how often due timers are checked, 1s..5m (default 15s).
 	Tick Duration `toml:"tick"`
 	// LateAfter marks a timer "late" when it fires more than this after its
@@ -475,6 +495,10 @@ func Default() Config {
 			RemindBefore:      Duration{30 * time.Minute},
 			WaitingChase:      Duration{24 * time.Hour},
 			WaitingCloseAfter: Duration{72 * time.Hour},
+			SignoffRemind:     Duration{24 * time.Hour},
+			SignoffCloseAfter: Duration{72 * time.Hour},
+			SurveyRemind:      Duration{24 * time.Hour},
+			SurveyCloseAfter:  Duration{72 * time.Hour},
 			Tick:              Duration{15 * time.Second},
 			LateAfter:         Duration{time.Minute},
 		},
@@ -488,10 +512,13 @@ func Default() Config {
 		Backup:      Backup{Schedule: "30 3 * * *", Keep: 7},
 		Ops:         Ops{Token: "${OPS_TOKEN}", MinFreeMB: 256, OutboxStall: Duration{10 * time.Minute}},
 		Governance:  DefaultGovernance(),
+		Parts:       DefaultParts(),
 		WeCom:       defaultWeCom(),
 		SkillLevels: DefaultSkillLevels(),
 		CertTypes:   DefaultCertTypes(),
 		People:      DefaultPeople(),
+		Web:         defaultWeb(),
+		Public:      Public{Signoff: SignoffReporter},
 	}
 }
 
@@ -871,6 +898,7 @@ func (c Config) Redacted() Config {
 	r.Emergencies = append([]Emergency(nil), c.Emergencies...)
 	r.SkillLevels, r.CertTypes = append([]SkillLevel(nil), c.SkillLevels...), append([]CertType(nil), c.CertTypes...)
 	r.People.ReminderDays = append([]int(nil), c.People.ReminderDays...)
+	r.Public.Assets = append([]PublicAsset(nil), c.Public.Assets...)
 	r.Work.Days = append([]string(nil), c.Work.Days...)
 	if c.Duty != nil {
 		r.Duty = make([]Shift, len(c.Duty))

@@ -144,6 +144,8 @@ func TestExampleFile(t *testing.T) {
 		{"work", cfg.Work, def.Work},
 		{"emergencies", cfg.Emergencies, def.Emergencies},
 		{"duty", cfg.Duty, def.Duty},
+		{"web", cfg.Web, def.Web},
+		{"public", cfg.Public, def.Public},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("[%s] in example differs from defaults:\n got %+v\nwant %+v", c.name, c.got, c.want)

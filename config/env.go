@@ -59,7 +59,10 @@ func (c *Config) stringFields() []stringField {
 		{"backup.schedule", &c.Backup.Schedule},
 		{"ops.listen", &c.Ops.Listen},
 		{"ops.token", &c.Ops.Token},
+		{"web.listen", &c.Web.Listen},
+		{"web.public_url", &c.Web.PublicURL},
 		{"governance.yearly_review", &c.Governance.YearlyReview},
+		{"parts.approval_over", &c.Parts.ApprovalOver},
 	}
 	for i := range c.Governance.ReviewRoles {
 		f = append(f, stringField{fmt.Sprintf("governance.review_roles[%d]", i), &c.Governance.ReviewRoles[i]})
@@ -107,6 +110,7 @@ func (c *Config) stringFields() []stringField {
 		)
 	}
 	f = append(f, c.peopleStringFields()...)
+	f = append(f, c.publicStringFields()...)
 	return append(f, c.wecomStringFields()...)
 }
 

@@ -193,8 +193,11 @@ func (c *Config) Validate() error {
 	c.validateDuty(v)
 	c.validateOps(v)
 	c.validateGovernance(v)
+	c.validateParts(v)
 	c.validateWeCom(v)
 	c.validatePeople(v)
+	c.validateWeb(v)
+	c.validatePublic(v)
 	v.oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", &c.Log.Format, "json", "console")
 
@@ -475,6 +478,19 @@ func (c *Config) validateSLA(v *validator) {
 		v.add("sla.waiting_close_after", "must be at least sla.waiting_chase (%s) (got %s)", s.WaitingChase.Duration, s.WaitingCloseAfter.Duration)
 	} else {
 		v.durRange("sla.waiting_close_after", s.WaitingCloseAfter, time.Hour, 720*time.Hour)
+	}
+	for _, w := range []struct {
+		what           string
+		remind, closes Duration
+	}{{"signoff", s.SignoffRemind, s.SignoffCloseAfter}, {"survey", s.SurveyRemind, s.SurveyCloseAfter}} {
+		v.durRange("sla."+w.what+"_remind", w.remind, 0, 168*time.Hour)
+		switch {
+		case w.closes.Duration == 0:
+		case w.closes.Duration < w.remind.Duration:
+			v.add("sla."+w.what+"_close_after", "must be 0 (never) or at least sla.%s_remind (%s) (got %s)", w.what, w.remind.Duration, w.closes.Duration)
+		default:
+			v.durRange("sla."+w.what+"_close_after", w.closes, time.Hour, 720*time.Hour)
+		}
 	}
 	tickOK := v.durRange("sla.tick", s.Tick, time.Second, 5*time.Minute)
 	if v.durRange("sla.late_after", s.LateAfter, time.Second, time.Hour) && tickOK && s.LateAfter.Duration <= s.Tick.Duration {

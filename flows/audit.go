@@ -103,14 +103,14 @@ func (c *call) auditFlags(t *Ticket, l Lang) []string {
 	v := t.Visit
 	sop := c.e.SOP()
 	for _, st := range sop.Steps {
-		if st.Kind == StepPhoto && applies(t, st) && len(v.Photos[st.ID]) == 0 && v.Skipped[st.ID] == "" {
+		if min := st.MinPhotos(); min > 0 && applies(t, st) && len(v.Photos[st.ID]) < min && v.Skipped[st.ID] == "" {
 			flags = append(flags, c.tl(l, "audit.no_photo", "step", st.Title[l]))
 		}
 	}
 	if v.Tests < sop.MinTests {
 		flags = append(flags, c.tl(l, "audit.few_tests", "n", v.Tests, "min", sop.MinTests))
 	}
-	if v.Entry == "" {
+	if i := sop.indexKind(StepEntry); i >= 0 && applies(t, sop.Steps[i]) && v.Entry == "" {
 		flags = append(flags, c.tl(l, "audit.no_consent"))
 	}
 	if t.Kind == OrderHousehold && !v.QuoteOK {

@@ -238,7 +238,11 @@ func (c *call) cmdReassign(arg string) error {
 	if err != nil {
 		return err
 	}
-	if !hasState(Transitions[ActReassign].From, t.State) {
+	act := ActReassign // at the sign-off or the goodbye the ticket stays where it is
+	if hasState(Transitions[ActReassignKeep].From, t.State) {
+		act = ActReassignKeep
+	}
+	if !hasState(Transitions[act].From, t.State) {
 		return Errorf(CodeConflict, "reassign.not_open", "ticket", t.ID, "state", c.stateLabel(t.State, c.lang))
 	}
 	techs, err := c.tx.PeopleByRole(RoleTechnician)
@@ -254,7 +258,7 @@ func (c *call) cmdReassign(arg string) error {
 		if err != nil {
 			return err
 		}
-		b := TicketButton(label, ActReassign, t.ID, p.ID)
+		b := TicketButton(label, act, t.ID, p.ID)
 		if len(b.Data) > MaxPayload {
 			continue
 		}
@@ -263,7 +267,7 @@ func (c *call) cmdReassign(arg string) error {
 			break
 		}
 	}
-	if t.State != StateNew {
+	if hasState(Transitions[ActReturnGroup].From, t.State) {
 		rows = append(rows, []Button{TicketButton(c.t("btn.return_group"), ActReturnGroup, t.ID)})
 	}
 	who := t.Assignee

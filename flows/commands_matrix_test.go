@@ -39,6 +39,26 @@ var commandDesign = map[string][]string{
 	"certs":        {"tech", "tech2", "lead", "admin"}, // their own; a lead anyone's
 	"training":     {"tech", "tech2", "lead", "dispatcher", "admin"},
 	"training new": {"lead", "admin"},
+	// The office console: leads and customer service (a technician's chat
+	// has no list of all tickets either).
+	"console":        {"lead", "dispatcher", "admin"},
+	"console logout": {"lead", "dispatcher", "admin"},
+	"manage":         {"lead", "admin"},
+	"fault":          {"lead", "admin"},
+	"fees":           {"lead", "dispatcher", "admin"},
+	// Spare parts: everyone on staff sees the stock; the repair team
+	// requests purchases and scrap, records deliveries and returns; leads
+	// count, keep the catalog and decide.
+	"stock":         {"tech", "tech2", "lead", "dispatcher", "admin"},
+	"stock buy":     {"tech", "tech2", "lead", "admin"},
+	"stock receive": {"tech", "tech2", "lead", "admin"},
+	"stock scrap":   {"tech", "tech2", "lead", "admin"},
+	"stock return":  {"tech", "tech2", "lead", "admin"},
+	"stock count":   {"lead", "admin"},
+	"parts":         {"lead", "admin"},
+	"parts add":     {"lead", "admin"},
+	"parts import":  {"lead", "admin"},
+	"parts export":  {"lead", "admin"},
 }
 
 // commandArgs are harmless arguments that reach each command's checks.
@@ -48,16 +68,25 @@ func commandArgs(cmd, ticket string) (string, string) {
 		return "lang", "zh"
 	case "reassign":
 		return "reassign", ticket
+	case "manage":
+		return "manage", ticket
+	case "fault":
+		return "fault", "小区外线停电"
 	case "skip":
 		return "skip", ticket + " 相机坏了"
 	case "invite":
 		return "invite", "technician"
 	case "sop reload":
 		return "sop", "reload"
+	case "stock buy", "stock receive", "stock scrap", "stock return", "stock count", "parts add", "parts import", "parts export":
+		name, arg, _ := strings.Cut(cmd, " ")
+		return name, arg
 	case "training new":
 		return "training", "new"
 	case "order":
 		return "order", ticket
+	case "console logout":
+		return "console", "logout"
 	case "suggest":
 		return "suggest", "门铃规则写得不够清楚"
 	case "complain":

@@ -30,6 +30,16 @@ const (
 	ActReturnGroup Action = "rg"
 	ActTakeOver    Action = "tk"
 	ActHelpReply   Action = "hr"
+	// A lead's ways out of any open state, each with a reason or evidence
+	// in the audit trail (manage.go).
+	ActLeadClose    Action = "lcl" // close a visit that is over (done, confirmed, survey), with a reason
+	ActLeadCancel   Action = "lcx" // cancel a ticket before its survey, with a reason
+	ActPaperLead    Action = "ppl" // record the resident's signature on the paper 维修工作单 (its photo)
+	ActPaperTech    Action = "ppt" // the assignee records it
+	ActReassignKeep Action = "rak" // hand a ticket at the sign-off to another technician; it stays where it is
+	ActUsePart      Action = "pu"  // "use part" on the quote or repair step: pu|ticket|step
+	ActPartOK       Action = "pua" // a lead approves a requisition over the limit: pua|ticket|n
+	ActPartNo       Action = "pur" // a lead refuses it: pur|ticket|n
 )
 
 // Who may trigger a transition, besides the role list.
@@ -39,6 +49,7 @@ const (
 	byRole     actor = iota // any person with one of the roles
 	byAssignee              // only the ticket's assignee (a lead takes over first)
 	byReporter              // only the resident who reported it
+	bySigner                // whoever signs the work order off (Ticket.Signer): the reporter, or a lead
 )
 
 // Transition is one row of the ticket state machine. An empty To keeps the
@@ -58,6 +69,9 @@ var (
 	staff     = []Role{RoleTechnician, RoleLead, RoleAdmin}
 	leads     = []Role{RoleLead, RoleAdmin}
 	residents = []Role{RoleResident}
+	// signers may sign a work order off: its reporter, or a lead where
+	// the lead signs (public orders, when configured so).
+	signers = []Role{RoleResident, RoleLead, RoleAdmin}
 	// working is every state in which a technician holds the job.
 	working = []State{StateAccepted, StateOnTheWay, StateOnSite, StateWaiting}
 )
@@ -77,8 +91,8 @@ var Transitions = map[Action]Transition{
 	ActQuoteNo:     {From: []State{StateOnSite}, Roles: residents, who: byReporter},
 	ActEndVisit:    {From: []State{StateOnSite}, To: StateUnresolved, Roles: staff, who: byAssignee},
 	ActDone:        {From: []State{StateOnSite}, To: StateDone, Roles: staff, who: byAssignee},
-	ActFixed:       {From: []State{StateDone}, To: StateConfirmed, Roles: residents, who: byReporter},
-	ActNotFixed:    {From: []State{StateDone}, To: StateOnSite, Roles: residents, who: byReporter},
+	ActFixed:       {From: []State{StateDone}, To: StateConfirmed, Roles: signers, who: bySigner},
+	ActNotFixed:    {From: []State{StateDone}, To: StateOnSite, Roles: signers, who: bySigner},
 	ActFeeQuery:    {From: []State{StateDone}, Roles: residents, who: byReporter},
 	ActGoodbye:     {From: []State{StateConfirmed}, To: StateSurvey, Roles: staff, who: byAssignee},
 	ActScore:       {From: []State{StateSurvey}, To: StateClosed, Roles: residents, who: byReporter},
@@ -88,6 +102,16 @@ var Transitions = map[Action]Transition{
 	ActReturnGroup: {From: working, To: StateNew, Roles: leads, who: byRole},
 	ActTakeOver:    {From: working, Roles: leads, who: byRole},
 	ActHelpReply:   {From: working, Roles: leads, who: byRole},
+	// The lead's close, cancel and paper signature start a dialogue for
+	// the reason or the photo; To is applied, re-authorised, with it.
+	ActLeadClose:    {From: []State{StateDone, StateConfirmed, StateSurvey}, To: StateClosed, Roles: leads, who: byRole},
+	ActLeadCancel:   {From: append(append([]State{StateNew}, working...), StateDone, StateConfirmed), To: StateCancelled, Roles: leads, who: byRole},
+	ActPaperLead:    {From: []State{StateDone}, To: StateConfirmed, Roles: leads, who: byRole},
+	ActPaperTech:    {From: []State{StateDone}, To: StateConfirmed, Roles: staff, who: byAssignee},
+	ActReassignKeep: {From: []State{StateDone, StateConfirmed}, Roles: leads, who: byRole},
+	ActUsePart:      {From: []State{StateOnSite}, Roles: PartsRoles[PartsIssue], who: byAssignee},
+	ActPartOK:       {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole},
+	ActPartNo:       {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole},
 }
 
 // AllStates lists every ticket state, for exhaustive tests and reports.
@@ -119,6 +143,16 @@ func Authorize(a Action, p *Person, t *Ticket) error {
 		}
 	case byReporter:
 		if t.ResidentID != p.ID {
+			return Errorf(CodeForbidden, "err.not_your_ticket", "ticket", t.ID)
+		}
+	case bySigner:
+		switch {
+		case t.Signer == SignoffLead && !p.Role.IsLead():
+			return Errorf(CodeForbidden, "err.role")
+		case t.Signer != SignoffLead && t.ResidentID != p.ID:
+			if p.Role.IsLead() {
+				return Errorf(CodeForbidden, "err.role")
+			}
 			return Errorf(CodeForbidden, "err.not_your_ticket", "ticket", t.ID)
 		}
 	}

@@ -3,6 +3,7 @@ package flows
 import (
 	"errors"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -185,4 +186,108 @@ func StockOverview(tx PartsTx, store string, openTickets []string) ([]StockLine,
 		return nil
 	})
 	return out, err
+}
+
+// JobPartsCost is the KPI accumulator's parts hook (KPIOptions.PartsCost):
+// a job's parts cost is the value its parts left the stores with, frozen
+// at posting and net of returns — the value the job holds on the ledger,
+// never re-costed at today's price. ok is false for a job holding none.
+func JobPartsCost(tx PartsTx) func(t *Ticket, _ []TicketEvent) (int64, bool) {
+	return func(t *Ticket, _ []TicketEvent) (int64, bool) {
+		levels, err := tx.StockLevels(JobLocation(t.ID))
+		if err != nil || len(levels) == 0 {
+			return 0, false
+		}
+		var sum int64
+		for _, l := range levels {
+			sum += l.Value
+		}
+		return sum, true
+	}
+}
+
+// PartsCost is the parts cost of a group of jobs.
+type PartsCost struct {
+	Key, Label string
+	Jobs       int
+	Cents      int64
+}
+
+// MonthParts is the parts cost of a month's tickets, per category and per
+// technician (JobPartsCost of each).
+type MonthParts struct {
+	Jobs                     int
+	Cents                    int64
+	ByCategory, ByTechnician []PartsCost
+	cats, techs              map[string]*PartsCost
+}
+
+func (m *MonthParts) add(tx PartsTx, t *Ticket) error {
+	cost, ok := JobPartsCost(tx)(t, nil)
+	if !ok {
+		return nil
+	}
+	if m.cats == nil {
+		m.cats, m.techs = map[string]*PartsCost{}, map[string]*PartsCost{}
+	}
+	m.Jobs++
+	m.Cents += cost
+	for _, g := range []struct {
+		m          map[string]*PartsCost
+		key, label string
+	}{{m.cats, t.Category, ""}, {m.techs, t.AssigneeID, t.Assignee}} {
+		if g.key == "" {
+			continue
+		}
+		pc := g.m[g.key]
+		if pc == nil {
+			pc = &PartsCost{Key: g.key, Label: g.label}
+			g.m[g.key] = pc
+		}
+		pc.Jobs++
+		pc.Cents += cost
+	}
+	return nil
+}
+
+// finish sorts the groups: dearest first, then by key.
+func (m *MonthParts) finish() {
+	for _, g := range []struct {
+		m   map[string]*PartsCost
+		out *[]PartsCost
+	}{{m.cats, &m.ByCategory}, {m.techs, &m.ByTechnician}} {
+		*g.out = (*g.out)[:0]
+		for _, pc := range g.m {
+			*g.out = append(*g.out, *pc)
+		}
+		sort.Slice(*g.out, func(i, j int) bool {
+			a, b := (*g.out)[i], (*g.out)[j]
+			if a.Cents != b.Cents {
+				return a.Cents > b.Cents
+			}
+			return a.Key < b.Key
+		})
+	}
+}
+
+// monthPartsText is the /month lines on parts ("" when no job used any).
+func (c *call) monthPartsText(m *MonthParts, l Lang) string {
+	if m.Jobs == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n" + c.tl(l, "month.parts.head", "total", Money(m.Cents), "jobs", m.Jobs))
+	var cats []string
+	for _, pc := range m.ByCategory {
+		cats = append(cats, c.tl(l, "month.parts.item", "name", c.categoryLabel(pc.Key, l), "cost", Money(pc.Cents), "jobs", pc.Jobs))
+	}
+	b.WriteString("\n" + c.tl(l, "month.parts.categories", "list", strings.Join(cats, c.tl(l, "order.sep"))))
+	var techs []string
+	for _, pc := range m.ByTechnician[:min(len(m.ByTechnician), monthReportTop)] {
+		techs = append(techs, c.tl(l, "month.parts.item", "name", pc.Label, "cost", Money(pc.Cents), "jobs", pc.Jobs))
+	}
+	if len(techs) > 0 {
+		b.WriteString("\n" + c.tl(l, "month.parts.techs", "list", strings.Join(techs, c.tl(l, "order.sep"))))
+	}
+	return b.String()
 }

@@ -48,11 +48,11 @@ const ActorSystem = "system"
 
 // Input bounds of the qualifications area (runes).
 const (
-	maxCertField   = 64
-	maxTopic       = 100
-	maxPlace       = 100
-	maxSessionMins = 24 * 60
-	maxInvitees    = 200
+	maxCertField    = 64
+	maxTopic        = 100
+	maxSessionPlace = 100
+	maxSessionMins  = 24 * 60
+	maxInvitees     = 200
 )
 
 // staffMember loads person id and checks it is a member of the repair team.
@@ -407,10 +407,10 @@ func (r *QualRules) CheckSession(s *Session, now time.Time) error {
 	switch {
 	case s.Topic == "" || utf8.RuneCountInString(s.Topic) > maxTopic:
 		return Errorf(CodeInvalid, "quals.err_topic", "max", maxTopic)
-	case s.Place == "" || utf8.RuneCountInString(s.Place) > maxPlace:
-		return Errorf(CodeInvalid, "quals.err_place", "max", maxPlace)
-	case s.TrainerName == "" || utf8.RuneCountInString(s.TrainerName) > maxPlace:
-		return Errorf(CodeInvalid, "quals.err_trainer", "max", maxPlace)
+	case s.Place == "" || utf8.RuneCountInString(s.Place) > maxSessionPlace:
+		return Errorf(CodeInvalid, "quals.err_place", "max", maxSessionPlace)
+	case s.TrainerName == "" || utf8.RuneCountInString(s.TrainerName) > maxSessionPlace:
+		return Errorf(CodeInvalid, "quals.err_trainer", "max", maxSessionPlace)
 	case !s.Start.After(now):
 		return Errorf(CodeInvalid, "quals.err_session_past")
 	case s.Minutes < 15 || s.Minutes > maxSessionMins:

@@ -112,6 +112,9 @@ func (c *call) requeue(t *Ticket, note, tell string) error {
 	if err != nil {
 		return err
 	}
+	if err := c.returnJobParts(t, "returned to the group"); err != nil { // parts_job.go
+		return err
+	}
 	t.AssigneeID, t.Assignee, t.Accepted, t.Arrived = "", "", nil, nil
 	if err := c.move(t, ActReturnGroup, note); err != nil {
 		return err

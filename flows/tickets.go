@@ -150,19 +150,25 @@ func (c *call) cancelTicket(t *Ticket) error {
 	return nil
 }
 
-func (c *call) reassign(t *Ticket, args []string) error {
-	if len(args) != 1 {
-		return Errorf(CodeInvalid, "err.bad_button")
-	}
-	target, err := c.person(args[0])
+// reassignTarget checks the technician a lead picked.
+func (c *call) reassignTarget(t *Ticket, id string) (*Person, error) {
+	target, err := c.person(id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !target.Active() || target.Role != RoleTechnician {
-		return Errorf(CodeInvalid, "reassign.bad_target")
+		return nil, Errorf(CodeInvalid, "reassign.bad_target")
 	}
 	if target.ID == t.AssigneeID {
-		return Errorf(CodeConflict, "reassign.same")
+		return nil, Errorf(CodeConflict, "reassign.same")
+	}
+	return target, nil
+}
+
+func (c *call) reassign(t *Ticket, args []string) error {
+	target, err := c.reassignTarget(t, args[0])
+	if err != nil {
+		return err
 	}
 	if asked, err := c.reassignCheck(t, target); asked || err != nil {
 		return err
@@ -174,6 +180,9 @@ func (c *call) reassign(t *Ticket, args []string) error {
 func (c *call) assignTo(t *Ticket, target *Person) error {
 	old, err := c.person(t.AssigneeID)
 	if err != nil {
+		return err
+	}
+	if err := c.returnJobParts(t, "reassigned"); err != nil {
 		return err
 	}
 	now := c.now
@@ -201,6 +210,9 @@ func (c *call) assignTo(t *Ticket, target *Person) error {
 func (c *call) returnToGroup(t *Ticket) error {
 	old, err := c.person(t.AssigneeID)
 	if err != nil {
+		return err
+	}
+	if err := c.returnJobParts(t, "returned to the group"); err != nil {
 		return err
 	}
 	t.AssigneeID, t.Assignee, t.Accepted, t.Arrived = "", "", nil, nil

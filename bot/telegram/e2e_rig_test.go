@@ -36,6 +36,7 @@ import (
 	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/outbox"
+	"github.com/repairbot/repairbot/stockxlsx"
 )
 
 const (
@@ -220,6 +221,9 @@ func (r *rig) start() {
 		}
 		return "/start " + code
 	}
+	kept := &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20, PerHour: r.o.PhotosPerHour}
+	opts.Parts = flows.PartsOptions{ApprovalOver: flowstest.ApprovalOver, Files: stockxlsx.Files{Texts: r.texts},
+		OpenFile: func(f flows.File) (io.ReadCloser, error) { return kept.Open(f.Local) }}
 	eng, err := flows.NewEngine(opts)
 	if err != nil {
 		_ = st.Close()
@@ -238,7 +242,7 @@ func (r *rig) start() {
 		Deps: bot.Deps{Engine: engine, Store: st, Outbox: st, Texts: r.texts, DefaultLang: r.o.Lang,
 			Log:   zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
 			Now:   r.now,
-			Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20, PerHour: r.o.PhotosPerHour}},
+			Media: kept},
 		Send: limits, HTTPClient: r.http, MaxPhotoBytes: 10 << 20,
 	}
 	if r.o.Mode == "webhook" {
@@ -648,7 +652,14 @@ func (r *rig) finishReport(u tgfake.User, afterDesc tgfake.Message, s reportSpec
 		_, kind = r.tapThen(u, u.ID, photos, noMore, withButton(kindLabel))
 	}
 	asap := r.T(u, "btn.asap")
-	_, when := r.tapThen(u, u.ID, kind, kindLabel, withButton(asap))
+	var when tgfake.Message
+	if s.public {
+		// A public report says where the fault is instead of the home.
+		r.tapThen(u, u.ID, kind, kindLabel, withText(r.T(u, "report.ask_place", "max", 100)))
+		when = r.say(u, "5栋 3楼 电梯厅 / building 5, 3rd floor, lift lobby", withButton(asap))
+	} else {
+		_, when = r.tapThen(u, u.ID, kind, kindLabel, withButton(asap))
+	}
 	_, ack := r.tapThen(u, u.ID, when, asap, withText("BX-"))
 	id := ticketRE.FindString(ack.Text)
 	if id == "" {

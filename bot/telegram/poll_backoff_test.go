@@ -68,6 +68,9 @@ func TestE2EPollBackoffOnGetUpdatesErrors(t *testing.T) {
 	if fails[0]["retry_in"] != float64(200) {
 		t.Errorf("first retry in %v ms, want 200", fails[0]["retry_in"])
 	}
+	// The reply can arrive before the poll loop, back from handling the
+	// batch, writes its line: wait for it.
+	r.waitLog(mark, "polling recovered")
 	rec := r.logLines(mark, "polling recovered")
 	if len(rec) != 1 {
 		t.Fatalf("recovered lines: %v", rec)

@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strconv"
@@ -173,8 +174,13 @@ func (s *Sender) send(ctx context.Context, r outbox.Row) (string, error) {
 		}
 		return "", nil
 	case flows.KindFile:
-		msg, err := s.c.api.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID,
-			Document: &models.InputFileUpload{Filename: m.FileName, Data: strings.NewReader(m.Text)}})
+		params := &bot.SendDocumentParams{ChatID: chatID,
+			Document: &models.InputFileUpload{Filename: m.FileName, Data: strings.NewReader(m.Text)}}
+		if m.Content != nil { // the bytes are the document, the text its caption
+			params.Document = &models.InputFileUpload{Filename: m.FileName, Data: bytes.NewReader(m.Content)}
+			params.Caption = clip(m.Text, maxCaption)
+		}
+		msg, err := s.c.api.SendDocument(ctx, params)
 		if err != nil {
 			return "", err
 		}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -369,6 +370,9 @@ func (c *Channel) handle(ctx context.Context, u *models.Update, cursor bool) err
 	if ev.Kind == flows.EvPhoto && ev.Photo != nil && !ev.TooLarge && c.o.Deps.FetchPhoto(ctx, ev.From.ID) {
 		c.fetchPhoto(ctx, &ev)
 	}
+	if ev.Kind == flows.EvFile && ev.File != nil && !ev.TooLarge && c.o.Media != nil {
+		c.fetch(ctx, &ev, ev.File.FileID, func(r io.Reader) error { return c.o.Media.KeepFile(&ev, r) })
+	}
 	res, err := c.o.Engine.Handle(ctx, ev)
 	if err != nil {
 		return err
@@ -412,9 +416,15 @@ func clip16(s string, n int) string {
 // download keeps the file id only (it can still be fetched later); it
 // never blocks the report.
 func (c *Channel) fetchPhoto(ctx context.Context, ev *flows.Event) {
+	c.fetch(ctx, ev, ev.Photo.FileID, func(r io.Reader) error { return c.o.Media.Keep(ev, r) })
+}
+
+// fetch downloads a file of the event and hands it to keep (the media
+// store); a failure keeps the file id only.
+func (c *Channel) fetch(ctx context.Context, ev *flows.Event, fileID string, keep func(io.Reader) error) {
 	fctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	f, err := c.api.GetFile(fctx, &bot.GetFileParams{FileID: ev.Photo.FileID})
+	f, err := c.api.GetFile(fctx, &bot.GetFileParams{FileID: fileID})
 	if err != nil {
 		if strings.Contains(err.Error(), "file is too big") {
 			ev.TooLarge = true
@@ -441,7 +451,7 @@ func (c *Channel) fetchPhoto(ctx context.Context, ev *flows.Event) {
 		c.o.Log.Warn().Int("status", resp.StatusCode).Msg("photo download failed; keeping the file id only")
 		return
 	}
-	if err := c.o.Media.Keep(ev, resp.Body); err != nil {
-		c.o.Log.Warn().Err(err).Msg("photo not stored; keeping the file id only")
+	if err := keep(resp.Body); err != nil {
+		c.o.Log.Warn().Err(err).Msg("file not stored; keeping the file id only")
 	}
 }

@@ -6,8 +6,10 @@
 package flowstest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,13 +17,18 @@ import (
 
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/sop"
+	"github.com/repairbot/repairbot/stockxlsx"
 	"github.com/repairbot/repairbot/store"
 	"github.com/repairbot/repairbot/store/storetest"
 )
 
 // Group is the technicians' group address in a World.
 var Group = flows.Address{Channel: "tg", Chat: "-100200"}
+
+// ConsoleURL is where a World's /console links point.
+const ConsoleURL = "https://console.test"
 
 // Store is what a World needs of the store it runs on: the transactions
 // and the outbox a perfect sender drains.
@@ -69,9 +76,10 @@ func openBolt(tb testing.TB, path string, now func() time.Time) storetest.Opened
 
 // Options is the engine configuration of every flows test world: the
 // zh-CN catalog, Shanghai time, admin tg:1, the group Group, the default
-// categories and SOP, one emergency type, and the SLA, working hours,
-// governance and qualification rules (QualRules, nothing needed) the flows
-// tests are written against, on st with the clock now. Nobody is on duty and /sop reload reads the built-in SOP; a World
+// categories and SOP, one emergency type, and the SLA (sign-off and survey
+// reminded daily, closed after three days), working hours, governance and
+// qualification rules (QualRules, nothing needed) the flows tests are
+// written against, on st with the clock now. Nobody is on duty and /sop reload reads the built-in SOP; a World
 // wires both to its Roster and SOPFile. A rig that needs another world
 // (a channel's group, its invite links) changes fields of the result.
 func Options(tb testing.TB, st flows.Store, now func() time.Time) flows.Options {
@@ -80,11 +88,16 @@ func Options(tb testing.TB, st flows.Store, now func() time.Time) flows.Options 
 	o.Group, o.Admins = Group, map[string]bool{"tg:1": true}
 	o.InviteLink = func(_, code string) string { return "https://t.me/test_bot?start=" + code }
 	o.OrgName = "测试物业"
+	o.Console = flows.ConsoleOptions{Link: func(token string) (string, bool) { return ConsoleURL + "/login?t=" + token, true }}
 	f := Full(tb)
 	o.Emergencies, o.SLA, o.Governance, o.Work = f.Emergencies, f.SLA, f.Governance, f.Work
 	o.Quals, o.SweepAt = f.Quals, f.SweepAt
+	o.Parts = flows.PartsOptions{ApprovalOver: ApprovalOver, Files: stockxlsx.Files{Texts: o.Texts}}
 	return o
 }
+
+// ApprovalOver is the requisition limit of a World: ¥500.00, the config default.
+const ApprovalOver = 50000
 
 // Base is the engine configuration every test world and channel rig
 // starts from: the store, the catalogs, the clock, Shanghai time, the
@@ -113,7 +126,8 @@ func Full(tb testing.TB) flows.Options {
 			Labels:       map[flows.Lang]string{flows.LangZH: "跑水/爆管", flows.LangEN: "Water leak / burst pipe"},
 			AcceptWithin: 2 * time.Minute, ArriveWithin: 5 * time.Minute, ManagerAfter: 10 * time.Minute}},
 		SLA: flows.SLAOptions{AcceptWithin: 15 * time.Minute, ArriveWithin: 2 * time.Hour, AgreedGrace: 15 * time.Minute,
-			RemindBefore: 30 * time.Minute, WaitingChase: 24 * time.Hour, WaitingCloseAfter: 72 * time.Hour, LateAfter: time.Minute},
+			RemindBefore: 30 * time.Minute, WaitingChase: 24 * time.Hour, WaitingCloseAfter: 72 * time.Hour, LateAfter: time.Minute,
+			SignoffRemind: 24 * time.Hour, SignoffCloseAfter: 72 * time.Hour, SurveyRemind: 24 * time.Hour, SurveyCloseAfter: 72 * time.Hour},
 		Governance: flows.GovernanceOptions{Quiz: true, AuditCount: 3, SafetyTypes: []string{"safety", "gas", "fire"},
 			LoadSOP: func() (*flows.SOP, error) { return sop.Default(), nil }},
 		Work: flows.WorkOptions{Days: map[time.Weekday]bool{time.Monday: true, time.Tuesday: true, time.Wednesday: true,
@@ -162,6 +176,9 @@ type World struct {
 	SOPFile func() (*flows.SOP, error)
 	// adjust changes the engine's options at every start (WithOptions).
 	adjust []func(*flows.Options)
+	// Media keeps the files people send (File), as a channel's media
+	// store does; the engine reads them through Opts.Parts.OpenFile.
+	Media *media.Store
 }
 
 // DefaultCategories mirror the config defaults.
@@ -217,6 +234,10 @@ func (w *World) start(o storetest.Opened) {
 	}{o.Store, o.Queue}
 	w.Opts = Options(w.TB, w.Store, func() time.Time { return w.Now })
 	w.Opts.OnDuty = func(t time.Time) []string { return w.Roster(t) }
+	if w.Media == nil {
+		w.Media = &media.Store{Dir: filepath.Join(w.TB.TempDir(), "media"), Max: 10 << 20}
+	}
+	w.Opts.Parts.OpenFile = func(f flows.File) (io.ReadCloser, error) { return w.Media.Open(f.Local) }
 	w.Opts.Governance.LoadSOP = func() (*flows.SOP, error) { return w.SOPFile() }
 	for _, fn := range w.adjust {
 		fn(&w.Opts)
@@ -310,6 +331,16 @@ func (w *World) Tap(p Person, data string, inGroup bool) flows.Result {
 	return w.Do(ev)
 }
 
+// Console takes an office-console action as p: the EvConsole event
+// bot/web sends (no chat: the answer is the Result).
+func (w *World) Console(p Person, action, ticket string, args map[string]string) flows.Result {
+	ev := w.event(p, flows.EvConsole)
+	ev.Key = "web:" + ev.Key
+	ev.Chat = flows.Address{}
+	ev.Console = &flows.ConsoleRequest{Action: action, Ticket: ticket, Args: args}
+	return w.Do(ev)
+}
+
 // Contact shares a phone number.
 func (w *World) Contact(p Person, phone string, own bool) flows.Result {
 	ev := w.event(p, flows.EvContact)
@@ -322,6 +353,19 @@ func (w *World) Photo(p Person, fileID, caption string, size int64) flows.Result
 	ev := w.event(p, flows.EvPhoto)
 	ev.Photo = &flows.Photo{FileID: fileID, Size: size}
 	ev.Text = caption
+	return w.Do(ev)
+}
+
+// File sends a document (an .xlsx workbook) that the channel kept in the
+// World's media store, as a channel does before handling it.
+func (w *World) File(p Person, name string, data []byte) flows.Result {
+	w.TB.Helper()
+	ev := w.event(p, flows.EvFile)
+	ev.What = "file"
+	ev.File = &flows.File{FileID: "doc-" + ev.Key, Name: name, Size: int64(len(data))}
+	if err := w.Media.KeepFile(&ev, bytes.NewReader(data)); err != nil {
+		w.TB.Fatal(err)
+	}
 	return w.Do(ev)
 }
 
@@ -342,12 +386,30 @@ func (w *World) Drain() []flows.Message {
 	}
 	var out []flows.Message
 	for _, r := range rows {
+		checkButtons(w.TB, r.Msg)
 		out = append(out, r.Msg)
 		if err := w.Store.MarkDelivered(r.ID, fmt.Sprint(r.ID), w.Now); err != nil {
 			w.TB.Fatal(err)
 		}
 	}
 	return out
+}
+
+// checkButtons fails the test when the engine sent a button whose payload
+// it would itself refuse as unknown (flows.ValidPayload): the routing
+// tables' argument formats must describe every button the bot builds.
+func checkButtons(tb testing.TB, m flows.Message) {
+	tb.Helper()
+	if m.Kind == flows.KindMenu {
+		return // a command menu's entries are command names, not payloads
+	}
+	for _, row := range m.Buttons {
+		for _, b := range row {
+			if !flows.ValidPayload(b.Data) {
+				tb.Fatalf("the engine sent a button it refuses: %q (%q) in %q", b.Data, b.Text, m.Text)
+			}
+		}
+	}
 }
 
 // To filters messages by recipient.
@@ -477,14 +539,26 @@ func (w *World) Refused(res flows.Result, want string) {
 }
 
 // StepKind returns the kind of the ticket's current step.
-func (w *World) StepKind(id string) flows.StepKind {
+func (w *World) StepKind(id string) flows.StepKind { return w.CurrentStep(id).Kind }
+
+// CurrentStep returns the ticket's current step in the procedure in force.
+func (w *World) CurrentStep(id string) flows.Step {
 	t := w.Ticket(id)
-	for _, st := range w.Opts.SOP.Steps {
+	for _, st := range w.Eng.SOP().Steps {
 		if st.ID == t.Step {
-			return st.Kind
+			return st
 		}
 	}
-	return ""
+	return flows.Step{}
+}
+
+// StepPhotos sends the photos the ticket's current step still needs.
+func (w *World) StepPhotos(tech Person, id string) {
+	w.TB.Helper()
+	st := w.CurrentStep(id)
+	for n := len(w.Ticket(id).Visit.Photos[st.ID]); n < st.MinPhotos(); n++ {
+		w.Photo(tech, fmt.Sprintf("EVIDENCE-%s-%d", st.ID, n+1), "", 50_000)
+	}
 }
 
 // WalkToSignoff takes an accepted ticket from arrival to the sign-off
@@ -494,8 +568,12 @@ func (w *World) WalkToSignoff(tech, res Person, id string) {
 	w.TB.Helper()
 	w.Expect(w.Tap(tech, flows.EncodePayload("arr", id), false))
 	for i := 0; i < 30; i++ {
+		w.StepPhotos(tech, id)
 		switch w.StepKind(id) {
 		case flows.StepDoor:
+			if w.Ticket(id).Visit.Bell == "" {
+				w.Expect(w.Step(tech, id, "bell", "yes"))
+			}
 			w.Expect(w.Step(tech, id, "ring"))
 			w.Expect(w.Step(tech, id, "answered"))
 		case flows.StepEntry:
@@ -509,7 +587,6 @@ func (w *World) WalkToSignoff(tech, res Person, id string) {
 			q := w.Ticket(id).Visit.Quote
 			w.Expect(w.Tap(res, flows.EncodePayload("qa", id, fmt.Sprint(q.Seq)), false))
 		case flows.StepPhoto:
-			w.Photo(tech, "EVIDENCE-"+w.Ticket(id).Step, "", 50_000)
 			w.Expect(w.Step(tech, id, "next"))
 		case flows.StepWork:
 			w.Expect(w.Step(tech, id, "next"))
@@ -519,6 +596,7 @@ func (w *World) WalkToSignoff(tech, res Person, id string) {
 			}
 			w.Expect(w.Step(tech, id, "next"))
 		case flows.StepCare:
+			w.CareNote(tech, id)
 			w.Expect(w.Step(tech, id, "next"))
 		case flows.StepSignoff:
 			w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))
@@ -529,6 +607,20 @@ func (w *World) WalkToSignoff(tech, res Person, id string) {
 		}
 	}
 	w.TB.Fatalf("ticket %s never reached the sign-off", id)
+}
+
+// CareNote records a care note at the care step: the first typical note
+// of the ticket's category in the SOP, or a typed one where it has none.
+func (w *World) CareNote(tech Person, id string) {
+	w.TB.Helper()
+	cat := w.Ticket(id).Category
+	for _, n := range w.Eng.SOP().CareNotes {
+		if n.Category == "" || n.Category == cat {
+			w.Expect(w.Step(tech, id, "note", n.ID))
+			return
+		}
+	}
+	w.Text(tech, "已讲解使用注意事项")
 }
 
 // Tick advances the clock to now and fires due timers, returning how many fired.

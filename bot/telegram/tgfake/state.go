@@ -352,6 +352,18 @@ type queryRec struct {
 	answered  bool
 }
 
+// FileData returns the bytes of a file by its id: what the bot uploaded
+// (a document it sent) or what a user sent with SendFile.
+func (s *Server) FileData(fileID string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.files[fileID]
+	if !ok || f.data == nil {
+		return nil, false
+	}
+	return append([]byte(nil), f.data...), true
+}
+
 // CallbackAnswers returns every successful answerCallbackQuery, in order.
 func (s *Server) CallbackAnswers() []CallbackAnswer {
 	s.mu.Lock()
