@@ -187,18 +187,42 @@ type PhotoWanter interface {
 	WantsPhoto(ctx context.Context, personID string) (bool, error)
 }
 
+// FileWanter is an engine that says whether a person's document would be
+// used now (flows.Engine implements it); see FetchFile.
+type FileWanter interface {
+	WantsFile(ctx context.Context, personID string) (bool, error)
+}
+
 // FetchPhoto says whether a channel should download the photo a person
 // just sent: Media is set, the engine wants it (when it can say), and the
 // person is within media.Store's allowance for the hour. Anything else
 // keeps the platform's file id only, which the engine answers from.
 func (d Deps) FetchPhoto(ctx context.Context, personID string) bool {
+	var want func(context.Context, string) (bool, error)
+	if pw, ok := d.Engine.(PhotoWanter); ok {
+		want = pw.WantsPhoto
+	}
+	return d.fetch(ctx, personID, want)
+}
+
+// FetchFile is FetchPhoto for a document (FileWanter), within the same
+// hourly allowance.
+func (d Deps) FetchFile(ctx context.Context, personID string) bool {
+	var want func(context.Context, string) (bool, error)
+	if fw, ok := d.Engine.(FileWanter); ok {
+		want = fw.WantsFile
+	}
+	return d.fetch(ctx, personID, want)
+}
+
+func (d Deps) fetch(ctx context.Context, personID string, wants func(context.Context, string) (bool, error)) bool {
 	if d.Media == nil {
 		return false
 	}
-	if pw, ok := d.Engine.(PhotoWanter); ok {
-		want, err := pw.WantsPhoto(ctx, personID)
+	if wants != nil {
+		want, err := wants(ctx, personID)
 		if err != nil {
-			d.Log.Warn().Err(err).Msg("cannot tell whether a photo is wanted; not downloading it")
+			d.Log.Warn().Err(err).Msg("cannot tell whether an upload is wanted; not downloading it")
 			return false
 		}
 		if !want {
@@ -207,7 +231,7 @@ func (d Deps) FetchPhoto(ctx context.Context, personID string) bool {
 	}
 	if !d.Media.Allow(personID, d.now()) {
 		d.Log.Warn().Str("person", personID).Int("per_hour", d.Media.PerHour).
-			Msg("photo not downloaded: the person sent more than limits.max_photos_per_hour this hour")
+			Msg("upload not downloaded: the person sent more than limits.max_photos_per_hour photos and files this hour")
 		return false
 	}
 	return true

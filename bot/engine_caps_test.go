@@ -10,4 +10,6 @@ var (
 	_ bot.Engine         = (*flows.Engine)(nil)
 	_ bot.OutageReporter = (*flows.Engine)(nil)
 	_ bot.NameSetter     = (*flows.Engine)(nil)
+	_ bot.PhotoWanter    = (*flows.Engine)(nil)
+	_ bot.FileWanter     = (*flows.Engine)(nil)
 )

@@ -47,3 +47,32 @@ func photoStep(d *Dialogue) bool {
 	k, ok := dialogues[d.Kind]
 	return ok && k.photo != nil && k.photo(d)
 }
+
+// WantsFile reports whether a document from the person would be used now:
+// they are registered and their dialogue takes files (the dialogue table's
+// file handler, such as a stock spreadsheet's import). Channels download a
+// document only then (bot.FileWanter).
+func (e *Engine) WantsFile(ctx context.Context, personID string) (bool, error) {
+	want := false
+	err := e.o.Store.View(ctx, func(tx Tx) error {
+		want = false
+		p, err := tx.Person(personID)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil || !p.Registered {
+			return err
+		}
+		d, err := tx.Dialogue(personID)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		k, ok := dialogues[d.Kind]
+		want = ok && k.file != nil
+		return nil
+	})
+	return want, err
+}

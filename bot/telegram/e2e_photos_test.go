@@ -22,7 +22,8 @@ func (r *rig) photoFiles() int {
 
 // Photos are downloaded only when a dialogue waits for one, and at most
 // limits.max_photos_per_hour per person: a stranger's 20 photos (which
-// once filled a small disk) fetch nothing and are each answered; a
+// once filled a small disk) and documents fetch nothing and are each
+// answered; a
 // resident's report photos are kept, those beyond the hour's allowance
 // are filed by their platform id only.
 func TestE2EPhotosOnlyWhenWanted(t *testing.T) {
@@ -33,9 +34,14 @@ func TestE2EPhotosOnlyWhenWanted(t *testing.T) {
 		r.fake.SendPhoto(stranger, stranger.ID, "", 100_000+i)
 		r.next(stranger.ID, top, "an answer to an unasked-for photo", nil)
 	}
+	for range 3 { // nor documents, which only a spreadsheet import takes
+		top := r.top(stranger.ID)
+		r.fake.SendDocument(stranger, stranger.ID, "stock.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", 50_000)
+		r.next(stranger.ID, top, "an answer to an unasked-for document", nil)
+	}
 	r.settle()
 	if n := r.fake.Calls("getFile"); n != 0 || r.photoFiles() != 0 {
-		t.Fatalf("a stranger's photos were downloaded: %d getFile calls, %d files kept", n, r.photoFiles())
+		t.Fatalf("a stranger's uploads were downloaded: %d getFile calls, %d files kept", n, r.photoFiles())
 	}
 	photos := r.atPhotos()
 	id, _ := r.finishReport(zhRes, photos, reportSpec{photos: 3})

@@ -370,7 +370,7 @@ func (c *Channel) handle(ctx context.Context, u *models.Update, cursor bool) err
 	if ev.Kind == flows.EvPhoto && ev.Photo != nil && !ev.TooLarge && c.o.Deps.FetchPhoto(ctx, ev.From.ID) {
 		c.fetchPhoto(ctx, &ev)
 	}
-	if ev.Kind == flows.EvFile && ev.File != nil && !ev.TooLarge && c.o.Media != nil {
+	if ev.Kind == flows.EvFile && ev.File != nil && !ev.TooLarge && c.o.Deps.FetchFile(ctx, ev.From.ID) {
 		c.fetch(ctx, &ev, ev.File.FileID, func(r io.Reader) error { return c.o.Media.KeepFile(&ev, r) })
 	}
 	res, err := c.o.Engine.Handle(ctx, ev)
