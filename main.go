@@ -165,7 +165,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	deps := bot.Deps{Engine: m.Engine, Store: st, Outbox: st, Texts: texts, DefaultLang: defLang, Now: m.Now, Domain: m.Engine,
-		Media: &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes}}
+		Media: &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes, PerHour: cfg.Limits.MaxPhotosPerHour}}
 	// Every channel is built before any opens: building talks to nobody,
 	// and the list is complete (invite links, ops) before events arrive.
 	for _, k := range kinds {
@@ -184,7 +184,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Jobs, err = jobs.Open(jobs.Options{Engine: m.Engine, Store: st, Location: cfg.Location(), Tick: cfg.SLA.Tick.Duration,
 		Log: m.Log.With().Str("component", "jobs").Logger(), Now: m.Now, BackupSchedule: cfg.Backup.Schedule,
-		Backup: func() (string, error) { return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, m.Now()) }})
+		Backup: func() (string, error) { return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, m.Now()) },
+		Keep: jobs.Keep{Failed: cfg.Housekeeping.KeepFailed.Duration, Dialogues: cfg.Housekeeping.IdleDialogue.Duration,
+			Invites: cfg.Housekeeping.KeepInvites.Duration}})
 	if err != nil {
 		return err
 	}
@@ -193,7 +195,8 @@ func (m *Main) Run(ctx context.Context) error {
 			Log: m.Log.With().Str("component", "ops").Logger(), Engine: m.Engine.Stats(),
 			Backup: func() (string, error) {
 				return backup.RotateKind(st, cfg.BackupDir(), backup.OnDemand, cfg.Backup.Keep, m.Now())
-			}, Failed: st, Token: cfg.Ops.Token}
+			}, Failed: st, Token: cfg.Ops.Token,
+			DataDir: cfg.Store.DataDir, MinFree: uint64(cfg.Ops.MinFreeMB) << 20, OutboxStall: cfg.Ops.OutboxStall.Duration}
 		if m.Ops, err = ops.Start(o); err != nil {
 			return err
 		}

@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -99,6 +101,21 @@ type LoginLinker interface {
 	LoginLink(token string) (link string, ok bool)
 }
 
+// Environmental reports an error of the machine rather than of the
+// update: the disk full (or over quota), read-only or failing, a context
+// ended. An update that failed so is retried for as long as it takes and
+// never parked as a poison update: on a full disk the small transaction
+// that parks an update can still fit where the update's own does not, and
+// parking would lose it.
+func Environmental(err error) bool {
+	for _, e := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS, syscall.EIO, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // InviteLinker is a channel that turns an invite code into a link that
 // opens the bot with "/start <code>" (Telegram's t.me deep link). The
 // engine asks it for the invites it renders; channels without links get
@@ -122,6 +139,21 @@ type SendStats struct {
 	// UnreachableSince is when the current spell of transient failures
 	// began (no answer from the platform since); zero while it answers.
 	UnreachableSince time.Time
+	// Waiting counts the channel's undelivered rows, Oldest is the oldest
+	// one's creation, LastSent when a delivery last went through (zero:
+	// none since start): a queue that holds rows and delivers nothing is
+	// stuck (ops' "<name>_outbox" check).
+	Waiting          int
+	Oldest, LastSent time.Time
+}
+
+// StatsOf reads a channel sender's counters and progress from its
+// dispatcher (both channels' SendStats).
+func StatsOf(d *outbox.Dispatcher) SendStats {
+	since, _ := d.Unreachable()
+	waiting, oldest, last := d.Progress()
+	return SendStats{Sent: d.Sent.Load(), Retried: d.Retried.Load(), Paused: d.Paused.Load(), Failed: d.Failed.Load(),
+		GaveUp: d.GaveUp.Load(), UnreachableSince: since, Waiting: waiting, Oldest: oldest, LastSent: last}
 }
 
 // SendCheck is the "<name>_send" health check of a channel's sender: it
@@ -135,6 +167,81 @@ func SendCheck(name string, since time.Time, failures int, now time.Time) Check 
 			since.UTC().Format(time.RFC3339), failures)
 	}
 	return c
+}
+
+// NameSetter is an engine that writes a person's display name found on
+// the platform after the event that created the profile (flows.Engine
+// implements it): a channel never asks the platform for a name before
+// committing an event, so a new person's profile first carries a
+// placeholder (their platform id). The name replaces the placeholder only
+// while the profile still carries it; changed is false otherwise.
+type NameSetter interface {
+	SetPlatformName(ctx context.Context, personID, placeholder, name string) (changed bool, err error)
+}
+
+// PhotoWanter is an engine that says whether a person's photo would be
+// used now (flows.Engine implements it): a channel downloads a photo only
+// then, and within the media store's per-person hourly allowance
+// (FetchPhoto).
+type PhotoWanter interface {
+	WantsPhoto(ctx context.Context, personID string) (bool, error)
+}
+
+// FileWanter is an engine that says whether a person's document would be
+// used now (flows.Engine implements it); see FetchFile.
+type FileWanter interface {
+	WantsFile(ctx context.Context, personID string) (bool, error)
+}
+
+// FetchPhoto says whether a channel should download the photo a person
+// just sent: Media is set, the engine wants it (when it can say), and the
+// person is within media.Store's allowance for the hour. Anything else
+// keeps the platform's file id only, which the engine answers from.
+func (d Deps) FetchPhoto(ctx context.Context, personID string) bool {
+	var want func(context.Context, string) (bool, error)
+	if pw, ok := d.Engine.(PhotoWanter); ok {
+		want = pw.WantsPhoto
+	}
+	return d.fetch(ctx, personID, want)
+}
+
+// FetchFile is FetchPhoto for a document (FileWanter), within the same
+// hourly allowance.
+func (d Deps) FetchFile(ctx context.Context, personID string) bool {
+	var want func(context.Context, string) (bool, error)
+	if fw, ok := d.Engine.(FileWanter); ok {
+		want = fw.WantsFile
+	}
+	return d.fetch(ctx, personID, want)
+}
+
+func (d Deps) fetch(ctx context.Context, personID string, wants func(context.Context, string) (bool, error)) bool {
+	if d.Media == nil {
+		return false
+	}
+	if wants != nil {
+		want, err := wants(ctx, personID)
+		if err != nil {
+			d.Log.Warn().Err(err).Msg("cannot tell whether an upload is wanted; not downloading it")
+			return false
+		}
+		if !want {
+			return false
+		}
+	}
+	if !d.Media.Allow(personID, d.now()) {
+		d.Log.Warn().Str("person", personID).Int("per_hour", d.Media.PerHour).
+			Msg("upload not downloaded: the person sent more than limits.max_photos_per_hour photos and files this hour")
+		return false
+	}
+	return true
+}
+
+func (d Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
 }
 
 // OutageReporter is an engine that tells the admins about messages given
@@ -174,6 +281,21 @@ func (d Deps) Recovered(channel string) func(outbox.Outage) {
 // exports them as metrics).
 type StatsReporter interface {
 	SendStats() SendStats
+}
+
+// ReceiveStats are a channel's receive counters since the process started.
+type ReceiveStats struct {
+	Received int64 // updates that arrived (polled or posted)
+	Handled  int64 // updates handled (committed; duplicates included)
+	// OffsetResets counts the times the stored position in the platform's
+	// stream was found ahead of the platform's ids and moved back.
+	OffsetResets int64
+}
+
+// ReceiveReporter is a channel that counts what it receives (ops exports
+// the counters as metrics).
+type ReceiveReporter interface {
+	ReceiveStats() ReceiveStats
 }
 
 // Check is one of a channel's own health checks.

@@ -50,7 +50,12 @@
 //     cursor "wxkf.cursor"). It is advanced in the same transaction as the
 //     event it follows; a batch that produced no event advances it with
 //     Engine.SetCursor. On start the channel reads it back through
-//     Deps.Store and resumes there.
+//     Deps.Store and resumes there. A cursor can be ahead of the
+//     platform (Telegram's ids restart after a week without updates; a
+//     database copied from elsewhere): a channel must notice updates
+//     behind it rather than skip them (Telegram polls without its offset
+//     when it has nothing to confirm), and store which bot or account the
+//     cursor belongs to, refusing to start with another's.
 //   - Commit before acknowledge: the platform learns an update was
 //     received (the next getUpdates offset, a webhook's HTTP 200, a
 //     callback's 200) only after Handle returned without error. An error

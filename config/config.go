@@ -68,6 +68,9 @@ type Config struct {
 	Backup Backup `toml:"backup"`
 	// Ops configures the operations HTTP endpoint (/healthz, /metrics).
 	Ops Ops `toml:"ops"`
+	// Housekeeping bounds what the store keeps (failed messages, idle
+	// dialogues, old invites).
+	Housekeeping Housekeeping `toml:"housekeeping"`
 	// Governance configures SOP versions, reviews and audits.
 	Governance Governance `toml:"governance"`
 	// Parts configures the spare-parts area.
@@ -223,6 +226,24 @@ type Limits struct {
 	// MaxPhotoBytes is the largest photo accepted, 1 MiB..20 MiB (the
 	// public Bot API's getFile cannot download more than 20 MB).
 	MaxPhotoBytes int64 `toml:"max_photo_bytes"`
+	// MaxPhotosPerHour bounds the photos downloaded for one person in any
+	// hour, 1..1000 (default 30); beyond it a photo keeps only the
+	// platform's file id. Photos nobody asked for are never downloaded.
+	MaxPhotosPerHour int `toml:"max_photos_per_hour"`
+}
+
+// Housekeeping bounds what the store keeps that nobody needs for ever;
+// the hourly housekeeping forgets it. Each 24h..8760h, default 720h.
+type Housekeeping struct {
+	// KeepFailed: failed outgoing messages (repairbot outbox list) are
+	// forgotten this long after they failed.
+	KeepFailed Duration `toml:"keep_failed"`
+	// IdleDialogue: a half-finished dialogue (a registration, a report)
+	// nobody answered for this long is dropped; the person starts over.
+	IdleDialogue Duration `toml:"idle_dialogue"`
+	// KeepInvites: used invites (from their use) and unused ones (from
+	// their expiry) are forgotten after this long.
+	KeepInvites Duration `toml:"keep_invites"`
 }
 
 // Outbox paces outgoing messages. Telegram's documented limits are about one
@@ -408,6 +429,14 @@ type Ops struct {
 	// AllowRemote accepts a Listen address that is not loopback (a private
 	// network, a container's port published to the host).
 	AllowRemote bool `toml:"allow_remote"`
+	// MinFreeMB: /healthz fails ("disk") when the file system holding
+	// store.data_dir has less free space than this, in MiB; 0 turns the
+	// check off. Default 256.
+	MinFreeMB int64 `toml:"min_free_mb"`
+	// OutboxStall: /healthz fails ("<channel>_outbox") when a channel's
+	// oldest undelivered message is this old and nothing was delivered
+	// for as long; 1m..24h, default 10m.
+	OutboxStall Duration `toml:"outbox_stall"`
 }
 
 // Default returns the built-in defaults. ${NAME} references (the token and
@@ -438,13 +467,16 @@ func Default() Config {
 		},
 		Categories: DefaultCategories(),
 		Limits: Limits{
-			MaxDescription: 1000,
-			MaxPhotos:      10,
-			MaxNameLen:     40,
-			MaxAddressPart: 20,
-			InviteTTL:      Duration{72 * time.Hour},
-			MaxPhotoBytes:  10 << 20,
+			MaxDescription:   1000,
+			MaxPhotos:        10,
+			MaxNameLen:       40,
+			MaxAddressPart:   20,
+			InviteTTL:        Duration{72 * time.Hour},
+			MaxPhotoBytes:    10 << 20,
+			MaxPhotosPerHour: 30,
 		},
+		Housekeeping: Housekeeping{KeepFailed: Duration{720 * time.Hour}, IdleDialogue: Duration{720 * time.Hour},
+			KeepInvites: Duration{720 * time.Hour}},
 		Outbox: Outbox{
 			PerChatPerSecond: 1,
 			GroupPerMinute:   20,
@@ -478,7 +510,7 @@ func Default() Config {
 		},
 		Emergencies: DefaultEmergencies(),
 		Backup:      Backup{Schedule: "30 3 * * *", Keep: 7},
-		Ops:         Ops{Token: "${OPS_TOKEN}"},
+		Ops:         Ops{Token: "${OPS_TOKEN}", MinFreeMB: 256, OutboxStall: Duration{10 * time.Minute}},
 		Governance:  DefaultGovernance(),
 		Parts:       DefaultParts(),
 		WeCom:       defaultWeCom(),
@@ -809,6 +841,10 @@ func (c *Config) validateOps(v *validator) {
 				"(a private network or a container's published port) and keep ops.token secret", o.Listen, port)
 		}
 	}
+	if o.MinFreeMB < 0 || o.MinFreeMB > 1<<20 {
+		v.add("ops.min_free_mb", "must be between 0 (off) and 1048576 MiB (got %d)", o.MinFreeMB)
+	}
+	v.durRange("ops.outbox_stall", o.OutboxStall, time.Minute, 24*time.Hour)
 	o.Token = strings.TrimSpace(o.Token)
 	switch {
 	case !v.c.expanded && envRefPattern.MatchString(o.Token):

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/repairbot/repairbot/config"
 )
@@ -123,5 +124,67 @@ func TestOpsTokenNeverExpanded(t *testing.T) {
 	cfg.Ops.Listen = "127.0.0.1:9090"
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "config: ops.token: references ${OPS_TOKEN}, which was never expanded") {
 		t.Fatalf("ops on: %v", err)
+	}
+}
+
+// The health thresholds: free disk in MiB (0 turns the check off) and how
+// long a queue may hold messages and deliver nothing.
+func TestOpsHealthThresholds(t *testing.T) {
+	cleanEnv(t)
+	for _, tc := range []struct {
+		name, toml, want string // want "" = accepted
+	}{
+		{"defaults", "", ""},
+		{"disk check off", "min_free_mb = 0\n", ""},
+		{"negative free space", "min_free_mb = -1\n", "config: ops.min_free_mb: must be between 0 (off) and 1048576 MiB (got -1)"},
+		{"a petabyte", "min_free_mb = 2000000\n", "config: ops.min_free_mb: must be between 0 (off) and 1048576 MiB (got 2000000)"},
+		{"stall too short", "outbox_stall = \"10s\"\n", "config: ops.outbox_stall:"},
+		{"stall too long", "outbox_stall = \"48h\"\n", "config: ops.outbox_stall:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Parse([]byte(minimal + "[ops]\n" + tc.toml))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.toml == "" && (cfg.Ops.MinFreeMB != 256 || cfg.Ops.OutboxStall.Duration != 10*time.Minute) {
+					t.Fatalf("defaults %+v", cfg.Ops)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// [housekeeping] and the photo allowance are checked like every limit.
+func TestHousekeepingLimits(t *testing.T) {
+	cleanEnv(t)
+	for _, tc := range []struct {
+		name, toml, want string // want "" = accepted
+	}{
+		{"defaults", "", ""},
+		{"a year", "[housekeeping]\nkeep_failed = \"8760h\"\n", ""},
+		{"an hour", "[housekeeping]\nidle_dialogue = \"1h\"\n", "config: housekeeping.idle_dialogue:"},
+		{"too long", "[housekeeping]\nkeep_invites = \"9000h\"\n", "config: housekeeping.keep_invites:"},
+		{"no photos an hour", "[limits]\nmax_photos_per_hour = 0\n", "config: limits.max_photos_per_hour:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Parse([]byte(minimal + tc.toml))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.toml == "" && (cfg.Housekeeping.KeepFailed.Duration != 720*time.Hour || cfg.Limits.MaxPhotosPerHour != 30) {
+					t.Fatalf("defaults %+v %d", cfg.Housekeeping, cfg.Limits.MaxPhotosPerHour)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -457,6 +457,11 @@ func (c *Config) validateLimits(v *validator) {
 	if l.MaxPhotoBytes < minPhotoBytes || l.MaxPhotoBytes > maxPhotoBytesLimit {
 		v.add("limits.max_photo_bytes", "must be between %d (1 MiB) and %d (20 MiB) bytes (got %d)", minPhotoBytes, maxPhotoBytesLimit, l.MaxPhotoBytes)
 	}
+	v.intRange("limits.max_photos_per_hour", int64(l.MaxPhotosPerHour), 1, 1000)
+	h := &c.Housekeeping
+	v.durRange("housekeeping.keep_failed", h.KeepFailed, 24*time.Hour, 8760*time.Hour)
+	v.durRange("housekeeping.idle_dialogue", h.IdleDialogue, 24*time.Hour, 8760*time.Hour)
+	v.durRange("housekeeping.keep_invites", h.KeepInvites, 24*time.Hour, 8760*time.Hour)
 }
 
 func (c *Config) validateOutbox(v *validator) {

@@ -469,8 +469,15 @@ func TestOrderVisibility(t *testing.T) {
 		w.Cmd(p, "order", id)
 		contains(t, w.Last(w.Drain(), p.Chat()).Text, "维修工作单")
 	}
+	// Someone else's ticket and one that does not exist answer the same.
 	w.Cmd(other, "order", id)
-	contains(t, w.Last(w.Drain(), other.Chat()).Text, "不是您提交的")
+	theirs := w.Last(w.Drain(), other.Chat()).Text
+	missing := "BX-20991231-9999"
+	w.Cmd(other, "order", missing)
+	none := w.Last(w.Drain(), other.Chat()).Text
+	if strings.ReplaceAll(theirs, id, "<id>") != strings.ReplaceAll(none, missing, "<id>") || !strings.Contains(none, "找不到工单") {
+		t.Fatalf("someone else's ticket answers %q, a missing one %q", theirs, none)
+	}
 }
 
 func TestEnglishVisit(t *testing.T) {

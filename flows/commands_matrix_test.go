@@ -117,7 +117,7 @@ func TestEveryCommandByRole(t *testing.T) {
 		return regexp.MustCompile(regexp.MustCompile(`\\\{[a-z_]+\\\}`).ReplaceAllString(regexp.QuoteMeta(tmpl), ".*"))
 	}
 	var refusals []*regexp.Regexp
-	for _, k := range []string{"err.leads_only", "err.role", "err.residents_only", "err.invite_forbidden", "err.not_your_ticket", "err.not_your_job"} {
+	for _, k := range []string{"err.leads_only", "err.role", "err.residents_only", "err.invite_forbidden", "err.not_your_ticket", "err.not_your_job", "err.no_ticket"} {
 		refusals = append(refusals, pattern(k))
 	}
 	for cmd, who := range commandDesign {

@@ -119,6 +119,12 @@ type Engine struct {
 // count twice); the store holds the truth.
 type EngineStats struct {
 	Events, Duplicates, Mistakes, Failures, Breaches, Timers atomic.Int64
+	// LastCommit is when an event last committed (unix ns, the engine's
+	// clock; duplicates and mistakes included); FailingSince when the
+	// events began failing that none has committed since (0: the last one
+	// committed). Health checks read them: a store that takes a tiny write
+	// can still refuse every real one (a full disk).
+	LastCommit, FailingSince atomic.Int64
 }
 
 // Stats returns the live counters.
@@ -214,13 +220,19 @@ func (e *Engine) SOP() *SOP { return e.sop.Load() }
 func (e *Engine) Handle(ctx context.Context, ev Event) (res Result, err error) {
 	start := time.Now()
 	defer func() {
+		now := e.o.Now().UnixNano()
 		switch {
 		case err != nil:
 			e.stats.Failures.Add(1)
+			e.stats.FailingSince.CompareAndSwap(0, now)
 		case res.Duplicate:
 			e.stats.Duplicates.Add(1)
 		default:
 			e.stats.Events.Add(1)
+		}
+		if err == nil {
+			e.stats.LastCommit.Store(now)
+			e.stats.FailingSince.Store(0)
 		}
 		if e.o.Observe != nil {
 			e.o.Observe(ev.Kind, time.Since(start))

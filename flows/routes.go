@@ -589,30 +589,41 @@ const (
 // of that kind does with the person's next message, and with a tap on one
 // of its buttons (d|seq|value; nil when the kind has none). legacy reads a
 // record of the kind written before its fields were split (legacy.go).
+// photo says whether its input takes a photo at the dialogue's step (nil:
+// never), so channels download only photos that will be used (WantsPhoto).
 type dialogueKind struct {
 	input  func(c *call, d *Dialogue) error
 	choose func(c *call, d *Dialogue, value string) error
 	legacy func(d *Dialogue)
 	// file takes a document (EvFile); a kind without one answers it as
 	// unsupported.
-	file func(c *call, d *Dialogue) error
+	file  func(c *call, d *Dialogue) error
+	photo func(d *Dialogue) bool
+}
+
+// always is the photo rule of a dialogue that takes a photo at every step.
+func always(*Dialogue) bool { return true }
+
+// atSteps is the photo rule of a dialogue that takes one at these steps.
+func atSteps(steps ...string) func(*Dialogue) bool {
+	return func(d *Dialogue) bool { return slices.Contains(steps, d.Step) }
 }
 
 var dialogues = map[string]dialogueKind{
 	dlgRegister:       {input: (*call).registerInput},
-	dlgReport:         {input: (*call).reportInput, choose: (*call).reportChoice},
+	dlgReport:         {input: (*call).reportInput, choose: (*call).reportChoice, photo: atSteps(stepDesc, stepPhotos)},
 	dlgComment:        {input: (*call).commentInput, choose: skipAt(stepComment)},
-	dlgRework:         {input: (*call).reworkInput, choose: skipAt(stepReason)},
+	dlgRework:         {input: (*call).reworkInput, choose: skipAt(stepReason), photo: always},
 	dlgQty:            {input: (*call).qtyInput, legacy: legacyQuantity},
-	dlgDetails:        {input: (*call).detailsInput, choose: skipAt(stepDetails)},
+	dlgDetails:        {input: (*call).detailsInput, choose: skipAt(stepDetails), photo: always},
 	dlgHelpReply:      {input: (*call).helpReplyInput},
 	dlgHandoverReturn: {input: (*call).handoverReturnInput, legacy: legacyHandoverReturn},
-	dlgSuggest:        {input: (*call).suggestInput, legacy: legacyReviewDialogue},
+	dlgSuggest:        {input: (*call).suggestInput, legacy: legacyReviewDialogue, photo: always},
 	dlgReviewClose:    {input: (*call).reviewCloseInput, choose: (*call).reviewCloseChoice, legacy: legacyReviewDialogue},
 	dlgActionDone:     {input: (*call).actionEvidenceInput, legacy: legacyActionDone},
 	dlgComplain:       {input: (*call).complainInput},
 	dlgQualOverride:   {input: (*call).overrideInput},
-	dlgCert:           {input: (*call).certInput, choose: (*call).certChoice},
+	dlgCert:           {input: (*call).certInput, choose: (*call).certChoice, photo: atSteps(stepCertPhoto)},
 	dlgCertRevoke:     {input: (*call).certReasonInput},
 	dlgSession:        {input: (*call).sessionInput, choose: (*call).sessionChoice},
 	dlgShift:          {input: (*call).shiftInput},

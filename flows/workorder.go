@@ -141,8 +141,10 @@ func (c *call) cmdOrder(arg string) error {
 	}
 	// The office reads every work order (customer service reconciles them
 	// with the repair log and answers fee questions); others only their own.
+	// Someone else's ticket is answered as one that does not exist, so the
+	// answer does not tell a resident which numbers are taken.
 	if !(hasRole(office, c.me.Role) || t.ResidentID == c.me.ID || t.AssigneeID == c.me.ID) {
-		return Errorf(CodeForbidden, "err.not_your_ticket", "ticket", t.ID)
+		return Errorf(CodeNotFound, "err.no_ticket", "ticket", id)
 	}
 	text, err := c.workOrder(t, c.lang)
 	if err != nil {

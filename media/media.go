@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/repairbot/repairbot/flows"
 )
@@ -27,6 +29,52 @@ var ErrTooLarge = errors.New("media: file too large")
 type Store struct {
 	Dir string
 	Max int64
+	// PerHour bounds the photos one person may have downloaded in any
+	// hour (Allow); 0 is no bound.
+	PerHour int
+
+	mu     sync.Mutex
+	recent map[string][]time.Time // downloads in the last hour, by person
+}
+
+// maxTrackedPeople bounds Allow's memory: beyond it, people with no
+// download in the last hour are forgotten.
+const maxTrackedPeople = 10_000
+
+// Allow counts a download for who at now and reports whether it is within
+// PerHour in the last hour. A refused download is not counted.
+func (s *Store) Allow(who string, now time.Time) bool {
+	if s == nil || s.PerHour <= 0 {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.recent == nil {
+		s.recent = map[string][]time.Time{}
+	}
+	keep := func(ts []time.Time) []time.Time {
+		i := 0
+		for i < len(ts) && now.Sub(ts[i]) >= time.Hour {
+			i++
+		}
+		return ts[i:]
+	}
+	if len(s.recent) >= maxTrackedPeople {
+		for k, ts := range s.recent {
+			if ts = keep(ts); len(ts) == 0 {
+				delete(s.recent, k)
+			} else {
+				s.recent[k] = ts
+			}
+		}
+	}
+	ts := keep(s.recent[who])
+	if len(ts) >= s.PerHour {
+		s.recent[who] = ts
+		return false
+	}
+	s.recent[who] = append(ts, now)
+	return true
 }
 
 // Kind recognises an image by its first bytes; "" when it is none.

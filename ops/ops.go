@@ -71,9 +71,24 @@ type Options struct {
 	// (POST /backup, /outbox/...), sent as "Authorization: Bearer <token>";
 	// empty disables them (403).
 	Token string
-	Now   func() time.Time
-	Log   zerolog.Logger
+	// DataDir is the directory whose file system must keep MinFree bytes
+	// free ("disk" check; empty or MinFree 0: not checked). DiskFree
+	// measures it (statfs when nil; tests inject a full disk).
+	DataDir  string
+	MinFree  uint64
+	DiskFree func(dir string) (uint64, error)
+	// OutboxStall: a channel whose oldest undelivered row is this old,
+	// with nothing delivered for as long, fails "<channel>_outbox"
+	// (default 10 min).
+	OutboxStall time.Duration
+	Now         func() time.Time
+	Log         zerolog.Logger
 }
+
+// eventsFailingAfter is how long events may keep failing, none committing,
+// before /healthz fails "events" (a retried update, a parked poison one
+// take a few seconds).
+const eventsFailingAfter = 10 * time.Second
 
 // Server is the running endpoint. Start starts it, Close stops it.
 type Server struct {
@@ -101,6 +116,12 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.DiskFree == nil {
+		o.DiskFree = diskFree
+	}
+	if o.OutboxStall <= 0 {
+		o.OutboxStall = 10 * time.Minute
 	}
 	s := &Server{o: o, done: make(chan struct{})}
 	s.reg = prometheus.NewRegistry()
@@ -197,6 +218,14 @@ type Health struct {
 	// polling loops (Telegram in polling mode); absent when none polls.
 	LastPollAgeS *float64 `json:"last_poll_age_s,omitempty"`
 	OutboxError  string   `json:"outbox_error,omitempty"`
+	// LastEventAgeS is the age of the last event that committed (absent
+	// before the first); Events says why "events" fails.
+	LastEventAgeS *float64 `json:"last_event_age_s,omitempty"`
+	Events        string   `json:"events,omitempty"`
+	// DiskFreeMB is the free space under the data directory (absent when
+	// not measured); Disk says why "disk" fails.
+	DiskFreeMB *float64 `json:"disk_free_mb,omitempty"`
+	Disk       string   `json:"disk,omitempty"`
 	// UnreachableSince is, by channel, when its platform stopped answering
 	// the sender (RFC 3339, UTC); absent while every platform answers.
 	UnreachableSince map[string]string `json:"unreachable_since,omitempty"`
@@ -233,8 +262,10 @@ func (h Health) MarshalJSON() ([]byte, error) {
 }
 
 // Check runs the health checks: a write transaction on the store, the
-// outbox's numbers and every channel's own checks (Telegram in polling
-// mode: the age of the last getUpdates).
+// last real event commit (a tiny write can succeed while every real one
+// fails), the free disk under the data directory, the outbox's numbers
+// and each channel's progress, and every channel's own checks (Telegram
+// in polling mode: the age of the last getUpdates).
 func (s *Server) Check() Health {
 	h := Health{Status: "ok", Store: "writable"}
 	if err := s.o.Store.Ping(); err != nil {
@@ -242,6 +273,51 @@ func (s *Server) Check() Health {
 		h.Store = "not writable: " + err.Error()
 	}
 	now := s.o.Now()
+	if e := s.o.Engine; e != nil {
+		if n := e.LastCommit.Load(); n != 0 {
+			a := seconds(now.Sub(time.Unix(0, n)))
+			h.LastEventAgeS = &a
+		}
+		if n := e.FailingSince.Load(); n != 0 {
+			if since := time.Unix(0, n); now.Sub(since) >= eventsFailingAfter {
+				h.Failing = append(h.Failing, "events")
+				h.Events = fmt.Sprintf("no event has committed since %s: every one fails (the log says why: a full disk, a broken store)",
+					since.UTC().Format(time.RFC3339))
+			}
+		}
+	}
+	if s.o.DataDir != "" && s.o.MinFree > 0 {
+		free, err := s.o.DiskFree(s.o.DataDir)
+		switch {
+		case errors.Is(err, errNoDiskFreeMeasure):
+		case err != nil:
+			h.Failing = append(h.Failing, "disk")
+			h.Disk = "cannot measure the free space: " + err.Error()
+		default:
+			mb := math.Round(float64(free)/(1<<20)*10) / 10
+			h.DiskFreeMB = &mb
+			if free < s.o.MinFree {
+				h.Failing = append(h.Failing, "disk")
+				h.Disk = fmt.Sprintf("%.1f MiB free under the data directory, below ops.min_free_mb (%d MiB)", mb, s.o.MinFree>>20)
+			}
+		}
+	}
+	for _, ch := range s.reporters() {
+		st := ch.(bot.StatsReporter).SendStats()
+		if st.Waiting == 0 || st.Oldest.IsZero() || now.Sub(st.Oldest) < s.o.OutboxStall {
+			continue
+		}
+		last := st.Oldest
+		if st.LastSent.After(last) {
+			last = st.LastSent
+		}
+		if idle := now.Sub(last); idle >= s.o.OutboxStall {
+			name := ch.Name() + "_outbox"
+			h.Failing = append(h.Failing, name)
+			s.addDetail(&h, ch.Name(), fmt.Sprintf("%d messages waiting, the oldest for %s, none delivered for %s",
+				st.Waiting, now.Sub(st.Oldest).Round(time.Second), idle.Round(time.Second)))
+		}
+	}
 	if st, err := s.o.Outbox.Stats(); err != nil {
 		h.Failing = append(h.Failing, "outbox")
 		h.OutboxError = err.Error()
@@ -271,14 +347,7 @@ func (s *Server) Check() Health {
 			}
 			if !c.OK {
 				h.Failing = append(h.Failing, c.Name)
-				if h.Channels == nil {
-					h.Channels = map[string]string{}
-				}
-				if prev := h.Channels[ch.Name()]; prev != "" {
-					h.Channels[ch.Name()] = prev + "; " + c.Detail
-				} else {
-					h.Channels[ch.Name()] = c.Detail
-				}
+				s.addDetail(&h, ch.Name(), c.Detail)
 			}
 		}
 	}
@@ -286,6 +355,18 @@ func (s *Server) Check() Health {
 		h.Status = "fail"
 	}
 	return h
+}
+
+// addDetail adds why a check of a channel fails to its entry.
+func (s *Server) addDetail(h *Health, channel, detail string) {
+	if h.Channels == nil {
+		h.Channels = map[string]string{}
+	}
+	if prev := h.Channels[channel]; prev != "" {
+		h.Channels[channel] = prev + "; " + detail
+	} else {
+		h.Channels[channel] = detail
+	}
 }
 
 // pollAge is the oldest answer among the channels' polling loops; ok is
@@ -412,12 +493,49 @@ func (s *Server) register() error {
 				return 0
 			}))
 	}
+	for _, ch := range s.o.Channels {
+		rr, ok := ch.(bot.ReceiveReporter)
+		if !ok {
+			continue
+		}
+		labels := prometheus.Labels{"channel": ch.Name()}
+		for _, c := range []struct {
+			name, help string
+			v          func(bot.ReceiveStats) int64
+		}{
+			{"repairbot_channel_updates_received_total", "Updates that arrived from the platform since start, by channel.", func(st bot.ReceiveStats) int64 { return st.Received }},
+			{"repairbot_channel_updates_handled_total", "Updates handled (committed, duplicates included) since start, by channel.", func(st bot.ReceiveStats) int64 { return st.Handled }},
+			{"repairbot_channel_offset_resets_total", "Times the stored position in the platform's stream was found ahead of its ids and moved back, since start, by channel.", func(st bot.ReceiveStats) int64 { return st.OffsetResets }},
+		} {
+			cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help, ConstLabels: labels},
+				func() float64 { return float64(c.v(rr.ReceiveStats())) }))
+		}
+	}
 	if _, polls := s.pollAge(); polls {
 		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_last_poll_age_seconds",
 			Help: "Seconds since the platform last answered a channel's polling loop (Telegram getUpdates in polling mode; counted from start-up before the first answer)."},
 			func() float64 { age, _ := s.pollAge(); return age.Seconds() }))
 	}
+	if s.o.DataDir != "" {
+		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_disk_free_bytes",
+			Help: "Free space on the file system holding the data directory (NaN when it cannot be measured)."},
+			func() float64 {
+				free, err := s.o.DiskFree(s.o.DataDir)
+				if err != nil {
+					return math.NaN()
+				}
+				return float64(free)
+			}))
+	}
 	if e := s.o.Engine; e != nil {
+		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_last_event_commit_age_seconds",
+			Help: "Seconds since an inbound event last committed (NaN before the first)."},
+			func() float64 {
+				if n := e.LastCommit.Load(); n != 0 {
+					return max(s.o.Now().Sub(time.Unix(0, n)).Seconds(), 0)
+				}
+				return math.NaN()
+			}))
 		counter := func(name, help string, v func() int64) prometheus.Collector {
 			return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v()) })
 		}

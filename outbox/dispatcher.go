@@ -131,6 +131,7 @@ type Dispatcher struct {
 	mu       sync.Mutex
 	addrs    map[string]*addrState
 	busy     map[string]bool // lanes with a send in flight
+	kept     int             // addresses left by the last sweep (the next waits for twice as many)
 	inflight map[uint64]bool
 	sem      chan struct{}
 	wake     chan struct{}
@@ -150,6 +151,12 @@ type Dispatcher struct {
 	release  map[uint64]bool
 	// report holds the rows given up and not yet reported (guarded by mu).
 	report Outage
+	// waiting and oldest are the channel's own pending rows and the oldest
+	// one's creation, as of the last round (guarded by mu); lastSent is
+	// when a delivery last went through (unix ns).
+	waiting  int
+	oldest   time.Time
+	lastSent atomic.Int64
 
 	// Counters since start: delivered, retried after a transient error,
 	// paused by the platform (429, frequency limits), failed for good,
@@ -226,6 +233,20 @@ func New(p Policy, o Options) *Dispatcher {
 // grow before it is given up.
 const DefaultGiveUpAfter = 72 * time.Hour
 
+// Progress reports the channel's own pending rows as of the last round
+// (how many, the oldest one's creation) and when a delivery last went
+// through (zero: none since start), so a health check can tell a queue
+// that moves from one that does not.
+func (d *Dispatcher) Progress() (waiting int, oldest, lastSent time.Time) {
+	d.mu.Lock()
+	waiting, oldest = d.waiting, d.oldest
+	d.mu.Unlock()
+	if n := d.lastSent.Load(); n != 0 {
+		lastSent = time.Unix(0, n)
+	}
+	return waiting, oldest, lastSent
+}
+
 // Unreachable reports the current spell of transient failures: since is
 // the first failure after the last answer from the platform (zero while
 // it answers), failures how many there were since.
@@ -280,10 +301,45 @@ func (d *Dispatcher) addr(a flows.Address) *addrState {
 	k := a.String()
 	st := d.addrs[k]
 	if st == nil {
+		if len(d.addrs) >= max(MaxTracked, 2*d.kept) {
+			d.sweep(d.o.Now())
+			d.kept = len(d.addrs)
+		}
 		st = &addrState{}
 		d.addrs[k] = st
 	}
 	return st
+}
+
+// MaxTracked is how many addresses (or chats, members...) a sender keeps
+// state of before it forgets the idle ones (no pause, no recent delay
+// notice: they behave as new); after a sweep the next waits until the
+// state has doubled, so a burst of busy addresses costs no quadratic
+// sweeping. The channels' own per-chat budgets use it too.
+const MaxTracked = 1000
+
+// sweep forgets the idle addresses; called with the lock held.
+func (d *Dispatcher) sweep(now time.Time) {
+	for k, st := range d.addrs {
+		if !st.blockedUntil.After(now) && now.Sub(st.delayedLog) >= time.Minute {
+			delete(d.addrs, k)
+		}
+	}
+}
+
+// WithLock runs fn with the dispatcher's lock held: the lock Policy.Budgets
+// runs under, so a channel can read state its budgets keep.
+func (d *Dispatcher) WithLock(fn func()) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	fn()
+}
+
+// Tracked is how many addresses the dispatcher keeps state of.
+func (d *Dispatcher) Tracked() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.addrs)
 }
 
 // WaitFor is how long until every budget allows one more send (0: now).
@@ -339,10 +395,14 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 	// priority queued behind it, or an old reminder would hold an
 	// emergency page to the same person behind every other reminder.
 	inherit := map[string]flows.Priority{}
+	d.waiting, d.oldest = 0, time.Time{}
 	for _, r := range rows {
 		if d.p.Owns(r.Msg.To) {
 			if p, ok := inherit[lane(r)]; !ok || r.Msg.Priority < p {
 				inherit[lane(r)] = r.Msg.Priority
+			}
+			if d.waiting++; d.oldest.IsZero() || r.Created.Before(d.oldest) {
+				d.oldest = r.Created
 			}
 		}
 	}
@@ -426,7 +486,18 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 			soon(delay)
 			break
 		}
-		Take(now, lims...)
+		// The other budgets are spent when the send goes out, after the
+		// global slot: spent now, a send that waited for its slot would
+		// follow the previous one to its chat sooner than the budget
+		// allows (and a WeCom window would count it early).
+		at := now.Add(delay)
+		if w := WaitFor(at, lims...); w > 0 {
+			res.CancelAt(now)
+			d.delayed(r, st, now, w)
+			soon(w)
+			continue
+		}
+		Take(at, lims...)
 		d.busy[lane(r)] = true
 		d.inflight[r.ID] = true
 		delete(d.release, r.ID)
@@ -520,6 +591,7 @@ func (d *Dispatcher) deliverDigest(ctx context.Context, rows []Row, st *addrStat
 	if err := d.o.Queue.MarkDigest(ids, id, d.o.Now()); err != nil {
 		d.o.Log.Error().Err(err).Msg("outbox: mark digest delivered")
 	}
+	d.lastSent.Store(d.o.Now().UnixNano())
 	d.answered(d.o.Now())
 	d.finish(ctx, head, st, id, errDigestDone)
 }
@@ -576,6 +648,7 @@ func (d *Dispatcher) finish(ctx context.Context, r Row, st *addrState, id string
 		if err := q.MarkDelivered(r.ID, id, now); err != nil {
 			log.Error().Err(err).Msg("outbox: mark delivered")
 		}
+		d.lastSent.Store(now.UnixNano())
 		d.answered(now)
 		return
 	}

@@ -120,3 +120,27 @@ func TestMenusKeepTheirOwnOrder(t *testing.T) {
 		t.Errorf("menus went %v (all sends %v)", menus, got)
 	}
 }
+
+// The dispatcher's per-address state is bounded: after rows to 1,500
+// distinct chats have gone out, it keeps at most outbox.MaxTracked of them
+// (idle state behaves as new and is forgotten).
+func TestDispatcherForgetsIdleAddresses(t *testing.T) {
+	st := openStore(t, nil)
+	p := outbox.Policy{Name: "test", Owns: func(a flows.Address) bool { return a.Channel == "x" },
+		Global: rate.NewLimiter(rate.Inf, 1), Send: func(context.Context, outbox.Row) (string, error) { return "", nil }}
+	d := outbox.New(p, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 8})
+	var ms []flows.Message
+	for i := range 1500 {
+		ms = append(ms, flows.Message{To: flows.Address{Channel: "x", Chat: fmt.Sprint(i)}, Kind: flows.KindSend, Text: "x"})
+	}
+	enqueue(t, st, ms...)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d.Open(ctx)
+	waitUntil(t, 30*time.Second, "all sent", func() bool { s, _ := st.Stats(); return s.Pending == 0 })
+	cancel()
+	d.Close()
+	if n := d.Tracked(); n > outbox.MaxTracked {
+		t.Errorf("the dispatcher keeps state of %d addresses after 1,500 went idle; want at most %d", n, outbox.MaxTracked)
+	}
+}

@@ -260,8 +260,9 @@ func (s *Store) PruneSeen(before time.Time) (int, error) {
 }
 
 // PruneDelivered forgets delivered and superseded rows finished before
-// the cutoff; failed rows stay until an operator has looked at them, and
-// card message ids stay so old cards can still be edited.
+// the cutoff; failed rows stay longer, for an operator to look at
+// (PruneFailed), and card message ids stay so old cards can still be
+// edited.
 func (s *Store) PruneDelivered(before time.Time) (int, error) {
 	n := 0
 	err := s.db.Update(func(b *bolt.Tx) error {

@@ -89,6 +89,14 @@ type rigOptions struct {
 	NoPhotos bool
 	// WebhookTimeouts for the channel's webhook server (zero: its defaults).
 	WebhookTimeouts telegram.WebhookTimeouts
+	// WrapEngine, when set, stands between the channel and the engine
+	// (a test that makes handling fail).
+	WrapEngine func(bot.Engine) bot.Engine
+	// WrapStore, when set, stands between the engine and the store (a
+	// test that injects a full disk).
+	WrapStore func(flows.Store) flows.Store
+	// PhotosPerHour is the media store's per-person allowance (0: none).
+	PhotosPerHour int
 }
 
 func defaultLimits() telegram.SendLimits {
@@ -109,6 +117,10 @@ type env struct {
 	http  *http.Client
 	// offset shifts the clock of the engine, the channel and the store.
 	offset atomic.Int64
+
+	// openErr, when set, receives the error of a channel that fails to
+	// open instead of failing the test (startErr).
+	openErr *error
 
 	mu  sync.Mutex // guards the fields a restart replaces
 	st  testkit.Store
@@ -198,6 +210,9 @@ func (r *rig) start() {
 	opts.Texts, opts.Location, opts.DefaultLang = r.texts, shanghai, r.o.Lang
 	opts.Group, opts.Admins = telegram.ChatAddress(e2eGroup), map[string]bool{telegram.PersonID(adminID): true}
 	opts.OrgName, opts.MaxPhotos, opts.MaxDescription = "阳光花园物业", maxPhotos, r.o.MaxDescription
+	if r.o.WrapStore != nil {
+		opts.Store = r.o.WrapStore(st)
+	}
 	opts.InviteLink = func(channel, code string) string {
 		if ch != nil {
 			if link, ok := ch.InviteLink(channel, code); ok {
@@ -206,7 +221,7 @@ func (r *rig) start() {
 		}
 		return "/start " + code
 	}
-	kept := &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}
+	kept := &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20, PerHour: r.o.PhotosPerHour}
 	opts.Parts = flows.PartsOptions{ApprovalOver: flowstest.ApprovalOver, Files: stockxlsx.Files{Texts: r.texts},
 		OpenFile: func(f flows.File) (io.ReadCloser, error) { return kept.Open(f.Local) }}
 	eng, err := flows.NewEngine(opts)
@@ -218,9 +233,13 @@ func (r *rig) start() {
 	if r.o.Send != nil {
 		limits = *r.o.Send
 	}
+	var engine bot.Engine = eng
+	if r.o.WrapEngine != nil {
+		engine = r.o.WrapEngine(eng)
+	}
 	o := telegram.Options{
 		Token: e2eToken, APIURL: r.fake.URL(), Mode: r.o.Mode, PollTimeout: time.Second,
-		Deps: bot.Deps{Engine: eng, Store: st, Outbox: st, Texts: r.texts, DefaultLang: r.o.Lang,
+		Deps: bot.Deps{Engine: engine, Store: st, Outbox: st, Texts: r.texts, DefaultLang: r.o.Lang,
 			Log:   zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
 			Now:   r.now,
 			Media: kept},
@@ -240,6 +259,10 @@ func (r *rig) start() {
 	defer cancel()
 	if err := ch.Open(ctx); err != nil {
 		_ = st.Close()
+		if r.openErr != nil {
+			*r.openErr = err
+			return
+		}
 		r.t.Fatalf("open channel: %v", err)
 	}
 	r.mu.Lock()
@@ -269,6 +292,17 @@ func (r *rig) stop() {
 	}
 }
 
+// startErr starts the bot and returns the channel's Open error (nil when
+// it started).
+func (r *rig) startErr() error {
+	r.t.Helper()
+	var err error
+	r.openErr = &err
+	defer func() { r.openErr = nil }()
+	r.start()
+	return err
+}
+
 // restart is a clean process restart on the same database file.
 func (r *rig) restart() {
 	r.t.Helper()
@@ -280,6 +314,12 @@ func (r *rig) store() testkit.Store {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.st
+}
+
+func (r *rig) engine() *flows.Engine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.eng
 }
 
 func (r *rig) channel() *telegram.Channel {

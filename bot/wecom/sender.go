@@ -67,6 +67,7 @@ type Sender struct {
 	mu      sync.Mutex // guards addrs and members (the budgets themselves are safe)
 	addrs   map[string]outbox.Budget
 	members map[string]*memberState
+	kept    int // state left by the last sweep (the next waits for twice as much)
 
 	groupMu sync.Mutex
 	groups  map[string]groupMembers
@@ -145,6 +146,10 @@ func newSender(c *Channel) *Sender {
 func (s *Sender) budgets(m flows.Message) []outbox.Budget {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if n := len(s.addrs) + len(s.members) + len(s.kfWindows) + len(s.welcome); n >= max(outbox.MaxTracked, 2*s.kept) {
+		s.sweep(s.c.now())
+		s.kept = len(s.addrs) + len(s.members) + len(s.kfWindows) + len(s.welcome)
+	}
 	var lims []outbox.Budget
 	key := m.To.String()
 	lim, ok := s.addrs[key]
@@ -173,6 +178,55 @@ func (s *Sender) budgets(m flows.Message) []outbox.Budget {
 		lims = append(lims, mm.short, mm.long)
 	}
 	return lims
+}
+
+// sweep forgets the per-address, per-member and per-customer state that
+// allows what new state would: windows with no send in their last window,
+// kf windows 48 hours past the customer's last message, welcome codes long
+// expired. s.mu is held.
+func (s *Sender) sweep(now time.Time) {
+	idle := func(b outbox.Budget) bool {
+		w, ok := b.(*outbox.Window)
+		return b == nil || (ok && w.Idle(now))
+	}
+	for k, b := range s.addrs {
+		if idle(b) {
+			delete(s.addrs, k)
+		}
+	}
+	for k, m := range s.members {
+		if idle(m.short) && idle(m.long) {
+			delete(s.members, k)
+		}
+	}
+	for k, w := range s.kfWindows {
+		w.mu.Lock()
+		stale := !w.known || now.Sub(w.lastIn) >= kfWindowLen
+		w.mu.Unlock()
+		if stale {
+			delete(s.kfWindows, k)
+		}
+	}
+	for k, w := range s.welcome {
+		if now.Sub(w.issued) >= time.Hour {
+			delete(s.welcome, k)
+		}
+	}
+	s.groupMu.Lock()
+	for k, g := range s.groups {
+		if now.Sub(g.fetched) >= s.lim.MembersTTL {
+			delete(s.groups, k)
+		}
+	}
+	s.groupMu.Unlock()
+}
+
+// Tracked is how many addresses, members, kf customers and welcome codes
+// the sender keeps state of.
+func (s *Sender) Tracked() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.addrs) + len(s.members) + len(s.kfWindows) + len(s.welcome)
 }
 
 func (s *Sender) member(id string) *memberState {

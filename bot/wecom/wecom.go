@@ -126,6 +126,7 @@ type Channel struct {
 	api    *client
 	sender *Sender
 	kf     *kfSyncer
+	names  *names
 
 	srv    *http.Server
 	ln     net.Listener
@@ -208,6 +209,7 @@ func New(o Options) (*Channel, error) {
 	c.api = newClient(o.APIURL, o.CorpID, hc, o.Now)
 	c.sender = newSender(c)
 	c.kf = newKfSyncer(c)
+	c.names = newNames(c)
 	return c, nil
 }
 
@@ -238,10 +240,7 @@ func (c *Channel) Name() string { return ChannelName }
 // SendStats reads the live sender counters (Paused counts the platform's
 // frequency-limit answers), for metrics.
 func (c *Channel) SendStats() bot.SendStats {
-	s := c.sender
-	since, _ := s.Unreachable()
-	return bot.SendStats{Sent: s.Sent.Load(), Retried: s.Retried.Load(), Paused: s.Paused.Load(), Failed: s.Failed.Load(),
-		GaveUp: s.GaveUp.Load(), UnreachableSince: since}
+	return bot.StatsOf(c.sender.Dispatcher)
 }
 
 // Health is the "wecom_send" check: it fails while the WeCom API has not
@@ -296,6 +295,7 @@ func (c *Channel) Open(ctx context.Context) error {
 	}
 	c.cancel = cancel
 	c.open = true
+	c.names.open(runCtx)
 	c.sender.Open(runCtx)
 	if c.o.KfEnabled {
 		c.wg.Add(1)
@@ -317,6 +317,7 @@ func (c *Channel) Close() error {
 	}
 	c.cancel()
 	c.wg.Wait()
+	c.names.wait()
 	c.sender.Close()
 	return nil
 }

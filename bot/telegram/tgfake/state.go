@@ -466,6 +466,16 @@ func (s *Server) FailNext(method string, code int, description string, retryAfte
 	s.failures[m] = append(s.failures[m], apiError{code: code, desc: description, retryAfter: retryAfter})
 }
 
+// RestartIDs makes the next update's id next, as Telegram does after a
+// week without updates (it then picks the next id at random, possibly
+// below every id it handed out before). A bot that keeps polling with
+// its old offset confirms — drops — the new updates.
+func (s *Server) RestartIDs(next int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextUpdateID = next
+}
+
 // Outage makes every Bot API call (getUpdates, sends, edits, file
 // downloads excepted) answer the HTTP status (a 5xx) with an HTML page
 // and change nothing, as when the API or the proxy in front of it is down,
