@@ -5,8 +5,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/outbox"
+	"github.com/repairbot/repairbot/store/storekit"
 )
 
 // The outbox implements outbox.Queue: rows are written by tx.Enqueue in the
@@ -66,15 +66,8 @@ func (s *Store) MarkDelivered(id uint64, platformID string, at time.Time) error 
 		if err != nil || !ok {
 			return err
 		}
-		at := at.UTC()
-		r.Status, r.Done, r.PlatformID, r.LastError = outbox.StatusDelivered, &at, platformID, ""
-		r.Attempts++
-		if r.Msg.CardKey != "" && platformID != "" && (r.Msg.Kind == flows.KindSend || r.Msg.Kind == flows.KindEdit) {
-			raw, err := encode(outbox.CardRef{Chat: r.Msg.To, MessageID: platformID})
-			if err != nil {
-				return err
-			}
-			if err := b.Bucket(bCards).Put([]byte(r.Msg.CardKey), raw); err != nil {
+		if c, ok := storekit.Delivered(&r, platformID, at); ok {
+			if err := putCard(b, c); err != nil {
 				return err
 			}
 		}
@@ -82,10 +75,17 @@ func (s *Store) MarkDelivered(id uint64, platformID string, at time.Time) error 
 	})
 }
 
+func putCard(b *bolt.Tx, c storekit.Card) error {
+	raw, err := encode(c.Ref)
+	if err != nil {
+		return err
+	}
+	return b.Bucket(bCards).Put([]byte(c.Key), raw)
+}
+
 // MarkDigest records rows delivered together as one digest message.
 func (s *Store) MarkDigest(ids []uint64, platformID string, at time.Time) error {
 	return s.db.Update(func(b *bolt.Tx) error {
-		at := at.UTC()
 		for _, id := range ids {
 			r, ok, err := s.row(b, id)
 			if err != nil {
@@ -94,14 +94,8 @@ func (s *Store) MarkDigest(ids []uint64, platformID string, at time.Time) error 
 			if !ok {
 				continue
 			}
-			r.Status, r.Done, r.PlatformID, r.LastError = outbox.StatusDelivered, &at, platformID, ""
-			r.Attempts++
-			if r.Msg.CardKey != "" {
-				raw, err := encode(outbox.CardRef{Chat: r.Msg.To, MessageID: platformID, Digest: true})
-				if err != nil {
-					return err
-				}
-				if err := b.Bucket(bCards).Put([]byte(r.Msg.CardKey), raw); err != nil {
+			if c, ok := storekit.Digested(&r, platformID, at); ok {
+				if err := putCard(b, c); err != nil {
 					return err
 				}
 			}
@@ -121,10 +115,7 @@ func (s *Store) MarkRetry(id uint64, next time.Time, errText string, count bool)
 		if err != nil || !ok {
 			return err
 		}
-		if count {
-			r.Attempts++
-		}
-		r.NextAttempt, r.LastError = next.UTC(), errText
+		storekit.Retry(&r, next, errText, count)
 		raw, err := encode(r)
 		if err != nil {
 			return err
@@ -140,9 +131,7 @@ func (s *Store) MarkFailed(id uint64, errText string, at time.Time) error {
 		if err != nil || !ok {
 			return err
 		}
-		at := at.UTC()
-		r.Attempts++
-		r.Status, r.LastError, r.Done = outbox.StatusFailed, errText, &at
+		storekit.Failed(&r, errText, at)
 		return finish(b, r, bOutboxFailed)
 	})
 }
@@ -157,24 +146,21 @@ func (s *Store) MarkSuperseded(id, by uint64, at time.Time) error {
 		if err != nil || !ok {
 			return err
 		}
-		if !r.Msg.Refresh {
-			nr, ok, err := s.row(b, by)
+		var next *outbox.Row
+		if nr, ok, err := s.row(b, by); err != nil {
+			return err
+		} else if ok {
+			next = &nr
+		}
+		if storekit.Superseded(&r, next, at) {
+			raw, err := encode(*next)
 			if err != nil {
 				return err
 			}
-			if ok && nr.Msg.Refresh {
-				nr.Msg.Refresh = false
-				raw, err := encode(nr)
-				if err != nil {
-					return err
-				}
-				if err := b.Bucket(bOutbox).Put(u64(by), raw); err != nil {
-					return err
-				}
+			if err := b.Bucket(bOutbox).Put(u64(by), raw); err != nil {
+				return err
 			}
 		}
-		at := at.UTC()
-		r.Status, r.Done = outbox.StatusSuperseded, &at
 		return finish(b, r, bOutboxDone)
 	})
 }
@@ -304,8 +290,7 @@ func (s *Store) Requeue(ids []uint64, at time.Time) ([]outbox.Row, error) {
 			if err := decode(raw, &r); err != nil {
 				return err
 			}
-			r.Status, r.Attempts, r.NextAttempt, r.LastError, r.Done = outbox.StatusPending, 0, time.Time{}, "", nil
-			r.Requeued = at.UTC()
+			storekit.Requeued(&r, at)
 			enc, err := encode(r)
 			if err != nil {
 				return err

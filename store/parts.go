@@ -5,12 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/store/storekit"
 )
 
 // Spare-parts buckets. parts.moves is the ledger: append-only, keyed by the
@@ -70,51 +70,12 @@ func (t *tx) EachPart(fn func(*flows.Part) error) error {
 	})
 }
 
-// FindParts implements flows.PartsTx: the exact code, then codes starting
-// with the query, then names and specifications containing it. A catalog
-// of a few thousand items is scanned in milliseconds.
+// FindParts implements flows.PartsTx (storekit.FindParts: the exact
+// code, then codes starting with the query, then names and specifications
+// containing it). A catalog of a few thousand items is scanned in
+// milliseconds.
 func (t *tx) FindParts(query string, limit int) ([]*flows.Part, error) {
-	q := strings.TrimSpace(query)
-	if q == "" {
-		return nil, nil
-	}
-	code, lower := flows.NormalizePartCode(q), strings.ToLower(q)
-	var out []*flows.Part
-	seen := map[string]bool{}
-	full := func() bool { return limit > 0 && len(out) >= limit }
-	add := func(p *flows.Part) {
-		if !seen[p.Code] && !full() {
-			seen[p.Code] = true
-			out = append(out, p)
-		}
-	}
-	if p, err := t.Part(code); err == nil {
-		add(p)
-	} else if !errors.Is(err, flows.ErrNotFound) {
-		return nil, err
-	}
-	c := t.bk(bParts).Cursor()
-	for k, v := c.Seek([]byte(code)); k != nil && bytes.HasPrefix(k, []byte(code)) && !full(); k, v = c.Next() {
-		var p flows.Part
-		if err := decode(v, &p); err != nil {
-			return nil, err
-		}
-		add(&p)
-	}
-	errFull := errors.New("full")
-	err := t.EachPart(func(p *flows.Part) error {
-		if full() {
-			return errFull
-		}
-		if strings.Contains(strings.ToLower(p.Name), lower) || strings.Contains(strings.ToLower(p.Spec), lower) {
-			add(p)
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errFull) {
-		return nil, err
-	}
-	return out, nil
+	return storekit.FindParts(query, limit, t.EachPart)
 }
 
 // StockLocation implements flows.PartsTx.
@@ -139,28 +100,19 @@ func (t *tx) StockLocations() ([]*flows.StockLocation, error) {
 
 // AppendStockMove implements flows.PartsTx.
 func (t *tx) AppendStockMove(m flows.StockMove) (flows.StockMove, error) {
-	if m.Part == "" || m.Kind == "" {
-		return m, errors.New("store: stock move without a part or a kind")
-	}
 	moves := t.bk(bPartsMoves)
+	var p storekit.Posted
 	if k, v := moves.Cursor().Last(); k != nil {
-		var last flows.StockMove
-		if err := decode(v, &last); err != nil {
+		p.Last = new(flows.StockMove)
+		if err := decode(v, p.Last); err != nil {
 			return m, err
-		}
-		if m.PostedAt.Before(last.PostedAt) {
-			m.PostedAt = last.PostedAt
 		}
 	}
 	byKey := t.bk(bPartsMovesByKey)
-	if m.Key != "" && byKey.Get([]byte(m.Key)) != nil {
-		return m, fmt.Errorf("store: stock move key %q was posted already", m.Key)
-	}
+	p.KeyTaken = m.Key != "" && byKey.Get([]byte(m.Key)) != nil
 	reversed := t.bk(bPartsMovesReversed)
-	if m.Reverses != 0 && reversed.Get(u64(m.Reverses)) != nil {
-		return m, fmt.Errorf("store: stock move %d was reversed already", m.Reverses)
-	}
-	levels, err := flows.ApplyStockMove(t.StockLevel, m)
+	p.Reversed = m.Reverses != 0 && reversed.Get(u64(m.Reverses)) != nil
+	m, levels, err := storekit.PrepareStockMove(m, p, t.StockLevel)
 	if err != nil {
 		return m, err
 	}
@@ -204,7 +156,7 @@ func (t *tx) AppendStockMove(m flows.StockMove) (flows.StockMove, error) {
 
 func (t *tx) putLevel(l flows.StockLevel) error {
 	k := key(l.Location, l.Part)
-	if l.Qty == 0 && l.Value == 0 {
+	if storekit.EmptyLevel(l) {
 		return t.bk(bPartsLevels).Delete(k) // an empty level is no level
 	}
 	return t.put(bPartsLevels, k, l)
@@ -390,7 +342,7 @@ func (t *tx) PurchaseRequest(id string) (*flows.PurchaseRequest, error) {
 func (t *tx) PutPurchaseRequest(r *flows.PurchaseRequest) error {
 	k := key(ts(r.Requested), r.ID)
 	open := t.bk(bPartsPurchasesOpen)
-	if r.Status == flows.PurchaseRequested || r.Status.Open() {
+	if storekit.PurchaseOpen(r) {
 		if err := open.Put(k, nil); err != nil {
 			return err
 		}

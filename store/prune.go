@@ -7,6 +7,7 @@ import (
 
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/outbox"
+	"github.com/repairbot/repairbot/store/storekit"
 )
 
 // Bounded growth: what the hourly housekeeping forgets besides delivered
@@ -21,7 +22,7 @@ func (s *Store) PruneFailed(before time.Time) (int, error) {
 		if err := decode(v, &r); err != nil {
 			return false, err
 		}
-		return r.Done != nil && r.Done.Before(before), nil
+		return storekit.FailedBefore(&r, before), nil
 	})
 }
 
@@ -34,11 +35,7 @@ func (s *Store) PruneDialogues(before time.Time) (int, error) {
 		if err := decode(v, &d); err != nil {
 			return false, err
 		}
-		last := d.Updated
-		if last.IsZero() {
-			last = d.Started
-		}
-		return last.Before(before), nil
+		return storekit.DialogueIdle(&d, before), nil
 	})
 }
 
@@ -51,10 +48,7 @@ func (s *Store) PruneInvites(before time.Time) (int, error) {
 		if err := decode(v, &inv); err != nil {
 			return false, err
 		}
-		if inv.Used != nil {
-			return inv.Used.Before(before), nil
-		}
-		return inv.Expires.Before(before), nil
+		return storekit.InviteStale(&inv, before), nil
 	})
 }
 

@@ -148,7 +148,7 @@ func TestBatchForgetsAFailedCall(t *testing.T) {
 	if len(nums) != 2 || nums[0] != 1 || nums[1] != 2 {
 		t.Errorf("numbers %v, want [1 2] (the failed call's are rolled back)", nums)
 	}
-	if st := s.Stats(); st.BatchCalls-st.Batches < 2 {
+	if st := s.TxStats(); st.BatchCalls-st.Batches < 2 {
 		t.Errorf("the three calls did not share a transaction: %+v", st)
 	}
 }

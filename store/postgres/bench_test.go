@@ -126,9 +126,9 @@ func benchEngine(b *testing.B, st flows.Store, event string, group bool) {
 		_, err := eng.Handle(ctx, ev(i))
 		return time.Since(t0), err
 	}
-	var before postgres.Stats
+	var before postgres.TxStats
 	if ps, ok := st.(*postgres.Store); ok {
-		before = ps.Stats()
+		before = ps.TxStats()
 	}
 	var lat []time.Duration
 	var mu sync.Mutex
@@ -168,7 +168,7 @@ func benchEngine(b *testing.B, st flows.Store, event string, group bool) {
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
 	}
 	if ps, ok := st.(*postgres.Store); ok {
-		s := ps.Stats()
+		s := ps.TxStats()
 		if n := s.Batches - before.Batches; n > 0 {
 			b.ReportMetric(float64(s.BatchCalls-before.BatchCalls)/float64(n), "calls/batch")
 		}

@@ -4,7 +4,9 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -30,6 +32,29 @@ var migrations embed.FS
 // MigrationsTable records the schema version (golang-migrate's layout:
 // version, dirty).
 const MigrationsTable = "schema_migrations"
+
+// MigrationsDigest names the embedded schema steps: a hash of their
+// names and contents (test templates are keyed by it).
+func MigrationsDigest() string {
+	h := sha256.New()
+	entries, _ := fs.ReadDir(migrations, "migrations")
+	for _, e := range entries {
+		raw, _ := fs.ReadFile(migrations, "migrations/"+e.Name())
+		fmt.Fprintf(h, "%s %d\n", e.Name(), len(raw))
+		h.Write(raw)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// Migrate brings the schema of the database dsn names to this program's
+// version, as Open does.
+func Migrate(ctx context.Context, dsn string) (uint, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return 0, fmt.Errorf("store/postgres: bad DSN: %w", err)
+	}
+	return migrateUp(ctx, cfg)
+}
 
 // latestMigration is the highest version among the embedded steps.
 func latestMigration() (uint, error) {

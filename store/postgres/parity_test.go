@@ -25,7 +25,8 @@ type step struct {
 }
 
 // show renders a read for comparison; an error is rendered by kind only
-// (the two stores word their messages differently).
+// (the two stores word their messages differently), and an empty list as
+// null (the contract does not tell a nil list from an empty one).
 func show(v any, err error) string {
 	if errors.Is(err, flows.ErrNotFound) {
 		return "ErrNotFound"
@@ -36,6 +37,9 @@ func show(v any, err error) string {
 	raw, jerr := json.Marshal(v)
 	if jerr != nil {
 		return "unmarshalable: " + jerr.Error()
+	}
+	if string(raw) == "[]" {
+		return "null"
 	}
 	return string(raw)
 }

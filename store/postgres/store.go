@@ -70,6 +70,9 @@ type Options struct {
 	// MaxRetries bounds how often a transaction runs again after a
 	// serialization failure (30 when 0).
 	MaxRetries int
+	// ClaimLease is how long the outbox rows Pending returns stay claimed
+	// by this store (30 s when 0); see Pending.
+	ClaimLease time.Duration
 }
 
 // Store is the flows store on a PostgreSQL database.
@@ -83,11 +86,14 @@ type Store struct {
 	subs       []chan struct{}
 	closed     atomic.Bool
 	schema     uint
+	session    *session      // the store's own connection: its claimer lock, the leader lock
+	claimer    int32         // names this store's outbox claims (its claimer lock)
+	lease      time.Duration // how long a claim lasts
 	stats      struct{ commits, batches, batchCalls, retries, roundTrips atomic.Int64 }
 }
 
-// Stats counts the store's write transactions since Open.
-type Stats struct {
+// TxStats counts the store's write transactions since Open.
+type TxStats struct {
 	// Commits is the number of committed write transactions (an Update,
 	// or a batch).
 	Commits int64
@@ -100,9 +106,9 @@ type Stats struct {
 	RoundTrips int64
 }
 
-// Stats returns the counters.
-func (s *Store) Stats() Stats {
-	return Stats{Commits: s.stats.commits.Load(), Batches: s.stats.batches.Load(),
+// TxStats returns the counters.
+func (s *Store) TxStats() TxStats {
+	return TxStats{Commits: s.stats.commits.Load(), Batches: s.stats.batches.Load(),
 		BatchCalls: s.stats.batchCalls.Load(), Retries: s.stats.retries.Load(), RoundTrips: s.stats.roundTrips.Load()}
 }
 
@@ -132,6 +138,9 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	if o.MaxRetries <= 0 {
 		o.MaxRetries = 30
 	}
+	if o.ClaimLease <= 0 {
+		o.ClaimLease = 30 * time.Second
+	}
 	schema, err := migrateUp(ctx, cfg.ConnConfig)
 	if err != nil {
 		return nil, err
@@ -144,7 +153,13 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store/postgres: connect: %w", err)
 	}
-	s := &Store{pool: pool, now: o.Now, maxRetries: o.MaxRetries, notify: make(chan struct{}, 1), schema: schema}
+	sess, claimer, err := openSession(ctx, cfg.ConnConfig)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s := &Store{pool: pool, now: o.Now, maxRetries: o.MaxRetries, notify: make(chan struct{}, 1), schema: schema,
+		session: sess, claimer: claimer, lease: o.ClaimLease}
 	s.batch = batcher{s: s, max: o.MaxBatch, lanes: o.BatchLanes}
 	return s, nil
 }
@@ -155,6 +170,7 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.session.close()
 	s.pool.Close()
 	return nil
 }

@@ -195,7 +195,7 @@ func TestConcurrentAccept(t *testing.T) {
 		}
 		return err
 	})
-	if st := s.Stats(); st.Retries == 0 {
+	if st := s.TxStats(); st.Retries == 0 {
 		t.Errorf("no transaction was retried: %+v", st)
 	}
 }
@@ -245,7 +245,7 @@ func TestNextTicketSeqUnderContention(t *testing.T) {
 	if n := count(t, s, "SELECT count(*) FROM tickets"); n != workers*each {
 		t.Errorf("%d tickets stored, want %d", n, workers*each)
 	}
-	t.Logf("stats %+v", s.Stats())
+	t.Logf("stats %+v", s.TxStats())
 }
 
 // TestBatch: concurrent Batch calls share transactions; a call whose fn
@@ -326,7 +326,7 @@ func TestBatch(t *testing.T) {
 	if n := count(t, s, "SELECT count(*) FROM tickets WHERE id = ANY(SELECT format('BX-20261127-%s', lpad(g::text, 4, '0')) FROM generate_series(1, $1) g)", ok); n != ok {
 		t.Errorf("%d of tickets 1..%d exist", n, ok)
 	}
-	st := s.Stats()
+	st := s.TxStats()
 	if st.Batches == 0 || st.BatchCalls <= st.Batches {
 		t.Errorf("no call shared a transaction: %+v", st)
 	}
@@ -370,7 +370,7 @@ func TestBatchAndUpdateContend(t *testing.T) {
 			t.Errorf("number %d handed out %d times", n, nums[n])
 		}
 	}
-	t.Logf("stats %+v", s.Stats())
+	t.Logf("stats %+v", s.TxStats())
 }
 
 // TestBatchLanesUnderConflict: batches running side by side that all write
@@ -416,7 +416,7 @@ func TestBatchLanesUnderConflict(t *testing.T) {
 	if got := count(t, s, "SELECT count(*) FROM tickets"); got != workers*each {
 		t.Fatalf("%d tickets, want %d", got, workers*each)
 	}
-	t.Logf("stats %+v", s.Stats())
+	t.Logf("stats %+v", s.TxStats())
 }
 
 // TestEachTicketTouched: more tickets than a page, touched in an order

@@ -1,0 +1,86 @@
+//go:build postgres
+
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Advisory lock keys, in PostgreSQL's two-key form (pg_locks shows the
+// first as classid, the second as objid, objsubid 2). The first key says
+// what the lock is for.
+const (
+	// lockClaimer, with the store's claimer number: held by every open
+	// store on its session for as long as it is open, so the outbox
+	// claims it makes count only while it lives.
+	lockClaimer = 0x72620001
+)
+
+// liveClaimers selects the claimer numbers whose lock is held (the
+// argument after the query's others is lockClaimer).
+const liveClaimers = `SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND classid = $4 AND objsubid = 2 AND granted
+	AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+
+// session is the store's own connection, outside the pool: it holds the
+// session-level advisory locks (the claimer lock, the leader lock), which
+// live exactly as long as it does. The server notices a dead client on
+// this connection within seconds (TCP keepalives set for it), so a
+// crashed replica's locks are released for the others to take.
+type session struct {
+	mu   sync.Mutex
+	conn *pgx.Conn
+}
+
+// keepalives make the server drop the session of a client that vanished
+// without closing its connection (a machine lost) within about ten
+// seconds, instead of the operating system's two hours.
+var keepalives = map[string]string{
+	"tcp_keepalives_idle":     "4",
+	"tcp_keepalives_interval": "2",
+	"tcp_keepalives_count":    "2",
+	"application_name":        "repairbot-session",
+}
+
+// openSession connects the session and takes a claimer number of its own.
+func openSession(ctx context.Context, cfg *pgx.ConnConfig) (*session, int32, error) {
+	c := cfg.Copy()
+	if c.RuntimeParams == nil {
+		c.RuntimeParams = map[string]string{}
+	}
+	for k, v := range keepalives {
+		c.RuntimeParams[k] = v
+	}
+	conn, err := pgx.ConnectConfig(ctx, c)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store/postgres: connect: %w", err)
+	}
+	s := &session{conn: conn}
+	for range 100 {
+		n := rand.Int32N(1<<31-1) + 1
+		var ok bool
+		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2)`, lockClaimer, n).Scan(&ok); err != nil {
+			conn.Close(ctx)
+			return nil, 0, fmt.Errorf("store/postgres: claimer lock: %w", err)
+		}
+		if ok {
+			return s, n, nil
+		}
+	}
+	conn.Close(ctx)
+	return nil, 0, fmt.Errorf("store/postgres: no free claimer number")
+}
+
+// close ends the session: its locks are released.
+func (s *session) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.conn.Close(ctx)
+}
