@@ -1,5 +1,3 @@
-//go:build postgres
-
 // Package postgres is the PostgreSQL implementation of the flows store,
 // for deployments that outgrow one machine: several replicas of the bot
 // against one database. It keeps the bbolt store's semantics (package
@@ -30,6 +28,12 @@
 // Values are JSON (jsonb) with the encoding version in a column, plus the
 // columns their indexes need; the schema is created and migrated at Open
 // by versioned steps embedded in the binary (migrations/, golang-migrate).
+//
+// Tests. `go test ./...` runs this package's tests, the contract suite
+// and the flows suite on a real server when REPAIRBOT_PG_DSN names one
+// (a role that may create databases), and skips them, saying how, when it
+// does not; REPAIRBOT_PG_REQUIRED=1 (CI) makes a missing server a failure.
+// A throwaway server: eval "$(.ci/pg-start)", and .ci/pg-stop after.
 package postgres
 
 import (

@@ -1,5 +1,3 @@
-//go:build postgres
-
 // Package pgstoretest opens PostgreSQL stores for tests: the contract
 // suite (store/storetest) and the flows suite (flows/flowstest) run on
 // them through Open. Each store gets a database of its own, copied from a
