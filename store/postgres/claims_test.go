@@ -35,7 +35,9 @@ func TestClaims(t *testing.T) {
 	}
 	a, b := open(), open()
 	x, y, z := flows.Address{Channel: "tg", Chat: "1"}, flows.Address{Channel: "tg", Chat: "2"}, flows.Address{Channel: "tg", Chat: "3"}
-	send := func(to flows.Address, text string) flows.Message { return flows.Message{To: to, Kind: flows.KindSend, Text: text} }
+	send := func(to flows.Address, text string) flows.Message {
+		return flows.Message{To: to, Kind: flows.KindSend, Text: text}
+	}
 	update(t, a, func(tx flows.Tx) error { return tx.Enqueue(send(x, "x1"), send(y, "y1"), send(x, "x2")) })
 	pending := func(s *postgres.Store, want string) []outbox.Row {
 		t.Helper()
