@@ -22,7 +22,6 @@ import (
 	"github.com/repairbot/repairbot/config"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/i18n"
-	"github.com/repairbot/repairbot/store"
 )
 
 // The demo's cast and places. The token only has the right shape; it is
@@ -481,7 +480,7 @@ func any(tgfake.Message) bool { return true }
 // director plays the people; the first failure stops the script.
 type director struct {
 	fake *tgfake.Server
-	st   *store.Store
+	st   Database
 	out  *printer
 	err  error
 	seen map[int64]int // last message id waited for, per chat

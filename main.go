@@ -93,7 +93,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	for _, ch := range m.Channels {
 		names = append(names, ch.Name())
 	}
-	m.Log.Info().Strs("channels", names).Str("db", m.Store.Path()).Msg("repairbot running")
+	m.Log.Info().Strs("channels", names).Str("db", m.dbName).Msg("repairbot running")
 	<-ctx.Done()
 	m.Log.Info().Msg("shutting down")
 	return m.Close()
@@ -123,7 +123,9 @@ type Main struct {
 	// Now is the clock; time.Now unless a test pins it.
 	Now func() time.Time
 
-	Store  *store.Store
+	// Store is the database [store] configures (bbolt or PostgreSQL).
+	Store  Database
+	dbName string // Store for the log (no password)
 	Engine *flows.Engine
 	// Channels are the configured channels (channelKinds), in the order
 	// they open; Close closes them in reverse.
@@ -147,14 +149,19 @@ func (m *Main) Run(ctx context.Context) error {
 	for _, w := range cfg.Warnings() {
 		m.Log.Warn().Msg("config: " + w)
 	}
-	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: cfg.Store.LockTimeout.Duration, Now: m.Now})
-	if errors.Is(err, store.ErrEmpty) || errors.Is(err, store.ErrCorrupt) {
-		return backup.WithNewest(err, cfg.BackupDir())
-	}
+	st, name, err := openDatabase(ctx, cfg, m.Now)
 	if err != nil {
 		return err
 	}
-	m.Store = st
+	m.Store, m.dbName = st, name
+	// Hot backups are bbolt's; on PostgreSQL they are the server's own
+	// (pg_dump), and `repairbot backup` says so.
+	var hotBackup func(kind backup.Kind) func() (string, error)
+	if bs, ok := st.(*store.Store); ok {
+		hotBackup = func(kind backup.Kind) func() (string, error) {
+			return func() (string, error) { return backup.RotateKind(bs, cfg.BackupDir(), kind, cfg.Backup.Keep, m.Now()) }
+		}
+	}
 	defLang := flows.Lang(cfg.Org.DefaultLang)
 	texts, err := i18n.Load(defLang)
 	if err != nil {
@@ -182,21 +189,25 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	m.Jobs, err = jobs.Open(jobs.Options{Engine: m.Engine, Store: st, Location: cfg.Location(), Tick: cfg.SLA.Tick.Duration,
-		Log: m.Log.With().Str("component", "jobs").Logger(), Now: m.Now, BackupSchedule: cfg.Backup.Schedule,
-		Backup: func() (string, error) { return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, m.Now()) },
+	jo := jobs.Options{Engine: m.Engine, Store: st, Location: cfg.Location(), Tick: cfg.SLA.Tick.Duration,
+		Log: m.Log.With().Str("component", "jobs").Logger(), Now: m.Now,
 		Keep: jobs.Keep{Failed: cfg.Housekeeping.KeepFailed.Duration, Dialogues: cfg.Housekeeping.IdleDialogue.Duration,
-			Invites: cfg.Housekeeping.KeepInvites.Duration}})
+			Invites: cfg.Housekeeping.KeepInvites.Duration}}
+	if hotBackup != nil {
+		jo.Backup, jo.BackupSchedule = hotBackup(backup.Scheduled), cfg.Backup.Schedule
+	}
+	m.Jobs, err = jobs.Open(jo)
 	if err != nil {
 		return err
 	}
 	if cfg.Ops.Listen != "" {
 		o := ops.Options{Listen: cfg.Ops.Listen, Store: st, Outbox: st, Channels: m.Channels, Now: m.Now,
 			Log: m.Log.With().Str("component", "ops").Logger(), Engine: m.Engine.Stats(),
-			Backup: func() (string, error) {
-				return backup.RotateKind(st, cfg.BackupDir(), backup.OnDemand, cfg.Backup.Keep, m.Now())
-			}, Failed: st, Token: cfg.Ops.Token,
+			Failed: st, Token: cfg.Ops.Token, Database: cfg.Store.Driver,
 			DataDir: cfg.Store.DataDir, MinFree: uint64(cfg.Ops.MinFreeMB) << 20, OutboxStall: cfg.Ops.OutboxStall.Duration}
+		if hotBackup != nil {
+			o.Backup = hotBackup(backup.OnDemand)
+		}
 		if m.Ops, err = ops.Start(o); err != nil {
 			return err
 		}
@@ -333,13 +344,13 @@ func wecomAppchat(args []string, stdout, stderr io.Writer) error {
 	if !cfg.WeCom.Enabled {
 		return errors.New("wecom-appchat: [wecom] is not enabled in " + *cfgPath)
 	}
-	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: cfg.Store.LockTimeout.Duration})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, _, err := openDatabase(ctx, cfg, time.Now)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	chat, err := wecom.CreateAppChat(ctx, wecom.AppChatOptions{APIURL: cfg.WeCom.APIURL, CorpID: cfg.WeCom.CorpID,
 		Secret: cfg.WeCom.Secret, Store: st, Name: *name, Owner: *owner, ChatID: *chatID})
 	if err != nil {

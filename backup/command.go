@@ -57,6 +57,9 @@ func Command(name string, args []string, stdout, stderr io.Writer, now func() ti
 	if err != nil {
 		return err
 	}
+	if cfg.Store.Postgres() {
+		return postgresHint(name)
+	}
 	if name == "backup" {
 		return runBackup(cfg, fs.Arg(0), *force, stdout, stderr, now())
 	}
@@ -83,6 +86,19 @@ func loadConfig(path, cmd string, stderr io.Writer) (config.Config, error) {
 	}
 	fmt.Fprintf(stderr, "repairbot %s: note: ignoring configuration problems that do not concern it (%s)\n", cmd, strings.Join(ignored, ", "))
 	return cfg, nil
+}
+
+// ErrPostgres is what backup and restore say on a PostgreSQL store.
+var ErrPostgres = errors.New("the store is PostgreSQL ([store] driver = \"postgres\"): its backups are the database server's own")
+
+func postgresHint(name string) error {
+	if name == "restore" {
+		return fmt.Errorf("restore: %w. Stop every replica, restore the dump with pg_restore (for example "+
+			"`pg_restore --clean --if-exists -d \"$DATABASE_URL\" repair.dump`) and start them again", ErrPostgres)
+	}
+	return fmt.Errorf("backup: %w. Take one with pg_dump while the bot runs (a consistent snapshot, replicas "+
+		"keep working), for example `pg_dump -Fc -f repair-$(date +%%F).dump \"$DATABASE_URL\"`, or use the "+
+		"server's continuous archiving (pg_basebackup and WAL archiving) for point-in-time recovery", ErrPostgres)
 }
 
 func runBackup(cfg config.Config, dest string, force bool, stdout, stderr io.Writer, now time.Time) error {

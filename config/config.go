@@ -162,7 +162,23 @@ type Store struct {
 	// LockTimeout is how long to wait for bbolt's file lock, default 2s. A
 	// bound matters because a second instance would otherwise hang forever.
 	LockTimeout Duration `toml:"lock_timeout"`
+	// Driver is the database: "bbolt" (default: one file under data_dir,
+	// one process) or "postgres" (a server, any number of replicas).
+	Driver string `toml:"driver"`
+	// DSN names the PostgreSQL database (driver "postgres"): a
+	// postgres:// URL or keyword/value pairs. Default "${DATABASE_URL}";
+	// its password belongs in the environment, never in the file.
+	DSN string `toml:"dsn"`
 }
+
+// Store drivers.
+const (
+	DriverBolt     = "bbolt"
+	DriverPostgres = "postgres"
+)
+
+// Postgres reports whether the store is a PostgreSQL server.
+func (s Store) Postgres() bool { return s.Driver == DriverPostgres }
 
 // Org describes the company running the repair service.
 type Org struct {
@@ -457,6 +473,8 @@ func Default() Config {
 		Store: Store{
 			DataDir:     "./data",
 			LockTimeout: Duration{2 * time.Second},
+			Driver:      DriverBolt,
+			DSN:         "${DATABASE_URL}",
 		},
 		Org: Org{
 			Name:         "物业维修服务中心",
@@ -892,6 +910,7 @@ func (c Config) Redacted() Config {
 	if r.Ops.Token != "" {
 		r.Ops.Token = "***"
 	}
+	r.Store.DSN = RedactDSN(r.Store.DSN)
 	r.Telegram.Admins = append([]int64(nil), c.Telegram.Admins...)
 	r.WeCom = c.WeCom.redacted()
 	r.Categories = append([]Category(nil), c.Categories...)

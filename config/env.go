@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -46,6 +47,8 @@ func (c *Config) stringFields() []stringField {
 		{"telegram.bot_username", &t.BotUsername},
 		{"store.data_dir", &s.DataDir},
 		{"store.path", &s.Path},
+		{"store.driver", &s.Driver},
+		{"store.dsn", &s.DSN},
 		{"org.name", &o.Name},
 		{"org.profile", &o.Profile},
 		{"org.timezone", &o.Timezone},
@@ -123,6 +126,10 @@ var envSecretKeys = map[string]bool{
 	"ops.token": true, "telegram.token": true, "telegram.webhook_secret": true,
 	"wecom.secret": true, "wecom.token": true, "wecom.encoding_aes_key": true, "wecom.kf_secret": true,
 	"wecom.group_robot_key": true,
+	// A DSN without a password (peer or certificate authentication, or
+	// PGPASSWORD in the environment) may be spelled out; one with a
+	// password is refused (Validate).
+	"store.dsn": true,
 }
 
 // Warnings are what a valid configuration should still not do: a secret
@@ -132,7 +139,7 @@ var envSecretKeys = map[string]bool{
 func (c Config) Warnings() []string {
 	out := append([]string(nil), c.deprecated...)
 	for _, f := range c.stringFields() {
-		if f.key == "ops.token" || !c.literal[f.key] {
+		if f.key == "ops.token" || f.key == "store.dsn" || !c.literal[f.key] {
 			continue
 		}
 		out = append(out, fmt.Sprintf("%s is spelled out in the configuration file; keep it in the environment instead, e.g. %s = \"${%s}\"",
@@ -185,3 +192,29 @@ func (c *Config) ExpandEnv() {
 	c.literal = literal
 	c.expanded = true
 }
+
+// RedactDSN hides the password of a PostgreSQL DSN (a postgres:// URL or
+// keyword/value pairs), for logs and messages; a DSN without one is
+// returned as it is.
+func RedactDSN(dsn string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "(an unparsable DSN)"
+		}
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "***")
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "***")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	return dsnPasswordPattern.ReplaceAllString(dsn, "${1}***")
+}
+
+// dsnPasswordPattern is the password of keyword/value pairs: password=x
+// or password='quoted x'.
+var dsnPasswordPattern = regexp.MustCompile(`(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)

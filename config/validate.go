@@ -399,6 +399,15 @@ func (c *Config) validateStore(v *validator) {
 	if c.Store.LockTimeout.Duration <= 0 {
 		v.add("store.lock_timeout", "must be greater than 0 (got %s)", c.Store.LockTimeout.Duration)
 	}
+	switch c.Store.Driver {
+	case DriverBolt:
+	case DriverPostgres:
+		if v.required("store.dsn", c.Store.DSN) && c.literal["store.dsn"] && RedactDSN(c.Store.DSN) != c.Store.DSN {
+			v.add("store.dsn", "carries a password in the file: put the DSN (or at least its password, PGPASSWORD) in the environment, dsn = \"${DATABASE_URL}\"")
+		}
+	default:
+		v.add("store.driver", "must be %q or %q (got %q)", DriverBolt, DriverPostgres, c.Store.Driver)
+	}
 }
 
 func (c *Config) validateOrg(v *validator) {

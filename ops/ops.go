@@ -63,6 +63,9 @@ type Options struct {
 	// `repairbot backup` while the bot holds the file); nil disables it.
 	// A path with an error is a copy written with a warning.
 	Backup func() (string, error)
+	// Database names the store's driver for /healthz ("bbolt",
+	// "postgres"); empty leaves it out.
+	Database string
 	// Failed lists and re-queues failed outbox rows (GET /outbox/failed,
 	// POST /outbox/requeue, for `repairbot outbox` while the bot holds the
 	// file); nil disables them.
@@ -209,11 +212,13 @@ type Health struct {
 	Status string `json:"status"` // "ok" or "fail"
 	// Failing names the failed checks: "store", "outbox", and the
 	// channels' own ("telegram_poll").
-	Failing       []string `json:"failing,omitempty"`
-	Store         string   `json:"store"` // "writable" or the error
-	OutboxPending int      `json:"outbox_pending"`
-	OutboxOldestS float64  `json:"outbox_oldest_age_s"`
-	Failed        int      `json:"failed"`
+	Failing []string `json:"failing,omitempty"`
+	Store   string   `json:"store"` // "writable" or the error
+	// Database is the store's driver ("bbolt", "postgres"), when known.
+	Database      string  `json:"database,omitempty"`
+	OutboxPending int     `json:"outbox_pending"`
+	OutboxOldestS float64 `json:"outbox_oldest_age_s"`
+	Failed        int     `json:"failed"`
 	// LastPollAgeS is the age of the oldest answer among the channels'
 	// polling loops (Telegram in polling mode); absent when none polls.
 	LastPollAgeS *float64 `json:"last_poll_age_s,omitempty"`
@@ -267,7 +272,7 @@ func (h Health) MarshalJSON() ([]byte, error) {
 // and each channel's progress, and every channel's own checks (Telegram
 // in polling mode: the age of the last getUpdates).
 func (s *Server) Check() Health {
-	h := Health{Status: "ok", Store: "writable"}
+	h := Health{Status: "ok", Store: "writable", Database: s.o.Database}
 	if err := s.o.Store.Ping(); err != nil {
 		h.Failing = append(h.Failing, "store")
 		h.Store = "not writable: " + err.Error()

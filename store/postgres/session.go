@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -18,7 +19,34 @@ const (
 	// store on its session for as long as it is open, so the outbox
 	// claims it makes count only while it lives.
 	lockClaimer = 0x72620001
+	// lockLeader, with 0: the replica that runs the outbox dispatcher and
+	// the timers holds it.
+	lockLeader = 0x72620002
 )
+
+// ErrNotLeader means another process holds the leader lock of the database.
+var ErrNotLeader = errors.New("store/postgres: another process leads this database")
+
+// TryLead takes the leader lock on the store's session if nobody holds it
+// and reports whether this store now holds it (holding it already is
+// true). The lock lives as long as the session: a process that dies (or
+// loses its connection) lets it go, and another can take it.
+func (s *Store) TryLead(ctx context.Context) (bool, error) {
+	if s.closed.Load() {
+		return false, ErrClosed
+	}
+	s.session.mu.Lock()
+	defer s.session.mu.Unlock()
+	if s.session.leading {
+		return true, nil
+	}
+	var ok bool
+	if err := s.session.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, 0)`, lockLeader).Scan(&ok); err != nil {
+		return false, fmt.Errorf("store/postgres: leader lock: %w", err)
+	}
+	s.session.leading = ok
+	return ok, nil
+}
 
 // liveClaimers selects the claimer numbers whose lock is held (the
 // argument after the query's others is lockClaimer).
@@ -31,8 +59,9 @@ const liveClaimers = `SELECT objid::bigint FROM pg_locks WHERE locktype = 'advis
 // this connection within seconds (TCP keepalives set for it), so a
 // crashed replica's locks are released for the others to take.
 type session struct {
-	mu   sync.Mutex
-	conn *pgx.Conn
+	mu      sync.Mutex
+	conn    *pgx.Conn
+	leading bool // holds the leader lock
 }
 
 // keepalives make the server drop the session of a client that vanished
