@@ -160,6 +160,11 @@ type dbPool struct {
 	free  []string
 	next  int
 	keep  []string
+	// conns are kept connections to the copies, for emptying them, and
+	// the statement that does it.
+	cmu   sync.Mutex
+	conns map[string]*pgx.Conn
+	reset map[string]string
 }
 
 func poolFor(key string) *dbPool {
@@ -227,25 +232,43 @@ func (p *dbPool) get(server string, keep []string, prepare func(ctx context.Cont
 // restarts its identity columns. DELETE, not TRUNCATE: a test leaves a few
 // rows in each table, and TRUNCATE makes new files for every table and
 // index (half a second for this schema, where DELETE takes milliseconds).
-func (p *dbPool) empty(ctx context.Context, server, name string) error {
-	dsn, err := WithDatabase(server, name)
-	if err != nil {
-		return err
+func (p *dbPool) empty(ctx context.Context, server, name string) (err error) {
+	p.cmu.Lock()
+	c, sql := p.conns[name], p.reset[name]
+	delete(p.conns, name) // this call's until it is done
+	p.cmu.Unlock()
+	if c == nil {
+		dsn, err := WithDatabase(server, name)
+		if err != nil {
+			return err
+		}
+		if c, err = pgx.Connect(ctx, dsn); err != nil {
+			return err
+		}
 	}
-	c, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer c.Close(context.Background())
-	var sql string
-	err = c.QueryRow(ctx, `SELECT 'SET lock_timeout = ''5s''; SET session_replication_role = replica; ' ||
+	defer func() {
+		p.cmu.Lock()
+		defer p.cmu.Unlock()
+		if p.conns == nil {
+			p.conns, p.reset = map[string]*pgx.Conn{}, map[string]string{}
+		}
+		if err != nil {
+			c.Close(context.Background())
+			delete(p.conns, name)
+			return
+		}
+		p.conns[name], p.reset[name] = c, sql
+	}()
+	if sql == "" {
+		err = c.QueryRow(ctx, `SELECT 'SET lock_timeout = ''5s''; SET session_replication_role = replica; ' ||
 			coalesce((SELECT string_agg('DELETE FROM ' || quote_ident(tablename), '; ') FROM pg_tables
 				WHERE schemaname = 'public' AND NOT tablename = ANY($1)), '') || '; ' ||
 			coalesce((SELECT string_agg('ALTER TABLE ' || quote_ident(c.relname) || ' ALTER COLUMN ' || quote_ident(a.attname) || ' RESTART', '; ')
 				FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-				WHERE n.nspname = 'public' AND a.attidentity <> '' AND NOT c.relname = ANY($1)), '')`, p.keep).Scan(&sql)
-	if err != nil {
-		return err
+				WHERE n.nspname = 'public' AND a.attidentity <> '' AND NOT c.relname = ANY($1)), '') || '; RESET ALL'`, p.keep).Scan(&sql)
+		if err != nil {
+			return err
+		}
 	}
 	_, err = c.Exec(ctx, sql)
 	return err

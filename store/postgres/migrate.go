@@ -15,6 +15,7 @@ import (
 	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -52,6 +53,25 @@ func Migrate(ctx context.Context, dsn string) (uint, error) {
 		return 0, fmt.Errorf("store/postgres: bad DSN: %w", err)
 	}
 	return migrateUp(ctx, cfg)
+}
+
+// errBehind means the schema is not (cleanly) at this program's version.
+var errBehind = errors.New("store/postgres: the schema needs migrating")
+
+// currentSchema returns the schema version when it is exactly this
+// program's and clean, else errBehind (or a database error).
+func currentSchema(ctx context.Context, pool *pgxpool.Pool) (uint, error) {
+	latest, err := latestMigration()
+	if err != nil {
+		return 0, err
+	}
+	var v int64
+	var dirty bool
+	err = pool.QueryRow(ctx, `SELECT version, dirty FROM `+MigrationsTable+` LIMIT 1`).Scan(&v, &dirty)
+	if err != nil || dirty || v != int64(latest) {
+		return 0, errBehind
+	}
+	return latest, nil
 }
 
 // latestMigration is the highest version among the embedded steps.

@@ -145,10 +145,6 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	if o.ClaimLease <= 0 {
 		o.ClaimLease = 30 * time.Second
 	}
-	schema, err := migrateUp(ctx, cfg.ConnConfig)
-	if err != nil {
-		return nil, err
-	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store/postgres: %w", err)
@@ -156,6 +152,17 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("store/postgres: connect: %w", err)
+	}
+	// A database already at this program's schema (every start but the
+	// first after an upgrade) is read in one query; otherwise
+	// golang-migrate brings it there, under its lock.
+	schema, err := currentSchema(ctx, pool)
+	if err != nil {
+		schema, err = migrateUp(ctx, cfg.ConnConfig)
+	}
+	if err != nil {
+		pool.Close()
+		return nil, err
 	}
 	sess, claimer, err := openSession(ctx, cfg.ConnConfig)
 	if err != nil {
