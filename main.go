@@ -55,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return wecomAppchat(args[1:], stdout, stderr)
 		case "outbox":
 			return outboxCommand(args[1:], stdout, stderr, time.Now)
+		case "migrate-store":
+			return migrateStore(args[1:], stdout, stderr, time.Now)
 		}
 	}
 	fs := flag.NewFlagSet("repairbot", flag.ContinueOnError)
@@ -65,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unknown command %q (commands: demo, sop-default, backup, restore, outbox, wecom-appchat; flags: -config, -log-format)", fs.Arg(0))
+		return fmt.Errorf("unknown command %q (commands: demo, sop-default, backup, restore, outbox, migrate-store, wecom-appchat; flags: -config, -log-format)", fs.Arg(0))
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {

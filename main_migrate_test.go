@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/repairbot/repairbot/config"
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/store/postgres/pgstoretest"
+)
+
+// TestMigrateStoreCommand: `repairbot migrate-store` copies a bbolt file
+// into the database the config names, prints a summary, can run again,
+// and refuses a bbolt target and a database a bot runs on.
+func TestMigrateStoreCommand(t *testing.T) {
+	dir := t.TempDir()
+	from := filepath.Join(dir, "repair.db")
+	src, err := store.Open(from, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = src.Update(context.Background(), func(tx flows.Tx) error {
+		for _, id := range []string{"tg:1", "tg:2", "tg:3"} {
+			if err := tx.PutPerson(&flows.Person{ID: id, Role: flows.RoleResident, Name: id}); err != nil {
+				return err
+			}
+		}
+		return tx.SetCursor("tg", "42")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writeConfig := func(name, storeSection string) string {
+		path := filepath.Join(dir, name)
+		doc := "[telegram]\nenabled = false\n[store]\n" + storeSection + "data_dir = \"" + dir + "\"\n"
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	migrate := func(cfg string) (string, error) {
+		var out, errOut bytes.Buffer
+		err := run([]string{"migrate-store", "-from", from, "-config", cfg}, &out, &errOut)
+		return out.String() + errOut.String(), err
+	}
+
+	t.Run("a bbolt target is refused", func(t *testing.T) {
+		out, err := migrate(writeConfig("bolt.toml", ""))
+		if err == nil || !strings.Contains(err.Error(), `driver = "postgres"`) {
+			t.Fatalf("err = %v, output %q", err, out)
+		}
+	})
+
+	t.Setenv("DATABASE_URL", pgstoretest.DSN(t))
+	pg := writeConfig("pg.toml", "driver = \"postgres\"\n")
+	for _, run := range []string{"first run", "second run"} {
+		t.Run(run, func(t *testing.T) {
+			out, err := migrate(pg)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			for _, want := range []string{"copied 4 of 4 records (100%)", "people", "done: 4 records", "the counts of every area are equal"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("no %q in\n%s", want, out)
+				}
+			}
+		})
+	}
+
+	t.Run("a database a bot runs on is refused", func(t *testing.T) {
+		cfg, err := config.Load(pg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Ops.Listen = "127.0.0.1:0"
+		m := NewMain(cfg)
+		if err := m.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		out, err := migrate(pg)
+		if err == nil || !strings.Contains(err.Error(), "stop it first") {
+			t.Fatalf("err = %v, output %q", err, out)
+		}
+	})
+}
