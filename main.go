@@ -194,7 +194,7 @@ func (m *Main) Run(ctx context.Context) error {
 	jo := jobs.Options{Engine: m.Engine, Store: st, Location: cfg.Location(), Tick: cfg.SLA.Tick.Duration,
 		Log: m.Log.With().Str("component", "jobs").Logger(), Now: m.Now,
 		Keep: jobs.Keep{Failed: cfg.Housekeeping.KeepFailed.Duration, Dialogues: cfg.Housekeeping.IdleDialogue.Duration,
-			Invites: cfg.Housekeeping.KeepInvites.Duration}}
+			Invites: cfg.Housekeeping.KeepInvites.Duration, OrphanMedia: cfg.Housekeeping.OrphanMedia.Duration}, Media: deps.Media}
 	if hotBackup != nil {
 		jo.Backup, jo.BackupSchedule = hotBackup(backup.Scheduled), cfg.Backup.Schedule
 	}
