@@ -25,6 +25,7 @@ type Database interface {
 	outbox.Requeuer
 	jobs.Housekeeper
 	jobs.Pruner
+	jobs.MediaReferrer
 	ops.Pinger
 	Close() error
 }

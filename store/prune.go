@@ -103,7 +103,7 @@ func (s *Store) MediaRefs(yield func(sum string)) error {
 					}
 					return nil
 				}
-				hexRuns(v, yield)
+				storekit.HexRuns(v, yield)
 				if scanned++; scanned%releaseEvery == 0 {
 					release(b)
 				}
@@ -112,20 +112,4 @@ func (s *Store) MediaRefs(yield func(sum string)) error {
 		}
 		return b.ForEach(func(_ []byte, bk *bolt.Bucket) error { return walk(bk) })
 	})
-}
-
-// hexRuns calls yield with every maximal run of exactly 64 lower-case hex
-// digits in v.
-func hexRuns(v []byte, yield func(string)) {
-	run := 0
-	for i := 0; i <= len(v); i++ {
-		if i < len(v) && (v[i] >= '0' && v[i] <= '9' || v[i] >= 'a' && v[i] <= 'f') {
-			run++
-			continue
-		}
-		if run == 64 {
-			yield(string(v[i-64 : i]))
-		}
-		run = 0
-	}
 }

@@ -143,6 +143,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Tx", func(t *testing.T) { RunTx(t, open) })
 	t.Run("Quals", func(t *testing.T) { RunQuals(t, open) })
 	t.Run("Outbox", func(t *testing.T) { RunOutbox(t, open) })
+	t.Run("MediaRefs", func(t *testing.T) { RunMediaRefs(t, open) })
 }
 
 // RunTx runs the transaction rules and every flows.Tx method.
