@@ -29,6 +29,7 @@ import (
 	"github.com/repairbot/repairbot/jobs"
 	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/ops"
+	"github.com/repairbot/repairbot/records"
 	"github.com/repairbot/repairbot/sop"
 	"github.com/repairbot/repairbot/store"
 )
@@ -122,6 +123,9 @@ type Main struct {
 
 	Store  *store.Store
 	Engine *flows.Engine
+	// Records renders the forms and charts the channels send and the daily
+	// archive writes.
+	Records *records.Renderer
 	// Channels are the configured channels (channelKinds), in the order
 	// they open; Close closes them in reverse.
 	Channels []bot.Channel
@@ -155,8 +159,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openEngine(ctx, texts, kinds); err != nil {
 		return err
 	}
+	photos := &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes}
+	ro := m.Engine.RecordOptions()
+	m.Records, err = records.New(records.Options{Store: st, Texts: texts, Profile: ro.Profile, OrgName: ro.OrgName,
+		Location: ro.Location, Categories: ro.Categories, Emergencies: ro.Emergencies, SOP: m.Engine.SOP,
+		MediaDir: photos.Dir, Daily: m.Engine.DailyList})
+	if err != nil {
+		return err
+	}
 	deps := bot.Deps{Engine: m.Engine, Store: st, Outbox: st, Texts: texts, DefaultLang: defLang, Now: m.Now,
-		Media: &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes}}
+		Media: photos, Exports: m.Records}
 	// Every channel is built before any opens: building talks to nobody,
 	// and the list is complete (invite links, ops) before events arrive.
 	for _, k := range kinds {

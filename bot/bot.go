@@ -64,6 +64,18 @@ type Deps struct {
 	Log zerolog.Logger
 	// Now is the clock (time.Now unless a test pins it).
 	Now func() time.Time
+	// Exports renders the forms and charts messages carry (Message.Export)
+	// when they are sent; nil sends their caption as text.
+	Exports Exporter
+}
+
+// Exporter renders an export (flows.Message.Export) at send time: a form
+// as an xlsx read from the store, a chart as a PNG drawn from the figures
+// the message carries (package records implements it). An error matching
+// flows.ErrExportInvalid or flows.ErrNotFound is permanent (the message
+// goes out as its caption with a note); any other is retried.
+type Exporter interface {
+	Export(ctx context.Context, x flows.Export) ([]byte, error)
 }
 
 // InviteLinker is a channel that turns an invite code into a link that

@@ -239,7 +239,7 @@ func TestRequiredPhotosAndTests(t *testing.T) {
 	}
 	advanceTo(t, w, id, flows.StepSignoff)
 	w.Cmd(resident, "order", id)
-	order := w.Last(w.Drain(), resident.Chat()).Text
+	order := w.LastText(w.Drain(), resident.Chat()).Text
 	contains(t, order, "物品防护（拍照） 未拍照（主管批准：住户不同意拍照）")
 	contains(t, order, "现场试验：3 次通过")
 }

@@ -73,7 +73,7 @@ func TestHandoverApproveAndReturn(t *testing.T) {
 	}
 	contains(t, w.Last(msgs, lead.Chat()).Text, ids[3]+"：无人接单")
 	w.Cmd(lead, "daily", "2026-11-27")
-	daily := w.Last(w.Drain(), lead.Chat()).Text
+	daily := w.LastText(w.Drain(), lead.Chat()).Text
 	contains(t, daily, "已存档，4 项")
 	contains(t, daily, ids[0])
 	contains(t, daily, "交单：已审核")

@@ -9,8 +9,8 @@ type MsgKind string
 const (
 	KindSend  MsgKind = "send"  // a new message
 	KindEdit  MsgKind = "edit"  // replace the text and buttons of the card named by CardKey
-	KindPhoto MsgKind = "photo" // a photo by channel file id, with Text as caption
-	KindFile  MsgKind = "file"  // a document named FileName whose content is Text (reports, exports)
+	KindPhoto MsgKind = "photo" // a photo by channel file id (or an Export's image), with Text as caption
+	KindFile  MsgKind = "file"  // a document named FileName whose content is Text, or rendered from Export with Text as caption
 	// KindMenu sets the person's command menu: Buttons[0] lists the
 	// commands, Text the description and Data the command name. A channel
 	// without per-person menus marks it delivered.
@@ -64,6 +64,10 @@ type Message struct {
 	// channel that can only replace the buttons of a card already sent
 	// (WeCom's update_template_card) rather than edit it.
 	Status string `json:"status,omitempty"`
+	// Export, on a KindFile or KindPhoto, names the form or chart the
+	// channel's sender renders at send time (export.go); Text is then the
+	// caption, and what is sent where no file can be.
+	Export *Export `json:"export,omitempty"`
 }
 
 // photoMessage forwards a stored photo (or image file) to someone.

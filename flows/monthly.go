@@ -65,6 +65,7 @@ func (c *call) cmdMonth(arg string) error {
 		}
 	}
 	c.reply(c.renderMonth(r, c.lang))
+	c.repairLogFile(c.replyTo(), c.lang, start, start.AddDate(0, 1, 0))
 	return nil
 }
 

@@ -193,6 +193,7 @@ const (
 	vbReviewSuggest  = "rvs" // rvs|<review>
 	vbReviewDecline  = "rvd" // rvd|<review>
 	vbActionDone     = "acd" // acd|<review>|<action>
+	vbOrderFile      = "xo"  // xo|<ticket>: the ticket's work order as an xlsx
 )
 
 // verb is one row of the button table.
@@ -216,6 +217,8 @@ var verbs = map[string]verb{
 	// Only an action's owner has this button, and owners are staff: from
 	// anyone unregistered the payload is forged.
 	vbActionDone: {Access: Access{Deny: "err.bad_button"}, run: (*call).actionDone},
+	// Whose work order it is, the handler checks (as /order does).
+	vbOrderFile: {Access: registered, private: true, run: (*call).orderFile},
 }
 
 // actionFunc handles a ticket action that passed Authorize; args are the

@@ -42,6 +42,7 @@ func (c *call) signoffCard(t *Ticket, res *Person) error {
 		Buttons: [][]Button{
 			{TicketButton(c.tl(rl, "btn.fixed"), ActFixed, t.ID)},
 			{TicketButton(c.tl(rl, "btn.not_fixed"), ActNotFixed, t.ID), TicketButton(c.tl(rl, "btn.fee_query"), ActFeeQuery, t.ID)},
+			{orderFileButton(c.tl(rl, "btn.order_file"), t.ID)},
 		}})
 	return nil
 }

@@ -34,6 +34,10 @@ type Tx interface {
 	GovernanceTx
 	SequencesTx
 	OutboxTx
+	StatsTx
+	RepeatsTx
+	QCTx
+	CallbacksTx
 }
 
 // InboundTx is what the engine keeps of the channels' updates.

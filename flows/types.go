@@ -165,6 +165,27 @@ type Ticket struct {
 	// CardHash fingerprints the group card as last queued, so an unchanged
 	// card is not edited again (the group's budget is 20 messages a minute).
 	CardHash string `json:"card_hash,omitempty"`
+
+	// Asset names the public facility or place of a public-facility order
+	// ("3栋 电梯 2号", "地下车库 B2 排水泵"): given at the report, named or
+	// corrected by the technician at the fault coding (repeats.go, faultcode.go).
+	Asset string `json:"asset,omitempty"`
+	// Fault is the technician's coding of the fault at the end of the
+	// repair: component, symptom, cause, action (faultcode.go).
+	Fault *FaultCode `json:"fault,omitempty"`
+	// RepeatOf is the closed ticket of the same home or asset and category
+	// this report repeats (repeats.go).
+	RepeatOf string `json:"repeat_of,omitempty"`
+	// OfferedTo is the technician a repeat is offered to first (the one who
+	// did the earlier job), until the offer lapses and the group gets it.
+	OfferedTo string `json:"offered_to,omitempty"`
+	// Followers reported the same public fault while this ticket was open
+	// and follow it instead of opening a duplicate; FollowersTold is the
+	// state they were last told of.
+	Followers     []string `json:"followers,omitempty"`
+	FollowersTold State    `json:"followers_told,omitempty"`
+	// Callback is the callback visit (回访) after closing (callbacks.go).
+	Callback *Callback `json:"callback,omitempty"`
 }
 
 // Visit is what the on-site checklist has recorded so far. The audit trail

@@ -126,15 +126,24 @@ func (c *call) cmdOrder(arg string) error {
 	if err != nil {
 		return err
 	}
-	// The office reads every work order (customer service reconciles them
-	// with the repair log and answers fee questions); others only their own.
-	if !(hasRole(office, c.me.Role) || t.ResidentID == c.me.ID || t.AssigneeID == c.me.ID) {
-		return Errorf(CodeForbidden, "err.not_your_ticket", "ticket", t.ID)
+	if err := c.mayReadOrder(t); err != nil {
+		return err
 	}
 	text, err := c.workOrder(t, c.lang)
 	if err != nil {
 		return err
 	}
 	c.reply(text + "\n" + c.t("order.state", "state", c.stateLabel(t.State, c.lang), "rev", strconv.Itoa(t.Rev)))
+	c.workOrderFile(c.replyTo(), c.lang, t)
+	return nil
+}
+
+// mayReadOrder: the office reads every work order (customer service
+// reconciles them with the repair log and answers fee questions); others
+// only their own.
+func (c *call) mayReadOrder(t *Ticket) error {
+	if !(hasRole(office, c.me.Role) || t.ResidentID == c.me.ID || t.AssigneeID == c.me.ID) {
+		return Errorf(CodeForbidden, "err.not_your_ticket", "ticket", t.ID)
+	}
 	return nil
 }

@@ -280,6 +280,10 @@ func TestWorkOrderEmbedsPhotos(t *testing.T) {
 		// The built-in SOP has two photo steps (protection, clean-up): one picture each.
 		{"opened", func(flows.Photo) ([]byte, error) { return pngBuf.Bytes(), nil }, 2},
 		{"not an image", func(flows.Photo) ([]byte, error) { return []byte("%PDF-1.4"), nil }, 0},
+		// A JPEG's magic number on bytes that do not decode (a truncated copy).
+		{"broken jpeg", func(flows.Photo) ([]byte, error) {
+			return append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, make([]byte, 64)...), nil
+		}, 0},
 		{"missing", func(flows.Photo) ([]byte, error) { return nil, os.ErrNotExist }, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {

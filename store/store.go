@@ -55,10 +55,16 @@ var (
 	bAcks            = []byte("sop_acks")
 	bReviews         = []byte("reviews")
 	bSuggestions     = []byte("suggestions.pending")
+	bTicketsReported = []byte("tickets.reported")
+	bTicketsByPlace  = []byte("tickets.by_place")
+	bQC              = []byte("qc")
+	bQCOpen          = []byte("qc.open")
+	bPhoneCallbacks  = []byte("callbacks.phone")
 
 	allBuckets = [][]byte{bMeta, bCursors, bSeen, bSeenByTime, bPeople, bPeopleByRole, bTickets, bTicketsByRes,
 		bTicketsByAssign, bTicketsOpen, bTicketEvents, bCounters, bDialogues, bInvites, bOutbox, bOutboxDone,
-		bOutboxFailed, bCards, bComplaints, bTimers, bTimersByKey, bTicketsTouched, bHandovers, bDaily, bDuty, bSOPVersions, bAcks, bReviews, bSuggestions}
+		bOutboxFailed, bCards, bComplaints, bTimers, bTimersByKey, bTicketsTouched, bHandovers, bDaily, bDuty, bSOPVersions, bAcks, bReviews, bSuggestions,
+		bTicketsReported, bTicketsByPlace, bQC, bQCOpen, bPhoneCallbacks}
 )
 
 // schemaVersion is written in meta and in every record envelope.
@@ -132,6 +138,9 @@ func (s *Store) migrate(tx *bolt.Tx) error {
 		}
 	}
 	if err := fillOpenCopies(tx); err != nil {
+		return err
+	}
+	if err := fillTicketIndexes(tx); err != nil {
 		return err
 	}
 	return meta.Put([]byte("schema"), u32(schemaVersion))

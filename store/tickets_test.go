@@ -246,3 +246,49 @@ func TestResidentIndexFollowsTheTicket(t *testing.T) {
 		}
 	}
 }
+
+// TestReportedAndPlaceIndexMigration: a file written before the reported
+// and place indexes existed gets them once at Open, for every ticket.
+func TestReportedAndPlaceIndexMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	s := MustOpen(t, path)
+	tk := &flows.Ticket{ID: "BX-20261127-0001", State: flows.StateClosed, Kind: flows.OrderHousehold, Category: "water",
+		Building: "3栋", Unit: "2单元", Room: "1502", Created: t0, Updated: t0}
+	putTicket(t, s, tk)
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range []string{"tickets.reported", "tickets.by_place"} {
+			if err := tx.DeleteBucket([]byte(b)); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket([]byte("meta")).Delete([]byte("migrated.reported_place"))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = MustOpen(t, path)
+	defer s.Close()
+	var reported []string
+	var at []*flows.Ticket
+	if err := s.View(context.Background(), func(tx flows.Tx) error {
+		if err := tx.EachTicketReported(t0, t0.Add(time.Hour), func(b flows.TicketBrief) error {
+			reported = append(reported, b.ID+":"+b.Category)
+			return nil
+		}); err != nil {
+			return err
+		}
+		at, err = tx.TicketsAtPlace(flows.PlaceKey(tk), 0)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(reported) != "[BX-20261127-0001:water]" || len(at) != 1 || at[0].ID != tk.ID {
+		t.Fatalf("after the migration: reported %v, at the place %d", reported, len(at))
+	}
+}

@@ -40,7 +40,7 @@ func (t *tx) bk(name []byte) *bolt.Bucket {
 // FillPercent, and its default of 0.5 leaves every page of such a bucket
 // half empty for good: twice the file, and twice the pages a month's read
 // maps in. bbolt's documentation suggests 0.9 for mostly-append buckets.
-var appendOnly = map[string]bool{string(bTickets): true, string(bTicketsTouched): true, string(bSeenByTime): true}
+var appendOnly = map[string]bool{string(bTickets): true, string(bTicketsTouched): true, string(bSeenByTime): true, string(bTicketsReported): true}
 
 const appendFill = 0.9
 
@@ -130,7 +130,17 @@ func (t *tx) Ticket(id string) (*flows.Ticket, error) {
 
 // PutTicket implements flows.Tx and keeps the resident, assignee and open indexes.
 func (t *tx) PutTicket(tk *flows.Ticket) error {
-	if old, err := t.Ticket(tk.ID); err == nil {
+	old, err := t.Ticket(tk.ID)
+	if err != nil {
+		old = nil
+	}
+	if err := t.indexReported(old, tk); err != nil {
+		return err
+	}
+	if err := t.indexPlace(old, tk); err != nil {
+		return err
+	}
+	if old != nil {
 		// The resident index is history too (closed tickets stay listed),
 		// but under the ticket's current resident only.
 		if old.ResidentID != tk.ResidentID || !old.Created.Equal(tk.Created) {

@@ -36,6 +36,7 @@ import (
 	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/outbox"
+	"github.com/repairbot/repairbot/records"
 )
 
 const (
@@ -208,6 +209,13 @@ func (r *rig) start() {
 		_ = st.Close()
 		r.t.Fatalf("engine: %v", err)
 	}
+	photos := filepath.Join(filepath.Dir(r.path), "photos")
+	rec, err := records.New(records.Options{Store: st, Texts: r.texts, OrgName: opts.OrgName, Location: shanghai,
+		Categories: opts.Categories, SOP: eng.SOP, MediaDir: photos, Daily: eng.DailyList})
+	if err != nil {
+		_ = st.Close()
+		r.t.Fatalf("records: %v", err)
+	}
 	limits := defaultLimits()
 	if r.o.Send != nil {
 		limits = *r.o.Send
@@ -217,7 +225,7 @@ func (r *rig) start() {
 		Deps: bot.Deps{Engine: eng, Store: st, Outbox: st, Texts: r.texts, DefaultLang: r.o.Lang,
 			Log:   zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
 			Now:   r.now,
-			Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}},
+			Media: &media.Store{Dir: photos, Max: 10 << 20}, Exports: rec},
 		Send: limits, HTTPClient: r.http, MaxPhotoBytes: 10 << 20,
 	}
 	if r.o.Mode == "webhook" {

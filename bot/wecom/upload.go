@@ -97,6 +97,48 @@ func (s *Sender) sendFile(ctx context.Context, touser string, m flows.Message) (
 	return mid, true, err
 }
 
+// sendExport renders the form or chart a message carries and sends it as
+// a file or an image, uploaded now. What cannot be one (no renderer, a spec
+// that names nothing, a file over the upload limit) goes as the text with a
+// note; a failure to read the store is retried. WeCom's file and image
+// messages carry no caption: the file's name says what it is.
+func (s *Sender) sendExport(ctx context.Context, touser string, m flows.Message) (string, error) {
+	text := func(key string, kv ...any) (string, error) {
+		note := ""
+		if key != "" && s.c.o.Texts != nil {
+			note = "\n" + s.c.o.Texts.T(m.Export.Lang, key, kv...)
+		}
+		return s.appSend(ctx, touser, "text", map[string]any{"content": clipBytes(fileText(m)+note, maxTextBytes)})
+	}
+	exp := s.c.o.Exports
+	if exp == nil {
+		return text("")
+	}
+	data, err := exp.Export(ctx, *m.Export)
+	switch {
+	case errors.Is(err, flows.ErrExportInvalid), errors.Is(err, flows.ErrNotFound):
+		return text("export.failed")
+	case err != nil:
+		return "", err
+	}
+	typ, limit := "file", maxUploadFile
+	if m.Kind == flows.KindPhoto && media.Kind(data) == "png" {
+		typ, limit = "image", maxUploadImage
+	}
+	if len(data) < minUpload || len(data) > limit {
+		return text("export.too_large", "mb", len(data)>>20)
+	}
+	name := m.FileName
+	if name == "" {
+		name = m.Export.Form
+	}
+	id, err := s.upload(ctx, typ, filepath.Base(name), data)
+	if err != nil {
+		return "", err
+	}
+	return s.appSend(ctx, touser, typ, map[string]any{"media_id": id})
+}
+
 // localPhoto finds the kept copy of a photo message: the ticket's photos
 // (report, visit steps, audit trail) name the platform file id and the
 // content-addressed copy in the media store. Only JPG and PNG qualify

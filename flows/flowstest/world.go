@@ -134,6 +134,9 @@ type World struct {
 	Roster func(time.Time) []string
 	// SOPFile is what /sop reload reads; the built-in SOP by default.
 	SOPFile func() (*flows.SOP, error)
+	// OnDrain, when set, sees every batch Drain hands out (the messages
+	// of a helper that drains for itself, such as WalkToSignoff).
+	OnDrain func([]flows.Message)
 }
 
 // DefaultCategories mirror the config defaults.
@@ -306,6 +309,9 @@ func (w *World) Drain() []flows.Message {
 			w.TB.Fatal(err)
 		}
 	}
+	if w.OnDrain != nil {
+		w.OnDrain(out)
+	}
 	return out
 }
 
@@ -328,6 +334,33 @@ func (w *World) Last(msgs []flows.Message, a flows.Address) flows.Message {
 		w.TB.Fatalf("no message to %v in %d messages", a, len(msgs))
 	}
 	return got[len(got)-1]
+}
+
+// LastText returns the last text message (a send or an edit, not a photo
+// or a file) to a, failing if none.
+func (w *World) LastText(msgs []flows.Message, a flows.Address) flows.Message {
+	w.TB.Helper()
+	var texts []flows.Message
+	for _, m := range To(msgs, a) {
+		if m.Kind == flows.KindSend || m.Kind == flows.KindEdit {
+			texts = append(texts, m)
+		}
+	}
+	if len(texts) == 0 {
+		w.TB.Fatalf("no text message to %v in %d messages", a, len(msgs))
+	}
+	return texts[len(texts)-1]
+}
+
+// Files returns the messages to a that carry an export (a form or a chart).
+func Files(msgs []flows.Message, a flows.Address) []flows.Message {
+	var out []flows.Message
+	for _, m := range To(msgs, a) {
+		if m.Export != nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // ButtonData finds the payload of the button whose text contains label.
