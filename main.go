@@ -261,6 +261,7 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 			LateAfter: cfg.SLA.LateAfter.Duration},
 		Work:       flows.WorkOptions{Days: workDays, Start: workStart, End: workEnd, HandoverBefore: cfg.Work.HandoverBefore.Duration},
 		Governance: governance(cfg.Governance, func() (*flows.SOP, error) { return sop.Load(sopPath) }),
+		Records:    recordsOptions(cfg.Records),
 		Observe: func(kind flows.EventKind, d time.Duration) {
 			if o := m.ops.Load(); o != nil {
 				o.ObserveHandle(kind, d)
@@ -351,4 +352,19 @@ func governance(g config.Governance, load func() (*flows.SOP, error)) flows.Gove
 	}
 	return flows.GovernanceOptions{ReviewRoles: roles, ReviewDeadline: g.ReviewDeadline.Duration, TriggerWindow: g.TriggerWindow.Duration,
 		YearlyMonth: month, YearlyDay: day, SafetyTypes: g.SafetyTypes, AuditCount: g.AuditCount, Quiz: g.Quiz, LoadSOP: load}
+}
+
+// recordsOptions maps [records] to the engine's options.
+func recordsOptions(r config.Records) flows.RecordsOptions {
+	o := flows.RecordsOptions{RepeatWithin: r.RepeatWithin.Duration, RepeatOffer: r.RepeatOffer.Duration,
+		QC: r.QC, QCShare: r.QCShare, CallbackAfter: r.CallbackAfter.Duration, CallbackPublic: r.CallbackPublic,
+		CallbackAnswerWithin: r.CallbackAnswerWithin.Duration}
+	o.WeeklyDay, o.WeeklyAt, o.Weekly = r.Weekly()
+	if len(r.CallbackCategories) > 0 {
+		o.CallbackByCategory = map[string]time.Duration{}
+		for k, d := range r.CallbackCategories {
+			o.CallbackByCategory[k] = d.Duration
+		}
+	}
+	return o
 }

@@ -68,6 +68,9 @@ type Config struct {
 	Ops Ops `toml:"ops"`
 	// Governance configures SOP versions, reviews and audits.
 	Governance Governance `toml:"governance"`
+	// Records configures the weekly KPI report, repeat faults, quality
+	// control, callback visits and the daily archive of the forms.
+	Records Records `toml:"records"`
 	// WeCom configures the WeCom (企业微信) front-end; off by default.
 	WeCom WeCom `toml:"wecom"`
 
@@ -419,6 +422,7 @@ func Default() Config {
 		Emergencies: DefaultEmergencies(),
 		Backup:      Backup{Schedule: "30 3 * * *", Keep: 7},
 		Governance:  DefaultGovernance(),
+		Records:     DefaultRecords(),
 		WeCom:       defaultWeCom(),
 	}
 }

@@ -142,6 +142,7 @@ func TestExampleFile(t *testing.T) {
 		{"work", cfg.Work, def.Work},
 		{"emergencies", cfg.Emergencies, def.Emergencies},
 		{"duty", cfg.Duty, def.Duty},
+		{"records", cfg.Records, def.Records},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("[%s] in example differs from defaults:\n got %+v\nwant %+v", c.name, c.got, c.want)

@@ -58,6 +58,8 @@ func (c *Config) stringFields() []stringField {
 		{"backup.schedule", &c.Backup.Schedule},
 		{"ops.listen", &c.Ops.Listen},
 		{"governance.yearly_review", &c.Governance.YearlyReview},
+		{"records.weekly_report", &c.Records.WeeklyReport},
+		{"records.archive_at", &c.Records.ArchiveAt},
 	}
 	for i := range c.Governance.ReviewRoles {
 		f = append(f, stringField{fmt.Sprintf("governance.review_roles[%d]", i), &c.Governance.ReviewRoles[i]})

@@ -27,6 +27,7 @@ var commandDesign = map[string][]string{
 	"duty":       {"lead", "admin"},
 	"daily":      {"lead", "dispatcher", "admin"},
 	"month":      {"lead", "dispatcher", "admin"},
+	"stats":      {"lead", "dispatcher", "admin"},
 	"invite":     {"lead", "admin"}, // /invite technician
 	"sop":        {"tech", "tech2", "lead", "dispatcher", "admin"},
 	"sop reload": {"lead", "admin"},

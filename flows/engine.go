@@ -62,6 +62,8 @@ type Options struct {
 	SLA        SLAOptions
 	Work       WorkOptions
 	Governance GovernanceOptions
+	// Records configure the weekly report, repeats, QC and callbacks.
+	Records RecordsOptions
 	// Observe, when set, receives each event's kind and handling time
 	// (the transaction included), for a latency histogram.
 	Observe func(kind EventKind, d time.Duration)

@@ -89,11 +89,11 @@ func (x *Export) Check() error {
 }
 
 // exportFile queues a KindFile whose content the sender renders from x.
-func (c *call) exportFile(to Address, name, caption string, x Export, ticket string) {
+func (c *call) exportFile(to Address, name, caption string, x Export, ticket string, prio Priority) {
 	if x.At.IsZero() {
 		x.At = c.now
 	}
-	c.send(Message{To: to, Kind: KindFile, FileName: name, Text: caption, Export: &x, Priority: PrioNormal, Ticket: ticket})
+	c.send(Message{To: to, Kind: KindFile, FileName: name, Text: caption, Export: &x, Priority: prio, Ticket: ticket})
 }
 
 // exportImage queues a KindPhoto whose image the sender draws from x.
@@ -120,7 +120,7 @@ func (c *call) periodName(from, to time.Time) string {
 func (c *call) workOrderFile(to Address, l Lang, t *Ticket) {
 	title := c.tl(l, "order.form."+string(t.Kind)+"."+c.e.o.Profile)
 	c.exportFile(to, t.ID+"_"+title+".xlsx", c.tl(l, "export.order", "form", title, "ticket", t.ID),
-		Export{Form: ExportWorkOrder, Ticket: t.ID, Lang: l}, t.ID)
+		Export{Form: ExportWorkOrder, Ticket: t.ID, Lang: l}, t.ID, PrioNormal)
 }
 
 // periodText is a range [from, to) for a caption: the day, or first to last day.
@@ -136,7 +136,7 @@ func (c *call) periodText(l Lang, from, to time.Time) string {
 func (c *call) repairLogFile(to Address, l Lang, from, until time.Time) {
 	title := c.tl(l, "forms.title.repair_log."+c.e.o.Profile)
 	c.exportFile(to, title+"_"+c.periodName(from, until)+".xlsx", c.tl(l, "export.repair_log", "form", title, "period", c.periodText(l, from, until)),
-		Export{Form: ExportRepairLog, From: from.UTC(), To: until.UTC(), Lang: l}, "")
+		Export{Form: ExportRepairLog, From: from.UTC(), To: until.UTC(), Lang: l}, "", PrioNormal)
 }
 
 // DailyList builds a day's task list (YYYYMMDD) as /daily shows it before
@@ -198,7 +198,7 @@ func (c *call) dailyFiles(to Address, l Lang, day string) error {
 	title := c.tl(l, "forms.title.daily."+c.e.o.Profile)
 	date := dayLabel(day)
 	c.exportFile(to, title+"_"+date+".xlsx", c.tl(l, "export.daily", "form", title, "date", date),
-		Export{Form: ExportDaily, Day: day, Lang: l}, "")
+		Export{Form: ExportDaily, Day: day, Lang: l}, "", PrioNormal)
 	c.repairLogFile(to, l, from, until)
 	return nil
 }

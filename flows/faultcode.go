@@ -144,3 +144,76 @@ func (ft *FaultTrees) validate() error {
 	}
 	return nil
 }
+
+// Fault coding levels, in the order they are asked.
+const (
+	FaultComponentLevel = "c"
+	FaultSymptomLevel   = "s"
+	FaultCauseLevel     = "k"
+	FaultActionLevel    = "a"
+)
+
+// tree is the category's tree, or the default "*" one; nil when the SOP
+// has none for it.
+func (ft *FaultTrees) tree(category string) *FaultTree {
+	if ft == nil {
+		return nil
+	}
+	var def *FaultTree
+	for i := range ft.Trees {
+		switch ft.Trees[i].Category {
+		case category:
+			return &ft.Trees[i]
+		case "*":
+			def = &ft.Trees[i]
+		}
+	}
+	return def
+}
+
+func nodeLabel(nodes []FaultNode, code string, l Lang) (string, bool) {
+	for _, n := range nodes {
+		if n.Code == code {
+			if s := n.Label[l]; s != "" {
+				return s, true
+			}
+			return n.Label[LangZH], true
+		}
+	}
+	return "", false
+}
+
+// FaultLabel is a code's label in l from the SOP's trees (a component of
+// the category's tree, or a symptom, cause or action), the code itself
+// when the trees no longer have it.
+func FaultLabel(s *SOP, category, level, code string, l Lang) string {
+	if s == nil || s.Faults == nil || code == "" {
+		return code
+	}
+	ft := s.Faults
+	var label string
+	var ok bool
+	switch level {
+	case FaultComponentLevel:
+		if tr := ft.tree(category); tr != nil {
+			for _, c := range tr.Components {
+				if c.Code == code {
+					label, ok = c.Label[l], true
+					if label == "" {
+						label = c.Label[LangZH]
+					}
+				}
+			}
+		}
+	case FaultSymptomLevel:
+		label, ok = nodeLabel(ft.Symptoms, code, l)
+	case FaultCauseLevel:
+		label, ok = nodeLabel(ft.Causes, code, l)
+	case FaultActionLevel:
+		label, ok = nodeLabel(ft.Actions, code, l)
+	}
+	if !ok {
+		return code
+	}
+	return label
+}

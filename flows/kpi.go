@@ -550,6 +550,10 @@ type KPIReport struct {
 	Total    KPIStats
 	// Groups, sorted by tickets reported (most first), then key.
 	ByCategory, ByBuilding, ByTechnician []KPIGroup
+	// ByFault and ByCause group the coded tickets by their fault's
+	// component and cause (Key "<category>/<code>"; labels from the SOP's
+	// trees, FaultLabel).
+	ByFault, ByCause []KPIGroup
 	// Days of the period in order, local midnight to midnight.
 	Days []KPIDay
 	// Hints, most tickets first.
@@ -598,6 +602,8 @@ type KPIAcc struct {
 	cats     map[string]*KPIGroup
 	builds   map[string]*KPIGroup
 	techs    map[string]*KPIGroup
+	faults   map[string]*KPIGroup
+	causes   map[string]*KPIGroup
 	days     []KPIDay
 	samples  [kpiSpans][]int32 // seconds, for the totals' percentiles
 	hints    []map[placeKey]*hintPlace
@@ -624,7 +630,8 @@ func NewKPI(o KPIOptions) *KPIAcc {
 	if o.HintRules == nil {
 		o.HintRules = DefaultHintRules
 	}
-	a := &KPIAcc{o: o, hintFrom: o.From, cats: map[string]*KPIGroup{}, builds: map[string]*KPIGroup{}, techs: map[string]*KPIGroup{}}
+	a := &KPIAcc{o: o, hintFrom: o.From, cats: map[string]*KPIGroup{}, builds: map[string]*KPIGroup{}, techs: map[string]*KPIGroup{},
+		faults: map[string]*KPIGroup{}, causes: map[string]*KPIGroup{}}
 	for _, r := range o.HintRules {
 		if f := o.From.Add(-r.Window); f.Before(a.hintFrom) {
 			a.hintFrom = f
@@ -683,6 +690,12 @@ func (a *KPIAcc) Add(t *Ticket, events []TicketEvent) {
 	group(a.builds, t.Building, t.Building).add(t, &tt, parts, partsOK)
 	if t.AssigneeID != "" {
 		group(a.techs, t.AssigneeID, t.Assignee).add(t, &tt, parts, partsOK)
+	}
+	if f := t.Fault; f != nil && f.Component != "" {
+		group(a.faults, t.Category+"/"+f.Component, "").add(t, &tt, parts, partsOK)
+		if f.Cause != "" {
+			group(a.causes, t.Category+"/"+f.Cause, "").add(t, &tt, parts, partsOK)
+		}
 	}
 	d, ok := tt.Spans()
 	for i := range d {
@@ -751,6 +764,7 @@ func (a *KPIAcc) Result() *KPIReport {
 		r.Total.Times[i].P90 = time.Duration(percentile(vs, 90)) * time.Second
 	}
 	r.ByCategory, r.ByBuilding, r.ByTechnician = sortedGroups(a.cats), sortedGroups(a.builds), sortedGroups(a.techs)
+	r.ByFault, r.ByCause = sortedGroups(a.faults), sortedGroups(a.causes)
 	r.Days = append([]KPIDay(nil), a.days...)
 	for i := range a.o.HintRules {
 		r.Hints = append(r.Hints, a.ruleHints(i)...)

@@ -97,6 +97,9 @@ func (c *call) monthStart(arg string) (time.Time, error) {
 // still checks who asks and uses the result only if it fits; a report a
 // moment older than the transaction is fine.
 func (e *Engine) readAhead(ctx context.Context, ev Event) any {
+	if ev.Kind == EvCommand && ev.Command == "stats" && !ev.InGroup {
+		return e.statsAheadFor(ctx, ev)
+	}
 	if ev.Kind != EvCommand || ev.Command != "month" || ev.InGroup {
 		return nil
 	}

@@ -99,6 +99,7 @@ func init() {
 		{Name: "skip", Key: "cmd.skip", Menus: leads, Access: leadsOnly, run: (*call).cmdSkip},
 		{Name: "daily", Key: "cmd.daily", Menus: office, Access: officeOnly, run: (*call).cmdDaily},
 		{Name: "month", Key: "cmd.month", Menus: office, Access: officeOnly, run: (*call).cmdMonth},
+		{Name: "stats", Key: "cmd.stats", Menus: office, Access: officeOnly, run: (*call).cmdStats},
 		{Name: "duty", Key: "cmd.duty", Menus: leads, Access: leadsOnly, run: noArgs((*call).cmdDuty)},
 		{Name: "sop", Key: "cmd.sop", Menus: staffAll, Access: sopUsers, run: (*call).cmdSOP},
 		{Name: "sop", Arg: "reload", Access: leadsOnly, run: noArgs((*call).cmdSOPReload)},
@@ -451,6 +452,7 @@ const (
 	tmActionDue    = "actdue"   // an improvement action due today
 	tmActionEsc    = "actesc"   // an improvement action three days late
 	tmAudit        = "audit"    // the monthly audit sample (Timer.Day is the month)
+	tmWeekly       = "kpiweek"  // the weekly KPI report to the leads (Timer.Day is the report's day)
 )
 
 // timerKind is one row of the timer table: what a due timer of that kind
@@ -481,6 +483,7 @@ var timerKinds = map[string]timerKind{
 	tmActionDue:    {fire: (*call).actionOverdue, legacy: legacyActionTimer},
 	tmActionEsc:    {fire: (*call).actionEscalate, legacy: legacyActionTimer},
 	tmAudit:        {fire: func(c *call, tm Timer, _ bool) error { return c.audit(tm.Month) }, legacy: legacyAudit},
+	tmWeekly:       {fire: func(c *call, tm Timer, _ bool) error { return c.weekly(tm.Day) }},
 }
 
 // onTicket loads the timer's ticket; a ticket that is gone has nothing to chase.

@@ -20,7 +20,7 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 	fired := 0
 	for {
 		n := 0
-		ahead := e.auditAhead(ctx, now)
+		ahead := append(multiAhead{e.auditAhead(ctx, now)}, e.weeklyAhead(ctx, now)...)
 		err := e.o.Store.Update(ctx, func(tx Tx) error {
 			n = 0
 			c := &call{e: e, tx: tx, now: now, lang: e.o.DefaultLang, ahead: ahead,
@@ -44,6 +44,9 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 				return err
 			}
 			if err := c.ensureGovernance(); err != nil {
+				return err
+			}
+			if err := c.ensureWeekly(); err != nil {
 				return err
 			}
 			if !e.menusChecked.Load() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image/png"
 	"strings"
 	"testing"
 	"time"
@@ -211,4 +212,88 @@ func TestExportErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStatsFiles: the charts /stats sends decode as PNG with ink in their
+// title band (Chinese rendered, not blank), and its workbook opens with
+// the period's tickets listed.
+func TestStatsFiles(t *testing.T) {
+	w, id := repaired(t)
+	w.Cmd(lead, "stats", "week")
+	msgs := w.Drain()
+	r := renderer(t, w)
+	for _, form := range []string{flows.ExportChartCategory, flows.ExportChartAccept} {
+		m := fileTo(t, msgs, lead.Chat(), form)
+		if m.Kind != flows.KindPhoto || !strings.HasSuffix(m.FileName, ".png") {
+			t.Fatalf("%s message %+v", form, m)
+		}
+		data, err := r.Export(context.Background(), *m.Export)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s does not decode: %v", form, err)
+		}
+		bg, ink := img.At(0, 0), 0
+		for y := 0; y < 36; y++ {
+			for x := 0; x < img.Bounds().Dx(); x++ {
+				r1, g1, b1, _ := img.At(x, y).RGBA()
+				r2, g2, b2, _ := bg.RGBA()
+				if r1 != r2 || g1 != g2 || b1 != b2 {
+					ink++
+				}
+			}
+		}
+		if ink < 200 {
+			t.Errorf("%s: %d inked pixels in the title band", form, ink)
+		}
+	}
+	data, err := r.Export(context.Background(), *fileTo(t, msgs, lead.Chat(), flows.ExportKPI).Export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := open(t, data)
+	cellWith(t, f, "工单明细", id)
+	if cells, err := f.GetPictureCells("图表"); err != nil || len(cells) != 2 {
+		t.Fatalf("charts in the workbook: %v %v", cells, err)
+	}
+}
+
+// TestRangeFormsRenderOnce: the same range form asked for by several
+// people at once (the weekly report to every lead) is rendered once.
+func TestRangeFormsRenderOnce(t *testing.T) {
+	w, _ := repaired(t)
+	walks := 0
+	r, err := records.New(records.Options{Store: countingStore{Store: w.Store, n: &walks}, Texts: w.Opts.Texts,
+		Location: w.Opts.Location, Categories: w.Opts.Categories})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := flows.Export{Form: flows.ExportRepairLog, From: w.Now.Add(-24 * time.Hour), To: w.Now.Add(time.Hour), Lang: flows.LangZH, At: w.Now}
+	var first []byte
+	for i := 0; i < 3; i++ {
+		data, err := r.Export(context.Background(), x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = data
+		} else if !bytes.Equal(data, first) {
+			t.Fatal("a cached file differs")
+		}
+	}
+	if walks != 1 {
+		t.Fatalf("%d renders, want 1", walks)
+	}
+}
+
+type countingStore struct {
+	flows.Store
+	n *int
+}
+
+func (s countingStore) View(ctx context.Context, fn func(flows.Tx) error) error {
+	*s.n++
+	return s.Store.View(ctx, fn)
 }

@@ -2,11 +2,14 @@ package telegram_test
 
 import (
 	"bytes"
+	"context"
+	"image/png"
 	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/repairbot/repairbot/bot/telegram"
 	"github.com/repairbot/repairbot/bot/telegram/tgfake"
 	"github.com/repairbot/repairbot/flows"
 )
@@ -72,6 +75,77 @@ func TestE2EOrderSendsTheWorkOrderXLSX(t *testing.T) {
 	confirm := cellContaining(f, sh, "确认维修完成")
 	if v, _ := f.GetCellValue(sh, confirm); !strings.Contains(v, tk.Updated.In(shanghai).Format("2006-01-02")) {
 		t.Errorf("confirmation %q", v)
+	}
+	r.noFailedRows()
+}
+
+// TestE2EStatsSendsChartsAndTheWorkbook: a lead's /stats answers with the
+// summary, then the two charts as photos (sendPhoto, multipart) whose
+// bytes decode as PNG, then the KPI workbook as a document.
+func TestE2EStatsSendsChartsAndTheWorkbook(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOptions{})
+	lead := tgfake.User{ID: 1002, FirstName: "刘主管", LanguageCode: "zh-hans"}
+	r.hire(zhAdmin, lead, "lead")
+	r.register(zhRes, zhHome)
+	r.report(zhRes, reportSpec{desc: "厨房水管漏水"})
+	top := r.top(lead.ID)
+	r.say(lead, "/stats week", withText(r.T(lead, "stats.more")))
+	r.settle()
+	var photos, docs int
+	for _, m := range r.fake.Messages(lead.ID) {
+		if m.ID <= top {
+			continue
+		}
+		switch {
+		case m.PhotoFileID != "":
+			photos++
+			_, data, ok := r.fake.File(m.PhotoFileID)
+			if !ok {
+				t.Fatalf("no bytes for the chart %s", m.PhotoFileID)
+			}
+			if _, err := png.Decode(bytes.NewReader(data)); err != nil {
+				t.Fatalf("the chart does not decode: %v", err)
+			}
+		case m.DocumentFileID != "":
+			docs++
+			if _, err := excelize.OpenReader(bytes.NewReader(mustFile(t, r, m.DocumentFileID))); err != nil {
+				t.Fatalf("the workbook does not open: %v", err)
+			}
+		}
+	}
+	if photos != 2 || docs != 1 {
+		t.Fatalf("%d photos and %d documents, want 2 and 1", photos, docs)
+	}
+	r.noFailedRows()
+}
+
+func mustFile(t *testing.T, r *rig, id string) []byte {
+	t.Helper()
+	_, data, ok := r.fake.File(id)
+	if !ok {
+		t.Fatalf("no bytes for %s", id)
+	}
+	return data
+}
+
+// TestE2EExportThatCannotBeMade: an export naming a ticket that is gone
+// goes out as its caption with a note, and the row is delivered, not
+// failed or retried for ever.
+func TestE2EExportThatCannotBeMade(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOptions{})
+	r.register(zhRes, zhHome)
+	top := r.top(zhRes.ID)
+	m := flows.Message{To: telegram.ChatAddress(zhRes.ID), Kind: flows.KindFile, FileName: "BX-20261127-0999.xlsx",
+		Text: "📎 维修工作单（BX-20261127-0999）", Priority: flows.PrioNormal,
+		Export: &flows.Export{Form: flows.ExportWorkOrder, Ticket: "BX-20261127-0999", Lang: flows.LangZH}}
+	if err := r.store().Update(context.Background(), func(tx flows.Tx) error { return tx.Enqueue(m) }); err != nil {
+		t.Fatal(err)
+	}
+	got := r.next(zhRes.ID, top, "the caption", withText(r.T(zhRes, "export.failed")))
+	if !strings.Contains(got.Text, "BX-20261127-0999") || got.DocumentFileID != "" {
+		t.Fatalf("got %+v", got)
 	}
 	r.noFailedRows()
 }

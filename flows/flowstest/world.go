@@ -134,6 +134,7 @@ type World struct {
 	Roster func(time.Time) []string
 	// SOPFile is what /sop reload reads; the built-in SOP by default.
 	SOPFile func() (*flows.SOP, error)
+	tweak []func(*flows.Options)
 	// OnDrain, when set, sees every batch Drain hands out (the messages
 	// of a helper that drains for itself, such as WalkToSignoff).
 	OnDrain func([]flows.Message)
@@ -150,10 +151,19 @@ var DefaultCategories = []flows.Category{
 // An Option changes how New builds a World.
 type Option func(*config)
 
-type config struct{ open storetest.Open }
+type config struct {
+	open  storetest.Open
+	tweak []func(*flows.Options)
+}
 
 // WithStore runs the World on the store open returns instead of Open's.
 func WithStore(open storetest.Open) Option { return func(c *config) { c.open = open } }
+
+// WithOptions changes the engine's options after Options built them (a
+// test's timers, the records areas...); the change holds across Reopen.
+func WithOptions(f func(*flows.Options)) Option {
+	return func(c *config) { c.tweak = append(c.tweak, f) }
+}
 
 // New builds a world at 2026-11-27 10:00 Shanghai time with admin tg:1.
 func New(tb testing.TB, opts ...Option) *World {
@@ -162,7 +172,7 @@ func New(tb testing.TB, opts ...Option) *World {
 	for _, opt := range opts {
 		opt(&c)
 	}
-	w := &World{TB: tb, Now: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)}
+	w := &World{TB: tb, Now: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC), tweak: c.tweak}
 	w.Roster = func(time.Time) []string { return nil }
 	w.SOPFile = func() (*flows.SOP, error) { return sop.Default(), nil }
 	w.start(c.open(tb, func() time.Time { return w.Now }))
@@ -183,6 +193,9 @@ func (w *World) start(o storetest.Opened) {
 	w.Opts = Options(w.TB, w.Store, func() time.Time { return w.Now })
 	w.Opts.OnDuty = func(t time.Time) []string { return w.Roster(t) }
 	w.Opts.Governance.LoadSOP = func() (*flows.SOP, error) { return w.SOPFile() }
+	for _, f := range w.tweak {
+		f(&w.Opts)
+	}
 	eng, err := flows.NewEngine(w.Opts)
 	if err != nil {
 		w.TB.Fatal(err)
