@@ -134,7 +134,7 @@ type World struct {
 	Roster func(time.Time) []string
 	// SOPFile is what /sop reload reads; the built-in SOP by default.
 	SOPFile func() (*flows.SOP, error)
-	tweak []func(*flows.Options)
+	tweak   []func(*flows.Options)
 	// OnDrain, when set, sees every batch Drain hands out (the messages
 	// of a helper that drains for itself, such as WalkToSignoff).
 	OnDrain func([]flows.Message)
