@@ -186,9 +186,15 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	backupNow := func(at time.Time) (string, error) { return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, at) }
-	m.Jobs, err = jobs.Open(jobs.Options{Engine: m.Engine, Store: st, Location: cfg.Location(), Tick: cfg.SLA.Tick.Duration,
+	jo := jobs.Options{Engine: m.Engine, Store: st, Location: cfg.Location(), Tick: cfg.SLA.Tick.Duration,
 		Log: m.Log.With().Str("component", "jobs").Logger(), Now: m.Now, BackupSchedule: cfg.Backup.Schedule,
-		Backup: func() (string, error) { return backupNow(m.Now().In(cfg.Location())) }})
+		Backup: func() (string, error) { return backupNow(m.Now().In(cfg.Location())) }}
+	if cfg.Records.Archive {
+		dir := filepath.Join(cfg.Store.DataDir, "records")
+		jo.Archive = func(ctx context.Context, day string) ([]string, error) { return m.Records.Archive(ctx, dir, day, defLang) }
+		jo.ArchiveAt = cfg.Records.ArchiveMinutes()
+	}
+	m.Jobs, err = jobs.Open(jo)
 	if err != nil {
 		return err
 	}

@@ -299,3 +299,97 @@ func (r *Renderer) chart(x flows.Export) ([]byte, error) {
 	}
 	return buf.Bytes(), err
 }
+
+// Archive writes the files of a past local day (YYYYMMDD) under
+// dir/YYYY/MM/DD: the daily task list 维修任务单, the day's repair log
+// 报修记录表 and the work order of every ticket closed or ended that day,
+// in lang. A file already there is kept (a second run, or a run after a
+// restart, writes only what is missing); each file is written whole or
+// not at all (a temporary file renamed). It returns the files it wrote.
+func (r *Renderer) Archive(ctx context.Context, dir, day string, lang flows.Lang) ([]string, error) {
+	start, err := time.ParseInLocation("20060102", day, r.o.Location)
+	if err != nil {
+		return nil, fmt.Errorf("records: archive day %q: %w", day, err)
+	}
+	end := start.AddDate(0, 0, 1)
+	at := end // the files say they were made as of the end of the day
+	out := filepath.Join(dir, start.Format("2006"), start.Format("01"), start.Format("02"))
+	title := func(key string) string { return r.o.Texts.T(lang, key+"."+r.profile()) }
+	date := start.Format("2006-01-02")
+	jobs := []struct {
+		name string
+		x    flows.Export
+	}{
+		{title("forms.title.daily") + "_" + date + ".xlsx", flows.Export{Form: flows.ExportDaily, Day: day, Lang: lang, At: at}},
+		{title("forms.title.repair_log") + "_" + date + ".xlsx", flows.Export{Form: flows.ExportRepairLog, From: start.UTC(), To: end.UTC(), Lang: lang, At: at}},
+	}
+	err = r.o.Store.View(ctx, func(tx flows.Tx) error {
+		return tx.EachTicketTouched(start.UTC(), end.UTC(), func(t *flows.Ticket) error {
+			if t.State.Open() || t.Closed == nil || t.Closed.Before(start) || !t.Closed.Before(end) {
+				return nil
+			}
+			name := t.ID + "_" + r.o.Texts.T(lang, "order.form."+string(t.Kind)+"."+r.profile()) + ".xlsx"
+			jobs = append(jobs, struct {
+				name string
+				x    flows.Export
+			}{name, flows.Export{Form: flows.ExportWorkOrder, Ticket: t.ID, Lang: lang, At: at}})
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(out, 0o750); err != nil {
+		return nil, fmt.Errorf("records: archive: %w", err)
+	}
+	var wrote []string
+	for _, j := range jobs {
+		path := filepath.Join(out, j.name)
+		if _, err := os.Stat(path); err == nil {
+			continue
+		}
+		data, err := r.render(ctx, j.x)
+		if j.x.Form == flows.ExportWorkOrder {
+			data, err = r.workOrder(ctx, j.x)
+		}
+		if err != nil {
+			return wrote, fmt.Errorf("records: archive %s: %w", j.name, err)
+		}
+		if err := writeFile(path, data); err != nil {
+			return wrote, err
+		}
+		wrote = append(wrote, path)
+	}
+	return wrote, nil
+}
+
+func (r *Renderer) profile() string {
+	if r.o.Profile == "" {
+		return "property"
+	}
+	return r.o.Profile
+}
+
+// writeFile writes data to path through a temporary file in the same
+// directory, so a crash leaves the whole file or none.
+func writeFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".archive-*")
+	if err != nil {
+		return fmt.Errorf("records: archive: %w", err)
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("records: archive %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
