@@ -18,6 +18,7 @@ import (
 	"github.com/repairbot/repairbot/config"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/sop"
 	"github.com/repairbot/repairbot/store"
 )
 
@@ -62,6 +63,8 @@ type demoLabels struct {
 	ring, answered, entryOK, next, addItem, sendQuote, quoteOK, repairDone string
 	testPass, careDone, signoff, goodbye, help, emergency, five            string
 	wantTicket, wantAccepted, wantClosed                                   string
+	// fault is the coding the technician taps: component, symptom, cause, action.
+	fault []string
 }
 
 // labelsFor reads the labels from the catalog and the config. A label
@@ -75,6 +78,7 @@ func labelsFor(texts *i18n.Catalog, l flows.Lang, cfg config.Config) demoLabels 
 		}
 		return zh
 	}
+	def := sop.Default()
 	var water, leak string
 	for _, c := range cfg.Categories {
 		if c.Key == "water" {
@@ -94,6 +98,8 @@ func labelsFor(texts *i18n.Catalog, l flows.Lang, cfg config.Config) demoLabels 
 		repairDone: t("btn.repair_done"), testPass: t("btn.test_pass"), careDone: t("btn.care_done"),
 		signoff: t("btn.signoff"), goodbye: t("btn.goodbye"), help: t("btn.help"), emergency: leak, five: "5⭐",
 		wantTicket: t("report.created"), wantAccepted: t("card.status.accepted"), wantClosed: t("card.status.closed"),
+		fault: []string{flows.FaultLabel(def, "water", flows.FaultComponentLevel, "VALVE", l), flows.FaultLabel(def, "water", flows.FaultSymptomLevel, "LEAK", l),
+			flows.FaultLabel(def, "water", flows.FaultCauseLevel, "WEAR", l), flows.FaultLabel(def, "water", flows.FaultActionLevel, "REPLACE", l)},
 	}
 }
 
@@ -260,6 +266,9 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	d.tapWhen(tech, tech.ID, lb.next)
 	d.say(tech, tech.ID, sc.care)
 	d.tapWhen(tech, tech.ID, lb.careDone)
+	for _, label := range lb.fault { // the fault coding, before the sign-off
+		d.tapWhen(tech, tech.ID, label)
+	}
 	d.tapWhen(tech, tech.ID, lb.signoff)
 
 	p.scene("6", map[string]string{"zh": "住户签字确认、道别、评价", "en": "Sign-off, goodbye and the resident's score"}[*lang])

@@ -161,7 +161,7 @@ func (c *call) stepCard(t *Ticket, l Lang) Message {
 		}
 		rows = append(rows, []Button{btn(c.tl(l, "btn.care_done"), "next")})
 	case StepSignoff:
-		rows = append(rows, []Button{TicketButton(c.tl(l, "btn.signoff"), ActDone, t.ID)})
+		rows = append(rows, c.faultRows(t, l, &b)...) // the fault coding first (faultcode.go)
 	}
 	rows = append(rows, []Button{TicketButton(c.tl(l, "btn.help"), ActHelp, t.ID)})
 	return Message{Text: b.String(), Buttons: rows, Priority: PrioNormal, Ticket: t.ID}

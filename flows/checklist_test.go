@@ -254,6 +254,7 @@ func TestPublicOrderSkipsThePriceNotThePlan(t *testing.T) {
 		t.Fatalf("public order went to %s after the plan", w.StepKind(id))
 	}
 	advanceTo(t, w, id, flows.StepSignoff)
+	w.CodeFault(tech, id)
 	w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))
 	card := w.Last(w.Drain(), resident.Chat())
 	contains(t, card.Text, "维修工作单（公共部位）")
@@ -342,6 +343,7 @@ func TestRestartAtEveryStep(t *testing.T) {
 	if len(seen) != len(w.Opts.SOP.Steps) {
 		t.Fatalf("visited %d steps of %d", len(seen), len(w.Opts.SOP.Steps))
 	}
+	w.CodeFault(tech, id)
 	w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))
 	w.Reopen()
 	w.Expect(w.Tap(resident, flows.EncodePayload("fix", id), false))

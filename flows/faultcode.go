@@ -2,7 +2,9 @@ package flows
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Fault coding (故障编码, the framework's area 6): at the end of the repair,
@@ -216,4 +218,237 @@ func FaultLabel(s *SOP, category, level, code string, l Lang) string {
 		return code
 	}
 	return label
+}
+
+// ---- the coding at the end of the repair ----
+
+// faultTree is the tree that codes t; nil when the SOP codes nothing for it.
+func (c *call) faultTree(t *Ticket) *FaultTree {
+	return c.e.SOP().Faults.tree(t.Category)
+}
+
+// faultPending reports whether t must still be coded (or, a public order,
+// name its asset) before the sign-off can be asked for.
+func (c *call) faultPending(t *Ticket) bool {
+	if c.faultTree(t) == nil {
+		return false
+	}
+	return !t.Fault.Complete() || (t.Kind == OrderPublic && strings.TrimSpace(t.Asset) == "")
+}
+
+// faultChoices are the options of the next level to code (its level and
+// the codes with their labels in l), nothing when the four are set.
+func (c *call) faultChoices(t *Ticket, l Lang) (level string, codes, labels []string) {
+	tr := c.faultTree(t)
+	ft := c.e.SOP().Faults
+	f := t.Fault
+	if f == nil {
+		f = &FaultCode{}
+	}
+	add := func(code, label string) {
+		codes, labels = append(codes, code), append(labels, label)
+	}
+	pick := func(nodes []FaultNode, only []string) {
+		for _, n := range nodes {
+			if len(only) == 0 || contains(only, n.Code) {
+				lb, _ := nodeLabel(nodes, n.Code, l)
+				add(n.Code, lb)
+			}
+		}
+	}
+	switch {
+	case f.Component == "":
+		level = FaultComponentLevel
+		for _, comp := range tr.Components {
+			add(comp.Code, FaultLabel(c.e.SOP(), t.Category, level, comp.Code, l))
+		}
+	case f.Symptom == "":
+		level = FaultSymptomLevel
+		for _, comp := range tr.Components {
+			if comp.Code == f.Component {
+				for _, s := range comp.Symptoms {
+					lb, _ := nodeLabel(ft.Symptoms, s, l)
+					add(s, lb)
+				}
+			}
+		}
+	case f.Cause == "":
+		level = FaultCauseLevel
+		pick(ft.Causes, tr.Causes)
+	case f.Action == "":
+		level = FaultActionLevel
+		pick(ft.Actions, tr.Actions)
+	}
+	return level, codes, labels
+}
+
+// faultText is a coded fault in l: component → symptom → cause → action.
+func faultText(s *SOP, t *Ticket, l Lang) string {
+	f := t.Fault
+	if f == nil {
+		return ""
+	}
+	var parts []string
+	for _, x := range [][2]string{{FaultComponentLevel, f.Component}, {FaultSymptomLevel, f.Symptom}, {FaultCauseLevel, f.Cause}, {FaultActionLevel, f.Action}} {
+		if x[1] != "" {
+			parts = append(parts, FaultLabel(s, t.Category, x[0], x[1], l))
+		}
+	}
+	return strings.Join(parts, " → ")
+}
+
+// FaultText is the ticket's coded fault in l ("" when not coded), for the forms.
+func FaultText(s *SOP, t *Ticket, l Lang) string { return faultText(s, t, l) }
+
+// faultRows fill the sign-off step's card: the coding while it is
+// pending (the next level's buttons), then the sign-off button with the
+// coded fault and a way to change it.
+func (c *call) faultRows(t *Ticket, l Lang, b *strings.Builder) [][]Button {
+	signoff := [][]Button{{TicketButton(c.tl(l, "btn.signoff"), ActDone, t.ID)}}
+	if c.faultTree(t) == nil {
+		return signoff
+	}
+	btn := func(label string, args ...string) Button { return TicketButton(label, ActCode, t.ID, args...) }
+	if done := faultText(c.e.SOP(), t, l); done != "" {
+		b.WriteString("\n" + c.tl(l, "fault.so_far", "fault", done))
+	}
+	level, codes, labels := c.faultChoices(t, l)
+	if level != "" {
+		n := map[string]int{FaultComponentLevel: 1, FaultSymptomLevel: 2, FaultCauseLevel: 3, FaultActionLevel: 4}[level]
+		b.WriteString("\n" + c.tl(l, "fault.ask_"+level, "n", n))
+		var rows [][]Button
+		var row []Button
+		for i, code := range codes {
+			row = append(row, btn(labels[i], level, code))
+			if len(row) == 2 {
+				rows, row = append(rows, row), nil
+			}
+		}
+		if len(row) > 0 {
+			rows = append(rows, row)
+		}
+		if t.Fault != nil && t.Fault.Component != "" {
+			rows = append(rows, []Button{btn(c.tl(l, "btn.fault_restart"), faultRestart)})
+		}
+		return rows
+	}
+	if t.Kind == OrderPublic && strings.TrimSpace(t.Asset) == "" {
+		b.WriteString("\n" + c.tl(l, "fault.ask_asset"))
+		return [][]Button{{btn(c.tl(l, "btn.fault_asset"), faultAsset)}, {btn(c.tl(l, "btn.fault_restart"), faultRestart)}}
+	}
+	if t.Kind == OrderPublic {
+		b.WriteString("\n" + c.tl(l, "fault.asset_is", "asset", t.Asset))
+	}
+	change := []Button{btn(c.tl(l, "btn.fault_restart"), faultRestart)}
+	if t.Kind == OrderPublic {
+		change = append(change, btn(c.tl(l, "btn.fault_asset"), faultAsset))
+	}
+	return append(signoff, change)
+}
+
+// The two operations of the coding besides the four levels.
+const (
+	faultRestart = "r" // start the coding again
+	faultAsset   = "p" // name (or rename) a public order's asset or place
+)
+
+// code handles "fc|<ticket>|<level>[|<code>]" from the assignee at the
+// sign-off step: each level's code must be one the tree offers now.
+func (c *call) code(t *Ticket, args []string) error {
+	if st, _ := c.current(t); st.Kind != StepSignoff || len(args) < 1 || len(args) > 2 {
+		return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+	}
+	if c.faultTree(t) == nil {
+		return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+	}
+	level := args[0]
+	if len(args) == 1 {
+		switch level {
+		case faultRestart:
+			t.Fault = nil
+			return c.show(t)
+		case faultAsset:
+			if t.Kind != OrderPublic {
+				return Errorf(CodeInvalid, "err.bad_button")
+			}
+			return c.askAsset(t)
+		}
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	want, codes, _ := c.faultChoices(t, c.lang)
+	if level != want {
+		return Errorf(CodeConflict, "err.stale_prompt")
+	}
+	if !contains(codes, args[1]) {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	if t.Fault == nil {
+		t.Fault = &FaultCode{}
+	}
+	f := t.Fault
+	switch level {
+	case FaultComponentLevel:
+		f.Component = args[1]
+	case FaultSymptomLevel:
+		f.Symptom = args[1]
+	case FaultCauseLevel:
+		f.Cause = args[1]
+	case FaultActionLevel:
+		f.Action, f.By, f.At = args[1], c.me.ID, c.now
+		if err := c.record(t, "fault", f.Component+"/"+f.Symptom+"/"+f.Cause+"/"+f.Action); err != nil {
+			return err
+		}
+		if t.Kind == OrderPublic && strings.TrimSpace(t.Asset) == "" {
+			return c.askAsset(t)
+		}
+	}
+	return c.show(t)
+}
+
+// askAsset asks the technician to type the public order's asset or place.
+func (c *call) askAsset(t *Ticket) error {
+	d := &Dialogue{PersonID: c.me.ID, Kind: dlgFaultAsset, Step: stepText, Started: c.now, TicketID: t.ID}
+	c.bump(d)
+	c.toast = c.t("ok")
+	c.reply(c.t("fault.asset_prompt", "ticket", t.ID, "asset", t.Asset))
+	if err := c.tx.PutTicket(t); err != nil {
+		return err
+	}
+	return c.tx.PutDialogue(d)
+}
+
+// maxAsset bounds an asset's name.
+const maxAsset = 60
+
+// assetInput takes the typed asset or place of a public order.
+func (c *call) assetInput(d *Dialogue) error {
+	if c.ev.Kind != EvText {
+		return Errorf(CodeInvalid, "err.text_expected")
+	}
+	asset := cleanText(strings.TrimSpace(c.ev.Text), 0)
+	if asset == "" {
+		return Errorf(CodeInvalid, "err.empty")
+	}
+	if n := utf8.RuneCountInString(asset); n > maxAsset {
+		return Errorf(CodeInvalid, "err.too_long", "n", n, "max", maxAsset)
+	}
+	t, err := c.mustTicket(d.TicketID)
+	if err != nil {
+		return err
+	}
+	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+		return err
+	}
+	// The job may have moved on (signed off, taken over) since the prompt.
+	if t.State != StateOnSite || t.AssigneeID != c.me.ID {
+		return Errorf(CodeConflict, "err.stale", "ticket", t.ID)
+	}
+	t.Asset = asset
+	if t.Visit == nil {
+		t.Visit = &Visit{}
+	}
+	if err := c.record(t, "asset", asset); err != nil {
+		return err
+	}
+	return c.show(t)
 }

@@ -28,6 +28,7 @@ const (
 	ActReturnGroup Action = "rg"
 	ActTakeOver    Action = "tk"
 	ActHelpReply   Action = "hr"
+	ActCode        Action = "fc" // the fault coding at the sign-off step: fc|ticket|level[|code] (faultcode.go)
 )
 
 // Who may trigger a transition, besides the role list.
@@ -82,6 +83,7 @@ var Transitions = map[Action]Transition{
 	ActReturnGroup: {From: working, To: StateNew, Roles: leads, who: byRole},
 	ActTakeOver:    {From: working, Roles: leads, who: byRole},
 	ActHelpReply:   {From: working, Roles: leads, who: byRole},
+	ActCode:        {From: []State{StateOnSite}, Roles: staff, who: byAssignee},
 }
 
 // AllStates lists every ticket state, for exhaustive tests and reports.

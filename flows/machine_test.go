@@ -36,6 +36,7 @@ var allowed = map[flows.Action]struct {
 	flows.ActReturnGroup: {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
 	flows.ActTakeOver:    {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
 	flows.ActHelpReply:   {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
+	flows.ActCode:        {[]flows.State{flows.StateOnSite}, []string{"tech"}},
 }
 
 func in[T comparable](xs []T, x T) bool {
@@ -53,6 +54,7 @@ func in[T comparable](xs []T, x T) bool {
 var guarded = map[flows.Action]bool{
 	flows.ActStep: true, flows.ActNoOneHome: true, flows.ActEntryOK: true, flows.ActQuoteOK: true,
 	flows.ActQuoteNo: true, flows.ActEndVisit: true, flows.ActDone: true, flows.ActReschedule: true,
+	flows.ActCode: true, // only at the sign-off step, a level and code the tree offers
 }
 
 // TestEveryTransition checks the single gate, Authorize, for every action

@@ -255,6 +255,7 @@ var actions = map[Action]actionFunc{
 	ActReturnGroup: ticketOnly((*call).returnToGroup),
 	ActTakeOver:    ticketOnly((*call).takeOver),
 	ActHelpReply:   ticketOnly((*call).helpReply),
+	ActCode:        (*call).code,
 }
 
 // callback handles a button tap.
@@ -318,6 +319,7 @@ const (
 	dlgReviewClose    = "review_close"
 	dlgActionDone     = "action_done"
 	dlgComplain       = "complain"
+	dlgFaultAsset     = "fault_asset" // a public order's asset or place, typed at the fault coding
 )
 
 // dialogueKind is one row of the dialogue table: what a stored dialogue
@@ -343,6 +345,7 @@ var dialogues = map[string]dialogueKind{
 	dlgReviewClose:    {input: (*call).reviewCloseInput, choose: (*call).reviewCloseChoice, legacy: legacyReviewDialogue},
 	dlgActionDone:     {input: (*call).actionEvidenceInput, legacy: legacyActionDone},
 	dlgComplain:       {input: (*call).complainInput},
+	dlgFaultAsset:     {input: (*call).assetInput},
 }
 
 // skipAt is the choice of a dialogue whose only button, at step, skips it.

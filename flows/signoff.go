@@ -15,6 +15,9 @@ func (c *call) done(t *Ticket) error {
 	if st, _ := c.current(t); st.Kind != StepSignoff {
 		return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
 	}
+	if c.faultPending(t) {
+		return Errorf(CodeConflict, "err.fault_uncoded", "ticket", t.ID)
+	}
 	now := c.now
 	t.Finished = &now
 	if err := c.move(t, ActDone, ""); err != nil {

@@ -49,6 +49,12 @@ func (c *call) workOrder(t *Ticket, l Lang) (string, error) {
 	if v.Plan != "" {
 		line("order.plan", "plan", v.Plan)
 	}
+	if t.Asset != "" {
+		line("order.asset", "asset", t.Asset)
+	}
+	if f := faultText(c.e.SOP(), t, l); f != "" && t.Fault.Complete() {
+		line("order.fault", "fault", f)
+	}
 	if t.Kind == OrderHousehold && v.Quote != nil {
 		status := c.tl(l, "order.quote_"+v.Quote.Status)
 		line("order.quote", "status", status)

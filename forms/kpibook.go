@@ -264,7 +264,12 @@ func (b *KPIBook) numbers(r *flows.KPIReport) error {
 		{"forms.kpi.by_category", r.ByCategory, func(gr flows.KPIGroup) string { return o.category(gr.Key) }},
 		{"forms.kpi.by_building", r.ByBuilding, func(gr flows.KPIGroup) string { return gr.Label }},
 		{"forms.kpi.by_technician", r.ByTechnician, func(gr flows.KPIGroup) string { return gr.Label }},
+		{"forms.kpi.by_fault", r.ByFault, func(gr flows.KPIGroup) string { return o.faultGroup(gr.Key, flows.FaultComponentLevel) }},
+		{"forms.kpi.by_cause", r.ByCause, func(gr flows.KPIGroup) string { return o.faultGroup(gr.Key, flows.FaultCauseLevel) }},
 	} {
+		if len(sec.groups) == 0 && (sec.key == "forms.kpi.by_fault" || sec.key == "forms.kpi.by_cause") {
+			continue // nothing coded in the period
+		}
 		g.row++
 		header(o.t(sec.key))
 		for i := range sec.groups {

@@ -116,6 +116,12 @@ func (l *RepairLog) Add(t *flows.Ticket, events []flows.TicketEvent) error {
 			remarks = append(remarks, o.t("forms.value.repeat", "ticket", e.Note))
 		}
 	}
+	if f := o.fault(t); f != "" {
+		remarks = append(remarks, f)
+	}
+	if t.Kind == flows.OrderPublic && t.Asset != "" {
+		remarks = append(remarks, o.t("forms.value.asset", "asset", t.Asset))
+	}
 	rel := func(at *time.Time) string {
 		if at == nil {
 			return ""

@@ -200,7 +200,11 @@ func (g *grid) layout(o *Options, t *flows.Ticket, events []flows.TicketEvent, c
 	g.pair(o.t("forms.field.reported"), o.stamp(t.Created), o.t("forms.field.accepted"), or(o.optStamp(t.Accepted)))
 	g.pair(resident, or(o.name(t.ResidentID)), o.t("forms.field.phone"), or(o.phone(t.ResidentID)))
 	if t.Kind == flows.OrderPublic {
-		g.full(o.t("forms.field.location"), or(address(t)), 20)
+		where := address(t)
+		if t.Asset != "" {
+			where = t.Asset
+		}
+		g.full(o.t("forms.field.location"), or(where), 20)
 	} else {
 		g.full(o.t("forms.field.address"), or(address(t)), 20)
 	}
@@ -215,6 +219,7 @@ func (g *grid) layout(o *Options, t *flows.Ticket, events []flows.TicketEvent, c
 		g.full(o.t("forms.field.entry"), how, 20)
 	}
 	g.full(o.t("forms.field.plan"), or(v.Plan), 34)
+	g.full(o.t("forms.field.fault"), or(o.fault(t)), 20)
 	if t.Kind == flows.OrderPublic {
 		g.full(o.t("forms.field.parts"), none, 34)
 	} else {

@@ -526,6 +526,7 @@ func (w *World) WalkToSignoff(tech, res Person, id string) {
 		case flows.StepCare:
 			w.Expect(w.Step(tech, id, "next"))
 		case flows.StepSignoff:
+			w.CodeFault(tech, id)
 			w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))
 			w.Drain()
 			return
@@ -535,6 +536,55 @@ func (w *World) WalkToSignoff(tech, res Person, id string) {
 	}
 	w.TB.Fatalf("ticket %s never reached the sign-off", id)
 }
+
+// CodeFault codes the fault of a ticket at its sign-off step as the
+// technician would: the first button of each level (component, symptom,
+// cause, action) on the step card, then, for a public order without one,
+// the asset (PublicAsset). It drains the outbox to read the cards.
+func (w *World) CodeFault(tech Person, id string) {
+	w.TB.Helper()
+	prefix := flows.EncodePayload("fc", id) + "|"
+	var last []flows.Message
+	shown := false
+	for i := 0; i < 8; i++ {
+		t := w.Ticket(id)
+		if t.Fault.Complete() {
+			if t.Kind == flows.OrderPublic && t.Asset == "" {
+				w.Expect(w.Tap(tech, prefix+"p", false))
+				w.Text(tech, PublicAsset)
+			}
+			return
+		}
+		if msgs := To(w.Drain(), tech.Chat()); len(msgs) > 0 {
+			last = msgs
+		}
+		data := ""
+		for j := len(last) - 1; j >= 0 && data == ""; j-- {
+			for _, row := range last[j].Buttons {
+				for _, b := range row {
+					if data == "" && strings.HasPrefix(b.Data, prefix) && strings.Count(b.Data, "|") == 4 {
+						data = b.Data
+					}
+				}
+			}
+		}
+		if data == "" && !shown && w.StepKind(id) == flows.StepSignoff {
+			// The card was drained before: show it again (from the start).
+			shown = true
+			w.Tap(tech, prefix+"r", false)
+			continue
+		}
+		if data == "" {
+			return // this SOP codes nothing for the ticket
+		}
+		w.Expect(w.Tap(tech, data, false))
+		last = nil
+	}
+	w.TB.Fatalf("ticket %s: the fault coding did not finish", id)
+}
+
+// PublicAsset is the asset CodeFault names for a public order.
+const PublicAsset = "3栋 电梯 2号"
 
 // Tick advances the clock to now and fires due timers, returning how many fired.
 func (w *World) Tick() int {
