@@ -191,7 +191,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Backup: func() (string, error) { return backupNow(m.Now().In(cfg.Location())) }}
 	if cfg.Records.Archive {
 		dir := filepath.Join(cfg.Store.DataDir, "records")
-		jo.Archive = func(ctx context.Context, day string) ([]string, error) { return m.Records.Archive(ctx, dir, day, defLang) }
+		jo.Archive = func(ctx context.Context, day string) ([]string, error) {
+			return m.Records.Archive(ctx, dir, day, defLang)
+		}
 		jo.ArchiveAt = cfg.Records.ArchiveMinutes()
 	}
 	m.Jobs, err = jobs.Open(jo)

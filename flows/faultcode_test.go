@@ -39,7 +39,9 @@ func toSignoff(t *testing.T, w *flowstest.World, id string) []flows.Message {
 	return msgs
 }
 
-func fc(id string, args ...string) string { return flows.EncodePayload("fc", append([]string{id}, args...)...) }
+func fc(id string, args ...string) string {
+	return flows.EncodePayload("fc", append([]string{id}, args...)...)
+}
 
 // TestFaultCodingRequiredBeforeSignoff: at the sign-off step the card asks
 // for the component, then the symptoms that component can show, the cause
@@ -60,8 +62,8 @@ func TestFaultCodingRequiredBeforeSignoff(t *testing.T) {
 		}
 	}
 	w.Refused(w.Tap(tech, flows.EncodePayload("done", id), false), "请先完成工单 "+id+" 的故障编码")
-	w.Refused(w.Tap(tech, fc(id, "s", "LEAK"), false), "已过期")      // a symptom before the component
-	w.Refused(w.Tap(tech, fc(id, "c", "LIFT"), false), "无法识别")     // another category's component
+	w.Refused(w.Tap(tech, fc(id, "s", "LEAK"), false), "已过期")       // a symptom before the component
+	w.Refused(w.Tap(tech, fc(id, "c", "LIFT"), false), "无法识别")      // another category's component
 	w.Refused(w.Tap(tech, fc(id, "c", "VALVE", "x"), false), "已过期") // extra arguments
 	w.Expect(w.Tap(tech, fc(id, "c", "VALVE"), false))
 	card = stepCard(t, w, w.Drain())
