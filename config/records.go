@@ -20,8 +20,8 @@ type Records struct {
 	// is a repeat, 0..365 days (default 720h, 30 days; "0s" off).
 	RepeatWithin Duration `toml:"repeat_within"`
 	// RepeatOffer is how long a repeat is offered to the technician of the
-	// earlier ticket before the group gets it, 0..24h (default 30m; "0s":
-	// to the group at once).
+	// earlier ticket before the group gets it, shorter than
+	// sla.accept_within (default 10m; "0s": to the group at once).
 	RepeatOffer Duration `toml:"repeat_offer"`
 	// QC turns the quality-control sample on (default true).
 	QC bool `toml:"qc"`
@@ -54,7 +54,7 @@ func DefaultRecords() Records {
 	return Records{
 		WeeklyReport:         "mon 08:30",
 		RepeatWithin:         Duration{30 * 24 * time.Hour},
-		RepeatOffer:          Duration{30 * time.Minute},
+		RepeatOffer:          Duration{10 * time.Minute},
 		QC:                   true,
 		QCShare:              10,
 		CallbackAfter:        Duration{7 * 24 * time.Hour},
@@ -96,7 +96,10 @@ func (c *Config) validateRecords(v *validator) {
 		}
 	}
 	v.durRange("records.repeat_within", r.RepeatWithin, 0, 365*24*time.Hour)
-	v.durRange("records.repeat_offer", r.RepeatOffer, 0, 24*time.Hour)
+	if v.durRange("records.repeat_offer", r.RepeatOffer, 0, 24*time.Hour) && r.RepeatOffer.Duration > 0 &&
+		r.RepeatOffer.Duration >= c.SLA.AcceptWithin.Duration {
+		v.add("records.repeat_offer", "must be shorter than sla.accept_within (%s): the offer would outlast the acceptance deadline", c.SLA.AcceptWithin.Duration)
+	}
 	v.intRange("records.qc_share", int64(r.QCShare), 0, 100)
 	v.durRange("records.callback_after", r.CallbackAfter, 0, 90*24*time.Hour)
 	v.durRange("records.callback_answer_within", r.CallbackAnswerWithin, time.Hour, 14*24*time.Hour)

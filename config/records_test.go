@@ -33,6 +33,7 @@ func TestRecordsDefaultsAndProblems(t *testing.T) {
 		{"[records]\nweekly_report = \"xyz 08:30\"\n", "records.weekly_report"},
 		{"[records]\nqc_share = 101\n", "records.qc_share"},
 		{"[records]\nrepeat_offer = \"48h\"\n", "records.repeat_offer"},
+		{"[records]\nrepeat_offer = \"20m\"\n", "shorter than sla.accept_within"},
 		{"[records]\ncallback_after = \"3000h\"\n", "records.callback_after"},
 		{"[records]\ncallback_answer_within = \"10m\"\n", "records.callback_answer_within"},
 		{"[records]\ncallback_categories = { lift = \"24h\" }\n", "records.callback_categories.lift"},

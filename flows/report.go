@@ -124,10 +124,13 @@ func (c *call) reportChoice(d *Dialogue, v string) error {
 			d.Kind2 = OrderHousehold
 		case OrderPublic:
 			d.Kind2 = OrderPublic
+			return c.promptAsset(d) // where, and is it already reported (repeats.go)
 		default:
 			return Errorf(CodeInvalid, "err.bad_button")
 		}
 		return c.promptTiming(d)
+	case stepDuplicate:
+		return c.duplicateChoice(d, v)
 	case stepTiming:
 		loc := c.e.o.Location
 		local := c.now.In(loc)
@@ -154,8 +157,10 @@ func (c *call) reportChoice(d *Dialogue, v string) error {
 
 func (c *call) reportInput(d *Dialogue) error {
 	switch d.Step {
-	case stepCategory, stepKind, stepTiming:
+	case stepCategory, stepKind, stepTiming, stepDuplicate:
 		return Errorf(CodeInvalid, "err.use_buttons")
+	case stepAsset:
+		return c.assetAnswer(d)
 	case stepDesc:
 		if c.ev.Kind != EvText && c.ev.Kind != EvPhoto {
 			return Errorf(CodeInvalid, "err.text_expected")
@@ -216,31 +221,16 @@ func (c *call) createTicket(d *Dialogue, at *time.Time) error {
 	}
 	c.reply(c.t("report.created", "ticket", t.ID, "category", c.categoryLabel(t.Category, c.lang), "when", c.whenText(t, c.lang)),
 		[]Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancel, t.ID)})
-	c.groupCard(t, true)
-	if err := c.checkRepeat(t); err != nil {
-		return err
-	}
-	if c.e.o.SLA.AcceptWithin > 0 {
-		return c.schedule(tmAccept, t.ID, 0, c.now.Add(c.e.o.SLA.AcceptWithin))
-	}
-	return nil
-}
-
-// checkRepeat treats the same fault at the same home within 30 days of a
-// repair as a repeat failure: a major fault that triggers the SOP review.
-func (c *call) checkRepeat(t *Ticket) error {
-	earlier, err := c.tx.TicketsByResident(t.ResidentID, 20)
+	// A repeat of a recent repair here goes first to its technician (repeats.go).
+	offered, err := c.markRepeat(t, true)
 	if err != nil {
 		return err
 	}
-	for _, e := range earlier {
-		if e.ID != t.ID && e.Category == t.Category && e.Room == t.Room && e.State == StateClosed &&
-			e.Closed != nil && c.now.Sub(*e.Closed) < 30*24*time.Hour {
-			if err := c.event(t, "repeat", t.State, t.State, e.ID); err != nil {
-				return err
-			}
-			return c.triggerReview("repeat", t.ID)
-		}
+	if !offered {
+		c.groupCard(t, true)
+	}
+	if c.e.o.SLA.AcceptWithin > 0 {
+		return c.schedule(tmAccept, t.ID, 0, c.now.Add(c.e.o.SLA.AcceptWithin))
 	}
 	return nil
 }
@@ -269,6 +259,7 @@ func (c *call) newTicket(d *Dialogue, at *time.Time, emergency string) (*Ticket,
 		Updated:     c.now,
 		Rev:         1,
 		Emergency:   emergency,
+		Asset:       d.Asset,
 	}
 	if at != nil {
 		u := at.UTC()

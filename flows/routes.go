@@ -195,6 +195,7 @@ const (
 	vbReviewDecline  = "rvd" // rvd|<review>
 	vbActionDone     = "acd" // acd|<review>|<action>
 	vbOrderFile      = "xo"  // xo|<ticket>: the ticket's work order as an xlsx
+	vbRepeatPass     = "rpp" // rpp|<ticket>: the earlier technician passes a repeat to the group
 )
 
 // verb is one row of the button table.
@@ -220,6 +221,8 @@ var verbs = map[string]verb{
 	vbActionDone: {Access: Access{Deny: "err.bad_button"}, run: (*call).actionDone},
 	// Whose work order it is, the handler checks (as /order does).
 	vbOrderFile: {Access: registered, private: true, run: (*call).orderFile},
+	// Only the technician it is offered to has it; the handler checks.
+	vbRepeatPass: {Access: repairTeam, run: (*call).repeatPass},
 }
 
 // actionFunc handles a ticket action that passed Authorize; args are the
@@ -456,6 +459,7 @@ const (
 	tmActionEsc    = "actesc"   // an improvement action three days late
 	tmAudit        = "audit"    // the monthly audit sample (Timer.Day is the month)
 	tmWeekly       = "kpiweek"  // the weekly KPI report to the leads (Timer.Day is the report's day)
+	tmRepeatOffer  = "rpoffer"  // a repeat's offer to the earlier technician lapses
 )
 
 // timerKind is one row of the timer table: what a due timer of that kind
@@ -487,6 +491,7 @@ var timerKinds = map[string]timerKind{
 	tmActionEsc:    {fire: (*call).actionEscalate, legacy: legacyActionTimer},
 	tmAudit:        {fire: func(c *call, tm Timer, _ bool) error { return c.audit(tm.Month) }, legacy: legacyAudit},
 	tmWeekly:       {fire: func(c *call, tm Timer, _ bool) error { return c.weekly(tm.Day) }},
+	tmRepeatOffer:  {fire: onTicket(func(c *call, t *Ticket, _ Timer, _ bool) error { return c.repeatOfferLapsed(t) })},
 }
 
 // onTicket loads the timer's ticket; a ticket that is gone has nothing to chase.

@@ -297,6 +297,8 @@ type Dialogue struct {
 	Action    int    `json:"action,omitempty"`     // the improvement action of Review whose evidence is asked
 	Day       string `json:"day,omitempty"`        // the handover's day (YYYYMMDD) being returned
 	TechID    string `json:"tech_id,omitempty"`    // the technician whose handover is returned
+	// Asset is the public asset or place a public report names.
+	Asset string `json:"asset,omitempty"`
 }
 
 // Timer is a stored due time. The engine consumes it in the same

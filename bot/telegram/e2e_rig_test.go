@@ -613,7 +613,17 @@ func (r *rig) finishReport(u tgfake.User, afterDesc tgfake.Message, s reportSpec
 		_, kind = r.tapThen(u, u.ID, photos, noMore, withButton(kindLabel))
 	}
 	asap := r.T(u, "btn.asap")
-	_, when := r.tapThen(u, u.ID, kind, kindLabel, withButton(asap))
+	var when tgfake.Message
+	if s.public {
+		// A public report names the asset or place first.
+		r.tapThen(u, u.ID, kind, kindLabel, withText(r.T(u, "report.ask_asset", "max", 60)))
+		// One asset per report: the same asset twice would ask whether
+		// to follow the first instead.
+		asset := []rune("3栋 大堂 / lobby: " + s.desc)
+		when = r.say(u, string(asset[:min(len(asset), 60)]), withButton(asap))
+	} else {
+		_, when = r.tapThen(u, u.ID, kind, kindLabel, withButton(asap))
+	}
 	_, ack := r.tapThen(u, u.ID, when, asap, withText("BX-"))
 	id := ticketRE.FindString(ack.Text)
 	if id == "" {
