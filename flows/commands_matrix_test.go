@@ -28,7 +28,9 @@ var commandDesign = map[string][]string{
 	"daily":      {"lead", "dispatcher", "admin"},
 	"month":      {"lead", "dispatcher", "admin"},
 	"stats":      {"lead", "dispatcher", "admin"},
-	"invite":     {"lead", "admin"}, // /invite technician
+	"qc":         {"lead", "admin"},
+	"callbacks":  {"lead", "dispatcher", "admin"}, // customer service's phone-callback list
+	"invite":     {"lead", "admin"},               // /invite technician
 	"sop":        {"tech", "tech2", "lead", "dispatcher", "admin"},
 	"sop reload": {"lead", "admin"},
 	"suggest":    {"tech", "tech2", "lead", "dispatcher", "admin"},

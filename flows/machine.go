@@ -29,6 +29,10 @@ const (
 	ActTakeOver    Action = "tk"
 	ActHelpReply   Action = "hr"
 	ActCode        Action = "fc" // the fault coding at the sign-off step: fc|ticket|level[|code] (faultcode.go)
+	// The callback visit (callbacks.go): the resident's answer, and
+	// customer service's record of a phone callback.
+	ActCallback      Action = "cb"  // cb|ticket|h|n|s<1-5>
+	ActCallbackPhone Action = "cbc" // cbc|ticket|h|n|x|s<1-5>
 )
 
 // Who may trigger a transition, besides the role list.
@@ -84,6 +88,9 @@ var Transitions = map[Action]Transition{
 	ActTakeOver:    {From: working, Roles: leads, who: byRole},
 	ActHelpReply:   {From: working, Roles: leads, who: byRole},
 	ActCode:        {From: []State{StateOnSite}, Roles: staff, who: byAssignee},
+	// A callback is about a closed ticket; "not held" reopens it (callbacks.go).
+	ActCallback:      {From: []State{StateClosed}, Roles: residents, who: byReporter},
+	ActCallbackPhone: {From: []State{StateClosed}, Roles: office, who: byRole},
 }
 
 // AllStates lists every ticket state, for exhaustive tests and reports.

@@ -37,6 +37,9 @@ var allowed = map[flows.Action]struct {
 	flows.ActTakeOver:    {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
 	flows.ActHelpReply:   {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
 	flows.ActCode:        {[]flows.State{flows.StateOnSite}, []string{"tech"}},
+	// The callback visit: the resident's answer, the office's phone record (a dispatcher too).
+	flows.ActCallback:      {[]flows.State{flows.StateClosed}, []string{"resident"}},
+	flows.ActCallbackPhone: {[]flows.State{flows.StateClosed}, []string{"lead", "admin"}},
 }
 
 func in[T comparable](xs []T, x T) bool {
@@ -55,6 +58,8 @@ var guarded = map[flows.Action]bool{
 	flows.ActStep: true, flows.ActNoOneHome: true, flows.ActEntryOK: true, flows.ActQuoteOK: true,
 	flows.ActQuoteNo: true, flows.ActEndVisit: true, flows.ActDone: true, flows.ActReschedule: true,
 	flows.ActCode: true, // only at the sign-off step, a level and code the tree offers
+	// only while a callback is asked (or on the phone list)
+	flows.ActCallback: true, flows.ActCallbackPhone: true,
 }
 
 // TestEveryTransition checks the single gate, Authorize, for every action

@@ -100,6 +100,9 @@ func init() {
 		{Name: "daily", Key: "cmd.daily", Menus: office, Access: officeOnly, run: (*call).cmdDaily},
 		{Name: "month", Key: "cmd.month", Menus: office, Access: officeOnly, run: (*call).cmdMonth},
 		{Name: "stats", Key: "cmd.stats", Menus: office, Access: officeOnly, run: (*call).cmdStats},
+		{Name: "qc", Key: "cmd.qc", Menus: leads, Access: leadsOnly, run: noArgs((*call).cmdQC)},
+		// The phone-callback list is customer service's (and the leads').
+		{Name: "callbacks", Key: "cmd.callbacks", Menus: office, Access: officeOnly, run: noArgs((*call).cmdCallbacks)},
 		{Name: "duty", Key: "cmd.duty", Menus: leads, Access: leadsOnly, run: noArgs((*call).cmdDuty)},
 		{Name: "sop", Key: "cmd.sop", Menus: staffAll, Access: sopUsers, run: (*call).cmdSOP},
 		{Name: "sop", Arg: "reload", Access: leadsOnly, run: noArgs((*call).cmdSOPReload)},
@@ -196,6 +199,8 @@ const (
 	vbActionDone     = "acd" // acd|<review>|<action>
 	vbOrderFile      = "xo"  // xo|<ticket>: the ticket's work order as an xlsx
 	vbRepeatPass     = "rpp" // rpp|<ticket>: the earlier technician passes a repeat to the group
+	vbQCStart        = "qcr" // qcr|<ticket>: a lead starts the QC review of a sampled ticket
+	vbSpotResult     = "qcx" // qcx|<ticket>|ok|bad: the result of a QC spot check on site
 )
 
 // verb is one row of the button table.
@@ -223,6 +228,9 @@ var verbs = map[string]verb{
 	vbOrderFile: {Access: registered, private: true, run: (*call).orderFile},
 	// Only the technician it is offered to has it; the handler checks.
 	vbRepeatPass: {Access: repairTeam, run: (*call).repeatPass},
+	vbQCStart:    {Access: leadsOnly, private: true, run: (*call).qcStart},
+	// Only the spot check's assignee has it; the handler checks.
+	vbSpotResult: {Access: repairTeam, run: (*call).spotResult},
 }
 
 // actionFunc handles a ticket action that passed Authorize; args are the
@@ -236,29 +244,31 @@ func ticketOnly(f func(*call, *Ticket) error) actionFunc {
 // actions are the handlers of the ticket actions; who may apply each, and
 // from which states, is its row in Transitions (machine.go).
 var actions = map[Action]actionFunc{
-	ActAccept:      ticketOnly((*call).accept),
-	ActOnTheWay:    ticketOnly((*call).onTheWay),
-	ActArrive:      ticketOnly((*call).arrive),
-	ActStep:        (*call).stepOp,
-	ActNoOneHome:   ticketOnly((*call).noOneHome),
-	ActHelp:        ticketOnly((*call).help),
-	ActEntryOK:     ticketOnly((*call).entryOK),
-	ActQuoteOK:     func(c *call, t *Ticket, args []string) error { return c.quoteAnswer(t, true, args) },
-	ActQuoteNo:     func(c *call, t *Ticket, args []string) error { return c.quoteAnswer(t, false, args) },
-	ActEndVisit:    ticketOnly((*call).endVisit),
-	ActDone:        ticketOnly((*call).done),
-	ActFixed:       ticketOnly((*call).fixed),
-	ActNotFixed:    ticketOnly((*call).notFixed),
-	ActFeeQuery:    ticketOnly((*call).feeQuery),
-	ActGoodbye:     ticketOnly((*call).goodbye),
-	ActScore:       (*call).score,
-	ActCancel:      ticketOnly((*call).cancelTicket),
-	ActReschedule:  (*call).reschedule,
-	ActReassign:    (*call).reassign,
-	ActReturnGroup: ticketOnly((*call).returnToGroup),
-	ActTakeOver:    ticketOnly((*call).takeOver),
-	ActHelpReply:   ticketOnly((*call).helpReply),
-	ActCode:        (*call).code,
+	ActAccept:        ticketOnly((*call).accept),
+	ActOnTheWay:      ticketOnly((*call).onTheWay),
+	ActArrive:        ticketOnly((*call).arrive),
+	ActStep:          (*call).stepOp,
+	ActNoOneHome:     ticketOnly((*call).noOneHome),
+	ActHelp:          ticketOnly((*call).help),
+	ActEntryOK:       ticketOnly((*call).entryOK),
+	ActQuoteOK:       func(c *call, t *Ticket, args []string) error { return c.quoteAnswer(t, true, args) },
+	ActQuoteNo:       func(c *call, t *Ticket, args []string) error { return c.quoteAnswer(t, false, args) },
+	ActEndVisit:      ticketOnly((*call).endVisit),
+	ActDone:          ticketOnly((*call).done),
+	ActFixed:         ticketOnly((*call).fixed),
+	ActNotFixed:      ticketOnly((*call).notFixed),
+	ActFeeQuery:      ticketOnly((*call).feeQuery),
+	ActGoodbye:       ticketOnly((*call).goodbye),
+	ActScore:         (*call).score,
+	ActCancel:        ticketOnly((*call).cancelTicket),
+	ActReschedule:    (*call).reschedule,
+	ActReassign:      (*call).reassign,
+	ActReturnGroup:   ticketOnly((*call).returnToGroup),
+	ActTakeOver:      ticketOnly((*call).takeOver),
+	ActHelpReply:     ticketOnly((*call).helpReply),
+	ActCode:          (*call).code,
+	ActCallback:      (*call).callbackAnswer,
+	ActCallbackPhone: (*call).callbackPhone,
 }
 
 // callback handles a button tap.
@@ -323,6 +333,7 @@ const (
 	dlgActionDone     = "action_done"
 	dlgComplain       = "complain"
 	dlgFaultAsset     = "fault_asset" // a public order's asset or place, typed at the fault coding
+	dlgQC             = "qc_review"   // a lead's QC review of a sampled ticket (Dialogue.TicketID)
 )
 
 // dialogueKind is one row of the dialogue table: what a stored dialogue
@@ -349,6 +360,7 @@ var dialogues = map[string]dialogueKind{
 	dlgActionDone:     {input: (*call).actionEvidenceInput, legacy: legacyActionDone},
 	dlgComplain:       {input: (*call).complainInput},
 	dlgFaultAsset:     {input: (*call).assetInput},
+	dlgQC:             {input: (*call).qcInput, choose: (*call).qcChoice},
 }
 
 // skipAt is the choice of a dialogue whose only button, at step, skips it.
@@ -460,6 +472,8 @@ const (
 	tmAudit        = "audit"    // the monthly audit sample (Timer.Day is the month)
 	tmWeekly       = "kpiweek"  // the weekly KPI report to the leads (Timer.Day is the report's day)
 	tmRepeatOffer  = "rpoffer"  // a repeat's offer to the earlier technician lapses
+	tmCallback     = "callback" // the callback visit is due: ask the resident
+	tmCallbackDue  = "cbdue"    // the resident did not answer: customer service calls
 )
 
 // timerKind is one row of the timer table: what a due timer of that kind
@@ -492,6 +506,8 @@ var timerKinds = map[string]timerKind{
 	tmAudit:        {fire: func(c *call, tm Timer, _ bool) error { return c.audit(tm.Month) }, legacy: legacyAudit},
 	tmWeekly:       {fire: func(c *call, tm Timer, _ bool) error { return c.weekly(tm.Day) }},
 	tmRepeatOffer:  {fire: onTicket(func(c *call, t *Ticket, _ Timer, _ bool) error { return c.repeatOfferLapsed(t) })},
+	tmCallback:     {fire: onTicket(func(c *call, t *Ticket, _ Timer, _ bool) error { return c.callbackAsk(t) })},
+	tmCallbackDue:  {fire: onTicket(func(c *call, t *Ticket, _ Timer, _ bool) error { return c.callbackUnanswered(t) })},
 }
 
 // onTicket loads the timer's ticket; a ticket that is gone has nothing to chase.

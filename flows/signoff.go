@@ -203,9 +203,11 @@ func (c *call) score(t *Ticket, args []string) error {
 	}
 	c.tell(tech, "job.closed", []any{"ticket", t.ID, "n", n})
 	if n <= complaintScore {
-		return c.complaint(t, n)
+		if err := c.complaint(t, n); err != nil {
+			return err
+		}
 	}
-	return nil
+	return c.afterClose(t) // QC sample and callback visit (callbacks.go)
 }
 
 func (c *call) commentInput(d *Dialogue) error {
