@@ -12,48 +12,86 @@ import (
 // reports: what a period holds is the tickets reported in it (docs/KPI.md).
 type StatsTx interface {
 	// EachTicketReported calls fn with the brief of every ticket reported
-	// (Created) in [from, to), oldest first, as of its last PutTicket; an
-	// error from fn stops the walk and is returned. It reads an index of
-	// briefs, not the tickets, so a look-back over months stays cheap.
-	EachTicketReported(from, to time.Time, fn func(TicketBrief) error) error
+	// (Created) in [from, to), oldest first, as of its last PutTicket; with
+	// trails, each brief carries its folded trail (TicketBrief.Trail, nil
+	// when the store has none for it). An error from fn stops the walk and
+	// is returned. It reads an index of briefs, not the tickets, so a
+	// month's report or a look-back over months stays cheap.
+	EachTicketReported(from, to time.Time, trails bool, fn func(TicketBrief) error) error
 }
 
-// TicketBrief is what the reported index keeps of a ticket: enough for the
-// preventive hints and to find the ticket.
+// TicketBrief is what the reported index keeps of a ticket: what the KPI
+// reports and the preventive hints read, and where to find the ticket.
 type TicketBrief struct {
-	ID        string    `json:"id"`
-	Created   time.Time `json:"created"`
-	State     State     `json:"state"`
-	Kind      OrderKind `json:"kind,omitempty"`
-	Category  string    `json:"category,omitempty"`
-	Emergency string    `json:"emergency,omitempty"`
-	Building  string    `json:"building,omitempty"`
-	Unit      string    `json:"unit,omitempty"`
-	Room      string    `json:"room,omitempty"`
-	Asset     string    `json:"asset,omitempty"`
+	ID         string     `json:"id"`
+	Created    time.Time  `json:"created"`
+	State      State      `json:"state"`
+	Kind       OrderKind  `json:"kind,omitempty"`
+	Category   string     `json:"category,omitempty"`
+	Emergency  string     `json:"emergency,omitempty"`
+	Building   string     `json:"building,omitempty"`
+	Unit       string     `json:"unit,omitempty"`
+	Room       string     `json:"room,omitempty"`
+	Asset      string     `json:"asset,omitempty"`
+	AgreedTime *time.Time `json:"agreed_time,omitempty"`
+	AssigneeID string     `json:"assignee_id,omitempty"`
+	Assignee   string     `json:"assignee,omitempty"`
+	// FaultComponent and FaultCause are the coded fault's (Ticket.Fault).
+	FaultComponent string `json:"fault_component,omitempty"`
+	FaultCause     string `json:"fault_cause,omitempty"`
+	// Quote is the agreed quote's total in fen (Ticket.AgreedQuoteCents).
+	Quote int64 `json:"quote,omitempty"`
+	Score int   `json:"score,omitempty"`
+	// Trail is the ticket's folded audit trail, when asked for (the
+	// store's tickets.trail projection), else nil.
+	Trail *TrailFold `json:"-"`
 }
 
-// Brief is the ticket's brief.
+// Brief is the ticket's brief (without its trail).
 func (t *Ticket) Brief() TicketBrief {
-	return TicketBrief{ID: t.ID, Created: t.Created, State: t.State, Kind: t.Kind, Category: t.Category, Emergency: t.Emergency,
-		Building: t.Building, Unit: t.Unit, Room: t.Room, Asset: t.Asset}
+	b := TicketBrief{ID: t.ID, Created: t.Created, State: t.State, Kind: t.Kind, Category: t.Category, Emergency: t.Emergency,
+		Building: t.Building, Unit: t.Unit, Room: t.Room, Asset: t.Asset, AgreedTime: t.AgreedTime,
+		AssigneeID: t.AssigneeID, Assignee: t.Assignee, Quote: t.AgreedQuoteCents(), Score: t.Score}
+	if t.Fault != nil {
+		b.FaultComponent, b.FaultCause = t.Fault.Component, t.Fault.Cause
+	}
+	return b
 }
 
-// Ticket is a ticket holding only the brief's fields (for the KPI
-// accumulator's look-back, which reads no more).
+// Ticket is a ticket holding only the brief's fields, as the KPI
+// accumulator reads it (AddBrief).
 func (b *TicketBrief) Ticket() *Ticket {
-	return &Ticket{ID: b.ID, Created: b.Created, State: b.State, Kind: b.Kind, Category: b.Category, Emergency: b.Emergency,
-		Building: b.Building, Unit: b.Unit, Room: b.Room, Asset: b.Asset}
+	t := &Ticket{ID: b.ID, Created: b.Created, State: b.State, Kind: b.Kind, Category: b.Category, Emergency: b.Emergency,
+		Building: b.Building, Unit: b.Unit, Room: b.Room, Asset: b.Asset, AgreedTime: b.AgreedTime,
+		AssigneeID: b.AssigneeID, Assignee: b.Assignee, Score: b.Score}
+	if b.FaultComponent != "" || b.FaultCause != "" {
+		t.Fault = &FaultCode{Component: b.FaultComponent, Cause: b.FaultCause}
+	}
+	return t
 }
 
-// WalkKPI feeds acc the tickets it wants from one transaction: those
-// reported in its period with their audit trail (each also handed to each,
-// when given, e.g. a workbook's ticket list), and those of the hints'
-// look-back as briefs only. One walk of the reported index, oldest first.
-func WalkKPI(tx Tx, acc *KPIAcc, each func(t *Ticket, events []TicketEvent) error) error {
-	return tx.EachTicketReported(acc.HintFrom(), acc.o.To, func(b TicketBrief) error {
-		if b.Created.Before(acc.o.From) {
-			acc.Add(b.Ticket(), nil)
+// WalkKPI feeds acc from one transaction: the hints' look-back as briefs,
+// then the period's tickets as briefs with their folded trails — no ticket
+// or trail is decoded, except for a ticket whose fold the store lacks (a
+// record older than the projection) or when acc has a parts-cost hook,
+// which reads the ticket and its trail. each, when given, gets every
+// ticket of the period (a workbook's ticket list): its brief with the
+// trail folded, and the ticket and its events when they were read.
+func WalkKPI(tx Tx, acc *KPIAcc, each func(b TicketBrief, t *Ticket, events []TicketEvent) error) error {
+	if acc.HintFrom().Before(acc.o.From) {
+		if err := tx.EachTicketReported(acc.HintFrom(), acc.o.From, false, func(b TicketBrief) error {
+			acc.AddBrief(b)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return tx.EachTicketReported(acc.o.From, acc.o.To, true, func(b TicketBrief) error {
+		if b.Trail != nil && acc.o.PartsCost == nil {
+			acc.AddBrief(b)
+			if each != nil {
+				return each(b, nil, nil)
+			}
 			return nil
 		}
 		t, err := tx.Ticket(b.ID)
@@ -66,7 +104,9 @@ func WalkKPI(tx Tx, acc *KPIAcc, each func(t *Ticket, events []TicketEvent) erro
 		}
 		acc.Add(t, events)
 		if each != nil {
-			return each(t, events)
+			b = t.Brief()
+			b.Trail = FoldTrail(events)
+			return each(b, t, events)
 		}
 		return nil
 	})

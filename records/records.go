@@ -216,16 +216,19 @@ func (r *Renderer) repairLog(ctx context.Context, x flows.Export) ([]byte, error
 			return err
 		}
 		defer lg.Close()
-		err = tx.EachTicketReported(x.From, x.To, func(b flows.TicketBrief) error {
+		err = tx.EachTicketReported(x.From, x.To, true, func(b flows.TicketBrief) error {
 			t, err := tx.Ticket(b.ID)
 			if err != nil {
 				return err
 			}
-			events, err := tx.TicketEvents(t.ID)
-			if err != nil {
-				return err
+			if b.Trail == nil { // a ticket older than the store's trail projection
+				events, err := tx.TicketEvents(t.ID)
+				if err != nil {
+					return err
+				}
+				b.Trail = flows.FoldTrail(events)
 			}
-			return lg.Add(t, events)
+			return lg.AddTimes(t, flows.TimesOf(t, b.Trail))
 		})
 		if err != nil {
 			return err
@@ -275,7 +278,7 @@ func (r *Renderer) kpi(ctx context.Context, x flows.Export) ([]byte, error) {
 			return err
 		}
 		defer book.Close()
-		if err := flows.WalkKPI(tx, acc, book.Add); err != nil {
+		if err := flows.WalkKPI(tx, acc, book.Each); err != nil {
 			return err
 		}
 		rep := acc.Result()

@@ -3,8 +3,11 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"encoding/binary"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -17,26 +20,127 @@ import (
 // tickets in report order without the touched index's duplicates, and the
 // preventive hints' look-back of months without decoding a ticket.
 
-// briefVersion starts every brief; the fields follow, 0-separated.
-const briefVersion = "b1"
+// briefVersion starts every brief; the fields follow, 0-separated, times
+// as Unix nanoseconds (an index value, read by the hundred thousand: no
+// JSON, no time parsing).
+const briefVersion = "b2"
+
+func nanos(t time.Time) string { return strconv.FormatInt(t.UnixNano(), 10) }
+
+func optNanos(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return nanos(*t)
+}
+
+func clean0(s string) string { return strings.ReplaceAll(s, "\x00", "") }
 
 func encodeBrief(b flows.TicketBrief) []byte {
-	clean := func(s string) string { return strings.ReplaceAll(s, "\x00", "") }
-	return []byte(strings.Join([]string{briefVersion, b.Created.UTC().Format(time.RFC3339Nano), string(b.State), string(b.Kind),
-		clean(b.Category), clean(b.Emergency), clean(b.Building), clean(b.Unit), clean(b.Room), clean(b.Asset)}, "\x00"))
+	return []byte(strings.Join([]string{briefVersion, nanos(b.Created), string(b.State), string(b.Kind),
+		clean0(b.Category), clean0(b.Emergency), clean0(b.Building), clean0(b.Unit), clean0(b.Room), clean0(b.Asset),
+		optNanos(b.AgreedTime), clean0(b.AssigneeID), clean0(b.Assignee), clean0(b.FaultComponent), clean0(b.FaultCause),
+		strconv.FormatInt(b.Quote, 10), strconv.Itoa(b.Score)}, "\x00"))
+}
+
+// fields splits a 0-separated value into want fields (false otherwise).
+func fields(raw []byte, want int, out [][]byte) ([][]byte, bool) {
+	out = out[:0]
+	for len(out) < want-1 {
+		i := bytes.IndexByte(raw, 0)
+		if i < 0 {
+			return nil, false
+		}
+		out = append(out, raw[:i])
+		raw = raw[i+1:]
+	}
+	if bytes.IndexByte(raw, 0) >= 0 {
+		return nil, false
+	}
+	return append(out, raw), true
+}
+
+func parseNanos(b []byte) (*time.Time, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return nil, err
+	}
+	t := time.Unix(0, n).UTC()
+	return &t, nil
 }
 
 func decodeBrief(id string, raw []byte) (flows.TicketBrief, error) {
-	f := bytes.Split(raw, []byte{0})
-	if len(f) != 10 || string(f[0]) != briefVersion {
+	var buf [17][]byte
+	f, ok := fields(raw, 17, buf[:0])
+	if !ok || string(f[0]) != briefVersion {
 		return flows.TicketBrief{}, fmt.Errorf("store: corrupt brief of %s", id)
 	}
-	created, err := time.Parse(time.RFC3339Nano, string(f[1]))
-	if err != nil {
-		return flows.TicketBrief{}, fmt.Errorf("store: corrupt brief of %s: %w", id, err)
+	bad := func(err error) (flows.TicketBrief, error) {
+		return flows.TicketBrief{}, fmt.Errorf("store: corrupt brief of %s: %v", id, err)
 	}
-	return flows.TicketBrief{ID: id, Created: created, State: flows.State(f[2]), Kind: flows.OrderKind(f[3]), Category: string(f[4]),
-		Emergency: string(f[5]), Building: string(f[6]), Unit: string(f[7]), Room: string(f[8]), Asset: string(f[9])}, nil
+	created, err := parseNanos(f[1])
+	if err != nil || created == nil {
+		return bad(err)
+	}
+	b := flows.TicketBrief{ID: id, Created: *created, State: flows.State(f[2]), Kind: flows.OrderKind(f[3]), Category: string(f[4]),
+		Emergency: string(f[5]), Building: string(f[6]), Unit: string(f[7]), Room: string(f[8]), Asset: string(f[9]),
+		AssigneeID: string(f[11]), Assignee: string(f[12]), FaultComponent: string(f[13]), FaultCause: string(f[14])}
+	if b.AgreedTime, err = parseNanos(f[10]); err != nil {
+		return bad(err)
+	}
+	if b.Quote, err = strconv.ParseInt(string(f[15]), 10, 64); err != nil {
+		return bad(err)
+	}
+	if b.Score, err = strconv.Atoi(string(f[16])); err != nil {
+		return bad(err)
+	}
+	return b, nil
+}
+
+// foldVersion starts every fold of the trail projection; the fields
+// follow, 0-separated, times as Unix nanoseconds.
+const foldVersion = "f1"
+
+func encodeFold(f *flows.TrailFold) []byte {
+	flag := func(b bool) string {
+		if b {
+			return "1"
+		}
+		return ""
+	}
+	return []byte(strings.Join([]string{foldVersion, strconv.Itoa(f.Events), optNanos(f.Reported), optNanos(f.Accepted),
+		optNanos(f.Arrived), optNanos(f.LastArrive), optNanos(f.WorkArrived), optNanos(f.Done), optNanos(f.Resolved),
+		optNanos(f.Closed), flag(f.NoOneHome), clean0(strings.Join(f.Breaches, ",")), strconv.Itoa(f.Reworks),
+		strconv.Itoa(f.Held), strconv.Itoa(f.NotHeld), clean0(f.Repeat), strconv.Itoa(f.Score), flag(f.Scored)}, "\x00"))
+}
+
+func decodeFold(id string, raw []byte) (*flows.TrailFold, error) {
+	var buf [18][]byte
+	v, ok := fields(raw, 18, buf[:0])
+	if !ok || string(v[0]) != foldVersion {
+		return nil, fmt.Errorf("store: corrupt trail fold of %s", id)
+	}
+	f := &flows.TrailFold{NoOneHome: len(v[10]) > 0, Repeat: string(v[15]), Scored: len(v[17]) > 0}
+	var err error
+	ints := []*int{&f.Events, &f.Reworks, &f.Held, &f.NotHeld, &f.Score}
+	for i, j := range []int{1, 12, 13, 14, 16} {
+		if *ints[i], err = strconv.Atoi(string(v[j])); err != nil {
+			return nil, fmt.Errorf("store: corrupt trail fold of %s: %v", id, err)
+		}
+	}
+	times := []**time.Time{&f.Reported, &f.Accepted, &f.Arrived, &f.LastArrive, &f.WorkArrived, &f.Done, &f.Resolved, &f.Closed}
+	for i, p := range times {
+		if *p, err = parseNanos(v[2+i]); err != nil {
+			return nil, fmt.Errorf("store: corrupt trail fold of %s: %v", id, err)
+		}
+	}
+	if len(v[11]) > 0 {
+		f.Breaches = strings.Split(string(v[11]), ",")
+	}
+	return f, nil
 }
 
 // indexReported keeps tk's row of the reported index (old is the stored
@@ -53,7 +157,7 @@ func (t *tx) indexReported(old, tk *flows.Ticket) error {
 
 // EachTicketReported implements flows.Tx. Keys sort by the report's
 // second; the briefs of one second are handed out by their exact time.
-func (t *tx) EachTicketReported(from, to time.Time, fn func(flows.TicketBrief) error) error {
+func (t *tx) EachTicketReported(from, to time.Time, trails bool, fn func(flows.TicketBrief) error) error {
 	c := t.bk(bTicketsReported).Cursor()
 	end := []byte(ts(to) + "\x01")
 	var second []flows.TicketBrief
@@ -98,6 +202,11 @@ func (t *tx) EachTicketReported(from, to time.Time, fn func(flows.TicketBrief) e
 		if err != nil {
 			return err
 		}
+		if trails {
+			if br.Trail, err = t.trailFold(br.ID); err != nil {
+				return err
+			}
+		}
 		second = append(second, br)
 	}
 	return flush()
@@ -108,7 +217,7 @@ func (t *tx) EachTicketReported(from, to time.Time, fn func(flows.TicketBrief) e
 // from its first ticket).
 func fillTicketIndexes(b *bolt.Tx) error {
 	meta := b.Bucket(bMeta)
-	mark := []byte("migrated.reported_place")
+	mark := []byte("migrated.reported_place.b2")
 	if meta.Get(mark) != nil {
 		return nil
 	}
@@ -127,4 +236,46 @@ func fillTicketIndexes(b *bolt.Tx) error {
 		return fmt.Errorf("store: migrate the reported and place indexes: %w", err)
 	}
 	return meta.Put(mark, []byte{1})
+}
+
+// The trail projection (tickets.trail): each ticket's audit trail folded
+// for the KPIs (flows.TrailFold), updated by AppendTicketEvent in the same
+// transaction, rebuilt from the events when missing.
+
+// trailFold reads a ticket's fold (nil when there is none).
+func (t *tx) trailFold(id string) (*flows.TrailFold, error) {
+	raw := t.bk(bTicketsTrail).Get([]byte(id))
+	if raw == nil {
+		return nil, nil
+	}
+	return decodeFold(id, raw)
+}
+
+// foldEvent folds an appended event into its ticket's projection (seq is
+// the event's number: a fold missing for a ticket with earlier events is
+// rebuilt from them first).
+func (t *tx) foldEvent(ticketID string, events *bolt.Bucket, ev flows.TicketEvent) error {
+	f, err := t.trailFold(ticketID)
+	if err != nil {
+		return err
+	}
+	if f == nil || f.Events != ev.Seq-1 {
+		f = &flows.TrailFold{}
+		err := events.ForEach(func(k, v []byte) error {
+			if binary.BigEndian.Uint64(k) >= uint64(ev.Seq) {
+				return nil
+			}
+			var e flows.TicketEvent
+			if err := decode(v, &e); err != nil {
+				return err
+			}
+			f.Add(e)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	f.Add(ev)
+	return t.bk(bTicketsTrail).Put([]byte(ticketID), encodeFold(f))
 }

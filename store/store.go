@@ -57,6 +57,7 @@ var (
 	bSuggestions     = []byte("suggestions.pending")
 	bTicketsReported = []byte("tickets.reported")
 	bTicketsByPlace  = []byte("tickets.by_place")
+	bTicketsTrail    = []byte("tickets.trail")
 	bQC              = []byte("qc")
 	bQCOpen          = []byte("qc.open")
 	bPhoneCallbacks  = []byte("callbacks.phone")
@@ -64,7 +65,7 @@ var (
 	allBuckets = [][]byte{bMeta, bCursors, bSeen, bSeenByTime, bPeople, bPeopleByRole, bTickets, bTicketsByRes,
 		bTicketsByAssign, bTicketsOpen, bTicketEvents, bCounters, bDialogues, bInvites, bOutbox, bOutboxDone,
 		bOutboxFailed, bCards, bComplaints, bTimers, bTimersByKey, bTicketsTouched, bHandovers, bDaily, bDuty, bSOPVersions, bAcks, bReviews, bSuggestions,
-		bTicketsReported, bTicketsByPlace, bQC, bQCOpen, bPhoneCallbacks}
+		bTicketsReported, bTicketsByPlace, bTicketsTrail, bQC, bQCOpen, bPhoneCallbacks}
 )
 
 // schemaVersion is written in meta and in every record envelope.

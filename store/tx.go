@@ -282,7 +282,10 @@ func (t *tx) AppendTicketEvent(ticketID string, ev flows.TicketEvent) error {
 	if err != nil {
 		return err
 	}
-	return b.Put(u64(seq), raw)
+	if err := b.Put(u64(seq), raw); err != nil {
+		return err
+	}
+	return t.foldEvent(ticketID, b, ev)
 }
 
 // TicketEvents implements flows.Tx.

@@ -23,8 +23,9 @@ func briefIDs(bs []flows.TicketBrief) string {
 }
 
 // testEachTicketReported: every ticket reported in [from, to) once, oldest
-// Created first (to the sub-second), as its latest brief; an error stops
-// the walk.
+// Created first (to the sub-second), as its latest brief; with trails, a
+// ticket with events carries its trail folded (the same as folding its
+// events anew), one without none; an error stops the walk.
 func testEachTicketReported(t *testing.T, open Open) {
 	o, _ := fresh(t, open)
 	s := o.Store
@@ -37,13 +38,20 @@ func testEachTicketReported(t *testing.T, open Open) {
 	// C and B in the same second, C earlier by 300 ms.
 	a, b, c, d := mk("A", 0), mk("B", day+500*time.Millisecond), mk("C", day+200*time.Millisecond), mk("D", 2*day)
 	putTickets(t, s, d, b, a, c)
-	// A changes later: the walk sees its latest brief, once.
-	a.State, a.Updated, a.Asset = flows.StateCancelled, T0.Add(3*day), "3栋 电梯"
+	// A changes later: the walk sees its latest brief, once, every field.
+	agreed := T0.Add(2*day + 90*time.Minute)
+	a.State, a.Updated, a.Asset, a.AgreedTime = flows.StateClosed, T0.Add(3*day), "3栋 电梯", &agreed
+	a.AssigneeID, a.Assignee, a.Score = "tg:7", "师傅甲", 4
+	a.Fault = &flows.FaultCode{Component: "VALVE", Symptom: "LEAK", Cause: "WEAR", Action: "REPLACE"}
+	a.Visit = &flows.Visit{Quote: &flows.Quote{Seq: 1, Status: "agreed", Lines: []flows.QuoteLine{{Code: "W02", Qty: 2, Cents: 2500}}}}
 	putTickets(t, s, a)
+	if b := a.Brief(); b.Quote != 5000 || b.FaultCause != "WEAR" || b.AgreedTime == nil {
+		t.Fatalf("the brief of A lacks fields: %+v", b)
+	}
 	walk := func(from, to time.Time, stopAt int) ([]flows.TicketBrief, error) {
 		var got []flows.TicketBrief
 		err := s.View(t.Context(), func(tx flows.Tx) error {
-			return tx.EachTicketReported(from, to, func(b flows.TicketBrief) error {
+			return tx.EachTicketReported(from, to, false, func(b flows.TicketBrief) error {
 				got = append(got, b)
 				if len(got) == stopAt {
 					return fmt.Errorf("stop here: %w", errFail)
@@ -78,6 +86,31 @@ func testEachTicketReported(t *testing.T, open Open) {
 			t.Fatalf("%v %v", got, err)
 		}
 		wantSame(t, "brief of A", got[0], a.Brief())
+	})
+	t.Run("trails", func(t *testing.T) {
+		// The fold a walk with trails hands out is the trail folded anew,
+		// however many transactions appended it.
+		for i, act := range []string{"reported", "acc", "arr", "done", "fix", "bye", "sc"} {
+			update(t, s, func(tx flows.Tx) error {
+				return tx.AppendTicketEvent("B", flows.TicketEvent{At: T0.Add(day + time.Duration(i)*time.Minute), Actor: "tg:7", Action: act,
+					From: flows.StateNew, To: map[bool]flows.State{true: flows.StateClosed, false: flows.StateNew}[act == "sc"], Note: "5"})
+			})
+		}
+		var got []flows.TicketBrief
+		view(t, s, func(tx flows.Tx) error {
+			return tx.EachTicketReported(T0.Add(day), T0.Add(2*day), true, func(b flows.TicketBrief) error {
+				got = append(got, b)
+				return nil
+			})
+		})
+		events := read(t, s, func(tx flows.Tx) ([]flows.TicketEvent, error) { return tx.TicketEvents("B") })
+		if len(got) != 2 || got[0].ID != "C" || got[0].Trail != nil || got[1].Trail == nil {
+			t.Fatalf("briefs %+v", got)
+		}
+		wantSame(t, "B's fold", got[1].Trail, flows.FoldTrail(events))
+		if got[1].Trail.Events != 7 || !got[1].Trail.Scored || got[1].Trail.Score != 5 {
+			t.Fatalf("fold %+v", got[1].Trail)
+		}
 	})
 	t.Run("error stops", func(t *testing.T) {
 		got, err := walk(T0, T0.Add(9*day), 2)

@@ -84,8 +84,10 @@
 // Records (records.go)
 //   - EachTicketReported: fn gets the brief (flows.TicketBrief, as of the
 //     ticket's latest PutTicket) of each ticket whose Created is in
-//     [from, to), once, oldest Created first to the sub-second; an error
-//     from fn stops the walk and is returned.
+//     [from, to), once, oldest Created first to the sub-second; with
+//     trails, Trail is the ticket's events folded (flows.FoldTrail) as of
+//     the last append, nil for a ticket without events; an error from fn
+//     stops the walk and is returned.
 //   - TicketsAtPlace: the tickets whose flows.PlaceKey is the place,
 //     whoever reported them, newest Created first, at most limit; a ticket
 //     whose place changes leaves the old one.
