@@ -208,14 +208,45 @@ func (r *Renderer) workOrder(ctx context.Context, x flows.Export) ([]byte, error
 	return buf.Bytes(), err
 }
 
+// repairLog streams the log in two goroutines: this one walks the month
+// in the read transaction (decoding the tickets, looking up their
+// residents), the other writes the rows (the spreadsheet's cells), so the
+// two halves of the work overlap on a machine with two cores.
 func (r *Renderer) repairLog(ctx context.Context, x flows.Export) ([]byte, error) {
+	type row struct {
+		t   *flows.Ticket
+		tt  flows.TicketTimes
+		res *flows.Person
+	}
 	var buf bytes.Buffer
 	err := r.o.Store.View(ctx, func(tx flows.Tx) error {
-		lg, err := forms.NewRepairLog(r.options(tx, x), x.From, x.To)
+		o := r.options(tx, x)
+		lookup := o.Person
+		// The writer reads only the row's resident, handed over with the row.
+		var cur *flows.Person
+		o.Person = func(id string) *flows.Person {
+			if cur != nil && cur.ID == id {
+				return cur
+			}
+			return nil
+		}
+		lg, err := forms.NewRepairLog(o, x.From, x.To)
 		if err != nil {
 			return err
 		}
 		defer lg.Close()
+		rows := make(chan row, 512)
+		done := make(chan error, 1)
+		go func() {
+			var werr error
+			for rw := range rows {
+				if werr == nil {
+					cur = rw.res
+					werr = lg.AddTimes(rw.t, rw.tt)
+				}
+			}
+			done <- werr
+		}()
 		err = tx.EachTicketReported(x.From, x.To, true, func(b flows.TicketBrief) error {
 			t, err := tx.Ticket(b.ID)
 			if err != nil {
@@ -228,8 +259,17 @@ func (r *Renderer) repairLog(ctx context.Context, x flows.Export) ([]byte, error
 				}
 				b.Trail = flows.FoldTrail(events)
 			}
-			return lg.AddTimes(t, flows.TimesOf(t, b.Trail))
+			select {
+			case rows <- row{t: t, tt: flows.TimesOf(t, b.Trail), res: lookup(t.ResidentID)}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		})
+		close(rows)
+		if werr := <-done; err == nil {
+			err = werr
+		}
 		if err != nil {
 			return err
 		}
