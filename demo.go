@@ -162,6 +162,9 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if err := os.RemoveAll(cfg.Store.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
+	_ = os.RemoveAll(filepath.Join(*dataDir, "files")) // the files the last run kept
+	// No archive of "yesterday" in a store that starts empty.
+	cfg.Records.Archive = false
 
 	texts, err := i18n.Load(flows.Lang(cfg.Org.DefaultLang))
 	if err != nil {
@@ -288,14 +291,48 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	page := d.wait(tech.ID, hasButton(lb.accept))
 	d.tap(tech, tech.ID, page, lb.accept)
 	d.tapWhen(tech, tech.ID, lb.arrived)
+
+	p.scene("8", map[string]string{"zh": "记录与分析：工单 Excel 和指标图表", "en": "Records: the work order as Excel, KPIs with a chart"}[*lang])
+	d.say(res, res.ID, "/order "+ticket)
+	order := d.wait(res.ID, func(m tgfake.Message) bool { return m.DocumentFileID != "" })
+	d.say(lead, lead.ID, "/stats week")
+	chart := d.wait(lead.ID, func(m tgfake.Message) bool { return m.PhotoFileID != "" })
+	book := d.wait(lead.ID, func(m tgfake.Message) bool { return m.DocumentFileID != "" })
 	if d.err != nil {
 		return d.err
 	}
 	p.flush()
+	files := filepath.Join(*dataDir, "files")
+	var kept []string
+	for _, id := range []string{order.DocumentFileID, chart.PhotoFileID, book.DocumentFileID} {
+		if path, err := keepFile(fake, id, files, "kpi-chart.png"); err == nil {
+			kept = append(kept, path)
+		}
+	}
 	abs, _ := filepath.Abs(cfg.Store.Path)
 	fmt.Fprintf(stdout, "\n%s %s\n%s %s\n", map[string]string{"zh": "✔ 演示完成，工单", "en": "✔ Demo complete, ticket"}[*lang], ticket,
 		map[string]string{"zh": "数据库文件留在", "en": "The database is kept at"}[*lang], abs)
+	if len(kept) > 0 {
+		fmt.Fprintf(stdout, "%s\n  %s\n", map[string]string{"zh": "机器人发送的文件：", "en": "The files the bot sent:"}[*lang], strings.Join(kept, "\n  "))
+	}
 	return nil
+}
+
+// keepFile writes a file the bot sent (a document, or a photo named
+// photoName) into dir and returns its path.
+func keepFile(fake *tgfake.Server, id, dir, photoName string) (string, error) {
+	name, data, ok := fake.File(id)
+	if !ok {
+		return "", errors.New("demo: no such file")
+	}
+	if name == "" {
+		name = photoName
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, filepath.Base(name))
+	return path, os.WriteFile(path, data, 0o600)
 }
 
 // tapWhen waits for the newest bot message in chat with that button and taps it.
@@ -458,10 +495,13 @@ func (p *printer) entry(e tgfake.Entry) {
 		fmt.Fprintf(p.w, "%s: 🖼 [photo]\n", who)
 	case "user_tap":
 		fmt.Fprintf(p.w, "%s%s: 👆 [%s]\n", who, p.in(e.ChatID), e.Text)
-	case "bot_send", "bot_photo":
+	case "bot_send", "bot_photo", "bot_document":
 		text := e.Text
-		if e.Kind == "bot_photo" {
+		switch e.Kind {
+		case "bot_photo":
 			text = "🖼 [photo] " + text
+		case "bot_document":
+			text = "[file] " + text
 		}
 		fmt.Fprintf(p.w, "  🤖 → %s: %s%s\n", p.where(e.ChatID), indent(text), buttons(e.Buttons))
 	case "bot_edit":
