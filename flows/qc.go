@@ -109,6 +109,11 @@ func (c *call) sampleQC(t *Ticket) error {
 	if err != nil || reason == "" {
 		return err
 	}
+	return c.putSample(t, reason)
+}
+
+// putSample opens a review of t and tells the leads.
+func (c *call) putSample(t *Ticket, reason string) error {
 	r := &QCReview{Ticket: t.ID, Reason: reason, Created: c.now, Status: qcPending}
 	if err := c.tx.PutQCReview(r); err != nil {
 		return err
@@ -126,6 +131,20 @@ func (c *call) sampleQC(t *Ticket) error {
 			[]Button{{Text: c.tl(p.Lang, "btn.qc_start"), Data: EncodePayload(vbQCStart, t.ID)}})
 	}
 	return nil
+}
+
+// qcComplaint puts a ticket already closed up for review when its resident
+// complains about it afterwards (one still open is sampled when it closes).
+func (c *call) qcComplaint(t *Ticket) error {
+	if !c.e.o.Records.QC || t.State != StateClosed {
+		return nil
+	}
+	if r, err := c.tx.QCReview(t.ID); err == nil && r.Status != qcDone {
+		return nil // already waiting for a lead
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return c.putSample(t, qcComplaint)
 }
 
 // cmdQC lists the reviews waiting for a lead, oldest first.

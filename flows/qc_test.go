@@ -60,6 +60,11 @@ func TestQCSampling(t *testing.T) {
 	if qcOf(t, w, plain) != nil {
 		t.Fatal("a plain ticket was sampled at a share of 0")
 	}
+	// The resident complains after it closed: now it is reviewed.
+	w.Cmd(resident, "complain", "师傅没有清理干净")
+	if r := qcOf(t, w, plain); r == nil || r.Reason != "complaint" || r.Status != "pending" {
+		t.Fatalf("a complaint after closing: %+v", r)
+	}
 	low := closeScored(t, w, "2", false)
 	msgs := w.Drain()
 	if r := qcOf(t, w, low); r == nil || r.Reason != "complaint" || r.Status != "pending" {
@@ -70,6 +75,11 @@ func TestQCSampling(t *testing.T) {
 	reworked := closeScored(t, w, "4", true)
 	if r := qcOf(t, w, reworked); r == nil || r.Reason != "rework" {
 		t.Fatalf("rework: %+v", r)
+	}
+	// A complaint about the latest ticket keeps its pending review.
+	w.Cmd(resident, "complain", "师傅没有清理干净")
+	if r := qcOf(t, w, reworked); r == nil || r.Reason != "rework" {
+		t.Fatalf("a pending review was replaced: %+v", r)
 	}
 	all := qcWorld(t, 100)
 	id := closeScored(t, all, "5", false)
