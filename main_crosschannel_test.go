@@ -168,6 +168,7 @@ api_url = "` + wx.URL() + `"
 	}
 	photo := func() { tg.SendPhoto(tech, tech.ID, "", 100_000) }
 	step("已到达")
+	step("有门铃")
 	step("按门铃")
 	step("住户已开门")
 	kfGot("请确认同意入户")
@@ -192,6 +193,7 @@ api_url = "` + wx.URL() + `"
 		step("试验通过")
 	}
 	step("下一步")
+	step("▫️") // a typical care note of the SOP
 	step("已讲解注意事项")
 	// The fault coding before the sign-off: component, symptom, cause, action.
 	step("角阀 / 阀门")

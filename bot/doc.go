@@ -1,5 +1,5 @@
 // Package bot is the channel contract: what a chat platform adapter
-// (bot/telegram, bot/wecom, the planned web console) must do so the engine
+// (bot/telegram, bot/wecom, the office console bot/web) must do so the engine
 // can stay the same whichever door a person came through. It holds the
 // Channel interface, the Deps every channel is given, and the optional
 // capabilities main and ops look for (in the style of mautrix's bridgev2:
@@ -50,7 +50,12 @@
 //     cursor "wxkf.cursor"). It is advanced in the same transaction as the
 //     event it follows; a batch that produced no event advances it with
 //     Engine.SetCursor. On start the channel reads it back through
-//     Deps.Store and resumes there.
+//     Deps.Store and resumes there. A cursor can be ahead of the
+//     platform (Telegram's ids restart after a week without updates; a
+//     database copied from elsewhere): a channel must notice updates
+//     behind it rather than skip them (Telegram polls without its offset
+//     when it has nothing to confirm), and store which bot or account the
+//     cursor belongs to, refusing to start with another's.
 //   - Commit before acknowledge: the platform learns an update was
 //     received (the next getUpdates offset, a webhook's HTTP 200, a
 //     callback's 200) only after Handle returned without error. An error
@@ -70,6 +75,10 @@
 //     (media.Store.Keep), so the engine can refuse a file that is not an
 //     image; a failed download keeps the platform's file id and never
 //     blocks the report. Event.TooLarge marks a file over the limit.
+//   - A document the engine can read (an .xlsx workbook, a catalog import)
+//     is an EvFile with Event.File, kept the same way (media.Store.KeepFile)
+//     so the engine reads the copy (flows.Options.Parts.OpenFile), never the
+//     network; any other document is EvUnsupported.
 //
 // # Outbound: the outbox
 //
@@ -80,9 +89,12 @@
 // optional Digest), delivers them afterwards and marks them. A crash
 // between commit and send loses nothing; a send in flight during a crash
 // may go out twice, the only duplication allowed (use the platform's
-// idempotency key where it has one). Rows of one address go in order;
-// urgent rows first across addresses; a platform's "slow down" pauses that
-// address only; nothing is dropped.
+// idempotency key where it has one). Rows of one address go in order
+// (KindMenu rows in an order of their own, so they never hold up a reply);
+// urgent rows first across addresses, an address's oldest row with the
+// most urgent priority queued behind it; a platform's "slow down" pauses
+// that address only; a transient failure is retried for as long as it
+// lasts (until outbox.give_up_after); nothing is dropped.
 //
 // Every field of flows.Message, as a channel renders it:
 //
@@ -102,8 +114,9 @@
 //     channel is not usable: send the kept copy from media, or its caption).
 //   - Document: send Photo as a file (the person sent an image as a file).
 //   - FileName: the name of a KindFile document (or of an exported image).
-//   - Export: on a KindFile or KindPhoto, the form or chart to render at
-//     send time through Deps.Exports (flows/export.go names the forms):
+//   - Export: on a KindFile or KindPhoto, the form, chart or spare-parts
+//     workbook to render at send time through Deps.Exports
+//     (flows/export.go names the forms):
 //     the file's bytes come from the Exporter, Text is the caption. An
 //     export is rendered for every attempt and never stored: the row is
 //     the record of what was asked, and the file is derived from the
@@ -137,9 +150,10 @@
 //     Status).
 //   - KindPhoto: a photo by Photo, with Text as caption; with Export, the
 //     rendered PNG uploaded as a photo.
-//   - KindFile: a document named FileName whose content is Text (reports);
-//     with Export, the rendered file with Text as caption; where documents
-//     cannot be sent, the text.
+//   - KindFile: a document named FileName whose content is Text (a
+//     review's notes); with Export, the rendered file (a form, a
+//     spreadsheet) with Text as caption; where documents cannot be sent,
+//     the text.
 //   - KindMenu: the person's command menu (Buttons[0]: Data the command,
 //     Text its description). A channel without per-person menus marks it
 //     delivered (Send returns no error).

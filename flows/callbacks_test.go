@@ -210,3 +210,88 @@ func TestCallbackRules(t *testing.T) {
 		t.Fatalf("a public order got a callback: %+v", cb)
 	}
 }
+
+// TestEveryCloseSampledAndCalledBack: every way a ticket closes — the
+// resident's score, the survey closed without a rating, the sign-off
+// confirmed by default, a lead's close from /manage — goes through the same
+// step after the close: the ticket is sampled for QC (at a share of 100)
+// and its callback visit is scheduled, and asked seven days later. A
+// lead's cancel is neither sampled nor called back.
+func TestEveryCloseSampledAndCalledBack(t *testing.T) {
+	toSignoff := func(t *testing.T, w *flowstest.World) string {
+		t.Helper()
+		id := w.Report(resident, "厨房水管漏水")
+		w.Expect(w.Tap(tech, flows.EncodePayload("acc", id), true))
+		w.WalkToSignoff(tech, resident, id)
+		return id
+	}
+	leadEnds := func(t *testing.T, w *flowstest.World, id, label string) {
+		t.Helper()
+		w.Expect(w.Tap(lead, w.ButtonData(manage(t, w, id), label), false))
+		w.Drain()
+		w.Text(lead, "住户已确认，电话告知")
+		w.Drain()
+	}
+	for _, c := range []struct {
+		name    string
+		end     func(t *testing.T, w *flowstest.World) string
+		state   flows.State
+		closure string
+		called  bool
+	}{
+		{"the resident's score", func(t *testing.T, w *flowstest.World) string {
+			return closeScored(t, w, "5", false)
+		}, flows.StateClosed, "", true},
+		{"no rating", func(t *testing.T, w *flowstest.World) string {
+			id := toSignoff(t, w)
+			w.Expect(w.Tap(resident, flows.EncodePayload("fix", id), false))
+			w.Expect(w.Tap(tech, flows.EncodePayload("bye", id), false))
+			w.Now = w.Now.Add(w.Opts.SLA.SurveyCloseAfter)
+			w.Tick()
+			return id
+		}, flows.StateClosed, flows.ClosedNoRating, true},
+		{"confirmed by default", func(t *testing.T, w *flowstest.World) string {
+			id := toSignoff(t, w)
+			w.Now = w.Now.Add(w.Opts.SLA.SignoffCloseAfter)
+			w.Tick()
+			return id
+		}, flows.StateClosed, flows.ClosedConfirmedByDefault, true},
+		{"a lead's close", func(t *testing.T, w *flowstest.World) string {
+			id := toSignoff(t, w)
+			leadEnds(t, w, id, "关闭工单")
+			return id
+		}, flows.StateClosed, flows.ClosedByLead, true},
+		{"a lead's cancel", func(t *testing.T, w *flowstest.World) string {
+			id := w.Report(resident, "厨房水管漏水")
+			w.Drain()
+			leadEnds(t, w, id, "取消工单")
+			return id
+		}, flows.StateCancelled, flows.CancelledByLead, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := callbackWorld(t, func(o *flows.Options) { o.Records.QC, o.Records.QCShare = true, 100 })
+			id := c.end(t, w)
+			w.Drain()
+			tk := w.Ticket(id)
+			if tk.State != c.state || tk.Closure != c.closure {
+				t.Fatalf("ended %s %q, want %s %q", tk.State, tk.Closure, c.state, c.closure)
+			}
+			r := qcOf(t, w, id)
+			if !c.called {
+				if r != nil || tk.Callback != nil {
+					t.Fatalf("a cancelled ticket was sampled (%+v) or called back (%+v)", r, tk.Callback)
+				}
+				return
+			}
+			if r == nil || r.Status != "pending" {
+				t.Fatalf("not sampled for QC: %+v", r)
+			}
+			if tk.Callback == nil || tk.Callback.Status != "scheduled" || !tk.Callback.Due.Equal(tk.Closed.Add(7*24*time.Hour)) {
+				t.Fatalf("callback %+v (closed %v)", tk.Callback, tk.Closed)
+			}
+			w.Now = tk.Closed.Add(7*24*time.Hour + time.Minute)
+			w.Tick()
+			withText(t, w.Drain(), resident.Chat(), "回访：您的报修 "+id)
+		})
+	}
+}

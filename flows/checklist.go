@@ -55,6 +55,11 @@ func (c *call) enter(t *Ticket, i int) error {
 	if st.Kind == StepTests {
 		t.Visit.Tests = 0
 	}
+	if st.Kind == StepDoor {
+		if err := c.knownBell(t); err != nil {
+			return err
+		}
+	}
 	if err := c.event(t, "step", t.State, t.State, st.ID); err != nil {
 		return err
 	}
@@ -103,12 +108,9 @@ func (c *call) stepCard(t *Ticket, l Lang) Message {
 	sop := c.e.SOP()
 	switch st.Kind {
 	case StepDoor:
-		b.WriteString("\n" + c.tl(l, "step.door_status", "rings", v.Rings, "max_rings", sop.MaxRings, "knocks", v.Knocks, "max_knocks", sop.MaxKnocks))
-		rows = append(rows, []Button{btn(c.tl(l, "btn.ring", "n", v.Rings, "max", sop.MaxRings), "ring"), btn(c.tl(l, "btn.knock", "n", v.Knocks, "max", sop.MaxKnocks), "knock")})
-		rows = append(rows, []Button{btn(c.tl(l, "btn.answered"), "answered")})
-		if v.Rings >= sop.MaxRings || v.Knocks >= sop.MaxKnocks {
-			rows = append(rows, []Button{TicketButton(c.tl(l, "btn.no_one_home"), ActNoOneHome, t.ID)})
-		}
+		text, door := c.doorCard(t, l, btn)
+		b.WriteString("\n" + text)
+		rows = append(rows, door...)
 	case StepEntry:
 		b.WriteString("\n" + c.tl(l, "step.entry_status"))
 		rows = append(rows, []Button{btn(c.tl(l, "btn.entry_verbal"), "verbal")})
@@ -142,7 +144,7 @@ func (c *call) stepCard(t *Ticket, l Lang) Message {
 	case StepPhoto:
 		got := len(v.Photos[st.ID])
 		b.WriteString("\n" + c.tl(l, "step.photo_status", "n", got))
-		if got > 0 {
+		if got >= st.MinPhotos() {
 			rows = append(rows, []Button{btn(c.tl(l, "btn.next"), "next")})
 		}
 	case StepWork:
@@ -154,15 +156,16 @@ func (c *call) stepCard(t *Ticket, l Lang) Message {
 			rows = append(rows, []Button{btn(c.tl(l, "btn.next"), "next")})
 		}
 	case StepCare:
-		if v.Care != "" {
-			b.WriteString("\n" + c.tl(l, "step.care_is", "note", v.Care))
-		} else {
-			b.WriteString("\n" + c.tl(l, "step.care_ask"))
-		}
-		rows = append(rows, []Button{btn(c.tl(l, "btn.care_done"), "next")})
+		text, care := c.careCard(t, l, btn)
+		b.WriteString("\n" + text)
+		rows = append(rows, care...)
 	case StepSignoff:
 		rows = append(rows, c.faultRows(t, l, &b)...) // the fault coding first (faultcode.go)
 	}
+	if line := c.photoLine(t, st, l); line != "" {
+		b.WriteString("\n" + line)
+	}
+	rows = append(rows, c.partsRows(t, st, l, &b)...) // the parts the job holds, "use part" (parts_job.go)
 	rows = append(rows, []Button{TicketButton(c.tl(l, "btn.help"), ActHelp, t.ID)})
 	return Message{Text: b.String(), Buttons: rows, Priority: PrioNormal, Ticket: t.ID}
 }
@@ -191,35 +194,9 @@ func (c *call) stepOp(t *Ticket, args []string) error {
 	op, extra := args[1], args[2:]
 	v := t.Visit
 	sop := c.e.SOP()
-	note := ""
 	switch st.Kind {
 	case StepDoor:
-		switch op {
-		case "ring":
-			if v.Rings >= sop.MaxRings {
-				return Errorf(CodeConflict, "err.door_rings", "max", sop.MaxRings)
-			}
-			v.Rings++
-			note = strconv.Itoa(v.Rings)
-		case "knock":
-			if v.Knocks >= sop.MaxKnocks {
-				return Errorf(CodeConflict, "err.door_knocks", "max", sop.MaxKnocks)
-			}
-			v.Knocks++
-			note = strconv.Itoa(v.Knocks)
-		case "answered":
-			v.Answered = true
-			if err := c.record(t, "answered", ""); err != nil {
-				return err
-			}
-			return c.advanceAndShow(t)
-		default:
-			return Errorf(CodeInvalid, "err.bad_button")
-		}
-		if err := c.record(t, op, note); err != nil {
-			return err
-		}
-		return c.show(t)
+		return c.doorOp(t, op, extra)
 	case StepEntry:
 		if op != "verbal" {
 			return Errorf(CodeInvalid, "err.bad_button")
@@ -236,6 +213,9 @@ func (c *call) stepOp(t *Ticket, args []string) error {
 		if v.Plan == "" {
 			return Errorf(CodeInvalid, "err.plan_needed")
 		}
+		if err := c.needPhotos(t, st); err != nil {
+			return err
+		}
 		return c.advanceAndShow(t)
 	case StepQuote:
 		return c.quoteOp(t, op, extra)
@@ -243,13 +223,16 @@ func (c *call) stepOp(t *Ticket, args []string) error {
 		if op != "next" {
 			return Errorf(CodeInvalid, "err.bad_button")
 		}
-		if len(v.Photos[st.ID]) == 0 && v.Skipped[st.ID] == "" {
-			return Errorf(CodeInvalid, "err.photo_required", "step", st.Title[c.lang])
+		if err := c.needPhotos(t, st); err != nil {
+			return err
 		}
 		return c.advanceAndShow(t)
 	case StepWork:
 		switch op {
 		case "next":
+			if err := c.needPhotos(t, st); err != nil {
+				return err
+			}
 			if err := c.record(t, "repaired", ""); err != nil {
 				return err
 			}
@@ -292,6 +275,7 @@ func (c *call) stepOp(t *Ticket, args []string) error {
 			if err := c.record(t, "test_fail", strconv.Itoa(v.Failed)); err != nil {
 				return err
 			}
+			c.redoFrom(t, sop.indexKind(StepWork))
 			if err := c.enter(t, sop.indexKind(StepWork)); err != nil {
 				return err
 			}
@@ -300,17 +284,14 @@ func (c *call) stepOp(t *Ticket, args []string) error {
 			if v.Tests < sop.MinTests {
 				return Errorf(CodeInvalid, "err.tests_needed", "n", v.Tests, "min", sop.MinTests)
 			}
+			if err := c.needPhotos(t, st); err != nil {
+				return err
+			}
 			return c.advanceAndShow(t)
 		}
 		return Errorf(CodeInvalid, "err.bad_button")
 	case StepCare:
-		if op != "next" {
-			return Errorf(CodeInvalid, "err.bad_button")
-		}
-		if err := c.record(t, "care", v.Care); err != nil {
-			return err
-		}
-		return c.advanceAndShow(t)
+		return c.careOp(t, st, op, extra)
 	}
 	return Errorf(CodeInvalid, "err.bad_button")
 }
@@ -357,7 +338,7 @@ func (c *call) cmdSkip(arg string) error {
 		return err
 	}
 	st, _ := c.current(t)
-	if t.State != StateOnSite || st.Kind != StepPhoto {
+	if t.State != StateOnSite || st.MinPhotos() == 0 {
 		return Errorf(CodeConflict, "skip.not_photo", "ticket", t.ID)
 	}
 	if t.Visit.Skipped == nil {

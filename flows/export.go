@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Exports: the SOP's forms as Excel files and the KPI charts as images,
-// sent in chat. flows cannot render them (it imports no spreadsheet or
+// Exports: the SOP's forms as Excel files, the KPI charts as images and
+// the spare-parts workbooks, sent in chat. flows cannot render them (it imports no spreadsheet or
 // drawing library) and must not (a month's repair log is seconds of work,
 // far too long for the single write transaction), so a message carries an
 // export spec instead of its content, and the channel's sender renders it
@@ -35,11 +35,19 @@ const (
 	// ExportChartAccept is a PNG: the mean time to accept per week, drawn
 	// from KPI.
 	ExportChartAccept = "chart_accept"
+	// ExportPartsCatalog is the spare-parts catalog workbook (every item,
+	// as the ledger has it when the file is made), headed in Lang; the same
+	// layout /parts import reads (PartsFiles).
+	ExportPartsCatalog = "parts_catalog"
+	// ExportStockReport is the stock report of the moves in [From, To) (a
+	// month): opening, received, issued, returned, scrapped, adjusted and
+	// closing per item and store (PartsFiles).
+	ExportStockReport = "stock_report"
 )
 
-// Export names a file a message carries (Message.Export): a form the
-// renderer reads from the store, or a chart it draws from the figures
-// computed with the message's text. Every field means one thing for every
+// Export names a file a message carries (Message.Export): a form or a
+// workbook the renderer reads from the store, or a chart it draws from
+// the figures computed with the message's text. Every field means one thing for every
 // form; a form reads the fields its constant names.
 type Export struct {
 	Form   string `json:"form"`
@@ -77,10 +85,12 @@ func (x *Export) Check() error {
 	case ExportDaily:
 		_, err := time.Parse("20060102", x.Day)
 		ok = err == nil
-	case ExportRepairLog, ExportKPI:
+	case ExportRepairLog, ExportKPI, ExportStockReport:
 		ok = !x.From.IsZero() && x.To.After(x.From)
 	case ExportChartCategory, ExportChartAccept:
 		ok = x.KPI != nil
+	case ExportPartsCatalog:
+		ok = true
 	}
 	if !ok {
 		return ErrExportInvalid
@@ -152,19 +162,21 @@ func (e *Engine) DailyList(tx Tx, day string) (*DailyList, error) {
 }
 
 // RecordOptions are what the engine knows that the forms print: the
-// profile, the organisation, the zone, the categories and emergency types.
+// profile, the organisation, the zone, the categories and emergency types,
+// and the spare-parts workbooks' writer.
 type RecordOptions struct {
 	Profile, OrgName string
 	Location         *time.Location
 	Categories       []Category
 	Emergencies      []EmergencyType
 	DefaultLang      Lang
+	Parts            PartsFiles
 }
 
 // RecordOptions returns the engine's options for the forms.
 func (e *Engine) RecordOptions() RecordOptions {
 	return RecordOptions{Profile: e.o.Profile, OrgName: e.o.OrgName, Location: e.o.Location,
-		Categories: e.o.Categories, Emergencies: e.o.Emergencies, DefaultLang: e.o.DefaultLang}
+		Categories: e.o.Categories, Emergencies: e.o.Emergencies, DefaultLang: e.o.DefaultLang, Parts: e.o.Parts.Files}
 }
 
 // orderFileButton asks for a ticket's work order as an xlsx.

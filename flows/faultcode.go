@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Fault coding (故障编码, the framework's area 6): at the end of the repair,
@@ -14,7 +13,7 @@ import (
 // taxonomy follows ISO 14224's split of an equipment's failure mode, its
 // failure cause and the maintenance activity. A public-facility order also
 // names the asset or place. The codes are stored on the ticket (Ticket.Fault,
-// Ticket.Asset) and in its audit trail, printed on the work order and the
+// Ticket.Place and Asset) and in its audit trail, printed on the work order and the
 // repair log, and counted in the KPIs.
 
 // FaultTrees are the SOP file's fault coding trees. Symptoms, causes and
@@ -70,7 +69,7 @@ func (f *FaultCode) Complete() bool {
 // maxFaultCode bounds a code: button payloads carry it (64 bytes).
 const maxFaultCode = 8
 
-func validCode(s string) bool {
+func validFaultCode(s string) bool {
 	if s == "" || len(s) > maxFaultCode {
 		return false
 	}
@@ -93,7 +92,7 @@ func (ft *FaultTrees) validate() error {
 	}{{"symptom", ft.Symptoms}, {"cause", ft.Causes}, {"action", ft.Actions}} {
 		seen := map[string]bool{}
 		for _, n := range l.nodes {
-			if !validCode(n.Code) || seen[n.Code] {
+			if !validFaultCode(n.Code) || seen[n.Code] {
 				return fmt.Errorf("fault %s code %q: 1-%d characters A-Z 0-9 _, unique", l.name, n.Code, maxFaultCode)
 			}
 			if n.Label[LangZH] == "" || n.Label[LangEN] == "" {
@@ -117,7 +116,7 @@ func (ft *FaultTrees) validate() error {
 		}
 		comps := map[string]bool{}
 		for _, c := range tr.Components {
-			if !validCode(c.Code) || comps[c.Code] {
+			if !validFaultCode(c.Code) || comps[c.Code] {
 				return fmt.Errorf("fault tree %q: component code %q: 1-%d characters A-Z 0-9 _, unique", tr.Category, c.Code, maxFaultCode)
 			}
 			comps[c.Code] = true
@@ -233,7 +232,7 @@ func (c *call) faultPending(t *Ticket) bool {
 	if c.faultTree(t) == nil {
 		return false
 	}
-	return !t.Fault.Complete() || (t.Kind == OrderPublic && strings.TrimSpace(t.Asset) == "")
+	return !t.Fault.Complete() || (t.Kind == OrderPublic && strings.TrimSpace(t.Place) == "")
 }
 
 // faultChoices are the options of the next level to code (its level and
@@ -332,12 +331,12 @@ func (c *call) faultRows(t *Ticket, l Lang, b *strings.Builder) [][]Button {
 		}
 		return rows
 	}
-	if t.Kind == OrderPublic && strings.TrimSpace(t.Asset) == "" {
+	if t.Kind == OrderPublic && strings.TrimSpace(t.Place) == "" {
 		b.WriteString("\n" + c.tl(l, "fault.ask_asset"))
 		return [][]Button{{btn(c.tl(l, "btn.fault_asset"), faultAsset)}, {btn(c.tl(l, "btn.fault_restart"), faultRestart)}}
 	}
 	if t.Kind == OrderPublic {
-		b.WriteString("\n" + c.tl(l, "fault.asset_is", "asset", t.Asset))
+		b.WriteString("\n" + c.tl(l, "fault.asset_is", "asset", t.Place))
 	}
 	change := []Button{btn(c.tl(l, "btn.fault_restart"), faultRestart)}
 	if t.Kind == OrderPublic {
@@ -352,7 +351,7 @@ const (
 	faultAsset   = "p" // name (or rename) a public order's asset or place
 )
 
-// code handles "fc|<ticket>|<level>[|<code>]" from the assignee at the
+// code handles "fcd|<ticket>|<level>[|<code>]" from the assignee at the
 // sign-off step: each level's code must be one the tree offers now.
 func (c *call) code(t *Ticket, args []string) error {
 	if st, _ := c.current(t); st.Kind != StepSignoff || len(args) < 1 || len(args) > 2 {
@@ -398,7 +397,7 @@ func (c *call) code(t *Ticket, args []string) error {
 		if err := c.record(t, "fault", f.Component+"/"+f.Symptom+"/"+f.Cause+"/"+f.Action); err != nil {
 			return err
 		}
-		if t.Kind == OrderPublic && strings.TrimSpace(t.Asset) == "" {
+		if t.Kind == OrderPublic && strings.TrimSpace(t.Place) == "" {
 			return c.askAsset(t)
 		}
 	}
@@ -410,27 +409,19 @@ func (c *call) askAsset(t *Ticket) error {
 	d := &Dialogue{PersonID: c.me.ID, Kind: dlgFaultAsset, Step: stepText, Started: c.now, TicketID: t.ID}
 	c.bump(d)
 	c.toast = c.t("ok")
-	c.reply(c.t("fault.asset_prompt", "ticket", t.ID, "asset", t.Asset))
+	c.reply(c.t("fault.asset_prompt", "ticket", t.ID, "asset", t.Place, "max", maxPlace))
 	if err := c.tx.PutTicket(t); err != nil {
 		return err
 	}
 	return c.tx.PutDialogue(d)
 }
 
-// maxAsset bounds an asset's name.
-const maxAsset = 60
-
-// assetInput takes the typed asset or place of a public order.
+// assetInput takes the typed place of a public order (a listed asset's
+// name names that asset).
 func (c *call) assetInput(d *Dialogue) error {
-	if c.ev.Kind != EvText {
-		return Errorf(CodeInvalid, "err.text_expected")
-	}
-	asset := cleanText(strings.TrimSpace(c.ev.Text), 0)
-	if asset == "" {
-		return Errorf(CodeInvalid, "err.empty")
-	}
-	if n := utf8.RuneCountInString(asset); n > maxAsset {
-		return Errorf(CodeInvalid, "err.too_long", "n", n, "max", maxAsset)
+	place, err := c.placeText()
+	if err != nil {
+		return err
 	}
 	t, err := c.mustTicket(d.TicketID)
 	if err != nil {
@@ -443,11 +434,11 @@ func (c *call) assetInput(d *Dialogue) error {
 	if t.State != StateOnSite || t.AssigneeID != c.me.ID {
 		return Errorf(CodeConflict, "err.stale", "ticket", t.ID)
 	}
-	t.Asset = asset
+	t.Asset, t.Place = c.e.assetNamed(place), place
 	if t.Visit == nil {
 		t.Visit = &Visit{}
 	}
-	if err := c.record(t, "asset", asset); err != nil {
+	if err := c.record(t, "asset", place); err != nil {
 		return err
 	}
 	return c.show(t)

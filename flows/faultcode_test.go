@@ -29,8 +29,8 @@ func stepCard(t *testing.T, w *flowstest.World, msgs []flows.Message) flows.Mess
 	return card
 }
 
-// toSignoff walks to the sign-off step and returns what was sent on the way.
-func toSignoff(t *testing.T, w *flowstest.World, id string) []flows.Message {
+// walkToSignoffStep walks to the sign-off step and returns what was sent on the way.
+func walkToSignoffStep(t *testing.T, w *flowstest.World, id string) []flows.Message {
 	t.Helper()
 	var msgs []flows.Message
 	w.OnDrain = func(ms []flows.Message) { msgs = append(msgs, ms...) }
@@ -40,7 +40,7 @@ func toSignoff(t *testing.T, w *flowstest.World, id string) []flows.Message {
 }
 
 func fc(id string, args ...string) string {
-	return flows.EncodePayload("fc", append([]string{id}, args...)...)
+	return flows.EncodePayload(string(flows.ActCode), append([]string{id}, args...)...)
 }
 
 // TestFaultCodingRequiredBeforeSignoff: at the sign-off step the card asks
@@ -51,7 +51,7 @@ func fc(id string, args ...string) string {
 // trail and the resident's work order.
 func TestFaultCodingRequiredBeforeSignoff(t *testing.T) {
 	w, id := onSite(t, "household")
-	card := stepCard(t, w, toSignoff(t, w, id))
+	card := stepCard(t, w, walkToSignoffStep(t, w, id))
 	contains(t, card.Text, "故障编码 1/4：请选择故障部件")
 	w.ButtonData(card, "角阀 / 阀门")
 	for _, row := range card.Buttons {
@@ -62,9 +62,9 @@ func TestFaultCodingRequiredBeforeSignoff(t *testing.T) {
 		}
 	}
 	w.Refused(w.Tap(tech, flows.EncodePayload("done", id), false), "请先完成工单 "+id+" 的故障编码")
-	w.Refused(w.Tap(tech, fc(id, "s", "LEAK"), false), "已过期")       // a symptom before the component
-	w.Refused(w.Tap(tech, fc(id, "c", "LIFT"), false), "无法识别")      // another category's component
-	w.Refused(w.Tap(tech, fc(id, "c", "VALVE", "x"), false), "已过期") // extra arguments
+	w.Refused(w.Tap(tech, fc(id, "s", "LEAK"), false), "已过期")        // a symptom before the component
+	w.Refused(w.Tap(tech, fc(id, "c", "LIFT"), false), "无法识别")       // another category's component
+	w.Refused(w.Tap(tech, fc(id, "c", "VALVE", "x"), false), "无法识别") // extra arguments (ValidPayload)
 	w.Expect(w.Tap(tech, fc(id, "c", "VALVE"), false))
 	card = stepCard(t, w, w.Drain())
 	contains(t, card.Text, "🧩 故障编码：角阀 / 阀门")
@@ -138,16 +138,16 @@ func TestFaultCodingPublicAsset(t *testing.T) {
 	}
 	contains(t, w.LastText(w.Drain(), tech.Chat()).Text, "请输入工单 "+id+" 维修的设施或位置")
 	w.Refused(w.Tap(tech, flows.EncodePayload("done", id), false), "故障编码")
-	w.Text(tech, strings.Repeat("长", 61))
+	w.Text(tech, strings.Repeat("长", 101))
 	contains(t, w.LastText(w.Drain(), tech.Chat()).Text, "内容太长了")
 	w.Text(tech, "地下车库 B2 排水泵")
 	card := stepCard(t, w, w.Drain())
 	contains(t, card.Text, "📍 设施/位置：地下车库 B2 排水泵")
-	if tk := w.Ticket(id); tk.Asset != "地下车库 B2 排水泵" || !tk.Fault.Complete() {
-		t.Fatalf("ticket %+v %+v", tk.Asset, tk.Fault)
+	if tk := w.Ticket(id); tk.Place != "地下车库 B2 排水泵" || tk.Asset != "" || !tk.Fault.Complete() {
+		t.Fatalf("ticket %q %q %+v", tk.Place, tk.Asset, tk.Fault)
 	}
 	w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))
-	contains(t, w.LastText(w.Drain(), resident.Chat()).Text, "📍 设施/位置：地下车库 B2 排水泵")
+	contains(t, w.LastText(w.Drain(), resident.Chat()).Text, "地下车库 B2 排水泵")
 }
 
 // TestFaultTreesByCategory: a category with a tree of its own codes from

@@ -591,8 +591,9 @@ type KPIOptions struct {
 	// when empty and non-nil.
 	HintRules []HintRule
 	// PartsCost returns the parts cost of a ticket in cents and whether it
-	// is known. Hook for the spare-parts area: the sum of the ticket's issued
-	// parts at their frozen unit cost, returns netted. Nil: not tracked.
+	// is known. Hook for the spare-parts area (JobPartsCost: the sum of the
+	// ticket's issued parts at their frozen unit cost, returns netted);
+	// events are nil for a ticket fed as a brief. Nil: not tracked.
 	PartsCost func(t *Ticket, events []TicketEvent) (cents int64, ok bool)
 }
 
@@ -736,7 +737,12 @@ func (a *KPIAcc) AddBrief(b TicketBrief) {
 	if !a.Wants(t) {
 		return
 	}
-	a.add(t, TimesOf(t, b.Trail), b.Quote, 0, false)
+	var parts int64
+	partsOK := false
+	if a.o.PartsCost != nil && a.InPeriod(t) {
+		parts, partsOK = a.o.PartsCost(t, nil)
+	}
+	a.add(t, TimesOf(t, b.Trail), b.Quote, parts, partsOK)
 }
 
 func (a *KPIAcc) add(t *Ticket, tt TicketTimes, quote, parts int64, partsOK bool) {

@@ -9,8 +9,8 @@ type MsgKind string
 const (
 	KindSend  MsgKind = "send"  // a new message
 	KindEdit  MsgKind = "edit"  // replace the text and buttons of the card named by CardKey
-	KindPhoto MsgKind = "photo" // a photo by channel file id (or an Export's image), with Text as caption
-	KindFile  MsgKind = "file"  // a document named FileName whose content is Text, or rendered from Export with Text as caption
+	KindPhoto MsgKind = "photo" // a photo by channel file id, or an Export's image, with Text as caption
+	KindFile  MsgKind = "file"  // a document named FileName rendered from Export with Text as caption, or whose content is Text
 	// KindMenu sets the person's command menu: Buttons[0] lists the
 	// commands, Text the description and Data the command name. A channel
 	// without per-person menus marks it delivered.
@@ -64,9 +64,12 @@ type Message struct {
 	// channel that can only replace the buttons of a card already sent
 	// (WeCom's update_template_card) rather than edit it.
 	Status string `json:"status,omitempty"`
-	// Export, on a KindFile or KindPhoto, names the form or chart the
+	// Export, on a KindFile or KindPhoto, names the file the message
+	// carries — a form, a chart, a spare-parts workbook — which the
 	// channel's sender renders at send time (export.go); Text is then the
-	// caption, and what is sent where no file can be.
+	// caption, and what is sent where no file can be. It is the one way a
+	// message carries a file the engine makes: a KindFile without it is a
+	// text document whose content is Text (a review's notes).
 	Export *Export `json:"export,omitempty"`
 }
 
@@ -86,9 +89,18 @@ const (
 	EvContact     EventKind = "contact"
 	EvPhoto       EventKind = "photo"
 	EvUnsupported EventKind = "unsupported" // stickers, voice, non-image files...
+	// EvFile is a document the bot may read (a spreadsheet), kept by the
+	// channel (Event.File); where no dialogue asks for one it is answered
+	// as unsupported, What naming it.
+	EvFile EventKind = "file"
 	// EvNone is an update the bot ignores (edits, membership changes); it
 	// still commits its dedupe mark and cursor so it is not fetched again.
 	EvNone EventKind = "none"
+	// EvConsole is an action taken in the office console (bot/web);
+	// Event.Console names it. It goes through the same tables as a chat
+	// command or a tap (routes.go), and its answer is the Result, not a
+	// chat message.
+	EvConsole EventKind = "console"
 )
 
 // Sender is who caused an event, as the channel knows them.
@@ -126,18 +138,42 @@ type Event struct {
 	// ContactIsOwn is true when a shared contact belongs to the sender.
 	ContactIsOwn bool
 	Photo        *Photo
+	// File is the document of an EvFile.
+	File *File
 	// What names an unsupported input for the reply ("sticker", "document").
 	What string
 	// TooLarge is set when the platform says the file exceeds what the bot may fetch.
 	TooLarge bool
 	// NotImage is set when a file sent as a photo turned out not to be an image.
 	NotImage bool
+	// Console is the action of an EvConsole event.
+	Console *ConsoleRequest
+}
+
+// File is a document a person sent, as the channel kept it: the platform's
+// id, the name and type the sender's client gave, and the copy in the media
+// store the engine reads it from (Options.Parts.OpenFile).
+type File struct {
+	FileID string `json:"file_id"`
+	Name   string `json:"name,omitempty"`
+	Mime   string `json:"mime,omitempty"`
+	Size   int64  `json:"size,omitempty"`
+	// SHA256 and Local name the kept copy (empty if the download failed).
+	SHA256 string `json:"sha256,omitempty"`
+	Local  string `json:"local,omitempty"`
 }
 
 // Result is what the channel needs right away, outside the outbox: the
-// answer to a button tap (a short toast the client shows at once).
+// answer to a button tap (a short toast the client shows at once), or to
+// a console action (Toast is then the engine's whole answer, Alert set
+// when it refused).
 type Result struct {
 	Toast     string
 	Alert     bool
 	Duplicate bool
+	// Ticket is the ticket a console action created (a phone report).
+	Ticket string
+	// Refused is the code of the refusal when the event was a user's
+	// mistake or not theirs to make (the answer is in Toast).
+	Refused Code
 }

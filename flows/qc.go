@@ -202,13 +202,10 @@ func (c *call) qcStart(args []string) error {
 	to := c.ev.From.Chat
 	c.send(Message{To: to, Priority: PrioNormal, Ticket: t.ID,
 		Text: c.t("qc.record", "ticket", t.ID, "reason", c.t("qc.reason_"+r.Reason)) + "\n\n" + order + "\n" + c.timeline(t, c.lang)})
-	n := 0
-	for _, ph := range c.ticketPhotos(t) {
-		if n == qcPhotos {
-			break
-		}
-		c.send(photoMessage(to, ph, t.ID, PrioNormal))
-		n++
+	photos := c.ticketPhotos(t, c.lang) // support.go: each captioned with where it was taken
+	for _, m := range photos[:min(len(photos), qcPhotos)] {
+		m.To = to
+		c.send(m)
 	}
 	c.workOrderFile(to, c.lang, t)
 	d := &Dialogue{PersonID: c.me.ID, Kind: dlgQC, Started: c.now, TicketID: t.ID}
@@ -218,17 +215,6 @@ func (c *call) qcStart(args []string) error {
 
 // qcPhotos bounds the photos forwarded with a review's record.
 const qcPhotos = 10
-
-// ticketPhotos are the report's photos and each step's, in SOP order.
-func (c *call) ticketPhotos(t *Ticket) []Photo {
-	out := append([]Photo(nil), t.Photos...)
-	if t.Visit != nil {
-		for _, st := range c.e.SOP().Steps {
-			out = append(out, t.Visit.Photos[st.ID]...)
-		}
-	}
-	return out
-}
 
 // qcReview loads a ticket's review and the ticket.
 func (c *call) qcReview(id string) (*QCReview, *Ticket, error) {
@@ -415,7 +401,7 @@ func (c *call) qcFinish(d *Dialogue, r *QCReview, t *Ticket, spot *Person) error
 	if spot != nil {
 		l := spot.Lang
 		c.send(Message{To: spot.Chat, Priority: PrioNormal, Ticket: t.ID,
-			Text: c.tl(l, "qc.spot_ask", "ticket", t.ID, "address", c.fullAddress(t), "asset", t.Asset, "name", c.me.Name,
+			Text: c.tl(l, "qc.spot_ask", "ticket", t.ID, "address", c.fullAddress(t), "name", c.me.Name,
 				"category", c.categoryLabel(t.Category, l)),
 			Buttons: [][]Button{{{Text: c.tl(l, "btn.spot_ok"), Data: EncodePayload(vbSpotResult, t.ID, "ok")},
 				{Text: c.tl(l, "btn.spot_bad"), Data: EncodePayload(vbSpotResult, t.ID, "bad")}}}})

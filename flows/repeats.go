@@ -15,13 +15,18 @@ type RepeatsTx interface {
 }
 
 // PlaceKey is where a ticket's fault is, for finding repeats: the home
-// (building, unit and room of a household order) or the asset of a public
-// one, normalised so two residents typing "3栋 2单元" and "3栋2单元" meet.
-// It is "" when the ticket names no such place. Stores index it.
+// (building, unit and room of a household order), or the listed public
+// asset of a public one (Ticket.Asset), else its place as typed
+// (Ticket.Place), normalised so two residents typing "3栋 2单元" and
+// "3栋2单元" meet. It is "" when the ticket names no such place. Stores
+// index it.
 func PlaceKey(t *Ticket) string {
 	if t.Kind == OrderPublic {
-		if a := normPlace(t.Asset); a != "" {
-			return "asset\x1f" + a
+		if t.Asset != "" {
+			return "asset\x1f" + t.Asset
+		}
+		if p := normPlace(t.Place); p != "" {
+			return "place\x1f" + p
 		}
 		return ""
 	}
@@ -49,11 +54,9 @@ func normPlace(s string) string {
 
 // ---- repeat faults at intake ----
 
-// Dialogue steps of a public report (report.go's dialogue).
-const (
-	stepAsset     = "asset"     // which public asset or place
-	stepDuplicate = "duplicate" // already reported: follow that ticket instead?
-)
+// stepDuplicate is the public report's question after its place
+// (report.go's dialogue): already reported, follow that ticket instead?
+const stepDuplicate = "duplicate"
 
 // earlierFault is the most recently closed ticket of the same place and
 // category closed within the repeat window before now (nil if none).
@@ -102,9 +105,6 @@ func (c *call) markRepeat(t *Ticket, offer bool) (bool, error) {
 	label := func(l Lang) []any {
 		out := append([]any(nil), kv...)
 		out[5] = c.categoryLabel(t.Category, l)
-		if t.Kind == OrderPublic {
-			out[7] = t.Asset
-		}
 		return out
 	}
 	leads, err := c.leads()
@@ -193,23 +193,10 @@ func (c *call) repeatPass(args []string) error {
 
 // ---- a public report: where, and is it already reported? ----
 
-// promptAsset asks a public report where the fault is.
-func (c *call) promptAsset(d *Dialogue) error {
-	d.Step = stepAsset
-	c.bump(d)
-	c.reply(c.t("report.ask_asset", "max", maxAsset))
-	return c.tx.PutDialogue(d)
-}
-
-// assetAnswer takes the asset or place of a public report and, when an
-// open ticket already names it with the same category, asks whether to
-// follow that one instead.
-func (c *call) assetAnswer(d *Dialogue) error {
-	asset, err := c.textField(maxAsset)
-	if err != nil {
-		return err
-	}
-	d.Asset = asset
+// placeGiven follows the place of a public report (public.go): when an
+// open ticket already names it with the same category, it asks whether
+// to follow that one instead; else the report goes on to its timing.
+func (c *call) placeGiven(d *Dialogue) error {
 	dup, err := c.openDuplicate(d)
 	if err != nil {
 		return err
@@ -219,7 +206,7 @@ func (c *call) assetAnswer(d *Dialogue) error {
 	}
 	d.Step, d.TicketID = stepDuplicate, dup.ID
 	c.bump(d)
-	c.reply(c.t("report.duplicate", "ticket", dup.ID, "state", c.stateLabel(dup.State, c.lang), "asset", dup.Asset,
+	c.reply(c.t("report.duplicate", "ticket", dup.ID, "state", c.stateLabel(dup.State, c.lang), "asset", dup.Place,
 		"desc", summary(dup.Description, 80), "time", c.localTime(dup.Created)),
 		[]Button{DialogueButton(c.t("btn.follow"), d.Seq, "follow")},
 		[]Button{DialogueButton(c.t("btn.report_anyway"), d.Seq, "new")})
@@ -228,7 +215,7 @@ func (c *call) assetAnswer(d *Dialogue) error {
 
 // openDuplicate is an open public ticket of the same asset and category.
 func (c *call) openDuplicate(d *Dialogue) (*Ticket, error) {
-	probe := &Ticket{Kind: OrderPublic, Asset: d.Asset}
+	probe := &Ticket{Kind: OrderPublic, Place: d.Place, Asset: d.Asset}
 	ts, err := c.tx.TicketsAtPlace(PlaceKey(probe), 20)
 	if err != nil {
 		return nil, err
@@ -285,6 +272,6 @@ func (c *call) tellFollowers(t *Ticket) {
 		if err != nil || p == nil {
 			continue
 		}
-		c.tell(p, "report.follow_update", []any{"ticket", t.ID, "state", c.stateLabel(t.State, p.Lang), "asset", t.Asset})
+		c.tell(p, "report.follow_update", []any{"ticket", t.ID, "state", c.stateLabel(t.State, p.Lang), "asset", t.Place})
 	}
 }

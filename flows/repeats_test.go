@@ -221,9 +221,9 @@ func TestRepeatOfferedToTheEarlierTechnician(t *testing.T) {
 	})
 }
 
-// reportPublic files a public report naming the asset and returns the
+// reportPublicAt files a public report naming the asset and returns the
 // last message (the ticket's acknowledgement or the duplicate question).
-func reportPublic(t *testing.T, w *flowstest.World, p flowstest.Person, asset string) flows.Message {
+func reportPublicAt(t *testing.T, w *flowstest.World, p flowstest.Person, asset string) flows.Message {
 	t.Helper()
 	first := func() string { return w.Last(w.Drain(), p.Chat()).Buttons[0][0].Data }
 	w.Cmd(p, "report", "")
@@ -249,12 +249,12 @@ func TestDuplicatePublicReportFollows(t *testing.T) {
 	w.Register(resident, "13800138000")
 	registerAt(w, other, "13900139000", "1602")
 	w.Staff(tech, "technician")
-	ack := reportPublic(t, w, resident, "3栋 电梯 2号")
+	ack := reportPublicAt(t, w, resident, "3栋 电梯 2号")
 	id := ticketIn(t, ack.Text)
-	if tk := w.Ticket(id); tk.Asset != "3栋 电梯 2号" || tk.Kind != flows.OrderPublic {
+	if tk := w.Ticket(id); tk.Place != "3栋 电梯 2号" || tk.Kind != flows.OrderPublic {
 		t.Fatalf("ticket %+v", tk)
 	}
-	q := reportPublic(t, w, other, "3栋电梯2号")
+	q := reportPublicAt(t, w, other, "3栋电梯2号")
 	contains(t, q.Text, "这个问题已有人报修："+id)
 	w.Expect(w.Tap(other, w.ButtonData(q, "关注该工单"), false))
 	contains(t, w.Last(w.Drain(), other.Chat()).Text, "已关注工单 "+id)
@@ -271,7 +271,7 @@ func TestDuplicatePublicReportFollows(t *testing.T) {
 	w.Expect(w.Tap(tech, flows.EncodePayload("acc", id), true))
 	contains(t, w.Last(w.Drain(), other.Chat()).Text, "您关注的工单 "+id+"（3栋 电梯 2号）：已接单")
 	// Following twice adds nothing; reporting anyway files a new ticket.
-	q = reportPublic(t, w, other, "3栋 电梯 2号")
+	q = reportPublicAt(t, w, other, "3栋 电梯 2号")
 	w.Expect(w.Tap(other, w.ButtonData(q, "仍要报修"), false))
 	m := w.Last(w.Drain(), other.Chat())
 	w.Tap(other, m.Buttons[0][0].Data, false)
@@ -289,23 +289,14 @@ func TestDuplicatePublicReportFollows(t *testing.T) {
 	contains(t, w.Last(w.Drain(), resident.Chat()).Text, "什么时候")
 }
 
-func ticketIn(t *testing.T, s string) string {
-	t.Helper()
-	i := strings.Index(s, "BX-")
-	if i < 0 {
-		t.Fatalf("no ticket number in %q", s)
-	}
-	return s[i : i+len("BX-20261127-0001")]
-}
-
 // TestFollowAfterTheTicketClosed: the first ticket closed between the
 // question and the answer: the report goes on as a new ticket.
 func TestFollowAfterTheTicketClosed(t *testing.T) {
 	w := flowstest.New(t)
 	w.Register(resident, "13800138000")
 	registerAt(w, other, "13900139000", "1602")
-	id := ticketIn(t, reportPublic(t, w, resident, "3栋 电梯 2号").Text)
-	q := reportPublic(t, w, other, "3栋 电梯 2号")
+	id := ticketIn(t, reportPublicAt(t, w, resident, "3栋 电梯 2号").Text)
+	q := reportPublicAt(t, w, other, "3栋 电梯 2号")
 	err := w.Store.Update(context.Background(), func(tx flows.Tx) error {
 		tk, err := tx.Ticket(id)
 		if err != nil {

@@ -32,6 +32,7 @@ type TicketBrief struct {
 	Building   string     `json:"building,omitempty"`
 	Unit       string     `json:"unit,omitempty"`
 	Room       string     `json:"room,omitempty"`
+	Place      string     `json:"place,omitempty"`
 	Asset      string     `json:"asset,omitempty"`
 	AgreedTime *time.Time `json:"agreed_time,omitempty"`
 	AssigneeID string     `json:"assignee_id,omitempty"`
@@ -50,7 +51,7 @@ type TicketBrief struct {
 // Brief is the ticket's brief (without its trail).
 func (t *Ticket) Brief() TicketBrief {
 	b := TicketBrief{ID: t.ID, Created: t.Created, State: t.State, Kind: t.Kind, Category: t.Category, Emergency: t.Emergency,
-		Building: t.Building, Unit: t.Unit, Room: t.Room, Asset: t.Asset, AgreedTime: t.AgreedTime,
+		Building: t.Building, Unit: t.Unit, Room: t.Room, Place: t.Place, Asset: t.Asset, AgreedTime: t.AgreedTime,
 		AssigneeID: t.AssigneeID, Assignee: t.Assignee, Quote: t.AgreedQuoteCents(), Score: t.Score}
 	if t.Fault != nil {
 		b.FaultComponent, b.FaultCause = t.Fault.Component, t.Fault.Cause
@@ -62,7 +63,7 @@ func (t *Ticket) Brief() TicketBrief {
 // accumulator reads it (AddBrief).
 func (b *TicketBrief) Ticket() *Ticket {
 	t := &Ticket{ID: b.ID, Created: b.Created, State: b.State, Kind: b.Kind, Category: b.Category, Emergency: b.Emergency,
-		Building: b.Building, Unit: b.Unit, Room: b.Room, Asset: b.Asset, AgreedTime: b.AgreedTime,
+		Building: b.Building, Unit: b.Unit, Room: b.Room, Place: b.Place, Asset: b.Asset, AgreedTime: b.AgreedTime,
 		AssigneeID: b.AssigneeID, Assignee: b.Assignee, Score: b.Score}
 	if b.FaultComponent != "" || b.FaultCause != "" {
 		t.Fault = &FaultCode{Component: b.FaultComponent, Cause: b.FaultCause}
@@ -73,8 +74,8 @@ func (b *TicketBrief) Ticket() *Ticket {
 // WalkKPI feeds acc from one transaction: the hints' look-back as briefs,
 // then the period's tickets as briefs with their folded trails — no ticket
 // or trail is decoded, except for a ticket whose fold the store lacks (a
-// record older than the projection) or when acc has a parts-cost hook,
-// which reads the ticket and its trail. each, when given, gets every
+// record older than the projection); a parts-cost hook reads the job's
+// stock level (JobPartsCost), not the ticket. each, when given, gets every
 // ticket of the period (a workbook's ticket list): its brief with the
 // trail folded, and the ticket and its events when they were read.
 func WalkKPI(tx Tx, acc *KPIAcc, each func(b TicketBrief, t *Ticket, events []TicketEvent) error) error {
@@ -87,7 +88,7 @@ func WalkKPI(tx Tx, acc *KPIAcc, each func(b TicketBrief, t *Ticket, events []Ti
 		}
 	}
 	return tx.EachTicketReported(acc.o.From, acc.o.To, true, func(b TicketBrief) error {
-		if b.Trail != nil && acc.o.PartsCost == nil {
+		if b.Trail != nil {
 			acc.AddBrief(b)
 			if each != nil {
 				return each(b, nil, nil)
@@ -155,7 +156,7 @@ type statsAhead struct {
 // kpiReport walks the tickets reported in [from, to) (and the hints'
 // look-back) in c's transaction.
 func (c *call) kpiReport(from, to time.Time) (*KPIReport, error) {
-	acc := NewKPI(KPIOptions{From: from, To: to, Location: c.e.o.Location})
+	acc := NewKPI(KPIOptions{From: from, To: to, Location: c.e.o.Location, PartsCost: JobPartsCost(c.tx)})
 	if err := WalkKPI(c.tx, acc, nil); err != nil {
 		return nil, err
 	}
@@ -336,7 +337,7 @@ func (c *call) renderStats(r *KPIReport, l Lang, head string) string {
 	line("stats.score", "avg", avgText, "rated", s.Rated, "satisfied", pctText(sat, okSat), "low", s.Low)
 	parts := c.tl(l, "stats.parts_untracked")
 	if r.PartsTracked {
-		parts = Money(s.PartsCents)
+		parts = c.tl(l, "stats.parts_cost", "money", Money(s.PartsCents), "n", s.PartsTickets)
 	}
 	line("stats.money", "quote", Money(s.QuoteCents), "quoted", s.Quoted, "parts", parts)
 	if s.Repeats > 0 {

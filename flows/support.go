@@ -3,7 +3,34 @@ package flows
 // Support: a technician asks the leads for help at any step; a lead
 // answers, or takes the job over where it stands.
 
-// help pings the leads with the step, the plan and the photos so far.
+// maxHelpPhotos bounds the photos a help request forwards to each lead
+// (the newest are kept): a chat takes about one message a second.
+const maxHelpPhotos = 20
+
+// ticketPhotos are the photos of the ticket so far, in order: the
+// report's, then each step's in the SOP's order, each with a caption
+// naming where it was taken.
+func (c *call) ticketPhotos(t *Ticket, l Lang) []Message {
+	var out []Message
+	add := func(ph Photo, where string) {
+		out = append(out, Message{Kind: KindPhoto, Photo: ph.FileID, Document: ph.Document,
+			Text: t.ID + " · " + where, Priority: PrioNormal, Ticket: t.ID})
+	}
+	for _, ph := range t.Photos {
+		add(ph, c.tl(l, "help.photo_reported"))
+	}
+	if t.Visit != nil {
+		for _, st := range c.e.SOP().Steps {
+			for _, ph := range t.Visit.Photos[st.ID] {
+				add(ph, st.Title[l])
+			}
+		}
+	}
+	return out
+}
+
+// help pings the leads with the step, the address, the plan and the
+// ticket's photos so far.
 func (c *call) help(t *Ticket) error {
 	if t.Visit == nil {
 		t.Visit = &Visit{}
@@ -25,10 +52,12 @@ func (c *call) help(t *Ticket) error {
 		if step == "" {
 			step = c.stateLabel(t.State, p.Lang)
 		}
-		c.tell(p, "help.to_lead", []any{"ticket", t.ID, "name", t.Assignee, "step", step, "plan", t.Visit.Plan, "address", c.fullAddress(t)},
+		photos := c.ticketPhotos(t, p.Lang)
+		c.tell(p, "help.to_lead", []any{"ticket", t.ID, "name", t.Assignee, "step", step, "plan", t.Visit.Plan, "address", c.fullAddress(t), "photos", len(photos)},
 			[]Button{TicketButton(c.tl(p.Lang, "btn.help_reply"), ActHelpReply, t.ID), TicketButton(c.tl(p.Lang, "btn.take_over"), ActTakeOver, t.ID)})
-		for _, ph := range t.Visit.Photos[t.Step] {
-			c.send(photoMessage(p.Chat, ph, t.ID, PrioNormal))
+		for _, m := range photos[max(0, len(photos)-maxHelpPhotos):] {
+			m.To = p.Chat
+			c.send(m)
 		}
 	}
 	return nil

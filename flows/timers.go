@@ -49,6 +49,12 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 			if err := c.ensureWeekly(); err != nil {
 				return err
 			}
+			if err := c.ensureParts(); err != nil {
+				return err
+			}
+			if err := c.ensurePeople(!e.menusChecked.Load()); err != nil {
+				return err
+			}
 			if !e.menusChecked.Load() {
 				// Once per process: later joiners get theirs when they join.
 				if err := c.ensureMenus(); err != nil {
@@ -61,6 +67,9 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 			return fired, err
 		}
 		e.menusChecked.Store(true)
+		if n > 0 {
+			e.changed()
+		}
 		fired += n
 		if n < 100 {
 			return fired, nil

@@ -57,6 +57,9 @@ type Options struct {
 	// Photo opens a photo's stored copy for embedding; optional (photos
 	// are then listed only).
 	Photo func(flows.Photo) ([]byte, error)
+	// JobParts lists the parts a ticket holds (flows.JobParts on the
+	// store); optional (the work order's parts row then says none).
+	JobParts func(ticketID string) []flows.JobPart
 	// Now is the generation time printed in the footer; time.Now when zero.
 	Now time.Time
 }
@@ -193,6 +196,9 @@ func (o *Options) fault(t *flows.Ticket) string {
 }
 
 func address(t *flows.Ticket) string {
+	if t.Kind == flows.OrderPublic && strings.TrimSpace(t.Place) != "" {
+		return t.Place // a public fault's place, typed or a listed asset's name
+	}
 	var parts []string
 	for _, s := range []string{t.Building, t.Unit, t.Room} {
 		if s = strings.TrimSpace(s); s != "" {

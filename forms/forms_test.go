@@ -595,3 +595,40 @@ func TestEveryTextExists(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkOrderListsParts: the work order lists the parts the job used,
+// and a part charged on the quote is named there as it was taken.
+func TestWorkOrderListsParts(t *testing.T) {
+	tk := &flows.Ticket{ID: "BX-20261127-0009", Kind: flows.OrderHousehold, State: flows.StateConfirmed, Category: "water",
+		Created: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC), Visit: &flows.Visit{Quote: &flows.Quote{Seq: 1, Status: "agreed",
+			Lines: []flows.QuoteLine{{Part: "P-VALVE", Name: "角阀", Unit: "个", Qty: 1, Cents: 2500}, {Code: "W02", Qty: 1, Cents: 2500}}}}}
+	valve := &flows.Part{Code: "P-VALVE", Name: "角阀", Unit: "个"}
+	tape := &flows.Part{Code: "P-TAPE", Name: "生料带", Unit: "卷"}
+	for _, c := range []struct {
+		name  string
+		parts func(string) []flows.JobPart
+		want  string
+	}{
+		{"used", func(id string) []flows.JobPart {
+			if id != tk.ID {
+				return nil
+			}
+			return []flows.JobPart{{Part: tape, Qty: 2}, {Part: valve, Qty: 1}}
+		}, "P-TAPE 生料带 ×2 卷；P-VALVE 角阀 ×1 个"},
+		{"none", nil, "—"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			o := forms.Options{Texts: i18n.MustLoad(flows.LangZH), OrgName: "测试物业", JobParts: c.parts}
+			if err := forms.WorkOrder(&buf, o, tk, nil); err != nil {
+				t.Fatal(err)
+			}
+			f := open(t, buf.Bytes())
+			sh := f.GetSheetName(0)
+			if got := value(t, f, sh, right(mustFind(t, f, sh, "更换配件/材料"), 1)); got != c.want {
+				t.Errorf("parts used %q, want %q", got, c.want)
+			}
+			mustFind(t, f, sh, "P-VALVE 角阀")
+		})
+	}
+}

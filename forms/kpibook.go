@@ -96,7 +96,11 @@ func (b *KPIBook) Add(t *flows.Ticket, events []flows.TicketEvent) error {
 // flows.WalkKPI hands out without reading the ticket).
 func (b *KPIBook) AddBrief(br flows.TicketBrief) error {
 	t := br.Ticket()
-	return b.add(t, flows.TimesOf(t, br.Trail), br.Quote, 0, false)
+	parts, partsOK := int64(0), false
+	if b.k.PartsCost != nil && !t.Created.Before(b.k.From) && t.Created.Before(b.k.To) {
+		parts, partsOK = b.k.PartsCost(t, nil)
+	}
+	return b.add(t, flows.TimesOf(t, br.Trail), br.Quote, parts, partsOK)
 }
 
 // Each is the workbook's feed for flows.WalkKPI: the ticket and its

@@ -126,9 +126,6 @@ func (l *RepairLog) AddTimes(t *flows.Ticket, tt flows.TicketTimes) error {
 	if f := o.fault(t); f != "" {
 		remarks = append(remarks, f)
 	}
-	if t.Kind == flows.OrderPublic && t.Asset != "" {
-		remarks = append(remarks, o.t("forms.value.asset", "asset", t.Asset))
-	}
 	rel := func(at *time.Time) string {
 		if at == nil {
 			return ""

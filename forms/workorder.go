@@ -200,11 +200,7 @@ func (g *grid) layout(o *Options, t *flows.Ticket, events []flows.TicketEvent, c
 	g.pair(o.t("forms.field.reported"), o.stamp(t.Created), o.t("forms.field.accepted"), or(o.optStamp(t.Accepted)))
 	g.pair(resident, or(o.name(t.ResidentID)), o.t("forms.field.phone"), or(o.phone(t.ResidentID)))
 	if t.Kind == flows.OrderPublic {
-		where := address(t)
-		if t.Asset != "" {
-			where = t.Asset
-		}
-		g.full(o.t("forms.field.location"), or(where), 20)
+		g.full(o.t("forms.field.location"), or(address(t)), 20)
 	} else {
 		g.full(o.t("forms.field.address"), or(address(t)), 20)
 	}
@@ -220,11 +216,10 @@ func (g *grid) layout(o *Options, t *flows.Ticket, events []flows.TicketEvent, c
 	}
 	g.full(o.t("forms.field.plan"), or(v.Plan), 34)
 	g.full(o.t("forms.field.fault"), or(o.fault(t)), 20)
-	if t.Kind == flows.OrderPublic {
-		g.full(o.t("forms.field.parts"), none, 34)
-	} else {
+	if t.Kind != flows.OrderPublic {
 		g.charges(o, t, events)
 	}
+	g.full(o.t("forms.field.parts"), or(o.partsUsed(t)), 34)
 	passes := flows.LastTestPasses(events)
 	tests := none
 	if len(passes) > 0 {
@@ -293,7 +288,9 @@ func (g *grid) charges(o *Options, t *flows.Ticket, events []flows.TicketEvent) 
 	}
 	for _, l := range lines {
 		name, unit := l.Code, ""
-		if o.SOP != nil {
+		if l.Part != "" { // a part from stock carries its name and unit
+			name, unit = l.Part+" "+l.Name, l.Unit
+		} else if o.SOP != nil {
 			for _, p := range o.SOP.Prices {
 				if p.Code == l.Code {
 					name, unit = l.Code+" "+p.Name[o.Lang], p.Unit[o.Lang]
@@ -326,6 +323,18 @@ func (g *grid) charges(o *Options, t *flows.Ticket, events []flows.TicketEvent) 
 	g.merge(cell("B", top), cell("B", g.row), st.label)
 	g.set(cell("B", top), o.t("forms.field.charges"), st.label)
 	g.row++
+}
+
+// partsUsed lists the parts the job holds ("" for none).
+func (o *Options) partsUsed(t *flows.Ticket) string {
+	if o.JobParts == nil {
+		return ""
+	}
+	var out []string
+	for _, jp := range o.JobParts(t.ID) {
+		out = append(out, o.t("parts.job_line", "part", jp.Part.Code, "name", jp.Part.Name, "qty", jp.Qty, "unit", jp.Part.Unit))
+	}
+	return strings.Join(out, o.t("order.sep"))
 }
 
 // yuan is cents as a number of yuan, for cells formatted as money.

@@ -1,6 +1,7 @@
 // Package records renders the exports messages carry (flows.Export): the
-// SOP's forms as xlsx (package forms) read from the store, and the KPI
-// charts as PNG (package charts) drawn from the figures a message carries.
+// SOP's forms as xlsx (package forms) and the spare-parts workbooks
+// (flows.PartsFiles) read from the store, and the KPI charts as PNG
+// (package charts) drawn from the figures a message carries.
 // The channels' senders call it at send time (bot.Exporter), so a month's
 // repair log is built outside the engine's write transaction, from a read
 // transaction that streams the month; the daily job archives the day's
@@ -55,6 +56,9 @@ type Options struct {
 	CacheFor time.Duration
 	// Now is the clock of the cache; time.Now when nil.
 	Now func() time.Time
+	// Parts writes the spare-parts workbooks (the catalog, the monthly
+	// stock report: package stockxlsx); nil makes them ErrExportInvalid.
+	Parts flows.PartsFiles
 }
 
 // Renderer renders exports. It is safe for concurrent use.
@@ -104,8 +108,10 @@ func (r *Renderer) Export(ctx context.Context, x flows.Export) ([]byte, error) {
 		return r.workOrder(ctx, x)
 	case flows.ExportChartCategory, flows.ExportChartAccept:
 		return r.chart(x)
-	case flows.ExportRepairLog, flows.ExportDaily, flows.ExportKPI:
+	case flows.ExportRepairLog, flows.ExportDaily, flows.ExportKPI, flows.ExportStockReport:
 		return r.cached(ctx, x)
+	case flows.ExportPartsCatalog:
+		return r.parts(ctx, x)
 	}
 	return nil, flows.ErrExportInvalid
 }
@@ -156,8 +162,27 @@ func (r *Renderer) render(ctx context.Context, x flows.Export) ([]byte, error) {
 		return r.daily(ctx, x)
 	case flows.ExportKPI:
 		return r.kpi(ctx, x)
+	case flows.ExportStockReport:
+		return r.parts(ctx, x)
 	}
 	return nil, flows.ErrExportInvalid
+}
+
+// parts writes a spare-parts workbook from the ledger in one read
+// transaction: the catalog, or the stock report of [From, To) titled
+// with its first month.
+func (r *Renderer) parts(ctx context.Context, x flows.Export) ([]byte, error) {
+	if r.o.Parts == nil {
+		return nil, flows.ErrExportInvalid
+	}
+	var buf bytes.Buffer
+	err := r.o.Store.View(ctx, func(tx flows.Tx) error {
+		if x.Form == flows.ExportPartsCatalog {
+			return r.o.Parts.WriteCatalog(&buf, tx, x.Lang)
+		}
+		return r.o.Parts.WriteStockReport(&buf, tx, x.From, x.To, x.From.In(r.o.Location).Format("2006-01"), x.Lang)
+	})
+	return buf.Bytes(), err
 }
 
 // options are the forms' options for x, reading people through tx.
@@ -299,9 +324,10 @@ func (r *Renderer) daily(ctx context.Context, x flows.Export) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// kpiOptions are the accumulator's options for a period.
-func (r *Renderer) kpiOptions(from, to time.Time) flows.KPIOptions {
-	return flows.KPIOptions{From: from, To: to, Location: r.o.Location, HintRules: r.o.HintRules}
+// kpiOptions are the accumulator's options for a period, the parts cost
+// read through tx (the job's stock level, flows.JobPartsCost).
+func (r *Renderer) kpiOptions(tx flows.Tx, from, to time.Time) flows.KPIOptions {
+	return flows.KPIOptions{From: from, To: to, Location: r.o.Location, HintRules: r.o.HintRules, PartsCost: flows.JobPartsCost(tx)}
 }
 
 func (r *Renderer) labels(l flows.Lang) charts.Labels {
@@ -311,7 +337,7 @@ func (r *Renderer) labels(l flows.Lang) charts.Labels {
 func (r *Renderer) kpi(ctx context.Context, x flows.Export) ([]byte, error) {
 	var buf bytes.Buffer
 	err := r.o.Store.View(ctx, func(tx flows.Tx) error {
-		k := r.kpiOptions(x.From, x.To)
+		k := r.kpiOptions(tx, x.From, x.To)
 		acc := flows.NewKPI(k)
 		book, err := forms.NewKPIBook(r.options(tx, x), k)
 		if err != nil {

@@ -164,7 +164,7 @@ func TestOrderFileButton(t *testing.T) {
 		t.Fatal("no work-order button on the sign-off card")
 	}
 	data := w.ButtonData(card, "Excel")
-	w.Refused(w.Tap(other, data, false), "不是您提交的")
+	w.Refused(w.Tap(other, data, false), "找不到工单") // someone else's ticket is one that does not exist
 	w.Expect(w.Tap(resident, data, false))
 	fileTo(t, w.Drain(), resident.Chat(), flows.ExportWorkOrder)
 }

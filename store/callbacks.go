@@ -37,14 +37,5 @@ func (t *tx) RemovePhoneCallback(ticketID string) error {
 
 // PhoneCallbacks implements flows.Tx: oldest first.
 func (t *tx) PhoneCallbacks() ([]flows.PhoneCallback, error) {
-	var out []flows.PhoneCallback
-	err := t.bk(bPhoneCallbacks).ForEach(func(_, v []byte) error {
-		var c flows.PhoneCallback
-		if err := decode(v, &c); err != nil {
-			return err
-		}
-		out = append(out, c)
-		return nil
-	})
-	return out, err
+	return decodeAll[flows.PhoneCallback](t.bk(bPhoneCallbacks), nil)
 }

@@ -266,7 +266,7 @@ func TestReportedAndPlaceIndexMigration(t *testing.T) {
 				return err
 			}
 		}
-		return tx.Bucket([]byte("meta")).Delete([]byte("migrated.reported_place.b2"))
+		return tx.Bucket([]byte("meta")).Delete([]byte("migrated.reported_place.b3"))
 	})
 	db.Close()
 	if err != nil {

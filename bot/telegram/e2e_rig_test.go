@@ -37,6 +37,7 @@ import (
 	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/outbox"
 	"github.com/repairbot/repairbot/records"
+	"github.com/repairbot/repairbot/stockxlsx"
 )
 
 const (
@@ -87,6 +88,16 @@ type rigOptions struct {
 	MaxDescription int
 	// NoPhotos disables the photo step (engine MaxPhotos 0); otherwise 3.
 	NoPhotos bool
+	// WebhookTimeouts for the channel's webhook server (zero: its defaults).
+	WebhookTimeouts telegram.WebhookTimeouts
+	// WrapEngine, when set, stands between the channel and the engine
+	// (a test that makes handling fail).
+	WrapEngine func(bot.Engine) bot.Engine
+	// WrapStore, when set, stands between the engine and the store (a
+	// test that injects a full disk).
+	WrapStore func(flows.Store) flows.Store
+	// PhotosPerHour is the media store's per-person allowance (0: none).
+	PhotosPerHour int
 }
 
 func defaultLimits() telegram.SendLimits {
@@ -107,6 +118,10 @@ type env struct {
 	http  *http.Client
 	// offset shifts the clock of the engine, the channel and the store.
 	offset atomic.Int64
+
+	// openErr, when set, receives the error of a channel that fails to
+	// open instead of failing the test (startErr).
+	openErr *error
 
 	mu  sync.Mutex // guards the fields a restart replaces
 	st  testkit.Store
@@ -196,6 +211,9 @@ func (r *rig) start() {
 	opts.Texts, opts.Location, opts.DefaultLang = r.texts, shanghai, r.o.Lang
 	opts.Group, opts.Admins = telegram.ChatAddress(e2eGroup), map[string]bool{telegram.PersonID(adminID): true}
 	opts.OrgName, opts.MaxPhotos, opts.MaxDescription = "阳光花园物业", maxPhotos, r.o.MaxDescription
+	if r.o.WrapStore != nil {
+		opts.Store = r.o.WrapStore(st)
+	}
 	opts.InviteLink = func(channel, code string) string {
 		if ch != nil {
 			if link, ok := ch.InviteLink(channel, code); ok {
@@ -204,14 +222,16 @@ func (r *rig) start() {
 		}
 		return "/start " + code
 	}
+	kept := &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20, PerHour: r.o.PhotosPerHour}
+	opts.Parts = flows.PartsOptions{ApprovalOver: flowstest.ApprovalOver, Files: stockxlsx.Files{Texts: r.texts},
+		OpenFile: func(f flows.File) (io.ReadCloser, error) { return kept.Open(f.Local) }}
 	eng, err := flows.NewEngine(opts)
 	if err != nil {
 		_ = st.Close()
 		r.t.Fatalf("engine: %v", err)
 	}
-	photos := filepath.Join(filepath.Dir(r.path), "photos")
 	rec, err := records.New(records.Options{Store: st, Texts: r.texts, OrgName: opts.OrgName, Location: shanghai,
-		Categories: opts.Categories, SOP: eng.SOP, MediaDir: photos, Daily: eng.DailyList})
+		Categories: opts.Categories, SOP: eng.SOP, MediaDir: kept.Dir, Daily: eng.DailyList, Parts: opts.Parts.Files})
 	if err != nil {
 		_ = st.Close()
 		r.t.Fatalf("records: %v", err)
@@ -220,17 +240,22 @@ func (r *rig) start() {
 	if r.o.Send != nil {
 		limits = *r.o.Send
 	}
+	var engine bot.Engine = eng
+	if r.o.WrapEngine != nil {
+		engine = r.o.WrapEngine(eng)
+	}
 	o := telegram.Options{
 		Token: e2eToken, APIURL: r.fake.URL(), Mode: r.o.Mode, PollTimeout: time.Second,
-		Deps: bot.Deps{Engine: eng, Store: st, Outbox: st, Texts: r.texts, DefaultLang: r.o.Lang,
+		Deps: bot.Deps{Engine: engine, Store: st, Outbox: st, Texts: r.texts, DefaultLang: r.o.Lang,
 			Log:   zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
 			Now:   r.now,
-			Media: &media.Store{Dir: photos, Max: 10 << 20}, Exports: rec},
+			Media: kept, Exports: rec},
 		Send: limits, HTTPClient: r.http, MaxPhotoBytes: 10 << 20,
 	}
 	if r.o.Mode == "webhook" {
 		o.WebhookListen, o.WebhookPath, o.WebhookSecret = "127.0.0.1:0", e2eHook, e2eSecret
 		o.WebhookURL = r.front.URL + e2eHook
+		o.WebhookTimeouts = r.o.WebhookTimeouts
 	}
 	ch, err = telegram.New(o)
 	if err != nil {
@@ -241,6 +266,10 @@ func (r *rig) start() {
 	defer cancel()
 	if err := ch.Open(ctx); err != nil {
 		_ = st.Close()
+		if r.openErr != nil {
+			*r.openErr = err
+			return
+		}
 		r.t.Fatalf("open channel: %v", err)
 	}
 	r.mu.Lock()
@@ -270,6 +299,17 @@ func (r *rig) stop() {
 	}
 }
 
+// startErr starts the bot and returns the channel's Open error (nil when
+// it started).
+func (r *rig) startErr() error {
+	r.t.Helper()
+	var err error
+	r.openErr = &err
+	defer func() { r.openErr = nil }()
+	r.start()
+	return err
+}
+
 // restart is a clean process restart on the same database file.
 func (r *rig) restart() {
 	r.t.Helper()
@@ -281,6 +321,12 @@ func (r *rig) store() testkit.Store {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.st
+}
+
+func (r *rig) engine() *flows.Engine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.eng
 }
 
 func (r *rig) channel() *telegram.Channel {
@@ -615,12 +661,12 @@ func (r *rig) finishReport(u tgfake.User, afterDesc tgfake.Message, s reportSpec
 	asap := r.T(u, "btn.asap")
 	var when tgfake.Message
 	if s.public {
-		// A public report names the asset or place first.
-		r.tapThen(u, u.ID, kind, kindLabel, withText(r.T(u, "report.ask_asset", "max", 60)))
-		// One asset per report: the same asset twice would ask whether
-		// to follow the first instead.
-		asset := []rune("3栋 大堂 / lobby: " + s.desc)
-		when = r.say(u, string(asset[:min(len(asset), 60)]), withButton(asap))
+		// A public report says where the fault is instead of the home; one
+		// place per report: the same place twice would ask whether to follow
+		// the first instead.
+		r.tapThen(u, u.ID, kind, kindLabel, withText(r.T(u, "report.ask_place", "max", 100)))
+		place := []rune("5栋 3楼 电梯厅 / lift lobby: " + s.desc)
+		when = r.say(u, string(place[:min(len(place), 100)]), withButton(asap))
 	} else {
 		_, when = r.tapThen(u, u.ID, kind, kindLabel, withButton(asap))
 	}

@@ -63,16 +63,20 @@ func (r *rig) photo(u tgfake.User) {
 
 // walkVisit walks the whole on-site checklist through HTTP from the
 // "arrived" button to the resident's sign-off card, as a technician and a
-// resident would: door, entry consent on the resident's phone, plan with a
+// resident would: door (there is a doorbell) and entry consent (household
+// orders) on the resident's phone, plan with a
 // photo, a quote from the price list agreed by the resident (household
-// orders), protection photo, repair, cleanup photo, three tests, care
-// notes, sign-off request.
+// orders), protection photo, repair, cleanup photo, three tests, a typical
+// care note, sign-off request.
 func (r *rig) walkVisit(tech, res tgfake.User, household bool) {
 	r.t.Helper()
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.arrived"))
-	r.tapNewest(tech, tech.ID, r.T(tech, "btn.ring", "n", 0, "max", 3))
-	r.tapNewest(tech, tech.ID, r.T(tech, "btn.answered"))
-	r.tapNewest(res, res.ID, r.T(res, "btn.entry_ok"))
+	if household { // a public area has no door and no home to enter
+		r.tapNewest(tech, tech.ID, r.T(tech, "btn.has_bell"))
+		r.tapNewest(tech, tech.ID, r.T(tech, "btn.ring", "n", 0, "max", 3))
+		r.tapNewest(tech, tech.ID, r.T(tech, "btn.answered"))
+		r.tapNewest(res, res.ID, r.T(res, "btn.entry_ok"))
+	}
 	r.say(tech, "角阀老化漏水，更换角阀 / worn angle valve, replace it", withButton(r.T(tech, "btn.next")))
 	r.photo(tech)
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.next"))
@@ -92,6 +96,7 @@ func (r *rig) walkVisit(tech, res tgfake.User, household bool) {
 		r.tapNewest(tech, tech.ID, r.T(tech, "btn.test_pass", "n", i, "min", 3))
 	}
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.next"))
+	r.tapNewest(tech, tech.ID, "▫️") // the first typical care note of the SOP
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.care_done"))
 	r.codeFault(tech, household)
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.signoff"))

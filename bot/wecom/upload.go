@@ -77,9 +77,10 @@ func (s *Sender) upload(ctx context.Context, typ, name string, data []byte) (str
 	}
 }
 
-// sendFile sends a KindFile (a report export whose content is Text) as a
-// real file: uploaded now, sent by media id. Nil id and nil error mean it
-// cannot be a file (empty or too large) and the caller sends text.
+// sendFile sends a KindFile whose content is Text (a review's notes) as a
+// real file: uploaded now, sent by media id (a file the message carries,
+// Export, goes through sendExport). Nil id and nil error mean it cannot be
+// a file (empty or too large) and the caller sends text.
 func (s *Sender) sendFile(ctx context.Context, touser string, m flows.Message) (string, bool, error) {
 	data := []byte(m.Text)
 	if len(data) < minUpload || len(data) > maxUploadFile {
