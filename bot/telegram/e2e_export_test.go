@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -91,7 +92,10 @@ func TestE2EStatsSendsChartsAndTheWorkbook(t *testing.T) {
 	r.report(zhRes, reportSpec{desc: "厨房水管漏水"})
 	top := r.top(lead.ID)
 	r.say(lead, "/stats week", withText(r.T(lead, "stats.more")))
-	r.settle()
+	// The sender renders the two charts and the workbook (with its charts)
+	// when it sends them: under -race on a loaded machine that outlasts the
+	// rig's default wait (seen at 12 s in a full run), so wait longer.
+	r.settleWithin(45 * time.Second)
 	var photos, docs int
 	for _, m := range r.fake.Messages(lead.ID) {
 		if m.ID <= top {
