@@ -138,8 +138,12 @@ func TestFaultCodingPublicAsset(t *testing.T) {
 	}
 	contains(t, w.LastText(w.Drain(), tech.Chat()).Text, "请输入工单 "+id+" 维修的设施或位置")
 	w.Refused(w.Tap(tech, flows.EncodePayload("done", id), false), "故障编码")
+	w.Text(tech, " \u200b ")
+	contains(t, w.LastText(w.Drain(), tech.Chat()).Text, "内容不能为空")
+	w.Photo(tech, "P-ASSET", "", 1000)
+	contains(t, w.LastText(w.Drain(), tech.Chat()).Text, "需要输入文字")
 	w.Text(tech, strings.Repeat("长", 101))
-	contains(t, w.LastText(w.Drain(), tech.Chat()).Text, "内容太长了")
+	contains(t, w.LastText(w.Drain(), tech.Chat()).Text, "内容太长了（101 字，最多 100 字）")
 	w.Text(tech, "地下车库 B2 排水泵")
 	card := stepCard(t, w, w.Drain())
 	contains(t, card.Text, "📍 设施/位置：地下车库 B2 排水泵")
