@@ -15,8 +15,8 @@ import (
 	"github.com/repairbot/repairbot/flows/flowstest"
 	"github.com/repairbot/repairbot/i18n"
 	"github.com/repairbot/repairbot/internal/scalegen"
+	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/records"
-	"github.com/repairbot/repairbot/store"
 )
 
 // The records on a generated estate read from the store, in this
@@ -25,7 +25,7 @@ import (
 // 4,200), October's with their trails.
 //
 //	RECORDS_TICKETS=1000000 go test -run '^$' -bench Records -benchtime 1x ./records/
-func estate(b *testing.B) (*store.Store, *records.Renderer, time.Time, time.Time, *time.Location) {
+func estate(b *testing.B) (testkit.Store, *records.Renderer, time.Time, time.Time, *time.Location) {
 	b.Helper()
 	n := 100_000
 	if v, err := strconv.Atoi(os.Getenv("RECORDS_TICKETS")); err == nil && v > 0 {
@@ -37,10 +37,7 @@ func estate(b *testing.B) (*store.Store, *records.Renderer, time.Time, time.Time
 	if err := scalegen.GenerateWith(path, n, scalegen.Options{TrailsFrom: from}); err != nil {
 		b.Fatal(err)
 	}
-	st, err := store.Open(path, store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	st := testkit.MustOpen(b, path, testkit.Options{})
 	b.Cleanup(func() { st.Close() })
 	r, err := records.New(records.Options{Store: st, Texts: i18n.MustLoad(flows.LangZH), Location: loc,
 		Categories: flowstest.DefaultCategories, CacheFor: -1})
