@@ -228,12 +228,9 @@ var consoleChatDesign = map[string][]string{
 	flows.ConsoleDuty:           {"lead", "admin"},
 	flows.ConsoleRosterPerson:   {"lead", "admin"},
 	flows.ConsoleRosterDelete:   {"lead", "admin"},
-	flows.ConsoleTrainingAttend: {"tech", "tech2", "lead", "dispatcher", "admin"}, // the trainer or a lead: the handler checks the session
 	flows.ConsoleTrainingCancel: {"lead", "admin"},
 	flows.ConsolePurchaseOK:     {"lead", "admin"},
 	flows.ConsolePurchaseNo:     {"lead", "admin"},
-	flows.ConsoleScrapOK:        {"lead", "admin"},
-	flows.ConsoleScrapNo:        {"lead", "admin"},
 	flows.ConsoleItemRetire:     {"lead", "admin"},
 	flows.ConsolePriceSet:       {"lead", "admin"},
 	flows.ConsolePhoneTicket:    {"lead", "dispatcher", "admin"},
@@ -296,9 +293,6 @@ func chatPayload(verb string, args map[string]string, action string) string {
 		flows.ConsoleFeeAnswer: {"ticket"}, flows.ConsoleFeeClose: {"ticket"}, flows.ConsoleStaffRole: {"person", "role"},
 		flows.ConsoleStaffLeave: {"person"}, flows.ConsoleSkill: {"person", "skill", "level"}, flows.ConsoleCertVerify: {"cert"},
 		flows.ConsoleCertReviewed: {"cert"}, flows.ConsoleDuty: {"person", "on"}, flows.ConsoleRosterPerson: {"shift", "person", "on"},
-		flows.ConsoleRosterDelete: {"shift"}, flows.ConsoleTrainingAttend: {"session", "person", "mark"}, flows.ConsoleTrainingCancel: {"session"},
-		flows.ConsolePurchaseOK: {"request"}, flows.ConsolePurchaseNo: {"request"}, flows.ConsoleScrapOK: {"request"},
-		flows.ConsoleScrapNo: {"request"}, flows.ConsoleItemRetire: {"part"},
 	}[action]
 	var vals []string
 	for _, f := range fields {

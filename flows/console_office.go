@@ -146,3 +146,14 @@ func (e *Engine) Daily(tx Tx, day string) (list *DailyList, archived bool, err e
 	list, _, err = c.buildDaily(day)
 	return list, false, err
 }
+
+// QualRules are the skills, levels and certificate types in force, for
+// a page that names them (a copy: the page cannot change them).
+func (e *Engine) QualRules() QualRules { return e.o.Quals }
+
+// CommandAllows reports whether p may run the command ("staff", or a
+// subcommand "sop reload") by its rows: the console's read pages open
+// for exactly those who may read the same in chat.
+func CommandAllows(cmd string, p *Person) error {
+	return consoleAction{Cmd: cmd}.allows(p)
+}

@@ -549,12 +549,9 @@ const (
 	ConsoleDuty           = "duty"            // on or off duty now: vbDuty
 	ConsoleRosterPerson   = "roster_person"   // someone on or off a shift: vbRosterPerson
 	ConsoleRosterDelete   = "roster_delete"   // a shift removed: vbRosterDelete
-	ConsoleTrainingAttend = "training_attend" // attendance and result: vbTrainAttend
 	ConsoleTrainingCancel = "training_cancel" // a session cancelled: vbTrainCancel
 	ConsolePurchaseOK     = "purchase_ok"     // vbPurchaseOK
 	ConsolePurchaseNo     = "purchase_no"     // vbPurchaseNo
-	ConsoleScrapOK        = "scrap_ok"        // vbScrapOK
-	ConsoleScrapNo        = "scrap_no"        // vbScrapNo
 	ConsoleItemRetire     = "item_retire"     // a catalog item retired or back: vbItemRetire
 	ConsolePriceSet       = "price_set"       // a price list line changed or added: a new SOP version, as /sop reload makes
 )
@@ -597,12 +594,9 @@ var consoleActions = map[string]consoleAction{
 	ConsoleDuty:           {Verb: vbDuty, Fields: []string{"person", "on"}},
 	ConsoleRosterPerson:   {Verb: vbRosterPerson, Fields: []string{"shift", "person", "on"}},
 	ConsoleRosterDelete:   {Verb: vbRosterDelete, Fields: []string{"shift"}},
-	ConsoleTrainingAttend: {Verb: vbTrainAttend, Fields: []string{"session", "person", "mark"}},
 	ConsoleTrainingCancel: {Verb: vbTrainCancel, Fields: []string{"session"}},
 	ConsolePurchaseOK:     {Verb: vbPurchaseOK, Fields: []string{"request"}},
 	ConsolePurchaseNo:     {Verb: vbPurchaseNo, Fields: []string{"request"}},
-	ConsoleScrapOK:        {Verb: vbScrapOK, Fields: []string{"request"}},
-	ConsoleScrapNo:        {Verb: vbScrapNo, Fields: []string{"request"}},
 	ConsoleItemRetire:     {Verb: vbItemRetire, Fields: []string{"part"}},
 	ConsolePriceSet:       {Cmd: "sop reload", run: (*call).consolePriceSet},
 }
