@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/repairbot/repairbot/bot/web"
 	"github.com/repairbot/repairbot/flows"
@@ -191,6 +192,19 @@ func TestOfficeActions(t *testing.T) {
 		}
 		contains(t, "price list", l.get("/prices").body, "测试项")
 		r.drain()
+	})
+	t.Run("daily check", func(t *testing.T) {
+		id := r.report(other, "楼道灯不亮")
+		r.drain()
+		page := cs.get("/daily").body
+		mm := page[strings.Index(page, `id="mismatches"`):]
+		mm = mm[:strings.Index(mm, "</ul>")]
+		contains(t, "differences", mm, id)
+		contains(t, "differences", mm, "无人接单")
+		day := r.clk.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, -1).Format("2006-01-02")
+		if res := cs.get("/daily?day=" + day); res.status != http.StatusOK || strings.Contains(res.body, id) {
+			t.Fatalf("yesterday: %d, shows today's ticket: %v", res.status, strings.Contains(res.body, id))
+		}
 	})
 	t.Run("duty", func(t *testing.T) {
 		if res := l.doAction("duty", url.Values{"person": {tech2.PID()}, "on": {"on"}}); res.status != http.StatusSeeOther {
