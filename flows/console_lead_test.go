@@ -278,7 +278,7 @@ func TestConsoleRowsByRole(t *testing.T) {
 				if v := flows.ConsoleVerb(a); v != "" && actor != "stranger" {
 					chat := w.Tap(p, chatPayload(v, args, a), false)
 					if chat.Toast != res.Toast {
-						t.Fatalf("chat answers %q, the console %q", chat.Toast, res.Toast)
+						t.Fatalf("chat answers %q to %q (%v), the console %q", chat.Toast, chatPayload(v, args, a), args, res.Toast)
 					}
 					w.Drain()
 				}
@@ -293,7 +293,12 @@ func chatPayload(verb string, args map[string]string, action string) string {
 		flows.ConsoleFeeAnswer: {"ticket"}, flows.ConsoleFeeClose: {"ticket"}, flows.ConsoleStaffRole: {"person", "role"},
 		flows.ConsoleStaffLeave: {"person"}, flows.ConsoleSkill: {"person", "skill", "level"}, flows.ConsoleCertVerify: {"cert"},
 		flows.ConsoleCertReviewed: {"cert"}, flows.ConsoleDuty: {"person", "on"}, flows.ConsoleRosterPerson: {"shift", "person", "on"},
+		flows.ConsoleRosterDelete: {"shift"}, flows.ConsoleTrainingCancel: {"session"},
+		flows.ConsolePurchaseOK: {"request"}, flows.ConsolePurchaseNo: {"request"}, flows.ConsoleItemRetire: {"part"},
 	}[action]
+	if fields == nil {
+		panic("chatPayload: no fields for " + action)
+	}
 	var vals []string
 	for _, f := range fields {
 		vals = append(vals, args[f])
