@@ -186,10 +186,6 @@ func ConsoleActions() []string {
 // for one that is not: tests hold the two to the same design.
 func ConsoleVerb(action string) string { return consoleActions[action].Verb }
 
-// ConsoleTicketActionOf is the ticket action a console action is ("" for
-// one that names no ticket).
-func ConsoleTicketActionOf(action string) Action { return consoleActions[action].Act }
-
 // ConsoleTicketAction reports whether the console action is about one
 // ticket (its row names a ticket action).
 func ConsoleTicketAction(action string) bool { return consoleActions[action].Act != "" }

@@ -35,16 +35,6 @@ var officeFields = map[string][]string{
 	flows.ConsolePriceSet:       {"code", "price", "name_zh", "name_en", "unit_zh", "unit_en"},
 }
 
-// OfficeActions lists the console actions the management pages post
-// (for tests: every console action is a page's).
-func OfficeActions() []string {
-	out := make([]string, 0, len(officeFields))
-	for a := range officeFields {
-		out = append(out, a)
-	}
-	return out
-}
-
 // backTo is where an office form returns: its own page, named by the
 // form (a path of the console, never another site), or the board.
 func (c *Channel) backTo(s string) string {
