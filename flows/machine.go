@@ -45,6 +45,9 @@ const (
 	ActUsePart      Action = "pu"  // "use part" on the quote or repair step: pu|ticket|step
 	ActPartOK       Action = "pua" // a lead approves a requisition over the limit: pua|ticket|n
 	ActPartNo       Action = "pur" // a lead refuses it: pur|ticket|n
+	// A lead's reopen and merge (console_lead.go), each with a reason.
+	ActLeadReopen Action = "lro" // reopen an ended ticket: back to the group as new
+	ActLeadMerge  Action = "lmg" // cancel a duplicate into the ticket it repeats
 )
 
 // Who may trigger a transition, besides the role list.
@@ -121,6 +124,10 @@ var Transitions = map[Action]Transition{
 	ActUsePart:      {From: []State{StateOnSite}, Roles: PartsRoles[PartsIssue], who: byAssignee},
 	ActPartOK:       {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole},
 	ActPartNo:       {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole},
+	// A lead reopens what ended (closed, cancelled, unresolved) and merges
+	// a duplicate before its visit is over (console_lead.go).
+	ActLeadReopen: {From: []State{StateClosed, StateCancelled, StateUnresolved}, To: StateNew, Roles: leads, who: byRole},
+	ActLeadMerge:  {From: append([]State{StateNew}, working...), To: StateCancelled, Roles: leads, who: byRole},
 }
 
 // AllStates lists every ticket state, for exhaustive tests and reports.

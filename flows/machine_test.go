@@ -52,6 +52,9 @@ var allowed = map[flows.Action]struct {
 	flows.ActUsePart: {[]flows.State{flows.StateOnSite}, []string{"tech"}},
 	flows.ActPartOK:  {[]flows.State{flows.StateOnSite}, []string{"lead", "admin"}},
 	flows.ActPartNo:  {[]flows.State{flows.StateOnSite}, []string{"lead", "admin"}},
+	// A lead reopens what ended and merges a duplicate before its visit is over.
+	flows.ActLeadReopen: {[]flows.State{flows.StateClosed, flows.StateCancelled, flows.StateUnresolved}, []string{"lead", "admin"}},
+	flows.ActLeadMerge:  {[]flows.State{flows.StateNew, flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
 }
 
 func in[T comparable](xs []T, x T) bool {
@@ -75,6 +78,7 @@ var guarded = map[flows.Action]bool{
 	// These ask for a reason or a photo first; the move comes with it (stuck_test.go).
 	flows.ActLeadClose: true, flows.ActLeadCancel: true, flows.ActPaperLead: true, flows.ActPaperTech: true,
 	flows.ActUsePart: true, flows.ActPartOK: true, flows.ActPartNo: true,
+	flows.ActLeadReopen: true, flows.ActLeadMerge: true,
 }
 
 // TestEveryTransition checks the single gate, Authorize, for every action

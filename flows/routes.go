@@ -385,6 +385,8 @@ var actions = map[Action]actionRow{
 	// phone also unreachable.
 	ActCallback:      {run: (*call).callbackAnswer, args: shape(oneOf(cbAnswerHeld, cbAnswerNotHeld, "s1", "s2", "s3", "s4", "s5"))},
 	ActCallbackPhone: {run: (*call).callbackPhone, args: shape(oneOf(cbAnswerHeld, cbAnswerNotHeld, cbAnswerNoReach, "s1", "s2", "s3", "s4", "s5"))},
+	ActLeadReopen:    {run: func(c *call, t *Ticket, _ []string) error { return c.askReason(t, ActLeadReopen) }},
+	ActLeadMerge:     {run: func(c *call, t *Ticket, _ []string) error { return c.askReason(t, ActLeadMerge) }},
 }
 
 // stepOps are the operations of the checklist's step buttons
@@ -560,25 +562,73 @@ const (
 	ConsoleReturn      = "return"       // take it back to the group: ActReturnGroup's row
 	ConsoleCancel      = "cancel"       // cancel it with a reason: ActLeadCancel's row
 	ConsolePhoneTicket = "phone_ticket" // file a ticket for a resident who phoned
+	// A lead's ways out (console_lead.go), each with its reason or photo.
+	ConsoleClose  = "lead_close" // close a ticket stuck at the sign-off or survey: ActLeadClose's row
+	ConsolePaper  = "paper"      // the signed paper work order's photo: ActPaperLead's row
+	ConsoleReopen = "reopen"     // reopen an ended ticket: ActLeadReopen's row
+	ConsoleMerge  = "merge"      // merge a duplicate into another ticket: ActLeadMerge's row
+	// Customer service: the fee questions (fees.go).
+	ConsoleFeeAnswer = "fee_answer" // answer the resident: vbFeeAnswer's row
+	ConsoleFeeClose  = "fee_close"  // close the question: vbFeeClose's row
+	// The management pages: each is the chat button it names (Verb).
+	ConsoleStaffRole      = "staff_role"      // a new role: vbStaffRole
+	ConsoleStaffLeave     = "staff_leave"     // deactivate a leaver: vbStaffLeaveOK
+	ConsoleSkill          = "skill"           // a skill's level, or "-" to remove it: vbSkill
+	ConsoleCertVerify     = "cert_verify"     // a certificate checked: vbCertVerify
+	ConsoleCertReviewed   = "cert_reviewed"   // its 复审 passed: vbCertReviewed
+	ConsoleDuty           = "duty"            // on or off duty now: vbDuty
+	ConsoleRosterPerson   = "roster_person"   // someone on or off a shift: vbRosterPerson
+	ConsoleRosterDelete   = "roster_delete"   // a shift removed: vbRosterDelete
+	ConsoleTrainingCancel = "training_cancel" // a session cancelled: vbTrainCancel
+	ConsolePurchaseOK     = "purchase_ok"     // vbPurchaseOK
+	ConsolePurchaseNo     = "purchase_no"     // vbPurchaseNo
+	ConsoleItemRetire     = "item_retire"     // a catalog item retired or back: vbItemRetire
+	ConsolePriceSet       = "price_set"       // a price list line changed or added: a new SOP version, as /sop reload makes
 )
 
 // consoleAction is one row of the console table. A row with Act is a
 // ticket action: Authorize decides with that action's Transitions row,
-// exactly as for the chat's button. A row without names no ticket and its
-// Access decides. A new console action of another area is one more row.
+// exactly as for the chat's button. A row with Verb is that chat button:
+// its row's Access decides, and without a run of its own its handler runs
+// with the form's Fields, in order, as the button's arguments (checked
+// against its shape). A row with Cmd is authorised by that command's rows
+// ("sop reload"). Any other names no ticket and its Access decides. A new
+// console action of another area is one more row.
 type consoleAction struct {
 	Act Action
 	Access
-	run func(c *call, t *Ticket, args map[string]string) error
+	Verb   string
+	Fields []string
+	Cmd    string
+	run    func(c *call, t *Ticket, args map[string]string) error
 }
 
 var consoleActions = map[string]consoleAction{
-	ConsoleLogin:       {Access: anyone, run: (*call).consoleLogin},
-	ConsoleLogout:      {Access: registered, run: (*call).consoleLogout},
-	ConsoleAssign:      {Act: ActReassign, run: (*call).consoleAssign},
-	ConsoleReturn:      {Act: ActReturnGroup, run: func(c *call, t *Ticket, _ map[string]string) error { return c.returnToGroup(t) }},
-	ConsoleCancel:      {Act: ActLeadCancel, run: (*call).cancelByLead},
-	ConsolePhoneTicket: {Access: officeOnly, run: (*call).phoneTicket},
+	ConsoleLogin:          {Access: anyone, run: (*call).consoleLogin},
+	ConsoleLogout:         {Access: registered, run: (*call).consoleLogout},
+	ConsoleAssign:         {Act: ActReassign, run: (*call).consoleAssign},
+	ConsoleReturn:         {Act: ActReturnGroup, run: func(c *call, t *Ticket, _ map[string]string) error { return c.returnToGroup(t) }},
+	ConsoleCancel:         {Act: ActLeadCancel, run: (*call).cancelByLead},
+	ConsolePhoneTicket:    {Access: officeOnly, run: (*call).phoneTicket},
+	ConsoleClose:          {Act: ActLeadClose, run: (*call).consoleClose},
+	ConsolePaper:          {Act: ActPaperLead, run: (*call).consolePaper},
+	ConsoleReopen:         {Act: ActLeadReopen, run: (*call).consoleReopen},
+	ConsoleMerge:          {Act: ActLeadMerge, run: (*call).consoleMerge},
+	ConsoleFeeAnswer:      {Verb: vbFeeAnswer, run: (*call).consoleFeeAnswer},
+	ConsoleFeeClose:       {Verb: vbFeeClose, Fields: []string{"ticket"}},
+	ConsoleStaffRole:      {Verb: vbStaffRole, Fields: []string{"person", "role"}},
+	ConsoleStaffLeave:     {Verb: vbStaffLeaveOK, Fields: []string{"person"}},
+	ConsoleSkill:          {Verb: vbSkill, Fields: []string{"person", "skill", "level"}},
+	ConsoleCertVerify:     {Verb: vbCertVerify, Fields: []string{"cert"}},
+	ConsoleCertReviewed:   {Verb: vbCertReviewed, Fields: []string{"cert"}},
+	ConsoleDuty:           {Verb: vbDuty, Fields: []string{"person", "on"}},
+	ConsoleRosterPerson:   {Verb: vbRosterPerson, Fields: []string{"shift", "person", "on"}},
+	ConsoleRosterDelete:   {Verb: vbRosterDelete, Fields: []string{"shift"}},
+	ConsoleTrainingCancel: {Verb: vbTrainCancel, Fields: []string{"session"}},
+	ConsolePurchaseOK:     {Verb: vbPurchaseOK, Fields: []string{"request"}},
+	ConsolePurchaseNo:     {Verb: vbPurchaseNo, Fields: []string{"request"}},
+	ConsoleItemRetire:     {Verb: vbItemRetire, Fields: []string{"part"}},
+	ConsolePriceSet:       {Cmd: "sop reload", run: (*call).consolePriceSet},
 }
 
 // ---- dialogues ----

@@ -213,6 +213,9 @@ type Ticket struct {
 	// (ActLeadCancel; the reason is in the audit trail); empty when its
 	// resident withdrew it.
 	CancelledBy string `json:"cancelled_by,omitempty"`
+	// MergedInto is the ticket a lead merged this duplicate into
+	// (ActLeadMerge; Closure MergedByLead); a merged ticket is not reopened.
+	MergedInto string `json:"merged_into,omitempty"`
 	// CardHash fingerprints the group card as last queued, so an unchanged
 	// card is not edited again (the group's budget is 20 messages a minute).
 	CardHash string `json:"card_hash,omitempty"`

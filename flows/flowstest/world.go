@@ -349,6 +349,17 @@ func (w *World) Console(p Person, action, ticket string, args map[string]string)
 	return w.Do(ev)
 }
 
+// ConsolePhoto is Console with a photo the console kept (an uploaded
+// paper work order), as bot/web sends it.
+func (w *World) ConsolePhoto(p Person, action, ticket string, args map[string]string, photo *flows.Photo) flows.Result {
+	ev := w.event(p, flows.EvConsole)
+	ev.Key = "web:" + ev.Key
+	ev.Chat = flows.Address{}
+	ev.Console = &flows.ConsoleRequest{Action: action, Ticket: ticket, Args: args}
+	ev.Photo = photo
+	return w.Do(ev)
+}
+
 // Contact shares a phone number.
 func (w *World) Contact(p Person, phone string, own bool) flows.Result {
 	ev := w.event(p, flows.EvContact)
