@@ -163,6 +163,12 @@ var exporters = map[string]exporter{
 	string(bPartsScraps):        {area: storekit.AreaScraps, decode: rec[flows.ScrapRequest](true)},
 	string(bPartsStocktakes):    {area: storekit.AreaStocktakes, decode: rec[flows.Stocktake](true)},
 	string(bPartsLow):           {area: storekit.AreaLowStock, decode: rec[flows.LowStockAlert](false)},
+	string(bTicketsReported):    index, // the ticket's Brief
+	string(bTicketsByPlace):     index, // flows.PlaceKey of the ticket
+	string(bTicketsTrail):       index, // the trail folded (flows.FoldTrail of the events)
+	string(bQC):                 {area: storekit.AreaQCReviews, decode: rec[flows.QCReview](true)},
+	string(bQCOpen):             index,
+	string(bPhoneCallbacks):     {area: storekit.AreaPhoneCallbacks, decode: rec[flows.PhoneCallback](false)},
 }
 
 func decodeSeen(k, v []byte) (any, error) {

@@ -116,6 +116,10 @@ func (t *tx) importOne(r storekit.Export) error {
 		return t.PutStocktake(v)
 	case flows.LowStockAlert:
 		return t.PutLowStockAlert(v)
+	case *flows.QCReview:
+		return t.PutQCReview(v)
+	case flows.PhoneCallback:
+		return t.AddPhoneCallback(v)
 	}
 	return fmt.Errorf("no import for %T", r.Value)
 }

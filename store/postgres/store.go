@@ -159,6 +159,9 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	schema, err := currentSchema(ctx, pool)
 	if err != nil {
 		schema, err = migrateUp(ctx, cfg.ConnConfig)
+		if err == nil {
+			err = fillBriefs(ctx, pool) // the rows a step added columns to
+		}
 	}
 	if err != nil {
 		pool.Close()

@@ -166,19 +166,27 @@ func (t *tx) Ticket(id string) (*flows.Ticket, error) {
 	return &tk, nil
 }
 
-// PutTicket implements flows.Tx. The resident, assignee and open indexes
-// are columns of the row; the touched history gets the second of Updated.
+// PutTicket implements flows.Tx. The resident, assignee, open and place
+// indexes and the brief are columns of the row; the touched history gets
+// the second of Updated.
 func (t *tx) PutTicket(tk *flows.Ticket) error {
 	raw, err := encode(tk)
 	if err != nil {
 		return err
 	}
+	brief, err := encode(tk.Brief())
+	if err != nil {
+		return err
+	}
 	return t.exec(`WITH t AS (
-			INSERT INTO tickets (id, resident_id, assignee_id, created_sec, open, v, data) VALUES ($1, $2, $3, $4, $5, $6, $7)
+			INSERT INTO tickets (id, resident_id, assignee_id, created_sec, open, v, data, place, brief)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $10)
 			ON CONFLICT (id) DO UPDATE SET resident_id = EXCLUDED.resident_id, assignee_id = EXCLUDED.assignee_id,
-				created_sec = EXCLUDED.created_sec, open = EXCLUDED.open, v = EXCLUDED.v, data = EXCLUDED.data)
+				created_sec = EXCLUDED.created_sec, open = EXCLUDED.open, v = EXCLUDED.v, data = EXCLUDED.data,
+				place = EXCLUDED.place, brief = EXCLUDED.brief)
 		INSERT INTO ticket_touches (at_sec, ticket_id) VALUES ($8, $1) ON CONFLICT DO NOTHING`,
-		text(tk.ID), text(tk.ResidentID), text(tk.AssigneeID), sec(tk.Created), tk.State.Open(), schemaVersion, raw, sec(tk.Updated))
+		text(tk.ID), text(tk.ResidentID), text(tk.AssigneeID), sec(tk.Created), tk.State.Open(), schemaVersion, raw, sec(tk.Updated),
+		placeArg(tk), brief)
 }
 
 // NextTicketSeq implements flows.Tx.

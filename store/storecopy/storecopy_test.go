@@ -49,6 +49,13 @@ func TestCopy(t *testing.T) {
 	}
 	half := flowstest.Person{ID: 502, Name: "张先生"}
 	w.Cmd(half, "start", "") // registration waits for a name: a dialogue, a pending outbox row
+	// The records areas the morning did not reach: a QC review, a callback line.
+	if err := bolt.Update(ctx, func(tx flows.Tx) error {
+		return errors.Join(tx.PutQCReview(&flows.QCReview{Ticket: first, Reason: "sample", Created: w.Now, Status: "pending"}),
+			tx.AddPhoneCallback(flows.PhoneCallback{TicketID: first, Since: w.Now}))
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if err := bolt.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +70,8 @@ func TestCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want[storekit.AreaTickets] != scaleTickets+1 || want[storekit.AreaTicketEvents] == 0 ||
-		want[storekit.AreaDialogues] == 0 || want[storekit.AreaOutbox] == 0 || want[storekit.AreaCounters] == 0 {
+		want[storekit.AreaDialogues] == 0 || want[storekit.AreaOutbox] == 0 || want[storekit.AreaCounters] == 0 ||
+		want[storekit.AreaQCReviews] != 1 || want[storekit.AreaPhoneCallbacks] != 1 {
 		t.Fatalf("the source lacks what the test copies: %v", want)
 	}
 	dst, err := postgres.Open(ctx, dsn, postgres.Options{})

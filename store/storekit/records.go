@@ -52,6 +52,8 @@ const (
 	AreaScraps           = "scrap_requests"
 	AreaStocktakes       = "stocktakes"
 	AreaLowStock         = "low_stock_alerts"
+	AreaQCReviews        = "qc_reviews"
+	AreaPhoneCallbacks   = "phone_callbacks"
 )
 
 // Export is one record of a store being copied: Value is, by Area,
@@ -63,7 +65,8 @@ const (
 // *flows.ConsoleSession, flows.Skill, *flows.Certificate, CertReminder,
 // *flows.Session, flows.PersonEvent, *flows.Part, *flows.StockLocation,
 // flows.StockMove, flows.StockLevel, *flows.PurchaseRequest,
-// *flows.ScrapRequest, *flows.Stocktake, flows.LowStockAlert.
+// *flows.ScrapRequest, *flows.Stocktake, flows.LowStockAlert,
+// *flows.QCReview, flows.PhoneCallback.
 type Export struct {
 	Area  string
 	Value any
@@ -124,5 +127,6 @@ func Areas() []string {
 		AreaDutyOverrides, AreaSOPVersions, AreaSOPAcks, AreaReviews, AreaSuggestions, AreaOutbox, AreaCards,
 		AreaFeeQuestions, AreaRoster, AreaConsoleLinks, AreaConsoleSessions, AreaSkills, AreaCerts,
 		AreaCertReminders, AreaTrainingSessions, AreaPersonEvents, AreaParts, AreaStockLocations,
-		AreaStockMoves, AreaStockLevels, AreaPurchases, AreaScraps, AreaStocktakes, AreaLowStock}
+		AreaStockMoves, AreaStockLevels, AreaPurchases, AreaScraps, AreaStocktakes, AreaLowStock,
+		AreaQCReviews, AreaPhoneCallbacks}
 }
