@@ -126,7 +126,7 @@ type env struct {
 
 // rig is env seen from one (sub)test: helpers fail that test.
 type rig struct {
-	t *testing.T
+	t testing.TB
 	*env
 }
 
@@ -134,7 +134,7 @@ type rig struct {
 // parallel subtests sharing one rig).
 func (r *rig) with(t *testing.T) *rig { return &rig{t: t, env: r.env} }
 
-func newRig(t *testing.T, o rigOptions) *rig {
+func newRig(t testing.TB, o rigOptions) *rig {
 	t.Helper()
 	if o.Mode == "" {
 		o.Mode = "polling"
