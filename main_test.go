@@ -19,8 +19,8 @@ func TestDemo(t *testing.T) {
 		lang string
 		want []string
 	}{
-		{"zh", []string{"报修已受理", "✋ 接单", "(card edited)", "张师傅 已接单", "满意度 5/5", "演示完成"}},
-		{"en", []string{"Report received", "✋ Accept", "(card edited)", "accepted by Tech Zhang", "satisfaction 5/5", "Demo complete"}},
+		{"zh", []string{"报修已受理", "✋ 接单", "✎ 张师傅 (edited): 🔧", "门铃 1/3", "✎ 张师傅 (buttons removed", "张师傅 已接单", "满意度 5/5", "演示完成"}},
+		{"en", []string{"Report received", "✋ Accept", "✎ Tech Zhang (edited): 🔧", "Rings 1/3", "✎ Tech Zhang (buttons removed", "accepted by Tech Zhang", "satisfaction 5/5", "Demo complete"}},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			dir := t.TempDir()

@@ -205,6 +205,9 @@ type Limits struct {
 type Outbox struct {
 	// PerChatPerSecond is the send rate to one private chat, (0, 30].
 	PerChatPerSecond float64 `toml:"per_chat_per_second"`
+	// PerChatBurst is how many messages one private chat may take at once
+	// before the per-second pace applies, 1..3 (default 2).
+	PerChatBurst int `toml:"per_chat_burst"`
 	// GroupPerMinute is the send rate to one group chat, (0, 20].
 	GroupPerMinute float64 `toml:"group_per_minute"`
 	// GlobalPerSecond is the total send rate, (0, 30].
@@ -391,6 +394,7 @@ func Default() Config {
 		},
 		Outbox: Outbox{
 			PerChatPerSecond: 1,
+			PerChatBurst:     2,
 			GroupPerMinute:   20,
 			GlobalPerSecond:  30,
 			MaxAttempts:      12,

@@ -434,6 +434,7 @@ func (c *Config) validateLimits(v *validator) {
 func (c *Config) validateOutbox(v *validator) {
 	o := &c.Outbox
 	v.rate("outbox.per_chat_per_second", o.PerChatPerSecond, 30)
+	v.intRange("outbox.per_chat_burst", int64(o.PerChatBurst), 1, 3)
 	v.rate("outbox.group_per_minute", o.GroupPerMinute, 20)
 	v.rate("outbox.global_per_second", o.GlobalPerSecond, 30)
 	v.intRange("outbox.max_attempts", int64(o.MaxAttempts), 1, 100)

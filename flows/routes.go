@@ -193,6 +193,7 @@ const (
 	vbReviewSuggest  = "rvs" // rvs|<review>
 	vbReviewDecline  = "rvd" // rvd|<review>
 	vbActionDone     = "acd" // acd|<review>|<action>
+	vbCard           = "cd"  // cd|<card>|<ticket action>|<ticket>[|arg...]: a button of step card <card>
 )
 
 // verb is one row of the button table.
@@ -216,6 +217,8 @@ var verbs = map[string]verb{
 	// Only an action's owner has this button, and owners are staff: from
 	// anyone unregistered the payload is forged.
 	vbActionDone: {Access: Access{Deny: "err.bad_button"}, run: (*call).actionDone},
+	// The ticket action inside decides who may (Authorize).
+	vbCard: {Access: anyone, private: true, run: (*call).cardTap},
 }
 
 // actionFunc handles a ticket action that passed Authorize; args are the
@@ -268,6 +271,25 @@ func (c *call) callback() error {
 		}
 		return v.run(c, p.Args)
 	}
+	return c.ticketAction(p, 0)
+}
+
+// cardTap handles a button of a step card, "cd|<card>|<action>|<ticket>...":
+// the ticket action, once the card is known to be the living one.
+func (c *call) cardTap(args []string) error {
+	if len(args) < 3 {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 1 || strconv.Itoa(n) != args[0] {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	return c.ticketAction(Payload{Verb: args[1], Args: args[2:]}, n)
+}
+
+// ticketAction applies a ticket action; card (> 0) is the number of the
+// step card its button was on, which must be the living one.
+func (c *call) ticketAction(p Payload, card int) error {
 	a := Action(p.Verb)
 	run, ok := actions[a]
 	if !ok || len(p.Args) < 1 {
@@ -279,6 +301,9 @@ func (c *call) callback() error {
 	}
 	if err := Authorize(a, c.me, t); err != nil {
 		return err
+	}
+	if card > 0 && !t.Card.live(card) {
+		return Errorf(CodeConflict, "err.card_outdated", "ticket", t.ID)
 	}
 	if t.Visit == nil {
 		t.Visit = &Visit{} // handlers read the visit; a ticket before arrival has none yet

@@ -22,7 +22,9 @@ func (c *call) done(t *Ticket) error {
 	}
 	c.toast = c.t("ok")
 	c.groupCard(t, false)
-	c.reply(c.t("job.done_wait", "ticket", t.ID))
+	if err := c.putCard(t, ""); err != nil {
+		return err
+	}
 	res, err := c.resident(t)
 	if err != nil || res == nil {
 		return err
@@ -106,12 +108,7 @@ func (c *call) notFixed(t *Ticket) error {
 	if err := c.tx.PutDialogue(d); err != nil {
 		return err
 	}
-	tech, err := c.person(t.AssigneeID)
-	if err != nil {
-		return err
-	}
-	c.tell(tech, "rework.to_tech", []any{"ticket", t.ID, "n", t.Reworks})
-	return c.show(t)
+	return c.showNotice(t, "rework.to_tech", "ticket", t.ID, "n", t.Reworks)
 }
 
 func (c *call) reworkInput(d *Dialogue) error {

@@ -14,7 +14,14 @@ func (c *call) help(t *Ticket) error {
 		return err
 	}
 	c.toast = c.t("help.sent")
-	c.reply(c.t("help.sent"))
+	if onChecklist(t) {
+		// The card says so, edited in place: no message of its own.
+		if err := c.putCard(t, ""); err != nil {
+			return err
+		}
+	} else {
+		c.reply(c.t("help.sent"))
+	}
 	c.groupCard(t, false)
 	leads, err := c.leads()
 	if err != nil {
@@ -96,6 +103,10 @@ func (c *call) helpReplyInput(d *Dialogue) error {
 	}
 	c.reply(c.t("help.reply_sent"))
 	c.groupCard(t, false)
+	if onChecklist(t) {
+		// The answer heads the card, posted anew under the technician's thumb.
+		return c.putCard(t, "help.reply_to_tech", "ticket", t.ID, "name", c.me.Name, "text", text)
+	}
 	tech, err := c.person(t.AssigneeID)
 	if err != nil || tech == nil {
 		return err

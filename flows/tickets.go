@@ -73,9 +73,7 @@ func (c *call) sendJob(tech *Person, t *Ticket, headKey string) error {
 		c.send(photoMessage(tech.Chat, ph, t.ID, PrioNormal))
 	}
 	if t.State == StateOnSite && t.Visit != nil {
-		m := c.stepCard(t, l)
-		m.To = tech.Chat
-		c.send(m)
+		return c.putCard(t, "")
 	}
 	return nil
 }
@@ -165,6 +163,7 @@ func (c *call) reassign(t *Ticket, args []string) error {
 	if err != nil {
 		return err
 	}
+	c.retireCard(t, langOf(old, c.lang))
 	now := c.now
 	t.AssigneeID, t.Assignee, t.Accepted, t.Arrived = target.ID, target.Name, &now, nil
 	if err := c.move(t, ActReassign, target.ID); err != nil {
@@ -192,6 +191,7 @@ func (c *call) returnToGroup(t *Ticket) error {
 	if err != nil {
 		return err
 	}
+	c.retireCard(t, langOf(old, c.lang))
 	t.AssigneeID, t.Assignee, t.Accepted, t.Arrived = "", "", nil, nil
 	if err := c.move(t, ActReturnGroup, ""); err != nil {
 		return err

@@ -1,5 +1,6 @@
 // Package outbox delivers the durable outbox for one channel: the oldest
-// row of each address first (per-address order), urgent rows before others
+// row of each address first (per-address order; a card's Retire edit, which
+// shows nothing new, does not hold up the rows after it), urgent rows before others
 // across addresses, within the channel's rate budgets, with retries and
 // backoff, permanent errors recorded on the row, and card edits coalesced.
 // Channels (bot/telegram, bot/wecom) supply a Policy: which addresses are
@@ -279,7 +280,11 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 			}
 			continue
 		}
-		head[key] = true
+		// A retirement only takes old buttons away: the next row of the
+		// address (the technician's next answer) may go before it.
+		if !r.Msg.Retire {
+			head[key] = true
+		}
 		st := d.addr(r.Msg.To)
 		switch {
 		case st.busy:
@@ -301,8 +306,11 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 		if len(d.sem) == cap(d.sem) {
 			break // a finishing worker wakes the loop
 		}
-		lims := d.p.Budgets(r.Msg)
 		st := d.addr(r.Msg.To)
+		if st.busy {
+			continue // a retirement and the row after it: one at a time
+		}
+		lims := d.p.Budgets(r.Msg)
 		if w := WaitFor(now, lims...); w > 0 {
 			d.delayed(r, st, now, w)
 			soon(w)

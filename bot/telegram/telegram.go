@@ -53,12 +53,18 @@ type Options struct {
 // SendLimits shape outgoing traffic.
 type SendLimits struct {
 	PerChatPerSecond float64
-	GroupPerMinute   float64
-	GlobalPerSecond  float64
-	Workers          int
-	MaxAttempts      int
-	BaseBackoff      time.Duration
-	MaxBackoff       time.Duration
+	// PerChatBurst is how many messages one private chat may take at once
+	// before PerChatPerSecond paces them (default 2): Telegram tolerates
+	// short bursts, and a technician's tap that moves their step card to
+	// the bottom (a new card, the old one's buttons retired) should not
+	// make their next tap wait.
+	PerChatBurst    int
+	GroupPerMinute  float64
+	GlobalPerSecond float64
+	Workers         int
+	MaxAttempts     int
+	BaseBackoff     time.Duration
+	MaxBackoff      time.Duration
 	// NoDigest keeps every new card separate even when the group's budget
 	// is spent (tests that count cards; the default folds a backlog).
 	NoDigest bool

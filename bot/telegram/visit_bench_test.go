@@ -115,7 +115,11 @@ func (v *visitTimer) await(n int, chat int64, what string, pred func(tgfake.Entr
 	}
 }
 
-func (v *visitTimer) card(e tgfake.Entry) bool { return strings.HasPrefix(e.Text, v.stepHead()) }
+// card matches the step card showing a state with buttons (a notice may
+// head it; an old card losing its buttons is not it).
+func (v *visitTimer) card(e tgfake.Entry) bool {
+	return strings.Contains(e.Text, v.stepHead()) && len(e.Buttons) > 0
+}
 
 func anyEntry(tgfake.Entry) bool { return true }
 
@@ -125,11 +129,14 @@ func anyEntry(tgfake.Entry) bool { return true }
 func (v *visitTimer) press(u tgfake.User, label string, timed bool, pred func(tgfake.Entry) bool) {
 	v.r.t.Helper()
 	var found tgfake.Message
-	for _, m := range v.r.fake.Messages(u.ID) {
-		if buttonData(m, label) != "" {
-			found = m
+	v.r.fake.WaitFor(e2eWait, func() bool {
+		for _, m := range v.r.fake.Messages(u.ID) {
+			if buttonData(m, label) != "" {
+				found = m
+			}
 		}
-	}
+		return found.ID != 0
+	})
 	if found.ID == 0 {
 		v.r.t.Fatalf("no button %q in chat %d:\n%s", label, u.ID, dump(v.r.fake.Messages(u.ID)))
 	}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/bot/wecom/wecomfake"
@@ -130,13 +131,40 @@ func TestResidentOnKfTechnicianOnWeCom(t *testing.T) {
 	if got := r.ticket(id); got.State != flows.StateOnSite {
 		t.Fatalf("after arrival: %s", got.State)
 	}
-	// Press the first button of the step card: the engine answers it.
+	// Press the first button of the step card: the engine answers it. A
+	// sent card cannot be edited here: the card's next state comes as a new
+	// card, the clicked one shows the answer in place of its buttons.
+	before = r.top("tech01")
 	x, rc4 := r.fake.ClickXML("tech01", step.TaskID, step.Buttons[0].Key)
 	if st, _, err := r.fake.Post(x); err != nil || st != 200 {
 		t.Fatalf("step click: %d %v", st, err)
 	}
 	r.update(rc4)
+	r.next("tech01", before, "the step card's next state", withText(r.T("step.door_status", "rings", 1, "max_rings", 3, "knocks", 0, "max_knocks", 5)))
 	r.settle()
+	// The technician's own text moves the card to the bottom: one new card;
+	// the old one's retirement sends nothing (a member's card keeps its
+	// buttons), and its buttons are answered as outdated.
+	before = r.top("tech01")
+	r.say("tech01", "门口有只狗", withText(r.T("step.note_saved", "note", "门口有只狗")))
+	r.settle()
+	if n := r.top("tech01") - before; n != 1 {
+		t.Errorf("%d messages after the technician's text, want the one new card: %+v", n, r.fake.Sent("tech01")[before:])
+	}
+	// A click's dedupe key is its card and second: click the old card again
+	// in a later second than its first click.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+	x, rc5 := r.fake.ClickXML("tech01", step.TaskID, step.Buttons[len(step.Buttons)-1].Key)
+	if st, _, err := r.fake.Post(x); err != nil || st != 200 {
+		t.Fatalf("old card click: %d %v", st, err)
+	}
+	if up := r.update(rc5); up.ReplaceName != clip(r.T("err.card_outdated", "ticket", id), 40) {
+		t.Errorf("old card answered %q", up.ReplaceName)
+	}
+	r.settle()
+	if rows, _ := r.store().Rows("failed"); len(rows) != 0 {
+		t.Errorf("failed rows: %+v", rows)
+	}
 	if n := r.fake.Dropped(""); n != 0 {
 		t.Fatalf("%d messages over WeCom's per-member limit (dropped silently)", n)
 	}

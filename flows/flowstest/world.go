@@ -298,10 +298,16 @@ func To(msgs []flows.Message, a flows.Address) []flows.Message {
 	return out
 }
 
-// Last returns the last message to a, failing if none.
+// Last returns the last message to a, failing if none. The retirement of
+// a card (Message.Retire) is not one: it only takes old buttons away.
 func (w *World) Last(msgs []flows.Message, a flows.Address) flows.Message {
 	w.TB.Helper()
-	got := To(msgs, a)
+	var got []flows.Message
+	for _, m := range To(msgs, a) {
+		if !m.Retire {
+			got = append(got, m)
+		}
+	}
 	if len(got) == 0 {
 		w.TB.Fatalf("no message to %v in %d messages", a, len(msgs))
 	}
