@@ -211,19 +211,32 @@ func (c *call) cmdOpen(arg string) error {
 	return nil
 }
 
-// age renders a duration since t, coarse enough for a glance.
-func (c *call) age(t time.Time) string {
-	d := c.now.Sub(t)
+// age renders a duration since t, coarse enough for a glance; under a
+// minute in seconds, so a clock never says "0 minutes".
+func (c *call) age(t time.Time) string { return c.span(c.now.Sub(t), c.lang) }
+
+func (c *call) span(d time.Duration, l Lang) string {
 	if d < 0 {
 		d = 0
 	}
 	switch {
+	case d < time.Minute:
+		return c.tl(l, "age.seconds", "n", int(d.Seconds()))
 	case d < time.Hour:
-		return c.t("age.minutes", "n", int(d.Minutes()))
+		return c.tl(l, "age.minutes", "n", int(d.Minutes()))
 	case d < 48*time.Hour:
-		return c.t("age.hours", "n", int(d.Hours()), "m", int(d.Minutes())%60)
+		return c.tl(l, "age.hours", "n", int(d.Hours()), "m", int(d.Minutes())%60)
 	}
-	return c.t("age.days", "n", int(d.Hours())/24)
+	return c.tl(l, "age.days", "n", int(d.Hours())/24)
+}
+
+// overdue renders how long a deadline has passed: "less than a minute"
+// rather than "0 minutes", then as age does.
+func (c *call) overdue(d time.Duration, l Lang) string {
+	if d < time.Minute {
+		return c.tl(l, "age.under_minute")
+	}
+	return c.span(d, l)
 }
 
 func (c *call) cmdReassign(arg string) error {
