@@ -255,3 +255,17 @@ func TestHelpIsOnTheCard(t *testing.T) {
 		t.Fatalf("the answered card still waits for help: %q", v.card.Text)
 	}
 }
+
+// The help request to the leads has the plan line only once there is a plan.
+func TestHelpRequestPlanLine(t *testing.T) {
+	w, id := onSite(t, "household")
+	w.Expect(w.Tap(tech, flows.EncodePayload("help", id), false))
+	ping := w.Last(w.Drain(), lead.Chat()).Text
+	contains(t, ping, "请求支援")
+	if strings.Contains(ping, "方案") {
+		t.Fatalf("an empty plan line: %q", ping)
+	}
+	advanceTo(t, w, id, flows.StepQuote)
+	w.Expect(w.Tap(tech, flows.EncodePayload("help", id), false))
+	contains(t, w.Last(w.Drain(), lead.Chat()).Text, "\n方案：更换角阀")
+}

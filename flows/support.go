@@ -32,8 +32,14 @@ func (c *call) help(t *Ticket) error {
 		if step == "" {
 			step = c.stateLabel(t.State, p.Lang)
 		}
-		c.tell(p, "help.to_lead", []any{"ticket", t.ID, "name", t.Assignee, "step", step, "plan", t.Visit.Plan, "address", c.fullAddress(t)},
-			[]Button{TicketButton(c.tl(p.Lang, "btn.help_reply"), ActHelpReply, t.ID), TicketButton(c.tl(p.Lang, "btn.take_over"), ActTakeOver, t.ID)})
+		text := c.tl(p.Lang, "help.to_lead", "ticket", t.ID, "name", t.Assignee, "step", step, "address", c.fullAddress(t))
+		if t.Visit.Plan != "" { // no empty "plan:" line before there is one
+			text += "\n" + c.tl(p.Lang, "help.to_lead_plan", "plan", t.Visit.Plan)
+		}
+		if !p.Chat.IsZero() {
+			c.send(Message{To: p.Chat, Text: text, Priority: PrioNormal, Buttons: [][]Button{{
+				TicketButton(c.tl(p.Lang, "btn.help_reply"), ActHelpReply, t.ID), TicketButton(c.tl(p.Lang, "btn.take_over"), ActTakeOver, t.ID)}}})
+		}
 		for _, ph := range t.Visit.Photos[t.Step] {
 			c.send(photoMessage(p.Chat, ph, t.ID, PrioNormal))
 		}
