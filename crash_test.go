@@ -663,7 +663,12 @@ func (r *crashRig) resident(ctx context.Context, i int, u tgfake.User, jobs []ch
 	switch {
 	case plan < 0:
 		r.setTried(tk, flows.StateCancelled)
-		if _, err := r.act(ctx, u.ID, "cancel "+id, r.tap(u, u.ID, prev, r.T("btn.cancel_ticket", "ticket", id)),
+		ask, err := r.act(ctx, u.ID, "cancel "+id, r.tap(u, u.ID, prev, r.T("btn.cancel_ticket", "ticket", id)),
+			hasButton(r.T("btn.cancel_confirm")))
+		if err != nil {
+			return err
+		}
+		if _, err := r.act(ctx, u.ID, "confirm cancel "+id, r.tap(u, u.ID, ask, r.T("btn.cancel_confirm")),
 			crashText(r.T("cancel.ticket_done", "ticket", id))); err != nil {
 			return err
 		}
@@ -731,7 +736,14 @@ func (r *crashRig) work(ctx context.Context, tech tgfake.User, tk *crashTicket) 
 		return nil
 	}
 	rung := r.T("step.door_status", "rings", 1, "max_rings", def.MaxRings, "knocks", 0, "max_knocks", def.MaxKnocks)
-	_, err = r.act(ctx, tech.ID, "ring "+id, r.tap(tech, tech.ID, door, ring), crashAll(crashText(head), crashText(rung)))
+	// The ring edits the step card in place: wait for the card itself to
+	// show it (or a newer message).
+	upd, err := r.tap(tech, tech.ID, door, ring)()
+	if err != nil {
+		return fmt.Errorf("ring %s: %w", id, err)
+	}
+	r.recordUpdate(upd)
+	_, err = r.await(ctx, tech.ID, door.ID-1, "ring "+id, crashAll(crashText(head), crashText(rung)))
 	return err
 }
 

@@ -128,7 +128,7 @@ func (c *call) cmdMyTickets() error {
 		b.WriteString("\n")
 		b.WriteString(c.t("mytickets.line", "ticket", t.ID, "category", c.categoryLabel(t.Category, c.lang), "state", c.stateLabel(t.State, c.lang), "date", c.localTime(t.Created)))
 		if t.State == StateNew {
-			rows = append(rows, []Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancel, t.ID)})
+			rows = append(rows, []Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancelAsk, t.ID)})
 		}
 	}
 	c.reply(b.String(), rows...)

@@ -31,6 +31,8 @@ var allowed = map[flows.Action]struct {
 	flows.ActGoodbye:     {[]flows.State{flows.StateConfirmed}, []string{"tech"}},
 	flows.ActScore:       {[]flows.State{flows.StateSurvey}, []string{"resident"}},
 	flows.ActCancel:      {[]flows.State{flows.StateNew}, []string{"resident"}},
+	flows.ActCancelAsk:   {[]flows.State{flows.StateNew}, []string{"resident"}},
+	flows.ActCancelKeep:  {[]flows.State{flows.StateNew}, []string{"resident"}},
 	flows.ActReschedule:  {[]flows.State{flows.StateWaiting}, []string{"resident"}},
 	flows.ActReassign:    {[]flows.State{flows.StateNew, flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
 	flows.ActReturnGroup: {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},

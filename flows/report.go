@@ -215,7 +215,7 @@ func (c *call) createTicket(d *Dialogue, at *time.Time) error {
 		return err
 	}
 	c.reply(c.t("report.created", "ticket", t.ID, "category", c.categoryLabel(t.Category, c.lang), "when", c.whenText(t, c.lang)),
-		[]Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancel, t.ID)})
+		[]Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancelAsk, t.ID)})
 	c.groupCard(t, true)
 	if err := c.checkRepeat(t); err != nil {
 		return err

@@ -27,6 +27,12 @@ type Access struct {
 	Deny string
 }
 
+// internal reports whether only staff may use it: to anyone else it is
+// unknown, not refused.
+func (a Access) internal() bool {
+	return !a.Open && a.Roles != nil && !hasRole(a.Roles, RoleResident) && !hasRole(a.Roles, RoleNone)
+}
+
 // Allows reports whether p may use it.
 func (a Access) Allows(p *Person) bool {
 	if a.Open {
@@ -167,6 +173,10 @@ func (c *call) command() error {
 		return c.startRegistration()
 	}
 	if !cmd.Allows(c.me) {
+		if cmd.internal() && !hasRole(staffAll, c.me.Role) {
+			// The company's internal commands do not exist for residents.
+			return Errorf(CodeInvalid, "err.unknown_command", "command", c.ev.Command)
+		}
 		return Errorf(CodeForbidden, cmd.Deny)
 	}
 	if sub != nil {
@@ -249,6 +259,8 @@ var actions = map[Action]actionFunc{
 	ActGoodbye:     ticketOnly((*call).goodbye),
 	ActScore:       (*call).score,
 	ActCancel:      ticketOnly((*call).cancelTicket),
+	ActCancelAsk:   ticketOnly((*call).cancelAsk),
+	ActCancelKeep:  ticketOnly((*call).cancelKeep),
 	ActReschedule:  (*call).reschedule,
 	ActReassign:    (*call).reassign,
 	ActReturnGroup: ticketOnly((*call).returnToGroup),
@@ -414,6 +426,12 @@ func (c *call) idle() error {
 		}
 		if t != nil {
 			return c.visitInput(t)
+		}
+	}
+	if c.me.Role == RoleResident && c.ev.Kind == EvText {
+		// Words about their open ticket reach its technician (notes.go).
+		if handled, err := c.residentText(); handled || err != nil {
+			return err
 		}
 	}
 	switch c.ev.Kind {

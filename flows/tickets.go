@@ -132,6 +132,21 @@ func (c *call) arrive(t *Ticket) error {
 	return c.show(t)
 }
 
+// cancelAsk says what withdrawing the ticket means and asks to confirm.
+func (c *call) cancelAsk(t *Ticket) error {
+	c.toast = c.t("ok")
+	c.reply(c.t("cancel.confirm", "ticket", t.ID), []Button{
+		TicketButton(c.t("btn.cancel_confirm"), ActCancel, t.ID),
+		TicketButton(c.t("btn.cancel_keep"), ActCancelKeep, t.ID)})
+	return nil
+}
+
+func (c *call) cancelKeep(t *Ticket) error {
+	c.toast = c.t("ok")
+	c.reply(c.t("cancel.kept", "ticket", t.ID))
+	return nil
+}
+
 func (c *call) cancelTicket(t *Ticket) error {
 	if err := c.move(t, ActCancel, ""); err != nil {
 		return err
@@ -141,7 +156,7 @@ func (c *call) cancelTicket(t *Ticket) error {
 	}
 	c.toast = c.t("ok")
 	c.groupCard(t, false)
-	c.reply(c.t("cancel.ticket_done", "ticket", t.ID))
+	c.reply(c.t("cancel.ticket_done", "ticket", t.ID), []Button{CommandButton(c.t("btn.report"), "report")})
 	return nil
 }
 

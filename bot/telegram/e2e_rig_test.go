@@ -632,6 +632,15 @@ func (r *rig) report(u tgfake.User, s reportSpec) (string, tgfake.Message) {
 	return r.finishReport(u, afterDesc, s)
 }
 
+// cancelTicket withdraws ticket id from its acknowledgement ack: the
+// cancel button, then the confirmation's; it returns the answer.
+func (r *rig) cancelTicket(u tgfake.User, ack tgfake.Message, id string) tgfake.Message {
+	r.t.Helper()
+	_, ask := r.tapThen(u, u.ID, ack, r.T(u, "btn.cancel_ticket", "ticket", id), withButton(r.T(u, "btn.cancel_confirm")))
+	_, done := r.tapThen(u, u.ID, ask, r.T(u, "btn.cancel_confirm"), withText(r.T(u, "cancel.ticket_done", "ticket", id)))
+	return done
+}
+
 // card waits for the dispatch card of a ticket in the group.
 func (r *rig) card(id string) tgfake.Message {
 	r.t.Helper()
