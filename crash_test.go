@@ -637,8 +637,10 @@ func (r *crashRig) resident(ctx context.Context, i int, u tgfake.User, jobs []ch
 		{"no photos", func(prev tgfake.Message) func() (int64, error) {
 			return r.tap(u, u.ID, prev, r.T("btn.no_more_photos"))
 		},
-			hasButton(r.T("kind.household"))},
-		{"household", func(prev tgfake.Message) func() (int64, error) { return r.tap(u, u.ID, prev, r.T("kind.household")) },
+			hasButton(r.T("btn.kind_household"))},
+		{"household", func(prev tgfake.Message) func() (int64, error) {
+			return r.tap(u, u.ID, prev, r.T("btn.kind_household"))
+		},
 			hasButton(r.T("btn.asap"))},
 		{"asap", func(prev tgfake.Message) func() (int64, error) { return r.tap(u, u.ID, prev, r.T("btn.asap")) },
 			func(m tgfake.Message) bool { return crashTicketRE.MatchString(m.Text) }},

@@ -87,7 +87,7 @@ func labelsFor(texts *i18n.Catalog, l flows.Lang, cfg config.Config) demoLabels 
 		}
 	}
 	return demoLabels{
-		report: t("btn.report"), water: water, noMore: t("btn.no_more_photos"), household: t("kind.household"),
+		report: t("btn.report"), water: water, noMore: t("btn.no_more_photos"), household: t("btn.kind_household"),
 		asap: t("btn.asap"), accept: t("btn.accept"), onWay: t("btn.on_the_way"), arrived: t("btn.arrived"),
 		fixed: t("btn.fixed"), ring: t("btn.ring"), answered: t("btn.answered"), entryOK: t("btn.entry_ok"),
 		next: t("btn.next"), addItem: t("btn.quote_add"), sendQuote: t("btn.quote_send"), quoteOK: t("btn.quote_ok"),
@@ -144,7 +144,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	cfg.Store.Path = filepath.Join(*dataDir, "repair.db")
 	if *lang == "en" {
 		cfg.Org.DefaultLang = "en"
-		cfg.Org.Name = "Sunny Gardens Property"
+		cfg.Org.NameEN = "Sunny Gardens Property"
 	}
 	if err := cfg.Validate(); err != nil {
 		return err

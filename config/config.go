@@ -142,6 +142,9 @@ type Store struct {
 type Org struct {
 	// Name is shown in greetings, default "物业维修服务中心".
 	Name string `toml:"name"`
+	// NameEN is the name shown to English readers (optional; Name when
+	// empty).
+	NameEN string `toml:"name_en"`
 	// Profile switches role titles and form wording: "property" (default,
 	// 业主/物业) or "rental" (租户/公寓).
 	Profile string `toml:"profile"`

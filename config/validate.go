@@ -364,6 +364,9 @@ func (c *Config) validateOrg(v *validator) {
 	if v.required("org.name", o.Name) && utf8.RuneCountInString(o.Name) > maxOrgName {
 		v.add("org.name", "must be at most %d characters (got %d)", maxOrgName, utf8.RuneCountInString(o.Name))
 	}
+	if n := utf8.RuneCountInString(o.NameEN); n > maxOrgName {
+		v.add("org.name_en", "must be at most %d characters (got %d)", maxOrgName, n)
+	}
 	v.oneOf("org.profile", &o.Profile, ProfileProperty, ProfileRental)
 	c.loc = nil
 	if v.required("org.timezone", o.Timezone) {

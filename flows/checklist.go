@@ -606,5 +606,18 @@ func (c *call) visitInput(t *Ticket) error {
 		}
 		return c.show(t)
 	}
-	return Errorf(CodeInvalid, "err.unsupported", "what", c.ev.What)
+	return Errorf(CodeInvalid, "err.unsupported_now", "takes", c.stepTakes(st))
+}
+
+// stepTakes says in plain words what a checklist step can take.
+func (c *call) stepTakes(st Step) string {
+	switch st.Kind {
+	case StepSurvey:
+		return c.t("takes.survey")
+	case StepPhoto:
+		return c.t("takes.photo")
+	case StepCare:
+		return c.t("takes.care")
+	}
+	return c.t("takes.buttons")
 }

@@ -51,8 +51,10 @@ type Options struct {
 	// person who asked for it (Telegram: https://t.me/<bot>?start=<code>).
 	InviteLink   func(channel, code string) string
 	ServicePhone string
-	// OrgName greets new residents.
-	OrgName string
+	// OrgName greets new residents; OrgNameEN, when set, is the name
+	// English readers see.
+	OrgName   string
+	OrgNameEN string
 	// SOP is the on-site procedure (package sop loads it); required.
 	SOP *SOP
 	// Emergencies are the emergency plan's types, offered when reporting.

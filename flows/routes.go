@@ -369,7 +369,7 @@ var dialogues = map[string]dialogueKind{
 	dlgComment:        {input: (*call).commentInput, choose: skipAt(stepComment)},
 	dlgRework:         {input: (*call).reworkInput, choose: skipAt(stepReason)},
 	dlgQty:            {input: (*call).qtyInput, legacy: legacyQuantity},
-	dlgDetails:        {input: (*call).detailsInput, choose: skipAt(stepDetails)},
+	dlgDetails:        {input: (*call).detailsInput, choose: (*call).detailsChoice},
 	dlgHelpReply:      {input: (*call).helpReplyInput},
 	dlgHandoverReturn: {input: (*call).handoverReturnInput, legacy: legacyHandoverReturn},
 	dlgSuggest:        {input: (*call).suggestInput, legacy: legacyReviewDialogue},
@@ -403,7 +403,7 @@ func (c *call) input() error {
 		return err
 	}
 	if c.ev.Kind == EvUnsupported {
-		return Errorf(CodeInvalid, "err.unsupported_in_step", "what", c.ev.What, "prompt", c.promptHint(d))
+		return Errorf(CodeInvalid, "err.unsupported_in_step", "prompt", c.promptHint(d))
 	}
 	k, ok := dialogues[d.Kind]
 	if !ok {
@@ -436,7 +436,7 @@ func (c *call) idle() error {
 	}
 	switch c.ev.Kind {
 	case EvUnsupported:
-		return Errorf(CodeInvalid, "err.unsupported", "what", c.ev.What)
+		return c.unsupported()
 	case EvPhoto:
 		return Errorf(CodeInvalid, "err.photo_unexpected")
 	}
@@ -446,6 +446,25 @@ func (c *call) idle() error {
 	}
 	c.reply(c.t("idle.staff"))
 	return nil
+}
+
+// unsupported answers a sticker, a voice message, a file... when no
+// dialogue waits: in plain words, what the bot can take now (never the
+// platform's name or MIME type of what came).
+func (c *call) unsupported() error {
+	if c.me.Role == RoleResident {
+		t, err := c.openTicket()
+		if err != nil {
+			return err
+		}
+		if t != nil {
+			if p := c.pointer(t); p != "" {
+				return Errorf(CodeInvalid, "err.unsupported_now", "takes", p)
+			}
+		}
+		return Errorf(CodeInvalid, "err.unsupported_now", "takes", c.t("takes.resident"))
+	}
+	return Errorf(CodeInvalid, "err.unsupported_now", "takes", c.t("takes.staff"))
 }
 
 // choice handles a dialogue button "d|<seq>|<value>".

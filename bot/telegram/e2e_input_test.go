@@ -81,13 +81,13 @@ func TestE2EBadInput(t *testing.T) {
 		{"sticker", func(t *testing.T, r *rig) {
 			r.atDesc()
 			m := r.sendThen(res, "reply to a sticker", func() { r.fake.SendSticker(res, res.ID) })
-			wantText(t, m, r.T(res, "err.unsupported_in_step", "what", "sticker", "prompt", r.T(res, "hint.desc")))
+			wantText(t, m, r.T(res, "err.unsupported_in_step", "prompt", r.T(res, "hint.desc")))
 			r.say(res, "漏水", withButton(r.T(res, "btn.no_more_photos")))
 		}},
 		{"PDF document as a photo", func(t *testing.T, r *rig) {
 			photos := r.atPhotos()
 			m := r.sendThen(res, "reply to a PDF", func() { r.fake.SendDocument(res, res.ID, "invoice.pdf", "application/pdf", 80_000) })
-			wantText(t, m, r.T(res, "err.unsupported_in_step", "what", "file application/pdf", "prompt", r.T(res, "hint.photos")))
+			wantText(t, m, r.T(res, "err.unsupported_in_step", "prompt", r.T(res, "hint.photos")))
 			id, _ := r.finishReport(res, photos, reportSpec{})
 			if n := len(r.ticket(id).Photos); n != 0 {
 				t.Errorf("the PDF became one of %d photos", n)

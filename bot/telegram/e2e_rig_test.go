@@ -590,9 +590,9 @@ func (r *rig) maxDesc() int {
 // photos) to the ticket and returns its number and the acknowledgement.
 func (r *rig) finishReport(u tgfake.User, afterDesc tgfake.Message, s reportSpec) (string, tgfake.Message) {
 	r.t.Helper()
-	kindKey := "kind.household"
+	kindKey := "btn.kind_household"
 	if s.public {
-		kindKey = "kind.public"
+		kindKey = "btn.kind_public"
 	}
 	kindLabel := r.T(u, kindKey)
 	kind := afterDesc
@@ -626,7 +626,7 @@ func (r *rig) report(u tgfake.User, s reportSpec) (string, tgfake.Message) {
 	r.pickCategory(u, prompt, s.category)
 	pred := withButton(r.T(u, "btn.no_more_photos"))
 	if r.o.NoPhotos {
-		pred = withButton(r.T(u, "kind.household"))
+		pred = withButton(r.T(u, "btn.kind_household"))
 	}
 	afterDesc := r.say(u, s.desc, pred)
 	return r.finishReport(u, afterDesc, s)

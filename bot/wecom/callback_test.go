@@ -254,7 +254,11 @@ func TestAppInputs(t *testing.T) {
 	if code, err := r.fake.UserLocation(admin); err != nil || code != 200 {
 		t.Fatalf("location: %d %v", code, err)
 	}
-	r.next(admin, before, "unsupported location", withText("location"))
+	// In plain words what the bot takes, never the platform's name for it.
+	loc := r.next(admin, before, "unsupported location", withText(r.T("err.unsupported_now", "takes", r.T("takes.staff"))))
+	if strings.Contains(loc.Text, "location") {
+		t.Errorf("the answer names the message type: %q", loc.Text)
+	}
 	before = r.top(admin)
 	if code, err := r.fake.UserImage(admin, jpeg); err != nil || code != 200 {
 		t.Fatalf("image: %d %v", code, err)

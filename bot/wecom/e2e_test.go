@@ -43,8 +43,8 @@ func (r *rig) reportKf(ext string) string {
 		r.t.Fatalf("kf image: %d %v", st, err)
 	}
 	r.next(ext, before, "photo saved", withText(r.T("report.photo_saved", "n", 1, "max", 3)))
-	r.kfClick(ext, r.T("btn.no_more_photos"), withButton(r.T("kind.household")))
-	r.kfClick(ext, r.T("kind.household"), withButton(r.T("btn.asap")))
+	r.kfClick(ext, r.T("btn.no_more_photos"), withButton(r.T("btn.kind_household")))
+	r.kfClick(ext, r.T("btn.kind_household"), withButton(r.T("btn.asap")))
 	ack := r.kfClick(ext, r.T("btn.asap"), withText("BX-"))
 	id := ticketRE.FindString(ack.Text)
 	if id == "" {

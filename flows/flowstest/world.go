@@ -84,7 +84,7 @@ func Options(tb testing.TB, st flows.Store, now func() time.Time) flows.Options 
 		Store: st, Texts: i18n.MustLoad(flows.LangZH), Now: now,
 		Location: loc, Group: Group, Admins: map[string]bool{"tg:1": true},
 		Categories: DefaultCategories, InviteLink: func(_, code string) string { return "https://t.me/test_bot?start=" + code },
-		OrgName: "测试物业", MaxPhotos: 3, SOP: sop.Default(), ServicePhone: "400-800-1234",
+		OrgName: "测试物业", OrgNameEN: "Test Property", MaxPhotos: 3, SOP: sop.Default(), ServicePhone: "400-800-1234",
 		Emergencies: []flows.EmergencyType{{Key: "water_leak", Category: "water",
 			Labels:       map[flows.Lang]string{flows.LangZH: "跑水/爆管", flows.LangEN: "Water leak / burst pipe"},
 			AcceptWithin: 2 * time.Minute, ArriveWithin: 5 * time.Minute, ManagerAfter: 10 * time.Minute}},
