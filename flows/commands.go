@@ -18,22 +18,41 @@ func (c *call) cmdHelp() error {
 	return nil
 }
 
+// helpText is generated from the command table, the menu's rows: the
+// role's commands in menu order, each with its arguments and its menu
+// text, under a word on how the role works the bot where there is one.
+// Help and menu cannot drift apart.
 func (c *call) helpText() string {
 	role := RoleNone
 	if c.me != nil && c.me.Registered {
 		role = c.me.Role
 	}
-	switch role {
-	case RoleTechnician:
-		return c.t("help.technician")
-	case RoleLead:
-		return c.t("help.lead")
-	case RoleAdmin:
-		return c.t("help.admin")
-	case RoleResident:
-		return c.t("help.resident")
+	var lines []string
+	if intro, ok := helpIntros[role]; ok {
+		lines = append(lines, c.t(intro), "")
 	}
-	return c.t("help.stranger")
+	lines = append(lines, c.t("help.head"))
+	for _, cmd := range MenuFor(role) {
+		args := ""
+		switch {
+		case cmd.args != nil:
+			args = cmd.args(c, role)
+		case cmd.Args != "":
+			args = c.t(cmd.Args)
+		}
+		if args != "" {
+			args = " " + args
+		}
+		lines = append(lines, c.t("help.line", "command", cmd.Name, "args", args, "text", c.t(cmd.Key)))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// helpIntros are the catalog keys of a word before a role's commands.
+var helpIntros = map[Role]string{
+	RoleNone:       "help.intro.stranger",
+	RoleResident:   "help.intro.resident",
+	RoleTechnician: "help.intro.technician",
 }
 
 func (c *call) cmdStart(code string) error {

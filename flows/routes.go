@@ -72,6 +72,10 @@ type Command struct {
 	Arg string
 	// Key is the catalog key of its menu text.
 	Key string
+	// Args is the catalog key of its arguments as /help shows them
+	// ("<工单号>"); args, when set, renders them for a role instead.
+	Args string
+	args func(c *call, r Role) string
 	// Menus are the roles whose command menu shows it (MenuFor).
 	Menus []Role
 	// Access is who may run it. A stranger who may not is sent to
@@ -96,25 +100,25 @@ func init() {
 		{Name: "report", Key: "cmd.report", Menus: []Role{RoleNone, RoleResident}, Access: residentsOnly, run: noArgs((*call).startReport)},
 		{Name: "mytickets", Key: "cmd.mytickets", Menus: []Role{RoleResident, RoleTechnician, RoleLead, RoleAdmin}, Access: registered, run: noArgs((*call).cmdMyTickets)},
 		{Name: "cancel", Key: "cmd.cancel", Menus: everyone, Access: anyone, run: noArgs((*call).cmdCancel)},
-		{Name: "open", Key: "cmd.open", Menus: leads, Access: leadsOnly, InGroup: true, run: (*call).cmdOpen},
-		{Name: "reassign", Key: "cmd.reassign", Menus: leads, Access: leadsOnly, run: (*call).cmdReassign},
+		{Name: "open", Key: "cmd.open", Args: "help.args.open", Menus: leads, Access: leadsOnly, InGroup: true, run: (*call).cmdOpen},
+		{Name: "reassign", Key: "cmd.reassign", Args: "help.args.ticket", Menus: leads, Access: leadsOnly, run: (*call).cmdReassign},
 		// Whom a lead may invite is the invitable table (invites.go).
-		{Name: "invite", Key: "cmd.invite", Menus: leads, Access: Access{Roles: leads, Deny: "err.invite_forbidden"}, run: (*call).cmdInvite},
+		{Name: "invite", Key: "cmd.invite", args: inviteArgs, Menus: leads, Access: Access{Roles: leads, Deny: "err.invite_forbidden"}, run: (*call).cmdInvite},
 		// The ticket's resident and assignee read its work order too (cmdOrder checks the ticket).
-		{Name: "order", Key: "cmd.order", Menus: staffAll, Access: registered, run: (*call).cmdOrder},
-		{Name: "skip", Key: "cmd.skip", Menus: leads, Access: leadsOnly, run: (*call).cmdSkip},
-		{Name: "daily", Key: "cmd.daily", Menus: office, Access: officeOnly, run: (*call).cmdDaily},
-		{Name: "month", Key: "cmd.month", Menus: office, Access: officeOnly, run: (*call).cmdMonth},
+		{Name: "order", Key: "cmd.order", Args: "help.args.ticket", Menus: staffAll, Access: registered, run: (*call).cmdOrder},
+		{Name: "skip", Key: "cmd.skip", Args: "help.args.skip", Menus: leads, Access: leadsOnly, run: (*call).cmdSkip},
+		{Name: "daily", Key: "cmd.daily", Args: "help.args.daily", Menus: office, Access: officeOnly, run: (*call).cmdDaily},
+		{Name: "month", Key: "cmd.month", Args: "help.args.month", Menus: office, Access: officeOnly, run: (*call).cmdMonth},
 		{Name: "duty", Key: "cmd.duty", Menus: leads, Access: leadsOnly, run: noArgs((*call).cmdDuty)},
 		{Name: "sop", Key: "cmd.sop", Menus: staffAll, Access: sopUsers, run: (*call).cmdSOP},
 		{Name: "sop", Arg: "reload", Access: leadsOnly, run: noArgs((*call).cmdSOPReload)},
-		{Name: "review", Key: "cmd.review", Menus: staffAll, Access: sopUsers, run: (*call).cmdReview},
+		{Name: "review", Key: "cmd.review", Args: "help.args.review", Menus: staffAll, Access: sopUsers, run: (*call).cmdReview},
 		{Name: "suggest", Key: "cmd.suggest", Menus: staffAll, Access: sopUsers, run: (*call).cmdSuggest},
 		// Review actions are the company's internal improvement plan: for
 		// the people who take part in reviews, not for residents.
 		{Name: "actions", Key: "cmd.actions", Menus: staffAll, Access: sopUsers, run: noArgs((*call).cmdActions)},
 		{Name: "complain", Key: "cmd.complain", Menus: residents, Access: residentsOnly, run: (*call).cmdComplain},
-		{Name: "lang", Key: "cmd.lang", Menus: everyone, Access: anyone, run: (*call).cmdLang},
+		{Name: "lang", Key: "cmd.lang", Args: "help.args.lang", Menus: everyone, Access: anyone, run: (*call).cmdLang},
 		{Name: "help", Key: "cmd.help", Menus: everyone, Access: anyone, run: noArgs((*call).cmdHelp)},
 	}
 }

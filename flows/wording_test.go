@@ -193,3 +193,64 @@ func TestEmergencyAsksWhereAfterThePage(t *testing.T) {
 	}
 	w.Expect(w.Tap(resident, w.ButtonData(ack, "补充完毕"), false))
 }
+
+// /help is generated from the command table, as the menus are: every role
+// sees exactly its menu's commands, with their arguments; /invite's
+// arguments are whom the role may invite.
+func TestHelpMatchesTheMenus(t *testing.T) {
+	w := flowstest.New(t)
+	dispatcher := flowstest.Person{ID: 400, Name: "刘客服"}
+	w.Register(resident, "13800138000")
+	w.Staff(tech, "technician")
+	w.Staff(lead, "lead")
+	w.Staff(dispatcher, "dispatcher")
+	w.Cmd(admin, "help", "")
+	w.Drain()
+	for _, tc := range []struct {
+		name string
+		p    flowstest.Person
+		role flows.Role
+		want []string
+	}{
+		{"stranger", stranger, flows.RoleNone, []string{"发送 /start 登记"}},
+		{"resident", resident, flows.RoleResident, []string{"/complain — 投诉", "/lang zh|en — 切换语言", "直接发文字即可"}},
+		{"technician", tech, flows.RoleTechnician, []string{"/order <工单号> — 查看维修工作单", "接单"}},
+		{"lead", lead, flows.RoleLead, []string{"/invite technician — 邀请员工", "/skip <工单号> <原因>"}},
+		{"dispatcher", dispatcher, flows.RoleDispatcher, []string{"/daily [日期", "/month [月份"}},
+		{"admin", admin, flows.RoleAdmin, []string{"/invite technician|lead|dispatcher — 邀请员工"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w.Cmd(tc.p, "help", "")
+			help := w.Last(w.Drain(), tc.p.Chat()).Text
+			menu := map[string]bool{}
+			for _, c := range flows.MenuFor(tc.role) {
+				menu[c.Name] = true
+				if !strings.Contains(help, "\n/"+c.Name+" ") {
+					t.Errorf("/%s is in the menu but not in /help:\n%s", c.Name, help)
+				}
+			}
+			for _, c := range flows.Commands {
+				if c.Arg == "" && !menu[c.Name] && strings.Contains(help, "\n/"+c.Name+" ") {
+					t.Errorf("/%s is in /help but not in the menu", c.Name)
+				}
+			}
+			for _, want := range tc.want {
+				contains(t, help, want)
+			}
+		})
+	}
+	// /invite's usage names the roles one may invite.
+	w.Cmd(admin, "invite", "plumber")
+	contains(t, w.Last(w.Drain(), admin.Chat()).Text, "technician（维修人员）、lead（维修组主管）、dispatcher（客服）")
+	w.Cmd(lead, "invite", "")
+	got := w.Last(w.Drain(), lead.Chat()).Text
+	contains(t, got, "technician（维修人员）")
+	if strings.Contains(got, "dispatcher") {
+		t.Errorf("a lead's usage offers what a lead may not invite: %q", got)
+	}
+	// In English too.
+	en := flowstest.Person{ID: 600, Name: "Amy", Lang: "en"}
+	w.Register(en, "13700137000")
+	w.Cmd(en, "help", "")
+	contains(t, w.Last(w.Drain(), en.Chat()).Text, "/complain — Make a complaint")
+}
