@@ -18,6 +18,7 @@ import (
 	"errors"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,9 +62,9 @@ type Policy struct {
 	// DelayNotice: a budget wait at least this long is counted and logged
 	// as a delay (0: every wait). Short per-chat waits are normal pacing.
 	DelayNotice time.Duration
-	// Digest, when set, folds new cards (KindSend rows with a CardKey, not
-	// urgent) that wait for the same address into one message: their text
-	// and buttons. A busy group whose budget is spent then gets one digest
+	// Digest, when set, folds new dispatch cards (KindSend rows with a
+	// flows.GroupCardKey, not urgent) that wait for the same address into
+	// one message: their text and buttons. A busy group whose budget is spent then gets one digest
 	// card instead of a queue of cards minutes long (DESIGN.md, overflow).
 	Digest func(rows []Row) flows.Message
 	// DigestMax bounds the cards in one digest (default 8).
@@ -361,10 +362,14 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// newCard reports a row the digest may fold.
+// newCard reports a row the digest may fold: a new dispatch card, not
+// urgent (never another card, such as a technician's step card).
 func newCard(r Row) bool {
-	return r.Msg.Kind == flows.KindSend && r.Msg.CardKey != "" && r.Msg.Priority != flows.PrioUrgent
+	return r.Msg.Kind == flows.KindSend && strings.HasPrefix(r.Msg.CardKey, dispatchCards) && r.Msg.Priority != flows.PrioUrgent
 }
+
+// dispatchCards is the card key prefix of the group's dispatch cards.
+var dispatchCards = flows.GroupCardKey("")
 
 // foldable lists the new cards waiting for head's address, head first,
 // when the policy folds, head is one, and it has waited (a backlog).
