@@ -293,6 +293,13 @@ func TestE2EStepCardEditedInPlace(t *testing.T) {
 	if sends != len(cards) {
 		t.Errorf("%d messages to the technician during the visit, want only the %d cards", sends, len(cards))
 	}
+	// Retired cards leave the card index; the last one stays.
+	for n := 1; n <= len(cards); n++ {
+		_, ok, err := r.store().Card(flows.StepCardKey(id, n))
+		if err != nil || ok != (n == len(cards)) {
+			t.Errorf("card %d indexed %v (%v)", n, ok, err)
+		}
+	}
 	// Back to the repair: the first card's help button, as it was sent,
 	// is outdated now (help itself is allowed again).
 	r.tapNewest(zhRes, zhRes.ID, r.T(zhRes, "btn.not_fixed"))
