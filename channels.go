@@ -5,6 +5,7 @@ import (
 
 	"github.com/repairbot/repairbot/bot"
 	"github.com/repairbot/repairbot/bot/telegram"
+	"github.com/repairbot/repairbot/bot/web"
 	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/config"
 	"github.com/repairbot/repairbot/flows"
@@ -49,8 +50,8 @@ var channelKinds = []channelKind{
 				Send: telegram.SendLimits{
 					PerChatPerSecond: o.PerChatPerSecond, PerChatBurst: o.PerChatBurst, GroupPerMinute: o.GroupPerMinute,
 					GlobalPerSecond: o.GlobalPerSecond, Workers: o.Workers,
-					MaxAttempts: o.MaxAttempts, BaseBackoff: o.BaseBackoff.Duration,
-					MaxBackoff: o.MaxBackoff.Duration, NoDigest: !o.Digest,
+					BaseBackoff: o.BaseBackoff.Duration, MaxBackoff: o.MaxBackoff.Duration,
+					GiveUpAfter: o.GiveUpAfter.Duration, NoDigest: !o.Digest,
 				},
 			})
 		},
@@ -86,9 +87,20 @@ var channelKinds = []channelKind{
 				DuplicateCheckInterval: wecomDupInterval(w.DuplicateCheckInterval.Duration),
 				RobotKey:               w.GroupRobotKey,
 				RobotHint:              d.Texts.T(d.DefaultLang, "group.robot_hint"),
-				Send: wecom.SendLimits{Workers: o.Workers, MaxAttempts: o.MaxAttempts,
-					BaseBackoff: o.BaseBackoff.Duration, MaxBackoff: o.MaxBackoff.Duration},
+				Send: wecom.SendLimits{Workers: o.Workers, BaseBackoff: o.BaseBackoff.Duration,
+					MaxBackoff: o.MaxBackoff.Duration, GiveUpAfter: o.GiveUpAfter.Duration},
 			})
+		},
+	},
+	{
+		// The office console: a channel without chats, so no admins and no
+		// group; it logs people in by the links /console hands out.
+		name:    "web",
+		enabled: func(c config.Config) bool { return c.Web.Listen != "" },
+		admins:  func(config.Config) []string { return nil },
+		group:   func(config.Config) (flows.Address, bool) { return flows.Address{}, false },
+		build: func(c config.Config, d bot.Deps) (bot.Channel, error) {
+			return web.New(web.Options{Listen: c.Web.Listen, PublicURL: c.Web.PublicURL, SecureCookies: c.Web.SecureCookies, Deps: d})
 		},
 	},
 }
@@ -138,6 +150,21 @@ func inviteLink(channels func() []bot.Channel) func(addrChannel, code string) st
 			}
 		}
 		return "/start " + code
+	}
+}
+
+// loginLink asks the channels for the address of a console login token
+// (the web console's LoginLinker); ok is false when none has a console.
+func loginLink(channels func() []bot.Channel) func(token string) (string, bool) {
+	return func(token string) (string, bool) {
+		for _, ch := range channels() {
+			if l, ok := ch.(bot.LoginLinker); ok {
+				if link, ok := l.LoginLink(token); ok {
+					return link, true
+				}
+			}
+		}
+		return "", false
 	}
 }
 

@@ -35,6 +35,7 @@ import (
 var (
 	crashLongFlag = flag.Bool("crash.long", false, "TestCrash: run the long variant (at least 20 SIGKILLs, more residents); CRASH_LONG=1 does the same")
 	crashSeedFlag = flag.Uint64("crash.seed", 0, "TestCrash: seed of the kill schedule and the load (0 picks one); CRASH_SEED=<n> does the same")
+	crashNoDedupe = flag.Bool("crash.nodedupe", false, "TestCrash: build the bot with dedupe broken (-tags crashtest_nodedupe): the test must FAIL; CRASH_NODEDUPE=1 does the same")
 )
 
 const (
@@ -55,15 +56,18 @@ type crashVariant struct {
 	downMin, downMax time.Duration // how long it stays dead
 	spread           time.Duration // residents start at random moments within this
 	load             time.Duration // bound on the scripted load, restarts included
+	// replays is how many kills are followed by a redelivery of committed
+	// updates (see crashRig.replay).
+	replays int
 }
 
 var (
 	crashDefault = crashVariant{name: "default", kills: 3, residents: 6, techs: 2,
 		upMin: 300 * time.Millisecond, upMax: 3 * time.Second, downMin: 50 * time.Millisecond, downMax: 500 * time.Millisecond,
-		spread: 6 * time.Second, load: 90 * time.Second}
+		spread: 6 * time.Second, load: 90 * time.Second, replays: 2}
 	crashLong = crashVariant{name: "long", kills: 24, residents: 18, techs: 3,
 		upMin: 200 * time.Millisecond, upMax: 4 * time.Second, downMin: 20 * time.Millisecond, downMax: 800 * time.Millisecond,
-		spread: 45 * time.Second, load: 8 * time.Minute}
+		spread: 45 * time.Second, load: 8 * time.Minute, replays: 10}
 )
 
 // TestCrash checks that the bot survives SIGKILL at random moments.
@@ -75,7 +79,7 @@ var (
 // building, unit, room) and report a fault (category, description, no
 // photos, household, as soon as possible); one resident in six cancels, and
 // the technicians accept the other tickets from the group card and walk
-// them one to four steps (accept, on my way, arrived, ring). Every user
+// them one to four steps (accept, on my way, arrived, doorbell). Every user
 // action is an update queued in the fake, so the script does not care
 // whether the bot is up; every wait for a reply is bounded by the load's
 // deadline and simply outlasts restarts.
@@ -89,6 +93,18 @@ var (
 // has no unconfirmed update and no traffic for a few seconds, gets SIGTERM
 // (it must exit 0) and the bbolt file is opened; if rows are still pending
 // it is started again (bounded).
+//
+// After some kills (2 by default) the dead bot's stored offset is rewound,
+// to its first update or by up to 30, and the fake serves those committed
+// updates again (tgfake Redeliver), as Telegram does for a bot that polls
+// with an older offset than it confirmed (an offset lost, or a database
+// restored from an older copy); newer updates are held back meanwhile
+// (tgfake Hold). The bot runs until it has polled past them and is stopped:
+// the store must be exactly as before (no new outbox row other than
+// command menus, the same tickets, audit trails, dialogues and people),
+// i.e. every redelivered update was recognised by its dedupe mark and had
+// no effect. CRASH_NODEDUPE=1 (or -crash.nodedupe) builds the bot with its
+// dedupe check broken (-tags crashtest_nodedupe): that run must fail.
 // Then the test checks:
 //
 //  1. every ticket number a resident was told about exists and is theirs,
@@ -105,7 +121,10 @@ var (
 //  4. no resident is left with a registration or report dialogue;
 //  5. every update the fake handed out has its dedupe mark in the store
 //     (nothing lost), and the bot logged no error and did not exit on its
-//     own.
+//     own;
+//  6. every update had its effects once: the redeliveries above changed
+//     nothing, and no button tap was answered twice (answerCallbackQuery is
+//     called once per tap, however often the tap was handed out).
 //
 // The seed of the kill schedule is logged; -crash.seed=N (or CRASH_SEED=N)
 // replays the same schedule and load (timing still varies).
@@ -135,8 +154,11 @@ func TestCrash(t *testing.T) {
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	t.Logf("crash test, %s variant: %d kills, %d residents, %d technicians; seed %d (rerun with -crash.seed=%d)",
-		v.name, v.kills, v.residents, v.techs, seed, seed)
+	t.Logf("crash test, %s variant: %d kills (%d followed by a redelivery of committed updates), %d residents, %d technicians; seed %d (rerun with -crash.seed=%d)",
+		v.name, v.kills, v.replays, v.residents, v.techs, seed, seed)
+	if crashBrokenDedupe() {
+		t.Log("CRASH_NODEDUPE: the bot is built with its dedupe check broken; this run must FAIL")
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("crash test failed; seed %d (rerun with -crash.seed=%d)", seed, seed)
@@ -219,6 +241,7 @@ type crashRig struct {
 	updates []int64
 	errs    []string
 	kills   []crashKill
+	replays []crashReplay
 	tickets map[string]*crashTicket // by ticket id
 	byRes   map[int64]*crashTicket  // by resident user id
 }
@@ -275,6 +298,10 @@ func newCrashRig(t *testing.T, v crashVariant, seed uint64) *crashRig {
 	return r
 }
 
+// crashBrokenDedupe says whether the bot is to be built with its dedupe
+// check broken (the proof that the harness notices).
+func crashBrokenDedupe() bool { return *crashNoDedupe || os.Getenv("CRASH_NODEDUPE") == "1" }
+
 // crashBuild builds the binary into dir (the build cache makes repeats
 // cheap) and returns its path.
 func crashBuild(t testing.TB, dir string) string {
@@ -284,7 +311,11 @@ func crashBuild(t testing.TB, dir string) string {
 	if err != nil {
 		t.Fatalf("the crash test needs the go command to build the binary: %v", err)
 	}
-	if out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	args := []string{"build", "-o", bin}
+	if crashBrokenDedupe() {
+		args = append(args, "-tags", "crashtest_nodedupe")
+	}
+	if out, err := exec.Command(goBin, append(args, ".")...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
@@ -320,7 +351,6 @@ default_lang = "en"
 per_chat_per_second = 30.0
 group_per_minute = 20.0
 global_per_second = 30.0
-max_attempts = 100
 base_backoff = "100ms"
 max_backoff = "1s"
 workers = %d
@@ -485,13 +515,228 @@ func (r *crashRig) killer(rng *rand.Rand) {
 		}
 		alive, started, dead := r.bot.Kill()
 		time.Sleep(between(r.v.downMin, r.v.downMax))
+		// About v.replays kills are followed by a redelivery of committed
+		// updates: each kill by chance, and the last ones surely while
+		// fewer have been.
+		replay := n > r.v.kills-r.v.replays || rng.IntN(r.v.kills) < r.v.replays
+		r.mu.Lock()
+		if len(r.replays) >= r.v.replays {
+			replay = false
+		}
+		r.mu.Unlock()
+		restart := time.Now()
+		if replay {
+			r.replay(rng, n) // starts the bot at restart, stops it gracefully
+		}
 		if err := r.bot.Start(); err != nil {
 			r.fail("killer: restart after kill %d: %v", n, err)
 		}
 		r.mu.Lock()
-		r.kills = append(r.kills, crashKill{n: n, start: started, dead: dead, restart: time.Now(), alive: alive, busy: busy})
+		r.kills = append(r.kills, crashKill{n: n, start: started, dead: dead, restart: restart, alive: alive, busy: busy})
 		r.mu.Unlock()
 	}
+}
+
+// crashReplay is one redelivery of committed updates after a kill.
+type crashReplay struct {
+	kill        int
+	from, to    int64 // the updates [from, to) were committed and served again
+	redelivered int   // how many updates that is
+	changes     int   // what they changed in the store (must be 0)
+}
+
+// replay rewinds the dead bot's stored offset and has the fake serve the
+// committed updates from there again, holding newer ones back; it runs
+// the bot until it has polled past them, stops it, and fails the load if
+// any of them changed the store (see TestCrash).
+func (r *crashRig) replay(rng *rand.Rand, n int) {
+	st, err := store.Open(r.dbPath, store.Options{LockTimeout: 10 * time.Second})
+	if err != nil {
+		r.fail("replay after kill %d: open the store: %v", n, err)
+		return
+	}
+	var cur int64
+	err = st.View(context.Background(), func(tx flows.Tx) error {
+		v, err := tx.Cursor(crashOffsetCursor)
+		if err == nil && v != "" {
+			cur, err = strconv.ParseInt(v, 10, 64)
+		}
+		return err
+	})
+	first := r.firstUpdate()
+	if err != nil || first == 0 || cur <= first {
+		st.Close()
+		if err != nil {
+			r.fail("replay after kill %d: read the offset: %v", n, err)
+		}
+		return // nothing committed yet
+	}
+	from := first // one replay in three goes back to the very first update
+	if rng.IntN(3) > 0 {
+		from = max(first, cur-1-rng.Int64N(30))
+	}
+	before, err := r.snapshot(st)
+	if err == nil {
+		err = st.Update(context.Background(), func(tx flows.Tx) error {
+			return tx.SetCursor(crashOffsetCursor, strconv.FormatInt(from, 10))
+		})
+	}
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		r.fail("replay after kill %d: %v", n, err)
+		return
+	}
+	r.fake.Hold(cur)
+	defer r.fake.Release()
+	r.fake.Redeliver(from)
+	served := 0 // committed updates handed out again: the confirmed ones and those not yet confirmed
+	for _, u := range r.fake.History() {
+		if u.ID >= from && u.ID < cur {
+			served++
+		}
+	}
+	if err := r.bot.Start(); err != nil {
+		r.fail("replay after kill %d: start: %v", n, err)
+		return
+	}
+	if !r.fake.WaitFor(30*time.Second, func() bool { return r.fake.Confirmed() >= cur }) {
+		r.fail("replay after kill %d: the bot did not poll past the redelivered updates [%d, %d) within 30 s", n, from, cur)
+	}
+	if code, err := r.bot.Term(30 * time.Second); err != nil || code != 0 {
+		r.fail("replay after kill %d: graceful stop: exit status %d, %v (want 0)", n, code, err)
+	}
+	st, err = store.Open(r.dbPath, store.Options{LockTimeout: 10 * time.Second})
+	if err != nil {
+		r.fail("replay after kill %d: reopen the store: %v", n, err)
+		return
+	}
+	after, err := r.snapshot(st)
+	st.Close()
+	if err != nil {
+		r.fail("replay after kill %d: %v", n, err)
+		return
+	}
+	diffs := before.diff(after)
+	for _, d := range diffs {
+		r.fail("replay after kill %d: the committed updates [%d, %d), served again, were processed twice: %s", n, from, cur, d)
+	}
+	r.mu.Lock()
+	r.replays = append(r.replays, crashReplay{kill: n, from: from, to: cur, redelivered: served, changes: len(diffs)})
+	r.mu.Unlock()
+}
+
+// crashOffsetCursor is bot/telegram's stored getUpdates offset.
+const crashOffsetCursor = "tg.offset"
+
+func (r *crashRig) firstUpdate() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var first int64
+	for _, id := range r.updates {
+		if first == 0 || id < first {
+			first = id
+		}
+	}
+	return first
+}
+
+// crashSnap is what a replay must not change: outbox rows (command menus
+// aside: every start sends the staff theirs), tickets with their audit
+// trails, dialogues and people.
+type crashSnap struct {
+	rows      map[uint64]string
+	tickets   map[string]string
+	dialogues map[string]string
+	people    int
+}
+
+func (r *crashRig) snapshot(st *store.Store) (crashSnap, error) {
+	s := crashSnap{rows: map[uint64]string{}, tickets: map[string]string{}, dialogues: map[string]string{}}
+	for _, which := range []string{outbox.StatusPending, outbox.StatusDelivered, outbox.StatusFailed} {
+		rows, err := st.Rows(which)
+		if err != nil {
+			return s, err
+		}
+		for _, row := range rows {
+			if row.Msg.Kind != flows.KindMenu {
+				s.rows[row.ID] = fmt.Sprintf("%s to %s: %q", row.Msg.Kind, row.Msg.To, crashClip(row.Msg.Text))
+			}
+		}
+	}
+	c, err := st.Counts()
+	if err != nil {
+		return s, err
+	}
+	s.people = c.People
+	users := append(append([]tgfake.User{r.admin}, r.techs...), r.residents...)
+	err = st.View(context.Background(), func(tx flows.Tx) error {
+		open, err := tx.OpenTickets()
+		if err != nil {
+			return err
+		}
+		all := map[string]*flows.Ticket{}
+		for _, tk := range open {
+			all[tk.ID] = tk
+		}
+		for _, u := range users {
+			pid := telegram.PersonID(u.ID)
+			mine, err := tx.TicketsByResident(pid, 0)
+			if err != nil {
+				return err
+			}
+			for _, tk := range mine {
+				all[tk.ID] = tk
+			}
+			switch d, err := tx.Dialogue(pid); {
+			case errors.Is(err, flows.ErrNotFound):
+			case err != nil:
+				return err
+			default:
+				s.dialogues[pid] = fmt.Sprintf("%s at %q (seq %d)", d.Kind, d.Step, d.Seq)
+			}
+		}
+		for id, tk := range all {
+			evs, err := tx.TicketEvents(id)
+			if err != nil {
+				return err
+			}
+			s.tickets[id] = fmt.Sprintf("%s, assignee %q, %d audit events", tk.State, tk.AssigneeID, len(evs))
+		}
+		return nil
+	})
+	return s, err
+}
+
+// diff lists what changed from s to t.
+func (s crashSnap) diff(t crashSnap) []string {
+	var out []string
+	for id, row := range t.rows {
+		if _, ok := s.rows[id]; !ok {
+			out = append(out, fmt.Sprintf("new outbox row %d (%s)", id, row))
+		}
+	}
+	for _, m := range []struct {
+		what string
+		a, b map[string]string
+	}{{"ticket", s.tickets, t.tickets}, {"dialogue of", s.dialogues, t.dialogues}} {
+		for k, v := range m.b {
+			if m.a[k] != v {
+				out = append(out, fmt.Sprintf("%s %s: %q, was %q", m.what, k, v, m.a[k]))
+			}
+		}
+		for k, v := range m.a {
+			if _, ok := m.b[k]; !ok {
+				out = append(out, fmt.Sprintf("%s %s is gone (was %q)", m.what, k, v))
+			}
+		}
+	}
+	if s.people != t.people {
+		out = append(out, fmt.Sprintf("%d people, was %d", t.people, s.people))
+	}
+	sort.Strings(out)
+	return out
 }
 
 // top is the id of the newest bot message in chat (0 if none).
@@ -727,9 +972,9 @@ func (r *crashRig) work(ctx context.Context, tech tgfake.User, tk *crashTicket) 
 	def := sop.Default()
 	head, _, _ := strings.Cut(r.T("step.head"), "{n}")
 	head = strings.ReplaceAll(head, "{ticket}", id)
-	ring := r.T("btn.ring", "n", 0, "max", def.MaxRings)
+	bell := r.T("btn.has_bell")
 	r.setTried(tk, flows.StateOnSite)
-	door, err := r.act(ctx, tech.ID, "arrived "+id, r.tap(tech, tech.ID, way, arrived), crashAll(crashText(head), hasButton(ring)))
+	door, err := r.act(ctx, tech.ID, "arrived "+id, r.tap(tech, tech.ID, way, arrived), crashAll(crashText(head), hasButton(bell)))
 	if err != nil {
 		return err
 	}
@@ -737,15 +982,16 @@ func (r *crashRig) work(ctx context.Context, tech tgfake.User, tk *crashTicket) 
 	if depth < 4 {
 		return nil
 	}
-	rung := r.T("step.door_status", "rings", 1, "max_rings", def.MaxRings, "knocks", 0, "max_knocks", def.MaxKnocks)
-	// The ring edits the step card in place: wait for the card itself to
+	// The door step asks first whether the home has a doorbell (SOP 4.1.2).
+	// The answer edits the step card in place: wait for the card itself to
 	// show it (or a newer message).
-	upd, err := r.tap(tech, tech.ID, door, ring)()
+	ring := r.T("step.door_bell", "n", 0, "max", def.MaxRings)
+	upd, err := r.tap(tech, tech.ID, door, bell)()
 	if err != nil {
-		return fmt.Errorf("ring %s: %w", id, err)
+		return fmt.Errorf("doorbell %s: %w", id, err)
 	}
 	r.recordUpdate(upd)
-	_, err = r.await(ctx, tech.ID, door.ID-1, "ring "+id, crashAll(crashText(head), crashText(rung)))
+	_, err = r.await(ctx, tech.ID, door.ID-1, "doorbell "+id, crashAll(crashText(head), crashText(ring)))
 	return err
 }
 
@@ -854,6 +1100,20 @@ func (r *crashRig) check() {
 		t.Fatal(err)
 	}
 	warns := r.checkLogs()
+	extraAnswers := r.checkAnswers() // 6
+	r.mu.Lock()
+	replays := append([]crashReplay(nil), r.replays...)
+	r.mu.Unlock()
+	replayed, twice := 0, 0
+	var spans []string
+	for _, rp := range replays {
+		replayed += rp.redelivered
+		twice += rp.changes
+		spans = append(spans, fmt.Sprintf("%d after kill %d", rp.redelivered, rp.kill))
+	}
+	if len(replays) < r.v.replays {
+		t.Errorf("check 6: only %d of %d redeliveries of committed updates happened", len(replays), r.v.replays)
+	}
 
 	alive := 0
 	var ups []string
@@ -870,8 +1130,24 @@ func (r *crashRig) check() {
 	if alive < r.v.kills {
 		t.Errorf("only %d of %d kills hit a running process", alive, r.v.kills)
 	}
-	t.Logf("measured: %d SIGKILLs (uptime/moment: %s), %d runs, %d updates (%d handed out more than once), %d tickets, %d duplicate deliveries (allowed up to %d: %d per kill), %d warnings in the logs",
-		alive, strings.Join(ups, " "), r.bot.Runs(), len(updates), redelivered, tickets, dups, alive*crashWorkers, crashWorkers, warns)
+	t.Logf("measured: %d SIGKILLs (uptime/moment: %s), %d runs, %d updates (%d handed out more than once), %d committed updates redelivered (%s), %d changes from processing one twice, %d answers to a tap beyond the first, %d tickets, %d duplicate deliveries (allowed up to %d: %d per kill), %d warnings in the logs",
+		alive, strings.Join(ups, " "), r.bot.Runs(), len(updates), redelivered, replayed, strings.Join(spans, ", "), twice, extraAnswers, tickets, dups, alive*crashWorkers, crashWorkers, warns)
+}
+
+// checkAnswers checks 6 for taps: answerCallbackQuery once per tap,
+// however often the tap was handed out (a redelivered tap is recognised
+// and not answered again). It returns the answers beyond the first.
+func (r *crashRig) checkAnswers() int {
+	extra := 0
+	for _, u := range r.fake.History() {
+		if cq := u.CallbackQuery; cq != nil {
+			if n := r.fake.AnswerCalls(cq.ID); n > 1 {
+				extra += n - 1
+				r.t.Errorf("check 6: the tap in update %d (%q) was answered %d times (handed out %d times)", u.ID, cq.Data, n, r.fake.Delivered(u.ID))
+			}
+		}
+	}
+	return extra
 }
 
 // checkResidents checks 1 (from the residents' side) and 4 and returns

@@ -1,18 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/repairbot/repairbot/bot/telegram/tgfake"
 	"github.com/repairbot/repairbot/config"
@@ -38,6 +42,12 @@ type demoScript struct {
 	leadName, techName, resName         string
 	building, unit, room, desc, comment string
 	phone, plan, care, itemCode         string
+	// The spare parts: the store, the catalog's two items (name, unit),
+	// and the part the repair takes from stock.
+	storeName, valve, valveUnit, tape, tapeUnit string
+	// The electrical fault of the qualification scene, and the card the
+	// lead records.
+	elecDesc, certNumber, authority, issued string
 }
 
 var demoScripts = map[string]demoScript{
@@ -46,12 +56,17 @@ var demoScripts = map[string]demoScript{
 		building: "3栋", unit: "2单元", room: "1502", desc: "厨房水槽下面的水管在滴水，地上有积水", comment: "师傅很专业，谢谢！",
 		phone: "+8613800138000",
 		plan:  "水槽下角阀老化漏水，关闭总阀后更换角阀", care: "新角阀一周内不要用力拧；如再渗水请立即报修", itemCode: "W02",
+		storeName: "总仓", valve: "角阀", valveUnit: "个", tape: "生料带", tapeUnit: "卷",
+		elecDesc: "客厅插座没电，空开跳了推不上去", certNumber: "T310110198001011234", authority: "上海市应急管理局", issued: "2024-03-01",
 	},
 	"en": {
 		lang: "en", bot: flows.LangEN, leadName: "Lead Chen", techName: "Tech Zhang", resName: "Fang Wang",
 		building: "Building 3", unit: "Unit 2", room: "1502", desc: "The pipe under the kitchen sink is dripping; water on the floor", comment: "Very professional, thank you!",
 		phone: "+8613800138000",
 		plan:  "The angle valve under the sink is worn and leaking; shut the main valve and replace it", care: "Do not force the new valve for a week; report at once if it seeps again", itemCode: "W02",
+		storeName: "Main store", valve: "Angle valve", valveUnit: "each", tape: "PTFE tape", tapeUnit: "roll",
+		elecDesc: "The living-room sockets are dead and the breaker will not stay up", certNumber: "T310110198001011234",
+		authority: "Shanghai Emergency Management Bureau", issued: "2024-03-01",
 	},
 }
 
@@ -62,6 +77,11 @@ type demoLabels struct {
 	ring, answered, entryOK, next, addItem, sendQuote, quoteOK, repairDone string
 	testPass, careDone, signoff, goodbye, help, emergency, five            string
 	wantTicket, wantAccepted, wantClosed                                   string
+	usePart, countDone, countRoutine, wantImported, wantCounted            string
+	// The qualification scene.
+	electricity, elecCert, certRecord, untilAuto, reviewAuto, noPhoto, certSave string
+	wantNeedsCert, wantRefused                                                  string
+	hasBell                                                                     string
 }
 
 // labelsFor reads the labels from the catalog and the config. A label
@@ -75,11 +95,17 @@ func labelsFor(texts *i18n.Catalog, l flows.Lang, cfg config.Config) demoLabels 
 		}
 		return zh
 	}
-	var water, leak string
+	var water, leak, electricity, elecCert string
 	for _, c := range cfg.Categories {
-		if c.Key == "water" {
+		switch c.Key {
+		case "water":
 			water = label(c.ZH, c.EN)
+		case "electricity":
+			electricity = label(c.ZH, c.EN)
 		}
+	}
+	if ct, ok := cfg.CertType("elec_low_voltage"); ok {
+		elecCert = label(ct.ZH, ct.EN)
 	}
 	for _, e := range cfg.Emergencies {
 		if e.Key == "water_leak" {
@@ -89,11 +115,16 @@ func labelsFor(texts *i18n.Catalog, l flows.Lang, cfg config.Config) demoLabels 
 	return demoLabels{
 		report: t("btn.report"), water: water, noMore: t("btn.no_more_photos"), household: t("btn.kind_household"),
 		asap: t("btn.asap"), accept: t("btn.accept"), onWay: t("btn.on_the_way"), arrived: t("btn.arrived"),
-		fixed: t("btn.fixed"), ring: t("btn.ring"), answered: t("btn.answered"), entryOK: t("btn.entry_ok"),
+		fixed: t("btn.fixed"), hasBell: t("btn.has_bell"), ring: t("btn.ring"), answered: t("btn.answered"), entryOK: t("btn.entry_ok"),
 		next: t("btn.next"), addItem: t("btn.quote_add"), sendQuote: t("btn.quote_send"), quoteOK: t("btn.quote_ok"),
 		repairDone: t("btn.repair_done"), testPass: t("btn.test_pass"), careDone: t("btn.care_done"),
 		signoff: t("btn.signoff"), goodbye: t("btn.goodbye"), help: t("btn.help"), emergency: leak, five: "5⭐",
 		wantTicket: t("report.created"), wantAccepted: t("card.status.accepted"), wantClosed: t("card.status.closed"),
+		usePart: t("btn.parts.use"), countDone: t("btn.parts.count_done"), countRoutine: t("parts.why_count_routine"),
+		wantImported: t("parts.xlsx.imported"), wantCounted: t("count.posted"),
+		electricity: electricity, elecCert: elecCert, certRecord: t("btn.cert_record"), untilAuto: t("btn.cert_until_auto"),
+		reviewAuto: t("btn.cert_review_auto"), noPhoto: t("btn.cert_no_photo"), certSave: t("btn.cert_save"),
+		wantNeedsCert: t("quals.needs_cert"), wantRefused: t("quals.need_cert"),
 	}
 }
 
@@ -119,6 +150,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	lang := fs.String("lang", "zh", `transcript language: "zh" or "en"`)
 	dataDir := fs.String("data", "demo-data", "directory for the demo's bbolt file (replaced on every run)")
 	verbose := fs.Bool("v", false, "also print the bot's logs")
+	console := fs.String("console", "", `also serve the office console on this local address (e.g. "127.0.0.1:8080") and keep running until Ctrl-C`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -139,9 +171,18 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	cfg.Telegram.Admins = []int64{1001}
 	// The technician is on duty around the clock, so emergencies page them.
 	cfg.Duty = []config.Shift{{Days: []string{"daily"}, From: "00:00", To: "00:00", People: []config.PersonID{"tg:2001"}}}
+	// Electrical work needs the 低压电工作业证 by law (scene 8).
+	for i := range cfg.Categories {
+		if cfg.Categories[i].Key == "electricity" {
+			cfg.Categories[i].NeedsCert = "elec_low_voltage"
+		}
+	}
 	cfg.Telegram.PollTimeout = config.Duration{Duration: time.Second}
 	cfg.Store.DataDir = *dataDir
 	cfg.Store.Path = filepath.Join(*dataDir, "repair.db")
+	if *console != "" {
+		cfg.Web.Listen, cfg.Web.PublicURL = *console, "http://"+*console
+	}
 	if *lang == "en" {
 		cfg.Org.DefaultLang = "en"
 		cfg.Org.NameEN = "Sunny Gardens Property"
@@ -190,6 +231,26 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	d.say(tech, tech.ID, "/start "+code)
 	d.wait(tech.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, sc.techName) })
 
+	p.scene("1b", map[string]string{"zh": "主管导入配件目录并盘点入库", "en": "The lead imports the parts catalog and counts the store"}[*lang])
+	d.say(lead, lead.ID, "/parts store main "+sc.storeName)
+	d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, sc.storeName) })
+	d.say(lead, lead.ID, "/parts import")
+	d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, ".xlsx") })
+	catalog, err := demoCatalog(texts, sc)
+	if err != nil {
+		return err
+	}
+	d.act(func() {
+		fake.SendFile(lead, lead.ID, "parts.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", catalog)
+	})
+	d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, lb.wantImported) })
+	d.say(lead, lead.ID, "/stock count")
+	d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, "P-VALVE") })
+	d.say(lead, lead.ID, "P-VALVE 10\nP-TAPE 20")
+	d.tapWhen(lead, lead.ID, lb.countDone)
+	d.tapWhen(lead, lead.ID, lb.countRoutine)
+	d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, lb.wantCounted) })
+
 	p.scene("2", map[string]string{"zh": "住户登记", "en": "A resident registers"}[*lang])
 	d.say(res, res.ID, "/start")
 	d.wait(res.ID, any)
@@ -235,6 +296,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	d.tap(tech, tech.ID, job, lb.onWay)
 	next := d.wait(tech.ID, hasButton(lb.arrived))
 	d.tap(tech, tech.ID, next, lb.arrived)
+	d.tapWhen(tech, tech.ID, lb.hasBell)
 	d.tapWhen(tech, tech.ID, lb.ring)
 	d.tapWhen(tech, tech.ID, lb.answered)
 	d.tapWhen(res, res.ID, lb.entryOK)
@@ -242,6 +304,9 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	d.say(tech, tech.ID, sc.plan)
 	d.act(func() { fake.SendPhoto(tech, tech.ID, "", 120_000) })
 	d.tapWhen(tech, tech.ID, lb.next)
+	d.tapWhen(tech, tech.ID, lb.usePart) // one valve from the store, on the quote at its sale price
+	d.say(tech, tech.ID, "P-VALVE")
+	d.tapWhen(tech, tech.ID, "1")
 	d.tapWhen(tech, tech.ID, lb.addItem)
 	d.tapWhen(tech, tech.ID, sc.itemCode)
 	d.tapWhen(tech, tech.ID, "1")
@@ -279,6 +344,33 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	page := d.wait(tech.ID, hasButton(lb.accept))
 	d.tap(tech, tech.ID, page, lb.accept)
 	d.tapWhen(tech, tech.ID, lb.arrived)
+
+	p.scene("8", map[string]string{"zh": "电路故障需要低压电工作业证：无证抢单被拒，主管登记证书后再接单", "en": "Electrical work needs the electrician's certificate: the accept is refused; the lead records the card; the technician accepts"}[*lang])
+	d.say(res, res.ID, "/report")
+	cat = d.wait(res.ID, hasButton(lb.electricity))
+	d.tap(res, res.ID, cat, lb.electricity)
+	d.wait(res.ID, func(m tgfake.Message) bool { return m.ID > cat.ID })
+	d.say(res, res.ID, sc.elecDesc)
+	d.tapWhen(res, res.ID, lb.noMore)
+	d.tapWhen(res, res.ID, lb.household)
+	d.tapWhen(res, res.ID, lb.asap)
+	elec := d.wait(demoGroup, func(m tgfake.Message) bool {
+		return hasButton(lb.accept)(m) && strings.Contains(m.Text, lb.wantNeedsCert)
+	})
+	d.tap(tech, demoGroup, elec, lb.accept)
+	d.expectAnswer(lb.wantRefused)
+	d.say(lead, lead.ID, "/certs tg:2001")
+	d.tapWhen(lead, lead.ID, lb.certRecord)
+	d.tapWhen(lead, lead.ID, lb.elecCert)
+	d.say(lead, lead.ID, sc.certNumber)
+	d.say(lead, lead.ID, sc.authority)
+	d.say(lead, lead.ID, sc.issued)
+	d.tapWhen(lead, lead.ID, lb.untilAuto)
+	d.tapWhen(lead, lead.ID, lb.reviewAuto)
+	d.tapWhen(lead, lead.ID, lb.noPhoto)
+	d.tapWhen(lead, lead.ID, lb.certSave)
+	d.tap(tech, demoGroup, elec, lb.accept)
+	d.wait(demoGroup, func(m tgfake.Message) bool { return m.ID == elec.ID && strings.Contains(m.Text, lb.wantAccepted) })
 	if d.err != nil {
 		return d.err
 	}
@@ -286,7 +378,71 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	abs, _ := filepath.Abs(cfg.Store.Path)
 	fmt.Fprintf(stdout, "\n%s %s\n%s %s\n", map[string]string{"zh": "✔ 演示完成，工单", "en": "✔ Demo complete, ticket"}[*lang], ticket,
 		map[string]string{"zh": "数据库文件留在", "en": "The database is kept at"}[*lang], abs)
+	if *console == "" {
+		return nil
+	}
+	// The lead asks for a console link, as anyone in the office would.
+	d.say(lead, lead.ID, "/console")
+	msg := d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, "/login?t=") })
+	if d.err != nil {
+		return d.err
+	}
+	p.flush()
+	link := ""
+	for _, f := range strings.Fields(msg.Text) {
+		if strings.Contains(f, "/login?t=") {
+			link = f
+		}
+	}
+	fmt.Fprintf(stdout, "\n%s\n  %s\n%s\n", map[string]string{"zh": "办公控制台：在浏览器中打开（10 分钟内有效，只能使用一次）", "en": "The office console: open this in a browser (valid 10 minutes, once)"}[*lang],
+		link, map[string]string{"zh": "按 Ctrl-C 结束。", "en": "Press Ctrl-C to stop."}[*lang])
+	return demoServe(link)
+}
+
+// demoServe keeps the demo's bot and console running until Ctrl-C (a test
+// replaces it).
+var demoServe = func(string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
 	return nil
+}
+
+// demoCatalog is the catalog the demo's lead uploads: a valve charged to
+// residents and tape that is not, headed in the script's language.
+func demoCatalog(texts *i18n.Catalog, sc demoScript) ([]byte, error) {
+	f := excelize.NewFile()
+	defer f.Close()
+	head := []interface{}{}
+	for _, col := range []string{"code", "name", "spec", "unit", "unit_cost", "sale_price", "billable", "min_stock", "reorder_qty", "stores"} {
+		head = append(head, texts.T(sc.bot, "parts.col."+col))
+	}
+	yes, no := texts.T(sc.bot, "parts.xlsx.yes"), texts.T(sc.bot, "parts.xlsx.no")
+	rows := [][]interface{}{head,
+		{"P-VALVE", sc.valve, "DN15", sc.valveUnit, 12, 25, yes, 3, 10, "main"},
+		{"P-TAPE", sc.tape, "", sc.tapeUnit, 1, 0, no, 5, 20, "main"},
+	}
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow(f.GetSheetName(0), cell, &r); err != nil {
+			return nil, err
+		}
+	}
+	var buf bytes.Buffer
+	_, err := f.WriteTo(&buf)
+	return buf.Bytes(), err
+}
+
+// expectAnswer checks that the last tap was answered with a toast
+// containing want (a refusal the scene shows).
+func (d *director) expectAnswer(want string) {
+	if d.err != nil {
+		return
+	}
+	answers := d.fake.CallbackAnswers()
+	if len(answers) == 0 || !strings.Contains(answers[len(answers)-1].Text, want) {
+		d.err = fmt.Errorf("demo: the tap was not answered with %q", want)
+	}
 }
 
 // tapWhen waits for the newest bot message in chat with that button and taps it.
@@ -447,17 +603,22 @@ func (p *printer) entry(e tgfake.Entry) {
 	who := e.From.FirstName
 	switch e.Kind {
 	case "user_text":
-		fmt.Fprintf(p.w, "%s%s: %s\n", who, p.in(e.ChatID), e.Text)
+		fmt.Fprintf(p.w, "%s%s: %s\n", who, p.in(e.ChatID), indent(e.Text))
 	case "user_contact":
 		fmt.Fprintf(p.w, "%s: 📱 [%s]\n", who, maskDigits(e.Text))
 	case "user_photo":
 		fmt.Fprintf(p.w, "%s: 🖼 [photo]\n", who)
+	case "user_document":
+		fmt.Fprintf(p.w, "%s: 📎 [%s]\n", who, e.Text)
 	case "user_tap":
 		fmt.Fprintf(p.w, "%s%s: 👆 [%s]\n", who, p.in(e.ChatID), e.Text)
-	case "bot_send", "bot_photo":
+	case "bot_send", "bot_photo", "bot_document":
 		text := e.Text
-		if e.Kind == "bot_photo" {
+		switch e.Kind {
+		case "bot_photo":
 			text = "🖼 [photo] " + text
+		case "bot_document":
+			text = "📄 [file] " + text
 		}
 		p.texts[[2]int64{e.ChatID, int64(e.MessageID)}] = e.Text
 		fmt.Fprintf(p.w, "  🤖 → %s: %s%s\n", p.where(e.ChatID), indent(text), buttons(e.Buttons))

@@ -30,6 +30,7 @@ import (
 	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/ops"
 	"github.com/repairbot/repairbot/sop"
+	"github.com/repairbot/repairbot/stockxlsx"
 	"github.com/repairbot/repairbot/store"
 )
 
@@ -52,6 +53,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return backup.Command(args[0], args[1:], stdout, stderr, time.Now)
 		case "wecom-appchat":
 			return wecomAppchat(args[1:], stdout, stderr)
+		case "outbox":
+			return outboxCommand(args[1:], stdout, stderr, time.Now)
 		}
 	}
 	fs := flag.NewFlagSet("repairbot", flag.ContinueOnError)
@@ -62,7 +65,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unknown command %q (commands: demo, sop-default, backup, restore, wecom-appchat; flags: -config, -log-format)", fs.Arg(0))
+		return fmt.Errorf("unknown command %q (commands: demo, sop-default, backup, restore, outbox, wecom-appchat; flags: -config, -log-format)", fs.Arg(0))
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -141,7 +144,13 @@ func NewMain(cfg config.Config) *Main {
 // running; Close stops it.
 func (m *Main) Run(ctx context.Context) error {
 	cfg := m.Config
+	for _, w := range cfg.Warnings() {
+		m.Log.Warn().Msg("config: " + w)
+	}
 	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: cfg.Store.LockTimeout.Duration, Now: m.Now})
+	if errors.Is(err, store.ErrEmpty) || errors.Is(err, store.ErrCorrupt) {
+		return backup.WithNewest(err, cfg.BackupDir())
+	}
 	if err != nil {
 		return err
 	}
@@ -155,8 +164,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openEngine(ctx, texts, kinds); err != nil {
 		return err
 	}
-	deps := bot.Deps{Engine: m.Engine, Store: st, Outbox: st, Texts: texts, DefaultLang: defLang, Now: m.Now,
-		Media: &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes}}
+	deps := bot.Deps{Engine: m.Engine, Store: st, Outbox: st, Texts: texts, DefaultLang: defLang, Now: m.Now, Domain: m.Engine,
+		Media: &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes, PerHour: cfg.Limits.MaxPhotosPerHour}}
 	// Every channel is built before any opens: building talks to nobody,
 	// and the list is complete (invite links, ops) before events arrive.
 	for _, k := range kinds {
@@ -173,17 +182,21 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	backupNow := func(at time.Time) (string, error) { return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, at) }
 	m.Jobs, err = jobs.Open(jobs.Options{Engine: m.Engine, Store: st, Location: cfg.Location(), Tick: cfg.SLA.Tick.Duration,
 		Log: m.Log.With().Str("component", "jobs").Logger(), Now: m.Now, BackupSchedule: cfg.Backup.Schedule,
-		Backup: func() (string, error) { return backupNow(m.Now().In(cfg.Location())) }})
+		Backup: func() (string, error) { return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, m.Now()) },
+		Keep: jobs.Keep{Failed: cfg.Housekeeping.KeepFailed.Duration, Dialogues: cfg.Housekeeping.IdleDialogue.Duration,
+			Invites: cfg.Housekeeping.KeepInvites.Duration}})
 	if err != nil {
 		return err
 	}
 	if cfg.Ops.Listen != "" {
 		o := ops.Options{Listen: cfg.Ops.Listen, Store: st, Outbox: st, Channels: m.Channels, Now: m.Now,
 			Log: m.Log.With().Str("component", "ops").Logger(), Engine: m.Engine.Stats(),
-			Backup: func() (string, error) { return backupNow(m.Now()) }}
+			Backup: func() (string, error) {
+				return backup.RotateKind(st, cfg.BackupDir(), backup.OnDemand, cfg.Backup.Keep, m.Now())
+			}, Failed: st, Token: cfg.Ops.Token,
+			DataDir: cfg.Store.DataDir, MinFree: uint64(cfg.Ops.MinFreeMB) << 20, OutboxStall: cfg.Ops.OutboxStall.Duration}
 		if m.Ops, err = ops.Start(o); err != nil {
 			return err
 		}
@@ -223,6 +236,7 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		// WorkDay reads the weekday of a date; any date with that weekday will do.
 		workDays[d] = cfg.WorkDay(time.Date(2026, 11, 22+int(d), 12, 0, 0, 0, cfg.Location()))
 	}
+	sweepAt, _ := config.ParseClock(cfg.People.SweepAt)
 	workStart, _ := config.ParseClock(cfg.Work.Start)
 	workEnd, _ := config.ParseClock(cfg.Work.End)
 	sopPath := cfg.Org.SOPFile
@@ -242,13 +256,17 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
 		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,
 		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name, OrgNameEN: cfg.Org.NameEN, SOP: procedure, GroupCommit: true,
-		Emergencies: emergencies, OnDuty: cfg.OnDuty,
+		PublicAssets: publicAssets(cfg.Public.Assets), PublicSignoff: cfg.Public.Signoff,
+		Emergencies: emergencies, DutySeed: dutySeed(cfg), Quals: qualRules(cfg), SweepAt: sweepAt,
 		SLA: flows.SLAOptions{AcceptWithin: cfg.SLA.AcceptWithin.Duration, ArriveWithin: cfg.SLA.ArriveWithin.Duration,
 			AgreedGrace: cfg.SLA.AgreedGrace.Duration, RemindBefore: cfg.SLA.RemindBefore.Duration,
 			WaitingChase: cfg.SLA.WaitingChase.Duration, WaitingCloseAfter: cfg.SLA.WaitingCloseAfter.Duration,
+			SignoffRemind: cfg.SLA.SignoffRemind.Duration, SignoffCloseAfter: cfg.SLA.SignoffCloseAfter.Duration,
+			SurveyRemind: cfg.SLA.SurveyRemind.Duration, SurveyCloseAfter: cfg.SLA.SurveyCloseAfter.Duration,
 			LateAfter: cfg.SLA.LateAfter.Duration},
 		Work:       flows.WorkOptions{Days: workDays, Start: workStart, End: workEnd, HandoverBefore: cfg.Work.HandoverBefore.Duration},
 		Governance: governance(cfg.Governance, func() (*flows.SOP, error) { return sop.Load(sopPath) }),
+		Parts:      parts(cfg, texts),
 		Observe: func(kind flows.EventKind, d time.Duration) {
 			if o := m.ops.Load(); o != nil {
 				o.ObserveHandle(kind, d)
@@ -257,6 +275,8 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		// Invites are rendered while handling events, which only arrive
 		// once Run has built every channel and opened them.
 		InviteLink: inviteLink(func() []bot.Channel { return m.Channels }),
+		// /console links come from the web console, when it is configured.
+		Console: flows.ConsoleOptions{Link: loginLink(func() []bot.Channel { return m.Channels }), SessionTTL: cfg.Web.SessionTTL.Duration},
 	})
 	if err != nil {
 		return err
@@ -331,6 +351,15 @@ func wecomAppchat(args []string, stdout, stderr io.Writer) error {
 }
 
 // governance maps [governance] to the engine's options.
+// parts configures the spare-parts area: the requisition limit, the
+// spreadsheets, and the media store the channels keep uploads in (the same
+// directory Run gives them).
+func parts(cfg config.Config, texts flows.Texts) flows.PartsOptions {
+	kept := &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes}
+	return flows.PartsOptions{ApprovalOver: cfg.Parts.ApprovalOverFen(), Files: stockxlsx.Files{Texts: texts},
+		OpenFile: func(f flows.File) (io.ReadCloser, error) { return kept.Open(f.Local) }}
+}
+
 func governance(g config.Governance, load func() (*flows.SOP, error)) flows.GovernanceOptions {
 	month, day := g.YearlyReviewDate()
 	var roles []flows.Role
@@ -339,4 +368,13 @@ func governance(g config.Governance, load func() (*flows.SOP, error)) flows.Gove
 	}
 	return flows.GovernanceOptions{ReviewRoles: roles, ReviewDeadline: g.ReviewDeadline.Duration, TriggerWindow: g.TriggerWindow.Duration,
 		YearlyMonth: month, YearlyDay: day, SafetyTypes: g.SafetyTypes, AuditCount: g.AuditCount, Quiz: g.Quiz, LoadSOP: load}
+}
+
+// publicAssets maps [[public.assets]] to the engine's listed facilities.
+func publicAssets(as []config.PublicAsset) []flows.PublicAsset {
+	var out []flows.PublicAsset
+	for _, a := range as {
+		out = append(out, flows.PublicAsset{Key: a.Key, Labels: map[flows.Lang]string{flows.LangZH: a.ZH, flows.LangEN: a.EN}})
+	}
+	return out
 }

@@ -170,6 +170,7 @@ api_url = "` + wx.URL() + `"
 	}
 	photo := func() { tg.SendPhoto(tech, tech.ID, "", 100_000) }
 	step("已到达")
+	step("有门铃")
 	step("按门铃")
 	step("住户已开门")
 	kfGot("请确认同意入户")
@@ -194,6 +195,7 @@ api_url = "` + wx.URL() + `"
 		step("试验通过")
 	}
 	step("下一步")
+	step("▫️") // a typical care note of the SOP
 	step("已讲解注意事项")
 	step("请住户签字确认")
 	kfGot("确认，已修好")

@@ -25,6 +25,8 @@ func TestMainServesOps(t *testing.T) {
 	cfg.Store.DataDir = dir
 	cfg.Store.Path = filepath.Join(dir, "repair.db")
 	cfg.Ops.Listen = "127.0.0.1:0"
+	const opsToken = "main-test-ops-token-0123456789"
+	cfg.Ops.Token = opsToken
 	cfg.Backup.Schedule = "@every 1s"
 	m := NewMain(cfg)
 	if err := m.Run(context.Background()); err != nil {
@@ -59,6 +61,7 @@ func TestMainServesOps(t *testing.T) {
 	}
 	// `repairbot backup` while the bot holds the file: the running bot writes
 	// a hot copy through POST /backup, the command copies and verifies it.
+	// It sends ops.token, from the same environment variable as the bot's.
 	cfgFile := filepath.Join(dir, "config.toml")
 	toml := "[telegram]\nenabled = false\n[store]\ndata_dir = \"" + dir + "\"\npath = \"" + cfg.Store.Path + "\"\n[ops]\nlisten = \"" + addr + "\"\n"
 	if err := os.WriteFile(cfgFile, []byte(toml), 0o600); err != nil {
@@ -66,13 +69,24 @@ func TestMainServesOps(t *testing.T) {
 	}
 	var out, errs bytes.Buffer
 	dest := filepath.Join(t.TempDir(), "hot.db")
-	if err := run([]string{"backup", "-config", cfgFile, dest}, &out, &errs); err != nil || !strings.Contains(out.String(), "by the running bot") {
+	t.Setenv("OPS_TOKEN", "")
+	if err := run([]string{"backup", "-config", cfgFile, dest}, &out, &errs); err == nil || !strings.Contains(err.Error(), "OPS_TOKEN") {
+		t.Fatalf("hot backup without the token: %v\n%s%s", err, out.String(), errs.String())
+	}
+	t.Setenv("OPS_TOKEN", "main-test-ops-token-wrong-one")
+	if err := run([]string{"backup", "-config", cfgFile, dest}, &out, &errs); err == nil || !strings.Contains(err.Error(), "HTTP 401") {
+		t.Fatalf("hot backup with a wrong token: %v\n%s%s", err, out.String(), errs.String())
+	}
+	t.Setenv("OPS_TOKEN", opsToken)
+	out.Reset()
+	if err := run([]string{"backup", "-config", cfgFile, dest}, &out, &errs); err != nil || !strings.Contains(out.String(), "by the running bot") ||
+		!strings.Contains(out.String(), filepath.Join(dir, "backups", "repair-manual-")) {
 		t.Fatalf("hot backup from the CLI: %v\n%s%s", err, out.String(), errs.String())
 	}
 	var backups []string
 	for deadline := time.Now().Add(5 * time.Second); len(backups) == 0 && time.Now().Before(deadline); {
 		time.Sleep(100 * time.Millisecond)
-		backups, _ = filepath.Glob(filepath.Join(dir, "backups", "repair-*.db"))
+		backups, _ = filepath.Glob(filepath.Join(dir, "backups", "repair-2*Z.db")) // the nightly rotation's
 	}
 	if len(backups) == 0 {
 		t.Error("no backup written in 5 s on @every 1s")

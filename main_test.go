@@ -19,8 +19,13 @@ func TestDemo(t *testing.T) {
 		lang string
 		want []string
 	}{
-		{"zh", []string{"报修已受理", "✋ 接单", "✎ 张师傅 (edited): 🔧", "门铃 1/3", "✎ 张师傅 (buttons removed", "张师傅 已接单", "满意度 5/5", "演示完成"}},
-		{"en", []string{"Report received", "✋ Accept", "✎ Tech Zhang (edited): 🔧", "Rings 1/3", "✎ Tech Zhang (buttons removed", "accepted by Tech Zhang", "satisfaction 5/5", "Demo complete"}},
+		{"zh", []string{"报修已受理", "✋ 接单", "✎ 张师傅 (edited): 🔧", "已按 1/3", "✎ 张师傅 (buttons removed", "张师傅 已接单", "满意度 5/5", "需要：低压电工作业证",
+			"(toast) 这项工作需要低压电工作业证；你还没有登记这个证——请联系班长。", "✅ 已为 张师傅 登记证书 CERT-00001", "演示完成",
+			"已导入 2 个配件", "盘点 ST-1（总仓）已入账", "使用配件：P-VALVE 角阀 ×1 个"}},
+		{"en", []string{"Report received", "✋ Accept", "✎ Tech Zhang (edited): 🔧", "rung 1/3", "✎ Tech Zhang (buttons removed", "accepted by Tech Zhang", "satisfaction 5/5", "Needs: low-voltage electrician certificate",
+			"(toast) This job needs low-voltage electrician certificate; you have none recorded — ask your lead.",
+			"✅ Certificate CERT-00001 recorded for Tech Zhang", "Demo complete",
+			"Imported 2 parts", "Stocktake ST-1 (Main store) posted", "Parts used: P-VALVE Angle valve ×1 each"}},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			dir := t.TempDir()
@@ -53,8 +58,11 @@ func TestDemo(t *testing.T) {
 			defer st.Close()
 			err = st.View(context.Background(), func(tx flows.Tx) error {
 				open, err := tx.OpenTickets()
-				// The repair is closed; the emergency of scene 7 has a technician on site.
-				if len(open) != 1 || open[0].Emergency != "water_leak" || open[0].State != flows.StateOnSite {
+				// The repair is closed; the emergency of scene 7 has a
+				// technician on site; the electrical job of scene 8 is
+				// accepted once the lead recorded the certificate.
+				if len(open) != 2 || open[0].Emergency != "water_leak" || open[0].State != flows.StateOnSite ||
+					open[1].Category != "electricity" || open[1].State != flows.StateAccepted {
 					t.Errorf("open tickets after the demo: %+v", open)
 				}
 				return err

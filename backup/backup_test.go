@@ -64,6 +64,7 @@ func TestRotateUnderConcurrentWrites(t *testing.T) {
 	}
 
 	var started, stop atomic.Bool
+	var commits atomic.Int64
 	var mu sync.Mutex
 	before := map[string]bool{} // committed before the backup started
 	var wg sync.WaitGroup
@@ -85,10 +86,15 @@ func TestRotateUnderConcurrentWrites(t *testing.T) {
 					before[id] = true
 					mu.Unlock()
 				}
+				commits.Add(1)
 			}
 		}()
 	}
-	time.Sleep(30 * time.Millisecond) // let the writers get going
+	// Let the writers get going: a fixed 30 ms saw no commit at all on a
+	// loaded machine under -race.
+	for deadline := time.Now().Add(10 * time.Second); commits.Load() < 8 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	started.Store(true)
 	path, err := backup.Rotate(st, filepath.Join(dir, "backups"), 7, t0)
 	time.Sleep(10 * time.Millisecond) // writers keep going after the snapshot
@@ -100,7 +106,7 @@ func TestRotateUnderConcurrentWrites(t *testing.T) {
 	if e := writeErr.Load(); e != nil {
 		t.Fatal(e)
 	}
-	if want := filepath.Join(dir, "backups", "repair-20261127-033000.db"); path != want {
+	if want := filepath.Join(dir, "backups", "repair-20261127-033000Z.db"); path != want {
 		t.Fatalf("path %s, want %s", path, want)
 	}
 	cp := open(t, path)
@@ -192,7 +198,7 @@ func TestRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := db + ".before-restore-20261127-033000"; res.Aside != want {
+	if want := db + ".before-restore-20261127-033000Z"; res.Aside != want {
 		t.Fatalf("aside %q, want %q", res.Aside, want)
 	}
 	if res.Counts.Tickets != 2 {
@@ -300,7 +306,7 @@ func TestCommands(t *testing.T) {
 	}
 	// A new directory named with a trailing separator gets a dated file.
 	out, _, err = run("backup", "-config", cfgPath, filepath.Join(dir, "new")+string(os.PathSeparator))
-	if err != nil || !strings.Contains(out, filepath.Join(dir, "new", "repair-20261127-033000.db")) {
+	if err != nil || !strings.Contains(out, filepath.Join(dir, "new", "repair-manual-20261127-033000Z.db")) {
 		t.Fatalf("backup into a new directory: %v %q", err, out)
 	}
 
@@ -311,7 +317,7 @@ func TestCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err = run("backup", "-config", cfgPath, filepath.Join(dir, "c.db"))
-	if err == nil || !strings.Contains(err.Error(), "running bot") || !strings.Contains(err.Error(), "repair-20261127-033000.db") {
+	if err == nil || !strings.Contains(err.Error(), "running bot") || !strings.Contains(err.Error(), "repair-20261127-033000Z.db") {
 		t.Fatalf("backup of a running bot: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "c.db")); !errors.Is(err, os.ErrNotExist) {
@@ -324,7 +330,7 @@ func TestCommands(t *testing.T) {
 	bot.Close()
 
 	out, _, err = run("restore", "-config", cfgPath, dest)
-	if err != nil || !strings.Contains(out, "3 tickets") || !strings.Contains(out, "before-restore-20261127-033000") {
+	if err != nil || !strings.Contains(out, "3 tickets") || !strings.Contains(out, "before-restore-20261127-033000Z") {
 		t.Fatalf("restore: %v\n%s", err, out)
 	}
 	if _, _, err := run("restore", "-config", cfgPath); err == nil {

@@ -58,7 +58,7 @@ func Command(name string, args []string, stdout, stderr io.Writer, now func() ti
 		return err
 	}
 	if name == "backup" {
-		return runBackup(cfg, fs.Arg(0), *force, stdout, now())
+		return runBackup(cfg, fs.Arg(0), *force, stdout, stderr, now())
 	}
 	return runRestore(cfg, fs.Arg(0), stdout, now())
 }
@@ -85,13 +85,13 @@ func loadConfig(path, cmd string, stderr io.Writer) (config.Config, error) {
 	return cfg, nil
 }
 
-func runBackup(cfg config.Config, dest string, force bool, stdout io.Writer, now time.Time) error {
+func runBackup(cfg config.Config, dest string, force bool, stdout, stderr io.Writer, now time.Time) error {
 	db := cfg.Store.DBPath()
 	if _, err := os.Stat(db); err != nil {
 		return fmt.Errorf("backup: no database at %s (check [store] in the configuration): %w", db, err)
 	}
 	if fi, err := os.Stat(dest); (err == nil && fi.IsDir()) || strings.HasSuffix(dest, string(os.PathSeparator)) {
-		dest = filepath.Join(dest, now.Format(FileLayout))
+		dest = filepath.Join(dest, OnDemand.Name(now))
 	}
 	if err := os.MkdirAll(filepath.Dir(dest), 0o750); err != nil {
 		return fmt.Errorf("backup: %w", err)
@@ -109,10 +109,14 @@ func runBackup(cfg config.Config, dest string, force bool, stdout io.Writer, now
 		}
 		// The running bot holds the file: ask it for a hot copy through
 		// its operations endpoint, then copy that to dest and verify it.
-		src, err := askRunningBot(cfg.Ops.Listen)
+		name, warning, err := askRunningBot(cfg.Ops.Listen, cfg.Ops.Token)
 		if err != nil {
 			return fmt.Errorf("%w\n(asking the running bot at ops.listen %s failed too: %v)", runningBotHint(cfg, db), cfg.Ops.Listen, err)
 		}
+		if warning != "" {
+			fmt.Fprintf(stderr, "repairbot backup: warning from the running bot: %s\n", warning)
+		}
+		src := filepath.Join(cfg.BackupDir(), name)
 		n, err := copyFile(src, dest)
 		if err != nil {
 			return fmt.Errorf("backup: copy %s: %w", src, err)
@@ -191,29 +195,43 @@ func runRestore(cfg config.Config, src string, stdout io.Writer, now time.Time) 
 }
 
 // askRunningBot has the running bot write a hot backup (bbolt Tx.WriteTo,
-// consistent while it works) into its backup directory and returns its path.
-func askRunningBot(listen string) (string, error) {
+// consistent while it works) into its backup directory and returns the
+// copy's file name and any warning that came with it. The endpoint needs
+// ops.token (from the same environment variable as the bot's).
+func askRunningBot(listen, token string) (name, warning string, err error) {
+	if token == "" {
+		return "", "", errors.New("no ops.token in this shell's environment (the bot's POST /backup needs it: set OPS_TOKEN as for the bot)")
+	}
 	host := listen
 	if strings.HasPrefix(host, ":") {
 		host = "127.0.0.1" + host
 	}
-	client := &http.Client{Timeout: 5 * time.Minute}
-	resp, err := client.Post("http://"+host+"/backup", "application/json", nil)
+	req, err := http.NewRequest(http.MethodPost, "http://"+host+"/backup", nil)
 	if err != nil {
-		return "", err
+		return "", "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	client := &http.Client{Timeout: 5 * time.Minute}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", "", err
 	}
 	defer resp.Body.Close()
 	var r struct {
-		Path  string `json:"path"`
-		Error string `json:"error"`
+		File    string `json:"file"`
+		Warning string `json:"warning"`
+		Error   string `json:"error"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&r); err != nil {
-		return "", fmt.Errorf("HTTP %d: %w", resp.StatusCode, err)
+		return "", "", fmt.Errorf("HTTP %d: %w", resp.StatusCode, err)
 	}
-	if resp.StatusCode != http.StatusOK || r.Path == "" {
-		return "", fmt.Errorf("HTTP %d: %s", resp.StatusCode, r.Error)
+	if resp.StatusCode != http.StatusOK || r.File == "" {
+		return "", "", fmt.Errorf("HTTP %d: %s", resp.StatusCode, r.Error)
 	}
-	return r.Path, nil
+	if r.File != filepath.Base(r.File) || strings.HasPrefix(r.File, ".") {
+		return "", "", fmt.Errorf("the bot answered a file name that is not one: %q", r.File)
+	}
+	return r.File, r.Warning, nil
 }
 
 // copyCounts opens a finished copy, which proves it is a database, and

@@ -27,7 +27,7 @@ type Restored struct {
 // Restore replaces the database at dbPath with a copy of src. It refuses
 // while another process (or another handle in this one) holds dbPath's
 // lock, and when src is not a repairbot database. The previous file is
-// kept as <dbPath>.before-restore-<YYYYMMDD-HHMMSS> (now's wall clock);
+// kept as <dbPath>.before-restore-<YYYYMMDD-HHMMSS>Z (now in UTC);
 // the path never goes missing in between, so nothing can create an empty
 // database there halfway through.
 func Restore(dbPath, src string, lockTimeout time.Duration, now time.Time) (Restored, error) {
@@ -58,7 +58,7 @@ func Restore(dbPath, src string, lockTimeout time.Duration, now time.Time) (Rest
 		case err == nil:
 			defer cur.Close()
 		}
-		res.Aside = dbPath + ".before-restore-" + now.Format("20060102-150405")
+		res.Aside = dbPath + ".before-restore-" + now.UTC().Format("20060102-150405Z")
 		if _, err := os.Lstat(res.Aside); err == nil {
 			return Restored{}, fmt.Errorf("backup: %s already exists", res.Aside)
 		}

@@ -67,7 +67,7 @@ func goList(t *testing.T, args ...string) map[string][]string {
 // editing a channel.
 func TestAdaptersDoNotImportAStore(t *testing.T) {
 	deps := goList(t, "-f", `{{.ImportPath}} {{join .Deps " "}}`)
-	for _, must := range []string{"github.com/repairbot/repairbot/bot/telegram", "github.com/repairbot/repairbot/bot/wecom",
+	for _, must := range []string{"github.com/repairbot/repairbot/bot/telegram", "github.com/repairbot/repairbot/bot/wecom", "github.com/repairbot/repairbot/bot/web",
 		"github.com/repairbot/repairbot/jobs", "github.com/repairbot/repairbot/ops"} {
 		if _, ok := deps[must]; !ok {
 			t.Fatalf("go list did not list %s (got %d packages): the check would prove nothing", must, len(deps))

@@ -1,5 +1,5 @@
 // Package bot is the channel contract: what a chat platform adapter
-// (bot/telegram, bot/wecom, the planned web console) must do so the engine
+// (bot/telegram, bot/wecom, the office console bot/web) must do so the engine
 // can stay the same whichever door a person came through. It holds the
 // Channel interface, the Deps every channel is given, and the optional
 // capabilities main and ops look for (in the style of mautrix's bridgev2:
@@ -50,7 +50,12 @@
 //     cursor "wxkf.cursor"). It is advanced in the same transaction as the
 //     event it follows; a batch that produced no event advances it with
 //     Engine.SetCursor. On start the channel reads it back through
-//     Deps.Store and resumes there.
+//     Deps.Store and resumes there. A cursor can be ahead of the
+//     platform (Telegram's ids restart after a week without updates; a
+//     database copied from elsewhere): a channel must notice updates
+//     behind it rather than skip them (Telegram polls without its offset
+//     when it has nothing to confirm), and store which bot or account the
+//     cursor belongs to, refusing to start with another's.
 //   - Commit before acknowledge: the platform learns an update was
 //     received (the next getUpdates offset, a webhook's HTTP 200, a
 //     callback's 200) only after Handle returned without error. An error
@@ -70,6 +75,10 @@
 //     (media.Store.Keep), so the engine can refuse a file that is not an
 //     image; a failed download keeps the platform's file id and never
 //     blocks the report. Event.TooLarge marks a file over the limit.
+//   - A document the engine can read (an .xlsx workbook, a catalog import)
+//     is an EvFile with Event.File, kept the same way (media.Store.KeepFile)
+//     so the engine reads the copy (flows.Options.Parts.OpenFile), never the
+//     network; any other document is EvUnsupported.
 //
 // # Outbound: the outbox
 //
@@ -80,9 +89,12 @@
 // optional Digest), delivers them afterwards and marks them. A crash
 // between commit and send loses nothing; a send in flight during a crash
 // may go out twice, the only duplication allowed (use the platform's
-// idempotency key where it has one). Rows of one address go in order;
-// urgent rows first across addresses; a platform's "slow down" pauses that
-// address only; nothing is dropped.
+// idempotency key where it has one). Rows of one address go in order
+// (KindMenu rows in an order of their own, so they never hold up a reply);
+// urgent rows first across addresses, an address's oldest row with the
+// most urgent priority queued behind it; a platform's "slow down" pauses
+// that address only; a transient failure is retried for as long as it
+// lasts (until outbox.give_up_after); nothing is dropped.
 //
 // Every field of flows.Message, as a channel renders it:
 //
@@ -135,8 +147,9 @@
 //     it must catch the technician's eye it is sent anew under a new key
 //     and the old one gets a Retire edit.
 //   - KindPhoto: a photo by Photo, with Text as caption.
-//   - KindFile: a document named FileName whose content is Text (reports,
-//     exports); where documents cannot be sent, the text.
+//   - KindFile: a document named FileName whose content is Content (a
+//     spreadsheet; Text is then its caption) or, without Content, Text
+//     (reports, exports); where documents cannot be sent, the text.
 //   - KindMenu: the person's command menu (Buttons[0]: Data the command,
 //     Text its description). A channel without per-person menus marks it
 //     delivered (Send returns no error).

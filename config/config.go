@@ -15,11 +15,13 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	// Embedded zone database: the bot ships in a scratch container without
 	// /usr/share/zoneinfo, and org.timezone must still resolve there.
@@ -66,10 +68,29 @@ type Config struct {
 	Backup Backup `toml:"backup"`
 	// Ops configures the operations HTTP endpoint (/healthz, /metrics).
 	Ops Ops `toml:"ops"`
+	// Housekeeping bounds what the store keeps (failed messages, idle
+	// dialogues, old invites).
+	Housekeeping Housekeeping `toml:"housekeeping"`
 	// Governance configures SOP versions, reviews and audits.
 	Governance Governance `toml:"governance"`
+	// Parts configures the spare-parts area.
+	Parts Parts `toml:"parts"`
 	// WeCom configures the WeCom (企业微信) front-end; off by default.
 	WeCom WeCom `toml:"wecom"`
+	// SkillLevels are the skill ladder, lowest first, as [[skill_levels]]
+	// tables replacing the defaults (初级, 中级, 高级) entirely.
+	SkillLevels []SkillLevel `toml:"skill_levels"`
+	// CertTypes are the certificate types, as [[cert_types]] tables
+	// replacing the defaults entirely (people.go).
+	CertTypes []CertType `toml:"cert_types"`
+	// People configures certificate reminders and training.
+	People People `toml:"people"`
+	// Web configures the office console (web pages for leads and
+	// customer service); off by default.
+	Web Web `toml:"web"`
+	// Public configures public-facility orders: who signs them off and
+	// the listed public assets.
+	Public Public `toml:"public"`
 
 	// unresolved maps a dotted key to the ${NAME} references in it whose
 	// variable was unset or empty at expansion time, so Validate can say
@@ -78,6 +99,11 @@ type Config struct {
 	// expanded records that ExpandEnv ran, so Validate can point out
 	// leftover ${NAME} references in a config that was never expanded.
 	expanded bool
+	// literal are the secret keys the file gave a value without ${NAME}
+	// (ExpandEnv records them).
+	literal map[string]bool
+	// deprecated are warnings about keys still accepted but no longer used.
+	deprecated []string
 	// loc caches org.timezone after a successful Validate.
 	loc *time.Location
 }
@@ -180,6 +206,9 @@ type Category struct {
 	// every report in this category is then that emergency, without the
 	// resident having to pick it. Empty (default) means ordinary reports.
 	Emergency string `toml:"emergency"`
+	// NeedsSkill, NeedsLevel, NeedsCert and NeedsSoft say what a job in the
+	// category needs (see Needs in people.go); default nothing.
+	Needs
 }
 
 // Limits bound user input.
@@ -200,6 +229,24 @@ type Limits struct {
 	// MaxPhotoBytes is the largest photo accepted, 1 MiB..20 MiB (the
 	// public Bot API's getFile cannot download more than 20 MB).
 	MaxPhotoBytes int64 `toml:"max_photo_bytes"`
+	// MaxPhotosPerHour bounds the photos downloaded for one person in any
+	// hour, 1..1000 (default 30); beyond it a photo keeps only the
+	// platform's file id. Photos nobody asked for are never downloaded.
+	MaxPhotosPerHour int `toml:"max_photos_per_hour"`
+}
+
+// Housekeeping bounds what the store keeps that nobody needs for ever;
+// the hourly housekeeping forgets it. Each 24h..8760h, default 720h.
+type Housekeeping struct {
+	// KeepFailed: failed outgoing messages (repairbot outbox list) are
+	// forgotten this long after they failed.
+	KeepFailed Duration `toml:"keep_failed"`
+	// IdleDialogue: a half-finished dialogue (a registration, a report)
+	// nobody answered for this long is dropped; the person starts over.
+	IdleDialogue Duration `toml:"idle_dialogue"`
+	// KeepInvites: used invites (from their use) and unused ones (from
+	// their expiry) are forgotten after this long.
+	KeepInvites Duration `toml:"keep_invites"`
 }
 
 // Outbox paces outgoing messages. Telegram's documented limits are about one
@@ -215,13 +262,18 @@ type Outbox struct {
 	GroupPerMinute float64 `toml:"group_per_minute"`
 	// GlobalPerSecond is the total send rate, (0, 30].
 	GlobalPerSecond float64 `toml:"global_per_second"`
-	// MaxAttempts is how often a transient failure is retried before the
-	// message is marked failed, 1..100.
+	// MaxAttempts is no longer used: a transient failure never fails a
+	// message (GiveUpAfter does). Still accepted, with a warning, so old
+	// files load.
 	MaxAttempts int `toml:"max_attempts"`
 	// BaseBackoff is the first retry delay; it doubles per attempt.
 	BaseBackoff Duration `toml:"base_backoff"`
 	// MaxBackoff caps the retry delay; must be >= BaseBackoff.
 	MaxBackoff Duration `toml:"max_backoff"`
+	// GiveUpAfter: a message that still fails transiently (the platform
+	// down, 5xx, timeouts) when it is this old is given up, recorded as
+	// failed and reported to the admins; 1h..720h (default 72h).
+	GiveUpAfter Duration `toml:"give_up_after"`
 	// Workers is the number of concurrent deliveries, 1..32.
 	Workers int `toml:"workers"`
 	// Digest folds a backlog of new cards for a group into digest cards
@@ -261,6 +313,18 @@ type SLA struct {
 	// before it is closed and the resident told, at least WaitingChase and
 	// at most 720h (default 72h).
 	WaitingCloseAfter Duration `toml:"waiting_close_after"`
+	// SignoffRemind is how often a resident who has not answered the
+	// sign-off (the work order) is reminded, 0..168h (default 24h; 0
+	// disables the reminder).
+	SignoffRemind Duration `toml:"signoff_remind"`
+	// SignoffCloseAfter is how long after the sign-off request the ticket
+	// is closed as confirmed by default, 0 or 1h..720h and at least
+	// SignoffRemind (default 72h; 0 never closes it).
+	SignoffCloseAfter Duration `toml:"signoff_close_after"`
+	// SurveyRemind and SurveyCloseAfter are the same for the satisfaction
+	// survey: the ticket closes without a rating (defaults 24h, 72h).
+	SurveyRemind     Duration `toml:"survey_remind"`
+	SurveyCloseAfter Duration `toml:"survey_close_after"`
 	// Tick is how often due timers are checked, 1s..5m (default 15s).
 	Tick Duration `toml:"tick"`
 	// LateAfter marks a timer "late" when it fires more than this after its
@@ -316,6 +380,10 @@ type Emergency struct {
 	// manager is told; greater than ArriveWithin, at most 48h (default
 	// twice ArriveWithin).
 	ManagerAfter Duration `toml:"manager_after"`
+	// Needs refines the requirement of the category the emergency files
+	// under: each field it sets replaces the category's (a lift
+	// entrapment filed under "public" needs the lift certificate).
+	Needs
 }
 
 // Shift is one line of the on-duty roster (值班表): People are on duty on
@@ -356,8 +424,25 @@ type Backup struct {
 // Ops configures the operations HTTP endpoint.
 type Ops struct {
 	// Listen is the address serving GET /healthz and GET /metrics, e.g.
-	// "127.0.0.1:9090". Empty (default) disables the endpoint.
+	// "127.0.0.1:9090". Empty (default) disables the endpoint. An address
+	// beyond this machine (":9090", "0.0.0.0:9090", a LAN address) needs
+	// AllowRemote.
 	Listen string `toml:"listen"`
+	// Token authorises the endpoints that write (POST /backup), sent as
+	// "Authorization: Bearer <token>". Default "${OPS_TOKEN}"; it must come
+	// from the environment, at least 16 characters. Empty disables them.
+	Token string `toml:"token"`
+	// AllowRemote accepts a Listen address that is not loopback (a private
+	// network, a container's port published to the host).
+	AllowRemote bool `toml:"allow_remote"`
+	// MinFreeMB: /healthz fails ("disk") when the file system holding
+	// store.data_dir has less free space than this, in MiB; 0 turns the
+	// check off. Default 256.
+	MinFreeMB int64 `toml:"min_free_mb"`
+	// OutboxStall: /healthz fails ("<channel>_outbox") when a channel's
+	// oldest undelivered message is this old and nothing was delivered
+	// for as long; 1m..24h, default 10m.
+	OutboxStall Duration `toml:"outbox_stall"`
 }
 
 // Default returns the built-in defaults. ${NAME} references (the token and
@@ -388,21 +473,24 @@ func Default() Config {
 		},
 		Categories: DefaultCategories(),
 		Limits: Limits{
-			MaxDescription: 1000,
-			MaxPhotos:      10,
-			MaxNameLen:     40,
-			MaxAddressPart: 20,
-			InviteTTL:      Duration{72 * time.Hour},
-			MaxPhotoBytes:  10 << 20,
+			MaxDescription:   1000,
+			MaxPhotos:        10,
+			MaxNameLen:       40,
+			MaxAddressPart:   20,
+			InviteTTL:        Duration{72 * time.Hour},
+			MaxPhotoBytes:    10 << 20,
+			MaxPhotosPerHour: 30,
 		},
+		Housekeeping: Housekeeping{KeepFailed: Duration{720 * time.Hour}, IdleDialogue: Duration{720 * time.Hour},
+			KeepInvites: Duration{720 * time.Hour}},
 		Outbox: Outbox{
 			PerChatPerSecond: 1,
 			PerChatBurst:     2,
 			GroupPerMinute:   20,
 			GlobalPerSecond:  30,
-			MaxAttempts:      12,
 			BaseBackoff:      Duration{time.Second},
 			MaxBackoff:       Duration{5 * time.Minute},
+			GiveUpAfter:      Duration{72 * time.Hour},
 			Workers:          4,
 			Digest:           true,
 		},
@@ -414,6 +502,10 @@ func Default() Config {
 			RemindBefore:      Duration{30 * time.Minute},
 			WaitingChase:      Duration{24 * time.Hour},
 			WaitingCloseAfter: Duration{72 * time.Hour},
+			SignoffRemind:     Duration{24 * time.Hour},
+			SignoffCloseAfter: Duration{72 * time.Hour},
+			SurveyRemind:      Duration{24 * time.Hour},
+			SurveyCloseAfter:  Duration{72 * time.Hour},
 			Tick:              Duration{15 * time.Second},
 			LateAfter:         Duration{time.Minute},
 		},
@@ -425,8 +517,15 @@ func Default() Config {
 		},
 		Emergencies: DefaultEmergencies(),
 		Backup:      Backup{Schedule: "30 3 * * *", Keep: 7},
+		Ops:         Ops{Token: "${OPS_TOKEN}", MinFreeMB: 256, OutboxStall: Duration{10 * time.Minute}},
 		Governance:  DefaultGovernance(),
+		Parts:       DefaultParts(),
 		WeCom:       defaultWeCom(),
+		SkillLevels: DefaultSkillLevels(),
+		CertTypes:   DefaultCertTypes(),
+		People:      DefaultPeople(),
+		Web:         defaultWeb(),
+		Public:      Public{Signoff: SignoffReporter},
 	}
 }
 
@@ -562,6 +661,7 @@ func Parse(data []byte) (Config, error) {
 	cfg := Default()
 	cfg.Categories = nil
 	cfg.Emergencies = nil
+	cfg.resetPeopleLists()
 	md, err := toml.Decode(doc, &cfg)
 	if err != nil {
 		return Config{}, decodeError(err)
@@ -569,9 +669,13 @@ func Parse(data []byte) (Config, error) {
 	if errs := unknownKeys(md); len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
 	}
+	if md.IsDefined("outbox", "max_attempts") {
+		cfg.deprecated = append(cfg.deprecated, "outbox.max_attempts no longer fails messages: transient failures are retried until outbox.give_up_after ("+cfg.Outbox.GiveUpAfter.Duration.String()+"); remove the key")
+	}
 	if !md.IsDefined("categories") {
 		cfg.Categories = DefaultCategories()
 	}
+	cfg.defaultPeopleLists(md)
 	useDefaultEmergencies := !md.IsDefined("emergencies")
 	if useDefaultEmergencies {
 		cfg.Emergencies = DefaultEmergencies()
@@ -735,12 +839,37 @@ func (c *Config) validateOps(v *validator) {
 		}
 	}
 	v.intRange("backup.keep", int64(c.Backup.Keep), 1, 365)
-	if c.Ops.Listen != "" {
-		if msg := checkListen(c.Ops.Listen); msg != "" {
+	o := &c.Ops
+	if o.Listen != "" {
+		if msg := checkListen(o.Listen); msg != "" {
 			v.add("ops.listen", "%s", msg)
+		} else if host, port, _ := net.SplitHostPort(o.Listen); !listenLoopback(host) && !o.AllowRemote {
+			v.add("ops.listen", "%q serves beyond this machine; use \"127.0.0.1:%s\", or set ops.allow_remote = true "+
+				"(a private network or a container's published port) and keep ops.token secret", o.Listen, port)
 		}
 	}
+	if o.MinFreeMB < 0 || o.MinFreeMB > 1<<20 {
+		v.add("ops.min_free_mb", "must be between 0 (off) and 1048576 MiB (got %d)", o.MinFreeMB)
+	}
+	v.durRange("ops.outbox_stall", o.OutboxStall, time.Minute, 24*time.Hour)
+	o.Token = strings.TrimSpace(o.Token)
+	switch {
+	case !v.c.expanded && envRefPattern.MatchString(o.Token):
+		// A Config built in code and never expanded (the demo): the
+		// default reference is no token, unless the endpoint would use it.
+		if o.Listen != "" {
+			v.add("ops.token", "references %s, which was never expanded (use Load, Parse or Config.ExpandEnv)", o.Token)
+		}
+	case v.c.literal["ops.token"]:
+		v.add("ops.token", "must come from the environment, not the file: token = \"${OPS_TOKEN}\"")
+	case o.Token != "" && utf8.RuneCountInString(o.Token) < minOpsToken:
+		v.add("ops.token", "must be at least %d characters (got %d)", minOpsToken, utf8.RuneCountInString(o.Token))
+	}
 }
+
+// minOpsToken is the shortest ops.token accepted: long enough that it
+// cannot be guessed through the endpoint.
+const minOpsToken = 16
 
 // Location returns org.timezone as a *time.Location. Validate caches it;
 // on an unvalidated Config it is loaded on demand, and an unloadable zone
@@ -767,10 +896,16 @@ func (c Config) Redacted() Config {
 	if r.Telegram.WebhookSecret != "" {
 		r.Telegram.WebhookSecret = "***"
 	}
+	if r.Ops.Token != "" {
+		r.Ops.Token = "***"
+	}
 	r.Telegram.Admins = append([]int64(nil), c.Telegram.Admins...)
 	r.WeCom = c.WeCom.redacted()
 	r.Categories = append([]Category(nil), c.Categories...)
 	r.Emergencies = append([]Emergency(nil), c.Emergencies...)
+	r.SkillLevels, r.CertTypes = append([]SkillLevel(nil), c.SkillLevels...), append([]CertType(nil), c.CertTypes...)
+	r.People.ReminderDays = append([]int(nil), c.People.ReminderDays...)
+	r.Public.Assets = append([]PublicAsset(nil), c.Public.Assets...)
 	r.Work.Days = append([]string(nil), c.Work.Days...)
 	if c.Duty != nil {
 		r.Duty = make([]Shift, len(c.Duty))

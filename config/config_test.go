@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -34,6 +35,7 @@ func cleanEnv(t *testing.T) {
 	t.Helper()
 	t.Setenv("TELEGRAM_TOKEN", testToken)
 	unsetenv(t, "TELEGRAM_WEBHOOK_SECRET")
+	unsetenv(t, "OPS_TOKEN")
 }
 
 func TestDefaultsValid(t *testing.T) {
@@ -142,6 +144,8 @@ func TestExampleFile(t *testing.T) {
 		{"work", cfg.Work, def.Work},
 		{"emergencies", cfg.Emergencies, def.Emergencies},
 		{"duty", cfg.Duty, def.Duty},
+		{"web", cfg.Web, def.Web},
+		{"public", cfg.Public, def.Public},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("[%s] in example differs from defaults:\n got %+v\nwant %+v", c.name, c.got, c.want)
@@ -564,7 +568,7 @@ func TestNormalisation(t *testing.T) {
 		t.Errorf("not normalised: %+v %+v", cfg.Telegram, cfg.Org)
 	}
 	// Webhook on localhost over plain http is fine for tests.
-	cfg, err = config.Parse([]byte(minimal + "mode = \"webhook\"\nwebhook_url = \"http://localhost:9999/hook\"\nwebhook_secret = \"abc_DEF-123\"\n"))
+	cfg, err = config.Parse([]byte(minimal + "mode = \"webhook\"\nwebhook_url = \"http://localhost:9999/hook\"\nwebhook_secret = \"abc_DEF-123_ghi-456\"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -693,7 +697,7 @@ func TestTokenNeverInErrors(t *testing.T) {
 
 func TestRedacted(t *testing.T) {
 	cleanEnv(t)
-	t.Setenv("TELEGRAM_WEBHOOK_SECRET", "hook_secret_123")
+	t.Setenv("TELEGRAM_WEBHOOK_SECRET", "hook_secret_12345")
 	cfg, err := config.Parse([]byte(minimal + "mode = \"webhook\"\nwebhook_url = \"https://e.com/h\"\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -702,7 +706,7 @@ func TestRedacted(t *testing.T) {
 	if r.Telegram.Token != "***" || r.Telegram.WebhookSecret != "***" {
 		t.Errorf("not redacted: %q %q", r.Telegram.Token, r.Telegram.WebhookSecret)
 	}
-	if cfg.Telegram.Token != testToken || cfg.Telegram.WebhookSecret != "hook_secret_123" {
+	if cfg.Telegram.Token != testToken || cfg.Telegram.WebhookSecret != "hook_secret_12345" {
 		t.Error("Redacted modified the original")
 	}
 	r.Telegram.Admins[0] = 42
@@ -1116,5 +1120,125 @@ people = ["wecom:li.si"]
 	}
 	if got := cfg.OnDuty(shanghai(t, 24, 10, 0)); got != nil {
 		t.Errorf("empty roster: OnDuty = %v", got)
+	}
+}
+
+// A webhook secret is the only thing between the internet and "post an
+// update as any resident": shorter than 16 characters stops start-up,
+// without echoing it.
+func TestWebhookSecretLength(t *testing.T) {
+	cleanEnv(t)
+	for _, tc := range []struct {
+		name, secret string
+		ok           bool
+	}{
+		{"15 characters", "abc_DEF-123_ghi", false},
+		{"one character", "x", false},
+		{"16 characters", "abc_DEF-123_ghi4", true},
+		{"48 hex digits", "0123456789abcdef0123456789abcdef0123456789abcdef", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("TELEGRAM_WEBHOOK_SECRET", tc.secret)
+			_, err := config.Parse([]byte(minimal + "mode = \"webhook\"\nwebhook_url = \"https://e.com/h\"\n"))
+			if tc.ok {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want := fmt.Sprintf("config: telegram.webhook_secret: must be at least 16 characters (got %d)", len(tc.secret))
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("got %v, want %q", err, want)
+			}
+			if len(tc.secret) > 4 && strings.Contains(err.Error(), tc.secret) {
+				t.Fatalf("the secret is echoed: %v", err)
+			}
+		})
+	}
+	// Polling mode does not use it: a short one there is not checked.
+	t.Setenv("TELEGRAM_WEBHOOK_SECRET", "short")
+	if _, err := config.Parse([]byte(minimal)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The README says never to put the token in the file: a secret spelled out
+// there is named in Warnings (logged at start-up), never with its value;
+// ${NAME} and an unset variable are not.
+func TestLiteralSecretsWarned(t *testing.T) {
+	cleanEnv(t)
+	const hook = "literal_webhook-secret_0123456789"
+	for _, tc := range []struct {
+		name, toml string
+		want       []string // keys warned about
+	}{
+		{"from the environment", minimal, nil},
+		{"token in the file", minimal + "token = \"" + testToken + "\"\n", []string{"telegram.token"}},
+		{"token and webhook secret in the file", minimal + "token = \"" + testToken + "\"\nmode = \"webhook\"\nwebhook_url = \"https://e.com/h\"\nwebhook_secret = \"" + hook + "\"\n",
+			[]string{"telegram.token", "telegram.webhook_secret"}},
+		{"a WeCom secret in the file", wecomMinimal + "secret = \"literal-wecom-app-secret\"\n", []string{"wecom.secret"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wecomEnv(t)
+			cfg, err := config.Parse([]byte(tc.toml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ws := cfg.Warnings()
+			if len(ws) != len(tc.want) {
+				t.Fatalf("warnings %q, want %d naming %v", ws, len(tc.want), tc.want)
+			}
+			for i, key := range tc.want {
+				if !strings.HasPrefix(ws[i], key+" is spelled out in the configuration file") || !strings.Contains(ws[i], "${") {
+					t.Errorf("warning %q does not name %s and the ${NAME} form", ws[i], key)
+				}
+				if strings.Contains(ws[i], testToken) || strings.Contains(ws[i], hook) || strings.Contains(ws[i], "literal-wecom") {
+					t.Fatalf("the secret is echoed: %q", ws[i])
+				}
+			}
+		})
+	}
+}
+
+// outbox.max_attempts no longer fails messages: an old file still loads,
+// with a warning naming the key and what replaced it; give_up_after is
+// checked like every duration.
+func TestMaxAttemptsDeprecated(t *testing.T) {
+	cleanEnv(t)
+	t.Setenv("TELEGRAM_TOKEN", testToken)
+	for _, tc := range []struct {
+		name, toml string
+		warn       bool
+		problem    string
+	}{
+		{"not set", minimal, false, ""},
+		{"left in an old file", minimal + "[outbox]\nmax_attempts = 12\n", true, ""},
+		{"give_up_after too short", minimal + "[outbox]\ngive_up_after = \"10m\"\n", false, "outbox.give_up_after"},
+		{"give_up_after too long", minimal + "[outbox]\ngive_up_after = \"1000h\"\n", false, "outbox.give_up_after"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Parse([]byte(tc.toml))
+			if tc.problem != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.problem) {
+					t.Fatalf("err %v, want one naming %s", err, tc.problem)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, w := range cfg.Warnings() {
+				if strings.Contains(w, "outbox.max_attempts no longer fails messages") && strings.Contains(w, "give_up_after (72h0m0s)") {
+					found = true
+				}
+			}
+			if found != tc.warn {
+				t.Fatalf("warnings %q; want the max_attempts warning: %v", cfg.Warnings(), tc.warn)
+			}
+			if cfg.Outbox.GiveUpAfter.Duration != 72*time.Hour {
+				t.Errorf("give_up_after = %s", cfg.Outbox.GiveUpAfter.Duration)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 )
 
 // envRefPattern matches ${NAME}. Only the braced form is recognised so that
@@ -58,7 +59,11 @@ func (c *Config) stringFields() []stringField {
 		{"backup.dir", &c.Backup.Dir},
 		{"backup.schedule", &c.Backup.Schedule},
 		{"ops.listen", &c.Ops.Listen},
+		{"ops.token", &c.Ops.Token},
+		{"web.listen", &c.Web.Listen},
+		{"web.public_url", &c.Web.PublicURL},
 		{"governance.yearly_review", &c.Governance.YearlyReview},
+		{"parts.approval_over", &c.Parts.ApprovalOver},
 	}
 	for i := range c.Governance.ReviewRoles {
 		f = append(f, stringField{fmt.Sprintf("governance.review_roles[%d]", i), &c.Governance.ReviewRoles[i]})
@@ -105,7 +110,48 @@ func (c *Config) stringFields() []stringField {
 			stringField{fmt.Sprintf("duty[%d].to", i), &s.To},
 		)
 	}
+	f = append(f, c.peopleStringFields()...)
+	f = append(f, c.publicStringFields()...)
 	return append(f, c.wecomStringFields()...)
+}
+
+// envSecretKeys are the keys whose values are secrets and belong in the
+// environment: ExpandEnv records which of them the file spelled out.
+// ops.token is refused so (Validate); the others are warned about
+// (Warnings), so a deployment that templates its secrets into a private
+// file keeps starting.
+var envSecretKeys = map[string]bool{
+	"ops.token": true, "telegram.token": true, "telegram.webhook_secret": true,
+	"wecom.secret": true, "wecom.token": true, "wecom.encoding_aes_key": true, "wecom.kf_secret": true,
+	"wecom.group_robot_key": true,
+}
+
+// Warnings are what a valid configuration should still not do: a secret
+// spelled out in the file instead of ${NAME} (anyone who reads the file,
+// its backups or its version history has it). Never the value itself.
+// The caller logs them at start-up.
+func (c Config) Warnings() []string {
+	out := append([]string(nil), c.deprecated...)
+	for _, f := range c.stringFields() {
+		if f.key == "ops.token" || !c.literal[f.key] {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s is spelled out in the configuration file; keep it in the environment instead, e.g. %s = \"${%s}\"",
+			f.key, f.key[strings.IndexByte(f.key, '.')+1:], envNameFor(f.key)))
+	}
+	return out
+}
+
+// envNameFor is the variable the example configuration uses for key.
+func envNameFor(key string) string {
+	if n, ok := map[string]string{
+		"telegram.token": "TELEGRAM_TOKEN", "telegram.webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
+		"wecom.secret": "WECOM_SECRET", "wecom.token": "WECOM_TOKEN", "wecom.encoding_aes_key": "WECOM_AES_KEY",
+		"wecom.kf_secret": "WECOM_KF_SECRET", "wecom.group_robot_key": "WECOM_ROBOT_KEY",
+	}[key]; ok {
+		return n
+	}
+	return strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
 }
 
 // ExpandEnv replaces every ${NAME} in every string value with the value of
@@ -122,7 +168,11 @@ func (c *Config) ExpandEnv() {
 	for k, v := range c.unresolved { // copy: Config values may share the map
 		unresolved[k] = v
 	}
+	literal := map[string]bool{}
 	for _, f := range c.stringFields() {
+		if envSecretKeys[f.key] && strings.TrimSpace(*f.p) != "" && !envRefPattern.MatchString(*f.p) {
+			literal[f.key] = true
+		}
 		*f.p = envRefPattern.ReplaceAllStringFunc(*f.p, func(ref string) string {
 			name := ref[2 : len(ref)-1]
 			v, ok := os.LookupEnv(name)
@@ -133,5 +183,6 @@ func (c *Config) ExpandEnv() {
 		})
 	}
 	c.unresolved = unresolved
+	c.literal = literal
 	c.expanded = true
 }

@@ -31,3 +31,25 @@ func TestGovernanceDefaultsAndProblems(t *testing.T) {
 		}
 	}
 }
+
+// TestPartsApprovalOver: the requisition limit is yuan with at most two
+// decimals, read as fen; a bad value is named.
+func TestPartsApprovalOver(t *testing.T) {
+	for _, c := range []struct {
+		in  string
+		fen int64
+		ok  bool
+	}{{"500.00", 50000, true}, {"0", 0, true}, {"12.5", 1250, true}, {"100000", 10000000, true},
+		{"-1", 0, false}, {"1.234", 0, false}, {"abc", 0, false}, {"100000.01", 0, false}, {"", 0, false}} {
+		cfg := config.Default()
+		cfg.Parts.ApprovalOver = c.in
+		err := cfg.Validate()
+		named := err != nil && strings.Contains(err.Error(), "parts.approval_over")
+		if named == c.ok {
+			t.Errorf("approval_over %q: error naming it = %v, want %v (%v)", c.in, named, !c.ok, err)
+		}
+		if c.ok && cfg.Parts.ApprovalOverFen() != c.fen {
+			t.Errorf("approval_over %q = %d fen, want %d", c.in, cfg.Parts.ApprovalOverFen(), c.fen)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/repairbot/repairbot/config"
 )
@@ -18,6 +19,7 @@ func TestBackupAndOpsConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	def := config.Default()
+	def.ExpandEnv()
 	if !reflect.DeepEqual(ex.Backup, def.Backup) || !reflect.DeepEqual(ex.Ops, def.Ops) {
 		t.Errorf("example differs from defaults: %+v %+v, want %+v %+v", ex.Backup, ex.Ops, def.Backup, def.Ops)
 	}
@@ -56,5 +58,133 @@ func TestBackupAndOpsConfig(t *testing.T) {
 	env, err := config.Parse([]byte(minimal + "[ops]\nlisten = \"${OPS_ADDR}\"\n"))
 	if err != nil || env.Ops.Listen != "127.0.0.1:9100" {
 		t.Fatalf("%+v %v", env.Ops, err)
+	}
+}
+
+// [ops] guards what writes: a listen address beyond this machine needs
+// allow_remote, the token comes from the environment only and is long
+// enough, and it is never echoed.
+func TestOpsListenAndToken(t *testing.T) {
+	cleanEnv(t)
+	const secret = "s3cr3t-0ps-t0ken-from-env"
+	t.Setenv("OPS_TOKEN", secret)
+	t.Setenv("SHORT_TOKEN", "short")
+	for _, tc := range []struct {
+		name, toml, want string // want "" = accepted
+	}{
+		{"loopback v4", "listen = \"127.0.0.1:9090\"\n", ""},
+		{"loopback name", "listen = \"localhost:9090\"\n", ""},
+		{"loopback v6", "listen = \"[::1]:9090\"\n", ""},
+		{"every interface", "listen = \":9090\"\n", "config: ops.listen: \":9090\" serves beyond this machine"},
+		{"0.0.0.0", "listen = \"0.0.0.0:9090\"\n", "ops.allow_remote = true"},
+		{"a LAN address", "listen = \"192.168.1.10:9090\"\n", "config: ops.listen: \"192.168.1.10:9090\" serves beyond"},
+		{"remote allowed", "listen = \"0.0.0.0:9090\"\nallow_remote = true\n", ""},
+		{"token from the environment", "token = \"${OPS_TOKEN}\"\n", ""},
+		{"no token", "token = \"\"\n", ""},
+		{"token spelled out in the file", "token = \"" + secret + "\"\n", "config: ops.token: must come from the environment, not the file"},
+		{"token too short", "token = \"${SHORT_TOKEN}\"\n", "config: ops.token: must be at least 16 characters (got 5)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Parse([]byte(minimal + "[ops]\n" + tc.toml))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Fatalf("the token is echoed: %v", err)
+			}
+		})
+	}
+	cfg, err := config.Parse([]byte(minimal + "[ops]\nlisten = \"127.0.0.1:9090\"\n"))
+	if err != nil || cfg.Ops.Token != secret {
+		t.Fatalf("default token: %q %v", cfg.Ops.Token, err)
+	}
+	if r := cfg.Redacted(); r.Ops.Token != "***" {
+		t.Fatalf("not redacted: %q", r.Ops.Token)
+	}
+}
+
+// A Config built in code and validated without ExpandEnv (the demo) keeps
+// the default "${OPS_TOKEN}": fine while the endpoint is off, refused when
+// it would become the endpoint's token.
+func TestOpsTokenNeverExpanded(t *testing.T) {
+	cleanEnv(t)
+	cfg := config.Default()
+	cfg.Telegram.Token = testToken
+	cfg.Telegram.GroupID = -1001234567890
+	cfg.Telegram.Admins = []int64{123456789}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("ops off: %v", err)
+	}
+	cfg.Ops.Listen = "127.0.0.1:9090"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "config: ops.token: references ${OPS_TOKEN}, which was never expanded") {
+		t.Fatalf("ops on: %v", err)
+	}
+}
+
+// The health thresholds: free disk in MiB (0 turns the check off) and how
+// long a queue may hold messages and deliver nothing.
+func TestOpsHealthThresholds(t *testing.T) {
+	cleanEnv(t)
+	for _, tc := range []struct {
+		name, toml, want string // want "" = accepted
+	}{
+		{"defaults", "", ""},
+		{"disk check off", "min_free_mb = 0\n", ""},
+		{"negative free space", "min_free_mb = -1\n", "config: ops.min_free_mb: must be between 0 (off) and 1048576 MiB (got -1)"},
+		{"a petabyte", "min_free_mb = 2000000\n", "config: ops.min_free_mb: must be between 0 (off) and 1048576 MiB (got 2000000)"},
+		{"stall too short", "outbox_stall = \"10s\"\n", "config: ops.outbox_stall:"},
+		{"stall too long", "outbox_stall = \"48h\"\n", "config: ops.outbox_stall:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Parse([]byte(minimal + "[ops]\n" + tc.toml))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.toml == "" && (cfg.Ops.MinFreeMB != 256 || cfg.Ops.OutboxStall.Duration != 10*time.Minute) {
+					t.Fatalf("defaults %+v", cfg.Ops)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// [housekeeping] and the photo allowance are checked like every limit.
+func TestHousekeepingLimits(t *testing.T) {
+	cleanEnv(t)
+	for _, tc := range []struct {
+		name, toml, want string // want "" = accepted
+	}{
+		{"defaults", "", ""},
+		{"a year", "[housekeeping]\nkeep_failed = \"8760h\"\n", ""},
+		{"an hour", "[housekeeping]\nidle_dialogue = \"1h\"\n", "config: housekeeping.idle_dialogue:"},
+		{"too long", "[housekeeping]\nkeep_invites = \"9000h\"\n", "config: housekeeping.keep_invites:"},
+		{"no photos an hour", "[limits]\nmax_photos_per_hour = 0\n", "config: limits.max_photos_per_hour:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Parse([]byte(minimal + tc.toml))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.toml == "" && (cfg.Housekeeping.KeepFailed.Duration != 720*time.Hour || cfg.Limits.MaxPhotosPerHour != 30) {
+					t.Fatalf("defaults %+v %d", cfg.Housekeeping, cfg.Limits.MaxPhotosPerHour)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
 	}
 }

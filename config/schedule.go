@@ -125,3 +125,16 @@ func (s Shift) covers(today time.Weekday, now int) bool {
 	yesterday := (today + 6) % 7
 	return days&(1<<yesterday) != 0 && now < from+length-minutesPerDay
 }
+
+// Weekdays lists the days the shift starts on, Sunday first ("daily" is
+// all seven).
+func (s Shift) Weekdays() []time.Weekday {
+	m := dayMask(s.Days)
+	var out []time.Weekday
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if m&(1<<d) != 0 {
+			out = append(out, d)
+		}
+	}
+	return out
+}

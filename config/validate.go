@@ -35,6 +35,7 @@ const (
 	maxEmergencyLabel  = 32 // runes; inline keyboard buttons too
 	maxOrgName         = 100
 	minPhotoBytes      = 1 << 20
+	minWebhookSecret   = 16
 	maxPhotoBytesLimit = 20 << 20
 )
 
@@ -69,6 +70,32 @@ func (v *validator) required(key, val string) bool {
 		return false
 	}
 	return true
+}
+
+// labels checks a required zh/en pair of at most max characters.
+func (v *validator) labels(prefix, zh, en string, max int) {
+	for _, l := range []struct{ name, val string }{{"zh", zh}, {"en", en}} {
+		if v.required(prefix+l.name, l.val) {
+			if n := utf8.RuneCountInString(l.val); n > max {
+				v.add(prefix+l.name, "must be at most %d characters (got %d)", max, n)
+			}
+		}
+	}
+}
+
+// tableKey checks a table's key and records it in seen (name is the
+// table array, for the duplicate message).
+func (v *validator) tableKey(prefix, name string, k string, i int, seen map[string]int) {
+	if !v.required(prefix+"key", k) {
+		return
+	}
+	if !categoryKeyPattern.MatchString(k) {
+		v.add(prefix+"key", "must match ^[a-z][a-z0-9_]{0,15}$ (got %q)", k)
+	} else if j, dup := seen[k]; dup {
+		v.add(prefix+"key", "duplicate key %q (also used by %s[%d])", k, name, j)
+	} else {
+		seen[k] = i
+	}
 }
 
 func (v *validator) intRange(key string, val, lo, hi int64) {
@@ -192,7 +219,11 @@ func (c *Config) Validate() error {
 	c.validateDuty(v)
 	c.validateOps(v)
 	c.validateGovernance(v)
+	c.validateParts(v)
 	c.validateWeCom(v)
+	c.validatePeople(v)
+	c.validateWeb(v)
+	c.validatePublic(v)
 	v.oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", &c.Log.Format, "json", "console")
 
@@ -204,7 +235,7 @@ func (c *Config) Validate() error {
 	// everywhere would mangle messages while protecting nothing).
 	errs := make([]error, len(v.errs))
 	for i, e := range v.errs {
-		for _, s := range append([]string{c.Telegram.Token, c.Telegram.WebhookSecret}, c.wecomSecrets()...) {
+		for _, s := range append([]string{c.Telegram.Token, c.Telegram.WebhookSecret, c.Ops.Token}, c.wecomSecrets()...) {
 			// Skip unexpanded references such as "${TELEGRAM_TOKEN}": they
 			// are not secret, and hiding them would hide the hint.
 			if len(s) >= 8 && envRefPattern.ReplaceAllString(s, "") != "" {
@@ -251,8 +282,12 @@ func (c *Config) validateTelegram(v *validator) {
 			}
 		}
 		t.WebhookSecret = strings.TrimSpace(t.WebhookSecret)
-		if v.required("telegram.webhook_secret", t.WebhookSecret) && !webhookSecretPattern.MatchString(t.WebhookSecret) {
-			v.add("telegram.webhook_secret", "is set but malformed (Telegram allows 1-256 characters of A-Z a-z 0-9 _ -)")
+		if v.required("telegram.webhook_secret", t.WebhookSecret) {
+			if !webhookSecretPattern.MatchString(t.WebhookSecret) {
+				v.add("telegram.webhook_secret", "is set but malformed (Telegram allows 1-256 characters of A-Z a-z 0-9 _ -)")
+			} else if n := len(t.WebhookSecret); n < minWebhookSecret {
+				v.add("telegram.webhook_secret", "must be at least %d characters (got %d), or anyone who guesses it can post updates as any resident; generate one with: openssl rand -hex 24", minWebhookSecret, n)
+			}
 		}
 	}
 
@@ -306,6 +341,13 @@ func isLoopback(host string) bool {
 		return true
 	}
 	return false
+}
+
+// listenLoopback reports whether a listen host ("" is every interface)
+// stays on this machine.
+func listenLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return isLoopback(host) || (ip != nil && ip.IsLoopback())
 }
 
 // checkWebhookURL returns why u cannot be given to setWebhook, or "". The
@@ -403,22 +445,8 @@ func (c *Config) validateCategories(v *validator) {
 	seen := make(map[string]int, len(c.Categories))
 	for i, cat := range c.Categories {
 		prefix := fmt.Sprintf("categories[%d].", i)
-		if v.required(prefix+"key", cat.Key) {
-			if !categoryKeyPattern.MatchString(cat.Key) {
-				v.add(prefix+"key", "must match ^[a-z][a-z0-9_]{0,15}$ (got %q)", cat.Key)
-			} else if j, dup := seen[cat.Key]; dup {
-				v.add(prefix+"key", "duplicate key %q (also used by categories[%d])", cat.Key, j)
-			} else {
-				seen[cat.Key] = i
-			}
-		}
-		for _, l := range []struct{ name, val string }{{"zh", cat.ZH}, {"en", cat.EN}} {
-			if v.required(prefix+l.name, l.val) {
-				if n := utf8.RuneCountInString(l.val); n > maxCategoryLabel {
-					v.add(prefix+l.name, "must be at most %d characters (got %d)", maxCategoryLabel, n)
-				}
-			}
-		}
+		v.tableKey(prefix, "categories", cat.Key, i, seen)
+		v.labels(prefix, cat.ZH, cat.EN, maxCategoryLabel)
 	}
 }
 
@@ -432,6 +460,11 @@ func (c *Config) validateLimits(v *validator) {
 	if l.MaxPhotoBytes < minPhotoBytes || l.MaxPhotoBytes > maxPhotoBytesLimit {
 		v.add("limits.max_photo_bytes", "must be between %d (1 MiB) and %d (20 MiB) bytes (got %d)", minPhotoBytes, maxPhotoBytesLimit, l.MaxPhotoBytes)
 	}
+	v.intRange("limits.max_photos_per_hour", int64(l.MaxPhotosPerHour), 1, 1000)
+	h := &c.Housekeeping
+	v.durRange("housekeeping.keep_failed", h.KeepFailed, 24*time.Hour, 8760*time.Hour)
+	v.durRange("housekeeping.idle_dialogue", h.IdleDialogue, 24*time.Hour, 8760*time.Hour)
+	v.durRange("housekeeping.keep_invites", h.KeepInvites, 24*time.Hour, 8760*time.Hour)
 }
 
 func (c *Config) validateOutbox(v *validator) {
@@ -440,7 +473,7 @@ func (c *Config) validateOutbox(v *validator) {
 	v.intRange("outbox.per_chat_burst", int64(o.PerChatBurst), 1, 3)
 	v.rate("outbox.group_per_minute", o.GroupPerMinute, 20)
 	v.rate("outbox.global_per_second", o.GlobalPerSecond, 30)
-	v.intRange("outbox.max_attempts", int64(o.MaxAttempts), 1, 100)
+	v.durRange("outbox.give_up_after", o.GiveUpAfter, time.Hour, 720*time.Hour)
 	if o.BaseBackoff.Duration <= 0 {
 		v.add("outbox.base_backoff", "must be greater than 0 (got %s)", o.BaseBackoff.Duration)
 	}
@@ -461,6 +494,19 @@ func (c *Config) validateSLA(v *validator) {
 		v.add("sla.waiting_close_after", "must be at least sla.waiting_chase (%s) (got %s)", s.WaitingChase.Duration, s.WaitingCloseAfter.Duration)
 	} else {
 		v.durRange("sla.waiting_close_after", s.WaitingCloseAfter, time.Hour, 720*time.Hour)
+	}
+	for _, w := range []struct {
+		what           string
+		remind, closes Duration
+	}{{"signoff", s.SignoffRemind, s.SignoffCloseAfter}, {"survey", s.SurveyRemind, s.SurveyCloseAfter}} {
+		v.durRange("sla."+w.what+"_remind", w.remind, 0, 168*time.Hour)
+		switch {
+		case w.closes.Duration == 0:
+		case w.closes.Duration < w.remind.Duration:
+			v.add("sla."+w.what+"_close_after", "must be 0 (never) or at least sla.%s_remind (%s) (got %s)", w.what, w.remind.Duration, w.closes.Duration)
+		default:
+			v.durRange("sla."+w.what+"_close_after", w.closes, time.Hour, 720*time.Hour)
+		}
 	}
 	tickOK := v.durRange("sla.tick", s.Tick, time.Second, 5*time.Minute)
 	if v.durRange("sla.late_after", s.LateAfter, time.Second, time.Hour) && tickOK && s.LateAfter.Duration <= s.Tick.Duration {

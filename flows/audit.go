@@ -26,7 +26,7 @@ func (c *call) audit(month string) error {
 	var b strings.Builder
 	b.WriteString(c.tl(l, "audit.head", "month", month[:4]+"-"+month[4:], "n", len(done)))
 	for _, t := range done {
-		flags := c.auditFlags(t, l)
+		flags := append(c.auditFlags(t, l), c.overrideFlags(t, l)...)
 		if len(flags) == 0 {
 			flags = []string{c.tl(l, "audit.ok")}
 		}
@@ -103,14 +103,14 @@ func (c *call) auditFlags(t *Ticket, l Lang) []string {
 	v := t.Visit
 	sop := c.e.SOP()
 	for _, st := range sop.Steps {
-		if st.Kind == StepPhoto && applies(t, st) && len(v.Photos[st.ID]) == 0 && v.Skipped[st.ID] == "" {
+		if min := st.MinPhotos(); min > 0 && applies(t, st) && len(v.Photos[st.ID]) < min && v.Skipped[st.ID] == "" {
 			flags = append(flags, c.tl(l, "audit.no_photo", "step", st.Title[l]))
 		}
 	}
 	if v.Tests < sop.MinTests {
 		flags = append(flags, c.tl(l, "audit.few_tests", "n", v.Tests, "min", sop.MinTests))
 	}
-	if v.Entry == "" {
+	if i := sop.indexKind(StepEntry); i >= 0 && applies(t, sop.Steps[i]) && v.Entry == "" {
 		flags = append(flags, c.tl(l, "audit.no_consent"))
 	}
 	if t.Kind == OrderHousehold && !v.QuoteOK {

@@ -117,6 +117,9 @@ func TestRestartResumesMidReport(t *testing.T) {
 	w.Tap(resident, w.ButtonData(m, "没有更多"), false)
 	m = w.Last(w.Drain(), resident.Chat())
 	w.Tap(resident, w.ButtonData(m, "公共区域"), false)
+	w.Drain()
+	w.Reopen()
+	w.Text(resident, "3栋 1楼大堂")
 	m = w.Last(w.Drain(), resident.Chat())
 	w.Tap(resident, w.ButtonData(m, "其他时间"), false)
 	w.Reopen()
@@ -124,7 +127,7 @@ func TestRestartResumesMidReport(t *testing.T) {
 	m = w.Last(w.Drain(), resident.Chat())
 	contains(t, m.Text, "2026-11-28 15:00")
 	tk := w.Ticket("BX-20261127-0001")
-	if tk.Description != "卫生间漏水" || len(tk.Photos) != 2 || tk.Kind != flows.OrderPublic || tk.ASAP {
+	if tk.Description != "卫生间漏水" || len(tk.Photos) != 2 || tk.Kind != flows.OrderPublic || tk.Place != "3栋 1楼大堂" || tk.ASAP {
 		t.Fatalf("%+v", tk)
 	}
 }

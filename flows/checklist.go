@@ -55,6 +55,11 @@ func (c *call) enter(t *Ticket, i int) error {
 	if st.Kind == StepTests {
 		t.Visit.Tests = 0
 	}
+	if st.Kind == StepDoor {
+		if err := c.knownBell(t); err != nil {
+			return err
+		}
+	}
 	if err := c.event(t, "step", t.State, t.State, st.ID); err != nil {
 		return err
 	}
@@ -106,12 +111,9 @@ func (c *call) stepCard(t *Ticket, l Lang) Message {
 	sop := c.e.SOP()
 	switch st.Kind {
 	case StepDoor:
-		b.WriteString("\n" + c.tl(l, "step.door_status", "rings", v.Rings, "max_rings", sop.MaxRings, "knocks", v.Knocks, "max_knocks", sop.MaxKnocks))
-		rows = append(rows, []Button{btn(c.tl(l, "btn.ring", "n", v.Rings, "max", sop.MaxRings), "ring"), btn(c.tl(l, "btn.knock", "n", v.Knocks, "max", sop.MaxKnocks), "knock")})
-		rows = append(rows, []Button{btn(c.tl(l, "btn.answered"), "answered")})
-		if v.Rings >= sop.MaxRings || v.Knocks >= sop.MaxKnocks {
-			rows = append(rows, []Button{TicketButton(c.tl(l, "btn.no_one_home"), ActNoOneHome, t.ID)})
-		}
+		text, door := c.doorCard(t, l, btn)
+		b.WriteString("\n" + text)
+		rows = append(rows, door...)
 	case StepEntry:
 		b.WriteString("\n" + c.tl(l, "step.entry_status"))
 		rows = append(rows, []Button{btn(c.tl(l, "btn.entry_verbal"), "verbal")})
@@ -145,7 +147,7 @@ func (c *call) stepCard(t *Ticket, l Lang) Message {
 	case StepPhoto:
 		got := len(v.Photos[st.ID])
 		b.WriteString("\n" + c.tl(l, "step.photo_status", "n", got))
-		if got > 0 {
+		if got >= st.MinPhotos() {
 			rows = append(rows, []Button{btn(c.tl(l, "btn.next"), "next")})
 		}
 	case StepWork:
@@ -157,15 +159,16 @@ func (c *call) stepCard(t *Ticket, l Lang) Message {
 			rows = append(rows, []Button{btn(c.tl(l, "btn.next"), "next")})
 		}
 	case StepCare:
-		if v.Care != "" {
-			b.WriteString("\n" + c.tl(l, "step.care_is", "note", v.Care))
-		} else {
-			b.WriteString("\n" + c.tl(l, "step.care_ask"))
-		}
-		rows = append(rows, []Button{btn(c.tl(l, "btn.care_done"), "next")})
+		text, care := c.careCard(t, l, btn)
+		b.WriteString("\n" + text)
+		rows = append(rows, care...)
 	case StepSignoff:
 		rows = append(rows, []Button{TicketButton(c.tl(l, "btn.signoff"), ActDone, t.ID)})
 	}
+	if line := c.photoLine(t, st, l); line != "" {
+		b.WriteString("\n" + line)
+	}
+	rows = append(rows, c.partsRows(t, st, l, &b)...) // the parts the job holds, "use part" (parts_job.go)
 	if v.Help {
 		b.WriteString("\n" + c.tl(l, "step.help_pending"))
 	}
@@ -175,14 +178,25 @@ func (c *call) stepCard(t *Ticket, l Lang) Message {
 
 // closedCard is the step card once the visit has left the checklist
 // (sign-off asked, no one home, ended with an apology): what happened and
-// what comes next, without buttons.
+// what comes next, and at the sign-off the paper work order's button. Its
+// buttons are not the card's (deliverCard): they outlive it, guarded by
+// their Transitions rows.
 func (c *call) closedCard(t *Ticket, l Lang) Message {
 	key := "step.closed.other"
+	var rows [][]Button
 	switch t.State {
-	case StateDone, StateWaiting, StateUnresolved:
+	case StateDone:
+		key = "step.closed.done"
+		if t.Signer == SignoffLead {
+			key = "step.closed.done_lead"
+		}
+		// A resident who signed the paper work order instead (stuck.go).
+		rows = [][]Button{{TicketButton(c.tl(l, "btn.paper_signed"), ActPaperTech, t.ID)}}
+	case StateWaiting, StateUnresolved:
 		key = "step.closed." + string(t.State)
 	}
-	return Message{Text: c.tl(l, key, "ticket", t.ID, "time", c.clock(c.now), "state", c.stateLabel(t.State, l)), Priority: PrioNormal, Ticket: t.ID}
+	return Message{Text: c.tl(l, key, "ticket", t.ID, "time", c.clock(c.now), "state", c.stateLabel(t.State, l)),
+		Buttons: rows, Priority: PrioNormal, Ticket: t.ID}
 }
 
 // StepCardKey names card n of a ticket's living step card in the outbox's
@@ -242,27 +256,40 @@ func (c *call) deliverCard(t *Ticket, tech *Person, m Message, news bool) {
 		t.Card = &StepCard{}
 	}
 	m.To = tech.Chat
+	// The checklist's buttons name their card; once the visit has left
+	// the checklist the card is not live, and its buttons (closedCard)
+	// stand on their own.
+	onSite := t.State == StateOnSite
 	if !news && own && t.Card.Chat == tech.Chat && !c.queuedTo(tech.Chat) {
 		m.Kind, m.CardKey = KindEdit, StepCardKey(t.ID, t.Card.N)
-		m.Buttons = onCard(t.Card.N, m.Buttons)
+		if onSite {
+			m.Buttons = onCard(t.Card.N, m.Buttons)
+		}
 		c.send(m)
 	} else {
 		old := *t.Card
 		t.Card.N++
 		t.Card.Chat = tech.Chat
 		m.Kind, m.CardKey = KindSend, StepCardKey(t.ID, t.Card.N)
-		m.Buttons = onCard(t.Card.N, m.Buttons)
+		if onSite {
+			m.Buttons = onCard(t.Card.N, m.Buttons)
+		}
 		c.send(m) // first: the new card is what the technician waits for
 		c.retire(t.ID, old, tech.Lang)
 	}
-	if t.State != StateOnSite {
-		t.Card.Chat = Address{} // the visit left the checklist: the next card is a new one
+	if !onSite && len(m.Buttons) == 0 {
+		// The visit left the checklist and the card has nothing left to
+		// tap: the next card is a new one. A closed card with a button
+		// (the paper signature at the sign-off) stays the living one
+		// until the visit moves on (retireCard, or the next card).
+		t.Card.Chat = Address{}
 	}
 	c.keep(t)
 }
 
 // retireCard takes the buttons off t's living step card, if any: the job
-// left its assignee (reassigned, returned to the group, taken over).
+// left its assignee (reassigned, returned to the group, ended by a lead),
+// or the sign-off the closed card waited for came.
 func (c *call) retireCard(t *Ticket, l Lang) {
 	if t.Card == nil || t.Card.Chat.IsZero() {
 		return
@@ -335,35 +362,9 @@ func (c *call) stepOp(t *Ticket, args []string) error {
 	op, extra := args[1], args[2:]
 	v := t.Visit
 	sop := c.e.SOP()
-	note := ""
 	switch st.Kind {
 	case StepDoor:
-		switch op {
-		case "ring":
-			if v.Rings >= sop.MaxRings {
-				return Errorf(CodeConflict, "err.door_rings", "max", sop.MaxRings)
-			}
-			v.Rings++
-			note = strconv.Itoa(v.Rings)
-		case "knock":
-			if v.Knocks >= sop.MaxKnocks {
-				return Errorf(CodeConflict, "err.door_knocks", "max", sop.MaxKnocks)
-			}
-			v.Knocks++
-			note = strconv.Itoa(v.Knocks)
-		case "answered":
-			v.Answered = true
-			if err := c.record(t, "answered", ""); err != nil {
-				return err
-			}
-			return c.advanceAndShow(t)
-		default:
-			return Errorf(CodeInvalid, "err.bad_button")
-		}
-		if err := c.record(t, op, note); err != nil {
-			return err
-		}
-		return c.show(t)
+		return c.doorOp(t, op, extra)
 	case StepEntry:
 		if op != "verbal" {
 			return Errorf(CodeInvalid, "err.bad_button")
@@ -380,6 +381,9 @@ func (c *call) stepOp(t *Ticket, args []string) error {
 		if v.Plan == "" {
 			return Errorf(CodeInvalid, "err.plan_needed")
 		}
+		if err := c.needPhotos(t, st); err != nil {
+			return err
+		}
 		return c.advanceAndShow(t)
 	case StepQuote:
 		return c.quoteOp(t, op, extra)
@@ -387,13 +391,16 @@ func (c *call) stepOp(t *Ticket, args []string) error {
 		if op != "next" {
 			return Errorf(CodeInvalid, "err.bad_button")
 		}
-		if len(v.Photos[st.ID]) == 0 && v.Skipped[st.ID] == "" {
-			return Errorf(CodeInvalid, "err.photo_required", "step", st.Title[c.lang])
+		if err := c.needPhotos(t, st); err != nil {
+			return err
 		}
 		return c.advanceAndShow(t)
 	case StepWork:
 		switch op {
 		case "next":
+			if err := c.needPhotos(t, st); err != nil {
+				return err
+			}
 			if err := c.record(t, "repaired", ""); err != nil {
 				return err
 			}
@@ -436,6 +443,7 @@ func (c *call) stepOp(t *Ticket, args []string) error {
 			if err := c.record(t, "test_fail", strconv.Itoa(v.Failed)); err != nil {
 				return err
 			}
+			c.redoFrom(t, sop.indexKind(StepWork))
 			if err := c.enter(t, sop.indexKind(StepWork)); err != nil {
 				return err
 			}
@@ -444,17 +452,14 @@ func (c *call) stepOp(t *Ticket, args []string) error {
 			if v.Tests < sop.MinTests {
 				return Errorf(CodeInvalid, "err.tests_needed", "n", v.Tests, "min", sop.MinTests)
 			}
+			if err := c.needPhotos(t, st); err != nil {
+				return err
+			}
 			return c.advanceAndShow(t)
 		}
 		return Errorf(CodeInvalid, "err.bad_button")
 	case StepCare:
-		if op != "next" {
-			return Errorf(CodeInvalid, "err.bad_button")
-		}
-		if err := c.record(t, "care", v.Care); err != nil {
-			return err
-		}
-		return c.advanceAndShow(t)
+		return c.careOp(t, st, op, extra)
 	}
 	return Errorf(CodeInvalid, "err.bad_button")
 }
@@ -505,7 +510,7 @@ func (c *call) cmdSkip(arg string) error {
 		return err
 	}
 	st, _ := c.current(t)
-	if t.State != StateOnSite || st.Kind != StepPhoto {
+	if t.State != StateOnSite || st.MinPhotos() == 0 {
 		return Errorf(CodeConflict, "skip.not_photo", "ticket", t.ID)
 	}
 	if t.Visit.Skipped == nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/flows/flowstest"
+	"github.com/repairbot/repairbot/sop"
 )
 
 // onSite files a report, has tech accept it and arrive; the ticket is at
@@ -60,7 +61,10 @@ func advanceTo(t *testing.T, w *flowstest.World, id string, k flows.StepKind) {
 		case flows.StepPhoto:
 			w.Photo(tech, "P-"+w.Ticket(id).Step, "", 1000)
 			w.Expect(w.Step(tech, id, "next"))
-		case flows.StepWork, flows.StepCare:
+		case flows.StepWork:
+			w.Expect(w.Step(tech, id, "next"))
+		case flows.StepCare:
+			w.CareNote(tech, id)
 			w.Expect(w.Step(tech, id, "next"))
 		case flows.StepTests:
 			for j := 0; j < 3; j++ {
@@ -75,26 +79,105 @@ func advanceTo(t *testing.T, w *flowstest.World, id string, k flows.StepKind) {
 	w.Drain()
 }
 
+// TestDoorRule: SOP 4.1.2 — ring at most 3 times, *or*, where there is no
+// doorbell, knock gently at most 5 times. The step asks which it is, allows
+// the one and refuses the other, and remembers the answer for the home.
 func TestDoorRule(t *testing.T) {
-	w, id := onSite(t, "household")
-	w.Refused(w.Tap(tech, flows.EncodePayload("nh", id), false), "按门铃 3 次")
-	for i := 0; i < 3; i++ {
-		w.Expect(w.Step(tech, id, "ring"))
+	t.Run("doorbell", func(t *testing.T) {
+		w, id := onSite(t, "household")
+		ask := lastStepCard(t, w, id)
+		contains(t, ask.Text, "有没有门铃")
+		w.ButtonData(ask, "有门铃")
+		w.ButtonData(ask, "没有门铃")
+		w.Refused(w.Step(tech, id, "ring"), "先确认这户有没有门铃")
+		w.Refused(w.Step(tech, id, "knock"), "先确认这户有没有门铃")
+		w.Refused(w.Tap(tech, flows.EncodePayload("nh", id), false), "按门铃 3 次")
+		w.Expect(w.Step(tech, id, "bell", "yes"))
+		for i := 0; i < 3; i++ {
+			w.Expect(w.Step(tech, id, "ring"))
+		}
+		w.Refused(w.Step(tech, id, "ring"), "不能再按")
+		w.Refused(w.Step(tech, id, "knock"), "有门铃")
+		w.Refused(w.Step(tech, id, "bell", "no"), "不能再更改")
+		if v := w.Ticket(id).Visit; v.Rings != 3 || v.Knocks != 0 || v.Bell != "yes" {
+			t.Fatalf("counters %+v", v)
+		}
+		w.Expect(w.Tap(tech, flows.EncodePayload("nh", id), false))
+	})
+	t.Run("no doorbell", func(t *testing.T) {
+		w, id := onSite(t, "household")
+		w.Expect(w.Step(tech, id, "bell", "no"))
+		w.Refused(w.Step(tech, id, "ring"), "没有门铃")
+		w.Refused(w.Tap(tech, flows.EncodePayload("nh", id), false), "敲门 5 次")
+		for i := 0; i < 5; i++ {
+			w.Expect(w.Step(tech, id, "knock"))
+		}
+		w.Refused(w.Step(tech, id, "knock"), "不能再敲")
+		if v := w.Ticket(id).Visit; v.Rings != 0 || v.Knocks != 5 || v.Bell != "no" {
+			t.Fatalf("counters %+v", v)
+		}
+		w.Expect(w.Tap(tech, flows.EncodePayload("nh", id), false))
+	})
+	t.Run("remembered per home", func(t *testing.T) {
+		w, id := onSite(t, "household")
+		w.Expect(w.Step(tech, id, "bell", "no"))
+		w.Expect(w.Step(tech, id, "answered"))
+		var home *flows.Person
+		_ = w.Store.View(t.Context(), func(tx flows.Tx) error { home, _ = tx.Person(resident.PID()); return nil })
+		if home.Doorbell == nil || home.Doorbell.Has || home.Doorbell.Home != "3栋 / 2单元 / 1502" || home.Doorbell.By != tech.PID() {
+			t.Fatalf("the home's doorbell is not remembered on the resident's record: %+v", home.Doorbell)
+		}
+		// The next visit to the same home starts knocking, without asking.
+		next := w.Report(resident, "又漏了")
+		w.Expect(w.Tap(tech, flows.EncodePayload("acc", next), true))
+		w.Expect(w.Tap(tech, flows.EncodePayload("arr", next), false))
+		card := lastStepCard(t, w, next)
+		if strings.Contains(card.Text, "有没有门铃") {
+			t.Fatalf("asked again for a home it knows: %q", card.Text)
+		}
+		contains(t, card.Text, "没有门铃")
+		w.Refused(w.Step(tech, next, "ring"), "没有门铃")
+		// A wrong record can be corrected before the first knock, not after.
+		w.Expect(w.Step(tech, next, "bell", "yes"))
+		w.Expect(w.Step(tech, next, "ring"))
+		w.Refused(w.Step(tech, next, "bell", "no"), "不能再更改")
+		_ = w.Store.View(t.Context(), func(tx flows.Tx) error { home, _ = tx.Person(resident.PID()); return nil })
+		if !home.Doorbell.Has {
+			t.Fatalf("the correction is not remembered: %+v", home.Doorbell)
+		}
+	})
+}
+
+// lastStepCard is the newest step card of the ticket the technician got.
+func lastStepCard(t *testing.T, w *flowstest.World, id string) flows.Message {
+	t.Helper()
+	rows, err := w.Store.Rows("delivered")
+	if err != nil {
+		t.Fatal(err)
 	}
-	w.Refused(w.Step(tech, id, "ring"), "不能再按")
-	for i := 0; i < 5; i++ {
-		w.Expect(w.Step(tech, id, "knock"))
+	pending := w.Drain()
+	var card flows.Message
+	for _, r := range rows {
+		if r.Msg.To == tech.Chat() && r.Msg.Ticket == id && strings.Contains(r.Msg.Text, "第 ") {
+			card = r.Msg
+		}
 	}
-	w.Refused(w.Step(tech, id, "knock"), "不能再敲")
-	if v := w.Ticket(id).Visit; v.Rings != 3 || v.Knocks != 5 {
-		t.Fatalf("counters %+v", v)
+	for _, m := range pending {
+		if m.To == tech.Chat() && m.Ticket == id && strings.Contains(m.Text, "第 ") {
+			card = m
+		}
 	}
+	if card.Text == "" {
+		t.Fatalf("no step card for %s", id)
+	}
+	return card
 }
 
 func TestNoOneHomeRescheduledAndCompleted(t *testing.T) {
 	w, id := onSite(t, "household")
+	w.Expect(w.Step(tech, id, "bell", "yes"))
 	for i := 0; i < 3; i++ {
-		w.Step(tech, id, "ring")
+		w.Expect(w.Step(tech, id, "ring"))
 	}
 	w.Drain()
 	w.Expect(w.Tap(tech, flows.EncodePayload("nh", id), false))
@@ -226,9 +309,18 @@ func TestRequiredPhotosAndTests(t *testing.T) {
 	w.Cmd(tech, "skip", id+" 我也想跳过")
 	contains(t, w.Last(w.Drain(), tech.Chat()).Text, "只有主管")
 	w.Expect(w.Step(tech, id, "next"))
+	// SOP 4.2.3: the cleanup is not done without its photo either.
+	if w.StepKind(id) != flows.StepPhoto || w.Ticket(id).Step != "cleanup" {
+		t.Fatalf("after the repair: %s", w.Ticket(id).Step)
+	}
+	w.Refused(w.Step(tech, id, "next"), "「清扫与复位（拍照）」需要先上传照片")
 	w.Photo(tech, "CLEAN", "", 1000)
 	w.Expect(w.Step(tech, id, "next"))
 	// Tests: two passes are not enough; a failure returns to the repair.
+	w.Text(tech, "水压 0.3 MPa，无渗漏")
+	if ev := strings.Join(w.Events(id), ","); !strings.Contains(ev, "note:tests 水压 0.3 MPa，无渗漏") {
+		t.Fatalf("a typed test note is not in the audit trail: %s", ev)
+	}
 	w.Expect(w.Step(tech, id, "pass"))
 	w.Expect(w.Step(tech, id, "pass"))
 	w.Refused(w.Step(tech, id, "next"), "至少 3 次")
@@ -237,6 +329,9 @@ func TestRequiredPhotosAndTests(t *testing.T) {
 	if w.StepKind(id) != flows.StepWork {
 		t.Fatal("a failed test did not return to the repair")
 	}
+	// The repair is done again, so is the cleanup: its photo is needed anew.
+	w.Expect(w.Step(tech, id, "next"))
+	w.Refused(w.Step(tech, id, "next"), "需要先上传照片")
 	advanceTo(t, w, id, flows.StepSignoff)
 	w.Cmd(resident, "order", id)
 	order := w.Last(w.Drain(), resident.Chat()).Text
@@ -300,6 +395,7 @@ func TestHelpReplyAndTakeOver(t *testing.T) {
 	contains(t, ping.Text, "请求支援")
 	contains(t, ping.Text, "勘察与方案")
 	contains(t, w.Last(msgs, flowstest.Group).Text, "求助中")
+	contains(t, w.Last(msgs, flowstest.Group).Text, "已到场（10:00）· 勘察与方案") // the card mirrors the step
 	w.Expect(w.Tap(lead, w.ButtonData(ping, "回复"), false))
 	w.Text(lead, "先关总阀再拆")
 	msgs = w.Drain()
@@ -373,8 +469,15 @@ func TestOrderVisibility(t *testing.T) {
 		w.Cmd(p, "order", id)
 		contains(t, w.Last(w.Drain(), p.Chat()).Text, "维修工作单")
 	}
+	// Someone else's ticket and one that does not exist answer the same.
 	w.Cmd(other, "order", id)
-	contains(t, w.Last(w.Drain(), other.Chat()).Text, "不是您提交的")
+	theirs := w.Last(w.Drain(), other.Chat()).Text
+	missing := "BX-20991231-9999"
+	w.Cmd(other, "order", missing)
+	none := w.Last(w.Drain(), other.Chat()).Text
+	if strings.ReplaceAll(theirs, id, "<id>") != strings.ReplaceAll(none, missing, "<id>") || !strings.Contains(none, "找不到工单") {
+		t.Fatalf("someone else's ticket answers %q, a missing one %q", theirs, none)
+	}
 }
 
 func TestEnglishVisit(t *testing.T) {
@@ -406,4 +509,165 @@ func TestEnglishVisit(t *testing.T) {
 	}
 	contains(t, last.Text, "Work order (household)")
 	contains(t, last.Text, "Tests on site: 3 passed")
+}
+
+// TestAnyStepMayRequirePhotos: the SOP file can require photos at any
+// step the technician moves on (here the repair and the tests); a reload
+// with the requirement is a new version naming the changed steps, and
+// visits under it refuse to move on without the photos.
+func TestAnyStepMayRequirePhotos(t *testing.T) {
+	w, id := onSite(t, "household")
+	changed := sop.Default()
+	for i := range changed.Steps {
+		switch changed.Steps[i].Kind {
+		case flows.StepWork:
+			changed.Steps[i].Photos = 1
+		case flows.StepTests:
+			changed.Steps[i].Photos = 2
+		}
+	}
+	w.SOPFile = func() (*flows.SOP, error) { return changed, nil }
+	w.Cmd(lead, "sop", "reload")
+	notice := w.Last(w.Drain(), tech.Chat()).Text
+	contains(t, notice, "规程已更新为 v2")
+	contains(t, notice, "修改步骤 work")
+	contains(t, notice, "修改步骤 tests")
+	advanceTo(t, w, id, flows.StepWork)
+	contains(t, lastStepCard(t, w, id).Text, "已上传 0/1 张")
+	w.Refused(w.Step(tech, id, "next"), "需要先上传照片")
+	w.Photo(tech, "REPAIRED", "", 1000)
+	w.Expect(w.Step(tech, id, "next"))
+	advanceTo(t, w, id, flows.StepTests)
+	for i := 0; i < 3; i++ {
+		w.Expect(w.Step(tech, id, "pass"))
+	}
+	w.Photo(tech, "TEST-1", "", 1000)
+	w.Refused(w.Step(tech, id, "next"), "至少 2 张，已上传 1 张")
+	// A lead may waive it with a reason, as at a photo step.
+	w.Cmd(lead, "skip", id+" 相机坏了")
+	if tk := w.Ticket(id); tk.Visit.Skipped["tests"] != "相机坏了" || w.StepKind(id) != flows.StepCare {
+		t.Fatalf("skip at the tests: %+v at %s", tk.Visit.Skipped, w.StepKind(id))
+	}
+}
+
+// TestCareNotesRequired: SOP 4.2.4 asks the technician to explain the care
+// notes; the step needs at least one — a typical note of the ticket's
+// category from the SOP file (a button) or typed text.
+func TestCareNotesRequired(t *testing.T) {
+	w, id := onSite(t, "household") // a water ticket
+	advanceTo(t, w, id, flows.StepCare)
+	card := lastStepCard(t, w, id)
+	w.Refused(w.Step(tech, id, "next"), "至少讲解一条注意事项")
+	// The typical notes of the category are buttons; another category's are not.
+	note := w.ButtonData(card, "24 小时内")
+	for _, row := range card.Buttons {
+		for _, b := range row {
+			if strings.Contains(b.Text, "大功率电器") {
+				t.Fatalf("an electricity note on a water ticket: %q", b.Text)
+			}
+		}
+	}
+	w.Expect(w.Tap(tech, note, false))
+	if v := w.Ticket(id).Visit; len(v.CareNotes) != 1 {
+		t.Fatalf("care notes %+v", v.CareNotes)
+	}
+	// Tapping it again takes it back.
+	w.Expect(w.Tap(tech, note, false))
+	w.Refused(w.Step(tech, id, "next"), "至少讲解一条注意事项")
+	w.Expect(w.Tap(tech, note, false))
+	w.Text(tech, "冬天注意水管防冻")
+	w.Expect(w.Step(tech, id, "next"))
+	w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))
+	order := w.Last(w.Drain(), resident.Chat()).Text
+	contains(t, order, "24 小时内")
+	contains(t, order, "冬天注意水管防冻")
+	// A note id the SOP does not have is refused.
+	w2, id2 := onSite(t, "household")
+	advanceTo(t, w2, id2, flows.StepCare)
+	w2.Refused(w2.Step(tech, id2, "note", "nosuch"), "无法识别")
+}
+
+// TestHelpSendsEveryPhotoSoFar: SOP 4.1.3 2) — a technician reports a hard
+// problem truthfully and in detail; the leads get the step, the address,
+// the plan and every photo of the ticket so far (the report's and each
+// step's), not only the current step's.
+func TestHelpSendsEveryPhotoSoFar(t *testing.T) {
+	w, id := onSite(t, "household")
+	err := w.Store.Update(t.Context(), func(tx flows.Tx) error {
+		tk, err := tx.Ticket(id)
+		if err != nil {
+			return err
+		}
+		tk.Photos = []flows.Photo{{FileID: "REPORTED"}}
+		return tx.PutTicket(tk)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	advanceTo(t, w, id, flows.StepSurvey)
+	w.Photo(tech, "SURVEYED", "", 1000)
+	advanceTo(t, w, id, flows.StepPhoto)
+	w.Photo(tech, "PROTECTED", "", 1000)
+	w.Expect(w.Step(tech, id, "next"))
+	w.Photo(tech, "HALF-DONE", "", 1000) // at the repair, where help is asked
+	w.Drain()
+	w.Expect(w.Tap(tech, flows.EncodePayload("help", id), false))
+	msgs := w.Drain()
+	ping := w.Last(To(msgs, lead.Chat())[:1], lead.Chat())
+	contains(t, ping.Text, "请求支援")
+	contains(t, ping.Text, "维修")
+	contains(t, ping.Text, "3栋 / 2单元 / 1502")
+	contains(t, ping.Text, "更换角阀")
+	contains(t, ping.Text, "照片 4 张")
+	var got []string
+	for _, m := range To(msgs, lead.Chat()) {
+		if m.Kind == flows.KindPhoto {
+			got = append(got, m.Photo+"@"+m.Text)
+		}
+	}
+	want := []string{
+		"REPORTED@" + id + " · 报修",
+		"SURVEYED@" + id + " · 勘察与方案",
+		"PROTECTED@" + id + " · 物品防护（拍照）",
+		"HALF-DONE@" + id + " · 维修",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("the lead got the photos\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestEveryStepCardShowsItsReminder: the SOP's rules software cannot
+// enforce (the code of conduct, the company's and the resident's
+// interests, never pretending to know, no blind dismantling, low noise and
+// no smoking, protecting belongings) are each step's reminder from the
+// SOP file, shown on that step's card.
+func TestEveryStepCardShowsItsReminder(t *testing.T) {
+	w := flowstest.New(t)
+	w.Register(resident, "13800138000")
+	w.Staff(tech, "technician")
+	id := w.Report(resident, "漏水")
+	w.Expect(w.Tap(tech, flows.EncodePayload("acc", id), true))
+	w.WalkToSignoff(tech, resident, id)
+	rows, _ := w.Store.Rows("delivered")
+	cards := map[string]string{}
+	for _, r := range rows {
+		if r.Msg.To == tech.Chat() && strings.Contains(r.Msg.Text, "第 ") {
+			for _, st := range w.Eng.SOP().Steps {
+				if strings.Contains(r.Msg.Text, "："+st.Title[flows.LangZH]) {
+					cards[st.ID] = r.Msg.Text
+				}
+			}
+		}
+	}
+	for _, st := range w.Eng.SOP().Steps {
+		contains(t, cards[st.ID], "💡 "+st.Hint[flows.LangZH])
+	}
+	for step, rule := range map[string]string{
+		"entry": "遵守《员工行为规范》", "survey": "不懂不要装懂", "work": "严禁在室内高声喧哗、吸烟",
+		"protect": "遮盖、包扎", "door": "无门铃时轻敲门",
+	} {
+		contains(t, cards[step], rule)
+	}
+	contains(t, cards["entry"], "维护公司及住户的权益")
+	contains(t, cards["survey"], "严禁盲目安装或乱拆乱换")
 }

@@ -62,6 +62,7 @@ func TestGroupCardShowsTheArrivalTime(t *testing.T) {
 	w.Expect(w.Tap(tech, flows.EncodePayload("arr", id), false))
 	w.Drain()
 	w.Now = w.Now.Add(3 * time.Minute) // 10:25
+	w.Expect(w.Step(tech, id, "bell", "yes"))
 	w.Expect(w.Step(tech, id, "ring"))
 	w.Expect(w.Step(tech, id, "answered"))
 	card := w.Last(w.Drain(), flowstest.Group).Text

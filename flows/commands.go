@@ -48,6 +48,15 @@ func (c *call) helpText() string {
 	return strings.Join(lines, "\n")
 }
 
+// leadsPersonArg is the argument of /skills and /certs in /help: a lead
+// names whose; a technician sees their own.
+func leadsPersonArg(c *call, r Role) string {
+	if r.IsLead() {
+		return c.t("help.args.person")
+	}
+	return ""
+}
+
 // helpIntros are the catalog keys of a word before a role's commands.
 var helpIntros = map[Role]string{
 	RoleNone:       "help.intro.stranger",
@@ -58,6 +67,9 @@ var helpIntros = map[Role]string{
 func (c *call) cmdStart(code string) error {
 	if code != "" {
 		return c.redeemInvite(code)
+	}
+	if c.me != nil && c.me.Deactivated != nil {
+		return Errorf(CodeForbidden, "err.deactivated")
 	}
 	if c.me != nil && c.me.Registered {
 		return c.welcomeBack()
@@ -267,7 +279,11 @@ func (c *call) cmdReassign(arg string) error {
 	if err != nil {
 		return err
 	}
-	if !hasState(Transitions[ActReassign].From, t.State) {
+	act := ActReassign // at the sign-off or the goodbye the ticket stays where it is
+	if hasState(Transitions[ActReassignKeep].From, t.State) {
+		act = ActReassignKeep
+	}
+	if !hasState(Transitions[act].From, t.State) {
 		return Errorf(CodeConflict, "reassign.not_open", "ticket", t.ID, "state", c.stateLabel(t.State, c.lang))
 	}
 	techs, err := c.tx.PeopleByRole(RoleTechnician)
@@ -276,10 +292,14 @@ func (c *call) cmdReassign(arg string) error {
 	}
 	var rows [][]Button
 	for _, p := range techs {
-		if p.ID == t.AssigneeID || !p.Registered {
+		if p.ID == t.AssigneeID || !p.Active() {
 			continue
 		}
-		b := TicketButton(p.Name, ActReassign, t.ID, p.ID)
+		label, err := c.reassignLabel(t, p)
+		if err != nil {
+			return err
+		}
+		b := TicketButton(label, act, t.ID, p.ID)
 		if len(b.Data) > MaxPayload {
 			continue
 		}
@@ -288,13 +308,17 @@ func (c *call) cmdReassign(arg string) error {
 			break
 		}
 	}
-	if t.State != StateNew {
+	if hasState(Transitions[ActReturnGroup].From, t.State) {
 		rows = append(rows, []Button{TicketButton(c.t("btn.return_group"), ActReturnGroup, t.ID)})
 	}
 	who := t.Assignee
 	if who == "" {
 		who = c.t("open.unassigned")
 	}
-	c.reply(c.t("reassign.pick", "ticket", t.ID, "assignee", who), rows...)
+	text := c.t("reassign.pick", "ticket", t.ID, "assignee", who)
+	if need := c.needLine(t, c.lang); need != "" {
+		text += "\n" + need
+	}
+	c.reply(text, rows...)
 	return nil
 }

@@ -17,11 +17,16 @@ type DutyOverride struct {
 	By       string    `json:"by"`
 }
 
-// onDuty is the roster at now with the leads' live overrides applied.
+// onDuty is the roster at now (the weekly pattern, and Options.OnDuty)
+// with the leads' live overrides applied.
 func (c *call) onDuty() ([]string, error) {
-	var ids []string
+	r, err := c.roster()
+	if err != nil {
+		return nil, err
+	}
+	ids := r.OnDutyAt(c.now, c.e.o.Location)
 	if c.e.o.OnDuty != nil {
-		ids = c.e.o.OnDuty(c.now)
+		ids = append(ids, c.e.o.OnDuty(c.now)...)
 	}
 	overrides, err := c.tx.DutyOverrides()
 	if err != nil {
@@ -52,9 +57,10 @@ func (c *call) onDuty() ([]string, error) {
 	return out, nil
 }
 
-// cmdDuty shows who is on duty now, with a button per technician to put
-// them on or off duty for the next 12 hours.
-func (c *call) cmdDuty() error {
+// dutyNow shows who is on duty now, with a button per technician to put
+// them on or off duty for the next 12 hours (roster.go has the rest of
+// /duty: the weekly pattern).
+func (c *call) dutyNow() error {
 	on, err := c.onDuty()
 	if err != nil {
 		return err
@@ -66,6 +72,9 @@ func (c *call) cmdDuty() error {
 	var names []string
 	var rows [][]Button
 	for _, p := range techs {
+		if !p.Active() {
+			continue
+		}
 		if contains(on, p.ID) {
 			names = append(names, p.Name)
 			rows = append(rows, []Button{{Text: c.t("btn.duty_off", "name", p.Name), Data: EncodePayload(vbDuty, p.ID, "off")}})
@@ -77,6 +86,7 @@ func (c *call) cmdDuty() error {
 	if len(names) > 0 {
 		now = strings.Join(names, "、")
 	}
+	rows = append(rows, []Button{CommandArgButton(c.t("btn.roster_week"), "duty", "week")})
 	c.reply(c.t("duty.now", "time", c.clock(c.now), "names", now), rows...)
 	return nil
 }
@@ -90,7 +100,7 @@ func (c *call) dutyToggle(args []string) error {
 	if err != nil {
 		return err
 	}
-	if p == nil || !p.Registered || !p.Role.IsStaff() {
+	if !p.Active() || !p.Role.IsStaff() {
 		return Errorf(CodeInvalid, "reassign.bad_target")
 	}
 	o := DutyOverride{PersonID: p.ID, Off: args[1] == "off", Until: c.now.Add(12 * time.Hour), By: c.me.ID}

@@ -233,6 +233,9 @@ func (c *call) rung(t *Ticket, n int, late bool) error {
 				return err
 			}
 			for _, p := range ps {
+				if p.Deactivated != nil {
+					continue
+				}
 				if who == "" {
 					who = c.tl(p.Lang, "open.unassigned")
 				}
@@ -245,30 +248,18 @@ func (c *call) rung(t *Ticket, n int, late bool) error {
 	return nil
 }
 
-// pageOnDuty sends the emergency to the technicians on duty now, privately
-// (their chats are not bound by the group's budget); with nobody on duty
-// the leads are paged instead and told why.
+// pageOnDuty sends the emergency to the qualified technicians on duty
+// now, privately (their chats are not bound by the group's budget); with
+// nobody on duty, or nobody qualified, the leads are paged instead and
+// told why (pageQualified).
 func (c *call) pageOnDuty(t *Ticket, em EmergencyType, key string) error {
 	ids, err := c.onDuty()
 	if err != nil {
 		return err
 	}
-	paged := 0
-	for _, id := range ids {
-		p, err := c.person(id)
-		if err != nil {
-			return err
-		}
-		if p == nil || !p.Registered || !p.Role.IsStaff() {
-			continue
-		}
-		c.send(Message{To: p.Chat, Priority: PrioUrgent, Ticket: t.ID,
-			Text:    c.tl(p.Lang, key, "ticket", t.ID, "type", em.Labels[p.Lang], "age", c.age(t.Created), "address", shortAddress(t)) + "\n" + c.tl(p.Lang, "emergency.deadline", "time", c.clock(t.Created.Add(em.ArriveWithin))),
-			Buttons: [][]Button{{TicketButton(c.tl(p.Lang, "btn.accept"), ActAccept, t.ID)}}})
-		paged++
-	}
-	if paged > 0 {
-		return nil
+	paged, told, err := c.pageQualified(t, em, key, ids)
+	if err != nil || paged > 0 || told {
+		return err
 	}
 	return c.toLeads("emergency.nobody_on_duty", "ticket", t.ID, "type", em.Labels[c.e.o.DefaultLang], "address", shortAddress(t))
 }

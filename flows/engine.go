@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -49,8 +50,17 @@ type Options struct {
 	InviteTTL      time.Duration
 	// InviteLink turns an invite code into a link for the channel of the
 	// person who asked for it (Telegram: https://t.me/<bot>?start=<code>).
-	InviteLink   func(channel, code string) string
+	InviteLink func(channel, code string) string
+	// Console configures the office console's login links (console.go);
+	// without a ConsoleLink, /console answers that there is no console.
+	Console      ConsoleOptions
 	ServicePhone string
+	// PublicAssets are the listed public facilities a public-facility
+	// report can name (lifts, gates, pumps...), besides a typed place.
+	PublicAssets []PublicAsset
+	// PublicSignoff is who signs a public work order off: SignoffReporter
+	// (default) or SignoffLead.
+	PublicSignoff string
 	// OrgName greets new residents; OrgNameEN, when set, is the name
 	// English readers see.
 	OrgName   string
@@ -59,11 +69,26 @@ type Options struct {
 	SOP *SOP
 	// Emergencies are the emergency plan's types, offered when reporting.
 	Emergencies []EmergencyType
-	// OnDuty lists the person ids on duty at a time (the roster).
-	OnDuty     func(time.Time) []string
+	// OnDuty lists person ids on duty at a time from outside the bot (an
+	// external roster; tests), besides the weekly pattern kept in the store.
+	OnDuty func(time.Time) []string
+	// DutySeed is the weekly duty pattern the store starts with (the
+	// configuration's [[duty]]): stored once, at the first tick, and from
+	// then on edited in chat (/duty).
+	DutySeed []RosterShift
+	// Quals are the qualification rules (技术人员资质): skill levels, the
+	// certificate types and what each category and emergency type needs.
+	// Zero value: the default levels, a skill per category, no certificate
+	// types, nothing needed.
+	Quals QualRules
+	// SweepAt is the time of the daily certificate sweep (reminders,
+	// lapses), in minutes after local midnight.
+	SweepAt    int
 	SLA        SLAOptions
 	Work       WorkOptions
 	Governance GovernanceOptions
+	// Parts configure the spare-parts area in chat (parts_chat.go).
+	Parts PartsOptions
 	// Observe, when set, receives each event's kind and handling time
 	// (the transaction included), for a latency histogram.
 	Observe func(kind EventKind, d time.Duration)
@@ -86,6 +111,9 @@ type Engine struct {
 	stats  EngineStats
 	// menusChecked: a tick has given every staff member their menu.
 	menusChecked atomic.Bool
+	// watchers are told of every commit (Subscribe).
+	watchMu  sync.Mutex
+	watchers map[chan struct{}]struct{}
 }
 
 // EngineStats count what the engine did since start, for metrics. They
@@ -93,6 +121,12 @@ type Engine struct {
 // count twice); the store holds the truth.
 type EngineStats struct {
 	Events, Duplicates, Mistakes, Failures, Breaches, Timers atomic.Int64
+	// LastCommit is when an event last committed (unix ns, the engine's
+	// clock; duplicates and mistakes included); FailingSince when the
+	// events began failing that none has committed since (0: the last one
+	// committed). Health checks read them: a store that takes a tiny write
+	// can still refuse every real one (a full disk).
+	LastCommit, FailingSince atomic.Int64
 }
 
 // Stats returns the live counters.
@@ -142,10 +176,24 @@ func NewEngine(o Options) (*Engine, error) {
 	if o.Rand == nil {
 		o.Rand = rand.Reader
 	}
+	o.Console.defaults()
 	if len(o.Categories) == 0 {
 		return nil, errors.New("flows: at least one category is required")
 	}
+	switch o.PublicSignoff {
+	case "":
+		o.PublicSignoff = SignoffReporter
+	case SignoffReporter, SignoffLead:
+	default:
+		return nil, fmt.Errorf("flows: PublicSignoff %q is neither %q nor %q", o.PublicSignoff, SignoffReporter, SignoffLead)
+	}
 	o.Governance.defaults()
+	if err := o.Quals.defaults(o.Categories); err != nil {
+		return nil, err
+	}
+	if o.SweepAt < 0 || o.SweepAt >= 24*60 {
+		return nil, errors.New("flows: SweepAt must be a time of day in minutes (0..1439)")
+	}
 	if o.SOP == nil {
 		return nil, errors.New("flows: an SOP definition is required")
 	}
@@ -174,13 +222,19 @@ func (e *Engine) SOP() *SOP { return e.sop.Load() }
 func (e *Engine) Handle(ctx context.Context, ev Event) (res Result, err error) {
 	start := time.Now()
 	defer func() {
+		now := e.o.Now().UnixNano()
 		switch {
 		case err != nil:
 			e.stats.Failures.Add(1)
+			e.stats.FailingSince.CompareAndSwap(0, now)
 		case res.Duplicate:
 			e.stats.Duplicates.Add(1)
 		default:
 			e.stats.Events.Add(1)
+		}
+		if err == nil {
+			e.stats.LastCommit.Store(now)
+			e.stats.FailingSince.Store(0)
 		}
 		if e.o.Observe != nil {
 			e.o.Observe(ev.Kind, time.Since(start))
@@ -210,9 +264,12 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (res Result, err error) {
 		if err != nil {
 			return err
 		}
-		res.Toast, res.Alert = c.toast, c.alert
+		res.Toast, res.Alert, res.Ticket = c.toast, c.alert, c.created
 		return c.flush()
 	})
+	if err == nil && !res.Duplicate && ev.Kind != EvNone {
+		e.changed()
+	}
 	if errors.Is(err, errUserMistake) {
 		e.stats.Mistakes.Add(1)
 		err = write(ctx, func(tx Tx) error {
@@ -225,11 +282,45 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (res Result, err error) {
 				return err
 			}
 			c.fail(mistake)
-			res.Toast, res.Alert = c.toast, c.alert
+			res.Toast, res.Alert, res.Refused = c.toast, c.alert, mistake.Code
 			return c.flush()
 		})
 	}
 	return res, err
+}
+
+// Subscribe returns a channel that receives a signal after an event or a
+// tick committed a change (several commits may share one signal; it never
+// blocks the engine), and a function that stops it. The office console
+// refreshes its live board on it.
+func (e *Engine) Subscribe() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	e.watchMu.Lock()
+	if e.watchers == nil {
+		e.watchers = map[chan struct{}]struct{}{}
+	}
+	e.watchers[ch] = struct{}{}
+	e.watchMu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			e.watchMu.Lock()
+			delete(e.watchers, ch)
+			e.watchMu.Unlock()
+		})
+	}
+}
+
+// changed signals every subscriber without waiting for any.
+func (e *Engine) changed() {
+	e.watchMu.Lock()
+	defer e.watchMu.Unlock()
+	for ch := range e.watchers {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // SetCursor stores a channel cursor on its own (after a batch of events
@@ -271,6 +362,11 @@ type call struct {
 	// ahead is what readAhead computed for this event before the write
 	// transaction (nil when nothing was), e.g. a month's report.
 	ahead any
+	// made are documents written ahead of a tick's write transaction (the
+	// monthly stock reports), by name.
+	made map[string][]byte
+	// created is the ticket a console action created (Result.Ticket).
+	created string
 }
 
 func (c *call) t(key string, kv ...any) string { return c.e.o.Texts.T(c.lang, key, kv...) }
@@ -286,8 +382,13 @@ func (c *call) send(m Message) {
 	c.out = append(c.out, m)
 }
 
-// reply answers the sender in their private chat.
+// reply answers the sender in their private chat; a console action is
+// answered in its Result instead (the console shows it), never in chat.
 func (c *call) reply(text string, buttons ...[]Button) {
+	if c.ev.Kind == EvConsole {
+		c.toast = text
+		return
+	}
 	c.send(Message{To: c.replyTo(), Text: text, Buttons: buttons, Priority: PrioNormal})
 }
 
@@ -302,7 +403,7 @@ func (c *call) replyTo() Address {
 // for a button, a message otherwise.
 func (c *call) fail(fe *Error) {
 	text := c.t(fe.Key, fe.Args...)
-	if c.ev.Kind == EvCallback {
+	if c.ev.Kind == EvCallback || c.ev.Kind == EvConsole {
 		c.toast, c.alert = text, true
 		return
 	}
@@ -385,6 +486,8 @@ func (c *call) run() error {
 		return c.command()
 	case EvCallback:
 		return c.callback()
+	case EvConsole:
+		return c.console()
 	default:
 		if c.ev.InGroup {
 			return nil // people talk in the group; the bot only listens to its buttons and commands there

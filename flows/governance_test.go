@@ -81,13 +81,13 @@ func TestChangedPriceMakesANewVersion(t *testing.T) {
 	id := w.Report(resident, "漏水")
 	w.Tap(tech, flows.EncodePayload("acc", id), true)
 	w.Tap(tech, flows.EncodePayload("arr", id), false)
-	if got := w.Ticket(id).SOPVersion; got != "v2 (2026.1)" {
+	if got := w.Ticket(id).SOPVersion; got != "v2 (2026.2)" {
 		t.Fatalf("ticket followed %q", got)
 	}
 	w.Cmd(lead, "sop", "")
 	show := w.Last(w.Drain(), lead.Chat()).Text
 	contains(t, show, "当前规程 v2")
-	contains(t, show, "v1（2026.1）")
+	contains(t, show, "v1（2026.2）")
 }
 
 func complain(t *testing.T, w *flowstest.World, desc string) string {
@@ -160,6 +160,7 @@ func TestReviewSuggestionsReportAndActions(t *testing.T) {
 	contains(t, w.Last(w.Drain(), lead.Chat()).Text, "格式")
 	finish := w.Last(func() []flows.Message { w.Text(lead, "检查执行；陈主管；2026-12-20"); return w.Drain() }(), lead.Chat())
 	w.Expect(w.Tap(lead, w.ButtonData(finish, "完成报告"), false))
+	w.Expect(w.Tap(lead, w.ButtonData(w.Last(w.Drain(), lead.Chat()), "不修改规程"), false))
 	msgs = w.Drain()
 	report := w.Last(msgs, tech2.Chat()).Text
 	contains(t, report, "修改理由：报价沟通不充分导致投诉")
@@ -243,6 +244,54 @@ func TestMonthlyAuditFlagsGaps(t *testing.T) {
 	msgs := w.Drain()
 	contains(t, w.Last(msgs, lead.Chat()).Text, "2026-11 执行情况抽查（1 张工单）")
 	contains(t, w.Last(msgs, lead.Chat()).Text, id+"（张师傅）：✅ 记录完整")
+}
+
+// TestMonthlyAuditFlagsEachGap: each of the audit's four flags (framework
+// 5, method 7) on a ticket that lacks just that — a required photo, the
+// minimum tests, the recorded consent to entry, the resident's consent to
+// the quote — and none on a complete one; a public order needs neither
+// entry consent nor a quote.
+func TestMonthlyAuditFlagsEachGap(t *testing.T) {
+	w := flowstest.New(t, flowstest.WithOptions(func(o *flows.Options) { o.Governance.AuditCount = 10 }))
+	w.Staff(lead, "lead")
+	w.Tick() // schedules November's audit
+	complete := func(id string) *flows.Ticket {
+		tk := historyTicket(id, "2026-11-10T01:00:00Z", "water", "1502", "7", 5, 20, 30, 5, 0)
+		tk.Visit = &flows.Visit{Tests: 3, Entry: "resident", QuoteOK: true, Photos: map[string][]flows.Photo{
+			"protect": {{FileID: "P"}}, "cleanup": {{FileID: "C"}}}}
+		return tk
+	}
+	ok, photo, tests, consent, quote, public := complete("BX-20261110-0001"), complete("BX-20261110-0002"),
+		complete("BX-20261110-0003"), complete("BX-20261110-0004"), complete("BX-20261110-0005"), complete("BX-20261110-0006")
+	delete(photo.Visit.Photos, "cleanup")
+	tests.Visit.Tests = 2
+	consent.Visit.Entry = ""
+	quote.Visit.QuoteOK = false
+	public.Kind, public.Visit.Entry, public.Visit.QuoteOK = flows.OrderPublic, "", false
+	putTickets(t, w, ok, photo, tests, consent, quote, public)
+	w.Now = time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)
+	w.Tick()
+	audit := w.Last(w.Drain(), lead.Chat()).Text
+	contains(t, audit, "2026-11 执行情况抽查（6 张工单）")
+	flags := map[string]string{}
+	for _, line := range strings.Split(audit, "\n") {
+		if i := strings.Index(line, "BX-"); i >= 0 {
+			flags[line[i:i+len("BX-20261110-0001")]] = line
+		}
+	}
+	all := []string{"缺少「", "试验 ", "未记录入户同意", "报价未经住户同意"}
+	for id, want := range map[string]string{
+		ok.ID: "✅ 记录完整", photo.ID: "缺少「清扫与复位（拍照）」照片", tests.ID: "试验 2/3 次",
+		consent.ID: "未记录入户同意", quote.ID: "报价未经住户同意", public.ID: "✅ 记录完整",
+	} {
+		line := flags[id]
+		contains(t, line, want)
+		for _, other := range all {
+			if !strings.Contains(want, strings.TrimSuffix(other, " ")) && strings.Contains(line, other) {
+				t.Errorf("%s is flagged %q too: %s", id, other, line)
+			}
+		}
+	}
 }
 
 func TestExplicitComplaintTriggersReview(t *testing.T) {

@@ -13,6 +13,9 @@ type SOPVersion struct {
 	Created   time.Time   `json:"created"`
 	Changes   []SOPChange `json:"changes,omitempty"`
 	SOP       *SOP        `json:"sop"`
+	// Review is the review whose measures this version carries, when its
+	// closing linked or made it.
+	Review string `json:"review,omitempty"`
 }
 
 // SOPChange is one computed difference between two versions.
@@ -34,7 +37,7 @@ type Ack struct {
 // Review is a review of the SOP (复审): yearly or triggered.
 type Review struct {
 	ID           string            `json:"id"`
-	Trigger      string            `json:"trigger"` // yearly, complaint, sla, safety, repeat, manual
+	Trigger      string            `json:"trigger"` // yearly, complaint, sla, safety, repeat, major
 	Opened       time.Time         `json:"opened"`
 	Deadline     time.Time         `json:"deadline"`
 	Owner        string            `json:"owner"`
@@ -48,6 +51,13 @@ type Review struct {
 	Closed       *time.Time        `json:"closed,omitempty"`
 	Escalated    bool              `json:"escalated,omitempty"`
 	Effective    *time.Time        `json:"effective,omitempty"`
+	// Note is what happened, for a review a lead opened by hand (a major fault).
+	Note string `json:"note,omitempty"`
+	// NewVersion is the SOP version the review's measures made (0: the
+	// review changed no procedure); Changes its change set from the
+	// version reviewed (SOPVersion). Both are set when it closes.
+	NewVersion int         `json:"new_version,omitempty"`
+	Changes    []SOPChange `json:"changes,omitempty"`
 }
 
 // Suggestion is a frontline opinion, on a review or waiting for the next one.

@@ -111,3 +111,33 @@ func TestHandoverNonSubmitterChasedAndMismatchToDispatcher(t *testing.T) {
 		t.Fatalf("Saturday's end of day fired %d timers", n)
 	}
 }
+
+// TestDailyLiveBeforeTheArchive: SOP 4.2.8 — the lead files the day's task
+// list (维修任务单). During the day /daily shows it live, as it stands;
+// at the end of the day it is archived, and /daily shows the archive.
+func TestDailyLiveBeforeTheArchive(t *testing.T) {
+	w, ids := handoverDay(t) // 17:00 Shanghai: the handover has started, the day has not ended
+	w.Drain()
+	w.Cmd(lead, "daily", "")
+	live := w.Last(w.Drain(), lead.Chat()).Text
+	contains(t, live, "维修任务单 2026-11-27（当日进行中，4 项）")
+	for _, id := range ids {
+		contains(t, live, id)
+	}
+	contains(t, live, ids[0]+"｜水管/漏水｜已接单｜张师傅｜交单：未提交")
+	// Live means live: a submission shows at once.
+	w.Expect(w.Tap(tech, flows.EncodePayload("hs", "20261127"), false))
+	w.Drain()
+	w.Cmd(lead, "daily", "2026-11-27")
+	contains(t, w.Last(w.Drain(), lead.Chat()).Text, ids[0]+"｜水管/漏水｜已接单｜张师傅｜交单：待审核")
+	var archived bool
+	_ = w.Store.View(t.Context(), func(tx flows.Tx) error { _, err := tx.DailyList("20261127"); archived = err == nil; return nil })
+	if archived {
+		t.Fatal("archived before the end of the day")
+	}
+	w.Now = time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
+	w.Tick()
+	w.Drain()
+	w.Cmd(lead, "daily", "2026-11-27")
+	contains(t, w.Last(w.Drain(), lead.Chat()).Text, "维修任务单 2026-11-27（已存档，4 项）")
+}

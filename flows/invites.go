@@ -73,12 +73,21 @@ func (c *call) redeemInvite(code string) error {
 	}
 	if inv.Used != nil {
 		if inv.UsedBy == c.ev.From.ID {
+			if c.me != nil && c.me.Deactivated != nil {
+				return Errorf(CodeForbidden, "err.deactivated")
+			}
 			return c.welcomeBack()
 		}
 		return Errorf(CodeConflict, "invite.used")
 	}
 	if !c.now.Before(inv.Expires) {
 		return Errorf(CodeConflict, "invite.expired")
+	}
+	if gone, err := c.inviterGone(inv); err != nil || gone {
+		if err != nil {
+			return err
+		}
+		return Errorf(CodeConflict, "invite.revoked") // its creator left
 	}
 	p := c.me
 	if p == nil {
@@ -89,6 +98,9 @@ func (c *call) redeemInvite(code string) error {
 	}
 	p.Role = inv.Role
 	p.Registered = true
+	if err := c.rejoin(p); err != nil {
+		return err
+	}
 	if p.Name == "" {
 		p.Name = cleanText(c.ev.From.Name, c.e.o.MaxNameLen)
 	}

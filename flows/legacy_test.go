@@ -235,6 +235,7 @@ func TestLegacyDialoguesContinue(t *testing.T) {
 		{"review_close/finish", func(t *testing.T, w *flowstest.World) {
 			d := rawDialogue(t, w, admin)
 			w.Expect(w.Tap(admin, flows.EncodePayload("d", strconv.Itoa(d.Seq), "finish"), false))
+			w.Expect(w.Tap(admin, w.ButtonData(w.Last(w.Drain(), admin.Chat()), "不修改规程"), false))
 			contains(t, w.Last(w.Drain(), admin.Chat()).Text, "规程复审报告")
 			if r := review(t, w, "RV-2026-002"); r.Status != "closed" {
 				t.Fatalf("review %+v", r)

@@ -81,7 +81,7 @@ func TestFullRepair(t *testing.T) {
 	contains(t, w.Last(msgs, resident.Chat()).Text, "正在前往")
 	w.Now = w.Now.Add(20 * time.Minute)
 	w.WalkToSignoff(tech, resident, id)
-	if tk := w.Ticket(id); tk.State != flows.StateDone || tk.Arrived == nil || tk.SOPVersion != "v1 (2026.1)" {
+	if tk := w.Ticket(id); tk.State != flows.StateDone || tk.Arrived == nil || tk.SOPVersion != "v1 (2026.2)" {
 		t.Fatalf("after the checklist: %+v", tk)
 	}
 	rows, _ = w.Store.Rows("delivered")
@@ -115,7 +115,7 @@ func TestFullRepair(t *testing.T) {
 		}
 		return err
 	})
-	want := "reported,acc,way,arr,step,ring,answered,step,entry,step,plan,step,quote_sent,quote_agreed,step,photo,step,repaired,step,photo,step,test_pass,test_pass,test_pass,step,care,step,done,fix,bye,sc,comment"
+	want := "reported,acc,way,arr,step,doorbell,ring,answered,step,entry,step,plan,step,quote_sent,quote_agreed,step,photo,step,repaired,step,photo,step,test_pass,test_pass,test_pass,step,care_note_added,care,step,done,fix,bye,sc,comment"
 	if got := strings.Join(actions, ","); got != want {
 		t.Fatalf("audit trail\n got %s\nwant %s", got, want)
 	}
@@ -145,9 +145,15 @@ func TestNotFixedGoesBackToTheTechnician(t *testing.T) {
 		if tk.State != flows.StateOnSite || tk.Reworks != round || w.StepKind(id) != flows.StepWork || tk.Visit.Tests != 0 {
 			t.Fatalf("round %d: %+v", round, tk)
 		}
-		// The tests must be done again before the next sign-off.
+		// The cleanup needs a fresh photo, and the tests must be done again,
+		// before the next sign-off: nothing of the round before counts.
 		w.Expect(w.Step(tech, id, "next"))
-		w.Expect(w.Step(tech, id, "next")) // cleanup photo is still there from the first round
+		if got := len(w.Ticket(id).Visit.Photos["cleanup"]); got != 0 {
+			t.Fatalf("round %d: the cleanup starts with %d photos of the round before", round, got)
+		}
+		w.Refused(w.Step(tech, id, "next"), "需要先上传照片")
+		w.Photo(tech, fmt.Sprintf("CLEAN-%d", round), "", 1000)
+		w.Expect(w.Step(tech, id, "next"))
 		w.Refused(w.Step(tech, id, "next"), "至少 3 次")
 		w.Refused(w.Tap(tech, flows.EncodePayload("done", id), false), "已过期")
 		for i := 0; i < 3; i++ {

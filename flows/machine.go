@@ -1,5 +1,7 @@
 package flows
 
+import "time"
+
 // Action is a ticket operation a person triggers with a button.
 type Action string
 
@@ -30,6 +32,16 @@ const (
 	ActReturnGroup Action = "rg"
 	ActTakeOver    Action = "tk"
 	ActHelpReply   Action = "hr"
+	// A lead's ways out of any open state, each with a reason or evidence
+	// in the audit trail (manage.go).
+	ActLeadClose    Action = "lcl" // close a visit that is over (done, confirmed, survey), with a reason
+	ActLeadCancel   Action = "lcx" // cancel a ticket before its survey, with a reason
+	ActPaperLead    Action = "ppl" // record the resident's signature on the paper 维修工作单 (its photo)
+	ActPaperTech    Action = "ppt" // the assignee records it
+	ActReassignKeep Action = "rak" // hand a ticket at the sign-off to another technician; it stays where it is
+	ActUsePart      Action = "pu"  // "use part" on the quote or repair step: pu|ticket|step
+	ActPartOK       Action = "pua" // a lead approves a requisition over the limit: pua|ticket|n
+	ActPartNo       Action = "pur" // a lead refuses it: pur|ticket|n
 )
 
 // Who may trigger a transition, besides the role list.
@@ -39,6 +51,7 @@ const (
 	byRole     actor = iota // any person with one of the roles
 	byAssignee              // only the ticket's assignee (a lead takes over first)
 	byReporter              // only the resident who reported it
+	bySigner                // whoever signs the work order off (Ticket.Signer): the reporter, or a lead
 )
 
 // Transition is one row of the ticket state machine. An empty To keeps the
@@ -48,12 +61,19 @@ type Transition struct {
 	To    State
 	Roles []Role
 	who   actor
+	// Qualified: the person must qualify for the ticket's requirement
+	// (skill level, certificate), read from the store in the transaction
+	// of the tap (Gate).
+	Qualified bool
 }
 
 var (
 	staff     = []Role{RoleTechnician, RoleLead, RoleAdmin}
 	leads     = []Role{RoleLead, RoleAdmin}
 	residents = []Role{RoleResident}
+	// signers may sign a work order off: its reporter, or a lead where
+	// the lead signs (public orders, when configured so).
+	signers = []Role{RoleResident, RoleLead, RoleAdmin}
 	// working is every state in which a technician holds the job.
 	working = []State{StateAccepted, StateOnTheWay, StateOnSite, StateWaiting}
 )
@@ -62,7 +82,7 @@ var (
 // table (role, assignee or reporter, current state) before anything changes;
 // checklist steps add their own guard (the button's step must be the current one).
 var Transitions = map[Action]Transition{
-	ActAccept:      {From: []State{StateNew}, To: StateAccepted, Roles: staff, who: byRole},
+	ActAccept:      {From: []State{StateNew}, To: StateAccepted, Roles: staff, who: byRole, Qualified: true},
 	ActOnTheWay:    {From: []State{StateAccepted, StateWaiting}, To: StateOnTheWay, Roles: staff, who: byAssignee},
 	ActArrive:      {From: []State{StateAccepted, StateOnTheWay, StateWaiting}, To: StateOnSite, Roles: staff, who: byAssignee},
 	ActStep:        {From: []State{StateOnSite}, Roles: staff, who: byAssignee},
@@ -73,8 +93,8 @@ var Transitions = map[Action]Transition{
 	ActQuoteNo:     {From: []State{StateOnSite}, Roles: residents, who: byReporter},
 	ActEndVisit:    {From: []State{StateOnSite}, To: StateUnresolved, Roles: staff, who: byAssignee},
 	ActDone:        {From: []State{StateOnSite}, To: StateDone, Roles: staff, who: byAssignee},
-	ActFixed:       {From: []State{StateDone}, To: StateConfirmed, Roles: residents, who: byReporter},
-	ActNotFixed:    {From: []State{StateDone}, To: StateOnSite, Roles: residents, who: byReporter},
+	ActFixed:       {From: []State{StateDone}, To: StateConfirmed, Roles: signers, who: bySigner},
+	ActNotFixed:    {From: []State{StateDone}, To: StateOnSite, Roles: signers, who: bySigner},
 	ActFeeQuery:    {From: []State{StateDone}, Roles: residents, who: byReporter},
 	ActGoodbye:     {From: []State{StateConfirmed}, To: StateSurvey, Roles: staff, who: byAssignee},
 	ActScore:       {From: []State{StateSurvey}, To: StateClosed, Roles: residents, who: byReporter},
@@ -86,6 +106,16 @@ var Transitions = map[Action]Transition{
 	ActReturnGroup: {From: working, To: StateNew, Roles: leads, who: byRole},
 	ActTakeOver:    {From: working, Roles: leads, who: byRole},
 	ActHelpReply:   {From: working, Roles: leads, who: byRole},
+	// The lead's close, cancel and paper signature start a dialogue for
+	// the reason or the photo; To is applied, re-authorised, with it.
+	ActLeadClose:    {From: []State{StateDone, StateConfirmed, StateSurvey}, To: StateClosed, Roles: leads, who: byRole},
+	ActLeadCancel:   {From: append(append([]State{StateNew}, working...), StateDone, StateConfirmed), To: StateCancelled, Roles: leads, who: byRole},
+	ActPaperLead:    {From: []State{StateDone}, To: StateConfirmed, Roles: leads, who: byRole},
+	ActPaperTech:    {From: []State{StateDone}, To: StateConfirmed, Roles: staff, who: byAssignee},
+	ActReassignKeep: {From: []State{StateDone, StateConfirmed}, Roles: leads, who: byRole},
+	ActUsePart:      {From: []State{StateOnSite}, Roles: PartsRoles[PartsIssue], who: byAssignee},
+	ActPartOK:       {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole},
+	ActPartNo:       {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole},
 }
 
 // AllStates lists every ticket state, for exhaustive tests and reports.
@@ -104,6 +134,9 @@ func Authorize(a Action, p *Person, t *Ticket) error {
 	if p == nil || !p.Registered {
 		return Errorf(CodeForbidden, "err.not_registered")
 	}
+	if p.Deactivated != nil {
+		return Errorf(CodeForbidden, "err.deactivated")
+	}
 	if !hasRole(tr.Roles, p.Role) {
 		return Errorf(CodeForbidden, "err.role")
 	}
@@ -116,6 +149,16 @@ func Authorize(a Action, p *Person, t *Ticket) error {
 		if t.ResidentID != p.ID {
 			return Errorf(CodeForbidden, "err.not_your_ticket", "ticket", t.ID)
 		}
+	case bySigner:
+		switch {
+		case t.Signer == SignoffLead && !p.Role.IsLead():
+			return Errorf(CodeForbidden, "err.role")
+		case t.Signer != SignoffLead && t.ResidentID != p.ID:
+			if p.Role.IsLead() {
+				return Errorf(CodeForbidden, "err.role")
+			}
+			return Errorf(CodeForbidden, "err.not_your_ticket", "ticket", t.ID)
+		}
 	}
 	if !hasState(tr.From, t.State) {
 		if a == ActAccept && t.State.Open() {
@@ -124,6 +167,30 @@ func Authorize(a Action, p *Person, t *Ticket) error {
 		return Errorf(CodeConflict, "err.stale", "ticket", t.ID)
 	}
 	return nil
+}
+
+// Gate is Authorize followed by the checks of the transition that read
+// the store: for an accept, that p qualifies for what the ticket needs
+// (QualRules.QualifyTx, on the day of now in loc). The engine calls it
+// inside the transaction of every tap, so a certificate that lapsed at
+// midnight refuses the next tap whatever the card showed. A refusal is an
+// *Error rendered in lang (the person's); warn is a soft requirement's
+// warning, zero when there is nothing to say.
+func Gate(tx QualsTx, rules *QualRules, a Action, p *Person, t *Ticket, now time.Time, loc *time.Location, lang Lang) (warn Reason, err error) {
+	if err := Authorize(a, p, t); err != nil {
+		return Reason{}, err
+	}
+	if !Transitions[a].Qualified {
+		return Reason{}, nil
+	}
+	ok, why, err := rules.QualifyTx(tx, p, rules.NeedOf(t), now, loc)
+	if err != nil {
+		return Reason{}, err
+	}
+	if !ok {
+		return Reason{}, why.Err(lang)
+	}
+	return why, nil
 }
 
 func hasRole(rs []Role, r Role) bool {

@@ -2,6 +2,7 @@ package flows_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/repairbot/repairbot/flows"
@@ -38,6 +39,17 @@ var allowed = map[flows.Action]struct {
 	flows.ActReturnGroup: {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
 	flows.ActTakeOver:    {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
 	flows.ActHelpReply:   {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
+	// A lead's ways out: close a visit that is over, cancel one that is
+	// not, record a paper signature, hand the sign-off to another.
+	flows.ActLeadClose:    {[]flows.State{flows.StateDone, flows.StateConfirmed, flows.StateSurvey}, []string{"lead", "admin"}},
+	flows.ActLeadCancel:   {[]flows.State{flows.StateNew, flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting, flows.StateDone, flows.StateConfirmed}, []string{"lead", "admin"}},
+	flows.ActPaperLead:    {[]flows.State{flows.StateDone}, []string{"lead", "admin"}},
+	flows.ActPaperTech:    {[]flows.State{flows.StateDone}, []string{"tech"}},
+	flows.ActReassignKeep: {[]flows.State{flows.StateDone, flows.StateConfirmed}, []string{"lead", "admin"}},
+	// Spare parts: the technician takes parts on site; a lead approves a requisition over the limit.
+	flows.ActUsePart: {[]flows.State{flows.StateOnSite}, []string{"tech"}},
+	flows.ActPartOK:  {[]flows.State{flows.StateOnSite}, []string{"lead", "admin"}},
+	flows.ActPartNo:  {[]flows.State{flows.StateOnSite}, []string{"lead", "admin"}},
 }
 
 func in[T comparable](xs []T, x T) bool {
@@ -55,6 +67,9 @@ func in[T comparable](xs []T, x T) bool {
 var guarded = map[flows.Action]bool{
 	flows.ActStep: true, flows.ActNoOneHome: true, flows.ActEntryOK: true, flows.ActQuoteOK: true,
 	flows.ActQuoteNo: true, flows.ActEndVisit: true, flows.ActDone: true, flows.ActReschedule: true,
+	// These ask for a reason or a photo first; the move comes with it (stuck_test.go).
+	flows.ActLeadClose: true, flows.ActLeadCancel: true, flows.ActPaperLead: true, flows.ActPaperTech: true,
+	flows.ActUsePart: true, flows.ActPartOK: true, flows.ActPartNo: true,
 }
 
 // TestEveryTransition checks the single gate, Authorize, for every action
@@ -97,7 +112,7 @@ func TestEveryTransition(t *testing.T) {
 					switch action {
 					case flows.ActScore:
 						args = append(args, "5")
-					case flows.ActReassign:
+					case flows.ActReassign, flows.ActReassignKeep:
 						args = append(args, tech2.PID())
 					case flows.ActStep:
 						args = append(args, "door", "ring")
@@ -185,4 +200,47 @@ func TestForgedAndStalePayloads(t *testing.T) {
 	if _, ok := flows.DecodePayload(string(make([]byte, 65))); ok {
 		t.Fatal("65-byte payload accepted")
 	}
+}
+
+// TestPayloadsMatchWhatWasSent: a button payload is acted on only when it
+// has exactly the arguments, in the formats, that the bot puts on that
+// button. An argument appended to a real payload (still within 64 bytes),
+// one left out, or one of the wrong form is refused and changes nothing.
+func TestPayloadsMatchWhatWasSent(t *testing.T) {
+	w := flowstest.New(t)
+	w.Register(resident, "13800138000")
+	w.Staff(tech, "technician")
+	id := w.Report(resident, "漏水")
+	w.Expect(w.Tap(tech, flows.EncodePayload("acc", id), true))
+	w.Expect(w.Tap(tech, flows.EncodePayload("arr", id), false))
+	w.Drain()
+	step := w.Ticket(id).Step
+	for name, data := range map[string]string{
+		"extra argument on a step":          flows.EncodePayload("st", id, step, "answered", "x"),
+		"extra argument on arrive":          flows.EncodePayload("arr", id, "1"),
+		"extra empty argument":              flows.EncodePayload("st", id, step, "answered", ""),
+		"step without its operation":        flows.EncodePayload("st", id, step),
+		"lower-case ticket id":              flows.EncodePayload("st", strings.ToLower(id), step, "answered"),
+		"quantity that is not a count":      flows.EncodePayload("st", id, step, "qty", "W02", "1e3"),
+		"unknown step operation":            flows.EncodePayload("st", id, step, "teleport"),
+		"score with a sign":                 flows.EncodePayload("sc", id, "+5"),
+		"dialogue choice with a space":      flows.EncodePayload("d", "1", "a b"),
+		"command with an argument too many": flows.EncodePayload("c", "open", "2", "3"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if len(data) > flows.MaxPayload {
+				t.Fatalf("test payload too long: %q", data)
+			}
+			before := w.Ticket(id)
+			if res := w.Tap(tech, data, false); !res.Alert || !strings.Contains(res.Toast, "无法识别") {
+				t.Fatalf("%q: want the refusal of an unknown button, got %+v", data, res)
+			}
+			if after := w.Ticket(id); after.Step != before.Step || after.Rev != before.Rev || after.Visit.Answered {
+				t.Fatalf("%q changed the ticket: %+v", data, after)
+			}
+			w.Drain()
+		})
+	}
+	// The payload the bot sent still works.
+	w.Expect(w.Step(tech, id, "answered"))
 }

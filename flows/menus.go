@@ -4,7 +4,7 @@ package flows
 // chat; residents and strangers use the channel's default menu.
 
 // menuVersion changes when the menus change, so staff get the new one.
-const menuVersion = "3"
+const menuVersion = "5"
 
 // ensureMenu sends a staff member their role's command menu, in their
 // language, when they do not have it yet (joining, a new language, a new
@@ -12,7 +12,7 @@ const menuVersion = "3"
 // their chat. Residents and strangers use the default menu. It reports
 // whether p changed (the caller stores it).
 func (c *call) ensureMenu(p *Person) bool {
-	if p == nil || !p.Registered || !hasRole(staffAll, p.Role) || p.Chat.IsZero() {
+	if !p.Active() || !hasRole(staffAll, p.Role) || p.Chat.IsZero() {
 		return false
 	}
 	want := menuVersion + ":" + string(p.Role) + ":" + string(p.Lang)

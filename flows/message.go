@@ -10,7 +10,7 @@ const (
 	KindSend  MsgKind = "send"  // a new message
 	KindEdit  MsgKind = "edit"  // replace the text and buttons of the card named by CardKey
 	KindPhoto MsgKind = "photo" // a photo by channel file id, with Text as caption
-	KindFile  MsgKind = "file"  // a document named FileName whose content is Text (reports, exports)
+	KindFile  MsgKind = "file"  // a document named FileName whose content is Content, or Text when it has none (reports, exports)
 	// KindMenu sets the person's command menu: Buttons[0] lists the
 	// commands, Text the description and Data the command name. A channel
 	// without per-person menus marks it delivered.
@@ -51,6 +51,10 @@ type Message struct {
 	Ticket         string `json:"ticket,omitempty"` // for logs and metrics only
 	// FileName names a KindFile document.
 	FileName string `json:"file_name,omitempty"`
+	// Content is a KindFile document's bytes (a spreadsheet); Text is then
+	// its caption, which a channel that cannot send documents shows. A
+	// document without Content is its Text.
+	Content []byte `json:"content,omitempty"`
 	// Document sends Photo as a file: an image the person sent as a file
 	// has a document file id, which the platform refuses as a photo.
 	Document bool `json:"document,omitempty"`
@@ -89,9 +93,18 @@ const (
 	EvContact     EventKind = "contact"
 	EvPhoto       EventKind = "photo"
 	EvUnsupported EventKind = "unsupported" // stickers, voice, non-image files...
+	// EvFile is a document the bot may read (a spreadsheet), kept by the
+	// channel (Event.File); where no dialogue asks for one it is answered
+	// as unsupported, What naming it.
+	EvFile EventKind = "file"
 	// EvNone is an update the bot ignores (edits, membership changes); it
 	// still commits its dedupe mark and cursor so it is not fetched again.
 	EvNone EventKind = "none"
+	// EvConsole is an action taken in the office console (bot/web);
+	// Event.Console names it. It goes through the same tables as a chat
+	// command or a tap (routes.go), and its answer is the Result, not a
+	// chat message.
+	EvConsole EventKind = "console"
 )
 
 // Sender is who caused an event, as the channel knows them.
@@ -129,18 +142,42 @@ type Event struct {
 	// ContactIsOwn is true when a shared contact belongs to the sender.
 	ContactIsOwn bool
 	Photo        *Photo
+	// File is the document of an EvFile.
+	File *File
 	// What names an unsupported input for the reply ("sticker", "document").
 	What string
 	// TooLarge is set when the platform says the file exceeds what the bot may fetch.
 	TooLarge bool
 	// NotImage is set when a file sent as a photo turned out not to be an image.
 	NotImage bool
+	// Console is the action of an EvConsole event.
+	Console *ConsoleRequest
+}
+
+// File is a document a person sent, as the channel kept it: the platform's
+// id, the name and type the sender's client gave, and the copy in the media
+// store the engine reads it from (Options.Parts.OpenFile).
+type File struct {
+	FileID string `json:"file_id"`
+	Name   string `json:"name,omitempty"`
+	Mime   string `json:"mime,omitempty"`
+	Size   int64  `json:"size,omitempty"`
+	// SHA256 and Local name the kept copy (empty if the download failed).
+	SHA256 string `json:"sha256,omitempty"`
+	Local  string `json:"local,omitempty"`
 }
 
 // Result is what the channel needs right away, outside the outbox: the
-// answer to a button tap (a short toast the client shows at once).
+// answer to a button tap (a short toast the client shows at once), or to
+// a console action (Toast is then the engine's whole answer, Alert set
+// when it refused).
 type Result struct {
 	Toast     string
 	Alert     bool
 	Duplicate bool
+	// Ticket is the ticket a console action created (a phone report).
+	Ticket string
+	// Refused is the code of the refusal when the event was a user's
+	// mistake or not theirs to make (the answer is in Toast).
+	Refused Code
 }

@@ -31,6 +31,7 @@ type MonthReport struct {
 	Repeats                    []Count // places with the same category reported ≥ 2 times
 	RepeatPlaces               int
 	Technicians                []TechCount
+	Parts                      MonthParts // parts cost per category and technician (parts_report.go)
 }
 
 // Count is a label with how often it occurred.
@@ -96,6 +97,12 @@ func (c *call) monthStart(arg string) (time.Time, error) {
 // still checks who asks and uses the result only if it fits; a report a
 // moment older than the transaction is fine.
 func (e *Engine) readAhead(ctx context.Context, ev Event) any {
+	if a := e.partsAhead(ctx, ev); a != nil {
+		return a
+	}
+	if r := e.staffAhead(ctx, ev); r != nil {
+		return r
+	}
 	if ev.Kind != EvCommand || ev.Command != "month" || ev.InGroup {
 		return nil
 	}
@@ -132,13 +139,20 @@ func (c *call) monthReport(start time.Time) (*MonthReport, error) {
 			return nil
 		}
 		r.Reported++
+		if err := r.Parts.add(c.tx, t); err != nil {
+			return err
+		}
 		if t.Kind == OrderPublic {
 			r.Public++
 		} else {
 			r.Household++
 		}
 		cats[t.Category]++
-		places[t.Category+"\x00"+t.Building+"\x00"+t.Unit+"\x00"+t.Room]++
+		if isPublicPlace(t) {
+			places[t.Category+"\x00"+t.Place]++
+		} else {
+			places[t.Category+"\x00"+t.Building+"\x00"+t.Unit+"\x00"+t.Room]++
+		}
 		if len(t.Breaches) > 0 {
 			r.Breached++
 		}
@@ -202,6 +216,7 @@ func (c *call) monthReport(start time.Time) (*MonthReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.Parts.finish()
 	for k, n := range cats {
 		r.Categories = append(r.Categories, Count{Key: k, N: n})
 	}
@@ -320,5 +335,6 @@ func (c *call) renderMonth(r *MonthReport, l Lang) string {
 			line("month.tech", "name", tc.Name, "done", tc.Done, "avg", avg, "reworked", tc.Reworked)
 		}
 	}
+	b.WriteString(c.monthPartsText(&r.Parts, l))
 	return b.String()
 }

@@ -13,6 +13,9 @@ import (
 // FuzzDecodePayload: decoding never panics, rejects anything longer than
 // Telegram's 64 bytes, is the exact inverse of EncodePayload for what it
 // accepts, and what EncodePayload builds from clean parts round-trips.
+// The strict check of the routing tables (ValidPayload: a known verb with
+// exactly its arguments) never panics either and accepts only what
+// decodes.
 //
 // Inputs: s is decoded as is; verb and args (split on ",") are encoded.
 // Seeds are in testdata/fuzz/FuzzDecodePayload; run longer with
@@ -27,8 +30,13 @@ func FuzzDecodePayload(f *testing.F) {
 	f.Add("1||", "", "a")
 	f.Add("1|acc|"+strings.Repeat("9", 60), "acc", strings.Repeat("9", 60))
 	f.Add("1|a|\x00", "a|b", "\n")
+	f.Add("1|st|BX-20261127-0001|door|ring", "st", "BX-20261127-0001,door,ring,x")
+	f.Add("1|qz|2|1|3|4", "qz", "2,1,,4")
 	f.Fuzz(func(t *testing.T, s, verb, argList string) {
 		p, ok := flows.DecodePayload(s)
+		if flows.ValidPayload(s) && !ok {
+			t.Fatalf("ValidPayload accepted %q, which does not decode", s)
+		}
 		if len(s) > flows.MaxPayload && ok {
 			t.Fatalf("accepted %d bytes (> %d): %q", len(s), flows.MaxPayload, s)
 		}

@@ -10,7 +10,11 @@ func (c *call) leads() ([]*Person, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ps...)
+		for _, p := range ps {
+			if p.Deactivated == nil {
+				out = append(out, p)
+			}
+		}
 	}
 	return out, nil
 }
@@ -24,7 +28,7 @@ func (c *call) staff() ([]*Person, error) {
 			return nil, err
 		}
 		for _, p := range ps {
-			if p.Registered {
+			if p.Active() {
 				out = append(out, p)
 			}
 		}

@@ -18,12 +18,39 @@ func (c *call) quoteText(t *Ticket, l Lang) string {
 	}
 	var b strings.Builder
 	for _, ln := range q.Lines {
-		p, _ := c.e.SOP().price(ln.Code)
-		b.WriteString(c.tl(l, "quote.line", "code", ln.Code, "name", p.Name[l], "qty", ln.Qty, "unit", p.Unit[l], "price", Money(ln.Cents), "sum", Money(int64(ln.Qty)*ln.Cents)))
+		code, name, unit := ln.Code, ln.Name, ln.Unit // a part from stock carries its own
+		if ln.Part != "" {
+			code = ln.Part
+		} else {
+			p, _ := c.priceItem(ln.Code)
+			name, unit = p.Name[l], p.Unit[l]
+		}
+		b.WriteString(c.tl(l, "quote.line", "code", code, "name", name, "qty", ln.Qty, "unit", unit, "price", Money(ln.Cents), "sum", Money(int64(ln.Qty)*ln.Cents)))
 		b.WriteString("\n")
 	}
 	b.WriteString(c.tl(l, "quote.total", "total", Money(q.Total())))
 	return b.String()
+}
+
+// priceItem finds a price-list item in the procedure in force or, for a
+// line of an older quote whose item has since left the list (the old
+// materials line M02), in the stored version that had it, newest first.
+func (c *call) priceItem(code string) (PriceItem, bool) {
+	if p, ok := c.e.SOP().price(code); ok {
+		return p, true
+	}
+	versions, err := c.tx.SOPVersions()
+	if err != nil {
+		return PriceItem{}, false
+	}
+	for i := len(versions) - 1; i >= 0; i-- {
+		if s := versions[i].SOP; s != nil {
+			if p, ok := s.price(code); ok {
+				return p, true
+			}
+		}
+	}
+	return PriceItem{}, false
 }
 
 // priceList renders the whole price list for the resident to check (SOP 4.1.4).
@@ -102,7 +129,13 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 		if q.Status != "draft" || len(q.Lines) == 0 {
 			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
 		}
+		last := q.Lines[len(q.Lines)-1]
 		q.Lines = q.Lines[:len(q.Lines)-1]
+		if last.Part != "" { // a part from stock goes back to the store
+			if err := c.undoPartLine(t, last); err != nil {
+				return err
+			}
+		}
 		return c.show(t)
 	case "send":
 		if q.Status != "draft" {
@@ -131,6 +164,7 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
 		}
 		q.Status = "draft"
+		q.Lines = withoutParts(q.Lines) // their parts went back when the quote was refused
 		if err := c.record(t, "quote_revise", ""); err != nil {
 			return err
 		}
@@ -188,6 +222,9 @@ func (c *call) quoteAnswer(t *Ticket, agree bool, args []string) error {
 	}
 	q.Status = "refused"
 	if err := c.record(t, "quote_refused", fmt.Sprintf("#%d", q.Seq)); err != nil {
+		return err
+	}
+	if err := c.returnJobParts(t, "quote refused"); err != nil {
 		return err
 	}
 	c.toast = c.t("ok")

@@ -35,12 +35,22 @@ func (c *call) postCard(t *Ticket, isNew, refresh bool) {
 		"photos", len(t.Photos),
 		"kind", c.tl(l, "kind."+string(t.Kind)),
 		"when", c.whenText(t, l)))
+	if need := c.needLine(t, l); need != "" {
+		b.WriteString("\n" + need)
+	}
 	b.WriteString("\n— ")
 	step := ""
 	if st, i := c.current(t); i >= 0 {
 		step = st.Title[l]
 	}
-	status := c.tl(l, "card.status."+string(t.State),
+	statusKey := "card.status." + string(t.State)
+	switch {
+	case t.Closure != "":
+		statusKey = "card.status." + t.Closure
+	case t.State == StateDone && t.Signer == SignoffLead:
+		statusKey = "card.status.done_lead"
+	}
+	status := c.tl(l, statusKey,
 		"name", t.Assignee,
 		"time", c.clock(statusTime(t)),
 		"score", t.Score,
@@ -182,10 +192,21 @@ func summary(s string, max int) string {
 	return string(r[:max-1]) + "…"
 }
 
-// shortAddress is what the group may see: building and unit, never the room.
-func shortAddress(t *Ticket) string { return t.Building + " / " + t.Unit }
+// shortAddress is what the group may see: building and unit, never the
+// room; a public fault's place.
+func shortAddress(t *Ticket) string {
+	if isPublicPlace(t) {
+		return t.Place
+	}
+	return t.Building + " / " + t.Unit
+}
 
-func (c *call) fullAddress(t *Ticket) string { return t.Building + " / " + t.Unit + " / " + t.Room }
+func (c *call) fullAddress(t *Ticket) string {
+	if isPublicPlace(t) {
+		return t.Place
+	}
+	return t.Building + " / " + t.Unit + " / " + t.Room
+}
 
 func personAddress(p *Person) string { return p.Building + " / " + p.Unit + " / " + p.Room }
 

@@ -125,10 +125,13 @@ func (c *call) reportChoice(d *Dialogue, v string) error {
 			d.Kind2 = OrderHousehold
 		case OrderPublic:
 			d.Kind2 = OrderPublic
+			return c.promptPlace(d)
 		default:
 			return Errorf(CodeInvalid, "err.bad_button")
 		}
 		return c.promptTiming(d)
+	case stepPlace:
+		return c.placeChoice(d, v)
 	case stepTiming:
 		loc := c.e.o.Location
 		local := c.now.In(loc)
@@ -157,6 +160,8 @@ func (c *call) reportInput(d *Dialogue) error {
 	switch d.Step {
 	case stepCategory, stepKind, stepTiming:
 		return Errorf(CodeInvalid, "err.use_buttons")
+	case stepPlace:
+		return c.placeInput(d)
 	case stepDesc:
 		if c.ev.Kind != EvText && c.ev.Kind != EvPhoto {
 			return Errorf(CodeInvalid, "err.text_expected")
@@ -217,6 +222,12 @@ func (c *call) createTicket(d *Dialogue, at *time.Time) error {
 	}
 	c.reply(c.t("report.created", "ticket", t.ID, "category", c.categoryLabel(t.Category, c.lang), "when", c.whenText(t, c.lang)),
 		[]Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancelAsk, t.ID)})
+	return c.dispatchNew(t)
+}
+
+// dispatchNew posts a new normal ticket's card to the group, checks it
+// for a repeat failure and starts its acceptance clock.
+func (c *call) dispatchNew(t *Ticket) error {
 	c.groupCard(t, true)
 	if err := c.checkRepeat(t); err != nil {
 		return err
@@ -235,7 +246,7 @@ func (c *call) checkRepeat(t *Ticket) error {
 		return err
 	}
 	for _, e := range earlier {
-		if e.ID != t.ID && e.Category == t.Category && e.Room == t.Room && e.State == StateClosed &&
+		if e.ID != t.ID && e.Category == t.Category && c.fullAddress(e) == c.fullAddress(t) && e.State == StateClosed &&
 			e.Closed != nil && c.now.Sub(*e.Closed) < 30*24*time.Hour {
 			if err := c.event(t, "repeat", t.State, t.State, e.ID); err != nil {
 				return err
@@ -246,8 +257,23 @@ func (c *call) checkRepeat(t *Ticket) error {
 	return nil
 }
 
-// newTicket numbers and stores a ticket from a report dialogue.
+// newTicket numbers and stores a ticket from the sender's report dialogue.
 func (c *call) newTicket(d *Dialogue, at *time.Time, emergency string) (*Ticket, error) {
+	t, err := c.fileTicket(c.me, d, at, emergency)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// fileTicket numbers and stores a ticket for resident res from a report
+// draft (its category, description, photos and order kind), with its
+// first audit line; the sender is its actor (the resident, or the clerk
+// who took the call).
+func (c *call) fileTicket(res *Person, d *Dialogue, at *time.Time, emergency string) (*Ticket, error) {
 	loc := c.e.o.Location
 	day := c.now.In(loc).Format("20060102")
 	n, err := c.tx.NextTicketSeq(day)
@@ -262,10 +288,12 @@ func (c *call) newTicket(d *Dialogue, at *time.Time, emergency string) (*Ticket,
 		Photos:      d.Photos,
 		Kind:        d.Kind2,
 		ASAP:        at == nil,
-		ResidentID:  c.me.ID,
-		Building:    c.me.Building,
-		Unit:        c.me.Unit,
-		Room:        c.me.Room,
+		ResidentID:  res.ID,
+		Building:    res.Building,
+		Unit:        res.Unit,
+		Room:        res.Room,
+		Place:       d.Place,
+		Asset:       d.Asset,
 		Created:     c.now,
 		Updated:     c.now,
 		Rev:         1,
@@ -275,13 +303,13 @@ func (c *call) newTicket(d *Dialogue, at *time.Time, emergency string) (*Ticket,
 		u := at.UTC()
 		t.AgreedTime = &u
 	}
+	if isPublicPlace(t) {
+		t.Building, t.Unit, t.Room = "", "", "" // a public fault is not at the reporter's home
+	}
 	if err := c.tx.PutTicket(t); err != nil {
 		return nil, err
 	}
 	if err := c.event(t, "reported", "", StateNew, emergency, t.Photos...); err != nil {
-		return nil, err
-	}
-	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
 		return nil, err
 	}
 	return t, nil

@@ -32,12 +32,13 @@ func (c *call) triggerReview(trigger, ticketID string) error {
 			return nil
 		}
 	}
-	_, err = c.openReview(trigger, ticketID)
+	_, err = c.openReview(trigger, "", ticketID)
 	return err
 }
 
-// openReview opens a review and invites every participant.
-func (c *call) openReview(trigger string, tickets ...string) (*Review, error) {
+// openReview opens a review and invites every participant; note says
+// what happened, for a review opened by hand.
+func (c *call) openReview(trigger, note string, tickets ...string) (*Review, error) {
 	g := c.e.o.Governance
 	year := c.now.In(c.e.o.Location).Year()
 	seq, err := c.tx.NextSeq(fmt.Sprintf("review:%d", year))
@@ -45,7 +46,7 @@ func (c *call) openReview(trigger string, tickets ...string) (*Review, error) {
 		return nil, err
 	}
 	r := &Review{ID: fmt.Sprintf("RV-%d-%03d", year, seq), Trigger: trigger, Opened: c.now, Deadline: c.now.Add(g.ReviewDeadline),
-		Status: "open", SOPVersion: int(c.e.sopNum.Load()), Answers: map[string]string{}}
+		Status: "open", SOPVersion: int(c.e.sopNum.Load()), Answers: map[string]string{}, Note: note}
 	for _, t := range tickets {
 		if t != "" {
 			r.Tickets = append(r.Tickets, t)
@@ -58,7 +59,7 @@ func (c *call) openReview(trigger string, tickets ...string) (*Review, error) {
 			return nil, err
 		}
 		for _, p := range ps {
-			if p.Registered {
+			if p.Active() {
 				participants = append(participants, p)
 				r.Participants = append(r.Participants, p.ID)
 			}
@@ -99,6 +100,9 @@ func (c *call) openReview(trigger string, tickets ...string) (*Review, error) {
 func (c *call) reviewInvite(r *Review, p *Person) Message {
 	l := p.Lang
 	text := c.tl(l, "review.opened", "id", r.ID, "trigger", c.tl(l, "review.trigger_"+r.Trigger), "deadline", c.localTime(r.Deadline), "v", r.SOPVersion)
+	if r.Note != "" {
+		text += "\n" + c.tl(l, "review.note", "note", r.Note)
+	}
 	if len(r.Tickets) > 0 {
 		text += "\n" + c.tl(l, "review.tickets", "list", strings.Join(r.Tickets, ", "))
 	}
@@ -321,6 +325,9 @@ func (c *call) reviewText(r *Review, l Lang) string {
 	}
 	b.WriteString(c.tl(l, "review.show", "id", r.ID, "trigger", c.tl(l, "review.trigger_"+r.Trigger), "status", c.tl(l, "review.status_"+r.Status),
 		"opened", c.localTime(r.Opened), "deadline", c.localTime(r.Deadline), "answered", answered, "participants", len(r.Participants), "v", r.SOPVersion))
+	if r.Note != "" {
+		b.WriteString("\n" + c.tl(l, "review.note", "note", r.Note))
+	}
 	if len(r.Tickets) > 0 {
 		b.WriteString("\n" + c.tl(l, "review.tickets", "list", strings.Join(r.Tickets, ", ")))
 	}
@@ -335,6 +342,16 @@ func (c *call) reviewText(r *Review, l Lang) string {
 		b.WriteString("\n" + c.tl(l, "review.report", "reasons", rep.Reasons, "measures", rep.Measures))
 		for _, a := range rep.Actions {
 			b.WriteString("\n" + c.actionLine(r, a, l))
+		}
+	}
+	if r.Status != "open" {
+		if r.NewVersion == 0 {
+			b.WriteString("\n" + c.tl(l, "review.sop_same"))
+		} else {
+			b.WriteString("\n" + c.tl(l, "review.sop_new", "n", r.NewVersion, "changes", len(r.Changes)))
+			for _, ch := range r.Changes {
+				b.WriteString("\n• " + c.changeText(ch, l))
+			}
 		}
 	}
 	return b.String()
@@ -388,19 +405,23 @@ func (c *call) reviewCloseInput(d *Dialogue) error {
 	return c.tx.PutDialogue(d)
 }
 
-// reviewCloseChoice is the "finish" button of the report's actions step.
+// reviewCloseChoice is the "finish" button of the report's actions step,
+// then the answer whether the measures change the procedure.
 func (c *call) reviewCloseChoice(d *Dialogue, v string) error {
-	if d.Step != stepActions {
+	switch {
+	case d.Step == stepActions && v == "finish":
+		return c.askReviewVersion(d)
+	case d.Step == stepVersion:
+		return c.reviewVersionChoice(d, v)
+	case d.Step != stepActions:
 		return Errorf(CodeConflict, "err.stale_prompt")
 	}
-	if v != "finish" {
-		return Errorf(CodeInvalid, "err.bad_button")
-	}
-	return c.finishReview(d)
+	return Errorf(CodeInvalid, "err.bad_button")
 }
 
-// finishReview stores the report, sends it and starts tracking the actions.
-func (c *call) finishReview(d *Dialogue) error {
+// finishReview stores the report with the SOP version its measures made
+// (0: none) and its change set, sends it and starts tracking the actions.
+func (c *call) finishReview(d *Dialogue, version int, changes []SOPChange) error {
 	r, err := c.mustReview(d.Review)
 	if err != nil {
 		return err
@@ -410,6 +431,7 @@ func (c *call) finishReview(d *Dialogue) error {
 	}
 	now := c.now
 	r.Status, r.Closed = "closed", &now
+	r.NewVersion, r.Changes = version, changes
 	if err := c.tx.PutReview(r); err != nil {
 		return err
 	}

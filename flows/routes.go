@@ -2,6 +2,8 @@ package flows
 
 import (
 	"errors"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -38,7 +40,7 @@ func (a Access) Allows(p *Person) bool {
 	if a.Open {
 		return true
 	}
-	if p == nil || !p.Registered {
+	if !p.Active() {
 		return false
 	}
 	return a.Roles == nil || hasRole(a.Roles, p.Role)
@@ -102,6 +104,8 @@ func init() {
 		{Name: "cancel", Key: "cmd.cancel", Menus: everyone, Access: anyone, run: noArgs((*call).cmdCancel)},
 		{Name: "open", Key: "cmd.open", Args: "help.args.open", Menus: leads, Access: leadsOnly, InGroup: true, run: (*call).cmdOpen},
 		{Name: "reassign", Key: "cmd.reassign", Args: "help.args.ticket", Menus: leads, Access: leadsOnly, run: (*call).cmdReassign},
+		// Every lead action valid on a ticket now: a way out of every state.
+		{Name: "manage", Key: "cmd.manage", Args: "help.args.ticket", Menus: leads, Access: leadsOnly, run: (*call).cmdManage},
 		// Whom a lead may invite is the invitable table (invites.go).
 		{Name: "invite", Key: "cmd.invite", args: inviteArgs, Menus: leads, Access: Access{Roles: leads, Deny: "err.invite_forbidden"}, run: (*call).cmdInvite},
 		// The ticket's resident and assignee read its work order too (cmdOrder checks the ticket).
@@ -109,15 +113,45 @@ func init() {
 		{Name: "skip", Key: "cmd.skip", Args: "help.args.skip", Menus: leads, Access: leadsOnly, run: (*call).cmdSkip},
 		{Name: "daily", Key: "cmd.daily", Args: "help.args.daily", Menus: office, Access: officeOnly, run: (*call).cmdDaily},
 		{Name: "month", Key: "cmd.month", Args: "help.args.month", Menus: office, Access: officeOnly, run: (*call).cmdMonth},
-		{Name: "duty", Key: "cmd.duty", Menus: leads, Access: leadsOnly, run: noArgs((*call).cmdDuty)},
+		// Customer service answers and closes the residents' fee questions.
+		{Name: "fees", Key: "cmd.fees", Menus: office, Access: officeOnly, run: noArgs((*call).cmdFees)},
+		{Name: "duty", Key: "cmd.duty", Args: "help.args.duty", Menus: leads, Access: leadsOnly, run: (*call).cmdDuty},
+		// The qualifications area (staff.go, skills.go): whom a lead may
+		// manage is the invitable table, whose skills the handler checks.
+		{Name: "staff", Key: "cmd.staff", Args: "help.args.staff", Menus: leads, Access: leadsOnly, run: (*call).cmdStaff},
+		{Name: "skills", Key: "cmd.skills", args: leadsPersonArg, Menus: staff, Access: repairTeam, run: (*call).cmdSkills},
+		{Name: "certs", Key: "cmd.certs", args: leadsPersonArg, Menus: staff, Access: repairTeam, run: (*call).cmdCerts},
+		// A session's card is for its invitees, its trainer and the leads (cmdTraining checks).
+		{Name: "training", Key: "cmd.training", Args: "help.args.training", Menus: staffAll, Access: sopUsers, run: (*call).cmdTraining},
+		{Name: "training", Arg: "new", Access: leadsOnly, run: noArgs((*call).trainingNew)},
 		{Name: "sop", Key: "cmd.sop", Menus: staffAll, Access: sopUsers, run: (*call).cmdSOP},
 		{Name: "sop", Arg: "reload", Access: leadsOnly, run: noArgs((*call).cmdSOPReload)},
 		{Name: "review", Key: "cmd.review", Args: "help.args.review", Menus: staffAll, Access: sopUsers, run: (*call).cmdReview},
+		// A major fault (重大故障) opens a review at once (review clause 2).
+		{Name: "fault", Key: "cmd.fault", Args: "help.args.fault", Menus: leads, Access: leadsOnly, run: (*call).cmdFault},
 		{Name: "suggest", Key: "cmd.suggest", Menus: staffAll, Access: sopUsers, run: (*call).cmdSuggest},
 		// Review actions are the company's internal improvement plan: for
 		// the people who take part in reviews, not for residents.
 		{Name: "actions", Key: "cmd.actions", Menus: staffAll, Access: sopUsers, run: noArgs((*call).cmdActions)},
 		{Name: "complain", Key: "cmd.complain", Menus: residents, Access: residentsOnly, run: (*call).cmdComplain},
+		// The office console: the board, tickets and the office's actions
+		// in a browser, for the office roles (a technician's chat has no
+		// list of all open tickets either: /open is for leads). The
+		// session has the role this row allows, re-read on every request
+		// (MayUseConsole).
+		{Name: "console", Key: "cmd.console", Menus: office, Access: officeOnly, run: (*call).cmdConsole},
+		{Name: "console", Arg: "logout", Access: officeOnly, run: noArgs((*call).cmdConsoleLogout)},
+		// Spare parts (parts_chat.go): each row's Access is its PartsRoles row.
+		{Name: "stock", Key: "cmd.stock", Args: "help.args.stock", Menus: staffAll, Access: partsAccess(PartsView), run: (*call).cmdStock},
+		{Name: "stock", Arg: "buy", Access: partsAccess(PartsRequestPurchase), run: noArgs((*call).stockBuy)},
+		{Name: "stock", Arg: "receive", Access: partsAccess(PartsReceive), run: noArgs((*call).stockReceive)},
+		{Name: "stock", Arg: "scrap", Access: partsAccess(PartsRequestScrap), run: noArgs((*call).stockScrap)},
+		{Name: "stock", Arg: "return", Access: partsAccess(PartsReturn), run: noArgs((*call).stockReturn)},
+		{Name: "stock", Arg: "count", Access: partsAccess(PartsStocktake), run: noArgs((*call).stockCount)},
+		{Name: "parts", Key: "cmd.parts", Menus: leads, Access: partsAccess(PartsEditCatalog), run: (*call).cmdParts},
+		{Name: "parts", Arg: "add", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsAdd)},
+		{Name: "parts", Arg: "import", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsImport)},
+		{Name: "parts", Arg: "export", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsExport)},
 		{Name: "lang", Key: "cmd.lang", Args: "help.args.lang", Menus: everyone, Access: anyone, run: (*call).cmdLang},
 		{Name: "help", Key: "cmd.help", Menus: everyone, Access: anyone, run: noArgs((*call).cmdHelp)},
 	}
@@ -173,6 +207,9 @@ func (c *call) command() error {
 	if cmd == nil {
 		return Errorf(CodeInvalid, "err.unknown_command", "command", c.ev.Command)
 	}
+	if !cmd.Open && c.me != nil && c.me.Deactivated != nil {
+		return Errorf(CodeForbidden, "err.deactivated")
+	}
 	if !cmd.Open && (c.me == nil || !c.me.Registered) {
 		return c.startRegistration()
 	}
@@ -207,6 +244,32 @@ const (
 	vbReviewSuggest  = "rvs" // rvs|<review>
 	vbReviewDecline  = "rvd" // rvd|<review>
 	vbActionDone     = "acd" // acd|<review>|<action>
+	vbStaffRole      = "sr"  // sr|<person>|<role>
+	vbStaffLeave     = "sx"  // sx|<person>: asks to confirm
+	vbStaffLeaveOK   = "sxc" // sxc|<person>: deactivates a leaver
+	vbSkill          = "sk"  // sk|<person>|<skill>|<level, or - to remove>
+	vbCertNew        = "cen" // cen|<holder>: one's own submission, or a lead's record
+	vbCertVerify     = "cv"  // cv|<certificate>
+	vbCertRefuse     = "cf"  // cf|<certificate>: a submission refused, with a reason
+	vbCertReviewed   = "crv" // crv|<certificate>: its 复审 passed
+	vbCertRevoke     = "crx" // crx|<certificate>: revoked, with a reason
+	vbTrainAnswer    = "tra" // tra|<session>|y|n: going / not going
+	vbTrainAttend    = "tat" // tat|<session>|<person>|p|a|pass|fail
+	vbTrainCancel    = "trx" // trx|<session>
+	vbRosterAdd      = "rsa" // rsa|<day>: a new shift (its hours asked)
+	vbRosterPerson   = "rsp" // rsp|<shift>|<person>|on|off
+	vbRosterHours    = "rse" // rse|<shift>: new hours asked
+	vbRosterDelete   = "rsd" // rsd|<shift>
+	vbFeeAnswer      = "fa"  // fa|<ticket>: answer a fee question
+	vbFeeClose       = "fc"  // fc|<ticket>: close a fee question
+	vbPurchaseOK     = "ppa" // ppa|<PR-n>: a lead approves a purchase request
+	vbPurchaseNo     = "ppr" // ppr|<PR-n>: a lead refuses it
+	vbDeliver        = "prd" // prd|<PR-n>: record a delivery against it
+	vbScrapOK        = "psa" // psa|<SC-n>: a lead approves a scrap request
+	vbScrapNo        = "psr" // psr|<SC-n>
+	vbLowBuy         = "plb" // plb|<part>|<store>: request a purchase from a low-stock alert
+	vbItemEdit       = "pie" // pie|<part>: edit a catalog item
+	vbItemRetire     = "pit" // pit|<part>: retire a catalog item, or bring it back
 	vbCard           = "cd"  // cd|<card>|<ticket action>|<ticket>[|arg...]: a button of step card <card>
 )
 
@@ -215,24 +278,61 @@ type verb struct {
 	Access
 	// private verbs are refused in the group (a dialogue answer is personal).
 	private bool
-	run     func(c *call, args []string) error
+	// args are the payload's arguments, exactly as the bot builds them.
+	args argShape
+	run  func(c *call, args []string) error
 }
 
 var verbs = map[string]verb{
-	vbChoice:         {Access: anyone, private: true, run: (*call).choice},
-	vbCommand:        {Access: anyone, run: (*call).commandButton}, // the command's own row decides
-	vbHandoverSubmit: {Access: repairTeam, run: (*call).handoverSubmit},
-	vbHandoverReview: {Access: leadsOnly, run: (*call).handoverReview},
-	vbDuty:           {Access: leadsOnly, run: (*call).dutyToggle},
-	vbAck:            {Access: sopUsers, run: (*call).ack},
-	vbQuiz:           {Access: sopUsers, run: (*call).quizAnswer},
-	vbReviewSuggest:  {Access: registered, run: func(c *call, args []string) error { return c.reviewAnswer(args, false) }},
-	vbReviewDecline:  {Access: registered, run: func(c *call, args []string) error { return c.reviewAnswer(args, true) }},
+	vbChoice:         {Access: anyone, private: true, args: shape(aNum, aChoice), run: (*call).choice},
+	vbCommand:        {Access: anyone, args: shape(aCommand).opt(aCommandArg), run: (*call).commandButton}, // the command's own row decides
+	vbHandoverSubmit: {Access: repairTeam, args: shape(aDay), run: (*call).handoverSubmit},
+	vbHandoverReview: {Access: leadsOnly, args: shape(aDay, aPerson, oneOf("ok", "ret")), run: (*call).handoverReview},
+	vbDuty:           {Access: leadsOnly, args: shape(aPerson, oneOf("on", "off")), run: (*call).dutyToggle},
+	vbAck:            {Access: sopUsers, args: shape(aNum), run: (*call).ack},
+	vbQuiz:           {Access: sopUsers, args: shape(aNum, aNum, aAnswers, aNum), run: (*call).quizAnswer},
+	vbReviewSuggest:  {Access: registered, args: shape(aReview), run: func(c *call, args []string) error { return c.reviewAnswer(args, false) }},
+	vbReviewDecline:  {Access: registered, args: shape(aReview), run: func(c *call, args []string) error { return c.reviewAnswer(args, true) }},
 	// Only an action's owner has this button, and owners are staff: from
 	// anyone unregistered the payload is forged.
-	vbActionDone: {Access: Access{Deny: "err.bad_button"}, run: (*call).actionDone},
-	// The ticket action inside decides who may (Authorize).
-	vbCard: {Access: anyone, private: true, run: (*call).cardTap},
+	vbActionDone: {Access: Access{Deny: "err.bad_button"}, args: shape(aReview, aNum), run: (*call).actionDone},
+	vbFeeAnswer:  {Access: officeOnly, args: shape(aTicket), run: (*call).feeAnswer},
+	vbFeeClose:   {Access: officeOnly, args: shape(aTicket), run: (*call).feeClose},
+	// Whom a lead may manage is the invitable table (staff.go).
+	vbStaffRole:    {Access: leadsOnly, args: shape(aPerson, aKey), run: (*call).staffRole},
+	vbStaffLeave:   {Access: leadsOnly, args: shape(aPerson), run: (*call).staffLeave},
+	vbStaffLeaveOK: {Access: leadsOnly, args: shape(aPerson), run: (*call).staffLeaveConfirm},
+	vbSkill:        {Access: leadsOnly, args: shape(aPerson, aKey, aKey), run: (*call).skillSet},
+	// Whose certificate one may enter is the handler's check (one's own,
+	// or a lead's for the team).
+	vbCertNew:      {Access: repairTeam, private: true, args: shape(aPerson), run: (*call).certNew},
+	vbCertVerify:   {Access: leadsOnly, private: true, args: shape(aKey), run: (*call).certVerify},
+	vbCertRefuse:   {Access: leadsOnly, private: true, args: shape(aKey), run: (*call).certReason},
+	vbCertReviewed: {Access: leadsOnly, private: true, args: shape(aKey), run: (*call).certReviewed},
+	vbCertRevoke:   {Access: leadsOnly, private: true, args: shape(aKey), run: (*call).certReason},
+	// Only invitees answer (AnswerSession), only the trainer or a lead
+	// records attendance (trainAttend checks the session).
+	vbTrainAnswer: {Access: sopUsers, private: true, args: shape(aKey, oneOf("y", "n")), run: (*call).trainAnswer},
+	vbTrainAttend: {Access: sopUsers, private: true, args: shape(aKey, aPerson, oneOf(attPresent, attAbsent, attPass, attFail)), run: (*call).trainAttend},
+	vbTrainCancel: {Access: leadsOnly, private: true, args: shape(aKey), run: (*call).trainCancel},
+	// The weekly duty pattern (roster.go).
+	vbRosterAdd:    {Access: leadsOnly, private: true, args: shape(aKey), run: func(c *call, args []string) error { return c.rosterAsk(args, false) }},
+	vbRosterPerson: {Access: leadsOnly, private: true, args: shape(aNum, aPerson, oneOf("on", "off")), run: (*call).rosterPerson},
+	vbRosterHours:  {Access: leadsOnly, private: true, args: shape(aNum), run: func(c *call, args []string) error { return c.rosterAsk(args, true) }},
+	vbRosterDelete: {Access: leadsOnly, private: true, args: shape(aNum), run: (*call).rosterDelete},
+	// Spare parts (parts_chat.go): each row's Access is its PartsRoles row.
+	vbPurchaseOK: {Access: partsAccess(PartsDecidePurchase), args: shape(aKey), run: func(c *call, args []string) error { return c.purchaseDecide(args, true) }},
+	vbPurchaseNo: {Access: partsAccess(PartsDecidePurchase), args: shape(aKey), run: func(c *call, args []string) error { return c.purchaseDecide(args, false) }},
+	vbDeliver:    {Access: partsAccess(PartsReceive), private: true, args: shape(aKey), run: (*call).deliverButton},
+	vbScrapOK:    {Access: partsAccess(PartsDecideScrap), args: shape(aKey), run: func(c *call, args []string) error { return c.scrapDecide(args, true) }},
+	vbScrapNo:    {Access: partsAccess(PartsDecideScrap), args: shape(aKey), run: func(c *call, args []string) error { return c.scrapDecide(args, false) }},
+	vbLowBuy:     {Access: partsAccess(PartsRequestPurchase), private: true, args: shape(aKey, aKey), run: (*call).lowBuy},
+	vbItemEdit:   {Access: partsAccess(PartsEditCatalog), private: true, args: shape(aKey), run: (*call).itemEdit},
+	vbItemRetire: {Access: partsAccess(PartsEditCatalog), args: shape(aKey), run: (*call).itemRetire},
+	// A step card's button: the card's number, then a ticket action's
+	// payload, checked against that action's own row. The action decides
+	// who may (Gate), and the card must be the living one (cardTap).
+	vbCard: {Access: anyone, private: true, args: shape(aCard).wraps(validAction), run: (*call).cardTap},
 }
 
 // actionFunc handles a ticket action that passed Authorize; args are the
@@ -243,40 +343,187 @@ func ticketOnly(f func(*call, *Ticket) error) actionFunc {
 	return func(c *call, t *Ticket, _ []string) error { return f(c, t) }
 }
 
-// actions are the handlers of the ticket actions; who may apply each, and
-// from which states, is its row in Transitions (machine.go).
-var actions = map[Action]actionFunc{
-	ActAccept:      ticketOnly((*call).accept),
-	ActOnTheWay:    ticketOnly((*call).onTheWay),
-	ActArrive:      ticketOnly((*call).arrive),
-	ActStep:        (*call).stepOp,
-	ActNoOneHome:   ticketOnly((*call).noOneHome),
-	ActHelp:        ticketOnly((*call).help),
-	ActEntryOK:     ticketOnly((*call).entryOK),
-	ActQuoteOK:     func(c *call, t *Ticket, args []string) error { return c.quoteAnswer(t, true, args) },
-	ActQuoteNo:     func(c *call, t *Ticket, args []string) error { return c.quoteAnswer(t, false, args) },
-	ActEndVisit:    ticketOnly((*call).endVisit),
-	ActDone:        ticketOnly((*call).done),
-	ActFixed:       ticketOnly((*call).fixed),
-	ActNotFixed:    ticketOnly((*call).notFixed),
-	ActFeeQuery:    ticketOnly((*call).feeQuery),
-	ActGoodbye:     ticketOnly((*call).goodbye),
-	ActScore:       (*call).score,
-	ActCancel:      ticketOnly((*call).cancelTicket),
-	ActCancelAsk:   ticketOnly((*call).cancelAsk),
-	ActCancelKeep:  ticketOnly((*call).cancelKeep),
-	ActReschedule:  (*call).reschedule,
-	ActReassign:    (*call).reassign,
-	ActReturnGroup: ticketOnly((*call).returnToGroup),
-	ActTakeOver:    ticketOnly((*call).takeOver),
-	ActHelpReply:   ticketOnly((*call).helpReply),
+// actionRow is the handler of a ticket action and the arguments its
+// buttons carry after the ticket id; who may apply it, and from which
+// states, is its row in Transitions (machine.go).
+type actionRow struct {
+	run  actionFunc
+	args argShape
+}
+
+var actions = map[Action]actionRow{
+	ActAccept:       {run: ticketOnly((*call).accept)},
+	ActOnTheWay:     {run: ticketOnly((*call).onTheWay)},
+	ActArrive:       {run: ticketOnly((*call).arrive)},
+	ActStep:         {run: (*call).stepOp, args: shape(aStep, aWord).by(1, stepOps)},
+	ActNoOneHome:    {run: ticketOnly((*call).noOneHome)},
+	ActHelp:         {run: ticketOnly((*call).help)},
+	ActEntryOK:      {run: ticketOnly((*call).entryOK)},
+	ActQuoteOK:      {run: func(c *call, t *Ticket, args []string) error { return c.quoteAnswer(t, true, args) }, args: shape(aNum)},
+	ActQuoteNo:      {run: func(c *call, t *Ticket, args []string) error { return c.quoteAnswer(t, false, args) }, args: shape(aNum)},
+	ActEndVisit:     {run: ticketOnly((*call).endVisit)},
+	ActDone:         {run: ticketOnly((*call).done)},
+	ActFixed:        {run: ticketOnly((*call).fixed)},
+	ActNotFixed:     {run: ticketOnly((*call).notFixed)},
+	ActFeeQuery:     {run: ticketOnly((*call).feeQuery)},
+	ActGoodbye:      {run: ticketOnly((*call).goodbye)},
+	ActScore:        {run: (*call).score, args: shape(oneOf("1", "2", "3", "4", "5"))},
+	ActCancel:       {run: ticketOnly((*call).cancelTicket)},
+	ActCancelAsk:    {run: ticketOnly((*call).cancelAsk)},
+	ActCancelKeep:   {run: ticketOnly((*call).cancelKeep)},
+	ActReschedule:   {run: (*call).reschedule, args: shape(oneOf("d1am", "d1pm", "d2am", "d2pm"))},
+	ActReassign:     {run: (*call).reassign, args: shape(aPerson)},
+	ActReturnGroup:  {run: ticketOnly((*call).returnToGroup)},
+	ActTakeOver:     {run: ticketOnly((*call).takeOver)},
+	ActHelpReply:    {run: ticketOnly((*call).helpReply)},
+	ActLeadClose:    {run: func(c *call, t *Ticket, _ []string) error { return c.askReason(t, ActLeadClose) }},
+	ActLeadCancel:   {run: func(c *call, t *Ticket, _ []string) error { return c.askReason(t, ActLeadCancel) }},
+	ActPaperLead:    {run: func(c *call, t *Ticket, _ []string) error { return c.askPaper(t, ActPaperLead) }},
+	ActPaperTech:    {run: func(c *call, t *Ticket, _ []string) error { return c.askPaper(t, ActPaperTech) }},
+	ActReassignKeep: {run: (*call).reassignKeep, args: shape(aPerson)},
+	ActUsePart:      {run: (*call).usePart, args: shape(aStep)},
+	ActPartOK:       {run: func(c *call, t *Ticket, args []string) error { return c.partDecide(t, args, true) }, args: shape(aNum)},
+	ActPartNo:       {run: func(c *call, t *Ticket, args []string) error { return c.partDecide(t, args, false) }, args: shape(aNum)},
+}
+
+// stepOps are the operations of the checklist's step buttons
+// (st|ticket|step|op[|arg...]) with the arguments each carries; the step's
+// kind decides which of them it takes (checklist.go).
+var stepOps = map[string][]argFmt{
+	"bell": {oneOf(bellYes, bellNo)}, "ring": nil, "knock": nil, "answered": nil, // door
+	"verbal": nil,           // entry
+	"next":   nil,           // any step
+	"add":    nil,           // quote: show the price list
+	"back":   nil,           // quote: from the price list or a quantity back to the card
+	"pick":   {aCode},       // quote: an item, then its quantity
+	"qty":    {aCode, aNum}, // quote: an item and its quantity
+	"undo":   nil, "send": nil, "revise": nil,
+	"change": nil,              // work: change of plan or price
+	"pass":   nil, "fail": nil, // tests
+	"note": {aCode}, // care: a typical note of the SOP
+}
+
+// ---- button arguments ----
+
+// argFmt is the format of one payload argument.
+type argFmt func(string) bool
+
+func matches(expr string) argFmt { return regexp.MustCompile(expr).MatchString }
+
+func oneOf(values ...string) argFmt {
+	return func(s string) bool { return slices.Contains(values, s) }
+}
+
+// The formats of the arguments buttons carry, as the bot writes them.
+var (
+	aTicket     = matches(`^[A-Z]{1,6}-[0-9]{8}-[0-9]{4,6}$`)            // BX-20261127-0007 (org.ticket_prefix, day, number)
+	aNum        = matches(`^(0|[1-9][0-9]{0,5})$`)                       // strconv.Itoa of a count, a number, a version
+	aPerson     = matches(`^[a-z]{2,8}:[A-Za-z0-9_.@-]{1,64}$`)          // tg:123, wecom:zhangsan, wxkf:wmXXXX
+	aDay        = matches(`^[0-9]{8}$`)                                  // YYYYMMDD
+	aReview     = matches(`^RV-[0-9]{4}-[0-9]{3,6}$`)                    // RV-2026-001
+	aAnswers    = matches(`^([0-9]{1,6}(\.[0-9]{1,6}){0,9})?$`)          // the quiz answers so far, "3.4"
+	aChoice     = matches(`^[a-z0-9_]{1,20}(:[A-Za-z0-9_.@:-]{1,72})?$`) // a dialogue value: "asap", "cat:water", "p:tg:200" (a person picked)
+	aCommand    = matches(`^[a-z]{1,20}$`)
+	aCommandArg = matches(`^[A-Za-z0-9_.@:-]{1,72}$`) // a ticket, a page, a person id (tg:300)
+	aStep       = matches(`^[^|]{1,12}$`)             // an SOP step id (sop.Validate: 1-12 characters)
+	aCode       = matches(`^[^|]{1,12}$`)             // a price-list code (sop.Validate: 1-12 characters)
+	aWord       = matches(`^[a-z_]{1,12}$`)
+	aKey        = matches(`^[A-Za-z0-9_.-]{1,32}$`) // a stored key: a skill or level, a role, a certificate or session id, a weekday
+	aCard       = matches(`^[1-9][0-9]{0,5}$`)      // a step card's number (StepCard.N, from 1)
+)
+
+// argShape is the arity and format of a button's arguments: the fixed
+// ones, then up to len(optional) more; or, when keyed, the rest as the
+// table gives them for the argument at position key; or, when inner is
+// set, the rest is a payload of its own that inner checks.
+type argShape struct {
+	fixed, optional []argFmt
+	keyed           map[string][]argFmt
+	key             int
+	inner           func(Payload) bool
+}
+
+func shape(fixed ...argFmt) argShape { return argShape{fixed: fixed} }
+
+func (s argShape) opt(more ...argFmt) argShape { s.optional = more; return s }
+
+func (s argShape) by(key int, table map[string][]argFmt) argShape {
+	s.key, s.keyed = key, table
+	return s
+}
+
+// wraps makes the arguments after the fixed ones a payload of their own
+// (verb, then its arguments), valid when valid says so: a button that
+// carries another button's payload (cd|<card>|<payload>) is exactly as
+// strict as that button.
+func (s argShape) wraps(valid func(Payload) bool) argShape {
+	s.inner = valid
+	return s
+}
+
+// check reports whether args have exactly the shape.
+func (s argShape) check(args []string) bool {
+	if len(args) < len(s.fixed) {
+		return false
+	}
+	for i, f := range s.fixed {
+		if !f(args[i]) {
+			return false
+		}
+	}
+	rest := args[len(s.fixed):]
+	if s.inner != nil {
+		return len(rest) >= 1 && s.inner(Payload{Verb: rest[0], Args: rest[1:]})
+	}
+	more := s.optional
+	if s.keyed != nil {
+		var ok bool
+		if more, ok = s.keyed[args[s.key]]; !ok || len(rest) != len(more) {
+			return false
+		}
+	}
+	if len(rest) > len(more) {
+		return false
+	}
+	for i, a := range rest {
+		if !more[i](a) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidPayload reports whether s is a button payload the engine acts on:
+// well formed (DecodePayload), of a verb or ticket action of the routing
+// tables, with exactly the arguments, in the formats, its buttons carry.
+// Anything else is answered as an unknown button before it is read.
+func ValidPayload(s string) bool {
+	p, ok := DecodePayload(s)
+	return ok && validArgs(p)
+}
+
+func validArgs(p Payload) bool {
+	if v, ok := verbs[p.Verb]; ok {
+		return v.args.check(p.Args)
+	}
+	return validAction(p)
+}
+
+// validAction reports whether p is a ticket action's payload: the action,
+// its ticket, and exactly the arguments its row gives.
+func validAction(p Payload) bool {
+	row, ok := actions[Action(p.Verb)]
+	return ok && len(p.Args) >= 1 && aTicket(p.Args[0]) && row.args.check(p.Args[1:])
 }
 
 // callback handles a button tap.
 func (c *call) callback() error {
 	p, ok := DecodePayload(c.ev.Data)
-	if !ok {
+	if !ok || !validArgs(p) {
 		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	if c.me != nil && c.me.Deactivated != nil {
+		return Errorf(CodeForbidden, "err.deactivated") // a leaver's old buttons
 	}
 	if v, ok := verbs[p.Verb]; ok {
 		if v.private && c.ev.InGroup {
@@ -292,12 +539,10 @@ func (c *call) callback() error {
 
 // cardTap handles a button of a step card, "cd|<card>|<action>|<ticket>...":
 // the ticket action, once the card is known to be the living one.
+// Its row's shape has checked the card number and the inner payload.
 func (c *call) cardTap(args []string) error {
-	if len(args) < 3 {
-		return Errorf(CodeInvalid, "err.bad_button")
-	}
 	n, err := strconv.Atoi(args[0])
-	if err != nil || n < 1 || strconv.Itoa(n) != args[0] {
+	if err != nil || n < 1 {
 		return Errorf(CodeInvalid, "err.bad_button")
 	}
 	return c.ticketAction(Payload{Verb: args[1], Args: args[2:]}, n)
@@ -307,15 +552,12 @@ func (c *call) cardTap(args []string) error {
 // step card its button was on, which must be the living one.
 func (c *call) ticketAction(p Payload, card int) error {
 	a := Action(p.Verb)
-	run, ok := actions[a]
-	if !ok || len(p.Args) < 1 {
-		return Errorf(CodeInvalid, "err.bad_button")
-	}
+	row := actions[a]
 	t, err := c.mustTicket(p.Args[0])
 	if err != nil {
 		return err
 	}
-	if err := Authorize(a, c.me, t); err != nil {
+	if _, err := Gate(c.tx, c.e.quals(), a, c.me, t, c.now, c.e.o.Location, c.lang); err != nil {
 		return err
 	}
 	if card > 0 && !t.Card.live(card) {
@@ -324,7 +566,7 @@ func (c *call) ticketAction(p Payload, card int) error {
 	if t.Visit == nil {
 		t.Visit = &Visit{} // handlers read the visit; a ticket before arrival has none yet
 	}
-	return run(c, t, p.Args[1:])
+	return row.run(c, t, p.Args[1:])
 }
 
 // commandButton runs "c|<command>[|<arg>]" as if it had been typed.
@@ -337,6 +579,39 @@ func (c *call) commandButton(args []string) error {
 		c.ev.Text = args[1]
 	}
 	return c.command()
+}
+
+// ---- console actions ----
+
+// Console actions: what the office console (bot/web) sends as an
+// EvConsole event. Their names travel in its URLs and forms, so they never
+// change meaning; new actions get new names.
+const (
+	ConsoleLogin       = "login"        // redeem a one-time link for a session (the link is the credential)
+	ConsoleLogout      = "logout"       // end this session, or all of the person's
+	ConsoleAssign      = "assign"       // assign or reassign a ticket to a technician: ActReassign's row
+	ConsoleReturn      = "return"       // take it back to the group: ActReturnGroup's row
+	ConsoleCancel      = "cancel"       // cancel it with a reason: ActLeadCancel's row
+	ConsolePhoneTicket = "phone_ticket" // file a ticket for a resident who phoned
+)
+
+// consoleAction is one row of the console table. A row with Act is a
+// ticket action: Authorize decides with that action's Transitions row,
+// exactly as for the chat's button. A row without names no ticket and its
+// Access decides. A new console action of another area is one more row.
+type consoleAction struct {
+	Act Action
+	Access
+	run func(c *call, t *Ticket, args map[string]string) error
+}
+
+var consoleActions = map[string]consoleAction{
+	ConsoleLogin:       {Access: anyone, run: (*call).consoleLogin},
+	ConsoleLogout:      {Access: registered, run: (*call).consoleLogout},
+	ConsoleAssign:      {Act: ActReassign, run: (*call).consoleAssign},
+	ConsoleReturn:      {Act: ActReturnGroup, run: func(c *call, t *Ticket, _ map[string]string) error { return c.returnToGroup(t) }},
+	ConsoleCancel:      {Act: ActLeadCancel, run: (*call).cancelByLead},
+	ConsolePhoneTicket: {Access: officeOnly, run: (*call).phoneTicket},
 }
 
 // ---- dialogues ----
@@ -355,31 +630,77 @@ const (
 	dlgReviewClose    = "review_close"
 	dlgActionDone     = "action_done"
 	dlgComplain       = "complain"
+	dlgQualOverride   = "qual_override"    // a lead's reason to assign someone unqualified
+	dlgCert           = "cert"             // a certificate entered field by field
+	dlgCertRevoke     = "cert_revoke"      // the reason a certificate is refused or revoked
+	dlgSession        = "training_session" // a training session being scheduled
+	dlgShift          = "roster_shift"     // the hours of a roster shift (new or changed)
+	dlgFeeAnswer      = "fee_answer"
+	dlgLeadReason     = "lead_reason"   // a lead's reason to close or cancel a ticket (Dialogue.TicketAction)
+	dlgPaper          = "paper_signoff" // the photo of a signed paper work order (Dialogue.TicketAction)
+	dlgPartsBuy       = "parts_buy"     // a purchase request
+	dlgPartsReceive   = "parts_receive" // a delivery against an approved purchase
+	dlgPartsScrap     = "parts_scrap"   // a scrap request
+	dlgPartsCount     = "parts_count"   // a lead's stocktake
+	dlgPartsItem      = "parts_item"    // a catalog item added or edited
+	dlgPartsImport    = "parts_import"  // waiting for a catalog workbook
+	dlgPartsReturn    = "parts_return"  // unused parts back from a job
+	dlgUsePart        = "use_part"      // a requisition from inside the job
 )
 
 // dialogueKind is one row of the dialogue table: what a stored dialogue
 // of that kind does with the person's next message, and with a tap on one
 // of its buttons (d|seq|value; nil when the kind has none). legacy reads a
 // record of the kind written before its fields were split (legacy.go).
+// photo says whether its input takes a photo at the dialogue's step (nil:
+// never), so channels download only photos that will be used (WantsPhoto).
 type dialogueKind struct {
 	input  func(c *call, d *Dialogue) error
 	choose func(c *call, d *Dialogue, value string) error
 	legacy func(d *Dialogue)
+	// file takes a document (EvFile); a kind without one answers it as
+	// unsupported.
+	file  func(c *call, d *Dialogue) error
+	photo func(d *Dialogue) bool
+}
+
+// always is the photo rule of a dialogue that takes a photo at every step.
+func always(*Dialogue) bool { return true }
+
+// atSteps is the photo rule of a dialogue that takes one at these steps.
+func atSteps(steps ...string) func(*Dialogue) bool {
+	return func(d *Dialogue) bool { return slices.Contains(steps, d.Step) }
 }
 
 var dialogues = map[string]dialogueKind{
 	dlgRegister:       {input: (*call).registerInput},
-	dlgReport:         {input: (*call).reportInput, choose: (*call).reportChoice},
+	dlgReport:         {input: (*call).reportInput, choose: (*call).reportChoice, photo: atSteps(stepDesc, stepPhotos)},
 	dlgComment:        {input: (*call).commentInput, choose: skipAt(stepComment)},
-	dlgRework:         {input: (*call).reworkInput, choose: skipAt(stepReason)},
+	dlgRework:         {input: (*call).reworkInput, choose: skipAt(stepReason), photo: always},
 	dlgQty:            {input: (*call).qtyInput, legacy: legacyQuantity},
-	dlgDetails:        {input: (*call).detailsInput, choose: (*call).detailsChoice},
+	dlgDetails:        {input: (*call).detailsInput, choose: (*call).detailsChoice, photo: always},
 	dlgHelpReply:      {input: (*call).helpReplyInput},
 	dlgHandoverReturn: {input: (*call).handoverReturnInput, legacy: legacyHandoverReturn},
-	dlgSuggest:        {input: (*call).suggestInput, legacy: legacyReviewDialogue},
+	dlgSuggest:        {input: (*call).suggestInput, legacy: legacyReviewDialogue, photo: always},
 	dlgReviewClose:    {input: (*call).reviewCloseInput, choose: (*call).reviewCloseChoice, legacy: legacyReviewDialogue},
 	dlgActionDone:     {input: (*call).actionEvidenceInput, legacy: legacyActionDone},
 	dlgComplain:       {input: (*call).complainInput},
+	dlgQualOverride:   {input: (*call).overrideInput},
+	dlgCert:           {input: (*call).certInput, choose: (*call).certChoice, photo: atSteps(stepCertPhoto)},
+	dlgCertRevoke:     {input: (*call).certReasonInput},
+	dlgSession:        {input: (*call).sessionInput, choose: (*call).sessionChoice},
+	dlgShift:          {input: (*call).shiftInput},
+	dlgFeeAnswer:      {input: (*call).feeAnswerInput},
+	dlgLeadReason:     {input: (*call).leadReasonInput},
+	dlgPaper:          {input: (*call).paperInput},
+	dlgPartsBuy:       {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgPartsReceive:   {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgPartsScrap:     {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgPartsCount:     {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgPartsItem:      {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgPartsImport:    {input: (*call).partsInput, choose: (*call).partsChoose, file: (*call).partsFile},
+	dlgPartsReturn:    {input: (*call).partsInput, choose: (*call).partsChoose},
+	dlgUsePart:        {input: (*call).partsInput, choose: (*call).partsChoose},
 }
 
 // skipAt is the choice of a dialogue whose only button, at step, skips it.
@@ -399,6 +720,9 @@ func skipAt(step string) func(*call, *Dialogue, string) error {
 
 // input handles text, contacts, photos and unsupported messages in a private chat.
 func (c *call) input() error {
+	if c.me != nil && c.me.Deactivated != nil {
+		return Errorf(CodeForbidden, "err.deactivated")
+	}
 	d, err := c.dialogue()
 	if errors.Is(err, ErrNotFound) {
 		return c.idle()
@@ -406,13 +730,16 @@ func (c *call) input() error {
 	if err != nil {
 		return err
 	}
-	if c.ev.Kind == EvUnsupported {
+	k, ok := dialogues[d.Kind]
+	if c.ev.Kind == EvUnsupported || c.ev.Kind == EvFile && k.file == nil {
 		return Errorf(CodeInvalid, "err.unsupported_in_step", "prompt", c.promptHint(d))
 	}
-	k, ok := dialogues[d.Kind]
 	if !ok {
 		// An unknown kind means a newer version wrote it; start clean rather than guess.
 		return c.tx.DeleteDialogue(d.PersonID)
+	}
+	if c.ev.Kind == EvFile {
+		return k.file(c, d)
 	}
 	return k.input(c, d)
 }
@@ -439,7 +766,7 @@ func (c *call) idle() error {
 		}
 	}
 	switch c.ev.Kind {
-	case EvUnsupported:
+	case EvUnsupported, EvFile:
 		return c.unsupported()
 	case EvPhoto:
 		return Errorf(CodeInvalid, "err.photo_unexpected")
@@ -498,22 +825,28 @@ func (c *call) choice(args []string) error {
 
 // Timer kinds. They are stored, so their names never change meaning.
 const (
-	tmRung         = "rung"     // an emergency's escalation rung (Timer.Rung)
-	tmAccept       = "accept"   // a normal ticket not accepted in time
-	tmArrive       = "arrive"   // not on site in time
-	tmRemind       = "remind"   // the technician's reminder before the agreed time
-	tmChase        = "chase"    // a resident who was not home
-	tmClock        = "clock"    // refreshes an emergency's countdown on the group card each minute
-	tmHandover     = "handover" // the day's handover starts (Timer.Day)
-	tmEOD          = "eod"      // the end of the working day (Timer.Day)
-	tmAckRemind    = "ackrem"   // staff who have not acknowledged an SOP version
-	tmYearly       = "yearly"   // the yearly SOP review
-	tmReviewRemind = "rvrem"    // review participants who have not answered
-	tmReviewDue    = "rvdue"    // a review past its deadline
-	tmActionPre    = "actpre"   // an improvement action due tomorrow
-	tmActionDue    = "actdue"   // an improvement action due today
-	tmActionEsc    = "actesc"   // an improvement action three days late
-	tmAudit        = "audit"    // the monthly audit sample (Timer.Day is the month)
+	tmRung         = "rung"      // an emergency's escalation rung (Timer.Rung)
+	tmAccept       = "accept"    // a normal ticket not accepted in time
+	tmArrive       = "arrive"    // not on site in time
+	tmRemind       = "remind"    // the technician's reminder before the agreed time
+	tmChase        = "chase"     // a resident who was not home
+	tmClock        = "clock"     // refreshes an emergency's countdown on the group card each minute
+	tmHandover     = "handover"  // the day's handover starts (Timer.Day)
+	tmEOD          = "eod"       // the end of the working day (Timer.Day)
+	tmAckRemind    = "ackrem"    // staff who have not acknowledged an SOP version
+	tmYearly       = "yearly"    // the yearly SOP review
+	tmReviewRemind = "rvrem"     // review participants who have not answered
+	tmReviewDue    = "rvdue"     // a review past its deadline
+	tmActionPre    = "actpre"    // an improvement action due tomorrow
+	tmActionDue    = "actdue"    // an improvement action due today
+	tmActionEsc    = "actesc"    // an improvement action three days late
+	tmAudit        = "audit"     // the monthly audit sample (Timer.Day is the month)
+	tmCertSweep    = "certsweep" // the daily certificate sweep (Timer.Day)
+	tmTrainRemind  = "trrem"     // a reminder before a training session (Timer.Session)
+	tmTrainAttend  = "tratt"     // a training session starts: the trainer records attendance (Timer.Session)
+	tmSignoff      = "signoff"   // a sign-off not answered: remind, then confirm by default
+	tmSurvey       = "survey"    // a survey not answered: remind, then close without a rating
+	tmStockReport  = "stockrep"  // the monthly stock report to the leads (Timer.Month)
 )
 
 // timerKind is one row of the timer table: what a due timer of that kind
@@ -537,13 +870,19 @@ var timerKinds = map[string]timerKind{
 	tmHandover:     {fire: func(c *call, tm Timer, late bool) error { return c.handoverStart(tm.Day, late) }},
 	tmEOD:          {fire: func(c *call, tm Timer, late bool) error { return c.endOfDay(tm.Day, late) }},
 	tmAckRemind:    {fire: func(c *call, tm Timer, _ bool) error { return c.ackRemind(tm.Version) }, legacy: legacyAckRemind},
-	tmYearly:       {fire: func(c *call, _ Timer, _ bool) error { _, err := c.openReview("yearly"); return err }, legacy: legacyYearly},
+	tmYearly:       {fire: func(c *call, _ Timer, _ bool) error { _, err := c.openReview("yearly", ""); return err }, legacy: legacyYearly},
 	tmReviewRemind: {fire: func(c *call, tm Timer, _ bool) error { return c.reviewRemind(tm.Review) }, legacy: legacyReviewTimer},
 	tmReviewDue:    {fire: func(c *call, tm Timer, _ bool) error { return c.reviewDue(tm.Review) }, legacy: legacyReviewTimer},
 	tmActionPre:    {fire: (*call).actionDueSoon, legacy: legacyActionTimer},
 	tmActionDue:    {fire: (*call).actionOverdue, legacy: legacyActionTimer},
 	tmActionEsc:    {fire: (*call).actionEscalate, legacy: legacyActionTimer},
 	tmAudit:        {fire: func(c *call, tm Timer, _ bool) error { return c.audit(tm.Month) }, legacy: legacyAudit},
+	tmCertSweep:    {fire: func(c *call, _ Timer, _ bool) error { return c.certSweep() }},
+	tmTrainRemind:  {fire: func(c *call, tm Timer, _ bool) error { return c.trainRemind(tm.Session) }},
+	tmTrainAttend:  {fire: func(c *call, tm Timer, _ bool) error { return c.trainAttendCall(tm.Session) }},
+	tmSignoff:      {fire: onTicket(func(c *call, t *Ticket, _ Timer, late bool) error { return c.signoffDue(t, late) })},
+	tmSurvey:       {fire: onTicket(func(c *call, t *Ticket, _ Timer, late bool) error { return c.surveyDue(t, late) })},
+	tmStockReport:  {fire: func(c *call, tm Timer, _ bool) error { return c.stockReport(tm.Month) }},
 }
 
 // onTicket loads the timer's ticket; a ticket that is gone has nothing to chase.

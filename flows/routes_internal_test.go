@@ -7,6 +7,7 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,10 +40,23 @@ func TestCommandRows(t *testing.T) {
 }
 
 // TestButtonRows: every ticket action of the state machine has a handler
+// (a button's, or a console row's for an action whose input is a form)
 // and nothing else does; the other verbs do not shadow an action.
 func TestButtonRows(t *testing.T) {
+	inConsole := map[Action]bool{}
+	for name, row := range consoleActions {
+		if row.run == nil || (row.Act == "" && !row.Open && row.Deny == "") {
+			t.Errorf("console action %q: handler %v, refusal %q", name, row.run != nil, row.Deny)
+		}
+		if row.Act != "" {
+			if _, ok := Transitions[row.Act]; !ok {
+				t.Errorf("console action %q names %q, which has no transition", name, row.Act)
+			}
+			inConsole[row.Act] = true
+		}
+	}
 	for a := range Transitions {
-		if actions[a] == nil {
+		if actions[a].run == nil && !inConsole[a] {
 			t.Errorf("action %q has a transition but no handler", a)
 		}
 	}
@@ -73,10 +87,8 @@ func TestEveryKindRoutedOnce(t *testing.T) {
 	}
 	consts := map[string]string{} // constant name -> value
 	var parsed []*ast.File
+	files = slices.DeleteFunc(files, func(f string) bool { return strings.HasSuffix(f, "_test.go") })
 	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
 		af, err := parser.ParseFile(fset, f, nil, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -121,8 +133,11 @@ func TestEveryKindRoutedOnce(t *testing.T) {
 	check("dlg", func(v string) bool { _, ok := dialogues[v]; return ok }, "dialogue kind")
 	check("tm", func(v string) bool { _, ok := timerKinds[v]; return ok }, "timer kind")
 	check("vb", func(v string) bool { _, ok := verbs[v]; return ok }, "verb")
-	if len(dialogues) != countPrefix(consts, "dlg") || len(timerKinds) != countPrefix(consts, "tm") || len(verbs) != countPrefix(consts, "vb") {
-		t.Errorf("a table has a row without its constant: %d dialogues, %d timers, %d verbs", len(dialogues), len(timerKinds), len(verbs))
+	check("Console", func(v string) bool { _, ok := consoleActions[v]; return ok }, "console action")
+	if len(dialogues) != countPrefix(consts, "dlg") || len(timerKinds) != countPrefix(consts, "tm") || len(verbs) != countPrefix(consts, "vb") ||
+		len(consoleActions) != countPrefix(consts, "Console") {
+		t.Errorf("a table has a row without its constant: %d dialogues, %d timers, %d verbs, %d console actions",
+			len(dialogues), len(timerKinds), len(verbs), len(consoleActions))
 	}
 	for a := range actions {
 		for n, v := range consts {
@@ -138,7 +153,10 @@ func TestEveryKindRoutedOnce(t *testing.T) {
 	for n := range routed {
 		literals[consts[n]] = true
 	}
-	for _, af := range parsed {
+	for i, af := range parsed {
+		if auditReaders[files[i]] {
+			continue
+		}
 		ast.Inspect(af, func(n ast.Node) bool {
 			cc, ok := n.(*ast.CaseClause)
 			if !ok {
@@ -163,6 +181,10 @@ func TestEveryKindRoutedOnce(t *testing.T) {
 		})
 	}
 }
+
+// auditReaders fold a ticket's past audit trail into figures (KPIs):
+// their cases name actions that happened, they do not dispatch handlers.
+var auditReaders = map[string]bool{"kpi.go": true}
 
 func countPrefix(consts map[string]string, prefix string) int {
 	n := 0

@@ -12,12 +12,20 @@ import (
 
 // done asks the resident to sign the work order off.
 func (c *call) done(t *Ticket) error {
-	if st, _ := c.current(t); st.Kind != StepSignoff {
+	st, _ := c.current(t)
+	if st.Kind != StepSignoff {
 		return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
+	}
+	if err := c.needPhotos(t, st); err != nil {
+		return err
 	}
 	now := c.now
 	t.Finished = &now
-	if err := c.move(t, ActDone, ""); err != nil {
+	t.Signer = c.signoffBy(t)
+	if err := c.move(t, ActDone, t.Signer); err != nil {
+		return err
+	}
+	if err := c.awaitSignoff(t); err != nil {
 		return err
 	}
 	c.toast = c.t("ok")
@@ -26,52 +34,98 @@ func (c *call) done(t *Ticket) error {
 		return err
 	}
 	res, err := c.resident(t)
-	if err != nil || res == nil {
+	if err != nil {
 		return err
+	}
+	if t.Signer == SignoffLead {
+		leads, err := c.leads()
+		if err != nil {
+			return err
+		}
+		for _, p := range leads {
+			if err := c.signoffCard(t, p); err != nil {
+				return err
+			}
+		}
+		c.tell(res, "status.done_lead", []any{"ticket", t.ID, "name", t.Assignee})
+		return nil
+	}
+	if res == nil {
+		return nil
 	}
 	return c.signoffCard(t, res)
 }
 
-// signoffCard sends the resident the work order with the three answers.
+// signoffCard sends the signer the work order with its answers: fixed,
+// not satisfied, and on a household order a question about the fee.
 func (c *call) signoffCard(t *Ticket, res *Person) error {
+	return c.signoffCardKey(t, res, "confirm.ask")
+}
+
+// signoffCardKey is signoffCard headed by the catalog text key (the
+// request, or its reminder).
+func (c *call) signoffCardKey(t *Ticket, res *Person, key string) error {
 	order, err := c.workOrder(t, res.Lang)
 	if err != nil {
 		return err
 	}
 	rl := res.Lang
+	second := []Button{TicketButton(c.tl(rl, "btn.not_fixed"), ActNotFixed, t.ID)}
+	if t.Kind != OrderPublic {
+		second = append(second, TicketButton(c.tl(rl, "btn.fee_query"), ActFeeQuery, t.ID))
+	}
 	c.send(Message{To: res.Chat, Priority: PrioNormal, Ticket: t.ID,
-		Text: c.tl(rl, "confirm.ask", "ticket", t.ID, "name", t.Assignee) + "\n\n" + order,
-		Buttons: [][]Button{
-			{TicketButton(c.tl(rl, "btn.fixed"), ActFixed, t.ID)},
-			{TicketButton(c.tl(rl, "btn.not_fixed"), ActNotFixed, t.ID), TicketButton(c.tl(rl, "btn.fee_query"), ActFeeQuery, t.ID)},
-		}})
+		Text:    c.tl(rl, key, "ticket", t.ID, "name", t.Assignee) + "\n\n" + order,
+		Buttons: [][]Button{{TicketButton(c.tl(rl, "btn.fixed"), ActFixed, t.ID)}, second}})
 	return nil
 }
 
 func (c *call) fixed(t *Ticket) error {
-	if err := c.move(t, ActFixed, ""); err != nil {
+	t.Signoff = signedByResident
+	if t.Signer == SignoffLead {
+		t.Signoff = signedByLead
+	}
+	if err := c.move(t, ActFixed, t.Signoff); err != nil {
 		return err
 	}
+	c.toast = c.t("ok")
+	c.reply(c.t("confirm.thanks", "ticket", t.ID))
+	return c.confirmed(t)
+}
+
+// confirmed follows a confirmed sign-off, however it came: the clock
+// stops and the technician is asked to say goodbye.
+func (c *call) confirmed(t *Ticket) error {
 	t.Step = ""
 	if err := c.tx.PutTicket(t); err != nil {
 		return err
 	}
-	c.toast = c.t("ok")
-	c.groupCard(t, false)
-	c.reply(c.t("confirm.thanks", "ticket", t.ID))
-	tech, err := c.person(t.AssigneeID)
-	if err != nil {
+	if err := c.unschedule(t.ID, tmSignoff); err != nil {
 		return err
 	}
-	if tech != nil {
-		c.tell(tech, "job.confirmed", []any{"ticket", t.ID}, []Button{TicketButton(c.tl(tech.Lang, "btn.goodbye"), ActGoodbye, t.ID)})
+	c.groupCard(t, false)
+	tech, err := c.person(t.AssigneeID)
+	if err != nil || tech == nil {
+		return err
 	}
+	c.retireCard(t, tech.Lang) // the sign-off came: no paper signature to record
+	bye := []Button{TicketButton(c.tl(tech.Lang, "btn.goodbye"), ActGoodbye, t.ID)}
+	if tech.ID == c.me.ID {
+		c.reply(c.t("job.confirmed", "ticket", t.ID), bye)
+		return nil
+	}
+	c.tell(tech, "job.confirmed", []any{"ticket", t.ID}, bye)
 	return nil
 }
 
 // goodbye closes the visit (SOP 4.2.6) and sends the satisfaction survey.
 func (c *call) goodbye(t *Ticket) error {
+	now := c.now
+	t.SurveySince = &now
 	if err := c.move(t, ActGoodbye, ""); err != nil {
+		return err
+	}
+	if err := c.awaitScore(t); err != nil {
 		return err
 	}
 	c.toast = c.t("ok")
@@ -81,12 +135,17 @@ func (c *call) goodbye(t *Ticket) error {
 	if err != nil || res == nil {
 		return err
 	}
+	c.tell(res, "score.ask", []any{"ticket", t.ID, "name", t.Assignee}, c.stars(t))
+	return nil
+}
+
+// stars are the survey's buttons.
+func (c *call) stars(t *Ticket) []Button {
 	var stars []Button
 	for i := 1; i <= 5; i++ {
 		stars = append(stars, TicketButton(strconv.Itoa(i)+"⭐", ActScore, t.ID, strconv.Itoa(i)))
 	}
-	c.tell(res, "score.ask", []any{"ticket", t.ID, "name", t.Assignee}, stars)
-	return nil
+	return stars
 }
 
 // notFixed sends the job back to the same technician as rework: the
@@ -97,8 +156,12 @@ func (c *call) notFixed(t *Ticket) error {
 	if err := c.move(t, ActNotFixed, ""); err != nil {
 		return err
 	}
-	t.Visit.Tests = 0 // the tests start again after the rework
-	if err := c.enter(t, c.e.SOP().indexKind(StepWork)); err != nil {
+	if err := c.unschedule(t.ID, tmSignoff); err != nil {
+		return err
+	}
+	work := c.e.SOP().indexKind(StepWork)
+	c.redoFrom(t, work) // fresh photos and tests after the rework
+	if err := c.enter(t, work); err != nil {
 		return err
 	}
 	c.toast = c.t("ok")
@@ -147,21 +210,13 @@ func (c *call) reworkInput(d *Dialogue) error {
 	return c.tx.DeleteDialogue(d.PersonID)
 }
 
-// feeQuery flags the ticket for the dispatcher and gives the resident the
-// service-centre phone; the work itself can still be confirmed.
+// feeQuery flags the ticket, puts the question in customer service's
+// queue (fees.go) and gives the resident the service-centre phone; the
+// work itself can still be confirmed.
 func (c *call) feeQuery(t *Ticket) error {
-	if !t.FeeQuery {
-		t.FeeQuery = true
-		if err := c.record(t, "fee_query", ""); err != nil {
-			return err
-		}
-		leads, err := c.leads()
-		if err != nil {
-			return err
-		}
-		for _, p := range leads {
-			c.tell(p, "fee.to_lead", []any{"ticket", t.ID, "total", Money(t.Visit.quoteTotal())})
-		}
+	t.FeeQuery = true
+	if err := c.openFeeQuestion(t); err != nil {
+		return err
 	}
 	c.toast = c.t("ok")
 	c.reply(c.t("fee.resident", "ticket", t.ID, "phone", c.servicePhone(c.lang)),
@@ -180,6 +235,9 @@ func (c *call) score(t *Ticket, args []string) error {
 	now := c.now
 	t.Score, t.Closed = n, &now
 	if err := c.move(t, ActScore, strconv.Itoa(n)); err != nil {
+		return err
+	}
+	if err := c.unschedule(t.ID, tmSurvey); err != nil {
 		return err
 	}
 	c.toast = c.t("score.toast", "n", n)

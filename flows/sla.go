@@ -12,6 +12,10 @@ import (
 type SLAOptions struct {
 	AcceptWithin, ArriveWithin, AgreedGrace, RemindBefore time.Duration
 	WaitingChase, WaitingCloseAfter                       time.Duration
+	// A sign-off not answered is reminded every SignoffRemind and, after
+	// SignoffCloseAfter, closed as confirmed by default; a survey not
+	// answered likewise, closed without a rating (0: no reminder / never).
+	SignoffRemind, SignoffCloseAfter, SurveyRemind, SurveyCloseAfter time.Duration
 	// LateAfter marks a timer that fired this long after its due time as late.
 	LateAfter time.Duration
 }
@@ -137,4 +141,88 @@ func (c *call) chase(t *Ticket, late bool) error {
 		next = limit
 	}
 	return c.schedule(tmChase, t.ID, 0, next)
+}
+
+// SLAState is where an open ticket stands against its service levels, as
+// the office console colours it. The names are shown in URLs (filters),
+// so they never change meaning.
+type SLAState string
+
+// SLA states.
+const (
+	SLAOnTime    SLAState = "on_time"   // no deadline near, none missed
+	SLAAtRisk    SLAState = "at_risk"   // in the last quarter of the running deadline's window
+	SLABreached  SLAState = "breached"  // a deadline passed or a breach was recorded
+	SLAEmergency SLAState = "emergency" // an emergency, not (yet) breached
+)
+
+// SLAStatus is a ticket's SLA state and the deadline that runs now (nil
+// when none does: on site and after).
+type SLAStatus struct {
+	State SLAState
+	Due   *time.Time
+}
+
+// SLA says where ticket t stands at now, from the same options the timers
+// are scheduled with: an emergency until its arrival deadline (then
+// breached); a normal ticket against its acceptance deadline while new,
+// then its arrival deadline (the agreed time plus the grace, or the
+// acceptance plus ArriveWithin); breached once a deadline passed or a
+// breach is on record. A closed ticket is on time unless it breached.
+func (e *Engine) SLA(t *Ticket, now time.Time) SLAStatus {
+	start, due := e.deadline(t)
+	var st SLAStatus
+	if !due.IsZero() {
+		st.Due = &due
+	}
+	switch {
+	case len(t.Breaches) > 0 || (st.Due != nil && now.After(due)):
+		st.State = SLABreached
+	case t.Emergency != "":
+		st.State = SLAEmergency
+	case st.Due != nil && due.Sub(now) <= due.Sub(start)/4:
+		st.State = SLAAtRisk
+	default:
+		st.State = SLAOnTime
+	}
+	return st
+}
+
+// deadline is the window of the deadline that runs for t now (zero when
+// none does).
+func (e *Engine) deadline(t *Ticket) (start, due time.Time) {
+	if !t.State.Open() {
+		return time.Time{}, time.Time{}
+	}
+	sla := e.o.SLA
+	if t.Emergency != "" {
+		if em, ok := e.emergency(t.Emergency); ok && t.Arrived == nil && em.ArriveWithin > 0 && t.State != StateOnSite {
+			return t.Created, t.Created.Add(em.ArriveWithin)
+		}
+		return time.Time{}, time.Time{}
+	}
+	switch {
+	case t.State == StateNew && sla.AcceptWithin > 0:
+		return t.Created, t.Created.Add(sla.AcceptWithin)
+	case notYetThere(t) && t.AgreedTime != nil:
+		from := t.Created
+		if t.Accepted != nil {
+			from = *t.Accepted
+		}
+		return from, t.AgreedTime.Add(sla.AgreedGrace)
+	case notYetThere(t) && t.Accepted != nil && sla.ArriveWithin > 0:
+		return *t.Accepted, t.Accepted.Add(sla.ArriveWithin)
+	}
+	return time.Time{}, time.Time{}
+}
+
+// Categories are the fault categories, in the order residents see them.
+func (e *Engine) Categories() []Category { return append([]Category(nil), e.o.Categories...) }
+
+// Location is the organisation's time zone.
+func (e *Engine) Location() *time.Location { return e.o.Location }
+
+// Emergencies are the emergency plan's types.
+func (e *Engine) Emergencies() []EmergencyType {
+	return append([]EmergencyType(nil), e.o.Emergencies...)
 }

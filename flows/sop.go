@@ -30,6 +30,21 @@ type Step struct {
 	Hint map[Lang]string `json:"hint,omitempty"`
 	// HouseholdOnly skips the step on public-facility orders (the quote).
 	HouseholdOnly bool `json:"household_only,omitempty"`
+	// Photos is how many photos the step needs before the technician
+	// moves on (0: none; a photo step needs at least one). A lead may
+	// waive it with /skip and a reason.
+	Photos int `json:"photos,omitempty"`
+}
+
+// maxStepPhotos is how many photos one step takes.
+const maxStepPhotos = 10
+
+// MinPhotos is how many photos the step needs before the next one.
+func (st Step) MinPhotos() int {
+	if st.Kind == StepPhoto && st.Photos < 1 {
+		return 1
+	}
+	return st.Photos
 }
 
 // PriceItem is one line of the service price list (服务价目表).
@@ -41,6 +56,15 @@ type PriceItem struct {
 	Cents int64 `json:"cents"`
 }
 
+// CareNote is a typical care note (注意事项) the technician explains at
+// the care step, offered as a button (SOP 4.2.4).
+type CareNote struct {
+	ID string `json:"id"`
+	// Category is the fault category it is offered for; "" for every one.
+	Category string          `json:"category,omitempty"`
+	Text     map[Lang]string `json:"text"`
+}
+
 // SOP is one version of the in-home repair procedure as the bot runs it.
 type SOP struct {
 	Version   string      `json:"version"`
@@ -50,6 +74,7 @@ type SOP struct {
 	MinTests  int         `json:"min_tests"`
 	Steps     []Step      `json:"steps"`
 	Prices    []PriceItem `json:"prices"`
+	CareNotes []CareNote  `json:"care_notes,omitempty"`
 }
 
 // Validate checks what the engine relies on.
@@ -76,6 +101,13 @@ func (s *SOP) Validate() error {
 			return fmt.Errorf("sop %s: step %q: unknown kind %q", s.Version, st.ID, st.Kind)
 		}
 		kinds[st.Kind]++
+		switch {
+		case st.Photos < 0 || st.Photos > maxStepPhotos:
+			return fmt.Errorf("sop %s: step %q: photos must be 0-%d", s.Version, st.ID, maxStepPhotos)
+		case st.Photos > 0 && (st.Kind == StepEntry || st.Kind == StepQuote):
+			// The resident's own answer moves these on; a photo cannot hold it.
+			return fmt.Errorf("sop %s: step %q: a %s step cannot require photos", s.Version, st.ID, st.Kind)
+		}
 		if st.Title[LangZH] == "" || st.Title[LangEN] == "" {
 			return fmt.Errorf("sop %s: step %q needs a title in zh-CN and en", s.Version, st.ID)
 		}
@@ -98,7 +130,27 @@ func (s *SOP) Validate() error {
 			return fmt.Errorf("sop %s: price %q needs names in zh-CN and en and a price ≥ 0", s.Version, p.Code)
 		}
 	}
+	notes := map[string]bool{}
+	for _, n := range s.CareNotes {
+		if n.ID == "" || len(n.ID) > 12 || notes[n.ID] {
+			return fmt.Errorf("sop %s: care note id %q is empty, longer than 12 or duplicated", s.Version, n.ID)
+		}
+		notes[n.ID] = true
+		if n.Text[LangZH] == "" || n.Text[LangEN] == "" {
+			return fmt.Errorf("sop %s: care note %q needs a text in zh-CN and en", s.Version, n.ID)
+		}
+	}
 	return nil
+}
+
+// careNote finds a typical care note.
+func (s *SOP) careNote(id string) (CareNote, bool) {
+	for _, n := range s.CareNotes {
+		if n.ID == id {
+			return n, true
+		}
+	}
+	return CareNote{}, false
 }
 
 // index returns the position of the step with id, or -1.

@@ -127,7 +127,7 @@ func diffSOP(a, b *SOP) []SOPChange {
 		switch {
 		case !ok:
 			out = append(out, SOPChange{Kind: "step_added", What: s.ID, New: s.Title[LangZH]})
-		case old.Kind != s.Kind || old.HouseholdOnly != s.HouseholdOnly || fmt.Sprint(old.Title) != fmt.Sprint(s.Title) || fmt.Sprint(old.Hint) != fmt.Sprint(s.Hint) || a.index(s.ID) != i:
+		case old.Kind != s.Kind || old.HouseholdOnly != s.HouseholdOnly || old.MinPhotos() != s.MinPhotos() || fmt.Sprint(old.Title) != fmt.Sprint(s.Title) || fmt.Sprint(old.Hint) != fmt.Sprint(s.Hint) || a.index(s.ID) != i:
 			out = append(out, SOPChange{Kind: "step_changed", What: s.ID, New: s.Title[LangZH]})
 		}
 	}
@@ -156,6 +156,26 @@ func diffSOP(a, b *SOP) []SOPChange {
 	for _, p := range a.Prices {
 		if !seen[p.Code] {
 			out = append(out, SOPChange{Kind: "price_removed", What: p.Code + " " + p.Name[LangZH], Old: Money(p.Cents)})
+		}
+	}
+	notes := map[string]CareNote{}
+	for _, n := range a.CareNotes {
+		notes[n.ID] = n
+	}
+	seen = map[string]bool{}
+	for _, n := range b.CareNotes {
+		seen[n.ID] = true
+		old, ok := notes[n.ID]
+		switch {
+		case !ok:
+			out = append(out, SOPChange{Kind: "care_added", What: n.ID, New: n.Text[LangZH]})
+		case old.Category != n.Category || fmt.Sprint(old.Text) != fmt.Sprint(n.Text):
+			out = append(out, SOPChange{Kind: "care_changed", What: n.ID, Old: old.Text[LangZH], New: n.Text[LangZH]})
+		}
+	}
+	for _, n := range a.CareNotes {
+		if !seen[n.ID] {
+			out = append(out, SOPChange{Kind: "care_removed", What: n.ID, Old: n.Text[LangZH]})
 		}
 	}
 	return out

@@ -97,8 +97,10 @@ func TestStepCardIsOneLivingMessage(t *testing.T) {
 		}
 	}
 
+	w.Expect(tapCard(w, live, "有门铃"))
+	check("doorbell", want{edit: "已按 0/3"}, viewOf(t, w.Drain()))
 	w.Expect(tapCard(w, live, "按门铃"))
-	check("ring", want{edit: "门铃 1/3"}, viewOf(t, w.Drain()))
+	check("ring", want{edit: "已按 1/3"}, viewOf(t, w.Drain()))
 	w.Expect(tapCard(w, live, "住户已开门"))
 	msgs := w.Drain()
 	check("answered", want{edit: "第 2/10 步"}, viewOf(t, msgs))
@@ -164,16 +166,32 @@ func TestStepCardIsOneLivingMessage(t *testing.T) {
 	}
 	w.Expect(tapCard(w, live, "下一步"))
 	check("tested", want{edit: "注意事项"}, viewOf(t, w.Drain()))
+	w.Expect(tapCard(w, live, "▫️"))
+	check("care note", want{edit: "已记录注意事项"}, viewOf(t, w.Drain()))
 	w.Expect(tapCard(w, live, "已讲解注意事项"))
 	check("care", want{edit: "签字确认"}, viewOf(t, w.Drain()))
-	// The sign-off request closes the card in place: no buttons, what comes next.
+	// The sign-off request closes the card in place: what comes next, and
+	// only the paper work order's button, which is not the card's (it
+	// outlives the card, guarded by its state).
 	w.Expect(tapCard(w, live, "请住户签字确认"))
-	check("sign-off asked", want{edit: "等待住户签字确认"}, viewOf(t, w.Drain()))
-	if len(live.Buttons) != 0 {
-		t.Fatalf("the closed card keeps buttons: %v", live.Buttons)
+	msgs = w.Drain()
+	check("sign-off asked", want{edit: "等待住户签字确认"}, viewOf(t, msgs))
+	signoff := w.Last(msgs, resident.Chat())
+	if len(live.Buttons) != 1 || len(live.Buttons[0]) != 1 || live.Buttons[0][0].Data != flows.EncodePayload("ppt", id) {
+		t.Fatalf("the closed card's buttons: %v", live.Buttons)
 	}
-	if tk := w.Ticket(id); tk.State != flows.StateDone || tk.Card == nil || tk.Card.N != 8 || !tk.Card.Chat.IsZero() {
+	if tk := w.Ticket(id); tk.State != flows.StateDone || tk.Card == nil || tk.Card.N != 8 || tk.Card.Chat != tech.Chat() {
 		t.Fatalf("after the sign-off request: %+v %+v", tk.State, tk.Card)
+	}
+	// The resident's sign-off takes the paper button away; the goodbye
+	// comes as a message of its own.
+	w.Expect(w.Tap(resident, w.ButtonData(signoff, "确认，已修好"), false))
+	got := viewOf(t, w.Drain())
+	if len(got.retired) != 1 || got.retired[0] != key(8) || got.card != nil || got.edit != nil {
+		t.Fatalf("after the sign-off: want card 8 retired, got %+v", got)
+	}
+	if tk := w.Ticket(id); tk.State != flows.StateConfirmed || !tk.Card.Chat.IsZero() {
+		t.Fatalf("after the sign-off: %+v %+v", tk.State, tk.Card)
 	}
 }
 
@@ -187,6 +205,7 @@ func TestStepCardButtonsAreCheckedInTheTransaction(t *testing.T) {
 	if tk.Card == nil || tk.Card.N != 1 {
 		t.Fatalf("card after arrival: %+v", tk.Card)
 	}
+	w.Expect(w.Tap(tech, flows.EncodePayload("cd", "1", "st", id, tk.Step, "bell", "yes"), false))
 	ring := flows.EncodePayload("cd", "1", "st", id, tk.Step, "ring")
 	w.Expect(w.Tap(tech, ring, false))
 	w.Refused(w.Tap(tech, flows.EncodePayload("cd", "2", "st", id, tk.Step, "ring"), false), "卡片已经更新过了")

@@ -32,8 +32,13 @@ type Tx interface {
 	TimersTx
 	DayRecordsTx
 	GovernanceTx
+	FeesTx
 	SequencesTx
 	OutboxTx
+	QualsTx
+	RosterTx
+	PartsTx // spare parts (parts.go)
+	ConsoleTx
 }
 
 // InboundTx is what the engine keeps of the channels' updates.
@@ -132,6 +137,16 @@ type GovernanceTx interface {
 	AddComplaint(c Complaint) error
 	// Complaints lists complaints in the order they were made.
 	Complaints() ([]Complaint, error)
+}
+
+// FeesTx holds the residents' questions about a fee (SOP 4.2.5), customer
+// service's queue: one per ticket.
+type FeesTx interface {
+	FeeQuestion(ticketID string) (*FeeQuestion, error)
+	// PutFeeQuestion stores or replaces the ticket's question.
+	PutFeeQuestion(q *FeeQuestion) error
+	// OpenFeeQuestions lists the questions not closed, oldest Asked first.
+	OpenFeeQuestions() ([]*FeeQuestion, error)
 }
 
 // SequencesTx hands out numbers of named sequences any area may draw from.

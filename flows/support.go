@@ -3,7 +3,34 @@ package flows
 // Support: a technician asks the leads for help at any step; a lead
 // answers, or takes the job over where it stands.
 
-// help pings the leads with the step, the plan and the photos so far.
+// maxHelpPhotos bounds the photos a help request forwards to each lead
+// (the newest are kept): a chat takes about one message a second.
+const maxHelpPhotos = 20
+
+// ticketPhotos are the photos of the ticket so far, in order: the
+// report's, then each step's in the SOP's order, each with a caption
+// naming where it was taken.
+func (c *call) ticketPhotos(t *Ticket, l Lang) []Message {
+	var out []Message
+	add := func(ph Photo, where string) {
+		out = append(out, Message{Kind: KindPhoto, Photo: ph.FileID, Document: ph.Document,
+			Text: t.ID + " · " + where, Priority: PrioNormal, Ticket: t.ID})
+	}
+	for _, ph := range t.Photos {
+		add(ph, c.tl(l, "help.photo_reported"))
+	}
+	if t.Visit != nil {
+		for _, st := range c.e.SOP().Steps {
+			for _, ph := range t.Visit.Photos[st.ID] {
+				add(ph, st.Title[l])
+			}
+		}
+	}
+	return out
+}
+
+// help pings the leads with the step, the address, the plan and the
+// ticket's photos so far.
 func (c *call) help(t *Ticket) error {
 	if t.Visit == nil {
 		t.Visit = &Visit{}
@@ -32,16 +59,19 @@ func (c *call) help(t *Ticket) error {
 		if step == "" {
 			step = c.stateLabel(t.State, p.Lang)
 		}
+		photos := c.ticketPhotos(t, p.Lang)
 		text := c.tl(p.Lang, "help.to_lead", "ticket", t.ID, "name", t.Assignee, "step", step, "address", c.fullAddress(t))
 		if t.Visit.Plan != "" { // no empty "plan:" line before there is one
 			text += "\n" + c.tl(p.Lang, "help.to_lead_plan", "plan", t.Visit.Plan)
 		}
+		text += "\n" + c.tl(p.Lang, "help.to_lead_photos", "photos", len(photos))
 		if !p.Chat.IsZero() {
 			c.send(Message{To: p.Chat, Text: text, Priority: PrioNormal, Buttons: [][]Button{{
 				TicketButton(c.tl(p.Lang, "btn.help_reply"), ActHelpReply, t.ID), TicketButton(c.tl(p.Lang, "btn.take_over"), ActTakeOver, t.ID)}}})
 		}
-		for _, ph := range t.Visit.Photos[t.Step] {
-			c.send(photoMessage(p.Chat, ph, t.ID, PrioNormal))
+		for _, m := range photos[max(0, len(photos)-maxHelpPhotos):] {
+			m.To = p.Chat
+			c.send(m)
 		}
 	}
 	return nil

@@ -34,6 +34,9 @@ func (c *call) accept(t *Ticket) error {
 		return err
 	}
 	c.toast = c.t("accept.toast", "ticket", t.ID)
+	if err := c.acceptWarning(t); err != nil {
+		return err
+	}
 	c.groupCard(t, false)
 	if err := c.sendJob(c.me, t, "job.assigned"); err != nil {
 		return err
@@ -160,25 +163,42 @@ func (c *call) cancelTicket(t *Ticket) error {
 	return nil
 }
 
-func (c *call) reassign(t *Ticket, args []string) error {
-	if len(args) != 1 {
-		return Errorf(CodeInvalid, "err.bad_button")
+// reassignTarget checks the technician a lead picked.
+func (c *call) reassignTarget(t *Ticket, id string) (*Person, error) {
+	target, err := c.person(id)
+	if err != nil {
+		return nil, err
 	}
-	target, err := c.person(args[0])
+	if !target.Active() || target.Role != RoleTechnician {
+		return nil, Errorf(CodeInvalid, "reassign.bad_target")
+	}
+	if target.ID == t.AssigneeID {
+		return nil, Errorf(CodeConflict, "reassign.same")
+	}
+	return target, nil
+}
+
+func (c *call) reassign(t *Ticket, args []string) error {
+	target, err := c.reassignTarget(t, args[0])
 	if err != nil {
 		return err
 	}
-	if target == nil || !target.Registered || target.Role != RoleTechnician {
-		return Errorf(CodeInvalid, "reassign.bad_target")
+	if asked, err := c.reassignCheck(t, target); asked || err != nil {
+		return err
 	}
-	if target.ID == t.AssigneeID {
-		return Errorf(CodeConflict, "reassign.same")
-	}
+	return c.assignTo(t, target)
+}
+
+// assignTo gives the job to target (a lead's reassignment, checked).
+func (c *call) assignTo(t *Ticket, target *Person) error {
 	old, err := c.person(t.AssigneeID)
 	if err != nil {
 		return err
 	}
 	c.retireCard(t, langOf(old, c.lang))
+	if err := c.returnJobParts(t, "reassigned"); err != nil {
+		return err
+	}
 	now := c.now
 	t.AssigneeID, t.Assignee, t.Accepted, t.Arrived = target.ID, target.Name, &now, nil
 	if err := c.move(t, ActReassign, target.ID); err != nil {
@@ -207,6 +227,9 @@ func (c *call) returnToGroup(t *Ticket) error {
 		return err
 	}
 	c.retireCard(t, langOf(old, c.lang))
+	if err := c.returnJobParts(t, "returned to the group"); err != nil {
+		return err
+	}
 	t.AssigneeID, t.Assignee, t.Accepted, t.Arrived = "", "", nil, nil
 	if err := c.move(t, ActReturnGroup, ""); err != nil {
 		return err

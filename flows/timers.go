@@ -21,9 +21,10 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 	for {
 		n := 0
 		ahead := e.auditAhead(ctx, now)
+		made := e.stockReportsAhead(ctx, now)
 		err := e.o.Store.Update(ctx, func(tx Tx) error {
 			n = 0
-			c := &call{e: e, tx: tx, now: now, lang: e.o.DefaultLang, ahead: ahead,
+			c := &call{e: e, tx: tx, now: now, lang: e.o.DefaultLang, ahead: ahead, made: made,
 				ev: Event{Kind: EvNone, At: now, From: Sender{ID: "system"}}}
 			due, err := tx.DueTimers(now, 100)
 			if err != nil {
@@ -46,6 +47,12 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 			if err := c.ensureGovernance(); err != nil {
 				return err
 			}
+			if err := c.ensureParts(); err != nil {
+				return err
+			}
+			if err := c.ensurePeople(!e.menusChecked.Load()); err != nil {
+				return err
+			}
 			if !e.menusChecked.Load() {
 				// Once per process: later joiners get theirs when they join.
 				if err := c.ensureMenus(); err != nil {
@@ -58,6 +65,9 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 			return fired, err
 		}
 		e.menusChecked.Store(true)
+		if n > 0 {
+			e.changed()
+		}
 		fired += n
 		if n < 100 {
 			return fired, nil

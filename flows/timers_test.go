@@ -258,8 +258,9 @@ func TestWaitingResidentChasedThenClosed(t *testing.T) {
 	id := w.Report(resident, "漏水")
 	w.Tap(tech, flows.EncodePayload("acc", id), true)
 	w.Tap(tech, flows.EncodePayload("arr", id), false)
+	w.Expect(w.Step(tech, id, "bell", "yes"))
 	for i := 0; i < 3; i++ {
-		w.Step(tech, id, "ring")
+		w.Expect(w.Step(tech, id, "ring"))
 	}
 	w.Expect(w.Tap(tech, flows.EncodePayload("nh", id), false))
 	w.Drain()

@@ -67,10 +67,34 @@ type Person struct {
 	Chat       Address `json:"chat"` // private chat with the bot
 	Registered bool    `json:"registered"`
 	// Menu records the command menu last sent (version:role:lang).
-	Menu    string    `json:"menu,omitempty"`
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
+	Menu string `json:"menu,omitempty"`
+	// Doorbell is whether the home at the resident's address has a
+	// doorbell, as a technician last recorded it at the door (SOP 4.1.2:
+	// ring, or knock where there is none).
+	Doorbell *Doorbell `json:"doorbell,omitempty"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+	// Deactivated is when a lead deactivated the person (a leaver), and
+	// DeactivatedBy who: their buttons and commands stop working, their
+	// invite codes die; the profile stays for the history. A new invite
+	// clears both (rehired).
+	Deactivated   *time.Time `json:"deactivated,omitempty"`
+	DeactivatedBy string     `json:"deactivated_by,omitempty"`
 }
+
+// Doorbell is what a technician found at a home's door.
+type Doorbell struct {
+	// Home is the address it was recorded for ("3栋 / 2单元 / 1502"); a
+	// record of another address says nothing about the person's home now.
+	Home string    `json:"home"`
+	Has  bool      `json:"has"`
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
+}
+
+// Active reports whether p is a registered person who was not
+// deactivated: someone the bot takes requests from and sends work to.
+func (p *Person) Active() bool { return p != nil && p.Registered && p.Deactivated == nil }
 
 // State is a ticket's place in its life cycle.
 type State string
@@ -86,8 +110,8 @@ const (
 	StateDone       State = "done"             // sign-off requested, the resident confirms
 	StateConfirmed  State = "confirmed"        // resident confirmed the work order; the technician says goodbye
 	StateSurvey     State = "survey"           // visit closed, satisfaction score pending
-	StateClosed     State = "closed"           // scored and closed
-	StateCancelled  State = "cancelled"        // withdrawn before acceptance
+	StateClosed     State = "closed"           // finished: scored, or closed as Ticket.Closure says
+	StateCancelled  State = "cancelled"        // withdrawn by the resident before acceptance, or cancelled by a lead
 	StateUnresolved State = "unresolved"       // the request could not be met; apology recorded
 )
 
@@ -130,17 +154,22 @@ type Ticket struct {
 	Building    string     `json:"building"`
 	Unit        string     `json:"unit"`
 	Room        string     `json:"room"`
-	AssigneeID  string     `json:"assignee_id,omitempty"`
-	Assignee    string     `json:"assignee,omitempty"` // name at acceptance, for cards
-	Reworks     int        `json:"reworks,omitempty"`
-	Score       int        `json:"score,omitempty"`
-	Comment     string     `json:"comment,omitempty"`
-	Created     time.Time  `json:"created"`
-	Updated     time.Time  `json:"updated"`
-	Accepted    *time.Time `json:"accepted,omitempty"`
-	Arrived     *time.Time `json:"arrived,omitempty"`
-	Finished    *time.Time `json:"finished,omitempty"`
-	Closed      *time.Time `json:"closed,omitempty"`
+	// Place is where a public-facility fault is (a building, floor or
+	// area, or a listed public asset's name); Asset the asset's key when
+	// one was picked. A public order has them instead of a home address.
+	Place      string     `json:"place,omitempty"`
+	Asset      string     `json:"asset,omitempty"`
+	AssigneeID string     `json:"assignee_id,omitempty"`
+	Assignee   string     `json:"assignee,omitempty"` // name at acceptance, for cards
+	Reworks    int        `json:"reworks,omitempty"`
+	Score      int        `json:"score,omitempty"`
+	Comment    string     `json:"comment,omitempty"`
+	Created    time.Time  `json:"created"`
+	Updated    time.Time  `json:"updated"`
+	Accepted   *time.Time `json:"accepted,omitempty"`
+	Arrived    *time.Time `json:"arrived,omitempty"`
+	Finished   *time.Time `json:"finished,omitempty"`
+	Closed     *time.Time `json:"closed,omitempty"`
 	// Rev counts state changes; buttons carry nothing of it, but cards use
 	// it to tell a fresh card from an old one in logs.
 	Rev int `json:"rev"`
@@ -150,6 +179,21 @@ type Ticket struct {
 	// Step is the current on-site checklist step id while on site.
 	Step  string `json:"step,omitempty"`
 	Visit *Visit `json:"visit,omitempty"`
+	// Signer is who signs the work order off: "" the reporter, "lead" a
+	// lead (public orders, when configured so).
+	Signer string `json:"signer,omitempty"`
+	// Signoff is how the work order was confirmed: "resident" (the
+	// reporter's button), "lead" (a lead's, for a public order), "paper"
+	// (a signed paper form, photographed and recorded by the technician or
+	// a lead), "default" (not answered in time: confirmed by default).
+	Signoff string `json:"signoff,omitempty"`
+	// Closure is how a ticket ended other than the normal way (scored, or
+	// cancelled by its resident): ClosedConfirmedByDefault, ClosedNoRating,
+	// ClosedByLead, CancelledByLead; the audit trail has the reason.
+	Closure string `json:"closure,omitempty"`
+	// SurveySince is when the satisfaction survey was sent; its reminders
+	// and the close without a rating count from it.
+	SurveySince *time.Time `json:"survey_since,omitempty"`
 	// FeeQuery flags a resident's question about the fee for the dispatcher.
 	FeeQuery bool `json:"fee_query,omitempty"`
 	// NoAnswer counts visits where no one was home.
@@ -162,9 +206,16 @@ type Ticket struct {
 	Breaches []string `json:"breaches,omitempty"`
 	// WaitingSince is when no one was home; the chase and auto-close count from it.
 	WaitingSince *time.Time `json:"waiting_since,omitempty"`
+	// CancelledBy is the lead who cancelled the ticket from the console
+	// (ActLeadCancel; the reason is in the audit trail); empty when its
+	// resident withdrew it.
+	CancelledBy string `json:"cancelled_by,omitempty"`
 	// CardHash fingerprints the group card as last queued, so an unchanged
 	// card is not edited again (the group's budget is 20 messages a minute).
 	CardHash string `json:"card_hash,omitempty"`
+	// QualOverrides are the assignments a lead made to someone who did not
+	// qualify for the job, with the reason, oldest first (shown in audits).
+	QualOverrides []QualOverride `json:"qual_overrides,omitempty"`
 	// Card is the assignee's living step card (nil before the first one).
 	Card *StepCard `json:"step_card,omitempty"`
 }
@@ -185,6 +236,10 @@ type StepCard struct {
 // Visit is what the on-site checklist has recorded so far. The audit trail
 // has every step with its time; this is the summary the guards read.
 type Visit struct {
+	// Bell is whether this home has a doorbell: "yes" (ring), "no"
+	// (knock), "" not known yet. It decides which of the two the door rule
+	// allows.
+	Bell     string `json:"bell,omitempty"`
 	Rings    int    `json:"rings,omitempty"`
 	Knocks   int    `json:"knocks,omitempty"`
 	Answered bool   `json:"answered,omitempty"`
@@ -199,10 +254,16 @@ type Visit struct {
 	Photos map[string][]Photo `json:"photos,omitempty"`
 	// Skipped holds a lead's reason per required-photo step skipped.
 	Skipped map[string]string `json:"skipped,omitempty"`
-	Care    string            `json:"care,omitempty"`
-	Help    bool              `json:"help,omitempty"`
+	// Care is the care notes the technician typed; CareNotes the ids of
+	// the SOP's typical notes (SOP.CareNotes) they tapped.
+	Care      string   `json:"care,omitempty"`
+	CareNotes []string `json:"care_notes,omitempty"`
+	Help      bool     `json:"help,omitempty"`
 	// ReturnTo is the step to resume after a change of plan during work.
 	ReturnTo string `json:"return_to,omitempty"`
+	// PartAsks are requisitions over the approval limit and what the
+	// lead decided (parts_job.go).
+	PartAsks []PartAsk `json:"part_asks,omitempty"`
 }
 
 // Quote is a priced plan the resident must agree to before work.
@@ -218,6 +279,12 @@ type QuoteLine struct {
 	Code  string `json:"code"`
 	Qty   int    `json:"qty"`
 	Cents int64  `json:"cents"`
+	// Part is the catalog code of a part taken from stock for the job,
+	// charged at its sale price (Code is then empty); Name and Unit are
+	// the part's as taken, so a later catalog edit does not alter the quote.
+	Part string `json:"part,omitempty"`
+	Name string `json:"name,omitempty"`
+	Unit string `json:"unit,omitempty"`
 }
 
 // Total sums the quote.
@@ -284,6 +351,8 @@ type Dialogue struct {
 	Description string    `json:"description,omitempty"`
 	Photos      []Photo   `json:"photos,omitempty"`
 	Kind2       OrderKind `json:"order_kind,omitempty"`
+	Place       string    `json:"place,omitempty"` // where a public fault is (typed, or the asset's name)
+	Asset       string    `json:"asset,omitempty"` // the listed public asset picked
 	// What the dialogue is about, and its argument.
 	TicketID  string `json:"ticket_id,omitempty"`  // the ticket (comment, rework reason, quantity, emergency details, help reply)
 	PriceCode string `json:"price_code,omitempty"` // the price-list item whose quantity is asked
@@ -291,6 +360,19 @@ type Dialogue struct {
 	Action    int    `json:"action,omitempty"`     // the improvement action of Review whose evidence is asked
 	Day       string `json:"day,omitempty"`        // the handover's day (YYYYMMDD) being returned
 	TechID    string `json:"tech_id,omitempty"`    // the technician whose handover is returned
+	// Parts is the draft of a spare-parts dialogue (parts_chat.go).
+	Parts *PartsDraft `json:"parts,omitempty"`
+	// The qualifications area's drafts and arguments.
+	Target       string       `json:"target_id,omitempty"`     // the person a lead acts on: the assignee of an override, a certificate's holder
+	CertDraft    *Certificate `json:"cert_draft,omitempty"`    // the certificate being entered
+	CertID       string       `json:"cert_id,omitempty"`       // the certificate whose refusal or revocation reason is asked
+	SessionDraft *Session     `json:"session_draft,omitempty"` // the training session being scheduled
+	Weekday      string       `json:"weekday,omitempty"`       // the roster day ("mon") a shift is added to
+	ShiftID      int          `json:"shift_id,omitempty"`      // the roster shift whose hours are edited
+	// TicketAction is the ticket action the dialogue completes (a lead's
+	// close or cancel awaiting the reason, a paper signature awaiting the
+	// photo); it is applied, re-authorised, when the answer comes.
+	TicketAction Action `json:"ticket_action,omitempty"`
 }
 
 // Timer is a stored due time. The engine consumes it in the same
@@ -310,6 +392,7 @@ type Timer struct {
 	Version int       `json:"version,omitempty"` // the SOP version to acknowledge
 	Review  string    `json:"review,omitempty"`  // the review (its reminder, deadline, actions)
 	Action  int       `json:"action,omitempty"`  // the improvement action of Review
+	Session string    `json:"session,omitempty"` // the training session (its reminder, its attendance call)
 }
 
 // Handover is one technician's end-of-day submission of work orders (SOP 4.2.7).

@@ -34,6 +34,9 @@ func (c *call) endVisit(t *Ticket) error {
 	if !(st.Kind == StepQuote && refused) && st.Kind != StepSurvey {
 		return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
 	}
+	if err := c.returnJobParts(t, "visit ended"); err != nil {
+		return err
+	}
 	now := c.now
 	t.Closed = &now
 	t.Step = ""
@@ -68,8 +71,11 @@ func (c *call) noOneHome(t *Ticket) error {
 	if st.Kind != StepDoor || v.Answered {
 		return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
 	}
-	if v.Rings < c.e.SOP().MaxRings && v.Knocks < c.e.SOP().MaxKnocks {
-		return Errorf(CodeInvalid, "err.door_not_done", "rings", c.e.SOP().MaxRings, "knocks", c.e.SOP().MaxKnocks)
+	if err := c.doorExhausted(v); err != nil {
+		return err
+	}
+	if err := c.returnJobParts(t, "no one home"); err != nil {
+		return err
 	}
 	t.NoAnswer++
 	t.Step = ""

@@ -55,6 +55,9 @@ func (c *call) workOrder(t *Ticket, l Lang) (string, error) {
 		b.WriteString(c.quoteText(t, l))
 		b.WriteString("\n")
 	}
+	if parts := c.jobPartsText(t, l); parts != "" {
+		line("order.parts.used", "list", parts)
+	}
 	var photos []string
 	for _, st := range c.e.SOP().Steps {
 		if n := len(v.Photos[st.ID]); n > 0 {
@@ -74,14 +77,24 @@ func (c *call) workOrder(t *Ticket, l Lang) (string, error) {
 		}
 		line("order.tests", "n", len(passes), "times", strings.Join(ts, ", "))
 	}
-	if v.Care != "" {
-		line("order.care", "note", v.Care)
+	if note := c.careText(&Ticket{Visit: v}, l); note != "" {
+		line("order.care", "note", note)
 	}
 	if t.Reworks > 0 {
 		line("order.reworks", "n", t.Reworks)
 	}
 	if t.FeeQuery {
-		line("order.fee_query")
+		if q, err := c.tx.FeeQuestion(t.ID); err == nil && q.Closed != nil {
+			line("order.fee_closed")
+		} else {
+			line("order.fee_query")
+		}
+	}
+	if t.Signoff != "" {
+		line("order.signoff", "how", c.tl(l, "signoff."+t.Signoff))
+	}
+	if t.Closure != "" {
+		line("order.closure", "how", c.tl(l, "closure."+t.Closure))
 	}
 	if t.Score > 0 {
 		line("order.score", "score", t.Score)
@@ -128,8 +141,10 @@ func (c *call) cmdOrder(arg string) error {
 	}
 	// The office reads every work order (customer service reconciles them
 	// with the repair log and answers fee questions); others only their own.
+	// Someone else's ticket is answered as one that does not exist, so the
+	// answer does not tell a resident which numbers are taken.
 	if !(hasRole(office, c.me.Role) || t.ResidentID == c.me.ID || t.AssigneeID == c.me.ID) {
-		return Errorf(CodeForbidden, "err.not_your_ticket", "ticket", t.ID)
+		return Errorf(CodeNotFound, "err.no_ticket", "ticket", id)
 	}
 	text, err := c.workOrder(t, c.lang)
 	if err != nil {

@@ -27,6 +27,21 @@ type Housekeeper interface {
 	PruneDelivered(before time.Time) (int, error)
 }
 
+// Pruner is the rest of the bounded growth, asked of a store that has it
+// (the bbolt store does): failed outbox rows, dialogues nobody answered
+// and used or expired invites, each forgotten once older than its cutoff.
+type Pruner interface {
+	PruneFailed(before time.Time) (int, error)
+	PruneDialogues(before time.Time) (int, error)
+	PruneInvites(before time.Time) (int, error)
+}
+
+// Keep says how long the housekeeping keeps what a Pruner forgets (zero
+// fields: 30 days).
+type Keep struct {
+	Failed, Dialogues, Invites time.Duration
+}
+
 // Options configure the runner.
 type Options struct {
 	Engine *flows.Engine
@@ -42,6 +57,8 @@ type Options struct {
 	// schedules and logs it.
 	Backup         func() (string, error)
 	BackupSchedule string
+	// Keep bounds what the housekeeping keeps (when Store is a Pruner).
+	Keep Keep
 }
 
 // Runner is the running scheduler. Open starts it, Close stops it.
@@ -110,8 +127,10 @@ func (r *Runner) Tick() {
 }
 
 // Housekeeping forgets inbound dedupe keys after three days (Telegram keeps
-// unconfirmed updates for 24 hours, so older keys can never come back) and
-// delivered outbox rows after 30 days.
+// unconfirmed updates for 24 hours, so older keys can never come back),
+// delivered outbox rows after 30 days, and, when the store is a Pruner,
+// failed rows, idle dialogues and used or expired invites after Keep's
+// durations.
 func (r *Runner) Housekeeping() {
 	now := r.o.Now()
 	if n, err := r.o.Store.PruneSeen(now.Add(-72 * time.Hour)); err != nil {
@@ -124,15 +143,47 @@ func (r *Runner) Housekeeping() {
 	} else if n > 0 {
 		r.o.Log.Debug().Int("rows", n).Msg("pruned delivered outbox rows")
 	}
+	p, ok := r.o.Store.(Pruner)
+	if !ok {
+		return
+	}
+	keep := func(d time.Duration) time.Time {
+		if d <= 0 {
+			d = 30 * 24 * time.Hour
+		}
+		return now.Add(-d)
+	}
+	for _, c := range []struct {
+		what  string
+		prune func(time.Time) (int, error)
+		keep  time.Duration
+	}{
+		{"failed outbox rows", p.PruneFailed, r.o.Keep.Failed},
+		{"idle dialogues", p.PruneDialogues, r.o.Keep.Dialogues},
+		{"used or expired invites", p.PruneInvites, r.o.Keep.Invites},
+	} {
+		if n, err := c.prune(keep(c.keep)); err != nil {
+			r.o.Log.Error().Err(err).Msg("prune " + c.what)
+		} else if n > 0 {
+			r.o.Log.Info().Int("count", n).Msg("pruned " + c.what)
+		}
+	}
 }
 
-// Backup runs the configured backup once and logs the outcome.
+// Backup runs the configured backup once and logs the outcome: an error
+// with a path is a copy written with a warning, logged at error level too.
 func (r *Runner) Backup() {
 	if r.o.Backup == nil {
 		return
 	}
 	start := time.Now()
 	path, err := r.o.Backup()
+	if err != nil && path != "" {
+		// Written, but something about it needs a person (a copy with
+		// fewer tickets than an older one, which rotation kept).
+		r.o.Log.Error().Err(err).Str("path", path).Msg("backup written, but look at this")
+		return
+	}
 	if err != nil {
 		r.o.Log.Error().Err(err).Msg("backup failed; the next scheduled one will try again")
 		return

@@ -12,6 +12,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/repairbot/repairbot/flows"
 )
@@ -26,6 +29,52 @@ var ErrTooLarge = errors.New("media: file too large")
 type Store struct {
 	Dir string
 	Max int64
+	// PerHour bounds the photos one person may have downloaded in any
+	// hour (Allow); 0 is no bound.
+	PerHour int
+
+	mu     sync.Mutex
+	recent map[string][]time.Time // downloads in the last hour, by person
+}
+
+// maxTrackedPeople bounds Allow's memory: beyond it, people with no
+// download in the last hour are forgotten.
+const maxTrackedPeople = 10_000
+
+// Allow counts a download for who at now and reports whether it is within
+// PerHour in the last hour. A refused download is not counted.
+func (s *Store) Allow(who string, now time.Time) bool {
+	if s == nil || s.PerHour <= 0 {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.recent == nil {
+		s.recent = map[string][]time.Time{}
+	}
+	keep := func(ts []time.Time) []time.Time {
+		i := 0
+		for i < len(ts) && now.Sub(ts[i]) >= time.Hour {
+			i++
+		}
+		return ts[i:]
+	}
+	if len(s.recent) >= maxTrackedPeople {
+		for k, ts := range s.recent {
+			if ts = keep(ts); len(ts) == 0 {
+				delete(s.recent, k)
+			} else {
+				s.recent[k] = ts
+			}
+		}
+	}
+	ts := keep(s.recent[who])
+	if len(ts) >= s.PerHour {
+		s.recent[who] = ts
+		return false
+	}
+	s.recent[who] = append(ts, now)
+	return true
 }
 
 // Kind recognises an image by its first bytes; "" when it is none.
@@ -58,6 +107,11 @@ func (s *Store) Put(r io.Reader) (sum, rel string, err error) {
 	if ext == "" {
 		return "", "", ErrNotImage
 	}
+	return s.write(data, ext)
+}
+
+// write keeps data content-addressed under ext, atomically.
+func (s *Store) write(data []byte, ext string) (sum, rel string, err error) {
 	h := sha256.Sum256(data)
 	sum = hex.EncodeToString(h[:])
 	rel = filepath.Join(sum[:2], sum+"."+ext)
@@ -88,6 +142,64 @@ func (s *Store) Put(r io.Reader) (sum, rel string, err error) {
 		return "", "", fmt.Errorf("media: %w", err)
 	}
 	return sum, rel, nil
+}
+
+// PutFile stores r, a document of any type within the limit, under ext
+// (lower-case letters and digits, at most 8; "bin" otherwise) and returns
+// its SHA-256 and its path relative to Dir, as Put does for photos.
+func (s *Store) PutFile(r io.Reader, ext string) (sum, rel string, err error) {
+	data, err := io.ReadAll(io.LimitReader(r, s.Max+1))
+	if err != nil {
+		return "", "", fmt.Errorf("media: read: %w", err)
+	}
+	if int64(len(data)) > s.Max {
+		return "", "", ErrTooLarge
+	}
+	return s.write(data, cleanExt(ext))
+}
+
+func cleanExt(ext string) string {
+	ext = strings.ToLower(strings.TrimPrefix(ext, "."))
+	if ext == "" || len(ext) > 8 {
+		return "bin"
+	}
+	for _, r := range ext {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return "bin"
+		}
+	}
+	return ext
+}
+
+// KeepFile stores an event's document (EvFile) and records the outcome on
+// the event: the copy's hash and path, or that it is too large. Any other
+// error is returned for the caller to log; the event keeps the platform's
+// file id only, and the engine says it could not read the file.
+func (s *Store) KeepFile(ev *flows.Event, r io.Reader) error {
+	sum, rel, err := s.PutFile(r, filepath.Ext(ev.File.Name))
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		ev.TooLarge = true
+	case err != nil:
+		return err
+	default:
+		ev.File.SHA256, ev.File.Local = sum, rel
+	}
+	return nil
+}
+
+// Open opens a kept copy by the path Put or PutFile returned; any other
+// path (absolute, outside Dir, not content-addressed) is refused.
+func (s *Store) Open(rel string) (io.ReadCloser, error) {
+	dir, name := filepath.Split(filepath.Clean(rel))
+	sum, _, _ := strings.Cut(name, ".")
+	if filepath.IsAbs(rel) || len(sum) != 64 || dir != sum[:2]+string(filepath.Separator) || strings.ContainsAny(name, `/\`) {
+		return nil, fmt.Errorf("media: %q is not a kept file", rel)
+	}
+	if _, err := hex.DecodeString(sum); err != nil {
+		return nil, fmt.Errorf("media: %q is not a kept file", rel)
+	}
+	return os.Open(filepath.Join(s.Dir, dir, name))
 }
 
 // Keep stores an event's photo and records the outcome on the event: the

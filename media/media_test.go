@@ -3,6 +3,7 @@ package media_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -62,5 +63,39 @@ func TestKeep(t *testing.T) {
 	broken := &media.Store{Dir: filepath.Join(s.Dir, "no", "\x00bad"), Max: 1024}
 	if err := broken.Keep(ev, bytes.NewReader(jpeg)); err == nil || ev.Photo.Local != "" {
 		t.Fatalf("unwritable store: %v %+v", err, ev.Photo)
+	}
+}
+
+// TestKeepFile: a document is kept content-addressed under its extension,
+// read back through Open, and Open refuses any path it did not hand out.
+func TestKeepFile(t *testing.T) {
+	s := &media.Store{Dir: t.TempDir(), Max: 1024}
+	doc := []byte("PK\x03\x04 a workbook")
+	ev := &flows.Event{File: &flows.File{FileID: "d1", Name: "配件目录.XLSX"}}
+	if err := s.KeepFile(ev, bytes.NewReader(doc)); err != nil || len(ev.File.SHA256) != 64 || filepath.Ext(ev.File.Local) != ".xlsx" {
+		t.Fatalf("kept %+v, %v", ev.File, err)
+	}
+	f, err := s.Open(ev.File.Local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(f)
+	f.Close()
+	if !bytes.Equal(got, doc) {
+		t.Fatal("read back other bytes")
+	}
+	if _, rel, err := s.PutFile(bytes.NewReader(doc), "../../x"); err != nil || filepath.Ext(rel) != ".bin" {
+		t.Fatalf("odd extension kept as %q, %v", rel, err)
+	}
+	big := &flows.Event{File: &flows.File{FileID: "d2", Name: "big.xlsx"}}
+	if err := s.KeepFile(big, bytes.NewReader(make([]byte, 2000))); err != nil || !big.TooLarge || big.File.Local != "" {
+		t.Fatalf("large: %v %+v", err, big)
+	}
+	for _, bad := range []string{"/etc/passwd", "../x", filepath.Join("ab", "..", "..", "x"), filepath.Join(ev.File.Local[:2], "short.xlsx"),
+		filepath.Join("zz", ev.File.SHA256+".xlsx")} {
+		if f, err := s.Open(bad); err == nil {
+			f.Close()
+			t.Errorf("Open(%q) opened", bad)
+		}
 	}
 }

@@ -9,13 +9,19 @@ package ops
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"mime"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,10 +61,34 @@ type Options struct {
 	Engine *flows.EngineStats
 	// Backup writes a hot backup and returns its path (POST /backup, for
 	// `repairbot backup` while the bot holds the file); nil disables it.
+	// A path with an error is a copy written with a warning.
 	Backup func() (string, error)
-	Now    func() time.Time
-	Log    zerolog.Logger
+	// Failed lists and re-queues failed outbox rows (GET /outbox/failed,
+	// POST /outbox/requeue, for `repairbot outbox` while the bot holds the
+	// file); nil disables them.
+	Failed outbox.Requeuer
+	// Token authorises the endpoints that write or show messages
+	// (POST /backup, /outbox/...), sent as "Authorization: Bearer <token>";
+	// empty disables them (403).
+	Token string
+	// DataDir is the directory whose file system must keep MinFree bytes
+	// free ("disk" check; empty or MinFree 0: not checked). DiskFree
+	// measures it (statfs when nil; tests inject a full disk).
+	DataDir  string
+	MinFree  uint64
+	DiskFree func(dir string) (uint64, error)
+	// OutboxStall: a channel whose oldest undelivered row is this old,
+	// with nothing delivered for as long, fails "<channel>_outbox"
+	// (default 10 min).
+	OutboxStall time.Duration
+	Now         func() time.Time
+	Log         zerolog.Logger
 }
+
+// eventsFailingAfter is how long events may keep failing, none committing,
+// before /healthz fails "events" (a retried update, a parked poison one
+// take a few seconds).
+const eventsFailingAfter = 10 * time.Second
 
 // Server is the running endpoint. Start starts it, Close stops it.
 type Server struct {
@@ -68,6 +98,8 @@ type Server struct {
 	reg    *prometheus.Registry
 	done   chan struct{}
 	handle *prometheus.HistogramVec
+	// backingUp lets one backup run at a time.
+	backingUp sync.Mutex
 }
 
 // ObserveHandle records how long the engine took to handle one event
@@ -85,6 +117,12 @@ func New(o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.DiskFree == nil {
+		o.DiskFree = diskFree
+	}
+	if o.OutboxStall <= 0 {
+		o.OutboxStall = 10 * time.Minute
+	}
 	s := &Server{o: o, done: make(chan struct{})}
 	s.reg = prometheus.NewRegistry()
 	s.handle = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "repairbot_handle_seconds",
@@ -100,6 +138,10 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	if o.Backup != nil {
 		mux.HandleFunc("POST /backup", s.backup)
+	}
+	if o.Failed != nil {
+		mux.HandleFunc("GET /outbox/failed", s.outboxFailed)
+		mux.HandleFunc("POST /outbox/requeue", s.outboxRequeue)
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{
 		ErrorLog: promLogger{o.Log}, ErrorHandling: promhttp.ContinueOnError,
@@ -176,6 +218,17 @@ type Health struct {
 	// polling loops (Telegram in polling mode); absent when none polls.
 	LastPollAgeS *float64 `json:"last_poll_age_s,omitempty"`
 	OutboxError  string   `json:"outbox_error,omitempty"`
+	// LastEventAgeS is the age of the last event that committed (absent
+	// before the first); Events says why "events" fails.
+	LastEventAgeS *float64 `json:"last_event_age_s,omitempty"`
+	Events        string   `json:"events,omitempty"`
+	// DiskFreeMB is the free space under the data directory (absent when
+	// not measured); Disk says why "disk" fails.
+	DiskFreeMB *float64 `json:"disk_free_mb,omitempty"`
+	Disk       string   `json:"disk,omitempty"`
+	// UnreachableSince is, by channel, when its platform stopped answering
+	// the sender (RFC 3339, UTC); absent while every platform answers.
+	UnreachableSince map[string]string `json:"unreachable_since,omitempty"`
 	// Channels holds why a channel's check fails, by channel name; each
 	// is written as a top-level key ("telegram": "no getUpdates answer…").
 	Channels map[string]string `json:"-"`
@@ -209,8 +262,10 @@ func (h Health) MarshalJSON() ([]byte, error) {
 }
 
 // Check runs the health checks: a write transaction on the store, the
-// outbox's numbers and every channel's own checks (Telegram in polling
-// mode: the age of the last getUpdates).
+// last real event commit (a tiny write can succeed while every real one
+// fails), the free disk under the data directory, the outbox's numbers
+// and each channel's progress, and every channel's own checks (Telegram
+// in polling mode: the age of the last getUpdates).
 func (s *Server) Check() Health {
 	h := Health{Status: "ok", Store: "writable"}
 	if err := s.o.Store.Ping(); err != nil {
@@ -218,6 +273,51 @@ func (s *Server) Check() Health {
 		h.Store = "not writable: " + err.Error()
 	}
 	now := s.o.Now()
+	if e := s.o.Engine; e != nil {
+		if n := e.LastCommit.Load(); n != 0 {
+			a := seconds(now.Sub(time.Unix(0, n)))
+			h.LastEventAgeS = &a
+		}
+		if n := e.FailingSince.Load(); n != 0 {
+			if since := time.Unix(0, n); now.Sub(since) >= eventsFailingAfter {
+				h.Failing = append(h.Failing, "events")
+				h.Events = fmt.Sprintf("no event has committed since %s: every one fails (the log says why: a full disk, a broken store)",
+					since.UTC().Format(time.RFC3339))
+			}
+		}
+	}
+	if s.o.DataDir != "" && s.o.MinFree > 0 {
+		free, err := s.o.DiskFree(s.o.DataDir)
+		switch {
+		case errors.Is(err, errNoDiskFreeMeasure):
+		case err != nil:
+			h.Failing = append(h.Failing, "disk")
+			h.Disk = "cannot measure the free space: " + err.Error()
+		default:
+			mb := math.Round(float64(free)/(1<<20)*10) / 10
+			h.DiskFreeMB = &mb
+			if free < s.o.MinFree {
+				h.Failing = append(h.Failing, "disk")
+				h.Disk = fmt.Sprintf("%.1f MiB free under the data directory, below ops.min_free_mb (%d MiB)", mb, s.o.MinFree>>20)
+			}
+		}
+	}
+	for _, ch := range s.reporters() {
+		st := ch.(bot.StatsReporter).SendStats()
+		if st.Waiting == 0 || st.Oldest.IsZero() || now.Sub(st.Oldest) < s.o.OutboxStall {
+			continue
+		}
+		last := st.Oldest
+		if st.LastSent.After(last) {
+			last = st.LastSent
+		}
+		if idle := now.Sub(last); idle >= s.o.OutboxStall {
+			name := ch.Name() + "_outbox"
+			h.Failing = append(h.Failing, name)
+			s.addDetail(&h, ch.Name(), fmt.Sprintf("%d messages waiting, the oldest for %s, none delivered for %s",
+				st.Waiting, now.Sub(st.Oldest).Round(time.Second), idle.Round(time.Second)))
+		}
+	}
 	if st, err := s.o.Outbox.Stats(); err != nil {
 		h.Failing = append(h.Failing, "outbox")
 		h.OutboxError = err.Error()
@@ -225,6 +325,14 @@ func (s *Server) Check() Health {
 		h.OutboxPending, h.Failed = st.Pending, st.Failed
 		if !st.Oldest.IsZero() {
 			h.OutboxOldestS = seconds(now.Sub(st.Oldest))
+		}
+	}
+	for _, ch := range s.reporters() {
+		if since := ch.(bot.StatsReporter).SendStats().UnreachableSince; !since.IsZero() {
+			if h.UnreachableSince == nil {
+				h.UnreachableSince = map[string]string{}
+			}
+			h.UnreachableSince[ch.Name()] = since.UTC().Format(time.RFC3339)
 		}
 	}
 	for _, ch := range s.o.Channels {
@@ -239,10 +347,7 @@ func (s *Server) Check() Health {
 			}
 			if !c.OK {
 				h.Failing = append(h.Failing, c.Name)
-				if h.Channels == nil {
-					h.Channels = map[string]string{}
-				}
-				h.Channels[ch.Name()] = c.Detail
+				s.addDetail(&h, ch.Name(), c.Detail)
 			}
 		}
 	}
@@ -250,6 +355,18 @@ func (s *Server) Check() Health {
 		h.Status = "fail"
 	}
 	return h
+}
+
+// addDetail adds why a check of a channel fails to its entry.
+func (s *Server) addDetail(h *Health, channel, detail string) {
+	if h.Channels == nil {
+		h.Channels = map[string]string{}
+	}
+	if prev := h.Channels[channel]; prev != "" {
+		h.Channels[channel] = prev + "; " + detail
+	} else {
+		h.Channels[channel] = detail
+	}
 }
 
 // pollAge is the oldest answer among the channels' polling loops; ok is
@@ -336,6 +453,9 @@ func (s *Server) register() error {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "repairbot_telegram_429_total",
 			Help: "Answers asking the bot to slow down (Telegram 429, WeCom frequency limits) since start, every channel together; the name dates from when Telegram was the only channel."},
 			send(func(st bot.SendStats) int64 { return st.Paused })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "repairbot_outbox_given_up_total",
+			Help: "Messages given up since start after outbox.give_up_after of transient failures, every channel together (kept as failed rows)."},
+			send(func(st bot.SendStats) int64 { return st.GaveUp })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "repairbot_retries_total",
 			Help: "Deliveries scheduled for another attempt after a transient failure since start, every channel together."},
 			send(func(st bot.SendStats) int64 { return st.Retried })),
@@ -358,9 +478,37 @@ func (s *Server) register() error {
 			{"repairbot_channel_retries_total", "Deliveries scheduled for another attempt since start, by channel.", func(st bot.SendStats) int64 { return st.Retried }},
 			{"repairbot_channel_paused_total", "Answers asking the bot to slow down since start, by channel.", func(st bot.SendStats) int64 { return st.Paused }},
 			{"repairbot_channel_failed_total", "Deliveries that failed permanently since start, by channel.", func(st bot.SendStats) int64 { return st.Failed }},
+			{"repairbot_channel_given_up_total", "Messages given up since start after outbox.give_up_after of transient failures, by channel.", func(st bot.SendStats) int64 { return st.GaveUp }},
 		} {
 			cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help, ConstLabels: labels},
 				func() float64 { return float64(c.v(r.SendStats())) }))
+		}
+		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_channel_unreachable_since_seconds",
+			Help:        "Unix time since which the channel's platform has not answered a send (0 while it answers).",
+			ConstLabels: labels},
+			func() float64 {
+				if since := r.SendStats().UnreachableSince; !since.IsZero() {
+					return float64(since.Unix())
+				}
+				return 0
+			}))
+	}
+	for _, ch := range s.o.Channels {
+		rr, ok := ch.(bot.ReceiveReporter)
+		if !ok {
+			continue
+		}
+		labels := prometheus.Labels{"channel": ch.Name()}
+		for _, c := range []struct {
+			name, help string
+			v          func(bot.ReceiveStats) int64
+		}{
+			{"repairbot_channel_updates_received_total", "Updates that arrived from the platform since start, by channel.", func(st bot.ReceiveStats) int64 { return st.Received }},
+			{"repairbot_channel_updates_handled_total", "Updates handled (committed, duplicates included) since start, by channel.", func(st bot.ReceiveStats) int64 { return st.Handled }},
+			{"repairbot_channel_offset_resets_total", "Times the stored position in the platform's stream was found ahead of its ids and moved back, since start, by channel.", func(st bot.ReceiveStats) int64 { return st.OffsetResets }},
+		} {
+			cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help, ConstLabels: labels},
+				func() float64 { return float64(c.v(rr.ReceiveStats())) }))
 		}
 	}
 	if _, polls := s.pollAge(); polls {
@@ -368,7 +516,26 @@ func (s *Server) register() error {
 			Help: "Seconds since the platform last answered a channel's polling loop (Telegram getUpdates in polling mode; counted from start-up before the first answer)."},
 			func() float64 { age, _ := s.pollAge(); return age.Seconds() }))
 	}
+	if s.o.DataDir != "" {
+		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_disk_free_bytes",
+			Help: "Free space on the file system holding the data directory (NaN when it cannot be measured)."},
+			func() float64 {
+				free, err := s.o.DiskFree(s.o.DataDir)
+				if err != nil {
+					return math.NaN()
+				}
+				return float64(free)
+			}))
+	}
 	if e := s.o.Engine; e != nil {
+		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "repairbot_last_event_commit_age_seconds",
+			Help: "Seconds since an inbound event last committed (NaN before the first)."},
+			func() float64 {
+				if n := e.LastCommit.Load(); n != 0 {
+					return max(s.o.Now().Sub(time.Unix(0, n)).Seconds(), 0)
+				}
+				return math.NaN()
+			}))
 		counter := func(name, help string, v func() int64) prometheus.Collector {
 			return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v()) })
 		}
@@ -394,16 +561,178 @@ type promLogger struct{ l zerolog.Logger }
 
 func (p promLogger) Println(v ...any) { p.l.Error().Msg(fmt.Sprint(v...)) }
 
-// backup writes a hot backup on request and answers its path.
-func (s *Server) backup(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	path, err := s.o.Backup()
-	if err != nil {
-		s.o.Log.Error().Err(err).Msg("backup on request failed")
-		w.WriteHeader(http.StatusInternalServerError)
-		_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+// backup writes a hot backup on request and answers its file name (never
+// a path: the caller knows the backup directory). It writes, so it needs
+// the token, refuses what a browser sends across origins, and runs one at
+// a time.
+func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
+	if !s.authorize(w, r, "POST /backup") {
 		return
 	}
-	s.o.Log.Info().Str("path", path).Msg("backup on request written")
-	_ = json.NewEncoder(w).Encode(map[string]string{"path": path})
+	if !s.backingUp.TryLock() {
+		s.refuse(w, r, http.StatusConflict, "a backup is already being written; ask again when it is done")
+		return
+	}
+	defer s.backingUp.Unlock()
+	// A large database takes longer to copy than the server's write
+	// timeout allows an answer.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(backupWriteTimeout))
+	path, err := s.o.Backup()
+	if err != nil && path == "" {
+		s.o.Log.Error().Err(err).Msg("backup on request failed")
+		answer(w, http.StatusInternalServerError, map[string]string{"error": "the backup failed; the bot's log says why (component ops)"})
+		return
+	}
+	file := filepath.Base(path)
+	out := map[string]string{"file": file}
+	if err != nil {
+		s.o.Log.Error().Err(err).Str("path", path).Msg("backup on request written, but look at this")
+		// The warning names copies by file name; strip the directory from
+		// anything else it carries.
+		out["warning"] = strings.ReplaceAll(err.Error(), filepath.Dir(path)+string(filepath.Separator), "")
+	} else {
+		s.o.Log.Info().Str("path", path).Msg("backup on request written")
+	}
+	answer(w, http.StatusOK, out)
+}
+
+// answer writes a JSON answer.
+func answer(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// refuse answers an error and logs the refusal with the caller's address.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	s.o.Log.Warn().Int("status", code).Str("remote", r.RemoteAddr).Msg(r.Method + " " + r.URL.Path + " refused: " + msg)
+	answer(w, code, map[string]string{"error": msg})
+}
+
+// authorize guards the endpoints that write or show messages: the token,
+// no cross-origin browser requests, a JSON body if any. It answers the
+// refusal itself and reports whether to go on.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, what string) bool {
+	// A browser adds Origin (and Sec-Fetch-Site) to a cross-origin post;
+	// `repairbot backup` and curl send neither.
+	if r.Header.Get("Origin") != "" || (r.Header.Get("Sec-Fetch-Site") != "" && r.Header.Get("Sec-Fetch-Site") != "none") {
+		s.refuse(w, r, http.StatusForbidden, "cross-origin requests are refused")
+		return false
+	}
+	if s.o.Token == "" {
+		s.refuse(w, r, http.StatusForbidden, what+" is disabled: no ops.token is configured (set [ops] token = \"${OPS_TOKEN}\" and OPS_TOKEN in the environment)")
+		return false
+	}
+	if !bearerOK(r.Header.Get("Authorization"), s.o.Token) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="repairbot ops"`)
+		s.refuse(w, r, http.StatusUnauthorized, "missing or wrong token: send Authorization: Bearer <ops.token>")
+		return false
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
+			s.refuse(w, r, http.StatusUnsupportedMediaType, "the body, if any, must be application/json")
+			return false
+		}
+	}
+	return true
+}
+
+// backupWriteTimeout bounds a POST /backup answer (the client waits 5 min).
+const backupWriteTimeout = 10 * time.Minute
+
+// bearerOK compares an Authorization header with the token in constant
+// time (over hashes, so the length does not show either).
+func bearerOK(header, token string) bool {
+	got, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok {
+		return false
+	}
+	a, b := sha256.Sum256([]byte(strings.TrimSpace(got))), sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// FailedRow is one failed outbox row as GET /outbox/failed lists it:
+// where it went and why it failed, not its text (which may carry a
+// resident's details).
+type FailedRow struct {
+	ID       uint64    `json:"id"`
+	Created  time.Time `json:"created"`
+	Failed   time.Time `json:"failed"`
+	To       string    `json:"to"`
+	Kind     string    `json:"kind"`
+	Ticket   string    `json:"ticket,omitempty"`
+	Attempts int       `json:"attempts"`
+	Error    string    `json:"error"`
+}
+
+// FailedRows lists rows for GET /outbox/failed and the command line.
+func FailedRows(rows []outbox.Row) []FailedRow {
+	out := make([]FailedRow, 0, len(rows))
+	for _, r := range rows {
+		f := FailedRow{ID: r.ID, Created: r.Created, To: r.Msg.To.String(), Kind: string(r.Msg.Kind),
+			Ticket: r.Msg.Ticket, Attempts: r.Attempts, Error: r.LastError}
+		if r.Done != nil {
+			f.Failed = *r.Done
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// RequeueRequest is the body of POST /outbox/requeue: the failed rows to
+// send again, by id, by a fragment of their error, or all of them.
+type RequeueRequest struct {
+	IDs   []uint64 `json:"ids,omitempty"`
+	Error string   `json:"error,omitempty"`
+	All   bool     `json:"all,omitempty"`
+}
+
+// RequeueAnswer is what POST /outbox/requeue answers.
+type RequeueAnswer struct {
+	Requeued []uint64 `json:"requeued"`
+}
+
+func (s *Server) outboxFailed(w http.ResponseWriter, r *http.Request) {
+	if !s.authorize(w, r, "GET /outbox/failed") {
+		return
+	}
+	rows, err := s.o.Failed.Rows(outbox.StatusFailed)
+	if err != nil {
+		s.o.Log.Error().Err(err).Msg("outbox: list failed rows")
+		answer(w, http.StatusInternalServerError, map[string]string{"error": "the failed rows cannot be read; the bot's log says why (component ops)"})
+		return
+	}
+	answer(w, http.StatusOK, FailedRows(rows))
+}
+
+func (s *Server) outboxRequeue(w http.ResponseWriter, r *http.Request) {
+	if !s.authorize(w, r, "POST /outbox/requeue") {
+		return
+	}
+	var req RequeueRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil {
+		s.refuse(w, r, http.StatusBadRequest, `the body must be JSON: {"ids":[1,2]}, {"error":"text"} or {"all":true}`)
+		return
+	}
+	if len(req.IDs) == 0 && req.Error == "" && !req.All {
+		s.refuse(w, r, http.StatusBadRequest, `name the rows: {"ids":[1,2]}, {"error":"text"} or {"all":true}`)
+		return
+	}
+	rows, err := s.o.Failed.Rows(outbox.StatusFailed)
+	var done []outbox.Row
+	if err == nil {
+		done, err = s.o.Failed.Requeue(outbox.Select(rows, req.IDs, req.Error, req.All), s.o.Now())
+	}
+	if err != nil {
+		s.o.Log.Error().Err(err).Msg("outbox: requeue")
+		answer(w, http.StatusInternalServerError, map[string]string{"error": "the rows could not be re-queued; the bot's log says why (component ops)"})
+		return
+	}
+	ans := RequeueAnswer{Requeued: []uint64{}}
+	for _, row := range done {
+		ans.Requeued = append(ans.Requeued, row.ID)
+	}
+	s.o.Log.Info().Int("rows", len(ans.Requeued)).Str("remote", r.RemoteAddr).Msg("outbox: failed rows re-queued on request")
+	answer(w, http.StatusOK, ans)
 }

@@ -72,20 +72,49 @@ func (w *Window) WaitAt(now time.Time) time.Duration {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.prune(now)
-	if len(w.times) < w.n {
+	w.prune(now.Add(-keepBehind))
+	i := 0
+	for i < len(w.times) && now.Sub(w.times[i]) >= w.per {
+		i++
+	}
+	if len(w.times)-i < w.n {
 		return 0
 	}
 	return w.times[len(w.times)-w.n].Add(w.per).Sub(now)
 }
 
-// TakeAt records a send at now.
+// keepBehind is how much history beyond the window a Window keeps: the
+// dispatcher asks about the moment a send will go out, a little ahead of
+// now (the global budget's slot), and may then ask about an earlier
+// moment for another send.
+const keepBehind = time.Second
+
+// Idle reports a window with no send in the last window (and none booked
+// ahead): it allows what a new one would, so a sender may forget it.
+func (w *Window) Idle(now time.Time) bool {
+	if w == nil || w.n <= 0 || w.per <= 0 {
+		return true
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.times) == 0 || now.Sub(w.times[len(w.times)-1]) >= w.per+keepBehind
+}
+
+// TakeAt records a send at now. A send booked ahead (the dispatcher
+// spends budgets at the time a send will go out) may be recorded before
+// an earlier one: the times stay in order.
 func (w *Window) TakeAt(now time.Time) {
 	if w == nil || w.n <= 0 || w.per <= 0 {
 		return
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.prune(now)
-	w.times = append(w.times, now)
+	w.prune(now.Add(-keepBehind))
+	i := len(w.times)
+	for i > 0 && w.times[i-1].After(now) {
+		i--
+	}
+	w.times = append(w.times, time.Time{})
+	copy(w.times[i+1:], w.times[i:])
+	w.times[i] = now
 }

@@ -1,13 +1,20 @@
 package outbox_test
 
 import (
+	"context"
+	"fmt"
 	"math/rand"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
 
+	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/outbox"
+	"github.com/repairbot/repairbot/store"
 )
 
 // TestWindowFullAllowance: N sends at once, the N+1st waits exactly until
@@ -73,5 +80,77 @@ func TestRateAdapter(t *testing.T) {
 	}
 	if outbox.Rate(nil).WaitAt(now) != 0 || outbox.WaitFor(now, nil, outbox.NewWindow(0, 0)) != 0 {
 		t.Fatal("no limit waits")
+	}
+}
+
+// A chat's budget is spent when its send goes out, after the global
+// slot the dispatcher booked ahead for it: sends to one chat are spaced
+// by its budget as they reach the platform, however long each waited for
+// its global slot (other chats keep the global budget busy here).
+func TestBudgetsSpentAtSendTime(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "o.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const gap = 300 * time.Millisecond
+	hot := flows.Address{Channel: "x", Chat: "hot"}
+	hotLimit := rate.NewLimiter(rate.Every(gap), 1)
+	window := outbox.NewWindow(1, gap)
+	var mu sync.Mutex
+	var hotAt []time.Time
+	p := outbox.Policy{Name: "test", Owns: func(a flows.Address) bool { return a.Channel == "x" },
+		Global: rate.NewLimiter(20, 1),
+		Budgets: func(m flows.Message) []outbox.Budget {
+			if m.To == hot {
+				return []outbox.Budget{outbox.Rate(hotLimit), window}
+			}
+			return nil
+		},
+		Send: func(_ context.Context, r outbox.Row) (string, error) {
+			if r.Msg.To == hot {
+				mu.Lock()
+				hotAt = append(hotAt, time.Now())
+				mu.Unlock()
+			}
+			return "", nil
+		}}
+	d := outbox.New(p, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 8})
+	// Five urgent sends to other chats book the global slots of the next
+	// quarter second, so the first send to the hot chat waits 250 ms for
+	// its slot; the second finds the global budget idle.
+	var ms []flows.Message
+	for i := range 5 {
+		ms = append(ms, flows.Message{To: flows.Address{Channel: "x", Chat: fmt.Sprint("other", i)}, Kind: flows.KindSend, Text: "x", Priority: flows.PrioUrgent})
+	}
+	for range 3 {
+		ms = append(ms, flows.Message{To: hot, Kind: flows.KindSend, Text: "hot", Priority: flows.PrioNormal})
+	}
+	if err := st.Update(context.Background(), func(tx flows.Tx) error { return tx.Enqueue(ms...) }); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d.Open(ctx)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if s, _ := st.Stats(); s.Pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not drained")
+		}
+	}
+	cancel()
+	d.Close()
+	if len(hotAt) != 3 {
+		t.Fatalf("%d sends to the hot chat, want 3", len(hotAt))
+	}
+	for i := 1; i < len(hotAt); i++ {
+		// Half the gap for timers firing late and goroutines starting on a
+		// busy machine (a send never goes early, but the one before it may
+		// have gone late); spending the budget at dispatch lost 250 ms.
+		if gotGap := hotAt[i].Sub(hotAt[i-1]); gotGap < gap/2 {
+			t.Errorf("sends %d and %d to the hot chat %s apart; its budget allows one per %s", i, i+1, gotGap, gap)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"strings"
 	"time"
 
 	"github.com/repairbot/repairbot/flows"
@@ -29,6 +30,48 @@ type Row struct {
 	Done        *time.Time    `json:"done,omitempty"`
 	// PlatformID is the platform's message id, so later edits find the card.
 	PlatformID string `json:"platform_id,omitempty"`
+	// Requeued is when an operator put the failed row back in the queue
+	// (repairbot outbox requeue); the give-up age counts from then.
+	Requeued time.Time `json:"requeued,omitempty"`
+}
+
+// Age is how long the row has been waiting: since it was created, or
+// since it was re-queued.
+func (r Row) Age(now time.Time) time.Duration {
+	if r.Requeued.After(r.Created) {
+		return now.Sub(r.Requeued)
+	}
+	return now.Sub(r.Created)
+}
+
+// Requeuer is the operator's side of the failed rows (the bbolt store
+// implements it): list them with Queue.Rows(StatusFailed), put them back
+// with Requeue.
+type Requeuer interface {
+	Rows(status string) ([]Row, error)
+	// Requeue moves failed rows back into the queue, each under its own id
+	// (its old place in its address's order), attempts and error cleared,
+	// Requeued set to at; ids that are not failed rows are skipped. It
+	// returns the rows re-queued.
+	Requeue(ids []uint64, at time.Time) ([]Row, error)
+}
+
+// Select picks the failed rows an operator named: every row when all is
+// set, else those whose id is in ids or whose last error contains
+// errText (case-insensitive; empty matches none).
+func Select(rows []Row, ids []uint64, errText string, all bool) []uint64 {
+	want := map[uint64]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	errText = strings.ToLower(errText)
+	var out []uint64
+	for _, r := range rows {
+		if all || want[r.ID] || (errText != "" && strings.Contains(strings.ToLower(r.LastError), errText)) {
+			out = append(out, r.ID)
+		}
+	}
+	return out
 }
 
 // CardRef is where a card was delivered.

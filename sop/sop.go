@@ -53,6 +53,7 @@ type fileStep struct {
 	Title         map[string]string `toml:"title"`
 	Hint          map[string]string `toml:"hint"`
 	HouseholdOnly bool              `toml:"household_only"`
+	Photos        *int              `toml:"photos"`
 }
 
 type filePrice struct {
@@ -62,14 +63,21 @@ type filePrice struct {
 	Price string            `toml:"price"`
 }
 
+type fileCareNote struct {
+	ID       string            `toml:"id"`
+	Category string            `toml:"category"`
+	Text     map[string]string `toml:"text"`
+}
+
 type file struct {
-	Version   string      `toml:"version"`
-	Effective string      `toml:"effective"`
-	MaxRings  int         `toml:"max_rings"`
-	MaxKnocks int         `toml:"max_knocks"`
-	MinTests  int         `toml:"min_tests"`
-	Steps     []fileStep  `toml:"steps"`
-	Prices    []filePrice `toml:"prices"`
+	Version   string         `toml:"version"`
+	Effective string         `toml:"effective"`
+	MaxRings  int            `toml:"max_rings"`
+	MaxKnocks int            `toml:"max_knocks"`
+	MinTests  int            `toml:"min_tests"`
+	Steps     []fileStep     `toml:"steps"`
+	Prices    []filePrice    `toml:"prices"`
+	CareNotes []fileCareNote `toml:"care_notes"`
 }
 
 // Parse decodes and validates a definition. Unknown keys are errors.
@@ -88,7 +96,14 @@ func Parse(raw []byte) (*flows.SOP, error) {
 	}
 	s := &flows.SOP{Version: f.Version, Effective: f.Effective, MaxRings: f.MaxRings, MaxKnocks: f.MaxKnocks, MinTests: f.MinTests}
 	for _, st := range f.Steps {
-		s.Steps = append(s.Steps, flows.Step{ID: st.ID, Kind: flows.StepKind(st.Kind), Title: langs(st.Title), Hint: langs(st.Hint), HouseholdOnly: st.HouseholdOnly})
+		step := flows.Step{ID: st.ID, Kind: flows.StepKind(st.Kind), Title: langs(st.Title), Hint: langs(st.Hint), HouseholdOnly: st.HouseholdOnly}
+		if st.Photos != nil {
+			if *st.Photos < 1 && step.Kind == flows.StepPhoto {
+				return nil, fmt.Errorf("step %q: a photo step needs photos = 1 or more", st.ID)
+			}
+			step.Photos = *st.Photos
+		}
+		s.Steps = append(s.Steps, step)
 	}
 	for _, p := range f.Prices {
 		cents, err := parseYuan(p.Price)
@@ -96,6 +111,9 @@ func Parse(raw []byte) (*flows.SOP, error) {
 			return nil, fmt.Errorf("price %s: %w", p.Code, err)
 		}
 		s.Prices = append(s.Prices, flows.PriceItem{Code: p.Code, Name: langs(p.Name), Unit: langs(p.Unit), Cents: cents})
+	}
+	for _, n := range f.CareNotes {
+		s.CareNotes = append(s.CareNotes, flows.CareNote{ID: n.ID, Category: n.Category, Text: langs(n.Text)})
 	}
 	if err := s.Validate(); err != nil {
 		return nil, err

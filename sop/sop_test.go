@@ -33,7 +33,7 @@ func TestParseRejects(t *testing.T) {
 	for _, tc := range []struct{ name, doc, want string }{
 		{"unknown key", "foo = 1\n" + base, "unknown keys: foo"},
 		{"bad price", strings.Replace(base, `price = "30.00"`, `price = "30.001"`, 1), "at most two decimals"},
-		{"no version", strings.Replace(base, `version = "2026.1"`, `version = ""`, 1), "version is required"},
+		{"no version", strings.Replace(base, `version = "2026.2"`, `version = ""`, 1), "version is required"},
 		{"zero tests", strings.Replace(base, "min_tests = 3", "min_tests = 0", 1), "min_tests"},
 		{"unknown kind", strings.Replace(base, `kind = "care"`, `kind = "dance"`, 1), `unknown kind "dance"`},
 		{"duplicate price", base + "\n[[prices]]\ncode = \"W01\"\nname = { zh-CN = \"x\", en = \"x\" }\nunit = { zh-CN = \"x\", en = \"x\" }\nprice = \"1\"\n", "duplicated"},
@@ -57,5 +57,66 @@ func TestLoad(t *testing.T) {
 	}
 	if flows.Money(12345) != "¥123.45" {
 		t.Fatal(flows.Money(12345))
+	}
+}
+
+// TestStepPhotos: any step may require photos (`photos = N`); a photo step
+// needs at least one whether it says so or not; steps the resident's own
+// answer moves on (entry, quote) cannot require one.
+func TestStepPhotos(t *testing.T) {
+	base := string(sop.DefaultTOML())
+	work := "id = \"work\"\nkind = \"work\"\n"
+	s, err := sop.Parse([]byte(strings.Replace(base, work, work+"photos = 2\n", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range s.Steps {
+		want := 0
+		switch {
+		case st.ID == "work":
+			want = 2
+		case st.Kind == flows.StepPhoto:
+			want = 1
+		}
+		if got := st.MinPhotos(); got != want {
+			t.Errorf("step %s needs %d photos, want %d", st.ID, got, want)
+		}
+	}
+	entry := "id = \"entry\"\nkind = \"entry\"\n"
+	protect := "id = \"protect\"\nkind = \"photo\"\n"
+	for _, tc := range []struct{ name, doc, want string }{
+		{"photos at the entry", strings.Replace(base, entry, entry+"photos = 1\n", 1), `step "entry"`},
+		{"a photo step without photos", strings.Replace(base, protect, protect+"photos = 0\n", 1), `step "protect"`},
+		{"too many", strings.Replace(base, work, work+"photos = 11\n", 1), "photos"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := sop.Parse([]byte(tc.doc))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestCareNotes: the typical care notes per category are part of the file
+// (SOP 4.2.4); each needs an id, its texts and at most one category.
+func TestCareNotes(t *testing.T) {
+	s := sop.Default()
+	cats := map[string]bool{}
+	for _, n := range s.CareNotes {
+		cats[n.Category] = true
+		if n.Text[flows.LangZH] == "" || n.Text[flows.LangEN] == "" {
+			t.Errorf("note %s lacks a text", n.ID)
+		}
+	}
+	for _, c := range []string{"water", "electricity", "door", ""} {
+		if !cats[c] {
+			t.Errorf("no typical care note for category %q", c)
+		}
+	}
+	base := string(sop.DefaultTOML())
+	dup := "\n[[care_notes]]\nid = \"" + s.CareNotes[0].ID + "\"\ntext = { zh-CN = \"x\", en = \"x\" }\n"
+	if _, err := sop.Parse([]byte(base + dup)); err == nil || !strings.Contains(err.Error(), "care note") {
+		t.Fatalf("a duplicated care note id: %v", err)
 	}
 }

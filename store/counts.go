@@ -8,7 +8,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Counts is what a database file holds, in numbers: for backup
@@ -71,21 +70,18 @@ func Verify(path string, lockTimeout time.Duration) (Counts, error) {
 	if _, err := os.Stat(path); err != nil {
 		return Counts{}, fmt.Errorf("store: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: lockTimeout})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return Counts{}, fmt.Errorf("%w: %s", ErrLocked, path)
-	}
-	if err != nil {
-		return Counts{}, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	defer db.Close()
 	var c Counts
-	err = db.View(func(b *bolt.Tx) error {
-		var err error
-		c, err = countsOf(b)
-		return err
+	db, err := openBolt(path, bolt.Options{ReadOnly: true, Timeout: lockTimeout}, func(db *bolt.DB) error {
+		return db.View(func(b *bolt.Tx) error {
+			var err error
+			c, err = countsOf(b)
+			return err
+		})
 	})
-	return c, err
+	if err != nil {
+		return Counts{}, err
+	}
+	return c, db.Close()
 }
 
 // ErrClosed is returned by Ping after Close.

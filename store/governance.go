@@ -10,16 +10,7 @@ import (
 
 // SOPVersions implements flows.Tx.
 func (t *tx) SOPVersions() ([]flows.SOPVersion, error) {
-	var out []flows.SOPVersion
-	err := t.bk(bSOPVersions).ForEach(func(_, v []byte) error {
-		var sv flows.SOPVersion
-		if err := decode(v, &sv); err != nil {
-			return err
-		}
-		out = append(out, sv)
-		return nil
-	})
-	return out, err
+	return decodeAll[flows.SOPVersion](t.bk(bSOPVersions), nil)
 }
 
 // PutSOPVersion implements flows.Tx.
@@ -76,16 +67,7 @@ func (t *tx) Reviews() ([]*flows.Review, error) {
 
 // PendingSuggestions implements flows.Tx.
 func (t *tx) PendingSuggestions() ([]flows.Suggestion, error) {
-	var out []flows.Suggestion
-	err := t.bk(bSuggestions).ForEach(func(_, v []byte) error {
-		var s flows.Suggestion
-		if err := decode(v, &s); err != nil {
-			return err
-		}
-		out = append(out, s)
-		return nil
-	})
-	return out, err
+	return decodeAll[flows.Suggestion](t.bk(bSuggestions), nil)
 }
 
 // AddPendingSuggestion implements flows.Tx.

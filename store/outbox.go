@@ -11,7 +11,10 @@ import (
 
 // The outbox implements outbox.Queue: rows are written by tx.Enqueue in the
 // engine's transaction and read, claimed and acknowledged here.
-var _ outbox.Queue = (*Store)(nil)
+var (
+	_ outbox.Queue    = (*Store)(nil)
+	_ outbox.Requeuer = (*Store)(nil)
+)
 
 // Pending returns up to limit undelivered rows in id order (which is the
 // order the engine produced them, so per-chat order is preserved).
@@ -264,8 +267,9 @@ func (s *Store) PruneSeen(before time.Time) (int, error) {
 }
 
 // PruneDelivered forgets delivered and superseded rows finished before
-// the cutoff; failed rows stay until an operator has looked at them, and
-// card message ids stay so old cards can still be edited.
+// the cutoff; failed rows stay longer, for an operator to look at
+// (PruneFailed), and card message ids stay so old cards can still be
+// edited.
 func (s *Store) PruneDelivered(before time.Time) (int, error) {
 	n := 0
 	err := s.db.Update(func(b *bolt.Tx) error {
@@ -286,4 +290,45 @@ func (s *Store) PruneDelivered(before time.Time) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// Requeue puts failed rows back in the queue under their own ids, so each
+// takes its old place in its address's order, with attempts and error
+// cleared and Requeued set (the give-up age counts from then). ids that
+// are not failed rows are skipped. It returns the rows re-queued and
+// wakes the senders.
+func (s *Store) Requeue(ids []uint64, at time.Time) ([]outbox.Row, error) {
+	var out []outbox.Row
+	err := s.db.Update(func(b *bolt.Tx) error {
+		out = out[:0]
+		failed, pending := b.Bucket(bOutboxFailed), b.Bucket(bOutbox)
+		for _, id := range ids {
+			raw := failed.Get(u64(id))
+			if raw == nil {
+				continue
+			}
+			var r outbox.Row
+			if err := decode(raw, &r); err != nil {
+				return err
+			}
+			r.Status, r.Attempts, r.NextAttempt, r.LastError, r.Done = outbox.StatusPending, 0, time.Time{}, "", nil
+			r.Requeued = at.UTC()
+			enc, err := encode(r)
+			if err != nil {
+				return err
+			}
+			if err := failed.Delete(u64(id)); err != nil {
+				return err
+			}
+			if err := pending.Put(u64(id), enc); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err == nil && len(out) > 0 {
+		s.poke()
+	}
+	return out, err
 }

@@ -19,46 +19,50 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/repairbot/repairbot/flows"
 )
 
 // Bucket names. Index buckets are named <entity>.<field>.
 var (
-	bMeta            = []byte("meta")
-	bCursors         = []byte("cursors")
-	bSeen            = []byte("seen_updates")
-	bSeenByTime      = []byte("seen_updates.by_time")
-	bPeople          = []byte("people")
-	bPeopleByRole    = []byte("people.by_role")
-	bTickets         = []byte("tickets")
-	bTicketsByRes    = []byte("tickets.by_resident")
-	bTicketsByAssign = []byte("tickets.by_assignee")
-	bTicketsOpen     = []byte("tickets.open")
-	bTicketEvents    = []byte("ticket_events")
-	bCounters        = []byte("counters")
-	bDialogues       = []byte("dialogues")
-	bInvites         = []byte("invites")
-	bOutbox          = []byte("outbox")
-	bOutboxDone      = []byte("outbox.done")
-	bOutboxFailed    = []byte("outbox.failed")
-	bCards           = []byte("cards")
-	bComplaints      = []byte("complaints")
-	bTimers          = []byte("timers")
-	bTimersByKey     = []byte("timers.by_key")
-	bTicketsTouched  = []byte("tickets.touched")
-	bHandovers       = []byte("handovers")
-	bDaily           = []byte("daily")
-	bDuty            = []byte("duty_overrides")
-	bSOPVersions     = []byte("sop_versions")
-	bAcks            = []byte("sop_acks")
-	bReviews         = []byte("reviews")
-	bSuggestions     = []byte("suggestions.pending")
+	bMeta             = []byte("meta")
+	bCursors          = []byte("cursors")
+	bSeen             = []byte("seen_updates")
+	bSeenByTime       = []byte("seen_updates.by_time")
+	bPeople           = []byte("people")
+	bPeopleByRole     = []byte("people.by_role")
+	bTickets          = []byte("tickets")
+	bTicketsByRes     = []byte("tickets.by_resident")
+	bTicketsByAssign  = []byte("tickets.by_assignee")
+	bTicketsOpen      = []byte("tickets.open")
+	bTicketEvents     = []byte("ticket_events")
+	bCounters         = []byte("counters")
+	bDialogues        = []byte("dialogues")
+	bInvites          = []byte("invites")
+	bOutbox           = []byte("outbox")
+	bOutboxDone       = []byte("outbox.done")
+	bOutboxFailed     = []byte("outbox.failed")
+	bCards            = []byte("cards")
+	bComplaints       = []byte("complaints")
+	bTimers           = []byte("timers")
+	bTimersByKey      = []byte("timers.by_key")
+	bTicketsTouched   = []byte("tickets.touched")
+	bHandovers        = []byte("handovers")
+	bDaily            = []byte("daily")
+	bDuty             = []byte("duty_overrides")
+	bSOPVersions      = []byte("sop_versions")
+	bAcks             = []byte("sop_acks")
+	bReviews          = []byte("reviews")
+	bSuggestions      = []byte("suggestions.pending")
+	bFeeQuestions     = []byte("fee_questions")
+	bFeeQuestionsOpen = []byte("fee_questions.open")
 
 	allBuckets = [][]byte{bMeta, bCursors, bSeen, bSeenByTime, bPeople, bPeopleByRole, bTickets, bTicketsByRes,
 		bTicketsByAssign, bTicketsOpen, bTicketEvents, bCounters, bDialogues, bInvites, bOutbox, bOutboxDone,
-		bOutboxFailed, bCards, bComplaints, bTimers, bTimersByKey, bTicketsTouched, bHandovers, bDaily, bDuty, bSOPVersions, bAcks, bReviews, bSuggestions}
+		bOutboxFailed, bCards, bComplaints, bTimers, bTimersByKey, bTicketsTouched, bHandovers, bDaily, bDuty, bSOPVersions, bAcks, bReviews, bSuggestions,
+		bSkills, bCerts, bCertsByPerson, bCertsByDue, bCertReminders, bSessions, bSessionsByPerson, bSessionsByStart, bPersonEvents,
+		bParts, bPartsLocations, bPartsMoves, bPartsMovesByPart, bPartsMovesByTicket, bPartsMovesByKey, bPartsMovesReversed, bPartsLevels, bPartsPurchases, bPartsPurchasesOpen, bPartsScraps, bPartsStocktakes, bPartsLow,
+		bFeeQuestions, bFeeQuestionsOpen}
 )
 
 // schemaVersion is written in meta and in every record envelope.
@@ -93,7 +97,9 @@ type Options struct {
 }
 
 // Open opens or creates the database, creates every bucket and checks the
-// schema version. It fails fast and clearly when another process holds it.
+// schema version. It fails fast and clearly when another process holds it
+// (ErrLocked), and refuses an existing empty file (ErrEmpty) or a damaged
+// one (ErrCorrupt) with a message naming the file and `repairbot restore`.
 func Open(path string, o Options) (*Store, error) {
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = 2 * time.Second
@@ -101,21 +107,19 @@ func Open(path string, o Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("store: create data directory: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, NoSync: o.NoSync})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	if err := create(path); err != nil {
+		return nil, err
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Store{db: db, path: path, notify: make(chan struct{}, 1), now: o.Now}
-	if err := db.Update(s.migrate); err != nil {
-		db.Close()
+	s := &Store{path: path, notify: make(chan struct{}, 1), now: o.Now}
+	db, err := openBolt(path, bolt.Options{Timeout: o.LockTimeout, NoSync: o.NoSync},
+		func(db *bolt.DB) error { return db.Update(s.migrate) })
+	if err != nil {
 		return nil, err
 	}
+	s.db = db
 	return s, nil
 }
 

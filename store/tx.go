@@ -40,9 +40,54 @@ func (t *tx) bk(name []byte) *bolt.Bucket {
 // FillPercent, and its default of 0.5 leaves every page of such a bucket
 // half empty for good: twice the file, and twice the pages a month's read
 // maps in. bbolt's documentation suggests 0.9 for mostly-append buckets.
-var appendOnly = map[string]bool{string(bTickets): true, string(bTicketsTouched): true, string(bSeenByTime): true}
+var appendOnly = map[string]bool{string(bTickets): true, string(bTicketsTouched): true, string(bSeenByTime): true,
+	string(bPartsMoves): true}
 
 const appendFill = 0.9
+
+// appendSeq stores the record set returns under the next sequence number
+// of bucket name's sub-bucket sub (an entity's audit trail: keys only
+// grow, so its pages split at appendFill); set receives the number.
+func (t *tx) appendSeq(name []byte, sub string, set func(seq int) any) error {
+	b, err := t.bk(name).CreateBucketIfNotExists([]byte(sub))
+	if err != nil {
+		return err
+	}
+	b.FillPercent = appendFill
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	raw, err := encode(set(int(seq)))
+	if err != nil {
+		return err
+	}
+	return b.Put(u64(seq), raw)
+}
+
+// decodeAll decodes, in key order, the values of b whose keys start with
+// prefix (nil: all of them).
+func decodeAll[T any](b *bolt.Bucket, prefix []byte) ([]T, error) {
+	var out []T
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var x T
+		if err := decode(v, &x); err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+// ptrs points at each element of xs, for the lists flows reads as pointers.
+func ptrs[T any](xs []T) []*T {
+	out := make([]*T, len(xs))
+	for i := range xs {
+		out[i] = &xs[i]
+	}
+	return out
+}
 
 func (t *tx) get(bucket []byte, k string, what string, v any) error {
 	raw := t.bk(bucket).Get([]byte(k))
@@ -61,7 +106,9 @@ func (t *tx) put(bucket []byte, k []byte, v any) error {
 }
 
 // Seen implements flows.Tx.
-func (t *tx) Seen(k string) (bool, error) { return t.bk(bSeen).Get([]byte(k)) != nil, nil }
+func (t *tx) Seen(k string) (bool, error) {
+	return !dedupeBroken && t.bk(bSeen).Get([]byte(k)) != nil, nil
+}
 
 // MarkSeen implements flows.Tx.
 func (t *tx) MarkSeen(k string, at time.Time) error {
@@ -258,21 +305,7 @@ func (t *tx) OpenTickets() ([]*flows.Ticket, error) {
 
 // AppendTicketEvent implements flows.Tx.
 func (t *tx) AppendTicketEvent(ticketID string, ev flows.TicketEvent) error {
-	b, err := t.bk(bTicketEvents).CreateBucketIfNotExists([]byte(ticketID))
-	if err != nil {
-		return err
-	}
-	b.FillPercent = appendFill // keys are sequence numbers
-	seq, err := b.NextSequence()
-	if err != nil {
-		return err
-	}
-	ev.Seq = int(seq)
-	raw, err := encode(ev)
-	if err != nil {
-		return err
-	}
-	return b.Put(u64(seq), raw)
+	return t.appendSeq(bTicketEvents, ticketID, func(seq int) any { ev.Seq = seq; return ev })
 }
 
 // TicketEvents implements flows.Tx.
@@ -281,16 +314,7 @@ func (t *tx) TicketEvents(ticketID string) ([]flows.TicketEvent, error) {
 	if b == nil {
 		return nil, nil
 	}
-	var out []flows.TicketEvent
-	err := b.ForEach(func(_, v []byte) error {
-		var ev flows.TicketEvent
-		if err := decode(v, &ev); err != nil {
-			return err
-		}
-		out = append(out, ev)
-		return nil
-	})
-	return out, err
+	return decodeAll[flows.TicketEvent](b, nil)
 }
 
 // Dialogue implements flows.Tx.
@@ -351,16 +375,7 @@ func (t *tx) AddComplaint(c flows.Complaint) error {
 
 // Complaints implements flows.Tx.
 func (t *tx) Complaints() ([]flows.Complaint, error) {
-	var out []flows.Complaint
-	err := t.bk(bComplaints).ForEach(func(_, v []byte) error {
-		var c flows.Complaint
-		if err := decode(v, &c); err != nil {
-			return err
-		}
-		out = append(out, c)
-		return nil
-	})
-	return out, err
+	return decodeAll[flows.Complaint](t.bk(bComplaints), nil)
 }
 
 // PutTimer implements flows.Tx: timers sort by due time; a key index
@@ -478,17 +493,8 @@ func (t *tx) PutHandover(h *flows.Handover) error {
 
 // Handovers implements flows.Tx.
 func (t *tx) Handovers(day string) ([]*flows.Handover, error) {
-	var out []*flows.Handover
-	prefix := key(day, "")
-	c := t.bk(bHandovers).Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		var h flows.Handover
-		if err := decode(v, &h); err != nil {
-			return nil, err
-		}
-		out = append(out, &h)
-	}
-	return out, nil
+	hs, err := decodeAll[flows.Handover](t.bk(bHandovers), key(day, ""))
+	return ptrs(hs), err
 }
 
 // DailyList implements flows.Tx.
@@ -505,16 +511,7 @@ func (t *tx) PutDailyList(d *flows.DailyList) error { return t.put(bDaily, []byt
 
 // DutyOverrides implements flows.Tx.
 func (t *tx) DutyOverrides() ([]flows.DutyOverride, error) {
-	var out []flows.DutyOverride
-	err := t.bk(bDuty).ForEach(func(_, v []byte) error {
-		var o flows.DutyOverride
-		if err := decode(v, &o); err != nil {
-			return err
-		}
-		out = append(out, o)
-		return nil
-	})
-	return out, err
+	return decodeAll[flows.DutyOverride](t.bk(bDuty), nil)
 }
 
 // PutDutyOverride implements flows.Tx (one override per person).

@@ -93,6 +93,13 @@ func (c *Channel) messageEvent(m *models.Message, ev *flows.Event) {
 			return
 		}
 		ev.Kind, ev.What = flows.EvUnsupported, "file "+d.MimeType
+		if spreadsheet(d) {
+			// A workbook the engine may read (a catalog import): the
+			// channel keeps a copy before the event is handled.
+			ev.Kind, ev.Text = flows.EvFile, m.Caption
+			ev.File = &flows.File{FileID: d.FileID, Name: d.FileName, Mime: d.MimeType, Size: d.FileSize}
+			ev.TooLarge = d.FileSize > c.o.MaxPhotoBytes
+		}
 	case m.Sticker != nil:
 		ev.Kind, ev.What = flows.EvUnsupported, "sticker"
 	case m.Voice != nil:
@@ -112,6 +119,15 @@ func (c *Channel) messageEvent(m *models.Message, ev *flows.Event) {
 			ev.Kind, ev.What = flows.EvUnsupported, "message"
 		}
 	}
+}
+
+// xlsxMime is the type of an Excel workbook (.xlsx).
+const xlsxMime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// spreadsheet reports whether a document is an .xlsx workbook, by its type
+// or, as some clients send application/octet-stream, by its name.
+func spreadsheet(d *models.Document) bool {
+	return d.MimeType == xlsxMime || strings.HasSuffix(strings.ToLower(d.FileName), ".xlsx")
 }
 
 // command parses "/name@bot args". ok is false for plain text; an empty

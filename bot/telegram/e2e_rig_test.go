@@ -36,7 +36,7 @@ import (
 	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/outbox"
-	"github.com/repairbot/repairbot/sop"
+	"github.com/repairbot/repairbot/stockxlsx"
 )
 
 const (
@@ -87,6 +87,16 @@ type rigOptions struct {
 	MaxDescription int
 	// NoPhotos disables the photo step (engine MaxPhotos 0); otherwise 3.
 	NoPhotos bool
+	// WebhookTimeouts for the channel's webhook server (zero: its defaults).
+	WebhookTimeouts telegram.WebhookTimeouts
+	// WrapEngine, when set, stands between the channel and the engine
+	// (a test that makes handling fail).
+	WrapEngine func(bot.Engine) bot.Engine
+	// WrapStore, when set, stands between the engine and the store (a
+	// test that injects a full disk).
+	WrapStore func(flows.Store) flows.Store
+	// PhotosPerHour is the media store's per-person allowance (0: none).
+	PhotosPerHour int
 }
 
 func defaultLimits() telegram.SendLimits {
@@ -107,6 +117,10 @@ type env struct {
 	http  *http.Client
 	// offset shifts the clock of the engine, the channel and the store.
 	offset atomic.Int64
+
+	// openErr, when set, receives the error of a channel that fails to
+	// open instead of failing the test (startErr).
+	openErr *error
 
 	mu  sync.Mutex // guards the fields a restart replaces
 	st  testkit.Store
@@ -192,20 +206,25 @@ func (r *rig) start() {
 		maxPhotos = 0
 	}
 	var ch *telegram.Channel // invite links need the channel (bot name), as in main.go
-	eng, err := flows.NewEngine(flows.Options{
-		Store: st, Texts: r.texts, Now: r.now, Location: shanghai, DefaultLang: r.o.Lang,
-		Group: telegram.ChatAddress(e2eGroup), Admins: map[string]bool{telegram.PersonID(adminID): true},
-		Categories: flowstest.DefaultCategories, OrgName: "阳光花园物业", MaxPhotos: maxPhotos,
-		MaxDescription: r.o.MaxDescription, SOP: sop.Default(), ServicePhone: "400-800-1234",
-		InviteLink: func(channel, code string) string {
-			if ch != nil {
-				if link, ok := ch.InviteLink(channel, code); ok {
-					return link
-				}
+	opts := flowstest.Base(r.t, st, r.now)
+	opts.Texts, opts.Location, opts.DefaultLang = r.texts, shanghai, r.o.Lang
+	opts.Group, opts.Admins = telegram.ChatAddress(e2eGroup), map[string]bool{telegram.PersonID(adminID): true}
+	opts.OrgName, opts.MaxPhotos, opts.MaxDescription = "阳光花园物业", maxPhotos, r.o.MaxDescription
+	if r.o.WrapStore != nil {
+		opts.Store = r.o.WrapStore(st)
+	}
+	opts.InviteLink = func(channel, code string) string {
+		if ch != nil {
+			if link, ok := ch.InviteLink(channel, code); ok {
+				return link
 			}
-			return "/start " + code
-		},
-	})
+		}
+		return "/start " + code
+	}
+	kept := &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20, PerHour: r.o.PhotosPerHour}
+	opts.Parts = flows.PartsOptions{ApprovalOver: flowstest.ApprovalOver, Files: stockxlsx.Files{Texts: r.texts},
+		OpenFile: func(f flows.File) (io.ReadCloser, error) { return kept.Open(f.Local) }}
+	eng, err := flows.NewEngine(opts)
 	if err != nil {
 		_ = st.Close()
 		r.t.Fatalf("engine: %v", err)
@@ -214,17 +233,22 @@ func (r *rig) start() {
 	if r.o.Send != nil {
 		limits = *r.o.Send
 	}
+	var engine bot.Engine = eng
+	if r.o.WrapEngine != nil {
+		engine = r.o.WrapEngine(eng)
+	}
 	o := telegram.Options{
 		Token: e2eToken, APIURL: r.fake.URL(), Mode: r.o.Mode, PollTimeout: time.Second,
-		Deps: bot.Deps{Engine: eng, Store: st, Outbox: st, Texts: r.texts, DefaultLang: r.o.Lang,
+		Deps: bot.Deps{Engine: engine, Store: st, Outbox: st, Texts: r.texts, DefaultLang: r.o.Lang,
 			Log:   zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
 			Now:   r.now,
-			Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}},
+			Media: kept},
 		Send: limits, HTTPClient: r.http, MaxPhotoBytes: 10 << 20,
 	}
 	if r.o.Mode == "webhook" {
 		o.WebhookListen, o.WebhookPath, o.WebhookSecret = "127.0.0.1:0", e2eHook, e2eSecret
 		o.WebhookURL = r.front.URL + e2eHook
+		o.WebhookTimeouts = r.o.WebhookTimeouts
 	}
 	ch, err = telegram.New(o)
 	if err != nil {
@@ -235,6 +259,10 @@ func (r *rig) start() {
 	defer cancel()
 	if err := ch.Open(ctx); err != nil {
 		_ = st.Close()
+		if r.openErr != nil {
+			*r.openErr = err
+			return
+		}
 		r.t.Fatalf("open channel: %v", err)
 	}
 	r.mu.Lock()
@@ -264,6 +292,17 @@ func (r *rig) stop() {
 	}
 }
 
+// startErr starts the bot and returns the channel's Open error (nil when
+// it started).
+func (r *rig) startErr() error {
+	r.t.Helper()
+	var err error
+	r.openErr = &err
+	defer func() { r.openErr = nil }()
+	r.start()
+	return err
+}
+
 // restart is a clean process restart on the same database file.
 func (r *rig) restart() {
 	r.t.Helper()
@@ -275,6 +314,12 @@ func (r *rig) store() testkit.Store {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.st
+}
+
+func (r *rig) engine() *flows.Engine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.eng
 }
 
 func (r *rig) channel() *telegram.Channel {
@@ -607,7 +652,14 @@ func (r *rig) finishReport(u tgfake.User, afterDesc tgfake.Message, s reportSpec
 		_, kind = r.tapThen(u, u.ID, photos, noMore, withButton(kindLabel))
 	}
 	asap := r.T(u, "btn.asap")
-	_, when := r.tapThen(u, u.ID, kind, kindLabel, withButton(asap))
+	var when tgfake.Message
+	if s.public {
+		// A public report says where the fault is instead of the home.
+		r.tapThen(u, u.ID, kind, kindLabel, withText(r.T(u, "report.ask_place", "max", 100)))
+		when = r.say(u, "5栋 3楼 电梯厅 / building 5, 3rd floor, lift lobby", withButton(asap))
+	} else {
+		_, when = r.tapThen(u, u.ID, kind, kindLabel, withButton(asap))
+	}
 	_, ack := r.tapThen(u, u.ID, when, asap, withText("BX-"))
 	id := ticketRE.FindString(ack.Text)
 	if id == "" {

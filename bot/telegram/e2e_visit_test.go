@@ -62,16 +62,20 @@ func (r *rig) photo(u tgfake.User) {
 
 // walkVisit walks the whole on-site checklist through HTTP from the
 // "arrived" button to the resident's sign-off card, as a technician and a
-// resident would: door, entry consent on the resident's phone, plan with a
+// resident would: door (there is a doorbell) and entry consent (household
+// orders) on the resident's phone, plan with a
 // photo, a quote from the price list agreed by the resident (household
-// orders), protection photo, repair, cleanup photo, three tests, care
-// notes, sign-off request.
+// orders), protection photo, repair, cleanup photo, three tests, a typical
+// care note, sign-off request.
 func (r *rig) walkVisit(tech, res tgfake.User, household bool) {
 	r.t.Helper()
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.arrived"))
-	r.tapNewest(tech, tech.ID, r.T(tech, "btn.ring", "n", 0, "max", 3))
-	r.tapNewest(tech, tech.ID, r.T(tech, "btn.answered"))
-	r.tapNewest(res, res.ID, r.T(res, "btn.entry_ok"))
+	if household { // a public area has no door and no home to enter
+		r.tapNewest(tech, tech.ID, r.T(tech, "btn.has_bell"))
+		r.tapNewest(tech, tech.ID, r.T(tech, "btn.ring", "n", 0, "max", 3))
+		r.tapNewest(tech, tech.ID, r.T(tech, "btn.answered"))
+		r.tapNewest(res, res.ID, r.T(res, "btn.entry_ok"))
+	}
 	r.say(tech, "角阀老化漏水，更换角阀 / worn angle valve, replace it", withButton(r.T(tech, "btn.next")))
 	r.photo(tech)
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.next"))
@@ -91,6 +95,7 @@ func (r *rig) walkVisit(tech, res tgfake.User, household bool) {
 		r.tapNewest(tech, tech.ID, r.T(tech, "btn.test_pass", "n", i, "min", 3))
 	}
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.next"))
+	r.tapNewest(tech, tech.ID, "▫️") // the first typical care note of the SOP
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.care_done"))
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.signoff"))
 }
@@ -266,15 +271,18 @@ func TestE2EStepCardEditedInPlace(t *testing.T) {
 		}
 	}
 	// Arrival, consent, plan, plan photo, quote agreed, two photos: 7 cards
-	// for the whole checklist, every older one without buttons.
+	// for the whole checklist, every older one without buttons; the last,
+	// closed at the sign-off, keeps only the paper signature's button.
 	if len(cards) != 7 {
 		t.Fatalf("%d step card messages, want 7:\n%s", len(cards), dump(cards))
 	}
 	edits := 0
+	paper := r.T(zhTech, "btn.paper_signed")
 	for i, m := range cards {
 		edits += m.Edits
-		if len(m.Inline) != 0 {
-			t.Errorf("card %d (#%d) still has buttons: %v", i+1, m.ID, m.Inline)
+		last := i == len(cards)-1
+		if !last && len(m.Inline) != 0 || last && (len(m.Inline) != 1 || len(m.Inline[0]) != 1 || m.Inline[0][0].Text != paper) {
+			t.Errorf("card %d (#%d) has buttons: %v", i+1, m.ID, m.Inline)
 		}
 	}
 	last := cards[len(cards)-1]
@@ -303,6 +311,10 @@ func TestE2EStepCardEditedInPlace(t *testing.T) {
 	// Back to the repair: the first card's help button, as it was sent,
 	// is outdated now (help itself is allowed again).
 	r.tapNewest(zhRes, zhRes.ID, r.T(zhRes, "btn.not_fixed"))
+	r.settle()
+	if m, _ := r.fake.Message(zhTech.ID, cards[len(cards)-1].ID); len(m.Inline) != 0 {
+		t.Errorf("the closed card keeps its buttons after the rework's new card: %v", m.Inline)
+	}
 	var ring string
 	for _, e := range r.fake.Entries()[start:] {
 		if e.MessageID == cards[0].ID && e.Kind == "bot_send" {

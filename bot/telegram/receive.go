@@ -10,13 +10,16 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
+	"github.com/rs/zerolog"
 
+	rbot "github.com/repairbot/repairbot/bot"
 	"github.com/repairbot/repairbot/flows"
 )
 
@@ -24,8 +27,10 @@ import (
 var allowedUpdates = []string{"message", "callback_query"}
 
 // maxHandleAttempts bounds retries of one update that keeps failing inside
-// the engine (a bug or a broken store); after that it is parked in the log
-// with its id and skipped, so one poison update cannot stop the whole estate.
+// the engine (a bug); after that it is parked in the log with its id and
+// skipped, so one poison update cannot stop the whole estate. An update
+// that fails for the machine's sake (a full disk: bot.Environmental) is
+// never parked: it waits until the store takes it.
 const maxHandleAttempts = 5
 
 type apiResponse struct {
@@ -91,47 +96,142 @@ func (c *Channel) readOffset(ctx context.Context) (int64, error) {
 	return off, err
 }
 
+// pollLoop polls getUpdates. It sends the stored offset only when a
+// handled batch must be confirmed; otherwise (at start-up, and after a
+// poll that brought nothing) it polls without one, which confirms
+// nothing and returns whatever Telegram holds, whatever its ids. A poll
+// with an offset above Telegram's ids would confirm — drop — every
+// update below it: Telegram's ids restart at a random value after a week
+// without updates, and a database restored from elsewhere carries someone
+// else's offset. Polling without one, the bot sees such updates and moves
+// its offset back to them (handleBatch); redelivered ones are recognised
+// by their dedupe marks.
 func (c *Channel) pollLoop(ctx context.Context) {
 	log := c.o.Log.With().Str("loop", "poll").Logger()
 	offset, err := c.readOffset(ctx)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot read the stored offset")
 	}
-	backoff := time.Duration(0)
+	trouble := &pollTrouble{}
+	delay := time.Duration(0)
 	attempts := map[int64]int{}
+	confirm := false // the next poll carries the offset, to confirm a handled batch
 	for ctx.Err() == nil {
-		if backoff > 0 {
+		if delay > 0 {
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(backoff):
+			case <-time.After(delay):
 			}
 		}
-		ups, err := c.getUpdates(ctx, offset)
+		ask := int64(0)
+		if confirm {
+			ask = offset
+		}
+		ups, err := c.getUpdates(ctx, ask)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
+			delay = trouble.fail()
 			var tm *bot.TooManyRequestsError
 			if errors.As(err, &tm) && tm.RetryAfter > 0 {
-				backoff = time.Duration(tm.RetryAfter) * time.Second
-			} else {
-				backoff = nextBackoff(backoff, 500*time.Millisecond, 30*time.Second)
+				delay = max(delay, time.Duration(tm.RetryAfter)*time.Second)
 			}
-			log.Warn().Str("err", err.Error()).Dur("retry_in", backoff).Msg("getUpdates failed")
+			if ok, suppressed := trouble.allowLog(); ok {
+				log.Warn().Str("err", err.Error()).Dur("retry_in", delay).Int("failures", trouble.count()).
+					Int("suppressed", suppressed).Msg("getUpdates failed")
+			}
 			continue
 		}
-		backoff = 0
 		c.lastPoll.Store(c.now().UnixNano())
-		next, failed := c.handleBatch(ctx, ups, offset, attempts)
+		if len(ups) == 0 {
+			confirm = false // Telegram holds nothing below the offset now
+		} else {
+			confirm = true
+		}
+		next, failed := c.handleBatch(ctx, ups, offset, attempts, trouble)
 		if ctx.Err() != nil {
 			return
 		}
 		offset = next
 		if failed {
-			backoff = nextBackoff(backoff, 200*time.Millisecond, 10*time.Second)
+			delay = trouble.fail()
+			continue
+		}
+		delay = 0
+		if n, suppressed, last, since := trouble.reset(); n > 0 {
+			log.Info().Int("failures", n).Int("suppressed", suppressed).Dur("last_delay", last).
+				Dur("after", time.Since(since).Round(time.Millisecond)).Msg("polling recovered")
 		}
 	}
+}
+
+// Poll failure backoff: the delay before the next getUpdates doubles from
+// pollBackoffMin to pollBackoffMax while polling or handling keeps failing
+// (a full disk fails every commit), and the error lines of one failure
+// streak come at most once per pollLogEvery, each with the count of lines
+// left out since the last.
+const (
+	pollBackoffMin = 200 * time.Millisecond
+	pollBackoffMax = 30 * time.Second
+	pollLogEvery   = 10 * time.Second
+)
+
+// pollTrouble is the poll loop's current failure streak. The lanes of a
+// batch log through it concurrently.
+type pollTrouble struct {
+	mu         sync.Mutex
+	failures   int
+	delay      time.Duration
+	since      time.Time
+	lastLog    time.Time
+	suppressed int
+}
+
+// fail counts a failed round (getUpdates failed, or an update of its batch
+// was not handled) and returns the delay before the next one.
+func (p *pollTrouble) fail() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.failures == 0 {
+		p.since = time.Now()
+	}
+	p.failures++
+	p.delay = nextBackoff(p.delay, pollBackoffMin, pollBackoffMax)
+	return p.delay
+}
+
+func (p *pollTrouble) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.failures
+}
+
+// allowLog says whether an error line may be written now, and how many
+// were left out before it. The first line of a streak always goes.
+func (p *pollTrouble) allowLog() (bool, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if !p.lastLog.IsZero() && now.Sub(p.lastLog) < pollLogEvery {
+		p.suppressed++
+		return false, 0
+	}
+	n := p.suppressed
+	p.lastLog, p.suppressed = now, 0
+	return true, n
+}
+
+// reset ends a streak after a round that went through, returning how many
+// rounds failed, the lines left out since the last one written, the last
+// delay and when the streak began.
+func (p *pollTrouble) reset() (failures, suppressed int, last time.Duration, since time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	failures, suppressed, last, since = p.failures, p.suppressed, p.delay, p.since
+	p.failures, p.suppressed, p.delay, p.since, p.lastLog = 0, 0, 0, time.Time{}, time.Time{}
+	return
 }
 
 // handleBatch handles one getUpdates batch. Updates that share a person
@@ -140,24 +240,28 @@ func (c *Channel) pollLoop(ctx context.Context) {
 // concurrently so the store can group-commit them. An update whose earlier
 // updates have all committed carries the new offset in its own
 // transaction; otherwise the offset is stored once the batch is done. The
-// returned offset is one past the last update before the first failure;
-// updates after a failure that did commit come back and are recognised by
-// their dedupe marks.
-func (c *Channel) handleBatch(ctx context.Context, ups []*models.Update, offset int64, attempts map[int64]int) (int64, bool) {
+// returned offset is one past the last update before the first failure
+// (below the offset the batch began with when its updates are: see
+// belowOffset); updates after a failure that did commit come back and are
+// recognised by their dedupe marks.
+func (c *Channel) handleBatch(ctx context.Context, ups []*models.Update, offset int64, attempts map[int64]int, trouble *pollTrouble) (int64, bool) {
 	log := c.o.Log.With().Str("loop", "poll").Logger()
-	var todo []*models.Update
-	for _, u := range ups {
-		if u.ID >= offset { // lower ids were already confirmed; a misbehaving server resent them
-			todo = append(todo, u)
-		}
-	}
+	todo := append([]*models.Update(nil), ups...)
 	if len(todo) == 0 {
 		return offset, false
+	}
+	sort.SliceStable(todo, func(i, j int) bool { return todo[i].ID < todo[j].ID })
+	c.received(c.now(), len(todo))
+	if todo[0].ID < offset {
+		c.belowOffset(ctx, log, todo, offset)
 	}
 	lanes := lanesOf(todo)
 	var mu sync.Mutex
 	done := map[int64]bool{}
-	stored := offset
+	// stored is the offset in the store: the batch's updates that carry it
+	// commit in order (cursorFor), so it is the highest they wrote, or the
+	// offset the batch began with when none did.
+	stored, wrote := offset, false
 	firstFail := int64(-1)
 	// cursorFor says whether u may carry the offset: everything before it is done.
 	cursorFor := func(u *models.Update) bool {
@@ -185,8 +289,8 @@ func (c *Channel) handleBatch(ctx context.Context, ups []*models.Update, offset 
 					mu.Lock()
 					done[u.ID] = true
 					delete(attempts, u.ID)
-					if withCursor && u.ID+1 > stored {
-						stored = u.ID + 1
+					if withCursor && (!wrote || u.ID+1 > stored) {
+						stored, wrote = u.ID+1, true
 					}
 					mu.Unlock()
 					continue
@@ -198,8 +302,10 @@ func (c *Channel) handleBatch(ctx context.Context, ups []*models.Update, offset 
 				attempts[u.ID]++
 				n := attempts[u.ID]
 				mu.Unlock()
-				log.Error().Err(err).Int64("update", u.ID).Int("attempt", n).Msg("update not handled; will retry")
-				if n >= maxHandleAttempts {
+				if ok, suppressed := trouble.allowLog(); ok {
+					log.Error().Err(err).Int64("update", u.ID).Int("attempt", n).Int("suppressed", suppressed).Msg("update not handled; will retry")
+				}
+				if n >= maxHandleAttempts && !rbot.Environmental(err) {
 					if err := c.skip(ctx, u.ID); err == nil {
 						log.Error().Int64("update", u.ID).Msg("update skipped after repeated failures")
 						mu.Lock()
@@ -223,13 +329,50 @@ func (c *Channel) handleBatch(ctx context.Context, ups []*models.Update, offset 
 	if firstFail >= 0 {
 		next = firstFail
 	}
-	if next > stored {
+	if next != stored {
 		if err := c.o.Engine.SetCursor(ctx, offsetCursor, strconv.FormatInt(next, 10)); err != nil {
-			log.Error().Err(err).Msg("cannot store the offset; the batch will be fetched again and deduplicated")
+			if ok, suppressed := trouble.allowLog(); ok {
+				log.Error().Err(err).Int("suppressed", suppressed).Msg("cannot store the offset; the batch will be fetched again and deduplicated")
+			}
 			return offset, true
 		}
 	}
-	return max(next, offset), firstFail >= 0
+	return next, firstFail >= 0
+}
+
+// belowOffset looks at a batch that begins below the stored offset. Updates
+// the store has seen are redeliveries (a getUpdates answer lost, the bot
+// stopped before it confirmed), harmless; an update it has never seen
+// means the offset was ahead of Telegram's ids — they restarted after a
+// week without updates, or the offset came from another copy of the
+// database — and every poll with it would have dropped updates: counted
+// and logged as an offset reset. Either way the batch is handled and the
+// offset follows it (the caller), back below the old one if need be.
+func (c *Channel) belowOffset(ctx context.Context, log zerolog.Logger, todo []*models.Update, offset int64) {
+	fresh := 0
+	err := c.o.Store.View(ctx, func(tx flows.Tx) error {
+		fresh = 0
+		for _, u := range todo {
+			if u.ID >= offset {
+				break
+			}
+			seen, err := tx.Seen(UpdateKey(u.ID))
+			if err != nil {
+				return err
+			}
+			if !seen {
+				fresh++
+			}
+		}
+		return nil
+	})
+	if err != nil || fresh == 0 {
+		log.Debug().Int64("first", todo[0].ID).Int64("offset", offset).Msg("updates below the offset delivered again; their dedupe marks absorb them")
+		return
+	}
+	c.resets.Add(1)
+	log.Warn().Int64("first", todo[0].ID).Int64("offset", offset).Int("new", fresh).
+		Msg("getUpdates brought updates below the stored offset that were never handled: Telegram's ids restarted (a week without updates) or the offset came from another copy of the database; handling them and moving the offset back (dedupe keeps any repeat harmless)")
 }
 
 // lanesOf splits updates into ordered lanes: updates that share a person or
@@ -310,6 +453,31 @@ func nextBackoff(cur, min, max time.Duration) time.Duration {
 	return cur
 }
 
+// WebhookTimeouts bound what one connection to the webhook server may
+// hold: without them a client that sends its headers or body slowly, or
+// keeps an idle connection open, holds a socket and a goroutine forever.
+type WebhookTimeouts struct {
+	ReadHeader time.Duration // to read a request's headers
+	Read       time.Duration // to read a whole request (body at most 1 MB)
+	Write      time.Duration // from the end of the headers to the end of the answer, the commit included
+	Idle       time.Duration // a kept-alive connection between requests
+}
+
+// DefaultWebhookTimeouts are generous for Telegram, which posts one small
+// update per request and waits up to a minute for the answer.
+var DefaultWebhookTimeouts = WebhookTimeouts{ReadHeader: 10 * time.Second, Read: 20 * time.Second,
+	Write: 60 * time.Second, Idle: 120 * time.Second}
+
+func (t WebhookTimeouts) orDefaults() WebhookTimeouts {
+	d := DefaultWebhookTimeouts
+	for _, f := range []struct{ v, def *time.Duration }{{&t.ReadHeader, &d.ReadHeader}, {&t.Read, &d.Read}, {&t.Write, &d.Write}, {&t.Idle, &d.Idle}} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	return t
+}
+
 // openWebhook listens, then registers the webhook with Telegram.
 func (c *Channel) openWebhook(ctx context.Context) error {
 	ln, err := net.Listen("tcp", c.o.WebhookListen)
@@ -319,7 +487,9 @@ func (c *Channel) openWebhook(ctx context.Context) error {
 	c.ln = ln
 	mux := http.NewServeMux()
 	mux.Handle(c.o.WebhookPath, c.WebhookHandler())
-	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	t := c.o.WebhookTimeouts.orDefaults()
+	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read,
+		WriteTimeout: t.Write, IdleTimeout: t.Idle, MaxHeaderBytes: 64 << 10}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -358,13 +528,53 @@ func (c *Channel) WebhookHandler() http.Handler {
 			http.Error(w, "bad update", http.StatusBadRequest)
 			return
 		}
+		c.received(c.now(), 1)
 		if err := c.handle(r.Context(), &u, false); err != nil {
+			if n := c.hookAttempts.fail(u.ID); n >= maxHandleAttempts && !rbot.Environmental(err) {
+				// The same rule as polling: a poison update is parked after
+				// maxHandleAttempts, or Telegram would post it for ever.
+				if err := c.skip(r.Context(), u.ID); err == nil {
+					c.hookAttempts.done(u.ID)
+					c.o.Log.Error().Int64("update", u.ID).Int("attempts", n).Msg("update skipped after repeated failures")
+					w.WriteHeader(http.StatusOK)
+					return
+				}
+			}
 			c.o.Log.Error().Err(err).Int64("update", u.ID).Msg("webhook: update not handled; Telegram will retry")
 			http.Error(w, "retry later", http.StatusInternalServerError)
 			return
 		}
+		c.hookAttempts.done(u.ID)
 		w.WriteHeader(http.StatusOK)
 	})
+}
+
+// attempts counts the failed attempts of the updates being retried (the
+// webhook's; the poll loop keeps its own in its goroutine). It is bounded:
+// Telegram gives up on an update after a day of retries, and a full map
+// is emptied (the worst is a poison update retried a few more times).
+type attempts struct {
+	mu sync.Mutex
+	n  map[int64]int
+}
+
+// maxTracked bounds the updates whose attempts are counted.
+const maxTracked = 10_000
+
+func (a *attempts) fail(id int64) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.n == nil || len(a.n) >= maxTracked {
+		a.n = map[int64]int{}
+	}
+	a.n[id]++
+	return a.n[id]
+}
+
+func (a *attempts) done(id int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.n, id)
 }
 
 // offsetCursor names the stored getUpdates offset.

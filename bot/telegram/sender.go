@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strconv"
@@ -29,6 +30,7 @@ const maxCaption = 1024
 type Sender struct {
 	c     *Channel
 	chats map[string]*rate.Limiter // guarded by the dispatcher's lock
+	kept  int                      // chats left by the last sweep
 	*outbox.Dispatcher
 }
 
@@ -63,7 +65,8 @@ func newSender(c *Channel) *Sender {
 		Digest:      digest,
 		DigestAfter: l.DigestAfter,
 	}, outbox.Options{Queue: c.o.Outbox, Log: c.o.Log, Now: c.o.Now, Workers: l.Workers,
-		MaxAttempts: l.MaxAttempts, BaseBackoff: l.BaseBackoff, MaxBackoff: l.MaxBackoff})
+		BaseBackoff: l.BaseBackoff, MaxBackoff: l.MaxBackoff, GiveUpAfter: l.GiveUpAfter,
+		Recovered: c.o.Deps.Recovered(c.Name())})
 	return s
 }
 
@@ -111,6 +114,16 @@ func strictRate(perSecond float64) rate.Limit {
 func (s *Sender) chat(id string, l SendLimits) *rate.Limiter {
 	lim := s.chats[id]
 	if lim == nil {
+		if len(s.chats) >= max(outbox.MaxTracked, 2*s.kept) {
+			// A full bucket allows what a new one does: forget those.
+			now := s.c.now()
+			for k, b := range s.chats {
+				if b.TokensAt(now) >= float64(b.Burst()) {
+					delete(s.chats, k)
+				}
+			}
+			s.kept = len(s.chats)
+		}
 		if strings.HasPrefix(id, "-") {
 			lim = rate.NewLimiter(strictRate(l.GroupPerMinute)/60, 1)
 		} else {
@@ -164,8 +177,13 @@ func (s *Sender) send(ctx context.Context, r outbox.Row) (string, error) {
 		}
 		return "", nil
 	case flows.KindFile:
-		msg, err := s.c.api.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID,
-			Document: &models.InputFileUpload{Filename: m.FileName, Data: strings.NewReader(m.Text)}})
+		params := &bot.SendDocumentParams{ChatID: chatID,
+			Document: &models.InputFileUpload{Filename: m.FileName, Data: strings.NewReader(m.Text)}}
+		if m.Content != nil { // the bytes are the document, the text its caption
+			params.Document = &models.InputFileUpload{Filename: m.FileName, Data: bytes.NewReader(m.Content)}
+			params.Caption = clip(m.Text, maxCaption)
+		}
+		msg, err := s.c.api.SendDocument(ctx, params)
 		if err != nil {
 			return "", err
 		}
@@ -308,5 +326,13 @@ func utf16Len(s string) int {
 	for _, r := range s {
 		n += utf16.RuneLen(r)
 	}
+	return n
+}
+
+// TrackedChats is how many chat budgets the sender keeps (bounded by
+// outbox.MaxTracked plus the chats busy within a second or a group's 3 s).
+func (s *Sender) TrackedChats() int {
+	n := 0
+	s.Dispatcher.WithLock(func() { n = len(s.chats) })
 	return n
 }

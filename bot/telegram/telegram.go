@@ -10,8 +10,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,6 +37,9 @@ type Options struct {
 	WebhookPath   string
 	WebhookURL    string // public URL Telegram posts to
 	WebhookSecret string
+	// WebhookTimeouts bound the webhook server's connections; zero fields
+	// take DefaultWebhookTimeouts.
+	WebhookTimeouts WebhookTimeouts
 	// BotUsername for deep links; asked with getMe when empty.
 	BotUsername string
 
@@ -62,9 +67,12 @@ type SendLimits struct {
 	GroupPerMinute  float64
 	GlobalPerSecond float64
 	Workers         int
-	MaxAttempts     int
-	BaseBackoff     time.Duration
-	MaxBackoff      time.Duration
+	// BaseBackoff doubles up to MaxBackoff between the attempts of a row
+	// that fails transiently; it is retried until it is older than
+	// GiveUpAfter (outbox.Options).
+	BaseBackoff time.Duration
+	MaxBackoff  time.Duration
+	GiveUpAfter time.Duration
 	// NoDigest keeps every new card separate even when the group's budget
 	// is spent (tests that count cards; the default folds a backlog).
 	NoDigest bool
@@ -85,15 +93,45 @@ type Channel struct {
 	wg       sync.WaitGroup
 	lastPoll atomic.Int64
 	opened   atomic.Int64 // when Open started receiving (unix ns)
+	// unhandled is when an update arrived that none handled since (unix
+	// ns, 0: every update that arrived was handled); the counters are
+	// updates received and handled, and offset resets (belowOffset).
+	unhandled           atomic.Int64
+	nReceived, nHandled atomic.Int64
+	resets              atomic.Int64
+	// hookAttempts counts the webhook's failed attempts per update.
+	hookAttempts attempts
+}
+
+// handleStall is how long updates may keep arriving with none handled
+// before the channel reports itself unhealthy (telegram_handle).
+const handleStall = time.Minute
+
+// received notes n updates that arrived (a getUpdates batch, a webhook post).
+func (c *Channel) received(now time.Time, n int) {
+	c.nReceived.Add(int64(n))
+	c.unhandled.CompareAndSwap(0, now.UnixNano())
+}
+
+// handled notes an update handled (committed, a duplicate included).
+func (c *Channel) handled() {
+	c.nHandled.Add(1)
+	c.unhandled.Store(0)
 }
 
 // The channel contract (bot/doc.go) and the capabilities main and ops use.
 var (
-	_ rbot.Channel       = (*Channel)(nil)
-	_ rbot.InviteLinker  = (*Channel)(nil)
-	_ rbot.StatsReporter = (*Channel)(nil)
-	_ rbot.HealthChecker = (*Channel)(nil)
+	_ rbot.Channel         = (*Channel)(nil)
+	_ rbot.InviteLinker    = (*Channel)(nil)
+	_ rbot.StatsReporter   = (*Channel)(nil)
+	_ rbot.HealthChecker   = (*Channel)(nil)
+	_ rbot.ReceiveReporter = (*Channel)(nil)
 )
+
+// ReceiveStats reads the receive counters, for metrics.
+func (c *Channel) ReceiveStats() rbot.ReceiveStats {
+	return rbot.ReceiveStats{Received: c.nReceived.Load(), Handled: c.nHandled.Load(), OffsetResets: c.resets.Load()}
+}
 
 // Name is "telegram"; its addresses and person ids use ChannelName ("tg").
 func (c *Channel) Name() string { return "telegram" }
@@ -184,13 +222,27 @@ func (c *Channel) pollMaxAge() time.Duration {
 	return 3 * c.o.PollTimeout
 }
 
-// Health is the "telegram_poll" check in polling mode: getUpdates answered
-// within three poll timeouts (counted from Open before the first answer).
-// Webhook mode has nothing to watch.
+// Health is the "telegram_send" check (the Bot API answers the sender,
+// bot.SendCheck), the "telegram_handle" check (updates that arrive are
+// handled: it fails when they have kept arriving for handleStall with
+// none handled, say every commit failing) and, in polling mode, the
+// "telegram_poll" check:
+// getUpdates answered within three poll timeouts (counted from Open
+// before the first answer).
 func (c *Channel) Health(now time.Time) []rbot.Check {
+	since, failures := c.sender.Unreachable()
+	checks := []rbot.Check{rbot.SendCheck(c.Name(), since, failures, now)}
+	hc := rbot.Check{Name: "telegram_handle", OK: true}
+	if n := c.unhandled.Load(); n != 0 {
+		if stall := now.Sub(time.Unix(0, n)); stall >= handleStall {
+			hc.OK = false
+			hc.Detail = fmt.Sprintf("updates arrive but none was handled for %s (the log says why: \"update not handled\")", stall.Round(time.Second))
+		}
+	}
+	checks = append(checks, hc)
 	limit := c.pollMaxAge()
 	if limit <= 0 {
-		return nil
+		return checks
 	}
 	last := c.LastPoll()
 	if opened := time.Unix(0, c.opened.Load()); last.Before(opened) {
@@ -201,7 +253,7 @@ func (c *Channel) Health(now time.Time) []rbot.Check {
 	if !ch.OK {
 		ch.Detail = fmt.Sprintf("no getUpdates answer for %s (limit %s)", age.Round(time.Second), limit)
 	}
-	return []rbot.Check{ch}
+	return append(checks, ch)
 }
 
 // Open learns the bot's name, publishes the command menus and starts
@@ -217,6 +269,9 @@ func (c *Channel) Open(ctx context.Context) error {
 	if err := c.publishCommands(ctx); err != nil {
 		// A menu is a convenience; the bot works without it.
 		c.o.Log.Warn().Str("err", redact(err.Error(), c.o.Token)).Msg("setMyCommands failed")
+	}
+	if err := c.checkBot(ctx); err != nil {
+		return err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
@@ -236,6 +291,42 @@ func (c *Channel) Open(ctx context.Context) error {
 	}
 	c.sender.Open(runCtx)
 	return nil
+}
+
+// botCursor names the stored id of the bot the database belongs to.
+const botCursor = "tg.bot"
+
+// ErrOtherBot is returned by Open when the database belongs to another
+// bot than the token's.
+var ErrOtherBot = errors.New("telegram: the database belongs to another bot")
+
+// checkBot compares the bot the token is for (its numeric prefix, the bot's
+// user id) with the one stored beside the polling offset: a database
+// another bot used holds its offset, its chats and its cards, and polling
+// with that offset would drop this bot's updates. The first start stores
+// it.
+func (c *Channel) checkBot(ctx context.Context) error {
+	id, _, ok := strings.Cut(c.o.Token, ":")
+	if _, err := strconv.ParseInt(id, 10, 64); !ok || err != nil {
+		return nil // not a Bot API token shape; nothing to compare
+	}
+	var stored string
+	if err := c.o.Store.View(ctx, func(tx flows.Tx) error {
+		var err error
+		stored, err = tx.Cursor(botCursor)
+		return err
+	}); err != nil {
+		return fmt.Errorf("telegram: read the stored bot id: %w", err)
+	}
+	switch stored {
+	case id:
+		return nil
+	case "":
+		return c.o.Engine.SetCursor(ctx, botCursor, id)
+	}
+	return fmt.Errorf("%w: it was used by bot %s, and the token is for bot %s; its polling offset, chats and cards are "+
+		"that bot's, and polling with them would drop this bot's updates. Use that bot's token, or give this bot a database "+
+		"of its own ([store] data_dir)", ErrOtherBot, stored, id)
 }
 
 // Close stops receiving, lets in-flight work finish and stops the sender.
@@ -282,13 +373,17 @@ func (c *Channel) handle(ctx context.Context, u *models.Update, cursor bool) err
 	if cursor {
 		ev.Cursor = cursorAfter(u.ID)
 	}
-	if ev.Kind == flows.EvPhoto && ev.Photo != nil && !ev.TooLarge && c.o.Media != nil {
+	if ev.Kind == flows.EvPhoto && ev.Photo != nil && !ev.TooLarge && c.o.Deps.FetchPhoto(ctx, ev.From.ID) {
 		c.fetchPhoto(ctx, &ev)
+	}
+	if ev.Kind == flows.EvFile && ev.File != nil && !ev.TooLarge && c.o.Deps.FetchFile(ctx, ev.From.ID) {
+		c.fetch(ctx, &ev, ev.File.FileID, func(r io.Reader) error { return c.o.Media.KeepFile(&ev, r) })
 	}
 	res, err := c.o.Engine.Handle(ctx, ev)
 	if err != nil {
 		return err
 	}
+	c.handled()
 	if u.CallbackQuery != nil && !res.Duplicate {
 		// Answer at once so the client stops spinning; the answer is
 		// ephemeral, so it is not worth an outbox row. A redelivered tap is
@@ -327,9 +422,15 @@ func clip16(s string, n int) string {
 // download keeps the file id only (it can still be fetched later); it
 // never blocks the report.
 func (c *Channel) fetchPhoto(ctx context.Context, ev *flows.Event) {
+	c.fetch(ctx, ev, ev.Photo.FileID, func(r io.Reader) error { return c.o.Media.Keep(ev, r) })
+}
+
+// fetch downloads a file of the event and hands it to keep (the media
+// store); a failure keeps the file id only.
+func (c *Channel) fetch(ctx context.Context, ev *flows.Event, fileID string, keep func(io.Reader) error) {
 	fctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	f, err := c.api.GetFile(fctx, &bot.GetFileParams{FileID: ev.Photo.FileID})
+	f, err := c.api.GetFile(fctx, &bot.GetFileParams{FileID: fileID})
 	if err != nil {
 		if strings.Contains(err.Error(), "file is too big") {
 			ev.TooLarge = true
@@ -356,7 +457,7 @@ func (c *Channel) fetchPhoto(ctx context.Context, ev *flows.Event) {
 		c.o.Log.Warn().Int("status", resp.StatusCode).Msg("photo download failed; keeping the file id only")
 		return
 	}
-	if err := c.o.Media.Keep(ev, resp.Body); err != nil {
-		c.o.Log.Warn().Err(err).Msg("photo not stored; keeping the file id only")
+	if err := keep(resp.Body); err != nil {
+		c.o.Log.Warn().Err(err).Msg("file not stored; keeping the file id only")
 	}
 }

@@ -100,8 +100,11 @@ type client struct {
 type cachedToken struct {
 	value   string
 	expires time.Time
-	// fetch serialises concurrent refreshes of the same secret.
-	fetch sync.Mutex
+	// fetch serialises concurrent refreshes of the same secret: a channel
+	// of one slot rather than a mutex, so a caller whose context ends
+	// stops waiting for a refresh that hangs (a mutex would hold every
+	// caller, the callbacks' included, behind one stuck request).
+	fetch chan struct{}
 }
 
 func newClient(base, corpID string, hc *http.Client, now func() time.Time) *client {
@@ -113,7 +116,7 @@ func (c *client) entry(secret string) *cachedToken {
 	defer c.mu.Unlock()
 	e := c.tokens[secret]
 	if e == nil {
-		e = &cachedToken{}
+		e = &cachedToken{fetch: make(chan struct{}, 1)}
 		c.tokens[secret] = e
 	}
 	return e
@@ -123,10 +126,20 @@ func (c *client) entry(secret string) *cachedToken {
 // the cached one is (nearly) expired.
 func (c *client) token(ctx context.Context, secret string) (string, error) {
 	e := c.entry(secret)
-	e.fetch.Lock()
-	defer e.fetch.Unlock()
 	c.mu.Lock()
 	v, exp := e.value, e.expires
+	c.mu.Unlock()
+	if v != "" && c.now().Before(exp) {
+		return v, nil // the common case takes no turn
+	}
+	select {
+	case e.fetch <- struct{}{}:
+	case <-ctx.Done():
+		return "", fmt.Errorf("wecom gettoken: waiting for another refresh: %w", ctx.Err())
+	}
+	defer func() { <-e.fetch }()
+	c.mu.Lock()
+	v, exp = e.value, e.expires
 	c.mu.Unlock()
 	if v != "" && c.now().Before(exp) {
 		return v, nil

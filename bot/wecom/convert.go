@@ -3,7 +3,6 @@ package wecom
 import (
 	"bytes"
 	"context"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -31,35 +30,6 @@ func (c *Channel) appSender(userID string) flows.Sender {
 	// Callbacks carry no display name; the userid stands in until
 	// memberName finds the real one.
 	return flows.Sender{ID: PersonID(userID), Chat: UserAddress(userID), Name: userID, LangCode: "zh"}
-}
-
-// memberName is a member's name from the address book (user/get; a
-// self-built app still reads names, not mobiles or avatars), looked up
-// only for someone the store has no registered profile of — the moment
-// a technician joins with an invite code — so residents and the group see
-// "张师傅", not "zhangwei01". Any failure leaves the userid (logged).
-func (c *Channel) memberName(ctx context.Context, userID string) string {
-	if c.o.Store != nil {
-		known := false
-		_ = c.o.Store.View(ctx, func(tx flows.Tx) error {
-			p, err := tx.Person(PersonID(userID))
-			known = err == nil && p.Registered
-			return nil
-		})
-		if known {
-			return ""
-		}
-	}
-	lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	var u struct {
-		Name string `json:"name"`
-	}
-	if err := c.api.call(lctx, c.o.Secret, "GET", "/cgi-bin/user/get", url.Values{"userid": {userID}}, nil, &u); err != nil {
-		c.o.Log.Info().Err(err).Msg("wecom: user/get failed; the userid stands in for the name")
-		return ""
-	}
-	return strings.TrimSpace(u.Name)
 }
 
 // appEvent maps an app callback to a flows event. Events the bot does not
@@ -149,17 +119,23 @@ func command(s string) (name, args string, ok bool) {
 // answer is ephemeral, like Telegram's answerCallbackQuery).
 func (c *Channel) handleApp(ctx context.Context, m *inbound) error {
 	ev := c.appEvent(m)
-	if ev.Kind != flows.EvNone {
-		if name := c.memberName(ctx, m.FromUserName); name != "" {
-			ev.From.Name = name
-		}
+	if name := c.names.cached(m.FromUserName); name != "" {
+		ev.From.Name = name
 	}
-	if ev.Kind == flows.EvPhoto && c.o.Media != nil {
-		c.fetchPhoto(ctx, &ev, c.o.Secret, strings.TrimPrefix(ev.Photo.FileID, mediaPrefix))
+	if ev.Kind == flows.EvPhoto && c.o.Deps.FetchPhoto(ctx, ev.From.ID) {
+		// The one platform call left before a callback commits, bounded
+		// so the callback still answers within WeCom's 5 s: a photo not
+		// fetched in time keeps its media id (valid 3 days).
+		c.fetchPhoto(ctx, &ev, c.o.Secret, strings.TrimPrefix(ev.Photo.FileID, mediaPrefix), callbackFetch)
 	}
 	res, err := c.o.Engine.Handle(ctx, ev)
 	if err != nil {
 		return err
+	}
+	if ev.Kind != flows.EvNone && !res.Duplicate {
+		// Committed: now, and never before, the address book may be asked
+		// for the person's name.
+		c.names.after(m.FromUserName)
 	}
 	if m.Event == "template_card_event" && m.ResponseCode != "" && !res.Duplicate {
 		c.answerCard(ctx, m.FromUserName, m.ResponseCode, res)
@@ -167,6 +143,13 @@ func (c *Channel) handleApp(ctx context.Context, m *inbound) error {
 	c.o.Log.Debug().Str("key", ev.Key).Str("kind", string(ev.Kind)).Bool("dup", res.Duplicate).Msg("wecom: callback handled")
 	return nil
 }
+
+// callbackFetch bounds the photo download inside an app callback; the kf
+// sync loop, which answers nobody, allows syncFetch.
+const (
+	callbackFetch = 3 * time.Second
+	syncFetch     = 60 * time.Second
+)
 
 // answerCard replaces the clicked card's buttons with the result. The
 // response code works once, within 72 hours; a failure is only logged.
@@ -191,8 +174,8 @@ func (c *Channel) answerCard(ctx context.Context, userID, code string, res flows
 // fetchPhoto keeps a content-addressed copy of a photo before the event is
 // handled (media ids expire after 3 days). A failed download keeps the
 // media id only; it never blocks the report.
-func (c *Channel) fetchPhoto(ctx context.Context, ev *flows.Event, secret, mediaID string) {
-	fctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+func (c *Channel) fetchPhoto(ctx context.Context, ev *flows.Event, secret, mediaID string, limit time.Duration) {
+	fctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	data, err := c.api.download(fctx, secret, mediaID, c.o.MaxPhotoBytes)
 	if err != nil {

@@ -131,7 +131,8 @@ func TestResidentOnKfTechnicianOnWeCom(t *testing.T) {
 	if got := r.ticket(id); got.State != flows.StateOnSite {
 		t.Fatalf("after arrival: %s", got.State)
 	}
-	// Press the first button of the step card: the engine answers it. A
+	// Press the first button of the step card (the home has a doorbell):
+	// the engine answers it. A
 	// sent card cannot be edited here: the card's next state comes as a new
 	// card, the clicked one shows the answer in place of its buttons.
 	before = r.top("tech01")
@@ -140,7 +141,7 @@ func TestResidentOnKfTechnicianOnWeCom(t *testing.T) {
 		t.Fatalf("step click: %d %v", st, err)
 	}
 	r.update(rc4)
-	r.next("tech01", before, "the step card's next state", withText(r.T("step.door_status", "rings", 1, "max_rings", 3, "knocks", 0, "max_knocks", 5)))
+	r.next("tech01", before, "the step card's next state", withText(r.T("step.door_bell", "n", 0, "max", 3)))
 	r.settle()
 	// The technician's own text moves the card to the bottom: one new card;
 	// the old one's retirement sends nothing (a member's card keeps its
@@ -148,8 +149,17 @@ func TestResidentOnKfTechnicianOnWeCom(t *testing.T) {
 	before = r.top("tech01")
 	r.say("tech01", "门口有只狗", withText(r.T("step.note_saved", "note", "门口有只狗")))
 	r.settle()
-	if n := r.top("tech01") - before; n != 1 {
-		t.Errorf("%d messages after the technician's text, want the one new card: %+v", n, r.fake.Sent("tech01")[before:])
+	// (A card whose text is too long for a template card sends that text
+	// first: still the one card.)
+	after := r.fake.Sent("tech01")[before:]
+	cards := 0
+	for _, m := range after {
+		if m.MsgType == "template_card" {
+			cards++
+		}
+	}
+	if cards != 1 || len(after) > 2 || len(after) == 2 && (after[0].MsgType != "text" || !strings.HasPrefix(after[0].Text, after[1].Text)) {
+		t.Errorf("%d messages after the technician's text, want the one new card: %+v", len(after), after)
 	}
 	// A click's dedupe key is its card and second: click the old card again
 	// in a later second than its first click.

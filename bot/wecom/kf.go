@@ -262,8 +262,8 @@ func (c *Channel) handleKf(ctx context.Context, m *kfMsg, cursor *flows.Cursor) 
 		// The customer wrote: five more messages within 48 hours.
 		c.sender.kfInbound(ev.From.Chat.Chat, sentAt(m, c.now()))
 	}
-	if ev.Kind == flows.EvPhoto && c.o.Media != nil {
-		c.fetchPhoto(ctx, &ev, c.o.KfSecret, strings.TrimPrefix(ev.Photo.FileID, kfMediaPrefix))
+	if ev.Kind == flows.EvPhoto && c.o.Deps.FetchPhoto(ctx, ev.From.ID) {
+		c.fetchPhoto(ctx, &ev, c.o.KfSecret, strings.TrimPrefix(ev.Photo.FileID, kfMediaPrefix), syncFetch)
 	}
 	res, err := c.o.Engine.Handle(ctx, ev)
 	if err != nil {

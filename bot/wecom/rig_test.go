@@ -21,7 +21,6 @@ import (
 	"github.com/repairbot/repairbot/i18n"
 	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/media"
-	"github.com/repairbot/repairbot/sop"
 )
 
 const (
@@ -123,12 +122,11 @@ func (r *rig) start() {
 	if r.o.Robot {
 		group, key = wecom.RobotAddress(), robotKey
 	}
-	eng, err := flows.NewEngine(flows.Options{
-		Store: st, Texts: r.texts, Location: shanghai, DefaultLang: flows.LangZH,
-		Group: group, Admins: map[string]bool{wecom.PersonID(admin): true},
-		Categories: flowstest.DefaultCategories, OrgName: "阳光花园物业", MaxPhotos: 3,
-		SOP: sop.Default(), ServicePhone: "400-800-1234",
-	})
+	opts := flowstest.Base(r.t, st, nil)
+	opts.Texts, opts.Location, opts.DefaultLang = r.texts, shanghai, flows.LangZH
+	opts.Group, opts.Admins = group, map[string]bool{wecom.PersonID(admin): true}
+	opts.OrgName = "阳光花园物业"
+	eng, err := flows.NewEngine(opts)
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -81,7 +81,7 @@ func TestRobotLimitNeverExceeded(t *testing.T) {
 // error or the log).
 func TestRobotRefusals(t *testing.T) {
 	t.Run("over the limit", func(t *testing.T) {
-		r := newRig(t, rigOptions{Robot: true, RobotWindow: 500 * time.Millisecond,
+		r := newRig(t, rigOptions{Robot: true, RobotWindow: 2 * time.Second, // 22 posts fit in 2 s even on a busy machine
 			Send: &wecom.SendLimits{Robot: wecom.Budget{N: 1000, Per: time.Second}, GlobalPerSecond: 1000}})
 		r.enqueue(texts(wecom.RobotAddress(), 22)...)
 		r.settle()

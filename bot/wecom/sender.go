@@ -47,9 +47,12 @@ type SendLimits struct {
 	// GlobalPerSecond bounds all API sends together (default 20).
 	GlobalPerSecond float64
 	Workers         int
-	MaxAttempts     int
-	BaseBackoff     time.Duration
-	MaxBackoff      time.Duration
+	// BaseBackoff doubles up to MaxBackoff between the attempts of a row
+	// that fails transiently; it is retried until it is older than
+	// GiveUpAfter (outbox.Options).
+	BaseBackoff time.Duration
+	MaxBackoff  time.Duration
+	GiveUpAfter time.Duration
 	// MembersTTL is how long an appchat's member list is cached (default 5m).
 	MembersTTL time.Duration
 }
@@ -64,6 +67,7 @@ type Sender struct {
 	mu      sync.Mutex // guards addrs and members (the budgets themselves are safe)
 	addrs   map[string]outbox.Budget
 	members map[string]*memberState
+	kept    int // state left by the last sweep (the next waits for twice as much)
 
 	groupMu sync.Mutex
 	groups  map[string]groupMembers
@@ -132,7 +136,8 @@ func newSender(c *Channel) *Sender {
 		Send:    s.send,
 		Judge:   judge,
 	}, outbox.Options{Queue: c.o.Outbox, Log: c.o.Log, Now: c.o.Now, Workers: l.Workers,
-		MaxAttempts: l.MaxAttempts, BaseBackoff: l.BaseBackoff, MaxBackoff: l.MaxBackoff, SendTimeout: 60 * time.Second})
+		BaseBackoff: l.BaseBackoff, MaxBackoff: l.MaxBackoff, GiveUpAfter: l.GiveUpAfter, SendTimeout: 60 * time.Second,
+		Recovered: c.o.Deps.Recovered(c.Name())})
 	return s
 }
 
@@ -144,6 +149,10 @@ func (s *Sender) budgets(m flows.Message) []outbox.Budget {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if n := len(s.addrs) + len(s.members) + len(s.kfWindows) + len(s.welcome); n >= max(outbox.MaxTracked, 2*s.kept) {
+		s.sweep(s.c.now())
+		s.kept = len(s.addrs) + len(s.members) + len(s.kfWindows) + len(s.welcome)
+	}
 	var lims []outbox.Budget
 	key := m.To.String()
 	lim, ok := s.addrs[key]
@@ -172,6 +181,55 @@ func (s *Sender) budgets(m flows.Message) []outbox.Budget {
 		lims = append(lims, mm.short, mm.long)
 	}
 	return lims
+}
+
+// sweep forgets the per-address, per-member and per-customer state that
+// allows what new state would: windows with no send in their last window,
+// kf windows 48 hours past the customer's last message, welcome codes long
+// expired. s.mu is held.
+func (s *Sender) sweep(now time.Time) {
+	idle := func(b outbox.Budget) bool {
+		w, ok := b.(*outbox.Window)
+		return b == nil || (ok && w.Idle(now))
+	}
+	for k, b := range s.addrs {
+		if idle(b) {
+			delete(s.addrs, k)
+		}
+	}
+	for k, m := range s.members {
+		if idle(m.short) && idle(m.long) {
+			delete(s.members, k)
+		}
+	}
+	for k, w := range s.kfWindows {
+		w.mu.Lock()
+		stale := !w.known || now.Sub(w.lastIn) >= kfWindowLen
+		w.mu.Unlock()
+		if stale {
+			delete(s.kfWindows, k)
+		}
+	}
+	for k, w := range s.welcome {
+		if now.Sub(w.issued) >= time.Hour {
+			delete(s.welcome, k)
+		}
+	}
+	s.groupMu.Lock()
+	for k, g := range s.groups {
+		if now.Sub(g.fetched) >= s.lim.MembersTTL {
+			delete(s.groups, k)
+		}
+	}
+	s.groupMu.Unlock()
+}
+
+// Tracked is how many addresses, members, kf customers and welcome codes
+// the sender keeps state of.
+func (s *Sender) Tracked() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.addrs) + len(s.members) + len(s.kfWindows) + len(s.welcome)
 }
 
 func (s *Sender) member(id string) *memberState {

@@ -77,11 +77,15 @@ func (s *Sender) upload(ctx context.Context, typ, name string, data []byte) (str
 	}
 }
 
-// sendFile sends a KindFile (a report export whose content is Text) as a
-// real file: uploaded now, sent by media id. Nil id and nil error mean it
-// cannot be a file (empty or too large) and the caller sends text.
+// sendFile sends a KindFile (a report export whose content is Content, or
+// Text) as a real file: uploaded now, sent by media id. Nil id and nil
+// error mean it cannot be a file (empty or too large) and the caller sends
+// text.
 func (s *Sender) sendFile(ctx context.Context, touser string, m flows.Message) (string, bool, error) {
 	data := []byte(m.Text)
+	if m.Content != nil {
+		data = m.Content
+	}
 	if len(data) < minUpload || len(data) > maxUploadFile {
 		return "", false, nil
 	}

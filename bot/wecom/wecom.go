@@ -126,6 +126,7 @@ type Channel struct {
 	api    *client
 	sender *Sender
 	kf     *kfSyncer
+	names  *names
 
 	srv    *http.Server
 	ln     net.Listener
@@ -208,6 +209,7 @@ func New(o Options) (*Channel, error) {
 	c.api = newClient(o.APIURL, o.CorpID, hc, o.Now)
 	c.sender = newSender(c)
 	c.kf = newKfSyncer(c)
+	c.names = newNames(c)
 	return c, nil
 }
 
@@ -229,6 +231,7 @@ func (c *Channel) now() time.Time { return c.o.Now() }
 var (
 	_ bot.Channel       = (*Channel)(nil)
 	_ bot.StatsReporter = (*Channel)(nil)
+	_ bot.HealthChecker = (*Channel)(nil)
 )
 
 // Name is "wecom"; it owns the addresses of ChannelName and KfChannel.
@@ -237,8 +240,14 @@ func (c *Channel) Name() string { return ChannelName }
 // SendStats reads the live sender counters (Paused counts the platform's
 // frequency-limit answers), for metrics.
 func (c *Channel) SendStats() bot.SendStats {
-	s := c.sender
-	return bot.SendStats{Sent: s.Sent.Load(), Retried: s.Retried.Load(), Paused: s.Paused.Load(), Failed: s.Failed.Load()}
+	return bot.StatsOf(c.sender.Dispatcher)
+}
+
+// Health is the "wecom_send" check: it fails while the WeCom API has not
+// answered a send for outbox.UnreachableAfter.
+func (c *Channel) Health(now time.Time) []bot.Check {
+	since, failures := c.sender.Unreachable()
+	return []bot.Check{bot.SendCheck(ChannelName, since, failures, now)}
 }
 
 // Sender is the outbox sender (for its counters).
@@ -286,6 +295,7 @@ func (c *Channel) Open(ctx context.Context) error {
 	}
 	c.cancel = cancel
 	c.open = true
+	c.names.open(runCtx)
 	c.sender.Open(runCtx)
 	if c.o.KfEnabled {
 		c.wg.Add(1)
@@ -307,6 +317,7 @@ func (c *Channel) Close() error {
 	}
 	c.cancel()
 	c.wg.Wait()
+	c.names.wait()
 	c.sender.Close()
 	return nil
 }

@@ -6,8 +6,10 @@
 package flowstest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,13 +17,18 @@ import (
 
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/sop"
+	"github.com/repairbot/repairbot/stockxlsx"
 	"github.com/repairbot/repairbot/store"
 	"github.com/repairbot/repairbot/store/storetest"
 )
 
 // Group is the technicians' group address in a World.
 var Group = flows.Address{Channel: "tg", Chat: "-100200"}
+
+// ConsoleURL is where a World's /console links point.
+const ConsoleURL = "https://console.test"
 
 // Store is what a World needs of the store it runs on: the transactions
 // and the outbox a perfect sender drains.
@@ -69,32 +76,87 @@ func openBolt(tb testing.TB, path string, now func() time.Time) storetest.Opened
 
 // Options is the engine configuration of every flows test world: the
 // zh-CN catalog, Shanghai time, admin tg:1, the group Group, the default
-// categories and SOP, one emergency type, and the SLA, working hours and
-// governance the flows tests are written against, on st with the clock
-// now. Nobody is on duty and /sop reload reads the built-in SOP; a World
+// categories and SOP, one emergency type, and the SLA (sign-off and survey
+// reminded daily, closed after three days), working hours, governance and
+// qualification rules (QualRules, nothing needed) the flows tests are
+// written against, on st with the clock now. Nobody is on duty and /sop reload reads the built-in SOP; a World
 // wires both to its Roster and SOPFile. A rig that needs another world
 // (a channel's group, its invite links) changes fields of the result.
 func Options(tb testing.TB, st flows.Store, now func() time.Time) flows.Options {
+	tb.Helper()
+	o := Base(tb, st, now)
+	o.Group, o.Admins = Group, map[string]bool{"tg:1": true}
+	o.InviteLink = func(_, code string) string { return "https://t.me/test_bot?start=" + code }
+	o.OrgName, o.OrgNameEN = "测试物业", "Test Property"
+	o.Console = flows.ConsoleOptions{Link: func(token string) (string, bool) { return ConsoleURL + "/login?t=" + token, true }}
+	f := Full(tb)
+	o.Emergencies, o.SLA, o.Governance, o.Work = f.Emergencies, f.SLA, f.Governance, f.Work
+	o.Quals, o.SweepAt = f.Quals, f.SweepAt
+	o.Parts = flows.PartsOptions{ApprovalOver: ApprovalOver, Files: stockxlsx.Files{Texts: o.Texts}}
+	return o
+}
+
+// ApprovalOver is the requisition limit of a World: ¥500.00, the config default.
+const ApprovalOver = 50000
+
+// Base is the engine configuration every test world and channel rig
+// starts from: the store, the catalogs, the clock, Shanghai time, the
+// default categories and SOP, three photos a step. A rig sets its own
+// group, admins, org name and invite links on top; Options adds the
+// timers and governance the flows tests exercise.
+func Base(tb testing.TB, st flows.Store, now func() time.Time) flows.Options {
 	tb.Helper()
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return flows.Options{
-		Store: st, Texts: i18n.MustLoad(flows.LangZH), Now: now,
-		Location: loc, Group: Group, Admins: map[string]bool{"tg:1": true},
-		Categories: DefaultCategories, InviteLink: func(_, code string) string { return "https://t.me/test_bot?start=" + code },
-		OrgName: "测试物业", OrgNameEN: "Test Property", MaxPhotos: 3, SOP: sop.Default(), ServicePhone: "400-800-1234",
+		Store: st, Texts: i18n.MustLoad(flows.LangZH), Now: now, Location: loc,
+		Categories: DefaultCategories, MaxPhotos: 3, SOP: sop.Default(), ServicePhone: "400-800-1234",
+	}
+}
+
+// Full holds the emergency types, SLA clocks, governance, working hours,
+// qualification rules and certificate sweep of Options, for rigs that want
+// them on top of Base.
+func Full(tb testing.TB) flows.Options {
+	tb.Helper()
+	return flows.Options{
 		Emergencies: []flows.EmergencyType{{Key: "water_leak", Category: "water",
 			Labels:       map[flows.Lang]string{flows.LangZH: "跑水/爆管", flows.LangEN: "Water leak / burst pipe"},
 			AcceptWithin: 2 * time.Minute, ArriveWithin: 5 * time.Minute, ManagerAfter: 10 * time.Minute}},
 		SLA: flows.SLAOptions{AcceptWithin: 15 * time.Minute, ArriveWithin: 2 * time.Hour, AgreedGrace: 15 * time.Minute,
-			RemindBefore: 30 * time.Minute, WaitingChase: 24 * time.Hour, WaitingCloseAfter: 72 * time.Hour, LateAfter: time.Minute},
+			RemindBefore: 30 * time.Minute, WaitingChase: 24 * time.Hour, WaitingCloseAfter: 72 * time.Hour, LateAfter: time.Minute,
+			SignoffRemind: 24 * time.Hour, SignoffCloseAfter: 72 * time.Hour, SurveyRemind: 24 * time.Hour, SurveyCloseAfter: 72 * time.Hour},
 		Governance: flows.GovernanceOptions{Quiz: true, AuditCount: 3, SafetyTypes: []string{"safety", "gas", "fire"},
 			LoadSOP: func() (*flows.SOP, error) { return sop.Default(), nil }},
 		Work: flows.WorkOptions{Days: map[time.Weekday]bool{time.Monday: true, time.Tuesday: true, time.Wednesday: true,
 			time.Thursday: true, time.Friday: true, time.Saturday: true}, Start: 8*60 + 30, End: 17*60 + 30, HandoverBefore: 30 * time.Minute},
+		Quals: QualRules(), SweepAt: 9 * 60,
 	}
+}
+
+// QualRules are the qualification rules of a test world, as the
+// configuration's defaults give them: the default ladder, a skill per
+// category, the default certificate types (低压电工作业证 valid 6 years
+// with a 复审 every 3, applied for 60 days ahead; the lift card 复审 every
+// 4 years, 3 months ahead), and nothing needed by any category. A test
+// that needs requirements sets Categories or Emergencies (WithOptions).
+func QualRules() flows.QualRules {
+	label := func(zh, en string) flows.Label { return flows.Label{flows.LangZH: zh, flows.LangEN: en} }
+	op := func(key, zh, en string) flows.CertType {
+		return flows.CertType{Key: key, Labels: label(zh, en), Class: flows.ClassSpecialOperation, ValidYears: 6, ReviewYears: 3, ApplyDays: 60, RefresherHours: 8}
+	}
+	r := flows.QualRules{Levels: flows.DefaultSkillLevels(), ReminderDays: flows.DefaultReminderDays(),
+		CertTypes: []flows.CertType{
+			op("elec_low_voltage", "低压电工作业证", "low-voltage electrician certificate"),
+			{Key: "lift", Labels: label("特种设备作业人员证（电梯）", "special equipment operator certificate (lift)"), Class: flows.ClassSpecialEquipment, ReviewYears: 4, ApplyMonths: 3},
+			op("hot_work", "焊接与热切割作业证", "welding and thermal cutting certificate"),
+		}}
+	for _, c := range DefaultCategories {
+		r.Skills = append(r.Skills, flows.SkillDef{Key: c.Key, Labels: flows.Label(c.Labels)})
+	}
+	return r
 }
 
 // World is an engine, its store and a clock.
@@ -112,6 +174,11 @@ type World struct {
 	Roster func(time.Time) []string
 	// SOPFile is what /sop reload reads; the built-in SOP by default.
 	SOPFile func() (*flows.SOP, error)
+	// adjust changes the engine's options at every start (WithOptions).
+	adjust []func(*flows.Options)
+	// Media keeps the files people send (File), as a channel's media
+	// store does; the engine reads them through Opts.Parts.OpenFile.
+	Media *media.Store
 }
 
 // DefaultCategories mirror the config defaults.
@@ -125,10 +192,20 @@ var DefaultCategories = []flows.Category{
 // An Option changes how New builds a World.
 type Option func(*config)
 
-type config struct{ open storetest.Open }
+type config struct {
+	open   storetest.Open
+	adjust []func(*flows.Options)
+}
 
 // WithStore runs the World on the store open returns instead of Open's.
 func WithStore(open storetest.Open) Option { return func(c *config) { c.open = open } }
+
+// WithOptions changes the engine's options before it is built, at the
+// start and after every Reopen (qualification requirements, a roster
+// seed...).
+func WithOptions(fn func(*flows.Options)) Option {
+	return func(c *config) { c.adjust = append(c.adjust, fn) }
+}
 
 // New builds a world at 2026-11-27 10:00 Shanghai time with admin tg:1.
 func New(tb testing.TB, opts ...Option) *World {
@@ -137,7 +214,7 @@ func New(tb testing.TB, opts ...Option) *World {
 	for _, opt := range opts {
 		opt(&c)
 	}
-	w := &World{TB: tb, Now: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)}
+	w := &World{TB: tb, Now: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC), adjust: c.adjust}
 	w.Roster = func(time.Time) []string { return nil }
 	w.SOPFile = func() (*flows.SOP, error) { return sop.Default(), nil }
 	w.start(c.open(tb, func() time.Time { return w.Now }))
@@ -157,7 +234,14 @@ func (w *World) start(o storetest.Opened) {
 	}{o.Store, o.Queue}
 	w.Opts = Options(w.TB, w.Store, func() time.Time { return w.Now })
 	w.Opts.OnDuty = func(t time.Time) []string { return w.Roster(t) }
+	if w.Media == nil {
+		w.Media = &media.Store{Dir: filepath.Join(w.TB.TempDir(), "media"), Max: 10 << 20}
+	}
+	w.Opts.Parts.OpenFile = func(f flows.File) (io.ReadCloser, error) { return w.Media.Open(f.Local) }
 	w.Opts.Governance.LoadSOP = func() (*flows.SOP, error) { return w.SOPFile() }
+	for _, fn := range w.adjust {
+		fn(&w.Opts)
+	}
 	eng, err := flows.NewEngine(w.Opts)
 	if err != nil {
 		w.TB.Fatal(err)
@@ -247,6 +331,16 @@ func (w *World) Tap(p Person, data string, inGroup bool) flows.Result {
 	return w.Do(ev)
 }
 
+// Console takes an office-console action as p: the EvConsole event
+// bot/web sends (no chat: the answer is the Result).
+func (w *World) Console(p Person, action, ticket string, args map[string]string) flows.Result {
+	ev := w.event(p, flows.EvConsole)
+	ev.Key = "web:" + ev.Key
+	ev.Chat = flows.Address{}
+	ev.Console = &flows.ConsoleRequest{Action: action, Ticket: ticket, Args: args}
+	return w.Do(ev)
+}
+
 // Contact shares a phone number.
 func (w *World) Contact(p Person, phone string, own bool) flows.Result {
 	ev := w.event(p, flows.EvContact)
@@ -259,6 +353,19 @@ func (w *World) Photo(p Person, fileID, caption string, size int64) flows.Result
 	ev := w.event(p, flows.EvPhoto)
 	ev.Photo = &flows.Photo{FileID: fileID, Size: size}
 	ev.Text = caption
+	return w.Do(ev)
+}
+
+// File sends a document (an .xlsx workbook) that the channel kept in the
+// World's media store, as a channel does before handling it.
+func (w *World) File(p Person, name string, data []byte) flows.Result {
+	w.TB.Helper()
+	ev := w.event(p, flows.EvFile)
+	ev.What = "file"
+	ev.File = &flows.File{FileID: "doc-" + ev.Key, Name: name, Size: int64(len(data))}
+	if err := w.Media.KeepFile(&ev, bytes.NewReader(data)); err != nil {
+		w.TB.Fatal(err)
+	}
 	return w.Do(ev)
 }
 
@@ -279,12 +386,30 @@ func (w *World) Drain() []flows.Message {
 	}
 	var out []flows.Message
 	for _, r := range rows {
+		checkButtons(w.TB, r.Msg)
 		out = append(out, r.Msg)
 		if err := w.Store.MarkDelivered(r.ID, fmt.Sprint(r.ID), w.Now); err != nil {
 			w.TB.Fatal(err)
 		}
 	}
 	return out
+}
+
+// checkButtons fails the test when the engine sent a button whose payload
+// it would itself refuse as unknown (flows.ValidPayload): the routing
+// tables' argument formats must describe every button the bot builds.
+func checkButtons(tb testing.TB, m flows.Message) {
+	tb.Helper()
+	if m.Kind == flows.KindMenu {
+		return // a command menu's entries are command names, not payloads
+	}
+	for _, row := range m.Buttons {
+		for _, b := range row {
+			if !flows.ValidPayload(b.Data) {
+				tb.Fatalf("the engine sent a button it refuses: %q (%q) in %q", b.Data, b.Text, m.Text)
+			}
+		}
+	}
 }
 
 // To filters messages by recipient.
@@ -420,14 +545,26 @@ func (w *World) Refused(res flows.Result, want string) {
 }
 
 // StepKind returns the kind of the ticket's current step.
-func (w *World) StepKind(id string) flows.StepKind {
+func (w *World) StepKind(id string) flows.StepKind { return w.CurrentStep(id).Kind }
+
+// CurrentStep returns the ticket's current step in the procedure in force.
+func (w *World) CurrentStep(id string) flows.Step {
 	t := w.Ticket(id)
-	for _, st := range w.Opts.SOP.Steps {
+	for _, st := range w.Eng.SOP().Steps {
 		if st.ID == t.Step {
-			return st.Kind
+			return st
 		}
 	}
-	return ""
+	return flows.Step{}
+}
+
+// StepPhotos sends the photos the ticket's current step still needs.
+func (w *World) StepPhotos(tech Person, id string) {
+	w.TB.Helper()
+	st := w.CurrentStep(id)
+	for n := len(w.Ticket(id).Visit.Photos[st.ID]); n < st.MinPhotos(); n++ {
+		w.Photo(tech, fmt.Sprintf("EVIDENCE-%s-%d", st.ID, n+1), "", 50_000)
+	}
 }
 
 // WalkToSignoff takes an accepted ticket from arrival to the sign-off
@@ -437,8 +574,12 @@ func (w *World) WalkToSignoff(tech, res Person, id string) {
 	w.TB.Helper()
 	w.Expect(w.Tap(tech, flows.EncodePayload("arr", id), false))
 	for i := 0; i < 30; i++ {
+		w.StepPhotos(tech, id)
 		switch w.StepKind(id) {
 		case flows.StepDoor:
+			if w.Ticket(id).Visit.Bell == "" {
+				w.Expect(w.Step(tech, id, "bell", "yes"))
+			}
 			w.Expect(w.Step(tech, id, "ring"))
 			w.Expect(w.Step(tech, id, "answered"))
 		case flows.StepEntry:
@@ -452,7 +593,6 @@ func (w *World) WalkToSignoff(tech, res Person, id string) {
 			q := w.Ticket(id).Visit.Quote
 			w.Expect(w.Tap(res, flows.EncodePayload("qa", id, fmt.Sprint(q.Seq)), false))
 		case flows.StepPhoto:
-			w.Photo(tech, "EVIDENCE-"+w.Ticket(id).Step, "", 50_000)
 			w.Expect(w.Step(tech, id, "next"))
 		case flows.StepWork:
 			w.Expect(w.Step(tech, id, "next"))
@@ -462,6 +602,7 @@ func (w *World) WalkToSignoff(tech, res Person, id string) {
 			}
 			w.Expect(w.Step(tech, id, "next"))
 		case flows.StepCare:
+			w.CareNote(tech, id)
 			w.Expect(w.Step(tech, id, "next"))
 		case flows.StepSignoff:
 			w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))
@@ -472,6 +613,20 @@ func (w *World) WalkToSignoff(tech, res Person, id string) {
 		}
 	}
 	w.TB.Fatalf("ticket %s never reached the sign-off", id)
+}
+
+// CareNote records a care note at the care step: the first typical note
+// of the ticket's category in the SOP, or a typed one where it has none.
+func (w *World) CareNote(tech Person, id string) {
+	w.TB.Helper()
+	cat := w.Ticket(id).Category
+	for _, n := range w.Eng.SOP().CareNotes {
+		if n.Category == "" || n.Category == cat {
+			w.Expect(w.Step(tech, id, "note", n.ID))
+			return
+		}
+	}
+	w.Text(tech, "已讲解使用注意事项")
 }
 
 // Tick advances the clock to now and fires due timers, returning how many fired.

@@ -20,6 +20,7 @@ import (
 type Store interface {
 	flows.Store
 	outbox.Queue
+	Requeue(ids []uint64, at time.Time) ([]outbox.Row, error)
 	Ping() error
 	PruneSeen(before time.Time) (int, error)
 	PruneDelivered(before time.Time) (int, error)

@@ -64,6 +64,10 @@ const (
 //   - Retry: MarkRetry keeps the row pending, in its place, with the next
 //     attempt time and the error; it counts an attempt only when asked.
 //   - Failed: MarkFailed finishes a row as failed (kept for inspection).
+//   - Requeue (when the Queue is an outbox.Requeuer): failed rows go back
+//     to pending under their own ids, so each takes its old place among
+//     its address's rows, attempts and error cleared, Requeued stamped;
+//     ids that are not failed rows are skipped; subscribers are woken.
 //   - Superseded: MarkSuperseded finishes an edit replaced by a newer one of
 //     the same card; when the old one was a real change and the newer only
 //     a clock refresh, the newer stops being a refresh.
@@ -93,6 +97,7 @@ func RunOutbox(t *testing.T, open Open) {
 		{"Digest", testDigest},
 		{"Retry", testRetry},
 		{"Failed", testFailed},
+		{"Requeue", testRequeue},
 		{"Superseded", testSuperseded},
 		{"Finished", testFinished},
 		{"Card", testCard},
@@ -363,6 +368,49 @@ func testFailed(t *testing.T, o Opened, _ *Clock) {
 	}
 	if d := rowsIn(t, o.Queue, StatusDelivered); len(d) != 0 {
 		t.Fatalf("a failed row is listed as delivered: %+v", d)
+	}
+}
+
+func testRequeue(t *testing.T, o Opened, _ *Clock) {
+	rq, ok := o.Queue.(outbox.Requeuer)
+	if !ok {
+		t.Skip("the Queue is not an outbox.Requeuer")
+	}
+	rows := enqueue(t, o, msg(chatA, flows.KindSend, "first", "", flows.PrioNormal), msg(chatA, flows.KindSend, "second", "", flows.PrioNormal),
+		msg(chatB, flows.KindSend, "other", "", flows.PrioNormal))
+	at := T0.Add(time.Hour)
+	must(t, o.Queue.MarkRetry(rows[0].ID, at, "HTTP 502", true))
+	must(t, o.Queue.MarkFailed(rows[0].ID, "given up: HTTP 502", at))
+	must(t, o.Queue.MarkFailed(rows[2].ID, "Forbidden: bot was blocked by the user", at))
+	sub := o.Queue.Subscribe()
+	drain(sub)
+	done, err := rq.Requeue([]uint64{rows[0].ID, rows[1].ID, 999999}, at.Add(time.Minute))
+	must(t, err)
+	if len(done) != 1 || done[0].ID != rows[0].ID {
+		t.Fatalf("requeued %+v; want only the failed row %d (a pending and an unknown id are skipped)", done, rows[0].ID)
+	}
+	got := pending(t, o.Queue)
+	wantIDs(t, "pending after requeue", texts(got), "first second")
+	if r := got[0]; r.ID != rows[0].ID || r.Status != StatusPending || r.Attempts != 0 || r.LastError != "" || r.Done != nil ||
+		!r.NextAttempt.IsZero() || !r.Requeued.Equal(at.Add(time.Minute)) || !r.Created.Equal(rows[0].Created) {
+		t.Fatalf("requeued row %+v", r)
+	}
+	wantIDs(t, "still failed", texts(rowsIn(t, o.Queue, StatusFailed)), "other")
+	select {
+	case <-sub:
+	case <-time.After(time.Second):
+		t.Fatal("Requeue woke no subscriber")
+	}
+}
+
+// drain empties a subscription.
+func drain(ch <-chan struct{}) {
+	for {
+		select {
+		case <-ch:
+		default:
+			return
+		}
 	}
 }
 

@@ -80,6 +80,11 @@
 //   - Reviews: newest Opened first.
 //   - Suggestions: listed in the order added; a clear empties the list.
 //   - NextSeq: per name from 1, never repeating; names are independent.
+//   - Console (console.go): links and sessions by hash, a person's
+//     sessions ordered by hash, PruneConsole drops what expired before t.
+//   - FeeQuestions (fees.go): one per ticket, a put replaces; a missing one
+//     is flows.ErrNotFound; OpenFeeQuestions lists those not closed, oldest
+//     Asked first, and a closed one leaves the list until reopened.
 //
 // A limit <= 0 means no limit. "Ordered by id" compares ids as bytes
 // ("tg:10" before "tg:3"; COLLATE "C" on PostgreSQL). The orders of
@@ -89,7 +94,13 @@
 // (two tickets created in the same second), their order is not part of
 // the contract.
 //
-// The outbox, the delivery side of the same store, is RunOutbox (outbox.go).
+// Spare parts (parts.go): PartsTx — the catalog, the stock ledger and its
+// levels, purchases, scraps, stocktakes and low-stock alerts — has its
+// rules listed at runParts.
+//
+// The qualifications area and the weekly duty pattern are RunQuals
+// (quals.go); the outbox, the delivery side of the same store, is
+// RunOutbox (outbox.go).
 package storetest
 
 import (
@@ -126,9 +137,11 @@ type Open func(tb testing.TB, now func() time.Time) Opened
 var T0 = time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
 
 // Run runs the whole contract against open: the transactions, every
-// flows.Tx method, and the outbox when the store has one.
+// flows.Tx method (the qualifications area's too), and the outbox when
+// the store has one.
 func Run(t *testing.T, open Open) {
 	t.Run("Tx", func(t *testing.T) { RunTx(t, open) })
+	t.Run("Quals", func(t *testing.T) { RunQuals(t, open) })
 	t.Run("Outbox", func(t *testing.T) { RunOutbox(t, open) })
 }
 
@@ -168,6 +181,9 @@ func RunTx(t *testing.T, open Open) {
 		{"Reviews", testReviews},
 		{"Suggestions", testSuggestions},
 		{"NextSeq", testNextSeq},
+		{"Parts", runParts},
+		{"Console", testConsole},
+		{"FeeQuestions", testFeeQuestions},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 	}

@@ -22,7 +22,9 @@
 //   - getUpdates long polling with offset confirmation, redelivery of
 //     unconfirmed updates, limit, allowed_updates, a 409 conflict when a
 //     webhook is active or when a newer getUpdates call supersedes a waiting
-//     one;
+//     one; [Server.Redeliver] serves already confirmed updates again to a
+//     bot polling with an older offset, and [Server.Hold] keeps newer
+//     updates back meanwhile;
 //   - webhooks (setWebhook/deleteWebhook/getWebhookInfo): updates are POSTed in
 //     order with the secret header and retried with backoff until the
 //     receiver answers 2xx;
@@ -46,7 +48,8 @@
 // Test code drives users through [Server.SendText], [Server.Tap] and the other
 // Send* methods, inspects what the bot did with [Server.Messages],
 // [Server.WaitMessage], [Server.Entries] and friends, and injects failures with
-// [Server.FailNext] and [Server.Block].
+// [Server.FailNext], [Server.Block] and [Server.Outage] (every call
+// answers a 5xx until it ends).
 //
 // # Limits
 //

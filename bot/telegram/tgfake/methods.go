@@ -592,6 +592,7 @@ func (s *Server) hAnswerCallbackQuery(c *call) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := c.str("callback_query_id")
+	s.answerCalls[id]++
 	q := s.queries[id]
 	if q == nil || q.answered {
 		return nil, badRequest("query is too old and response timeout expired or query ID is invalid")

@@ -75,8 +75,13 @@ type Server struct {
 	pending      []models.Update
 	confirmed    int64
 	delivered    map[int64]int
-	allowed      map[string]bool // nil: every update type
-	pollGen      uint64
+	// history is every update ever queued, in id order, so Redeliver can
+	// serve confirmed ones again; holdFrom > 0 keeps updates with
+	// update_id >= holdFrom out of getUpdates answers (Hold).
+	history  []models.Update
+	holdFrom int64
+	allowed  map[string]bool // nil: every update type
+	pollGen  uint64
 
 	// chats
 	privateOK map[int64]bool
@@ -94,18 +99,25 @@ type Server struct {
 	querySeq int64
 	queries  map[string]*queryRec
 	answers  []CallbackAnswer
+	// answerCalls counts answerCallbackQuery calls per query id, refused
+	// ones (already answered) included.
+	answerCalls map[string]int
 
 	commands map[string][]models.BotCommand
 	calls    map[string]int
 	tooMany  int
 	failures map[string][]apiError
-	limits   limiter
-	otherSeq int64
-	webhook  *webhookState
-	whInfo   webhookStatus
-	entries  []Entry
-	entryQ   []Entry
-	entryFns []func(Entry)
+	// outage > 0 answers every Bot API call with that HTTP status (Outage);
+	// outageCalls counts the calls refused so.
+	outage      int
+	outageCalls int
+	limits      limiter
+	otherSeq    int64
+	webhook     *webhookState
+	whInfo      webhookStatus
+	entries     []Entry
+	entryQ      []Entry
+	entryFns    []func(Entry)
 }
 
 // New starts a fake server on a local port. Call Close when done.
@@ -140,6 +152,7 @@ func New(opts Options) *Server {
 		files:        map[string]*fileRec{},
 		paths:        map[string]*fileRec{},
 		queries:      map[string]*queryRec{},
+		answerCalls:  map[string]int{},
 		commands:     map[string][]models.BotCommand{},
 		calls:        map[string]int{},
 		failures:     map[string][]apiError{},
@@ -341,6 +354,22 @@ func (s *Server) serveMethod(w http.ResponseWriter, r *http.Request, rest string
 	}
 	method = strings.TrimPrefix(method, "test/")
 	lower := strings.ToLower(method)
+	s.mu.Lock()
+	down := s.outage
+	if down != 0 {
+		s.outageCalls++
+		s.notifyLocked()
+	}
+	s.mu.Unlock()
+	if down != 0 {
+		// What a reverse proxy in front of a dead Bot API answers: an HTML
+		// page, no JSON envelope.
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(down)
+		fmt.Fprintf(w, "<html><head><title>%d %s</title></head><body><center><h1>%d %s</h1></center><hr><center>nginx</center></body></html>\n",
+			down, http.StatusText(down), down, http.StatusText(down))
+		return
+	}
 	status, env := s.dispatch(r, method, lower)
 	s.mu.Lock()
 	s.calls[lower]++

@@ -352,6 +352,18 @@ type queryRec struct {
 	answered  bool
 }
 
+// FileData returns the bytes of a file by its id: what the bot uploaded
+// (a document it sent) or what a user sent with SendFile.
+func (s *Server) FileData(fileID string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.files[fileID]
+	if !ok || f.data == nil {
+		return nil, false
+	}
+	return append([]byte(nil), f.data...), true
+}
+
 // CallbackAnswers returns every successful answerCallbackQuery, in order.
 func (s *Server) CallbackAnswers() []CallbackAnswer {
 	s.mu.Lock()
@@ -398,6 +410,23 @@ func (s *Server) TooMany() int {
 	return s.tooMany
 }
 
+// History returns a copy of every update ever queued, in id order, the
+// confirmed ones included.
+func (s *Server) History() []models.Update {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]models.Update(nil), s.history...)
+}
+
+// AnswerCalls reports how many times the bot called answerCallbackQuery for
+// the query, the refused calls for one already answered included: a bot
+// that handles a tap once calls it once.
+func (s *Server) AnswerCalls(queryID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.answerCalls[queryID]
+}
+
 // Delivered reports how many times the update was handed out, by getUpdates
 // or by a webhook attempt.
 func (s *Server) Delivered(updateID int64) int {
@@ -406,9 +435,10 @@ func (s *Server) Delivered(updateID int64) int {
 	return s.delivered[updateID]
 }
 
-// Confirmed returns the highest offset confirmed so far: every update with
-// update_id < Confirmed() has been confirmed (by a getUpdates offset or a 2xx
-// webhook answer). Zero means nothing was confirmed yet.
+// Confirmed returns the highest offset confirmed so far (Redeliver moves
+// it back): every update with update_id < Confirmed() has been confirmed
+// (by a getUpdates offset or a 2xx webhook answer). Zero means nothing was
+// confirmed yet.
 func (s *Server) Confirmed() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -434,6 +464,34 @@ func (s *Server) FailNext(method string, code int, description string, retryAfte
 	defer s.mu.Unlock()
 	m := strings.ToLower(method)
 	s.failures[m] = append(s.failures[m], apiError{code: code, desc: description, retryAfter: retryAfter})
+}
+
+// RestartIDs makes the next update's id next, as Telegram does after a
+// week without updates (it then picks the next id at random, possibly
+// below every id it handed out before). A bot that keeps polling with
+// its old offset confirms — drops — the new updates.
+func (s *Server) RestartIDs(next int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextUpdateID = next
+}
+
+// Outage makes every Bot API call (getUpdates, sends, edits, file
+// downloads excepted) answer the HTTP status (a 5xx) with an HTML page
+// and change nothing, as when the API or the proxy in front of it is down,
+// until Outage(0). Nothing sent meanwhile is recorded.
+func (s *Server) Outage(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outage = status
+	s.notifyLocked()
+}
+
+// OutageCalls counts the calls refused by Outage so far.
+func (s *Server) OutageCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.outageCalls
 }
 
 // Block makes further sends and edits to chatID fail with 403 "Forbidden:

@@ -50,8 +50,59 @@ func (s *Server) enqueueLocked(u models.Update) int64 {
 	if n := len(s.pending); n > 1 && s.pending[n-2].ID > u.ID {
 		sort.SliceStable(s.pending, func(i, j int) bool { return s.pending[i].ID < s.pending[j].ID })
 	}
+	s.history = append(s.history, u)
+	if n := len(s.history); n > 1 && s.history[n-2].ID > u.ID {
+		sort.SliceStable(s.history, func(i, j int) bool { return s.history[i].ID < s.history[j].ID })
+	}
 	s.notifyLocked()
 	return u.ID
+}
+
+// Redeliver makes every update with from <= update_id that was already
+// confirmed pending again and forgets the confirmations from from on, as
+// Telegram serves updates to a bot that polls with an older offset than
+// the one it confirmed (its stored offset was lost, rewound or restored
+// from an older copy). A bot that dedupes by update_id must recognise
+// each one. It returns how many updates became pending again; a poll
+// with a higher offset confirms them again at once.
+func (s *Server) Redeliver(from int64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	queued := map[int64]bool{}
+	for _, u := range s.pending {
+		queued[u.ID] = true
+	}
+	n := 0
+	for _, u := range s.history {
+		if u.ID >= from && u.ID < s.confirmed && !queued[u.ID] {
+			s.pending = append(s.pending, u)
+			n++
+		}
+	}
+	sort.SliceStable(s.pending, func(i, j int) bool { return s.pending[i].ID < s.pending[j].ID })
+	if from < s.confirmed {
+		s.confirmed = from
+	}
+	s.notifyLocked()
+	return n
+}
+
+// Hold keeps every update with update_id >= from out of getUpdates answers
+// (they stay pending, and new ones queue up behind them) until Release: a
+// test can let a bot work through older updates alone.
+func (s *Server) Hold(from int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holdFrom = from
+	s.notifyLocked()
+}
+
+// Release ends Hold.
+func (s *Server) Release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holdFrom = 0
+	s.notifyLocked()
 }
 
 // confirmLocked forgets every update with id < offset.
@@ -161,6 +212,9 @@ func (s *Server) hGetUpdates(c *call) (any, *apiError) {
 		for _, u := range s.pending {
 			if len(batch) == limit {
 				break
+			}
+			if s.holdFrom > 0 && u.ID >= s.holdFrom {
+				break // pending is in id order
 			}
 			if u.ID >= offset {
 				batch = append(batch, u)

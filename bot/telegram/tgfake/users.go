@@ -100,6 +100,15 @@ func (s *Server) SendDocument(u User, chatID int64, fileName, mimeType string, s
 	return s.queueUserMessage(msg, Entry{Kind: "user_document", ChatID: chatID, From: u, Text: fileName})
 }
 
+// SendFile simulates u sending a document with these bytes (a workbook
+// the bot reads), served as they are on download.
+func (s *Server) SendFile(u User, chatID int64, fileName, mimeType string, data []byte) int64 {
+	s.mu.Lock()
+	f := s.newFileLocked(kindDocument, fileName, mimeType, int64(len(data)), append([]byte(nil), data...))
+	_, msg := s.userMessageLocked(u, chatID, func(m *msgRec) { m.document = f.document() })
+	return s.queueUserMessage(msg, Entry{Kind: "user_document", ChatID: chatID, From: u, Text: fileName})
+}
+
 // SendSticker simulates u sending a (static WebP) sticker.
 func (s *Server) SendSticker(u User, chatID int64) int64 {
 	s.mu.Lock()

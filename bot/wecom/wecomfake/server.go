@@ -138,7 +138,8 @@ type Server struct {
 	kfDup      int
 	calls      map[string]int
 	seq        int
-	lose       map[string]int // answers to lose, by path
+	lose       map[string]int           // answers to lose, by path
+	hang       map[string]chan struct{} // paths whose calls hang until Release
 	welcome    map[string]*welcomeState
 	robots     map[string][]time.Time // robot key -> accepted posts
 	kfLastIn   map[string]time.Time   // customer's last message, by external_userid
@@ -212,7 +213,7 @@ func New(o Options) *Server {
 	s := &Server{o: o, tokens: map[string]tokenInfo{}, failNext: map[string][]int{}, members: map[string]bool{}, names: map[string]string{},
 		chats: map[string][]string{}, chatNames: map[string]string{}, delivered: map[string][]time.Time{}, dropped: map[string]int{},
 		codes: map[string]*code{}, media: map[string]mediaFile{}, kfMsgIDs: map[string]bool{}, calls: map[string]int{},
-		lose: map[string]int{}, dupSeen: map[string]dupEntry{}, welcome: map[string]*welcomeState{},
+		lose: map[string]int{}, hang: map[string]chan struct{}{}, dupSeen: map[string]dupEntry{}, welcome: map[string]*welcomeState{},
 		robots: map[string][]time.Time{}, kfLastIn: map[string]time.Time{}, kfSince: map[string]int{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.cb = &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{Proxy: nil}}
@@ -349,6 +350,27 @@ func (s *Server) robotSend(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, nil)
 }
 
+// Hang makes every call of path (say "/cgi-bin/user/get" or
+// "/cgi-bin/gettoken") hang without an answer until Release(path), or
+// until the caller gives up, as a WeCom API that stopped answering does.
+func (s *Server) Hang(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hang[path] == nil {
+		s.hang[path] = make(chan struct{})
+	}
+}
+
+// Release ends Hang(path): the calls waiting go on and are answered.
+func (s *Server) Release(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ch := s.hang[path]; ch != nil {
+		close(ch)
+		delete(s.hang, path)
+	}
+}
+
 // LoseAnswers makes the next n calls of path be processed (a message is
 // delivered) but their answer lost: the connection closes without a
 // response, as when a network drops the reply.
@@ -432,7 +454,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if lose {
 		s.lose[path]--
 	}
+	hang := s.hang[path]
 	s.mu.Unlock()
+	if hang != nil {
+		// A call that hangs: no answer until Release, or until the caller
+		// gives up.
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if lose {
 		// Do the work, then drop the connection instead of answering.
 		s.route(httptest.NewRecorder(), r)
