@@ -186,7 +186,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Log: m.Log.With().Str("component", "jobs").Logger(), Now: m.Now, BackupSchedule: cfg.Backup.Schedule,
 		Backup: func() (string, error) { return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, m.Now()) },
 		Keep: jobs.Keep{Failed: cfg.Housekeeping.KeepFailed.Duration, Dialogues: cfg.Housekeeping.IdleDialogue.Duration,
-			Invites: cfg.Housekeeping.KeepInvites.Duration}})
+			Invites: cfg.Housekeeping.KeepInvites.Duration, OrphanMedia: cfg.Housekeeping.OrphanMedia.Duration}, Media: deps.Media})
 	if err != nil {
 		return err
 	}

@@ -247,6 +247,10 @@ type Housekeeping struct {
 	// KeepInvites: used invites (from their use) and unused ones (from
 	// their expiry) are forgotten after this long.
 	KeepInvites Duration `toml:"keep_invites"`
+	// OrphanMedia: a kept photo or document no stored record refers to
+	// (from a dialogue dropped half-way, say) is deleted by the nightly
+	// sweep once nobody kept it for this long.
+	OrphanMedia Duration `toml:"orphan_media"`
 }
 
 // Outbox paces outgoing messages. Telegram's documented limits are about one
@@ -482,7 +486,7 @@ func Default() Config {
 			MaxPhotosPerHour: 30,
 		},
 		Housekeeping: Housekeeping{KeepFailed: Duration{720 * time.Hour}, IdleDialogue: Duration{720 * time.Hour},
-			KeepInvites: Duration{720 * time.Hour}},
+			KeepInvites: Duration{720 * time.Hour}, OrphanMedia: Duration{72 * time.Hour}},
 		Outbox: Outbox{
 			PerChatPerSecond: 1,
 			PerChatBurst:     2,

@@ -169,6 +169,7 @@ func TestHousekeepingLimits(t *testing.T) {
 		{"a year", "[housekeeping]\nkeep_failed = \"8760h\"\n", ""},
 		{"an hour", "[housekeeping]\nidle_dialogue = \"1h\"\n", "config: housekeeping.idle_dialogue:"},
 		{"too long", "[housekeeping]\nkeep_invites = \"9000h\"\n", "config: housekeeping.keep_invites:"},
+		{"an orphan sweep within hours", "[housekeeping]\norphan_media = \"2h\"\n", "config: housekeeping.orphan_media:"},
 		{"no photos an hour", "[limits]\nmax_photos_per_hour = 0\n", "config: limits.max_photos_per_hour:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

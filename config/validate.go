@@ -465,6 +465,7 @@ func (c *Config) validateLimits(v *validator) {
 	v.durRange("housekeeping.keep_failed", h.KeepFailed, 24*time.Hour, 8760*time.Hour)
 	v.durRange("housekeeping.idle_dialogue", h.IdleDialogue, 24*time.Hour, 8760*time.Hour)
 	v.durRange("housekeeping.keep_invites", h.KeepInvites, 24*time.Hour, 8760*time.Hour)
+	v.durRange("housekeeping.orphan_media", h.OrphanMedia, 24*time.Hour, 8760*time.Hour)
 }
 
 func (c *Config) validateOutbox(v *validator) {

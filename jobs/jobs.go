@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/media"
 )
 
 // Housekeeper is what the hourly housekeeping asks of the store (the
@@ -37,10 +38,29 @@ type Pruner interface {
 }
 
 // Keep says how long the housekeeping keeps what a Pruner forgets (zero
-// fields: 30 days).
+// fields: 30 days), and how old an unreferenced kept file must be before
+// the nightly sweep deletes it (zero: 72 hours).
 type Keep struct {
 	Failed, Dialogues, Invites time.Duration
+	OrphanMedia                time.Duration
 }
+
+// MediaReferrer is a store that can say which kept files its records
+// refer to (the bbolt store can): MediaRefs reports every digest a stored
+// record mentions. A store without it never has files swept.
+type MediaReferrer interface {
+	MediaRefs(yield func(sum string)) error
+}
+
+// MediaSweeper is the kept-files directory (media.Store).
+type MediaSweeper interface {
+	Candidates(before time.Time) ([]media.Kept, error)
+	Remove(k media.Kept, before time.Time) (bool, error)
+}
+
+// mediaSweepSchedule is when the orphan sweep runs, in Location: at night,
+// as it reads the whole store.
+const mediaSweepSchedule = "40 3 * * *"
 
 // Options configure the runner.
 type Options struct {
@@ -59,6 +79,10 @@ type Options struct {
 	BackupSchedule string
 	// Keep bounds what the housekeeping keeps (when Store is a Pruner).
 	Keep Keep
+	// Media, when set and Store is a MediaReferrer, is swept nightly of
+	// the files no record refers to (photos of a dialogue dropped half-way,
+	// a workbook imported long ago) once older than Keep.OrphanMedia.
+	Media MediaSweeper
 }
 
 // Runner is the running scheduler. Open starts it, Close stops it.
@@ -102,6 +126,11 @@ func Open(o Options) (*Runner, error) {
 	}
 	if _, err := r.cron.AddFunc("@hourly", r.Housekeeping); err != nil {
 		return nil, fmt.Errorf("jobs: housekeeping schedule: %w", err)
+	}
+	if o.Media != nil {
+		if _, err := r.cron.AddFunc(mediaSweepSchedule, func() { r.SweepMedia() }); err != nil {
+			return nil, fmt.Errorf("jobs: media sweep schedule: %w", err)
+		}
 	}
 	if o.Backup != nil && o.BackupSchedule != "" {
 		if _, err := r.cron.AddFunc(o.BackupSchedule, r.Backup); err != nil {
@@ -194,4 +223,53 @@ func (r *Runner) Backup() {
 // Close stops the schedules and waits for a running job to finish.
 func (r *Runner) Close() {
 	<-r.cron.Stop().Done()
+}
+
+// SweepMedia deletes the kept files no stored record refers to and that
+// nobody kept again for Keep.OrphanMedia, and returns how many and their
+// bytes. The files are listed first and the records read after, so a file
+// kept and referred to meanwhile is either too young to be listed or
+// referred to by then; each is checked again just before it goes. Nothing
+// is deleted when the store cannot say what it refers to or the read fails.
+func (r *Runner) SweepMedia() (n int, bytes int64) {
+	refs, ok := r.o.Store.(MediaReferrer)
+	if r.o.Media == nil || !ok {
+		return 0, 0
+	}
+	grace := r.o.Keep.OrphanMedia
+	if grace <= 0 {
+		grace = 72 * time.Hour
+	}
+	before := r.o.Now().Add(-grace)
+	kept, err := r.o.Media.Candidates(before)
+	if err != nil {
+		r.o.Log.Error().Err(err).Msg("media sweep: list kept files; nothing deleted")
+		return 0, 0
+	}
+	if len(kept) == 0 {
+		return 0, 0
+	}
+	used := map[string]bool{}
+	if err := refs.MediaRefs(func(sum string) { used[sum] = true }); err != nil {
+		r.o.Log.Error().Err(err).Msg("media sweep: read the store's references; nothing deleted")
+		return 0, 0
+	}
+	for _, k := range kept {
+		if k.Sum != "" && used[k.Sum] {
+			continue
+		}
+		gone, err := r.o.Media.Remove(k, before)
+		if err != nil {
+			r.o.Log.Error().Err(err).Msg("media sweep: delete")
+			continue
+		}
+		if gone {
+			n++
+			bytes += k.Size
+		}
+	}
+	if n > 0 {
+		r.o.Log.Info().Int("files", n).Int64("bytes", bytes).Int("kept", len(used)).Msg("swept kept files no record refers to")
+	}
+	return n, bytes
 }

@@ -117,6 +117,12 @@ func (s *Store) write(data []byte, ext string) (sum, rel string, err error) {
 	rel = filepath.Join(sum[:2], sum+"."+ext)
 	path := filepath.Join(s.Dir, rel)
 	if _, err := os.Stat(path); err == nil {
+		// Kept again: a fresh time tells the orphan sweep (Candidates)
+		// that someone wants it now, whoever kept it first.
+		now := time.Now()
+		if err := os.Chtimes(path, now, now); err != nil {
+			return "", "", fmt.Errorf("media: %w", err)
+		}
 		return sum, rel, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {

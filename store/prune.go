@@ -86,3 +86,52 @@ func (s *Store) pruneBucket(name []byte, drop func(v []byte) (bool, error)) (int
 	})
 	return n, err
 }
+
+// MediaRefs reports every SHA-256 digest a stored record mentions: the
+// kept copies of photos and documents that tickets, audit trails,
+// dialogues, certificates, parts moves, reviews and queued messages refer
+// to. It reads the raw values of every bucket, nested ones too, and
+// reports each run of exactly 64 lower-case hex digits, so a record type
+// added later is covered without a line here; a digest that merely looks
+// like one keeps a file, never loses one. One read transaction: a
+// reference moved from one record to another while it runs is seen in one
+// of them. It reads the whole file, so it is for the nightly sweep, and it
+// hands the pages it mapped back as it goes.
+func (s *Store) MediaRefs(yield func(sum string)) error {
+	return s.db.View(func(b *bolt.Tx) error {
+		scanned := 0
+		var walk func(bk *bolt.Bucket) error
+		walk = func(bk *bolt.Bucket) error {
+			return bk.ForEach(func(k, v []byte) error {
+				if v == nil {
+					if nested := bk.Bucket(k); nested != nil {
+						return walk(nested)
+					}
+					return nil
+				}
+				hexRuns(v, yield)
+				if scanned++; scanned%releaseEvery == 0 {
+					release(b)
+				}
+				return nil
+			})
+		}
+		return b.ForEach(func(_ []byte, bk *bolt.Bucket) error { return walk(bk) })
+	})
+}
+
+// hexRuns calls yield with every maximal run of exactly 64 lower-case hex
+// digits in v.
+func hexRuns(v []byte, yield func(string)) {
+	run := 0
+	for i := 0; i <= len(v); i++ {
+		if i < len(v) && (v[i] >= '0' && v[i] <= '9' || v[i] >= 'a' && v[i] <= 'f') {
+			run++
+			continue
+		}
+		if run == 64 {
+			yield(string(v[i-64 : i]))
+		}
+		run = 0
+	}
+}

@@ -74,12 +74,22 @@ func BenchmarkScale(b *testing.B) {
 			})
 		})
 		monthTime := time.Since(start)
+		rssMonth := rssKB()
+		// The nightly orphan sweep reads every record once (MediaRefs).
+		start = time.Now()
+		refs := 0
+		if err := s.MediaRefs(func(string) { refs++ }); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds()*1000, "media_refs_ms")
+		b.ReportMetric(float64(rssKB())/1024, "rss_after_media_refs_MB")
+		b.ReportMetric(float64(refs), "media_refs")
 		b.ReportMetric(openTime.Seconds()*1000, "open_ms")
 		b.ReportMetric(openList.Seconds()*1000, "open_list_ms")
 		b.ReportMetric(monthTime.Seconds()*1000, "month_ms")
 		b.ReportMetric(float64(rssOpen)/1024, "rss_after_open_MB")
 		b.ReportMetric(float64(rssList)/1024, "rss_after_open_list_MB")
-		b.ReportMetric(float64(rssKB())/1024, "rss_after_month_MB")
+		b.ReportMetric(float64(rssMonth)/1024, "rss_after_month_MB")
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap_inuse_MB")

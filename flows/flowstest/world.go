@@ -356,6 +356,18 @@ func (w *World) Photo(p Person, fileID, caption string, size int64) flows.Result
 	return w.Do(ev)
 }
 
+// KeptPhoto sends a photo whose bytes the channel kept in the World's
+// media store first, as a channel does for a photo a dialogue waits for.
+func (w *World) KeptPhoto(p Person, data []byte) flows.Result {
+	w.TB.Helper()
+	ev := w.event(p, flows.EvPhoto)
+	ev.Photo = &flows.Photo{FileID: "photo-" + ev.Key, Size: int64(len(data))}
+	if err := w.Media.Keep(&ev, bytes.NewReader(data)); err != nil {
+		w.TB.Fatal(err)
+	}
+	return w.Do(ev)
+}
+
 // File sends a document (an .xlsx workbook) that the channel kept in the
 // World's media store, as a channel does before handling it.
 func (w *World) File(p Person, name string, data []byte) flows.Result {
