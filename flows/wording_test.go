@@ -214,8 +214,9 @@ func TestHelpMatchesTheMenus(t *testing.T) {
 	}{
 		{"stranger", stranger, flows.RoleNone, []string{"发送 /start 登记"}},
 		{"resident", resident, flows.RoleResident, []string{"/complain — 投诉", "/lang zh|en — 切换语言", "直接发文字即可"}},
-		{"technician", tech, flows.RoleTechnician, []string{"/order <工单号> — 查看维修工作单", "接单"}},
-		{"lead", lead, flows.RoleLead, []string{"/invite technician — 邀请员工", "/skip <工单号> <原因>"}},
+		{"technician", tech, flows.RoleTechnician, []string{"/order <工单号> — 查看维修工作单", "接单", "技能或证书", "\n/skills — ", "\n/certs — "}},
+		{"lead", lead, flows.RoleLead, []string{"/invite technician — 邀请员工", "/skip <工单号> <原因>", "/manage <工单号> — ",
+			"/skills [人员编号] — ", "/certs [人员编号] — ", "/duty [week|mon…] — ", "/fault [工单号] <情况说明> — "}},
 		{"dispatcher", dispatcher, flows.RoleDispatcher, []string{"/daily [日期", "/month [月份"}},
 		{"admin", admin, flows.RoleAdmin, []string{"/invite technician|lead|dispatcher — 邀请员工"}},
 	} {
