@@ -173,6 +173,7 @@ func (v *visitTimer) input(text string) {
 func (v *visitTimer) walk() {
 	r, tech, res := v.r, v.tech, v.res
 	v.press(tech, r.T(tech, "btn.arrived"), false, v.card)
+	v.press(tech, r.T(tech, "btn.has_bell"), true, v.card) // the door rule asks first (SOP 4.1.2)
 	v.press(tech, r.T(tech, "btn.ring", "n", 0, "max", 3), true, v.card)
 	v.press(tech, r.T(tech, "btn.answered"), true, v.card)
 	v.press(res, r.T(res, "btn.entry_ok"), false, v.card)
@@ -193,6 +194,7 @@ func (v *visitTimer) walk() {
 		v.press(tech, r.T(tech, "btn.test_pass", "n", i, "min", 3), true, v.card)
 	}
 	v.press(tech, r.T(tech, "btn.next"), true, v.card)
+	v.press(tech, "▫️", true, v.card) // the first typical care note of the SOP: at least one is needed
 	v.press(tech, r.T(tech, "btn.care_done"), true, v.card)
 	v.press(tech, r.T(tech, "btn.signoff"), false, anyEntry)
 }
