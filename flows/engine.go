@@ -87,6 +87,8 @@ type Options struct {
 	SLA        SLAOptions
 	Work       WorkOptions
 	Governance GovernanceOptions
+	// Records configure the weekly report, repeats, QC and callbacks.
+	Records RecordsOptions
 	// Parts configure the spare-parts area in chat (parts_chat.go).
 	Parts PartsOptions
 	// Observe, when set, receives each event's kind and handling time
@@ -362,9 +364,6 @@ type call struct {
 	// ahead is what readAhead computed for this event before the write
 	// transaction (nil when nothing was), e.g. a month's report.
 	ahead any
-	// made are documents written ahead of a tick's write transaction (the
-	// monthly stock reports), by name.
-	made map[string][]byte
 	// created is the ticket a console action created (Result.Ticket).
 	created string
 }

@@ -18,6 +18,7 @@ func (c *call) groupCard(t *Ticket, isNew bool) { c.postCard(t, isNew, false) }
 // postCard renders the group card and queues it when it changed; refresh
 // marks an edit that only moves the card's clock (Message.Refresh).
 func (c *call) postCard(t *Ticket, isNew, refresh bool) {
+	c.tellFollowers(t) // the same moments the group sees (repeats.go)
 	if c.e.o.Group.IsZero() {
 		return
 	}
@@ -62,6 +63,9 @@ func (c *call) postCard(t *Ticket, isNew, refresh bool) {
 	}
 	if t.Reworks > 0 && t.State.Open() {
 		b.WriteString(" " + c.tl(l, "card.reworks", "n", t.Reworks))
+	}
+	if t.RepeatOf != "" {
+		b.WriteString("\n" + c.tl(l, "card.repeat", "prev", t.RepeatOf))
 	}
 	if sla := c.slaLine(t, l); sla != "" {
 		b.WriteString("\n" + sla)

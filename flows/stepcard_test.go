@@ -169,7 +169,12 @@ func TestStepCardIsOneLivingMessage(t *testing.T) {
 	w.Expect(tapCard(w, live, "▫️"))
 	check("care note", want{edit: "已记录注意事项"}, viewOf(t, w.Drain()))
 	w.Expect(tapCard(w, live, "已讲解注意事项"))
-	check("care", want{edit: "签字确认"}, viewOf(t, w.Drain()))
+	check("care", want{edit: "故障编码 1/4"}, viewOf(t, w.Drain()))
+	// The fault coding, level by level, inside the card.
+	for i, level := range []string{"故障编码 2/4", "故障编码 3/4", "故障编码 4/4", "故障编码："} {
+		w.Expect(w.Tap(tech, live.Buttons[0][0].Data, false))
+		check(fmt.Sprintf("fault level %d", i+1), want{edit: level}, viewOf(t, w.Drain()))
+	}
 	// The sign-off request closes the card in place: what comes next, and
 	// only the paper work order's button, which is not the card's (it
 	// outlives the card, guarded by its state).
