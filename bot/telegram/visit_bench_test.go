@@ -9,6 +9,8 @@ import (
 
 	"github.com/repairbot/repairbot/bot/telegram"
 	"github.com/repairbot/repairbot/bot/telegram/tgfake"
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/sop"
 )
 
 // BenchmarkVisit walks one household visit, from "arrived" to the sign-off
@@ -196,5 +198,10 @@ func (v *visitTimer) walk() {
 	v.press(tech, r.T(tech, "btn.next"), true, v.card)
 	v.press(tech, "▫️", true, v.card) // the first typical care note of the SOP: at least one is needed
 	v.press(tech, r.T(tech, "btn.care_done"), true, v.card)
+	// The fault coding at the sign-off step: four levels on the card.
+	def := sop.Default()
+	for _, c := range [][2]string{{flows.FaultComponentLevel, "TAP"}, {flows.FaultSymptomLevel, "LEAK"}, {flows.FaultCauseLevel, "WEAR"}, {flows.FaultActionLevel, "REPLACE"}} {
+		v.press(tech, flows.FaultLabel(def, "water", c[0], c[1], flows.LangZH), true, v.card)
+	}
 	v.press(tech, r.T(tech, "btn.signoff"), false, anyEntry)
 }
