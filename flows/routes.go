@@ -647,6 +647,9 @@ const (
 	ConsolePurchaseNo     = "purchase_no"     // vbPurchaseNo
 	ConsoleItemRetire     = "item_retire"     // a catalog item retired or back: vbItemRetire
 	ConsolePriceSet       = "price_set"       // a price list line changed or added: a new SOP version, as /sop reload makes
+	// The records' pages (console_records.go).
+	ConsoleCallback = "callback"  // a phone callback's result (and score): ActCallbackPhone's row
+	ConsoleQCReview = "qc_review" // a lead's QC review in one form: vbQCStart's row
 )
 
 // consoleAction is one row of the console table. A row with Act is a
@@ -692,6 +695,8 @@ var consoleActions = map[string]consoleAction{
 	ConsolePurchaseNo:     {Verb: vbPurchaseNo, Fields: []string{"request"}},
 	ConsoleItemRetire:     {Verb: vbItemRetire, Fields: []string{"part"}},
 	ConsolePriceSet:       {Cmd: "sop reload", run: (*call).consolePriceSet},
+	ConsoleCallback:       {Act: ActCallbackPhone, run: (*call).consoleCallback},
+	ConsoleQCReview:       {Verb: vbQCStart, run: (*call).consoleQC},
 }
 
 // ---- dialogues ----
