@@ -147,7 +147,7 @@ func (m *Main) Run(ctx context.Context) error {
 	for _, w := range cfg.Warnings() {
 		m.Log.Warn().Msg("config: " + w)
 	}
-	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: cfg.Store.LockTimeout.Duration, Now: m.Now})
+	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: cfg.Store.LockTimeout.Duration, Now: m.Now, DefaultArea: cfg.DefaultArea()})
 	if errors.Is(err, store.ErrEmpty) || errors.Is(err, store.ErrCorrupt) {
 		return backup.WithNewest(err, cfg.BackupDir())
 	}
@@ -252,6 +252,7 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		Store: m.Store, Texts: texts, Now: m.Now, Location: cfg.Location(), DefaultLang: defLang,
 		Profile: cfg.Org.Profile, TicketPrefix: cfg.Org.TicketPrefix,
 		Group: channelGroup(cfg, kinds), Admins: channelAdmins(cfg, kinds),
+		Areas: engineAreas(cfg, kinds), PosterKey: []byte(cfg.Posters.Secret),
 		Categories: cats, MaxDescription: cfg.Limits.MaxDescription, MaxPhotos: cfg.Limits.MaxPhotos,
 		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
 		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,

@@ -297,6 +297,7 @@ func (c *call) fileTicket(res *Person, d *Dialogue, at *time.Time, emergency str
 		Updated:     c.now,
 		Rev:         1,
 		Emergency:   emergency,
+		Area:        c.reportArea(res),
 	}
 	if at != nil {
 		u := at.UTC()

@@ -610,7 +610,7 @@ func atSteps(steps ...string) func(*Dialogue) bool {
 }
 
 var dialogues = map[string]dialogueKind{
-	dlgRegister:       {input: (*call).registerInput},
+	dlgRegister:       {input: (*call).registerInput, choose: (*call).registerChoice},
 	dlgReport:         {input: (*call).reportInput, choose: (*call).reportChoice, photo: atSteps(stepDesc, stepPhotos)},
 	dlgComment:        {input: (*call).commentInput, choose: skipAt(stepComment)},
 	dlgRework:         {input: (*call).reworkInput, choose: skipAt(stepReason), photo: always},
@@ -807,6 +807,7 @@ func onTicket(f func(c *call, t *Ticket, tm Timer, late bool) error) timerFunc {
 		if err != nil {
 			return err
 		}
+		c.e.legacyTicket(t)
 		return f(c, t, tm, late)
 	}
 }
