@@ -312,3 +312,73 @@ func (c *call) areaKeys() string {
 	}
 	return strings.Join(parts, c.t("order.sep"))
 }
+
+// areaRoster is the roster's shifts of one area ("" every area); a shift
+// from before areas is the default area's.
+func (c *call) areaRoster(r *Roster, area string) *Roster {
+	if r == nil || area == "" {
+		return r
+	}
+	out := *r
+	out.Shifts = nil
+	for _, s := range r.Shifts {
+		if s.Area == area || s.Area == "" && area == c.e.DefaultAreaKey() {
+			out.Shifts = append(out.Shifts, s)
+		}
+	}
+	return &out
+}
+
+// inAreaIDs keeps the person ids of people who belong to the area (""
+// keeps them all).
+func (c *call) inAreaIDs(ids []string, area string) ([]string, error) {
+	if area == "" {
+		return ids, nil
+	}
+	var out []string
+	for _, id := range ids {
+		p, err := c.person(id)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil && c.e.inArea(p, area) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// rungPeople are whom an emergency's rung n reaches beyond the on-duty
+// technicians: rung 2 the ticket's area leads (the admins when the area
+// has none), rung 3 the company's admins.
+func (c *call) rungPeople(t *Ticket, n int) ([]*Person, error) {
+	if n == 2 {
+		leads, err := c.areaLeads(c.e.areaOf(t))
+		if err != nil || len(leads) > 0 {
+			return leads, err
+		}
+	}
+	return c.admins()
+}
+
+// ensureAreaLeads gives a lead the configuration names for areas those
+// areas in their profile, so every check of the records (Authorize, the
+// console) finds them there.
+func (c *call) ensureAreaLeads() error {
+	p := c.me
+	if p == nil || !p.Active() || p.Role != RoleLead {
+		return nil
+	}
+	changed := false
+	for _, a := range c.e.areas.list {
+		if slices.Contains(a.Leads, p.ID) && !slices.Contains(p.Areas, a.Key) {
+			p.Areas = append(p.Areas, a.Key)
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	p.Updated = c.now
+	return c.tx.PutPerson(p)
+}

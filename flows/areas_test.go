@@ -216,9 +216,15 @@ func TestAreasLegacyStore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// STEP2-WEST-REFUSED
+			if tc.name == "two areas" {
+				w.Refused(w.Tap(westTech, flows.EncodePayload("acc", id), true), "不在您负责的区域")
+				w.Drain()
+			}
 			w.Expect(w.Tap(tech, flows.EncodePayload("acc", id), true))
-			w.Drain() // STEP2-GROUP
+			msgs := w.Drain()
+			if len(To(msgs, tc.group)) == 0 {
+				t.Errorf("the accepted card went to %v, want the default area's group %v", msgs, tc.group)
+			}
 			if got := w.Ticket(id); got.State != flows.StateAccepted || got.Area == "" {
 				t.Errorf("old ticket after accept: state %s area %q; want accepted, written back with its area", got.State, got.Area)
 			}

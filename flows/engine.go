@@ -492,6 +492,9 @@ func (c *call) run() error {
 			return err
 		}
 	}
+	if err := c.ensureAreaLeads(); err != nil {
+		return err
+	}
 	switch c.ev.Kind {
 	case EvCommand:
 		return c.command()

@@ -231,8 +231,8 @@ func (c *call) dispatchNew(t *Ticket) error {
 	if err := c.checkRepeat(t); err != nil {
 		return err
 	}
-	if c.e.o.SLA.AcceptWithin > 0 {
-		return c.schedule(tmAccept, t.ID, 0, c.now.Add(c.e.o.SLA.AcceptWithin))
+	if sla := c.areaSLA(t); sla.AcceptWithin > 0 {
+		return c.schedule(tmAccept, t.ID, 0, c.now.Add(sla.AcceptWithin))
 	}
 	return nil
 }
