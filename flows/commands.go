@@ -156,6 +156,7 @@ func (c *call) cmdOpen(arg string) error {
 	if err != nil {
 		return err
 	}
+	ts = c.scoped(ts) // the sender's areas (areas_scope.go)
 	if len(ts) == 0 {
 		c.reply(c.t("open.none"))
 		return nil
@@ -167,6 +168,7 @@ func (c *call) cmdOpen(arg string) error {
 	sort.SliceStable(ts, func(i, j int) bool { return ts[i].Created.Before(ts[j].Created) })
 	var b strings.Builder
 	b.WriteString(c.t("open.header", "n", len(ts)))
+	b.WriteString(c.areaBreakdown(ts))
 	if pages > 1 {
 		byState := map[State]int{}
 		var order []State

@@ -266,14 +266,17 @@ type verb struct {
 	// args are the payload's arguments, exactly as the bot builds them.
 	args argShape
 	run  func(c *call, args []string) error
+	// area reads the areas of the record the button names: the sender
+	// must belong to one of them (areas_scope.go); nil: no area check.
+	area areaArg
 }
 
 var verbs = map[string]verb{
 	vbChoice:         {Access: anyone, private: true, args: shape(aNum, aChoice), run: (*call).choice},
 	vbCommand:        {Access: anyone, args: shape(aCommand).opt(aCommandArg), run: (*call).commandButton}, // the command's own row decides
 	vbHandoverSubmit: {Access: repairTeam, args: shape(aDay), run: (*call).handoverSubmit},
-	vbHandoverReview: {Access: leadsOnly, args: shape(aDay, aPerson, oneOf("ok", "ret")), run: (*call).handoverReview},
-	vbDuty:           {Access: leadsOnly, args: shape(aPerson, oneOf("on", "off")), run: (*call).dutyToggle},
+	vbHandoverReview: {Access: leadsOnly, args: shape(aDay, aPerson, oneOf("ok", "ret")), run: (*call).handoverReview, area: personAt(1)},
+	vbDuty:           {Access: leadsOnly, args: shape(aPerson, oneOf("on", "off")), run: (*call).dutyToggle, area: personAt(0)},
 	vbAck:            {Access: sopUsers, args: shape(aNum), run: (*call).ack},
 	vbQuiz:           {Access: sopUsers, args: shape(aNum, aNum, aAnswers, aNum), run: (*call).quizAnswer},
 	vbReviewSuggest:  {Access: registered, args: shape(aReview), run: func(c *call, args []string) error { return c.reviewAnswer(args, false) }},
@@ -281,13 +284,13 @@ var verbs = map[string]verb{
 	// Only an action's owner has this button, and owners are staff: from
 	// anyone unregistered the payload is forged.
 	vbActionDone: {Access: Access{Deny: "err.bad_button"}, args: shape(aReview, aNum), run: (*call).actionDone},
-	vbFeeAnswer:  {Access: officeOnly, args: shape(aTicket), run: (*call).feeAnswer},
-	vbFeeClose:   {Access: officeOnly, args: shape(aTicket), run: (*call).feeClose},
+	vbFeeAnswer:  {Access: officeOnly, args: shape(aTicket), run: (*call).feeAnswer, area: ticketAt(0)},
+	vbFeeClose:   {Access: officeOnly, args: shape(aTicket), run: (*call).feeClose, area: ticketAt(0)},
 	// Whom a lead may manage is the invitable table (staff.go).
-	vbStaffRole:    {Access: leadsOnly, args: shape(aPerson, aKey), run: (*call).staffRole},
-	vbStaffLeave:   {Access: leadsOnly, args: shape(aPerson), run: (*call).staffLeave},
-	vbStaffLeaveOK: {Access: leadsOnly, args: shape(aPerson), run: (*call).staffLeaveConfirm},
-	vbSkill:        {Access: leadsOnly, args: shape(aPerson, aKey, aKey), run: (*call).skillSet},
+	vbStaffRole:    {Access: leadsOnly, args: shape(aPerson, aKey), run: (*call).staffRole, area: personAt(0)},
+	vbStaffLeave:   {Access: leadsOnly, args: shape(aPerson), run: (*call).staffLeave, area: personAt(0)},
+	vbStaffLeaveOK: {Access: leadsOnly, args: shape(aPerson), run: (*call).staffLeaveConfirm, area: personAt(0)},
+	vbSkill:        {Access: leadsOnly, args: shape(aPerson, aKey, aKey), run: (*call).skillSet, area: personAt(0)},
 	// Whose certificate one may enter is the handler's check (one's own,
 	// or a lead's for the team).
 	vbCertNew:      {Access: repairTeam, private: true, args: shape(aPerson), run: (*call).certNew},
@@ -488,6 +491,9 @@ func (c *call) callback() error {
 		}
 		if !v.Allows(c.me) {
 			return Errorf(CodeForbidden, v.Deny)
+		}
+		if err := c.checkArea(v.area, p.Args); err != nil {
+			return err
 		}
 		return v.run(c, p.Args)
 	}
