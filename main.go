@@ -55,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return wecomAppchat(args[1:], stdout, stderr)
 		case "outbox":
 			return outboxCommand(args[1:], stdout, stderr, time.Now)
+		case "poster":
+			return posterCommand(args[1:], stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("repairbot", flag.ContinueOnError)
@@ -252,7 +254,7 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		Store: m.Store, Texts: texts, Now: m.Now, Location: cfg.Location(), DefaultLang: defLang,
 		Profile: cfg.Org.Profile, TicketPrefix: cfg.Org.TicketPrefix,
 		Group: channelGroup(cfg, kinds), Admins: channelAdmins(cfg, kinds),
-		Areas: engineAreas(cfg, kinds), PosterKey: []byte(cfg.Posters.Secret),
+		Areas: engineAreas(cfg, kinds), PosterKey: []byte(cfg.Posters.Secret), PosterImage: posterImage,
 		Categories: cats, MaxDescription: cfg.Limits.MaxDescription, MaxPhotos: cfg.Limits.MaxPhotos,
 		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
 		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,

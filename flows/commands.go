@@ -37,6 +37,9 @@ func (c *call) helpText() string {
 }
 
 func (c *call) cmdStart(code string) error {
+	if strings.HasPrefix(code, PosterPrefix) {
+		return c.posterStart(code) // a building's QR poster (posters.go)
+	}
 	if code != "" {
 		return c.redeemInvite(code)
 	}

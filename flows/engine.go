@@ -101,6 +101,9 @@ type Options struct {
 	// PosterKey signs the codes of the buildings' QR posters (posters.go);
 	// empty: no posters.
 	PosterKey []byte
+	// PosterImage draws a building's poster (package posters); nil: no
+	// /poster.
+	PosterImage func(PosterSpec) ([]byte, error)
 }
 
 // Engine is the domain: it turns events into state changes and messages.

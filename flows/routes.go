@@ -142,6 +142,8 @@ func init() {
 		{Name: "parts", Arg: "add", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsAdd)},
 		{Name: "parts", Arg: "import", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsImport)},
 		{Name: "parts", Arg: "export", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsExport)},
+		// A building's QR poster (posters.go): the leads of its area.
+		{Name: "poster", Key: "areas.cmd_poster", Menus: leads, Access: leadsOnly, run: (*call).cmdPoster},
 		{Name: "lang", Key: "cmd.lang", Menus: everyone, Access: anyone, run: (*call).cmdLang},
 		{Name: "help", Key: "cmd.help", Menus: everyone, Access: anyone, run: noArgs((*call).cmdHelp)},
 	}
