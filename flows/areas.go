@@ -382,3 +382,14 @@ func (c *call) ensureAreaLeads() error {
 	p.Updated = c.now
 	return c.tx.PutPerson(p)
 }
+
+// areaCents is a price-list item's unit price in the ticket's area: the
+// area's override, or the SOP's.
+func (c *call) areaCents(t *Ticket, p PriceItem) int64 {
+	if a, ok := c.e.Area(c.e.areaOf(t)); ok {
+		if cents, ok := a.Prices[p.Code]; ok {
+			return cents
+		}
+	}
+	return p.Cents
+}

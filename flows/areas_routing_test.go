@@ -174,3 +174,33 @@ func TestAreasAcceptAndAssign(t *testing.T) {
 	w.Drain()
 	w.Expect(w.Tap(admin, flows.EncodePayload("tk", id), false))
 }
+
+// TestAreasPrices: a quote in an area with its own price of W02 charges
+// it; the other area charges the SOP's.
+func TestAreasPrices(t *testing.T) {
+	w := flowstest.New(t, flowstest.WithOptions(func(o *flows.Options) {
+		twoAreas(o)
+		o.Areas[1].Prices = map[string]int64{"W02": 4321}
+	}))
+	registerIn(w, eastRes, "east", "3栋")
+	registerIn(w, westRes, "west", "8号楼")
+	staffIn(w, eastTech, "technician", "east")
+	staffIn(w, westTech, "technician", "west")
+	sopCents := int64(-1)
+	for _, p := range w.Eng.SOP().Prices {
+		if p.Code == "W02" {
+			sopCents = p.Cents
+		}
+	}
+	for _, c := range []struct {
+		res, tech flowstest.Person
+		want      int64
+	}{{eastRes, eastTech, sopCents}, {westRes, westTech, 4321}} {
+		id := w.Report(c.res, "角阀漏水")
+		w.Expect(w.Tap(c.tech, flows.EncodePayload("acc", id), true))
+		w.WalkToSignoff(c.tech, c.res, id)
+		if q := w.Ticket(id).Visit.Quote; q == nil || len(q.Lines) != 1 || q.Lines[0].Cents != c.want {
+			t.Errorf("%s's quote %+v, want W02 at %d fen", c.res.Name, q, c.want)
+		}
+	}
+}

@@ -147,7 +147,7 @@ func (c *call) checkArea(arg areaArg, args []string) error {
 			return nil
 		}
 	}
-	return Errorf(CodeForbidden, "areas.not_yours", "area", c.e.areaName(areas[0], c.lang))
+	return Errorf(CodeForbidden, "areas.not_in_area", "area", c.e.areaName(areas[0], c.lang))
 }
 
 // staffLeads are the leads of a staff member's areas, then the admins:

@@ -54,11 +54,11 @@ func (c *call) priceItem(code string) (PriceItem, bool) {
 }
 
 // priceList renders the whole price list for the resident to check (SOP 4.1.4).
-func (c *call) priceList(l Lang) string {
+func (c *call) priceList(t *Ticket, l Lang) string {
 	var b strings.Builder
 	b.WriteString(c.tl(l, "quote.price_list_head", "version", c.e.SOP().Version))
 	for _, p := range c.e.SOP().Prices {
-		b.WriteString("\n" + c.tl(l, "quote.price_item", "code", p.Code, "name", p.Name[l], "price", Money(p.Cents), "unit", p.Unit[l]))
+		b.WriteString("\n" + c.tl(l, "quote.price_item", "code", p.Code, "name", p.Name[l], "price", Money(c.areaCents(t, p)), "unit", p.Unit[l]))
 	}
 	return b.String()
 }
@@ -86,7 +86,7 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 		if len(row) > 0 {
 			rows = append(rows, row)
 		}
-		c.reply(c.priceList(l)+"\n\n"+c.t("quote.pick"), rows...)
+		c.reply(c.priceList(t, l)+"\n\n"+c.t("quote.pick"), rows...)
 		c.toast = c.t("ok")
 		return nil
 	case "pick":
@@ -106,7 +106,7 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 		if err := c.tx.PutDialogue(d); err != nil {
 			return err
 		}
-		c.reply(c.t("quote.ask_qty", "name", p.Name[l], "unit", p.Unit[l], "price", Money(p.Cents)), row[:3], row[3:])
+		c.reply(c.t("quote.ask_qty", "name", p.Name[l], "unit", p.Unit[l], "price", Money(c.areaCents(t, p))), row[:3], row[3:])
 		c.toast = c.t("ok")
 		return nil
 	case "qty":
@@ -146,7 +146,7 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 		}
 		if res != nil {
 			rl := res.Lang
-			text := c.tl(rl, "quote.consent", "ticket", t.ID, "name", t.Assignee, "plan", v.Plan, "quote", c.quoteText(t, rl)) + "\n\n" + c.priceList(rl)
+			text := c.tl(rl, "quote.consent", "ticket", t.ID, "name", t.Assignee, "plan", v.Plan, "quote", c.quoteText(t, rl)) + "\n\n" + c.priceList(t, rl)
 			c.send(Message{To: res.Chat, Text: text, Priority: PrioNormal, Ticket: t.ID, Buttons: [][]Button{{
 				TicketButton(c.tl(rl, "btn.quote_ok"), ActQuoteOK, t.ID, strconv.Itoa(q.Seq)),
 				TicketButton(c.tl(rl, "btn.quote_no"), ActQuoteNo, t.ID, strconv.Itoa(q.Seq)),
@@ -180,7 +180,7 @@ func (c *call) addLine(t *Ticket, code string, n int) error {
 	if len(q.Lines) >= 20 {
 		return Errorf(CodeInvalid, "err.quote_full")
 	}
-	q.Lines = append(q.Lines, QuoteLine{Code: p.Code, Qty: n, Cents: p.Cents})
+	q.Lines = append(q.Lines, QuoteLine{Code: p.Code, Qty: n, Cents: c.areaCents(t, p)})
 	return c.show(t)
 }
 
