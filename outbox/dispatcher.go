@@ -283,7 +283,9 @@ func (d *Dispatcher) loop(ctx context.Context) {
 	defer close(d.done)
 	defer d.wg.Wait()
 	for {
+		start := time.Now()
 		wait := d.dispatch(ctx)
+		spent := time.Since(start)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -294,8 +296,21 @@ func (d *Dispatcher) loop(ctx context.Context) {
 		case <-t.C:
 		}
 		t.Stop()
+		// A pass reads every pending row. With a large backlog (after an
+		// outage) that costs milliseconds, and every finished send wakes
+		// the loop: a pass per send would spend a core decoding the same
+		// rows and deliver a fraction of the platform's budget. Resting as
+		// long as the pass took keeps the loop under half a core; sends
+		// finishing meanwhile are picked up together by the next pass. A
+		// short queue's pass takes microseconds and rests as little.
+		if rest := min(spent, maxRest) - time.Since(start.Add(spent)); rest > 0 && !sleepCtx(ctx, rest) {
+			return
+		}
 	}
 }
+
+// maxRest bounds the loop's rest between passes (see loop).
+const maxRest = 100 * time.Millisecond
 
 func (d *Dispatcher) addr(a flows.Address) *addrState {
 	k := a.String()

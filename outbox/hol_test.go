@@ -128,7 +128,11 @@ func TestDispatcherForgetsIdleAddresses(t *testing.T) {
 	st := openStore(t, nil)
 	p := outbox.Policy{Name: "test", Owns: func(a flows.Address) bool { return a.Channel == "x" },
 		Global: rate.NewLimiter(rate.Inf, 1), Send: func(context.Context, outbox.Row) (string, error) { return "", nil }}
-	d := outbox.New(p, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 8})
+	// Many workers: each pass of the loop reads the whole backlog and
+	// starts at most a free worker's worth of sends, and what is measured
+	// here is the memory, not the pace (under -race on a busy machine 8
+	// workers took 25–30 s).
+	d := outbox.New(p, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 64})
 	var ms []flows.Message
 	for i := range 1500 {
 		ms = append(ms, flows.Message{To: flows.Address{Channel: "x", Chat: fmt.Sprint(i)}, Kind: flows.KindSend, Text: "x"})
