@@ -324,7 +324,7 @@ func crashBuild(t testing.TB, dir string) string {
 // crashProcess writes a config for the fake at apiURL with the store in
 // dataDir and returns the bot process (not started); it is killed when the
 // test ends, and its logs are shown if the test failed.
-func crashProcess(t testing.TB, dir, bin, apiURL, dataDir string) *crashtest.Process {
+func crashProcess(t testing.TB, dir, bin, apiURL, dataDir string, extra ...string) *crashtest.Process {
 	t.Helper()
 	cfgPath := filepath.Join(dir, "config.toml")
 	// Outbox budgets: the highest config validation allows; the fake does
@@ -361,7 +361,7 @@ digest = false
 [log]
 level = "info"
 format = "json"
-`, apiURL, crashGroup, crashAdmin, tgfake.DefaultBotUsername, dataDir, crashWorkers)
+`, apiURL, crashGroup, crashAdmin, tgfake.DefaultBotUsername, dataDir, crashWorkers) + strings.Join(extra, "\n")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

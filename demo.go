@@ -22,6 +22,7 @@ import (
 	"github.com/repairbot/repairbot/config"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/sop"
 	"github.com/repairbot/repairbot/store"
 )
 
@@ -82,6 +83,8 @@ type demoLabels struct {
 	electricity, elecCert, certRecord, untilAuto, reviewAuto, noPhoto, certSave string
 	wantNeedsCert, wantRefused                                                  string
 	hasBell                                                                     string
+	// fault is the coding the technician taps: component, symptom, cause, action.
+	fault []string
 }
 
 // labelsFor reads the labels from the catalog and the config. A label
@@ -95,6 +98,7 @@ func labelsFor(texts *i18n.Catalog, l flows.Lang, cfg config.Config) demoLabels 
 		}
 		return zh
 	}
+	def := sop.Default()
 	var water, leak, electricity, elecCert string
 	for _, c := range cfg.Categories {
 		switch c.Key {
@@ -125,6 +129,8 @@ func labelsFor(texts *i18n.Catalog, l flows.Lang, cfg config.Config) demoLabels 
 		electricity: electricity, elecCert: elecCert, certRecord: t("btn.cert_record"), untilAuto: t("btn.cert_until_auto"),
 		reviewAuto: t("btn.cert_review_auto"), noPhoto: t("btn.cert_no_photo"), certSave: t("btn.cert_save"),
 		wantNeedsCert: t("quals.needs_cert"), wantRefused: t("quals.need_cert"),
+		fault: []string{flows.FaultLabel(def, "water", flows.FaultComponentLevel, "VALVE", l), flows.FaultLabel(def, "water", flows.FaultSymptomLevel, "LEAK", l),
+			flows.FaultLabel(def, "water", flows.FaultCauseLevel, "WEAR", l), flows.FaultLabel(def, "water", flows.FaultActionLevel, "REPLACE", l)},
 	}
 }
 
@@ -197,6 +203,9 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if err := os.RemoveAll(cfg.Store.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
+	_ = os.RemoveAll(filepath.Join(*dataDir, "files")) // the files the last run kept
+	// No archive of "yesterday" in a store that starts empty.
+	cfg.Records.Archive = false
 
 	texts, err := i18n.Load(flows.Lang(cfg.Org.DefaultLang))
 	if err != nil {
@@ -325,6 +334,9 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	d.tapWhen(tech, tech.ID, lb.next)
 	d.say(tech, tech.ID, sc.care)
 	d.tapWhen(tech, tech.ID, lb.careDone)
+	for _, label := range lb.fault { // the fault coding, before the sign-off
+		d.tapWhen(tech, tech.ID, label)
+	}
 	d.tapWhen(tech, tech.ID, lb.signoff)
 
 	p.scene("6", map[string]string{"zh": "住户签字确认、道别、评价", "en": "Sign-off, goodbye and the resident's score"}[*lang])
@@ -371,13 +383,30 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	d.tapWhen(lead, lead.ID, lb.certSave)
 	d.tap(tech, demoGroup, elec, lb.accept)
 	d.wait(demoGroup, func(m tgfake.Message) bool { return m.ID == elec.ID && strings.Contains(m.Text, lb.wantAccepted) })
+
+	p.scene("9", map[string]string{"zh": "记录与分析：工单 Excel 和指标图表", "en": "Records: the work order as Excel, KPIs with a chart"}[*lang])
+	d.say(res, res.ID, "/order "+ticket)
+	order := d.wait(res.ID, func(m tgfake.Message) bool { return m.DocumentFileID != "" })
+	d.say(lead, lead.ID, "/stats week")
+	chart := d.wait(lead.ID, func(m tgfake.Message) bool { return m.PhotoFileID != "" })
+	book := d.wait(lead.ID, func(m tgfake.Message) bool { return m.DocumentFileID != "" })
 	if d.err != nil {
 		return d.err
 	}
 	p.flush()
+	files := filepath.Join(*dataDir, "files")
+	var kept []string
+	for _, id := range []string{order.DocumentFileID, chart.PhotoFileID, book.DocumentFileID} {
+		if path, err := keepFile(fake, id, files, "kpi-chart.png"); err == nil {
+			kept = append(kept, path)
+		}
+	}
 	abs, _ := filepath.Abs(cfg.Store.Path)
 	fmt.Fprintf(stdout, "\n%s %s\n%s %s\n", map[string]string{"zh": "✔ 演示完成，工单", "en": "✔ Demo complete, ticket"}[*lang], ticket,
 		map[string]string{"zh": "数据库文件留在", "en": "The database is kept at"}[*lang], abs)
+	if len(kept) > 0 {
+		fmt.Fprintf(stdout, "%s\n  %s\n", map[string]string{"zh": "机器人发送的文件：", "en": "The files the bot sent:"}[*lang], strings.Join(kept, "\n  "))
+	}
 	if *console == "" {
 		return nil
 	}
@@ -443,6 +472,23 @@ func (d *director) expectAnswer(want string) {
 	if len(answers) == 0 || !strings.Contains(answers[len(answers)-1].Text, want) {
 		d.err = fmt.Errorf("demo: the tap was not answered with %q", want)
 	}
+}
+
+// keepFile writes a file the bot sent (a document, or a photo named
+// photoName) into dir and returns its path.
+func keepFile(fake *tgfake.Server, id, dir, photoName string) (string, error) {
+	name, data, ok := fake.File(id)
+	if !ok {
+		return "", errors.New("demo: no such file")
+	}
+	if name == "" {
+		name = photoName
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, filepath.Base(name))
+	return path, os.WriteFile(path, data, 0o600)
 }
 
 // tapWhen waits for the newest bot message in chat with that button and taps it.

@@ -29,6 +29,7 @@ import (
 	"github.com/repairbot/repairbot/jobs"
 	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/ops"
+	"github.com/repairbot/repairbot/records"
 	"github.com/repairbot/repairbot/sop"
 	"github.com/repairbot/repairbot/stockxlsx"
 	"github.com/repairbot/repairbot/store"
@@ -127,6 +128,9 @@ type Main struct {
 
 	Store  *store.Store
 	Engine *flows.Engine
+	// Records renders the forms and charts the channels send and the daily
+	// archive writes.
+	Records *records.Renderer
 	// Channels are the configured channels (channelKinds), in the order
 	// they open; Close closes them in reverse.
 	Channels []bot.Channel
@@ -166,8 +170,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openEngine(ctx, texts, kinds); err != nil {
 		return err
 	}
+	photos := &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes, PerHour: cfg.Limits.MaxPhotosPerHour}
+	ro := m.Engine.RecordOptions()
+	m.Records, err = records.New(records.Options{Store: st, Texts: texts, Profile: ro.Profile, OrgName: ro.OrgName,
+		Location: ro.Location, Categories: ro.Categories, Emergencies: ro.Emergencies, SOP: m.Engine.SOP,
+		MediaDir: photos.Dir, Daily: m.Engine.DailyList, Parts: ro.Parts, Poster: posterImage})
+	if err != nil {
+		return err
+	}
 	deps := bot.Deps{Engine: m.Engine, Store: st, Outbox: st, Texts: texts, DefaultLang: defLang, Now: m.Now, Domain: m.Engine,
-		Media: &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes, PerHour: cfg.Limits.MaxPhotosPerHour}}
+		Media: photos, Exports: m.Records}
 	// Every channel is built before any opens: building talks to nobody,
 	// and the list is complete (invite links, ops) before events arrive.
 	for _, k := range kinds {
@@ -184,11 +196,19 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	m.Jobs, err = jobs.Open(jobs.Options{Engine: m.Engine, Store: st, Location: cfg.Location(), Tick: cfg.SLA.Tick.Duration,
+	jo := jobs.Options{Engine: m.Engine, Store: st, Location: cfg.Location(), Tick: cfg.SLA.Tick.Duration,
 		Log: m.Log.With().Str("component", "jobs").Logger(), Now: m.Now, BackupSchedule: cfg.Backup.Schedule,
 		Backup: func() (string, error) { return backup.Rotate(st, cfg.BackupDir(), cfg.Backup.Keep, m.Now()) },
 		Keep: jobs.Keep{Failed: cfg.Housekeeping.KeepFailed.Duration, Dialogues: cfg.Housekeeping.IdleDialogue.Duration,
-			Invites: cfg.Housekeeping.KeepInvites.Duration, OrphanMedia: cfg.Housekeeping.OrphanMedia.Duration}, Media: deps.Media})
+			Invites: cfg.Housekeeping.KeepInvites.Duration, OrphanMedia: cfg.Housekeeping.OrphanMedia.Duration}, Media: deps.Media}
+	if cfg.Records.Archive {
+		dir := filepath.Join(cfg.Store.DataDir, "records")
+		jo.Archive = func(ctx context.Context, day string) ([]string, error) {
+			return m.Records.Archive(ctx, dir, day, defLang)
+		}
+		jo.ArchiveAt = cfg.Records.ArchiveMinutes()
+	}
+	m.Jobs, err = jobs.Open(jo)
 	if err != nil {
 		return err
 	}
@@ -254,7 +274,7 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		Store: m.Store, Texts: texts, Now: m.Now, Location: cfg.Location(), DefaultLang: defLang,
 		Profile: cfg.Org.Profile, TicketPrefix: cfg.Org.TicketPrefix,
 		Group: channelGroup(cfg, kinds), Admins: channelAdmins(cfg, kinds),
-		Areas: engineAreas(cfg, kinds), PosterKey: []byte(cfg.Posters.Secret), PosterImage: posterImage,
+		Areas: engineAreas(cfg, kinds), PosterKey: []byte(cfg.Posters.Secret),
 		Categories: cats, MaxDescription: cfg.Limits.MaxDescription, MaxPhotos: cfg.Limits.MaxPhotos,
 		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
 		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,
@@ -269,6 +289,7 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 			LateAfter: cfg.SLA.LateAfter.Duration},
 		Work:       flows.WorkOptions{Days: workDays, Start: workStart, End: workEnd, HandoverBefore: cfg.Work.HandoverBefore.Duration},
 		Governance: governance(cfg.Governance, func() (*flows.SOP, error) { return sop.Load(sopPath) }),
+		Records:    recordsOptions(cfg.Records),
 		Parts:      parts(cfg, texts),
 		Observe: func(kind flows.EventKind, d time.Duration) {
 			if o := m.ops.Load(); o != nil {
@@ -371,6 +392,21 @@ func governance(g config.Governance, load func() (*flows.SOP, error)) flows.Gove
 	}
 	return flows.GovernanceOptions{ReviewRoles: roles, ReviewDeadline: g.ReviewDeadline.Duration, TriggerWindow: g.TriggerWindow.Duration,
 		YearlyMonth: month, YearlyDay: day, SafetyTypes: g.SafetyTypes, AuditCount: g.AuditCount, Quiz: g.Quiz, LoadSOP: load}
+}
+
+// recordsOptions maps [records] to the engine's options.
+func recordsOptions(r config.Records) flows.RecordsOptions {
+	o := flows.RecordsOptions{RepeatWithin: r.RepeatWithin.Duration, RepeatOffer: r.RepeatOffer.Duration,
+		QC: r.QC, QCShare: r.QCShare, CallbackAfter: r.CallbackAfter.Duration, CallbackPublic: r.CallbackPublic,
+		CallbackAnswerWithin: r.CallbackAnswerWithin.Duration}
+	o.WeeklyDay, o.WeeklyAt, o.Weekly = r.Weekly()
+	if len(r.CallbackCategories) > 0 {
+		o.CallbackByCategory = map[string]time.Duration{}
+		for k, d := range r.CallbackCategories {
+			o.CallbackByCategory[k] = d.Duration
+		}
+	}
+	return o
 }
 
 // publicAssets maps [[public.assets]] to the engine's listed facilities.

@@ -195,6 +195,11 @@ api_url = "` + wx.URL() + `"
 	step("下一步")
 	step("▫️") // a typical care note of the SOP
 	step("已讲解注意事项")
+	// The fault coding before the sign-off: component, symptom, cause, action.
+	step("角阀 / 阀门")
+	step("漏水 / 渗漏")
+	step("老化磨损")
+	step("更换部件")
 	step("请住户签字确认")
 	kfGot("确认，已修好")
 	ok(wx.KfMenuClick(kfID, ext, "确认，已修好"))

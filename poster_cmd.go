@@ -113,7 +113,7 @@ func posterSpec(cfg config.Config, areaKey, building, lang string) (flows.Poster
 		Link: "https://t.me/" + cfg.Telegram.BotUsername + "?start=" + code, Footer: texts.T(l, "posters.footer", "phone", phone)}, a.Key, nil
 }
 
-// posterImage draws /poster's PNG for the engine.
+// posterImage draws /poster's PNG for the exports' renderer (records.Options.Poster).
 func posterImage(s flows.PosterSpec) ([]byte, error) {
 	return posters.PNG(posters.Poster(s))
 }

@@ -67,10 +67,24 @@ type Deps struct {
 	Log zerolog.Logger
 	// Now is the clock (time.Now unless a test pins it).
 	Now func() time.Time
+	// Exports renders the files messages carry (Message.Export: forms,
+	// charts, spare-parts workbooks) when they are sent; nil sends their
+	// caption as text.
+	Exports Exporter
 	// Domain is the engine's read side, for a channel that shows the
 	// state rather than carrying conversations (the office console,
 	// bot/web); nil for chat channels. main sets it to the engine.
 	Domain Domain
+}
+
+// Exporter renders an export (flows.Message.Export) at send time: a form
+// or a spare-parts workbook as an xlsx read from the store, a chart as a
+// PNG drawn from the figures the message carries (package records
+// implements it). An error matching
+// flows.ErrExportInvalid or flows.ErrNotFound is permanent (the message
+// goes out as its caption with a note); any other is retried.
+type Exporter interface {
+	Export(ctx context.Context, x flows.Export) ([]byte, error)
 }
 
 // Domain is what a channel that shows the state reads of the engine

@@ -10,11 +10,13 @@ import (
 
 // adapters are the packages that must reach the store only through
 // interfaces (flows.Store, outbox.Queue and their own small ones): every
-// channel under bot/, the schedules and the ops endpoint.
+// channel under bot/, the schedules, the ops endpoint and the records
+// renderer the channels' senders call.
 var adapters = []string{
 	"github.com/repairbot/repairbot/bot/...",
 	"github.com/repairbot/repairbot/jobs",
 	"github.com/repairbot/repairbot/ops",
+	"github.com/repairbot/repairbot/records",
 }
 
 // forbidden reports whether an import path is a concrete store.
@@ -68,7 +70,7 @@ func goList(t *testing.T, args ...string) map[string][]string {
 func TestAdaptersDoNotImportAStore(t *testing.T) {
 	deps := goList(t, "-f", `{{.ImportPath}} {{join .Deps " "}}`)
 	for _, must := range []string{"github.com/repairbot/repairbot/bot/telegram", "github.com/repairbot/repairbot/bot/wecom", "github.com/repairbot/repairbot/bot/web",
-		"github.com/repairbot/repairbot/jobs", "github.com/repairbot/repairbot/ops"} {
+		"github.com/repairbot/repairbot/jobs", "github.com/repairbot/repairbot/ops", "github.com/repairbot/repairbot/records"} {
 		if _, ok := deps[must]; !ok {
 			t.Fatalf("go list did not list %s (got %d packages): the check would prove nothing", must, len(deps))
 		}

@@ -113,7 +113,18 @@
 //   - Photo: the platform's file id of a KindPhoto (a file id from another
 //     channel is not usable: send the kept copy from media, or its caption).
 //   - Document: send Photo as a file (the person sent an image as a file).
-//   - FileName: the name of a KindFile document.
+//   - FileName: the name of a KindFile document (or of an exported image).
+//   - Export: on a KindFile or KindPhoto, the form, chart or spare-parts
+//     workbook to render at send time through Deps.Exports
+//     (flows/export.go names the forms):
+//     the file's bytes come from the Exporter, Text is the caption. An
+//     export is rendered for every attempt and never stored: the row is
+//     the record of what was asked, and the file is derived from the
+//     store. A render error matching flows.ErrExportInvalid or
+//     flows.ErrNotFound is permanent: send Text with the catalog's
+//     export.failed note instead of failing the row; a file over the
+//     platform's limit goes as Text with export.too_large; without an
+//     Exporter, Text alone.
 //   - Priority: read by the dispatcher (urgent first); nothing to render.
 //   - RequestContact: show a one-tap "share my phone number" button with
 //     this label. A channel that has none sets Sender.TypesPhone on its
@@ -137,10 +148,12 @@
 //     the card anew, which later edits then target. A channel that cannot
 //     edit posts the new state (and may retire the old card's buttons with
 //     Status).
-//   - KindPhoto: a photo by Photo, with Text as caption.
-//   - KindFile: a document named FileName whose content is Content (a
-//     spreadsheet; Text is then its caption) or, without Content, Text
-//     (reports, exports); where documents cannot be sent, the text.
+//   - KindPhoto: a photo by Photo, with Text as caption; with Export, the
+//     rendered PNG uploaded as a photo.
+//   - KindFile: a document named FileName whose content is Text (a
+//     review's notes); with Export, the rendered file (a form, a
+//     spreadsheet) with Text as caption; where documents cannot be sent,
+//     the text.
 //   - KindMenu: the person's command menu (Buttons[0]: Data the command,
 //     Text its description). A channel without per-person menus marks it
 //     delivered (Send returns no error).

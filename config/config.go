@@ -73,6 +73,9 @@ type Config struct {
 	Housekeeping Housekeeping `toml:"housekeeping"`
 	// Governance configures SOP versions, reviews and audits.
 	Governance Governance `toml:"governance"`
+	// Records configures the weekly KPI report, repeat faults, quality
+	// control, callback visits and the daily archive of the forms.
+	Records Records `toml:"records"`
 	// Parts configures the spare-parts area.
 	Parts Parts `toml:"parts"`
 	// WeCom configures the WeCom (企业微信) front-end; off by default.
@@ -524,6 +527,7 @@ func Default() Config {
 		Backup:      Backup{Schedule: "30 3 * * *", Keep: 7},
 		Ops:         Ops{Token: "${OPS_TOKEN}", MinFreeMB: 256, OutboxStall: Duration{10 * time.Minute}},
 		Governance:  DefaultGovernance(),
+		Records:     DefaultRecords(),
 		Parts:       DefaultParts(),
 		WeCom:       defaultWeCom(),
 		SkillLevels: DefaultSkillLevels(),

@@ -144,6 +144,7 @@ func TestExampleFile(t *testing.T) {
 		{"work", cfg.Work, def.Work},
 		{"emergencies", cfg.Emergencies, def.Emergencies},
 		{"duty", cfg.Duty, def.Duty},
+		{"records", cfg.Records, def.Records},
 		{"web", cfg.Web, def.Web},
 		{"public", cfg.Public, def.Public},
 	} {

@@ -62,6 +62,8 @@ func (c *Config) stringFields() []stringField {
 		{"web.listen", &c.Web.Listen},
 		{"web.public_url", &c.Web.PublicURL},
 		{"governance.yearly_review", &c.Governance.YearlyReview},
+		{"records.weekly_report", &c.Records.WeeklyReport},
+		{"records.archive_at", &c.Records.ArchiveAt},
 		{"parts.approval_over", &c.Parts.ApprovalOver},
 	}
 	for i := range c.Governance.ReviewRoles {

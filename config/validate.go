@@ -219,6 +219,7 @@ func (c *Config) Validate() error {
 	c.validateDuty(v)
 	c.validateOps(v)
 	c.validateGovernance(v)
+	c.validateRecords(v)
 	c.validateParts(v)
 	c.validateWeCom(v)
 	c.validatePeople(v)

@@ -162,6 +162,12 @@ func (t *Ticket) AreaKey() string {
 	return t.Area
 }
 
+// InAreas reports whether an area key is one of areas (nil: every area):
+// the filter of a lead's reports and files (KPIOptions.Areas, Export.Areas).
+func InAreas(areas []string, key string) bool {
+	return areas == nil || slices.Contains(areas, key)
+}
+
 // areaName is the area's name in l (its key when it has none).
 func (e *Engine) areaName(key string, l Lang) string {
 	a, ok := e.Area(key)

@@ -29,6 +29,16 @@ func (e *Engine) scopeOf(p *Person) []string {
 	return out
 }
 
+// exportAreas is a scope as Export.Areas: nil for every area; a scope of
+// no area becomes a key no area has ("-", outside areaKey), so its file
+// is empty rather than everything (an empty list is not kept in JSON).
+func exportAreas(scope []string) []string {
+	if scope != nil && len(scope) == 0 {
+		return []string{"-"}
+	}
+	return scope
+}
+
 // inScope reports whether a ticket is in the areas of scope (nil: all).
 func (e *Engine) inScope(scope []string, t *Ticket) bool {
 	return scope == nil || slices.Contains(scope, e.areaOf(t))

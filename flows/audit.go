@@ -14,7 +14,7 @@ import (
 // audit sends the lead a sample of last month's finished tickets with the
 // checklist gaps flagged: missing photos, fewer tests, no recorded consent.
 func (c *call) audit(month string) error {
-	samples, _ := c.ahead.(auditSamples)
+	samples, _ := aheadOf[auditSamples](c)
 	done, ok := samples[month]
 	if !ok {
 		var err error

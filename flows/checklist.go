@@ -160,7 +160,7 @@ func (c *call) stepCard(t *Ticket, l Lang) Message {
 		b.WriteString("\n" + text)
 		rows = append(rows, care...)
 	case StepSignoff:
-		rows = append(rows, []Button{TicketButton(c.tl(l, "btn.signoff"), ActDone, t.ID)})
+		rows = append(rows, c.faultRows(t, l, &b)...) // the fault coding first (faultcode.go)
 	}
 	if line := c.photoLine(t, st, l); line != "" {
 		b.WriteString("\n" + line)

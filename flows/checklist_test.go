@@ -334,7 +334,7 @@ func TestRequiredPhotosAndTests(t *testing.T) {
 	w.Refused(w.Step(tech, id, "next"), "需要先上传照片")
 	advanceTo(t, w, id, flows.StepSignoff)
 	w.Cmd(resident, "order", id)
-	order := w.Last(w.Drain(), resident.Chat()).Text
+	order := w.LastText(w.Drain(), resident.Chat()).Text
 	contains(t, order, "物品防护（拍照） 未拍照（主管批准：住户不同意拍照）")
 	contains(t, order, "现场试验：3 次通过")
 }
@@ -349,6 +349,7 @@ func TestPublicOrderSkipsThePriceNotThePlan(t *testing.T) {
 		t.Fatalf("public order went to %s after the plan", w.StepKind(id))
 	}
 	advanceTo(t, w, id, flows.StepSignoff)
+	w.CodeFault(tech, id)
 	w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))
 	card := w.Last(w.Drain(), resident.Chat())
 	contains(t, card.Text, "维修工作单（公共部位）")
@@ -438,6 +439,7 @@ func TestRestartAtEveryStep(t *testing.T) {
 	if len(seen) != len(w.Opts.SOP.Steps) {
 		t.Fatalf("visited %d steps of %d", len(seen), len(w.Opts.SOP.Steps))
 	}
+	w.CodeFault(tech, id)
 	w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))
 	w.Reopen()
 	w.Expect(w.Tap(resident, flows.EncodePayload("fix", id), false))
@@ -577,6 +579,7 @@ func TestCareNotesRequired(t *testing.T) {
 	w.Expect(w.Tap(tech, note, false))
 	w.Text(tech, "冬天注意水管防冻")
 	w.Expect(w.Step(tech, id, "next"))
+	w.CodeFault(tech, id)
 	w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))
 	order := w.Last(w.Drain(), resident.Chat()).Text
 	contains(t, order, "24 小时内")

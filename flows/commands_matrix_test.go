@@ -27,7 +27,10 @@ var commandDesign = map[string][]string{
 	"duty":         {"lead", "admin"},
 	"daily":        {"lead", "dispatcher", "admin"},
 	"month":        {"lead", "dispatcher", "admin"},
-	"invite":       {"lead", "admin"}, // /invite technician
+	"stats":        {"lead", "dispatcher", "admin"},
+	"qc":           {"lead", "admin"},
+	"callbacks":    {"lead", "dispatcher", "admin"}, // customer service's phone-callback list
+	"invite":       {"lead", "admin"},               // /invite technician
 	"sop":          {"tech", "tech2", "lead", "dispatcher", "admin"},
 	"sop reload":   {"lead", "admin"},
 	"suggest":      {"tech", "tech2", "lead", "dispatcher", "admin"},

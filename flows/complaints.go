@@ -41,6 +41,9 @@ func (c *call) saveComplaint(text string) error {
 		if err := c.event(ts[0], "complaint", ts[0].State, ts[0].State, text); err != nil {
 			return err
 		}
+		if err := c.qcComplaint(ts[0]); err != nil { // a complaint after closing is reviewed too (qc.go)
+			return err
+		}
 	}
 	if err := c.tx.AddComplaint(Complaint{TicketID: ticketID, At: c.now, Text: text, By: c.me.ID}); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -134,11 +135,56 @@ func ConsoleAllows(action string, p *Person, t *Ticket) error {
 		}
 		return Authorize(row.Act, p, t)
 	}
-	if !row.Allows(p) {
-		return Errorf(CodeForbidden, row.Deny)
+	return row.allows(p)
+}
+
+// allows is the row's check for an action that names no ticket: the
+// chat button's row it names (Verb), the command's (Cmd: a subcommand
+// passes its command's row too), or its own Access.
+func (row consoleAction) allows(p *Person) error {
+	a := row.Access
+	switch {
+	case row.Verb != "":
+		v, ok := verbs[row.Verb]
+		if !ok {
+			return Errorf(CodeInvalid, "web.err.bad_request")
+		}
+		a = v.Access
+	case row.Cmd != "":
+		name, arg, _ := strings.Cut(row.Cmd, " ")
+		cmd, sub := findCommand(name, arg)
+		if cmd == nil || (arg != "" && sub == nil) {
+			return Errorf(CodeInvalid, "web.err.bad_request")
+		}
+		if !cmd.Allows(p) {
+			return Errorf(CodeForbidden, cmd.Deny)
+		}
+		if sub != nil {
+			a = sub.Access
+		} else {
+			a = cmd.Access
+		}
+	}
+	if !a.Allows(p) {
+		return Errorf(CodeForbidden, a.Deny)
 	}
 	return nil
 }
+
+// ConsoleActions lists the console's actions, sorted: each has its row
+// (and its catalog key web.audit.<action>).
+func ConsoleActions() []string {
+	out := make([]string, 0, len(consoleActions))
+	for a := range consoleActions {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ConsoleVerb is the chat button a console action is (its Verb row), ""
+// for one that is not: tests hold the two to the same design.
+func ConsoleVerb(action string) string { return consoleActions[action].Verb }
 
 // ConsoleTicketAction reports whether the console action is about one
 // ticket (its row names a ticket action).
@@ -155,8 +201,11 @@ func (c *call) console() error {
 		return Errorf(CodeInvalid, "web.err.bad_request")
 	}
 	if row.Act == "" {
-		if !row.Allows(c.me) {
-			return Errorf(CodeForbidden, row.Deny)
+		if err := row.allows(c.me); err != nil {
+			return err
+		}
+		if row.run == nil {
+			return c.consoleVerb(row, req.Args)
 		}
 		return row.run(c, nil, req.Args)
 	}
@@ -171,6 +220,21 @@ func (c *call) console() error {
 		t.Visit = &Visit{}
 	}
 	return row.run(c, t, req.Args)
+}
+
+// consoleVerb runs the chat button a row names with the form's fields,
+// in the row's order, as its arguments: they must have the shape the
+// bot's own buttons carry, as a tapped payload must.
+func (c *call) consoleVerb(row consoleAction, args map[string]string) error {
+	v := verbs[row.Verb]
+	list := make([]string, len(row.Fields))
+	for i, f := range row.Fields {
+		list[i] = strings.TrimSpace(args[f])
+	}
+	if !v.args.check(list) {
+		return Errorf(CodeInvalid, "web.err.bad_request")
+	}
+	return v.run(c, list)
 }
 
 // ---- login ----
@@ -317,12 +381,9 @@ func (c *call) consoleAssign(t *Ticket, args map[string]string) error {
 // cancelByLead cancels a ticket with the lead's reason: the audit trail
 // keeps it, the card says so, the technician and the resident are told.
 func (c *call) cancelByLead(t *Ticket, args map[string]string) error {
-	reason := cleanText(args["reason"], 0)
-	if reason == "" {
-		return Errorf(CodeInvalid, "console.reason_required")
-	}
-	if n := utf8.RuneCountInString(reason); n > c.e.o.MaxDescription {
-		return Errorf(CodeInvalid, "err.too_long", "n", n, "max", c.e.o.MaxDescription)
+	reason, err := c.consoleReason(args["reason"])
+	if err != nil {
+		return err
 	}
 	tech, err := c.person(t.AssigneeID)
 	if err != nil {

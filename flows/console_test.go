@@ -20,6 +20,10 @@ var consoleTicketDesign = map[string]flows.Action{
 	flows.ConsoleAssign: flows.ActReassign,
 	flows.ConsoleReturn: flows.ActReturnGroup,
 	flows.ConsoleCancel: flows.ActLeadCancel,
+	flows.ConsoleClose:  flows.ActLeadClose,
+	flows.ConsolePaper:  flows.ActPaperLead,
+	flows.ConsoleReopen: flows.ActLeadReopen,
+	flows.ConsoleMerge:  flows.ActLeadMerge,
 }
 
 // consoleOfficeDesign is who may use the console actions that name no
@@ -65,11 +69,14 @@ func personOf(t *testing.T, w *flowstest.World, p flowstest.Person) *flows.Perso
 // ConsoleAllows, which the console uses to offer an action, agrees.
 func TestConsoleTicketActionsByRole(t *testing.T) {
 	w, actors := consoleWorld(t)
-	for _, c := range []string{flows.ConsoleAssign, flows.ConsoleReturn, flows.ConsoleCancel} {
-		if _, ok := consoleTicketDesign[c]; !ok {
-			t.Fatalf("console action %q has no design row", c)
+	for _, c := range flows.ConsoleActions() {
+		if _, ok := consoleTicketDesign[c]; flows.ConsoleTicketAction(c) && !ok {
+			t.Fatalf("console ticket action %q has no design row", c)
 		}
 	}
+	// A merge needs the ticket it goes into: an open one.
+	into := "BX-20261126-0001"
+	seedTicket(t, w, into, flows.StateNew)
 	n := 0
 	for name, act := range consoleTicketDesign {
 		rule := allowed[act]
@@ -84,8 +91,8 @@ func TestConsoleTicketActionsByRole(t *testing.T) {
 						t.Fatalf("ConsoleAllows = %v, design says allowed=%v", err, want)
 					}
 					before := len(w.Events(id))
-					args := map[string]string{"technician": tech2.PID(), "reason": "住户来电说已自行修好"}
-					res := w.Console(p, name, id, args)
+					args := map[string]string{"technician": tech2.PID(), "reason": "住户来电说已自行修好", "into": into}
+					res := w.ConsolePhoto(p, name, id, args, &flows.Photo{FileID: "paper-" + id, SHA256: strings.Repeat("a", 64), Size: 2048})
 					got := w.Ticket(id)
 					msgs := w.Drain()
 					if !want {
@@ -107,8 +114,11 @@ func TestConsoleTicketActionsByRole(t *testing.T) {
 						t.Fatalf("went to %s, want %s", got.State, to)
 					}
 					evs := w.Events(id)
-					if len(evs) != before+1 || !strings.HasPrefix(evs[len(evs)-1], string(act)+":") {
-						t.Fatalf("audit trail %v: want one %q line", evs, act)
+					if moves := countPrefix(evs[before:], string(act)+":"); moves != 1 {
+						t.Fatalf("audit trail %v: want one %q line, got %d", evs, act, moves)
+					}
+					if name != flows.ConsolePaper && len(evs) != before+1 {
+						t.Fatalf("audit trail %v: want one line more", evs)
 					}
 					for _, m := range msgs {
 						if m.To == p.Chat() && m.Kind != flows.KindEdit {
@@ -122,6 +132,16 @@ func TestConsoleTicketActionsByRole(t *testing.T) {
 			}
 		}
 	}
+}
+
+func countPrefix(xs []string, prefix string) int {
+	n := 0
+	for _, x := range xs {
+		if strings.HasPrefix(x, prefix) {
+			n++
+		}
+	}
+	return n
 }
 
 // TestConsoleOfficeActionsByRole: the actions that name no ticket follow

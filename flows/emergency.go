@@ -55,6 +55,9 @@ func (c *call) createEmergency(d *Dialogue, em EmergencyType) error {
 	if err := c.tx.PutDialogue(dd); err != nil {
 		return err
 	}
+	if _, err := c.markRepeat(t, false); err != nil { // marked and told; an emergency is never held back
+		return err
+	}
 	c.groupCard(t, true)
 	if err := c.pageOnDuty(t, em, "emergency.page"); err != nil {
 		return err

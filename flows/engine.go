@@ -85,6 +85,8 @@ type Options struct {
 	SLA        SLAOptions
 	Work       WorkOptions
 	Governance GovernanceOptions
+	// Records configure the weekly report, repeats, QC and callbacks.
+	Records RecordsOptions
 	// Parts configure the spare-parts area in chat (parts_chat.go).
 	Parts PartsOptions
 	// Observe, when set, receives each event's kind and handling time
@@ -101,9 +103,6 @@ type Options struct {
 	// PosterKey signs the codes of the buildings' QR posters (posters.go);
 	// empty: no posters.
 	PosterKey []byte
-	// PosterImage draws a building's poster (package posters); nil: no
-	// /poster.
-	PosterImage func(PosterSpec) ([]byte, error)
 }
 
 // Engine is the domain: it turns events into state changes and messages.
@@ -375,9 +374,6 @@ type call struct {
 	// ahead is what readAhead computed for this event before the write
 	// transaction (nil when nothing was), e.g. a month's report.
 	ahead any
-	// made are documents written ahead of a tick's write transaction (the
-	// monthly stock reports), by name.
-	made map[string][]byte
 	// created is the ticket a console action created (Result.Ticket).
 	created string
 }

@@ -153,6 +153,15 @@ func (c *call) feeAnswerInput(d *Dialogue) error {
 		_ = c.tx.DeleteDialogue(d.PersonID)
 		return err
 	}
+	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+		return err
+	}
+	return c.answerFee(q, text)
+}
+
+// answerFee keeps customer service's answer with the question and sends
+// it to the resident, whether typed in chat or in the console.
+func (c *call) answerFee(q *FeeQuestion, text string) error {
 	t, err := c.mustTicket(q.TicketID)
 	if err != nil {
 		return err
@@ -162,9 +171,6 @@ func (c *call) feeAnswerInput(d *Dialogue) error {
 		return err
 	}
 	if err := c.event(t, "fee_answer", t.State, t.State, text); err != nil {
-		return err
-	}
-	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
 		return err
 	}
 	res, err := c.person(q.By)

@@ -65,7 +65,7 @@ func TestFeeQuestionGoesToCustomerService(t *testing.T) {
 		t.Fatalf("the audit trail lacks the question's life: %s", ev)
 	}
 	w.Cmd(resident, "order", id)
-	contains(t, w.Last(w.Drain(), resident.Chat()).Text, "已由客服处理")
+	contains(t, w.LastText(w.Drain(), resident.Chat()).Text, "已由客服处理")
 	// The work itself is confirmed as before.
 	w.Expect(w.Tap(resident, flows.EncodePayload("fix", id), false))
 }

@@ -354,7 +354,7 @@ func (c *call) cmdDaily(arg string) error {
 		b.WriteString("\n" + c.t("daily.mismatches") + "\n" + strings.Join(list.Mismatches, "\n"))
 	}
 	c.reply(b.String())
-	return nil
+	return c.dailyFiles(c.replyTo(), c.lang, day)
 }
 
 // touched collects the tickets changed in [from, to): a day's worth, for

@@ -73,7 +73,7 @@ func TestHandoverApproveAndReturn(t *testing.T) {
 	}
 	contains(t, w.Last(msgs, lead.Chat()).Text, ids[3]+"：无人接单")
 	w.Cmd(lead, "daily", "2026-11-27")
-	daily := w.Last(w.Drain(), lead.Chat()).Text
+	daily := w.LastText(w.Drain(), lead.Chat()).Text
 	contains(t, daily, "已存档，4 项")
 	contains(t, daily, ids[0])
 	contains(t, daily, "交单：已审核")
@@ -119,7 +119,7 @@ func TestDailyLiveBeforeTheArchive(t *testing.T) {
 	w, ids := handoverDay(t) // 17:00 Shanghai: the handover has started, the day has not ended
 	w.Drain()
 	w.Cmd(lead, "daily", "")
-	live := w.Last(w.Drain(), lead.Chat()).Text
+	live := w.LastText(w.Drain(), lead.Chat()).Text
 	contains(t, live, "维修任务单 2026-11-27（当日进行中，4 项）")
 	for _, id := range ids {
 		contains(t, live, id)
@@ -129,7 +129,7 @@ func TestDailyLiveBeforeTheArchive(t *testing.T) {
 	w.Expect(w.Tap(tech, flows.EncodePayload("hs", "20261127"), false))
 	w.Drain()
 	w.Cmd(lead, "daily", "2026-11-27")
-	contains(t, w.Last(w.Drain(), lead.Chat()).Text, ids[0]+"｜水管/漏水｜已接单｜张师傅｜交单：待审核")
+	contains(t, w.LastText(w.Drain(), lead.Chat()).Text, ids[0]+"｜水管/漏水｜已接单｜张师傅｜交单：待审核")
 	var archived bool
 	_ = w.Store.View(t.Context(), func(tx flows.Tx) error { _, err := tx.DailyList("20261127"); archived = err == nil; return nil })
 	if archived {
@@ -139,5 +139,5 @@ func TestDailyLiveBeforeTheArchive(t *testing.T) {
 	w.Tick()
 	w.Drain()
 	w.Cmd(lead, "daily", "2026-11-27")
-	contains(t, w.Last(w.Drain(), lead.Chat()).Text, "维修任务单 2026-11-27（已存档，4 项）")
+	contains(t, w.LastText(w.Drain(), lead.Chat()).Text, "维修任务单 2026-11-27（已存档，4 项）")
 }

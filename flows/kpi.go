@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -134,77 +135,129 @@ func (tt TicketTimes) Spans() (d [kpiSpans]time.Duration, ok [kpiSpans]bool) {
 	return d, ok
 }
 
-// TicketKPI reads a ticket's milestones from its audit trail (events in
-// order). Without a trail the ticket's summary fields stand in: they lose
-// what a trail keeps (an acceptance undone by a return to the group, the
-// arrivals of earlier visits), so such times are approximate.
-func TicketKPI(t *Ticket, events []TicketEvent) TicketTimes {
-	tt := TicketTimes{Reported: t.Created, Appointment: t.AgreedTime != nil, Score: t.Score, State: t.State}
-	if len(events) == 0 {
-		return ticketSummaryTimes(t, tt)
-	}
-	tt.Trail = true
-	var lastArrive *time.Time
+// TrailFold is what a ticket's audit trail says for its KPIs, folded one
+// event at a time (Add) in the order of the trail. A store keeps it beside
+// the trail as events are appended — a projection, rebuilt from the events
+// whenever it is missing — so the reports read one small record per
+// ticket instead of its whole trail. TimesOf combines it with the ticket.
+type TrailFold struct {
+	// Events counts the events folded.
+	Events      int        `json:"n"`
+	Reported    *time.Time `json:"reported,omitempty"`
+	Accepted    *time.Time `json:"accepted,omitempty"`
+	Arrived     *time.Time `json:"arrived,omitempty"`
+	LastArrive  *time.Time `json:"last_arrive,omitempty"` // the latest arrival so far (the working visit's, at the first done)
+	WorkArrived *time.Time `json:"work_arrived,omitempty"`
+	Done        *time.Time `json:"done,omitempty"`
+	Resolved    *time.Time `json:"resolved,omitempty"`
+	Closed      *time.Time `json:"closed,omitempty"`
+	NoOneHome   bool       `json:"no_one_home,omitempty"`
+	Breaches    []string   `json:"breaches,omitempty"`
+	Reworks     int        `json:"reworks,omitempty"`
+	Held        int        `json:"held,omitempty"`
+	NotHeld     int        `json:"not_held,omitempty"`
+	Repeat      string     `json:"repeat,omitempty"`
+	// Score is the note of the last move into closed by a score; Scored
+	// says there was one.
+	Score  int  `json:"score,omitempty"`
+	Scored bool `json:"scored,omitempty"`
+}
+
+// Add folds the next event of the trail.
+func (f *TrailFold) Add(e TicketEvent) {
+	f.Events++
+	at := e.At
 	breach := func(kind string) {
-		for _, b := range tt.Breaches {
+		for _, b := range f.Breaches {
 			if b == kind {
 				return
 			}
 		}
-		tt.Breaches = append(tt.Breaches, kind)
+		f.Breaches = append(f.Breaches, kind)
 	}
-	for i := range events {
-		e := &events[i]
-		at := e.At
-		switch {
-		case e.Action == ActionReported:
-			tt.Reported = at
-		case e.From == StateNew && e.To == StateAccepted:
-			if tt.Accepted == nil {
-				tt.Accepted = &at
-			}
-		case e.Action == string(ActArrive):
-			if tt.Arrived == nil {
-				tt.Arrived = &at
-			}
-			lastArrive = &at
-		case e.Action == string(ActNoOneHome):
-			tt.Appointment = true
-		case e.Action == string(ActDone):
-			if tt.Done == nil {
-				tt.Done, tt.WorkArrived = &at, lastArrive
-			}
-		case e.Action == string(ActFixed):
-			tt.Resolved = &at
-		case e.Action == string(ActNotFixed):
-			tt.Reworks++
-		case e.Action == ActionCallbackHeld:
-			tt.Held++
-		case e.Action == ActionCallbackNotHeld:
-			tt.NotHeld++
-			tt.Reworks++
-		case e.Action == ActionRepeat:
-			tt.Repeat = e.Note
-		case e.Action == "sla_accept":
+	switch {
+	case e.Action == ActionReported:
+		f.Reported = &at
+	case e.From == StateNew && e.To == StateAccepted:
+		if f.Accepted == nil {
+			f.Accepted = &at
+		}
+	case e.Action == string(ActArrive):
+		if f.Arrived == nil {
+			f.Arrived = &at
+		}
+		f.LastArrive = &at
+	case e.Action == string(ActNoOneHome):
+		f.NoOneHome = true
+	case e.Action == string(ActDone):
+		if f.Done == nil {
+			f.Done, f.WorkArrived = &at, f.LastArrive
+		}
+	case e.Action == string(ActFixed):
+		f.Resolved = &at
+	case e.Action == string(ActNotFixed):
+		f.Reworks++
+	case e.Action == ActionCallbackHeld:
+		f.Held++
+	case e.Action == ActionCallbackNotHeld:
+		f.NotHeld++
+		f.Reworks++
+	case e.Action == ActionRepeat:
+		f.Repeat = e.Note
+	case e.Action == "sla_accept":
+		breach(BreachAccept)
+	case e.Action == "sla_arrive":
+		breach(BreachArrive)
+	case e.Action == "sla_rung":
+		// Rung 1 is the emergency not accepted in time; 2 and 3 not arrived.
+		if n, _ := strconv.Atoi(strings.Fields(e.Note + " 0")[0]); n <= 1 {
 			breach(BreachAccept)
-		case e.Action == "sla_arrive":
+		} else {
 			breach(BreachArrive)
-		case e.Action == "sla_rung":
-			// Rung 1 is the emergency not accepted in time; 2 and 3 not arrived.
-			if n, _ := strconv.Atoi(strings.Fields(e.Note + " 0")[0]); n <= 1 {
-				breach(BreachAccept)
-			} else {
-				breach(BreachArrive)
+		}
+	}
+	if e.To == StateClosed && e.From != StateClosed {
+		f.Closed = &at
+		if e.Action == string(ActScore) {
+			if n, err := strconv.Atoi(e.Note); err == nil {
+				f.Score, f.Scored = n, true
 			}
 		}
-		if e.To == StateClosed && e.From != StateClosed {
-			tt.Closed = &at
-			if e.Action == string(ActScore) {
-				if n, err := strconv.Atoi(e.Note); err == nil {
-					tt.Score = n
-				}
-			}
-		}
+	}
+}
+
+// FoldTrail folds a whole trail (in order).
+func FoldTrail(events []TicketEvent) *TrailFold {
+	f := &TrailFold{}
+	for _, e := range events {
+		f.Add(e)
+	}
+	return f
+}
+
+// TicketKPI reads a ticket's milestones from its audit trail (events in
+// order). Without a trail the ticket's summary fields stand in: they lose
+// what a trail keeps (an acceptance undone by a return to the group, the
+// arrivals of earlier visits), so such times are approximate.
+func TicketKPI(t *Ticket, events []TicketEvent) TicketTimes { return TimesOf(t, FoldTrail(events)) }
+
+// TimesOf is TicketKPI from a folded trail (nil or empty: the ticket's
+// summary fields).
+func TimesOf(t *Ticket, f *TrailFold) TicketTimes {
+	tt := TicketTimes{Reported: t.Created, Appointment: t.AgreedTime != nil, Score: t.Score, State: t.State}
+	if f == nil || f.Events == 0 {
+		return ticketSummaryTimes(t, tt)
+	}
+	tt.Trail = true
+	if f.Reported != nil {
+		tt.Reported = *f.Reported
+	}
+	tt.Accepted, tt.Arrived, tt.WorkArrived, tt.Done, tt.Resolved, tt.Closed = f.Accepted, f.Arrived, f.WorkArrived, f.Done, f.Resolved, f.Closed
+	tt.Appointment = tt.Appointment || f.NoOneHome
+	tt.Breaches = append([]string(nil), f.Breaches...)
+	tt.Reworks, tt.Held, tt.NotHeld, tt.Repeat = f.Reworks, f.Held, f.NotHeld, f.Repeat
+	if f.Scored {
+		tt.Score = f.Score
 	}
 	return tt
 }
@@ -317,8 +370,8 @@ func (s *KPIStats) MeanScore() (float64, bool) {
 	return float64(s.ScoreSum) / float64(s.Rated), true
 }
 
-// add counts one ticket of the period.
-func (s *KPIStats) add(t *Ticket, tt *TicketTimes, parts int64, partsOK bool) {
+// add counts one ticket of the period (quote: the agreed quote's total).
+func (s *KPIStats) add(t *Ticket, tt *TicketTimes, quote int64, parts int64, partsOK bool) {
 	s.Reported++
 	if t.Kind == OrderPublic {
 		s.Public++
@@ -374,9 +427,9 @@ func (s *KPIStats) add(t *Ticket, tt *TicketTimes, parts int64, partsOK bool) {
 	}
 	s.Held += tt.Held
 	s.NotHeld += tt.NotHeld
-	if q := t.agreedQuote(); q != nil {
+	if quote > 0 {
 		s.Quoted++
-		s.QuoteCents += q.Total()
+		s.QuoteCents += quote
 	}
 	if partsOK {
 		s.PartsTickets++
@@ -539,9 +592,13 @@ type KPIOptions struct {
 	// when empty and non-nil.
 	HintRules []HintRule
 	// PartsCost returns the parts cost of a ticket in cents and whether it
-	// is known. Hook for the spare-parts area: the sum of the ticket's issued
-	// parts at their frozen unit cost, returns netted. Nil: not tracked.
+	// is known. Hook for the spare-parts area (JobPartsCost: the sum of the
+	// ticket's issued parts at their frozen unit cost, returns netted);
+	// events are nil for a ticket fed as a brief. Nil: not tracked.
 	PartsCost func(t *Ticket, events []TicketEvent) (cents int64, ok bool)
+	// Areas are the areas whose tickets count (Ticket.AreaKey); nil: every
+	// area (a lead's report covers their areas, areas_scope.go).
+	Areas []string
 }
 
 // KPIReport is the result of a KPI accumulation.
@@ -550,6 +607,10 @@ type KPIReport struct {
 	Total    KPIStats
 	// Groups, sorted by tickets reported (most first), then key.
 	ByCategory, ByBuilding, ByTechnician []KPIGroup
+	// ByFault and ByCause group the coded tickets by their fault's
+	// component and cause (Key "<category>/<code>"; labels from the SOP's
+	// trees, FaultLabel).
+	ByFault, ByCause []KPIGroup
 	// Days of the period in order, local midnight to midnight.
 	Days []KPIDay
 	// Hints, most tickets first.
@@ -559,6 +620,9 @@ type KPIReport struct {
 	// Approximate counts tickets whose times came from the ticket's
 	// summary fields for want of an audit trail.
 	Approximate int
+	// ByArea counts the tickets reported in the period per area
+	// (Ticket.AreaKey), for an admin's breakdown.
+	ByArea map[string]int
 }
 
 // KPIWeek is a Monday-to-Sunday slice of the daily series.
@@ -598,10 +662,13 @@ type KPIAcc struct {
 	cats     map[string]*KPIGroup
 	builds   map[string]*KPIGroup
 	techs    map[string]*KPIGroup
+	faults   map[string]*KPIGroup
+	causes   map[string]*KPIGroup
 	days     []KPIDay
 	samples  [kpiSpans][]int32 // seconds, for the totals' percentiles
 	hints    []map[placeKey]*hintPlace
 	approx   int
+	byArea   map[string]int
 }
 
 // hintPlace keeps a place's fields (copied: holding the first ticket
@@ -624,7 +691,8 @@ func NewKPI(o KPIOptions) *KPIAcc {
 	if o.HintRules == nil {
 		o.HintRules = DefaultHintRules
 	}
-	a := &KPIAcc{o: o, hintFrom: o.From, cats: map[string]*KPIGroup{}, builds: map[string]*KPIGroup{}, techs: map[string]*KPIGroup{}}
+	a := &KPIAcc{o: o, hintFrom: o.From, cats: map[string]*KPIGroup{}, builds: map[string]*KPIGroup{}, techs: map[string]*KPIGroup{},
+		faults: map[string]*KPIGroup{}, causes: map[string]*KPIGroup{}, byArea: map[string]int{}}
 	for _, r := range o.HintRules {
 		if f := o.From.Add(-r.Window); f.Before(a.hintFrom) {
 			a.hintFrom = f
@@ -647,7 +715,8 @@ func (a *KPIAcc) HintFrom() time.Time { return a.hintFrom }
 // Wants reports whether the ticket belongs to the accumulation (reported
 // in [HintFrom, To)), so a caller can skip reading the trail of others.
 func (a *KPIAcc) Wants(t *Ticket) bool {
-	return !t.Created.Before(a.hintFrom) && t.Created.Before(a.o.To)
+	return !t.Created.Before(a.hintFrom) && t.Created.Before(a.o.To) &&
+		InAreas(a.o.Areas, t.AreaKey())
 }
 
 // InPeriod reports whether the ticket was reported in [From, To).
@@ -661,7 +730,31 @@ func (a *KPIAcc) Add(t *Ticket, events []TicketEvent) {
 	if !a.Wants(t) {
 		return
 	}
-	tt := TicketKPI(t, events)
+	var parts int64
+	partsOK := false
+	if a.o.PartsCost != nil && a.InPeriod(t) {
+		parts, partsOK = a.o.PartsCost(t, events)
+	}
+	a.add(t, TicketKPI(t, events), t.AgreedQuoteCents(), parts, partsOK)
+}
+
+// AddBrief feeds one ticket from its brief (the reported index's, with
+// its folded trail): what the reports read without decoding the ticket or
+// its trail. A brief without a fold counts from its summary fields.
+func (a *KPIAcc) AddBrief(b TicketBrief) {
+	t := b.Ticket()
+	if !a.Wants(t) {
+		return
+	}
+	var parts int64
+	partsOK := false
+	if a.o.PartsCost != nil && a.InPeriod(t) {
+		parts, partsOK = a.o.PartsCost(t, nil)
+	}
+	a.add(t, TimesOf(t, b.Trail), b.Quote, parts, partsOK)
+}
+
+func (a *KPIAcc) add(t *Ticket, tt TicketTimes, quote, parts int64, partsOK bool) {
 	if t.State != StateCancelled { // a withdrawn report is no evidence of a fault
 		for i := range a.o.HintRules {
 			a.hint(i, t, tt.Reported)
@@ -673,16 +766,18 @@ func (a *KPIAcc) Add(t *Ticket, events []TicketEvent) {
 	if !tt.Trail {
 		a.approx++
 	}
-	var parts int64
-	partsOK := false
-	if a.o.PartsCost != nil {
-		parts, partsOK = a.o.PartsCost(t, events)
-	}
-	a.total.add(t, &tt, parts, partsOK)
-	group(a.cats, t.Category, "").add(t, &tt, parts, partsOK)
-	group(a.builds, t.Building, t.Building).add(t, &tt, parts, partsOK)
+	a.total.add(t, &tt, quote, parts, partsOK)
+	a.byArea[t.AreaKey()]++
+	group(a.cats, t.Category, "").add(t, &tt, quote, parts, partsOK)
+	group(a.builds, t.Building, t.Building).add(t, &tt, quote, parts, partsOK)
 	if t.AssigneeID != "" {
-		group(a.techs, t.AssigneeID, t.Assignee).add(t, &tt, parts, partsOK)
+		group(a.techs, t.AssigneeID, t.Assignee).add(t, &tt, quote, parts, partsOK)
+	}
+	if f := t.Fault; f != nil && f.Component != "" {
+		group(a.faults, t.Category+"/"+f.Component, "").add(t, &tt, quote, parts, partsOK)
+		if f.Cause != "" {
+			group(a.causes, t.Category+"/"+f.Cause, "").add(t, &tt, quote, parts, partsOK)
+		}
 	}
 	d, ok := tt.Spans()
 	for i := range d {
@@ -727,8 +822,8 @@ func (a *KPIAcc) dayIndex(at time.Time) int {
 
 func (a *KPIAcc) hint(i int, t *Ticket, at time.Time) {
 	r := &a.o.HintRules[i]
-	if !r.matches(t) {
-		return
+	if at.Before(a.o.From.Add(-r.Window)) || !r.matches(t) {
+		return // no window ending in the period reaches back this far
 	}
 	key, riser, ok := r.place(t)
 	if !ok {
@@ -751,7 +846,9 @@ func (a *KPIAcc) Result() *KPIReport {
 		r.Total.Times[i].P90 = time.Duration(percentile(vs, 90)) * time.Second
 	}
 	r.ByCategory, r.ByBuilding, r.ByTechnician = sortedGroups(a.cats), sortedGroups(a.builds), sortedGroups(a.techs)
+	r.ByFault, r.ByCause = sortedGroups(a.faults), sortedGroups(a.causes)
 	r.Days = append([]KPIDay(nil), a.days...)
+	r.ByArea = maps.Clone(a.byArea)
 	for i := range a.o.HintRules {
 		r.Hints = append(r.Hints, a.ruleHints(i)...)
 	}

@@ -529,3 +529,36 @@ func TestKPIHintsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestKPIByFault: coded tickets are grouped by category and component,
+// and by cause; uncoded ones are in neither.
+func TestKPIByFault(t *testing.T) {
+	o := kpiOptions()
+	o.PartsCost = nil
+	acc := flows.NewKPI(o)
+	mk := func(id, cat, comp, cause string) *flows.Ticket {
+		tk := &flows.Ticket{ID: id, Category: cat, State: flows.StateClosed, Created: kpiAt("2026-11-10T01:00:00Z")}
+		if comp != "" {
+			tk.Fault = &flows.FaultCode{Component: comp, Symptom: "LEAK", Cause: cause, Action: "REPLACE"}
+		}
+		return tk
+	}
+	for _, tk := range []*flows.Ticket{mk("A", "water", "VALVE", "WEAR"), mk("B", "water", "VALVE", "CORR"),
+		mk("C", "water", "TAP", "WEAR"), mk("D", "door", "LOCK", "WEAR"), mk("E", "water", "", "")} {
+		acc.Add(tk, nil)
+	}
+	r := acc.Result()
+	var faults, causes []string
+	for _, g := range r.ByFault {
+		faults = append(faults, fmt.Sprintf("%s:%d", g.Key, g.Reported))
+	}
+	for _, g := range r.ByCause {
+		causes = append(causes, fmt.Sprintf("%s:%d", g.Key, g.Reported))
+	}
+	if got := fmt.Sprint(faults); got != "[water/VALVE:2 door/LOCK:1 water/TAP:1]" {
+		t.Errorf("by fault %s", got)
+	}
+	if got := fmt.Sprint(causes); got != "[water/WEAR:2 door/WEAR:1 water/CORR:1]" {
+		t.Errorf("by cause %s", got)
+	}
+}

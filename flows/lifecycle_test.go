@@ -115,7 +115,7 @@ func TestFullRepair(t *testing.T) {
 		}
 		return err
 	})
-	want := "reported,acc,way,arr,step,doorbell,ring,answered,step,entry,step,plan,step,quote_sent,quote_agreed,step,photo,step,repaired,step,photo,step,test_pass,test_pass,test_pass,step,care_note_added,care,step,done,fix,bye,sc,comment"
+	want := "reported,acc,way,arr,step,doorbell,ring,answered,step,entry,step,plan,step,quote_sent,quote_agreed,step,photo,step,repaired,step,photo,step,test_pass,test_pass,test_pass,step,care_note_added,care,step,fault,done,fix,bye,sc,comment"
 	if got := strings.Join(actions, ","); got != want {
 		t.Fatalf("audit trail\n got %s\nwant %s", got, want)
 	}

@@ -30,6 +30,11 @@ const (
 	ActReturnGroup Action = "rg"
 	ActTakeOver    Action = "tk"
 	ActHelpReply   Action = "hr"
+	ActCode        Action = "fcd" // the fault coding at the sign-off step: fcd|ticket|level[|code] (faultcode.go)
+	// The callback visit (callbacks.go): the resident's answer, and
+	// customer service's record of a phone callback.
+	ActCallback      Action = "cb"  // cb|ticket|h|n|s<1-5>
+	ActCallbackPhone Action = "cbc" // cbc|ticket|h|n|x|s<1-5>
 	// A lead's ways out of any open state, each with a reason or evidence
 	// in the audit trail (manage.go).
 	ActLeadClose    Action = "lcl" // close a visit that is over (done, confirmed, survey), with a reason
@@ -40,6 +45,9 @@ const (
 	ActUsePart      Action = "pu"  // "use part" on the quote or repair step: pu|ticket|step
 	ActPartOK       Action = "pua" // a lead approves a requisition over the limit: pua|ticket|n
 	ActPartNo       Action = "pur" // a lead refuses it: pur|ticket|n
+	// A lead's reopen and merge (console_lead.go), each with a reason.
+	ActLeadReopen Action = "lro" // reopen an ended ticket: back to the group as new
+	ActLeadMerge  Action = "lmg" // cancel a duplicate into the ticket it repeats
 )
 
 // Who may trigger a transition, besides the role list.
@@ -107,6 +115,10 @@ var Transitions = map[Action]Transition{
 	ActReturnGroup: {From: working, To: StateNew, Roles: leads, who: byRole, InArea: true},
 	ActTakeOver:    {From: working, Roles: leads, who: byRole, InArea: true},
 	ActHelpReply:   {From: working, Roles: leads, who: byRole, InArea: true},
+	ActCode:        {From: []State{StateOnSite}, Roles: staff, who: byAssignee},
+	// A callback is about a closed ticket; "not held" reopens it (callbacks.go).
+	ActCallback:      {From: []State{StateClosed}, Roles: residents, who: byReporter},
+	ActCallbackPhone: {From: []State{StateClosed}, Roles: office, who: byRole, InArea: true},
 	// The lead's close, cancel and paper signature start a dialogue for
 	// the reason or the photo; To is applied, re-authorised, with it.
 	ActLeadClose:    {From: []State{StateDone, StateConfirmed, StateSurvey}, To: StateClosed, Roles: leads, who: byRole, InArea: true},
@@ -117,6 +129,10 @@ var Transitions = map[Action]Transition{
 	ActUsePart:      {From: []State{StateOnSite}, Roles: PartsRoles[PartsIssue], who: byAssignee},
 	ActPartOK:       {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole, InArea: true},
 	ActPartNo:       {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole, InArea: true},
+	// A lead reopens what ended (closed, cancelled, unresolved) and merges
+	// a duplicate before its visit is over (console_lead.go).
+	ActLeadReopen: {From: []State{StateClosed, StateCancelled, StateUnresolved}, To: StateNew, Roles: leads, who: byRole, InArea: true},
+	ActLeadMerge:  {From: append([]State{StateNew}, working...), To: StateCancelled, Roles: leads, who: byRole, InArea: true},
 }
 
 // AllStates lists every ticket state, for exhaustive tests and reports.

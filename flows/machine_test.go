@@ -37,6 +37,10 @@ var allowed = map[flows.Action]struct {
 	flows.ActReturnGroup: {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
 	flows.ActTakeOver:    {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
 	flows.ActHelpReply:   {[]flows.State{flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
+	flows.ActCode:        {[]flows.State{flows.StateOnSite}, []string{"tech"}},
+	// The callback visit: the resident's answer, the office's phone record (a dispatcher too).
+	flows.ActCallback:      {[]flows.State{flows.StateClosed}, []string{"resident"}},
+	flows.ActCallbackPhone: {[]flows.State{flows.StateClosed}, []string{"lead", "admin"}},
 	// A lead's ways out: close a visit that is over, cancel one that is
 	// not, record a paper signature, hand the sign-off to another.
 	flows.ActLeadClose:    {[]flows.State{flows.StateDone, flows.StateConfirmed, flows.StateSurvey}, []string{"lead", "admin"}},
@@ -48,6 +52,9 @@ var allowed = map[flows.Action]struct {
 	flows.ActUsePart: {[]flows.State{flows.StateOnSite}, []string{"tech"}},
 	flows.ActPartOK:  {[]flows.State{flows.StateOnSite}, []string{"lead", "admin"}},
 	flows.ActPartNo:  {[]flows.State{flows.StateOnSite}, []string{"lead", "admin"}},
+	// A lead reopens what ended and merges a duplicate before its visit is over.
+	flows.ActLeadReopen: {[]flows.State{flows.StateClosed, flows.StateCancelled, flows.StateUnresolved}, []string{"lead", "admin"}},
+	flows.ActLeadMerge:  {[]flows.State{flows.StateNew, flows.StateAccepted, flows.StateOnTheWay, flows.StateOnSite, flows.StateWaiting}, []string{"lead", "admin"}},
 }
 
 func in[T comparable](xs []T, x T) bool {
@@ -65,9 +72,13 @@ func in[T comparable](xs []T, x T) bool {
 var guarded = map[flows.Action]bool{
 	flows.ActStep: true, flows.ActNoOneHome: true, flows.ActEntryOK: true, flows.ActQuoteOK: true,
 	flows.ActQuoteNo: true, flows.ActEndVisit: true, flows.ActDone: true, flows.ActReschedule: true,
+	flows.ActCode: true, // only at the sign-off step, a level and code the tree offers
+	// only while a callback is asked (or on the phone list)
+	flows.ActCallback: true, flows.ActCallbackPhone: true,
 	// These ask for a reason or a photo first; the move comes with it (stuck_test.go).
 	flows.ActLeadClose: true, flows.ActLeadCancel: true, flows.ActPaperLead: true, flows.ActPaperTech: true,
 	flows.ActUsePart: true, flows.ActPartOK: true, flows.ActPartNo: true,
+	flows.ActLeadReopen: true, flows.ActLeadMerge: true,
 }
 
 // TestEveryTransition checks the single gate, Authorize, for every action

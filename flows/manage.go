@@ -22,10 +22,11 @@ var leadTools = []struct {
 	{ActPaperLead, "btn.paper_signed"},
 	{ActLeadClose, "btn.lead_close"},
 	{ActLeadCancel, "btn.lead_cancel"},
+	{ActLeadMerge, "btn.lead_merge"},
 }
 
 // leadEnds are what a lead's close and cancel record as the ticket's closure.
-var leadEnds = map[Action]string{ActLeadClose: ClosedByLead, ActLeadCancel: CancelledByLead}
+var leadEnds = map[Action]string{ActLeadClose: ClosedByLead, ActLeadCancel: CancelledByLead, ActLeadMerge: MergedByLead}
 
 // cmdManage shows a ticket's state and the lead's ways out.
 func (c *call) cmdManage(arg string) error {
@@ -42,7 +43,11 @@ func (c *call) cmdManage(arg string) error {
 		who = c.t("open.unassigned")
 	}
 	if !t.State.Open() {
-		c.reply(c.t("manage.ended", "ticket", t.ID, "state", c.stateLabel(t.State, c.lang)))
+		var reopen [][]Button
+		if Authorize(ActLeadReopen, c.me, t) == nil && t.MergedInto == "" {
+			reopen = append(reopen, []Button{TicketButton(c.t("btn.lead_reopen"), ActLeadReopen, t.ID)})
+		}
+		c.reply(c.t("manage.ended", "ticket", t.ID, "state", c.stateLabel(t.State, c.lang)), reopen...)
 		return nil
 	}
 	var rows [][]Button
@@ -63,7 +68,11 @@ func (c *call) askReason(t *Ticket, a Action) error {
 	d := &Dialogue{PersonID: c.me.ID, Kind: dlgLeadReason, Step: stepReason, Started: c.now, TicketID: t.ID, TicketAction: a}
 	c.bump(d)
 	c.toast = c.t("ok")
-	c.reply(c.t("manage.ask_reason_"+leadEnds[a], "ticket", t.ID))
+	key := "manage.ask_reason_" + leadEnds[a]
+	if r, ok := leadReasoned[a]; ok {
+		key = r.ask // console_lead.go
+	}
+	c.reply(c.t(key, "ticket", t.ID))
 	return c.tx.PutDialogue(d)
 }
 
@@ -94,14 +103,24 @@ func (c *call) leadReasonInput(d *Dialogue) error {
 	if err != nil {
 		return err
 	}
-	closure, ok := leadEnds[d.TicketAction]
-	if !ok {
-		return c.tx.DeleteDialogue(d.PersonID)
-	}
-	if err := c.endByLead(t, d.TicketAction, reason); err != nil {
+	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
 		return err
 	}
-	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+	if r, ok := leadReasoned[d.TicketAction]; ok {
+		return r.apply(c, t, reason) // console_lead.go
+	}
+	if _, ok := leadEnds[d.TicketAction]; !ok {
+		return nil
+	}
+	return c.leadEnded(t, d.TicketAction, reason)
+}
+
+// leadEnded closes or cancels t by the lead's action a with the reason
+// (chat's typed one, or the console's) and tells the technician and the
+// resident.
+func (c *call) leadEnded(t *Ticket, a Action, reason string) error {
+	closure := leadEnds[a]
+	if err := c.endByLead(t, a, reason); err != nil {
 		return err
 	}
 	c.reply(c.t("manage.done", "ticket", t.ID, "how", c.t("closure."+closure)))
@@ -134,6 +153,11 @@ func (c *call) endByLead(t *Ticket, a Action, reason string) error {
 	if err := c.returnJobParts(t, t.Closure); err != nil { // parts_job.go
 		return err
 	}
+	if t.State == StateClosed { // a cancelled ticket is neither sampled nor called back
+		if err := c.afterClose(t); err != nil { // QC sample and callback visit (callbacks.go)
+			return err
+		}
+	}
 	c.groupCard(t, false)
 	return nil
 }
@@ -150,7 +174,25 @@ func (c *call) askPaper(t *Ticket, a Action) error {
 // paperInput records the paper signature with its photo: the work order
 // is confirmed, and the visit goes on to the goodbye.
 func (c *call) paperInput(d *Dialogue) error {
-	if c.ev.Kind != EvPhoto || c.ev.Photo == nil {
+	if c.ev.Kind != EvPhoto {
+		return Errorf(CodeInvalid, "paper.photo_needed")
+	}
+	if err := c.paperPhoto(); err != nil {
+		return err
+	}
+	t, err := c.dialogueTicket(d)
+	if err != nil {
+		return err
+	}
+	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+		return err
+	}
+	return c.paperSigned(t, d.TicketAction, cleanText(c.ev.Text, 200))
+}
+
+// paperPhoto checks the event's photo of a signed paper work order.
+func (c *call) paperPhoto() error {
+	if c.ev.Photo == nil {
 		return Errorf(CodeInvalid, "paper.photo_needed")
 	}
 	if c.ev.TooLarge || c.ev.Photo.Size > c.e.o.MaxPhotoBytes {
@@ -159,18 +201,17 @@ func (c *call) paperInput(d *Dialogue) error {
 	if c.ev.NotImage {
 		return Errorf(CodeInvalid, "err.not_image")
 	}
-	t, err := c.dialogueTicket(d)
-	if err != nil {
-		return err
-	}
+	return nil
+}
+
+// paperSigned records the paper signature by action a with the event's
+// photo (checked by paperPhoto) and its note, from chat or the console.
+func (c *call) paperSigned(t *Ticket, a Action, note string) error {
 	t.Signoff = signedOnPaper
-	if err := c.move(t, d.TicketAction, signedOnPaper); err != nil {
+	if err := c.move(t, a, signedOnPaper); err != nil {
 		return err
 	}
-	if err := c.event(t, "paper_signed", t.State, t.State, cleanText(c.ev.Text, 200), *c.ev.Photo); err != nil {
-		return err
-	}
-	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+	if err := c.event(t, "paper_signed", t.State, t.State, note, *c.ev.Photo); err != nil {
 		return err
 	}
 	if res, err := c.resident(t); err != nil {

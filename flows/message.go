@@ -9,8 +9,8 @@ type MsgKind string
 const (
 	KindSend  MsgKind = "send"  // a new message
 	KindEdit  MsgKind = "edit"  // replace the text and buttons of the card named by CardKey
-	KindPhoto MsgKind = "photo" // a photo by channel file id, with Text as caption
-	KindFile  MsgKind = "file"  // a document named FileName whose content is Content, or Text when it has none (reports, exports)
+	KindPhoto MsgKind = "photo" // a photo by channel file id, or an Export's image, with Text as caption
+	KindFile  MsgKind = "file"  // a document named FileName rendered from Export with Text as caption, or whose content is Text
 	// KindMenu sets the person's command menu: Buttons[0] lists the
 	// commands, Text the description and Data the command name. A channel
 	// without per-person menus marks it delivered.
@@ -51,10 +51,6 @@ type Message struct {
 	Ticket         string `json:"ticket,omitempty"` // for logs and metrics only
 	// FileName names a KindFile document.
 	FileName string `json:"file_name,omitempty"`
-	// Content is a KindFile document's bytes (a spreadsheet); Text is then
-	// its caption, which a channel that cannot send documents shows. A
-	// document without Content is its Text.
-	Content []byte `json:"content,omitempty"`
 	// Document sends Photo as a file: an image the person sent as a file
 	// has a document file id, which the platform refuses as a photo.
 	Document bool `json:"document,omitempty"`
@@ -68,6 +64,13 @@ type Message struct {
 	// channel that can only replace the buttons of a card already sent
 	// (WeCom's update_template_card) rather than edit it.
 	Status string `json:"status,omitempty"`
+	// Export, on a KindFile or KindPhoto, names the file the message
+	// carries — a form, a chart, a spare-parts workbook — which the
+	// channel's sender renders at send time (export.go); Text is then the
+	// caption, and what is sent where no file can be. It is the one way a
+	// message carries a file the engine makes: a KindFile without it is a
+	// text document whose content is Text (a review's notes).
+	Export *Export `json:"export,omitempty"`
 }
 
 // photoMessage forwards a stored photo (or image file) to someone.

@@ -71,6 +71,7 @@ func (c *call) cmdMonth(arg string) error {
 		}
 	}
 	c.reply(c.renderMonth(r, c.lang))
+	c.repairLogFile(c.replyTo(), c.lang, start, start.AddDate(0, 1, 0))
 	return nil
 }
 
@@ -102,6 +103,9 @@ func (c *call) monthStart(arg string) (time.Time, error) {
 // still checks who asks and uses the result only if it fits; a report a
 // moment older than the transaction is fine.
 func (e *Engine) readAhead(ctx context.Context, ev Event) any {
+	if ev.Kind == EvCommand && ev.Command == "stats" && !ev.InGroup {
+		return e.statsAheadFor(ctx, ev)
+	}
 	if a := e.partsAhead(ctx, ev); a != nil {
 		return a
 	}

@@ -73,7 +73,7 @@ func TestMonthReport(t *testing.T) {
 
 	res := w.Cmd(lead, "month", "")
 	w.Expect(res)
-	got := w.Last(w.Drain(), lead.Chat()).Text
+	got := w.LastText(w.Drain(), lead.Chat()).Text
 	for _, want := range []string{
 		"📊 维修月报 2026-11",
 		"报修 5 单：有偿 4，公共 1，其中紧急 1",
@@ -99,17 +99,17 @@ func TestMonthReport(t *testing.T) {
 
 	// October: one ticket, found although it changed again in November.
 	w.Expect(w.Cmd(lead, "month", "2026-10"))
-	oct := w.Last(w.Drain(), lead.Chat()).Text
+	oct := w.LastText(w.Drain(), lead.Chat()).Text
 	contains(t, oct, "报修 1 单")
 	contains(t, oct, "重复报修：无")
 	w.Expect(w.Cmd(lead, "month", "202609"))
-	contains(t, w.Last(w.Drain(), lead.Chat()).Text, "本月没有报修记录")
+	contains(t, w.LastText(w.Drain(), lead.Chat()).Text, "本月没有报修记录")
 
 	// English for a lead who reads English.
 	w.Expect(w.Cmd(lead, "lang", "en"))
 	w.Drain()
 	w.Expect(w.Cmd(lead, "month", "2026-11"))
-	en := w.Last(w.Drain(), lead.Chat()).Text
+	en := w.LastText(w.Drain(), lead.Chat()).Text
 	contains(t, en, "Monthly repair report 2026-11")
 	contains(t, en, "First-time fix rate: 66.7% (1 reworked)")
 
@@ -117,7 +117,7 @@ func TestMonthReport(t *testing.T) {
 	refused := func(p flowstest.Person, arg, want string) {
 		t.Helper()
 		w.Cmd(p, "month", arg)
-		contains(t, w.Last(w.Drain(), p.Chat()).Text, want)
+		contains(t, w.LastText(w.Drain(), p.Chat()).Text, want)
 	}
 	refused(resident, "", "只有主管")
 	refused(tech, "", "只有主管")
@@ -283,7 +283,7 @@ func TestMonthReadsOutsideTheWriter(t *testing.T) {
 	if *inRead != 1 || *inWrite != 0 {
 		t.Fatalf("month scans: %d in read transactions, %d in the write one", *inRead, *inWrite)
 	}
-	contains(t, w.Last(w.Drain(), lead.Chat()).Text, "报修 1 单")
+	contains(t, w.LastText(w.Drain(), lead.Chat()).Text, "报修 1 单")
 	ask(resident, "spy:2")
 	if *inRead != 1 || *inWrite != 0 {
 		t.Fatalf("a refused /month scanned: %d read, %d write", *inRead, *inWrite)

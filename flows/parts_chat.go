@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -354,13 +353,9 @@ func (c *call) partsExport() error {
 	if c.e.o.Parts.Files == nil {
 		return Errorf(CodeInvalid, "parts.files_off")
 	}
-	var buf bytes.Buffer
-	if err := c.e.o.Parts.Files.WriteCatalog(&buf, c.tx, c.lang); err != nil {
-		return err
-	}
 	day := c.now.In(c.e.o.Location).Format("20060102")
-	c.send(Message{To: c.ev.From.Chat, Kind: KindFile, FileName: "parts-" + day + ".xlsx", Content: buf.Bytes(),
-		Text: c.t("parts.export_caption", "day", day), Priority: PrioNormal})
+	c.exportFile(c.ev.From.Chat, "parts-"+day+".xlsx", c.t("parts.export_caption", "day", day),
+		Export{Form: ExportPartsCatalog, Lang: c.lang}, "", PrioNormal)
 	return nil
 }
 
@@ -1814,8 +1809,9 @@ func (c *call) ensureParts() error {
 
 // stockReport sends the leads the month's stock report (opening,
 // received, issued, returned, scrapped, adjusted, closing; quantities and
-// values) as a workbook in their language, written ahead of the tick's
-// write transaction when it could be.
+// values) as a workbook in their language. The tick only queues it: the
+// sender renders it from the ledger (ExportStockReport), outside the one
+// writer.
 func (c *call) stockReport(month string) error {
 	start, err := time.ParseInLocation("200601", month, c.e.o.Location)
 	if err != nil {
@@ -1838,55 +1834,8 @@ func (c *call) stockReport(month string) error {
 			c.send(Message{To: p.Chat, Priority: PrioReminder, Text: c.tl(l, "parts.report_off", "month", label)})
 			continue
 		}
-		data, ok := c.made[stockReportKey(month, l)]
-		if !ok {
-			var buf bytes.Buffer
-			if err := c.e.o.Parts.Files.WriteStockReport(&buf, c.tx, start.UTC(), start.AddDate(0, 1, 0).UTC(), label, l); err != nil {
-				return err
-			}
-			data = buf.Bytes()
-			if c.made == nil {
-				c.made = map[string][]byte{}
-			}
-			c.made[stockReportKey(month, l)] = data
-		}
-		c.send(Message{To: p.Chat, Kind: KindFile, FileName: "stock-" + label + ".xlsx", Content: data, Priority: PrioReminder,
-			Text: c.tl(l, "parts.report_caption", "month", label)})
+		c.exportFile(p.Chat, "stock-"+label+".xlsx", c.tl(l, "parts.report_caption", "month", label),
+			Export{Form: ExportStockReport, From: start.UTC(), To: start.AddDate(0, 1, 0).UTC(), Lang: l}, "", PrioReminder)
 	}
 	return nil
-}
-
-func stockReportKey(month string, l Lang) string { return "stock:" + month + ":" + string(l) }
-
-// stockReportsAhead writes the stock reports of the timers due now in a
-// read transaction before the tick's write transaction, which then only
-// sends them: a month of moves is read without holding the one writer.
-func (e *Engine) stockReportsAhead(ctx context.Context, now time.Time) map[string][]byte {
-	if e.o.Parts.Files == nil {
-		return nil
-	}
-	out := map[string][]byte{}
-	_ = e.o.Store.View(ctx, func(tx Tx) error {
-		due, err := tx.DueTimers(now, 100)
-		if err != nil {
-			return nil
-		}
-		for _, tm := range due {
-			if tm.Kind != tmStockReport {
-				continue
-			}
-			start, err := time.ParseInLocation("200601", tm.Month, e.o.Location)
-			if err != nil {
-				continue
-			}
-			for _, l := range []Lang{LangZH, LangEN} {
-				var buf bytes.Buffer
-				if e.o.Parts.Files.WriteStockReport(&buf, tx, start.UTC(), start.AddDate(0, 1, 0).UTC(), start.Format("2006-01"), l) == nil {
-					out[stockReportKey(tm.Month, l)] = buf.Bytes()
-				}
-			}
-		}
-		return nil
-	})
-	return out
 }

@@ -134,6 +134,7 @@ func toSignoff(t *testing.T, w *flowstest.World, tech, res flowstest.Person, id 
 			w.CareNote(tech, id)
 			w.Expect(w.Step(tech, id, "next"))
 		case flows.StepSignoff:
+			w.CodeFault(tech, id)
 			w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))
 			w.Drain()
 			return
@@ -268,7 +269,7 @@ func TestPartsJobTwoParts(t *testing.T) {
 	// The work order lists the parts used and the charged one on the quote.
 	toSignoff(t, w, tech, resident, id)
 	w.Cmd(tech, "order", id)
-	order := lastMsg(w.Drain(), tech.Chat()).Text
+	order := w.LastText(w.Drain(), tech.Chat()).Text
 	contains(t, order, "使用配件：P-TAPE 生料带 ×2 卷；P-VALVE 角阀 ×1 个")
 	contains(t, order, "P-VALVE 角阀")
 	contains(t, order, flows.Money(q.Total()))
@@ -561,10 +562,10 @@ func TestPartsImportViaChat(t *testing.T) {
 
 	w.Cmd(lead, "parts", "export")
 	doc := lastMsg(w.Drain(), lead.Chat())
-	if doc.Kind != flows.KindFile || !strings.HasSuffix(doc.FileName, ".xlsx") || len(doc.Content) == 0 {
+	if doc.Kind != flows.KindFile || !strings.HasSuffix(doc.FileName, ".xlsx") || doc.Export == nil || doc.Export.Form != flows.ExportPartsCatalog {
 		t.Fatalf("export: %+v", doc)
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(doc.Content))
+	f, err := excelize.OpenReader(bytes.NewReader(w.Render(doc)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -799,10 +800,13 @@ func TestPartsMonthAndStockReport(t *testing.T) {
 	usePart(t, w, tech, id, "P-VALVE", "2")
 	usePart(t, w, tech, id, "P-TAPE", "3")
 	w.Cmd(lead, "month", "")
-	month := lastMsg(w.Drain(), lead.Chat()).Text
+	month := w.LastText(w.Drain(), lead.Chat()).Text
 	contains(t, month, "配件成本 ¥27.00（1 张工单）")
 	contains(t, month, "按类别：水管/漏水 ¥27.00（1 单）")
 	contains(t, month, "按维修人员：张师傅 ¥27.00（1 单）")
+	// The KPI report counts the same cost (flows.JobPartsCost, the job's value on the ledger).
+	w.Cmd(lead, "stats", "month")
+	contains(t, w.LastText(w.Drain(), lead.Chat()).Text, "配件成本 ¥27.00（1 单）")
 
 	w.Tick()
 	w.Drain()
@@ -815,10 +819,10 @@ func TestPartsMonthAndStockReport(t *testing.T) {
 			doc = &msgs[i]
 		}
 	}
-	if doc == nil || doc.FileName != "stock-2026-11.xlsx" {
+	if doc == nil || doc.FileName != "stock-2026-11.xlsx" || doc.Export == nil || doc.Export.Form != flows.ExportStockReport {
 		t.Fatalf("no stock report for the lead: %+v", msgs)
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(doc.Content))
+	f, err := excelize.OpenReader(bytes.NewReader(w.Render(*doc)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -872,7 +876,7 @@ func TestOldMaterialsLineStaysReadable(t *testing.T) {
 		}
 	}
 	w.Cmd(tech, "order", id)
-	contains(t, lastMsg(w.Drain(), tech.Chat()).Text, "M02 材料费（按实际） × 38元，单价 ¥1.00，小计 ¥38.00")
+	contains(t, w.LastText(w.Drain(), tech.Chat()).Text, "M02 材料费（按实际） × 38元，单价 ¥1.00，小计 ¥38.00")
 }
 
 // TestPartsLeadCancelGivesPartsBack: a lead who cancels a job on site,

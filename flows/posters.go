@@ -58,7 +58,8 @@ func ReadPosterCode(key []byte, code string) (area, building string, ok bool) {
 }
 
 // PosterSpec is what the poster of one building says, for the renderer
-// (Options.PosterImage); the labels are in the sender's language.
+// (Export.Poster, drawn by the sender at send time); the labels are in
+// the sender's language.
 type PosterSpec struct {
 	Org, Area, Building, Call, Link, Footer string
 }
@@ -90,7 +91,7 @@ func (c *call) areaPhone(area string, l Lang) string {
 // cmdPoster makes a building's poster for a lead: "/poster 3栋" in the
 // lead's (first) area, "/poster east 3栋" in a named one.
 func (c *call) cmdPoster(arg string) error {
-	if len(c.e.o.PosterKey) == 0 || c.e.o.PosterImage == nil {
+	if len(c.e.o.PosterKey) == 0 {
 		return Errorf(CodeInvalid, "posters.off")
 	}
 	fields := strings.Fields(arg)
@@ -113,12 +114,9 @@ func (c *call) cmdPoster(arg string) error {
 	if err != nil {
 		return err
 	}
-	img, err := c.e.o.PosterImage(spec)
-	if err != nil {
-		return err
-	}
-	c.send(Message{To: c.ev.From.Chat, Kind: KindFile, FileName: "poster-" + area + "-" + building + ".png", Content: img,
-		Text: c.t("posters.made", "area", spec.Area, "building", building, "link", spec.Link), Priority: PrioNormal})
+	c.exportFile(c.ev.From.Chat, "poster-"+area+"-"+building+".png",
+		c.t("posters.made", "area", spec.Area, "building", building, "link", spec.Link),
+		Export{Form: ExportPoster, Lang: c.lang, Poster: &spec}, "", PrioNormal)
 	return nil
 }
 

@@ -10,16 +10,11 @@ import (
 
 var posterKey = []byte("test-poster-key-0123456789")
 
-// posterWorld is the two-area world with a poster renderer that writes
-// the spec as text, so a test reads what the poster would say.
+// posterWorld is the two-area world; a poster is an export whose spec
+// (Export.Poster) says what the drawn poster would.
 func posterWorld(t *testing.T) *flowstest.World {
 	t.Helper()
-	w := flowstest.New(t, flowstest.WithOptions(func(o *flows.Options) {
-		twoAreas(o)
-		o.PosterImage = func(s flows.PosterSpec) ([]byte, error) {
-			return []byte(strings.Join([]string{s.Org, s.Area, s.Building, s.Call, s.Link, s.Footer}, "\n")), nil
-		}
-	}))
+	w := flowstest.New(t, flowstest.WithOptions(twoAreas))
 	staffIn(w, eastLead, "lead", "east")
 	return w
 }
@@ -114,10 +109,11 @@ func TestPosterCommand(t *testing.T) {
 	w := posterWorld(t)
 	w.Cmd(eastLead, "poster", "2栋")
 	m := w.Last(w.Drain(), eastLead.Chat())
-	if m.Kind != flows.KindFile || !strings.HasSuffix(m.FileName, ".png") {
+	if m.Kind != flows.KindFile || !strings.HasSuffix(m.FileName, ".png") || m.Export == nil || m.Export.Form != flows.ExportPoster || m.Export.Check() != nil {
 		t.Fatalf("the poster: %+v", m)
 	}
-	lines := strings.Split(string(m.Content), "\n")
+	s := m.Export.Poster
+	lines := []string{s.Org, s.Area, s.Building, s.Call, s.Link, s.Footer}
 	i := strings.Index(lines[4], "start=")
 	if i < 0 {
 		t.Fatalf("no deep link on the poster: %q", lines)

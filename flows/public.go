@@ -67,23 +67,47 @@ func (c *call) placeChoice(d *Dialogue, v string) error {
 	}
 	d.Asset, d.Place = a.Key, a.Labels[c.e.o.DefaultLang]
 	c.toast = a.Labels[c.lang]
-	return c.promptTiming(d)
+	return c.placeGiven(d) // already reported? (repeats.go)
 }
 
-// placeInput is the place typed at the place question.
+// placeInput is the place typed at the place question; a listed asset's
+// name (in any language) names that asset.
 func (c *call) placeInput(d *Dialogue) error {
+	text, err := c.placeText()
+	if err != nil {
+		return err
+	}
+	d.Asset, d.Place = c.e.assetNamed(text), text
+	return c.placeGiven(d) // already reported? (repeats.go)
+}
+
+// placeText is a place typed: one line, spaces collapsed, at most maxPlace.
+func (c *call) placeText() (string, error) {
 	if c.ev.Kind != EvText {
-		return Errorf(CodeInvalid, "err.text_expected")
+		return "", Errorf(CodeInvalid, "err.text_expected")
 	}
 	text := strings.Join(strings.Fields(cleanText(c.ev.Text, 0)), " ")
 	if text == "" {
-		return Errorf(CodeInvalid, "err.empty")
+		return "", Errorf(CodeInvalid, "err.empty")
 	}
 	if n := utf8.RuneCountInString(text); n > maxPlace {
-		return Errorf(CodeInvalid, "err.too_long", "n", n, "max", maxPlace)
+		return "", Errorf(CodeInvalid, "err.too_long", "n", n, "max", maxPlace)
 	}
-	d.Asset, d.Place = "", text
-	return c.promptTiming(d)
+	return text, nil
+}
+
+// assetNamed is the key of the listed public asset a typed place names
+// (any of its labels, spaces and letter case aside), "" for none.
+func (e *Engine) assetNamed(place string) string {
+	p := normPlace(place)
+	for _, a := range e.o.PublicAssets {
+		for _, l := range a.Labels {
+			if normPlace(l) == p {
+				return a.Key
+			}
+		}
+	}
+	return ""
 }
 
 // isPublicPlace reports whether the ticket names a public place rather

@@ -110,6 +110,7 @@ func TestPublicVisitHasNoDoorOrEntry(t *testing.T) {
 	}
 	contains(t, w.Last(msgs, tech.Chat()).Text, "第 1/7 步")
 	advanceTo(t, w, id, flows.StepSignoff)
+	w.CodeFault(tech, id)
 	w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))
 	card := w.Last(w.Drain(), resident.Chat())
 	contains(t, card.Text, "维修工作单（公共部位）")
@@ -135,6 +136,7 @@ func TestPublicSignoffByLead(t *testing.T) {
 	w.Expect(w.Tap(tech, flows.EncodePayload("acc", id), true))
 	w.Expect(w.Tap(tech, flows.EncodePayload("arr", id), false))
 	advanceTo(t, w, id, flows.StepSignoff)
+	w.CodeFault(tech, id)
 	w.Expect(w.Tap(tech, flows.EncodePayload("done", id), false))
 	msgs := w.Drain()
 	card := w.Last(msgs, lead.Chat())
@@ -153,5 +155,35 @@ func TestPublicSignoffByLead(t *testing.T) {
 	}
 	if ev := w.Events(id); !strings.Contains(strings.Join(ev, ","), "fix:lead") {
 		t.Fatalf("the lead's sign-off is not in the audit trail: %v", ev)
+	}
+}
+
+// TestListedAssetTypedOrTapped: a typed place that is a listed asset's
+// name, in either language (spaces and letter case aside), names that
+// asset; so a report made with the asset's button meets it, and a second
+// open report of it asks whether to follow the first instead.
+func TestListedAssetTypedOrTapped(t *testing.T) {
+	for _, typed := range []string{"1号楼 电梯", "LIFT, Building 1"} {
+		t.Run(typed, func(t *testing.T) {
+			w := publicWorld(t)
+			id := reportPublic(t, w, func(flows.Message) { w.Text(resident, typed) })
+			if tk := w.Ticket(id); tk.Asset != "lift_1" || tk.Place != typed {
+				t.Fatalf("typed %q: asset %q place %q", typed, tk.Asset, tk.Place)
+			}
+			registerAt(w, other, "13900139000", "1602")
+			w.Cmd(other, "report", "")
+			m := w.Last(w.Drain(), other.Chat())
+			w.Expect(w.Tap(other, w.ButtonData(m, "其他"), false))
+			w.Text(other, "电梯按钮失灵")
+			m = w.Last(w.Drain(), other.Chat())
+			w.Expect(w.Tap(other, w.ButtonData(m, "没有更多"), false))
+			m = w.Last(w.Drain(), other.Chat())
+			w.Expect(w.Tap(other, w.ButtonData(m, "公共设施"), false))
+			where := w.Last(w.Drain(), other.Chat())
+			w.Expect(w.Tap(other, w.ButtonData(where, "1号楼电梯"), false))
+			q := w.Last(w.Drain(), other.Chat())
+			contains(t, q.Text, "已有人报修")
+			contains(t, q.Text, id)
+		})
 	}
 }

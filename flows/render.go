@@ -18,6 +18,7 @@ func (c *call) groupCard(t *Ticket, isNew bool) { c.postCard(t, isNew, false) }
 // postCard renders the group card and queues it when it changed; refresh
 // marks an edit that only moves the card's clock (Message.Refresh).
 func (c *call) postCard(t *Ticket, isNew, refresh bool) {
+	c.tellFollowers(t)    // the same moments the group sees (repeats.go)
 	group := c.groupOf(t) // its area's (areas.go)
 	if group.IsZero() {
 		return
@@ -63,6 +64,9 @@ func (c *call) postCard(t *Ticket, isNew, refresh bool) {
 	}
 	if t.Reworks > 0 && t.State.Open() {
 		b.WriteString(" " + c.tl(l, "card.reworks", "n", t.Reworks))
+	}
+	if t.RepeatOf != "" {
+		b.WriteString("\n" + c.tl(l, "card.repeat", "prev", t.RepeatOf))
 	}
 	if sla := c.slaLine(t, l); sla != "" {
 		b.WriteString("\n" + sla)

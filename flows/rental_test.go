@@ -55,5 +55,5 @@ func TestRentalProfile(t *testing.T) {
 	w.Expect(w.Tap(tech, flows.EncodePayload("acc", pub), true))
 	w.WalkToSignoff(tech, resident, pub)
 	w.Cmd(resident, "order", pub)
-	contains(t, w.Last(w.Drain(), resident.Chat()).Text, "📄 公共设施设备维修单 "+pub)
+	contains(t, w.LastText(w.Drain(), resident.Chat()).Text, "📄 公共设施设备维修单 "+pub)
 }

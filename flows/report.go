@@ -124,13 +124,15 @@ func (c *call) reportChoice(d *Dialogue, v string) error {
 			d.Kind2 = OrderHousehold
 		case OrderPublic:
 			d.Kind2 = OrderPublic
-			return c.promptPlace(d)
+			return c.promptPlace(d) // where, and is it already reported (public.go, repeats.go)
 		default:
 			return Errorf(CodeInvalid, "err.bad_button")
 		}
 		return c.promptTiming(d)
 	case stepPlace:
 		return c.placeChoice(d, v)
+	case stepDuplicate:
+		return c.duplicateChoice(d, v)
 	case stepTiming:
 		loc := c.e.o.Location
 		local := c.now.In(loc)
@@ -157,7 +159,7 @@ func (c *call) reportChoice(d *Dialogue, v string) error {
 
 func (c *call) reportInput(d *Dialogue) error {
 	switch d.Step {
-	case stepCategory, stepKind, stepTiming:
+	case stepCategory, stepKind, stepTiming, stepDuplicate:
 		return Errorf(CodeInvalid, "err.use_buttons")
 	case stepPlace:
 		return c.placeInput(d)
@@ -224,34 +226,19 @@ func (c *call) createTicket(d *Dialogue, at *time.Time) error {
 	return c.dispatchNew(t)
 }
 
-// dispatchNew posts a new normal ticket's card to the group, checks it
-// for a repeat failure and starts its acceptance clock.
+// dispatchNew posts a new normal ticket's card to the group and starts its
+// acceptance clock; a repeat of a recent repair at the same home or public
+// place goes first to its technician (repeats.go), the group card then waits.
 func (c *call) dispatchNew(t *Ticket) error {
-	c.groupCard(t, true)
-	if err := c.checkRepeat(t); err != nil {
-		return err
-	}
-	if sla := c.areaSLA(t); sla.AcceptWithin > 0 {
-		return c.schedule(tmAccept, t.ID, 0, c.now.Add(sla.AcceptWithin))
-	}
-	return nil
-}
-
-// checkRepeat treats the same fault at the same home within 30 days of a
-// repair as a repeat failure: a major fault that triggers the SOP review.
-func (c *call) checkRepeat(t *Ticket) error {
-	earlier, err := c.tx.TicketsByResident(t.ResidentID, 20)
+	offered, err := c.markRepeat(t, true)
 	if err != nil {
 		return err
 	}
-	for _, e := range earlier {
-		if e.ID != t.ID && e.Category == t.Category && c.fullAddress(e) == c.fullAddress(t) && e.State == StateClosed &&
-			e.Closed != nil && c.now.Sub(*e.Closed) < 30*24*time.Hour {
-			if err := c.event(t, "repeat", t.State, t.State, e.ID); err != nil {
-				return err
-			}
-			return c.triggerReview("repeat", t.ID)
-		}
+	if !offered {
+		c.groupCard(t, true)
+	}
+	if sla := c.areaSLA(t); sla.AcceptWithin > 0 {
+		return c.schedule(tmAccept, t.ID, 0, c.now.Add(sla.AcceptWithin))
 	}
 	return nil
 }

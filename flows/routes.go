@@ -103,6 +103,10 @@ func init() {
 		{Name: "skip", Key: "cmd.skip", Menus: leads, Access: leadsOnly, run: (*call).cmdSkip},
 		{Name: "daily", Key: "cmd.daily", Menus: office, Access: officeOnly, run: (*call).cmdDaily},
 		{Name: "month", Key: "cmd.month", Menus: office, Access: officeOnly, run: (*call).cmdMonth},
+		{Name: "stats", Key: "cmd.stats", Menus: office, Access: officeOnly, run: (*call).cmdStats},
+		{Name: "qc", Key: "cmd.qc", Menus: leads, Access: leadsOnly, run: noArgs((*call).cmdQC)},
+		// The phone-callback list is customer service's (and the leads').
+		{Name: "callbacks", Key: "cmd.callbacks", Menus: office, Access: officeOnly, run: noArgs((*call).cmdCallbacks)},
 		// Customer service answers and closes the residents' fee questions.
 		{Name: "fees", Key: "cmd.fees", Menus: office, Access: officeOnly, run: noArgs((*call).cmdFees)},
 		{Name: "duty", Key: "cmd.duty", Menus: leads, Access: leadsOnly, run: (*call).cmdDuty},
@@ -232,6 +236,10 @@ const (
 	vbReviewSuggest  = "rvs" // rvs|<review>
 	vbReviewDecline  = "rvd" // rvd|<review>
 	vbActionDone     = "acd" // acd|<review>|<action>
+	vbOrderFile      = "xo"  // xo|<ticket>: the ticket's work order as an xlsx
+	vbRepeatPass     = "rpp" // rpp|<ticket>: the earlier technician passes a repeat to the group
+	vbQCStart        = "qcr" // qcr|<ticket>: a lead starts the QC review of a sampled ticket
+	vbSpotResult     = "qcx" // qcx|<ticket>|ok|bad: the result of a QC spot check on site
 	vbStaffRole      = "sr"  // sr|<person>|<role>
 	vbStaffLeave     = "sx"  // sx|<person>: asks to confirm
 	vbStaffLeaveOK   = "sxc" // sxc|<person>: deactivates a leaver
@@ -286,6 +294,13 @@ var verbs = map[string]verb{
 	// Only an action's owner has this button, and owners are staff: from
 	// anyone unregistered the payload is forged.
 	vbActionDone: {Access: Access{Deny: "err.bad_button"}, args: shape(aReview, aNum), run: (*call).actionDone},
+	// Whose work order it is, the handler checks (as /order does).
+	vbOrderFile: {Access: registered, private: true, args: shape(aTicket), run: (*call).orderFile},
+	// Only the technician it is offered to has it; the handler checks.
+	vbRepeatPass: {Access: repairTeam, args: shape(aTicket), run: (*call).repeatPass},
+	vbQCStart:    {Access: leadsOnly, private: true, args: shape(aTicket), run: (*call).qcStart, area: ticketAt(0)},
+	// Only the spot check's assignee has it; the handler checks.
+	vbSpotResult: {Access: repairTeam, args: shape(aTicket, oneOf("ok", "bad")), run: (*call).spotResult},
 	vbFeeAnswer:  {Access: officeOnly, args: shape(aTicket), run: (*call).feeAnswer, area: ticketAt(0)},
 	vbFeeClose:   {Access: officeOnly, args: shape(aTicket), run: (*call).feeClose, area: ticketAt(0)},
 	// Whom a lead may manage is the invitable table (staff.go).
@@ -368,6 +383,15 @@ var actions = map[Action]actionRow{
 	ActUsePart:      {run: (*call).usePart, args: shape(aStep)},
 	ActPartOK:       {run: func(c *call, t *Ticket, args []string) error { return c.partDecide(t, args, true) }, args: shape(aNum)},
 	ActPartNo:       {run: func(c *call, t *Ticket, args []string) error { return c.partDecide(t, args, false) }, args: shape(aNum)},
+	// The fault coding (faultcode.go): a level and the code picked, or
+	// start again, or name the public order's place.
+	ActCode: {run: (*call).code, args: shape(aWord).by(0, faultOps)},
+	// The callback visit (callbacks.go): held, not held, a score; on the
+	// phone also unreachable.
+	ActCallback:      {run: (*call).callbackAnswer, args: shape(oneOf(cbAnswerHeld, cbAnswerNotHeld, "s1", "s2", "s3", "s4", "s5"))},
+	ActCallbackPhone: {run: (*call).callbackPhone, args: shape(oneOf(cbAnswerHeld, cbAnswerNotHeld, cbAnswerNoReach, "s1", "s2", "s3", "s4", "s5"))},
+	ActLeadReopen:    {run: func(c *call, t *Ticket, _ []string) error { return c.askReason(t, ActLeadReopen) }},
+	ActLeadMerge:     {run: func(c *call, t *Ticket, _ []string) error { return c.askReason(t, ActLeadMerge) }},
 }
 
 // stepOps are the operations of the checklist's step buttons
@@ -384,6 +408,13 @@ var stepOps = map[string][]argFmt{
 	"change": nil,              // work: change of plan or price
 	"pass":   nil, "fail": nil, // tests
 	"note": {aCode}, // care: a typical note of the SOP
+}
+
+// faultOps are the fault coding's operations (fc|ticket|op[|code]) with
+// the arguments each carries: a level and the code picked, or none.
+var faultOps = map[string][]argFmt{
+	FaultComponentLevel: {aFault}, FaultSymptomLevel: {aFault}, FaultCauseLevel: {aFault}, FaultActionLevel: {aFault},
+	faultRestart: nil, faultAsset: nil,
 }
 
 // ---- button arguments ----
@@ -412,6 +443,7 @@ var (
 	aCode       = matches(`^[^|]{1,12}$`)             // a price-list code (sop.Validate: 1-12 characters)
 	aWord       = matches(`^[a-z_]{1,12}$`)
 	aKey        = matches(`^[A-Za-z0-9_.-]{1,32}$`) // a stored key: a skill or level, a role, a certificate or session id, a weekday
+	aFault      = matches(`^[A-Z0-9_]{1,8}$`)       // a fault code (validCode: 1-8 characters A-Z 0-9 _)
 )
 
 // argShape is the arity and format of a button's arguments: the fixed
@@ -538,25 +570,73 @@ const (
 	ConsoleReturn      = "return"       // take it back to the group: ActReturnGroup's row
 	ConsoleCancel      = "cancel"       // cancel it with a reason: ActLeadCancel's row
 	ConsolePhoneTicket = "phone_ticket" // file a ticket for a resident who phoned
+	// A lead's ways out (console_lead.go), each with its reason or photo.
+	ConsoleClose  = "lead_close" // close a ticket stuck at the sign-off or survey: ActLeadClose's row
+	ConsolePaper  = "paper"      // the signed paper work order's photo: ActPaperLead's row
+	ConsoleReopen = "reopen"     // reopen an ended ticket: ActLeadReopen's row
+	ConsoleMerge  = "merge"      // merge a duplicate into another ticket: ActLeadMerge's row
+	// Customer service: the fee questions (fees.go).
+	ConsoleFeeAnswer = "fee_answer" // answer the resident: vbFeeAnswer's row
+	ConsoleFeeClose  = "fee_close"  // close the question: vbFeeClose's row
+	// The management pages: each is the chat button it names (Verb).
+	ConsoleStaffRole      = "staff_role"      // a new role: vbStaffRole
+	ConsoleStaffLeave     = "staff_leave"     // deactivate a leaver: vbStaffLeaveOK
+	ConsoleSkill          = "skill"           // a skill's level, or "-" to remove it: vbSkill
+	ConsoleCertVerify     = "cert_verify"     // a certificate checked: vbCertVerify
+	ConsoleCertReviewed   = "cert_reviewed"   // its 复审 passed: vbCertReviewed
+	ConsoleDuty           = "duty"            // on or off duty now: vbDuty
+	ConsoleRosterPerson   = "roster_person"   // someone on or off a shift: vbRosterPerson
+	ConsoleRosterDelete   = "roster_delete"   // a shift removed: vbRosterDelete
+	ConsoleTrainingCancel = "training_cancel" // a session cancelled: vbTrainCancel
+	ConsolePurchaseOK     = "purchase_ok"     // vbPurchaseOK
+	ConsolePurchaseNo     = "purchase_no"     // vbPurchaseNo
+	ConsoleItemRetire     = "item_retire"     // a catalog item retired or back: vbItemRetire
+	ConsolePriceSet       = "price_set"       // a price list line changed or added: a new SOP version, as /sop reload makes
 )
 
 // consoleAction is one row of the console table. A row with Act is a
 // ticket action: Authorize decides with that action's Transitions row,
-// exactly as for the chat's button. A row without names no ticket and its
-// Access decides. A new console action of another area is one more row.
+// exactly as for the chat's button. A row with Verb is that chat button:
+// its row's Access decides, and without a run of its own its handler runs
+// with the form's Fields, in order, as the button's arguments (checked
+// against its shape). A row with Cmd is authorised by that command's rows
+// ("sop reload"). Any other names no ticket and its Access decides. A new
+// console action of another area is one more row.
 type consoleAction struct {
 	Act Action
 	Access
-	run func(c *call, t *Ticket, args map[string]string) error
+	Verb   string
+	Fields []string
+	Cmd    string
+	run    func(c *call, t *Ticket, args map[string]string) error
 }
 
 var consoleActions = map[string]consoleAction{
-	ConsoleLogin:       {Access: anyone, run: (*call).consoleLogin},
-	ConsoleLogout:      {Access: registered, run: (*call).consoleLogout},
-	ConsoleAssign:      {Act: ActReassign, run: (*call).consoleAssign},
-	ConsoleReturn:      {Act: ActReturnGroup, run: func(c *call, t *Ticket, _ map[string]string) error { return c.returnToGroup(t) }},
-	ConsoleCancel:      {Act: ActLeadCancel, run: (*call).cancelByLead},
-	ConsolePhoneTicket: {Access: officeOnly, run: (*call).phoneTicket},
+	ConsoleLogin:          {Access: anyone, run: (*call).consoleLogin},
+	ConsoleLogout:         {Access: registered, run: (*call).consoleLogout},
+	ConsoleAssign:         {Act: ActReassign, run: (*call).consoleAssign},
+	ConsoleReturn:         {Act: ActReturnGroup, run: func(c *call, t *Ticket, _ map[string]string) error { return c.returnToGroup(t) }},
+	ConsoleCancel:         {Act: ActLeadCancel, run: (*call).cancelByLead},
+	ConsolePhoneTicket:    {Access: officeOnly, run: (*call).phoneTicket},
+	ConsoleClose:          {Act: ActLeadClose, run: (*call).consoleClose},
+	ConsolePaper:          {Act: ActPaperLead, run: (*call).consolePaper},
+	ConsoleReopen:         {Act: ActLeadReopen, run: (*call).consoleReopen},
+	ConsoleMerge:          {Act: ActLeadMerge, run: (*call).consoleMerge},
+	ConsoleFeeAnswer:      {Verb: vbFeeAnswer, run: (*call).consoleFeeAnswer},
+	ConsoleFeeClose:       {Verb: vbFeeClose, Fields: []string{"ticket"}},
+	ConsoleStaffRole:      {Verb: vbStaffRole, Fields: []string{"person", "role"}},
+	ConsoleStaffLeave:     {Verb: vbStaffLeaveOK, Fields: []string{"person"}},
+	ConsoleSkill:          {Verb: vbSkill, Fields: []string{"person", "skill", "level"}},
+	ConsoleCertVerify:     {Verb: vbCertVerify, Fields: []string{"cert"}},
+	ConsoleCertReviewed:   {Verb: vbCertReviewed, Fields: []string{"cert"}},
+	ConsoleDuty:           {Verb: vbDuty, Fields: []string{"person", "on"}},
+	ConsoleRosterPerson:   {Verb: vbRosterPerson, Fields: []string{"shift", "person", "on"}},
+	ConsoleRosterDelete:   {Verb: vbRosterDelete, Fields: []string{"shift"}},
+	ConsoleTrainingCancel: {Verb: vbTrainCancel, Fields: []string{"session"}},
+	ConsolePurchaseOK:     {Verb: vbPurchaseOK, Fields: []string{"request"}},
+	ConsolePurchaseNo:     {Verb: vbPurchaseNo, Fields: []string{"request"}},
+	ConsoleItemRetire:     {Verb: vbItemRetire, Fields: []string{"part"}},
+	ConsolePriceSet:       {Cmd: "sop reload", run: (*call).consolePriceSet},
 }
 
 // ---- dialogues ----
@@ -575,6 +655,8 @@ const (
 	dlgReviewClose    = "review_close"
 	dlgActionDone     = "action_done"
 	dlgComplain       = "complain"
+	dlgFaultAsset     = "fault_asset"      // a public order's asset or place, typed at the fault coding
+	dlgQC             = "qc_review"        // a lead's QC review of a sampled ticket (Dialogue.TicketID)
 	dlgQualOverride   = "qual_override"    // a lead's reason to assign someone unqualified
 	dlgCert           = "cert"             // a certificate entered field by field
 	dlgCertRevoke     = "cert_revoke"      // the reason a certificate is refused or revoked
@@ -630,6 +712,8 @@ var dialogues = map[string]dialogueKind{
 	dlgReviewClose:    {input: (*call).reviewCloseInput, choose: (*call).reviewCloseChoice, legacy: legacyReviewDialogue},
 	dlgActionDone:     {input: (*call).actionEvidenceInput, legacy: legacyActionDone},
 	dlgComplain:       {input: (*call).complainInput},
+	dlgFaultAsset:     {input: (*call).assetInput},
+	dlgQC:             {input: (*call).qcInput, choose: (*call).qcChoice},
 	dlgQualOverride:   {input: (*call).overrideInput},
 	dlgCert:           {input: (*call).certInput, choose: (*call).certChoice, photo: atSteps(stepCertPhoto)},
 	dlgCertRevoke:     {input: (*call).certReasonInput},
@@ -767,6 +851,10 @@ const (
 	tmSignoff      = "signoff"   // a sign-off not answered: remind, then confirm by default
 	tmSurvey       = "survey"    // a survey not answered: remind, then close without a rating
 	tmStockReport  = "stockrep"  // the monthly stock report to the leads (Timer.Month)
+	tmWeekly       = "kpiweek"   // the weekly KPI report to the leads (Timer.Day is the report's day)
+	tmRepeatOffer  = "rpoffer"   // a repeat's offer to the earlier technician lapses
+	tmCallback     = "callback"  // the callback visit is due: ask the resident
+	tmCallbackDue  = "cbdue"     // the resident did not answer: customer service calls
 )
 
 // timerKind is one row of the timer table: what a due timer of that kind
@@ -797,6 +885,10 @@ var timerKinds = map[string]timerKind{
 	tmActionDue:    {fire: (*call).actionOverdue, legacy: legacyActionTimer},
 	tmActionEsc:    {fire: (*call).actionEscalate, legacy: legacyActionTimer},
 	tmAudit:        {fire: func(c *call, tm Timer, _ bool) error { return c.audit(tm.Month) }, legacy: legacyAudit},
+	tmWeekly:       {fire: func(c *call, tm Timer, _ bool) error { return c.weekly(tm.Day) }},
+	tmRepeatOffer:  {fire: onTicket(func(c *call, t *Ticket, _ Timer, _ bool) error { return c.repeatOfferLapsed(t) })},
+	tmCallback:     {fire: onTicket(func(c *call, t *Ticket, _ Timer, _ bool) error { return c.callbackAsk(t) })},
+	tmCallbackDue:  {fire: onTicket(func(c *call, t *Ticket, _ Timer, _ bool) error { return c.callbackUnanswered(t) })},
 	tmCertSweep:    {fire: func(c *call, _ Timer, _ bool) error { return c.certSweep() }},
 	tmTrainRemind:  {fire: func(c *call, tm Timer, _ bool) error { return c.trainRemind(tm.Session) }},
 	tmTrainAttend:  {fire: func(c *call, tm Timer, _ bool) error { return c.trainAttendCall(tm.Session) }},

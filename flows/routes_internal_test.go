@@ -45,7 +45,18 @@ func TestCommandRows(t *testing.T) {
 func TestButtonRows(t *testing.T) {
 	inConsole := map[Action]bool{}
 	for name, row := range consoleActions {
-		if row.run == nil || (row.Act == "" && !row.Open && row.Deny == "") {
+		switch {
+		case row.Verb != "":
+			// The chat button's row is its refusal, and its handler unless it has its own.
+			if v, ok := verbs[row.Verb]; !ok || (row.run == nil && len(row.Fields) != len(v.args.fixed)) {
+				t.Errorf("console action %q names verb %q, which has no row or takes other arguments than its fields", name, row.Verb)
+			}
+		case row.Cmd != "":
+			cmdName, arg, _ := strings.Cut(row.Cmd, " ")
+			if cmd, sub := findCommand(cmdName, arg); cmd == nil || (arg != "" && sub == nil) || row.run == nil {
+				t.Errorf("console action %q names command %q, which has no row, or has no handler", name, row.Cmd)
+			}
+		case row.run == nil || (row.Act == "" && !row.Open && row.Deny == ""):
 			t.Errorf("console action %q: handler %v, refusal %q", name, row.run != nil, row.Deny)
 		}
 		if row.Act != "" {

@@ -19,6 +19,9 @@ func (c *call) done(t *Ticket) error {
 	if err := c.needPhotos(t, st); err != nil {
 		return err
 	}
+	if c.faultPending(t) {
+		return Errorf(CodeConflict, "err.fault_uncoded", "ticket", t.ID)
+	}
 	now := c.now
 	t.Finished = &now
 	t.Signer = c.signoffBy(t)
@@ -73,8 +76,9 @@ func (c *call) signoffCardKey(t *Ticket, res *Person, key string) error {
 		second = append(second, TicketButton(c.tl(rl, "btn.fee_query"), ActFeeQuery, t.ID))
 	}
 	c.send(Message{To: res.Chat, Priority: PrioNormal, Ticket: t.ID,
-		Text:    c.tl(rl, key, "ticket", t.ID, "name", t.Assignee) + "\n\n" + order,
-		Buttons: [][]Button{{TicketButton(c.tl(rl, "btn.fixed"), ActFixed, t.ID)}, second}})
+		Text: c.tl(rl, key, "ticket", t.ID, "name", t.Assignee) + "\n\n" + order,
+		Buttons: [][]Button{{TicketButton(c.tl(rl, "btn.fixed"), ActFixed, t.ID)}, second,
+			{orderFileButton(c.tl(rl, "btn.order_file"), t.ID)}}})
 	return nil
 }
 
@@ -256,9 +260,11 @@ func (c *call) score(t *Ticket, args []string) error {
 	}
 	c.tell(tech, "job.closed", []any{"ticket", t.ID, "n", n})
 	if n <= complaintScore {
-		return c.complaint(t, n)
+		if err := c.complaint(t, n); err != nil {
+			return err
+		}
 	}
-	return nil
+	return c.afterClose(t) // QC sample and callback visit (callbacks.go)
 }
 
 func (c *call) commentInput(d *Dialogue) error {

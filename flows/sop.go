@@ -74,6 +74,9 @@ type SOP struct {
 	MinTests  int         `json:"min_tests"`
 	Steps     []Step      `json:"steps"`
 	Prices    []PriceItem `json:"prices"`
+	// Faults are the fault coding trees (faultcode.go); none turns the
+	// coding off.
+	Faults    *FaultTrees `json:"faults,omitempty"`
 	CareNotes []CareNote  `json:"care_notes,omitempty"`
 }
 
@@ -129,6 +132,9 @@ func (s *SOP) Validate() error {
 		if p.Cents < 0 || p.Name[LangZH] == "" || p.Name[LangEN] == "" {
 			return fmt.Errorf("sop %s: price %q needs names in zh-CN and en and a price ≥ 0", s.Version, p.Code)
 		}
+	}
+	if err := s.Faults.validate(); err != nil {
+		return fmt.Errorf("sop %s: %w", s.Version, err)
 	}
 	notes := map[string]bool{}
 	for _, n := range s.CareNotes {

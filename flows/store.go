@@ -35,6 +35,10 @@ type Tx interface {
 	FeesTx
 	SequencesTx
 	OutboxTx
+	StatsTx
+	RepeatsTx
+	QCTx
+	CallbacksTx
 	QualsTx
 	RosterTx
 	PartsTx // spare parts (parts.go)

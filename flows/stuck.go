@@ -127,6 +127,9 @@ func (c *call) endWithout(t *Ticket, closure, note string) error {
 	if err := c.event(t, closure, from, t.State, note); err != nil {
 		return err
 	}
+	if err := c.afterClose(t); err != nil { // QC sample and callback visit (callbacks.go)
+		return err
+	}
 	c.groupCard(t, false)
 	if tech, err := c.person(t.AssigneeID); err != nil {
 		return err
@@ -150,4 +153,4 @@ func (c *call) signers(t *Ticket) ([]*Person, error) {
 
 // ticketTimers are every timer kind a ticket may have; a ticket that
 // ends drops them all.
-var ticketTimers = []string{tmRung, tmAccept, tmArrive, tmRemind, tmChase, tmClock, tmSignoff, tmSurvey}
+var ticketTimers = []string{tmRung, tmAccept, tmArrive, tmRemind, tmChase, tmClock, tmSignoff, tmSurvey, tmRepeatOffer}

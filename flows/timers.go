@@ -20,11 +20,10 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 	fired := 0
 	for {
 		n := 0
-		ahead := e.auditAhead(ctx, now)
-		made := e.stockReportsAhead(ctx, now)
+		ahead := append(multiAhead{e.auditAhead(ctx, now)}, e.weeklyAhead(ctx, now)...)
 		err := e.o.Store.Update(ctx, func(tx Tx) error {
 			n = 0
-			c := &call{e: e, tx: tx, now: now, lang: e.o.DefaultLang, ahead: ahead, made: made,
+			c := &call{e: e, tx: tx, now: now, lang: e.o.DefaultLang, ahead: ahead,
 				ev: Event{Kind: EvNone, At: now, From: Sender{ID: "system"}}}
 			due, err := tx.DueTimers(now, 100)
 			if err != nil {
@@ -45,6 +44,9 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 				return err
 			}
 			if err := c.ensureGovernance(); err != nil {
+				return err
+			}
+			if err := c.ensureWeekly(); err != nil {
 				return err
 			}
 			if err := c.ensureParts(); err != nil {

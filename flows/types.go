@@ -159,8 +159,11 @@ type Ticket struct {
 	Unit        string     `json:"unit"`
 	Room        string     `json:"room"`
 	// Place is where a public-facility fault is (a building, floor or
-	// area, or a listed public asset's name); Asset the asset's key when
-	// one was picked. A public order has them instead of a home address.
+	// area, or a listed public asset's name: "3栋 电梯 2号", "地下车库 B2
+	// 排水泵"); Asset the asset's key when one was picked (or typed by its
+	// name). A public order has them instead of a home address; the
+	// technician names or corrects them at the fault coding, and repeats
+	// are found by them (repeats.go, faultcode.go).
 	Place      string     `json:"place,omitempty"`
 	Asset      string     `json:"asset,omitempty"`
 	AssigneeID string     `json:"assignee_id,omitempty"`
@@ -214,9 +217,29 @@ type Ticket struct {
 	// (ActLeadCancel; the reason is in the audit trail); empty when its
 	// resident withdrew it.
 	CancelledBy string `json:"cancelled_by,omitempty"`
+	// MergedInto is the ticket a lead merged this duplicate into
+	// (ActLeadMerge; Closure MergedByLead); a merged ticket is not reopened.
+	MergedInto string `json:"merged_into,omitempty"`
 	// CardHash fingerprints the group card as last queued, so an unchanged
 	// card is not edited again (the group's budget is 20 messages a minute).
 	CardHash string `json:"card_hash,omitempty"`
+
+	// Fault is the technician's coding of the fault at the end of the
+	// repair: component, symptom, cause, action (faultcode.go).
+	Fault *FaultCode `json:"fault,omitempty"`
+	// RepeatOf is the closed ticket of the same home or asset and category
+	// this report repeats (repeats.go).
+	RepeatOf string `json:"repeat_of,omitempty"`
+	// OfferedTo is the technician a repeat is offered to first (the one who
+	// did the earlier job), until the offer lapses and the group gets it.
+	OfferedTo string `json:"offered_to,omitempty"`
+	// Followers reported the same public fault while this ticket was open
+	// and follow it instead of opening a duplicate; FollowersTold is the
+	// state they were last told of.
+	Followers     []string `json:"followers,omitempty"`
+	FollowersTold State    `json:"followers_told,omitempty"`
+	// Callback is the callback visit (回访) after closing (callbacks.go).
+	Callback *Callback `json:"callback,omitempty"`
 	// QualOverrides are the assignments a lead made to someone who did not
 	// qualify for the job, with the reason, oldest first (shown in audits).
 	QualOverrides []QualOverride `json:"qual_overrides,omitempty"`

@@ -49,6 +49,9 @@ func (c *call) workOrder(t *Ticket, l Lang) (string, error) {
 	if v.Plan != "" {
 		line("order.plan", "plan", v.Plan)
 	}
+	if f := faultText(c.e.SOP(), t, l); f != "" && t.Fault.Complete() {
+		line("order.fault", "fault", f)
+	}
 	if t.Kind == OrderHousehold && v.Quote != nil {
 		status := c.tl(l, "order.quote_"+v.Quote.Status)
 		line("order.quote", "status", status)
@@ -139,17 +142,28 @@ func (c *call) cmdOrder(arg string) error {
 	if err != nil {
 		return err
 	}
-	// The office reads every work order (customer service reconciles them
-	// with the repair log and answers fee questions); others only their own.
-	// Someone else's ticket is answered as one that does not exist, so the
-	// answer does not tell a resident which numbers are taken.
-	if !(hasRole(office, c.me.Role) || t.ResidentID == c.me.ID || t.AssigneeID == c.me.ID) {
-		return Errorf(CodeNotFound, "err.no_ticket", "ticket", id)
+	if err := c.mayReadOrder(t); err != nil {
+		return err
 	}
 	text, err := c.workOrder(t, c.lang)
 	if err != nil {
 		return err
 	}
 	c.reply(text + "\n" + c.t("order.state", "state", c.stateLabel(t.State, c.lang), "rev", strconv.Itoa(t.Rev)))
+	c.workOrderFile(c.replyTo(), c.lang, t)
+	return nil
+}
+
+// mayReadOrder: the office reads every work order (customer service
+// reconciles them with the repair log and answers fee questions); others
+// only their own.
+func (c *call) mayReadOrder(t *Ticket) error {
+	// The office reads every work order (customer service reconciles them
+	// with the repair log and answers fee questions); others only their own.
+	// Someone else's ticket is answered as one that does not exist, so the
+	// answer does not tell a resident which numbers are taken.
+	if !(hasRole(office, c.me.Role) || t.ResidentID == c.me.ID || t.AssigneeID == c.me.ID) {
+		return Errorf(CodeNotFound, "err.no_ticket", "ticket", t.ID)
+	}
 	return nil
 }

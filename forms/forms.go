@@ -178,7 +178,27 @@ func (o *Options) clock(at time.Time) string { return at.In(o.Location).Format("
 
 func (o *Options) state(s flows.State) string { return o.t("state." + string(s)) }
 
+// faultGroup names a KPI fault group ("<category>/<code>"): the category
+// and the code's label.
+func (o *Options) faultGroup(key, level string) string {
+	cat, code, _ := strings.Cut(key, "/")
+	return o.category(cat) + "·" + flows.FaultLabel(o.SOP, cat, level, code, o.Lang)
+}
+
+// fault is the ticket's coded fault with its codes, "" when not coded.
+func (o *Options) fault(t *flows.Ticket) string {
+	f := t.Fault
+	if !f.Complete() {
+		return ""
+	}
+	return o.t("forms.value.fault", "fault", flows.FaultText(o.SOP, t, o.Lang),
+		"codes", f.Component+"·"+f.Symptom+"·"+f.Cause+"·"+f.Action)
+}
+
 func address(t *flows.Ticket) string {
+	if t.Kind == flows.OrderPublic && strings.TrimSpace(t.Place) != "" {
+		return t.Place // a public fault's place, typed or a listed asset's name
+	}
 	var parts []string
 	for _, s := range []string{t.Building, t.Unit, t.Room} {
 		if s = strings.TrimSpace(s); s != "" {

@@ -199,6 +199,10 @@ func TestWorkOrderFromTheEngine(t *testing.T) {
 	mustFind(t, f, sh, "3 次通过（10:30, 10:30, 10:30）")
 	mustFind(t, f, sh, "张师傅，2026-11-27 10:30 完工")
 	mustFind(t, f, sh, "住户已同意（2026-11-27 10:30）")
+	// The fault as the technician coded it before the sign-off (the first option of each level).
+	if got := value(t, f, sh, right(mustFind(t, f, sh, "故障编码"), 1)); got != "水龙头 → 漏水 / 渗漏 → 老化磨损 → 更换部件（TAP·LEAK·WEAR·REPLACE）" {
+		t.Errorf("fault %q", got)
+	}
 	// Photos taken at the photo steps are listed by step.
 	mustFind(t, f, sh, "张")
 	// A4 portrait, one page wide, with a print area.
@@ -280,6 +284,10 @@ func TestWorkOrderEmbedsPhotos(t *testing.T) {
 		// The built-in SOP has two photo steps (protection, clean-up): one picture each.
 		{"opened", func(flows.Photo) ([]byte, error) { return pngBuf.Bytes(), nil }, 2},
 		{"not an image", func(flows.Photo) ([]byte, error) { return []byte("%PDF-1.4"), nil }, 0},
+		// A JPEG's magic number on bytes that do not decode (a truncated copy).
+		{"broken jpeg", func(flows.Photo) ([]byte, error) {
+			return append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, make([]byte, 64)...), nil
+		}, 0},
 		{"missing", func(flows.Photo) ([]byte, error) { return nil, os.ErrNotExist }, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {

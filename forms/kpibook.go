@@ -85,12 +85,39 @@ func NewKPIBook(o Options, k flows.KPIOptions) (*KPIBook, error) {
 
 // Add lists one ticket if it was reported in the period (others are skipped).
 func (b *KPIBook) Add(t *flows.Ticket, events []flows.TicketEvent) error {
+	parts, partsOK := int64(0), false
+	if b.k.PartsCost != nil && !t.Created.Before(b.k.From) && t.Created.Before(b.k.To) {
+		parts, partsOK = b.k.PartsCost(t, events)
+	}
+	return b.add(t, flows.TicketKPI(t, events), t.AgreedQuoteCents(), parts, partsOK)
+}
+
+// AddBrief lists one ticket from its brief and folded trail (what
+// flows.WalkKPI hands out without reading the ticket).
+func (b *KPIBook) AddBrief(br flows.TicketBrief) error {
+	t := br.Ticket()
+	parts, partsOK := int64(0), false
+	if b.k.PartsCost != nil && !t.Created.Before(b.k.From) && t.Created.Before(b.k.To) {
+		parts, partsOK = b.k.PartsCost(t, nil)
+	}
+	return b.add(t, flows.TimesOf(t, br.Trail), br.Quote, parts, partsOK)
+}
+
+// Each is the workbook's feed for flows.WalkKPI: the ticket and its
+// events when the walk read them, else the brief.
+func (b *KPIBook) Each(br flows.TicketBrief, t *flows.Ticket, events []flows.TicketEvent) error {
+	if t != nil {
+		return b.Add(t, events)
+	}
+	return b.AddBrief(br)
+}
+
+func (b *KPIBook) add(t *flows.Ticket, tt flows.TicketTimes, quote, partsCents int64, partsOK bool) error {
 	if b.err != nil || t.Created.Before(b.k.From) || !t.Created.Before(b.k.To) {
 		return b.err
 	}
 	o := &b.o
 	b.n++
-	tt := flows.TicketKPI(t, events)
 	d, ok := tt.Spans()
 	none := o.t("forms.value.none")
 	row := []any{t.ID, o.stamp(t.Created), o.category(t.Category), address(t), t.Assignee, o.state(t.State)}
@@ -113,16 +140,14 @@ func (b *KPIBook) Add(t *flows.Ticket, events []flows.TicketEvent) error {
 	} else {
 		row = append(row, none)
 	}
-	if q := t.AgreedQuoteCents(); q > 0 {
-		row = append(row, yuan(q))
+	if quote > 0 {
+		row = append(row, yuan(quote))
 	} else {
 		row = append(row, none)
 	}
 	parts := any(none)
-	if b.k.PartsCost != nil {
-		if c, ok := b.k.PartsCost(t, events); ok {
-			parts = yuan(c)
-		}
+	if partsOK {
+		parts = yuan(partsCents)
 	}
 	b.err = b.tb.add(append(row, parts))
 	return b.err
@@ -264,7 +289,12 @@ func (b *KPIBook) numbers(r *flows.KPIReport) error {
 		{"forms.kpi.by_category", r.ByCategory, func(gr flows.KPIGroup) string { return o.category(gr.Key) }},
 		{"forms.kpi.by_building", r.ByBuilding, func(gr flows.KPIGroup) string { return gr.Label }},
 		{"forms.kpi.by_technician", r.ByTechnician, func(gr flows.KPIGroup) string { return gr.Label }},
+		{"forms.kpi.by_fault", r.ByFault, func(gr flows.KPIGroup) string { return o.faultGroup(gr.Key, flows.FaultComponentLevel) }},
+		{"forms.kpi.by_cause", r.ByCause, func(gr flows.KPIGroup) string { return o.faultGroup(gr.Key, flows.FaultCauseLevel) }},
 	} {
+		if len(sec.groups) == 0 && (sec.key == "forms.kpi.by_fault" || sec.key == "forms.kpi.by_cause") {
+			continue // nothing coded in the period
+		}
 		g.row++
 		header(o.t(sec.key))
 		for i := range sec.groups {

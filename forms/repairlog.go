@@ -91,6 +91,13 @@ func (l *RepairLog) Wants(t *flows.Ticket) bool {
 
 // Add writes the ticket's row (a ticket reported outside the range is skipped).
 func (l *RepairLog) Add(t *flows.Ticket, events []flows.TicketEvent) error {
+	return l.AddTimes(t, flows.TicketKPI(t, events))
+}
+
+// AddTimes is Add with the ticket's milestones already read from its
+// trail (flows.TimesOf of the store's folded trail): the confirmation is
+// the last resolved time, the repeat the ticket's link.
+func (l *RepairLog) AddTimes(t *flows.Ticket, tt flows.TicketTimes) error {
 	if l.err != nil || !l.Wants(t) {
 		return l.err
 	}
@@ -101,8 +108,8 @@ func (l *RepairLog) Add(t *flows.Ticket, events []flows.TicketEvent) error {
 		content += "：" + d
 	}
 	confirmed := ""
-	if at, _, ok := o.confirmation(events); ok {
-		confirmed = relStamp(o, t.Created, at)
+	if tt.Resolved != nil && tt.Trail {
+		confirmed = relStamp(o, t.Created, *tt.Resolved)
 	}
 	var remarks []string
 	if t.Reworks > 0 {
@@ -111,10 +118,13 @@ func (l *RepairLog) Add(t *flows.Ticket, events []flows.TicketEvent) error {
 	if t.FeeQuery {
 		remarks = append(remarks, o.t("forms.value.fee_query"))
 	}
-	for _, e := range events {
-		if e.Action == flows.ActionRepeat {
-			remarks = append(remarks, o.t("forms.value.repeat", "ticket", e.Note))
-		}
+	if prev := tt.Repeat; prev != "" {
+		remarks = append(remarks, o.t("forms.value.repeat", "ticket", prev))
+	} else if t.RepeatOf != "" {
+		remarks = append(remarks, o.t("forms.value.repeat", "ticket", t.RepeatOf))
+	}
+	if f := o.fault(t); f != "" {
+		remarks = append(remarks, f)
 	}
 	rel := func(at *time.Time) string {
 		if at == nil {

@@ -215,6 +215,7 @@ func (g *grid) layout(o *Options, t *flows.Ticket, events []flows.TicketEvent, c
 		g.full(o.t("forms.field.entry"), how, 20)
 	}
 	g.full(o.t("forms.field.plan"), or(v.Plan), 34)
+	g.full(o.t("forms.field.fault"), or(o.fault(t)), 20)
 	if t.Kind != flows.OrderPublic {
 		g.charges(o, t, events)
 	}
@@ -394,7 +395,9 @@ func (g *grid) photos(o *Options, t *flows.Ticket) {
 		from, to := []string{"C", "E", "G"}[i], []string{"D", "F", "H"}[i]
 		g.merge(cell(from, g.row), cell(to, g.row), st.cell)
 		if g.err == nil {
-			g.err = g.f.AddPictureFromBytes(g.sheet, cell(from, g.row), &excelize.Picture{Extension: imageExt(b), File: b,
+			// A copy that does not decode (truncated, mislabelled) stays
+			// listed only: a photo never stops the work order.
+			_ = g.f.AddPictureFromBytes(g.sheet, cell(from, g.row), &excelize.Picture{Extension: imageExt(b), File: b,
 				Format: &excelize.GraphicOptions{AutoFit: true, LockAspectRatio: true, OffsetX: 4, OffsetY: 4}})
 		}
 	}

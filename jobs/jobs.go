@@ -1,6 +1,7 @@
 // Package jobs runs the bot's schedules on robfig/cron in the estate's time
 // zone: the timer tick that drives SLA ladders, reminders and the daily
-// handover through the engine, and the hourly housekeeping of the store.
+// handover through the engine, the hourly housekeeping of the store, the
+// daily archive of the day's forms and the scheduled backups.
 // The schedules only say when to look; what is due is stored, so a restart
 // or a doubled tick never fires anything twice. jobs never imports a
 // concrete store: it is given the Housekeeper it prunes.
@@ -9,6 +10,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -77,6 +79,14 @@ type Options struct {
 	// schedules and logs it.
 	Backup         func() (string, error)
 	BackupSchedule string
+	// Archive, when set, writes the files of a past local day (YYYYMMDD)
+	// and returns those it wrote (the records renderer's Archive: the
+	// day's task list, repair log and work orders). It runs every day at
+	// ArchiveAt (minutes after midnight in Location) for the day before,
+	// and at Open for yesterday, so a bot that was down then catches up; it
+	// must keep what is already written.
+	Archive   func(ctx context.Context, day string) ([]string, error)
+	ArchiveAt int
 	// Keep bounds what the housekeeping keeps (when Store is a Pruner).
 	Keep Keep
 	// Media, when set and Store is a MediaReferrer, is swept nightly of
@@ -89,6 +99,7 @@ type Options struct {
 type Runner struct {
 	o    Options
 	cron *cron.Cron
+	wg   sync.WaitGroup
 }
 
 // cronLogger adapts zerolog to cron's logger interface.
@@ -127,6 +138,12 @@ func Open(o Options) (*Runner, error) {
 	if _, err := r.cron.AddFunc("@hourly", r.Housekeeping); err != nil {
 		return nil, fmt.Errorf("jobs: housekeeping schedule: %w", err)
 	}
+	if o.Archive != nil {
+		spec := fmt.Sprintf("%d %d * * *", o.ArchiveAt%60, o.ArchiveAt/60%24)
+		if _, err := r.cron.AddFunc(spec, r.ArchiveYesterday); err != nil {
+			return nil, fmt.Errorf("jobs: archive schedule %q: %w", spec, err)
+		}
+	}
 	if o.Media != nil {
 		if _, err := r.cron.AddFunc(mediaSweepSchedule, func() { r.SweepMedia() }); err != nil {
 			return nil, fmt.Errorf("jobs: media sweep schedule: %w", err)
@@ -140,7 +157,29 @@ func Open(o Options) (*Runner, error) {
 	r.Tick()
 	r.Housekeeping()
 	r.cron.Start()
+	if o.Archive != nil {
+		// Catching up may render a large day: not on the start-up path.
+		r.wg.Add(1)
+		go func() { defer r.wg.Done(); r.ArchiveYesterday() }()
+	}
 	return r, nil
+}
+
+// ArchiveYesterday archives the day before today (in Location).
+func (r *Runner) ArchiveYesterday() {
+	if r.o.Archive == nil {
+		return
+	}
+	day := r.o.Now().In(r.o.Location).AddDate(0, 0, -1).Format("20060102")
+	start := time.Now()
+	wrote, err := r.o.Archive(context.Background(), day)
+	if err != nil {
+		r.o.Log.Error().Err(err).Str("day", day).Msg("archive failed; the next run writes what is missing")
+		return
+	}
+	if len(wrote) > 0 {
+		r.o.Log.Info().Str("day", day).Int("files", len(wrote)).Dur("took", time.Since(start)).Msg("day archived")
+	}
 }
 
 // Tick fires every due timer through the engine.
@@ -223,6 +262,7 @@ func (r *Runner) Backup() {
 // Close stops the schedules and waits for a running job to finish.
 func (r *Runner) Close() {
 	<-r.cron.Stop().Done()
+	r.wg.Wait()
 }
 
 // SweepMedia deletes the kept files no stored record refers to and that

@@ -78,6 +78,64 @@ type file struct {
 	Steps     []fileStep     `toml:"steps"`
 	Prices    []filePrice    `toml:"prices"`
 	CareNotes []fileCareNote `toml:"care_notes"`
+	// FaultCoding false turns the coding off; a file without trees gets
+	// the built-in ones.
+	FaultCoding   *bool      `toml:"fault_coding"`
+	FaultSymptoms []fileNode `toml:"fault_symptoms"`
+	FaultCauses   []fileNode `toml:"fault_causes"`
+	FaultActions  []fileNode `toml:"fault_actions"`
+	FaultTrees    []fileTree `toml:"fault_trees"`
+}
+
+type fileNode struct {
+	Code  string            `toml:"code"`
+	Label map[string]string `toml:"label"`
+}
+
+type fileComponent struct {
+	Code     string            `toml:"code"`
+	Label    map[string]string `toml:"label"`
+	Symptoms []string          `toml:"symptoms"`
+}
+
+type fileTree struct {
+	Category   string          `toml:"category"`
+	Components []fileComponent `toml:"components"`
+	Causes     []string        `toml:"causes"`
+	Actions    []string        `toml:"actions"`
+}
+
+func nodes(ns []fileNode) []flows.FaultNode {
+	var out []flows.FaultNode
+	for _, n := range ns {
+		out = append(out, flows.FaultNode{Code: n.Code, Label: langs(n.Label)})
+	}
+	return out
+}
+
+// faults converts the file's trees; nil when it has none.
+func (f *file) faults() *flows.FaultTrees {
+	if len(f.FaultTrees) == 0 && len(f.FaultSymptoms) == 0 && len(f.FaultCauses) == 0 && len(f.FaultActions) == 0 {
+		return nil
+	}
+	ft := &flows.FaultTrees{Symptoms: nodes(f.FaultSymptoms), Causes: nodes(f.FaultCauses), Actions: nodes(f.FaultActions)}
+	for _, t := range f.FaultTrees {
+		tr := flows.FaultTree{Category: t.Category, Causes: t.Causes, Actions: t.Actions}
+		for _, c := range t.Components {
+			tr.Components = append(tr.Components, flows.FaultComponent{Code: c.Code, Label: langs(c.Label), Symptoms: c.Symptoms})
+		}
+		ft.Trees = append(ft.Trees, tr)
+	}
+	return ft
+}
+
+// defaultFaults are the built-in trees, for a file that has none.
+func defaultFaults() *flows.FaultTrees {
+	var f file
+	if _, err := toml.Decode(string(defaultTOML), &f); err != nil {
+		panic("sop: built-in default is invalid: " + err.Error())
+	}
+	return f.faults()
 }
 
 // Parse decodes and validates a definition. Unknown keys are errors.
@@ -94,7 +152,14 @@ func Parse(raw []byte) (*flows.SOP, error) {
 		}
 		return nil, fmt.Errorf("unknown keys: %s", strings.Join(keys, ", "))
 	}
-	s := &flows.SOP{Version: f.Version, Effective: f.Effective, MaxRings: f.MaxRings, MaxKnocks: f.MaxKnocks, MinTests: f.MinTests}
+	s := &flows.SOP{Version: f.Version, Effective: f.Effective, MaxRings: f.MaxRings, MaxKnocks: f.MaxKnocks, MinTests: f.MinTests,
+		Faults: f.faults()}
+	switch {
+	case f.FaultCoding != nil && !*f.FaultCoding:
+		s.Faults = nil
+	case s.Faults == nil:
+		s.Faults = defaultFaults()
+	}
 	for _, st := range f.Steps {
 		step := flows.Step{ID: st.ID, Kind: flows.StepKind(st.Kind), Title: langs(st.Title), Hint: langs(st.Hint), HouseholdOnly: st.HouseholdOnly}
 		if st.Photos != nil {

@@ -60,6 +60,50 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+// TestFaultTrees: the built-in trees code every default category (its own
+// tree or the default one), in both languages; a file without trees gets
+// the built-in ones, fault_coding = false turns the coding off, and a tree
+// naming an unknown symptom or a bad code is refused.
+func TestFaultTrees(t *testing.T) {
+	s := sop.Default()
+	if s.Faults == nil || len(s.Faults.Trees) < 6 || len(s.Faults.Causes) < 5 || len(s.Faults.Actions) < 5 {
+		t.Fatalf("built-in trees %+v", s.Faults)
+	}
+	for _, cat := range []string{"water", "electricity", "door", "appliance", "public", "other"} {
+		for _, l := range []flows.Lang{flows.LangZH, flows.LangEN} {
+			if got := flows.FaultLabel(s, cat, flows.FaultComponentLevel, "OTHER", l); got == "OTHER" || got == "" {
+				t.Errorf("%s (%s): no labelled OTHER component", cat, l)
+			}
+		}
+	}
+	if got := flows.FaultLabel(s, "water", flows.FaultComponentLevel, "VALVE", flows.LangEN); got != "Angle valve / valve" {
+		t.Errorf("valve in English: %q", got)
+	}
+	base := string(sop.DefaultTOML())
+	cut := base[:strings.Index(base, "# 故障编码")]
+	bare, err := sop.Parse([]byte(cut))
+	if err != nil || bare.Faults == nil || len(bare.Faults.Trees) != len(s.Faults.Trees) {
+		t.Fatalf("a file without trees: %v %+v", err, bare.Faults)
+	}
+	off, err := sop.Parse([]byte("fault_coding = false\n" + cut))
+	if err != nil || off.Faults != nil {
+		t.Fatalf("fault_coding = false: %v %+v", err, off.Faults)
+	}
+	for _, tc := range []struct{ name, doc, want string }{
+		{"unknown symptom", strings.Replace(base, `symptoms = ["LEAK", "DRIP", "STUCK", "BROKEN"]`, `symptoms = ["LEAK", "MELT"]`, 1), `unknown symptom "MELT"`},
+		{"bad code", strings.Replace(base, `code = "WEAR"`, `code = "wear-out"`, 1), `code "wear-out"`},
+		{"no english label", strings.Replace(base, `{ zh-CN = "老化磨损", en = "Wear / ageing" }`, `{ zh-CN = "老化磨损" }`, 1), "needs a label in zh-CN and en"},
+		{"tree twice", base + "\n[[fault_trees]]\ncategory = \"water\"\ncomponents = [{ code = \"X\", label = { zh-CN = \"x\", en = \"x\" }, symptoms = [\"LEAK\"] }]\n", `category "water"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := sop.Parse([]byte(tc.doc))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
 // TestStepPhotos: any step may require photos (`photos = N`); a photo step
 // needs at least one whether it says so or not; steps the resident's own
 // answer moves on (entry, quote) cannot require one.

@@ -56,13 +56,20 @@ var (
 	bSuggestions      = []byte("suggestions.pending")
 	bFeeQuestions     = []byte("fee_questions")
 	bFeeQuestionsOpen = []byte("fee_questions.open")
+	bTicketsReported  = []byte("tickets.reported")
+	bTicketsByPlace   = []byte("tickets.by_place")
+	bTicketsTrail     = []byte("tickets.trail")
+	bQC               = []byte("qc")
+	bQCOpen           = []byte("qc.open")
+	bPhoneCallbacks   = []byte("callbacks.phone")
 
 	allBuckets = [][]byte{bMeta, bCursors, bSeen, bSeenByTime, bPeople, bPeopleByRole, bTickets, bTicketsByRes,
 		bTicketsByAssign, bTicketsOpen, bTicketEvents, bCounters, bDialogues, bInvites, bOutbox, bOutboxDone,
 		bOutboxFailed, bCards, bComplaints, bTimers, bTimersByKey, bTicketsTouched, bHandovers, bDaily, bDuty, bSOPVersions, bAcks, bReviews, bSuggestions,
 		bSkills, bCerts, bCertsByPerson, bCertsByDue, bCertReminders, bSessions, bSessionsByPerson, bSessionsByStart, bPersonEvents,
 		bParts, bPartsLocations, bPartsMoves, bPartsMovesByPart, bPartsMovesByTicket, bPartsMovesByKey, bPartsMovesReversed, bPartsLevels, bPartsPurchases, bPartsPurchasesOpen, bPartsScraps, bPartsStocktakes, bPartsLow,
-		bFeeQuestions, bFeeQuestionsOpen}
+		bFeeQuestions, bFeeQuestionsOpen,
+		bTicketsReported, bTicketsByPlace, bTicketsTrail, bQC, bQCOpen, bPhoneCallbacks}
 )
 
 // schemaVersion is written in meta and in every record envelope.
@@ -144,7 +151,11 @@ func (s *Store) migrate(tx *bolt.Tx) error {
 	if err := fillOpenCopies(tx); err != nil {
 		return err
 	}
+	// Areas first: the ticket indexes' briefs carry a ticket's area.
 	if err := migrateAreas(tx, s.defaultArea); err != nil {
+		return err
+	}
+	if err := fillTicketIndexes(tx); err != nil {
 		return err
 	}
 	return meta.Put([]byte("schema"), u32(schemaVersion))

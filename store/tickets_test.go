@@ -246,3 +246,103 @@ func TestResidentIndexFollowsTheTicket(t *testing.T) {
 		}
 	}
 }
+
+// TestReportedAndPlaceIndexMigration: a file written before the reported
+// and place indexes existed gets them once at Open, for every ticket.
+func TestReportedAndPlaceIndexMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	s := MustOpen(t, path)
+	tk := &flows.Ticket{ID: "BX-20261127-0001", State: flows.StateClosed, Kind: flows.OrderHousehold, Category: "water",
+		Building: "3栋", Unit: "2单元", Room: "1502", Created: t0, Updated: t0}
+	putTicket(t, s, tk)
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range []string{"tickets.reported", "tickets.by_place"} {
+			if err := tx.DeleteBucket([]byte(b)); err != nil {
+				return err
+			}
+		}
+		// A file from before areas and the b4 briefs: the areas'
+		// migration runs first, so the rebuilt briefs carry the area.
+		for _, mark := range []string{"migrated.reported_place.b4", "migrated.areas"} {
+			if err := tx.Bucket([]byte("meta")).Delete([]byte(mark)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = MustOpen(t, path)
+	defer s.Close()
+	var reported []string
+	var at []*flows.Ticket
+	if err := s.View(context.Background(), func(tx flows.Tx) error {
+		if err := tx.EachTicketReported(t0, t0.Add(time.Hour), false, func(b flows.TicketBrief) error {
+			reported = append(reported, b.ID+":"+b.Category+":"+b.Area)
+			return nil
+		}); err != nil {
+			return err
+		}
+		at, err = tx.TicketsAtPlace(flows.PlaceKey(tk), 0)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(reported) != "[BX-20261127-0001:water:main]" || len(at) != 1 || at[0].ID != tk.ID {
+		t.Fatalf("after the migration: reported %v, at the place %d", reported, len(at))
+	}
+}
+
+// TestTrailProjectionRebuilt: a ticket whose trail has no fold (a file
+// written before the projection) gets one rebuilt from all its events at
+// its next append; it then equals the trail folded anew.
+func TestTrailProjectionRebuilt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	s := MustOpen(t, path)
+	tk := &flows.Ticket{ID: "BX-20261127-0001", State: flows.StateNew, Created: t0, Updated: t0}
+	putTicket(t, s, tk)
+	appendEv := func(s *store.Store, at time.Duration, action string, from, to flows.State) {
+		t.Helper()
+		if err := s.Update(context.Background(), func(tx flows.Tx) error {
+			return tx.AppendTicketEvent(tk.ID, flows.TicketEvent{At: t0.Add(at), Actor: "tg:1", Action: action, From: from, To: to})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendEv(s, 0, "reported", "", flows.StateNew)
+	appendEv(s, 10*time.Minute, "acc", flows.StateNew, flows.StateAccepted)
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("tickets.trail")).Delete([]byte(tk.ID)) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s = MustOpen(t, path)
+	defer s.Close()
+	appendEv(s, 40*time.Minute, "arr", flows.StateAccepted, flows.StateOnSite)
+	var fold *flows.TrailFold
+	var events []flows.TicketEvent
+	if err := s.View(context.Background(), func(tx flows.Tx) error {
+		if err := tx.EachTicketReported(t0, t0.Add(time.Hour), true, func(b flows.TicketBrief) error { fold = b.Trail; return nil }); err != nil {
+			return err
+		}
+		events, err = tx.TicketEvents(tk.ID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := flows.FoldTrail(events)
+	if fold == nil || fold.Events != 3 || fold.Accepted == nil || !fold.Accepted.Equal(*want.Accepted) || fold.Arrived == nil || !fold.Arrived.Equal(*want.Arrived) {
+		t.Fatalf("fold %+v, want %+v", fold, want)
+	}
+}

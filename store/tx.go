@@ -41,7 +41,7 @@ func (t *tx) bk(name []byte) *bolt.Bucket {
 // half empty for good: twice the file, and twice the pages a month's read
 // maps in. bbolt's documentation suggests 0.9 for mostly-append buckets.
 var appendOnly = map[string]bool{string(bTickets): true, string(bTicketsTouched): true, string(bSeenByTime): true,
-	string(bPartsMoves): true}
+	string(bPartsMoves): true, string(bTicketsReported): true}
 
 const appendFill = 0.9
 
@@ -177,7 +177,17 @@ func (t *tx) Ticket(id string) (*flows.Ticket, error) {
 
 // PutTicket implements flows.Tx and keeps the resident, assignee and open indexes.
 func (t *tx) PutTicket(tk *flows.Ticket) error {
-	if old, err := t.Ticket(tk.ID); err == nil {
+	old, err := t.Ticket(tk.ID)
+	if err != nil {
+		old = nil
+	}
+	if err := t.indexReported(old, tk); err != nil {
+		return err
+	}
+	if err := t.indexPlace(old, tk); err != nil {
+		return err
+	}
+	if old != nil {
 		// The resident index is history too (closed tickets stay listed),
 		// but under the ticket's current resident only.
 		if old.ResidentID != tk.ResidentID || !old.Created.Equal(tk.Created) {
@@ -305,7 +315,10 @@ func (t *tx) OpenTickets() ([]*flows.Ticket, error) {
 
 // AppendTicketEvent implements flows.Tx.
 func (t *tx) AppendTicketEvent(ticketID string, ev flows.TicketEvent) error {
-	return t.appendSeq(bTicketEvents, ticketID, func(seq int) any { ev.Seq = seq; return ev })
+	if err := t.appendSeq(bTicketEvents, ticketID, func(seq int) any { ev.Seq = seq; return ev }); err != nil {
+		return err
+	}
+	return t.foldEvent(ticketID, t.bk(bTicketEvents).Bucket([]byte(ticketID)), ev) // the trail projection (stats.go)
 }
 
 // TicketEvents implements flows.Tx.

@@ -36,6 +36,7 @@ import (
 	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/outbox"
+	"github.com/repairbot/repairbot/records"
 	"github.com/repairbot/repairbot/stockxlsx"
 )
 
@@ -229,6 +230,12 @@ func (r *rig) start() {
 		_ = st.Close()
 		r.t.Fatalf("engine: %v", err)
 	}
+	rec, err := records.New(records.Options{Store: st, Texts: r.texts, OrgName: opts.OrgName, Location: shanghai,
+		Categories: opts.Categories, SOP: eng.SOP, MediaDir: kept.Dir, Daily: eng.DailyList, Parts: opts.Parts.Files})
+	if err != nil {
+		_ = st.Close()
+		r.t.Fatalf("records: %v", err)
+	}
 	limits := defaultLimits()
 	if r.o.Send != nil {
 		limits = *r.o.Send
@@ -242,7 +249,7 @@ func (r *rig) start() {
 		Deps: bot.Deps{Engine: engine, Store: st, Outbox: st, Texts: r.texts, DefaultLang: r.o.Lang,
 			Log:   zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
 			Now:   r.now,
-			Media: kept},
+			Media: kept, Exports: rec},
 		Send: limits, HTTPClient: r.http, MaxPhotoBytes: 10 << 20,
 	}
 	if r.o.Mode == "webhook" {
@@ -654,9 +661,12 @@ func (r *rig) finishReport(u tgfake.User, afterDesc tgfake.Message, s reportSpec
 	asap := r.T(u, "btn.asap")
 	var when tgfake.Message
 	if s.public {
-		// A public report says where the fault is instead of the home.
+		// A public report says where the fault is instead of the home; one
+		// place per report: the same place twice would ask whether to follow
+		// the first instead.
 		r.tapThen(u, u.ID, kind, kindLabel, withText(r.T(u, "report.ask_place", "max", 100)))
-		when = r.say(u, "5栋 3楼 电梯厅 / building 5, 3rd floor, lift lobby", withButton(asap))
+		place := []rune("5栋 3楼 电梯厅 / lift lobby: " + s.desc)
+		when = r.say(u, string(place[:min(len(place), 100)]), withButton(asap))
 	} else {
 		_, when = r.tapThen(u, u.ID, kind, kindLabel, withButton(asap))
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/repairbot/repairbot/bot/telegram"
 	"github.com/repairbot/repairbot/bot/telegram/tgfake"
 	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/sop"
 )
 
 // tapNewest taps the button containing label on the newest bot message in
@@ -97,7 +98,25 @@ func (r *rig) walkVisit(tech, res tgfake.User, household bool) {
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.next"))
 	r.tapNewest(tech, tech.ID, "▫️") // the first typical care note of the SOP
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.care_done"))
+	r.codeFault(tech, household)
 	r.tapNewest(tech, tech.ID, r.T(tech, "btn.signoff"))
+}
+
+// codeFault codes a water ticket's fault at the sign-off step by its
+// buttons (tap, leak, wear, replaced) and names a public order's asset.
+func (r *rig) codeFault(tech tgfake.User, household bool) {
+	r.t.Helper()
+	lang := flows.LangZH
+	if strings.HasPrefix(tech.LanguageCode, "en") {
+		lang = flows.LangEN
+	}
+	def := sop.Default()
+	for _, c := range [][2]string{{flows.FaultComponentLevel, "TAP"}, {flows.FaultSymptomLevel, "LEAK"}, {flows.FaultCauseLevel, "WEAR"}, {flows.FaultActionLevel, "REPLACE"}} {
+		r.tapNewest(tech, tech.ID, flows.FaultLabel(def, "water", c[0], c[1], lang))
+	}
+	if !household {
+		r.say(tech, "3栋 电梯 2号 / Building 3 lift 2", withButton(r.T(tech, "btn.signoff")))
+	}
 }
 
 // Photos are kept as content-addressed copies in the data directory; a file

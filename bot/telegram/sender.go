@@ -174,18 +174,19 @@ func (s *Sender) send(ctx context.Context, r outbox.Row) (string, error) {
 		}
 		return "", nil
 	case flows.KindFile:
-		params := &bot.SendDocumentParams{ChatID: chatID,
-			Document: &models.InputFileUpload{Filename: m.FileName, Data: strings.NewReader(m.Text)}}
-		if m.Content != nil { // the bytes are the document, the text its caption
-			params.Document = &models.InputFileUpload{Filename: m.FileName, Data: bytes.NewReader(m.Content)}
-			params.Caption = clip(m.Text, maxCaption)
+		if m.Export != nil {
+			return s.sendExport(ctx, chatID, m)
 		}
-		msg, err := s.c.api.SendDocument(ctx, params)
+		msg, err := s.c.api.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID,
+			Document: &models.InputFileUpload{Filename: m.FileName, Data: strings.NewReader(m.Text)}})
 		if err != nil {
 			return "", err
 		}
 		return strconv.Itoa(msg.ID), nil
 	case flows.KindPhoto:
+		if m.Export != nil {
+			return s.sendExport(ctx, chatID, m)
+		}
 		if m.Document {
 			msg, err := s.c.api.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID, Document: &models.InputFileString{Data: m.Photo}, Caption: clip(m.Text, maxCaption)})
 			if err != nil {
@@ -232,6 +233,64 @@ func (s *Sender) send(ctx context.Context, r outbox.Row) (string, error) {
 		p.ReplyMarkup = &models.ReplyKeyboardRemove{RemoveKeyboard: true}
 	}
 	msg, err := s.c.api.SendMessage(ctx, p)
+	if err != nil {
+		return "", err
+	}
+	return strconv.Itoa(msg.ID), nil
+}
+
+// Telegram's upload limits: sendPhoto takes images up to 10 MB, sendDocument
+// files up to 50 MB.
+const (
+	maxUploadPhoto    = 10 << 20
+	maxUploadDocument = 50 << 20
+)
+
+// sendExport renders the form or chart a message carries and uploads it:
+// a chart as a photo (or a document when it is over the photo limit), a
+// form as a document with the message's text as caption. What cannot be
+// a file (no renderer, a spec that names nothing, a file over 50 MB) goes
+// as the text with a note; a failure to read the store is retried.
+func (s *Sender) sendExport(ctx context.Context, chatID int64, m flows.Message) (string, error) {
+	exp := s.c.o.Exports
+	if exp == nil {
+		return s.sendText(ctx, chatID, m.Text)
+	}
+	note := func(key string, kv ...any) string {
+		if s.c.o.Texts == nil {
+			return ""
+		}
+		return "\n" + s.c.o.Texts.T(m.Export.Lang, key, kv...)
+	}
+	data, err := exp.Export(ctx, *m.Export)
+	switch {
+	case errors.Is(err, flows.ErrExportInvalid), errors.Is(err, flows.ErrNotFound):
+		return s.sendText(ctx, chatID, m.Text+note("export.failed"))
+	case err != nil:
+		return "", err
+	case len(data) > maxUploadDocument:
+		return s.sendText(ctx, chatID, m.Text+note("export.too_large", "mb", len(data)>>20))
+	}
+	name := m.FileName
+	if name == "" {
+		name = m.Export.Form
+	}
+	upload := &models.InputFileUpload{Filename: name, Data: bytes.NewReader(data)}
+	var msg *models.Message
+	if m.Kind == flows.KindPhoto && len(data) <= maxUploadPhoto {
+		msg, err = s.c.api.SendPhoto(ctx, &bot.SendPhotoParams{ChatID: chatID, Photo: upload, Caption: clip(m.Text, maxCaption)})
+	} else {
+		msg, err = s.c.api.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID, Document: upload, Caption: clip(m.Text, maxCaption)})
+	}
+	if err != nil {
+		return "", err
+	}
+	return strconv.Itoa(msg.ID), nil
+}
+
+// sendText sends a plain message.
+func (s *Sender) sendText(ctx context.Context, chatID int64, text string) (string, error) {
+	msg, err := s.c.api.SendMessage(ctx, &bot.SendMessageParams{ChatID: chatID, Text: clip(text, maxText)})
 	if err != nil {
 		return "", err
 	}

@@ -19,6 +19,9 @@ var ticketFields = map[string][]string{
 	flows.ConsoleAssign: {"technician"},
 	flows.ConsoleReturn: nil,
 	flows.ConsoleCancel: {"reason"},
+	flows.ConsoleClose:  {"reason"},
+	flows.ConsoleReopen: {"reason"},
+	flows.ConsoleMerge:  {"into", "reason"},
 }
 
 // ticketAction posts a console action on the ticket the URL names. The

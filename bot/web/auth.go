@@ -187,6 +187,11 @@ func (c *Channel) form(w http.ResponseWriter, r *http.Request, v *visitor) bool 
 		c.fail(w, r, v, http.StatusBadRequest, "web.err.bad_request")
 		return false
 	}
+	return c.csrfOK(w, r, v)
+}
+
+// csrfOK checks the parsed form's CSRF token against the session's.
+func (c *Channel) csrfOK(w http.ResponseWriter, r *http.Request, v *visitor) bool {
 	got := r.PostForm.Get("csrf")
 	if v == nil || subtle.ConstantTimeCompare([]byte(got), []byte(v.csrf())) != 1 {
 		c.fail(w, r, v, http.StatusForbidden, "web.err.csrf")
@@ -210,9 +215,13 @@ func eventKey(r *http.Request, v *visitor) (string, bool) {
 
 // handle sends a console action to the engine as the visitor.
 func (c *Channel) handle(ctx context.Context, v *visitor, key string, req flows.ConsoleRequest) (flows.Result, error) {
-	ev := flows.Event{Key: key, Kind: flows.EvConsole, Console: &req,
+	return c.o.Engine.Handle(ctx, consoleEvent(v, key, req))
+}
+
+// consoleEvent is the event of a console action taken by the visitor.
+func consoleEvent(v *visitor, key string, req flows.ConsoleRequest) flows.Event {
+	return flows.Event{Key: key, Kind: flows.EvConsole, Console: &req,
 		From: flows.Sender{ID: v.person.ID, Chat: v.person.Chat, Name: v.person.Name, LangCode: string(v.lang)}}
-	return c.o.Engine.Handle(ctx, ev)
 }
 
 // cookie sets a cookie of the console: HttpOnly, SameSite=Strict, under

@@ -238,6 +238,9 @@ func (s *stack) seed(resident string) {
 			AssigneeID: "tg:3002", Assignee: "李师傅", Accepted: at(170 * time.Minute), Arrived: at(2 * time.Hour), Step: "tests",
 			Visit: &flows.Visit{Entry: "resident", Plan: "角阀老化开裂，更换角阀并重新缠生料带", Tests: 2, QuoteOK: true,
 				Quote: &flows.Quote{Seq: 1, Status: "agreed", Lines: []flows.QuoteLine{{Code: "W02", Qty: 1, Cents: 2500}, {Code: "W04", Qty: 1, Cents: 1500}}}}},
+		// Done two days ago and never signed off: stuck until a lead ends it.
+		{ID: "BX-" + day + "-0905", State: flows.StateDone, Category: "electricity", Description: "客厅灯不亮，已更换灯座", Building: "4栋", Unit: "1单元", Room: "303", Created: now.Add(-50 * time.Hour),
+			AssigneeID: "tg:3002", Assignee: "李师傅", Accepted: at(49 * time.Hour), Arrived: at(48 * time.Hour), Finished: at(47 * time.Hour), Step: "signoff", Visit: &flows.Visit{Entry: "resident", Tests: 2}},
 	}
 	photos := s.photos(3)
 	seeds[3].Photos = photos[:1]
@@ -474,6 +477,47 @@ func TestBrowser(t *testing.T) {
 		screenshot(t, ctx, "console-board-phone.png")
 		do(t, ctx, "desktop again", chromedp.EmulateViewport(1280, 900))
 	}
+
+	// A ticket stuck at the sign-off for two days: the lead closes it with
+	// a reason; the resident hears of it in Telegram, the trail keeps it.
+	stuck := "BX-" + strings.Split(id, "-")[1] + "-0905"
+	beforeRes := s.top(res.ID)
+	do(t, ctx, "close a stuck ticket",
+		chromedp.Navigate("http://"+s.con.Addr()+"/t/"+stuck),
+		chromedp.WaitVisible(chromedp.ID("close-reason")),
+		chromedp.SendKeys(chromedp.ID("close-reason"), "住户电话确认已修好，不会用手机签字"),
+		chromedp.Click(chromedp.ID("lead-close")),
+		chromedp.WaitVisible(chromedp.ID("flash")),
+	)
+	if st, want := get(t, ctx, "state", chromedp.Text(chromedp.ID("state"))), i18n.MustLoad(flows.LangZH).T(flows.LangZH, "web.state.closed"); st != want {
+		t.Fatalf("state after the close: %q", st)
+	}
+	if trail := get(t, ctx, "trail", chromedp.Text(chromedp.ID("trail"))); !strings.Contains(trail, "主管关闭工单") || !strings.Contains(trail, "不会用手机签字") {
+		t.Fatalf("trail: %q", trail)
+	}
+	s.next(res.ID, beforeRes, stuck)
+
+	// A management page: the lead changes a price; a new SOP version is in force.
+	do(t, ctx, "change a price",
+		chromedp.Click(chromedp.CSS(`a[href="/prices"]`)),
+		chromedp.WaitVisible(chromedp.ID("price-W02")),
+		chromedp.SetValue(chromedp.CSS(`#price-W02 input.price`), "30"),
+		chromedp.Click(chromedp.CSS(`#price-W02 button`)),
+		chromedp.WaitVisible(chromedp.ID("flash")),
+	)
+	if fl := get(t, ctx, "flash", chromedp.Text(chromedp.ID("flash"))); !strings.Contains(fl, "¥30.00") || !strings.Contains(fl, "SOP") {
+		t.Fatalf("flash after the price change: %q", fl)
+	}
+	if v := get(t, ctx, "W02", chromedp.Value(chromedp.CSS(`#price-W02 input.price`))); v != "30.00" {
+		t.Fatalf("W02 on the page after the change: %q", v)
+	}
+	for _, p := range s.eng.SOP().Prices {
+		if p.Code == "W02" && p.Cents != 3000 {
+			t.Fatalf("the SOP in force has W02 at %d", p.Cents)
+		}
+	}
+	s.next(tech.ID, 0, "¥25.00 → ¥30.00")
+	screenshot(t, ctx, "console-prices.png")
 
 	// Log out; the clerk logs in and files a phone report.
 	do(t, ctx, "log out",

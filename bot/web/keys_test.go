@@ -54,6 +54,9 @@ func TestEveryKeyExists(t *testing.T) {
 	for a := range flows.Transitions {
 		keys["web.audit."+string(a)] = true // every state change has its words in the trail
 	}
+	for _, a := range flows.ConsoleActions() {
+		keys["web.audit."+a] = true // every console action has its name
+	}
 	for k := range keys {
 		for _, l := range []flows.Lang{flows.LangZH, flows.LangEN} {
 			if !c.Has(l, k) {

@@ -14,12 +14,13 @@ import (
 )
 
 // pageNames are the templates, each parsed with the layout.
-var pageNames = []string{"board", "ticket", "new", "login", "message"}
+var pageNames = []string{"board", "ticket", "new", "login", "message", "fees", "daily", "staff", "roster", "training", "stock", "prices", "reviews"}
 
 func parseTemplates() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
 	for _, name := range pageNames {
-		t, err := template.New(name).ParseFS(templateFS, "templates/layout.tmpl", "templates/"+name+".tmpl")
+		// key is a fresh one-time form key for each form a page renders.
+		t, err := template.New(name).Funcs(template.FuncMap{"key": formKey}).ParseFS(templateFS, "templates/layout.tmpl", "templates/"+name+".tmpl")
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
 		}
@@ -44,12 +45,16 @@ type view struct {
 	// Live subscribes the page to the event stream.
 	Live bool
 	Lang string
+	// Path is the page's own address, where its forms come back to.
+	Path string
 	Page any
 }
 
 type messageData struct {
 	Text  string
 	Error bool
+	// Back is the page to return to ("" for the board).
+	Back string
 }
 
 // flashMsg is the answer to the last action, shown once after its
@@ -106,7 +111,7 @@ func (c *Channel) renderFlash(w http.ResponseWriter, r *http.Request, status int
 	if fl == nil {
 		fl = c.takeFlash(w, r)
 	}
-	vw := view{L: v, Title: title, Base: c.base, Page: data, Lang: string(v.lang), Flash: fl}
+	vw := view{L: v, Title: title, Base: c.base, Page: data, Lang: string(v.lang), Flash: fl, Path: r.URL.RequestURI()}
 	if v.person != nil {
 		vw.Nav = c.nav(v, nav)
 		vw.Who, vw.Role, vw.CSRF = v.person.Name, v.t("web.role."+string(v.person.Role)), v.csrf()

@@ -23,7 +23,11 @@ type page struct {
 	// the console sees it. The handler still checks nothing itself: the
 	// engine decides every change.
 	action string
-	serve  func(c *Channel, w http.ResponseWriter, r *http.Request, v *visitor)
+	// cmd, when set, is the chat command whose rows decide who may open
+	// the page (flows.CommandAllows): a read page shows what that command
+	// shows in chat, to the same people. It is checked on every request.
+	cmd   string
+	serve func(c *Channel, w http.ResponseWriter, r *http.Request, v *visitor)
 }
 
 // pages are the console's pages and actions, in navigation order.
@@ -39,6 +43,20 @@ func init() {
 		{method: "POST", path: "/t/{id}/act/{action}", serve: (*Channel).ticketAction},
 		{method: "GET", path: "/new", nav: "web.nav.new_ticket", action: flows.ConsolePhoneTicket, serve: (*Channel).newTicket},
 		{method: "POST", path: "/new", serve: (*Channel).fileTicket},
+		{method: "POST", path: "/t/{id}/paper", serve: (*Channel).paper},
+		// Customer service's work (office.go).
+		{method: "GET", path: "/fees", nav: "web.nav.fees", cmd: "fees", serve: (*Channel).fees},
+		{method: "GET", path: "/daily", nav: "web.nav.daily", cmd: "daily", serve: (*Channel).daily},
+		// The management pages (manage.go); their forms post /do/<action>.
+		{method: "GET", path: "/staff", nav: "web.nav.staff", cmd: "staff", serve: (*Channel).staff},
+		{method: "GET", path: "/roster", nav: "web.nav.roster", cmd: "duty", serve: (*Channel).roster},
+		{method: "GET", path: "/training", nav: "web.nav.training", cmd: "training", serve: (*Channel).training},
+		{method: "GET", path: "/stock", nav: "web.nav.stock", cmd: "stock", serve: (*Channel).stock},
+		{method: "GET", path: "/prices", nav: "web.nav.prices", cmd: "sop", serve: (*Channel).prices},
+		{method: "GET", path: "/reviews", nav: "web.nav.reviews", cmd: "review", serve: (*Channel).reviews},
+		// Here the records' pages come: KPI charts, exports, the callback
+		// list (issue 16), each one more row with its cmd.
+		{method: "POST", path: "/do/{action}", serve: (*Channel).officeAction},
 		{method: "GET", path: "/events", serve: (*Channel).events},
 		{method: "POST", path: "/logout", serve: (*Channel).logout},
 	}
@@ -54,7 +72,7 @@ type navItem struct {
 func (c *Channel) nav(v *visitor, current string) []navItem {
 	var out []navItem
 	for _, p := range pages {
-		if p.nav == "" || (p.action != "" && flows.ConsoleAllows(p.action, v.person, nil) != nil) {
+		if p.nav == "" || (p.action != "" && flows.ConsoleAllows(p.action, v.person, nil) != nil) || (p.cmd != "" && flows.CommandAllows(p.cmd, v.person) != nil) {
 			continue
 		}
 		path := p.path
@@ -76,6 +94,10 @@ func (c *Channel) routes() *http.ServeMux {
 		mux.Handle(p.method+" "+c.base+p.path, c.secure(func(w http.ResponseWriter, r *http.Request) {
 			v, ok := c.visitor(w, r)
 			if !ok {
+				return
+			}
+			if p.cmd != "" && flows.CommandAllows(p.cmd, v.person) != nil {
+				c.fail(w, r, v, http.StatusForbidden, "web.err.forbidden")
 				return
 			}
 			p.serve(c, w, r, v)

@@ -49,7 +49,15 @@ type ticketData struct {
 	CanAssign, CanReturn, CanCancel bool
 	AssignKey, ReturnKey, CancelKey string
 	Technicians                     []option
+	// Acts are the lead's other ways out the visitor may take now
+	// (leadActs), each with its form's one-time key.
+	Acts map[string]string
 }
+
+// leadActs are the ticket page's lead actions besides assign, return and
+// cancel: each is offered where its console row allows it (the chat
+// action's Transitions row).
+var leadActs = []string{flows.ConsolePaper, flows.ConsoleClose, flows.ConsoleMerge, flows.ConsoleReopen}
 
 // ticketPhotos lists every kept photo of a ticket with where it came
 // from: the report, the visit's steps and the audit trail, each once.
@@ -231,6 +239,14 @@ func (c *Channel) ticketView(v *visitor, t *flows.Ticket, evs []flows.TicketEven
 	}
 	if flows.ConsoleAllows(flows.ConsoleCancel, p, t) == nil {
 		d.CanCancel, d.CancelKey = true, formKey()
+	}
+	for _, a := range leadActs {
+		if flows.ConsoleAllows(a, p, t) == nil && (a != flows.ConsoleReopen || t.MergedInto == "") {
+			if d.Acts == nil {
+				d.Acts = map[string]string{}
+			}
+			d.Acts[a] = formKey()
+		}
 	}
 	return d
 }

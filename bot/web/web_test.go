@@ -282,10 +282,13 @@ func TestActionsByRole(t *testing.T) {
 	people := map[string]person{"lead": lead, "dispatcher": dispatcher, "admin": admin}
 	// The design, spelled out for the console's doors: leads and admins
 	// assign, return and cancel; customer service files phone reports.
-	design := map[string][]string{"assign": {"lead", "admin"}, "return": {"lead", "admin"}, "cancel": {"lead", "admin"}}
+	// Leads and admins close a stuck ticket, merge a duplicate and reopen.
+	design := map[string][]string{"assign": {"lead", "admin"}, "return": {"lead", "admin"}, "cancel": {"lead", "admin"},
+		"lead_close": {"lead", "admin"}, "merge": {"lead", "admin"}, "reopen": {"lead", "admin"}}
+	into := r.seed("BX-20261119-0001", flows.StateNew).ID
 	states := flows.AllStates
 	n := 0
-	for _, action := range []string{"assign", "return", "cancel"} {
+	for _, action := range []string{"assign", "return", "cancel", "lead_close", "merge", "reopen"} {
 		for _, state := range states {
 			for who, b := range sessions {
 				n++
@@ -304,7 +307,7 @@ func TestActionsByRole(t *testing.T) {
 						t.Fatalf("the page offers %s: %v, allowed: %v", action, offered, want)
 					}
 					before := r.snapshot()
-					res := b.act(id, action, url.Values{"technician": {tech2.PID()}, "reason": {"住户已自行修好"}})
+					res := b.act(id, action, url.Values{"technician": {tech2.PID()}, "reason": {"住户已自行修好"}, "into": {into}})
 					got := r.ticket(id)
 					r.drain()
 					if !want {
@@ -319,7 +322,8 @@ func TestActionsByRole(t *testing.T) {
 					if res.status != http.StatusSeeOther {
 						t.Fatalf("allowed, but %d: %s", res.status, res.body)
 					}
-					wantState := map[string]flows.State{"assign": flows.StateAccepted, "return": flows.StateNew, "cancel": flows.StateCancelled}[action]
+					wantState := map[string]flows.State{"assign": flows.StateAccepted, "return": flows.StateNew, "cancel": flows.StateCancelled,
+						"lead_close": flows.StateClosed, "merge": flows.StateCancelled, "reopen": flows.StateNew}[action]
 					if got.State != wantState {
 						t.Fatalf("went %s → %s, want %s", state, got.State, wantState)
 					}

@@ -76,6 +76,8 @@ func (s *Sender) sendMembers(ctx context.Context, r outbox.Row, touser string) (
 	case len(m.Buttons) > 0:
 		id, _, err := s.sendCards(ctx, r, touser)
 		return id, err
+	case m.Export != nil && (m.Kind == flows.KindPhoto || m.Kind == flows.KindFile):
+		return s.sendExport(ctx, touser, m)
 	case m.Kind == flows.KindPhoto:
 		if data, name, ok := s.localPhoto(ctx, m); ok {
 			// The kept copy, uploaded now: works for photos from any

@@ -77,15 +77,12 @@ func (s *Sender) upload(ctx context.Context, typ, name string, data []byte) (str
 	}
 }
 
-// sendFile sends a KindFile (a report export whose content is Content, or
-// Text) as a real file: uploaded now, sent by media id. Nil id and nil
-// error mean it cannot be a file (empty or too large) and the caller sends
-// text.
+// sendFile sends a KindFile whose content is Text (a review's notes) as a
+// real file: uploaded now, sent by media id (a file the message carries,
+// Export, goes through sendExport). Nil id and nil error mean it cannot be
+// a file (empty or too large) and the caller sends text.
 func (s *Sender) sendFile(ctx context.Context, touser string, m flows.Message) (string, bool, error) {
 	data := []byte(m.Text)
-	if m.Content != nil {
-		data = m.Content
-	}
 	if len(data) < minUpload || len(data) > maxUploadFile {
 		return "", false, nil
 	}
@@ -99,6 +96,48 @@ func (s *Sender) sendFile(ctx context.Context, touser string, m flows.Message) (
 	}
 	mid, err := s.appSend(ctx, touser, "file", map[string]any{"media_id": id})
 	return mid, true, err
+}
+
+// sendExport renders the form or chart a message carries and sends it as
+// a file or an image, uploaded now. What cannot be one (no renderer, a spec
+// that names nothing, a file over the upload limit) goes as the text with a
+// note; a failure to read the store is retried. WeCom's file and image
+// messages carry no caption: the file's name says what it is.
+func (s *Sender) sendExport(ctx context.Context, touser string, m flows.Message) (string, error) {
+	text := func(key string, kv ...any) (string, error) {
+		note := ""
+		if key != "" && s.c.o.Texts != nil {
+			note = "\n" + s.c.o.Texts.T(m.Export.Lang, key, kv...)
+		}
+		return s.appSend(ctx, touser, "text", map[string]any{"content": clipBytes(fileText(m)+note, maxTextBytes)})
+	}
+	exp := s.c.o.Exports
+	if exp == nil {
+		return text("")
+	}
+	data, err := exp.Export(ctx, *m.Export)
+	switch {
+	case errors.Is(err, flows.ErrExportInvalid), errors.Is(err, flows.ErrNotFound):
+		return text("export.failed")
+	case err != nil:
+		return "", err
+	}
+	typ, limit := "file", maxUploadFile
+	if m.Kind == flows.KindPhoto && media.Kind(data) == "png" {
+		typ, limit = "image", maxUploadImage
+	}
+	if len(data) < minUpload || len(data) > limit {
+		return text("export.too_large", "mb", len(data)>>20)
+	}
+	name := m.FileName
+	if name == "" {
+		name = m.Export.Form
+	}
+	id, err := s.upload(ctx, typ, filepath.Base(name), data)
+	if err != nil {
+		return "", err
+	}
+	return s.appSend(ctx, touser, typ, map[string]any{"media_id": id})
 }
 
 // localPhoto finds the kept copy of a photo message: the ticket's photos

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,5 +60,54 @@ func TestMediaUploadLimits(t *testing.T) {
 	sent := r.fake.Sent("tech01")
 	if len(sent) != 2 || sent[0].MsgType != "text" || sent[1].MsgType != "text" || len(r.fake.Uploads()) != 0 {
 		t.Fatalf("sent %+v", sent)
+	}
+}
+
+// stubExporter renders every export as its bytes, or fails with err.
+type stubExporter struct {
+	data []byte
+	err  error
+}
+
+func (s stubExporter) Export(context.Context, flows.Export) ([]byte, error) { return s.data, s.err }
+
+// TestExportUpload: a form export goes to a member as a file rendered at
+// send time, a chart export (a PNG) as an image; an export that names
+// nothing goes as its caption with the catalog's note.
+func TestExportUpload(t *testing.T) {
+	xlsx := append([]byte("PK\x03\x04"), bytes.Repeat([]byte{1}, 100)...)
+	png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{2}, 100)...)
+	for _, c := range []struct {
+		name     string
+		exp      stubExporter
+		kind     flows.MsgKind
+		wantType string
+		wantData []byte
+	}{
+		{"form as a file", stubExporter{data: xlsx}, flows.KindFile, "file", xlsx},
+		{"chart as an image", stubExporter{data: png}, flows.KindPhoto, "image", png},
+		{"missing ticket as text", stubExporter{err: flows.ErrNotFound}, flows.KindFile, "text", nil},
+		{"invalid spec as text", stubExporter{err: flows.ErrExportInvalid}, flows.KindPhoto, "text", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t, rigOptions{Exports: c.exp})
+			r.enqueue(flows.Message{To: wecom.UserAddress("tech01"), Kind: c.kind, FileName: "BX-20261127-0001_维修工作单.xlsx",
+				Text: "📎 维修工作单（BX-20261127-0001）", Priority: flows.PrioNormal,
+				Export: &flows.Export{Form: flows.ExportWorkOrder, Ticket: "BX-20261127-0001", Lang: flows.LangZH}})
+			r.settle()
+			sent, ups := r.fake.Sent("tech01"), r.fake.Uploads()
+			if len(sent) != 1 || sent[0].MsgType != c.wantType {
+				t.Fatalf("sent %+v", sent)
+			}
+			if c.wantData == nil {
+				if len(ups) != 0 || !strings.Contains(sent[0].Text, "BX-20261127-0001") || !strings.Contains(sent[0].Text, r.T("export.failed")) {
+					t.Fatalf("%d uploads, text %q", len(ups), sent[0].Text)
+				}
+				return
+			}
+			if len(ups) != 1 || ups[0].Type != c.wantType || !bytes.Equal(ups[0].Data, c.wantData) || sent[0].MediaID != ups[0].MediaID {
+				t.Fatalf("upload %+v", ups)
+			}
+		})
 	}
 }

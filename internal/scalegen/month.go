@@ -15,14 +15,12 @@ import (
 // 42,000 tickets a month at 1,000,000 tickets over two years). The tickets
 // are the store generator's (same categories, places, people, reworks,
 // emergencies, one in a thousand open); household orders carry an agreed
-// one-item quote.
+// one-item quote and finished tickets a fault code.
 func Month(from time.Time, n int, fn func(*flows.Ticket, []flows.TicketEvent) error) error {
 	step := from.AddDate(0, 1, 0).Sub(from) / time.Duration(max(n, 1))
 	for i := 0; i < n; i++ {
 		tk := ticket(i, from.Add(time.Duration(i)*step))
-		if tk.Kind == flows.OrderHousehold && tk.Visit.QuoteOK {
-			tk.Visit.Quote = &flows.Quote{Seq: 1, Status: "agreed", Lines: []flows.QuoteLine{{Code: "W02", Qty: 1, Cents: 2500}}}
-		}
+		recorded(tk, i)
 		if err := fn(tk, Trail(tk)); err != nil {
 			return err
 		}
@@ -68,6 +66,9 @@ func Trail(t *flows.Ticket) []flows.TicketEvent {
 	if t.Reworks > 0 {
 		add(fin.Add(-30*time.Minute), tech, string(flows.ActDone), flows.StateOnSite, flows.StateDone, "")
 		add(fin.Add(-25*time.Minute), t.ResidentID, string(flows.ActNotFixed), flows.StateDone, flows.StateOnSite, "")
+	}
+	if f := t.Fault; f.Complete() {
+		add(fin.Add(-30*time.Second), tech, "fault", flows.StateOnSite, flows.StateOnSite, "signoff "+f.Component+"/"+f.Symptom+"/"+f.Cause+"/"+f.Action)
 	}
 	add(fin, tech, string(flows.ActDone), flows.StateOnSite, flows.StateDone, "")
 	if t.State != flows.StateClosed {

@@ -31,9 +31,22 @@ var (
 	emergencies = []string{"water_leak", "power_cut", "lift"}
 )
 
+// Options shape a generated estate.
+type Options struct {
+	// TrailsFrom gives every ticket reported at or after it its audit trail
+	// (Trail), its agreed quote and its fault code, as the bot would have
+	// written them; the older ones keep only their summary fields. Zero:
+	// no trails. The records benchmarks read the trails of their month.
+	TrailsFrom time.Time
+}
+
 // Generate writes n tickets (and the people they name) into a new store
-// at path. The store is opened without fsync: the file is a throwaway.
-func Generate(path string, n int) (err error) {
+// at path, without audit trails. The store is opened without fsync: the
+// file is a throwaway.
+func Generate(path string, n int) error { return GenerateWith(path, n, Options{}) }
+
+// GenerateWith is Generate with options.
+func GenerateWith(path string, n int, o Options) (err error) {
 	s, err := store.Open(path, store.Options{NoSync: true})
 	if err != nil {
 		return err
@@ -73,14 +86,52 @@ func Generate(path string, n int) (err error) {
 		// Twice, as the bot would: when it was reported and when it
 		// closed, so the touched index has both days.
 		tk := ticket(i, t0.Add(time.Duration(i)*step))
+		withTrail := !o.TrailsFrom.IsZero() && !tk.Created.Before(o.TrailsFrom)
+		if withTrail {
+			recorded(tk, i)
+		}
 		reported := *tk
 		reported.State, reported.Updated, reported.Accepted, reported.Arrived, reported.Finished, reported.Closed =
 			flows.StateNew, tk.Created, nil, nil, nil, nil
 		if err := tx.PutTicket(&reported); err != nil {
 			return err
 		}
-		return tx.PutTicket(tk)
+		if err := tx.PutTicket(tk); err != nil {
+			return err
+		}
+		if withTrail {
+			for _, e := range Trail(tk) {
+				if err := tx.AppendTicketEvent(tk.ID, e); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
+}
+
+// faultCodes are plausible codings per category (component, symptom,
+// cause, action), from the built-in SOP's trees.
+var faultCodes = map[string][][4]string{
+	"water":       {{"TAP", "DRIP", "WEAR", "REPLACE"}, {"VALVE", "LEAK", "WEAR", "REPLACE"}, {"DRAIN", "CLOG", "BLOCK", "CLEAN"}, {"PIPE", "LEAK", "CORR", "REPAIR"}},
+	"electricity": {{"SOCKET", "NOPOWER", "WEAR", "REPLACE"}, {"BREAKER", "TRIP", "OVERLOAD", "RESET"}, {"LIGHT", "NOPOWER", "WEAR", "REPLACE"}},
+	"door":        {{"LOCK", "STUCK", "WEAR", "REPLACE"}, {"HINGE", "LOOSE", "WEAR", "ADJUST"}},
+	"appliance":   {{"AC", "NOSTART", "MAINT", "REPAIR"}, {"HOOD", "NOISE", "WEAR", "CLEAN"}},
+	"public":      {{"LAMP", "NOPOWER", "WEAR", "REPLACE"}, {"LIFT", "STUCK", "MAINT", "REPAIR"}},
+	"other":       {{"FIXTURE", "BROKEN", "MISUSE", "REPAIR"}},
+}
+
+// recorded gives a generated ticket what the bot records beside its
+// trail: the agreed quote of a household order and the fault coding.
+func recorded(tk *flows.Ticket, i int) {
+	if tk.Kind == flows.OrderHousehold && tk.Visit.QuoteOK {
+		tk.Visit.Quote = &flows.Quote{Seq: 1, Status: "agreed", Lines: []flows.QuoteLine{{Code: "W02", Qty: 1, Cents: 2500}}}
+	}
+	if tk.Finished != nil {
+		codes := faultCodes[tk.Category]
+		f := codes[i/len(categories)%len(codes)]
+		tk.Fault = &flows.FaultCode{Component: f[0], Symptom: f[1], Cause: f[2], Action: f[3], By: tk.AssigneeID, At: *tk.Finished}
+	}
 }
 
 // inBatches calls put for 0..n-1, size calls to a transaction.

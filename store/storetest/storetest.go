@@ -86,6 +86,21 @@
 //     is flows.ErrNotFound; OpenFeeQuestions lists those not closed, oldest
 //     Asked first, and a closed one leaves the list until reopened.
 //
+// Records (records.go)
+//   - EachTicketReported: fn gets the brief (flows.TicketBrief, as of the
+//     ticket's latest PutTicket) of each ticket whose Created is in
+//     [from, to), once, oldest Created first to the sub-second; with
+//     trails, Trail is the ticket's events folded (flows.FoldTrail) as of
+//     the last append, nil for a ticket without events; an error from fn
+//     stops the walk and is returned.
+//   - TicketsAtPlace: the tickets whose flows.PlaceKey is the place,
+//     whoever reported them, newest Created first, at most limit; a ticket
+//     whose place changes leaves the old one.
+//   - QCReviews: one review per ticket, replaced by a put; OpenQCReviews
+//     lists those whose Status is not "done", oldest Created first.
+//   - PhoneCallbacks: one line per ticket, an add replaces it; listed
+//     oldest Since first; removing a missing line is not an error.
+//
 // A limit <= 0 means no limit. "Ordered by id" compares ids as bytes
 // ("tg:10" before "tg:3"; COLLATE "C" on PostgreSQL). The orders of
 // handovers, overrides and acks are pinned although flows does not sort
@@ -184,6 +199,10 @@ func RunTx(t *testing.T, open Open) {
 		{"Parts", runParts},
 		{"Console", testConsole},
 		{"FeeQuestions", testFeeQuestions},
+		{"EachTicketReported", testEachTicketReported},
+		{"TicketsAtPlace", testTicketsAtPlace},
+		{"QCReviews", testQCReviews},
+		{"PhoneCallbacks", testPhoneCallbacks},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 	}

@@ -355,6 +355,12 @@ func (s *Server) hSendMessage(c *call) (any, *apiError) {
 	return s.modelLocked(m), nil
 }
 
+// Upload limits of sendPhoto and sendDocument.
+const (
+	maxPhotoUpload    = 10 << 20
+	maxDocumentUpload = 50 << 20
+)
+
 // mediaFileLocked resolves the photo/document parameter of a send call.
 func (s *Server) mediaFileLocked(c *call, field, kind string) (*fileRec, *apiError) {
 	up := c.files[field]
@@ -363,6 +369,13 @@ func (s *Server) mediaFileLocked(c *call, field, kind string) (*fileRec, *apiErr
 		up = c.files[strings.TrimPrefix(val, "attach://")]
 	}
 	if up != nil {
+		// The Bot API's upload limits: photos 10 MB, other files 50 MB.
+		if kind == kindPhoto && len(up.data) > maxPhotoUpload {
+			return nil, badRequest("PHOTO_SAVE_FILE_INVALID")
+		}
+		if len(up.data) > maxDocumentUpload {
+			return nil, &apiError{code: http.StatusRequestEntityTooLarge, desc: "Request Entity Too Large"}
+		}
 		if kind == kindPhoto {
 			if !isImage(up.data) {
 				return nil, badRequest("IMAGE_PROCESS_FAILED")

@@ -228,6 +228,18 @@ func (m *msgRec) view() Message {
 	return v
 }
 
+// File returns the name and bytes of a file the bot uploaded (a document
+// or the full size of a photo), by the file id a Message shows.
+func (s *Server) File(fileID string) (name string, data []byte, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.files[fileID]
+	if f == nil || f.data == nil {
+		return "", nil, false
+	}
+	return f.name, append([]byte(nil), f.data...), true
+}
+
 // Messages returns the messages the bot sent to chatID, oldest first, in
 // their current state (after edits). Deleted messages are included with
 // Deleted set. The result is a copy.
