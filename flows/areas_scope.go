@@ -59,6 +59,26 @@ func (c *call) scoped(ts []*Ticket) []*Ticket {
 	return out
 }
 
+// scopedBy keeps the records (phone callbacks, QC reviews) whose ticket
+// is in the sender's areas (all of them for an admin).
+func scopedBy[T any](c *call, xs []T, ticket func(T) string) ([]T, error) {
+	scope := c.e.scopeOf(c.me)
+	if scope == nil {
+		return xs, nil
+	}
+	var out []T
+	for _, x := range xs {
+		t, err := c.tx.Ticket(ticket(x))
+		if err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		if t != nil && c.e.inScope(scope, t) {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
 // areaBreakdown is the line "by area: east 3 · west 5" of a report an
 // admin reads when the engine serves several areas ("" otherwise).
 func (c *call) areaBreakdown(ts []*Ticket) string {
