@@ -107,3 +107,33 @@ func TestAreasRecordsListsScoped(t *testing.T) {
 		}
 	}
 }
+
+// TestAreasConsoleRows: the console's actions apply the rows' area
+// column as a chat tap does: a lead of east is refused on west's ticket
+// (reopen, merge, close: the Transitions rows) and on west's people and
+// fee questions (the verbs' rows); west's lead is not.
+func TestAreasConsoleRows(t *testing.T) {
+	w := areaWorld(t)
+	west := w.Report(westRes, "西边漏水")
+	dup := w.Report(westRes, "西边又漏水")
+	w.Drain()
+	notIn := "您不负责西苑小区"
+	otherArea := "不在您负责的区域"
+	w.Refused(w.Console(eastLead, flows.ConsoleMerge, dup, map[string]string{"into": west, "reason": "重复"}), otherArea)
+	w.Refused(w.Console(eastLead, flows.ConsoleCancel, west, map[string]string{"reason": "测试"}), otherArea)
+	w.Refused(w.Console(eastLead, flows.ConsoleStaffRole, "", map[string]string{"person": westTech.PID(), "role": "lead"}), notIn)
+	w.Refused(w.Console(eastLead, flows.ConsoleDuty, "", map[string]string{"person": westTech.PID(), "on": "on"}), notIn)
+	w.Refused(w.Console(eastLead, flows.ConsoleFeeAnswer, "", map[string]string{"ticket": west, "text": "按价目表"}), notIn)
+	w.Refused(w.Console(eastLead, flows.ConsoleFeeClose, "", map[string]string{"ticket": west}), notIn)
+	if n := len(w.Drain()); n != 0 {
+		t.Fatalf("a refusal sent %d messages", n)
+	}
+	if tk := w.Ticket(dup); tk.State != flows.StateNew {
+		t.Fatalf("the refused merge moved %s to %s", dup, tk.State)
+	}
+	w.Expect(w.Console(westLead, flows.ConsoleDuty, "", map[string]string{"person": westTech.PID(), "on": "on"}))
+	w.Expect(w.Console(westLead, flows.ConsoleMerge, dup, map[string]string{"into": west, "reason": "重复"}))
+	if tk := w.Ticket(dup); tk.State != flows.StateCancelled || tk.MergedInto != west {
+		t.Fatalf("west's lead merged: %s into %q", tk.State, tk.MergedInto)
+	}
+}
