@@ -54,7 +54,7 @@ var channelKinds = []channelKind{
 				WebhookURL: t.WebhookURL, WebhookSecret: t.WebhookSecret,
 				BotUsername: t.BotUsername, Deps: d, MaxPhotoBytes: c.Limits.MaxPhotoBytes,
 				Send: telegram.SendLimits{
-					PerChatPerSecond: o.PerChatPerSecond, GroupPerMinute: o.GroupPerMinute,
+					PerChatPerSecond: o.PerChatPerSecond, PerChatBurst: o.PerChatBurst, GroupPerMinute: o.GroupPerMinute,
 					GlobalPerSecond: o.GlobalPerSecond, Workers: o.Workers,
 					BaseBackoff: o.BaseBackoff.Duration, MaxBackoff: o.MaxBackoff.Duration,
 					GiveUpAfter: o.GiveUpAfter.Duration, NoDigest: !o.Digest,

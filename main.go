@@ -278,7 +278,7 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		Categories: cats, MaxDescription: cfg.Limits.MaxDescription, MaxPhotos: cfg.Limits.MaxPhotos,
 		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
 		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,
-		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name, SOP: procedure, GroupCommit: true,
+		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name, OrgNameEN: cfg.Org.NameEN, SOP: procedure, GroupCommit: true,
 		PublicAssets: publicAssets(cfg.Public.Assets), PublicSignoff: cfg.Public.Signoff,
 		Emergencies: emergencies, DutySeed: dutySeed(cfg), Quals: qualRules(cfg), SweepAt: sweepAt,
 		SLA: flows.SLAOptions{AcceptWithin: cfg.SLA.AcceptWithin.Duration, ArriveWithin: cfg.SLA.ArriveWithin.Duration,

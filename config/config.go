@@ -176,6 +176,9 @@ type Store struct {
 type Org struct {
 	// Name is shown in greetings, default "物业维修服务中心".
 	Name string `toml:"name"`
+	// NameEN is the name shown to English readers (optional; Name when
+	// empty).
+	NameEN string `toml:"name_en"`
 	// Profile switches role titles and form wording: "property" (default,
 	// 业主/物业) or "rental" (租户/公寓).
 	Profile string `toml:"profile"`
@@ -264,6 +267,9 @@ type Housekeeping struct {
 type Outbox struct {
 	// PerChatPerSecond is the send rate to one private chat, (0, 30].
 	PerChatPerSecond float64 `toml:"per_chat_per_second"`
+	// PerChatBurst is how many messages one private chat may take at once
+	// before the per-second pace applies, 1..3 (default 2).
+	PerChatBurst int `toml:"per_chat_burst"`
 	// GroupPerMinute is the send rate to one group chat, (0, 20].
 	GroupPerMinute float64 `toml:"group_per_minute"`
 	// GlobalPerSecond is the total send rate, (0, 30].
@@ -494,6 +500,7 @@ func Default() Config {
 			KeepInvites: Duration{720 * time.Hour}, OrphanMedia: Duration{72 * time.Hour}},
 		Outbox: Outbox{
 			PerChatPerSecond: 1,
+			PerChatBurst:     2,
 			GroupPerMinute:   20,
 			GlobalPerSecond:  30,
 			BaseBackoff:      Duration{time.Second},

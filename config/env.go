@@ -47,6 +47,7 @@ func (c *Config) stringFields() []stringField {
 		{"store.data_dir", &s.DataDir},
 		{"store.path", &s.Path},
 		{"org.name", &o.Name},
+		{"org.name_en", &o.NameEN},
 		{"org.profile", &o.Profile},
 		{"org.timezone", &o.Timezone},
 		{"org.default_lang", &o.DefaultLang},

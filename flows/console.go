@@ -408,13 +408,6 @@ func (c *call) cancelByLead(t *Ticket, args map[string]string) error {
 	return nil
 }
 
-func langOf(p *Person, def Lang) Lang {
-	if p != nil && p.Lang != "" {
-		return p.Lang
-	}
-	return def
-}
-
 // ---- customer service's actions ----
 
 // officeResidentSeq numbers the residents customer service registers from

@@ -234,6 +234,7 @@ var consoleChatDesign = map[string][]string{
 	flows.ConsoleItemRetire:     {"lead", "admin"},
 	flows.ConsolePriceSet:       {"lead", "admin"},
 	flows.ConsolePhoneTicket:    {"lead", "dispatcher", "admin"},
+	flows.ConsoleQCReview:       {"lead", "admin"},
 }
 
 // TestConsoleRowsByRole: every console action that names no ticket is in
@@ -295,6 +296,7 @@ func chatPayload(verb string, args map[string]string, action string) string {
 		flows.ConsoleCertReviewed: {"cert"}, flows.ConsoleDuty: {"person", "on"}, flows.ConsoleRosterPerson: {"shift", "person", "on"},
 		flows.ConsoleRosterDelete: {"shift"}, flows.ConsoleTrainingCancel: {"session"},
 		flows.ConsolePurchaseOK: {"request"}, flows.ConsolePurchaseNo: {"request"}, flows.ConsoleItemRetire: {"part"},
+		flows.ConsoleQCReview: {"ticket"},
 	}[action]
 	if fields == nil {
 		panic("chatPayload: no fields for " + action)

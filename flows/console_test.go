@@ -70,7 +70,7 @@ func personOf(t *testing.T, w *flowstest.World, p flowstest.Person) *flows.Perso
 func TestConsoleTicketActionsByRole(t *testing.T) {
 	w, actors := consoleWorld(t)
 	for _, c := range flows.ConsoleActions() {
-		if _, ok := consoleTicketDesign[c]; flows.ConsoleTicketAction(c) && !ok {
+		if _, ok := consoleTicketDesign[c]; flows.ConsoleTicketAction(c) && !ok && consoleRecordsDesign[c] == "" {
 			t.Fatalf("console ticket action %q has no design row", c)
 		}
 	}

@@ -49,9 +49,14 @@ func (c *call) createEmergency(d *Dialogue, em EmergencyType) error {
 	}
 	dd := &Dialogue{PersonID: c.me.ID, Kind: dlgDetails, Step: stepDetails, Started: c.now, TicketID: t.ID}
 	c.bump(dd)
+	// Filed as the resident's home at once (the page must not wait); a
+	// burst pipe in the corridor is a public area's: they say which.
 	c.send(Message{To: c.ev.From.Chat, Priority: PrioUrgent, Ticket: t.ID,
-		Text:    c.t("emergency.created", "ticket", t.ID, "type", em.Labels[c.lang], "deadline", c.clock(t.Created.Add(em.ArriveWithin))) + "\n\n" + advice + "\n\n" + c.t("emergency.details_ask"),
-		Buttons: [][]Button{{DialogueButton(c.t("btn.details_done"), dd.Seq, "skip")}}})
+		Text: c.t("emergency.created", "ticket", t.ID, "type", em.Labels[c.lang], "deadline", c.clock(t.Created.Add(em.ArriveWithin))) + "\n\n" + advice +
+			"\n\n" + c.t("emergency.kind_ask") + "\n" + c.t("emergency.details_ask"),
+		Buttons: [][]Button{
+			{DialogueButton(c.t("btn.kind_household"), dd.Seq, "kind:"+string(OrderHousehold)), DialogueButton(c.t("btn.kind_public"), dd.Seq, "kind:"+string(OrderPublic))},
+			{DialogueButton(c.t("btn.details_done"), dd.Seq, "skip")}}})
 	if err := c.tx.PutDialogue(dd); err != nil {
 		return err
 	}
@@ -78,6 +83,49 @@ func (c *call) createEmergency(d *Dialogue, em EmergencyType) error {
 			}
 		}
 	}
+	return nil
+}
+
+// detailsChoice handles the buttons of an emergency's details: done, or
+// where it is (the resident's home, or a public area).
+func (c *call) detailsChoice(d *Dialogue, v string) error {
+	kind, isKind := strings.CutPrefix(v, "kind:")
+	if !isKind {
+		return skipAt(stepDetails)(c, d, v)
+	}
+	if d.Step != stepDetails {
+		return Errorf(CodeConflict, "err.stale_prompt")
+	}
+	k := OrderKind(kind)
+	if k != OrderHousehold && k != OrderPublic {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	t, err := c.mustTicket(d.TicketID)
+	if err != nil {
+		return err
+	}
+	if t.ResidentID != c.me.ID {
+		return Errorf(CodeForbidden, "err.not_your_ticket", "ticket", t.ID)
+	}
+	if !hasState([]State{StateNew, StateAccepted, StateOnTheWay}, t.State) {
+		// The visit has begun on the kind it was filed as.
+		return Errorf(CodeConflict, "emergency.kind_late", "ticket", t.ID)
+	}
+	c.toast = c.t("ok")
+	label := c.t("btn.kind_" + string(k))
+	if t.Kind != k {
+		t.Kind = k
+		if err := c.record(t, "kind", string(k)); err != nil {
+			return err
+		}
+		c.groupCard(t, false)
+		if tech, err := c.person(t.AssigneeID); err != nil {
+			return err
+		} else if tech != nil {
+			c.tell(tech, "emergency.kind_to_tech", []any{"ticket", t.ID, "kind", c.tl(tech.Lang, "kind."+string(k))})
+		}
+	}
+	c.reply(c.t("emergency.kind_set", "kind", label), []Button{DialogueButton(c.t("btn.details_done"), d.Seq, "skip")})
 	return nil
 }
 

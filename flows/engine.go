@@ -61,8 +61,10 @@ type Options struct {
 	// PublicSignoff is who signs a public work order off: SignoffReporter
 	// (default) or SignoffLead.
 	PublicSignoff string
-	// OrgName greets new residents.
-	OrgName string
+	// OrgName greets new residents; OrgNameEN, when set, is the name
+	// English readers see.
+	OrgName   string
+	OrgNameEN string
 	// SOP is the on-site procedure (package sop loads it); required.
 	SOP *SOP
 	// Emergencies are the emergency plan's types, offered when reporting.

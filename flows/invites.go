@@ -26,7 +26,7 @@ func (c *call) cmdInvite(arg string) error {
 	case "dispatcher", "客服":
 		role = RoleDispatcher
 	default:
-		return Errorf(CodeInvalid, "invite.usage")
+		return Errorf(CodeInvalid, "invite.usage", "roles", c.inviteRoles(c.me.Role))
 	}
 	if !hasRole(invitable[c.me.Role], role) {
 		return Errorf(CodeForbidden, "err.invite_forbidden")
@@ -46,6 +46,25 @@ func (c *call) cmdInvite(arg string) error {
 	link := c.e.o.InviteLink(c.ev.From.Chat.Channel, code)
 	c.reply(c.t("invite.created", "role", c.roleTitle(role), "link", link, "code", code, "expires", c.localTime(inv.Expires)))
 	return nil
+}
+
+// inviteArgs is /invite's argument for r in /help: the roles r may invite.
+func inviteArgs(c *call, r Role) string {
+	var names []string
+	for _, role := range invitable[r] {
+		names = append(names, string(role))
+	}
+	return strings.Join(names, "|")
+}
+
+// inviteRoles lists the roles r may invite for the usage text, each with
+// its title: "technician（维修人员）、lead（维修组主管）…".
+func (c *call) inviteRoles(r Role) string {
+	var parts []string
+	for _, role := range invitable[r] {
+		parts = append(parts, c.t("invite.usage_role", "arg", string(role), "title", c.roleTitle(role)))
+	}
+	return strings.Join(parts, c.t("invite.usage_sep"))
 }
 
 func (c *call) redeemInvite(code string) error {

@@ -24,7 +24,9 @@ const (
 	ActFeeQuery    Action = "fee"
 	ActGoodbye     Action = "bye"
 	ActScore       Action = "sc"
-	ActCancel      Action = "cx"
+	ActCancel      Action = "cx"  // the resident withdraws it (the confirmation's button)
+	ActCancelAsk   Action = "cxq" // the resident asks to withdraw it: what happens, and a confirmation
+	ActCancelKeep  Action = "cxk" // the resident keeps it after all
 	ActReschedule  Action = "rs"
 	ActReassign    Action = "ra"
 	ActReturnGroup Action = "rg"
@@ -110,6 +112,8 @@ var Transitions = map[Action]Transition{
 	ActGoodbye:     {From: []State{StateConfirmed}, To: StateSurvey, Roles: staff, who: byAssignee},
 	ActScore:       {From: []State{StateSurvey}, To: StateClosed, Roles: residents, who: byReporter},
 	ActCancel:      {From: []State{StateNew}, To: StateCancelled, Roles: residents, who: byReporter},
+	ActCancelAsk:   {From: []State{StateNew}, Roles: residents, who: byReporter},
+	ActCancelKeep:  {From: []State{StateNew}, Roles: residents, who: byReporter},
 	ActReschedule:  {From: []State{StateWaiting}, Roles: residents, who: byReporter},
 	ActReassign:    {From: append([]State{StateNew}, working...), To: StateAccepted, Roles: leads, who: byRole, InArea: true},
 	ActReturnGroup: {From: working, To: StateNew, Roles: leads, who: byRole, InArea: true},

@@ -384,8 +384,10 @@ func (c *call) qcFinish(d *Dialogue, r *QCReview, t *Ticket, spot *Person) error
 	if err := c.tx.PutQCReview(r); err != nil {
 		return err
 	}
-	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
-		return err
+	if d != nil { // nil: the console's review, in one form (consoleQC)
+		if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+			return err
+		}
 	}
 	sort.Strings(r.Findings)
 	note := "score=" + strconv.Itoa(r.Score) + " findings=" + strings.Join(r.Findings, ",")

@@ -112,6 +112,7 @@ func (c *call) requeue(t *Ticket, note, tell string) error {
 	if err != nil {
 		return err
 	}
+	c.retireCard(t, langOf(old, c.lang))
 	if err := c.returnJobParts(t, "returned to the group"); err != nil { // parts_job.go
 		return err
 	}

@@ -86,9 +86,8 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 		if len(row) > 0 {
 			rows = append(rows, row)
 		}
-		c.reply(c.priceList(t, l)+"\n\n"+c.t("quote.pick"), rows...)
 		c.toast = c.t("ok")
-		return nil
+		return c.putView(t, c.priceList(t, l)+"\n\n"+c.t("quote.pick"), rows)
 	case "pick":
 		if q.Status != "draft" || len(extra) != 1 {
 			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
@@ -106,9 +105,8 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 		if err := c.tx.PutDialogue(d); err != nil {
 			return err
 		}
-		c.reply(c.t("quote.ask_qty", "name", p.Name[l], "unit", p.Unit[l], "price", Money(c.areaCents(t, p))), row[:3], row[3:])
 		c.toast = c.t("ok")
-		return nil
+		return c.putView(t, c.t("quote.ask_qty", "name", p.Name[l], "unit", p.Unit[l], "price", Money(c.areaCents(t, p))), [][]Button{row[:3], row[3:]})
 	case "qty":
 		if q.Status != "draft" || len(extra) != 2 {
 			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
@@ -119,6 +117,14 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 		}
 		_ = c.tx.DeleteDialogue(c.me.ID)
 		return c.addLine(t, extra[0], n)
+	case "back":
+		// Back from the price list or a quantity to the quote itself.
+		if d, err := c.dialogue(); err == nil && d.Kind == dlgQty {
+			if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+				return err
+			}
+		}
+		return c.show(t)
 	case "undo":
 		if q.Status != "draft" || len(q.Lines) == 0 {
 			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
@@ -201,10 +207,6 @@ func (c *call) quoteAnswer(t *Ticket, agree bool, args []string) error {
 	if q.Status != "sent" {
 		return Errorf(CodeConflict, "err.quote_answered", "ticket", t.ID)
 	}
-	tech, err := c.person(t.AssigneeID)
-	if err != nil {
-		return err
-	}
 	if agree {
 		q.Status = "agreed"
 		t.Visit.QuoteOK = true
@@ -213,10 +215,10 @@ func (c *call) quoteAnswer(t *Ticket, agree bool, args []string) error {
 		}
 		c.toast = c.t("ok")
 		c.reply(c.t("quote.agreed_resident", "ticket", t.ID, "total", Money(q.Total())))
-		if tech != nil {
-			c.tell(tech, "quote.agreed_tech", []any{"ticket", t.ID, "total", Money(q.Total())})
+		if err := c.advance(t); err != nil {
+			return err
 		}
-		return c.advanceAndShow(t)
+		return c.showNotice(t, "quote.agreed_tech", "ticket", t.ID, "total", Money(q.Total()))
 	}
 	q.Status = "refused"
 	if err := c.record(t, "quote_refused", fmt.Sprintf("#%d", q.Seq)); err != nil {
@@ -227,10 +229,7 @@ func (c *call) quoteAnswer(t *Ticket, agree bool, args []string) error {
 	}
 	c.toast = c.t("ok")
 	c.reply(c.t("quote.refused_resident", "ticket", t.ID))
-	if tech != nil {
-		c.tell(tech, "quote.refused_tech", []any{"ticket", t.ID})
-	}
-	return c.show(t)
+	return c.showNotice(t, "quote.refused_tech", "ticket", t.ID)
 }
 
 // qtyInput reads a typed quantity for a price-list item.

@@ -9,8 +9,16 @@ func (c *call) startRegistration() error {
 	}
 	d := &Dialogue{PersonID: c.ev.From.ID, Kind: dlgRegister, Step: stepName, Started: c.now}
 	c.bump(d)
-	c.reply(c.t("register.welcome", "org", c.e.o.OrgName) + "\n\n" + c.t("register.ask_name"))
+	c.reply(c.t("register.welcome", "org", c.orgName(c.lang)) + "\n\n" + c.t("register.ask_name"))
 	return c.tx.PutDialogue(d)
+}
+
+// orgName is the organisation's name for a reader of l.
+func (c *call) orgName(l Lang) string {
+	if l == LangEN && c.e.o.OrgNameEN != "" {
+		return c.e.o.OrgNameEN
+	}
+	return c.e.o.OrgName
 }
 
 func (c *call) registerInput(d *Dialogue) error {

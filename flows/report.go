@@ -64,9 +64,10 @@ func (c *call) promptPhotos(d *Dialogue) error {
 func (c *call) promptKind(d *Dialogue) error {
 	d.Step = stepKind
 	c.bump(d)
+	// In the resident's words; the form names stay on the forms.
 	c.reply(c.t("report.ask_kind"),
-		[]Button{DialogueButton(c.t("kind.household"), d.Seq, "kind:"+string(OrderHousehold))},
-		[]Button{DialogueButton(c.t("kind.public"), d.Seq, "kind:"+string(OrderPublic))})
+		[]Button{DialogueButton(c.t("btn.kind_household"), d.Seq, "kind:"+string(OrderHousehold))},
+		[]Button{DialogueButton(c.t("btn.kind_public"), d.Seq, "kind:"+string(OrderPublic))})
 	return c.tx.PutDialogue(d)
 }
 
@@ -222,7 +223,7 @@ func (c *call) createTicket(d *Dialogue, at *time.Time) error {
 		return err
 	}
 	c.reply(c.t("report.created", "ticket", t.ID, "category", c.categoryLabel(t.Category, c.lang), "when", c.whenText(t, c.lang)),
-		[]Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancel, t.ID)})
+		[]Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancelAsk, t.ID)})
 	return c.dispatchNew(t)
 }
 

@@ -303,7 +303,7 @@ func (c *call) sendStats(to Address, l Lang, r *KPIReport, areas []string, head 
 	}
 	// The charts draw from the figures of this summary: the categories and
 	// the daily series, not the per-technician groups.
-	fig := &KPIReport{From: r.From, To: r.To, ByCategory: r.ByCategory, Days: r.Days}
+	fig := ChartFigures(r)
 	name := c.periodName(r.From, r.To)
 	c.exportImage(to, "kpi_category_"+name+".png", c.tl(l, "export.chart_category", "period", period),
 		Export{Form: ExportChartCategory, From: r.From, To: r.To, Lang: l, KPI: fig, Areas: exportAreas(areas)}, prio)

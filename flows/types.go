@@ -247,6 +247,21 @@ type Ticket struct {
 	// report and never inferred later; empty on a ticket from before
 	// areas: the default area.
 	Area string `json:"area,omitempty"`
+	// Card is the assignee's living step card (nil before the first one).
+	Card *StepCard `json:"step_card,omitempty"`
+}
+
+// StepCard is the technician's one living step card of a visit: edited in
+// place as the visit moves, posted anew (and the old one's buttons
+// retired) when it must catch their eye. Its buttons carry N, so a tap on
+// an older card is answered as outdated.
+type StepCard struct {
+	// N numbers the cards of the ticket, from 1; the card's CardKey is
+	// StepCardKey(ticket, N). It only grows, so no key is used twice.
+	N int `json:"n"`
+	// Chat is where card N lives; zero once it was retired or the visit
+	// left the checklist (the next card is then posted anew).
+	Chat Address `json:"chat"`
 }
 
 // Visit is what the on-site checklist has recorded so far. The audit trail

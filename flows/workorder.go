@@ -162,8 +162,5 @@ func (c *call) mayReadOrder(t *Ticket) error {
 	// with the repair log and answers fee questions); others only their own.
 	// Someone else's ticket is answered as one that does not exist, so the
 	// answer does not tell a resident which numbers are taken.
-	if !(hasRole(office, c.me.Role) || t.ResidentID == c.me.ID || t.AssigneeID == c.me.ID) {
-		return Errorf(CodeNotFound, "err.no_ticket", "ticket", t.ID)
-	}
-	return nil
+	return MayReadOrder(c.me, t)
 }

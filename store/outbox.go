@@ -59,7 +59,8 @@ func (s *Store) row(b *bolt.Tx, id uint64) (outbox.Row, bool, error) {
 }
 
 // MarkDelivered records a successful delivery and, for a card, the
-// platform message id that later edits will target.
+// platform message id that later edits will target; a retired card is
+// forgotten.
 func (s *Store) MarkDelivered(id uint64, platformID string, at time.Time) error {
 	return s.db.Update(func(b *bolt.Tx) error {
 		r, ok, err := s.row(b, id)
@@ -69,7 +70,13 @@ func (s *Store) MarkDelivered(id uint64, platformID string, at time.Time) error 
 		at := at.UTC()
 		r.Status, r.Done, r.PlatformID, r.LastError = outbox.StatusDelivered, &at, platformID, ""
 		r.Attempts++
-		if r.Msg.CardKey != "" && platformID != "" && (r.Msg.Kind == flows.KindSend || r.Msg.Kind == flows.KindEdit) {
+		switch {
+		case r.Msg.Retire && r.Msg.CardKey != "":
+			// A newer card replaced it and nothing edits it again.
+			if err := b.Bucket(bCards).Delete([]byte(r.Msg.CardKey)); err != nil {
+				return err
+			}
+		case r.Msg.CardKey != "" && platformID != "" && (r.Msg.Kind == flows.KindSend || r.Msg.Kind == flows.KindEdit):
 			raw, err := encode(outbox.CardRef{Chat: r.Msg.To, MessageID: platformID})
 			if err != nil {
 				return err

@@ -22,6 +22,8 @@ var ticketFields = map[string][]string{
 	flows.ConsoleClose:  {"reason"},
 	flows.ConsoleReopen: {"reason"},
 	flows.ConsoleMerge:  {"into", "reason"},
+	// The phone-callback list's form (records.go).
+	flows.ConsoleCallback: {"answer", "score"},
 }
 
 // ticketAction posts a console action on the ticket the URL names. The
@@ -59,7 +61,11 @@ func (c *Channel) ticketAction(w http.ResponseWriter, r *http.Request, v *visito
 		c.showTicket(w, r, v, id, refusedStatus(res.Refused), &flashMsg{Text: res.Toast, Error: true})
 		return
 	}
-	c.answer(w, r, v, res, c.base+"/t/"+id)
+	back := c.base + "/t/" + id
+	if b := r.PostForm.Get("back"); b != "" {
+		back = c.backTo(b) // a list's form (the callbacks) returns to the list
+	}
+	c.answer(w, r, v, res, back)
 }
 
 // answer shows the engine's answer on the page the action came from.

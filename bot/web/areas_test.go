@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -64,5 +65,71 @@ func TestConsoleAreaScope(t *testing.T) {
 	}
 	if got := r.session(lead).get("/t/" + mine).status; got != http.StatusOK {
 		t.Errorf("the lead's own area's ticket page: %d", got)
+	}
+}
+
+// TestConsoleRecordsAreaScope: the records' pages keep to the visitor's
+// areas as the other pages do — the phone-callback list and the QC queue
+// list their areas' tickets only, another area's work order is not found,
+// and a QC review of another area's ticket is refused as the chat's
+// button is; the admin sees and downloads every area's.
+func TestConsoleRecordsAreaScope(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	r.world()
+	mineCB, theirsCB := "BX-20261120-0001", "BX-20261120-0002"
+	mineQC, theirsQC := "BX-20261121-0001", "BX-20261121-0002"
+	r.onCallbackList(mineCB)
+	r.onCallbackList(theirsCB)
+	r.sampled(mineQC)
+	r.sampled(theirsQC)
+	r.update(func(tx flows.Tx) error {
+		for _, id := range []string{theirsCB, theirsQC} {
+			tk, err := tx.Ticket(id)
+			if err != nil {
+				return err
+			}
+			tk.Area = "west" // nobody of the rig belongs to it but the admin
+			if err := tx.PutTicket(tk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, c := range []struct {
+		who          person
+		path         string
+		mine, theirs string
+		all          bool
+	}{
+		{dispatcher, "/callbacks", mineCB, theirsCB, false}, {admin, "/callbacks", mineCB, theirsCB, true},
+		{lead, "/qc", mineQC, theirsQC, false}, {admin, "/qc", mineQC, theirsQC, true},
+	} {
+		t.Run(c.who.Name+c.path, func(t *testing.T) {
+			page := r.session(c.who).get(c.path)
+			if page.status != http.StatusOK {
+				t.Fatalf("%s: %d", c.path, page.status)
+			}
+			contains(t, c.path, page.body, c.mine)
+			if got := strings.Contains(page.body, c.theirs); got != c.all {
+				t.Errorf("%s of %s lists the other area's %s: %v", c.path, c.who.Name, c.theirs, got)
+			}
+		})
+	}
+	for _, c := range []struct {
+		who  person
+		id   string
+		want int
+	}{{lead, theirsCB, http.StatusNotFound}, {dispatcher, theirsCB, http.StatusNotFound}, {admin, theirsCB, http.StatusOK}, {lead, mineCB, http.StatusOK}} {
+		if got := r.session(c.who).get("/t/" + c.id + "/order.xlsx").status; got != c.want {
+			t.Errorf("the work order of %s for %s: %d, want %d", c.id, c.who.Name, got, c.want)
+		}
+	}
+	before := r.recordsSnapshot(theirsQC)
+	res := r.session(lead).doAction("qc_review", url.Values{"ticket": {theirsQC}, "score": {"4"}, "back": {"/qc"}})
+	if res.status != http.StatusForbidden || !strings.Contains(res.body, "不负责") {
+		t.Errorf("a QC review of another area's ticket: %d %q", res.status, res.body)
+	}
+	if after := r.recordsSnapshot(theirsQC); after != before {
+		t.Errorf("the refused review changed something:\n%s\n%s", before, after)
 	}
 }

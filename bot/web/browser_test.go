@@ -38,6 +38,7 @@ import (
 	"github.com/repairbot/repairbot/i18n"
 	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/media"
+	"github.com/repairbot/repairbot/records"
 )
 
 const (
@@ -100,8 +101,14 @@ func newStack(t *testing.T) *stack {
 	}
 	s.eng = eng
 	s.media = &media.Store{Dir: filepath.Join(dir, "photos"), Max: 10 << 20}
+	ro := eng.RecordOptions()
+	rec, err := records.New(records.Options{Store: st, Texts: texts, Profile: ro.Profile, OrgName: ro.OrgName, Location: ro.Location,
+		Categories: ro.Categories, Emergencies: ro.Emergencies, SOP: eng.SOP, MediaDir: s.media.Dir, Daily: eng.DailyList, Parts: ro.Parts})
+	if err != nil {
+		t.Fatal(err)
+	}
 	deps := bot.Deps{Engine: eng, Store: st, Outbox: st, Texts: texts, DefaultLang: flows.LangZH, Domain: eng, Now: time.Now,
-		Media: s.media, Log: zerolog.Nop()}
+		Media: s.media, Log: zerolog.Nop(), Exports: rec}
 	s.tg, err = telegram.New(telegram.Options{Token: tgToken, APIURL: fake.URL(), Mode: "polling", PollTimeout: time.Second, Deps: deps,
 		MaxPhotoBytes: 10 << 20, Send: telegram.SendLimits{PerChatPerSecond: 30, GroupPerMinute: 1200, GlobalPerSecond: 30,
 			BaseBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond}})
@@ -189,8 +196,8 @@ func (s *stack) report(u tgfake.User, desc string) string {
 	m := s.say(u, "/report", "类别")
 	m = s.tap(u, m, "水管/漏水", "描述")
 	m = s.say(u, desc, "照片")
-	m = s.tap(u, m, "没有更多照片", "报修类型")
-	m = s.tap(u, m, "住户报修", "上门")
+	m = s.tap(u, m, "没有更多照片", "家里的问题")
+	m = s.tap(u, m, "我家里的问题", "上门")
 	m = s.tap(u, m, "尽快", "BX-")
 	id := ticketRE.FindString(m.Text)
 	if id == "" {
@@ -518,6 +525,21 @@ func TestBrowser(t *testing.T) {
 	}
 	s.next(tech.ID, 0, "¥25.00 → ¥30.00")
 	screenshot(t, ctx, "console-prices.png")
+
+	// The KPI page: the month's summary and its two charts, PNGs the
+	// records renderer draws, loaded as images.
+	do(t, ctx, "KPI page",
+		chromedp.Click(chromedp.CSS(`a[href="/stats"]`)),
+		chromedp.WaitVisible(chromedp.ID("stats-text")),
+		chromedp.WaitVisible(chromedp.ID("chart-chart_category")),
+	)
+	if !get(t, ctx, "charts loaded", chromedp.Poll[bool](`Array.from(document.querySelectorAll("figure.chart img")).filter(i => i.complete && i.naturalWidth > 200).length === 2`,
+		chromedp.WithPollingTimeout(wait))) {
+		t.Fatal("the KPI charts did not load")
+	}
+	if txt := get(t, ctx, "summary", chromedp.Text(chromedp.ID("stats-text"))); !strings.Contains(txt, "维修服务指标") || !strings.Contains(txt, "报修 ") {
+		t.Fatalf("KPI summary: %q", txt)
+	}
 
 	// Log out; the clerk logs in and files a phone report.
 	do(t, ctx, "log out",

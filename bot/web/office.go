@@ -34,7 +34,12 @@ var officeFields = map[string][]string{
 	flows.ConsolePurchaseNo:     {"request"},
 	flows.ConsoleItemRetire:     {"part"},
 	flows.ConsolePriceSet:       {"code", "price", "name_zh", "name_en", "unit_zh", "unit_en"},
+	flows.ConsoleQCReview:       {"ticket", "score", "findings", "note", "spot"},
 }
+
+// listFields are fields a form sends once per ticked box (the QC
+// findings), passed on comma-separated.
+var listFields = map[string]bool{"findings": true}
 
 // backTo is where an office form returns: its own page, named by the
 // form (a path of the console, never another site), or the board.
@@ -67,6 +72,9 @@ func (c *Channel) officeAction(w http.ResponseWriter, r *http.Request, v *visito
 	args := map[string]string{}
 	for _, f := range fields {
 		args[f] = r.PostForm.Get(f)
+		if listFields[f] {
+			args[f] = strings.Join(r.PostForm[f], ",")
+		}
 	}
 	res, err := c.handle(r.Context(), v, key, flows.ConsoleRequest{Action: action, Args: args})
 	if err != nil {
@@ -237,7 +245,11 @@ type dailyLine struct {
 }
 
 type dailyData struct {
-	Day, Prev, Next     string
+	Day, Prev, Next string
+	// Exports offers the day's forms (/daily's files); Month a month's
+	// repair log (/month's), MonthValue the day's month.
+	Exports, Month      bool
+	MonthValue          string
 	Archived, Available bool
 	Mismatches, Missing []string
 	Lines               []dailyLine
@@ -255,6 +267,8 @@ func (c *Channel) daily(w http.ResponseWriter, r *http.Request, v *visitor) {
 		day = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	}
 	d := &dailyData{Day: day.Format("2006-01-02"), Prev: day.AddDate(0, 0, -1).Format("2006-01-02"), Next: day.AddDate(0, 0, 1).Format("2006-01-02")}
+	d.Exports, d.MonthValue = c.exportsOn(), day.Format("2006-01")
+	d.Month = d.Exports && flows.CommandAllows("month", v.person) == nil
 	dr, ok := c.o.Domain.(dailyReader)
 	if ok {
 		lb := c.labels(v)

@@ -14,7 +14,7 @@ import (
 )
 
 // pageNames are the templates, each parsed with the layout.
-var pageNames = []string{"board", "ticket", "new", "login", "message", "fees", "daily", "staff", "roster", "training", "stock", "prices", "reviews"}
+var pageNames = []string{"board", "ticket", "new", "login", "message", "fees", "daily", "staff", "roster", "training", "stock", "prices", "reviews", "stats", "callbacks", "qc"}
 
 func parseTemplates() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}

@@ -29,6 +29,7 @@ import (
 	"github.com/repairbot/repairbot/i18n"
 	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/media"
+	"github.com/repairbot/repairbot/records"
 )
 
 // person is someone in the rig: the flows test world's person (a
@@ -97,9 +98,17 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		t.Fatal(err)
 	}
 	r.eng = eng
+	// The files are rendered by the renderer main gives every channel.
+	ro := eng.RecordOptions()
+	rec, err := records.New(records.Options{Store: st, Texts: r.texts, Profile: ro.Profile, OrgName: ro.OrgName,
+		Location: ro.Location, Categories: ro.Categories, Emergencies: ro.Emergencies, SOP: eng.SOP,
+		MediaDir: r.media.Dir, Daily: eng.DailyList, Parts: ro.Parts, CacheFor: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	con, err = web.New(web.Options{Listen: "127.0.0.1:0", PublicURL: o.PublicURL,
 		Deps: bot.Deps{Engine: eng, Store: st, Outbox: st, Texts: r.texts, DefaultLang: flows.LangZH, Domain: eng,
-			Media: r.media, Now: clk.Now, Log: zerolog.Nop()}})
+			Media: r.media, Now: clk.Now, Log: zerolog.Nop(), Exports: rec}})
 	if err != nil {
 		t.Fatal(err)
 	}

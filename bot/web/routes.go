@@ -54,8 +54,18 @@ func init() {
 		{method: "GET", path: "/stock", nav: "web.nav.stock", cmd: "stock", serve: (*Channel).stock},
 		{method: "GET", path: "/prices", nav: "web.nav.prices", cmd: "sop", serve: (*Channel).prices},
 		{method: "GET", path: "/reviews", nav: "web.nav.reviews", cmd: "review", serve: (*Channel).reviews},
-		// Here the records' pages come: KPI charts, exports, the callback
-		// list (issue 16), each one more row with its cmd.
+		// The records (records.go): the files chat's commands send, the KPI
+		// page, the phone-callback list and the QC queue, each opening
+		// exactly for whom its command does.
+		{method: "GET", path: "/t/{id}/order.xlsx", cmd: "order", serve: (*Channel).orderFile},
+		{method: "GET", path: "/daily/tasks.xlsx", cmd: "daily", serve: (*Channel).dailyTasks},
+		{method: "GET", path: "/daily/log.xlsx", cmd: "daily", serve: (*Channel).dailyLog},
+		{method: "GET", path: "/month/log.xlsx", cmd: "month", serve: (*Channel).monthLog},
+		{method: "GET", path: "/stats", nav: "web.nav.stats", cmd: "stats", serve: (*Channel).stats},
+		{method: "GET", path: "/stats/chart/{form}", cmd: "stats", serve: (*Channel).chart},
+		{method: "GET", path: "/stats/kpi.xlsx", cmd: "stats", serve: (*Channel).kpiBook},
+		{method: "GET", path: "/callbacks", nav: "web.nav.callbacks", cmd: "callbacks", serve: (*Channel).callbacks},
+		{method: "GET", path: "/qc", nav: "web.nav.qc", cmd: "qc", serve: (*Channel).qc},
 		{method: "POST", path: "/do/{action}", serve: (*Channel).officeAction},
 		{method: "GET", path: "/events", serve: (*Channel).events},
 		{method: "POST", path: "/logout", serve: (*Channel).logout},

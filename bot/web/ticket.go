@@ -33,6 +33,8 @@ type quoteLine struct {
 }
 
 type ticketData struct {
+	// OrderFile offers the work order as xlsx (/order's rows and check).
+	OrderFile                                 bool
 	T                                         *flows.Ticket
 	State, Category, Kind, When, Address, SLA string
 	SLAClass, Emergency, Created              string
@@ -162,6 +164,7 @@ func (c *Channel) ticketView(v *visitor, t *flows.Ticket, evs []flows.TicketEven
 	none := v.t("web.ticket.none")
 	d := &ticketData{T: t, State: lb.state(t.State), Category: lb.category(t.Category), Kind: v.t("kind." + string(t.Kind)),
 		Address: t.Building + " / " + t.Unit + " / " + t.Room, Created: c.localTime(t.Created)}
+	d.OrderFile = c.exportsOn() && flows.CommandAllows("order", v.person) == nil && flows.MayReadOrder(v.person, t) == nil
 	if t.AgreedTime == nil {
 		d.When = v.t("web.when.asap")
 	} else {
