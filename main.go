@@ -56,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return wecomAppchat(args[1:], stdout, stderr)
 		case "outbox":
 			return outboxCommand(args[1:], stdout, stderr, time.Now)
+		case "poster":
+			return posterCommand(args[1:], stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("repairbot", flag.ContinueOnError)
@@ -151,7 +153,7 @@ func (m *Main) Run(ctx context.Context) error {
 	for _, w := range cfg.Warnings() {
 		m.Log.Warn().Msg("config: " + w)
 	}
-	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: cfg.Store.LockTimeout.Duration, Now: m.Now})
+	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: cfg.Store.LockTimeout.Duration, Now: m.Now, DefaultArea: cfg.DefaultArea()})
 	if errors.Is(err, store.ErrEmpty) || errors.Is(err, store.ErrCorrupt) {
 		return backup.WithNewest(err, cfg.BackupDir())
 	}
@@ -172,7 +174,7 @@ func (m *Main) Run(ctx context.Context) error {
 	ro := m.Engine.RecordOptions()
 	m.Records, err = records.New(records.Options{Store: st, Texts: texts, Profile: ro.Profile, OrgName: ro.OrgName,
 		Location: ro.Location, Categories: ro.Categories, Emergencies: ro.Emergencies, SOP: m.Engine.SOP,
-		MediaDir: photos.Dir, Daily: m.Engine.DailyList, Parts: ro.Parts})
+		MediaDir: photos.Dir, Daily: m.Engine.DailyList, Parts: ro.Parts, Poster: posterImage})
 	if err != nil {
 		return err
 	}
@@ -272,6 +274,7 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		Store: m.Store, Texts: texts, Now: m.Now, Location: cfg.Location(), DefaultLang: defLang,
 		Profile: cfg.Org.Profile, TicketPrefix: cfg.Org.TicketPrefix,
 		Group: channelGroup(cfg, kinds), Admins: channelAdmins(cfg, kinds),
+		Areas: engineAreas(cfg, kinds), PosterKey: []byte(cfg.Posters.Secret),
 		Categories: cats, MaxDescription: cfg.Limits.MaxDescription, MaxPhotos: cfg.Limits.MaxPhotos,
 		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
 		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,

@@ -94,6 +94,11 @@ type Config struct {
 	// Public configures public-facility orders: who signs them off and
 	// the listed public assets.
 	Public Public `toml:"public"`
+	// Areas are the estates or districts served, as [[areas]] tables
+	// (areas.go); none is one area made of the single group.
+	Areas []Area `toml:"areas"`
+	// Posters configures the buildings' QR posters.
+	Posters Posters `toml:"posters"`
 
 	// unresolved maps a dotted key to the ${NAME} references in it whose
 	// variable was unset or empty at expansion time, so Validate can say
@@ -411,6 +416,9 @@ type Shift struct {
 	// "tg:<Telegram user id>" or "wecom:<userid>"; a bare integer is a
 	// Telegram user id (files written before person ids).
 	People []PersonID `toml:"people"`
+	// Area is the [[areas]] key whose on-duty people the shift lists;
+	// "" the first area.
+	Area string `toml:"area"`
 }
 
 // Backup configures the daily backups the running bot writes of its own
@@ -534,6 +542,7 @@ func Default() Config {
 		People:      DefaultPeople(),
 		Web:         defaultWeb(),
 		Public:      Public{Signoff: SignoffReporter},
+		Posters:     Posters{Secret: "${POSTER_SECRET}"},
 	}
 }
 

@@ -110,10 +110,12 @@ func (c *Config) stringFields() []stringField {
 		f = append(f,
 			stringField{fmt.Sprintf("duty[%d].from", i), &s.From},
 			stringField{fmt.Sprintf("duty[%d].to", i), &s.To},
+			stringField{fmt.Sprintf("duty[%d].area", i), &s.Area},
 		)
 	}
 	f = append(f, c.peopleStringFields()...)
 	f = append(f, c.publicStringFields()...)
+	f = append(f, c.areaStringFields()...)
 	return append(f, c.wecomStringFields()...)
 }
 
@@ -125,7 +127,7 @@ func (c *Config) stringFields() []stringField {
 var envSecretKeys = map[string]bool{
 	"ops.token": true, "telegram.token": true, "telegram.webhook_secret": true,
 	"wecom.secret": true, "wecom.token": true, "wecom.encoding_aes_key": true, "wecom.kf_secret": true,
-	"wecom.group_robot_key": true,
+	"wecom.group_robot_key": true, "posters.secret": true,
 }
 
 // Warnings are what a valid configuration should still not do: a secret

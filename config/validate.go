@@ -225,6 +225,7 @@ func (c *Config) Validate() error {
 	c.validatePeople(v)
 	c.validateWeb(v)
 	c.validatePublic(v)
+	c.validateAreas(v)
 	v.oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", &c.Log.Format, "json", "console")
 

@@ -65,6 +65,9 @@ var helpIntros = map[Role]string{
 }
 
 func (c *call) cmdStart(code string) error {
+	if strings.HasPrefix(code, PosterPrefix) {
+		return c.posterStart(code) // a building's QR poster (posters.go)
+	}
 	if code != "" {
 		return c.redeemInvite(code)
 	}
@@ -184,6 +187,7 @@ func (c *call) cmdOpen(arg string) error {
 	if err != nil {
 		return err
 	}
+	ts = c.scoped(ts) // the sender's areas (areas_scope.go)
 	if len(ts) == 0 {
 		c.reply(c.t("open.none"))
 		return nil
@@ -195,6 +199,7 @@ func (c *call) cmdOpen(arg string) error {
 	sort.SliceStable(ts, func(i, j int) bool { return ts[i].Created.Before(ts[j].Created) })
 	var b strings.Builder
 	b.WriteString(c.t("open.header", "n", len(ts)))
+	b.WriteString(c.areaBreakdown(ts))
 	if pages > 1 {
 		byState := map[State]int{}
 		var order []State

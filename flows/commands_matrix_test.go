@@ -62,6 +62,8 @@ var commandDesign = map[string][]string{
 	"parts add":     {"lead", "admin"},
 	"parts import":  {"lead", "admin"},
 	"parts export":  {"lead", "admin"},
+	// A building's QR poster (areas): the leads of its area.
+	"poster": {"lead", "admin"},
 }
 
 // commandArgs are harmless arguments that reach each command's checks.
@@ -86,6 +88,8 @@ func commandArgs(cmd, ticket string) (string, string) {
 		return name, arg
 	case "training new":
 		return "training", "new"
+	case "poster":
+		return "poster", "3栋"
 	case "order":
 		return "order", ticket
 	case "console logout":

@@ -234,6 +234,9 @@ func (c *call) consoleVerb(row consoleAction, args map[string]string) error {
 	if !v.args.check(list) {
 		return Errorf(CodeInvalid, "web.err.bad_request")
 	}
+	if err := c.checkArea(v.area, list); err != nil { // the verb's area column, as for a tap
+		return err
+	}
 	return v.run(c, list)
 }
 

@@ -204,7 +204,7 @@ func (c *call) rung(t *Ticket, n int, late bool) error {
 		}
 		c.groupCard(t, false)
 		l := c.e.o.DefaultLang
-		c.send(Message{To: c.e.o.Group, Priority: PrioUrgent, Ticket: t.ID,
+		c.send(Message{To: c.groupOf(t), Priority: PrioUrgent, Ticket: t.ID,
 			Text:    c.tl(l, "emergency.repage", "ticket", t.ID, "type", em.Labels[l], "age", c.age(t.Created), "address", shortAddress(t)),
 			Buttons: [][]Button{{TicketButton(c.tl(l, "btn.accept"), ActAccept, t.ID)}}})
 		return c.pageOnDuty(t, em, "emergency.repage")
@@ -225,26 +225,20 @@ func (c *call) rung(t *Ticket, n int, late bool) error {
 		}
 		c.groupCard(t, false)
 		who := t.Assignee
-		roles := []Role{RoleLead}
 		key := "emergency.to_lead"
 		if n == 3 {
-			roles, key = []Role{RoleAdmin}, "emergency.to_manager"
+			key = "emergency.to_manager"
 		}
-		for _, r := range roles {
-			ps, err := c.tx.PeopleByRole(r)
-			if err != nil {
-				return err
+		ps, err := c.rungPeople(t, n) // the area's ladder (areas.go)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if who == "" {
+				who = c.tl(p.Lang, "open.unassigned")
 			}
-			for _, p := range ps {
-				if p.Deactivated != nil {
-					continue
-				}
-				if who == "" {
-					who = c.tl(p.Lang, "open.unassigned")
-				}
-				c.send(Message{To: p.Chat, Priority: PrioUrgent, Ticket: t.ID,
-					Text: c.tl(p.Lang, key, "ticket", t.ID, "type", em.Labels[p.Lang], "age", c.age(t.Created), "name", who, "address", c.fullAddress(t))})
-			}
+			c.send(Message{To: p.Chat, Priority: PrioUrgent, Ticket: t.ID,
+				Text: c.tl(p.Lang, key, "ticket", t.ID, "type", em.Labels[p.Lang], "age", c.age(t.Created), "name", who, "address", c.fullAddress(t))})
 		}
 		return nil
 	}
@@ -256,7 +250,7 @@ func (c *call) rung(t *Ticket, n int, late bool) error {
 // nobody on duty, or nobody qualified, the leads are paged instead and
 // told why (pageQualified).
 func (c *call) pageOnDuty(t *Ticket, em EmergencyType, key string) error {
-	ids, err := c.onDuty()
+	ids, err := c.onDutyIn(c.e.areaOf(t))
 	if err != nil {
 		return err
 	}
@@ -264,5 +258,5 @@ func (c *call) pageOnDuty(t *Ticket, em EmergencyType, key string) error {
 	if err != nil || paged > 0 || told {
 		return err
 	}
-	return c.toLeads("emergency.nobody_on_duty", "ticket", t.ID, "type", em.Labels[c.e.o.DefaultLang], "address", shortAddress(t))
+	return c.toTicketLeads(t, "emergency.nobody_on_duty", "ticket", t.ID, "type", em.Labels[c.e.o.DefaultLang], "address", shortAddress(t))
 }

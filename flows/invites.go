@@ -17,7 +17,8 @@ var invitable = map[Role][]Role{
 
 func (c *call) cmdInvite(arg string) error {
 	var role Role
-	switch strings.ToLower(strings.TrimSpace(arg)) {
+	arg, areaArg, _ := strings.Cut(strings.TrimSpace(arg), " ")
+	switch strings.ToLower(arg) {
 	case "technician", "tech", "维修人员", "技术员":
 		role = RoleTechnician
 	case "lead", "主管", "班长", "经理":
@@ -34,7 +35,11 @@ func (c *call) cmdInvite(arg string) error {
 	if err != nil {
 		return err
 	}
-	inv := &Invite{Code: code, Role: role, CreatedBy: c.me.ID, Created: c.now, Expires: c.now.Add(c.e.o.InviteTTL)}
+	areas, err := c.inviteAreas(strings.TrimSpace(areaArg))
+	if err != nil {
+		return err
+	}
+	inv := &Invite{Code: code, Role: role, CreatedBy: c.me.ID, Created: c.now, Expires: c.now.Add(c.e.o.InviteTTL), Areas: areas}
 	if err := c.tx.PutInvite(inv); err != nil {
 		return err
 	}
@@ -98,6 +103,7 @@ func (c *call) redeemInvite(code string) error {
 	}
 	p.Role = inv.Role
 	p.Registered = true
+	p.Areas = c.joinAreas(inv)
 	if err := c.rejoin(p); err != nil {
 		return err
 	}

@@ -95,9 +95,17 @@ func TestEveryTransition(t *testing.T) {
 	w.Staff(tech2, "technician")
 	w.Staff(lead, "lead")
 	w.Cmd(admin, "help", "")
+	// A technician and a lead of another area (areas.go): the design
+	// lets them do nothing on this area's tickets (a lead of the ticket's
+	// area assigns them first).
+	techB, leadB := flowstest.Person{ID: 260, Name: "外区师傅"}, flowstest.Person{ID: 360, Name: "外区经理"}
+	w.Staff(techB, "technician")
+	w.Staff(leadB, "lead")
+	moveToArea(t, w, "b", techB, leadB)
 	actors := map[string]flowstest.Person{
 		"stranger": stranger, "resident": resident, "other": other,
 		"tech": tech, "tech2": tech2, "lead": lead, "admin": admin,
+		"tech_b": techB, "lead_b": leadB,
 	}
 	if len(allowed) != len(flows.Transitions) {
 		t.Fatalf("the test knows %d actions, the machine %d", len(allowed), len(flows.Transitions))
@@ -266,4 +274,25 @@ func TestPayloadsMatchWhatWasSent(t *testing.T) {
 	// from before the living card) the bare step button.
 	w.Expect(w.Tap(tech, flows.EncodePayload("cd", "1", "st", id, step, "bell", "yes"), false))
 	w.Expect(w.Step(tech, id, "answered"))
+}
+
+// moveToArea puts the people in another area, as a lead's edit would.
+func moveToArea(t *testing.T, w *flowstest.World, area string, ps ...flowstest.Person) {
+	t.Helper()
+	err := w.Store.Update(t.Context(), func(tx flows.Tx) error {
+		for _, fp := range ps {
+			p, err := tx.Person(fp.PID())
+			if err != nil {
+				return err
+			}
+			p.Areas = []string{area}
+			if err := tx.PutPerson(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

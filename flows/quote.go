@@ -54,11 +54,11 @@ func (c *call) priceItem(code string) (PriceItem, bool) {
 }
 
 // priceList renders the whole price list for the resident to check (SOP 4.1.4).
-func (c *call) priceList(l Lang) string {
+func (c *call) priceList(t *Ticket, l Lang) string {
 	var b strings.Builder
 	b.WriteString(c.tl(l, "quote.price_list_head", "version", c.e.SOP().Version))
 	for _, p := range c.e.SOP().Prices {
-		b.WriteString("\n" + c.tl(l, "quote.price_item", "code", p.Code, "name", p.Name[l], "price", Money(p.Cents), "unit", p.Unit[l]))
+		b.WriteString("\n" + c.tl(l, "quote.price_item", "code", p.Code, "name", p.Name[l], "price", Money(c.areaCents(t, p)), "unit", p.Unit[l]))
 	}
 	return b.String()
 }
@@ -87,7 +87,7 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 			rows = append(rows, row)
 		}
 		c.toast = c.t("ok")
-		return c.putView(t, c.priceList(l)+"\n\n"+c.t("quote.pick"), rows)
+		return c.putView(t, c.priceList(t, l)+"\n\n"+c.t("quote.pick"), rows)
 	case "pick":
 		if q.Status != "draft" || len(extra) != 1 {
 			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
@@ -106,7 +106,7 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 			return err
 		}
 		c.toast = c.t("ok")
-		return c.putView(t, c.t("quote.ask_qty", "name", p.Name[l], "unit", p.Unit[l], "price", Money(p.Cents)), [][]Button{row[:3], row[3:]})
+		return c.putView(t, c.t("quote.ask_qty", "name", p.Name[l], "unit", p.Unit[l], "price", Money(c.areaCents(t, p))), [][]Button{row[:3], row[3:]})
 	case "qty":
 		if q.Status != "draft" || len(extra) != 2 {
 			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
@@ -152,7 +152,7 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 		}
 		if res != nil {
 			rl := res.Lang
-			text := c.tl(rl, "quote.consent", "ticket", t.ID, "name", t.Assignee, "plan", v.Plan, "quote", c.quoteText(t, rl)) + "\n\n" + c.priceList(rl)
+			text := c.tl(rl, "quote.consent", "ticket", t.ID, "name", t.Assignee, "plan", v.Plan, "quote", c.quoteText(t, rl)) + "\n\n" + c.priceList(t, rl)
 			c.send(Message{To: res.Chat, Text: text, Priority: PrioNormal, Ticket: t.ID, Buttons: [][]Button{{
 				TicketButton(c.tl(rl, "btn.quote_ok"), ActQuoteOK, t.ID, strconv.Itoa(q.Seq)),
 				TicketButton(c.tl(rl, "btn.quote_no"), ActQuoteNo, t.ID, strconv.Itoa(q.Seq)),
@@ -186,7 +186,7 @@ func (c *call) addLine(t *Ticket, code string, n int) error {
 	if len(q.Lines) >= 20 {
 		return Errorf(CodeInvalid, "err.quote_full")
 	}
-	q.Lines = append(q.Lines, QuoteLine{Code: p.Code, Qty: n, Cents: p.Cents})
+	q.Lines = append(q.Lines, QuoteLine{Code: p.Code, Qty: n, Cents: c.areaCents(t, p)})
 	return c.show(t)
 }
 

@@ -18,8 +18,9 @@ func (c *call) groupCard(t *Ticket, isNew bool) { c.postCard(t, isNew, false) }
 // postCard renders the group card and queues it when it changed; refresh
 // marks an edit that only moves the card's clock (Message.Refresh).
 func (c *call) postCard(t *Ticket, isNew, refresh bool) {
-	c.tellFollowers(t) // the same moments the group sees (repeats.go)
-	if c.e.o.Group.IsZero() {
+	c.tellFollowers(t)    // the same moments the group sees (repeats.go)
+	group := c.groupOf(t) // its area's (areas.go)
+	if group.IsZero() {
 		return
 	}
 	l := c.e.o.DefaultLang
@@ -74,7 +75,7 @@ func (c *call) postCard(t *Ticket, isNew, refresh bool) {
 		b.WriteString("\n")
 		b.WriteString(tl)
 	}
-	m := Message{To: c.e.o.Group, Text: b.String(), CardKey: GroupCardKey(t.ID), Ticket: t.ID, Priority: PrioEdit, Kind: KindEdit, Refresh: refresh, Status: status}
+	m := Message{To: group, Text: b.String(), CardKey: GroupCardKey(t.ID), Ticket: t.ID, Priority: PrioEdit, Kind: KindEdit, Refresh: refresh, Status: status}
 	if isNew {
 		m.Kind, m.Priority = KindSend, PrioNormal
 	}

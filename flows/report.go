@@ -238,8 +238,8 @@ func (c *call) dispatchNew(t *Ticket) error {
 	if !offered {
 		c.groupCard(t, true)
 	}
-	if c.e.o.SLA.AcceptWithin > 0 {
-		return c.schedule(tmAccept, t.ID, 0, c.now.Add(c.e.o.SLA.AcceptWithin))
+	if sla := c.areaSLA(t); sla.AcceptWithin > 0 {
+		return c.schedule(tmAccept, t.ID, 0, c.now.Add(sla.AcceptWithin))
 	}
 	return nil
 }
@@ -285,6 +285,7 @@ func (c *call) fileTicket(res *Person, d *Dialogue, at *time.Time, emergency str
 		Updated:     c.now,
 		Rev:         1,
 		Emergency:   emergency,
+		Area:        c.reportArea(res),
 	}
 	if at != nil {
 		u := at.UTC()

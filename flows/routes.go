@@ -156,6 +156,8 @@ func init() {
 		{Name: "parts", Arg: "add", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsAdd)},
 		{Name: "parts", Arg: "import", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsImport)},
 		{Name: "parts", Arg: "export", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsExport)},
+		// A building's QR poster (posters.go): the leads of its area.
+		{Name: "poster", Key: "areas.cmd_poster", Args: "help.args.poster", Menus: leads, Access: leadsOnly, run: (*call).cmdPoster},
 		{Name: "lang", Key: "cmd.lang", Args: "help.args.lang", Menus: everyone, Access: anyone, run: (*call).cmdLang},
 		{Name: "help", Key: "cmd.help", Menus: everyone, Access: anyone, run: noArgs((*call).cmdHelp)},
 	}
@@ -289,14 +291,17 @@ type verb struct {
 	// args are the payload's arguments, exactly as the bot builds them.
 	args argShape
 	run  func(c *call, args []string) error
+	// area reads the areas of the record the button names: the sender
+	// must belong to one of them (areas_scope.go); nil: no area check.
+	area areaArg
 }
 
 var verbs = map[string]verb{
 	vbChoice:         {Access: anyone, private: true, args: shape(aNum, aChoice), run: (*call).choice},
 	vbCommand:        {Access: anyone, args: shape(aCommand).opt(aCommandArg), run: (*call).commandButton}, // the command's own row decides
 	vbHandoverSubmit: {Access: repairTeam, args: shape(aDay), run: (*call).handoverSubmit},
-	vbHandoverReview: {Access: leadsOnly, args: shape(aDay, aPerson, oneOf("ok", "ret")), run: (*call).handoverReview},
-	vbDuty:           {Access: leadsOnly, args: shape(aPerson, oneOf("on", "off")), run: (*call).dutyToggle},
+	vbHandoverReview: {Access: leadsOnly, args: shape(aDay, aPerson, oneOf("ok", "ret")), run: (*call).handoverReview, area: personAt(1)},
+	vbDuty:           {Access: leadsOnly, args: shape(aPerson, oneOf("on", "off")), run: (*call).dutyToggle, area: personAt(0)},
 	vbAck:            {Access: sopUsers, args: shape(aNum), run: (*call).ack},
 	vbQuiz:           {Access: sopUsers, args: shape(aNum, aNum, aAnswers, aNum), run: (*call).quizAnswer},
 	vbReviewSuggest:  {Access: registered, args: shape(aReview), run: func(c *call, args []string) error { return c.reviewAnswer(args, false) }},
@@ -308,16 +313,16 @@ var verbs = map[string]verb{
 	vbOrderFile: {Access: registered, private: true, args: shape(aTicket), run: (*call).orderFile},
 	// Only the technician it is offered to has it; the handler checks.
 	vbRepeatPass: {Access: repairTeam, args: shape(aTicket), run: (*call).repeatPass},
-	vbQCStart:    {Access: leadsOnly, private: true, args: shape(aTicket), run: (*call).qcStart},
+	vbQCStart:    {Access: leadsOnly, private: true, args: shape(aTicket), run: (*call).qcStart, area: ticketAt(0)},
 	// Only the spot check's assignee has it; the handler checks.
 	vbSpotResult: {Access: repairTeam, args: shape(aTicket, oneOf("ok", "bad")), run: (*call).spotResult},
-	vbFeeAnswer:  {Access: officeOnly, args: shape(aTicket), run: (*call).feeAnswer},
-	vbFeeClose:   {Access: officeOnly, args: shape(aTicket), run: (*call).feeClose},
+	vbFeeAnswer:  {Access: officeOnly, args: shape(aTicket), run: (*call).feeAnswer, area: ticketAt(0)},
+	vbFeeClose:   {Access: officeOnly, args: shape(aTicket), run: (*call).feeClose, area: ticketAt(0)},
 	// Whom a lead may manage is the invitable table (staff.go).
-	vbStaffRole:    {Access: leadsOnly, args: shape(aPerson, aKey), run: (*call).staffRole},
-	vbStaffLeave:   {Access: leadsOnly, args: shape(aPerson), run: (*call).staffLeave},
-	vbStaffLeaveOK: {Access: leadsOnly, args: shape(aPerson), run: (*call).staffLeaveConfirm},
-	vbSkill:        {Access: leadsOnly, args: shape(aPerson, aKey, aKey), run: (*call).skillSet},
+	vbStaffRole:    {Access: leadsOnly, args: shape(aPerson, aKey), run: (*call).staffRole, area: personAt(0)},
+	vbStaffLeave:   {Access: leadsOnly, args: shape(aPerson), run: (*call).staffLeave, area: personAt(0)},
+	vbStaffLeaveOK: {Access: leadsOnly, args: shape(aPerson), run: (*call).staffLeaveConfirm, area: personAt(0)},
+	vbSkill:        {Access: leadsOnly, args: shape(aPerson, aKey, aKey), run: (*call).skillSet, area: personAt(0)},
 	// Whose certificate one may enter is the handler's check (one's own,
 	// or a lead's for the team).
 	vbCertNew:      {Access: repairTeam, private: true, args: shape(aPerson), run: (*call).certNew},
@@ -564,6 +569,9 @@ func (c *call) callback() error {
 		if !v.Allows(c.me) {
 			return Errorf(CodeForbidden, v.Deny)
 		}
+		if err := c.checkArea(v.area, p.Args); err != nil {
+			return err
+		}
 		return v.run(c, p.Args)
 	}
 	return c.ticketAction(p, 0)
@@ -760,7 +768,7 @@ func atSteps(steps ...string) func(*Dialogue) bool {
 }
 
 var dialogues = map[string]dialogueKind{
-	dlgRegister:       {input: (*call).registerInput},
+	dlgRegister:       {input: (*call).registerInput, choose: (*call).registerChoice},
 	dlgReport:         {input: (*call).reportInput, choose: (*call).reportChoice, photo: atSteps(stepDesc, stepPhotos)},
 	dlgComment:        {input: (*call).commentInput, choose: skipAt(stepComment)},
 	dlgRework:         {input: (*call).reworkInput, choose: skipAt(stepReason), photo: always},
@@ -992,6 +1000,7 @@ func onTicket(f func(c *call, t *Ticket, tm Timer, late bool) error) timerFunc {
 		if err != nil {
 			return err
 		}
+		c.e.legacyTicket(t)
 		return f(c, t, tm, late)
 	}
 }

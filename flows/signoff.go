@@ -41,7 +41,7 @@ func (c *call) done(t *Ticket) error {
 		return err
 	}
 	if t.Signer == SignoffLead {
-		leads, err := c.leads()
+		leads, err := c.ticketLeads(t)
 		if err != nil {
 			return err
 		}

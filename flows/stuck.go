@@ -143,7 +143,7 @@ func (c *call) endWithout(t *Ticket, closure, note string) error {
 // signers are who sign the ticket's work order off.
 func (c *call) signers(t *Ticket) ([]*Person, error) {
 	if t.Signer == SignoffLead {
-		return c.leads()
+		return c.ticketLeads(t)
 	}
 	res, err := c.resident(t)
 	if err != nil || res == nil {

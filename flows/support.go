@@ -50,7 +50,7 @@ func (c *call) help(t *Ticket) error {
 		c.reply(c.t("help.sent"))
 	}
 	c.groupCard(t, false)
-	leads, err := c.leads()
+	leads, err := c.ticketLeads(t)
 	if err != nil {
 		return err
 	}

@@ -237,8 +237,8 @@ func (c *call) returnToGroup(t *Ticket) error {
 	if err := c.unschedule(t.ID, tmArrive, tmRemind); err != nil {
 		return err
 	}
-	if c.e.o.SLA.AcceptWithin > 0 && t.Emergency == "" {
-		if err := c.schedule(tmAccept, t.ID, 0, c.now.Add(c.e.o.SLA.AcceptWithin)); err != nil {
+	if c.areaSLA(t).AcceptWithin > 0 && t.Emergency == "" {
+		if err := c.schedule(tmAccept, t.ID, 0, c.now.Add(c.areaSLA(t).AcceptWithin)); err != nil {
 			return err
 		}
 	}
