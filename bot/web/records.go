@@ -251,22 +251,31 @@ func (c *Channel) statsPeriod(r *http.Request) (recordsReader, string, time.Time
 	return rr, arg, from, to, err
 }
 
-// stats is /stats in the browser: the summary chat sends, the tickets per
-// category, the two charts (images the same renderer draws) and the KPI
-// workbook, for week, month or YYYY-MM.
-func (c *Channel) stats(w http.ResponseWriter, r *http.Request, v *visitor) {
+// kpiReport reads ?period= and computes the visitor's KPI report for it,
+// answering the request itself (and reporting !ok) when it cannot.
+func (c *Channel) kpiReport(w http.ResponseWriter, r *http.Request, v *visitor) (rr recordsReader, arg string, from, to time.Time, rep *flows.KPIReport, ok bool) {
 	rr, arg, from, to, err := c.statsPeriod(r)
 	if err != nil {
 		c.refusal(w, r, v, err)
 		return
 	}
-	var rep *flows.KPIReport
 	if err := c.o.Store.View(r.Context(), func(tx flows.Tx) error {
 		var err error
 		rep, err = rr.KPIReport(tx, v.person, from, to)
 		return err
 	}); err != nil {
 		c.internal(w, r, v, err)
+		return
+	}
+	return rr, arg, from, to, rep, true
+}
+
+// stats is /stats in the browser: the summary chat sends, the tickets per
+// category, the two charts (images the same renderer draws) and the KPI
+// workbook, for week, month or YYYY-MM.
+func (c *Channel) stats(w http.ResponseWriter, r *http.Request, v *visitor) {
+	rr, arg, from, to, rep, ok := c.kpiReport(w, r, v)
+	if !ok {
 		return
 	}
 	lb := c.labels(v)
@@ -292,18 +301,8 @@ func (c *Channel) chart(w http.ResponseWriter, r *http.Request, v *visitor) {
 		c.fail(w, r, v, http.StatusNotFound, "web.err.not_found")
 		return
 	}
-	rr, _, from, to, err := c.statsPeriod(r)
-	if err != nil {
-		c.refusal(w, r, v, err)
-		return
-	}
-	var rep *flows.KPIReport
-	if err := c.o.Store.View(r.Context(), func(tx flows.Tx) error {
-		var err error
-		rep, err = rr.KPIReport(tx, v.person, from, to)
-		return err
-	}); err != nil {
-		c.internal(w, r, v, err)
+	_, _, _, _, rep, ok := c.kpiReport(w, r, v)
+	if !ok {
 		return
 	}
 	c.download(w, r, v, flows.Export{Form: form, From: rep.From, To: rep.To, KPI: flows.ChartFigures(rep)}, "", pngType)
