@@ -24,7 +24,10 @@ type channelKind struct {
 	// group is the technicians' group on this channel, if configured; the
 	// first enabled kind with one is the engine's group.
 	group func(config.Config) (flows.Address, bool)
-	build func(config.Config, bot.Deps) (bot.Channel, error)
+	// areaGroup is an [[areas]] table's group on this channel, if it has
+	// one (areas_config.go); nil for a channel without groups.
+	areaGroup func(config.Area) (flows.Address, bool)
+	build     func(config.Config, bot.Deps) (bot.Channel, error)
 }
 
 // channelKinds are opened in this order and closed in reverse.
@@ -40,6 +43,9 @@ var channelKinds = []channelKind{
 			return ids
 		},
 		group: func(c config.Config) (flows.Address, bool) { return telegram.ChatAddress(c.Telegram.GroupID), true },
+		areaGroup: func(a config.Area) (flows.Address, bool) {
+			return telegram.ChatAddress(a.TelegramGroupID), a.TelegramGroupID != 0
+		},
 		build: func(c config.Config, d bot.Deps) (bot.Channel, error) {
 			t, o := c.Telegram, c.Outbox
 			return telegram.New(telegram.Options{
@@ -48,7 +54,7 @@ var channelKinds = []channelKind{
 				WebhookURL: t.WebhookURL, WebhookSecret: t.WebhookSecret,
 				BotUsername: t.BotUsername, Deps: d, MaxPhotoBytes: c.Limits.MaxPhotoBytes,
 				Send: telegram.SendLimits{
-					PerChatPerSecond: o.PerChatPerSecond, GroupPerMinute: o.GroupPerMinute,
+					PerChatPerSecond: o.PerChatPerSecond, PerChatBurst: o.PerChatBurst, GroupPerMinute: o.GroupPerMinute,
 					GlobalPerSecond: o.GlobalPerSecond, Workers: o.Workers,
 					BaseBackoff: o.BaseBackoff.Duration, MaxBackoff: o.MaxBackoff.Duration,
 					GiveUpAfter: o.GiveUpAfter.Duration, NoDigest: !o.Digest,
@@ -74,6 +80,9 @@ var channelKinds = []channelKind{
 				return wecom.RobotAddress(), true
 			}
 			return flows.Address{}, false
+		},
+		areaGroup: func(a config.Area) (flows.Address, bool) {
+			return wecom.GroupAddress(a.WeComGroupChatID), a.WeComGroupChatID != ""
 		},
 		build: func(c config.Config, d bot.Deps) (bot.Channel, error) {
 			w, o := c.WeCom, c.Outbox

@@ -882,8 +882,10 @@ func (r *crashRig) resident(ctx context.Context, i int, u tgfake.User, jobs []ch
 		{"no photos", func(prev tgfake.Message) func() (int64, error) {
 			return r.tap(u, u.ID, prev, r.T("btn.no_more_photos"))
 		},
-			hasButton(r.T("kind.household"))},
-		{"household", func(prev tgfake.Message) func() (int64, error) { return r.tap(u, u.ID, prev, r.T("kind.household")) },
+			hasButton(r.T("btn.kind_household"))},
+		{"household", func(prev tgfake.Message) func() (int64, error) {
+			return r.tap(u, u.ID, prev, r.T("btn.kind_household"))
+		},
 			hasButton(r.T("btn.asap"))},
 		{"asap", func(prev tgfake.Message) func() (int64, error) { return r.tap(u, u.ID, prev, r.T("btn.asap")) },
 			func(m tgfake.Message) bool { return crashTicketRE.MatchString(m.Text) }},
@@ -908,7 +910,12 @@ func (r *crashRig) resident(ctx context.Context, i int, u tgfake.User, jobs []ch
 	switch {
 	case plan < 0:
 		r.setTried(tk, flows.StateCancelled)
-		if _, err := r.act(ctx, u.ID, "cancel "+id, r.tap(u, u.ID, prev, r.T("btn.cancel_ticket", "ticket", id)),
+		ask, err := r.act(ctx, u.ID, "cancel "+id, r.tap(u, u.ID, prev, r.T("btn.cancel_ticket", "ticket", id)),
+			hasButton(r.T("btn.cancel_confirm")))
+		if err != nil {
+			return err
+		}
+		if _, err := r.act(ctx, u.ID, "confirm cancel "+id, r.tap(u, u.ID, ask, r.T("btn.cancel_confirm")),
 			crashText(r.T("cancel.ticket_done", "ticket", id))); err != nil {
 			return err
 		}
@@ -976,8 +983,15 @@ func (r *crashRig) work(ctx context.Context, tech tgfake.User, tk *crashTicket) 
 		return nil
 	}
 	// The door step asks first whether the home has a doorbell (SOP 4.1.2).
+	// The answer edits the step card in place: wait for the card itself to
+	// show it (or a newer message).
 	ring := r.T("step.door_bell", "n", 0, "max", def.MaxRings)
-	_, err = r.act(ctx, tech.ID, "doorbell "+id, r.tap(tech, tech.ID, door, bell), crashAll(crashText(head), crashText(ring)))
+	upd, err := r.tap(tech, tech.ID, door, bell)()
+	if err != nil {
+		return fmt.Errorf("doorbell %s: %w", id, err)
+	}
+	r.recordUpdate(upd)
+	_, err = r.await(ctx, tech.ID, door.ID-1, "doorbell "+id, crashAll(crashText(head), crashText(ring)))
 	return err
 }
 

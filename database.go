@@ -59,7 +59,7 @@ func openDatabase(ctx context.Context, cfg config.Config, now func() time.Time) 
 		}
 		return st, "postgres " + config.RedactDSN(cfg.Store.DSN), nil
 	}
-	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: cfg.Store.LockTimeout.Duration, Now: now})
+	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: cfg.Store.LockTimeout.Duration, Now: now, DefaultArea: cfg.DefaultArea()})
 	if errors.Is(err, store.ErrEmpty) || errors.Is(err, store.ErrCorrupt) {
 		return nil, "", backup.WithNewest(err, cfg.BackupDir())
 	}

@@ -116,7 +116,7 @@ func labelsFor(texts *i18n.Catalog, l flows.Lang, cfg config.Config) demoLabels 
 		}
 	}
 	return demoLabels{
-		report: t("btn.report"), water: water, noMore: t("btn.no_more_photos"), household: t("kind.household"),
+		report: t("btn.report"), water: water, noMore: t("btn.no_more_photos"), household: t("btn.kind_household"),
 		asap: t("btn.asap"), accept: t("btn.accept"), onWay: t("btn.on_the_way"), arrived: t("btn.arrived"),
 		fixed: t("btn.fixed"), hasBell: t("btn.has_bell"), ring: t("btn.ring"), answered: t("btn.answered"), entryOK: t("btn.entry_ok"),
 		next: t("btn.next"), addItem: t("btn.quote_add"), sendQuote: t("btn.quote_send"), quoteOK: t("btn.quote_ok"),
@@ -190,7 +190,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	if *lang == "en" {
 		cfg.Org.DefaultLang = "en"
-		cfg.Org.Name = "Sunny Gardens Property"
+		cfg.Org.NameEN = "Sunny Gardens Property"
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -609,15 +609,20 @@ func lastText(f *tgfake.Server, chat int64) string {
 	return ""
 }
 
-// printer renders transcript entries as readable lines.
+// printer renders transcript entries as readable lines. An edit is
+// printed as "✎ (edited)" with the message's new state, or as one line
+// when only its buttons went away (a card a newer one replaced).
 type printer struct {
 	mu    sync.Mutex
 	w     io.Writer
 	group string
 	names map[int64]string
+	texts map[[2]int64]string // the text each bot message shows now, by chat and message id
 }
 
-func newPrinter(w io.Writer, group string) *printer { return &printer{w: w, group: group} }
+func newPrinter(w io.Writer, group string) *printer {
+	return &printer{w: w, group: group, texts: map[[2]int64]string{}}
+}
 
 func (p *printer) scene(n, title string) {
 	p.mu.Lock()
@@ -660,9 +665,18 @@ func (p *printer) entry(e tgfake.Entry) {
 		case "bot_document":
 			text = "📄 [file] " + text
 		}
+		p.texts[[2]int64{e.ChatID, int64(e.MessageID)}] = e.Text
 		fmt.Fprintf(p.w, "  🤖 → %s: %s%s\n", p.where(e.ChatID), indent(text), buttons(e.Buttons))
 	case "bot_edit":
-		fmt.Fprintf(p.w, "  🤖 ✎ %s (card edited): %s%s\n", p.where(e.ChatID), indent(e.Text), buttons(e.Buttons))
+		key := [2]int64{e.ChatID, int64(e.MessageID)}
+		before, known := p.texts[key]
+		p.texts[key] = e.Text
+		if known && before == e.Text && len(e.Buttons) == 0 {
+			first, _, _ := strings.Cut(e.Text, "\n")
+			fmt.Fprintf(p.w, "  🤖 ✎ %s (buttons removed: a newer card is below): %s\n", p.where(e.ChatID), first)
+			return
+		}
+		fmt.Fprintf(p.w, "  🤖 ✎ %s (edited): %s%s\n", p.where(e.ChatID), indent(e.Text), buttons(e.Buttons))
 	case "bot_answer":
 		if e.Text != "" {
 			fmt.Fprintf(p.w, "  🤖 (toast) %s\n", e.Text)

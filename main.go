@@ -58,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return outboxCommand(args[1:], stdout, stderr, time.Now)
 		case "migrate-store":
 			return migrateStore(args[1:], stdout, stderr, time.Now)
+		case "poster":
+			return posterCommand(args[1:], stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("repairbot", flag.ContinueOnError)
@@ -181,7 +183,7 @@ func (m *Main) Run(ctx context.Context) error {
 	ro := m.Engine.RecordOptions()
 	m.Records, err = records.New(records.Options{Store: st, Texts: texts, Profile: ro.Profile, OrgName: ro.OrgName,
 		Location: ro.Location, Categories: ro.Categories, Emergencies: ro.Emergencies, SOP: m.Engine.SOP,
-		MediaDir: photos.Dir, Daily: m.Engine.DailyList, Parts: ro.Parts})
+		MediaDir: photos.Dir, Daily: m.Engine.DailyList, Parts: ro.Parts, Poster: posterImage})
 	if err != nil {
 		return err
 	}
@@ -284,10 +286,11 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		Store: m.Store, Texts: texts, Now: m.Now, Location: cfg.Location(), DefaultLang: defLang,
 		Profile: cfg.Org.Profile, TicketPrefix: cfg.Org.TicketPrefix,
 		Group: channelGroup(cfg, kinds), Admins: channelAdmins(cfg, kinds),
+		Areas: engineAreas(cfg, kinds), PosterKey: []byte(cfg.Posters.Secret),
 		Categories: cats, MaxDescription: cfg.Limits.MaxDescription, MaxPhotos: cfg.Limits.MaxPhotos,
 		MaxNameLen: cfg.Limits.MaxNameLen, MaxAddressPart: cfg.Limits.MaxAddressPart,
 		MaxPhotoBytes: cfg.Limits.MaxPhotoBytes, InviteTTL: cfg.Limits.InviteTTL.Duration,
-		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name, SOP: procedure, GroupCommit: true,
+		ServicePhone: cfg.Org.ServicePhone, OrgName: cfg.Org.Name, OrgNameEN: cfg.Org.NameEN, SOP: procedure, GroupCommit: true,
 		PublicAssets: publicAssets(cfg.Public.Assets), PublicSignoff: cfg.Public.Signoff,
 		Emergencies: emergencies, DutySeed: dutySeed(cfg), Quals: qualRules(cfg), SweepAt: sweepAt,
 		SLA: flows.SLAOptions{AcceptWithin: cfg.SLA.AcceptWithin.Duration, ArriveWithin: cfg.SLA.ArriveWithin.Duration,

@@ -119,8 +119,8 @@ api_url = "` + wx.URL() + `"
 	ok(wx.KfText(kfID, ext, "厨房水管漏水"))
 	kfGot("没有更多照片了")
 	ok(wx.KfMenuClick(kfID, ext, "没有更多照片了"))
-	kfGot("住户报修")
-	ok(wx.KfMenuClick(kfID, ext, "住户报修"))
+	kfGot("我家里的问题")
+	ok(wx.KfMenuClick(kfID, ext, "我家里的问题"))
 	kfGot("尽快上门")
 	ok(wx.KfMenuClick(kfID, ext, "尽快上门"))
 	id := regexp.MustCompile(`BX-\d{8}-\d{4}`).FindString(kfGot("报修已受理").Text)
@@ -142,13 +142,15 @@ api_url = "` + wx.URL() + `"
 		t.Fatalf("technician's job on Telegram: %q", job.Text)
 	}
 	// On site, the whole SOP: the technician on Telegram, the resident on WeChat.
-	last := 0
+	// The step card is edited in place or posted anew: wait for a newer
+	// message, or a newer edit of the last one tapped.
+	last, lastEdits := 0, 0
 	step := func(label string) {
 		t.Helper()
 		var target tgfake.Message
 		wait("a new card with "+label, func() bool {
 			for _, msg := range tg.Messages(tech.ID) {
-				if msg.ID <= last {
+				if msg.ID < last || (msg.ID == last && msg.Edits <= lastEdits) {
 					continue
 				}
 				for _, row := range msg.Inline {
@@ -161,7 +163,7 @@ api_url = "` + wx.URL() + `"
 			}
 			return target.ID != 0
 		})
-		last = target.ID
+		last, lastEdits = target.ID, target.Edits
 		if _, err := tg.Tap(tech, tech.ID, target.ID, label); err != nil {
 			t.Fatal(err)
 		}

@@ -19,10 +19,10 @@ func TestDemo(t *testing.T) {
 		lang string
 		want []string
 	}{
-		{"zh", []string{"报修已受理", "✋ 接单", "(card edited)", "张师傅 已接单", "满意度 5/5", "需要：低压电工作业证",
+		{"zh", []string{"报修已受理", "✋ 接单", "✎ 张师傅 (edited): 🔧", "已按 1/3", "✎ 张师傅 (buttons removed", "张师傅 已接单", "满意度 5/5", "需要：低压电工作业证",
 			"(toast) 这项工作需要低压电工作业证；你还没有登记这个证——请联系班长。", "✅ 已为 张师傅 登记证书 CERT-00001", "演示完成",
 			"已导入 2 个配件", "盘点 ST-1（总仓）已入账", "使用配件：P-VALVE 角阀 ×1 个"}},
-		{"en", []string{"Report received", "✋ Accept", "(card edited)", "accepted by Tech Zhang", "satisfaction 5/5", "Needs: low-voltage electrician certificate",
+		{"en", []string{"Report received", "✋ Accept", "✎ Tech Zhang (edited): 🔧", "rung 1/3", "✎ Tech Zhang (buttons removed", "accepted by Tech Zhang", "satisfaction 5/5", "Needs: low-voltage electrician certificate",
 			"(toast) This job needs low-voltage electrician certificate; you have none recorded — ask your lead.",
 			"✅ Certificate CERT-00001 recorded for Tech Zhang", "Demo complete",
 			"Imported 2 parts", "Stocktake ST-1 (Main store) posted", "Parts used: P-VALVE Angle valve ×1 each"}},

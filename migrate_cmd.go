@@ -47,7 +47,7 @@ func migrateStore(args []string, stdout, stderr io.Writer, now func() time.Time)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	src, err := store.Open(*from, store.Options{LockTimeout: time.Second})
+	src, err := store.Open(*from, store.Options{LockTimeout: time.Second, DefaultArea: cfg.DefaultArea()})
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
 			return fmt.Errorf("migrate-store: %s: %w; stop the bot first", *from, err)

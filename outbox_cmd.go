@@ -82,7 +82,7 @@ func outboxCommand(args []string, stdout, stderr io.Writer, now func() time.Time
 	if err != nil && !onlyOtherProblems(err, "store.", "ops.") {
 		return err
 	}
-	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: outboxLockWait})
+	st, err := store.Open(cfg.Store.DBPath(), store.Options{LockTimeout: outboxLockWait, DefaultArea: cfg.DefaultArea()})
 	switch {
 	case errors.Is(err, store.ErrLocked):
 		if cfg.Ops.Listen == "" {

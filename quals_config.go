@@ -55,7 +55,7 @@ func dutySeed(cfg config.Config) []flows.RosterShift {
 			people[i] = string(p)
 		}
 		for _, d := range s.Weekdays() {
-			out = append(out, flows.RosterShift{Day: d, From: from, To: to, People: people})
+			out = append(out, flows.RosterShift{Day: d, From: from, To: to, People: people, Area: shiftArea(cfg, s)})
 		}
 	}
 	return out

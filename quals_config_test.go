@@ -87,9 +87,10 @@ people = [333333333, "wecom:zhangsan"]
 		t.Fatal(err)
 	}
 	got := dutySeed(cfg)
+	// A file without [[areas]]: the shifts are the one area's, "main".
 	want := []flows.RosterShift{
-		{Day: time.Friday, From: 20 * 60, To: 8 * 60, People: []string{"tg:333333333", "wecom:zhangsan"}},
-		{Day: time.Saturday, From: 20 * 60, To: 8 * 60, People: []string{"tg:333333333", "wecom:zhangsan"}},
+		{Day: time.Friday, From: 20 * 60, To: 8 * 60, People: []string{"tg:333333333", "wecom:zhangsan"}, Area: flows.DefaultArea},
+		{Day: time.Saturday, From: 20 * 60, To: 8 * 60, People: []string{"tg:333333333", "wecom:zhangsan"}, Area: flows.DefaultArea},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("seed %+v\nwant %+v", got, want)

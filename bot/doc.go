@@ -138,6 +138,11 @@
 //     one, so no state change is lost.)
 //   - Status: the card's one-line state, for a channel that cannot edit a
 //     sent card but can replace its buttons (WeCom's update_template_card).
+//   - Retire: this edit only takes the buttons off the card CardKey (a
+//     newer card below replaces it); its text stays. A card never
+//     delivered, folded into a digest or deleted is left alone, never
+//     posted anew; a channel that cannot change a sent card's buttons
+//     skips it (the engine answers a tap on them as outdated).
 //
 // The kinds a channel must render:
 //
@@ -147,7 +152,11 @@
 //     deleted, or went out folded into a digest (CardRef.Digest), it posts
 //     the card anew, which later edits then target. A channel that cannot
 //     edit posts the new state (and may retire the old card's buttons with
-//     Status).
+//     Status). Two cards are edited: the group's dispatch card
+//     (flows.GroupCardKey) and the technician's living step card
+//     (flows.StepCardKey), one message per visit edited at each tap; when
+//     it must catch the technician's eye it is sent anew under a new key
+//     and the old one gets a Retire edit.
 //   - KindPhoto: a photo by Photo, with Text as caption; with Export, the
 //     rendered PNG uploaded as a photo.
 //   - KindFile: a document named FileName whose content is Text (a
@@ -171,8 +180,10 @@
 //   - Sender.TypesPhone on events: no share-contact button (微信客服);
 //     prompts ask the person to type their number.
 //   - Editing in place: a channel that can edit (Telegram) edits cards; one
-//     that cannot (WeCom) posts each state, skips Refresh edits and uses
-//     Status.
+//     that cannot (WeCom) posts each state, skips Refresh and Retire edits
+//     and uses Status. Flows does not need to know which: the step card's
+//     buttons name their card, so a tap on a card a newer one replaced is
+//     answered as outdated on either.
 //   - Buttons in a group: a group that cannot carry buttons (WeCom's group
 //     robot) posts the text with a hint, and the buttons go to each
 //     technician privately.

@@ -94,6 +94,11 @@ type Config struct {
 	// Public configures public-facility orders: who signs them off and
 	// the listed public assets.
 	Public Public `toml:"public"`
+	// Areas are the estates or districts served, as [[areas]] tables
+	// (areas.go); none is one area made of the single group.
+	Areas []Area `toml:"areas"`
+	// Posters configures the buildings' QR posters.
+	Posters Posters `toml:"posters"`
 
 	// unresolved maps a dotted key to the ${NAME} references in it whose
 	// variable was unset or empty at expansion time, so Validate can say
@@ -187,6 +192,9 @@ func (s Store) Postgres() bool { return s.Driver == DriverPostgres }
 type Org struct {
 	// Name is shown in greetings, default "物业维修服务中心".
 	Name string `toml:"name"`
+	// NameEN is the name shown to English readers (optional; Name when
+	// empty).
+	NameEN string `toml:"name_en"`
 	// Profile switches role titles and form wording: "property" (default,
 	// 业主/物业) or "rental" (租户/公寓).
 	Profile string `toml:"profile"`
@@ -275,6 +283,9 @@ type Housekeeping struct {
 type Outbox struct {
 	// PerChatPerSecond is the send rate to one private chat, (0, 30].
 	PerChatPerSecond float64 `toml:"per_chat_per_second"`
+	// PerChatBurst is how many messages one private chat may take at once
+	// before the per-second pace applies, 1..3 (default 2).
+	PerChatBurst int `toml:"per_chat_burst"`
 	// GroupPerMinute is the send rate to one group chat, (0, 20].
 	GroupPerMinute float64 `toml:"group_per_minute"`
 	// GlobalPerSecond is the total send rate, (0, 30].
@@ -421,6 +432,9 @@ type Shift struct {
 	// "tg:<Telegram user id>" or "wecom:<userid>"; a bare integer is a
 	// Telegram user id (files written before person ids).
 	People []PersonID `toml:"people"`
+	// Area is the [[areas]] key whose on-duty people the shift lists;
+	// "" the first area.
+	Area string `toml:"area"`
 }
 
 // Backup configures the daily backups the running bot writes of its own
@@ -504,6 +518,7 @@ func Default() Config {
 			KeepInvites: Duration{720 * time.Hour}, OrphanMedia: Duration{72 * time.Hour}},
 		Outbox: Outbox{
 			PerChatPerSecond: 1,
+			PerChatBurst:     2,
 			GroupPerMinute:   20,
 			GlobalPerSecond:  30,
 			BaseBackoff:      Duration{time.Second},
@@ -545,6 +560,7 @@ func Default() Config {
 		People:      DefaultPeople(),
 		Web:         defaultWeb(),
 		Public:      Public{Signoff: SignoffReporter},
+		Posters:     Posters{Secret: "${POSTER_SECRET}"},
 	}
 }
 

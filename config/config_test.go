@@ -291,8 +291,8 @@ func TestParseProblems(t *testing.T) {
 		{
 			name: "ranges",
 			toml: minimal + "poll_timeout = \"90s\"\n[limits]\nmax_description = 5\nmax_photo_bytes = 30000000\ninvite_ttl = \"10s\"\n" +
-				"[outbox]\ngroup_per_minute = 30.0\nper_chat_per_second = nan\nbase_backoff = \"10s\"\nmax_backoff = \"1s\"\nworkers = 0\n" +
-				"[store]\nlock_timeout = \"0s\"\n[org]\nticket_prefix = \"bx\"\nprofile = \"hotel\"\ndefault_lang = \"fr\"\n[log]\nlevel = \"loud\"\nformat = \"xml\"\n",
+				"[outbox]\ngroup_per_minute = 30.0\nper_chat_per_second = nan\nper_chat_burst = 4\nbase_backoff = \"10s\"\nmax_backoff = \"1s\"\nworkers = 0\n" +
+				"[store]\nlock_timeout = \"0s\"\n[org]\nticket_prefix = \"bx\"\nprofile = \"hotel\"\ndefault_lang = \"fr\"\nname_en = \"" + strings.Repeat("x", 101) + "\"\n[log]\nlevel = \"loud\"\nformat = \"xml\"\n",
 			want: []string{
 				`telegram.poll_timeout: must be between 1s and 1m0s (got 1m30s)`,
 				`limits.max_description: must be between 10 and 3000 (got 5)`,
@@ -300,6 +300,8 @@ func TestParseProblems(t *testing.T) {
 				`limits.invite_ttl: must be between 1m0s and 720h0m0s (got 10s)`,
 				`outbox.group_per_minute: must be greater than 0 and at most 20 (got 30)`,
 				`outbox.per_chat_per_second: must be greater than 0 and at most 30 (got NaN)`,
+				`outbox.per_chat_burst: must be between 1 and 3 (got 4)`,
+				`org.name_en: must be at most 100 characters (got 101)`,
 				`outbox.max_backoff: must be at least outbox.base_backoff`,
 				`outbox.workers: must be between 1 and 32 (got 0)`,
 				`store.lock_timeout: must be greater than 0`,

@@ -50,6 +50,7 @@ func (c *Config) stringFields() []stringField {
 		{"store.driver", &s.Driver},
 		{"store.dsn", &s.DSN},
 		{"org.name", &o.Name},
+		{"org.name_en", &o.NameEN},
 		{"org.profile", &o.Profile},
 		{"org.timezone", &o.Timezone},
 		{"org.default_lang", &o.DefaultLang},
@@ -112,10 +113,12 @@ func (c *Config) stringFields() []stringField {
 		f = append(f,
 			stringField{fmt.Sprintf("duty[%d].from", i), &s.From},
 			stringField{fmt.Sprintf("duty[%d].to", i), &s.To},
+			stringField{fmt.Sprintf("duty[%d].area", i), &s.Area},
 		)
 	}
 	f = append(f, c.peopleStringFields()...)
 	f = append(f, c.publicStringFields()...)
+	f = append(f, c.areaStringFields()...)
 	return append(f, c.wecomStringFields()...)
 }
 
@@ -127,7 +130,7 @@ func (c *Config) stringFields() []stringField {
 var envSecretKeys = map[string]bool{
 	"ops.token": true, "telegram.token": true, "telegram.webhook_secret": true,
 	"wecom.secret": true, "wecom.token": true, "wecom.encoding_aes_key": true, "wecom.kf_secret": true,
-	"wecom.group_robot_key": true,
+	"wecom.group_robot_key": true, "posters.secret": true,
 	// A DSN without a password (peer or certificate authentication, or
 	// PGPASSWORD in the environment) may be spelled out; one with a
 	// password is refused (Validate).

@@ -225,6 +225,7 @@ func (c *Config) Validate() error {
 	c.validatePeople(v)
 	c.validateWeb(v)
 	c.validatePublic(v)
+	c.validateAreas(v)
 	v.oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", &c.Log.Format, "json", "console")
 
@@ -416,6 +417,9 @@ func (c *Config) validateOrg(v *validator) {
 	if v.required("org.name", o.Name) && utf8.RuneCountInString(o.Name) > maxOrgName {
 		v.add("org.name", "must be at most %d characters (got %d)", maxOrgName, utf8.RuneCountInString(o.Name))
 	}
+	if n := utf8.RuneCountInString(o.NameEN); n > maxOrgName {
+		v.add("org.name_en", "must be at most %d characters (got %d)", maxOrgName, n)
+	}
 	v.oneOf("org.profile", &o.Profile, ProfileProperty, ProfileRental)
 	c.loc = nil
 	if v.required("org.timezone", o.Timezone) {
@@ -478,6 +482,7 @@ func (c *Config) validateLimits(v *validator) {
 func (c *Config) validateOutbox(v *validator) {
 	o := &c.Outbox
 	v.rate("outbox.per_chat_per_second", o.PerChatPerSecond, 30)
+	v.intRange("outbox.per_chat_burst", int64(o.PerChatBurst), 1, 3)
 	v.rate("outbox.group_per_minute", o.GroupPerMinute, 20)
 	v.rate("outbox.global_per_second", o.GlobalPerSecond, 30)
 	v.durRange("outbox.give_up_after", o.GiveUpAfter, time.Hour, 720*time.Hour)

@@ -24,7 +24,7 @@ func TestBadInputGetsAClearAnswer(t *testing.T) {
 	}{
 		{"text where a button is expected", func(w *flowstest.World, _ flows.Message) { w.Text(resident, "水管") }, "请点击上一条消息中的按钮"},
 		{"photo where a button is expected", func(w *flowstest.World, _ flows.Message) { w.Photo(resident, "F1", "", 1000) }, "按钮"},
-		{"sticker", func(w *flowstest.World, _ flows.Message) { w.Unsupported(resident, "sticker") }, "暂不支持这种消息（sticker）"},
+		{"sticker", func(w *flowstest.World, _ flows.Message) { w.Unsupported(resident, "sticker") }, "这种消息我看不了。请点击按钮选择故障类别。"},
 		{"unknown command", func(w *flowstest.World, _ flows.Message) { w.Cmd(resident, "frobnicate", "") }, "没有 /frobnicate 这个命令"},
 		{"5000-character description", func(w *flowstest.World, p flows.Message) {
 			w.Tap(resident, w.ButtonData(p, "水"), false)
@@ -49,7 +49,7 @@ func TestBadInputGetsAClearAnswer(t *testing.T) {
 			m := w.Last(w.Drain(), resident.Chat())
 			w.Tap(resident, w.ButtonData(m, "没有更多"), false)
 			m = w.Last(w.Drain(), resident.Chat())
-			w.Tap(resident, w.ButtonData(m, "住户"), false)
+			w.Tap(resident, w.ButtonData(m, "我家里"), false)
 			m = w.Last(w.Drain(), resident.Chat())
 			w.Tap(resident, w.ButtonData(m, "其他时间"), false)
 			w.Text(resident, "下辈子")
@@ -116,7 +116,7 @@ func TestRestartResumesMidReport(t *testing.T) {
 	contains(t, m.Text, "第 2 张")
 	w.Tap(resident, w.ButtonData(m, "没有更多"), false)
 	m = w.Last(w.Drain(), resident.Chat())
-	w.Tap(resident, w.ButtonData(m, "公共设施"), false)
+	w.Tap(resident, w.ButtonData(m, "公共区域"), false)
 	w.Drain()
 	w.Reopen()
 	w.Text(resident, "3栋 1楼大堂")
@@ -158,5 +158,5 @@ func TestEarlierPhotoDoneButtonStillWorks(t *testing.T) {
 	w.Photo(resident, "P2", "", 100)
 	w.Drain()
 	w.Tap(resident, w.ButtonData(first, "没有更多"), false)
-	contains(t, w.Last(w.Drain(), resident.Chat()).Text, "报修类型")
+	contains(t, w.Last(w.Drain(), resident.Chat()).Text, "公共区域")
 }

@@ -282,8 +282,8 @@ func (c *call) callbackRework(t *Ticket, via string) error {
 		return err
 	}
 	if t.State == StateNew {
-		if c.e.o.SLA.AcceptWithin > 0 {
-			return c.schedule(tmAccept, t.ID, 0, c.now.Add(c.e.o.SLA.AcceptWithin))
+		if c.areaSLA(t).AcceptWithin > 0 {
+			return c.schedule(tmAccept, t.ID, 0, c.now.Add(c.areaSLA(t).AcceptWithin))
 		}
 		return nil
 	}
@@ -298,6 +298,10 @@ func (c *call) callbackRework(t *Ticket, via string) error {
 func (c *call) cmdCallbacks() error {
 	list, err := c.tx.PhoneCallbacks()
 	if err != nil {
+		return err
+	}
+	// A lead's or a clerk's list is their areas' (areas_scope.go).
+	if list, err = scopedBy(c, list, func(pc PhoneCallback) string { return pc.TicketID }); err != nil {
 		return err
 	}
 	if len(list) == 0 {

@@ -118,7 +118,7 @@ func TestCertificateBadInput(t *testing.T) {
 	})
 	t.Run("a sticker", func(t *testing.T) {
 		w.Unsupported(lead, "sticker")
-		contains(t, lastTo(t, w, lead).Text, "暂不支持这种消息（sticker）。请发送证书照片。")
+		contains(t, lastTo(t, w, lead).Text, "这种消息我看不了。请发送证书照片。")
 	})
 	w.Photo(lead, "CARD-1", "", 80_000)
 	confirm := lastTo(t, w, lead)

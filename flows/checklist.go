@@ -93,6 +93,9 @@ func (c *call) advance(t *Ticket) error {
 // reminder from the SOP, what is recorded so far, and the buttons that
 // are valid now. "Need help" is on every card.
 func (c *call) stepCard(t *Ticket, l Lang) Message {
+	if t.State != StateOnSite {
+		return c.closedCard(t, l)
+	}
 	st, _ := c.current(t)
 	n, total := c.stepNumber(t)
 	v := t.Visit
@@ -166,20 +169,185 @@ func (c *call) stepCard(t *Ticket, l Lang) Message {
 		b.WriteString("\n" + line)
 	}
 	rows = append(rows, c.partsRows(t, st, l, &b)...) // the parts the job holds, "use part" (parts_job.go)
+	if v.Help {
+		b.WriteString("\n" + c.tl(l, "step.help_pending"))
+	}
 	rows = append(rows, []Button{TicketButton(c.tl(l, "btn.help"), ActHelp, t.ID)})
 	return Message{Text: b.String(), Buttons: rows, Priority: PrioNormal, Ticket: t.ID}
 }
 
-// sendStepCard shows the assignee the current step.
-func (c *call) sendStepCard(t *Ticket) error {
+// closedCard is the step card once the visit has left the checklist
+// (sign-off asked, no one home, ended with an apology): what happened and
+// what comes next, and at the sign-off the paper work order's button. Its
+// buttons are not the card's (deliverCard): they outlive it, guarded by
+// their Transitions rows.
+func (c *call) closedCard(t *Ticket, l Lang) Message {
+	key := "step.closed.other"
+	var rows [][]Button
+	switch t.State {
+	case StateDone:
+		key = "step.closed.done"
+		if t.Signer == SignoffLead {
+			key = "step.closed.done_lead"
+		}
+		// A resident who signed the paper work order instead (stuck.go).
+		rows = [][]Button{{TicketButton(c.tl(l, "btn.paper_signed"), ActPaperTech, t.ID)}}
+	case StateWaiting, StateUnresolved:
+		key = "step.closed." + string(t.State)
+	}
+	return Message{Text: c.tl(l, key, "ticket", t.ID, "time", c.clock(c.now), "state", c.stateLabel(t.State, l)),
+		Buttons: rows, Priority: PrioNormal, Ticket: t.ID}
+}
+
+// StepCardKey names card n of a ticket's living step card in the outbox's
+// card index.
+func StepCardKey(ticketID string, n int) string { return "step:" + ticketID + ":" + strconv.Itoa(n) }
+
+// live reports whether card n is the living step card.
+func (sc *StepCard) live(n int) bool { return sc != nil && sc.N == n && !sc.Chat.IsZero() }
+
+// putCard shows the assignee the step card (notice, a key in their
+// language, heads it when set). The card is one message edited in place
+// while the assignee's own taps move the visit; it is posted anew at the
+// bottom of their chat, and the old one's buttons retired, when it brings
+// news that needs their attention (a notice: a resident's consent, a
+// lead's answer), when their own text or photo has pushed it up, when
+// something else went to their chat first, or when none is live there.
+func (c *call) putCard(t *Ticket, notice string, kv ...any) error {
 	tech, err := c.person(t.AssigneeID)
 	if err != nil || tech == nil {
 		return err
 	}
 	m := c.stepCard(t, tech.Lang)
-	m.To = tech.Chat
-	c.send(m)
+	if notice != "" {
+		m.Text = c.tl(tech.Lang, notice, kv...) + "\n\n" + m.Text
+	}
+	c.deliverCard(t, tech, m, notice != "")
 	return nil
+}
+
+// putView shows, in place of the step card's usual content, a passing
+// view the technician asked for (the price list, a quantity), with a way
+// back to the card.
+func (c *call) putView(t *Ticket, body string, rows [][]Button) error {
+	tech, err := c.person(t.AssigneeID)
+	if err != nil || tech == nil {
+		return err
+	}
+	l := tech.Lang
+	st, _ := c.current(t)
+	n, total := c.stepNumber(t)
+	rows = append(rows, []Button{TicketButton(c.tl(l, "btn.back"), ActStep, t.ID, st.ID, "back")})
+	m := Message{Text: c.tl(l, "step.head", "ticket", t.ID, "n", n, "total", total, "title", st.Title[l]) + "\n" + body,
+		Buttons: rows, Priority: PrioNormal, Ticket: t.ID}
+	c.deliverCard(t, tech, m, false)
+	return nil
+}
+
+// onChecklist reports whether the ticket is at a checklist step, where
+// the technician has a step card.
+func onChecklist(t *Ticket) bool { return t.State == StateOnSite && t.Step != "" }
+
+// deliverCard queues m, a rendering of t's step card for tech, as the
+// edit of the living card or as a new card (putCard says when).
+func (c *call) deliverCard(t *Ticket, tech *Person, m Message, news bool) {
+	own := c.ev.Kind == EvCallback && c.ev.From.ID == tech.ID
+	if t.Card == nil {
+		t.Card = &StepCard{}
+	}
+	m.To = tech.Chat
+	// The checklist's buttons name their card; once the visit has left
+	// the checklist the card is not live, and its buttons (closedCard)
+	// stand on their own.
+	onSite := t.State == StateOnSite
+	if !news && own && t.Card.Chat == tech.Chat && !c.queuedTo(tech.Chat) {
+		m.Kind, m.CardKey = KindEdit, StepCardKey(t.ID, t.Card.N)
+		if onSite {
+			m.Buttons = onCard(t.Card.N, m.Buttons)
+		}
+		c.send(m)
+	} else {
+		old := *t.Card
+		t.Card.N++
+		t.Card.Chat = tech.Chat
+		m.Kind, m.CardKey = KindSend, StepCardKey(t.ID, t.Card.N)
+		if onSite {
+			m.Buttons = onCard(t.Card.N, m.Buttons)
+		}
+		c.send(m) // first: the new card is what the technician waits for
+		c.retire(t.ID, old, tech.Lang)
+	}
+	if !onSite && len(m.Buttons) == 0 {
+		// The visit left the checklist and the card has nothing left to
+		// tap: the next card is a new one. A closed card with a button
+		// (the paper signature at the sign-off) stays the living one
+		// until the visit moves on (retireCard, or the next card).
+		t.Card.Chat = Address{}
+	}
+	c.keep(t)
+}
+
+// retireCard takes the buttons off t's living step card, if any: the job
+// left its assignee (reassigned, returned to the group, ended by a lead),
+// or the sign-off the closed card waited for came.
+func (c *call) retireCard(t *Ticket, l Lang) {
+	if t.Card == nil || t.Card.Chat.IsZero() {
+		return
+	}
+	c.retire(t.ID, *t.Card, l)
+	t.Card.Chat = Address{}
+	c.keep(t)
+}
+
+// retire queues the retirement of card sc (nothing when it is not live).
+func (c *call) retire(ticketID string, sc StepCard, l Lang) {
+	if sc.N == 0 || sc.Chat.IsZero() {
+		return
+	}
+	text := c.tl(l, "step.card_retired")
+	c.send(Message{To: sc.Chat, Kind: KindEdit, CardKey: StepCardKey(ticketID, sc.N), Retire: true,
+		Text: text, Status: text, Priority: PrioEdit, Ticket: ticketID})
+}
+
+// queuedTo reports whether the event already queued a message to chat.
+func (c *call) queuedTo(chat Address) bool {
+	for _, m := range c.out {
+		if m.To == chat && m.Kind != KindMenu {
+			return true
+		}
+	}
+	return false
+}
+
+// keep saves t with the event's messages (flush), for a change made after
+// the handler stored it.
+func (c *call) keep(t *Ticket) {
+	for _, d := range c.dirty {
+		if d == t {
+			return
+		}
+	}
+	c.dirty = append(c.dirty, t)
+}
+
+// onCard puts buttons on step card n: "cd|<n>|<payload>", so a tap on an
+// older card is recognised. A button whose payload would grow past
+// MaxPayload keeps its own (its step still guards it).
+func onCard(n int, rows [][]Button) [][]Button {
+	out := make([][]Button, 0, len(rows))
+	for _, row := range rows {
+		r := make([]Button, 0, len(row))
+		for _, b := range row {
+			if p, ok := DecodePayload(b.Data); ok {
+				if data := EncodePayload(vbCard, append([]string{strconv.Itoa(n), p.Verb}, p.Args...)...); len(data) <= MaxPayload {
+					b.Data = data
+				}
+			}
+			r = append(r, b)
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // stepOp handles "st|ticket|step|op[|arg...]" from the assignee.
@@ -314,7 +482,11 @@ func (c *call) advanceAndShow(t *Ticket) error {
 
 // show saves the ticket, answers the tap, shows the step card and mirrors
 // the step on the group card.
-func (c *call) show(t *Ticket) error {
+func (c *call) show(t *Ticket) error { return c.showNotice(t, "") }
+
+// showNotice is show with a notice for the technician heading the card
+// (a catalog key and its values), which then comes as a new message.
+func (c *call) showNotice(t *Ticket, notice string, kv ...any) error {
 	t.Updated = c.now
 	if err := c.tx.PutTicket(t); err != nil {
 		return err
@@ -323,7 +495,7 @@ func (c *call) show(t *Ticket) error {
 		c.toast = c.t("ok")
 	}
 	c.groupCard(t, false)
-	return c.sendStepCard(t)
+	return c.putCard(t, notice, kv...)
 }
 
 // cmdSkip lets a lead skip a required photo step with a recorded reason.
@@ -349,10 +521,15 @@ func (c *call) cmdSkip(arg string) error {
 		return err
 	}
 	c.reply(c.t("skip.done", "ticket", t.ID, "step", st.Title[c.lang]))
-	if tech, err := c.person(t.AssigneeID); err == nil && tech != nil && tech.ID != c.me.ID {
-		c.tell(tech, "skip.told", []any{"ticket", t.ID, "step", st.Title[tech.Lang], "reason", reason})
+	if err := c.advance(t); err != nil {
+		return err
 	}
-	return c.advanceAndShow(t)
+	if tech, err := c.person(t.AssigneeID); err != nil {
+		return err
+	} else if tech != nil && tech.ID != c.me.ID {
+		return c.showNotice(t, "skip.told", "ticket", t.ID, "step", st.Title[tech.Lang], "reason", reason)
+	}
+	return c.show(t)
 }
 
 // activeVisit finds the on-site ticket a technician's free text or photo belongs to.
@@ -420,12 +597,32 @@ func (c *call) visitInput(t *Ticket) error {
 			if err := c.record(t, "care_note", text); err != nil {
 				return err
 			}
+		case StepPhoto:
+			// Kept as a note, but this step wants a photo: say so.
+			if err := c.record(t, "note", text); err != nil {
+				return err
+			}
+			return c.showNotice(t, "step.photo_needed")
 		default:
 			if err := c.record(t, "note", text); err != nil {
 				return err
 			}
+			return c.showNotice(t, "step.note_saved", "note", summary(text, 60))
 		}
 		return c.show(t)
 	}
-	return Errorf(CodeInvalid, "err.unsupported", "what", c.ev.What)
+	return Errorf(CodeInvalid, "err.unsupported_now", "takes", c.stepTakes(st))
+}
+
+// stepTakes says in plain words what a checklist step can take.
+func (c *call) stepTakes(st Step) string {
+	switch st.Kind {
+	case StepSurvey:
+		return c.t("takes.survey")
+	case StepPhoto:
+		return c.t("takes.photo")
+	case StepCare:
+		return c.t("takes.care")
+	}
+	return c.t("takes.buttons")
 }

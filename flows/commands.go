@@ -18,25 +18,56 @@ func (c *call) cmdHelp() error {
 	return nil
 }
 
+// helpText is generated from the command table, the menu's rows: the
+// role's commands in menu order, each with its arguments and its menu
+// text, under a word on how the role works the bot where there is one.
+// Help and menu cannot drift apart.
 func (c *call) helpText() string {
 	role := RoleNone
 	if c.me != nil && c.me.Registered {
 		role = c.me.Role
 	}
-	switch role {
-	case RoleTechnician:
-		return c.t("help.technician")
-	case RoleLead:
-		return c.t("help.lead")
-	case RoleAdmin:
-		return c.t("help.admin")
-	case RoleResident:
-		return c.t("help.resident")
+	var lines []string
+	if intro, ok := helpIntros[role]; ok {
+		lines = append(lines, c.t(intro), "")
 	}
-	return c.t("help.stranger")
+	lines = append(lines, c.t("help.head"))
+	for _, cmd := range MenuFor(role) {
+		args := ""
+		switch {
+		case cmd.args != nil:
+			args = cmd.args(c, role)
+		case cmd.Args != "":
+			args = c.t(cmd.Args)
+		}
+		if args != "" {
+			args = " " + args
+		}
+		lines = append(lines, c.t("help.line", "command", cmd.Name, "args", args, "text", c.t(cmd.Key)))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// leadsPersonArg is the argument of /skills and /certs in /help: a lead
+// names whose; a technician sees their own.
+func leadsPersonArg(c *call, r Role) string {
+	if r.IsLead() {
+		return c.t("help.args.person")
+	}
+	return ""
+}
+
+// helpIntros are the catalog keys of a word before a role's commands.
+var helpIntros = map[Role]string{
+	RoleNone:       "help.intro.stranger",
+	RoleResident:   "help.intro.resident",
+	RoleTechnician: "help.intro.technician",
 }
 
 func (c *call) cmdStart(code string) error {
+	if strings.HasPrefix(code, PosterPrefix) {
+		return c.posterStart(code) // a building's QR poster (posters.go)
+	}
 	if code != "" {
 		return c.redeemInvite(code)
 	}
@@ -131,7 +162,7 @@ func (c *call) cmdMyTickets() error {
 		b.WriteString("\n")
 		b.WriteString(c.t("mytickets.line", "ticket", t.ID, "category", c.categoryLabel(t.Category, c.lang), "state", c.stateLabel(t.State, c.lang), "date", c.localTime(t.Created)))
 		if t.State == StateNew {
-			rows = append(rows, []Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancel, t.ID)})
+			rows = append(rows, []Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancelAsk, t.ID)})
 		}
 	}
 	c.reply(b.String(), rows...)
@@ -156,6 +187,7 @@ func (c *call) cmdOpen(arg string) error {
 	if err != nil {
 		return err
 	}
+	ts = c.scoped(ts) // the sender's areas (areas_scope.go)
 	if len(ts) == 0 {
 		c.reply(c.t("open.none"))
 		return nil
@@ -167,6 +199,7 @@ func (c *call) cmdOpen(arg string) error {
 	sort.SliceStable(ts, func(i, j int) bool { return ts[i].Created.Before(ts[j].Created) })
 	var b strings.Builder
 	b.WriteString(c.t("open.header", "n", len(ts)))
+	b.WriteString(c.areaBreakdown(ts))
 	if pages > 1 {
 		byState := map[State]int{}
 		var order []State
@@ -214,19 +247,32 @@ func (c *call) cmdOpen(arg string) error {
 	return nil
 }
 
-// age renders a duration since t, coarse enough for a glance.
-func (c *call) age(t time.Time) string {
-	d := c.now.Sub(t)
+// age renders a duration since t, coarse enough for a glance; under a
+// minute in seconds, so a clock never says "0 minutes".
+func (c *call) age(t time.Time) string { return c.span(c.now.Sub(t), c.lang) }
+
+func (c *call) span(d time.Duration, l Lang) string {
 	if d < 0 {
 		d = 0
 	}
 	switch {
+	case d < time.Minute:
+		return c.tl(l, "age.seconds", "n", int(d.Seconds()))
 	case d < time.Hour:
-		return c.t("age.minutes", "n", int(d.Minutes()))
+		return c.tl(l, "age.minutes", "n", int(d.Minutes()))
 	case d < 48*time.Hour:
-		return c.t("age.hours", "n", int(d.Hours()), "m", int(d.Minutes())%60)
+		return c.tl(l, "age.hours", "n", int(d.Hours()), "m", int(d.Minutes())%60)
 	}
-	return c.t("age.days", "n", int(d.Hours())/24)
+	return c.tl(l, "age.days", "n", int(d.Hours())/24)
+}
+
+// overdue renders how long a deadline has passed: "less than a minute"
+// rather than "0 minutes", then as age does.
+func (c *call) overdue(d time.Duration, l Lang) string {
+	if d < time.Minute {
+		return c.tl(l, "age.under_minute")
+	}
+	return c.span(d, l)
 }
 
 func (c *call) cmdReassign(arg string) error {

@@ -62,6 +62,8 @@ var commandDesign = map[string][]string{
 	"parts add":     {"lead", "admin"},
 	"parts import":  {"lead", "admin"},
 	"parts export":  {"lead", "admin"},
+	// A building's QR poster (areas): the leads of its area.
+	"poster": {"lead", "admin"},
 }
 
 // commandArgs are harmless arguments that reach each command's checks.
@@ -86,6 +88,8 @@ func commandArgs(cmd, ticket string) (string, string) {
 		return name, arg
 	case "training new":
 		return "training", "new"
+	case "poster":
+		return "poster", "3栋"
 	case "order":
 		return "order", ticket
 	case "console logout":
@@ -123,6 +127,9 @@ func TestEveryCommandByRole(t *testing.T) {
 	for _, k := range []string{"err.leads_only", "err.role", "err.residents_only", "err.invite_forbidden", "err.not_your_ticket", "err.not_your_job", "err.no_ticket"} {
 		refusals = append(refusals, pattern(k))
 	}
+	// To residents, a command only staff may use does not exist.
+	unknown := pattern("err.unknown_command")
+	staffOnly := func(who []string) bool { return !in(who, "resident") && !in(who, "stranger") }
 	for cmd, who := range commandDesign {
 		for name, p := range actors {
 			t.Run(fmt.Sprintf("%s/%s", strings.ReplaceAll(cmd, " ", "_"), name), func(t *testing.T) {
@@ -154,6 +161,12 @@ func TestEveryCommandByRole(t *testing.T) {
 						t.Fatalf("a stranger's /%s was not sent to registration: %q", cname, reply)
 					}
 					return
+				}
+				if name == "resident" || name == "other" {
+					if isUnknown := unknown.MatchString(reply); isUnknown != staffOnly(who) {
+						t.Fatalf("/%s %s by a resident: unknown command %v, want %v (reply %q)", cname, args, isUnknown, staffOnly(who), reply)
+					}
+					refused = refused || unknown.MatchString(reply)
 				}
 				if want := in(who, name); want == refused {
 					t.Fatalf("/%s %s by %s: design says allowed=%v, reply %q", cname, args, name, want, reply)

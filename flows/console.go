@@ -234,6 +234,9 @@ func (c *call) consoleVerb(row consoleAction, args map[string]string) error {
 	if !v.args.check(list) {
 		return Errorf(CodeInvalid, "web.err.bad_request")
 	}
+	if err := c.checkArea(v.area, list); err != nil { // the verb's area column, as for a tap
+		return err
+	}
 	return v.run(c, list)
 }
 
@@ -403,13 +406,6 @@ func (c *call) cancelByLead(t *Ticket, args map[string]string) error {
 	c.tell(res, "console.cancelled_resident", []any{"ticket", t.ID, "reason", reason, "phone", c.servicePhone(langOf(res, c.e.o.DefaultLang))})
 	c.reply(c.t("console.cancelled", "ticket", t.ID))
 	return nil
-}
-
-func langOf(p *Person, def Lang) Lang {
-	if p != nil && p.Lang != "" {
-		return p.Lang
-	}
-	return def
 }
 
 // ---- customer service's actions ----

@@ -101,8 +101,8 @@ func (c *call) reopenByLead(t *Ticket, reason string) error {
 	if err := c.move(t, ActLeadReopen, reason); err != nil {
 		return err
 	}
-	if c.e.o.SLA.AcceptWithin > 0 && t.Emergency == "" {
-		if err := c.schedule(tmAccept, t.ID, 0, c.now.Add(c.e.o.SLA.AcceptWithin)); err != nil {
+	if c.areaSLA(t).AcceptWithin > 0 && t.Emergency == "" {
+		if err := c.schedule(tmAccept, t.ID, 0, c.now.Add(c.areaSLA(t).AcceptWithin)); err != nil {
 			return err
 		}
 	}

@@ -21,6 +21,9 @@ func (c *call) consoleFeeAnswer(_ *Ticket, args map[string]string) error {
 	if !aTicket(id) {
 		return Errorf(CodeInvalid, "web.err.bad_request")
 	}
+	if err := c.checkArea(verbs[vbFeeAnswer].area, []string{id}); err != nil { // its row's area column
+		return err
+	}
 	text, err := c.consoleReason(args["text"])
 	if err != nil {
 		if fe := (*Error)(nil); errors.As(err, &fe) && fe.Key == "console.reason_required" {

@@ -32,13 +32,19 @@ func (e *Engine) MonthPeriod(arg string, now time.Time) (time.Time, time.Time, e
 	return start, start.AddDate(0, 1, 0), nil
 }
 
-// KPIReport is /stats's report of [from, to) read in tx: the same walk
-// and the same definitions (docs/KPI.md), so the console shows the
-// numbers chat sends.
-func (e *Engine) KPIReport(tx Tx, from, to time.Time) (*KPIReport, error) {
+// KPIReport is /stats's report of [from, to) read in tx for p: the same
+// walk and the same definitions (docs/KPI.md), of p's areas as /stats
+// gives p (every area for an admin), so the console shows the numbers
+// chat sends.
+func (e *Engine) KPIReport(tx Tx, p *Person, from, to time.Time) (*KPIReport, error) {
 	c := &call{e: e, tx: tx, now: e.o.Now().UTC(), lang: e.o.DefaultLang}
-	return c.kpiReport(from, to)
+	return c.kpiReport(from, to, e.scopeOf(p))
 }
+
+// ExportAreas is what a file p asks for in the console carries as
+// Export.Areas: p's areas, as the chat's /daily, /month and /stats send
+// p (nil, every area, for an admin).
+func (e *Engine) ExportAreas(p *Person) []string { return exportAreas(e.scopeOf(p)) }
 
 // ChartFigures are the figures /stats's charts draw from (the categories
 // and the daily series of r), as the chart exports carry them.
@@ -81,6 +87,9 @@ func (c *call) consoleQC(_ *Ticket, args map[string]string) error {
 	id := strings.TrimSpace(args["ticket"])
 	if !aTicket(id) {
 		return Errorf(CodeInvalid, "web.err.bad_request")
+	}
+	if err := c.checkArea(verbs[vbQCStart].area, []string{id}); err != nil { // its row's area column
+		return err
 	}
 	score, err := strconv.Atoi(strings.TrimSpace(args["score"]))
 	if err != nil || score < 1 || score > 5 {
@@ -132,11 +141,16 @@ func (c *call) consoleQC(_ *Ticket, args map[string]string) error {
 	return c.qcFinish(d, r, t, spot)
 }
 
-// StatsText is the summary /stats answers with for r, in l: the console's
-// KPI page shows the very text chat sends.
-func (e *Engine) StatsText(r *KPIReport, l Lang) string {
+// StatsText is the summary /stats answers p with for r, in l: the
+// console's KPI page shows the very text chat sends (an admin's broken
+// down by area when the engine serves several).
+func (e *Engine) StatsText(r *KPIReport, p *Person, l Lang) string {
 	c := &call{e: e, now: e.o.Now().UTC(), lang: l}
-	return c.renderStats(r, l, "stats.head")
+	text := c.renderStats(r, l, "stats.head")
+	if e.scopeOf(p) == nil && e.multiArea() {
+		text += c.areaCounts(r.ByArea, l)
+	}
+	return text
 }
 
 // MayReadOrder reports whether p may read t's work order (/order's check):

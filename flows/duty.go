@@ -18,15 +18,24 @@ type DutyOverride struct {
 }
 
 // onDuty is the roster at now (the weekly pattern, and Options.OnDuty)
-// with the leads' live overrides applied.
-func (c *call) onDuty() ([]string, error) {
+// with the leads' live overrides applied, in every area.
+func (c *call) onDuty() ([]string, error) { return c.onDutyIn("") }
+
+// onDutyIn is onDuty in one area (areas.go; "" every area): the area's
+// shifts, and of the people Options.OnDuty names and the leads put on
+// duty, those who belong to the area.
+func (c *call) onDutyIn(area string) ([]string, error) {
 	r, err := c.roster()
 	if err != nil {
 		return nil, err
 	}
-	ids := r.OnDutyAt(c.now, c.e.o.Location)
+	ids := c.areaRoster(r, area).OnDutyAt(c.now, c.e.o.Location)
 	if c.e.o.OnDuty != nil {
-		ids = append(ids, c.e.o.OnDuty(c.now)...)
+		ext, err := c.inAreaIDs(c.e.o.OnDuty(c.now), area)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, ext...)
 	}
 	overrides, err := c.tx.DutyOverrides()
 	if err != nil {
@@ -38,6 +47,12 @@ func (c *call) onDuty() ([]string, error) {
 	}
 	for _, o := range overrides {
 		if !o.Until.After(c.now) {
+			continue
+		}
+		if in, err := c.inAreaIDs([]string{o.PersonID}, area); err != nil || len(in) == 0 {
+			if err != nil {
+				return nil, err
+			}
 			continue
 		}
 		if o.Off {

@@ -49,9 +49,14 @@ func (c *call) createEmergency(d *Dialogue, em EmergencyType) error {
 	}
 	dd := &Dialogue{PersonID: c.me.ID, Kind: dlgDetails, Step: stepDetails, Started: c.now, TicketID: t.ID}
 	c.bump(dd)
+	// Filed as the resident's home at once (the page must not wait); a
+	// burst pipe in the corridor is a public area's: they say which.
 	c.send(Message{To: c.ev.From.Chat, Priority: PrioUrgent, Ticket: t.ID,
-		Text:    c.t("emergency.created", "ticket", t.ID, "type", em.Labels[c.lang], "deadline", c.clock(t.Created.Add(em.ArriveWithin))) + "\n\n" + advice + "\n\n" + c.t("emergency.details_ask"),
-		Buttons: [][]Button{{DialogueButton(c.t("btn.details_done"), dd.Seq, "skip")}}})
+		Text: c.t("emergency.created", "ticket", t.ID, "type", em.Labels[c.lang], "deadline", c.clock(t.Created.Add(em.ArriveWithin))) + "\n\n" + advice +
+			"\n\n" + c.t("emergency.kind_ask") + "\n" + c.t("emergency.details_ask"),
+		Buttons: [][]Button{
+			{DialogueButton(c.t("btn.kind_household"), dd.Seq, "kind:"+string(OrderHousehold)), DialogueButton(c.t("btn.kind_public"), dd.Seq, "kind:"+string(OrderPublic))},
+			{DialogueButton(c.t("btn.details_done"), dd.Seq, "skip")}}})
 	if err := c.tx.PutDialogue(dd); err != nil {
 		return err
 	}
@@ -78,6 +83,49 @@ func (c *call) createEmergency(d *Dialogue, em EmergencyType) error {
 			}
 		}
 	}
+	return nil
+}
+
+// detailsChoice handles the buttons of an emergency's details: done, or
+// where it is (the resident's home, or a public area).
+func (c *call) detailsChoice(d *Dialogue, v string) error {
+	kind, isKind := strings.CutPrefix(v, "kind:")
+	if !isKind {
+		return skipAt(stepDetails)(c, d, v)
+	}
+	if d.Step != stepDetails {
+		return Errorf(CodeConflict, "err.stale_prompt")
+	}
+	k := OrderKind(kind)
+	if k != OrderHousehold && k != OrderPublic {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	t, err := c.mustTicket(d.TicketID)
+	if err != nil {
+		return err
+	}
+	if t.ResidentID != c.me.ID {
+		return Errorf(CodeForbidden, "err.not_your_ticket", "ticket", t.ID)
+	}
+	if !hasState([]State{StateNew, StateAccepted, StateOnTheWay}, t.State) {
+		// The visit has begun on the kind it was filed as.
+		return Errorf(CodeConflict, "emergency.kind_late", "ticket", t.ID)
+	}
+	c.toast = c.t("ok")
+	label := c.t("btn.kind_" + string(k))
+	if t.Kind != k {
+		t.Kind = k
+		if err := c.record(t, "kind", string(k)); err != nil {
+			return err
+		}
+		c.groupCard(t, false)
+		if tech, err := c.person(t.AssigneeID); err != nil {
+			return err
+		} else if tech != nil {
+			c.tell(tech, "emergency.kind_to_tech", []any{"ticket", t.ID, "kind", c.tl(tech.Lang, "kind."+string(k))})
+		}
+	}
+	c.reply(c.t("emergency.kind_set", "kind", label), []Button{DialogueButton(c.t("btn.details_done"), d.Seq, "skip")})
 	return nil
 }
 
@@ -156,7 +204,7 @@ func (c *call) rung(t *Ticket, n int, late bool) error {
 		}
 		c.groupCard(t, false)
 		l := c.e.o.DefaultLang
-		c.send(Message{To: c.e.o.Group, Priority: PrioUrgent, Ticket: t.ID,
+		c.send(Message{To: c.groupOf(t), Priority: PrioUrgent, Ticket: t.ID,
 			Text:    c.tl(l, "emergency.repage", "ticket", t.ID, "type", em.Labels[l], "age", c.age(t.Created), "address", shortAddress(t)),
 			Buttons: [][]Button{{TicketButton(c.tl(l, "btn.accept"), ActAccept, t.ID)}}})
 		return c.pageOnDuty(t, em, "emergency.repage")
@@ -177,26 +225,20 @@ func (c *call) rung(t *Ticket, n int, late bool) error {
 		}
 		c.groupCard(t, false)
 		who := t.Assignee
-		roles := []Role{RoleLead}
 		key := "emergency.to_lead"
 		if n == 3 {
-			roles, key = []Role{RoleAdmin}, "emergency.to_manager"
+			key = "emergency.to_manager"
 		}
-		for _, r := range roles {
-			ps, err := c.tx.PeopleByRole(r)
-			if err != nil {
-				return err
+		ps, err := c.rungPeople(t, n) // the area's ladder (areas.go)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if who == "" {
+				who = c.tl(p.Lang, "open.unassigned")
 			}
-			for _, p := range ps {
-				if p.Deactivated != nil {
-					continue
-				}
-				if who == "" {
-					who = c.tl(p.Lang, "open.unassigned")
-				}
-				c.send(Message{To: p.Chat, Priority: PrioUrgent, Ticket: t.ID,
-					Text: c.tl(p.Lang, key, "ticket", t.ID, "type", em.Labels[p.Lang], "age", c.age(t.Created), "name", who, "address", c.fullAddress(t))})
-			}
+			c.send(Message{To: p.Chat, Priority: PrioUrgent, Ticket: t.ID,
+				Text: c.tl(p.Lang, key, "ticket", t.ID, "type", em.Labels[p.Lang], "age", c.age(t.Created), "name", who, "address", c.fullAddress(t))})
 		}
 		return nil
 	}
@@ -208,7 +250,7 @@ func (c *call) rung(t *Ticket, n int, late bool) error {
 // nobody on duty, or nobody qualified, the leads are paged instead and
 // told why (pageQualified).
 func (c *call) pageOnDuty(t *Ticket, em EmergencyType, key string) error {
-	ids, err := c.onDuty()
+	ids, err := c.onDutyIn(c.e.areaOf(t))
 	if err != nil {
 		return err
 	}
@@ -216,5 +258,5 @@ func (c *call) pageOnDuty(t *Ticket, em EmergencyType, key string) error {
 	if err != nil || paged > 0 || told {
 		return err
 	}
-	return c.toLeads("emergency.nobody_on_duty", "ticket", t.ID, "type", em.Labels[c.e.o.DefaultLang], "address", shortAddress(t))
+	return c.toTicketLeads(t, "emergency.nobody_on_duty", "ticket", t.ID, "type", em.Labels[c.e.o.DefaultLang], "address", shortAddress(t))
 }

@@ -61,8 +61,10 @@ type Options struct {
 	// PublicSignoff is who signs a public work order off: SignoffReporter
 	// (default) or SignoffLead.
 	PublicSignoff string
-	// OrgName greets new residents.
-	OrgName string
+	// OrgName greets new residents; OrgNameEN, when set, is the name
+	// English readers see.
+	OrgName   string
+	OrgNameEN string
 	// SOP is the on-site procedure (package sop loads it); required.
 	SOP *SOP
 	// Emergencies are the emergency plan's types, offered when reporting.
@@ -97,6 +99,12 @@ type Options struct {
 	GroupCommit bool
 	// Rand feeds invite codes; crypto/rand when nil.
 	Rand io.Reader
+	// Areas are the estates or districts served (areas.go), the first the
+	// default; none is one area made of Group and ServicePhone.
+	Areas []Area
+	// PosterKey signs the codes of the buildings' QR posters (posters.go);
+	// empty: no posters.
+	PosterKey []byte
 }
 
 // Engine is the domain: it turns events into state changes and messages.
@@ -114,6 +122,8 @@ type Engine struct {
 	// watchers are told of every commit (Subscribe).
 	watchMu  sync.Mutex
 	watchers map[chan struct{}]struct{}
+	// areas are the estates served (areas.go).
+	areas areaSet
 }
 
 // EngineStats count what the engine did since start, for metrics. They
@@ -200,7 +210,11 @@ func NewEngine(o Options) (*Engine, error) {
 	if err := o.SOP.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{o: o, cats: map[string]Category{}}
+	areas, err := buildAreas(&o)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{o: o, cats: map[string]Category{}, areas: areas}
 	e.sop.Store(o.SOP)
 	for _, c := range o.Categories {
 		e.cats[c.Key] = c
@@ -453,6 +467,7 @@ func (c *call) identify() error {
 	if errors.Is(err, ErrNotFound) {
 		me = nil
 	}
+	c.e.legacyPerson(me)
 	c.me = me
 	switch {
 	case me != nil && me.Lang != "":
@@ -477,6 +492,9 @@ func (c *call) run() error {
 		if err := c.ensureAdmin(); err != nil {
 			return err
 		}
+	}
+	if err := c.ensureAreaLeads(); err != nil {
+		return err
 	}
 	switch c.ev.Kind {
 	case EvCommand:
@@ -525,6 +543,7 @@ func (c *call) mustTicket(id string) (*Ticket, error) {
 	if errors.Is(err, ErrNotFound) {
 		return nil, Errorf(CodeNotFound, "err.no_ticket", "ticket", id)
 	}
+	c.e.legacyTicket(t)
 	return t, err
 }
 

@@ -43,6 +43,9 @@ const (
 	// month): opening, received, issued, returned, scrapped, adjusted and
 	// closing per item and store (PartsFiles).
 	ExportStockReport = "stock_report"
+	// ExportPoster is a PNG: a building's QR poster (posters.go), drawn
+	// from Poster, which the engine filled and signed when it was asked.
+	ExportPoster = "poster"
 )
 
 // Export names a file a message carries (Message.Export): a form or a
@@ -66,6 +69,12 @@ type Export struct {
 	// the report the message's text summarises, so the chart shows the
 	// same numbers without a second walk of the store.
 	KPI *KPIReport `json:"kpi,omitempty"`
+	// Areas are the areas whose tickets a range form or a daily list
+	// covers (Ticket.AreaKey; nil: every area): a lead's files are their
+	// areas' (areas_scope.go).
+	Areas []string `json:"areas,omitempty"`
+	// Poster is what a building's poster says (ExportPoster).
+	Poster *PosterSpec `json:"poster,omitempty"`
 }
 
 // ErrExportInvalid is what a renderer returns for an export it cannot make
@@ -91,6 +100,8 @@ func (x *Export) Check() error {
 		ok = x.KPI != nil
 	case ExportPartsCatalog:
 		ok = true
+	case ExportPoster:
+		ok = x.Poster != nil && x.Poster.Link != ""
 	}
 	if !ok {
 		return ErrExportInvalid
@@ -142,11 +153,12 @@ func (c *call) periodText(l Lang, from, to time.Time) string {
 	return c.tl(l, "forms.period", "from", f, "to", last)
 }
 
-// repairLogFile queues the repair log of [from, to) as an xlsx.
+// repairLogFile queues the repair log of [from, to) as an xlsx, of the
+// sender's areas (areas_scope.go).
 func (c *call) repairLogFile(to Address, l Lang, from, until time.Time) {
 	title := c.tl(l, "forms.title.repair_log."+c.e.o.Profile)
 	c.exportFile(to, title+"_"+c.periodName(from, until)+".xlsx", c.tl(l, "export.repair_log", "form", title, "period", c.periodText(l, from, until)),
-		Export{Form: ExportRepairLog, From: from.UTC(), To: until.UTC(), Lang: l}, "", PrioNormal)
+		Export{Form: ExportRepairLog, From: from.UTC(), To: until.UTC(), Lang: l, Areas: exportAreas(c.e.scopeOf(c.me))}, "", PrioNormal)
 }
 
 // DailyList builds a day's task list (YYYYMMDD) as /daily shows it before
@@ -201,7 +213,8 @@ func (c *call) orderFile(args []string) error {
 	return nil
 }
 
-// dailyFiles queues the day's task list and repair log as xlsx files.
+// dailyFiles queues the day's task list and repair log as xlsx files, of
+// the sender's areas (areas_scope.go).
 func (c *call) dailyFiles(to Address, l Lang, day string) error {
 	from, until, err := c.dayBounds(day)
 	if err != nil {
@@ -210,7 +223,7 @@ func (c *call) dailyFiles(to Address, l Lang, day string) error {
 	title := c.tl(l, "forms.title.daily."+c.e.o.Profile)
 	date := dayLabel(day)
 	c.exportFile(to, title+"_"+date+".xlsx", c.tl(l, "export.daily", "form", title, "date", date),
-		Export{Form: ExportDaily, Day: day, Lang: l}, "", PrioNormal)
+		Export{Form: ExportDaily, Day: day, Lang: l, Areas: exportAreas(c.e.scopeOf(c.me))}, "", PrioNormal)
 	c.repairLogFile(to, l, from, until)
 	return nil
 }

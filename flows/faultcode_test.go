@@ -17,7 +17,7 @@ func stepCard(t *testing.T, w *flowstest.World, msgs []flows.Message) flows.Mess
 	for _, m := range flowstest.To(msgs, tech.Chat()) {
 		for _, row := range m.Buttons {
 			for _, b := range row {
-				if strings.HasPrefix(b.Data, "1|help|") {
+				if strings.HasPrefix(flowstest.Inner(b.Data), "1|help|") {
 					card = m
 				}
 			}
@@ -56,7 +56,7 @@ func TestFaultCodingRequiredBeforeSignoff(t *testing.T) {
 	w.ButtonData(card, "角阀 / 阀门")
 	for _, row := range card.Buttons {
 		for _, b := range row {
-			if strings.HasPrefix(b.Data, "1|done|") {
+			if strings.HasPrefix(flowstest.Inner(b.Data), "1|done|") {
 				t.Fatalf("the sign-off button is offered before the coding: %q", b.Text)
 			}
 		}

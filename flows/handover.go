@@ -116,7 +116,7 @@ func (c *call) handoverSubmit(args []string) error {
 			ts = append(ts, t)
 		}
 	}
-	leads, err := c.leads()
+	leads, err := c.staffLeads(c.me) // the leads of the technician's areas, and the admins
 	if err != nil {
 		return err
 	}
@@ -323,6 +323,9 @@ func (c *call) cmdDaily(arg string) error {
 	archived := err == nil
 	if errors.Is(err, ErrNotFound) {
 		list, _, err = c.buildDaily(day)
+	}
+	if err == nil {
+		list, err = c.scopedDaily(list) // the sender's areas (areas_scope.go)
 	}
 	if err != nil {
 		return err

@@ -17,7 +17,8 @@ var invitable = map[Role][]Role{
 
 func (c *call) cmdInvite(arg string) error {
 	var role Role
-	switch strings.ToLower(strings.TrimSpace(arg)) {
+	arg, areaArg, _ := strings.Cut(strings.TrimSpace(arg), " ")
+	switch strings.ToLower(arg) {
 	case "technician", "tech", "维修人员", "技术员":
 		role = RoleTechnician
 	case "lead", "主管", "班长", "经理":
@@ -25,7 +26,7 @@ func (c *call) cmdInvite(arg string) error {
 	case "dispatcher", "客服":
 		role = RoleDispatcher
 	default:
-		return Errorf(CodeInvalid, "invite.usage")
+		return Errorf(CodeInvalid, "invite.usage", "roles", c.inviteRoles(c.me.Role))
 	}
 	if !hasRole(invitable[c.me.Role], role) {
 		return Errorf(CodeForbidden, "err.invite_forbidden")
@@ -34,13 +35,36 @@ func (c *call) cmdInvite(arg string) error {
 	if err != nil {
 		return err
 	}
-	inv := &Invite{Code: code, Role: role, CreatedBy: c.me.ID, Created: c.now, Expires: c.now.Add(c.e.o.InviteTTL)}
+	areas, err := c.inviteAreas(strings.TrimSpace(areaArg))
+	if err != nil {
+		return err
+	}
+	inv := &Invite{Code: code, Role: role, CreatedBy: c.me.ID, Created: c.now, Expires: c.now.Add(c.e.o.InviteTTL), Areas: areas}
 	if err := c.tx.PutInvite(inv); err != nil {
 		return err
 	}
 	link := c.e.o.InviteLink(c.ev.From.Chat.Channel, code)
 	c.reply(c.t("invite.created", "role", c.roleTitle(role), "link", link, "code", code, "expires", c.localTime(inv.Expires)))
 	return nil
+}
+
+// inviteArgs is /invite's argument for r in /help: the roles r may invite.
+func inviteArgs(c *call, r Role) string {
+	var names []string
+	for _, role := range invitable[r] {
+		names = append(names, string(role))
+	}
+	return strings.Join(names, "|")
+}
+
+// inviteRoles lists the roles r may invite for the usage text, each with
+// its title: "technician（维修人员）、lead（维修组主管）…".
+func (c *call) inviteRoles(r Role) string {
+	var parts []string
+	for _, role := range invitable[r] {
+		parts = append(parts, c.t("invite.usage_role", "arg", string(role), "title", c.roleTitle(role)))
+	}
+	return strings.Join(parts, c.t("invite.usage_sep"))
 }
 
 func (c *call) redeemInvite(code string) error {
@@ -79,6 +103,7 @@ func (c *call) redeemInvite(code string) error {
 	}
 	p.Role = inv.Role
 	p.Registered = true
+	p.Areas = c.joinAreas(inv)
 	if err := c.rejoin(p); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -595,6 +596,9 @@ type KPIOptions struct {
 	// ticket's issued parts at their frozen unit cost, returns netted);
 	// events are nil for a ticket fed as a brief. Nil: not tracked.
 	PartsCost func(t *Ticket, events []TicketEvent) (cents int64, ok bool)
+	// Areas are the areas whose tickets count (Ticket.AreaKey); nil: every
+	// area (a lead's report covers their areas, areas_scope.go).
+	Areas []string
 }
 
 // KPIReport is the result of a KPI accumulation.
@@ -616,6 +620,9 @@ type KPIReport struct {
 	// Approximate counts tickets whose times came from the ticket's
 	// summary fields for want of an audit trail.
 	Approximate int
+	// ByArea counts the tickets reported in the period per area
+	// (Ticket.AreaKey), for an admin's breakdown.
+	ByArea map[string]int
 }
 
 // KPIWeek is a Monday-to-Sunday slice of the daily series.
@@ -661,6 +668,7 @@ type KPIAcc struct {
 	samples  [kpiSpans][]int32 // seconds, for the totals' percentiles
 	hints    []map[placeKey]*hintPlace
 	approx   int
+	byArea   map[string]int
 }
 
 // hintPlace keeps a place's fields (copied: holding the first ticket
@@ -684,7 +692,7 @@ func NewKPI(o KPIOptions) *KPIAcc {
 		o.HintRules = DefaultHintRules
 	}
 	a := &KPIAcc{o: o, hintFrom: o.From, cats: map[string]*KPIGroup{}, builds: map[string]*KPIGroup{}, techs: map[string]*KPIGroup{},
-		faults: map[string]*KPIGroup{}, causes: map[string]*KPIGroup{}}
+		faults: map[string]*KPIGroup{}, causes: map[string]*KPIGroup{}, byArea: map[string]int{}}
 	for _, r := range o.HintRules {
 		if f := o.From.Add(-r.Window); f.Before(a.hintFrom) {
 			a.hintFrom = f
@@ -707,7 +715,8 @@ func (a *KPIAcc) HintFrom() time.Time { return a.hintFrom }
 // Wants reports whether the ticket belongs to the accumulation (reported
 // in [HintFrom, To)), so a caller can skip reading the trail of others.
 func (a *KPIAcc) Wants(t *Ticket) bool {
-	return !t.Created.Before(a.hintFrom) && t.Created.Before(a.o.To)
+	return !t.Created.Before(a.hintFrom) && t.Created.Before(a.o.To) &&
+		InAreas(a.o.Areas, t.AreaKey())
 }
 
 // InPeriod reports whether the ticket was reported in [From, To).
@@ -758,6 +767,7 @@ func (a *KPIAcc) add(t *Ticket, tt TicketTimes, quote, parts int64, partsOK bool
 		a.approx++
 	}
 	a.total.add(t, &tt, quote, parts, partsOK)
+	a.byArea[t.AreaKey()]++
 	group(a.cats, t.Category, "").add(t, &tt, quote, parts, partsOK)
 	group(a.builds, t.Building, t.Building).add(t, &tt, quote, parts, partsOK)
 	if t.AssigneeID != "" {
@@ -838,6 +848,7 @@ func (a *KPIAcc) Result() *KPIReport {
 	r.ByCategory, r.ByBuilding, r.ByTechnician = sortedGroups(a.cats), sortedGroups(a.builds), sortedGroups(a.techs)
 	r.ByFault, r.ByCause = sortedGroups(a.faults), sortedGroups(a.causes)
 	r.Days = append([]KPIDay(nil), a.days...)
+	r.ByArea = maps.Clone(a.byArea)
 	for i := range a.o.HintRules {
 		r.Hints = append(r.Hints, a.ruleHints(i)...)
 	}

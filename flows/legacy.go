@@ -91,3 +91,23 @@ func legacyActionTimer(tm *Timer) {
 }
 
 func legacyAudit(tm *Timer) { moveString(&tm.Day, &tm.Month) }
+
+// Records written before areas (areas.go) have none: a profile without
+// Areas and a ticket or roster shift without Area belong to the default
+// area. The store migrates them when it opens; the engine reads the ones
+// a store has not migrated in the same way, into the record it holds, so
+// a profile or a ticket is written back with its area at its next change.
+
+// legacyPerson puts a registered profile from before areas in the default area.
+func (e *Engine) legacyPerson(p *Person) {
+	if p != nil && p.Registered && len(p.Areas) == 0 {
+		p.Areas = []string{e.DefaultAreaKey()}
+	}
+}
+
+// legacyTicket puts a ticket from before areas in the default area.
+func (e *Engine) legacyTicket(t *Ticket) {
+	if t != nil && t.Area == "" {
+		t.Area = e.DefaultAreaKey()
+	}
+}

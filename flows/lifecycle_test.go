@@ -131,7 +131,13 @@ func TestNotFixedGoesBackToTheTechnician(t *testing.T) {
 	for round := 1; round <= 2; round++ {
 		w.Expect(w.Tap(resident, flows.EncodePayload("nfx", id), false))
 		msgs := w.Drain()
-		contains(t, w.Last(To(msgs, tech.Chat())[:len(To(msgs, tech.Chat()))-1], tech.Chat()).Text, fmt.Sprintf("第 %d 次返工", round))
+		// The rework heads a new step card at the repair step.
+		card := w.Last(msgs, tech.Chat())
+		contains(t, card.Text, fmt.Sprintf("第 %d 次返工", round))
+		contains(t, card.Text, "维修")
+		if card.Kind != flows.KindSend {
+			t.Fatalf("round %d: the rework came as a %s, not a new card", round, card.Kind)
+		}
 		w.Text(resident, "还是不亮")
 		msgs = w.Drain()
 		contains(t, w.Last(msgs, tech.Chat()).Text, "还是不亮")

@@ -24,7 +24,9 @@ const (
 	ActFeeQuery    Action = "fee"
 	ActGoodbye     Action = "bye"
 	ActScore       Action = "sc"
-	ActCancel      Action = "cx"
+	ActCancel      Action = "cx"  // the resident withdraws it (the confirmation's button)
+	ActCancelAsk   Action = "cxq" // the resident asks to withdraw it: what happens, and a confirmation
+	ActCancelKeep  Action = "cxk" // the resident keeps it after all
 	ActReschedule  Action = "rs"
 	ActReassign    Action = "ra"
 	ActReturnGroup Action = "rg"
@@ -71,6 +73,11 @@ type Transition struct {
 	// (skill level, certificate), read from the store in the transaction
 	// of the tap (Gate).
 	Qualified bool
+	// InArea: the person must belong to the ticket's area (areas.go;
+	// admins belong to every one). Its reporter acts on their own ticket
+	// wherever; an assignee a lead chose from another area acts by the
+	// byAssignee rows, which do not ask.
+	InArea bool
 }
 
 var (
@@ -88,7 +95,7 @@ var (
 // table (role, assignee or reporter, current state) before anything changes;
 // checklist steps add their own guard (the button's step must be the current one).
 var Transitions = map[Action]Transition{
-	ActAccept:      {From: []State{StateNew}, To: StateAccepted, Roles: staff, who: byRole, Qualified: true},
+	ActAccept:      {From: []State{StateNew}, To: StateAccepted, Roles: staff, who: byRole, Qualified: true, InArea: true},
 	ActOnTheWay:    {From: []State{StateAccepted, StateWaiting}, To: StateOnTheWay, Roles: staff, who: byAssignee},
 	ActArrive:      {From: []State{StateAccepted, StateOnTheWay, StateWaiting}, To: StateOnSite, Roles: staff, who: byAssignee},
 	ActStep:        {From: []State{StateOnSite}, Roles: staff, who: byAssignee},
@@ -99,35 +106,37 @@ var Transitions = map[Action]Transition{
 	ActQuoteNo:     {From: []State{StateOnSite}, Roles: residents, who: byReporter},
 	ActEndVisit:    {From: []State{StateOnSite}, To: StateUnresolved, Roles: staff, who: byAssignee},
 	ActDone:        {From: []State{StateOnSite}, To: StateDone, Roles: staff, who: byAssignee},
-	ActFixed:       {From: []State{StateDone}, To: StateConfirmed, Roles: signers, who: bySigner},
-	ActNotFixed:    {From: []State{StateDone}, To: StateOnSite, Roles: signers, who: bySigner},
+	ActFixed:       {From: []State{StateDone}, To: StateConfirmed, Roles: signers, who: bySigner, InArea: true},
+	ActNotFixed:    {From: []State{StateDone}, To: StateOnSite, Roles: signers, who: bySigner, InArea: true},
 	ActFeeQuery:    {From: []State{StateDone}, Roles: residents, who: byReporter},
 	ActGoodbye:     {From: []State{StateConfirmed}, To: StateSurvey, Roles: staff, who: byAssignee},
 	ActScore:       {From: []State{StateSurvey}, To: StateClosed, Roles: residents, who: byReporter},
 	ActCancel:      {From: []State{StateNew}, To: StateCancelled, Roles: residents, who: byReporter},
+	ActCancelAsk:   {From: []State{StateNew}, Roles: residents, who: byReporter},
+	ActCancelKeep:  {From: []State{StateNew}, Roles: residents, who: byReporter},
 	ActReschedule:  {From: []State{StateWaiting}, Roles: residents, who: byReporter},
-	ActReassign:    {From: append([]State{StateNew}, working...), To: StateAccepted, Roles: leads, who: byRole},
-	ActReturnGroup: {From: working, To: StateNew, Roles: leads, who: byRole},
-	ActTakeOver:    {From: working, Roles: leads, who: byRole},
-	ActHelpReply:   {From: working, Roles: leads, who: byRole},
+	ActReassign:    {From: append([]State{StateNew}, working...), To: StateAccepted, Roles: leads, who: byRole, InArea: true},
+	ActReturnGroup: {From: working, To: StateNew, Roles: leads, who: byRole, InArea: true},
+	ActTakeOver:    {From: working, Roles: leads, who: byRole, InArea: true},
+	ActHelpReply:   {From: working, Roles: leads, who: byRole, InArea: true},
 	ActCode:        {From: []State{StateOnSite}, Roles: staff, who: byAssignee},
 	// A callback is about a closed ticket; "not held" reopens it (callbacks.go).
 	ActCallback:      {From: []State{StateClosed}, Roles: residents, who: byReporter},
-	ActCallbackPhone: {From: []State{StateClosed}, Roles: office, who: byRole},
+	ActCallbackPhone: {From: []State{StateClosed}, Roles: office, who: byRole, InArea: true},
 	// The lead's close, cancel and paper signature start a dialogue for
 	// the reason or the photo; To is applied, re-authorised, with it.
-	ActLeadClose:    {From: []State{StateDone, StateConfirmed, StateSurvey}, To: StateClosed, Roles: leads, who: byRole},
-	ActLeadCancel:   {From: append(append([]State{StateNew}, working...), StateDone, StateConfirmed), To: StateCancelled, Roles: leads, who: byRole},
-	ActPaperLead:    {From: []State{StateDone}, To: StateConfirmed, Roles: leads, who: byRole},
+	ActLeadClose:    {From: []State{StateDone, StateConfirmed, StateSurvey}, To: StateClosed, Roles: leads, who: byRole, InArea: true},
+	ActLeadCancel:   {From: append(append([]State{StateNew}, working...), StateDone, StateConfirmed), To: StateCancelled, Roles: leads, who: byRole, InArea: true},
+	ActPaperLead:    {From: []State{StateDone}, To: StateConfirmed, Roles: leads, who: byRole, InArea: true},
 	ActPaperTech:    {From: []State{StateDone}, To: StateConfirmed, Roles: staff, who: byAssignee},
-	ActReassignKeep: {From: []State{StateDone, StateConfirmed}, Roles: leads, who: byRole},
+	ActReassignKeep: {From: []State{StateDone, StateConfirmed}, Roles: leads, who: byRole, InArea: true},
 	ActUsePart:      {From: []State{StateOnSite}, Roles: PartsRoles[PartsIssue], who: byAssignee},
-	ActPartOK:       {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole},
-	ActPartNo:       {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole},
+	ActPartOK:       {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole, InArea: true},
+	ActPartNo:       {From: []State{StateOnSite}, Roles: PartsRoles[PartsApproveIssue], who: byRole, InArea: true},
 	// A lead reopens what ended (closed, cancelled, unresolved) and merges
 	// a duplicate before its visit is over (console_lead.go).
-	ActLeadReopen: {From: []State{StateClosed, StateCancelled, StateUnresolved}, To: StateNew, Roles: leads, who: byRole},
-	ActLeadMerge:  {From: append([]State{StateNew}, working...), To: StateCancelled, Roles: leads, who: byRole},
+	ActLeadReopen: {From: []State{StateClosed, StateCancelled, StateUnresolved}, To: StateNew, Roles: leads, who: byRole, InArea: true},
+	ActLeadMerge:  {From: append([]State{StateNew}, working...), To: StateCancelled, Roles: leads, who: byRole, InArea: true},
 }
 
 // AllStates lists every ticket state, for exhaustive tests and reports.
@@ -151,6 +160,9 @@ func Authorize(a Action, p *Person, t *Ticket) error {
 	}
 	if !hasRole(tr.Roles, p.Role) {
 		return Errorf(CodeForbidden, "err.role")
+	}
+	if tr.InArea && p.ID != t.ResidentID && !p.InArea(t.AreaKey()) {
+		return Errorf(CodeForbidden, "areas.other_area", "ticket", t.ID)
 	}
 	switch tr.who {
 	case byAssignee:

@@ -153,6 +153,12 @@ func (c *call) endByLead(t *Ticket, a Action, reason string) error {
 	if err := c.returnJobParts(t, t.Closure); err != nil { // parts_job.go
 		return err
 	}
+	tech, err := c.person(t.AssigneeID)
+	if err != nil {
+		return err
+	}
+	// The visit is over: its step card's buttons go.
+	c.retireCard(t, langOf(tech, c.lang))
 	if t.State == StateClosed { // a cancelled ticket is neither sampled nor called back
 		if err := c.afterClose(t); err != nil { // QC sample and callback visit (callbacks.go)
 			return err
@@ -234,6 +240,7 @@ func (c *call) reassignKeep(t *Ticket, args []string) error {
 	if err != nil {
 		return err
 	}
+	c.retireCard(t, langOf(old, c.lang))
 	t.AssigneeID, t.Assignee = target.ID, target.Name
 	if err := c.move(t, ActReassignKeep, target.ID); err != nil {
 		return err

@@ -4,7 +4,7 @@ package flows
 // chat; residents and strangers use the channel's default menu.
 
 // menuVersion changes when the menus change, so staff get the new one.
-const menuVersion = "4"
+const menuVersion = "5"
 
 // ensureMenu sends a staff member their role's command menu, in their
 // language, when they do not have it yet (joining, a new language, a new

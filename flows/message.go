@@ -64,6 +64,13 @@ type Message struct {
 	// channel that can only replace the buttons of a card already sent
 	// (WeCom's update_template_card) rather than edit it.
 	Status string `json:"status,omitempty"`
+	// Retire marks an edit that only takes the buttons off the card
+	// CardKey, which a newer card below replaces; its text stays as it is.
+	// A card never delivered or gone is left alone (never posted anew),
+	// and a channel that cannot edit in place skips it. Text and Status
+	// say where the card went, for a channel that can only replace the
+	// buttons with a line.
+	Retire bool `json:"retire,omitempty"`
 	// Export, on a KindFile or KindPhoto, names the file the message
 	// carries — a form, a chart, a spare-parts workbook — which the
 	// channel's sender renders at send time (export.go); Text is then the

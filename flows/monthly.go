@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -32,6 +33,10 @@ type MonthReport struct {
 	RepeatPlaces               int
 	Technicians                []TechCount
 	Parts                      MonthParts // parts cost per category and technician (parts_report.go)
+	// Areas are the areas the report covers (nil: every area), ByArea the
+	// tickets reported in each (areas_scope.go).
+	Areas  []string
+	ByArea map[string]int
 }
 
 // Count is a label with how often it occurred.
@@ -60,7 +65,7 @@ func (c *call) cmdMonth(arg string) error {
 		return err
 	}
 	r, ok := c.ahead.(*MonthReport)
-	if !ok || r.Month != start.Format("2006-01") {
+	if !ok || r.Month != start.Format("2006-01") || !slices.Equal(r.Areas, c.e.scopeOf(c.me)) {
 		if r, err = c.monthReport(start); err != nil {
 			return err
 		}
@@ -114,9 +119,12 @@ func (e *Engine) readAhead(ctx context.Context, ev Event) any {
 	_ = e.o.Store.View(ctx, func(tx Tx) error {
 		c := &call{e: e, tx: tx, ev: ev, now: ev.At.UTC()}
 		month, _ := findCommand("month", "")
-		if p, err := tx.Person(ev.From.ID); err != nil || !month.Allows(p) {
+		p, err := tx.Person(ev.From.ID)
+		if err != nil || !month.Allows(p) {
 			return nil // not theirs to read: the write transaction refuses it
 		}
+		e.legacyPerson(p)
+		c.me = p // the report covers their areas (areas_scope.go)
 		start, err := c.monthStart(ev.Text)
 		if err != nil {
 			return nil
@@ -134,15 +142,16 @@ func (e *Engine) readAhead(ctx context.Context, ev Event) any {
 // midnight of the 1st). Tickets count in the month they were reported.
 func (c *call) monthReport(start time.Time) (*MonthReport, error) {
 	end := start.AddDate(0, 1, 0)
-	r := &MonthReport{Month: start.Format("2006-01")}
+	r := &MonthReport{Month: start.Format("2006-01"), Areas: c.e.scopeOf(c.me), ByArea: map[string]int{}}
 	cats := map[string]int{}
 	places := map[string]int{}
 	techs := map[string]*TechCount{}
 	err := c.tx.EachTicketTouched(start.UTC(), end.UTC(), func(t *Ticket) error {
-		if t.Created.Before(start) || !t.Created.Before(end) {
+		if t.Created.Before(start) || !t.Created.Before(end) || !c.e.inScope(r.Areas, t) {
 			return nil
 		}
 		r.Reported++
+		r.ByArea[c.e.areaOf(t)]++
 		if err := r.Parts.add(c.tx, t); err != nil {
 			return err
 		}
@@ -302,6 +311,9 @@ func (c *call) renderMonth(r *MonthReport, l Lang) string {
 	}
 	line := func(key string, kv ...any) { b.WriteString("\n" + c.tl(l, key, kv...)) }
 	line("month.reported", "n", r.Reported, "household", r.Household, "public", r.Public, "emergencies", r.Emergencies)
+	if r.Areas == nil && c.e.multiArea() {
+		b.WriteString(c.areaCounts(r.ByArea, l)) // every area's: broken down by area
+	}
 	line("month.states", "closed", r.Closed, "cancelled", r.Cancelled, "open", r.Open)
 	line("month.accept", "p50", percentile(r.AcceptMin, 50), "p90", percentile(r.AcceptMin, 90))
 	line("month.arrive", "p50", percentile(r.ArriveMin, 50), "p90", percentile(r.ArriveMin, 90))

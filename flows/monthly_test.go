@@ -119,7 +119,7 @@ func TestMonthReport(t *testing.T) {
 		w.Cmd(p, "month", arg)
 		contains(t, w.LastText(w.Drain(), p.Chat()).Text, want)
 	}
-	refused(resident, "", "只有主管")
+	refused(resident, "", "没有 /month 这个命令") // a staff command does not exist for residents
 	refused(tech, "", "只有主管")
 	refused(lead, "November", "Usage: /month")
 	refused(lead, "2026-13", "Usage: /month")
@@ -288,7 +288,7 @@ func TestMonthReadsOutsideTheWriter(t *testing.T) {
 	if *inRead != 1 || *inWrite != 0 {
 		t.Fatalf("a refused /month scanned: %d read, %d write", *inRead, *inWrite)
 	}
-	contains(t, w.Last(w.Drain(), resident.Chat()).Text, "只有主管")
+	contains(t, w.Last(w.Drain(), resident.Chat()).Text, "没有 /month 这个命令")
 }
 
 // TestAuditReadsOutsideTheWriter: the monthly audit's scan runs in a read

@@ -873,7 +873,7 @@ func (c *call) partsInput(d *Dialogue) error {
 	case c.ev.Kind == EvPhoto:
 		return Errorf(CodeInvalid, "err.photo_unexpected")
 	case st.text == nil:
-		return Errorf(CodeInvalid, "err.unsupported_in_step", "what", c.t("parts.what_text"), "prompt", c.promptHint(d))
+		return Errorf(CodeInvalid, "err.text_not_here", "prompt", c.promptHint(d))
 	default:
 		limit := maxPartReason
 		if st.long {
@@ -1697,7 +1697,7 @@ func (c *call) partsFile(d *Dialogue) error {
 	f := c.ev.File
 	switch {
 	case d.Step != stepPartFile:
-		return Errorf(CodeInvalid, "err.unsupported_in_step", "what", c.ev.What, "prompt", c.promptHint(d))
+		return Errorf(CodeInvalid, "err.unsupported_in_step", "prompt", c.promptHint(d))
 	case c.ev.TooLarge:
 		return Errorf(CodeInvalid, "parts.file_too_large", "max", c.e.o.MaxPhotoBytes>>20)
 	case f == nil || f.Local == "" || c.e.o.Parts.OpenFile == nil || c.e.o.Parts.Files == nil:

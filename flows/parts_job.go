@@ -196,7 +196,7 @@ func (c *call) askApproval(t *Ticket, part *Part, store string, qty int64) error
 	if err := c.record(t, "part_ask", fmt.Sprintf("%s ×%d %s", part.Code, qty, Money(ask.Value))); err != nil {
 		return err
 	}
-	leads, err := c.leads()
+	leads, err := c.ticketLeads(t)
 	if err != nil {
 		return err
 	}

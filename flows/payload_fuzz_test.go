@@ -32,6 +32,8 @@ func FuzzDecodePayload(f *testing.F) {
 	f.Add("1|a|\x00", "a|b", "\n")
 	f.Add("1|st|BX-20261127-0001|door|ring", "st", "BX-20261127-0001,door,ring,x")
 	f.Add("1|qz|2|1|3|4", "qz", "2,1,,4")
+	f.Add("1|cd|3|st|BX-20261127-0001|door|ring", "cd", "3,st,BX-20261127-0001,door,ring")
+	f.Add("1|cd|1|cd|1|help|BX-20261127-0001", "cd", "0,help,BX-20261127-0001")
 	f.Fuzz(func(t *testing.T, s, verb, argList string) {
 		p, ok := flows.DecodePayload(s)
 		if flows.ValidPayload(s) && !ok {

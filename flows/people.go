@@ -48,6 +48,14 @@ func (c *call) toLeads(key string, kv ...any) error {
 	return nil
 }
 
+// langOf is p's language, or def for nobody.
+func langOf(p *Person, def Lang) Lang {
+	if p == nil || p.Lang == "" {
+		return def
+	}
+	return p.Lang
+}
+
 // tell sends a person a message in their language.
 func (c *call) tell(p *Person, key string, kv []any, buttons ...[]Button) {
 	if p == nil || p.Chat.IsZero() {

@@ -153,6 +153,10 @@ func (c *call) cmdQC() error {
 	if err != nil {
 		return err
 	}
+	// A lead's list is their areas' (areas_scope.go).
+	if open, err = scopedBy(c, open, func(r *QCReview) string { return r.Ticket }); err != nil {
+		return err
+	}
 	if len(open) == 0 {
 		c.reply(c.t("qc.none"))
 		return nil

@@ -112,6 +112,7 @@ func (c *call) requeue(t *Ticket, note, tell string) error {
 	if err != nil {
 		return err
 	}
+	c.retireCard(t, langOf(old, c.lang))
 	if err := c.returnJobParts(t, "returned to the group"); err != nil { // parts_job.go
 		return err
 	}
@@ -127,8 +128,8 @@ func (c *call) requeue(t *Ticket, note, tell string) error {
 		if err := c.pageOnDuty(t, em, "emergency.repage"); err != nil {
 			return err
 		}
-	} else if c.e.o.SLA.AcceptWithin > 0 {
-		if err := c.schedule(tmAccept, t.ID, 0, c.now.Add(c.e.o.SLA.AcceptWithin)); err != nil {
+	} else if c.areaSLA(t).AcceptWithin > 0 {
+		if err := c.schedule(tmAccept, t.ID, 0, c.now.Add(c.areaSLA(t).AcceptWithin)); err != nil {
 			return err
 		}
 	}

@@ -54,11 +54,11 @@ func (c *call) priceItem(code string) (PriceItem, bool) {
 }
 
 // priceList renders the whole price list for the resident to check (SOP 4.1.4).
-func (c *call) priceList(l Lang) string {
+func (c *call) priceList(t *Ticket, l Lang) string {
 	var b strings.Builder
 	b.WriteString(c.tl(l, "quote.price_list_head", "version", c.e.SOP().Version))
 	for _, p := range c.e.SOP().Prices {
-		b.WriteString("\n" + c.tl(l, "quote.price_item", "code", p.Code, "name", p.Name[l], "price", Money(p.Cents), "unit", p.Unit[l]))
+		b.WriteString("\n" + c.tl(l, "quote.price_item", "code", p.Code, "name", p.Name[l], "price", Money(c.areaCents(t, p)), "unit", p.Unit[l]))
 	}
 	return b.String()
 }
@@ -86,9 +86,8 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 		if len(row) > 0 {
 			rows = append(rows, row)
 		}
-		c.reply(c.priceList(l)+"\n\n"+c.t("quote.pick"), rows...)
 		c.toast = c.t("ok")
-		return nil
+		return c.putView(t, c.priceList(t, l)+"\n\n"+c.t("quote.pick"), rows)
 	case "pick":
 		if q.Status != "draft" || len(extra) != 1 {
 			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
@@ -106,9 +105,8 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 		if err := c.tx.PutDialogue(d); err != nil {
 			return err
 		}
-		c.reply(c.t("quote.ask_qty", "name", p.Name[l], "unit", p.Unit[l], "price", Money(p.Cents)), row[:3], row[3:])
 		c.toast = c.t("ok")
-		return nil
+		return c.putView(t, c.t("quote.ask_qty", "name", p.Name[l], "unit", p.Unit[l], "price", Money(c.areaCents(t, p))), [][]Button{row[:3], row[3:]})
 	case "qty":
 		if q.Status != "draft" || len(extra) != 2 {
 			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
@@ -119,6 +117,14 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 		}
 		_ = c.tx.DeleteDialogue(c.me.ID)
 		return c.addLine(t, extra[0], n)
+	case "back":
+		// Back from the price list or a quantity to the quote itself.
+		if d, err := c.dialogue(); err == nil && d.Kind == dlgQty {
+			if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+				return err
+			}
+		}
+		return c.show(t)
 	case "undo":
 		if q.Status != "draft" || len(q.Lines) == 0 {
 			return Errorf(CodeConflict, "err.stale_step", "ticket", t.ID)
@@ -146,7 +152,7 @@ func (c *call) quoteOp(t *Ticket, op string, extra []string) error {
 		}
 		if res != nil {
 			rl := res.Lang
-			text := c.tl(rl, "quote.consent", "ticket", t.ID, "name", t.Assignee, "plan", v.Plan, "quote", c.quoteText(t, rl)) + "\n\n" + c.priceList(rl)
+			text := c.tl(rl, "quote.consent", "ticket", t.ID, "name", t.Assignee, "plan", v.Plan, "quote", c.quoteText(t, rl)) + "\n\n" + c.priceList(t, rl)
 			c.send(Message{To: res.Chat, Text: text, Priority: PrioNormal, Ticket: t.ID, Buttons: [][]Button{{
 				TicketButton(c.tl(rl, "btn.quote_ok"), ActQuoteOK, t.ID, strconv.Itoa(q.Seq)),
 				TicketButton(c.tl(rl, "btn.quote_no"), ActQuoteNo, t.ID, strconv.Itoa(q.Seq)),
@@ -180,7 +186,7 @@ func (c *call) addLine(t *Ticket, code string, n int) error {
 	if len(q.Lines) >= 20 {
 		return Errorf(CodeInvalid, "err.quote_full")
 	}
-	q.Lines = append(q.Lines, QuoteLine{Code: p.Code, Qty: n, Cents: p.Cents})
+	q.Lines = append(q.Lines, QuoteLine{Code: p.Code, Qty: n, Cents: c.areaCents(t, p)})
 	return c.show(t)
 }
 
@@ -201,10 +207,6 @@ func (c *call) quoteAnswer(t *Ticket, agree bool, args []string) error {
 	if q.Status != "sent" {
 		return Errorf(CodeConflict, "err.quote_answered", "ticket", t.ID)
 	}
-	tech, err := c.person(t.AssigneeID)
-	if err != nil {
-		return err
-	}
 	if agree {
 		q.Status = "agreed"
 		t.Visit.QuoteOK = true
@@ -213,10 +215,10 @@ func (c *call) quoteAnswer(t *Ticket, agree bool, args []string) error {
 		}
 		c.toast = c.t("ok")
 		c.reply(c.t("quote.agreed_resident", "ticket", t.ID, "total", Money(q.Total())))
-		if tech != nil {
-			c.tell(tech, "quote.agreed_tech", []any{"ticket", t.ID, "total", Money(q.Total())})
+		if err := c.advance(t); err != nil {
+			return err
 		}
-		return c.advanceAndShow(t)
+		return c.showNotice(t, "quote.agreed_tech", "ticket", t.ID, "total", Money(q.Total()))
 	}
 	q.Status = "refused"
 	if err := c.record(t, "quote_refused", fmt.Sprintf("#%d", q.Seq)); err != nil {
@@ -227,10 +229,7 @@ func (c *call) quoteAnswer(t *Ticket, agree bool, args []string) error {
 	}
 	c.toast = c.t("ok")
 	c.reply(c.t("quote.refused_resident", "ticket", t.ID))
-	if tech != nil {
-		c.tell(tech, "quote.refused_tech", []any{"ticket", t.ID})
-	}
-	return c.show(t)
+	return c.showNotice(t, "quote.refused_tech", "ticket", t.ID)
 }
 
 // qtyInput reads a typed quantity for a price-list item.

@@ -9,8 +9,16 @@ func (c *call) startRegistration() error {
 	}
 	d := &Dialogue{PersonID: c.ev.From.ID, Kind: dlgRegister, Step: stepName, Started: c.now}
 	c.bump(d)
-	c.reply(c.t("register.welcome", "org", c.e.o.OrgName) + "\n\n" + c.t("register.ask_name"))
+	c.reply(c.t("register.welcome", "org", c.orgName(c.lang)) + "\n\n" + c.t("register.ask_name"))
 	return c.tx.PutDialogue(d)
+}
+
+// orgName is the organisation's name for a reader of l.
+func (c *call) orgName(l Lang) string {
+	if l == LangEN && c.e.o.OrgNameEN != "" {
+		return c.e.o.OrgNameEN
+	}
+	return c.e.o.OrgName
 }
 
 func (c *call) registerInput(d *Dialogue) error {
@@ -38,20 +46,19 @@ func (c *call) registerInput(d *Dialogue) error {
 			return Errorf(CodeInvalid, "register.phone_invalid")
 		}
 		d.Phone = phone
-		d.Step = stepBuilding
-		c.bump(d)
-		c.send(Message{To: c.ev.From.Chat, Text: c.t("register.ask_building"), RemoveKeyboard: true, Priority: PrioNormal})
-		return c.tx.PutDialogue(d)
+		return c.registerWhere(d) // the area and the building (areas_register.go)
+	case stepArea:
+		return Errorf(CodeInvalid, "areas.pick_area", "word", c.areaWord(c.lang))
 	case stepBuilding:
 		v, err := c.textField(c.e.o.MaxAddressPart)
 		if err != nil {
 			return err
 		}
+		if err := c.typedBuilding(d, v); err != nil {
+			return err
+		}
 		d.Building = v
-		d.Step = stepUnit
-		c.bump(d)
-		c.reply(c.t("register.ask_unit"))
-		return c.tx.PutDialogue(d)
+		return c.registerWhere(d)
 	case stepUnit:
 		v, err := c.textField(c.e.o.MaxAddressPart)
 		if err != nil {
@@ -75,6 +82,7 @@ func (c *call) registerInput(d *Dialogue) error {
 			p.Role = RoleResident
 		}
 		p.Name, p.Phone, p.Building, p.Unit, p.Room = d.Name, d.Phone, d.Building, d.Unit, v
+		p.Areas = c.registeredArea(d)
 		p.Chat = c.ev.From.Chat
 		p.Registered = true
 		p.Updated = c.now

@@ -18,8 +18,9 @@ func (c *call) groupCard(t *Ticket, isNew bool) { c.postCard(t, isNew, false) }
 // postCard renders the group card and queues it when it changed; refresh
 // marks an edit that only moves the card's clock (Message.Refresh).
 func (c *call) postCard(t *Ticket, isNew, refresh bool) {
-	c.tellFollowers(t) // the same moments the group sees (repeats.go)
-	if c.e.o.Group.IsZero() {
+	c.tellFollowers(t)    // the same moments the group sees (repeats.go)
+	group := c.groupOf(t) // its area's (areas.go)
+	if group.IsZero() {
 		return
 	}
 	l := c.e.o.DefaultLang
@@ -53,7 +54,7 @@ func (c *call) postCard(t *Ticket, isNew, refresh bool) {
 	}
 	status := c.tl(l, statusKey,
 		"name", t.Assignee,
-		"time", c.clock(t.Updated),
+		"time", c.clock(statusTime(t)),
 		"score", t.Score,
 		"n", t.Reworks,
 		"step", step)
@@ -74,7 +75,7 @@ func (c *call) postCard(t *Ticket, isNew, refresh bool) {
 		b.WriteString("\n")
 		b.WriteString(tl)
 	}
-	m := Message{To: c.e.o.Group, Text: b.String(), CardKey: GroupCardKey(t.ID), Ticket: t.ID, Priority: PrioEdit, Kind: KindEdit, Refresh: refresh, Status: status}
+	m := Message{To: group, Text: b.String(), CardKey: GroupCardKey(t.ID), Ticket: t.ID, Priority: PrioEdit, Kind: KindEdit, Refresh: refresh, Status: status}
 	if isNew {
 		m.Kind, m.Priority = KindSend, PrioNormal
 	}
@@ -97,6 +98,33 @@ func (c *call) postCard(t *Ticket, isNew, refresh bool) {
 	c.send(m)
 }
 
+// statusTime is when the ticket entered its state, as the card's status
+// line shows it: the arrival is the arrival (the footer's time), not the
+// latest step.
+func statusTime(t *Ticket) time.Time {
+	at := t.Updated
+	switch t.State {
+	case StateAccepted:
+		at = derefOr(t.Accepted, at)
+	case StateOnSite:
+		at = derefOr(t.Arrived, at)
+	case StateWaiting:
+		at = derefOr(t.WaitingSince, at)
+	case StateDone:
+		at = derefOr(t.Finished, at)
+	case StateClosed, StateUnresolved:
+		at = derefOr(t.Closed, at)
+	}
+	return at
+}
+
+func derefOr(p *time.Time, def time.Time) time.Time {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
 // slaLine shows the clock on the card: an emergency's arrival deadline
 // (an absolute time, always true without per-minute edits), then who was
 // told once it passed; for normal tickets, any breach.
@@ -111,12 +139,15 @@ func (c *call) slaLine(t *Ticket, l Lang) string {
 		due := t.Created.Add(em.ArriveWithin)
 		deadline := c.clock(due)
 		left := int(due.Sub(c.now).Minutes() + 0.999) // whole minutes, rounded up
-		over := int(c.now.Sub(due).Minutes())
+		over := c.overdue(c.now.Sub(due), l)
 		switch {
 		case t.Escalation >= 3:
-			return c.tl(l, "card.sla_manager", "deadline", deadline, "n", over)
+			return c.tl(l, "card.sla_manager", "deadline", deadline, "over", over)
 		case t.Escalation == 2:
-			return c.tl(l, "card.sla_lead", "deadline", deadline, "n", over)
+			return c.tl(l, "card.sla_lead", "deadline", deadline, "over", over)
+		case !c.now.Before(due):
+			// Past the deadline before its rung has fired: late, not "0 left".
+			return c.tl(l, "card.sla_over", "deadline", deadline, "over", over)
 		case t.Escalation == 1:
 			return c.tl(l, "card.sla_repaged", "deadline", deadline, "n", max(left, 0))
 		}

@@ -19,21 +19,23 @@ type RepeatsTx interface {
 // asset of a public one (Ticket.Asset), else its place as typed
 // (Ticket.Place), normalised so two residents typing "3栋 2单元" and
 // "3栋2单元" meet. It is "" when the ticket names no such place. Stores
-// index it.
+// index it. A place is within the ticket's area (Ticket.AreaKey): 3栋
+// 201 of one estate is not the same home as 3栋 201 of another.
 func PlaceKey(t *Ticket) string {
+	area := t.AreaKey() + "\x1f"
 	if t.Kind == OrderPublic {
 		if t.Asset != "" {
-			return "asset\x1f" + t.Asset
+			return area + "asset\x1f" + t.Asset
 		}
 		if p := normPlace(t.Place); p != "" {
-			return "place\x1f" + p
+			return area + "place\x1f" + p
 		}
 		return ""
 	}
 	if normPlace(t.Room) == "" {
 		return ""
 	}
-	return "home\x1f" + normPlace(t.Building) + "\x1f" + normPlace(t.Unit) + "\x1f" + normPlace(t.Room)
+	return area + "home\x1f" + normPlace(t.Building) + "\x1f" + normPlace(t.Unit) + "\x1f" + normPlace(t.Room)
 }
 
 // normPlace drops spaces and control characters, folds full-width forms
@@ -213,9 +215,10 @@ func (c *call) placeGiven(d *Dialogue) error {
 	return c.tx.PutDialogue(d)
 }
 
-// openDuplicate is an open public ticket of the same asset and category.
+// openDuplicate is an open public ticket of the same asset and category,
+// in the area the report would be filed in.
 func (c *call) openDuplicate(d *Dialogue) (*Ticket, error) {
-	probe := &Ticket{Kind: OrderPublic, Place: d.Place, Asset: d.Asset}
+	probe := &Ticket{Kind: OrderPublic, Place: d.Place, Asset: d.Asset, Area: c.reportArea(c.me)}
 	ts, err := c.tx.TicketsAtPlace(PlaceKey(probe), 20)
 	if err != nil {
 		return nil, err

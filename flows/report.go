@@ -64,9 +64,10 @@ func (c *call) promptPhotos(d *Dialogue) error {
 func (c *call) promptKind(d *Dialogue) error {
 	d.Step = stepKind
 	c.bump(d)
+	// In the resident's words; the form names stay on the forms.
 	c.reply(c.t("report.ask_kind"),
-		[]Button{DialogueButton(c.t("kind.household"), d.Seq, "kind:"+string(OrderHousehold))},
-		[]Button{DialogueButton(c.t("kind.public"), d.Seq, "kind:"+string(OrderPublic))})
+		[]Button{DialogueButton(c.t("btn.kind_household"), d.Seq, "kind:"+string(OrderHousehold))},
+		[]Button{DialogueButton(c.t("btn.kind_public"), d.Seq, "kind:"+string(OrderPublic))})
 	return c.tx.PutDialogue(d)
 }
 
@@ -222,7 +223,7 @@ func (c *call) createTicket(d *Dialogue, at *time.Time) error {
 		return err
 	}
 	c.reply(c.t("report.created", "ticket", t.ID, "category", c.categoryLabel(t.Category, c.lang), "when", c.whenText(t, c.lang)),
-		[]Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancel, t.ID)})
+		[]Button{TicketButton(c.t("btn.cancel_ticket", "ticket", t.ID), ActCancelAsk, t.ID)})
 	return c.dispatchNew(t)
 }
 
@@ -237,8 +238,8 @@ func (c *call) dispatchNew(t *Ticket) error {
 	if !offered {
 		c.groupCard(t, true)
 	}
-	if c.e.o.SLA.AcceptWithin > 0 {
-		return c.schedule(tmAccept, t.ID, 0, c.now.Add(c.e.o.SLA.AcceptWithin))
+	if sla := c.areaSLA(t); sla.AcceptWithin > 0 {
+		return c.schedule(tmAccept, t.ID, 0, c.now.Add(sla.AcceptWithin))
 	}
 	return nil
 }
@@ -284,6 +285,7 @@ func (c *call) fileTicket(res *Person, d *Dialogue, at *time.Time, emergency str
 		Updated:     c.now,
 		Rev:         1,
 		Emergency:   emergency,
+		Area:        c.reportArea(res),
 	}
 	if at != nil {
 		u := at.UTC()

@@ -53,6 +53,9 @@ type RosterShift struct {
 	From   int          `json:"from"`
 	To     int          `json:"to"`
 	People []string     `json:"people"`
+	// Area is the area whose on-duty people the shift lists (areas.go);
+	// empty on a shift from before areas: the default area.
+	Area string `json:"area,omitempty"`
 }
 
 // length is the shift's duration in minutes.

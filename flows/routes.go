@@ -29,6 +29,12 @@ type Access struct {
 	Deny string
 }
 
+// internal reports whether only staff may use it: to anyone else it is
+// unknown, not refused.
+func (a Access) internal() bool {
+	return !a.Open && a.Roles != nil && !hasRole(a.Roles, RoleResident) && !hasRole(a.Roles, RoleNone)
+}
+
 // Allows reports whether p may use it.
 func (a Access) Allows(p *Person) bool {
 	if a.Open {
@@ -68,6 +74,10 @@ type Command struct {
 	Arg string
 	// Key is the catalog key of its menu text.
 	Key string
+	// Args is the catalog key of its arguments as /help shows them
+	// ("<工单号>"); args, when set, renders them for a role instead.
+	Args string
+	args func(c *call, r Role) string
 	// Menus are the roles whose command menu shows it (MenuFor).
 	Menus []Role
 	// Access is who may run it. A stranger who may not is sent to
@@ -92,37 +102,37 @@ func init() {
 		{Name: "report", Key: "cmd.report", Menus: []Role{RoleNone, RoleResident}, Access: residentsOnly, run: noArgs((*call).startReport)},
 		{Name: "mytickets", Key: "cmd.mytickets", Menus: []Role{RoleResident, RoleTechnician, RoleLead, RoleAdmin}, Access: registered, run: noArgs((*call).cmdMyTickets)},
 		{Name: "cancel", Key: "cmd.cancel", Menus: everyone, Access: anyone, run: noArgs((*call).cmdCancel)},
-		{Name: "open", Key: "cmd.open", Menus: leads, Access: leadsOnly, InGroup: true, run: (*call).cmdOpen},
-		{Name: "reassign", Key: "cmd.reassign", Menus: leads, Access: leadsOnly, run: (*call).cmdReassign},
+		{Name: "open", Key: "cmd.open", Args: "help.args.open", Menus: leads, Access: leadsOnly, InGroup: true, run: (*call).cmdOpen},
+		{Name: "reassign", Key: "cmd.reassign", Args: "help.args.ticket", Menus: leads, Access: leadsOnly, run: (*call).cmdReassign},
 		// Every lead action valid on a ticket now: a way out of every state.
-		{Name: "manage", Key: "cmd.manage", Menus: leads, Access: leadsOnly, run: (*call).cmdManage},
+		{Name: "manage", Key: "cmd.manage", Args: "help.args.ticket", Menus: leads, Access: leadsOnly, run: (*call).cmdManage},
 		// Whom a lead may invite is the invitable table (invites.go).
-		{Name: "invite", Key: "cmd.invite", Menus: leads, Access: Access{Roles: leads, Deny: "err.invite_forbidden"}, run: (*call).cmdInvite},
+		{Name: "invite", Key: "cmd.invite", args: inviteArgs, Menus: leads, Access: Access{Roles: leads, Deny: "err.invite_forbidden"}, run: (*call).cmdInvite},
 		// The ticket's resident and assignee read its work order too (cmdOrder checks the ticket).
-		{Name: "order", Key: "cmd.order", Menus: staffAll, Access: registered, run: (*call).cmdOrder},
-		{Name: "skip", Key: "cmd.skip", Menus: leads, Access: leadsOnly, run: (*call).cmdSkip},
-		{Name: "daily", Key: "cmd.daily", Menus: office, Access: officeOnly, run: (*call).cmdDaily},
-		{Name: "month", Key: "cmd.month", Menus: office, Access: officeOnly, run: (*call).cmdMonth},
-		{Name: "stats", Key: "cmd.stats", Menus: office, Access: officeOnly, run: (*call).cmdStats},
+		{Name: "order", Key: "cmd.order", Args: "help.args.ticket", Menus: staffAll, Access: registered, run: (*call).cmdOrder},
+		{Name: "skip", Key: "cmd.skip", Args: "help.args.skip", Menus: leads, Access: leadsOnly, run: (*call).cmdSkip},
+		{Name: "daily", Key: "cmd.daily", Args: "help.args.daily", Menus: office, Access: officeOnly, run: (*call).cmdDaily},
+		{Name: "month", Key: "cmd.month", Args: "help.args.month", Menus: office, Access: officeOnly, run: (*call).cmdMonth},
+		{Name: "stats", Key: "cmd.stats", Args: "help.args.stats", Menus: office, Access: officeOnly, run: (*call).cmdStats},
 		{Name: "qc", Key: "cmd.qc", Menus: leads, Access: leadsOnly, run: noArgs((*call).cmdQC)},
 		// The phone-callback list is customer service's (and the leads').
 		{Name: "callbacks", Key: "cmd.callbacks", Menus: office, Access: officeOnly, run: noArgs((*call).cmdCallbacks)},
 		// Customer service answers and closes the residents' fee questions.
 		{Name: "fees", Key: "cmd.fees", Menus: office, Access: officeOnly, run: noArgs((*call).cmdFees)},
-		{Name: "duty", Key: "cmd.duty", Menus: leads, Access: leadsOnly, run: (*call).cmdDuty},
+		{Name: "duty", Key: "cmd.duty", Args: "help.args.duty", Menus: leads, Access: leadsOnly, run: (*call).cmdDuty},
 		// The qualifications area (staff.go, skills.go): whom a lead may
 		// manage is the invitable table, whose skills the handler checks.
-		{Name: "staff", Key: "cmd.staff", Menus: leads, Access: leadsOnly, run: (*call).cmdStaff},
-		{Name: "skills", Key: "cmd.skills", Menus: staff, Access: repairTeam, run: (*call).cmdSkills},
-		{Name: "certs", Key: "cmd.certs", Menus: staff, Access: repairTeam, run: (*call).cmdCerts},
+		{Name: "staff", Key: "cmd.staff", Args: "help.args.staff", Menus: leads, Access: leadsOnly, run: (*call).cmdStaff},
+		{Name: "skills", Key: "cmd.skills", args: leadsPersonArg, Menus: staff, Access: repairTeam, run: (*call).cmdSkills},
+		{Name: "certs", Key: "cmd.certs", args: leadsPersonArg, Menus: staff, Access: repairTeam, run: (*call).cmdCerts},
 		// A session's card is for its invitees, its trainer and the leads (cmdTraining checks).
-		{Name: "training", Key: "cmd.training", Menus: staffAll, Access: sopUsers, run: (*call).cmdTraining},
+		{Name: "training", Key: "cmd.training", Args: "help.args.training", Menus: staffAll, Access: sopUsers, run: (*call).cmdTraining},
 		{Name: "training", Arg: "new", Access: leadsOnly, run: noArgs((*call).trainingNew)},
 		{Name: "sop", Key: "cmd.sop", Menus: staffAll, Access: sopUsers, run: (*call).cmdSOP},
 		{Name: "sop", Arg: "reload", Access: leadsOnly, run: noArgs((*call).cmdSOPReload)},
-		{Name: "review", Key: "cmd.review", Menus: staffAll, Access: sopUsers, run: (*call).cmdReview},
+		{Name: "review", Key: "cmd.review", Args: "help.args.review", Menus: staffAll, Access: sopUsers, run: (*call).cmdReview},
 		// A major fault (重大故障) opens a review at once (review clause 2).
-		{Name: "fault", Key: "cmd.fault", Menus: leads, Access: leadsOnly, run: (*call).cmdFault},
+		{Name: "fault", Key: "cmd.fault", Args: "help.args.fault", Menus: leads, Access: leadsOnly, run: (*call).cmdFault},
 		{Name: "suggest", Key: "cmd.suggest", Menus: staffAll, Access: sopUsers, run: (*call).cmdSuggest},
 		// Review actions are the company's internal improvement plan: for
 		// the people who take part in reviews, not for residents.
@@ -136,7 +146,7 @@ func init() {
 		{Name: "console", Key: "cmd.console", Menus: office, Access: officeOnly, run: (*call).cmdConsole},
 		{Name: "console", Arg: "logout", Access: officeOnly, run: noArgs((*call).cmdConsoleLogout)},
 		// Spare parts (parts_chat.go): each row's Access is its PartsRoles row.
-		{Name: "stock", Key: "cmd.stock", Menus: staffAll, Access: partsAccess(PartsView), run: (*call).cmdStock},
+		{Name: "stock", Key: "cmd.stock", Args: "help.args.stock", Menus: staffAll, Access: partsAccess(PartsView), run: (*call).cmdStock},
 		{Name: "stock", Arg: "buy", Access: partsAccess(PartsRequestPurchase), run: noArgs((*call).stockBuy)},
 		{Name: "stock", Arg: "receive", Access: partsAccess(PartsReceive), run: noArgs((*call).stockReceive)},
 		{Name: "stock", Arg: "scrap", Access: partsAccess(PartsRequestScrap), run: noArgs((*call).stockScrap)},
@@ -146,7 +156,9 @@ func init() {
 		{Name: "parts", Arg: "add", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsAdd)},
 		{Name: "parts", Arg: "import", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsImport)},
 		{Name: "parts", Arg: "export", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsExport)},
-		{Name: "lang", Key: "cmd.lang", Menus: everyone, Access: anyone, run: (*call).cmdLang},
+		// A building's QR poster (posters.go): the leads of its area.
+		{Name: "poster", Key: "areas.cmd_poster", Args: "help.args.poster", Menus: leads, Access: leadsOnly, run: (*call).cmdPoster},
+		{Name: "lang", Key: "cmd.lang", Args: "help.args.lang", Menus: everyone, Access: anyone, run: (*call).cmdLang},
 		{Name: "help", Key: "cmd.help", Menus: everyone, Access: anyone, run: noArgs((*call).cmdHelp)},
 	}
 }
@@ -208,6 +220,10 @@ func (c *call) command() error {
 		return c.startRegistration()
 	}
 	if !cmd.Allows(c.me) {
+		if cmd.internal() && !hasRole(staffAll, c.me.Role) {
+			// The company's internal commands do not exist for residents.
+			return Errorf(CodeInvalid, "err.unknown_command", "command", c.ev.Command)
+		}
 		return Errorf(CodeForbidden, cmd.Deny)
 	}
 	if sub != nil {
@@ -264,6 +280,7 @@ const (
 	vbLowBuy         = "plb" // plb|<part>|<store>: request a purchase from a low-stock alert
 	vbItemEdit       = "pie" // pie|<part>: edit a catalog item
 	vbItemRetire     = "pit" // pit|<part>: retire a catalog item, or bring it back
+	vbCard           = "cd"  // cd|<card>|<ticket action>|<ticket>[|arg...]: a button of step card <card>
 )
 
 // verb is one row of the button table.
@@ -274,14 +291,17 @@ type verb struct {
 	// args are the payload's arguments, exactly as the bot builds them.
 	args argShape
 	run  func(c *call, args []string) error
+	// area reads the areas of the record the button names: the sender
+	// must belong to one of them (areas_scope.go); nil: no area check.
+	area areaArg
 }
 
 var verbs = map[string]verb{
 	vbChoice:         {Access: anyone, private: true, args: shape(aNum, aChoice), run: (*call).choice},
 	vbCommand:        {Access: anyone, args: shape(aCommand).opt(aCommandArg), run: (*call).commandButton}, // the command's own row decides
 	vbHandoverSubmit: {Access: repairTeam, args: shape(aDay), run: (*call).handoverSubmit},
-	vbHandoverReview: {Access: leadsOnly, args: shape(aDay, aPerson, oneOf("ok", "ret")), run: (*call).handoverReview},
-	vbDuty:           {Access: leadsOnly, args: shape(aPerson, oneOf("on", "off")), run: (*call).dutyToggle},
+	vbHandoverReview: {Access: leadsOnly, args: shape(aDay, aPerson, oneOf("ok", "ret")), run: (*call).handoverReview, area: personAt(1)},
+	vbDuty:           {Access: leadsOnly, args: shape(aPerson, oneOf("on", "off")), run: (*call).dutyToggle, area: personAt(0)},
 	vbAck:            {Access: sopUsers, args: shape(aNum), run: (*call).ack},
 	vbQuiz:           {Access: sopUsers, args: shape(aNum, aNum, aAnswers, aNum), run: (*call).quizAnswer},
 	vbReviewSuggest:  {Access: registered, args: shape(aReview), run: func(c *call, args []string) error { return c.reviewAnswer(args, false) }},
@@ -293,16 +313,16 @@ var verbs = map[string]verb{
 	vbOrderFile: {Access: registered, private: true, args: shape(aTicket), run: (*call).orderFile},
 	// Only the technician it is offered to has it; the handler checks.
 	vbRepeatPass: {Access: repairTeam, args: shape(aTicket), run: (*call).repeatPass},
-	vbQCStart:    {Access: leadsOnly, private: true, args: shape(aTicket), run: (*call).qcStart},
+	vbQCStart:    {Access: leadsOnly, private: true, args: shape(aTicket), run: (*call).qcStart, area: ticketAt(0)},
 	// Only the spot check's assignee has it; the handler checks.
 	vbSpotResult: {Access: repairTeam, args: shape(aTicket, oneOf("ok", "bad")), run: (*call).spotResult},
-	vbFeeAnswer:  {Access: officeOnly, args: shape(aTicket), run: (*call).feeAnswer},
-	vbFeeClose:   {Access: officeOnly, args: shape(aTicket), run: (*call).feeClose},
+	vbFeeAnswer:  {Access: officeOnly, args: shape(aTicket), run: (*call).feeAnswer, area: ticketAt(0)},
+	vbFeeClose:   {Access: officeOnly, args: shape(aTicket), run: (*call).feeClose, area: ticketAt(0)},
 	// Whom a lead may manage is the invitable table (staff.go).
-	vbStaffRole:    {Access: leadsOnly, args: shape(aPerson, aKey), run: (*call).staffRole},
-	vbStaffLeave:   {Access: leadsOnly, args: shape(aPerson), run: (*call).staffLeave},
-	vbStaffLeaveOK: {Access: leadsOnly, args: shape(aPerson), run: (*call).staffLeaveConfirm},
-	vbSkill:        {Access: leadsOnly, args: shape(aPerson, aKey, aKey), run: (*call).skillSet},
+	vbStaffRole:    {Access: leadsOnly, args: shape(aPerson, aKey), run: (*call).staffRole, area: personAt(0)},
+	vbStaffLeave:   {Access: leadsOnly, args: shape(aPerson), run: (*call).staffLeave, area: personAt(0)},
+	vbStaffLeaveOK: {Access: leadsOnly, args: shape(aPerson), run: (*call).staffLeaveConfirm, area: personAt(0)},
+	vbSkill:        {Access: leadsOnly, args: shape(aPerson, aKey, aKey), run: (*call).skillSet, area: personAt(0)},
 	// Whose certificate one may enter is the handler's check (one's own,
 	// or a lead's for the team).
 	vbCertNew:      {Access: repairTeam, private: true, args: shape(aPerson), run: (*call).certNew},
@@ -329,6 +349,10 @@ var verbs = map[string]verb{
 	vbLowBuy:     {Access: partsAccess(PartsRequestPurchase), private: true, args: shape(aKey, aKey), run: (*call).lowBuy},
 	vbItemEdit:   {Access: partsAccess(PartsEditCatalog), private: true, args: shape(aKey), run: (*call).itemEdit},
 	vbItemRetire: {Access: partsAccess(PartsEditCatalog), args: shape(aKey), run: (*call).itemRetire},
+	// A step card's button: the card's number, then a ticket action's
+	// payload, checked against that action's own row. The action decides
+	// who may (Gate), and the card must be the living one (cardTap).
+	vbCard: {Access: anyone, private: true, args: shape(aCard).wraps(validAction), run: (*call).cardTap},
 }
 
 // actionFunc handles a ticket action that passed Authorize; args are the
@@ -365,6 +389,8 @@ var actions = map[Action]actionRow{
 	ActGoodbye:      {run: ticketOnly((*call).goodbye)},
 	ActScore:        {run: (*call).score, args: shape(oneOf("1", "2", "3", "4", "5"))},
 	ActCancel:       {run: ticketOnly((*call).cancelTicket)},
+	ActCancelAsk:    {run: ticketOnly((*call).cancelAsk)},
+	ActCancelKeep:   {run: ticketOnly((*call).cancelKeep)},
 	ActReschedule:   {run: (*call).reschedule, args: shape(oneOf("d1am", "d1pm", "d2am", "d2pm"))},
 	ActReassign:     {run: (*call).reassign, args: shape(aPerson)},
 	ActReturnGroup:  {run: ticketOnly((*call).returnToGroup)},
@@ -397,6 +423,7 @@ var stepOps = map[string][]argFmt{
 	"verbal": nil,           // entry
 	"next":   nil,           // any step
 	"add":    nil,           // quote: show the price list
+	"back":   nil,           // quote: from the price list or a quantity back to the card
 	"pick":   {aCode},       // quote: an item, then its quantity
 	"qty":    {aCode, aNum}, // quote: an item and its quantity
 	"undo":   nil, "send": nil, "revise": nil,
@@ -438,16 +465,19 @@ var (
 	aCode       = matches(`^[^|]{1,12}$`)             // a price-list code (sop.Validate: 1-12 characters)
 	aWord       = matches(`^[a-z_]{1,12}$`)
 	aKey        = matches(`^[A-Za-z0-9_.-]{1,32}$`) // a stored key: a skill or level, a role, a certificate or session id, a weekday
+	aCard       = matches(`^[1-9][0-9]{0,5}$`)      // a step card's number (StepCard.N, from 1)
 	aFault      = matches(`^[A-Z0-9_]{1,8}$`)       // a fault code (validCode: 1-8 characters A-Z 0-9 _)
 )
 
 // argShape is the arity and format of a button's arguments: the fixed
 // ones, then up to len(optional) more; or, when keyed, the rest as the
-// table gives them for the argument at position key.
+// table gives them for the argument at position key; or, when inner is
+// set, the rest is a payload of its own that inner checks.
 type argShape struct {
 	fixed, optional []argFmt
 	keyed           map[string][]argFmt
 	key             int
+	inner           func(Payload) bool
 }
 
 func shape(fixed ...argFmt) argShape { return argShape{fixed: fixed} }
@@ -456,6 +486,15 @@ func (s argShape) opt(more ...argFmt) argShape { s.optional = more; return s }
 
 func (s argShape) by(key int, table map[string][]argFmt) argShape {
 	s.key, s.keyed = key, table
+	return s
+}
+
+// wraps makes the arguments after the fixed ones a payload of their own
+// (verb, then its arguments), valid when valid says so: a button that
+// carries another button's payload (cd|<card>|<payload>) is exactly as
+// strict as that button.
+func (s argShape) wraps(valid func(Payload) bool) argShape {
+	s.inner = valid
 	return s
 }
 
@@ -470,6 +509,9 @@ func (s argShape) check(args []string) bool {
 		}
 	}
 	rest := args[len(s.fixed):]
+	if s.inner != nil {
+		return len(rest) >= 1 && s.inner(Payload{Verb: rest[0], Args: rest[1:]})
+	}
 	more := s.optional
 	if s.keyed != nil {
 		var ok bool
@@ -501,6 +543,12 @@ func validArgs(p Payload) bool {
 	if v, ok := verbs[p.Verb]; ok {
 		return v.args.check(p.Args)
 	}
+	return validAction(p)
+}
+
+// validAction reports whether p is a ticket action's payload: the action,
+// its ticket, and exactly the arguments its row gives.
+func validAction(p Payload) bool {
 	row, ok := actions[Action(p.Verb)]
 	return ok && len(p.Args) >= 1 && aTicket(p.Args[0]) && row.args.check(p.Args[1:])
 }
@@ -521,8 +569,28 @@ func (c *call) callback() error {
 		if !v.Allows(c.me) {
 			return Errorf(CodeForbidden, v.Deny)
 		}
+		if err := c.checkArea(v.area, p.Args); err != nil {
+			return err
+		}
 		return v.run(c, p.Args)
 	}
+	return c.ticketAction(p, 0)
+}
+
+// cardTap handles a button of a step card, "cd|<card>|<action>|<ticket>...":
+// the ticket action, once the card is known to be the living one.
+// Its row's shape has checked the card number and the inner payload.
+func (c *call) cardTap(args []string) error {
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 1 {
+		return Errorf(CodeInvalid, "err.bad_button")
+	}
+	return c.ticketAction(Payload{Verb: args[1], Args: args[2:]}, n)
+}
+
+// ticketAction applies a ticket action; card (> 0) is the number of the
+// step card its button was on, which must be the living one.
+func (c *call) ticketAction(p Payload, card int) error {
 	a := Action(p.Verb)
 	row := actions[a]
 	t, err := c.mustTicket(p.Args[0])
@@ -531,6 +599,9 @@ func (c *call) callback() error {
 	}
 	if _, err := Gate(c.tx, c.e.quals(), a, c.me, t, c.now, c.e.o.Location, c.lang); err != nil {
 		return err
+	}
+	if card > 0 && !t.Card.live(card) {
+		return Errorf(CodeConflict, "err.card_outdated", "ticket", t.ID)
 	}
 	if t.Visit == nil {
 		t.Visit = &Visit{} // handlers read the visit; a ticket before arrival has none yet
@@ -697,12 +768,12 @@ func atSteps(steps ...string) func(*Dialogue) bool {
 }
 
 var dialogues = map[string]dialogueKind{
-	dlgRegister:       {input: (*call).registerInput},
+	dlgRegister:       {input: (*call).registerInput, choose: (*call).registerChoice},
 	dlgReport:         {input: (*call).reportInput, choose: (*call).reportChoice, photo: atSteps(stepDesc, stepPhotos)},
 	dlgComment:        {input: (*call).commentInput, choose: skipAt(stepComment)},
 	dlgRework:         {input: (*call).reworkInput, choose: skipAt(stepReason), photo: always},
 	dlgQty:            {input: (*call).qtyInput, legacy: legacyQuantity},
-	dlgDetails:        {input: (*call).detailsInput, choose: skipAt(stepDetails), photo: always},
+	dlgDetails:        {input: (*call).detailsInput, choose: (*call).detailsChoice, photo: always},
 	dlgHelpReply:      {input: (*call).helpReplyInput},
 	dlgHandoverReturn: {input: (*call).handoverReturnInput, legacy: legacyHandoverReturn},
 	dlgSuggest:        {input: (*call).suggestInput, legacy: legacyReviewDialogue, photo: always},
@@ -758,7 +829,7 @@ func (c *call) input() error {
 	}
 	k, ok := dialogues[d.Kind]
 	if c.ev.Kind == EvUnsupported || c.ev.Kind == EvFile && k.file == nil {
-		return Errorf(CodeInvalid, "err.unsupported_in_step", "what", c.ev.What, "prompt", c.promptHint(d))
+		return Errorf(CodeInvalid, "err.unsupported_in_step", "prompt", c.promptHint(d))
 	}
 	if !ok {
 		// An unknown kind means a newer version wrote it; start clean rather than guess.
@@ -785,9 +856,15 @@ func (c *call) idle() error {
 			return c.visitInput(t)
 		}
 	}
+	if c.me.Role == RoleResident && c.ev.Kind == EvText {
+		// Words about their open ticket reach its technician (notes.go).
+		if handled, err := c.residentText(); handled || err != nil {
+			return err
+		}
+	}
 	switch c.ev.Kind {
 	case EvUnsupported, EvFile:
-		return Errorf(CodeInvalid, "err.unsupported", "what", c.ev.What)
+		return c.unsupported()
 	case EvPhoto:
 		return Errorf(CodeInvalid, "err.photo_unexpected")
 	}
@@ -797,6 +874,25 @@ func (c *call) idle() error {
 	}
 	c.reply(c.t("idle.staff"))
 	return nil
+}
+
+// unsupported answers a sticker, a voice message, a file... when no
+// dialogue waits: in plain words, what the bot can take now (never the
+// platform's name or MIME type of what came).
+func (c *call) unsupported() error {
+	if c.me.Role == RoleResident {
+		t, err := c.openTicket()
+		if err != nil {
+			return err
+		}
+		if t != nil {
+			if p := c.pointer(t); p != "" {
+				return Errorf(CodeInvalid, "err.unsupported_now", "takes", p)
+			}
+		}
+		return Errorf(CodeInvalid, "err.unsupported_now", "takes", c.t("takes.resident"))
+	}
+	return Errorf(CodeInvalid, "err.unsupported_now", "takes", c.t("takes.staff"))
 }
 
 // choice handles a dialogue button "d|<seq>|<value>".
@@ -904,6 +1000,7 @@ func onTicket(f func(c *call, t *Ticket, tm Timer, late bool) error) timerFunc {
 		if err != nil {
 			return err
 		}
+		c.e.legacyTicket(t)
 		return f(c, t, tm, late)
 	}
 }

@@ -33,13 +33,15 @@ func (c *call) done(t *Ticket) error {
 	}
 	c.toast = c.t("ok")
 	c.groupCard(t, false)
-	c.reply(c.t("job.done_wait", "ticket", t.ID), []Button{TicketButton(c.t("btn.paper_signed"), ActPaperTech, t.ID)})
+	if err := c.putCard(t, ""); err != nil {
+		return err
+	}
 	res, err := c.resident(t)
 	if err != nil {
 		return err
 	}
 	if t.Signer == SignoffLead {
-		leads, err := c.leads()
+		leads, err := c.ticketLeads(t)
 		if err != nil {
 			return err
 		}
@@ -110,6 +112,7 @@ func (c *call) confirmed(t *Ticket) error {
 	if err != nil || tech == nil {
 		return err
 	}
+	c.retireCard(t, tech.Lang) // the sign-off came: no paper signature to record
 	bye := []Button{TicketButton(c.tl(tech.Lang, "btn.goodbye"), ActGoodbye, t.ID)}
 	if tech.ID == c.me.ID {
 		c.reply(c.t("job.confirmed", "ticket", t.ID), bye)
@@ -172,12 +175,7 @@ func (c *call) notFixed(t *Ticket) error {
 	if err := c.tx.PutDialogue(d); err != nil {
 		return err
 	}
-	tech, err := c.person(t.AssigneeID)
-	if err != nil {
-		return err
-	}
-	c.tell(tech, "rework.to_tech", []any{"ticket", t.ID, "n", t.Reworks})
-	return c.show(t)
+	return c.showNotice(t, "rework.to_tech", "ticket", t.ID, "n", t.Reworks)
 }
 
 func (c *call) reworkInput(d *Dialogue) error {
@@ -226,7 +224,7 @@ func (c *call) feeQuery(t *Ticket) error {
 	}
 	c.toast = c.t("ok")
 	c.reply(c.t("fee.resident", "ticket", t.ID, "phone", c.servicePhone(c.lang)),
-		[]Button{TicketButton(c.t("btn.fixed"), ActFixed, t.ID)})
+		[]Button{TicketButton(c.t("btn.fixed"), ActFixed, t.ID), TicketButton(c.t("btn.not_fixed"), ActNotFixed, t.ID)})
 	return nil
 }
 

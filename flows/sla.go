@@ -25,7 +25,7 @@ func (c *call) scheduleVisit(t *Ticket) error {
 	if t.Emergency != "" {
 		return nil // the emergency ladder already runs from the report
 	}
-	sla := c.e.o.SLA
+	sla := c.areaSLA(t)
 	if t.AgreedTime != nil {
 		if sla.RemindBefore > 0 && t.AgreedTime.Add(-sla.RemindBefore).After(c.now) {
 			if err := c.schedule(tmRemind, t.ID, 0, t.AgreedTime.Add(-sla.RemindBefore)); err != nil {
@@ -66,7 +66,7 @@ func (c *call) slaAccept(t *Ticket, late bool) error {
 		return err
 	}
 	c.groupCard(t, false)
-	return c.toLeads("sla.not_accepted", "ticket", t.ID, "age", c.age(t.Created), "address", shortAddress(t))
+	return c.toTicketLeads(t, "sla.not_accepted", "ticket", t.ID, "age", c.age(t.Created), "address", shortAddress(t))
 }
 
 // slaArrive: the technician is not on site by the deadline; the leads are told.
@@ -79,7 +79,7 @@ func (c *call) slaArrive(t *Ticket, late bool) error {
 		return err
 	}
 	c.groupCard(t, false)
-	return c.toLeads("sla.not_arrived", "ticket", t.ID, "name", t.Assignee, "when", c.whenText(t, c.lang))
+	return c.toTicketLeads(t, "sla.not_arrived", "ticket", t.ID, "name", t.Assignee, "when", c.whenText(t, c.lang))
 }
 
 // slaRemind reminds the technician of the agreed time.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -37,6 +38,8 @@ type TicketBrief struct {
 	AgreedTime *time.Time `json:"agreed_time,omitempty"`
 	AssigneeID string     `json:"assignee_id,omitempty"`
 	Assignee   string     `json:"assignee,omitempty"`
+	// Area is the ticket's area (Ticket.Area).
+	Area string `json:"area,omitempty"`
 	// FaultComponent and FaultCause are the coded fault's (Ticket.Fault).
 	FaultComponent string `json:"fault_component,omitempty"`
 	FaultCause     string `json:"fault_cause,omitempty"`
@@ -52,7 +55,7 @@ type TicketBrief struct {
 func (t *Ticket) Brief() TicketBrief {
 	b := TicketBrief{ID: t.ID, Created: t.Created, State: t.State, Kind: t.Kind, Category: t.Category, Emergency: t.Emergency,
 		Building: t.Building, Unit: t.Unit, Room: t.Room, Place: t.Place, Asset: t.Asset, AgreedTime: t.AgreedTime,
-		AssigneeID: t.AssigneeID, Assignee: t.Assignee, Quote: t.AgreedQuoteCents(), Score: t.Score}
+		AssigneeID: t.AssigneeID, Assignee: t.Assignee, Quote: t.AgreedQuoteCents(), Score: t.Score, Area: t.Area}
 	if t.Fault != nil {
 		b.FaultComponent, b.FaultCause = t.Fault.Component, t.Fault.Cause
 	}
@@ -64,7 +67,7 @@ func (t *Ticket) Brief() TicketBrief {
 func (b *TicketBrief) Ticket() *Ticket {
 	t := &Ticket{ID: b.ID, Created: b.Created, State: b.State, Kind: b.Kind, Category: b.Category, Emergency: b.Emergency,
 		Building: b.Building, Unit: b.Unit, Room: b.Room, Place: b.Place, Asset: b.Asset, AgreedTime: b.AgreedTime,
-		AssigneeID: b.AssigneeID, Assignee: b.Assignee, Score: b.Score}
+		AssigneeID: b.AssigneeID, Assignee: b.Assignee, Score: b.Score, Area: b.Area}
 	if b.FaultComponent != "" || b.FaultCause != "" {
 		t.Fault = &FaultCode{Component: b.FaultComponent, Cause: b.FaultCause}
 	}
@@ -88,6 +91,9 @@ func WalkKPI(tx Tx, acc *KPIAcc, each func(b TicketBrief, t *Ticket, events []Ti
 		}
 	}
 	return tx.EachTicketReported(acc.o.From, acc.o.To, true, func(b TicketBrief) error {
+		if !InAreas(acc.o.Areas, b.Ticket().AreaKey()) {
+			return nil // another area's ticket: not in a lead's report
+		}
 		if b.Trail != nil {
 			acc.AddBrief(b)
 			if each != nil {
@@ -150,27 +156,34 @@ type RecordsOptions struct {
 // a read transaction before the write one.
 type statsAhead struct {
 	from, to time.Time
+	areas    []string // the report's areas (nil: every area)
 	r        *KPIReport
 }
 
 // kpiReport walks the tickets reported in [from, to) (and the hints'
-// look-back) in c's transaction.
-func (c *call) kpiReport(from, to time.Time) (*KPIReport, error) {
-	acc := NewKPI(KPIOptions{From: from, To: to, Location: c.e.o.Location, PartsCost: JobPartsCost(c.tx)})
+// look-back) of the areas (nil: every area) in c's transaction.
+func (c *call) kpiReport(from, to time.Time, areas []string) (*KPIReport, error) {
+	acc := NewKPI(KPIOptions{From: from, To: to, Location: c.e.o.Location, PartsCost: JobPartsCost(c.tx), Areas: areas})
 	if err := WalkKPI(c.tx, acc, nil); err != nil {
 		return nil, err
 	}
 	return acc.Result(), nil
 }
 
-// reportFor is the read-ahead report of [from, to), or one computed now.
-func (c *call) reportFor(from, to time.Time) (*KPIReport, error) {
+// reportFor is the read-ahead report of [from, to) of the areas (nil:
+// every area), or one computed now.
+func (c *call) reportFor(from, to time.Time, areas []string) (*KPIReport, error) {
 	for _, a := range aheads(c.ahead) {
-		if s, ok := a.(*statsAhead); ok && s.from.Equal(from) && s.to.Equal(to) {
+		if s, ok := a.(*statsAhead); ok && s.from.Equal(from) && s.to.Equal(to) && slices.Equal(s.areas, areas) && (s.areas == nil) == (areas == nil) {
 			return s.r, nil
 		}
 	}
-	return c.kpiReport(from, to)
+	r, err := c.kpiReport(from, to, areas)
+	if err == nil {
+		// Several leads of the same areas share it (the weekly report).
+		c.ahead = append(multiAhead(aheads(c.ahead)), &statsAhead{from: from, to: to, areas: areas, r: r})
+	}
+	return r, err
 }
 
 // aheads lists what was read ahead for this call (one thing, or several).
@@ -241,15 +254,18 @@ func (e *Engine) statsAheadFor(ctx context.Context, ev Event) any {
 	_ = e.o.Store.View(ctx, func(tx Tx) error {
 		c := &call{e: e, tx: tx, ev: ev, now: ev.At.UTC()}
 		stats, _ := findCommand("stats", "")
-		if p, err := tx.Person(ev.From.ID); err != nil || !stats.Allows(p) {
+		p, err := tx.Person(ev.From.ID)
+		if err != nil || !stats.Allows(p) {
 			return nil
 		}
+		e.legacyPerson(p)
 		from, to, err := c.statsPeriod(ev.Text)
 		if err != nil {
 			return nil
 		}
-		if r, err := c.kpiReport(from, to); err == nil {
-			out = &statsAhead{from: from, to: to, r: r}
+		areas := e.scopeOf(p)
+		if r, err := c.kpiReport(from, to, areas); err == nil {
+			out = &statsAhead{from: from, to: to, areas: areas, r: r}
 		}
 		return nil
 	})
@@ -264,18 +280,24 @@ func (c *call) cmdStats(arg string) error {
 	if err != nil {
 		return err
 	}
-	r, err := c.reportFor(from, to)
+	areas := c.e.scopeOf(c.me) // a lead's or a clerk's areas (areas_scope.go)
+	r, err := c.reportFor(from, to, areas)
 	if err != nil {
 		return err
 	}
-	c.sendStats(c.replyTo(), c.lang, r, "stats.head", PrioNormal)
+	c.sendStats(c.replyTo(), c.lang, r, areas, "stats.head", PrioNormal)
 	return nil
 }
 
-// sendStats queues the report's summary, its two charts and its workbook.
-func (c *call) sendStats(to Address, l Lang, r *KPIReport, head string, prio Priority) {
+// sendStats queues the report's summary, its two charts and its workbook,
+// of the areas (nil: every area, broken down by area when there are several).
+func (c *call) sendStats(to Address, l Lang, r *KPIReport, areas []string, head string, prio Priority) {
 	period := c.periodText(l, r.From, r.To)
-	c.send(Message{To: to, Text: c.renderStats(r, l, head), Priority: prio})
+	text := c.renderStats(r, l, head)
+	if areas == nil && c.e.multiArea() {
+		text += c.areaCounts(r.ByArea, l)
+	}
+	c.send(Message{To: to, Text: text, Priority: prio})
 	if r.Total.Reported == 0 {
 		return
 	}
@@ -284,12 +306,12 @@ func (c *call) sendStats(to Address, l Lang, r *KPIReport, head string, prio Pri
 	fig := ChartFigures(r)
 	name := c.periodName(r.From, r.To)
 	c.exportImage(to, "kpi_category_"+name+".png", c.tl(l, "export.chart_category", "period", period),
-		Export{Form: ExportChartCategory, From: r.From, To: r.To, Lang: l, KPI: fig}, prio)
+		Export{Form: ExportChartCategory, From: r.From, To: r.To, Lang: l, KPI: fig, Areas: exportAreas(areas)}, prio)
 	c.exportImage(to, "kpi_accept_"+name+".png", c.tl(l, "export.chart_accept", "period", period),
-		Export{Form: ExportChartAccept, From: r.From, To: r.To, Lang: l, KPI: fig}, prio)
+		Export{Form: ExportChartAccept, From: r.From, To: r.To, Lang: l, KPI: fig, Areas: exportAreas(areas)}, prio)
 	title := c.tl(l, "forms.title.kpi."+c.e.o.Profile)
 	c.exportFile(to, title+"_"+name+".xlsx", c.tl(l, "export.kpi", "form", title, "period", period),
-		Export{Form: ExportKPI, From: r.From.UTC(), To: r.To.UTC(), Lang: l}, "", prio)
+		Export{Form: ExportKPI, From: r.From.UTC(), To: r.To.UTC(), Lang: l, Areas: exportAreas(areas)}, "", prio)
 }
 
 // statsTop is how many categories, buildings, technicians and faults the
@@ -449,16 +471,18 @@ func (c *call) weekly(day string) error {
 	if err != nil {
 		return nil
 	}
-	r, err := c.reportFor(from, to)
-	if err != nil {
-		return err
-	}
 	leads, err := c.leads()
 	if err != nil {
 		return err
 	}
+	// Each lead's report covers their areas; the admins', every area.
 	for _, p := range leads {
-		c.sendStats(p.Chat, p.Lang, r, "stats.weekly_head", PrioReminder)
+		areas := c.e.scopeOf(p)
+		r, err := c.reportFor(from, to, areas)
+		if err != nil {
+			return err
+		}
+		c.sendStats(p.Chat, p.Lang, r, areas, "stats.weekly_head", PrioReminder)
 	}
 	return nil
 }
@@ -481,7 +505,7 @@ func (e *Engine) weeklyAhead(ctx context.Context, now time.Time) []any {
 			if err != nil {
 				continue
 			}
-			if r, err := c.kpiReport(from, to); err == nil {
+			if r, err := c.kpiReport(from, to, nil); err == nil {
 				out = append(out, &statsAhead{from: from, to: to, r: r})
 			}
 		}

@@ -134,6 +134,7 @@ func (c *call) endWithout(t *Ticket, closure, note string) error {
 	if tech, err := c.person(t.AssigneeID); err != nil {
 		return err
 	} else if tech != nil {
+		c.retireCard(t, tech.Lang)
 		c.tell(tech, "stuck.closed_tech", []any{"ticket", t.ID, "how", c.tl(tech.Lang, "closure."+closure)})
 	}
 	return nil
@@ -142,7 +143,7 @@ func (c *call) endWithout(t *Ticket, closure, note string) error {
 // signers are who sign the ticket's work order off.
 func (c *call) signers(t *Ticket) ([]*Person, error) {
 	if t.Signer == SignoffLead {
-		return c.leads()
+		return c.ticketLeads(t)
 	}
 	res, err := c.resident(t)
 	if err != nil || res == nil {

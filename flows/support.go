@@ -41,9 +41,16 @@ func (c *call) help(t *Ticket) error {
 		return err
 	}
 	c.toast = c.t("help.sent")
-	c.reply(c.t("help.sent"))
+	if onChecklist(t) {
+		// The card says so, edited in place: no message of its own.
+		if err := c.putCard(t, ""); err != nil {
+			return err
+		}
+	} else {
+		c.reply(c.t("help.sent"))
+	}
 	c.groupCard(t, false)
-	leads, err := c.leads()
+	leads, err := c.ticketLeads(t)
 	if err != nil {
 		return err
 	}
@@ -53,8 +60,15 @@ func (c *call) help(t *Ticket) error {
 			step = c.stateLabel(t.State, p.Lang)
 		}
 		photos := c.ticketPhotos(t, p.Lang)
-		c.tell(p, "help.to_lead", []any{"ticket", t.ID, "name", t.Assignee, "step", step, "plan", t.Visit.Plan, "address", c.fullAddress(t), "photos", len(photos)},
-			[]Button{TicketButton(c.tl(p.Lang, "btn.help_reply"), ActHelpReply, t.ID), TicketButton(c.tl(p.Lang, "btn.take_over"), ActTakeOver, t.ID)})
+		text := c.tl(p.Lang, "help.to_lead", "ticket", t.ID, "name", t.Assignee, "step", step, "address", c.fullAddress(t))
+		if t.Visit.Plan != "" { // no empty "plan:" line before there is one
+			text += "\n" + c.tl(p.Lang, "help.to_lead_plan", "plan", t.Visit.Plan)
+		}
+		text += "\n" + c.tl(p.Lang, "help.to_lead_photos", "photos", len(photos))
+		if !p.Chat.IsZero() {
+			c.send(Message{To: p.Chat, Text: text, Priority: PrioNormal, Buttons: [][]Button{{
+				TicketButton(c.tl(p.Lang, "btn.help_reply"), ActHelpReply, t.ID), TicketButton(c.tl(p.Lang, "btn.take_over"), ActTakeOver, t.ID)}}})
+		}
 		for _, m := range photos[max(0, len(photos)-maxHelpPhotos):] {
 			m.To = p.Chat
 			c.send(m)
@@ -125,6 +139,10 @@ func (c *call) helpReplyInput(d *Dialogue) error {
 	}
 	c.reply(c.t("help.reply_sent"))
 	c.groupCard(t, false)
+	if onChecklist(t) {
+		// The answer heads the card, posted anew under the technician's thumb.
+		return c.putCard(t, "help.reply_to_tech", "ticket", t.ID, "name", c.me.Name, "text", text)
+	}
 	tech, err := c.person(t.AssigneeID)
 	if err != nil || tech == nil {
 		return err

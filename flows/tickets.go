@@ -76,9 +76,7 @@ func (c *call) sendJob(tech *Person, t *Ticket, headKey string) error {
 		c.send(photoMessage(tech.Chat, ph, t.ID, PrioNormal))
 	}
 	if t.State == StateOnSite && t.Visit != nil {
-		m := c.stepCard(t, l)
-		m.To = tech.Chat
-		c.send(m)
+		return c.putCard(t, "")
 	}
 	return nil
 }
@@ -137,6 +135,21 @@ func (c *call) arrive(t *Ticket) error {
 	return c.show(t)
 }
 
+// cancelAsk says what withdrawing the ticket means and asks to confirm.
+func (c *call) cancelAsk(t *Ticket) error {
+	c.toast = c.t("ok")
+	c.reply(c.t("cancel.confirm", "ticket", t.ID), []Button{
+		TicketButton(c.t("btn.cancel_confirm"), ActCancel, t.ID),
+		TicketButton(c.t("btn.cancel_keep"), ActCancelKeep, t.ID)})
+	return nil
+}
+
+func (c *call) cancelKeep(t *Ticket) error {
+	c.toast = c.t("ok")
+	c.reply(c.t("cancel.kept", "ticket", t.ID))
+	return nil
+}
+
 func (c *call) cancelTicket(t *Ticket) error {
 	if err := c.move(t, ActCancel, ""); err != nil {
 		return err
@@ -146,7 +159,7 @@ func (c *call) cancelTicket(t *Ticket) error {
 	}
 	c.toast = c.t("ok")
 	c.groupCard(t, false)
-	c.reply(c.t("cancel.ticket_done", "ticket", t.ID))
+	c.reply(c.t("cancel.ticket_done", "ticket", t.ID), []Button{CommandButton(c.t("btn.report"), "report")})
 	return nil
 }
 
@@ -182,6 +195,7 @@ func (c *call) assignTo(t *Ticket, target *Person) error {
 	if err != nil {
 		return err
 	}
+	c.retireCard(t, langOf(old, c.lang))
 	if err := c.returnJobParts(t, "reassigned"); err != nil {
 		return err
 	}
@@ -212,6 +226,7 @@ func (c *call) returnToGroup(t *Ticket) error {
 	if err != nil {
 		return err
 	}
+	c.retireCard(t, langOf(old, c.lang))
 	if err := c.returnJobParts(t, "returned to the group"); err != nil {
 		return err
 	}
@@ -222,8 +237,8 @@ func (c *call) returnToGroup(t *Ticket) error {
 	if err := c.unschedule(t.ID, tmArrive, tmRemind); err != nil {
 		return err
 	}
-	if c.e.o.SLA.AcceptWithin > 0 && t.Emergency == "" {
-		if err := c.schedule(tmAccept, t.ID, 0, c.now.Add(c.e.o.SLA.AcceptWithin)); err != nil {
+	if c.areaSLA(t).AcceptWithin > 0 && t.Emergency == "" {
+		if err := c.schedule(tmAccept, t.ID, 0, c.now.Add(c.areaSLA(t).AcceptWithin)); err != nil {
 			return err
 		}
 	}

@@ -80,6 +80,10 @@ type Person struct {
 	// clears both (rehired).
 	Deactivated   *time.Time `json:"deactivated,omitempty"`
 	DeactivatedBy string     `json:"deactivated_by,omitempty"`
+	// Areas are the areas the person belongs to (areas.go): a staff
+	// member's, several for a roving technician; a resident's home's one.
+	// Empty on a profile from before areas: the default area.
+	Areas []string `json:"areas,omitempty"`
 }
 
 // Doorbell is what a technician found at a home's door.
@@ -239,6 +243,25 @@ type Ticket struct {
 	// QualOverrides are the assignments a lead made to someone who did not
 	// qualify for the job, with the reason, oldest first (shown in audits).
 	QualOverrides []QualOverride `json:"qual_overrides,omitempty"`
+	// Area is the area the ticket was filed in (areas.go), set at the
+	// report and never inferred later; empty on a ticket from before
+	// areas: the default area.
+	Area string `json:"area,omitempty"`
+	// Card is the assignee's living step card (nil before the first one).
+	Card *StepCard `json:"step_card,omitempty"`
+}
+
+// StepCard is the technician's one living step card of a visit: edited in
+// place as the visit moves, posted anew (and the old one's buttons
+// retired) when it must catch their eye. Its buttons carry N, so a tap on
+// an older card is answered as outdated.
+type StepCard struct {
+	// N numbers the cards of the ticket, from 1; the card's CardKey is
+	// StepCardKey(ticket, N). It only grows, so no key is used twice.
+	N int `json:"n"`
+	// Chat is where card N lives; zero once it was retired or the visit
+	// left the checklist (the next card is then posted anew).
+	Chat Address `json:"chat"`
 }
 
 // Visit is what the on-site checklist has recorded so far. The audit trail
@@ -337,6 +360,9 @@ type Invite struct {
 	Expires   time.Time  `json:"expires"`
 	UsedBy    string     `json:"used_by,omitempty"`
 	Used      *time.Time `json:"used,omitempty"`
+	// Areas are the areas the person who joins by it belongs to (the
+	// inviting lead's, or the one an admin named); empty: the default area.
+	Areas []string `json:"areas,omitempty"`
 }
 
 // Dialogue is what the bot is waiting for from one person. At most one per
@@ -381,6 +407,8 @@ type Dialogue struct {
 	// close or cancel awaiting the reason, a paper signature awaiting the
 	// photo); it is applied, re-authorised, when the answer comes.
 	TicketAction Action `json:"ticket_action,omitempty"`
+	// Area is the area a registration chose (areas.go).
+	Area string `json:"area,omitempty"`
 }
 
 // Timer is a stored due time. The engine consumes it in the same

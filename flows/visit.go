@@ -20,12 +20,10 @@ func (c *call) entryOK(t *Ticket) error {
 		return err
 	}
 	c.toast = c.t("visit.entry_thanks")
-	if tech, err := c.person(t.AssigneeID); err != nil {
+	if err := c.advance(t); err != nil {
 		return err
-	} else if tech != nil {
-		c.tell(tech, "visit.entry_given", []any{"ticket", t.ID})
 	}
-	return c.advanceAndShow(t)
+	return c.showNotice(t, "visit.entry_given", "ticket", t.ID)
 }
 
 // endVisit closes a visit whose request cannot be met, with the apology
@@ -47,7 +45,9 @@ func (c *call) endVisit(t *Ticket) error {
 	}
 	c.toast = c.t("ok")
 	c.groupCard(t, false)
-	c.reply(c.t("visit.ended_tech", "ticket", t.ID))
+	if err := c.putCard(t, ""); err != nil {
+		return err
+	}
 	res, err := c.resident(t)
 	if err != nil {
 		return err
@@ -93,7 +93,9 @@ func (c *call) noOneHome(t *Ticket) error {
 	}
 	c.toast = c.t("ok")
 	c.groupCard(t, false)
-	c.reply(c.t("visit.no_one_home_tech", "ticket", t.ID))
+	if err := c.putCard(t, ""); err != nil {
+		return err
+	}
 	res, err := c.resident(t)
 	if err != nil || res == nil {
 		return err

@@ -1,7 +1,9 @@
 // Package outbox delivers the durable outbox for one channel: the oldest
-// row of each address first (per-address order), urgent rows before others
-// across addresses, within the channel's rate budgets, with retries and
-// backoff, permanent errors recorded on the row, and card edits coalesced.
+// row of each address first (per-address order; a card's Retire edit,
+// which shows nothing new, waits behind the rows after it), urgent rows
+// before others across addresses, within the channel's rate budgets, with
+// retries and backoff, permanent errors recorded on the row, and card
+// edits coalesced.
 // An address's oldest row goes with the most urgent priority queued behind
 // it (priority inheritance), and command menus, whose order among the
 // other messages does not matter, keep a lane of their own: a backlog of
@@ -22,6 +24,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,10 +68,11 @@ type Policy struct {
 	// DelayNotice: a budget wait at least this long is counted and logged
 	// as a delay (0: every wait). Short per-chat waits are normal pacing.
 	DelayNotice time.Duration
-	// Digest, when set, folds new cards (KindSend rows with a CardKey, not
-	// urgent) that wait for the same address into one message: their text
-	// and buttons. A busy group whose budget is spent then gets one digest
-	// card instead of a queue of cards minutes long (DESIGN.md, overflow).
+	// Digest, when set, folds new dispatch cards (KindSend rows with a
+	// flows.GroupCardKey, not urgent) that wait for the same address into
+	// one message: their text and buttons. A busy group whose budget is
+	// spent then gets one digest card instead of a queue of cards minutes
+	// long (DESIGN.md, overflow).
 	Digest func(rows []Row) flows.Message
 	// DigestMax bounds the cards in one digest (default 8).
 	DigestMax int
@@ -422,6 +426,8 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 		}
 	}
 	head := map[string]bool{}
+	retire := map[string]Row{}    // a lane's oldest Retire edit, held behind the row after it
+	ready := map[string]bool{}    // lanes whose head is a candidate
 	realEdit := map[string]bool{} // a superseded edit of the card was a real change
 	var cands []Row
 	for _, r := range rows {
@@ -449,16 +455,26 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 			}
 			continue
 		}
+		if r.Msg.Retire {
+			// A retirement only takes old buttons away: the next row of
+			// the lane (the technician's next answer) goes before it, and
+			// it goes when nothing else of the lane is ready.
+			if _, ok := retire[key]; !ok {
+				retire[key] = r
+			}
+			continue
+		}
 		head[key] = true
-		st := d.addr(r.Msg.To)
-		switch {
-		case d.busy[key]:
-		case r.NextAttempt.After(now) && !d.release[r.ID]:
-			soon(r.NextAttempt.Sub(now))
-		case st.blockedUntil.After(now):
-			soon(st.blockedUntil.Sub(now))
-		default:
+		if d.ready(r, key, now, soon) {
 			cands = append(cands, r)
+			ready[key] = true
+		}
+	}
+	for key, r := range retire {
+		if !head[key] || !ready[key] {
+			if d.ready(r, key, now, soon) {
+				cands = append(cands, r)
+			}
 		}
 	}
 	sort.SliceStable(cands, func(i, j int) bool {
@@ -530,6 +546,23 @@ func (d *Dispatcher) dispatch(ctx context.Context) time.Duration {
 	return wait
 }
 
+// ready reports whether r, the row of lane key that may go next, can be
+// sent now (its lane idle, its retry due, its address not paused);
+// otherwise soon hears when to look again.
+func (d *Dispatcher) ready(r Row, key string, now time.Time, soon func(time.Duration)) bool {
+	st := d.addr(r.Msg.To)
+	switch {
+	case d.busy[key]:
+	case r.NextAttempt.After(now) && !d.release[r.ID]:
+		soon(r.NextAttempt.Sub(now))
+	case st.blockedUntil.After(now):
+		soon(st.blockedUntil.Sub(now))
+	default:
+		return true
+	}
+	return false
+}
+
 // reserveAhead is how far ahead a send may book the global budget.
 const reserveAhead = 250 * time.Millisecond
 
@@ -548,10 +581,14 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// newCard reports a row the digest may fold.
+// newCard reports a row the digest may fold: a new dispatch card, not
+// urgent (never another card, such as a technician's step card).
 func newCard(r Row) bool {
-	return r.Msg.Kind == flows.KindSend && r.Msg.CardKey != "" && r.Msg.Priority != flows.PrioUrgent
+	return r.Msg.Kind == flows.KindSend && strings.HasPrefix(r.Msg.CardKey, dispatchCards) && r.Msg.Priority != flows.PrioUrgent
 }
+
+// dispatchCards is the card key prefix of the group's dispatch cards.
+var dispatchCards = flows.GroupCardKey("")
 
 // foldable lists the new cards waiting for head's address, head first,
 // when the policy folds, head is one, and it has waited (a backlog).

@@ -3,6 +3,7 @@ package outbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -211,5 +212,118 @@ func TestDigestFoldsABacklogOfNewCards(t *testing.T) {
 	}
 	if int64(folded) != d.Folded.Load() {
 		t.Errorf("%d cards marked as in a digest, %d folded", folded, d.Folded.Load())
+	}
+}
+
+// TestRetireDoesNotHoldUpTheNextAnswer: a card's Retire edit (it only takes
+// old buttons away) lets the next row of its address go first when both
+// wait for the address's budget; everything else keeps its order, and the
+// retirement still goes out.
+func TestRetireDoesNotHoldUpTheNextAnswer(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "o.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var mu sync.Mutex
+	var sent []string
+	chat := flows.Address{Channel: "x", Chat: "200"}
+	slow := rate.NewLimiter(rate.Every(100*time.Millisecond), 1)
+	d := outbox.New(outbox.Policy{
+		Name:    "test",
+		Owns:    func(a flows.Address) bool { return a.Channel == "x" },
+		Budgets: func(flows.Message) []outbox.Budget { return []outbox.Budget{outbox.Rate(slow)} },
+		Global:  rate.NewLimiter(rate.Inf, 1),
+		Send: func(_ context.Context, r outbox.Row) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			sent = append(sent, r.Msg.Text)
+			return r.Msg.Text, nil
+		},
+	}, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 4})
+	err = st.Update(context.Background(), func(tx flows.Tx) error {
+		return tx.Enqueue(
+			flows.Message{To: chat, Kind: flows.KindSend, Text: "card 2", CardKey: "step:T:2", Priority: flows.PrioNormal},
+			flows.Message{To: chat, Kind: flows.KindEdit, Text: "retire 1", CardKey: "step:T:1", Retire: true, Priority: flows.PrioEdit},
+			flows.Message{To: chat, Kind: flows.KindEdit, Text: "card 2 v2", CardKey: "step:T:2", Priority: flows.PrioNormal},
+			flows.Message{To: chat, Kind: flows.KindSend, Text: "reply", Priority: flows.PrioNormal},
+		)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d.Open(ctx)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if s, _ := st.Stats(); s.Pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not drained")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	d.Close()
+	pos := map[string]int{}
+	for i, s := range sent {
+		pos[s] = i
+	}
+	if len(sent) != 4 || pos["card 2"] != 0 || pos["card 2 v2"] > pos["retire 1"] || pos["card 2 v2"] > pos["reply"] {
+		t.Fatalf("order %v: want card 2, then its edit before the retirement, the reply after the edit", sent)
+	}
+}
+
+// TestDigestFoldsOnlyDispatchCards: a backlog of other cards (a
+// technician's step cards, posted anew) is never folded into a digest.
+func TestDigestFoldsOnlyDispatchCards(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "o.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var mu sync.Mutex
+	var sent []string
+	chat := flows.Address{Channel: "x", Chat: "200"}
+	slow := rate.NewLimiter(rate.Every(100*time.Millisecond), 1)
+	d := outbox.New(outbox.Policy{
+		Name:    "test",
+		Owns:    func(a flows.Address) bool { return a.Channel == "x" },
+		Budgets: func(flows.Message) []outbox.Budget { return []outbox.Budget{outbox.Rate(slow)} },
+		Global:  rate.NewLimiter(rate.Inf, 1),
+		Send: func(_ context.Context, r outbox.Row) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			sent = append(sent, r.Msg.Text)
+			return r.Msg.Text, nil
+		},
+		Digest:      func(rows []outbox.Row) flows.Message { return flows.Message{Text: "digest"} },
+		DigestAfter: time.Millisecond,
+	}, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 2})
+	var msgs []flows.Message
+	for i := 1; i <= 4; i++ {
+		msgs = append(msgs, flows.Message{To: chat, Kind: flows.KindSend, Text: fmt.Sprint("card ", i), CardKey: flows.StepCardKey("T", i), Priority: flows.PrioNormal})
+	}
+	if err := st.Update(context.Background(), func(tx flows.Tx) error { return tx.Enqueue(msgs...) }); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // the backlog has waited past DigestAfter
+	ctx, cancel := context.WithCancel(context.Background())
+	d.Open(ctx)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if s, _ := st.Stats(); s.Pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not drained")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	d.Close()
+	if len(sent) != 4 || d.Folded.Load() != 0 {
+		t.Fatalf("sent %v, folded %d: step cards must go one by one", sent, d.Folded.Load())
 	}
 }

@@ -104,7 +104,8 @@ type Queue interface {
 	// is preserved.
 	Pending(limit int) ([]Row, error)
 	// MarkDelivered records a successful delivery and, for a card (a send
-	// or an edit with a CardKey and a platform id), where it now lives.
+	// or an edit with a CardKey and a platform id), where it now lives; the
+	// delivery of a Retire edit forgets the card (nothing edits it again).
 	MarkDelivered(id uint64, platformID string, at time.Time) error
 	// MarkDigest records rows delivered together as one digest message;
 	// their cards point at it with CardRef.Digest set.

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +60,9 @@ type Options struct {
 	// Parts writes the spare-parts workbooks (the catalog, the monthly
 	// stock report: package stockxlsx); nil makes them ErrExportInvalid.
 	Parts flows.PartsFiles
+	// Poster draws a building's QR poster (package posters); nil makes
+	// ExportPoster ErrExportInvalid.
+	Poster func(flows.PosterSpec) ([]byte, error)
 }
 
 // Renderer renders exports. It is safe for concurrent use.
@@ -112,6 +116,11 @@ func (r *Renderer) Export(ctx context.Context, x flows.Export) ([]byte, error) {
 		return r.cached(ctx, x)
 	case flows.ExportPartsCatalog:
 		return r.parts(ctx, x)
+	case flows.ExportPoster:
+		if r.o.Poster == nil {
+			return nil, flows.ErrExportInvalid
+		}
+		return r.o.Poster(*x.Poster)
 	}
 	return nil, flows.ErrExportInvalid
 }
@@ -121,7 +130,7 @@ func (r *Renderer) cached(ctx context.Context, x flows.Export) ([]byte, error) {
 	if r.o.CacheFor < 0 {
 		return r.render(ctx, x)
 	}
-	k := fmt.Sprintf("%s|%s|%s|%d|%d", x.Form, x.Day, x.Lang, x.From.Unix(), x.To.Unix())
+	k := fmt.Sprintf("%s|%s|%s|%d|%d|%q", x.Form, x.Day, x.Lang, x.From.Unix(), x.To.Unix(), x.Areas)
 	now := r.o.Now()
 	r.mu.Lock()
 	for key, c := range r.cache {
@@ -273,6 +282,9 @@ func (r *Renderer) repairLog(ctx context.Context, x flows.Export) ([]byte, error
 			done <- werr
 		}()
 		err = tx.EachTicketReported(x.From, x.To, true, func(b flows.TicketBrief) error {
+			if !flows.InAreas(x.Areas, b.Ticket().AreaKey()) {
+				return nil // another area's: not in a lead's log
+			}
 			t, err := tx.Ticket(b.ID)
 			if err != nil {
 				return err
@@ -313,6 +325,9 @@ func (r *Renderer) daily(ctx context.Context, x flows.Export) ([]byte, error) {
 		if err != nil {
 			return err
 		}
+		if list, err = inAreas(tx, list, x.Areas); err != nil {
+			return err
+		}
 		return forms.DailyTasks(&buf, r.options(tx, x), list, func(id string) *flows.Ticket {
 			t, err := tx.Ticket(id)
 			if err != nil {
@@ -326,8 +341,37 @@ func (r *Renderer) daily(ctx context.Context, x flows.Export) ([]byte, error) {
 
 // kpiOptions are the accumulator's options for a period, the parts cost
 // read through tx (the job's stock level, flows.JobPartsCost).
-func (r *Renderer) kpiOptions(tx flows.Tx, from, to time.Time) flows.KPIOptions {
-	return flows.KPIOptions{From: from, To: to, Location: r.o.Location, HintRules: r.o.HintRules, PartsCost: flows.JobPartsCost(tx)}
+// inAreas keeps a daily list's lines (and mismatches) of tickets in
+// areas (nil: all).
+func inAreas(tx flows.Tx, list *flows.DailyList, areas []string) (*flows.DailyList, error) {
+	if areas == nil {
+		return list, nil
+	}
+	out := *list
+	out.Lines, out.Mismatches = nil, nil
+	var hidden []string
+	for _, ln := range list.Lines {
+		t, err := tx.Ticket(ln.Ticket)
+		if err != nil && !errors.Is(err, flows.ErrNotFound) {
+			return nil, err
+		}
+		if t != nil && flows.InAreas(areas, t.AreaKey()) {
+			out.Lines = append(out.Lines, ln)
+		} else {
+			hidden = append(hidden, ln.Ticket)
+		}
+	}
+	// A mismatch names its ticket (as the engine's /daily filters them).
+	for _, m := range list.Mismatches {
+		if !slices.ContainsFunc(hidden, func(id string) bool { return strings.Contains(m, id) }) {
+			out.Mismatches = append(out.Mismatches, m)
+		}
+	}
+	return &out, nil
+}
+
+func (r *Renderer) kpiOptions(tx flows.Tx, from, to time.Time, areas []string) flows.KPIOptions {
+	return flows.KPIOptions{From: from, To: to, Location: r.o.Location, HintRules: r.o.HintRules, PartsCost: flows.JobPartsCost(tx), Areas: areas}
 }
 
 func (r *Renderer) labels(l flows.Lang) charts.Labels {
@@ -337,7 +381,7 @@ func (r *Renderer) labels(l flows.Lang) charts.Labels {
 func (r *Renderer) kpi(ctx context.Context, x flows.Export) ([]byte, error) {
 	var buf bytes.Buffer
 	err := r.o.Store.View(ctx, func(tx flows.Tx) error {
-		k := r.kpiOptions(tx, x.From, x.To)
+		k := r.kpiOptions(tx, x.From, x.To, x.Areas)
 		acc := flows.NewKPI(k)
 		book, err := forms.NewKPIBook(r.options(tx, x), k)
 		if err != nil {

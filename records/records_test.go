@@ -297,3 +297,86 @@ func (s countingStore) View(ctx context.Context, fn func(flows.Tx) error) error 
 	*s.n++
 	return s.Store.View(ctx, fn)
 }
+
+// TestAreaFiles: a range form, a daily list and a KPI workbook of some
+// areas (Export.Areas, a lead's) hold only those areas' tickets; without
+// areas, every one.
+func TestAreaFiles(t *testing.T) {
+	w, east := repaired(t)
+	west := w.Report(resident, "阳台灯不亮")
+	w.Drain()
+	if err := w.Store.Update(context.Background(), func(tx flows.Tx) error {
+		tk, err := tx.Ticket(west)
+		if err != nil {
+			return err
+		}
+		tk.Area = "west"
+		return tx.PutTicket(tk)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.Cmd(lead, "daily", "")
+	msgs := w.Drain()
+	w.Cmd(lead, "stats", "")
+	msgs = append(msgs, w.Drain()...)
+	r := renderer(t, w)
+	for _, form := range []string{flows.ExportDaily, flows.ExportRepairLog, flows.ExportKPI} {
+		x := *fileTo(t, msgs, lead.Chat(), form).Export
+		for _, c := range []struct {
+			areas      []string
+			has, hasnt []string
+		}{
+			{nil, []string{east, west}, nil},
+			{[]string{"west"}, []string{west}, []string{east}},
+			{[]string{flows.DefaultArea}, []string{east}, []string{west}},
+		} {
+			t.Run(form+"/"+strings.Join(c.areas, ","), func(t *testing.T) {
+				x.Areas = c.areas
+				data, err := r.Export(context.Background(), x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f := open(t, data)
+				var all strings.Builder
+				for _, sheet := range f.GetSheetList() {
+					rows, _ := f.GetRows(sheet)
+					for _, row := range rows {
+						all.WriteString(strings.Join(row, "|") + "\n")
+					}
+				}
+				for _, id := range c.has {
+					if !strings.Contains(all.String(), id) {
+						t.Errorf("%s misses %s", form, id)
+					}
+				}
+				for _, id := range c.hasnt {
+					if strings.Contains(all.String(), id) {
+						t.Errorf("%s of %v holds %s of another area:\n%s", form, c.areas, id, all.String())
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestPosterExport: a poster is drawn by Options.Poster from the spec the
+// message carries; without it, the export is invalid (permanent).
+func TestPosterExport(t *testing.T) {
+	w := flowstest.New(t)
+	x := flows.Export{Form: flows.ExportPoster, Lang: flows.LangZH, Poster: &flows.PosterSpec{Area: "东苑", Building: "3栋", Link: "https://t.me/b?start=b_x"}}
+	if _, err := renderer(t, w).Export(context.Background(), x); !errors.Is(err, flows.ErrExportInvalid) {
+		t.Errorf("a poster without a drawer: %v", err)
+	}
+	r, err := records.New(records.Options{Store: w.Store, Texts: w.Opts.Texts,
+		Poster: func(s flows.PosterSpec) ([]byte, error) { return []byte(s.Area + s.Building + s.Link), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.Export(context.Background(), x); err != nil || string(got) != "东苑3栋https://t.me/b?start=b_x" {
+		t.Errorf("the poster: %q, %v", got, err)
+	}
+	x.Poster = nil
+	if _, err := r.Export(context.Background(), x); !errors.Is(err, flows.ErrExportInvalid) {
+		t.Errorf("a poster export without its spec: %v", err)
+	}
+}

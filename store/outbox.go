@@ -59,14 +59,20 @@ func (s *Store) row(b *bolt.Tx, id uint64) (outbox.Row, bool, error) {
 }
 
 // MarkDelivered records a successful delivery and, for a card, the
-// platform message id that later edits will target.
+// platform message id that later edits will target; a retired card is
+// forgotten.
 func (s *Store) MarkDelivered(id uint64, platformID string, at time.Time) error {
 	return s.db.Update(func(b *bolt.Tx) error {
 		r, ok, err := s.row(b, id)
 		if err != nil || !ok {
 			return err
 		}
-		if c, ok := storekit.Delivered(&r, platformID, at); ok {
+		switch c, op := storekit.Delivered(&r, platformID, at); op {
+		case storekit.CardForget:
+			if err := b.Bucket(bCards).Delete([]byte(c.Key)); err != nil {
+				return err
+			}
+		case storekit.CardPut:
 			if err := putCard(b, c); err != nil {
 				return err
 			}

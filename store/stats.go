@@ -23,7 +23,7 @@ import (
 // briefVersion starts every brief; the fields follow, 0-separated, times
 // as Unix nanoseconds (an index value, read by the hundred thousand: no
 // JSON, no time parsing).
-const briefVersion = "b3"
+const briefVersion = "b4"
 
 func nanos(t time.Time) string { return strconv.FormatInt(t.UnixNano(), 10) }
 
@@ -40,7 +40,7 @@ func encodeBrief(b flows.TicketBrief) []byte {
 	return []byte(strings.Join([]string{briefVersion, nanos(b.Created), string(b.State), string(b.Kind),
 		clean0(b.Category), clean0(b.Emergency), clean0(b.Building), clean0(b.Unit), clean0(b.Room), clean0(b.Asset),
 		optNanos(b.AgreedTime), clean0(b.AssigneeID), clean0(b.Assignee), clean0(b.FaultComponent), clean0(b.FaultCause),
-		strconv.FormatInt(b.Quote, 10), strconv.Itoa(b.Score), clean0(b.Place)}, "\x00"))
+		strconv.FormatInt(b.Quote, 10), strconv.Itoa(b.Score), clean0(b.Place), clean0(b.Area)}, "\x00"))
 }
 
 // fields splits a 0-separated value into want fields (false otherwise).
@@ -73,8 +73,8 @@ func parseNanos(b []byte) (*time.Time, error) {
 }
 
 func decodeBrief(id string, raw []byte) (flows.TicketBrief, error) {
-	var buf [18][]byte
-	f, ok := fields(raw, 18, buf[:0])
+	var buf [19][]byte
+	f, ok := fields(raw, 19, buf[:0])
 	if !ok || string(f[0]) != briefVersion {
 		return flows.TicketBrief{}, fmt.Errorf("store: corrupt brief of %s", id)
 	}
@@ -88,7 +88,7 @@ func decodeBrief(id string, raw []byte) (flows.TicketBrief, error) {
 	b := flows.TicketBrief{ID: id, Created: *created, State: flows.State(f[2]), Kind: flows.OrderKind(f[3]), Category: string(f[4]),
 		Emergency: string(f[5]), Building: string(f[6]), Unit: string(f[7]), Room: string(f[8]), Asset: string(f[9]),
 		AssigneeID: string(f[11]), Assignee: string(f[12]), FaultComponent: string(f[13]), FaultCause: string(f[14]),
-		Place: string(f[17])}
+		Place: string(f[17]), Area: string(f[18])}
 	if b.AgreedTime, err = parseNanos(f[10]); err != nil {
 		return bad(err)
 	}
@@ -221,7 +221,9 @@ func fillTicketIndexes(b *bolt.Tx) error {
 	// b3: briefs carry the public place, and a public ticket's place key
 	// is its listed asset or its place (flows.PlaceKey); the place index
 	// is rebuilt whole, since an earlier version's rows may be stale.
-	mark := []byte("migrated.reported_place.b3")
+	// b4: briefs carry the ticket's area (after migrateAreas), and the
+	// place and home keys are per area.
+	mark := []byte("migrated.reported_place.b4")
 	if meta.Get(mark) != nil {
 		return nil
 	}

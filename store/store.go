@@ -89,6 +89,8 @@ type Store struct {
 	now    func() time.Time
 	mu     sync.Mutex
 	closed bool
+	// defaultArea is Options.DefaultArea, for the migration at Open.
+	defaultArea string
 }
 
 var _ flows.Store = (*Store)(nil)
@@ -101,6 +103,10 @@ type Options struct {
 	NoSync bool
 	// Now stamps outbox rows; time.Now when nil.
 	Now func() time.Time
+	// DefaultArea is the area records from before areas are put in when
+	// the file is first opened with areas (areas.go); flows.DefaultArea
+	// when empty.
+	DefaultArea string
 }
 
 // Open opens or creates the database, creates every bucket and checks the
@@ -120,7 +126,7 @@ func Open(path string, o Options) (*Store, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Store{path: path, notify: make(chan struct{}, 1), now: o.Now}
+	s := &Store{path: path, notify: make(chan struct{}, 1), now: o.Now, defaultArea: o.DefaultArea}
 	db, err := openBolt(path, bolt.Options{Timeout: o.LockTimeout, NoSync: o.NoSync},
 		func(db *bolt.DB) error { return db.Update(s.migrate) })
 	if err != nil {
@@ -143,6 +149,10 @@ func (s *Store) migrate(tx *bolt.Tx) error {
 		}
 	}
 	if err := fillOpenCopies(tx); err != nil {
+		return err
+	}
+	// Areas first: the ticket indexes' briefs carry a ticket's area.
+	if err := migrateAreas(tx, s.defaultArea); err != nil {
 		return err
 	}
 	if err := fillTicketIndexes(tx); err != nil {

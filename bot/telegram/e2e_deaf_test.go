@@ -23,7 +23,7 @@ import (
 func TestE2EUpdateIDsRestart(t *testing.T) {
 	r := newRig(t, rigOptions{})
 	alice := tgfake.User{ID: 4301, FirstName: "Alice", LanguageCode: "en"}
-	r.say(alice, "/help", withText(r.T(alice, "help.stranger")))
+	r.say(alice, "/help", withText(r.T(alice, "help.intro.stranger")))
 	r.settle()
 	mark := r.logMark()
 	r.fake.RestartIDs(5000)
@@ -33,7 +33,7 @@ func TestE2EUpdateIDsRestart(t *testing.T) {
 		if id != 5000+int64(i) {
 			t.Fatalf("the fake gave update id %d", id)
 		}
-		r.next(alice.ID, top, "the answer to an update with a restarted id", withText(r.T(alice, "help.stranger")))
+		r.next(alice.ID, top, "the answer to an update with a restarted id", withText(r.T(alice, "help.intro.stranger")))
 	}
 	r.settle()
 	if n := r.channel().ReceiveStats().OffsetResets; n != 1 {
@@ -55,7 +55,7 @@ func TestE2EUpdateIDsRestart(t *testing.T) {
 func TestE2EOffsetAheadAtStart(t *testing.T) {
 	r := newRig(t, rigOptions{})
 	alice := tgfake.User{ID: 4302, FirstName: "Alice", LanguageCode: "en"}
-	r.say(alice, "/help", withText(r.T(alice, "help.stranger")))
+	r.say(alice, "/help", withText(r.T(alice, "help.intro.stranger")))
 	r.settle()
 	r.stop()
 	st := mustOpenStore(t, r.path, r.now)
@@ -69,7 +69,7 @@ func TestE2EOffsetAheadAtStart(t *testing.T) {
 	if ms := r.fake.Messages(alice.ID); len(ms) > 0 {
 		top = ms[0].ID // the answer to the first /help
 	}
-	r.next(alice.ID, top, "the answer to the update below the stale offset", withText(r.T(alice, "help.stranger")))
+	r.next(alice.ID, top, "the answer to the update below the stale offset", withText(r.T(alice, "help.intro.stranger")))
 	r.settle()
 	if !r.seen(id) || r.channel().ReceiveStats().OffsetResets != 1 {
 		t.Errorf("seen=%v resets=%d", r.seen(id), r.channel().ReceiveStats().OffsetResets)
@@ -125,7 +125,7 @@ func TestE2EHealthWhenNothingIsHandled(t *testing.T) {
 	fe := &failingEngine{}
 	r := newRig(t, rigOptions{WrapEngine: func(e bot.Engine) bot.Engine { fe.Engine = e; return fe }})
 	alice := tgfake.User{ID: 4303, FirstName: "Alice", LanguageCode: "en"}
-	r.say(alice, "/help", withText(r.T(alice, "help.stranger")))
+	r.say(alice, "/help", withText(r.T(alice, "help.intro.stranger")))
 	r.settle()
 	handle := func(at time.Time) bot.Check { return named(r.channel().Health(at), "telegram_handle")[0] }
 	if c := handle(r.now().Add(time.Hour)); !c.OK {
@@ -148,7 +148,7 @@ func TestE2EHealthWhenNothingIsHandled(t *testing.T) {
 		t.Errorf("receive stats %+v", st)
 	}
 	fe.fail.Store(false)
-	r.next(alice.ID, top, "the answer once handling works", withText(r.T(alice, "help.stranger")))
+	r.next(alice.ID, top, "the answer once handling works", withText(r.T(alice, "help.intro.stranger")))
 	// The answer can reach the chat before the poll loop notes the update
 	// handled; wait for that, boundedly.
 	if !r.fake.WaitFor(e2eWait, func() bool { return handle(r.now().Add(2 * time.Minute)).OK }) {

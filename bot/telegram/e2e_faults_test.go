@@ -31,7 +31,7 @@ func TestE2EPollingRedelivery(t *testing.T) {
 	r.hook.setDetach(true, sendMethods...)
 	alice := tgfake.User{ID: 4001, FirstName: "Alice", LanguageCode: "en"}
 	bob := tgfake.User{ID: 4002, FirstName: "鲍勃", LanguageCode: "zh-hans"}
-	help := map[int64]string{alice.ID: r.T(alice, "help.stranger"), bob.ID: r.T(bob, "help.stranger")}
+	help := map[int64]string{alice.ID: r.T(alice, "help.intro.stranger"), bob.ID: r.T(bob, "help.intro.stranger")}
 	// Open both private chats; these /help replies are the baseline.
 	r.say(alice, "/help", withText(help[alice.ID]))
 	r.say(bob, "/help", withText(help[bob.ID]))
@@ -277,7 +277,7 @@ func TestE2EOutboxFaults(t *testing.T) {
 		r.fake.FailNext("sendMessage", http.StatusTooManyRequests, "Too Many Requests: retry after 1", 1)
 		calls := r.fake.Calls("sendMessage")
 		t0 := time.Now()
-		m := r.say(stranger, "/help", withText(r.T(stranger, "help.stranger")))
+		m := r.say(stranger, "/help", withText(r.T(stranger, "help.intro.stranger")))
 		if d := m.Date.Sub(t0); d < time.Second {
 			t.Errorf("delivered %s after the 429 with retry_after 1", d)
 		}
@@ -302,7 +302,7 @@ func TestE2EOutboxFaults(t *testing.T) {
 		r := newRig(t, rigOptions{})
 		r.fake.FailNext("sendMessage", http.StatusInternalServerError, "Internal Server Error", 0)
 		calls := r.fake.Calls("sendMessage")
-		r.say(stranger, "/help", withText(r.T(stranger, "help.stranger")))
+		r.say(stranger, "/help", withText(r.T(stranger, "help.intro.stranger")))
 		r.settle()
 		if got := r.fake.Calls("sendMessage") - calls; got != 2 {
 			t.Errorf("%d sendMessage calls, want 2", got)
@@ -383,7 +383,7 @@ func TestE2EOutboxFaults(t *testing.T) {
 					r := r.with(t)
 					id, ack := r.report(u, reportSpec{desc: fmt.Sprintf("%s家漏水", u.FirstName)})
 					ids[i] = id
-					r.tapThen(u, u.ID, ack, r.T(u, "btn.cancel_ticket", "ticket", id), withText(r.T(u, "cancel.ticket_done", "ticket", id)))
+					r.cancelTicket(u, ack, id)
 				})
 			}
 		})

@@ -36,7 +36,7 @@ func TestE2EPoisonUpdateParked(t *testing.T) {
 			pe := &poisonEngine{}
 			r := newRig(t, rigOptions{Mode: mode, WrapEngine: func(e bot.Engine) bot.Engine { pe.Engine = e; return pe }})
 			alice := tgfake.User{ID: 4401, FirstName: "Alice", LanguageCode: "en"}
-			r.say(alice, "/help", withText(r.T(alice, "help.stranger")))
+			r.say(alice, "/help", withText(r.T(alice, "help.intro.stranger")))
 			r.settle()
 			mark := r.logMark()
 			id := r.fake.SendText(alice, alice.ID, "/poison")
@@ -44,7 +44,7 @@ func TestE2EPoisonUpdateParked(t *testing.T) {
 			if n := pe.tries.Load(); n != 5 {
 				t.Errorf("%d attempts before parking, want 5", n)
 			}
-			r.say(alice, "/help", withText(r.T(alice, "help.stranger")))
+			r.say(alice, "/help", withText(r.T(alice, "help.intro.stranger")))
 			r.settle()
 			if !r.seen(id) {
 				t.Error("the parked update has no dedupe mark")

@@ -141,7 +141,7 @@ type env struct {
 
 // rig is env seen from one (sub)test: helpers fail that test.
 type rig struct {
-	t *testing.T
+	t testing.TB
 	*env
 }
 
@@ -149,7 +149,7 @@ type rig struct {
 // parallel subtests sharing one rig).
 func (r *rig) with(t *testing.T) *rig { return &rig{t: t, env: r.env} }
 
-func newRig(t *testing.T, o rigOptions) *rig {
+func newRig(t testing.TB, o rigOptions) *rig {
 	t.Helper()
 	if o.Mode == "" {
 		o.Mode = "polling"
@@ -642,9 +642,9 @@ func (r *rig) maxDesc() int {
 // photos) to the ticket and returns its number and the acknowledgement.
 func (r *rig) finishReport(u tgfake.User, afterDesc tgfake.Message, s reportSpec) (string, tgfake.Message) {
 	r.t.Helper()
-	kindKey := "kind.household"
+	kindKey := "btn.kind_household"
 	if s.public {
-		kindKey = "kind.public"
+		kindKey = "btn.kind_public"
 	}
 	kindLabel := r.T(u, kindKey)
 	kind := afterDesc
@@ -688,10 +688,19 @@ func (r *rig) report(u tgfake.User, s reportSpec) (string, tgfake.Message) {
 	r.pickCategory(u, prompt, s.category)
 	pred := withButton(r.T(u, "btn.no_more_photos"))
 	if r.o.NoPhotos {
-		pred = withButton(r.T(u, "kind.household"))
+		pred = withButton(r.T(u, "btn.kind_household"))
 	}
 	afterDesc := r.say(u, s.desc, pred)
 	return r.finishReport(u, afterDesc, s)
+}
+
+// cancelTicket withdraws ticket id from its acknowledgement ack: the
+// cancel button, then the confirmation's; it returns the answer.
+func (r *rig) cancelTicket(u tgfake.User, ack tgfake.Message, id string) tgfake.Message {
+	r.t.Helper()
+	_, ask := r.tapThen(u, u.ID, ack, r.T(u, "btn.cancel_ticket", "ticket", id), withButton(r.T(u, "btn.cancel_confirm")))
+	_, done := r.tapThen(u, u.ID, ask, r.T(u, "btn.cancel_confirm"), withText(r.T(u, "cancel.ticket_done", "ticket", id)))
+	return done
 }
 
 // card waits for the dispatch card of a ticket in the group.

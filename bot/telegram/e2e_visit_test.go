@@ -266,3 +266,93 @@ func TestE2EDigestUnderGroupBudget(t *testing.T) {
 		t.Error("the digest was edited (it would overwrite the other tickets)")
 	}
 }
+
+// The technician's step card is one Telegram message edited in place
+// (editMessageText with the new buttons) while their taps move the visit;
+// it is posted anew only for news (the resident's consent and agreement)
+// and after their own text or photo, and then the old card loses its
+// buttons (editMessageReplyMarkup). A tap on an old card's button is
+// answered as outdated.
+func TestE2EStepCardEditedInPlace(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOptions{})
+	r.hire(zhAdmin, zhTech, "technician")
+	r.register(zhRes, zhHome)
+	id, _ := r.report(zhRes, reportSpec{desc: "厨房水管漏水"})
+	r.acceptJob2(zhTech, id)
+	start := len(r.fake.Entries())
+	r.walkVisit(zhTech, zhRes, true)
+	r.settle()
+	var cards []tgfake.Message
+	for _, m := range r.fake.Messages(zhTech.ID) {
+		if strings.Contains(m.Text, "🔧 "+id) { // a notice may head the card
+			cards = append(cards, m)
+		}
+	}
+	// Arrival, consent, plan, plan photo, quote agreed, two photos: 7 cards
+	// for the whole checklist, every older one without buttons; the last,
+	// closed at the sign-off, keeps only the paper signature's button.
+	if len(cards) != 7 {
+		t.Fatalf("%d step card messages, want 7:\n%s", len(cards), dump(cards))
+	}
+	edits := 0
+	paper := r.T(zhTech, "btn.paper_signed")
+	for i, m := range cards {
+		edits += m.Edits
+		last := i == len(cards)-1
+		if !last && len(m.Inline) != 0 || last && (len(m.Inline) != 1 || len(m.Inline[0]) != 1 || m.Inline[0][0].Text != paper) {
+			t.Errorf("card %d (#%d) has buttons: %v", i+1, m.ID, m.Inline)
+		}
+	}
+	last := cards[len(cards)-1]
+	if !strings.Contains(last.Text, r.T(zhTech, "step.closed.done", "ticket", id)[:20]) || last.Edits == 0 {
+		t.Errorf("the last card does not say the sign-off was asked for: %+v", last)
+	}
+	if edits < 15 {
+		t.Errorf("only %d edits of the cards", edits)
+	}
+	sends := 0
+	for _, e := range r.fake.Entries()[start:] {
+		if e.ChatID == zhTech.ID && e.Kind == "bot_send" {
+			sends++
+		}
+	}
+	if sends != len(cards) {
+		t.Errorf("%d messages to the technician during the visit, want only the %d cards", sends, len(cards))
+	}
+	// Retired cards leave the card index; the last one stays.
+	for n := 1; n <= len(cards); n++ {
+		_, ok, err := r.store().Card(flows.StepCardKey(id, n))
+		if err != nil || ok != (n == len(cards)) {
+			t.Errorf("card %d indexed %v (%v)", n, ok, err)
+		}
+	}
+	// Back to the repair: the first card's help button, as it was sent,
+	// is outdated now (help itself is allowed again).
+	r.tapNewest(zhRes, zhRes.ID, r.T(zhRes, "btn.not_fixed"))
+	r.settle()
+	if m, _ := r.fake.Message(zhTech.ID, cards[len(cards)-1].ID); len(m.Inline) != 0 {
+		t.Errorf("the closed card keeps its buttons after the rework's new card: %v", m.Inline)
+	}
+	var ring string
+	for _, e := range r.fake.Entries()[start:] {
+		if e.MessageID == cards[0].ID && e.Kind == "bot_send" {
+			for _, row := range e.Buttons {
+				for _, b := range row {
+					if strings.Contains(b.Text, r.T(zhTech, "btn.help")) {
+						ring = b.Data
+					}
+				}
+			}
+		}
+	}
+	if ring == "" {
+		t.Fatal("the first card was sent without a help button")
+	}
+	ans := r.tapData(zhTech, zhTech.ID, cards[0].ID, ring)
+	a, _ := r.fake.CallbackAnswer(ans.Data)
+	if want := r.T(zhTech, "err.card_outdated", "ticket", id); ans.Text != want || !a.ShowAlert {
+		t.Errorf("old card's button answered %q (alert %v), want %q", ans.Text, a.ShowAlert, want)
+	}
+	r.noFailedRows()
+}

@@ -52,15 +52,15 @@ func (r *rig) logMark() int {
 func TestE2EPollBackoffOnGetUpdatesErrors(t *testing.T) {
 	r := newRig(t, rigOptions{})
 	alice := tgfake.User{ID: 4101, FirstName: "Alice", LanguageCode: "en"}
-	r.say(alice, "/help", withText(r.T(alice, "help.stranger")))
+	r.say(alice, "/help", withText(r.T(alice, "help.intro.stranger")))
 	r.settle()
 
 	mark := r.logMark()
 	for range 4 {
 		r.fake.FailNext("getUpdates", http.StatusBadGateway, "Bad Gateway", 0)
 	}
-	r.waitLog(mark, "getUpdates failed")                         // the long poll in flight has ended; the outage is on
-	r.say(alice, "/help", withText(r.T(alice, "help.stranger"))) // answered once getUpdates recovers
+	r.waitLog(mark, "getUpdates failed")                               // the long poll in flight has ended; the outage is on
+	r.say(alice, "/help", withText(r.T(alice, "help.intro.stranger"))) // answered once getUpdates recovers
 	fails := r.logLines(mark, "getUpdates failed")
 	if len(fails) != 1 {
 		t.Fatalf("%d error lines for 4 failures within 10 s, want 1: %v", len(fails), fails)
@@ -84,7 +84,7 @@ func TestE2EPollBackoffOnGetUpdatesErrors(t *testing.T) {
 	mark = r.logMark()
 	r.fake.FailNext("getUpdates", http.StatusBadGateway, "Bad Gateway", 0)
 	r.waitLog(mark, "getUpdates failed")
-	r.say(alice, "/help", withText(r.T(alice, "help.stranger")))
+	r.say(alice, "/help", withText(r.T(alice, "help.intro.stranger")))
 	if fails := r.logLines(mark, "getUpdates failed"); len(fails) != 1 || fails[0]["retry_in"] != float64(200) {
 		t.Fatalf("second streak: %v, want one line, retry in 200 ms", fails)
 	}

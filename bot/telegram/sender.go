@@ -39,6 +39,9 @@ func newSender(c *Channel) *Sender {
 	if l.PerChatPerSecond <= 0 {
 		l.PerChatPerSecond = 1
 	}
+	if l.PerChatBurst <= 0 {
+		l.PerChatBurst = 2
+	}
 	if l.GroupPerMinute <= 0 {
 		l.GroupPerMinute = 20
 	}
@@ -107,7 +110,7 @@ func strictRate(perSecond float64) rate.Limit {
 }
 
 // chat is the budget of one chat: groups (negative ids) 20 a minute,
-// private chats about one a second.
+// private chats about one a second after a short burst.
 func (s *Sender) chat(id string, l SendLimits) *rate.Limiter {
 	lim := s.chats[id]
 	if lim == nil {
@@ -124,7 +127,7 @@ func (s *Sender) chat(id string, l SendLimits) *rate.Limiter {
 		if strings.HasPrefix(id, "-") {
 			lim = rate.NewLimiter(strictRate(l.GroupPerMinute)/60, 1)
 		} else {
-			lim = rate.NewLimiter(rate.Limit(l.PerChatPerSecond), 1)
+			lim = rate.NewLimiter(rate.Limit(l.PerChatPerSecond), l.PerChatBurst)
 		}
 		s.chats[id] = lim
 	}
@@ -204,6 +207,9 @@ func (s *Sender) send(ctx context.Context, r outbox.Row) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		if m.Retire {
+			return s.retire(ctx, chatID, ref, ok)
+		}
 		if ok && !ref.Digest {
 			msgID, _ := strconv.Atoi(ref.MessageID)
 			_, err := s.c.api.EditMessageText(ctx, &bot.EditMessageTextParams{ChatID: chatID, MessageID: msgID, Text: clip(m.Text, maxText), ReplyMarkup: inline(m.Buttons)})
@@ -237,6 +243,28 @@ func (s *Sender) send(ctx context.Context, r outbox.Row) (string, error) {
 		return "", err
 	}
 	return strconv.Itoa(msg.ID), nil
+}
+
+// retire takes the buttons off a card a newer one replaced, keeping its
+// text (editMessageReplyMarkup without a keyboard). A card that never
+// arrived, went out in a digest or was deleted is left alone: a retired
+// card is never posted anew.
+func (s *Sender) retire(ctx context.Context, chatID int64, ref outbox.CardRef, ok bool) (string, error) {
+	if !ok || ref.Digest {
+		return "", nil
+	}
+	msgID, err := strconv.Atoi(ref.MessageID)
+	if err != nil {
+		return "", nil
+	}
+	_, err = s.c.api.EditMessageReplyMarkup(ctx, &bot.EditMessageReplyMarkupParams{ChatID: chatID, MessageID: msgID})
+	switch {
+	case err == nil, badRequest(err, "message is not modified"):
+		return ref.MessageID, nil
+	case badRequest(err, "message to edit not found"), badRequest(err, "MESSAGE_ID_INVALID"):
+		return "", nil
+	}
+	return "", err
 }
 
 // Telegram's upload limits: sendPhoto takes images up to 10 MB, sendDocument

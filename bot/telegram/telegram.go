@@ -58,9 +58,15 @@ type Options struct {
 // SendLimits shape outgoing traffic.
 type SendLimits struct {
 	PerChatPerSecond float64
-	GroupPerMinute   float64
-	GlobalPerSecond  float64
-	Workers          int
+	// PerChatBurst is how many messages one private chat may take at once
+	// before PerChatPerSecond paces them (default 2): Telegram tolerates
+	// short bursts, and a technician's tap that moves their step card to
+	// the bottom (a new card, the old one's buttons retired) should not
+	// make their next tap wait.
+	PerChatBurst    int
+	GroupPerMinute  float64
+	GlobalPerSecond float64
+	Workers         int
 	// BaseBackoff doubles up to MaxBackoff between the attempts of a row
 	// that fails transiently; it is retried until it is older than
 	// GiveUpAfter (outbox.Options).

@@ -34,6 +34,11 @@ type visitor struct {
 
 func (v *visitor) t(key string, kv ...any) string { return v.texts.T(v.lang, key, kv...) }
 
+// sees reports whether the visitor may see the ticket: a lead or a
+// clerk their areas' (Person.InArea, the check Authorize makes), an admin
+// every one. Another area's ticket is not found for them.
+func (v *visitor) sees(t *flows.Ticket) bool { return v.person.InArea(t.AreaKey()) }
+
 // csrf is the session's form token: an HMAC of the session token, so it
 // needs no storage, differs per session and cannot be made without the
 // cookie.

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -96,6 +97,7 @@ func (c *Channel) boardView(ctx context.Context, v *visitor, f filter) (*boardDa
 		if open, err = tx.OpenTickets(); err != nil {
 			return err
 		}
+		open = slices.DeleteFunc(open, func(t *flows.Ticket) bool { return !v.sees(t) }) // the visitor's areas
 		if f.Q == "" {
 			return nil
 		}

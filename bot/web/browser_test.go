@@ -196,8 +196,8 @@ func (s *stack) report(u tgfake.User, desc string) string {
 	m := s.say(u, "/report", "类别")
 	m = s.tap(u, m, "水管/漏水", "描述")
 	m = s.say(u, desc, "照片")
-	m = s.tap(u, m, "没有更多照片", "报修类型")
-	m = s.tap(u, m, "住户报修", "上门")
+	m = s.tap(u, m, "没有更多照片", "家里的问题")
+	m = s.tap(u, m, "我家里的问题", "上门")
 	m = s.tap(u, m, "尽快", "BX-")
 	id := ticketRE.FindString(m.Text)
 	if id == "" {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -194,6 +195,9 @@ func (c *Channel) fees(w http.ResponseWriter, r *http.Request, v *visitor) {
 		for _, q := range qs {
 			fv := feeView{Ticket: q.TicketID, Resident: names(q.By), Asked: c.localTime(q.Asked), Total: flows.Money(q.Total)}
 			if t, err := tx.Ticket(q.TicketID); err == nil {
+				if !v.sees(t) {
+					continue // another area's question
+				}
 				fv.State, fv.Address = lb.state(t.State), t.Building+" / "+t.Unit+" / "+t.Room
 			} else if !errors.Is(err, flows.ErrNotFound) {
 				return err
@@ -274,8 +278,17 @@ func (c *Channel) daily(w http.ResponseWriter, r *http.Request, v *visitor) {
 			if err != nil {
 				return err
 			}
-			d.Archived, d.Mismatches, d.Missing = archived, list.Mismatches, list.Missing
+			d.Archived, d.Missing = archived, list.Missing
+			var hidden []string
 			for _, ln := range list.Lines {
+				t, err := tx.Ticket(ln.Ticket)
+				if err != nil && !errors.Is(err, flows.ErrNotFound) {
+					return err
+				}
+				if t == nil || !v.sees(t) {
+					hidden = append(hidden, ln.Ticket) // another area's
+					continue
+				}
 				dl := dailyLine{Ticket: ln.Ticket, Category: lb.category(ln.Category), State: lb.state(ln.State), Assignee: ln.Assignee}
 				if dl.Assignee == "" {
 					dl.Assignee = v.t("web.unassigned")
@@ -284,6 +297,12 @@ func (c *Channel) daily(w http.ResponseWriter, r *http.Request, v *visitor) {
 					dl.Handed = lb.optional("handover.status_"+ln.Handed, ln.Handed)
 				}
 				d.Lines = append(d.Lines, dl)
+			}
+			// A mismatch names its ticket.
+			for _, m := range list.Mismatches {
+				if !slices.ContainsFunc(hidden, func(id string) bool { return strings.Contains(m, id) }) {
+					d.Mismatches = append(d.Mismatches, m)
+				}
 			}
 			return nil
 		})

@@ -19,12 +19,14 @@ import (
 
 // recordsReader is what the records' pages read of the engine beyond
 // bot.Domain (flows.Engine implements it): the periods /stats and /month
-// name, /stats's report and its text, and the forms' profile.
+// name, /stats's report and its text, the areas of a visitor's files
+// (areas_scope.go), and the forms' profile.
 type recordsReader interface {
 	StatsPeriod(arg string, now time.Time) (time.Time, time.Time, error)
 	MonthPeriod(arg string, now time.Time) (time.Time, time.Time, error)
-	KPIReport(tx flows.Tx, from, to time.Time) (*flows.KPIReport, error)
-	StatsText(r *flows.KPIReport, l flows.Lang) string
+	KPIReport(tx flows.Tx, p *flows.Person, from, to time.Time) (*flows.KPIReport, error)
+	StatsText(r *flows.KPIReport, p *flows.Person, l flows.Lang) string
+	ExportAreas(p *flows.Person) []string
 	RecordOptions() flows.RecordOptions
 }
 
@@ -60,6 +62,9 @@ func (c *Channel) download(w http.ResponseWriter, r *http.Request, v *visitor, x
 	}
 	if x.At.IsZero() {
 		x.At = c.o.Now().UTC()
+	}
+	if x.Ticket == "" {
+		x.Areas = c.records().ExportAreas(v.person) // the visitor's areas, as chat sends them
 	}
 	data, err := c.o.Exports.Export(r.Context(), x)
 	switch {
@@ -137,7 +142,7 @@ func (c *Channel) orderFile(w http.ResponseWriter, r *http.Request, v *visitor) 
 		t, err = tx.Ticket(id)
 		return err
 	})
-	if errors.Is(err, flows.ErrNotFound) || (err == nil && flows.MayReadOrder(v.person, t) != nil) {
+	if errors.Is(err, flows.ErrNotFound) || (err == nil && (flows.MayReadOrder(v.person, t) != nil || !v.sees(t))) {
 		c.fail(w, r, v, http.StatusNotFound, "web.err.not_found")
 		return
 	}
@@ -246,26 +251,35 @@ func (c *Channel) statsPeriod(r *http.Request) (recordsReader, string, time.Time
 	return rr, arg, from, to, err
 }
 
-// stats is /stats in the browser: the summary chat sends, the tickets per
-// category, the two charts (images the same renderer draws) and the KPI
-// workbook, for week, month or YYYY-MM.
-func (c *Channel) stats(w http.ResponseWriter, r *http.Request, v *visitor) {
+// kpiReport reads ?period= and computes the visitor's KPI report for it,
+// answering the request itself (and reporting !ok) when it cannot.
+func (c *Channel) kpiReport(w http.ResponseWriter, r *http.Request, v *visitor) (rr recordsReader, arg string, from, to time.Time, rep *flows.KPIReport, ok bool) {
 	rr, arg, from, to, err := c.statsPeriod(r)
 	if err != nil {
 		c.refusal(w, r, v, err)
 		return
 	}
-	var rep *flows.KPIReport
 	if err := c.o.Store.View(r.Context(), func(tx flows.Tx) error {
 		var err error
-		rep, err = rr.KPIReport(tx, from, to)
+		rep, err = rr.KPIReport(tx, v.person, from, to)
 		return err
 	}); err != nil {
 		c.internal(w, r, v, err)
 		return
 	}
+	return rr, arg, from, to, rep, true
+}
+
+// stats is /stats in the browser: the summary chat sends, the tickets per
+// category, the two charts (images the same renderer draws) and the KPI
+// workbook, for week, month or YYYY-MM.
+func (c *Channel) stats(w http.ResponseWriter, r *http.Request, v *visitor) {
+	rr, arg, from, to, rep, ok := c.kpiReport(w, r, v)
+	if !ok {
+		return
+	}
 	lb := c.labels(v)
-	d := &statsData{Query: url.QueryEscape(arg), Text: rr.StatsText(rep, v.lang), Empty: rep.Total.Reported == 0,
+	d := &statsData{Query: url.QueryEscape(arg), Text: rr.StatsText(rep, v.person, v.lang), Empty: rep.Total.Reported == 0,
 		Period: from.Format("2006-01-02") + " – " + to.AddDate(0, 0, -1).Format("2006-01-02"), Exports: c.o.Exports != nil}
 	for _, p := range []string{"week", "month"} {
 		d.Periods = append(d.Periods, option{Value: p, Label: v.t("web.stats." + p), Selected: arg == p})
@@ -287,18 +301,8 @@ func (c *Channel) chart(w http.ResponseWriter, r *http.Request, v *visitor) {
 		c.fail(w, r, v, http.StatusNotFound, "web.err.not_found")
 		return
 	}
-	rr, _, from, to, err := c.statsPeriod(r)
-	if err != nil {
-		c.refusal(w, r, v, err)
-		return
-	}
-	var rep *flows.KPIReport
-	if err := c.o.Store.View(r.Context(), func(tx flows.Tx) error {
-		var err error
-		rep, err = rr.KPIReport(tx, from, to)
-		return err
-	}); err != nil {
-		c.internal(w, r, v, err)
+	_, _, _, _, rep, ok := c.kpiReport(w, r, v)
+	if !ok {
 		return
 	}
 	c.download(w, r, v, flows.Export{Form: form, From: rep.From, To: rep.To, KPI: flows.ChartFigures(rep)}, "", pngType)
@@ -346,6 +350,9 @@ func (c *Channel) callbacks(w http.ResponseWriter, r *http.Request, v *visitor) 
 			}
 			if err != nil {
 				return err
+			}
+			if !v.sees(t) {
+				continue // another area's
 			}
 			cv := callbackView{Ticket: t.ID, Address: t.Building + " / " + t.Unit + " / " + t.Room, Category: lb.category(t.Category),
 				Tech: t.Assignee, Since: c.localTime(pc.Since), Key: formKey()}
@@ -398,16 +405,21 @@ func (c *Channel) qc(w http.ResponseWriter, r *http.Request, v *visitor) {
 		}
 		names := personNames(tx)
 		for _, q := range open {
+			t, err := tx.Ticket(q.Ticket)
+			if err != nil && !errors.Is(err, flows.ErrNotFound) {
+				return err
+			}
+			if t != nil && !v.sees(t) {
+				continue // another area's
+			}
 			qv := qcView{Ticket: q.Ticket, Reason: lb.optional("qc.reason_"+q.Reason, q.Reason), Created: c.localTime(q.Created),
 				Pending: q.Status == "pending", Key: formKey()}
 			qv.Status = qv.Reason
 			if q.Spot != nil && !qv.Pending {
 				qv.Status = v.t("qc.spot_waiting", "name", names(q.Spot.Assignee))
 			}
-			if t, err := tx.Ticket(q.Ticket); err == nil {
+			if t != nil {
 				qv.Tech, qv.Category = t.Assignee, lb.category(t.Category)
-			} else if !errors.Is(err, flows.ErrNotFound) {
-				return err
 			}
 			d.Reviews = append(d.Reviews, qv)
 		}

@@ -143,7 +143,7 @@ func (c *Channel) showTicket(w http.ResponseWriter, r *http.Request, v *visitor,
 		c.internal(w, r, v, err)
 		return
 	}
-	if !ok {
+	if !ok || !v.sees(t) {
 		c.fail(w, r, v, http.StatusNotFound, "web.err.not_found")
 		return
 	}
@@ -345,7 +345,7 @@ func (c *Channel) photo(w http.ResponseWriter, r *http.Request, v *visitor) {
 		c.internal(w, r, v, err)
 		return
 	}
-	if !ok || c.o.Media == nil {
+	if !ok || !v.sees(t) || c.o.Media == nil {
 		c.fail(w, r, v, http.StatusNotFound, "web.err.not_found")
 		return
 	}

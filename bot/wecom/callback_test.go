@@ -200,7 +200,7 @@ func TestCallbackRefusals(t *testing.T) {
 	if code, resp, err := r.fake.PostRaw(q, body); err != nil || code != 200 || resp != "success" {
 		t.Fatalf("valid callback: %d %q %v", code, resp, err)
 	}
-	r.next(admin, 0, "help", withText(r.T("help.admin")[:12]))
+	r.next(admin, 0, "help", withText(r.T("help.head")))
 }
 
 // TestDuplicateCallbacks: WeCom retries a callback it got no answer to in
@@ -250,12 +250,16 @@ func TestAppInputs(t *testing.T) {
 	if code, _, err := r.fake.Post(r.fake.MenuXML(admin, "help")); err != nil || code != 200 {
 		t.Fatalf("menu click: %d %v", code, err)
 	}
-	r.next(admin, before, "help after the menu click", withText(r.T("help.admin")[:12]))
+	r.next(admin, before, "help after the menu click", withText(r.T("help.head")))
 	before = r.top(admin)
 	if code, err := r.fake.UserLocation(admin); err != nil || code != 200 {
 		t.Fatalf("location: %d %v", code, err)
 	}
-	r.next(admin, before, "unsupported location", withText("location"))
+	// In plain words what the bot takes, never the platform's name for it.
+	loc := r.next(admin, before, "unsupported location", withText(r.T("err.unsupported_now", "takes", r.T("takes.staff"))))
+	if strings.Contains(loc.Text, "location") {
+		t.Errorf("the answer names the message type: %q", loc.Text)
+	}
 	before = r.top(admin)
 	if code, err := r.fake.UserImage(admin, jpeg); err != nil || code != 200 {
 		t.Fatalf("image: %d %v", code, err)

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/bot/wecom/wecomfake"
@@ -42,8 +43,8 @@ func (r *rig) reportKf(ext string) string {
 		r.t.Fatalf("kf image: %d %v", st, err)
 	}
 	r.next(ext, before, "photo saved", withText(r.T("report.photo_saved", "n", 1, "max", 3)))
-	r.kfClick(ext, r.T("btn.no_more_photos"), withButton(r.T("kind.household")))
-	r.kfClick(ext, r.T("kind.household"), withButton(r.T("btn.asap")))
+	r.kfClick(ext, r.T("btn.no_more_photos"), withButton(r.T("btn.kind_household")))
+	r.kfClick(ext, r.T("btn.kind_household"), withButton(r.T("btn.asap")))
 	ack := r.kfClick(ext, r.T("btn.asap"), withText("BX-"))
 	id := ticketRE.FindString(ack.Text)
 	if id == "" {
@@ -130,13 +131,50 @@ func TestResidentOnKfTechnicianOnWeCom(t *testing.T) {
 	if got := r.ticket(id); got.State != flows.StateOnSite {
 		t.Fatalf("after arrival: %s", got.State)
 	}
-	// Press the first button of the step card: the engine answers it.
+	// Press the first button of the step card (the home has a doorbell):
+	// the engine answers it. A
+	// sent card cannot be edited here: the card's next state comes as a new
+	// card, the clicked one shows the answer in place of its buttons.
+	before = r.top("tech01")
 	x, rc4 := r.fake.ClickXML("tech01", step.TaskID, step.Buttons[0].Key)
 	if st, _, err := r.fake.Post(x); err != nil || st != 200 {
 		t.Fatalf("step click: %d %v", st, err)
 	}
 	r.update(rc4)
+	r.next("tech01", before, "the step card's next state", withText(r.T("step.door_bell", "n", 0, "max", 3)))
 	r.settle()
+	// The technician's own text moves the card to the bottom: one new card;
+	// the old one's retirement sends nothing (a member's card keeps its
+	// buttons), and its buttons are answered as outdated.
+	before = r.top("tech01")
+	r.say("tech01", "门口有只狗", withText(r.T("step.note_saved", "note", "门口有只狗")))
+	r.settle()
+	// (A card whose text is too long for a template card sends that text
+	// first: still the one card.)
+	after := r.fake.Sent("tech01")[before:]
+	cards := 0
+	for _, m := range after {
+		if m.MsgType == "template_card" {
+			cards++
+		}
+	}
+	if cards != 1 || len(after) > 2 || len(after) == 2 && (after[0].MsgType != "text" || !strings.HasPrefix(after[0].Text, after[1].Text)) {
+		t.Errorf("%d messages after the technician's text, want the one new card: %+v", len(after), after)
+	}
+	// A click's dedupe key is its card and second: click the old card again
+	// in a later second than its first click.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+	x, rc5 := r.fake.ClickXML("tech01", step.TaskID, step.Buttons[len(step.Buttons)-1].Key)
+	if st, _, err := r.fake.Post(x); err != nil || st != 200 {
+		t.Fatalf("old card click: %d %v", st, err)
+	}
+	if up := r.update(rc5); up.ReplaceName != clip(r.T("err.card_outdated", "ticket", id), 40) {
+		t.Errorf("old card answered %q", up.ReplaceName)
+	}
+	r.settle()
+	if rows, _ := r.store().Rows("failed"); len(rows) != 0 {
+		t.Errorf("failed rows: %+v", rows)
+	}
 	if n := r.fake.Dropped(""); n != 0 {
 		t.Fatalf("%d messages over WeCom's per-member limit (dropped silently)", n)
 	}

@@ -47,6 +47,16 @@ func (s *Sender) send(ctx context.Context, r outbox.Row) (string, error) {
 		// nothing to send.
 		return "", nil
 	}
+	if m.Kind == flows.KindEdit && m.Retire {
+		// Only a card's buttons can change once it is sent: a group card's
+		// through its response code; a member's card keeps its buttons
+		// (a tap on them is answered as outdated).
+		if strings.HasPrefix(m.To.Chat, appchatPrefix) || m.To.Chat == robotChat {
+			m.Buttons = nil
+			s.retireButtons(ctx, m)
+		}
+		return "", nil
+	}
 	if m.Kind == flows.KindEdit && m.Refresh {
 		// A clock refresh (an emergency's countdown) would be a new post
 		// to the group and a new card to every member each minute; the

@@ -144,6 +144,9 @@ func newSender(c *Channel) *Sender {
 // budgets are what a message spends: its group chat or kf
 // customer, and every member it reaches (short and long window).
 func (s *Sender) budgets(m flows.Message) []outbox.Budget {
+	if m.Retire {
+		return nil // sends no message (render.go): it must not spend a member's allowance
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if n := len(s.addrs) + len(s.members) + len(s.kfWindows) + len(s.welcome); n >= max(outbox.MaxTracked, 2*s.kept) {

@@ -173,7 +173,7 @@ func TestCardClickedTwice(t *testing.T) {
 	r.settle()
 	helps := 0
 	for _, m := range r.fake.Sent(admin) {
-		if strings.Contains(m.Text, r.T("help.admin")[:12]) {
+		if strings.Contains(m.Text, r.T("help.head")) {
 			helps++
 		}
 	}

@@ -88,7 +88,7 @@ func Options(tb testing.TB, st flows.Store, now func() time.Time) flows.Options 
 	o := Base(tb, st, now)
 	o.Group, o.Admins = Group, map[string]bool{"tg:1": true}
 	o.InviteLink = func(_, code string) string { return "https://t.me/test_bot?start=" + code }
-	o.OrgName = "测试物业"
+	o.OrgName, o.OrgNameEN = "测试物业", "Test Property"
 	o.Console = flows.ConsoleOptions{Link: func(token string) (string, bool) { return ConsoleURL + "/login?t=" + token, true }}
 	f := Full(tb)
 	o.Emergencies, o.SLA, o.Governance, o.Work, o.Records = f.Emergencies, f.SLA, f.Governance, f.Work, f.Records
@@ -457,10 +457,16 @@ func To(msgs []flows.Message, a flows.Address) []flows.Message {
 	return out
 }
 
-// Last returns the last message to a, failing if none.
+// Last returns the last message to a, failing if none. The retirement of
+// a card (Message.Retire) is not one: it only takes old buttons away.
 func (w *World) Last(msgs []flows.Message, a flows.Address) flows.Message {
 	w.TB.Helper()
-	got := To(msgs, a)
+	var got []flows.Message
+	for _, m := range To(msgs, a) {
+		if !m.Retire {
+			got = append(got, m)
+		}
+	}
 	if len(got) == 0 {
 		w.TB.Fatalf("no message to %v in %d messages", a, len(msgs))
 	}
@@ -737,7 +743,7 @@ func (w *World) CodeFault(tech Person, id string) {
 		for j := len(last) - 1; j >= 0 && data == ""; j-- {
 			for _, row := range last[j].Buttons {
 				for _, b := range row {
-					if data == "" && strings.HasPrefix(b.Data, prefix) && strings.Count(b.Data, "|") == 4 {
+					if in := Inner(b.Data); data == "" && strings.HasPrefix(in, prefix) && strings.Count(in, "|") == 4 {
 						data = b.Data
 					}
 				}
@@ -756,6 +762,16 @@ func (w *World) CodeFault(tech Person, id string) {
 		last = nil
 	}
 	w.TB.Fatalf("ticket %s: the fault coding did not finish", id)
+}
+
+// Inner is the payload a step card's button carries inside its card's
+// wrapper (cd|<card>|<payload>), or data itself for any other button.
+func Inner(data string) string {
+	p, ok := flows.DecodePayload(data)
+	if !ok || p.Verb != "cd" || len(p.Args) < 2 {
+		return data
+	}
+	return flows.EncodePayload(p.Args[1], p.Args[2:]...)
 }
 
 // PublicAsset is the place CodeFault names for a public order without one.

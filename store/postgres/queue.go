@@ -241,7 +241,12 @@ func (s *Store) MarkDelivered(id uint64, platformID string, at time.Time) error 
 		if err != nil || !ok {
 			return err
 		}
-		if c, ok := storekit.Delivered(&r, platformID, at); ok {
+		switch c, op := storekit.Delivered(&r, platformID, at); op {
+		case storekit.CardForget:
+			if _, err := tx.Exec(ctx, `DELETE FROM cards WHERE card_key = $1`, text(c.Key)); err != nil {
+				return err
+			}
+		case storekit.CardPut:
 			if err := putCard(ctx, tx, c); err != nil {
 				return err
 			}

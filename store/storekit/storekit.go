@@ -25,18 +25,35 @@ type Card struct {
 	Ref outbox.CardRef
 }
 
+// CardOp is what a delivery does to the card reference it concerns.
+type CardOp int
+
+const (
+	// CardKeep leaves the card where it was (photos, menus, deliveries
+	// without a platform id).
+	CardKeep CardOp = iota
+	// CardPut records where the card now lives.
+	CardPut
+	// CardForget drops the reference: a Retire edit was delivered, a
+	// newer card replaced it and nothing edits it again.
+	CardForget
+)
+
 // Delivered finishes r as delivered (the platform's message id, one more
-// attempt, no error) and returns the card reference to record, if any: a
-// send or an edit with a CardKey and a platform id. Photos, menus and
-// deliveries without an id leave the card where it was.
-func Delivered(r *outbox.Row, platformID string, at time.Time) (Card, bool) {
+// attempt, no error) and says what becomes of its card: a send or an edit
+// with a CardKey and a platform id records it (CardPut), a delivered
+// Retire edit forgets it (CardForget), anything else keeps it.
+func Delivered(r *outbox.Row, platformID string, at time.Time) (Card, CardOp) {
 	at = at.UTC()
 	r.Status, r.Done, r.PlatformID, r.LastError = outbox.StatusDelivered, &at, platformID, ""
 	r.Attempts++
-	if r.Msg.CardKey != "" && platformID != "" && (r.Msg.Kind == flows.KindSend || r.Msg.Kind == flows.KindEdit) {
-		return Card{Key: r.Msg.CardKey, Ref: outbox.CardRef{Chat: r.Msg.To, MessageID: platformID}}, true
+	switch {
+	case r.Msg.Retire && r.Msg.CardKey != "":
+		return Card{Key: r.Msg.CardKey}, CardForget
+	case r.Msg.CardKey != "" && platformID != "" && (r.Msg.Kind == flows.KindSend || r.Msg.Kind == flows.KindEdit):
+		return Card{Key: r.Msg.CardKey, Ref: outbox.CardRef{Chat: r.Msg.To, MessageID: platformID}}, CardPut
 	}
-	return Card{}, false
+	return Card{}, CardKeep
 }
 
 // Digested finishes r as delivered inside the digest message platformID;

@@ -56,6 +56,9 @@ const (
 //     a CardKey and a platform id records where the card is (Card), and a
 //     later delivery of the same card replaces it. Photos, menus and
 //     deliveries without a platform id leave the card as it was.
+//   - Retired: a delivered Retire edit forgets its card (Card: false): a
+//     newer card replaced it and nothing edits it again, so a visit's
+//     step cards do not pile up in the card index.
 //   - Digest: MarkDigest finishes all its rows as one platform message;
 //     their cards point at it, marked Digest. Ids not pending are skipped.
 //   - Retry: MarkRetry keeps the row pending, in its place, with the next
@@ -90,6 +93,7 @@ func RunOutbox(t *testing.T, open Open) {
 		{"Enqueue", testEnqueue},
 		{"Pending", testPending},
 		{"Delivered", testDelivered},
+		{"Retired", testRetired},
 		{"Digest", testDigest},
 		{"Retry", testRetry},
 		{"Failed", testFailed},
@@ -243,6 +247,26 @@ func testPending(t *testing.T, o Opened, _ *Clock) {
 	got, err := o.Queue.Pending(2)
 	must(t, err)
 	wantIDs(t, "Pending(2) after two finished", texts(got), "b1 b2")
+}
+
+func testRetired(t *testing.T, o Opened, _ *Clock) {
+	rows := enqueue(t, o,
+		msg(chatA, flows.KindSend, "card 1", "step:T:1", flows.PrioNormal),
+		msg(chatA, flows.KindSend, "card 2", "step:T:2", flows.PrioNormal),
+		flows.Message{To: chatA, Kind: flows.KindEdit, Text: "retired", CardKey: "step:T:1", Retire: true, Priority: flows.PrioEdit},
+	)
+	must(t, o.Queue.MarkDelivered(rows[0].ID, "41", T0))
+	must(t, o.Queue.MarkDelivered(rows[1].ID, "42", T0))
+	must(t, o.Queue.MarkDelivered(rows[2].ID, "41", T0))
+	if ref, ok := card(t, o.Queue, "step:T:1"); ok {
+		t.Fatalf("the retired card is still indexed: %+v", ref)
+	}
+	if ref, ok := card(t, o.Queue, "step:T:2"); !ok || ref.MessageID != "42" {
+		t.Fatalf("the living card: %+v %v", ref, ok)
+	}
+	if r := find(t, rowsIn(t, o.Queue, StatusDelivered), rows[2].ID); r.Status != StatusDelivered {
+		t.Fatalf("the retirement row: %+v", r)
+	}
 }
 
 func testDelivered(t *testing.T, o Opened, clock *Clock) {
