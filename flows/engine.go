@@ -257,6 +257,9 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (res Result, err error) {
 	if ev.At.IsZero() {
 		ev.At = e.o.Now()
 	}
+	if !ev.Chat.IsZero() {
+		ctx = WithSerialKey(ctx, ev.Chat.String())
+	}
 	ahead := e.readAhead(ctx, ev)
 	var mistake *Error
 	write := e.o.Store.Update

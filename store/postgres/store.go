@@ -261,6 +261,11 @@ func (s *Store) attempt(ctx context.Context, fn func(flows.Tx) error) (enq bool,
 		return false, fmt.Errorf("store/postgres: %w", err), err
 	}
 	defer conn.Release()
+	unlock, err := lockChats(ctx, conn.Conn(), []string{flows.SerialKey(ctx)})
+	if err != nil {
+		return false, err, err
+	}
+	defer unlock()
 	t := newTx(ctx, conn.Conn(), s.now, beginWrite, false)
 	done := false
 	defer func() {
