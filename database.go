@@ -33,7 +33,28 @@ type Database interface {
 var (
 	_ Database = (*store.Store)(nil)
 	_ Database = (*postgres.Store)(nil)
+	_ Replicas = (*postgres.Store)(nil)
 )
+
+// Replicas is a database several processes share (PostgreSQL). Every
+// replica receives: webhooks and callbacks through a load balancer, each
+// update committed with its dedupe mark, one conversation at a time across
+// all of them. One replica leads, the one holding the database's leader
+// lock: it alone delivers the outbox (the platforms' rate budgets are a
+// process's), runs the timers and the nightly jobs (one clock), and polls
+// Telegram in polling mode (one getUpdates per bot). When it dies its
+// lock goes with its connection and another replica takes the lead
+// within campaignEvery, carrying on from the stored state.
+type Replicas interface {
+	Leading() bool
+	Campaign(ctx context.Context, interval time.Duration, onChange func(leading bool))
+	Subscribe() <-chan struct{}
+}
+
+// campaignEvery is how often a replica checks its session and tries to
+// lead: a dead leader is replaced within it (plus the server noticing a
+// vanished machine, the session's keepalives: about 8 s).
+const campaignEvery = 2 * time.Second
 
 // openDatabase opens the store [store] configures: the bbolt file, or the
 // PostgreSQL database (its schema migrated). name describes it for the
@@ -44,16 +65,10 @@ func openDatabase(ctx context.Context, cfg config.Config, now func() time.Time) 
 		if err != nil {
 			return nil, "", fmt.Errorf("store.dsn (%s): %w", config.RedactDSN(cfg.Store.DSN), err)
 		}
-		// Replicas (several processes on one database, one of them
-		// leading the outbox and the timers) are not wired yet: until
-		// they are, a second process is refused rather than left to send
-		// every message twice.
-		lead, err := st.TryLead(ctx)
-		if err == nil && !lead {
-			err = errors.New("another repairbot already runs against this database; " +
-				"running several replicas is not supported yet (only one process may use it)")
-		}
-		if err != nil {
+		// Several replicas may share the database: each receives, one
+		// leads (Replicas). Trying at once lets a lone process lead from
+		// its first second.
+		if _, err := st.TryLead(ctx); err != nil {
 			_ = st.Close()
 			return nil, "", fmt.Errorf("store.dsn (%s): %w", config.RedactDSN(cfg.Store.DSN), err)
 		}

@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -142,6 +143,9 @@ type Main struct {
 	// ops is Ops for the engine's latency hook, which runs on other goroutines.
 	ops atomic.Pointer[ops.Server]
 	Ops *ops.Server // nil unless ops.listen is set
+	// stopCampaign ends a replica's campaign for the lead (Replicas).
+	stopCampaign context.CancelFunc
+	campaigning  sync.WaitGroup
 }
 
 // NewMain returns a Main for the configuration; nothing runs until Run.
@@ -189,6 +193,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	deps := bot.Deps{Engine: m.Engine, Store: st, Outbox: st, Texts: texts, DefaultLang: defLang, Now: m.Now, Domain: m.Engine,
 		Media: photos, Exports: m.Records}
+	replicas, _ := st.(Replicas)
+	if replicas != nil {
+		deps.Leading = replicas.Leading
+	}
 	// Every channel is built before any opens: building talks to nobody,
 	// and the list is complete (invite links, ops) before events arrive.
 	for _, k := range kinds {
@@ -212,6 +220,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if hotBackup != nil {
 		jo.Backup, jo.BackupSchedule = hotBackup(backup.Scheduled), cfg.Backup.Schedule
 	}
+	jo.Leading = deps.Leading
 	if cfg.Records.Archive {
 		dir := filepath.Join(cfg.Store.DataDir, "records")
 		jo.Archive = func(ctx context.Context, day string) ([]string, error) {
@@ -231,13 +240,49 @@ func (m *Main) Run(ctx context.Context) error {
 		if hotBackup != nil {
 			o.Backup = hotBackup(backup.OnDemand)
 		}
+		o.Leading = deps.Leading
 		if m.Ops, err = ops.Start(o); err != nil {
 			return err
 		}
 		m.ops.Store(m.Ops)
 	}
+	if replicas != nil {
+		m.campaign(replicas)
+	}
 	m.Log.Info().Str("sop", m.Engine.SOPLabel()).Int("emergency_types", len(cfg.Emergencies)).Msg("engine ready")
 	return nil
+}
+
+// campaign runs a replica's campaign for the lead (see Replicas) and
+// relays the other replicas' commits to the engine's watchers (the
+// console's live board).
+func (m *Main) campaign(r Replicas) {
+	ctx, stop := context.WithCancel(context.Background())
+	m.stopCampaign = stop
+	log := m.Log.With().Str("component", "replica").Logger()
+	log.Info().Bool("leader", r.Leading()).Msg("replica started")
+	m.campaigning.Add(2)
+	go func() {
+		defer m.campaigning.Done()
+		r.Campaign(ctx, campaignEvery, func(leading bool) {
+			log.Info().Bool("leader", leading).Msg("leadership changed")
+			if leading {
+				m.Jobs.Led()
+			}
+		})
+	}()
+	go func() {
+		defer m.campaigning.Done()
+		changes := r.Subscribe()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-changes:
+				m.Engine.Changed()
+			}
+		}
+	}()
 }
 
 // Channel is the open channel with that name ("telegram", "wecom"), or nil.
@@ -330,6 +375,10 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 // order, each finishing its in-flight work), then closes the store.
 func (m *Main) Close() error {
 	var errs []error
+	if m.stopCampaign != nil {
+		m.stopCampaign()
+		m.campaigning.Wait()
+	}
 	if m.Ops != nil {
 		errs = append(errs, m.Ops.Close())
 	}

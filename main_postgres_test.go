@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/repairbot/repairbot/config"
 	"github.com/repairbot/repairbot/flows"
@@ -14,8 +15,9 @@ import (
 
 // TestMainOnPostgres: [store] driver = "postgres" runs the bot on the
 // database (schema migrated at start-up, events committed there, /healthz
-// naming it), and a second process on the same database is refused while
-// replicas are not wired.
+// naming it and that it leads); a second process on the same database
+// runs beside it as a replica that does not lead, and takes the lead when
+// the first stops.
 func TestMainOnPostgres(t *testing.T) {
 	t.Setenv("DATABASE_URL", pgstoretest.DSN(t))
 	cfg, err := config.Parse([]byte("[telegram]\nenabled = false\n[store]\ndriver = \"postgres\"\ndata_dir = \"" + t.TempDir() + "\"\n"))
@@ -27,7 +29,12 @@ func TestMainOnPostgres(t *testing.T) {
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	first := true // m still runs
+	defer func() {
+		if first {
+			m.Close()
+		}
+	}()
 	ev := flows.Event{Key: "t:1", Kind: flows.EvCommand, Command: "help",
 		From: flows.Sender{ID: "tg:5", Chat: flows.Address{Channel: "tg", Chat: "5"}}, Chat: flows.Address{Channel: "tg", Chat: "5"}}
 	if _, err := m.Engine.Handle(context.Background(), ev); err != nil {
@@ -42,16 +49,45 @@ func TestMainOnPostgres(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`"status":"ok"`, `"store":"writable"`, `"database":"postgres"`} {
+	for _, want := range []string{`"status":"ok"`, `"store":"writable"`, `"database":"postgres"`, `"leader":true`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/healthz %s: no %s", body, want)
 		}
 	}
 
 	second := NewMain(cfg)
-	err = second.Run(context.Background())
-	_ = second.Close()
-	if err == nil || !strings.Contains(err.Error(), "another repairbot already runs against this database") {
-		t.Fatalf("a second process on the database: %v", err)
+	if err := second.Run(context.Background()); err != nil {
+		t.Fatalf("a second replica on the database: %v", err)
+	}
+	defer second.Close()
+	health := func(m *Main) string {
+		t.Helper()
+		resp, err := http.Get("http://" + m.Ops.Addr() + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	if h := health(second); !strings.Contains(h, `"status":"ok"`) || !strings.Contains(h, `"leader":false`) {
+		t.Fatalf("the second replica's /healthz: %s (want ok, not leading)", h)
+	}
+	if !m.Store.(Replicas).Leading() || second.Store.(Replicas).Leading() {
+		t.Fatal("want the first replica leading and the second not")
+	}
+	first = false
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * campaignEvery)
+	for !second.Store.(Replicas).Leading() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the second replica did not take the lead within %s of the first stopping", 3*campaignEvery)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if h := health(second); !strings.Contains(h, `"leader":true`) {
+		t.Fatalf("the new leader's /healthz: %s", h)
 	}
 }

@@ -75,7 +75,15 @@ type Deps struct {
 	// state rather than carrying conversations (the office console,
 	// bot/web); nil for chat channels. main sets it to the engine.
 	Domain Domain
+	// Leading says whether this process leads the replicas that share a
+	// database (store/postgres): only the leader delivers the outbox and
+	// polls a platform (one getUpdates per bot); every replica receives
+	// webhooks. Nil means a process of its own, always leading (bbolt).
+	Leading func() bool
 }
+
+// Leads reports Deps.Leading, true when it is nil.
+func (d Deps) Leads() bool { return d.Leading == nil || d.Leading() }
 
 // Exporter renders an export (flows.Message.Export) at send time: a form
 // or a spare-parts workbook as an xlsx read from the store, a chart as a

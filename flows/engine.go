@@ -328,6 +328,10 @@ func (e *Engine) Subscribe() (<-chan struct{}, func()) {
 	}
 }
 
+// Changed tells the subscribers that something changed elsewhere: another
+// process sharing the database committed (store/postgres replicas).
+func (e *Engine) Changed() { e.changed() }
+
 // changed signals every subscriber without waiting for any.
 func (e *Engine) changed() {
 	e.watchMu.Lock()

@@ -93,6 +93,12 @@ type Options struct {
 	// the files no record refers to (photos of a dialogue dropped half-way,
 	// a workbook imported long ago) once older than Keep.OrphanMedia.
 	Media MediaSweeper
+	// Leading, when set, says whether this process leads the replicas
+	// that share a database (store/postgres): only the leader runs the
+	// schedules (one clock: a timer fires once, the night's archive is
+	// written once). Nil is a process of its own. Call Led when the lead
+	// comes to this process.
+	Leading func() bool
 }
 
 // Runner is the running scheduler. Open starts it, Close stops it.
@@ -126,12 +132,14 @@ func Open(o Options) (*Runner, error) {
 		o.Now = time.Now
 	}
 	logger := cronLogger{o.Log}
-	r := &Runner{o: o, cron: cron.New(
+	r := &Runner{o: o}
+	r.cron = cron.New(
 		cron.WithLocation(o.Location),
 		cron.WithLogger(logger),
-		// A slow tick must not overlap the next one.
-		cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)),
-	)}
+		// A slow tick must not overlap the next one; a replica that does
+		// not lead runs none.
+		cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger), r.leaderOnly),
+	)
 	if _, err := r.cron.AddFunc(fmt.Sprintf("@every %s", o.Tick), r.Tick); err != nil {
 		return nil, fmt.Errorf("jobs: tick schedule: %w", err)
 	}
@@ -154,15 +162,49 @@ func Open(o Options) (*Runner, error) {
 			return nil, fmt.Errorf("jobs: backup schedule %q: %w", o.BackupSchedule, err)
 		}
 	}
-	r.Tick()
-	r.Housekeeping()
+	if r.leads() {
+		r.Tick()
+		r.Housekeeping()
+		r.catchUp()
+	}
 	r.cron.Start()
-	if o.Archive != nil {
-		// Catching up may render a large day: not on the start-up path.
+	return r, nil
+}
+
+// leads reports Options.Leading, true when it is nil.
+func (r *Runner) leads() bool { return r.o.Leading == nil || r.o.Leading() }
+
+// leaderOnly skips a scheduled job on a replica that does not lead.
+func (r *Runner) leaderOnly(j cron.Job) cron.Job {
+	return cron.FuncJob(func() {
+		if r.leads() {
+			j.Run()
+		}
+	})
+}
+
+// Led is told that this process now leads: it fires what fell due while
+// no one led (the last leader died) and catches up the archive, as a
+// start does.
+func (r *Runner) Led() {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.Tick()
+		if r.o.Archive != nil {
+			r.ArchiveYesterday()
+		}
+	}()
+}
+
+// catchUp archives yesterday in the background, when archiving: a bot
+// that was down at the archive's hour catches up (rendering a large day
+// is not for the start-up path).
+func (r *Runner) catchUp() {
+	if r.o.Archive != nil {
 		r.wg.Add(1)
 		go func() { defer r.wg.Done(); r.ArchiveYesterday() }()
 	}
-	return r, nil
 }
 
 // ArchiveYesterday archives the day before today (in Location).

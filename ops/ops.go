@@ -66,6 +66,10 @@ type Options struct {
 	// Database names the store's driver for /healthz ("bbolt",
 	// "postgres"); empty leaves it out.
 	Database string
+	// Leading, when set, says whether this replica leads (store/postgres):
+	// /healthz reports it as "leader". Nil leaves it out (bbolt: one
+	// process, always leading).
+	Leading func() bool
 	// Failed lists and re-queues failed outbox rows (GET /outbox/failed,
 	// POST /outbox/requeue, for `repairbot outbox` while the bot holds the
 	// file); nil disables them.
@@ -215,7 +219,11 @@ type Health struct {
 	Failing []string `json:"failing,omitempty"`
 	Store   string   `json:"store"` // "writable" or the error
 	// Database is the store's driver ("bbolt", "postgres"), when known.
-	Database      string  `json:"database,omitempty"`
+	Database string `json:"database,omitempty"`
+	// Leader says whether this replica leads the ones sharing the
+	// database (it sends the outbox and runs the timers); absent on bbolt.
+	// Both a leader and a follower are healthy.
+	Leader        *bool   `json:"leader,omitempty"`
 	OutboxPending int     `json:"outbox_pending"`
 	OutboxOldestS float64 `json:"outbox_oldest_age_s"`
 	Failed        int     `json:"failed"`
@@ -273,6 +281,10 @@ func (h Health) MarshalJSON() ([]byte, error) {
 // in polling mode: the age of the last getUpdates).
 func (s *Server) Check() Health {
 	h := Health{Status: "ok", Store: "writable", Database: s.o.Database}
+	if s.o.Leading != nil {
+		l := s.o.Leading()
+		h.Leader = &l
+	}
 	if err := s.o.Store.Ping(); err != nil {
 		h.Failing = append(h.Failing, "store")
 		h.Store = "not writable: " + err.Error()

@@ -104,6 +104,12 @@ type Options struct {
 	Recovered func(Outage)
 	// SendTimeout bounds one send (default 30 s).
 	SendTimeout time.Duration
+	// Leading, when set, says whether this process may deliver: several
+	// replicas share one database and only the leader sends, so the
+	// platforms' budgets are spent by one process (store/postgres's
+	// Campaign). While it is false the dispatcher claims nothing and looks
+	// again every followerPoll. Nil is a process of its own (bbolt).
+	Leading func() bool
 }
 
 // Outage is what Options.Recovered is told: the spell of transient
@@ -287,6 +293,12 @@ func (d *Dispatcher) loop(ctx context.Context) {
 	defer close(d.done)
 	defer d.wg.Wait()
 	for {
+		if d.o.Leading != nil && !d.o.Leading() {
+			if !sleepCtx(ctx, followerPoll) {
+				return
+			}
+			continue
+		}
 		start := time.Now()
 		wait := d.dispatch(ctx)
 		spent := time.Since(start)
@@ -315,6 +327,10 @@ func (d *Dispatcher) loop(ctx context.Context) {
 
 // maxRest bounds the loop's rest between passes (see loop).
 const maxRest = 100 * time.Millisecond
+
+// followerPoll is how often a dispatcher that does not lead looks whether
+// it leads now.
+const followerPoll = 250 * time.Millisecond
 
 func (d *Dispatcher) addr(a flows.Address) *addrState {
 	k := a.String()

@@ -106,6 +106,54 @@ func (c *Channel) readOffset(ctx context.Context) (int64, error) {
 // else's offset. Polling without one, the bot sees such updates and moves
 // its offset back to them (handleBatch); redelivered ones are recognised
 // by their dedupe marks.
+// pollWhileLeading polls while this process leads its replicas (only one
+// process may call getUpdates for a bot: a second gets 409 Conflict): it
+// waits for the lead, polls from the stored offset (the last leader's),
+// and stops polling when the lead is lost. A process of its own always
+// leads.
+func (c *Channel) pollWhileLeading(ctx context.Context) {
+	if c.o.Leading == nil {
+		c.pollLoop(ctx)
+		return
+	}
+	for ctx.Err() == nil {
+		if !c.o.Leading() {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(leadPoll):
+			}
+			continue
+		}
+		c.o.Log.Info().Msg("leading: polling getUpdates")
+		c.opened.Store(c.now().UnixNano()) // the poll check counts from here
+		lead, cancel := context.WithCancel(ctx)
+		go func() {
+			t := time.NewTicker(leadPoll)
+			defer t.Stop()
+			for {
+				select {
+				case <-lead.Done():
+					return
+				case <-t.C:
+					if !c.o.Leading() {
+						cancel()
+						return
+					}
+				}
+			}
+		}()
+		c.pollLoop(lead)
+		cancel()
+		if ctx.Err() == nil {
+			c.o.Log.Info().Msg("no longer leading: polling stops")
+		}
+	}
+}
+
+// leadPoll is how often the poll loop looks whether it (still) leads.
+const leadPoll = 250 * time.Millisecond
+
 func (c *Channel) pollLoop(ctx context.Context) {
 	log := c.o.Log.With().Str("loop", "poll").Logger()
 	offset, err := c.readOffset(ctx)

@@ -66,7 +66,7 @@ func newSender(c *Channel) *Sender {
 		DigestAfter: l.DigestAfter,
 	}, outbox.Options{Queue: c.o.Outbox, Log: c.o.Log, Now: c.o.Now, Workers: l.Workers,
 		BaseBackoff: l.BaseBackoff, MaxBackoff: l.MaxBackoff, GiveUpAfter: l.GiveUpAfter,
-		Recovered: c.o.Deps.Recovered(c.Name())})
+		Recovered: c.o.Deps.Recovered(c.Name()), Leading: c.o.Leading})
 	return s
 }
 

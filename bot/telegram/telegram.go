@@ -92,7 +92,7 @@ type Channel struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	lastPoll atomic.Int64
-	opened   atomic.Int64 // when Open started receiving (unix ns)
+	opened   atomic.Int64 // when Open started receiving, or this replica polling (unix ns)
 	// unhandled is when an update arrived that none handled since (unix
 	// ns, 0: every update that arrived was handled); the counters are
 	// updates received and handled, and offset resets (belowOffset).
@@ -241,8 +241,8 @@ func (c *Channel) Health(now time.Time) []rbot.Check {
 	}
 	checks = append(checks, hc)
 	limit := c.pollMaxAge()
-	if limit <= 0 {
-		return checks
+	if limit <= 0 || !c.o.Leads() {
+		return checks // a replica that does not lead does not poll
 	}
 	last := c.LastPoll()
 	if opened := time.Unix(0, c.opened.Load()); last.Before(opened) {
@@ -287,7 +287,7 @@ func (c *Channel) Open(ctx context.Context) error {
 			c.o.Log.Warn().Str("err", redact(err.Error(), c.o.Token)).Msg("deleteWebhook failed; polling may conflict with a webhook")
 		}
 		c.wg.Add(1)
-		go func() { defer c.wg.Done(); c.pollLoop(runCtx) }()
+		go func() { defer c.wg.Done(); c.pollWhileLeading(runCtx) }()
 	}
 	c.sender.Open(runCtx)
 	return nil

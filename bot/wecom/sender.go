@@ -137,7 +137,7 @@ func newSender(c *Channel) *Sender {
 		Judge:   judge,
 	}, outbox.Options{Queue: c.o.Outbox, Log: c.o.Log, Now: c.o.Now, Workers: l.Workers,
 		BaseBackoff: l.BaseBackoff, MaxBackoff: l.MaxBackoff, GiveUpAfter: l.GiveUpAfter, SendTimeout: 60 * time.Second,
-		Recovered: c.o.Deps.Recovered(c.Name())})
+		Recovered: c.o.Deps.Recovered(c.Name()), Leading: c.o.Leading})
 	return s
 }
 

@@ -219,6 +219,7 @@ func (s *Store) tryBatch(calls []*batchCall) (enq, committed bool, err error) {
 			t.release()
 		}
 	}
+	s.notifyCommit(t)
 	if err := t.commit(); err != nil {
 		if Retryable(err) {
 			return false, false, err

@@ -30,7 +30,8 @@ var ErrNotLeader = errors.New("store/postgres: another process leads this databa
 // TryLead takes the leader lock on the store's session if nobody holds it
 // and reports whether this store now holds it (holding it already is
 // true). The lock lives as long as the session: a process that dies (or
-// loses its connection) lets it go, and another can take it.
+// loses its connection) lets it go, and another can take it. Campaign
+// calls it on a schedule and checks the session meanwhile.
 func (s *Store) TryLead(ctx context.Context) (bool, error) {
 	if s.closed.Load() {
 		return false, ErrClosed
@@ -45,7 +46,80 @@ func (s *Store) TryLead(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("store/postgres: leader lock: %w", err)
 	}
 	s.session.leading = ok
+	s.leading.Store(ok)
 	return ok, nil
+}
+
+// Leading reports whether this store held the leader lock at its last
+// check (TryLead, Campaign): the replica that runs the outbox dispatcher
+// and the timers.
+func (s *Store) Leading() bool { return s.leading.Load() }
+
+// check makes sure the session still lives (a round trip), and connects it
+// again with the same claimer number when it does not: its locks went with
+// the old connection, the leader lock among them.
+func (s *Store) check(ctx context.Context) error {
+	s.session.mu.Lock()
+	defer s.session.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, sessionCheck)
+	defer cancel()
+	if !s.session.conn.IsClosed() {
+		if _, err := s.session.conn.Exec(ctx, `SELECT 1`); err == nil {
+			return nil
+		}
+	}
+	s.session.leading = false
+	s.leading.Store(false)
+	_ = s.session.conn.Close(ctx)
+	conn, err := connectSession(ctx, s.connCfg)
+	if err != nil {
+		return err
+	}
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2)`, lockClaimer, s.claimer).Scan(&ok); err != nil || !ok {
+		conn.Close(ctx)
+		if err == nil {
+			err = errors.New("another store took this store's claimer number")
+		}
+		return fmt.Errorf("store/postgres: session again: %w", err)
+	}
+	s.session.conn = conn
+	return nil
+}
+
+// sessionCheck bounds Campaign's round trip to the server.
+const sessionCheck = 3 * time.Second
+
+// Campaign keeps this store in the running for leadership until ctx ends:
+// every interval it checks its session (connecting it again when it
+// broke, which loses the lead) and takes the leader lock when nobody holds
+// it. onChange, when set, hears every change of Leading. A leader that
+// dies lets the lock go with its connection (at once when its process
+// ends, within the session's TCP keepalives when its machine vanishes);
+// the next replica to check takes it, within interval.
+func (s *Store) Campaign(ctx context.Context, interval time.Duration, onChange func(leading bool)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	was := s.Leading()
+	for {
+		if err := s.check(ctx); err == nil {
+			_, _ = s.TryLead(ctx)
+		}
+		if now := s.Leading(); now != was {
+			was = now
+			if onChange != nil {
+				onChange(now)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if s.closed.Load() {
+			return
+		}
+	}
 }
 
 // liveClaimers selects the claimer numbers whose lock is held (the
@@ -76,16 +150,9 @@ var keepalives = map[string]string{
 
 // openSession connects the session and takes a claimer number of its own.
 func openSession(ctx context.Context, cfg *pgx.ConnConfig) (*session, int32, error) {
-	c := cfg.Copy()
-	if c.RuntimeParams == nil {
-		c.RuntimeParams = map[string]string{}
-	}
-	for k, v := range keepalives {
-		c.RuntimeParams[k] = v
-	}
-	conn, err := pgx.ConnectConfig(ctx, c)
+	conn, err := connectSession(ctx, cfg)
 	if err != nil {
-		return nil, 0, fmt.Errorf("store/postgres: connect: %w", err)
+		return nil, 0, err
 	}
 	s := &session{conn: conn}
 	for range 100 {
@@ -101,6 +168,22 @@ func openSession(ctx context.Context, cfg *pgx.ConnConfig) (*session, int32, err
 	}
 	conn.Close(ctx)
 	return nil, 0, fmt.Errorf("store/postgres: no free claimer number")
+}
+
+// connectSession opens a connection outside the pool with keepalives.
+func connectSession(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
+	c := cfg.Copy()
+	if c.RuntimeParams == nil {
+		c.RuntimeParams = map[string]string{}
+	}
+	for k, v := range keepalives {
+		c.RuntimeParams[k] = v
+	}
+	conn, err := pgx.ConnectConfig(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: connect: %w", err)
+	}
+	return conn, nil
 }
 
 // close ends the session: its locks are released.

@@ -90,8 +90,12 @@ type Store struct {
 	subs       []chan struct{}
 	closed     atomic.Bool
 	schema     uint
-	session    *session      // the store's own connection: its claimer lock, the leader lock
-	claimer    int32         // names this store's outbox claims (its claimer lock)
+	session    *session // the store's own connection: its claimer lock, the leader lock
+	claimer    int32    // names this store's outbox claims (its claimer lock)
+	connCfg    *pgx.ConnConfig
+	leading    atomic.Bool        // Leading
+	stop       context.CancelFunc // ends the listener
+	listening  sync.WaitGroup
 	lease      time.Duration // how long a claim lasts
 	stats      struct{ commits, batches, batchCalls, retries, roundTrips atomic.Int64 }
 }
@@ -173,8 +177,12 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{pool: pool, now: o.Now, maxRetries: o.MaxRetries, notify: make(chan struct{}, 1), schema: schema,
-		session: sess, claimer: claimer, lease: o.ClaimLease}
+		session: sess, claimer: claimer, lease: o.ClaimLease, connCfg: cfg.ConnConfig}
 	s.batch = batcher{s: s, max: o.MaxBatch, lanes: o.BatchLanes}
+	lctx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	s.listening.Add(1)
+	go func() { defer s.listening.Done(); s.listen(lctx) }()
 	return s, nil
 }
 
@@ -184,6 +192,8 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.stop()
+	s.listening.Wait()
 	s.session.close()
 	s.pool.Close()
 	return nil
@@ -281,6 +291,7 @@ func (s *Store) attempt(ctx context.Context, fn func(flows.Tx) error) (enq bool,
 		// fn went on after a database error; the transaction cannot commit.
 		return false, t.err, t.err
 	}
+	s.notifyCommit(t)
 	if err := t.commit(); err != nil {
 		return false, fmt.Errorf("store/postgres: commit: %w", err), err
 	}
