@@ -6,9 +6,12 @@ package telegram_test
 // and text limits in e2e_input_test.go.
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -293,6 +296,37 @@ func TestE2EWebhookDeliveredTwice(t *testing.T) {
 		want := r.T(res, "err.unknown_command", "command", "dupcheck")
 		if n := r.count(res.ID, withText(want)); n != 1 {
 			t.Errorf("%d replies to one update posted 6 times at once, want 1", n)
+		}
+	})
+
+	t.Run("a caller that hung up still gets the update committed", func(t *testing.T) {
+		// A load balancer in front of replicas (or Telegram) may drop the
+		// connection while the update is being handled; the commit must
+		// not go with it (it would fail with "context canceled", be logged
+		// as an error and be redone on the redelivery): the update is
+		// committed, and its redelivery is a dedupe hit.
+		r := r.with(t)
+		ch := r.channel()
+		if ch == nil {
+			t.Fatal("channel is down")
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // gone before the handler runs
+		req := httptest.NewRequestWithContext(ctx, http.MethodPost, e2eHook,
+			bytes.NewReader(textUpdate(t, 900000003, res, 503, "/hungup")))
+		req.Header.Set(secretHeader, e2eSecret)
+		w := httptest.NewRecorder()
+		ch.WebhookHandler().ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			t.Fatalf("answered %d (%s), want 200", w.Code, strings.TrimSpace(w.Body.String()))
+		}
+		if !r.seen(900000003) {
+			t.Fatal("the update of a caller that hung up was not committed")
+		}
+		r.settle()
+		want := r.T(res, "err.unknown_command", "command", "hungup")
+		if n := r.count(res.ID, withText(want)); n != 1 {
+			t.Errorf("%d replies to the update, want 1", n)
 		}
 	})
 

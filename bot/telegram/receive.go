@@ -556,9 +556,14 @@ func (c *Channel) openWebhook(ctx context.Context) error {
 
 // WebhookHandler verifies the secret in constant time, commits the update,
 // and only then answers 200; a failure answers 500 so Telegram redelivers,
-// and the dedupe mark makes the redelivery harmless.
+// and the dedupe mark makes the redelivery harmless. The commit does not
+// depend on the caller's connection: a caller that hangs up meanwhile
+// (Telegram, a load balancer in front of replicas) posts the update again
+// and finds it committed, instead of having cancelled the work half-way.
+// It is bounded by the webhook's write timeout.
 func (c *Channel) WebhookHandler() http.Handler {
 	secret := []byte(c.o.WebhookSecret)
+	within := c.o.WebhookTimeouts.orDefaults().Write
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -577,11 +582,13 @@ func (c *Channel) WebhookHandler() http.Handler {
 			return
 		}
 		c.received(c.now(), 1)
-		if err := c.handle(r.Context(), &u, false); err != nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), within)
+		defer cancel()
+		if err := c.handle(ctx, &u, false); err != nil {
 			if n := c.hookAttempts.fail(u.ID); n >= maxHandleAttempts && !rbot.Environmental(err) {
 				// The same rule as polling: a poison update is parked after
 				// maxHandleAttempts, or Telegram would post it for ever.
-				if err := c.skip(r.Context(), u.ID); err == nil {
+				if err := c.skip(ctx, u.ID); err == nil {
 					c.hookAttempts.done(u.ID)
 					c.o.Log.Error().Int64("update", u.ID).Int("attempts", n).Msg("update skipped after repeated failures")
 					w.WriteHeader(http.StatusOK)
