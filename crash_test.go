@@ -30,12 +30,16 @@ import (
 	"github.com/repairbot/repairbot/outbox"
 	"github.com/repairbot/repairbot/sop"
 	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/store/postgres"
+	"github.com/repairbot/repairbot/store/postgres/pgstoretest"
 )
 
 var (
 	crashLongFlag = flag.Bool("crash.long", false, "TestCrash: run the long variant (at least 20 SIGKILLs, more residents); CRASH_LONG=1 does the same")
 	crashSeedFlag = flag.Uint64("crash.seed", 0, "TestCrash: seed of the kill schedule and the load (0 picks one); CRASH_SEED=<n> does the same")
 	crashNoDedupe = flag.Bool("crash.nodedupe", false, "TestCrash: build the bot with dedupe broken (-tags crashtest_nodedupe): the test must FAIL; CRASH_NODEDUPE=1 does the same")
+
+	crashFollowerSendsFlag = flag.Bool("crash.followersends", false, "TestCrashReplicas: build the bot with every replica delivering the outbox, leader or not (-tags crashtest_followersends): the test must FAIL; CRASH_FOLLOWERSENDS=1 does the same")
 )
 
 const (
@@ -57,8 +61,13 @@ type crashVariant struct {
 	spread           time.Duration // residents start at random moments within this
 	load             time.Duration // bound on the scripted load, restarts included
 	// replays is how many kills are followed by a redelivery of committed
-	// updates (see crashRig.replay).
+	// updates (see crashRig.replay); with replicas, 1 is the redelivery of
+	// every update at the end (crashRig.redeliverAll).
 	replays int
+	// replicas, when above 1, runs that many processes on PostgreSQL in
+	// webhook mode behind a round-robin front and kills the leader (see
+	// TestCrashReplicas).
+	replicas int
 }
 
 var (
@@ -223,9 +232,16 @@ type crashRig struct {
 	seed     uint64
 	fake     *tgfake.Server
 	texts    *i18n.Catalog
-	bot      *crashtest.Process
-	dbPath   string
+	bots     []*crashtest.Process // one, or the replicas
+	dbPath   string               // the bbolt file (one process)
+	dsn      string               // the PostgreSQL database (replicas)
 	buildDur time.Duration
+
+	// The replicas' plumbing (see replicas_test.go).
+	front     *crashFront
+	apis      []*crashAPI // each replica's way to the fake, recording its sends
+	opsAddrs  []string    // each replica's /healthz
+	takeovers []time.Duration
 
 	// lastEntry is when the fake last saw traffic (a user action or a
 	// bot call that changed a chat), for the quiet check; traffic is
@@ -238,6 +254,8 @@ type crashRig struct {
 	admin     tgfake.User
 
 	mu      sync.Mutex
+	sends   []crashSend // the replicas' sends (crashAPI)
+	stopAt  time.Time   // the replicas' graceful stops begin
 	updates []int64
 	errs    []string
 	kills   []crashKill
@@ -247,12 +265,18 @@ type crashRig struct {
 }
 
 // crashKill is one SIGKILL: the run it ended was started at start, was
-// dead at dead, and the next run started at restart.
+// dead at dead, and the next run started at restart. A send it had in
+// flight reaches the fake before lastSend (the restart; a replica's
+// survivor keeps running, so: soon after its death) and may go out again
+// from resend on: by the next run (restart), or by the replica that takes
+// over (dead).
 type crashKill struct {
 	n                    int
 	start, dead, restart time.Time
+	lastSend, resend     time.Time
 	alive                bool // the process was running when killed
 	busy                 bool // right after traffic (see killer)
+	replica              int  // which replica was killed (the leader)
 }
 
 // crashTicket is what the script knows about one ticket.
@@ -271,6 +295,9 @@ func newCrashRig(t *testing.T, v crashVariant, seed uint64) *crashRig {
 		dbPath:  filepath.Join(dir, "data", "repair.db"),
 		tickets: map[string]*crashTicket{}, byRes: map[int64]*crashTicket{}}
 
+	if v.replicas > 1 {
+		r.dsn = pgstoretest.DSN(t) // skips, saying how, without a server
+	}
 	began := time.Now()
 	bin := crashBuild(t, dir)
 	r.buildDur = time.Since(began)
@@ -286,7 +313,11 @@ func newCrashRig(t *testing.T, v crashVariant, seed uint64) *crashRig {
 		default:
 		}
 	})
-	r.bot = crashProcess(t, dir, bin, r.fake.URL(), filepath.Dir(r.dbPath))
+	if v.replicas > 1 {
+		r.setupReplicas(dir, bin)
+	} else {
+		r.bots = []*crashtest.Process{crashProcess(t, dir, bin, r.fake.URL(), filepath.Dir(r.dbPath))}
+	}
 
 	r.admin = tgfake.User{ID: crashAdmin, FirstName: "Admin Chen", LanguageCode: "en"}
 	for j := 0; j < v.techs; j++ {
@@ -312,8 +343,15 @@ func crashBuild(t testing.TB, dir string) string {
 		t.Fatalf("the crash test needs the go command to build the binary: %v", err)
 	}
 	args := []string{"build", "-o", bin}
+	var tags []string
 	if crashBrokenDedupe() {
-		args = append(args, "-tags", "crashtest_nodedupe")
+		tags = append(tags, "crashtest_nodedupe")
+	}
+	if crashFollowerSends() {
+		tags = append(tags, "crashtest_followersends")
+	}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
 	}
 	if out, err := exec.Command(goBin, append(args, ".")...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -321,27 +359,66 @@ func crashBuild(t testing.TB, dir string) string {
 	return bin
 }
 
+// crashSetup is what a bot process's config says beyond the shared
+// settings: where the Bot API is, where the store is and how updates
+// arrive.
+type crashSetup struct {
+	apiURL  string
+	dataDir string
+	// dsn, when set, puts the store on PostgreSQL ([store] driver =
+	// "postgres", dsn = "${DATABASE_URL}" with DATABASE_URL = dsn in the
+	// child's environment) instead of the bbolt file in dataDir.
+	dsn string
+	// webhookListen and webhookURL, when set, receive updates in webhook
+	// mode instead of polling getUpdates.
+	webhookListen, webhookURL string
+	// opsListen, when set, serves /healthz there.
+	opsListen string
+	// extra is appended to the config (sections of its own).
+	extra []string
+}
+
+// crashWebhookSecret is [telegram] webhook_secret in webhook mode.
+const crashWebhookSecret = "crash-webhook-secret"
+
 // crashProcess writes a config for the fake at apiURL with the store in
 // dataDir and returns the bot process (not started); it is killed when the
 // test ends, and its logs are shown if the test failed.
 func crashProcess(t testing.TB, dir, bin, apiURL, dataDir string, extra ...string) *crashtest.Process {
 	t.Helper()
+	return crashProcessWith(t, dir, bin, crashSetup{apiURL: apiURL, dataDir: dataDir, extra: extra})
+}
+
+// crashProcessWith is crashProcess for any setup.
+func crashProcessWith(t testing.TB, dir, bin string, c crashSetup) *crashtest.Process {
+	t.Helper()
 	cfgPath := filepath.Join(dir, "config.toml")
+	receive := "mode = \"polling\"\npoll_timeout = \"1s\"\nwebhook_secret = \"\""
+	if c.webhookListen != "" {
+		receive = fmt.Sprintf("mode = \"webhook\"\nwebhook_listen = '%s'\nwebhook_url = '%s'\nwebhook_secret = \"${TELEGRAM_WEBHOOK_SECRET}\"",
+			c.webhookListen, c.webhookURL)
+	}
+	storeCfg := "lock_timeout = \"10s\""
+	if c.dsn != "" {
+		storeCfg = "driver = \"postgres\"\ndsn = \"${DATABASE_URL}\""
+	}
+	opsCfg := ""
+	if c.opsListen != "" {
+		opsCfg = fmt.Sprintf("\n[ops]\nlisten = '%s'\n", c.opsListen)
+	}
 	// Outbox budgets: the highest config validation allows; the fake does
 	// not enforce limits, but the group's 20 a minute paces the cards.
 	cfg := fmt.Sprintf(`[telegram]
 token = "${TELEGRAM_TOKEN}"
 api_url = '%s'
-mode = "polling"
-poll_timeout = "1s"
-webhook_secret = ""
+%s
 group_id = %d
 admins = [%d]
 bot_username = '%s'
 
 [store]
 data_dir = '%s'
-lock_timeout = "10s"
+%s
 
 [org]
 name = "Crash Test Gardens"
@@ -361,20 +438,25 @@ digest = false
 [log]
 level = "info"
 format = "json"
-`, apiURL, crashGroup, crashAdmin, tgfake.DefaultBotUsername, dataDir, crashWorkers) + strings.Join(extra, "\n")
+%s`, c.apiURL, receive, crashGroup, crashAdmin, tgfake.DefaultBotUsername, c.dataDir, storeCfg, crashWorkers, opsCfg) + strings.Join(c.extra, "\n")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("TELEGRAM_TOKEN", crashToken)
+	env := map[string]string{"TELEGRAM_TOKEN": crashToken, "TELEGRAM_WEBHOOK_SECRET": crashWebhookSecret, "DATABASE_URL": c.dsn}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
 	if _, err := config.Load(cfgPath); err != nil {
 		t.Fatalf("the crash test's config is invalid: %v", err)
 	}
-	p := &crashtest.Process{Path: bin, Args: []string{"-config", cfgPath}, Dir: dir,
-		Env: append(os.Environ(), "TELEGRAM_TOKEN="+crashToken)}
+	p := &crashtest.Process{Path: bin, Args: []string{"-config", cfgPath}, Dir: dir, Env: os.Environ()}
+	for k, v := range env {
+		p.Env = append(p.Env, k+"="+v)
+	}
 	t.Cleanup(func() {
 		p.Kill() // registered after the fake, so it runs before the fake closes
 		if t.Failed() {
-			t.Logf("bot logs (tails):\n%s", p.LogTails(2, 6000))
+			t.Logf("bot logs in %s (tails):\n%s", filepath.Base(dir), p.LogTails(2, 6000))
 		}
 	})
 	return p
@@ -402,8 +484,10 @@ func (r *crashRig) recordUpdate(id int64) {
 // and returns when both are done.
 func (r *crashRig) runLoad() {
 	t := r.t
-	if err := r.bot.Start(); err != nil {
-		t.Fatal(err)
+	for _, b := range r.bots {
+		if err := b.Start(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.v.load)
 	defer cancel()
@@ -411,7 +495,12 @@ func (r *crashRig) runLoad() {
 	killerDone := make(chan struct{})
 	go func() {
 		defer close(killerDone)
-		r.killer(rand.New(rand.NewPCG(r.seed, 0x6b696c6c)))
+		rng := rand.New(rand.NewPCG(r.seed, 0x6b696c6c))
+		if len(r.bots) > 1 {
+			r.leaderKiller(rng)
+		} else {
+			r.killer(rng)
+		}
 	}()
 
 	// Technicians: the admin invites them one after the other; each joins
@@ -513,7 +602,7 @@ func (r *crashRig) killer(rng *rand.Rand) {
 				busy = false
 			}
 		}
-		alive, started, dead := r.bot.Kill()
+		alive, started, dead := r.bots[0].Kill()
 		time.Sleep(between(r.v.downMin, r.v.downMax))
 		// About v.replays kills are followed by a redelivery of committed
 		// updates: each kill by chance, and the last ones surely while
@@ -528,11 +617,11 @@ func (r *crashRig) killer(rng *rand.Rand) {
 		if replay {
 			r.replay(rng, n) // starts the bot at restart, stops it gracefully
 		}
-		if err := r.bot.Start(); err != nil {
+		if err := r.bots[0].Start(); err != nil {
 			r.fail("killer: restart after kill %d: %v", n, err)
 		}
 		r.mu.Lock()
-		r.kills = append(r.kills, crashKill{n: n, start: started, dead: dead, restart: restart, alive: alive, busy: busy})
+		r.kills = append(r.kills, crashKill{n: n, start: started, dead: dead, restart: restart, lastSend: restart, resend: restart, alive: alive, busy: busy})
 		r.mu.Unlock()
 	}
 }
@@ -597,14 +686,14 @@ func (r *crashRig) replay(rng *rand.Rand, n int) {
 			served++
 		}
 	}
-	if err := r.bot.Start(); err != nil {
+	if err := r.bots[0].Start(); err != nil {
 		r.fail("replay after kill %d: start: %v", n, err)
 		return
 	}
 	if !r.fake.WaitFor(30*time.Second, func() bool { return r.fake.Confirmed() >= cur }) {
 		r.fail("replay after kill %d: the bot did not poll past the redelivered updates [%d, %d) within 30 s", n, from, cur)
 	}
-	if code, err := r.bot.Term(30 * time.Second); err != nil || code != 0 {
+	if code, err := r.bots[0].Term(30 * time.Second); err != nil || code != 0 {
 		r.fail("replay after kill %d: graceful stop: exit status %d, %v (want 0)", n, code, err)
 	}
 	st, err = store.Open(r.dbPath, store.Options{LockTimeout: 10 * time.Second})
@@ -652,7 +741,38 @@ type crashSnap struct {
 	people    int
 }
 
-func (r *crashRig) snapshot(st *store.Store) (crashSnap, error) {
+// crashDB is what the checks read of a store, whichever driver holds it:
+// its transactions (flows.Tx) and its outbox rows.
+type crashDB interface {
+	flows.Store
+	Rows(status string) ([]outbox.Row, error)
+	Stats() (outbox.Stats, error)
+	Close() error
+}
+
+var (
+	_ crashDB = (*store.Store)(nil)
+	_ crashDB = (*postgres.Store)(nil)
+)
+
+// openDB opens the store the bot used: the bbolt file (the bot must be
+// stopped) or the PostgreSQL database (the replicas may run).
+func (r *crashRig) openDB() (crashDB, error) {
+	if r.dsn != "" {
+		st, err := postgres.Open(context.Background(), r.dsn, postgres.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
+	st, err := store.Open(r.dbPath, store.Options{LockTimeout: 10 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func (r *crashRig) snapshot(st crashDB) (crashSnap, error) {
 	s := crashSnap{rows: map[uint64]string{}, tickets: map[string]string{}, dialogues: map[string]string{}}
 	for _, which := range []string{outbox.StatusPending, outbox.StatusDelivered, outbox.StatusFailed} {
 		rows, err := st.Rows(which)
@@ -665,13 +785,16 @@ func (r *crashRig) snapshot(st *store.Store) (crashSnap, error) {
 			}
 		}
 	}
-	c, err := st.Counts()
-	if err != nil {
-		return s, err
+	counted := false
+	if cs, ok := st.(interface{ Counts() (store.Counts, error) }); ok {
+		c, err := cs.Counts()
+		if err != nil {
+			return s, err
+		}
+		s.people, counted = c.People, true
 	}
-	s.people = c.People
 	users := append(append([]tgfake.User{r.admin}, r.techs...), r.residents...)
-	err = st.View(context.Background(), func(tx flows.Tx) error {
+	err := st.View(context.Background(), func(tx flows.Tx) error {
 		open, err := tx.OpenTickets()
 		if err != nil {
 			return err
@@ -682,6 +805,14 @@ func (r *crashRig) snapshot(st *store.Store) (crashSnap, error) {
 		}
 		for _, u := range users {
 			pid := telegram.PersonID(u.ID)
+			if !counted {
+				switch _, err := tx.Person(pid); {
+				case err == nil:
+					s.people++
+				case !errors.Is(err, flows.ErrNotFound):
+					return err
+				}
+			}
 			mine, err := tx.TicketsByResident(pid, 0)
 			if err != nil {
 				return err
@@ -1009,24 +1140,40 @@ func (r *crashRig) settle() int {
 	t := r.t
 	const rounds = 6
 	for round := 1; round <= rounds; round++ {
-		if !r.bot.Running() {
-			if err := r.bot.Start(); err != nil {
-				t.Fatal(err)
+		var readyAt time.Time
+		for i, b := range r.bots {
+			if !b.Running() {
+				if err := b.Start(); err != nil {
+					t.Fatal(err)
+				}
 			}
-		}
-		// SIGTERM before the bot is up is another test (see
-		// TestCrashStopDuringStartup): wait until it is.
-		readyAt, ok := r.bot.WaitOutput(crashReady, 30*time.Second)
-		if !ok {
-			t.Fatalf("settle round %d: the bot did not start within 30 s", round)
+			// SIGTERM before the bot is up is another test (see
+			// TestCrashStopDuringStartup): wait until it is.
+			at, ok := b.WaitOutput(crashReady, 30*time.Second)
+			if !ok {
+				t.Fatalf("settle round %d: bot %d did not start within 30 s", round, i+1)
+			}
+			if at.After(readyAt) {
+				readyAt = at
+			}
 		}
 		if !r.waitQuiet(readyAt, 4*time.Second, 90*time.Second) {
 			t.Errorf("settle round %d: the bot did not go quiet within 90 s (%d updates unconfirmed)", round, r.fake.Pending())
 		}
-		if code, err := r.bot.Term(30 * time.Second); err != nil || code != 0 {
-			t.Errorf("graceful stop (round %d): exit status %d, %v (want 0)", round, code, err)
+		if round == 1 && len(r.bots) > 1 {
+			r.redeliverAll() // every update once more, to every replica
 		}
-		st, err := store.Open(r.dbPath, store.Options{LockTimeout: 10 * time.Second})
+		r.mu.Lock()
+		if r.stopAt.IsZero() {
+			r.stopAt = time.Now()
+		}
+		r.mu.Unlock()
+		for i, b := range r.bots {
+			if code, err := b.Term(30 * time.Second); err != nil || code != 0 {
+				t.Errorf("graceful stop of bot %d (round %d): exit status %d, %v (want 0)", i+1, round, code, err)
+			}
+		}
+		st, err := r.openDB()
 		if err != nil {
 			t.Fatalf("open the store after the run: %v", err)
 		}
@@ -1066,7 +1213,7 @@ func (r *crashRig) waitQuiet(since time.Time, quiet, max time.Duration) bool {
 
 func (r *crashRig) check() {
 	t := r.t
-	st, err := store.Open(r.dbPath, store.Options{LockTimeout: 10 * time.Second})
+	st, err := r.openDB()
 	if err != nil {
 		t.Fatalf("open the store: %v", err)
 	}
@@ -1109,7 +1256,11 @@ func (r *crashRig) check() {
 	for _, rp := range replays {
 		replayed += rp.redelivered
 		twice += rp.changes
-		spans = append(spans, fmt.Sprintf("%d after kill %d", rp.redelivered, rp.kill))
+		if rp.kill == 0 {
+			spans = append(spans, fmt.Sprintf("%d at the end", rp.redelivered))
+		} else {
+			spans = append(spans, fmt.Sprintf("%d after kill %d", rp.redelivered, rp.kill))
+		}
 	}
 	if len(replays) < r.v.replays {
 		t.Errorf("check 6: only %d of %d redeliveries of committed updates happened", len(replays), r.v.replays)
@@ -1131,7 +1282,19 @@ func (r *crashRig) check() {
 		t.Errorf("only %d of %d kills hit a running process", alive, r.v.kills)
 	}
 	t.Logf("measured: %d SIGKILLs (uptime/moment: %s), %d runs, %d updates (%d handed out more than once), %d committed updates redelivered (%s), %d changes from processing one twice, %d answers to a tap beyond the first, %d tickets, %d duplicate deliveries (allowed up to %d: %d per kill), %d warnings in the logs",
-		alive, strings.Join(ups, " "), r.bot.Runs(), len(updates), redelivered, replayed, strings.Join(spans, ", "), twice, extraAnswers, tickets, dups, alive*crashWorkers, crashWorkers, warns)
+		alive, strings.Join(ups, " "), r.runs(), len(updates), redelivered, replayed, strings.Join(spans, ", "), twice, extraAnswers, tickets, dups, alive*crashWorkers, crashWorkers, warns)
+	if len(r.bots) > 1 {
+		r.checkReplicas(kills)
+	}
+}
+
+// runs is how many times the bot processes were started.
+func (r *crashRig) runs() int {
+	n := 0
+	for _, b := range r.bots {
+		n += b.Runs()
+	}
+	return n
 }
 
 // checkAnswers checks 6 for taps: answerCallbackQuery once per tap,
@@ -1358,7 +1521,7 @@ type crashMsgKey struct {
 }
 
 // checkOutbox verifies check 3 and returns the number of duplicates.
-func (r *crashRig) checkOutbox(st *store.Store, kills []crashKill) int {
+func (r *crashRig) checkOutbox(st crashDB, kills []crashKill) int {
 	t := r.t
 	for _, which := range []string{outbox.StatusPending, outbox.StatusFailed} {
 		rows, err := st.Rows(which)
@@ -1479,7 +1642,7 @@ func (r *crashRig) checkOutbox(st *store.Store, kills []crashKill) int {
 		}
 		var kill *crashKill
 		for i := range kills {
-			if kl := &kills[i]; kl.alive && !e.At.Before(kl.start) && e.At.Before(kl.restart) && !twin.At.Before(kl.restart) {
+			if kl := &kills[i]; kl.alive && !e.At.Before(kl.start) && e.At.Before(kl.lastSend) && !twin.At.Before(kl.resend) {
 				kill = kl
 				break
 			}
@@ -1518,7 +1681,10 @@ func crashClip(s string) string {
 // bot's logs and returns the number of warnings.
 func (r *crashRig) checkLogs() int {
 	t := r.t
-	logs, crashes := r.bot.Logs(), r.bot.Crashes()
+	var logs, crashes []string
+	for _, b := range r.bots {
+		logs, crashes = append(logs, b.Logs()...), append(crashes, b.Crashes()...)
+	}
 	for _, c := range crashes {
 		t.Errorf("check 5: the bot %s", c)
 	}

@@ -194,8 +194,10 @@ func (m *Main) Run(ctx context.Context) error {
 	deps := bot.Deps{Engine: m.Engine, Store: st, Outbox: st, Texts: texts, DefaultLang: defLang, Now: m.Now, Domain: m.Engine,
 		Media: photos, Exports: m.Records}
 	replicas, _ := st.(Replicas)
+	var leading func() bool
 	if replicas != nil {
-		deps.Leading = replicas.Leading
+		leading = replicas.Leading
+		deps.Leading = channelsLeading(leading)
 	}
 	// Every channel is built before any opens: building talks to nobody,
 	// and the list is complete (invite links, ops) before events arrive.
@@ -220,7 +222,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if hotBackup != nil {
 		jo.Backup, jo.BackupSchedule = hotBackup(backup.Scheduled), cfg.Backup.Schedule
 	}
-	jo.Leading = deps.Leading
+	jo.Leading = leading
 	if cfg.Records.Archive {
 		dir := filepath.Join(cfg.Store.DataDir, "records")
 		jo.Archive = func(ctx context.Context, day string) ([]string, error) {
@@ -240,7 +242,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if hotBackup != nil {
 			o.Backup = hotBackup(backup.OnDemand)
 		}
-		o.Leading = deps.Leading
+		o.Leading = leading
 		if m.Ops, err = ops.Start(o); err != nil {
 			return err
 		}
