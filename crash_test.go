@@ -302,7 +302,13 @@ func newCrashRig(t *testing.T, v crashVariant, seed uint64) *crashRig {
 	bin := crashBuild(t, dir)
 	r.buildDur = time.Since(began)
 
-	r.fake = tgfake.New(tgfake.Options{Token: crashToken})
+	fo := tgfake.Options{Token: crashToken}
+	if v.replicas > 1 {
+		// As Telegram: several posts at once, so the replicas handle
+		// updates concurrently (a group's taps among them).
+		fo.WebhookConnections = crashHookConnections
+	}
+	r.fake = tgfake.New(fo)
 	t.Cleanup(r.fake.Close)
 	r.fake.AddGroup(crashGroup, "Repair team")
 	r.traffic = make(chan struct{}, 1)

@@ -25,9 +25,18 @@ import (
 	"time"
 )
 
-var crashReplicasDefault = crashVariant{name: "replicas", kills: 4, residents: 8, techs: 2,
-	upMin: 500 * time.Millisecond, upMax: 2500 * time.Millisecond, downMin: 100 * time.Millisecond, downMax: 500 * time.Millisecond,
-	spread: 8 * time.Second, load: 90 * time.Second, replays: 1, replicas: 2}
+var (
+	crashReplicasDefault = crashVariant{name: "default", kills: 4, residents: 8, techs: 2,
+		upMin: 500 * time.Millisecond, upMax: 2500 * time.Millisecond, downMin: 100 * time.Millisecond, downMax: 500 * time.Millisecond,
+		spread: 8 * time.Second, load: 90 * time.Second, replays: 1, replicas: 2}
+	crashReplicasLong = crashVariant{name: "long", kills: 16, residents: 18, techs: 3,
+		upMin: 300 * time.Millisecond, upMax: 4 * time.Second, downMin: 50 * time.Millisecond, downMax: 800 * time.Millisecond,
+		spread: 45 * time.Second, load: 8 * time.Minute, replays: 1, replicas: 2}
+)
+
+// crashHookConnections is how many webhook posts the fake keeps in flight
+// (tgfake Options.WebhookConnections).
+const crashHookConnections = 8
 
 // crashTakeoverMax is how soon after the leader's death another replica
 // must lead (issue 19).
@@ -38,7 +47,10 @@ const crashTakeoverMax = 10 * time.Second
 // "${DATABASE_URL}") and the fake Bot API in webhook mode, each replica
 // with its own webhook listener and /healthz, behind a round-robin front
 // (a reverse proxy in the test, the fake's webhook URL) that alternates
-// between them and tries the other when one refuses the connection. The
+// between them and tries the other when one refuses the connection; the
+// fake posts up to 8 updates at once, as Telegram does, so both replicas
+// handle updates at the same time (two technicians' taps in the group, one
+// conversation, among them). The
 // same scripted conversations run (see TestCrash) while the killer, 4
 // times, finds the leader by the replicas' /healthz ("leader":true),
 // SIGKILLs it, measures how long until the survivor's /healthz says it
@@ -64,7 +76,8 @@ const crashTakeoverMax = 10 * time.Second
 // It needs a PostgreSQL server (REPAIRBOT_PG_DSN, e.g. eval
 // "$(.ci/pg-start)"); without one it skips, saying how, and with
 // REPAIRBOT_PG_REQUIRED=1 it fails. -crash.seed / CRASH_SEED replay a
-// schedule as for TestCrash; CRASH_FOLLOWERSENDS=1 (or
+// schedule as for TestCrash, -crash.long / CRASH_LONG=1 run 16 kills with
+// 18 residents and 3 technicians; CRASH_FOLLOWERSENDS=1 (or
 // -crash.followersends) builds the bot with the dispatcher ignoring the
 // leader lock (-tags crashtest_followersends): that run must fail.
 func TestCrashReplicas(t *testing.T) {
@@ -72,6 +85,9 @@ func TestCrashReplicas(t *testing.T) {
 		t.Skip("crash test: skipped with -short")
 	}
 	v := crashReplicasDefault
+	if *crashLongFlag || os.Getenv("CRASH_LONG") == "1" {
+		v = crashReplicasLong
+	}
 	seed := *crashSeedFlag
 	if seed == 0 {
 		if s, err := strconv.ParseUint(os.Getenv("CRASH_SEED"), 10, 64); err == nil {
@@ -81,8 +97,8 @@ func TestCrashReplicas(t *testing.T) {
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	t.Logf("replica crash test: %d replicas on PostgreSQL in webhook mode, %d leader kills, %d residents, %d technicians; seed %d (rerun with -crash.seed=%d)",
-		v.replicas, v.kills, v.residents, v.techs, seed, seed)
+	t.Logf("replica crash test, %s variant: %d replicas on PostgreSQL in webhook mode, %d leader kills, %d residents, %d technicians; seed %d (rerun with -crash.seed=%d)",
+		v.name, v.replicas, v.kills, v.residents, v.techs, seed, seed)
 	if crashFollowerSends() {
 		t.Log("CRASH_FOLLOWERSENDS: the bot is built with every replica's dispatcher sending, leader or not; this run must FAIL")
 	}
@@ -159,12 +175,14 @@ type crashFront struct {
 	targets []string
 	next    atomic.Uint64
 	handed  []atomic.Int64 // posts answered by each replica
+	busy    []atomic.Int64 // posts in flight at each replica
+	overlap atomic.Int64   // posts that began while another replica had one in flight
 	refused atomic.Int64   // connections refused (tried at the other)
 	failed  atomic.Int64   // posts that no replica answered
 }
 
 func newCrashFront(t testing.TB, targets []string) *crashFront {
-	f := &crashFront{targets: targets, handed: make([]atomic.Int64, len(targets)),
+	f := &crashFront{targets: targets, handed: make([]atomic.Int64, len(targets)), busy: make([]atomic.Int64, len(targets)),
 		// A new connection each time: a dead replica is noticed as a
 		// refused connection, never as a kept-alive one gone stale.
 		tr: &http.Transport{DisableKeepAlives: true}}
@@ -195,7 +213,15 @@ func (f *crashFront) RoundTrip(req *http.Request) (*http.Response, error) {
 		out := req.Clone(req.Context())
 		out.URL.Host, out.Host = f.targets[n], f.targets[n]
 		out.Body, out.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		f.busy[n].Add(1)
+		for o := range f.busy {
+			if o != n && f.busy[o].Load() > 0 {
+				f.overlap.Add(1)
+				break
+			}
+		}
 		resp, err := f.tr.RoundTrip(out)
+		f.busy[n].Add(-1)
 		if err == nil {
 			f.handed[n].Add(1)
 			return resp, nil
@@ -486,6 +512,6 @@ func (r *crashRig) checkReplicas(kills []crashKill) {
 	for i := range r.front.handed {
 		handed[i] = strconv.FormatInt(r.front.handed[i].Load(), 10)
 	}
-	t.Logf("replicas: takeovers after the leader's SIGKILL: %s (at most %s); %d sends checked, each by the leader of its time (and %d calls of a killed leader that reached its proxy after its death); the front handed posts %s to replicas 1/2, %d connections refused, %d posts failed and were posted again",
-		strings.Join(took, " "), crashTakeoverMax, checked, late, strings.Join(handed, "/"), r.front.refused.Load(), r.front.failed.Load())
+	t.Logf("replicas: takeovers after the leader's SIGKILL: %s (at most %s); %d sends checked, each by the leader of its time (and %d calls of a killed leader that reached its proxy after its death); the front handed posts %s to replicas 1/2 (%d while the other replica had one in flight), %d connections refused, %d posts failed and were posted again",
+		strings.Join(took, " "), crashTakeoverMax, checked, late, strings.Join(handed, "/"), r.front.overlap.Load(), r.front.refused.Load(), r.front.failed.Load())
 }

@@ -50,6 +50,15 @@ type Options struct {
 	EnforceLimits bool
 	// MaxLongPoll caps the getUpdates timeout (default 1s) so tests stay fast.
 	MaxLongPoll time.Duration
+	// WebhookConnections is how many webhook posts may be in flight at
+	// once (at most the webhook's max_connections), as Telegram delivers
+	// on up to max_connections parallel connections: updates are posted
+	// in id order as connections free up, a failed one is retried with
+	// backoff while the others go on, and updates of one chat may be in
+	// flight together, so the bot must dedupe and serialise a chat
+	// itself. 0 or 1 posts one update at a time, in order, the next only
+	// after the previous one was answered with 2xx.
+	WebhookConnections int
 }
 
 // Server is a running fake Telegram Bot API server. All methods are safe for

@@ -575,6 +575,65 @@ func TestWebhook(t *testing.T) {
 	}
 }
 
+// With WebhookConnections, several posts are in flight at once: a slow
+// update does not hold the others back, a failing one is retried while the
+// others are confirmed, and Confirmed counts up to the oldest unconfirmed.
+func TestWebhookParallel(t *testing.T) {
+	s, b := start(t, tgfake.Options{WebhookConnections: 4})
+	ctx := context.Background()
+	release := make(chan struct{})
+	var mu sync.Mutex
+	got := map[string]int{}
+	failed := false
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var u models.Update
+		_ = json.NewDecoder(r.Body).Decode(&u)
+		text := u.Message.Text
+		mu.Lock()
+		got[text]++
+		fail := text == "flaky" && !failed
+		if fail {
+			failed = true
+		}
+		mu.Unlock()
+		switch {
+		case text == "slow":
+			<-release // answered only once the others are through
+		case fail:
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}))
+	defer recv.Close()
+	defer close(release)
+	if ok, err := b.SetWebhook(ctx, &bot.SetWebhookParams{URL: recv.URL + "/hook", SecretToken: "s3cr3t"}); !ok || err != nil {
+		t.Fatalf("setWebhook: %v %v", ok, err)
+	}
+	slow := s.SendText(alice, alice.ID, "slow")
+	flaky := s.SendText(bob, bob.ID, "flaky")
+	last := s.SendText(alice, alice.ID, "after the slow one, same chat")
+	if !s.WaitFor(5*time.Second, func() bool { return s.Pending() == 1 }) {
+		t.Fatalf("the updates behind a slow one were not delivered meanwhile: %d pending", s.Pending())
+	}
+	if s.Confirmed() > slow {
+		t.Errorf("Confirmed() = %d while update %d is unanswered", s.Confirmed(), slow)
+	}
+	if s.Delivered(flaky) != 2 || s.Delivered(last) != 1 || s.Delivered(slow) != 1 {
+		t.Errorf("delivered %d/%d/%d times, want 1/2/1", s.Delivered(slow), s.Delivered(flaky), s.Delivered(last))
+	}
+	release <- struct{}{}
+	if !s.WaitFor(5*time.Second, func() bool { return s.Pending() == 0 }) {
+		t.Fatal("the slow update was not confirmed once answered")
+	}
+	if s.Confirmed() != last+1 {
+		t.Errorf("Confirmed() = %d, want %d", s.Confirmed(), last+1)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got["slow"] != 1 || got["flaky"] != 2 || got["after the slow one, same chat"] != 1 {
+		t.Errorf("posts: %v", got)
+	}
+}
+
 func TestFiles(t *testing.T) {
 	s, b := start(t, tgfake.Options{})
 	ctx := context.Background()

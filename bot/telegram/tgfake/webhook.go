@@ -141,8 +141,13 @@ func (s *Server) hGetWebhookInfo(*call) (any, *apiError) {
 }
 
 // webhookLoop delivers pending updates one at a time, in order, retrying a
-// failed update with exponential backoff before moving on.
+// failed update with exponential backoff before moving on (or, with
+// Options.WebhookConnections, several at once: webhookParallel).
 func (s *Server) webhookLoop(ctx context.Context, wh *webhookState) {
+	if n := min(s.opts.WebhookConnections, wh.maxConn); n > 1 {
+		s.webhookParallel(ctx, wh, n)
+		return
+	}
 	defer close(wh.done)
 	backoff := webhookFirstRetry
 	for {
@@ -202,6 +207,109 @@ func (s *Server) webhookLoop(ctx context.Context, wh *webhookState) {
 			return
 		}
 		backoff = min(backoff*2, webhookMaxRetry)
+	}
+}
+
+// webhookParallel keeps up to n posts in flight: the pending updates in
+// id order, each retried with a backoff of its own when it fails.
+func (s *Server) webhookParallel(ctx context.Context, wh *webhookState, n int) {
+	defer close(wh.done)
+	type result struct {
+		id     int64
+		status int
+		err    error
+	}
+	results := make(chan result, n) // never blocks a post: at most n in flight
+	inflight := map[int64]bool{}
+	retryAt := map[int64]time.Time{}
+	backoff := map[int64]time.Duration{}
+	for {
+		s.mu.Lock()
+		now := time.Now()
+		var wake time.Time
+		started := false
+		for _, upd := range s.pending {
+			if len(inflight) >= n {
+				break
+			}
+			if inflight[upd.ID] {
+				continue
+			}
+			if at, ok := retryAt[upd.ID]; ok && now.Before(at) {
+				if wake.IsZero() || at.Before(wake) {
+					wake = at
+				}
+				continue
+			}
+			inflight[upd.ID], started = true, true
+			s.delivered[upd.ID]++
+			body, err := json.Marshal(&upd)
+			if err != nil {
+				body = []byte(fmt.Sprintf(`{"update_id":%d}`, upd.ID))
+			}
+			go func(id int64) {
+				status, err := s.postWebhook(ctx, wh, body)
+				results <- result{id, status, err}
+			}(upd.ID)
+		}
+		if started {
+			s.notifyLocked()
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		timer := time.NewTimer(time.Hour)
+		if !wake.IsZero() {
+			timer.Reset(time.Until(wake))
+		}
+		var r result
+		got := false
+		select {
+		case <-ctx.Done():
+		case <-ch:
+		case <-timer.C:
+		case r = <-results:
+			got = true
+		}
+		timer.Stop()
+		if ctx.Err() != nil {
+			return
+		}
+		if got {
+			delete(inflight, r.id)
+			s.mu.Lock()
+			if r.err == nil && r.status >= 200 && r.status < 300 {
+				delete(retryAt, r.id)
+				delete(backoff, r.id)
+				for i, p := range s.pending {
+					if p.ID == r.id {
+						s.pending = append(s.pending[:i:i], s.pending[i+1:]...)
+						break
+					}
+				}
+				// Every update below the oldest pending one is confirmed.
+				c := s.nextUpdateID
+				if len(s.pending) > 0 {
+					c = s.pending[0].ID
+				}
+				if c > s.confirmed {
+					s.confirmed = c
+				}
+			} else {
+				b := backoff[r.id]
+				if b == 0 {
+					b = webhookFirstRetry
+				}
+				retryAt[r.id], backoff[r.id] = time.Now().Add(b), min(b*2, webhookMaxRetry)
+				s.whInfo.lastErrDate = time.Now()
+				if r.err != nil {
+					s.whInfo.lastErrMsg = "Connection refused"
+				} else {
+					s.whInfo.lastErrMsg = fmt.Sprintf("Wrong response from the webhook: %d %s", r.status, http.StatusText(r.status))
+				}
+			}
+			s.notifyLocked()
+			s.mu.Unlock()
+		}
 	}
 }
 
