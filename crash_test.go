@@ -239,8 +239,7 @@ type crashRig struct {
 
 	// The replicas' plumbing (see replicas_test.go).
 	front     *crashFront
-	apis      []*crashAPI // each replica's way to the fake, recording its sends
-	opsAddrs  []string    // each replica's /healthz
+	opsAddrs  []string // each replica's /healthz
 	takeovers []time.Duration
 
 	// lastEntry is when the fake last saw traffic (a user action or a
@@ -254,7 +253,7 @@ type crashRig struct {
 	admin     tgfake.User
 
 	mu      sync.Mutex
-	sends   []crashSend // the replicas' sends (crashAPI)
+	sends   []crashSend // the replicas' sends (apiProxy)
 	stopAt  time.Time   // the replicas' graceful stops begin
 	updates []int64
 	errs    []string

@@ -49,10 +49,9 @@ const crashTakeoverMax = 10 * time.Second
 // (a reverse proxy in the test, the fake's webhook URL) that alternates
 // between them and tries the other when one refuses the connection; the
 // fake posts up to 8 updates at once, as Telegram does, so both replicas
-// handle updates at the same time (two technicians' taps in the group, one
-// conversation, among them). The
-// same scripted conversations run (see TestCrash) while the killer, 4
-// times, finds the leader by the replicas' /healthz ("leader":true),
+// handle updates at the same time. The same scripted conversations run
+// (see TestCrash) while the killer, 4 times, finds the leader by the
+// replicas' /healthz ("leader":true),
 // SIGKILLs it, measures how long until the survivor's /healthz says it
 // leads (at most 10 s; it campaigns every 2 s and PostgreSQL drops a dead
 // process's session, and its leader lock, at once) and restarts the dead
@@ -138,13 +137,12 @@ func (r *crashRig) setupReplicas(dir, bin string) {
 	}
 	r.front = newCrashFront(t, hooks)
 	for i := range hooks {
-		api := newCrashAPI(t, r, i)
-		r.apis = append(r.apis, api)
+		api := r.apiProxy(i)
 		rdir := filepath.Join(dir, fmt.Sprintf("replica-%d", i+1))
 		if err := os.MkdirAll(rdir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		r.bots = append(r.bots, crashProcessWith(t, rdir, bin, crashSetup{apiURL: api.srv.URL, dataDir: filepath.Join(rdir, "data"),
+		r.bots = append(r.bots, crashProcessWith(t, rdir, bin, crashSetup{apiURL: api.URL, dataDir: filepath.Join(rdir, "data"),
 			dsn: r.dsn, webhookListen: hooks[i], webhookURL: r.front.srv.URL + "/telegram/webhook", opsListen: r.opsAddrs[i]}))
 	}
 }
@@ -250,13 +248,10 @@ type crashSend struct {
 var crashSendMethods = map[string]bool{"sendmessage": true, "sendphoto": true, "senddocument": true,
 	"editmessagetext": true, "editmessagereplymarkup": true, "editmessagecaption": true, "deletemessage": true}
 
-// crashAPI is a replica's proxy to the fake: the replica's api_url. It
+// apiProxy is a replica's proxy to the fake, the replica's api_url: it
 // records the replica's sends.
-type crashAPI struct {
-	srv *httptest.Server
-}
-
-func newCrashAPI(t testing.TB, r *crashRig, replica int) *crashAPI {
+func (r *crashRig) apiProxy(replica int) *httptest.Server {
+	t := r.t
 	u, err := url.Parse(r.fake.URL())
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +260,7 @@ func newCrashAPI(t testing.TB, r *crashRig, replica int) *crashAPI {
 	// A replica killed with a call on its way breaks its request: the
 	// fake never sees it, and the dead replica reads no answer.
 	proxy.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
-	a := &crashAPI{srv: httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		method := strings.ToLower(req.URL.Path[strings.LastIndexByte(req.URL.Path, '/')+1:])
 		if crashSendMethods[method] && !strings.HasPrefix(req.URL.Path, "/file/") {
 			r.mu.Lock()
@@ -273,9 +268,9 @@ func newCrashAPI(t testing.TB, r *crashRig, replica int) *crashAPI {
 			r.mu.Unlock()
 		}
 		proxy.ServeHTTP(w, req)
-	}))}
-	t.Cleanup(a.srv.Close)
-	return a
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // ---- the leader and its kills ----
