@@ -81,7 +81,9 @@ func benchStore(b *testing.B, kind string, lanes int) flows.Store {
 }
 
 // benchDSN is the connection string of a benchmark's PostgreSQL store.
-func benchDSN(st flows.Store) string { return st.(*postgres.Store).Pool().Config().ConnConfig.ConnString() }
+func benchDSN(st flows.Store) string {
+	return st.(*postgres.Store).Pool().Config().ConnConfig.ConnString()
+}
 
 // benchEngine runs the events through one engine per store (stores after
 // the first share the first's database: replicas); event i goes to
