@@ -560,7 +560,7 @@ type message struct {
 }
 
 type chatView struct {
-	Messages []message `json:"messages"`
+	Messages []message  `json:"messages"`
 	Keyboard [][]button `json:"keyboard,omitempty"`
 }
 

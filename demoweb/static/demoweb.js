@@ -125,6 +125,7 @@
       pane.head.append(pane.lang);
     }
     pane.msgs = el("div", "msgs");
+    pane.msgs.onscroll = () => { pane.stick = pane.msgs.scrollHeight - pane.msgs.scrollTop - pane.msgs.clientHeight < 80; };
     pane.reply = el("div", "replykb");
     pane.compose = el("form", "compose");
     pane.input = el("input");
@@ -205,7 +206,7 @@
   }
 
   function drawMessages(pane, c, me, group, L) {
-    const atBottom = pane.msgs.scrollHeight - pane.msgs.scrollTop - pane.msgs.clientHeight < 40;
+    const atBottom = pane.msgs.scrollHeight - pane.msgs.scrollTop - pane.msgs.clientHeight < 80;
     const seen = pane.texts;
     pane.texts = {};
     pane.msgs.replaceChildren();
@@ -215,7 +216,13 @@
       b.dataset.msg = String(m.id);
       if (!m.bot && group) b.append(el("span", "from", m.from));
       if (m.bot && group) b.append(el("span", "from", "🤖"));
-      if (m.photo) { const img = el("img"); img.src = m.photo; img.alt = "photo"; b.append(img); }
+      if (m.photo) {
+        const img = el("img");
+        img.alt = "photo";
+        img.onload = () => { if (pane.stick) pane.msgs.scrollTop = pane.msgs.scrollHeight; };
+        img.src = m.photo;
+        b.append(img);
+      }
       if (m.doc) { const a = el("a", "doc", "📄 " + (m.doc || "file")); a.href = m.doc_url; a.download = m.doc; b.append(a); }
       if (m.contact) b.append(el("span", "contact", "📱 " + m.contact));
       if (m.text) b.append(el("span", "text", m.text));
@@ -252,7 +259,8 @@
       pane.reply.append(r);
     }
     pane.reply.style.display = (c.keyboard || []).length ? "" : "none";
-    if (atBottom || !pane.drawn) pane.msgs.scrollTop = pane.msgs.scrollHeight;
+    pane.stick = atBottom || !pane.drawn;
+    if (pane.stick) pane.msgs.scrollTop = pane.msgs.scrollHeight;
     pane.drawn = true;
   }
 
