@@ -190,6 +190,10 @@ func (d *webDemo) screenshot(name string) {
 	if dir == "" {
 		return
 	}
+	// The picture without the last taps' toasts over the phones.
+	if _, err := eval[bool](d, `(() => { document.querySelectorAll('.toast').forEach(t => t.classList.remove('show')); return true })()`); err != nil {
+		d.t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(d.ctx, 10*time.Second)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

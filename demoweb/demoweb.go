@@ -150,6 +150,15 @@ func New(o Options) (*Server, error) {
 	if o.Wait <= 0 {
 		o.Wait = 30 * time.Second
 	}
+	// The page has no login: anyone who reaches it acts as every person
+	// of the demo. It stays on this machine.
+	host, _, err := net.SplitHostPort(o.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("demoweb: listen %q: %w", o.Listen, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("demoweb: listen %q: the demo page has no login, so it only listens on a loopback address (127.0.0.1, ::1, localhost)", o.Listen)
+	}
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("demoweb: %w", err)

@@ -371,6 +371,24 @@ func TestRefusals(t *testing.T) {
 	}
 }
 
+// The page has no login, so it never listens beyond this machine.
+func TestLoopbackOnly(t *testing.T) {
+	texts := i18n.MustLoad(flows.LangZH)
+	start := func(context.Context, string, string) (*demoweb.World, error) { return nil, errors.New("not started") }
+	for _, addr := range []string{":8090", "0.0.0.0:8090", "192.168.1.10:8090", "example.com:8090", "no-port"} {
+		t.Run(addr, func(t *testing.T) {
+			srv, err := demoweb.New(demoweb.Options{Listen: addr, Texts: texts, Start: start})
+			if err == nil {
+				srv.Close()
+				t.Fatalf("listening on %s", addr)
+			}
+			if !strings.Contains(err.Error(), addr) {
+				t.Fatalf("the refusal does not name the address: %v", err)
+			}
+		})
+	}
+}
+
 // The player: step lets one action through, pause holds, continue plays
 // to the end; reset is a new world with the phones kept and empty.
 func TestPlayer(t *testing.T) {

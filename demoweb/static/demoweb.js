@@ -125,7 +125,19 @@
       pane.head.append(pane.lang);
     }
     pane.msgs = el("div", "msgs");
-    pane.msgs.onscroll = () => { pane.stick = pane.msgs.scrollHeight - pane.msgs.scrollTop - pane.msgs.clientHeight < 80; };
+    pane.list = el("div", "list");
+    pane.msgs.append(pane.list);
+    pane.stick = true;
+    // Only the person's own scrolling decides whether the chat follows new
+    // messages (a scroll the page made, reported late, must not).
+    pane.userAt = 0;
+    for (const ev of ["wheel", "touchstart", "mousedown", "keydown"]) pane.msgs.addEventListener(ev, () => { pane.userAt = Date.now(); }, { passive: true });
+    pane.msgs.onscroll = () => {
+      if (Date.now() - pane.userAt < 1500) pane.stick = pane.msgs.scrollHeight - pane.msgs.scrollTop - pane.msgs.clientHeight < 80;
+    };
+    // A photo or a late font can grow the chat after it was drawn: stay at
+    // the bottom unless the person scrolled up.
+    new ResizeObserver(() => { if (pane.stick) pane.msgs.scrollTop = pane.msgs.scrollHeight; }).observe(pane.list);
     pane.reply = el("div", "replykb");
     pane.compose = el("form", "compose");
     pane.input = el("input");
@@ -206,20 +218,19 @@
   }
 
   function drawMessages(pane, c, me, group, L) {
-    const atBottom = pane.msgs.scrollHeight - pane.msgs.scrollTop - pane.msgs.clientHeight < 80;
+    const atBottom = pane.stick;
     const seen = pane.texts;
     pane.texts = {};
-    pane.msgs.replaceChildren();
-    if (!c.messages.length) pane.msgs.append(el("div", "empty", T(L, "empty")));
+    pane.list.replaceChildren();
+    if (!c.messages.length) pane.list.append(el("div", "empty", T(L, "empty")));
     for (const m of c.messages) {
-      const b = el("div", "msg" + (m.bot ? " bot" : " me"));
+      const b = el("div", "msg" + (m.bot ? " bot" : " me") + (m.photo ? " pic" : ""));
       b.dataset.msg = String(m.id);
       if (!m.bot && group) b.append(el("span", "from", m.from));
       if (m.bot && group) b.append(el("span", "from", "🤖"));
       if (m.photo) {
         const img = el("img");
         img.alt = "photo";
-        img.onload = () => { if (pane.stick) pane.msgs.scrollTop = pane.msgs.scrollHeight; };
         img.src = m.photo;
         b.append(img);
       }
@@ -245,7 +256,7 @@
       const now = JSON.stringify([m.text, m.buttons]);
       if (m.bot && m.edited && seen[m.id] !== undefined && seen[m.id] !== now) b.classList.add("flash");
       pane.texts[m.id] = now;
-      pane.msgs.append(b);
+      pane.list.append(b);
     }
     pane.reply.replaceChildren();
     for (const row of c.keyboard || []) {
@@ -259,9 +270,8 @@
       pane.reply.append(r);
     }
     pane.reply.style.display = (c.keyboard || []).length ? "" : "none";
-    pane.stick = atBottom || !pane.drawn;
+    pane.stick = atBottom;
     if (pane.stick) pane.msgs.scrollTop = pane.msgs.scrollHeight;
-    pane.drawn = true;
   }
 
   function wire() {
