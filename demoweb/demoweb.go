@@ -740,9 +740,10 @@ func (s *Server) do(action string, req request) error {
 	s.mu.Lock()
 	world, status := s.world, s.status
 	var who *person
+	var u tgfake.User
 	for _, p := range s.people {
 		if p.user.ID == req.User {
-			who = p
+			who, u = p, p.user
 		}
 	}
 	s.mu.Unlock()
@@ -767,7 +768,6 @@ func (s *Server) do(action string, req request) error {
 	if who == nil {
 		return fmt.Errorf("no person %d on the page", req.User)
 	}
-	u := who.user
 	chat := req.Chat
 	if chat == 0 {
 		chat = u.ID

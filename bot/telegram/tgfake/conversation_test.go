@@ -49,7 +49,9 @@ func TestConversation(t *testing.T) {
 		{"the card as edited, with its new buttons", func(m tgfake.Message) bool {
 			return m.FromBot && m.Text == "Card v2" && m.Edits == 1 && !m.EditedAt.IsZero() && len(m.Inline) == 1 && m.Inline[0][0].Data == "done:1"
 		}},
-		{"the document with its name", func(m tgfake.Message) bool { return m.FromBot && m.DocumentName == "order.xlsx" && m.DocumentFileID != "" }},
+		{"the document with its name", func(m tgfake.Message) bool {
+			return m.FromBot && m.DocumentName == "order.xlsx" && m.DocumentFileID != ""
+		}},
 	}
 	if len(got) != len(tests) {
 		t.Fatalf("conversation has %d messages, want %d: %+v", len(got), len(tests), got)
