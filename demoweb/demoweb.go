@@ -723,13 +723,33 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.do(r.PathValue("action"), req); err != nil {
+		// A refusal a person can meet names its catalog key, so the page
+		// says it in the person's language; others are for developers.
+		var pe pageError
+		if errors.As(err, &pe) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusConflict)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": string(pe), "text": s.o.Texts.T(flows.LangEN, "demoweb.err."+string(pe))})
+			return
+		}
 		http.Error(w, err.Error(), http.StatusConflict)
 		return
 	}
 	writeJSON(w, map[string]bool{"ok": true})
 }
 
-var errBusy = errors.New("the bot is starting, try again in a moment")
+// pageError is a refusal a person can meet on the page: the key of its
+// text under demoweb.err.
+type pageError string
+
+func (e pageError) Error() string { return "demoweb: " + string(e) }
+
+const (
+	errBusy       pageError = "busy"
+	errEmpty      pageError = "empty"
+	errNotPlaying pageError = "not_playing"
+	errPlaying    pageError = "playing"
+)
 
 // do performs one action of the page.
 func (s *Server) do(action string, req request) error {
@@ -779,7 +799,7 @@ func (s *Server) do(action string, req request) error {
 	case "send":
 		text := strings.TrimSpace(req.Text)
 		if text == "" {
-			return errors.New("nothing to send")
+			return errEmpty
 		}
 		f.SendText(u, chat, text)
 	case "contact":
@@ -855,7 +875,7 @@ func (s *Server) control(action, lang string) error {
 		return nil
 	case action == "pause" || action == "continue":
 		s.mu.Unlock()
-		return errors.New("the script is not playing")
+		return errNotPlaying
 	}
 	s.mu.Unlock()
 	// reset, or play/step from the start: a new world.
@@ -871,7 +891,7 @@ func (s *Server) add(world *World, role string) error {
 	s.mu.Lock()
 	if s.player.State == "playing" || s.player.State == "paused" {
 		s.mu.Unlock()
-		return errors.New("wait until the script has finished (or reset)")
+		return errPlaying
 	}
 	n := 1
 	for _, p := range s.people {
@@ -934,7 +954,30 @@ func (s *Server) consoleProxy() http.Handler {
 			http.Error(w, "the console is starting", http.StatusBadGateway)
 		},
 	}
-	return rp
+	// A request during a reset (the page's own stylesheet is the
+	// console's) waits for the new world's console.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		deadline := time.NewTimer(s.o.Wait)
+		defer deadline.Stop()
+		for {
+			s.mu.Lock()
+			ready := s.closed || s.world != nil && s.world.Console != ""
+			ch := s.changed
+			s.mu.Unlock()
+			if ready {
+				break
+			}
+			select {
+			case <-ch:
+				continue
+			case <-deadline.C:
+			case <-r.Context().Done():
+				return
+			}
+			break
+		}
+		rp.ServeHTTP(w, r)
+	})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

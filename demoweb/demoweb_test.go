@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -67,6 +69,8 @@ func echoBot(ctx context.Context, t *testing.T, f *tgfake.Server) {
 		for _, u := range ups {
 			offset = u.ID + 1
 			switch m := u.Message; {
+			case m != nil && m.Text == "/console":
+				call("sendMessage", map[string]any{"chat_id": m.Chat.ID, "text": "open http://127.0.0.1:1/console/login?t=TOKEN7 once"})
 			case m != nil && m.Text == "/invite technician":
 				call("sendMessage", map[string]any{"chat_id": m.Chat.ID, "text": "https://t.me/bot?start=CODE42"})
 			case m != nil && strings.HasPrefix(m.Text, "/start "):
@@ -101,7 +105,10 @@ type page struct {
 
 // newPage serves the page on worlds of the echo bot; the script is five
 // steps of the resident saying "step N".
-func newPage(t *testing.T) *page {
+func newPage(t *testing.T) *page { return newPageWith(t, "") }
+
+// newPageWith is newPage with the console at that address.
+func newPageWith(t *testing.T, console string) *page {
 	p := &page{t: t}
 	texts := i18n.MustLoad(flows.LangZH)
 	srv, err := demoweb.New(demoweb.Options{Listen: "127.0.0.1:0", Lang: "zh", Texts: texts, Wait: 5 * time.Second,
@@ -115,7 +122,7 @@ func newPage(t *testing.T) *page {
 			p.starts++
 			p.mu.Unlock()
 			res := tgfake.User{ID: 3001, FirstName: "Fang", LanguageCode: lang}
-			return &demoweb.World{Fake: f, Group: group, GroupTitle: "Team", Phone: "+8613800138000",
+			return &demoweb.World{Fake: f, Group: group, GroupTitle: "Team", Phone: "+8613800138000", Console: console,
 				Lead: tgfake.User{ID: 1001, FirstName: "Chen"}, Technician: tgfake.User{ID: 2001, FirstName: "Zhang"}, Resident: res,
 				Play: func(ctx context.Context, pl demoweb.Player) error {
 					for i := 1; i <= 5; i++ {
@@ -141,9 +148,10 @@ func newPage(t *testing.T) *page {
 }
 
 type view struct {
-	Gen    int
-	Status string
-	Player struct {
+	Console string
+	Gen     int
+	Status  string
+	Player  struct {
 		State string
 		Steps int
 		Doing string
@@ -346,21 +354,23 @@ func TestRefusals(t *testing.T) {
 		body   map[string]any
 		header bool
 		code   int
+		key    string // the catalog key of a refusal a person can meet
 	}{
-		{"no X-Demo header (another site's form)", "send", map[string]any{"user": 3001, "text": "hi"}, false, http.StatusForbidden},
-		{"a person not on the page", "send", map[string]any{"user": 999, "text": "hi"}, true, http.StatusConflict},
-		{"someone else's chat", "send", map[string]any{"user": 3001, "chat": 2001, "text": "hi"}, true, http.StatusConflict},
-		{"an empty text", "send", map[string]any{"user": 3001, "text": "  "}, true, http.StatusConflict},
-		{"an unknown language", "lang", map[string]any{"user": 3001, "lang": "fr"}, true, http.StatusBadRequest},
-		{"an unknown role", "add", map[string]any{"role": "mayor"}, true, http.StatusConflict},
-		{"an unknown action", "dance", map[string]any{"user": 3001}, true, http.StatusConflict},
-		{"pause with no script playing", "pause", map[string]any{}, true, http.StatusConflict},
+		{"no X-Demo header (another site's form)", "send", map[string]any{"user": 3001, "text": "hi"}, false, http.StatusForbidden, ""},
+		{"a person not on the page", "send", map[string]any{"user": 999, "text": "hi"}, true, http.StatusConflict, ""},
+		{"someone else's chat", "send", map[string]any{"user": 3001, "chat": 2001, "text": "hi"}, true, http.StatusConflict, ""},
+		{"an empty text", "send", map[string]any{"user": 3001, "text": "  "}, true, http.StatusConflict, `"empty"`},
+		{"an unknown language", "lang", map[string]any{"user": 3001, "lang": "fr"}, true, http.StatusBadRequest, ""},
+		{"an unknown role", "add", map[string]any{"role": "mayor"}, true, http.StatusConflict, ""},
+		{"an unknown action", "dance", map[string]any{"user": 3001}, true, http.StatusConflict, ""},
+		{"pause with no script playing", "pause", map[string]any{}, true, http.StatusConflict, `"not_playing"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p.t = t
-			if code, msg := p.post(tc.action, tc.body, tc.header); code != tc.code || strings.TrimSpace(msg) == "" {
-				t.Fatalf("got %d %q, want %d with a reason", code, msg, tc.code)
+			code, msg := p.post(tc.action, tc.body, tc.header)
+			if code != tc.code || strings.TrimSpace(msg) == "" || !strings.Contains(msg, tc.key) {
+				t.Fatalf("got %d %q, want %d with a reason %s", code, msg, tc.code, tc.key)
 			}
 		})
 	}
@@ -499,5 +509,35 @@ func TestAssets(t *testing.T) {
 	u, _ := url.Parse(p.srv.URL())
 	if !strings.HasPrefix(u.Host, "127.0.0.1:") {
 		t.Fatalf("served on %s", u.Host)
+	}
+}
+
+// The console is served inside the page: under /console/, allowed in the
+// page's frame, the Host kept (the console checks a form's Origin
+// against it), the lead's one-time link asked for when the world starts.
+func TestConsoleBehindThePage(t *testing.T) {
+	console := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+		fmt.Fprintf(w, "console %s host=%s", r.URL.RequestURI(), r.Host)
+	}))
+	defer console.Close()
+	p := newPageWith(t, strings.TrimPrefix(console.URL, "http://"))
+	v := p.until("the console link", func(v view) bool { return v.Console != "" })
+	if v.Console != "/console/login?t=TOKEN7" {
+		t.Fatalf("console link %q", v.Console)
+	}
+	resp, err := http.Get(p.srv.URL() + v.Console)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	host := strings.TrimPrefix(p.srv.URL(), "http://")
+	if string(body) != "console /console/login?t=TOKEN7 host="+host {
+		t.Fatalf("proxied: %q", body)
+	}
+	if resp.Header.Get("X-Frame-Options") != "" || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'self'") {
+		t.Fatalf("frame headers: %v", resp.Header)
 	}
 }

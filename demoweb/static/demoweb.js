@@ -24,7 +24,8 @@
       method: "POST", headers: { "Content-Type": "application/json", "X-Demo": "1" }, body: JSON.stringify(body || {}),
     });
     if (!r.ok) {
-      const msg = await r.text();
+      let msg = await r.text();
+      try { const e = JSON.parse(msg); msg = T(state ? state.lang : "zh", "err." + e.error); } catch (_) { /* a developer's message */ }
       document.getElementById("status").textContent = "⚠ " + msg.trim();
     }
     return r.ok;
