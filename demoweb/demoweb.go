@@ -122,6 +122,7 @@ type person struct {
 	lang  string // the pane's language, "zh" or "en"
 	phone string
 	pane  bool // shown as a phone (the lead's chat only on request)
+	n     int  // the number of an added person (2, 3…), named by it
 }
 
 // playerState is the scripted play as the page shows it.
@@ -306,6 +307,9 @@ func (s *Server) reset(gen int, old *World, lang string, play, step bool) error 
 		case w.Lead.ID:
 			p.user = w.Lead
 		}
+		if p.n > 0 {
+			p.user.FirstName = s.o.Texts.T(catalogLang(lang), "demoweb.name."+p.role, "n", p.n)
+		}
 		p.user.LanguageCode, p.lang = code, lang
 	}
 	var hire []tgfake.User
@@ -318,12 +322,12 @@ func (s *Server) reset(gen int, old *World, lang string, play, step bool) error 
 	s.mu.Unlock()
 	if !play {
 		for _, u := range hire {
-			if err := s.hire(w, u); err != nil {
+			if err := s.hire(gen, w, u); err != nil {
 				return err
 			}
 		}
 	}
-	link, err := s.consoleLink(w)
+	link, err := s.consoleLink(gen, w)
 	if err != nil {
 		s.o.Log.Warn().Err(err).Msg("demo -web: no console link")
 	}
@@ -349,18 +353,18 @@ func (s *Server) reset(gen int, old *World, lang string, play, step bool) error 
 
 // hire has the lead invite u as a technician and u join with the code,
 // through the bot like scene 1.
-func (s *Server) hire(w *World, u tgfake.User) error {
+func (s *Server) hire(gen int, w *World, u tgfake.User) error {
 	f, lead := w.Fake, w.Lead
 	before := top(f, lead.ID)
 	f.SendText(lead, lead.ID, "/invite technician")
-	inv, ok := f.WaitMessage(lead.ID, s.o.Wait, func(m tgfake.Message) bool { return m.ID > before && strings.Contains(m.Text, "?start=") })
+	inv, ok := s.waitMessage(gen, f, lead.ID, func(m tgfake.Message) bool { return m.ID > before && strings.Contains(m.Text, "?start=") })
 	if !ok {
 		return errors.New("demoweb: the bot sent the lead no invite")
 	}
 	code := strings.Fields(inv.Text[strings.Index(inv.Text, "?start=")+len("?start="):])[0]
 	before = top(f, u.ID)
 	f.SendText(u, u.ID, "/start "+code)
-	if _, ok := f.WaitMessage(u.ID, s.o.Wait, func(m tgfake.Message) bool { return m.ID > before }); !ok {
+	if _, ok := s.waitMessage(gen, f, u.ID, func(m tgfake.Message) bool { return m.ID > before }); !ok {
 		return fmt.Errorf("demoweb: the bot did not welcome %s", u.FirstName)
 	}
 	return nil
@@ -368,14 +372,14 @@ func (s *Server) hire(w *World, u tgfake.User) error {
 
 // consoleLink asks the bot for the lead's one-time console link, as the
 // lead would with /console, and returns its path and query.
-func (s *Server) consoleLink(w *World) (string, error) {
+func (s *Server) consoleLink(gen int, w *World) (string, error) {
 	if w.Console == "" {
 		return "", nil
 	}
 	f, lead := w.Fake, w.Lead
 	before := top(f, lead.ID)
 	f.SendText(lead, lead.ID, "/console")
-	m, ok := f.WaitMessage(lead.ID, s.o.Wait, func(m tgfake.Message) bool { return m.ID > before && strings.Contains(m.Text, "/login?t=") })
+	m, ok := s.waitMessage(gen, f, lead.ID, func(m tgfake.Message) bool { return m.ID > before && strings.Contains(m.Text, "/login?t=") })
 	if !ok {
 		return "", errors.New("demoweb: the bot sent no console link")
 	}
@@ -387,6 +391,30 @@ func (s *Server) consoleLink(w *World) (string, error) {
 		}
 	}
 	return "", errors.New("demoweb: no link in the /console answer")
+}
+
+// waitMessage waits for a bot message in chat matching pred, as
+// tgfake.WaitMessage, and gives up at once when world gen is replaced or
+// the page closes.
+func (s *Server) waitMessage(gen int, f *tgfake.Server, chat int64, pred func(tgfake.Message) bool) (tgfake.Message, bool) {
+	var found tgfake.Message
+	stale := false
+	f.WaitFor(s.o.Wait, func() bool {
+		s.mu.Lock()
+		stale = s.closed || s.gen != gen
+		s.mu.Unlock()
+		if stale {
+			return true
+		}
+		for _, m := range f.Messages(chat) {
+			if pred(m) {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found, !stale && found.ID != 0
 }
 
 func top(f *tgfake.Server, chat int64) int {
@@ -775,7 +803,10 @@ func (s *Server) do(action string, req request) error {
 		return s.add(world, req.Role)
 	}
 	if action == "console" {
-		link, err := s.consoleLink(world)
+		s.mu.Lock()
+		gen := s.gen
+		s.mu.Unlock()
+		link, err := s.consoleLink(gen, world)
 		if err != nil {
 			return err
 		}
@@ -908,23 +939,24 @@ func (s *Server) add(world *World, role string) error {
 	var p *person
 	lang := s.lang
 	code := map[string]string{"zh": "zh-hans", "en": "en"}[lang]
-	l := flows.Lang(map[string]string{"zh": "zh-CN", "en": "en"}[lang])
+	l := catalogLang(lang)
 	switch role {
 	case "resident":
-		p = &person{role: role, pane: true, lang: lang, phone: fmt.Sprintf("+86138001381%02d", n),
+		p = &person{role: role, pane: true, lang: lang, n: n, phone: fmt.Sprintf("+86138001381%02d", n),
 			user: tgfake.User{ID: world.Resident.ID + int64(n) - 1, FirstName: s.o.Texts.T(l, "demoweb.name.resident", "n", n), LanguageCode: code}}
 	case "technician":
-		p = &person{role: role, pane: true, lang: lang,
+		p = &person{role: role, pane: true, lang: lang, n: n,
 			user: tgfake.User{ID: world.Technician.ID + int64(n) - 1, FirstName: s.o.Texts.T(l, "demoweb.name.technician", "n", n), LanguageCode: code}}
 	default:
 		s.mu.Unlock()
 		return fmt.Errorf("role must be resident, technician or lead (got %q)", role)
 	}
 	s.people = append(s.people, p)
+	gen := s.gen
 	s.bumpLocked()
 	s.mu.Unlock()
 	if role == "technician" {
-		return s.hire(world, p.user)
+		return s.hire(gen, world, p.user)
 	}
 	return nil
 }
@@ -978,6 +1010,14 @@ func (s *Server) consoleProxy() http.Handler {
 		}
 		rp.ServeHTTP(w, r)
 	})
+}
+
+// catalogLang is the catalog's language for the page's "zh" or "en".
+func catalogLang(lang string) flows.Lang {
+	if lang == "en" {
+		return flows.LangEN
+	}
+	return flows.LangZH
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
