@@ -920,7 +920,7 @@ func (s *Server) control(action, lang string) error {
 // or shows the lead's own chat.
 func (s *Server) add(world *World, role string) error {
 	s.mu.Lock()
-	if s.player.State == "playing" || s.player.State == "paused" {
+	if role != "lead" && (s.player.State == "playing" || s.player.State == "paused") {
 		s.mu.Unlock()
 		return errPlaying
 	}

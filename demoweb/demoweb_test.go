@@ -161,6 +161,7 @@ type view struct {
 		Role string
 		Lang string
 		Name string
+		Pane bool
 	}
 	Chats map[string]struct {
 		Messages []struct {
@@ -420,6 +421,8 @@ func TestPlayer(t *testing.T) {
 	if code, _ := p.post("add", map[string]any{"role": "resident"}, true); code != http.StatusConflict {
 		t.Fatalf("adding a phone while the script plays: %d", code)
 	}
+	p.do("add", map[string]any{"role": "lead"}) // the lead's chat, to watch scenes 1b and 8
+	p.until("the lead's chat shown", func(v view) bool { return len(v.People) == 3 && v.People[2].Role == "lead" && v.People[2].Pane })
 	p.do("continue", map[string]any{})
 	v = p.until("done", func(v view) bool { return v.Player.State == "done" && last(v, 3001).Text == "echo: step 5" })
 	if v.Player.Steps != 5 {

@@ -57,7 +57,8 @@
     document.getElementById("play").disabled = starting || p.state === "playing";
     document.getElementById("pause").disabled = starting || p.state !== "playing";
     document.getElementById("step").disabled = starting;
-    for (const r of ["resident", "technician", "lead"]) document.getElementById("add-" + r).disabled = starting || running;
+    for (const r of ["resident", "technician"]) document.getElementById("add-" + r).disabled = starting || running;
+    document.getElementById("add-lead").disabled = starting || (state.people || []).some((x) => x.role === "lead" && x.pane);
     const status = document.getElementById("status");
     status.dataset.status = state.status;
     status.dataset.player = p.state;
