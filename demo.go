@@ -612,8 +612,17 @@ type director struct {
 	// picture, when set, gives a real picture for a photo of that size
 	// (the web player shows them); the transcript sends the fake's.
 	picture func(size int) []byte
-	// settle is how long an action may take to be answered (15 s when 0).
+	// settle is how long an action may take to be answered, and a wait
+	// for a message (15 s when 0).
 	settle time.Duration
+}
+
+// timeout bounds each wait for the bot.
+func (d *director) timeout() time.Duration {
+	if d.settle == 0 {
+		return 15 * time.Second
+	}
+	return d.settle
 }
 
 // photo sends a photo of size bytes from u in chat.
@@ -651,10 +660,7 @@ func (d *director) act(fn func()) {
 		}
 	}
 	fn()
-	settle := d.settle
-	if settle == 0 {
-		settle = 15 * time.Second
-	}
+	settle := d.timeout()
 	settled := d.fake.WaitFor(settle, func() bool {
 		if d.fake.Pending() > 0 {
 			return false
@@ -694,7 +700,7 @@ func (d *director) wait(chat int64, pred func(tgfake.Message) bool) tgfake.Messa
 		d.seen = map[int64]int{}
 	}
 	after := d.seen[chat]
-	m, ok := d.fake.WaitMessage(chat, 15*time.Second, func(m tgfake.Message) bool {
+	m, ok := d.fake.WaitMessage(chat, d.timeout(), func(m tgfake.Message) bool {
 		return (m.ID > after || m.Edits > 0) && pred(m)
 	})
 	if !ok {
@@ -712,7 +718,7 @@ func (d *director) waitN(chat int64, n int) {
 	if d.err != nil {
 		return
 	}
-	if !d.fake.WaitFor(15*time.Second, func() bool { return len(d.fake.Messages(chat)) >= n }) {
+	if !d.fake.WaitFor(d.timeout(), func() bool { return len(d.fake.Messages(chat)) >= n }) {
 		d.err = fmt.Errorf("demo: expected %d messages in chat %d", n, chat)
 	}
 	if msgs := d.fake.Messages(chat); len(msgs) > 0 && msgs[len(msgs)-1].ID > d.seen[chat] {

@@ -353,3 +353,52 @@ func TestDemoWebRace(t *testing.T) {
 		t.Fatalf("winner %d, loser %d: jobs %v", winner, loser, jobs)
 	}
 }
+
+// `repairbot demo -web` prints the page's local address and serves it
+// until Ctrl-C; it never listens beyond this machine.
+func TestDemoWebCommand(t *testing.T) {
+	served := false
+	old := demoWebServe
+	t.Cleanup(func() { demoWebServe = old })
+	demoWebServe = func(srv *demoweb.Server) error {
+		served = true
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			resp, err := http.Get(srv.URL() + "/api/view")
+			if err != nil {
+				return err
+			}
+			var v struct{ Status, Console string }
+			err = json.NewDecoder(resp.Body).Decode(&v)
+			resp.Body.Close()
+			if err == nil && v.Status == "ready" && v.Console != "" {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("not ready: %+v %v", v, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		resp, err := http.Get(srv.URL() + "/")
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "/static/demoweb.js") {
+			t.Errorf("the page: %d\n%s", resp.StatusCode, body)
+		}
+		return nil
+	}
+	var out, errs strings.Builder
+	if err := run([]string{"demo", "-web", "-listen", "127.0.0.1:0", "-data", t.TempDir()}, &out, &errs); err != nil {
+		t.Fatalf("demo -web: %v\n%s", err, errs.String())
+	}
+	if !served || !strings.Contains(out.String(), "http://127.0.0.1:") {
+		t.Fatalf("no address printed:\n%s", out.String())
+	}
+	served = false
+	if err := run([]string{"demo", "-web", "-listen", "0.0.0.0:0", "-data", t.TempDir()}, &out, &errs); err == nil || served {
+		t.Fatalf("served on every interface: %v", err)
+	}
+}

@@ -430,7 +430,9 @@ func TestPlayer(t *testing.T) {
 	}
 
 	p.do("add", map[string]any{"role": "resident"})
-	p.until("a second resident", func(v view) bool { return len(v.People) == 4 && v.People[3].Name == "住户2" && v.People[3].ID == 3002 })
+	p.until("a second resident", func(v view) bool {
+		return len(v.People) == 4 && v.People[3].Name == "住户2" && v.People[3].ID == 3002
+	})
 	p.do("reset", map[string]any{"lang": "en"})
 	v = p.until("reset", func(v view) bool { return v.Gen == 3 && v.Status == "ready" })
 	if len(v.People) != 4 || v.Player.State != "idle" || len(v.Chats["3001"].Messages) != 0 || v.People[0].Lang != "en" || v.People[3].Name != "Resident 2" {
