@@ -96,6 +96,9 @@ type rigOptions struct {
 	// WrapStore, when set, stands between the engine and the store (a
 	// test that injects a full disk).
 	WrapStore func(flows.Store) flows.Store
+	// Leading, when set, is the channel's bot.Deps.Leading (a replica
+	// that polls and sends only while it leads).
+	Leading func() bool
 	// PhotosPerHour is the media store's per-person allowance (0: none).
 	PhotosPerHour int
 }
@@ -249,7 +252,7 @@ func (r *rig) start() {
 		Deps: bot.Deps{Engine: engine, Store: st, Outbox: st, Texts: r.texts, DefaultLang: r.o.Lang,
 			Log:   zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
 			Now:   r.now,
-			Media: kept, Exports: rec},
+			Media: kept, Exports: rec, Leading: r.o.Leading},
 		Send: limits, HTTPClient: r.http, MaxPhotoBytes: 10 << 20,
 	}
 	if r.o.Mode == "webhook" {

@@ -1,13 +1,18 @@
 package telegram_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,7 +25,10 @@ import (
 	"github.com/repairbot/repairbot/flows/flowstest"
 	"github.com/repairbot/repairbot/i18n"
 	"github.com/repairbot/repairbot/internal/testkit"
+	"github.com/repairbot/repairbot/outbox"
 	"github.com/repairbot/repairbot/sop"
+	"github.com/repairbot/repairbot/store/postgres"
+	"github.com/repairbot/repairbot/store/postgres/pgstoretest"
 )
 
 var morningTicket = regexp.MustCompile(`BX-\d{8}-\d{4}`)
@@ -34,27 +42,59 @@ var morningTicket = regexp.MustCompile(`BX-\d{8}-\d{4}`)
 // digests), the group messages sent and the 429 answers.
 //
 //	go test -run '^$' -bench Morning -benchtime 1x -timeout 30m ./bot/telegram/
+//
+// BenchmarkMorning/bbolt is one process polling; BenchmarkMorning/replicas2
+// is two replicas on PostgreSQL (REPAIRBOT_PG_DSN; skipped without), each
+// with its engine and channel in webhook mode behind a round-robin front:
+// both receive, the leader alone sends.
 func BenchmarkMorning(b *testing.B) {
+	b.Run("bbolt", func(b *testing.B) { benchMorning(b, 1) })
+	b.Run("replicas2", func(b *testing.B) { benchMorning(b, 2) })
+}
+
+func benchMorning(b *testing.B, replicas int) {
 	const residents, emergencies, window = 1000, 50, time.Minute
 	for it := 0; it < b.N; it++ {
 		fake := tgfake.New(tgfake.Options{Token: e2eToken, EnforceLimits: true})
 		fake.AddGroup(e2eGroup, "维修班组")
-		st, err := testkit.Open(filepath.Join(b.TempDir(), "morning.db"), testkit.Options{})
-		if err != nil {
-			b.Fatal(err)
+		var stores []flows.Store
+		var leading []func() bool
+		if replicas == 1 {
+			st, err := testkit.Open(filepath.Join(b.TempDir(), "morning.db"), testkit.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			stores, leading = append(stores, st), append(leading, nil)
+		} else {
+			dsn := pgstoretest.DSN(b)
+			for range replicas {
+				ps, err := postgres.Open(context.Background(), dsn, postgres.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := ps.TryLead(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+				stores, leading = append(stores, ps), append(leading, ps.Leading)
+			}
 		}
+		st := stores[0]
 		techs := []string{"tg:2001", "tg:2002", "tg:2003"}
 		texts := i18n.MustLoad(flows.LangZH)
-		eng, err := flows.NewEngine(flows.Options{Store: st, Texts: texts, Categories: flowstest.DefaultCategories, SOP: sop.Default(),
-			GroupCommit: true, Group: telegram.ChatAddress(e2eGroup), OnDuty: func(time.Time) []string { return techs },
-			Emergencies: []flows.EmergencyType{{Key: "water_leak", Category: "water", Labels: map[flows.Lang]string{flows.LangZH: "跑水", flows.LangEN: "Water leak"},
-				AcceptWithin: 2 * time.Minute, ArriveWithin: 5 * time.Minute, ManagerAfter: 10 * time.Minute}}})
-		if err != nil {
-			b.Fatal(err)
+		var engines []*flows.Engine
+		for _, s := range stores {
+			eng, err := flows.NewEngine(flows.Options{Store: s, Texts: texts, Categories: flowstest.DefaultCategories, SOP: sop.Default(),
+				GroupCommit: true, Group: telegram.ChatAddress(e2eGroup), OnDuty: func(time.Time) []string { return techs },
+				Emergencies: []flows.EmergencyType{{Key: "water_leak", Category: "water", Labels: map[flows.Lang]string{flows.LangZH: "跑水", flows.LangEN: "Water leak"},
+					AcceptWithin: 2 * time.Minute, ArriveWithin: 5 * time.Minute, ManagerAfter: 10 * time.Minute}}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			engines = append(engines, eng)
 		}
 		// Seed the people: technicians, and residents half-way through a
 		// report (the timing step; emergencies at the category step).
-		err = st.Update(context.Background(), func(tx flows.Tx) error {
+		err := st.Update(context.Background(), func(tx flows.Tx) error {
 			for i, id := range techs {
 				chat := telegram.ChatAddress(int64(2001 + i))
 				if err := tx.PutPerson(&flows.Person{ID: id, Role: flows.RoleTechnician, Name: fmt.Sprintf("师傅%d", i+1), Registered: true, Lang: flows.LangZH, Chat: chat}); err != nil {
@@ -85,11 +125,24 @@ func BenchmarkMorning(b *testing.B) {
 		for i := range techs {
 			fake.SendText(tgfake.User{ID: int64(2001 + i), FirstName: "师傅"}, int64(2001+i), "/help")
 		}
-		ch, err := telegram.New(telegram.Options{Token: e2eToken, APIURL: fake.URL(), PollTimeout: time.Second,
-			Deps: bot.Deps{Engine: eng, Store: st, Outbox: st, Texts: texts, Log: zerolog.Nop()},
-			Send: telegram.SendLimits{PerChatPerSecond: 1, GroupPerMinute: 20, GlobalPerSecond: 30, Workers: 8}})
-		if err != nil {
-			b.Fatal(err)
+		var front *roundRobin
+		var channels []*telegram.Channel
+		for i, s := range stores {
+			o := telegram.Options{Token: e2eToken, APIURL: fake.URL(), PollTimeout: time.Second,
+				Deps: bot.Deps{Engine: engines[i], Store: s, Outbox: s.(outbox.Queue), Texts: texts, Log: zerolog.Nop(), Leading: leading[i]},
+				Send: telegram.SendLimits{PerChatPerSecond: 1, GroupPerMinute: 20, GlobalPerSecond: 30, Workers: 8}}
+			if replicas > 1 {
+				if front == nil {
+					front = newRoundRobin(b)
+				}
+				o.Mode, o.WebhookListen, o.WebhookPath, o.WebhookSecret = "webhook", "127.0.0.1:0", e2eHook, e2eSecret
+				o.WebhookURL = front.URL() + e2eHook
+			}
+			ch, err := telegram.New(o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			channels = append(channels, ch)
 		}
 		// Timestamps of what the bot sent, per chat.
 		var mu sync.Mutex
@@ -126,8 +179,13 @@ func BenchmarkMorning(b *testing.B) {
 				}
 			}
 		})
-		if err := ch.Open(context.Background()); err != nil {
-			b.Fatal(err)
+		for _, ch := range channels {
+			if err := ch.Open(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			if front != nil {
+				front.add("http://" + ch.WebhookAddr())
+			}
 		}
 		b.ResetTimer()
 		tapped := map[int64]time.Time{}
@@ -187,8 +245,75 @@ func BenchmarkMorning(b *testing.B) {
 		b.ReportMetric(float64(groups), "group_msgs")
 		b.ReportMetric(float64(fake.TooMany()), "429s")
 		b.ReportMetric(total.Seconds(), "total_s")
-		ch.Close()
-		st.Close()
+		if front != nil {
+			b.ReportMetric(float64(front.served[0].Load()), "replica0_updates")
+			b.ReportMetric(float64(front.served[1].Load()), "replica1_updates")
+		}
+		for _, ch := range channels {
+			ch.Close()
+		}
+		for _, s := range stores {
+			s.(interface{ Close() error }).Close()
+		}
 		fake.Close()
 	}
+}
+
+// roundRobin is a load balancer in front of replicas' webhook listeners:
+// each request goes to the next replica, and to the one after it when that
+// one refuses (a dead replica).
+type roundRobin struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	targets []string
+	next    atomic.Uint64
+	served  [2]atomic.Int64
+}
+
+func newRoundRobin(tb testing.TB) *roundRobin {
+	f := &roundRobin{}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	tb.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *roundRobin) URL() string { return f.srv.URL }
+
+func (f *roundRobin) add(target string) {
+	f.mu.Lock()
+	f.targets = append(f.targets, target)
+	f.mu.Unlock()
+}
+
+func (f *roundRobin) serve(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	targets := append([]string(nil), f.targets...)
+	f.mu.Unlock()
+	if len(targets) == 0 {
+		http.Error(w, "no replica yet", http.StatusBadGateway)
+		return
+	}
+	first := int(f.next.Add(1)) % len(targets)
+	for k := range targets {
+		i := (first + k) % len(targets)
+		req, _ := http.NewRequestWithContext(r.Context(), r.Method, targets[i]+r.URL.Path, bytes.NewReader(body))
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			continue
+		}
+		if i < len(f.served) {
+			f.served[i].Add(1)
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+		resp.Body.Close()
+		return
+	}
+	http.Error(w, "every replica refused", http.StatusBadGateway)
 }

@@ -174,12 +174,17 @@ func (s *Store) tryBatch(calls []*batchCall) (enq, committed bool, err error) {
 		return false, false, fmt.Errorf("store/postgres: %w", err)
 	}
 	defer conn.Release()
-	unlock, err := lockChats(ctx, conn.Conn(), serialKeys(calls))
+	held, err := lockChats(ctx, conn.Conn(), serialKeys(calls))
 	if err != nil {
 		return false, false, err
 	}
-	defer unlock()
 	t := newTx(ctx, conn.Conn(), s.now, beginWrite, false)
+	t.unlock = held
+	defer func() {
+		if held && !t.unlocked {
+			releaseChats(conn.Conn())
+		}
+	}()
 	done := false
 	defer func() {
 		if !done {

@@ -32,7 +32,10 @@ import (
 //   - mode: "serial" is one event at a time, one transaction each; "group"
 //     is 128 concurrent senders with GroupCommit (Batch); on PostgreSQL
 //     "group-lanesN" runs at most N batches at once (Options.BatchLanes;
-//     "group" is the default).
+//     "group" is the default); "replicas2" is the group mode on two stores
+//     sharing the database, each with its engine and half the senders (two
+//     replicas of the bot behind a load balancer: separate pools, sessions
+//     and batchers, the conversation locks of both).
 //
 // Every event is a different resident's, as on a busy morning.
 func BenchmarkEngine(b *testing.B) {
@@ -40,13 +43,17 @@ func BenchmarkEngine(b *testing.B) {
 		for _, event := range []string{"report", "ticket"} {
 			modes := []string{"serial", "group"}
 			if st == "postgres" {
-				modes = append(modes, "group-lanes1", "group-lanes3")
+				modes = append(modes, "group-lanes1", "group-lanes3", "replicas2")
 			}
 			for _, mode := range modes {
 				lanes := 0
 				fmt.Sscanf(mode, "group-lanes%d", &lanes)
 				b.Run(st+"/"+event+"/"+mode, func(b *testing.B) {
-					benchEngine(b, benchStore(b, st, lanes), event, mode != "serial")
+					stores := []flows.Store{benchStore(b, st, lanes)}
+					if mode == "replicas2" {
+						stores = append(stores, mustOpenDSN(b, benchDSN(stores[0]), postgres.Options{MaxConns: 16}))
+					}
+					benchEngine(b, stores, event, mode != "serial")
 				})
 			}
 		}
@@ -73,14 +80,27 @@ func benchStore(b *testing.B, kind string, lanes int) flows.Store {
 	return s
 }
 
-func benchEngine(b *testing.B, st flows.Store, event string, group bool) {
+// benchDSN is the connection string of a benchmark's PostgreSQL store.
+func benchDSN(st flows.Store) string {
+	return st.(*postgres.Store).Pool().Config().ConnConfig.ConnString()
+}
+
+// benchEngine runs the events through one engine per store (stores after
+// the first share the first's database: replicas); event i goes to
+// engine i % len(stores).
+func benchEngine(b *testing.B, stores []flows.Store, event string, group bool) {
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	now := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
-	eng, err := flows.NewEngine(flows.Options{Store: st, Texts: i18n.MustLoad(flows.LangZH), Location: loc, GroupCommit: group, SOP: sop.Default(),
-		Group: flows.Address{Channel: "tg", Chat: "-100200"}, SLA: flows.SLAOptions{AcceptWithin: 15 * time.Minute},
-		Now: func() time.Time { return now }, Categories: []flows.Category{{Key: "water", Labels: map[flows.Lang]string{flows.LangZH: "水"}}}})
-	if err != nil {
-		b.Fatal(err)
+	st := stores[0]
+	var engines []*flows.Engine
+	for _, s := range stores {
+		eng, err := flows.NewEngine(flows.Options{Store: s, Texts: i18n.MustLoad(flows.LangZH), Location: loc, GroupCommit: group, SOP: sop.Default(),
+			Group: flows.Address{Channel: "tg", Chat: "-100200"}, SLA: flows.SLAOptions{AcceptWithin: 15 * time.Minute},
+			Now: func() time.Time { return now }, Categories: []flows.Category{{Key: "water", Labels: map[flows.Lang]string{flows.LangZH: "水"}}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		engines = append(engines, eng)
 	}
 	ctx := context.Background()
 	pid := func(i int) string { return fmt.Sprintf("tg:%d", 100000+i) }
@@ -121,13 +141,23 @@ func benchEngine(b *testing.B, st flows.Store, event string, group bool) {
 	}
 	handle := func(i int) (time.Duration, error) {
 		t0 := time.Now()
-		_, err := eng.Handle(ctx, ev(i))
+		_, err := engines[i%len(engines)].Handle(ctx, ev(i))
 		return time.Since(t0), err
 	}
-	var before postgres.TxStats
-	if ps, ok := st.(*postgres.Store); ok {
-		before = ps.TxStats()
+	stats := func() (sum postgres.TxStats) {
+		for _, s := range stores {
+			if ps, ok := s.(*postgres.Store); ok {
+				t := ps.TxStats()
+				sum.Commits += t.Commits
+				sum.Batches += t.Batches
+				sum.BatchCalls += t.BatchCalls
+				sum.Retries += t.Retries
+				sum.RoundTrips += t.RoundTrips
+			}
+		}
+		return sum
 	}
+	before := stats()
 	var lat []time.Duration
 	var mu sync.Mutex
 	b.ResetTimer()
@@ -165,8 +195,8 @@ func benchEngine(b *testing.B, st flows.Store, event string, group bool) {
 	if len(lat) > 0 {
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
 	}
-	if ps, ok := st.(*postgres.Store); ok {
-		s := ps.TxStats()
+	if _, ok := st.(*postgres.Store); ok {
+		s := stats()
 		if n := s.Batches - before.Batches; n > 0 {
 			b.ReportMetric(float64(s.BatchCalls-before.BatchCalls)/float64(n), "calls/batch")
 		}

@@ -53,6 +53,10 @@ type tx struct {
 	// two), or written by it. found=false: known to be absent.
 	dialogues map[string]dialogueRow
 	readAhead bool
+
+	// unlock: the connection holds conversation locks (serial.go), let go
+	// in the COMMIT's round trip; unlocked once that went through.
+	unlock, unlocked bool
 }
 
 type dialogueRow struct {
@@ -192,7 +196,14 @@ func (t *tx) commit() error {
 		return nil
 	}
 	t.pending = append(t.pending, queued{sql: `COMMIT`})
-	return t.flush()
+	if t.unlock {
+		t.pending = append(t.pending, queued{sql: unlockAll})
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	t.unlocked = t.unlock
+	return nil
 }
 
 // abort ends the transaction on the server, if it began there, and

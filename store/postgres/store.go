@@ -271,12 +271,17 @@ func (s *Store) attempt(ctx context.Context, fn func(flows.Tx) error) (enq bool,
 		return false, fmt.Errorf("store/postgres: %w", err), err
 	}
 	defer conn.Release()
-	unlock, err := lockChats(ctx, conn.Conn(), []string{flows.SerialKey(ctx)})
+	held, err := lockChats(ctx, conn.Conn(), []string{flows.SerialKey(ctx)})
 	if err != nil {
 		return false, err, err
 	}
-	defer unlock()
 	t := newTx(ctx, conn.Conn(), s.now, beginWrite, false)
+	t.unlock = held
+	defer func() {
+		if held && !t.unlocked {
+			releaseChats(conn.Conn())
+		}
+	}()
 	done := false
 	defer func() {
 		if !done { // fn failed or panicked, or the commit failed
