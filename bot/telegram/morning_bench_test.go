@@ -27,8 +27,6 @@ import (
 	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/outbox"
 	"github.com/repairbot/repairbot/sop"
-	"github.com/repairbot/repairbot/store/postgres"
-	"github.com/repairbot/repairbot/store/postgres/pgstoretest"
 )
 
 var morningTicket = regexp.MustCompile(`BX-\d{8}-\d{4}`)
@@ -66,9 +64,9 @@ func benchMorning(b *testing.B, replicas int) {
 			}
 			stores, leading = append(stores, st), append(leading, nil)
 		} else {
-			dsn := pgstoretest.DSN(b)
+			dsn := testkit.PostgresDSN(b)
 			for range replicas {
-				ps, err := postgres.Open(context.Background(), dsn, postgres.Options{})
+				ps, err := testkit.OpenReplica(context.Background(), dsn)
 				if err != nil {
 					b.Fatal(err)
 				}

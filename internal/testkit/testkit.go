@@ -2,17 +2,20 @@
 // not import one (bot/telegram, bot/wecom, ops, jobs): they see it only
 // through the interfaces they are given in production (flows.Store and
 // outbox.Queue), so their test files do not import repairbot/store
-// either. The bbolt store is the one opened today; a second
-// implementation would be chosen here.
+// either. Open opens the bbolt store; PostgresDSN and OpenReplica a
+// PostgreSQL one, as a replica of the bot.
 package testkit
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/outbox"
 	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/store/postgres"
+	"github.com/repairbot/repairbot/store/postgres/pgstoretest"
 )
 
 // Store is a store as an adapter's tests use it: transactions, the
@@ -52,4 +55,26 @@ func MustOpen(tb testing.TB, path string, o Options) Store {
 		tb.Fatalf("open store: %v", err)
 	}
 	return st
+}
+
+// Replica is a store on a database that several replicas share: a Store
+// that may lead them (store/postgres).
+type Replica interface {
+	Store
+	TryLead(ctx context.Context) (bool, error)
+	Leading() bool
+}
+
+// PostgresDSN is a database of tb's own on the server REPAIRBOT_PG_DSN
+// names, schema migrated; tb is skipped (or failed, with
+// REPAIRBOT_PG_REQUIRED=1) without one.
+func PostgresDSN(tb testing.TB) string {
+	tb.Helper()
+	return pgstoretest.DSN(tb)
+}
+
+// OpenReplica opens a PostgreSQL store on dsn, as one replica of the bot.
+// The caller closes it.
+func OpenReplica(ctx context.Context, dsn string) (Replica, error) {
+	return postgres.Open(ctx, dsn, postgres.Options{})
 }
