@@ -168,6 +168,10 @@ func InAreas(areas []string, key string) bool {
 	return areas == nil || slices.Contains(areas, key)
 }
 
+// AreaName is the area's name in l (its key when it has none): the
+// renderer's label of an area in reports broken down by area.
+func (e *Engine) AreaName(key string, l Lang) string { return e.areaName(key, l) }
+
 // areaName is the area's name in l (its key when it has none).
 func (e *Engine) areaName(key string, l Lang) string {
 	a, ok := e.Area(key)

@@ -511,7 +511,7 @@ func (w *World) Render(m flows.Message) []byte {
 	}
 	r, err := records.New(records.Options{Store: w.Store, Texts: w.Opts.Texts, Profile: w.Opts.Profile, OrgName: w.Opts.OrgName,
 		Location: w.Opts.Location, Categories: w.Opts.Categories, Emergencies: w.Opts.Emergencies, SOP: w.Eng.SOP,
-		Daily: w.Eng.DailyList, Parts: w.Opts.Parts.Files, CacheFor: -1})
+		Daily: w.Eng.DailyList, Parts: w.Opts.Parts.Files, CacheFor: -1, AreaName: w.Eng.AreaName})
 	if err != nil {
 		w.TB.Fatal(err)
 	}
