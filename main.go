@@ -311,7 +311,8 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		}
 		return fmt.Errorf("org.sop_file: %w", err)
 	}
-	return nil
+	// The areas in force: the configured ones with the admins' edits.
+	return m.Engine.LoadAreas(ctx)
 }
 
 // Close stops the ops endpoint, the schedules and the channels (in reverse

@@ -85,15 +85,18 @@ func buildAreas(o *Options) (areaSet, error) {
 	return s, nil
 }
 
+// areaList is the areas in force (do not modify: an edit swaps a new set).
+func (e *Engine) areaList() []Area { return e.areas.Load().list }
+
 // Areas lists the engine's areas in order; the first is the default area.
-func (e *Engine) Areas() []Area { return slices.Clone(e.areas.list) }
+func (e *Engine) Areas() []Area { return slices.Clone(e.areaList()) }
 
 // DefaultAreaKey is the area records from before areas belong to.
-func (e *Engine) DefaultAreaKey() string { return e.areas.list[0].Key }
+func (e *Engine) DefaultAreaKey() string { return e.areaList()[0].Key }
 
 // Area returns the area with that key.
 func (e *Engine) Area(key string) (Area, bool) {
-	for _, a := range e.areas.list {
+	for _, a := range e.areaList() {
 		if a.Key == key {
 			return a, true
 		}
@@ -103,7 +106,7 @@ func (e *Engine) Area(key string) (Area, bool) {
 
 // multiArea reports whether the engine serves more than one area (the
 // area then shows on cards and lists, and registration asks for it).
-func (e *Engine) multiArea() bool { return len(e.areas.list) > 1 }
+func (e *Engine) multiArea() bool { return len(e.areaList()) > 1 }
 
 // areaOf is the ticket's area; an empty one is a ticket filed before
 // areas, in the default area.
@@ -317,7 +320,7 @@ func (c *call) joinAreas(inv *Invite) []string {
 // areaKeys lists the areas' keys with their names, for a usage answer.
 func (c *call) areaKeys() string {
 	var parts []string
-	for _, a := range c.e.areas.list {
+	for _, a := range c.e.areaList() {
 		parts = append(parts, a.Key+" ("+c.e.areaName(a.Key, c.lang)+")")
 	}
 	return strings.Join(parts, c.t("order.sep"))
@@ -380,7 +383,7 @@ func (c *call) ensureAreaLeads() error {
 		return nil
 	}
 	changed := false
-	for _, a := range c.e.areas.list {
+	for _, a := range c.e.areaList() {
 		if slices.Contains(a.Leads, p.ID) && !slices.Contains(p.Areas, a.Key) {
 			p.Areas = append(p.Areas, a.Key)
 			changed = true

@@ -36,7 +36,7 @@ func (c *call) areaRecipients(area string) ([]*Person, error) {
 func (c *call) areaDigest(lines map[string][]string, keepEmpty bool, whom func(area string) ([]*Person, error), send func(p *Person, parts []areaPart)) error {
 	var order []*Person
 	parts := map[string][]areaPart{}
-	for _, a := range c.e.areas.list {
+	for _, a := range c.e.areaList() {
 		ls, ok := lines[a.Key]
 		if !ok || len(ls) == 0 && !keepEmpty {
 			continue

@@ -26,7 +26,7 @@ func (c *call) audit(month string) error {
 	}
 	l := c.e.o.DefaultLang
 	lines := map[string][]string{}
-	for _, a := range c.e.areas.list {
+	for _, a := range c.e.areaList() {
 		lines[a.Key] = []string{}
 		for _, t := range byArea[a.Key] {
 			flags := append(c.auditFlags(t, l), c.overrideFlags(t, l)...)

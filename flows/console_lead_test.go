@@ -233,6 +233,7 @@ var consoleChatDesign = map[string][]string{
 	flows.ConsolePurchaseNo:     {"lead", "admin"},
 	flows.ConsoleItemRetire:     {"lead", "admin"},
 	flows.ConsolePriceSet:       {"lead", "admin"},
+	flows.ConsoleAreaSet:        {"admin"},
 	flows.ConsolePhoneTicket:    {"lead", "dispatcher", "admin"},
 	flows.ConsoleQCReview:       {"lead", "admin"},
 }

@@ -60,6 +60,7 @@ var (
 	residentsOnly = Access{Roles: residents, Deny: "err.residents_only"}
 	sopUsers      = Access{Roles: staffAll, Deny: "err.role"}
 	repairTeam    = Access{Roles: staff, Deny: "err.role"}
+	adminsOnly    = Access{Roles: []Role{RoleAdmin}, Deny: "areas.admins_only"}
 )
 
 // ---- commands ----
@@ -158,6 +159,8 @@ func init() {
 		{Name: "parts", Arg: "export", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsExport)},
 		// A building's QR poster (posters.go): the leads of its area.
 		{Name: "poster", Key: "areas.cmd_poster", Args: "help.args.poster", Menus: leads, Access: leadsOnly, run: (*call).cmdPoster},
+		// The areas' names, buildings, groups, leads and phones (areas_edit.go): the admins'.
+		{Name: "area", Key: "areas.cmd_area", Args: "help.args.area", Menus: []Role{RoleAdmin}, Access: adminsOnly, run: (*call).cmdArea},
 		{Name: "lang", Key: "cmd.lang", Args: "help.args.lang", Menus: everyone, Access: anyone, run: (*call).cmdLang},
 		{Name: "help", Key: "cmd.help", Menus: everyone, Access: anyone, run: noArgs((*call).cmdHelp)},
 	}
@@ -655,6 +658,7 @@ const (
 	ConsolePurchaseNo     = "purchase_no"     // vbPurchaseNo
 	ConsoleItemRetire     = "item_retire"     // a catalog item retired or back: vbItemRetire
 	ConsolePriceSet       = "price_set"       // a price list line changed or added: a new SOP version, as /sop reload makes
+	ConsoleAreaSet        = "area_set"        // an area's field edited or reset, as /area does
 	// The records' pages (console_records.go).
 	ConsoleCallback = "callback"  // a phone callback's result (and score): ActCallbackPhone's row
 	ConsoleQCReview = "qc_review" // a lead's QC review in one form: vbQCStart's row
@@ -703,6 +707,7 @@ var consoleActions = map[string]consoleAction{
 	ConsolePurchaseNo:     {Verb: vbPurchaseNo, Fields: []string{"request"}},
 	ConsoleItemRetire:     {Verb: vbItemRetire, Fields: []string{"part"}},
 	ConsolePriceSet:       {Cmd: "sop reload", run: (*call).consolePriceSet},
+	ConsoleAreaSet:        {Cmd: "area", run: (*call).consoleAreaSet},
 	ConsoleCallback:       {Act: ActCallbackPhone, run: (*call).consoleCallback},
 	ConsoleQCReview:       {Verb: vbQCStart, run: (*call).consoleQC},
 }

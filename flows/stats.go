@@ -527,7 +527,7 @@ func (c *call) areaPlace(r *KPIReport, area, text string, l Lang) string {
 // each area's main figures and its busiest building.
 func (c *call) areaKPIs(r *KPIReport, l Lang) string {
 	out := c.areaCounts(r.ByArea, l)
-	for _, a := range c.e.areas.list {
+	for _, a := range c.e.areaList() {
 		s, ok := r.AreaTotals[a.Key]
 		if !ok || s.Reported == 0 {
 			continue

@@ -257,6 +257,9 @@ func (w *World) start(o storetest.Opened) {
 	if _, _, err := eng.InstallSOP(context.Background(), w.Opts.SOP, "system"); err != nil {
 		w.TB.Fatal(err)
 	}
+	if err := eng.LoadAreas(context.Background()); err != nil {
+		w.TB.Fatal(err)
+	}
 	w.Eng = eng
 }
 
