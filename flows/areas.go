@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -377,23 +378,53 @@ func (c *call) rungPeople(t *Ticket, n int) ([]*Person, error) {
 // ensureAreaLeads gives a lead the configuration names for areas those
 // areas in their profile, so every check of the records (Authorize, the
 // console) finds them there.
-func (c *call) ensureAreaLeads() error {
-	p := c.me
+func (c *call) ensureAreaLeads() error { return c.writeLeadAreas(c.me) }
+
+// writeLeadAreas writes into lead p's profile the areas that name them
+// among their leads (a profile from before areas keeps its default area).
+func (c *call) writeLeadAreas(p *Person) error {
 	if p == nil || !p.Active() || p.Role != RoleLead {
 		return nil
 	}
-	changed := false
+	var areas []string
 	for _, a := range c.e.areaList() {
-		if slices.Contains(a.Leads, p.ID) && !slices.Contains(p.Areas, a.Key) {
-			p.Areas = append(p.Areas, a.Key)
-			changed = true
+		if slices.Contains(a.Leads, p.ID) && !slices.Contains(c.e.areasOf(p), a.Key) {
+			areas = append(areas, a.Key)
 		}
 	}
-	if !changed {
+	if len(areas) == 0 {
 		return nil
 	}
+	p.Areas = append(slices.Clone(c.e.areasOf(p)), areas...)
 	p.Updated = c.now
 	return c.tx.PutPerson(p)
+}
+
+// LeadAreas writes the configured leads' areas into their profiles at
+// start-up, so a lead named in [[areas]] leads is in their areas in
+// every check of the records (the console, the store's lists) before
+// their next message.
+func (e *Engine) LeadAreas(ctx context.Context) error {
+	return e.o.Store.Update(ctx, func(tx Tx) error {
+		c := &call{e: e, tx: tx, now: e.o.Now().UTC(), lang: e.o.DefaultLang, ev: Event{Kind: EvNone, From: Sender{ID: "system"}}}
+		seen := map[string]bool{}
+		for _, a := range e.areaList() {
+			for _, id := range a.Leads {
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+				p, err := c.person(id)
+				if err != nil {
+					return err
+				}
+				if err := c.writeLeadAreas(p); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // areaCents is a price-list item's unit price in the ticket's area: the

@@ -331,8 +331,14 @@ func (e *Engine) reloadAreas(ctx context.Context) error {
 }
 
 // LoadAreas puts the areas in force at start-up: the configured ones with
-// the admins' stored edits.
-func (e *Engine) LoadAreas(ctx context.Context) error { return e.reloadAreas(ctx) }
+// the admins' stored edits; then it writes each area's leads' areas into
+// their profiles (LeadAreas).
+func (e *Engine) LoadAreas(ctx context.Context) error {
+	if err := e.reloadAreas(ctx); err != nil {
+		return err
+	}
+	return e.LeadAreas(ctx)
+}
 
 // cmdArea is an admin's /area: the list, one area, or an edit
 // "/area <key> <field> <value>".
