@@ -174,7 +174,7 @@ func (m *Main) Run(ctx context.Context) error {
 	ro := m.Engine.RecordOptions()
 	m.Records, err = records.New(records.Options{Store: st, Texts: texts, Profile: ro.Profile, OrgName: ro.OrgName,
 		Location: ro.Location, Categories: ro.Categories, Emergencies: ro.Emergencies, SOP: m.Engine.SOP,
-		MediaDir: photos.Dir, Daily: m.Engine.DailyList, Parts: ro.Parts, Poster: posterImage, AreaName: m.Engine.AreaName})
+		MediaDir: photos.Dir, Daily: m.Engine.DailyList, Parts: ro.Parts, Poster: posterImage, PosterPDF: posterPDF, AreaName: m.Engine.AreaName})
 	if err != nil {
 		return err
 	}

@@ -130,3 +130,8 @@ func posterSpec(cfg config.Config, areaKey, building, lang string) (flows.Poster
 func posterImage(s flows.PosterSpec) ([]byte, error) {
 	return posters.PNG(posters.Poster(s))
 }
+
+// posterPDF draws /poster's PDF for the exports' renderer (records.Options.PosterPDF).
+func posterPDF(s flows.PosterSpec) ([]byte, error) {
+	return posters.PDF(posters.Poster(s))
+}

@@ -121,6 +121,8 @@ func (c *call) cmdPoster(arg string) error {
 	c.exportFile(c.ev.From.Chat, "poster-"+area+"-"+building+".png",
 		c.t("posters.made", "area", spec.Area, "building", building, "link", spec.Link),
 		Export{Form: ExportPoster, Lang: c.lang, Poster: &spec}, "", PrioNormal)
+	c.exportFile(c.ev.From.Chat, "poster-"+area+"-"+building+".pdf", c.t("posters.made_pdf"),
+		Export{Form: ExportPosterPDF, Lang: c.lang, Poster: &spec}, "", PrioNormal)
 	return nil
 }
 
