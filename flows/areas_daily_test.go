@@ -47,6 +47,12 @@ func TestAreasEndOfDayPerArea(t *testing.T) {
 			if textTo(msgs, westLead, "提交了") == "" || textTo(msgs, eastLead, "提交了") != "" {
 				t.Errorf("the west technician's submission went to the wrong lead: %+v", msgs)
 			}
+			if got := textTo(msgs, admin, "提交了"); !strings.Contains(got, "按小区：东苑小区 0；西苑小区 1") {
+				t.Errorf("the admin's copy of the submission is not broken down by area: %q", got)
+			}
+			if got := textTo(msgs, westLead, "提交了"); strings.Contains(got, "按小区") {
+				t.Errorf("the west lead's copy is broken down by area: %q", got)
+			}
 			w.Now = time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
 			w.Tick() // the end of the day
 			msgs = w.Drain()

@@ -120,9 +120,17 @@ func (c *call) handoverSubmit(args []string) error {
 	if err != nil {
 		return err
 	}
+	byArea := map[string]int{}
+	for _, t := range ts {
+		byArea[c.e.areaOf(t)]++
+	}
 	for _, p := range leads {
+		text := c.tl(p.Lang, "handover.review", "name", c.me.Name, "date", dayLabel(day), "n", len(ts)) + "\n" + c.ticketLines(ts, p.Lang)
+		if c.e.multiArea() && c.e.scopeOf(p) == nil {
+			text += c.areaCounts(byArea, p.Lang) // an admin's: by area
+		}
 		c.send(Message{To: p.Chat, Priority: PrioNormal,
-			Text: c.tl(p.Lang, "handover.review", "name", c.me.Name, "date", dayLabel(day), "n", len(ts)) + "\n" + c.ticketLines(ts, p.Lang),
+			Text: text,
 			Buttons: [][]Button{{
 				{Text: c.tl(p.Lang, "btn.handover_ok"), Data: EncodePayload(vbHandoverReview, day, c.me.ID, "ok")},
 				{Text: c.tl(p.Lang, "btn.handover_return"), Data: EncodePayload(vbHandoverReview, day, c.me.ID, "ret")},
