@@ -455,12 +455,18 @@ func (c *call) certReasonInput(d *Dialogue) error {
 	if err != nil {
 		return err
 	}
-	ct, err := c.e.quals().RevokeCert(c.tx, c.me.ID, d.CertID, reason, c.now)
+	if err := c.revokeCert(d.CertID, reason); err != nil {
+		return err
+	}
+	return c.tx.DeleteDialogue(d.PersonID)
+}
+
+// revokeCert refuses a submission or revokes a card with the reason and
+// tells its holder: the chat's typed reason and the console's form.
+func (c *call) revokeCert(id, reason string) error {
+	ct, err := c.e.quals().RevokeCert(c.tx, c.me.ID, id, reason, c.now)
 	if err != nil {
 		return c.localised(err)
-	}
-	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
-		return err
 	}
 	c.reply(c.t("certs.revoked", "id", ct.ID))
 	holder, err := c.person(ct.PersonID)

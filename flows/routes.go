@@ -655,6 +655,18 @@ const (
 	ConsolePurchaseNo     = "purchase_no"     // vbPurchaseNo
 	ConsoleItemRetire     = "item_retire"     // a catalog item retired or back: vbItemRetire
 	ConsolePriceSet       = "price_set"       // a price list line changed or added: a new SOP version, as /sop reload makes
+	// The management's dialogues in one form each (console_manage.go):
+	// the chat button or command that opens the dialogue is the row.
+	ConsoleRosterAdd      = "roster_add"      // a shift added on a day with its hours: vbRosterAdd
+	ConsoleRosterHours    = "roster_hours"    // a shift's hours changed: vbRosterHours
+	ConsoleCertRefuse     = "cert_refuse"     // a submission refused with a reason: vbCertRefuse
+	ConsoleCertRevoke     = "cert_revoke"     // a card revoked with a reason: vbCertRevoke
+	ConsoleTrainingNew    = "training_new"    // a session scheduled: /training new
+	ConsoleTrainingAttend = "training_attend" // one person's attendance and result: vbTrainAttend
+	ConsoleActionDone     = "action_done"     // a review action done with its evidence: vbActionDone
+	ConsoleStockReceive   = "stock_receive"   // a delivery against an approved purchase: /stock receive
+	ConsoleStockReturn    = "stock_return"    // unused parts back from a job: /stock return
+	ConsoleStockCount     = "stock_count"     // a store's stock adjusted to a count, with a reason: /stock count
 	// The records' pages (console_records.go).
 	ConsoleCallback = "callback"  // a phone callback's result (and score): ActCallbackPhone's row
 	ConsoleQCReview = "qc_review" // a lead's QC review in one form: vbQCStart's row
@@ -703,6 +715,16 @@ var consoleActions = map[string]consoleAction{
 	ConsolePurchaseNo:     {Verb: vbPurchaseNo, Fields: []string{"request"}},
 	ConsoleItemRetire:     {Verb: vbItemRetire, Fields: []string{"part"}},
 	ConsolePriceSet:       {Cmd: "sop reload", run: (*call).consolePriceSet},
+	ConsoleRosterAdd:      {Verb: vbRosterAdd, run: (*call).consoleRosterAdd},
+	ConsoleRosterHours:    {Verb: vbRosterHours, run: (*call).consoleRosterHours},
+	ConsoleCertRefuse:     {Verb: vbCertRefuse, run: consoleCertReason(vbCertRefuse)},
+	ConsoleCertRevoke:     {Verb: vbCertRevoke, run: consoleCertReason(vbCertRevoke)},
+	ConsoleTrainingNew:    {Cmd: "training new", run: (*call).consoleTrainingNew},
+	ConsoleTrainingAttend: {Verb: vbTrainAttend, Fields: []string{"session", "person", "mark"}},
+	ConsoleActionDone:     {Verb: vbActionDone, run: (*call).consoleActionDone},
+	ConsoleStockReceive:   {Cmd: "stock receive", run: (*call).consoleStockReceive},
+	ConsoleStockReturn:    {Cmd: "stock return", run: (*call).consoleStockReturn},
+	ConsoleStockCount:     {Cmd: "stock count", run: (*call).consoleStockCount},
 	ConsoleCallback:       {Act: ActCallbackPhone, run: (*call).consoleCallback},
 	ConsoleQCReview:       {Verb: vbQCStart, run: (*call).consoleQC},
 }
