@@ -130,6 +130,8 @@ func init() {
 		{Name: "training", Arg: "new", Access: leadsOnly, run: noArgs((*call).trainingNew)},
 		{Name: "sop", Key: "cmd.sop", Menus: staffAll, Access: sopUsers, run: (*call).cmdSOP},
 		{Name: "sop", Arg: "reload", Access: leadsOnly, run: noArgs((*call).cmdSOPReload)},
+		// The SOP file as it is, undoing the console's changes it lacks (listed).
+		{Name: "sop", Arg: "reload force", Access: leadsOnly, run: noArgs((*call).cmdSOPReloadForce)},
 		{Name: "review", Key: "cmd.review", Args: "help.args.review", Menus: staffAll, Access: sopUsers, run: (*call).cmdReview},
 		// A major fault (重大故障) opens a review at once (review clause 2).
 		{Name: "fault", Key: "cmd.fault", Args: "help.args.fault", Menus: leads, Access: leadsOnly, run: (*call).cmdFault},

@@ -450,7 +450,10 @@ type pricesData struct {
 	Version string
 	Prices  []priceView
 	History []string
-	Can     map[string]bool
+	// NotInFile is set when the version in force was made in the console:
+	// the SOP file lacks it (flows.SourceConsole).
+	NotInFile string
+	Can       map[string]bool
 }
 
 // prices shows the price list of the SOP in force and its versions; a
@@ -470,6 +473,9 @@ func (c *Channel) prices(w http.ResponseWriter, r *http.Request, v *visitor) {
 			return err
 		}
 		names := personNames(tx)
+		if len(vs) > 0 && vs[len(vs)-1].Source == flows.SourceConsole {
+			d.NotInFile = v.t("web.prices.not_in_file", "n", vs[len(vs)-1].Number)
+		}
 		for i := len(vs) - 1; i >= 0 && len(d.History) < 10; i-- {
 			sv := vs[i]
 			d.History = append(d.History, v.t("web.prices.version", "n", sv.Number, "label", sv.Label, "time", c.localTime(sv.Created), "by", names(sv.Author), "changes", len(sv.Changes)))
