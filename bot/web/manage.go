@@ -297,7 +297,8 @@ func (c *Channel) training(w http.ResponseWriter, r *http.Request, v *visitor) {
 		for _, s := range ss {
 			sv := sessionView{ID: s.ID, Topic: s.Topic, Start: c.localTime(s.Start), Place: s.Place, Trainer: s.TrainerName,
 				Status: lb.optional("web.training.status_"+s.Status, s.Status), Cancellable: s.Status == flows.SessionScheduled && s.Start.After(now),
-				Attendable: s.Status != flows.SessionCancelled && !now.Before(s.Start)}
+				// Offered to whom chat offers the buttons (its trainer, a lead); the engine decides.
+				Attendable: s.Status != flows.SessionCancelled && !now.Before(s.Start) && (v.person.Role.IsLead() || (s.TrainerID != "" && s.TrainerID == v.person.ID))}
 			for _, id := range s.People() {
 				sv.People = append(sv.People, option{Value: id, Label: names(id)})
 			}

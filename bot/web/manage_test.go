@@ -7,11 +7,13 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/repairbot/repairbot/bot/web"
 	"github.com/repairbot/repairbot/flows"
 )
 
@@ -285,4 +287,83 @@ func TestManagementForms(t *testing.T) {
 		contains(t, "attendance", l.get("/training").body, tech.Name+" 出席")
 	})
 
+}
+
+var doFormRE = regexp.MustCompile(`action="/do/([a-z_]+)"`)
+
+// TestManagementFormsOffered: with something for every form to act on,
+// each office role's pages offer a management form only where the
+// console's row allows that person the action (flows.ConsoleAllows, the
+// engine's own check), and a lead is offered every one of them.
+func TestManagementFormsOffered(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	r.world()
+	r.seedStock()
+	now := r.clk.Now()
+	lp, tp := r.person(lead), r.person(tech)
+	r.update(func(tx flows.Tx) error {
+		for _, c := range []*flows.Certificate{
+			{ID: "CERT-00001", PersonID: tech.PID(), Type: "elec_low_voltage", Number: "A1", Issued: flows.Date{Y: 2024, M: 3, D: 1}, ValidUntil: flows.Date{Y: 2030, M: 3, D: 1}, NextReview: flows.Date{Y: 2027, M: 3, D: 1}, VerifiedBy: lead.PID(), Verified: &now},
+			{ID: "CERT-00002", PersonID: tech2.PID(), Type: "elec_low_voltage", Number: "A2", Issued: flows.Date{Y: 2024, M: 3, D: 1}, ValidUntil: flows.Date{Y: 2030, M: 3, D: 1}, NextReview: flows.Date{Y: 2027, M: 3, D: 1}},
+		} {
+			if err := tx.PutCert(c); err != nil {
+				return err
+			}
+		}
+		req, err := flows.RequestPurchase(tx, flows.Posting{By: tp, At: now}, flows.PurchaseInput{Part: "P-TAPE", Store: "main", Qty: 10, Why: "补货"})
+		if err != nil {
+			return err
+		}
+		if _, err := flows.DecidePurchase(tx, flows.Posting{By: lp, At: now}, req.ID, true, ""); err != nil {
+			return err
+		}
+		if _, err := flows.RequestPurchase(tx, flows.Posting{By: tp, At: now}, flows.PurchaseInput{Part: "P-VALVE", Store: "main", Qty: 3, Why: "补货"}); err != nil {
+			return err
+		}
+		if err := tx.PutRoster(&flows.Roster{NextID: 1, Shifts: []flows.RosterShift{{ID: 1, Day: time.Monday, From: 8 * 60, To: 20 * 60, People: []string{tech.PID()}}}}); err != nil {
+			return err
+		}
+		if err := tx.PutSession(&flows.Session{ID: "TR-0001", Topic: "安全", Start: now.Add(-time.Hour), Minutes: 60, Place: "会议室", TrainerID: lead.PID(), TrainerName: lead.Name,
+			Status: flows.SessionScheduled, Invitees: []flows.Invitee{{PersonID: tech.PID()}}}); err != nil {
+			return err
+		}
+		if err := tx.PutSession(&flows.Session{ID: "TR-0002", Topic: "规程", Start: now.Add(48 * time.Hour), Minutes: 60, Place: "会议室", TrainerID: lead.PID(), TrainerName: lead.Name,
+			Status: flows.SessionScheduled, Invitees: []flows.Invitee{{PersonID: tech.PID()}}}); err != nil {
+			return err
+		}
+		return tx.PutReview(&flows.Review{ID: "RV-2026-001", Trigger: "yearly", Opened: now, Deadline: now.AddDate(0, 0, 14), Owner: lead.PID(), Status: "closed",
+			Report: &flows.ReviewReport{Actions: []flows.Improvement{
+				{N: 1, Text: "a", Owner: lead.PID(), Due: now.AddDate(0, 0, 7)}, {N: 2, Text: "b", Owner: dispatcher.PID(), Due: now.AddDate(0, 0, 7)},
+				{N: 3, Text: "c", Owner: admin.PID(), Due: now.AddDate(0, 0, 7)}}}})
+	})
+	r.drain()
+	pages := []string{"/staff", "/roster", "/training", "/stock", "/prices", "/reviews", "/fees", "/daily", "/callbacks", "/qc"}
+	for who, p := range map[string]person{"lead": lead, "dispatcher": dispatcher, "admin": admin} {
+		b := r.session(p)
+		pp := r.person(p)
+		offered := map[string]bool{}
+		for _, path := range pages {
+			res := b.get(path)
+			if res.status == http.StatusForbidden {
+				continue
+			}
+			for _, m := range doFormRE.FindAllStringSubmatch(res.body, -1) {
+				offered[m[1]] = true
+				if err := flows.ConsoleAllows(m[1], pp, nil); err != nil {
+					t.Errorf("%s is offered %s on %s, which the engine refuses: %v", who, m[1], path, err)
+				}
+			}
+		}
+		if who != "lead" {
+			continue
+		}
+		for _, a := range web.OfficeActions() {
+			if a == flows.ConsoleFeeAnswer || a == flows.ConsoleFeeClose || a == flows.ConsoleQCReview {
+				continue // their queues are empty here (TestOfficeActions, TestQCQueue)
+			}
+			if !offered[a] {
+				t.Errorf("the lead is offered no form for %s", a)
+			}
+		}
+	}
 }
