@@ -91,9 +91,17 @@ func (r *rig) manageSnapshot() string {
 func (b *browser) doUpload(action string, fields url.Values, file []byte) response {
 	b.r.t.Helper()
 	csrf, _ := b.form("/")
+	return b.uploadWith(action, csrf, fields, file)
+}
+
+// uploadWith posts a multipart management form with the given CSRF token.
+func (b *browser) uploadWith(action, csrf string, fields url.Values, file []byte) response {
+	b.r.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	_ = mw.WriteField("csrf", csrf)
+	if csrf != "" {
+		_ = mw.WriteField("csrf", csrf)
+	}
 	_ = mw.WriteField("k", newKey())
 	for k, vs := range fields {
 		for _, v := range vs {
@@ -206,6 +214,12 @@ func TestManagementForms(t *testing.T) {
 		}
 		if res := l.doUpload("stock_receive", url.Values{"request": {pr}, "qty": {"40"}, "supplier": {"五金城"}}, jpeg); res.status < 400 {
 			t.Fatalf("over the order: %d", res.status)
+		}
+		if res := l.uploadWith("stock_receive", "", url.Values{"request": {pr}, "qty": {"4"}, "supplier": {"五金城"}}, jpeg); res.status != http.StatusForbidden {
+			t.Fatalf("without its CSRF token: %d", res.status)
+		}
+		if res := cs.doUpload("stock_receive", url.Values{"request": {pr}, "qty": {"4"}, "supplier": {"五金城"}}, jpeg); res.status != http.StatusForbidden {
+			t.Fatalf("customer service receiving: %d", res.status)
 		}
 		if r.manageSnapshot() != before {
 			t.Fatal("a refused delivery moved stock")
