@@ -157,15 +157,120 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data", "demo-data", "directory for the demo's bbolt file (replaced on every run)")
 	verbose := fs.Bool("v", false, "also print the bot's logs")
 	console := fs.String("console", "", `also serve the office console on this local address (e.g. "127.0.0.1:8080") and keep running until Ctrl-C`)
+	webDemo := fs.Bool("web", false, "serve the demo as a web page instead: phone panes for each person, the lead's console, a player for the script")
+	listen := fs.String("listen", "127.0.0.1:8090", "with -web: the local address of the page")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	sc, ok := demoScripts[*lang]
-	if !ok {
+	if _, ok := demoScripts[*lang]; !ok {
 		return fmt.Errorf("demo: -lang must be zh or en (got %q)", *lang)
 	}
-	fake := tgfake.New(tgfake.Options{Token: demoToken, MaxLongPoll: 200 * time.Millisecond})
-	defer fake.Close()
+	if *webDemo {
+		return runDemoWeb(*listen, *lang, *dataDir, *verbose, stdout, stderr)
+	}
+	log := zerolog.New(stderr).Level(zerolog.WarnLevel)
+	if *verbose {
+		log = NewLogger(config.Log{Level: "debug", Format: "console"}, stderr)
+	}
+	public := ""
+	if *console != "" {
+		public = "http://" + *console
+	}
+	w, err := newDemoWorld(demoWorldOptions{lang: *lang, dataDir: *dataDir, consoleListen: *console, consolePublic: public, log: log})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	p := newPrinter(stdout, w.groupTitle)
+	w.fake.OnEntry(p.entry)
+	p.names = map[int64]string{w.lead.ID: w.sc.leadName, w.tech.ID: w.sc.techName, w.res.ID: w.sc.resName}
+	d := &director{fake: w.fake, out: p, st: w.m.Store}
+	ticket, order, chart, book, err := w.scenes(d)
+	if err != nil {
+		return err
+	}
+	if d.err != nil {
+		return d.err
+	}
+	p.flush()
+	fake, cfg, lead := w.fake, w.cfg, w.lead
+	files := filepath.Join(*dataDir, "files")
+	var kept []string
+	for _, id := range []string{order.DocumentFileID, chart.PhotoFileID, book.DocumentFileID} {
+		if path, err := keepFile(fake, id, files, "kpi-chart.png"); err == nil {
+			kept = append(kept, path)
+		}
+	}
+	abs, _ := filepath.Abs(cfg.Store.Path)
+	fmt.Fprintf(stdout, "\n%s %s\n%s %s\n", map[string]string{"zh": "✔ 演示完成，工单", "en": "✔ Demo complete, ticket"}[*lang], ticket,
+		map[string]string{"zh": "数据库文件留在", "en": "The database is kept at"}[*lang], abs)
+	if len(kept) > 0 {
+		fmt.Fprintf(stdout, "%s\n  %s\n", map[string]string{"zh": "机器人发送的文件：", "en": "The files the bot sent:"}[*lang], strings.Join(kept, "\n  "))
+	}
+	if *console == "" {
+		return nil
+	}
+	// The lead asks for a console link, as anyone in the office would.
+	d.say(lead, lead.ID, "/console")
+	msg := d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, "/login?t=") })
+	if d.err != nil {
+		return d.err
+	}
+	p.flush()
+	link := ""
+	for _, f := range strings.Fields(msg.Text) {
+		if strings.Contains(f, "/login?t=") {
+			link = f
+		}
+	}
+	fmt.Fprintf(stdout, "\n%s\n  %s\n%s\n", map[string]string{"zh": "办公控制台：在浏览器中打开（10 分钟内有效，只能使用一次）", "en": "The office console: open this in a browser (valid 10 minutes, once)"}[*lang],
+		link, map[string]string{"zh": "按 Ctrl-C 结束。", "en": "Press Ctrl-C to stop."}[*lang])
+	return demoServe(link)
+}
+
+// demoWorldOptions says how to build a demo world.
+type demoWorldOptions struct {
+	lang, dataDir                string
+	consoleListen, consolePublic string // the console's web.listen and web.public_url ("": no console)
+	log                          zerolog.Logger
+	// realLimits makes the fake Bot API enforce Telegram's flood limits and
+	// keeps the outbox at the real budgets (the web demo); the transcript
+	// lifts both so it takes seconds.
+	realLimits bool
+}
+
+// demoWorld is the real bot on an empty store, against the simulated Bot
+// API, with the script's cast: what `demo` prints and `demo -web` shows.
+type demoWorld struct {
+	lang            string
+	sc              demoScript
+	lb              demoLabels
+	texts           *i18n.Catalog
+	cfg             config.Config
+	fake            *tgfake.Server
+	m               *Main
+	groupTitle      string
+	lead, tech, res tgfake.User
+}
+
+// Close stops the bot and the fake Bot API.
+func (w *demoWorld) Close() error {
+	err := w.m.Close()
+	w.fake.Close()
+	return err
+}
+
+// newDemoWorld starts the bot on a fresh store in o.dataDir.
+func newDemoWorld(o demoWorldOptions) (*demoWorld, error) {
+	lang, dataDir := &o.lang, &o.dataDir
+	sc := demoScripts[*lang]
+	fake := tgfake.New(tgfake.Options{Token: demoToken, MaxLongPoll: 200 * time.Millisecond, EnforceLimits: o.realLimits})
+	started := false
+	defer func() {
+		if !started {
+			fake.Close()
+		}
+	}()
 	groupTitle := map[string]string{"zh": "维修班组", "en": "Repair team"}[*lang]
 	fake.AddGroup(demoGroup, groupTitle)
 
@@ -186,22 +291,24 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	cfg.Telegram.PollTimeout = config.Duration{Duration: time.Second}
 	cfg.Store.DataDir = *dataDir
 	cfg.Store.Path = filepath.Join(*dataDir, "repair.db")
-	if *console != "" {
-		cfg.Web.Listen, cfg.Web.PublicURL = *console, "http://"+*console
+	if o.consoleListen != "" {
+		cfg.Web.Listen, cfg.Web.PublicURL = o.consoleListen, o.consolePublic
 	}
 	if *lang == "en" {
 		cfg.Org.DefaultLang = "en"
 		cfg.Org.NameEN = "Sunny Gardens Property"
 	}
 	if err := cfg.Validate(); err != nil {
-		return err
+		return nil, err
 	}
 	// The fake does not rate-limit; lift the budgets (past what Validate
 	// allows for the real Telegram) so the demo takes seconds instead of the
 	// half minute a real group's 20 messages a minute would take.
-	cfg.Outbox.PerChatPerSecond, cfg.Outbox.GroupPerMinute, cfg.Outbox.GlobalPerSecond = 100, 6000, 100
+	if !o.realLimits {
+		cfg.Outbox.PerChatPerSecond, cfg.Outbox.GroupPerMinute, cfg.Outbox.GlobalPerSecond = 100, 6000, 100
+	}
 	if err := os.RemoveAll(cfg.Store.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
+		return nil, err
 	}
 	_ = os.RemoveAll(filepath.Join(*dataDir, "files")) // the files the last run kept
 	// No archive of "yesterday" in a store that starts empty.
@@ -209,29 +316,30 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 
 	texts, err := i18n.Load(flows.Lang(cfg.Org.DefaultLang))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	lb := labelsFor(texts, sc.bot, cfg)
 
 	m := NewMain(cfg)
-	if *verbose {
-		m.Log = NewLogger(config.Log{Level: "debug", Format: "console"}, stderr)
-	} else {
-		m.Log = zerolog.New(stderr).Level(zerolog.WarnLevel)
-	}
-	p := newPrinter(stdout, groupTitle)
-	fake.OnEntry(p.entry)
+	m.Log = o.log
 	ctx := context.Background()
 	if err := m.Run(ctx); err != nil {
-		return err
+		_ = m.Close()
+		return nil, err
 	}
-	defer m.Close()
+	started = true
+	return &demoWorld{lang: *lang, sc: sc, lb: lb, texts: texts, cfg: cfg, fake: fake, m: m, groupTitle: groupTitle,
+		lead: tgfake.User{ID: 1001, FirstName: sc.leadName, LanguageCode: sc.lang},
+		tech: tgfake.User{ID: 2001, FirstName: sc.techName, LanguageCode: sc.lang},
+		res:  tgfake.User{ID: 3001, FirstName: sc.resName, LanguageCode: sc.lang}}, nil
+}
 
-	lead := tgfake.User{ID: 1001, FirstName: sc.leadName, LanguageCode: sc.lang}
-	tech := tgfake.User{ID: 2001, FirstName: sc.techName, LanguageCode: sc.lang}
-	res := tgfake.User{ID: 3001, FirstName: sc.resName, LanguageCode: sc.lang}
-	p.names = map[int64]string{lead.ID: sc.leadName, tech.ID: sc.techName, res.ID: sc.resName}
-	d := &director{fake: fake, out: p, st: m.Store}
+// scenes plays the script (scenes 1 to 9) with d: the transcript's and the
+// web player's one script. It returns the first ticket and the files the
+// bot sent in scene 9; a failed step is in d.err.
+func (w *demoWorld) scenes(d *director) (ticket string, order, chart, book tgfake.Message, err error) {
+	fake, sc, lb, texts, p, lang := w.fake, w.sc, w.lb, w.texts, d.out, &w.lang
+	lead, tech, res := w.lead, w.tech, w.res
 
 	p.scene("1", map[string]string{"zh": "主管邀请维修人员", "en": "The lead invites a technician"}[*lang])
 	d.say(lead, lead.ID, "/invite technician")
@@ -247,7 +355,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, ".xlsx") })
 	catalog, err := demoCatalog(texts, sc)
 	if err != nil {
-		return err
+		return ticket, order, chart, book, err
 	}
 	d.act(func() {
 		fake.SendFile(lead, lead.ID, "parts.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", catalog)
@@ -281,7 +389,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	d.wait(res.ID, func(m tgfake.Message) bool { return m.ID > cat.ID })
 	d.say(res, res.ID, sc.desc)
 	photos := d.wait(res.ID, hasButton(lb.noMore))
-	d.act(func() { fake.SendPhoto(res, res.ID, "", 180_000) })
+	d.photo(res, res.ID, 180_000)
 	photos = d.wait(res.ID, func(m tgfake.Message) bool { return m.ID > photos.ID && len(m.Inline) > 0 })
 	d.tap(res, res.ID, photos, lb.noMore)
 	kind := d.wait(res.ID, hasButton(lb.household))
@@ -291,7 +399,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	ack := d.wait(res.ID, func(m tgfake.Message) bool {
 		return strings.Contains(m.Text, lb.wantTicket) && strings.Contains(m.Text, "BX-")
 	})
-	ticket := ack.Text[strings.Index(ack.Text, "BX-"):][:len("BX-20261127-0001")]
+	ticket = ticketIn(ack.Text)
 
 	p.scene("4", map[string]string{"zh": "群里派工，维修人员抢单", "en": "Dispatch card in the group; the technician accepts"}[*lang])
 	card := d.wait(demoGroup, hasButton(lb.accept))
@@ -311,7 +419,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	d.tapWhen(res, res.ID, lb.entryOK)
 	d.wait(tech.ID, hasButton(lb.help))
 	d.say(tech, tech.ID, sc.plan)
-	d.act(func() { fake.SendPhoto(tech, tech.ID, "", 120_000) })
+	d.photo(tech, tech.ID, 120_000)
 	d.tapWhen(tech, tech.ID, lb.next)
 	d.tapWhen(tech, tech.ID, lb.usePart) // one valve from the store, on the quote at its sale price
 	d.say(tech, tech.ID, "P-VALVE")
@@ -322,11 +430,11 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	d.tapWhen(tech, tech.ID, lb.sendQuote)
 	d.tapWhen(res, res.ID, lb.quoteOK)
 	d.wait(tech.ID, hasButton(lb.help))
-	d.act(func() { fake.SendPhoto(tech, tech.ID, "", 150_000) }) // belongings covered
+	d.photo(tech, tech.ID, 150_000) // belongings covered
 	d.tapWhen(tech, tech.ID, lb.next)
 	d.tapWhen(tech, tech.ID, lb.repairDone)
 	d.wait(tech.ID, hasButton(lb.help))
-	d.act(func() { fake.SendPhoto(tech, tech.ID, "", 140_000) }) // cleaned up
+	d.photo(tech, tech.ID, 140_000) // cleaned up
 	d.tapWhen(tech, tech.ID, lb.next)
 	for i := 0; i < 3; i++ {
 		d.tapWhen(tech, tech.ID, lb.testPass)
@@ -386,46 +494,11 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 
 	p.scene("9", map[string]string{"zh": "记录与分析：工单 Excel 和指标图表", "en": "Records: the work order as Excel, KPIs with a chart"}[*lang])
 	d.say(res, res.ID, "/order "+ticket)
-	order := d.wait(res.ID, func(m tgfake.Message) bool { return m.DocumentFileID != "" })
+	order = d.wait(res.ID, func(m tgfake.Message) bool { return m.DocumentFileID != "" })
 	d.say(lead, lead.ID, "/stats week")
-	chart := d.wait(lead.ID, func(m tgfake.Message) bool { return m.PhotoFileID != "" })
-	book := d.wait(lead.ID, func(m tgfake.Message) bool { return m.DocumentFileID != "" })
-	if d.err != nil {
-		return d.err
-	}
-	p.flush()
-	files := filepath.Join(*dataDir, "files")
-	var kept []string
-	for _, id := range []string{order.DocumentFileID, chart.PhotoFileID, book.DocumentFileID} {
-		if path, err := keepFile(fake, id, files, "kpi-chart.png"); err == nil {
-			kept = append(kept, path)
-		}
-	}
-	abs, _ := filepath.Abs(cfg.Store.Path)
-	fmt.Fprintf(stdout, "\n%s %s\n%s %s\n", map[string]string{"zh": "✔ 演示完成，工单", "en": "✔ Demo complete, ticket"}[*lang], ticket,
-		map[string]string{"zh": "数据库文件留在", "en": "The database is kept at"}[*lang], abs)
-	if len(kept) > 0 {
-		fmt.Fprintf(stdout, "%s\n  %s\n", map[string]string{"zh": "机器人发送的文件：", "en": "The files the bot sent:"}[*lang], strings.Join(kept, "\n  "))
-	}
-	if *console == "" {
-		return nil
-	}
-	// The lead asks for a console link, as anyone in the office would.
-	d.say(lead, lead.ID, "/console")
-	msg := d.wait(lead.ID, func(m tgfake.Message) bool { return strings.Contains(m.Text, "/login?t=") })
-	if d.err != nil {
-		return d.err
-	}
-	p.flush()
-	link := ""
-	for _, f := range strings.Fields(msg.Text) {
-		if strings.Contains(f, "/login?t=") {
-			link = f
-		}
-	}
-	fmt.Fprintf(stdout, "\n%s\n  %s\n%s\n", map[string]string{"zh": "办公控制台：在浏览器中打开（10 分钟内有效，只能使用一次）", "en": "The office console: open this in a browser (valid 10 minutes, once)"}[*lang],
-		link, map[string]string{"zh": "按 Ctrl-C 结束。", "en": "Press Ctrl-C to stop."}[*lang])
-	return demoServe(link)
+	chart = d.wait(lead.ID, func(m tgfake.Message) bool { return m.PhotoFileID != "" })
+	book = d.wait(lead.ID, func(m tgfake.Message) bool { return m.DocumentFileID != "" })
+	return ticket, order, chart, book, nil
 }
 
 // demoServe keeps the demo's bot and console running until Ctrl-C (a test
@@ -531,6 +604,45 @@ type director struct {
 	out  *printer
 	err  error
 	seen map[int64]int // last message id waited for, per chat
+	// gate, when set, is asked before every action (the web player's
+	// pause and step); an error stops the script. doing is the action
+	// about to be taken ("" for a file or a photo).
+	gate  func(doing string) error
+	doing string
+	// picture, when set, gives a real picture for a photo of that size
+	// (the web player shows them); the transcript sends the fake's.
+	picture func(size int) []byte
+	// settle is how long an action may take to be answered, and a wait
+	// for a message (15 s when 0).
+	settle time.Duration
+}
+
+// timeout bounds each wait for the bot.
+func (d *director) timeout() time.Duration {
+	if d.settle == 0 {
+		return 15 * time.Second
+	}
+	return d.settle
+}
+
+// photo sends a photo of size bytes from u in chat.
+func (d *director) photo(u tgfake.User, chat int64, size int) {
+	d.act(func() {
+		if d.picture != nil {
+			d.fake.SendPhotoData(u, chat, "", d.picture(size))
+			return
+		}
+		d.fake.SendPhoto(u, chat, "", size)
+	})
+}
+
+// ticketIn is the first ticket number in text ("" without one).
+func ticketIn(text string) string {
+	i := strings.Index(text, "BX-")
+	if i < 0 || len(text) < i+len("BX-20261127-0001") {
+		return ""
+	}
+	return text[i:][:len("BX-20261127-0001")]
 }
 
 // act performs one user action and waits until the bot has handled it and
@@ -539,8 +651,17 @@ func (d *director) act(fn func()) {
 	if d.err != nil {
 		return
 	}
+	if d.gate != nil {
+		doing := d.doing
+		d.doing = ""
+		if err := d.gate(doing); err != nil {
+			d.err = err
+			return
+		}
+	}
 	fn()
-	settled := d.fake.WaitFor(15*time.Second, func() bool {
+	settle := d.timeout()
+	settled := d.fake.WaitFor(settle, func() bool {
 		if d.fake.Pending() > 0 {
 			return false
 		}
@@ -548,11 +669,12 @@ func (d *director) act(fn func()) {
 		return err == nil && st.Pending == 0
 	})
 	if !settled {
-		d.err = errors.New("demo: the bot did not settle within 15 s")
+		d.err = fmt.Errorf("demo: the bot did not settle within %s", settle)
 	}
 }
 
 func (d *director) say(u tgfake.User, chat int64, text string) {
+	d.doing = u.FirstName + ": " + text
 	d.act(func() { d.fake.SendText(u, chat, text) })
 }
 
@@ -561,6 +683,7 @@ func (d *director) tap(u tgfake.User, chat int64, m tgfake.Message, label string
 		return
 	}
 	var err error
+	d.doing = u.FirstName + ": 👆 " + label
 	d.act(func() { _, err = d.fake.Tap(u, chat, m.ID, label) })
 	if err != nil {
 		d.err = fmt.Errorf("demo: %s could not tap %q: %w", u.FirstName, label, err)
@@ -577,7 +700,7 @@ func (d *director) wait(chat int64, pred func(tgfake.Message) bool) tgfake.Messa
 		d.seen = map[int64]int{}
 	}
 	after := d.seen[chat]
-	m, ok := d.fake.WaitMessage(chat, 15*time.Second, func(m tgfake.Message) bool {
+	m, ok := d.fake.WaitMessage(chat, d.timeout(), func(m tgfake.Message) bool {
 		return (m.ID > after || m.Edits > 0) && pred(m)
 	})
 	if !ok {
@@ -595,7 +718,7 @@ func (d *director) waitN(chat int64, n int) {
 	if d.err != nil {
 		return
 	}
-	if !d.fake.WaitFor(15*time.Second, func() bool { return len(d.fake.Messages(chat)) >= n }) {
+	if !d.fake.WaitFor(d.timeout(), func() bool { return len(d.fake.Messages(chat)) >= n }) {
 		d.err = fmt.Errorf("demo: expected %d messages in chat %d", n, chat)
 	}
 	if msgs := d.fake.Messages(chat); len(msgs) > 0 && msgs[len(msgs)-1].ID > d.seen[chat] {
@@ -614,11 +737,13 @@ func lastText(f *tgfake.Server, chat int64) string {
 // printed as "✎ (edited)" with the message's new state, or as one line
 // when only its buttons went away (a card a newer one replaced).
 type printer struct {
-	mu    sync.Mutex
-	w     io.Writer
-	group string
-	names map[int64]string
-	texts map[[2]int64]string // the text each bot message shows now, by chat and message id
+	// onScene, when set, hears each scene's title (the web player).
+	onScene func(n, title string)
+	mu      sync.Mutex
+	w       io.Writer
+	group   string
+	names   map[int64]string
+	texts   map[[2]int64]string // the text each bot message shows now, by chat and message id
 }
 
 func newPrinter(w io.Writer, group string) *printer {
@@ -626,6 +751,9 @@ func newPrinter(w io.Writer, group string) *printer {
 }
 
 func (p *printer) scene(n, title string) {
+	if p.onScene != nil {
+		p.onScene(n, title)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintf(p.w, "\n━━ %s · %s ━━\n", n, title)

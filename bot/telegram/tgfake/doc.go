@@ -49,7 +49,11 @@
 // Send* methods, inspects what the bot did with [Server.Messages],
 // [Server.WaitMessage], [Server.Entries] and friends, and injects failures with
 // [Server.FailNext], [Server.Block] and [Server.Outage] (every call
-// answers a 5xx until it ends).
+// answers a 5xx until it ends). A chat client (the web demo's phone panes)
+// reads [Server.Conversation] (the users' messages too) and
+// [Server.CallbackAnswers] (each names who tapped), and posts as a user
+// with the same Send* and Tap methods ([Server.SendPhotoData] for a real
+// picture).
 //
 // # Limits
 //

@@ -615,7 +615,8 @@ func (s *Server) hAnswerCallbackQuery(c *call) (any, *apiError) {
 		return nil, badRequest("MESSAGE_TOO_LONG")
 	}
 	q.answered = true
-	a := CallbackAnswer{QueryID: id, Text: text, ShowAlert: c.boolean("show_alert"), At: time.Now()}
+	a := CallbackAnswer{QueryID: id, Text: text, ShowAlert: c.boolean("show_alert"), At: time.Now(),
+		ChatID: q.chatID, MessageID: q.messageID, From: q.from}
 	s.answers = append(s.answers, a)
 	s.addEntryLocked(Entry{Kind: "bot_answer", ChatID: q.chatID, From: s.botUser(), MessageID: q.messageID, Text: text, Data: id})
 	s.notifyLocked()

@@ -70,6 +70,17 @@ type Message struct {
 	ParseMode string
 	// Deleted is set after the bot deleted the message with deleteMessage.
 	Deleted bool
+	// FromBot is set for the bot's messages; a user's message (listed by
+	// [Server.Conversation] only) has From set instead.
+	FromBot bool
+	// From is the user who sent a user's message.
+	From User
+	// Contact is the phone number of a shared contact.
+	Contact string
+	// DocumentName is the file name of a document.
+	DocumentName string
+	// EditedAt is when the message was last edited (zero if never).
+	EditedAt time.Time
 }
 
 // chatState holds every message of one chat (user's and bot's).
@@ -98,6 +109,7 @@ type msgRec struct {
 	inline    *models.InlineKeyboardMarkup
 	reply     [][]Button
 	removeKB  bool
+	contact   string // the phone number of a shared contact
 	edits     int
 	deleted   bool
 }
@@ -213,6 +225,12 @@ func (m *msgRec) view() Message {
 		Date:           m.date,
 		ParseMode:      m.parseMode,
 		Deleted:        m.deleted,
+		FromBot:        m.fromBot,
+		Contact:        m.contact,
+		EditedAt:       m.editDate,
+	}
+	if !m.fromBot {
+		v.From = m.from
 	}
 	if m.photo != nil || m.document != nil {
 		v.Caption = m.caption
@@ -224,6 +242,7 @@ func (m *msgRec) view() Message {
 	}
 	if m.document != nil {
 		v.DocumentFileID = m.document.FileID
+		v.DocumentName = m.document.FileName
 	}
 	return v
 }
@@ -255,6 +274,25 @@ func (s *Server) Messages(chatID int64) []Message {
 		if m.fromBot {
 			out = append(out, m.view())
 		}
+	}
+	return out
+}
+
+// Conversation returns every message of chatID, the users' and the
+// bot's, oldest first, in their current state: what a Telegram client
+// shows in that chat (FromBot tells them apart; a user's message has From).
+// The bot's deleted messages are included with Deleted set. The result is
+// a copy.
+func (s *Server) Conversation(chatID int64) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.chats[chatID]
+	if c == nil {
+		return nil
+	}
+	out := make([]Message, 0, len(c.msgs))
+	for _, m := range c.msgs {
+		out = append(out, m.view())
 	}
 	return out
 }
@@ -356,11 +394,17 @@ type CallbackAnswer struct {
 	Text      string
 	ShowAlert bool
 	At        time.Time
+	// ChatID and MessageID are the tapped message; From is who tapped
+	// (the person whose client shows the answer).
+	ChatID    int64
+	MessageID int
+	From      User
 }
 
 type queryRec struct {
 	chatID    int64
 	messageID int
+	from      User
 	answered  bool
 }
 

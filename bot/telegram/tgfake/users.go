@@ -73,7 +73,7 @@ func (s *Server) SendContact(u User, phone string, ownContact bool) int64 {
 		contact.FirstName, contact.LastName = "Other", "Person"
 		contact.UserID = 5100000000 + s.otherSeq
 	}
-	_, msg := s.userMessageLocked(u, u.ID, nil)
+	_, msg := s.userMessageLocked(u, u.ID, func(m *msgRec) { m.contact = phone })
 	msg.Contact = contact
 	return s.queueUserMessage(msg, Entry{Kind: "user_contact", ChatID: u.ID, From: u, Text: phone})
 }
@@ -84,6 +84,19 @@ func (s *Server) SendContact(u User, phone string, ownContact bool) int64 {
 func (s *Server) SendPhoto(u User, chatID int64, caption string, sizeBytes int) int64 {
 	s.mu.Lock()
 	f := s.newPhotoSetLocked(int64(sizeBytes), nil)
+	_, msg := s.userMessageLocked(u, chatID, func(m *msgRec) {
+		m.photo = append([]models.PhotoSize(nil), f.set...)
+		m.caption = caption
+	})
+	return s.queueUserMessage(msg, Entry{Kind: "user_photo", ChatID: chatID, From: u, Text: caption})
+}
+
+// SendPhotoData simulates u sending a photo with these bytes (a JPEG or
+// PNG picture): getFile and the download URL serve them as they are for
+// the full size. It returns the update_id.
+func (s *Server) SendPhotoData(u User, chatID int64, caption string, data []byte) int64 {
+	s.mu.Lock()
+	f := s.newPhotoSetLocked(int64(len(data)), append([]byte(nil), data...))
 	_, msg := s.userMessageLocked(u, chatID, func(m *msgRec) {
 		m.photo = append([]models.PhotoSize(nil), f.set...)
 		m.caption = caption
@@ -147,7 +160,7 @@ func (s *Server) callbackLocked(u User, chatID int64, messageID int, m *msgRec, 
 			InaccessibleMessage: &models.InaccessibleMessage{Chat: s.chatObject(chatID), MessageID: messageID},
 		}
 	}
-	s.queries[id] = &queryRec{chatID: chatID, messageID: messageID}
+	s.queries[id] = &queryRec{chatID: chatID, messageID: messageID, from: u}
 	upd := s.enqueueLocked(models.Update{CallbackQuery: cq})
 	s.addEntryLocked(Entry{Kind: "user_tap", ChatID: chatID, From: u, MessageID: messageID, Text: buttonText, Data: data})
 	s.notifyLocked()
