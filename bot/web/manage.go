@@ -479,7 +479,11 @@ func (c *Channel) prices(w http.ResponseWriter, r *http.Request, v *visitor) {
 		}
 		for i := len(vs) - 1; i >= 0 && len(d.History) < 10; i-- {
 			sv := vs[i]
-			d.History = append(d.History, v.t("web.prices.version", "n", sv.Number, "label", sv.Label, "time", c.localTime(sv.Created), "by", names(sv.Author), "changes", len(sv.Changes)))
+			line := v.t("web.prices.version", "n", sv.Number, "label", sv.Label, "time", c.localTime(sv.Created), "by", names(sv.Author), "changes", len(sv.Changes))
+			if sv.Source == flows.SourceConsole {
+				line += " · " + v.t("web.prices.from_console")
+			}
+			d.History = append(d.History, line)
 		}
 		return nil
 	})

@@ -187,6 +187,7 @@ func TestOfficeActions(t *testing.T) {
 		contains(t, "price list", page, `value="30.50"`)
 		contains(t, "flash", page, "30.50")
 		contains(t, "the file lacks it", page, `id="not-in-file"`)
+		contains(t, "history", page, "在控制台修改")
 		if staff := r.drain(); len(to(staff, tech.Chat())) == 0 {
 			t.Fatal("the staff were not asked to acknowledge the new version")
 		}
