@@ -237,9 +237,11 @@ var consoleChatDesign = map[string][]string{
 	flows.ConsoleQCReview:       {"lead", "admin"},
 	flows.ConsoleRosterAdd:      {"lead", "admin"},
 	flows.ConsoleRosterHours:    {"lead", "admin"},
-	flows.ConsoleCertRefuse:     {"lead", "admin"},
-	flows.ConsoleCertRevoke:     {"lead", "admin"},
-	flows.ConsoleTrainingNew:    {"lead", "admin"},
+	// One's own certificate, or a lead's record for the team (the handler checks).
+	flows.ConsoleCertNew:     {"tech", "tech2", "lead", "admin"},
+	flows.ConsoleCertRefuse:  {"lead", "admin"},
+	flows.ConsoleCertRevoke:  {"lead", "admin"},
+	flows.ConsoleTrainingNew: {"lead", "admin"},
 	// The trainer records attendance too (trainAttend checks the session).
 	flows.ConsoleTrainingAttend: {"tech", "tech2", "lead", "dispatcher", "admin"},
 	// Only an action's owner marks it done (the handler checks, as chat's).
@@ -309,7 +311,7 @@ func chatPayload(verb string, args map[string]string, action string) string {
 		flows.ConsoleRosterDelete: {"shift"}, flows.ConsoleTrainingCancel: {"session"},
 		flows.ConsolePurchaseOK: {"request"}, flows.ConsolePurchaseNo: {"request"}, flows.ConsoleItemRetire: {"part"},
 		flows.ConsoleQCReview: {"ticket"}, flows.ConsoleRosterAdd: {"day"}, flows.ConsoleRosterHours: {"shift"},
-		flows.ConsoleCertRefuse: {"cert"}, flows.ConsoleCertRevoke: {"cert"}, flows.ConsoleTrainingAttend: {"session", "person", "mark"},
+		flows.ConsoleCertNew: {"person"}, flows.ConsoleCertRefuse: {"cert"}, flows.ConsoleCertRevoke: {"cert"}, flows.ConsoleTrainingAttend: {"session", "person", "mark"},
 		flows.ConsoleActionDone: {"review", "n"},
 	}[action]
 	if fields == nil {

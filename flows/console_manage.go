@@ -111,6 +111,58 @@ func consoleCertReason(verb string) func(c *call, _ *Ticket, args map[string]str
 	}
 }
 
+// consoleCertNew records a certificate from one form (chat: cen|<holder>,
+// then its steps): a lead's for a team member is verified at once, one's
+// own waits for a lead. Each field is checked as its step checks it; an
+// expiry or 复审 left empty is the type's rule (chat's button); the photo
+// is the form's upload, optional for a lead's record as in chat.
+func (c *call) consoleCertNew(_ *Ticket, args map[string]string) error {
+	holderID := strings.TrimSpace(args["person"])
+	if err := c.verbArgs(vbCertNew, holderID); err != nil {
+		return err
+	}
+	holder, err := c.certHolder(holderID)
+	if err != nil {
+		return err
+	}
+	d := &Dialogue{PersonID: c.me.ID, Kind: dlgCert, Step: stepCertType, Started: c.now, Target: holder.ID, CertDraft: &Certificate{PersonID: holder.ID}}
+	if err := c.certTypeSet(d, c.certTypeNamed(strings.TrimSpace(args["type"]))); err != nil {
+		return err
+	}
+	for _, f := range []struct{ step, field string }{
+		{stepCertNumber, "number"}, {stepCertAuthority, "authority"}, {stepCertIssued, "issued"}, {stepCertUntil, "until"}, {stepCertReview, "review"},
+	} {
+		raw := strings.TrimSpace(args[f.field])
+		switch {
+		case raw == "" && f.step == stepCertUntil:
+			err = c.certUntilComputed(d)
+		case raw == "" && f.step == stepCertReview:
+			d.Step = stepCertPhoto
+		default:
+			var text string
+			if text, err = c.consoleField(f.field, raw, certTextMax[f.step]); err == nil {
+				err = c.certTyped(d, text)
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	switch {
+	case c.ev.Photo != nil:
+		if err := c.certPhoto(d); err != nil {
+			return err
+		}
+	case d.Target == c.me.ID:
+		return Errorf(CodeInvalid, "certs.err_photo_expected")
+	}
+	preview := *d.CertDraft
+	if err := c.e.quals().CheckCert(&preview, DateOf(c.now, c.e.o.Location)); err != nil {
+		return c.localised(err)
+	}
+	return c.saveCert(d.Target, *d.CertDraft)
+}
+
 // ---- training ----
 
 // consoleTrainingNew schedules a session from one form (chat: /training

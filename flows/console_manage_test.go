@@ -302,3 +302,56 @@ func update(t *testing.T, w *flowstest.World, f func(tx flows.Tx) error) {
 		t.Fatal(err)
 	}
 }
+
+// TestConsoleCertNew: a lead records a team member's certificate in one
+// form, each field checked as chat's step checks it, the dates left to the
+// type's rules; it is verified at once and its holder told. A technician's
+// own needs its photo and waits for a lead.
+func TestConsoleCertNew(t *testing.T) {
+	w := gateWorld(t)
+	certs := func(p flowstest.Person) []*flows.Certificate {
+		var out []*flows.Certificate
+		_ = w.Store.View(t.Context(), func(tx flows.Tx) error { out, _ = tx.CertsByPerson(p.PID()); return nil })
+		return out
+	}
+	form := func(kv ...string) map[string]string {
+		m := map[string]string{"person": tech.PID(), "type": "elec_low_voltage", "number": "T310110198001011234", "authority": "上海市应急管理局", "issued": "2024-03-01"}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name string
+		who  flowstest.Person
+		form map[string]string
+		want string
+	}{
+		{"an unknown type", lead, form("type", "电焊工证"), "电焊工证"},
+		{"no number", lead, form("number", " "), "证书编号"},
+		{"an unreadable date", lead, form("issued", "去年"), "去年"},
+		{"issued in the future", lead, form("issued", "2027-01-01"), "2027-01-01"},
+		{"an expiry before it was issued", lead, form("until", "2023-01-01"), "2023-01-01"},
+		{"a stranger as holder", lead, form("person", "tg:424242"), "tg:424242"},
+		{"a technician for someone else", tech2, form(), "只有主管"},
+		{"one's own without a photo", tech, form(), "照片"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			refusedWith(t, w.Console(tc.who, flows.ConsoleCertNew, "", tc.form), tc.want)
+			if n := len(certs(tech)); n != 0 {
+				t.Fatalf("%d certificates stored", n)
+			}
+		})
+	}
+	okResult(t, w.Console(lead, flows.ConsoleCertNew, "", form()))
+	cs := certs(tech)
+	if len(cs) != 1 || cs[0].Verified == nil || cs[0].Number != "T310110198001011234" || cs[0].ValidUntil.String() != "2030-03-01" || cs[0].NextReview.String() != "2027-03-01" {
+		t.Fatalf("certificates %+v", cs)
+	}
+	contains(t, w.Last(w.Drain(), tech.Chat()).Text, "陈主管 为你登记了证书")
+	okResult(t, w.ConsolePhoto(tech2, flows.ConsoleCertNew, "", form("person", tech2.PID(), "number", "T2"), &flows.Photo{FileID: "card-1", Size: 1000}))
+	if cs := certs(tech2); len(cs) != 1 || cs[0].Verified != nil || cs[0].Photo == nil {
+		t.Fatalf("own submission %+v", cs)
+	}
+	w.Drain()
+}

@@ -661,6 +661,7 @@ const (
 	// the chat button or command that opens the dialogue is the row.
 	ConsoleRosterAdd      = "roster_add"      // a shift added on a day with its hours: vbRosterAdd
 	ConsoleRosterHours    = "roster_hours"    // a shift's hours changed: vbRosterHours
+	ConsoleCertNew        = "cert_new"        // a certificate recorded (a lead's) or submitted (one's own): vbCertNew
 	ConsoleCertRefuse     = "cert_refuse"     // a submission refused with a reason: vbCertRefuse
 	ConsoleCertRevoke     = "cert_revoke"     // a card revoked with a reason: vbCertRevoke
 	ConsoleTrainingNew    = "training_new"    // a session scheduled: /training new
@@ -719,6 +720,7 @@ var consoleActions = map[string]consoleAction{
 	ConsolePriceSet:       {Cmd: "sop reload", run: (*call).consolePriceSet},
 	ConsoleRosterAdd:      {Verb: vbRosterAdd, run: (*call).consoleRosterAdd},
 	ConsoleRosterHours:    {Verb: vbRosterHours, run: (*call).consoleRosterHours},
+	ConsoleCertNew:        {Verb: vbCertNew, run: (*call).consoleCertNew},
 	ConsoleCertRefuse:     {Verb: vbCertRefuse, run: consoleCertReason(vbCertRefuse)},
 	ConsoleCertRevoke:     {Verb: vbCertRevoke, run: consoleCertReason(vbCertRevoke)},
 	ConsoleTrainingNew:    {Cmd: "training new", run: (*call).consoleTrainingNew},

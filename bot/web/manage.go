@@ -57,11 +57,14 @@ type staffView struct {
 }
 
 type staffData struct {
-	People []staffView
-	Roles  []option
-	Skills []option
-	Levels []option
-	Can    map[string]bool
+	People    []staffView
+	Roles     []option
+	Skills    []option
+	Levels    []option
+	CertTypes []option
+	Holders   []option
+	Upload    bool
+	Can       map[string]bool
 }
 
 // staffRoles are the roles the staff page lists, in its order.
@@ -72,7 +75,7 @@ var staffRoles = []flows.Role{flows.RoleTechnician, flows.RoleLead, flows.RoleDi
 func (c *Channel) staff(w http.ResponseWriter, r *http.Request, v *visitor) {
 	q := c.qualRules()
 	d := &staffData{Can: can(v, flows.ConsoleStaffRole, flows.ConsoleStaffLeave, flows.ConsoleSkill, flows.ConsoleCertVerify, flows.ConsoleCertReviewed,
-		flows.ConsoleCertRefuse, flows.ConsoleCertRevoke)}
+		flows.ConsoleCertRefuse, flows.ConsoleCertRevoke, flows.ConsoleCertNew), Upload: c.o.Media != nil}
 	var skillKeys, levelKeys, certKeys []string
 	var skillLabels, levelLabels, certLabels []flows.Label
 	for _, s := range q.Skills {
@@ -86,6 +89,7 @@ func (c *Channel) staff(w http.ResponseWriter, r *http.Request, v *visitor) {
 	d.Levels = append(d.Levels, option{Value: "-", Label: v.t("web.staff.remove_skill")})
 	for _, ct := range q.CertTypes {
 		certKeys, certLabels = append(certKeys, ct.Key), append(certLabels, ct.Labels)
+		d.CertTypes = append(d.CertTypes, option{Value: ct.Key, Label: ct.Labels.In(v.lang)})
 	}
 	for _, role := range []flows.Role{flows.RoleTechnician, flows.RoleLead, flows.RoleDispatcher} {
 		d.Roles = append(d.Roles, option{Value: string(role), Label: v.t("web.role." + string(role))})
@@ -103,6 +107,9 @@ func (c *Channel) staff(w http.ResponseWriter, r *http.Request, v *visitor) {
 					continue
 				}
 				sv := staffView{ID: p.ID, Name: p.Name, Role: v.t("web.role." + string(p.Role)), RoleKey: string(p.Role), Phone: flows.MaskPhone(p.Phone), Active: p.Deactivated == nil}
+				if sv.Active && (role == flows.RoleTechnician || role == flows.RoleLead) {
+					d.Holders = append(d.Holders, option{Value: p.ID, Label: p.Name})
+				}
 				skills, err := tx.Skills(p.ID)
 				if err != nil {
 					return err

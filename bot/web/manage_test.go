@@ -184,6 +184,32 @@ func TestManagementForms(t *testing.T) {
 		contains(t, "holder", r.last(r.drain(), tech.Chat()).Text, "证书已被发证机关注销")
 	})
 
+	t.Run("certificate recorded", func(t *testing.T) {
+		contains(t, "form", l.get("/staff").body, `id="cert-new"`)
+		form := url.Values{"person": {tech2.PID()}, "type": {"elec_low_voltage"}, "number": {"T3102"}, "authority": {"上海市应急管理局"}, "issued": {"2024-03-01"}, "back": {"/staff"}}
+		bad := url.Values{}
+		for k, v := range form {
+			bad[k] = v
+		}
+		bad.Set("issued", "去年")
+		before := r.manageSnapshot()
+		if res := l.doUpload("cert_new", bad, nil); res.status < 400 || !strings.Contains(res.body, "去年") {
+			t.Fatalf("a bad date: %d %s", res.status, res.body)
+		}
+		if r.manageSnapshot() != before {
+			t.Fatal("a refused certificate was stored")
+		}
+		if res := l.doUpload("cert_new", form, jpeg); res.status != http.StatusSeeOther {
+			t.Fatalf("record: %d %s", res.status, res.body)
+		}
+		page := l.get("/staff").body
+		row := page[strings.Index(page, `id="p-`+tech2.PID()+`"`):]
+		row = row[:strings.Index(row, "</tr>")]
+		contains(t, "the holder's row", row, "T3102")
+		contains(t, "the holder's row", row, "已核验")
+		contains(t, "holder", r.last(r.drain(), tech2.Chat()).Text, "为你登记了证书")
+	})
+
 	t.Run("stock", func(t *testing.T) {
 		id := r.report(resident, "厨房水管漏水")
 		r.drain()

@@ -38,6 +38,7 @@ var officeFields = map[string][]string{
 	flows.ConsoleQCReview:       {"ticket", "score", "findings", "note", "spot"},
 	flows.ConsoleRosterAdd:      {"day", "hours"},
 	flows.ConsoleRosterHours:    {"shift", "hours"},
+	flows.ConsoleCertNew:        {"person", "type", "number", "authority", "issued", "until", "review"},
 	flows.ConsoleCertRefuse:     {"cert", "reason"},
 	flows.ConsoleCertRevoke:     {"cert", "reason"},
 	flows.ConsoleTrainingNew:    {"topic", "start", "minutes", "place", "trainer", "covers", "invite"},
@@ -53,8 +54,8 @@ var officeFields = map[string][]string{
 var listFields = map[string]bool{"findings": true, "covers": true, "invite": true}
 
 // uploadActions are the actions whose form carries a photo (multipart):
-// a delivery's note.
-var uploadActions = map[string]bool{flows.ConsoleStockReceive: true}
+// a delivery's note, a certificate's card.
+var uploadActions = map[string]bool{flows.ConsoleStockReceive: true, flows.ConsoleCertNew: true}
 
 // backTo is where an office form returns: its own page, named by the
 // form (a path of the console, never another site), or the board.
