@@ -246,6 +246,7 @@ var consoleChatDesign = map[string][]string{
 	flows.ConsoleTrainingAttend: {"tech", "tech2", "lead", "dispatcher", "admin"},
 	// Only an action's owner marks it done (the handler checks, as chat's).
 	flows.ConsoleActionDone:   {"resident", "other", "tech", "tech2", "lead", "dispatcher", "admin"},
+	flows.ConsoleStockBuy:     {"tech", "tech2", "lead", "admin"},
 	flows.ConsoleStockReceive: {"tech", "tech2", "lead", "admin"},
 	flows.ConsoleStockReturn:  {"tech", "tech2", "lead", "admin"},
 	flows.ConsoleStockCount:   {"lead", "admin"},

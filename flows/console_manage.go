@@ -279,6 +279,8 @@ func (c *call) consoleParts(kind string, answers, quick map[string]string, field
 				// the one store a part is kept in): the form must agree.
 				switch {
 				case answer == "":
+				case step == stepPartStore && !strings.EqualFold(answer, d.Parts.Store) && d.Parts.Part != "":
+					return Errorf(CodeInvalid, "parts.not_kept", "part", d.Parts.Part, "store", cleanText(answer, 40))
 				case step == stepPartStore && !strings.EqualFold(answer, d.Parts.Store):
 					return Errorf(CodeNotFound, "parts.unknown_store", "store", cleanText(answer, 40))
 				case step == stepPartPick && NormalizePartCode(answer) != d.Parts.Part && f.fromJob:
@@ -337,6 +339,14 @@ func (c *call) consoleStockReceive(_ *Ticket, args map[string]string) error {
 		map[string]string{stepPartOrder: args["request"], stepPartQty: args["qty"], stepPartSupplier: args["supplier"], stepPartCost: args["cost"]},
 		map[string]string{stepPartCost: "catalog"},
 		map[string]string{stepPartOrder: "request", stepPartQty: "qty", stepPartSupplier: "supplier", stepPartCost: "cost"})
+}
+
+// consoleStockBuy requests a purchase (chat: /stock buy): the part, its
+// store, how many, why; the leads get the request to decide, as in chat.
+func (c *call) consoleStockBuy(_ *Ticket, args map[string]string) error {
+	return c.consoleParts(dlgPartsBuy,
+		map[string]string{stepPartPick: args["part"], stepPartStore: args["store"], stepPartQty: args["qty"], stepPartWhy: args["reason"]}, nil,
+		map[string]string{stepPartPick: "part", stepPartStore: "store", stepPartQty: "qty", stepPartWhy: "reason"})
 }
 
 // consoleStockReturn puts unused parts of a job back in its store (chat:

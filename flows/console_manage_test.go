@@ -222,6 +222,37 @@ func TestConsoleStock(t *testing.T) {
 	w.Drain()
 	photo := &flows.Photo{FileID: "note-1", Size: 1000}
 
+	t.Run("purchase request", func(t *testing.T) {
+		open := func() int {
+			var n int
+			_ = w.Store.View(t.Context(), func(tx flows.Tx) error { prs, _ := tx.OpenPurchaseRequests(); n = len(prs); return nil })
+			return n
+		}
+		before := open()
+		for _, tc := range []struct {
+			name string
+			form map[string]string
+			want string
+		}{
+			{"an unknown part", map[string]string{"part": "NOPE", "store": "main", "qty": "3", "reason": "补货"}, "NOPE"},
+			{"a store it is not kept in", map[string]string{"part": "P-VALVE", "store": "east", "qty": "3", "reason": "补货"}, "east"},
+			{"a bad quantity", map[string]string{"part": "P-TAP", "store": "main", "qty": "0", "reason": "补货"}, "数量"},
+			{"no reason", map[string]string{"part": "P-TAP", "store": "main", "qty": "3"}, "原因"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				refusedWith(t, w.Console(tech, flows.ConsoleStockBuy, "", tc.form), tc.want)
+				if open() != before {
+					t.Fatal("a request was filed")
+				}
+			})
+		}
+		refusedWith(t, w.Console(dispatcher, flows.ConsoleStockBuy, "", map[string]string{"part": "P-TAP", "store": "main", "qty": "3", "reason": "补货"}), "")
+		okResult(t, w.Console(tech, flows.ConsoleStockBuy, "", map[string]string{"part": "P-TAP", "store": "east", "qty": "6", "reason": "东区仓缺货"}))
+		if open() != before+1 {
+			t.Fatal("no request filed")
+		}
+		contains(t, w.Last(w.Drain(), lead.Chat()).Text, "东区仓缺货")
+	})
 	t.Run("receive", func(t *testing.T) {
 		form := map[string]string{"request": prID, "qty": "4", "supplier": "五金城"}
 		for _, tc := range []struct {

@@ -667,6 +667,7 @@ const (
 	ConsoleTrainingNew    = "training_new"    // a session scheduled: /training new
 	ConsoleTrainingAttend = "training_attend" // one person's attendance and result: vbTrainAttend
 	ConsoleActionDone     = "action_done"     // a review action done with its evidence: vbActionDone
+	ConsoleStockBuy       = "stock_buy"       // a purchase request: /stock buy
 	ConsoleStockReceive   = "stock_receive"   // a delivery against an approved purchase: /stock receive
 	ConsoleStockReturn    = "stock_return"    // unused parts back from a job: /stock return
 	ConsoleStockCount     = "stock_count"     // a store's stock adjusted to a count, with a reason: /stock count
@@ -726,6 +727,7 @@ var consoleActions = map[string]consoleAction{
 	ConsoleTrainingNew:    {Cmd: "training new", run: (*call).consoleTrainingNew},
 	ConsoleTrainingAttend: {Verb: vbTrainAttend, Fields: []string{"session", "person", "mark"}},
 	ConsoleActionDone:     {Verb: vbActionDone, run: (*call).consoleActionDone},
+	ConsoleStockBuy:       {Cmd: "stock buy", run: (*call).consoleStockBuy},
 	ConsoleStockReceive:   {Cmd: "stock receive", run: (*call).consoleStockReceive},
 	ConsoleStockReturn:    {Cmd: "stock return", run: (*call).consoleStockReturn},
 	ConsoleStockCount:     {Cmd: "stock count", run: (*call).consoleStockCount},

@@ -369,7 +369,8 @@ const maxMoves = 50
 // delivery against an approved purchase (with its note's photo) and
 // return a job's unused parts; a lead adjusts a store to a count.
 func (c *Channel) stock(w http.ResponseWriter, r *http.Request, v *visitor) {
-	d := &stockData{Can: can(v, flows.ConsolePurchaseOK, flows.ConsolePurchaseNo, flows.ConsoleItemRetire, flows.ConsoleStockReceive, flows.ConsoleStockReturn, flows.ConsoleStockCount),
+	d := &stockData{Can: can(v, flows.ConsolePurchaseOK, flows.ConsolePurchaseNo, flows.ConsoleItemRetire, flows.ConsoleStockReceive, flows.ConsoleStockReturn, flows.ConsoleStockCount,
+		flows.ConsoleStockBuy),
 		Upload: c.o.Media != nil}
 	lb := c.labels(v)
 	err := c.o.Store.View(r.Context(), func(tx flows.Tx) error {

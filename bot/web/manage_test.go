@@ -233,6 +233,13 @@ func TestManagementForms(t *testing.T) {
 		for _, f := range []string{`id="stock-receive"`, `enctype="multipart/form-data"`, `id="stock-return"`, `id="stock-count"`} {
 			contains(t, "forms", page, f)
 		}
+		// A purchase request: refused with chat's words, filed for the leads.
+		contains(t, "forms", page, `id="stock-buy"`)
+		refused(t, l, "stock_buy", url.Values{"part": {"P-VALVE"}, "store": {"east"}, "qty": {"3"}, "reason": {"补货"}}, "east")
+		refused(t, l, "stock_buy", url.Values{"part": {"P-VALVE"}, "store": {"main"}, "qty": {"3"}}, "原因")
+		done(t, l.doAction("stock_buy", url.Values{"part": {"P-VALVE"}, "store": {"main"}, "qty": {"3"}, "reason": {"维修备用"}, "back": {"/stock"}}))
+		contains(t, "open requests", l.get("/stock").body, "维修备用")
+		r.drain()
 		// A delivery: without its note's photo refused, with it received.
 		before := r.manageSnapshot()
 		if res := l.doUpload("stock_receive", url.Values{"request": {pr}, "qty": {"4"}, "supplier": {"五金城"}}, nil); res.status < 400 || !strings.Contains(res.body, "照片") {

@@ -44,6 +44,7 @@ var officeFields = map[string][]string{
 	flows.ConsoleTrainingNew:    {"topic", "start", "minutes", "place", "trainer", "covers", "invite"},
 	flows.ConsoleTrainingAttend: {"session", "person", "mark"},
 	flows.ConsoleActionDone:     {"review", "n", "evidence"},
+	flows.ConsoleStockBuy:       {"part", "store", "qty", "reason"},
 	flows.ConsoleStockReceive:   {"request", "qty", "supplier", "cost"},
 	flows.ConsoleStockReturn:    {"ticket", "part", "qty"},
 	flows.ConsoleStockCount:     {"store", "part", "qty", "reason"},
