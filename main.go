@@ -305,7 +305,11 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 	if err != nil {
 		return err
 	}
-	if _, _, err := m.Engine.InstallSOP(ctx, procedure, "config:"+sopPath); err != nil {
+	var lacks *flows.SOPFileLacks
+	if _, _, err := m.Engine.InstallSOP(ctx, procedure, "config:"+sopPath); errors.As(err, &lacks) {
+		// The console's changes stay in force; the file is not installed.
+		m.Log.Warn().Int("version", lacks.Version).Msg("org.sop_file: " + lacks.Error())
+	} else if err != nil {
 		if ctx.Err() != nil {
 			return err
 		}
