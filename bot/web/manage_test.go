@@ -384,7 +384,7 @@ func TestManagementFormsOffered(t *testing.T) {
 				{N: 3, Text: "c", Owner: admin.PID(), Due: now.AddDate(0, 0, 7)}}}})
 	})
 	r.drain()
-	pages := []string{"/staff", "/roster", "/training", "/stock", "/prices", "/reviews", "/fees", "/daily", "/callbacks", "/qc"}
+	pages := []string{"/staff", "/roster", "/training", "/stock", "/prices", "/reviews", "/fees", "/daily", "/callbacks", "/qc", "/areas"}
 	for who, p := range map[string]person{"lead": lead, "dispatcher": dispatcher, "admin": admin} {
 		b := r.session(p)
 		pp := r.person(p)
@@ -401,10 +401,16 @@ func TestManagementFormsOffered(t *testing.T) {
 				}
 			}
 		}
+		if who == "admin" && !offered[flows.ConsoleAreaSet] {
+			t.Errorf("the admin is offered no form for %s", flows.ConsoleAreaSet)
+		}
 		if who != "lead" {
 			continue
 		}
 		for _, a := range web.OfficeActions() {
+			if a == flows.ConsoleAreaSet {
+				continue // the admins' alone (above)
+			}
 			if a == flows.ConsoleFeeAnswer || a == flows.ConsoleFeeClose || a == flows.ConsoleQCReview {
 				continue // their queues are empty here (TestOfficeActions, TestQCQueue)
 			}
