@@ -30,6 +30,9 @@ import (
 const (
 	demoToken = "123456789:DEMO-token-for-the-simulated-bot-API"
 	demoGroup = int64(-1001234567890)
+	// demoGroup2 is the second estate's technicians' group: the resident
+	// lives in the first, so their reports never reach it.
+	demoGroup2 = int64(-1001234567891)
 )
 
 // demoScript holds what the simulated people type in one language. What
@@ -48,6 +51,10 @@ type demoScript struct {
 	// The electrical fault of the qualification scene, and the card the
 	// lead records.
 	elecDesc, certNumber, authority, issued string
+	// The company's two estates (their names and technicians' groups);
+	// the resident lives in the first, whose buildings are listed.
+	area, area2, groupTitle, group2Title string
+	buildings                            []string
 }
 
 var demoScripts = map[string]demoScript{
@@ -58,6 +65,8 @@ var demoScripts = map[string]demoScript{
 		plan:  "水槽下角阀老化漏水，关闭总阀后更换角阀", care: "新角阀一周内不要用力拧；如再渗水请立即报修", itemCode: "W02",
 		storeName: "总仓", valve: "角阀", valveUnit: "个", tape: "生料带", tapeUnit: "卷",
 		elecDesc: "客厅插座没电，空开跳了推不上去", certNumber: "T310110198001011234", authority: "上海市应急管理局", issued: "2024-03-01",
+		area: "阳光花园", area2: "东湖苑", groupTitle: "阳光花园维修班组", group2Title: "东湖苑维修班组",
+		buildings: []string{"1栋", "2栋", "3栋", "5栋"},
 	},
 	"en": {
 		lang: "en", bot: flows.LangEN, leadName: "Lead Chen", techName: "Tech Zhang", resName: "Fang Wang",
@@ -67,6 +76,8 @@ var demoScripts = map[string]demoScript{
 		storeName: "Main store", valve: "Angle valve", valveUnit: "each", tape: "PTFE tape", tapeUnit: "roll",
 		elecDesc: "The living-room sockets are dead and the breaker will not stay up", certNumber: "T310110198001011234",
 		authority: "Shanghai Emergency Management Bureau", issued: "2024-03-01",
+		area: "Sunny Gardens", area2: "East Lake Court", groupTitle: "Sunny Gardens repair team", group2Title: "East Lake Court repair team",
+		buildings: []string{"Building 1", "Building 2", "Building 3", "Building 5"},
 	},
 }
 
@@ -181,6 +192,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	defer w.Close()
 	p := newPrinter(stdout, w.groupTitle)
+	p.groups = map[int64]string{demoGroup2: w.sc.group2Title}
 	w.fake.OnEntry(p.entry)
 	p.names = map[int64]string{w.lead.ID: w.sc.leadName, w.tech.ID: w.sc.techName, w.res.ID: w.sc.resName}
 	d := &director{fake: w.fake, out: p, st: w.m.Store}
@@ -270,8 +282,9 @@ func newDemoWorld(o demoWorldOptions) (*demoWorld, error) {
 			fake.Close()
 		}
 	}()
-	groupTitle := map[string]string{"zh": "维修班组", "en": "Repair team"}[*lang]
+	groupTitle := sc.groupTitle
 	fake.AddGroup(demoGroup, groupTitle)
+	fake.AddGroup(demoGroup2, sc.group2Title)
 
 	cfg := config.Default()
 	cfg.Telegram.Token = demoToken
@@ -279,6 +292,13 @@ func newDemoWorld(o demoWorldOptions) (*demoWorld, error) {
 	cfg.Telegram.APIURL = fake.URL()
 	cfg.Telegram.GroupID = demoGroup
 	cfg.Telegram.Admins = []int64{1001}
+	// Two estates, each with its technicians' group: a report goes to the
+	// group of the resident's estate (the first, the default one).
+	cfg.Areas = []config.Area{
+		{Key: "main", ZH: demoScripts["zh"].area, EN: demoScripts["en"].area, Buildings: sc.buildings, TelegramGroupID: demoGroup},
+		{Key: "east", ZH: demoScripts["zh"].area2, EN: demoScripts["en"].area2, BuildingPattern: map[string]string{"zh": "{1..6}号楼", "en": "Block {1..6}"}[*lang],
+			TelegramGroupID: demoGroup2, ServicePhone: "021-5555 0102"},
+	}
 	// The technician is on duty around the clock, so emergencies page them.
 	cfg.Duty = []config.Shift{{Days: []string{"daily"}, From: "00:00", To: "00:00", People: []config.PersonID{"tg:2001"}}}
 	// Electrical work needs the 低压电工作业证 by law (scene 8).
@@ -373,11 +393,12 @@ func (w *demoWorld) scenes(d *director) (ticket string, order, chart, book tgfak
 	d.say(res, res.ID, sc.resName)
 	d.wait(res.ID, func(m tgfake.Message) bool { return len(m.Reply) > 0 })
 	d.act(func() { fake.SendContact(res, sc.phone, true) })
-	d.wait(res.ID, func(m tgfake.Message) bool { return m.RemoveKeyboard })
+	d.wait(res.ID, hasButton(sc.area))
+	d.tapWhen(res, res.ID, sc.area) // the estate, from the buttons of both
 	d.say(res, res.ID, sc.building)
-	d.waitN(res.ID, 4)
-	d.say(res, res.ID, sc.unit)
 	d.waitN(res.ID, 5)
+	d.say(res, res.ID, sc.unit)
+	d.waitN(res.ID, 6)
 	d.say(res, res.ID, sc.room)
 	done := d.wait(res.ID, hasButton(lb.report))
 
@@ -497,6 +518,9 @@ func (w *demoWorld) scenes(d *director) (ticket string, order, chart, book tgfak
 	d.say(lead, lead.ID, "/stats week")
 	chart = d.wait(lead.ID, func(m tgfake.Message) bool { return m.PhotoFileID != "" })
 	book = d.wait(lead.ID, func(m tgfake.Message) bool { return m.DocumentFileID != "" })
+	if d.err == nil && len(fake.Messages(demoGroup2)) > 0 {
+		d.err = fmt.Errorf("demo: the other estate's group got %q", lastText(fake, demoGroup2))
+	}
 	return ticket, order, chart, book, nil
 }
 
@@ -741,8 +765,10 @@ type printer struct {
 	mu      sync.Mutex
 	w       io.Writer
 	group   string
-	names   map[int64]string
-	texts   map[[2]int64]string // the text each bot message shows now, by chat and message id
+	// groups names the groups other than the first (the other estates').
+	groups map[int64]string
+	names  map[int64]string
+	texts  map[[2]int64]string // the text each bot message shows now, by chat and message id
 }
 
 func newPrinter(w io.Writer, group string) *printer {
@@ -762,7 +788,7 @@ func (p *printer) flush() {}
 
 func (p *printer) where(chat int64) string {
 	if chat < 0 {
-		return "#" + p.group
+		return "#" + p.groupName(chat)
 	}
 	if n, ok := p.names[chat]; ok {
 		return n
@@ -814,9 +840,17 @@ func (p *printer) entry(e tgfake.Entry) {
 
 func (p *printer) in(chat int64) string {
 	if chat < 0 {
-		return " @#" + p.group
+		return " @#" + p.groupName(chat)
 	}
 	return ""
+}
+
+// groupName is a group chat's title in the transcript.
+func (p *printer) groupName(chat int64) string {
+	if n, ok := p.groups[chat]; ok {
+		return n
+	}
+	return p.group
 }
 
 func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n      ") }

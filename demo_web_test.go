@@ -206,7 +206,7 @@ func (d *webDemo) screenshot(name string) {
 }
 
 // register walks the resident through /start in their phone, the
-// contact shared with the reply keyboard's button.
+// contact shared with the reply keyboard's button, the estate tapped.
 func (d *webDemo) register(res int64, name string) {
 	d.t.Helper()
 	d.say(res, "/start", "")
@@ -215,6 +215,8 @@ func (d *webDemo) register(res int64, name string) {
 	n := d.botCount(res)
 	d.tap(res, ".replykb button.contact", "", "")
 	d.waitBot(res, n, "")
+	// The demo's company has two estates: the resident picks theirs.
+	d.tap(res, ".kb button", demoScripts["zh"].area, demoScripts["zh"].area)
 	d.say(res, "3栋", "")
 	d.say(res, "2单元", "")
 	d.say(res, "1502", d.lb.report)

@@ -187,7 +187,7 @@ func (m *Main) Run(ctx context.Context) error {
 	ro := m.Engine.RecordOptions()
 	m.Records, err = records.New(records.Options{Store: st, Texts: texts, Profile: ro.Profile, OrgName: ro.OrgName,
 		Location: ro.Location, Categories: ro.Categories, Emergencies: ro.Emergencies, SOP: m.Engine.SOP,
-		MediaDir: photos.Dir, Daily: m.Engine.DailyList, Parts: ro.Parts, Poster: posterImage})
+		MediaDir: photos.Dir, Daily: m.Engine.DailyList, Parts: ro.Parts, Poster: posterImage, PosterPDF: posterPDF, AreaName: m.Engine.AreaName})
 	if err != nil {
 		return err
 	}
@@ -364,13 +364,18 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 	if err != nil {
 		return err
 	}
-	if _, _, err := m.Engine.InstallSOP(ctx, procedure, "config:"+sopPath); err != nil {
+	var lacks *flows.SOPFileLacks
+	if _, _, err := m.Engine.InstallSOP(ctx, procedure, "config:"+sopPath); errors.As(err, &lacks) {
+		// The console's changes stay in force; the file is not installed.
+		m.Log.Warn().Int("version", lacks.Version).Msg("org.sop_file: " + lacks.Error())
+	} else if err != nil {
 		if ctx.Err() != nil {
 			return err
 		}
 		return fmt.Errorf("org.sop_file: %w", err)
 	}
-	return nil
+	// The areas in force: the configured ones with the admins' edits.
+	return m.Engine.LoadAreas(ctx)
 }
 
 // Close stops the ops endpoint, the schedules and the channels (in reverse

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -16,8 +17,8 @@ import (
 )
 
 // posterCommand is `repairbot poster -area A -building 3栋`: the
-// printable PNG of a building's QR poster, whose deep link registers a
-// resident with the area and the building chosen. It reads only the
+// printable A4 PNG or PDF of a building's QR poster, whose deep link
+// registers a resident with the area and the building chosen. It reads only the
 // configuration (the code is signed with [posters] secret), so it runs
 // beside the running bot.
 func posterCommand(args []string, stdout, stderr io.Writer) error {
@@ -26,7 +27,8 @@ func posterCommand(args []string, stdout, stderr io.Writer) error {
 	cfgPath := fs.String("config", "config.toml", "configuration file (TOML)")
 	area := fs.String("area", "", "the [[areas]] key (default: the first area)")
 	building := fs.String("building", "", "the building, as the area lists it (required)")
-	out := fs.String("o", "", `output file (default "poster-<area>-<building>.png"; "-" for stdout)`)
+	out := fs.String("o", "", `output file (default "poster-<area>-<building>.<format>"; "-" for stdout)`)
+	format := fs.String("format", "", `"png" or "pdf" (default: the -o file's extension, else png)`)
 	lang := fs.String("lang", "", `poster language: "zh-CN" or "en" (default org.default_lang)`)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -42,13 +44,24 @@ func posterCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	img, err := posters.PNG(posters.Poster(spec))
+	f := strings.ToLower(*format)
+	if f == "" {
+		f = "png"
+		if strings.EqualFold(filepath.Ext(*out), ".pdf") {
+			f = "pdf"
+		}
+	}
+	draw := map[string]func(posters.Poster) ([]byte, error){"png": posters.PNG, "pdf": posters.PDF}[f]
+	if draw == nil {
+		return fmt.Errorf(`poster: -format must be "png" or "pdf" (got %q)`, *format)
+	}
+	img, err := draw(posters.Poster(spec))
 	if err != nil {
 		return err
 	}
 	name := *out
 	if name == "" {
-		name = "poster-" + key + "-" + spec.Building + ".png"
+		name = "poster-" + key + "-" + spec.Building + "." + f
 	}
 	if name == "-" {
 		_, err = stdout.Write(img)
@@ -116,4 +129,9 @@ func posterSpec(cfg config.Config, areaKey, building, lang string) (flows.Poster
 // posterImage draws /poster's PNG for the exports' renderer (records.Options.Poster).
 func posterImage(s flows.PosterSpec) ([]byte, error) {
 	return posters.PNG(posters.Poster(s))
+}
+
+// posterPDF draws /poster's PDF for the exports' renderer (records.Options.PosterPDF).
+func posterPDF(s flows.PosterSpec) ([]byte, error) {
+	return posters.PDF(posters.Poster(s))
 }

@@ -56,6 +56,19 @@ func TestPosterCommand(t *testing.T) {
 	if a, b, ok := flows.ReadPosterCode([]byte(secret), code); !ok || a != "east" || b != "3栋" {
 		t.Fatalf("the link reads as %q %q %v", a, b, ok)
 	}
+	// The PDF, by the file's extension or -format.
+	for _, args := range [][]string{{"-o", filepath.Join(dir, "p.pdf")}, {"-format", "pdf", "-o", filepath.Join(dir, "p2")}} {
+		if err := run(append([]string{"poster", "-config", cfgPath, "-area", "east", "-building", "3栋"}, args...), &stdout, &stderr); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, stderr.String())
+		}
+		data, err := os.ReadFile(args[len(args)-1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(data, []byte("%PDF-")) || !bytes.Contains(data, []byte("/FontFile2")) {
+			t.Fatalf("%v: not a PDF with its font: %q", args, data[:min(16, len(data))])
+		}
+	}
 	for name, c := range map[string]struct {
 		args []string
 		want string
@@ -63,6 +76,7 @@ func TestPosterCommand(t *testing.T) {
 		"unlisted building": {[]string{"-area", "east", "-building", "13栋"}, `has no building "13栋"`},
 		"unknown area":      {[]string{"-area", "west", "-building", "1栋"}, `no area "west"`},
 		"no building":       {[]string{"-area", "east"}, "-building is required"},
+		"unknown format":    {[]string{"-area", "east", "-building", "3栋", "-format", "svg"}, `-format must be "png" or "pdf"`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := run(append([]string{"poster", "-config", cfgPath, "-o", filepath.Join(dir, "x.png")}, c.args...), &stdout, &stderr)

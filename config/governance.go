@@ -28,8 +28,8 @@ type Governance struct {
 	// Quiz asks up to three questions from the definition before an
 	// acknowledgement of a new SOP version counts (default true).
 	Quiz bool `toml:"quiz"`
-	// AuditCount is the monthly audit sample of finished tickets, 0..100
-	// (0 disables the audit; default 5).
+	// AuditCount is the monthly audit sample of finished tickets of each
+	// area, 0..100 (0 disables the audit; default 5).
 	AuditCount int `toml:"audit_count"`
 }
 

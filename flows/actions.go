@@ -129,19 +129,28 @@ func (c *call) actionEvidenceInput(d *Dialogue) error {
 	if err != nil {
 		return err
 	}
-	r, err := c.mustReview(d.Review)
+	if err := c.markActionDone(d.Review, d.Action, text); err != nil {
+		return err // an error rolls the event back: the dialogue stays as it was
+	}
+	return c.tx.DeleteDialogue(d.PersonID)
+}
+
+// markActionDone records action n of the review done with its evidence
+// (the chat's typed answer, the console's form); a review whose actions
+// are all done is effective.
+func (c *call) markActionDone(reviewID string, n int, text string) error {
+	r, err := c.mustReview(reviewID)
 	if err != nil {
 		return err
 	}
-	a := r.action(strconv.Itoa(d.Action))
+	a := r.action(strconv.Itoa(n))
 	if a == nil || a.Done != nil {
-		_ = c.tx.DeleteDialogue(d.PersonID)
 		return Errorf(CodeConflict, "action.already")
 	}
 	now := c.now
 	a.Done, a.Evidence = &now, text
 	for _, tm := range []string{tmActionPre, tmActionDue, tmActionEsc} {
-		if err := c.tx.DeleteTimer(tm + ":" + r.ID + ":" + strconv.Itoa(d.Action)); err != nil {
+		if err := c.tx.DeleteTimer(tm + ":" + r.ID + ":" + strconv.Itoa(n)); err != nil {
 			return err
 		}
 	}
@@ -153,9 +162,6 @@ func (c *call) actionEvidenceInput(d *Dialogue) error {
 		r.Status, r.Effective = "effective", &now
 	}
 	if err := c.tx.PutReview(r); err != nil {
-		return err
-	}
-	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
 		return err
 	}
 	c.reply(c.t("action.recorded", "id", r.ID, "n", a.N))

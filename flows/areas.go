@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -85,15 +86,18 @@ func buildAreas(o *Options) (areaSet, error) {
 	return s, nil
 }
 
+// areaList is the areas in force (do not modify: an edit swaps a new set).
+func (e *Engine) areaList() []Area { return e.areas.Load().list }
+
 // Areas lists the engine's areas in order; the first is the default area.
-func (e *Engine) Areas() []Area { return slices.Clone(e.areas.list) }
+func (e *Engine) Areas() []Area { return slices.Clone(e.areaList()) }
 
 // DefaultAreaKey is the area records from before areas belong to.
-func (e *Engine) DefaultAreaKey() string { return e.areas.list[0].Key }
+func (e *Engine) DefaultAreaKey() string { return e.areaList()[0].Key }
 
 // Area returns the area with that key.
 func (e *Engine) Area(key string) (Area, bool) {
-	for _, a := range e.areas.list {
+	for _, a := range e.areaList() {
 		if a.Key == key {
 			return a, true
 		}
@@ -103,7 +107,7 @@ func (e *Engine) Area(key string) (Area, bool) {
 
 // multiArea reports whether the engine serves more than one area (the
 // area then shows on cards and lists, and registration asks for it).
-func (e *Engine) multiArea() bool { return len(e.areas.list) > 1 }
+func (e *Engine) multiArea() bool { return len(e.areaList()) > 1 }
 
 // areaOf is the ticket's area; an empty one is a ticket filed before
 // areas, in the default area.
@@ -167,6 +171,10 @@ func (t *Ticket) AreaKey() string {
 func InAreas(areas []string, key string) bool {
 	return areas == nil || slices.Contains(areas, key)
 }
+
+// AreaName is the area's name in l (its key when it has none): the
+// renderer's label of an area in reports broken down by area.
+func (e *Engine) AreaName(key string, l Lang) string { return e.areaName(key, l) }
 
 // areaName is the area's name in l (its key when it has none).
 func (e *Engine) areaName(key string, l Lang) string {
@@ -313,7 +321,7 @@ func (c *call) joinAreas(inv *Invite) []string {
 // areaKeys lists the areas' keys with their names, for a usage answer.
 func (c *call) areaKeys() string {
 	var parts []string
-	for _, a := range c.e.areas.list {
+	for _, a := range c.e.areaList() {
 		parts = append(parts, a.Key+" ("+c.e.areaName(a.Key, c.lang)+")")
 	}
 	return strings.Join(parts, c.t("order.sep"))
@@ -370,23 +378,53 @@ func (c *call) rungPeople(t *Ticket, n int) ([]*Person, error) {
 // ensureAreaLeads gives a lead the configuration names for areas those
 // areas in their profile, so every check of the records (Authorize, the
 // console) finds them there.
-func (c *call) ensureAreaLeads() error {
-	p := c.me
+func (c *call) ensureAreaLeads() error { return c.writeLeadAreas(c.me) }
+
+// writeLeadAreas writes into lead p's profile the areas that name them
+// among their leads (a profile from before areas keeps its default area).
+func (c *call) writeLeadAreas(p *Person) error {
 	if p == nil || !p.Active() || p.Role != RoleLead {
 		return nil
 	}
-	changed := false
-	for _, a := range c.e.areas.list {
-		if slices.Contains(a.Leads, p.ID) && !slices.Contains(p.Areas, a.Key) {
-			p.Areas = append(p.Areas, a.Key)
-			changed = true
+	var areas []string
+	for _, a := range c.e.areaList() {
+		if slices.Contains(a.Leads, p.ID) && !slices.Contains(c.e.areasOf(p), a.Key) {
+			areas = append(areas, a.Key)
 		}
 	}
-	if !changed {
+	if len(areas) == 0 {
 		return nil
 	}
+	p.Areas = append(slices.Clone(c.e.areasOf(p)), areas...)
 	p.Updated = c.now
 	return c.tx.PutPerson(p)
+}
+
+// LeadAreas writes the configured leads' areas into their profiles at
+// start-up, so a lead named in [[areas]] leads is in their areas in
+// every check of the records (the console, the store's lists) before
+// their next message.
+func (e *Engine) LeadAreas(ctx context.Context) error {
+	return e.o.Store.Update(ctx, func(tx Tx) error {
+		c := &call{e: e, tx: tx, now: e.o.Now().UTC(), lang: e.o.DefaultLang, ev: Event{Kind: EvNone, From: Sender{ID: "system"}}}
+		seen := map[string]bool{}
+		for _, a := range e.areaList() {
+			for _, id := range a.Leads {
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+				p, err := c.person(id)
+				if err != nil {
+					return err
+				}
+				if err := c.writeLeadAreas(p); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // areaCents is a price-list item's unit price in the ticket's area: the

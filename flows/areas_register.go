@@ -15,6 +15,13 @@ import (
 // Dialogue steps of the registration's area questions.
 const stepArea = "area"
 
+// choiceArea and choiceBuilding are the kinds of the registration's
+// buttons' values ("area:<key>", "bld:<index>"), stored in sent buttons.
+const (
+	choiceArea     = "area"
+	choiceBuilding = "bld"
+)
+
 // registerWhere asks the first of the area and building questions the
 // draft has not answered, or the unit once both are.
 func (c *call) registerWhere(d *Dialogue) error {
@@ -26,8 +33,8 @@ func (c *call) registerWhere(d *Dialogue) error {
 		d.Step = stepArea
 		c.bump(d)
 		var rows [][]Button
-		for _, a := range c.e.areas.list {
-			rows = append(rows, []Button{DialogueButton(c.e.areaName(a.Key, c.lang), d.Seq, "area:"+a.Key)})
+		for _, a := range c.e.areaList() {
+			rows = append(rows, []Button{DialogueButton(c.e.areaName(a.Key, c.lang), d.Seq, choiceArea+":"+a.Key)})
 		}
 		c.send(Message{To: c.ev.From.Chat, Text: c.t("areas.ask_area", "word", c.areaWord(c.lang)), Buttons: rows, RemoveKeyboard: true, Priority: PrioNormal})
 	case d.Building == "":
@@ -55,7 +62,7 @@ func buildingRows(a Area, seq int) [][]Button {
 		if i%4 == 0 {
 			rows = append(rows, nil)
 		}
-		rows[len(rows)-1] = append(rows[len(rows)-1], DialogueButton(b, seq, "bld:"+strconv.Itoa(i)))
+		rows[len(rows)-1] = append(rows[len(rows)-1], DialogueButton(b, seq, choiceBuilding+":"+strconv.Itoa(i)))
 	}
 	return rows
 }
@@ -64,12 +71,12 @@ func buildingRows(a Area, seq int) [][]Button {
 func (c *call) registerChoice(d *Dialogue, v string) error {
 	kind, arg, _ := strings.Cut(v, ":")
 	switch {
-	case kind == "area" && d.Step == stepArea:
+	case kind == choiceArea && d.Step == stepArea:
 		if _, ok := c.e.Area(arg); !ok {
 			return Errorf(CodeInvalid, "err.bad_button")
 		}
 		d.Area, d.Building = arg, ""
-	case kind == "bld" && d.Step == stepBuilding:
+	case kind == choiceBuilding && d.Step == stepBuilding:
 		a, _ := c.e.Area(d.Area)
 		i, err := strconv.Atoi(arg)
 		if err != nil || i < 0 || i >= len(a.Buildings) {

@@ -18,7 +18,7 @@ func (e *Engine) scopeOf(p *Person) []string {
 		return nil
 	}
 	var out []string
-	for _, a := range e.areas.list {
+	for _, a := range e.areaList() {
 		if e.inArea(p, a.Key) {
 			out = append(out, a.Key)
 		}
@@ -95,7 +95,7 @@ func (c *call) areaBreakdown(ts []*Ticket) string {
 // areaCounts renders counts by area in the areas' order, in l.
 func (c *call) areaCounts(n map[string]int, l Lang) string {
 	var parts []string
-	for _, a := range c.e.areas.list {
+	for _, a := range c.e.areaList() {
 		parts = append(parts, c.tl(l, "areas.count", "area", c.e.areaName(a.Key, l), "n", n[a.Key]))
 	}
 	return "\n" + c.tl(l, "areas.breakdown", "word", c.areaWord(l), "list", strings.Join(parts, c.tl(l, "order.sep")))

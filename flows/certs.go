@@ -154,19 +154,29 @@ func (c *call) certNew(args []string) error {
 	if len(args) != 1 {
 		return Errorf(CodeInvalid, "err.bad_button")
 	}
-	holder, err := staffMember(c.tx, args[0])
+	holder, err := c.certHolder(args[0])
 	if err != nil {
 		return err
-	}
-	switch {
-	case !holder.Active():
-		return Errorf(CodeConflict, "staff.err_left", "name", holder.Name)
-	case holder.ID != c.me.ID && !c.me.Role.IsLead():
-		return Errorf(CodeForbidden, "err.leads_only")
 	}
 	d := &Dialogue{PersonID: c.me.ID, Kind: dlgCert, Step: stepCertType, Started: c.now, Target: holder.ID, CertDraft: &Certificate{PersonID: holder.ID}}
 	c.toast = c.t("ok")
 	return c.certPrompt(d)
+}
+
+// certHolder is the person a certificate is entered for: an active
+// member of the repair team, oneself or (for a lead) anyone of them.
+func (c *call) certHolder(id string) (*Person, error) {
+	holder, err := staffMember(c.tx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !holder.Active():
+		return nil, Errorf(CodeConflict, "staff.err_left", "name", holder.Name)
+	case holder.ID != c.me.ID && !c.me.Role.IsLead():
+		return nil, Errorf(CodeForbidden, "err.leads_only")
+	}
+	return holder, nil
 }
 
 // certPrompt asks for the draft's next field.
@@ -244,7 +254,6 @@ func (c *call) certInput(d *Dialogue) error {
 	if dr == nil {
 		return c.tx.DeleteDialogue(d.PersonID) // nothing to go on
 	}
-	today := DateOf(c.now, c.e.o.Location)
 	switch d.Step {
 	case stepCertType:
 		text, err := c.textField(maxCertField)
@@ -252,21 +261,57 @@ func (c *call) certInput(d *Dialogue) error {
 			return err
 		}
 		return c.certChoice(d, c.certTypeNamed(text))
-	case stepCertNumber, stepCertAuthority:
-		text, err := c.textField(maxCertField)
+	case stepCertNumber, stepCertAuthority, stepCertIssued, stepCertUntil, stepCertReview:
+		text, err := c.textField(certTextMax[d.Step])
 		if err != nil {
 			return err
 		}
+		if err := c.certTyped(d, text); err != nil {
+			return err
+		}
+	case stepCertPhoto:
+		if c.ev.Kind != EvPhoto {
+			return Errorf(CodeInvalid, "certs.err_photo_expected")
+		}
+		if err := c.certPhoto(d); err != nil {
+			return err
+		}
+	default:
+		return Errorf(CodeInvalid, "err.use_buttons")
+	}
+	return c.certPrompt(d)
+}
+
+// certTextMax are the draft's typed fields with the longest answer each takes.
+var certTextMax = map[string]int{stepCertNumber: maxCertField, stepCertAuthority: maxCertField, stepCertIssued: 20, stepCertUntil: 20, stepCertReview: 20}
+
+// certPhoto takes the event's photo for the draft.
+func (c *call) certPhoto(d *Dialogue) error {
+	if c.ev.TooLarge || c.ev.Photo.Size > c.e.o.MaxPhotoBytes {
+		return Errorf(CodeInvalid, "err.photo_too_large", "max", c.e.o.MaxPhotoBytes>>20)
+	}
+	if c.ev.NotImage {
+		return Errorf(CodeInvalid, "err.not_image")
+	}
+	ph := *c.ev.Photo
+	d.CertDraft.Photo, d.Step = &ph, stepCertConfirm
+	return nil
+}
+
+// certTyped takes the typed answer to the draft's current field (number,
+// authority, a date) and moves it to the next: the chat's typed answers
+// and the console's form fields, checked alike.
+func (c *call) certTyped(d *Dialogue, text string) error {
+	dr := d.CertDraft
+	today := DateOf(c.now, c.e.o.Location)
+	switch d.Step {
+	case stepCertNumber, stepCertAuthority:
 		if d.Step == stepCertNumber {
 			dr.Number, d.Step = text, stepCertAuthority
 		} else {
 			dr.Authority, d.Step = text, stepCertIssued
 		}
 	case stepCertIssued, stepCertUntil, stepCertReview:
-		text, err := c.textField(20)
-		if err != nil {
-			return err
-		}
 		date, err := ParseDate(text)
 		if err != nil {
 			return Errorf(CodeInvalid, "quals.err_date", "text", text)
@@ -296,22 +341,10 @@ func (c *call) certInput(d *Dialogue) error {
 			}
 			dr.NextReview, d.Step = date, stepCertPhoto
 		}
-	case stepCertPhoto:
-		if c.ev.Kind != EvPhoto {
-			return Errorf(CodeInvalid, "certs.err_photo_expected")
-		}
-		if c.ev.TooLarge || c.ev.Photo.Size > c.e.o.MaxPhotoBytes {
-			return Errorf(CodeInvalid, "err.photo_too_large", "max", c.e.o.MaxPhotoBytes>>20)
-		}
-		if c.ev.NotImage {
-			return Errorf(CodeInvalid, "err.not_image")
-		}
-		ph := *c.ev.Photo
-		dr.Photo, d.Step = &ph, stepCertConfirm
 	default:
 		return Errorf(CodeInvalid, "err.use_buttons")
 	}
-	return c.certPrompt(d)
+	return nil
 }
 
 // certTypeNamed is the type key a person typed (a key or a label in any
@@ -332,27 +365,19 @@ func (c *call) certTypeNamed(text string) string {
 
 // certChoice takes a button of the draft's current step.
 func (c *call) certChoice(d *Dialogue, v string) error {
-	q := c.e.quals()
 	dr := d.CertDraft
 	if dr == nil {
 		return Errorf(CodeConflict, "err.stale_prompt")
 	}
 	switch {
 	case d.Step == stepCertType:
-		if _, ok := q.CertType(v); !ok {
-			var names []string
-			for _, ct := range q.CertTypes {
-				names = append(names, ct.Labels.In(c.lang))
-			}
-			return Errorf(CodeInvalid, "certs.err_unknown_type", "type", v, "types", strings.Join(names, c.t("order.sep")))
+		if err := c.certTypeSet(d, v); err != nil {
+			return err
 		}
-		dr.Type, d.Step = v, stepCertNumber
 	case d.Step == stepCertUntil && v == certComputed:
-		preview := *dr
-		if err := q.CheckCert(&preview, DateOf(c.now, c.e.o.Location)); err != nil {
-			return c.localised(err) // the computed expiry has passed: a card of no use
+		if err := c.certUntilComputed(d); err != nil {
+			return err
 		}
-		d.Step = stepCertReview
 	case d.Step == stepCertReview && v == certComputed:
 		d.Step = stepCertPhoto
 	case d.Step == stepCertPhoto && v == certNoPhoto && d.Target != c.me.ID:
@@ -370,10 +395,44 @@ func (c *call) certChoice(d *Dialogue, v string) error {
 	return c.certPrompt(d)
 }
 
+// certTypeSet takes the draft's certificate type (a key of the rules).
+func (c *call) certTypeSet(d *Dialogue, v string) error {
+	q := c.e.quals()
+	if _, ok := q.CertType(v); !ok {
+		var names []string
+		for _, ct := range q.CertTypes {
+			names = append(names, ct.Labels.In(c.lang))
+		}
+		return Errorf(CodeInvalid, "certs.err_unknown_type", "type", v, "types", strings.Join(names, c.t("order.sep")))
+	}
+	d.CertDraft.Type, d.Step = v, stepCertNumber
+	return nil
+}
+
+// certUntilComputed leaves the expiry to the type's rule, refused when
+// the computed date has passed (a card of no use).
+func (c *call) certUntilComputed(d *Dialogue) error {
+	preview := *d.CertDraft
+	if err := c.e.quals().CheckCert(&preview, DateOf(c.now, c.e.o.Location)); err != nil {
+		return c.localised(err)
+	}
+	d.Step = stepCertReview
+	return nil
+}
+
 // certSave stores the draft: a lead's record for someone else is verified
 // at once; one's own waits for a lead, who gets it to verify.
 func (c *call) certSave(d *Dialogue) error {
-	holder, err := staffMember(c.tx, d.Target)
+	if err := c.saveCert(d.Target, *d.CertDraft); err != nil {
+		return err
+	}
+	return c.tx.DeleteDialogue(d.PersonID)
+}
+
+// saveCert stores a drafted certificate of target (the chat's save, the
+// console's form) and tells whom it concerns.
+func (c *call) saveCert(target string, draft Certificate) error {
+	holder, err := staffMember(c.tx, target)
 	if err != nil {
 		return err
 	}
@@ -385,12 +444,9 @@ func (c *call) certSave(d *Dialogue) error {
 		return Errorf(CodeForbidden, "err.leads_only")
 	}
 	q := c.e.quals()
-	ct, err := q.SubmitCert(c.tx, c.me.ID, *d.CertDraft, record, c.now, c.e.o.Location)
+	ct, err := q.SubmitCert(c.tx, c.me.ID, draft, record, c.now, c.e.o.Location)
 	if err != nil {
 		return c.localised(err)
-	}
-	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
-		return err
 	}
 	c.toast = c.t("ok")
 	label := q.CertLabel(ct.Type)
@@ -455,12 +511,18 @@ func (c *call) certReasonInput(d *Dialogue) error {
 	if err != nil {
 		return err
 	}
-	ct, err := c.e.quals().RevokeCert(c.tx, c.me.ID, d.CertID, reason, c.now)
+	if err := c.revokeCert(d.CertID, reason); err != nil {
+		return err
+	}
+	return c.tx.DeleteDialogue(d.PersonID)
+}
+
+// revokeCert refuses a submission or revokes a card with the reason and
+// tells its holder: the chat's typed reason and the console's form.
+func (c *call) revokeCert(id, reason string) error {
+	ct, err := c.e.quals().RevokeCert(c.tx, c.me.ID, id, reason, c.now)
 	if err != nil {
 		return c.localised(err)
-	}
-	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
-		return err
 	}
 	c.reply(c.t("certs.revoked", "id", ct.ID))
 	holder, err := c.person(ct.PersonID)

@@ -64,6 +64,8 @@ var commandDesign = map[string][]string{
 	"parts export":  {"lead", "admin"},
 	// A building's QR poster (areas): the leads of its area.
 	"poster": {"lead", "admin"},
+	// Editing the areas: the admins only.
+	"area": {"admin"},
 }
 
 // commandArgs are harmless arguments that reach each command's checks.
@@ -124,7 +126,7 @@ func TestEveryCommandByRole(t *testing.T) {
 		return regexp.MustCompile(regexp.MustCompile(`\\\{[a-z_]+\\\}`).ReplaceAllString(regexp.QuoteMeta(tmpl), ".*"))
 	}
 	var refusals []*regexp.Regexp
-	for _, k := range []string{"err.leads_only", "err.role", "err.residents_only", "err.invite_forbidden", "err.not_your_ticket", "err.not_your_job", "err.no_ticket"} {
+	for _, k := range []string{"err.leads_only", "err.role", "err.residents_only", "err.invite_forbidden", "err.not_your_ticket", "err.not_your_job", "err.no_ticket", "areas.admins_only"} {
 		refusals = append(refusals, pattern(k))
 	}
 	// To residents, a command only staff may use does not exist.

@@ -403,7 +403,7 @@ func (c *call) cancelByLead(t *Ticket, args map[string]string) error {
 	if err != nil {
 		return err
 	}
-	c.tell(res, "console.cancelled_resident", []any{"ticket", t.ID, "reason", reason, "phone", c.servicePhone(langOf(res, c.e.o.DefaultLang))})
+	c.tell(res, "console.cancelled_resident", []any{"ticket", t.ID, "reason", reason, "phone", c.ticketPhone(t, langOf(res, c.e.o.DefaultLang))})
 	c.reply(c.t("console.cancelled", "ticket", t.ID))
 	return nil
 }

@@ -116,7 +116,7 @@ func (c *call) reopenByLead(t *Ticket, reason string) error {
 	if err != nil {
 		return err
 	}
-	c.tell(res, "manage.reopened_resident", []any{"ticket", t.ID, "phone", c.servicePhone(langOf(res, c.e.o.DefaultLang))})
+	c.tell(res, "manage.reopened_resident", []any{"ticket", t.ID, "phone", c.ticketPhone(t, langOf(res, c.e.o.DefaultLang))})
 	return nil
 }
 
@@ -161,6 +161,6 @@ func (c *call) mergeByLead(t *Ticket, into, reason string) error {
 	if err != nil {
 		return err
 	}
-	c.tell(res, "manage.merged_resident", []any{"ticket", t.ID, "into", keep.ID, "phone", c.servicePhone(langOf(res, c.e.o.DefaultLang))})
+	c.tell(res, "manage.merged_resident", []any{"ticket", t.ID, "into", keep.ID, "phone", c.ticketPhone(t, langOf(res, c.e.o.DefaultLang))})
 	return nil
 }

@@ -233,8 +233,24 @@ var consoleChatDesign = map[string][]string{
 	flows.ConsolePurchaseNo:     {"lead", "admin"},
 	flows.ConsoleItemRetire:     {"lead", "admin"},
 	flows.ConsolePriceSet:       {"lead", "admin"},
+	flows.ConsoleAreaSet:        {"admin"},
 	flows.ConsolePhoneTicket:    {"lead", "dispatcher", "admin"},
 	flows.ConsoleQCReview:       {"lead", "admin"},
+	flows.ConsoleRosterAdd:      {"lead", "admin"},
+	flows.ConsoleRosterHours:    {"lead", "admin"},
+	// One's own certificate, or a lead's record for the team (the handler checks).
+	flows.ConsoleCertNew:     {"tech", "tech2", "lead", "admin"},
+	flows.ConsoleCertRefuse:  {"lead", "admin"},
+	flows.ConsoleCertRevoke:  {"lead", "admin"},
+	flows.ConsoleTrainingNew: {"lead", "admin"},
+	// The trainer records attendance too (trainAttend checks the session).
+	flows.ConsoleTrainingAttend: {"tech", "tech2", "lead", "dispatcher", "admin"},
+	// Only an action's owner marks it done (the handler checks, as chat's).
+	flows.ConsoleActionDone:   {"resident", "other", "tech", "tech2", "lead", "dispatcher", "admin"},
+	flows.ConsoleStockBuy:     {"tech", "tech2", "lead", "admin"},
+	flows.ConsoleStockReceive: {"tech", "tech2", "lead", "admin"},
+	flows.ConsoleStockReturn:  {"tech", "tech2", "lead", "admin"},
+	flows.ConsoleStockCount:   {"lead", "admin"},
 }
 
 // TestConsoleRowsByRole: every console action that names no ticket is in
@@ -248,7 +264,7 @@ func TestConsoleRowsByRole(t *testing.T) {
 	w.Drain()
 	args := map[string]string{"ticket": id, "text": "答复", "person": tech.PID(), "role": "lead", "skill": "plumbing", "level": "-",
 		"cert": "C-1", "on": "on", "shift": "1", "session": "S-1", "mark": "p", "request": "PR-1", "part": "P-1",
-		"code": "W02", "price": "30", "name_zh": "换角阀", "name_en": "Angle valve"}
+		"code": "W02", "price": "30", "name_zh": "换角阀", "name_en": "Angle valve", "day": "mon", "review": "RV-2026-001", "n": "1"}
 	for _, a := range flows.ConsoleActions() {
 		if a == flows.ConsoleLogin || a == flows.ConsoleLogout || flows.ConsoleTicketAction(a) {
 			continue
@@ -296,7 +312,9 @@ func chatPayload(verb string, args map[string]string, action string) string {
 		flows.ConsoleCertReviewed: {"cert"}, flows.ConsoleDuty: {"person", "on"}, flows.ConsoleRosterPerson: {"shift", "person", "on"},
 		flows.ConsoleRosterDelete: {"shift"}, flows.ConsoleTrainingCancel: {"session"},
 		flows.ConsolePurchaseOK: {"request"}, flows.ConsolePurchaseNo: {"request"}, flows.ConsoleItemRetire: {"part"},
-		flows.ConsoleQCReview: {"ticket"},
+		flows.ConsoleQCReview: {"ticket"}, flows.ConsoleRosterAdd: {"day"}, flows.ConsoleRosterHours: {"shift"},
+		flows.ConsoleCertNew: {"person"}, flows.ConsoleCertRefuse: {"cert"}, flows.ConsoleCertRevoke: {"cert"}, flows.ConsoleTrainingAttend: {"session", "person", "mark"},
+		flows.ConsoleActionDone: {"review", "n"},
 	}[action]
 	if fields == nil {
 		panic("chatPayload: no fields for " + action)

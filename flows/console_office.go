@@ -95,7 +95,7 @@ func (c *call) consolePriceSet(_ *Ticket, args map[string]string) error {
 	if err := def.Validate(); err != nil {
 		return Errorf(CodeInvalid, "console.price_invalid")
 	}
-	n, changed, err := c.installSOP(def, c.me.ID)
+	n, changed, err := c.installSOP(def, c.me.ID, SourceConsole)
 	if err != nil {
 		return err
 	}

@@ -148,7 +148,7 @@ func (e *Engine) StatsText(r *KPIReport, p *Person, l Lang) string {
 	c := &call{e: e, now: e.o.Now().UTC(), lang: l}
 	text := c.renderStats(r, l, "stats.head")
 	if e.scopeOf(p) == nil && e.multiArea() {
-		text += c.areaCounts(r.ByArea, l)
+		text += c.areaKPIs(r, l)
 	}
 	return text
 }

@@ -50,8 +50,15 @@ func (c *call) textField(max int) (string, error) {
 	if c.ev.Kind != EvText {
 		return "", Errorf(CodeInvalid, "err.text_expected")
 	}
-	raw := strings.TrimSpace(c.ev.Text)
-	v := cleanText(raw, 0)
+	return typedText(c.ev.Text, max)
+}
+
+// typedText checks a typed answer as a dialogue takes it: control and
+// invisible characters removed, not empty, at most max characters (too
+// long is refused, never cut). The console's forms pass their fields
+// through it, so a field typed there is held to the same rule as in chat.
+func typedText(s string, max int) (string, error) {
+	v := cleanText(strings.TrimSpace(s), 0)
 	if v == "" {
 		return "", Errorf(CodeInvalid, "err.empty")
 	}

@@ -122,8 +122,11 @@ type Engine struct {
 	// watchers are told of every commit (Subscribe).
 	watchMu  sync.Mutex
 	watchers map[chan struct{}]struct{}
-	// areas are the estates served (areas.go).
-	areas areaSet
+	// areas are the estates served (areas.go): the configuration's
+	// (areaSeed) with the admins' stored edits (areas_edit.go), swapped
+	// whole after an edit commits.
+	areas    atomic.Pointer[areaSet]
+	areaSeed areaSet
 }
 
 // EngineStats count what the engine did since start, for metrics. They
@@ -214,7 +217,8 @@ func NewEngine(o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{o: o, cats: map[string]Category{}, areas: areas}
+	e := &Engine{o: o, cats: map[string]Category{}, areaSeed: areas}
+	e.areas.Store(&areas)
 	e.sop.Store(o.SOP)
 	for _, c := range o.Categories {
 		e.cats[c.Key] = c
@@ -262,12 +266,13 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (res Result, err error) {
 	}
 	ahead := e.readAhead(ctx, ev)
 	var mistake *Error
+	var areasEdited bool
 	write := e.o.Store.Update
 	if e.o.GroupCommit {
 		write = e.o.Store.Batch
 	}
 	err = write(ctx, func(tx Tx) error {
-		res, mistake = Result{}, nil // the function may run again (bbolt Batch)
+		res, mistake, areasEdited = Result{}, nil, false // the function may run again (bbolt Batch)
 		dup, err := e.prepare(tx, ev)
 		if err != nil || dup {
 			res.Duplicate = dup
@@ -282,8 +287,12 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (res Result, err error) {
 			return err
 		}
 		res.Toast, res.Alert, res.Ticket = c.toast, c.alert, c.created
+		areasEdited = c.areasEdited
 		return c.flush()
 	})
+	if err == nil && areasEdited {
+		err = e.reloadAreas(ctx)
+	}
 	if err == nil && !res.Duplicate && ev.Kind != EvNone {
 		e.changed()
 	}
@@ -385,6 +394,9 @@ type call struct {
 	ahead any
 	// created is the ticket a console action created (Result.Ticket).
 	created string
+	// areasEdited: an admin changed an area; the engine reloads its areas
+	// once the transaction has committed (areas_edit.go).
+	areasEdited bool
 }
 
 func (c *call) t(key string, kv ...any) string { return c.e.o.Texts.T(c.lang, key, kv...) }

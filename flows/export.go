@@ -46,6 +46,8 @@ const (
 	// ExportPoster is a PNG: a building's QR poster (posters.go), drawn
 	// from Poster, which the engine filled and signed when it was asked.
 	ExportPoster = "poster"
+	// ExportPosterPDF is the same poster as a printable A4 PDF.
+	ExportPosterPDF = "poster_pdf"
 )
 
 // Export names a file a message carries (Message.Export): a form or a
@@ -73,7 +75,7 @@ type Export struct {
 	// covers (Ticket.AreaKey; nil: every area): a lead's files are their
 	// areas' (areas_scope.go).
 	Areas []string `json:"areas,omitempty"`
-	// Poster is what a building's poster says (ExportPoster).
+	// Poster is what a building's poster says (ExportPoster, ExportPosterPDF).
 	Poster *PosterSpec `json:"poster,omitempty"`
 }
 
@@ -100,7 +102,7 @@ func (x *Export) Check() error {
 		ok = x.KPI != nil
 	case ExportPartsCatalog:
 		ok = true
-	case ExportPoster:
+	case ExportPoster, ExportPosterPDF:
 		ok = x.Poster != nil && x.Poster.Link != ""
 	}
 	if !ok {

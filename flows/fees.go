@@ -206,6 +206,6 @@ func (c *call) feeClose(args []string) error {
 	if err != nil {
 		return err
 	}
-	c.tell(res, "fee.closed_to_resident", []any{"ticket", t.ID, "phone", c.servicePhone(langOf(res, c.e.o.DefaultLang))})
+	c.tell(res, "fee.closed_to_resident", []any{"ticket", t.ID, "phone", c.ticketPhone(t, langOf(res, c.e.o.DefaultLang))})
 	return nil
 }

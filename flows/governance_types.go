@@ -16,7 +16,15 @@ type SOPVersion struct {
 	// Review is the review whose measures this version carries, when its
 	// closing linked or made it.
 	Review string `json:"review,omitempty"`
+	// Source is where the definition came from: SourceConsole for a
+	// change made in the console (the SOP file does not have it), empty
+	// for the SOP file as read (start-up, /sop reload, a review's close;
+	// every version stored before the console could change one).
+	Source string `json:"source,omitempty"`
 }
+
+// SourceConsole marks a version made in the console (SOPVersion.Source).
+const SourceConsole = "console"
 
 // SOPChange is one computed difference between two versions.
 type SOPChange struct {

@@ -120,9 +120,17 @@ func (c *call) handoverSubmit(args []string) error {
 	if err != nil {
 		return err
 	}
+	byArea := map[string]int{}
+	for _, t := range ts {
+		byArea[c.e.areaOf(t)]++
+	}
 	for _, p := range leads {
+		text := c.tl(p.Lang, "handover.review", "name", c.me.Name, "date", dayLabel(day), "n", len(ts)) + "\n" + c.ticketLines(ts, p.Lang)
+		if c.e.multiArea() && c.e.scopeOf(p) == nil {
+			text += c.areaCounts(byArea, p.Lang) // an admin's: by area
+		}
 		c.send(Message{To: p.Chat, Priority: PrioNormal,
-			Text: c.tl(p.Lang, "handover.review", "name", c.me.Name, "date", dayLabel(day), "n", len(ts)) + "\n" + c.ticketLines(ts, p.Lang),
+			Text: text,
 			Buttons: [][]Button{{
 				{Text: c.tl(p.Lang, "btn.handover_ok"), Data: EncodePayload(vbHandoverReview, day, c.me.ID, "ok")},
 				{Text: c.tl(p.Lang, "btn.handover_return"), Data: EncodePayload(vbHandoverReview, day, c.me.ID, "ret")},
@@ -224,24 +232,14 @@ func (c *call) endOfDay(day string, late bool) error {
 				Buttons: [][]Button{{{Text: c.tl(tech.Lang, "btn.handover_submit"), Data: EncodePayload(vbHandoverSubmit, day)}}}})
 		}
 	}
-	if len(list.Missing) > 0 {
-		if err := c.toLeads("handover.missing", "date", dayLabel(day), "names", strings.Join(list.Missing, "、")); err != nil {
+	if len(list.Missing) > 0 { // each area's leads their people (areas_daily.go)
+		if err := c.missingToLeads(day, list, missing); err != nil {
 			return err
 		}
 	}
 	if len(list.Mismatches) > 0 {
-		targets, err := c.tx.PeopleByRole(RoleDispatcher)
-		if err != nil {
+		if err := c.mismatchesToOffice(day, list); err != nil {
 			return err
-		}
-		if len(targets) == 0 {
-			if targets, err = c.leads(); err != nil {
-				return err
-			}
-		}
-		for _, p := range targets {
-			c.send(Message{To: p.Chat, Priority: PrioNormal,
-				Text: c.tl(p.Lang, "handover.mismatch", "date", dayLabel(day), "n", len(list.Mismatches)) + "\n" + strings.Join(list.Mismatches, "\n")})
 		}
 	}
 	return c.tx.PutDailyList(list)
@@ -279,7 +277,7 @@ func (c *call) buildDaily(day string) (*DailyList, []*Handover, error) {
 	}
 	l := c.e.o.DefaultLang
 	for _, t := range tickets {
-		line := DailyLine{Ticket: t.ID, Category: t.Category, Address: shortAddress(t), Assignee: t.Assignee, State: t.State}
+		line := DailyLine{Ticket: t.ID, Category: t.Category, Address: shortAddress(t), Assignee: t.Assignee, State: t.State, Area: c.e.areaOf(t)}
 		h := byTech[t.AssigneeID]
 		if h != nil {
 			line.Handed = h.Status
@@ -296,6 +294,9 @@ func (c *call) buildDaily(day string) (*DailyList, []*Handover, error) {
 			list.Mismatches = append(list.Mismatches, c.tl(l, "handover.mm_not_handed", "ticket", t.ID, "name", t.Assignee))
 		case h.Status != hoApproved:
 			list.Mismatches = append(list.Mismatches, c.tl(l, "handover.mm_not_reviewed", "ticket", t.ID, "name", t.Assignee, "status", c.tl(l, "handover.status_"+h.Status)))
+		}
+		for len(list.mismatchAreas) < len(list.Mismatches) {
+			list.mismatchAreas = append(list.mismatchAreas, line.Area)
 		}
 	}
 	return list, missing, nil
@@ -353,6 +354,7 @@ func (c *call) cmdDaily(arg string) error {
 	if len(list.Mismatches) > 0 {
 		b.WriteString("\n" + c.t("daily.mismatches") + "\n" + strings.Join(list.Mismatches, "\n"))
 	}
+	b.WriteString(c.dailyBreakdown(list)) // an admin's count by area
 	c.reply(b.String())
 	return c.dailyFiles(c.replyTo(), c.lang, day)
 }

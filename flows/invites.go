@@ -26,6 +26,9 @@ func (c *call) cmdInvite(arg string) error {
 	case "dispatcher", "客服":
 		role = RoleDispatcher
 	default:
+		if c.e.multiArea() {
+			return Errorf(CodeInvalid, "invite.usage_areas", "roles", c.inviteRoles(c.me.Role), "areas", c.areaKeys())
+		}
 		return Errorf(CodeInvalid, "invite.usage", "roles", c.inviteRoles(c.me.Role))
 	}
 	if !hasRole(invitable[c.me.Role], role) {
@@ -48,13 +51,18 @@ func (c *call) cmdInvite(arg string) error {
 	return nil
 }
 
-// inviteArgs is /invite's argument for r in /help: the roles r may invite.
+// inviteArgs is /invite's argument for r in /help: the roles r may
+// invite, then the area when the engine serves several.
 func inviteArgs(c *call, r Role) string {
 	var names []string
 	for _, role := range invitable[r] {
 		names = append(names, string(role))
 	}
-	return strings.Join(names, "|")
+	out := strings.Join(names, "|")
+	if c.e.multiArea() {
+		out += " " + c.t("help.args.invite_area", "word", c.areaWord(c.lang))
+	}
+	return out
 }
 
 // inviteRoles lists the roles r may invite for the usage text, each with

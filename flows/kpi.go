@@ -455,6 +455,9 @@ type KPIGroup struct {
 	// Label is the technician's name; the building; empty for a category
 	// (its label depends on the reader's language: CategoryLabel).
 	Label string
+	// Area is a building's area (Ticket.AreaKey; ByBuilding groups one
+	// area's building); "" for the other groups.
+	Area string
 	KPIStats
 }
 
@@ -472,7 +475,10 @@ type Hint struct {
 	// Key is the catalog key of the text; Rule the rule's name.
 	Key, Rule string
 	// Category is the category of the first ticket (its key).
-	Category             string
+	Category string
+	// Area is the place's area (Ticket.AreaKey): 3栋 of one estate is not
+	// 3栋 of another.
+	Area                 string
 	Building, Unit, Room string
 	// Riser is the flat position on a floor ("03" of room 1203) when the
 	// rule's scope is the riser.
@@ -545,21 +551,21 @@ func (r *HintRule) matches(t *Ticket) bool {
 }
 
 // placeKey is a place at a rule's scope (a struct: no key is built per ticket).
-type placeKey struct{ building, unit, room, category string }
+type placeKey struct{ area, building, unit, room, category string }
 
 // place is the ticket's place at the rule's scope; ok is false when it has none.
 func (r *HintRule) place(t *Ticket) (k placeKey, riser string, ok bool) {
 	switch r.Scope {
 	case ScopeRiser:
 		riser = RiserOf(t.Room)
-		return placeKey{building: t.Building, unit: t.Unit, room: riser}, riser, riser != ""
+		return placeKey{area: t.AreaKey(), building: t.Building, unit: t.Unit, room: riser}, riser, riser != ""
 	case ScopeRoom:
 		// One home, one kind of fault: the category is part of the place.
-		return placeKey{t.Building, t.Unit, t.Room, t.Category}, "", t.Room != ""
+		return placeKey{t.AreaKey(), t.Building, t.Unit, t.Room, t.Category}, "", t.Room != ""
 	case ScopeUnit:
-		return placeKey{building: t.Building, unit: t.Unit}, "", true
+		return placeKey{area: t.AreaKey(), building: t.Building, unit: t.Unit}, "", true
 	case ScopeBuilding:
-		return placeKey{building: t.Building}, "", true
+		return placeKey{area: t.AreaKey(), building: t.Building}, "", true
 	}
 	return placeKey{}, "", false
 }
@@ -623,6 +629,9 @@ type KPIReport struct {
 	// ByArea counts the tickets reported in the period per area
 	// (Ticket.AreaKey), for an admin's breakdown.
 	ByArea map[string]int
+	// AreaTotals are the period's KPIs per area (Ticket.AreaKey), for an
+	// admin's breakdown: Total's figures without the percentiles.
+	AreaTotals map[string]KPIStats
 }
 
 // KPIWeek is a Monday-to-Sunday slice of the daily series.
@@ -669,13 +678,14 @@ type KPIAcc struct {
 	hints    []map[placeKey]*hintPlace
 	approx   int
 	byArea   map[string]int
+	areas    map[string]*KPIStats
 }
 
 // hintPlace keeps a place's fields (copied: holding the first ticket
 // would keep every decoded ticket of a walk alive) and its report times.
 type hintPlace struct {
-	category, building, unit, room, riser string
-	reports                               []hintReport
+	area, category, building, unit, room, riser string
+	reports                                     []hintReport
 }
 
 type hintReport struct {
@@ -692,7 +702,7 @@ func NewKPI(o KPIOptions) *KPIAcc {
 		o.HintRules = DefaultHintRules
 	}
 	a := &KPIAcc{o: o, hintFrom: o.From, cats: map[string]*KPIGroup{}, builds: map[string]*KPIGroup{}, techs: map[string]*KPIGroup{},
-		faults: map[string]*KPIGroup{}, causes: map[string]*KPIGroup{}, byArea: map[string]int{}}
+		faults: map[string]*KPIGroup{}, causes: map[string]*KPIGroup{}, byArea: map[string]int{}, areas: map[string]*KPIStats{}}
 	for _, r := range o.HintRules {
 		if f := o.From.Add(-r.Window); f.Before(a.hintFrom) {
 			a.hintFrom = f
@@ -767,9 +777,15 @@ func (a *KPIAcc) add(t *Ticket, tt TicketTimes, quote, parts int64, partsOK bool
 		a.approx++
 	}
 	a.total.add(t, &tt, quote, parts, partsOK)
-	a.byArea[t.AreaKey()]++
+	area := t.AreaKey()
+	a.byArea[area]++
+	if a.areas[area] == nil {
+		a.areas[area] = &KPIStats{}
+	}
+	a.areas[area].add(t, &tt, quote, parts, partsOK)
 	group(a.cats, t.Category, "").add(t, &tt, quote, parts, partsOK)
-	group(a.builds, t.Building, t.Building).add(t, &tt, quote, parts, partsOK)
+	building := group(a.builds, area+"\x00"+t.Building, t.Building)
+	building.add(t, &tt, quote, parts, partsOK)
 	if t.AssigneeID != "" {
 		group(a.techs, t.AssigneeID, t.Assignee).add(t, &tt, quote, parts, partsOK)
 	}
@@ -831,7 +847,7 @@ func (a *KPIAcc) hint(i int, t *Ticket, at time.Time) {
 	}
 	p := a.hints[i][key]
 	if p == nil {
-		p = &hintPlace{category: t.Category, building: t.Building, unit: t.Unit, room: t.Room, riser: riser}
+		p = &hintPlace{area: key.area, category: t.Category, building: t.Building, unit: t.Unit, room: t.Room, riser: riser}
 		a.hints[i][key] = p
 	}
 	p.reports = append(p.reports, hintReport{at: at, id: t.ID})
@@ -846,6 +862,14 @@ func (a *KPIAcc) Result() *KPIReport {
 		r.Total.Times[i].P90 = time.Duration(percentile(vs, 90)) * time.Second
 	}
 	r.ByCategory, r.ByBuilding, r.ByTechnician = sortedGroups(a.cats), sortedGroups(a.builds), sortedGroups(a.techs)
+	for i := range r.ByBuilding { // keyed area NUL building while accumulating
+		g := &r.ByBuilding[i]
+		g.Area, g.Key, _ = strings.Cut(g.Key, "\x00")
+	}
+	r.AreaTotals = map[string]KPIStats{}
+	for k, st := range a.areas {
+		r.AreaTotals[k] = *st
+	}
 	r.ByFault, r.ByCause = sortedGroups(a.faults), sortedGroups(a.causes)
 	r.Days = append([]KPIDay(nil), a.days...)
 	r.ByArea = maps.Clone(a.byArea)
@@ -861,8 +885,8 @@ func (a *KPIAcc) Result() *KPIReport {
 			return a.Last.After(b.Last)
 		}
 		// The places come from a map: order the rest fully, so a report is stable.
-		return strings.Join([]string{a.Rule, a.Building, a.Unit, a.Riser, a.Room, a.Category}, "\x00") <
-			strings.Join([]string{b.Rule, b.Building, b.Unit, b.Riser, b.Room, b.Category}, "\x00")
+		return strings.Join([]string{a.Rule, a.Area, a.Building, a.Unit, a.Riser, a.Room, a.Category}, "\x00") <
+			strings.Join([]string{b.Rule, b.Area, b.Building, b.Unit, b.Riser, b.Room, b.Category}, "\x00")
 	})
 	return r
 }
@@ -913,7 +937,7 @@ func (a *KPIAcc) ruleHints(i int) []Hint {
 		if best < r.Min {
 			continue
 		}
-		h := Hint{Key: r.Key, Rule: r.Name, Category: p.category, Building: p.building, Unit: p.unit, Riser: p.riser,
+		h := Hint{Key: r.Key, Rule: r.Name, Category: p.category, Area: p.area, Building: p.building, Unit: p.unit, Riser: p.riser,
 			N: best, First: rs[bestLo].at, Last: rs[bestHi].at}
 		if r.Scope == ScopeRoom {
 			h.Room = p.room

@@ -133,7 +133,7 @@ func (c *call) leadEnded(t *Ticket, a Action, reason string) error {
 	if err != nil || res == nil {
 		return err
 	}
-	c.tell(res, "manage.to_resident", []any{"ticket", t.ID, "how", c.tl(res.Lang, "closure."+closure), "phone", c.servicePhone(res.Lang)})
+	c.tell(res, "manage.to_resident", []any{"ticket", t.ID, "how", c.tl(res.Lang, "closure."+closure), "phone", c.ticketPhone(t, res.Lang)})
 	return nil
 }
 

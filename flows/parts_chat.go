@@ -1415,7 +1415,7 @@ func (c *call) askCounts(d *Dialogue) (string, [][]Button, error) {
 func (c *call) typeCounts(d *Dialogue, s string) (bool, error) {
 	var bad []string
 	next := append([]CountInput(nil), d.Parts.Counts...)
-	for i, line := range strings.Split(c.ev.Text, "\n") {
+	for i, line := range strings.Split(s, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
 			continue

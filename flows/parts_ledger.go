@@ -324,7 +324,7 @@ func ReceiveDelivery(tx PartsTx, p Posting, purchaseID string, in DeliveryInput)
 	if supplier == "" {
 		return nil, res, Errorf(CodeInvalid, "parts.supplier_required")
 	}
-	if in.Photo.FileID == "" {
+	if in.Photo.FileID == "" && in.Photo.SHA256 == "" { // a platform's file, or the console's kept copy
 		return nil, res, Errorf(CodeInvalid, "parts.photo_required")
 	}
 	part, err := partByCode(tx, r.Part)

@@ -80,6 +80,10 @@ func (c *call) posterFor(area, building string) (PosterSpec, error) {
 		Footer: c.t("posters.footer", "phone", c.areaPhone(area, c.lang))}, nil
 }
 
+// ticketPhone is the service phone of the ticket's area: what a resident
+// is told to call about it.
+func (c *call) ticketPhone(t *Ticket, l Lang) string { return c.areaPhone(c.e.areaOf(t), l) }
+
 // areaPhone is the area's service phone, or the catalog's service centre.
 func (c *call) areaPhone(area string, l Lang) string {
 	if a, ok := c.e.Area(area); ok && a.ServicePhone != "" {
@@ -117,6 +121,8 @@ func (c *call) cmdPoster(arg string) error {
 	c.exportFile(c.ev.From.Chat, "poster-"+area+"-"+building+".png",
 		c.t("posters.made", "area", spec.Area, "building", building, "link", spec.Link),
 		Export{Form: ExportPoster, Lang: c.lang, Poster: &spec}, "", PrioNormal)
+	c.exportFile(c.ev.From.Chat, "poster-"+area+"-"+building+".pdf", c.t("posters.made_pdf"),
+		Export{Form: ExportPosterPDF, Lang: c.lang, Poster: &spec}, "", PrioNormal)
 	return nil
 }
 

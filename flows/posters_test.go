@@ -108,9 +108,16 @@ func TestPosterRegisters(t *testing.T) {
 func TestPosterCommand(t *testing.T) {
 	w := posterWorld(t)
 	w.Cmd(eastLead, "poster", "2栋")
-	m := w.Last(w.Drain(), eastLead.Chat())
+	files := flowstest.Files(w.Drain(), eastLead.Chat())
+	if len(files) != 2 {
+		t.Fatalf("the poster's files: %+v", files)
+	}
+	m, pdf := files[0], files[1]
 	if m.Kind != flows.KindFile || !strings.HasSuffix(m.FileName, ".png") || m.Export == nil || m.Export.Form != flows.ExportPoster || m.Export.Check() != nil {
 		t.Fatalf("the poster: %+v", m)
+	}
+	if !strings.HasSuffix(pdf.FileName, ".pdf") || pdf.Export == nil || pdf.Export.Form != flows.ExportPosterPDF || pdf.Export.Check() != nil || *pdf.Export.Poster != *m.Export.Poster {
+		t.Fatalf("the poster's PDF: %+v", pdf)
 	}
 	s := m.Export.Poster
 	lines := []string{s.Org, s.Area, s.Building, s.Call, s.Link, s.Footer}
@@ -133,7 +140,7 @@ func TestPosterCommand(t *testing.T) {
 		t.Errorf("an unlisted building: %q", m.Text)
 	}
 	w.Cmd(admin, "poster", "west 1号楼") // the admin, any area; west types its buildings
-	if m := w.Last(w.Drain(), admin.Chat()); m.Kind != flows.KindFile {
+	if m := w.Last(w.Drain(), admin.Chat()); m.Kind != flows.KindFile || m.Export.Form != flows.ExportPosterPDF {
 		t.Errorf("the admin's poster of west: %+v", m)
 	}
 }

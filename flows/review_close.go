@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -95,7 +96,11 @@ func (c *call) reviewVersionChoice(d *Dialogue, v string) error {
 			return Errorf(CodeInvalid, "sop.reload_failed", "err", lerr.Error())
 		}
 		var changed bool
-		if n, changed, err = c.installSOP(def, c.me.ID); err != nil {
+		if n, changed, err = c.installFile(def, c.me.ID); err != nil {
+			var lacks *SOPFileLacks
+			if errors.As(err, &lacks) {
+				return Errorf(CodeConflict, "review.sop_lacks", "n", lacks.Version, "count", len(lacks.Changes), "list", c.lacksText(lacks))
+			}
 			return err
 		}
 		if !changed {

@@ -21,13 +21,13 @@ func (c *call) triggerReview(trigger, ticketID string) error {
 		return err
 	}
 	for _, r := range reviews {
-		if r.Status == "open" && r.Trigger != "yearly" && c.now.Sub(r.Opened) < c.e.o.Governance.TriggerWindow {
+		if r.Status == "open" && r.Trigger != "yearly" && c.now.Sub(r.Opened) < c.e.o.Governance.TriggerWindow && c.sameReviewArea(r, ticketID) {
 			if ticketID != "" && !contains(r.Tickets, ticketID) {
 				r.Tickets = append(r.Tickets, ticketID)
 				if err := c.tx.PutReview(r); err != nil {
 					return err
 				}
-				return c.toLeads("review.linked", "id", r.ID, "ticket", ticketID, "trigger", c.tl(c.e.o.DefaultLang, "review.trigger_"+trigger))
+				return c.toReviewLeads(r, "review.linked", "id", r.ID, "ticket", ticketID, "trigger", c.tl(c.e.o.DefaultLang, "review.trigger_"+trigger))
 			}
 			return nil
 		}
@@ -59,13 +59,13 @@ func (c *call) openReview(trigger, note string, tickets ...string) (*Review, err
 			return nil, err
 		}
 		for _, p := range ps {
-			if p.Active() {
+			if p.Active() && c.reviewConcerns(r, p) {
 				participants = append(participants, p)
 				r.Participants = append(r.Participants, p.ID)
 			}
 		}
 	}
-	leads, err := c.leads()
+	leads, err := c.reviewLeads(r) // a triggered review's are its tickets' area leads (areas_daily.go)
 	if err != nil {
 		return nil, err
 	}

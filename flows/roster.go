@@ -170,6 +170,7 @@ const stepShiftHours = "shift_hours"
 const (
 	PevDutyAdded   = "duty_added"   // Ref: "shift:<id>"; Note: the day and hours
 	PevDutyRemoved = "duty_removed" // Ref: "shift:<id>"; Note: the day and hours
+	PevDutyHours   = "duty_hours"   // the hours of one's shift changed; Ref: "shift:<id>"; From/To: the hours; Note: the day
 )
 
 // cmdDuty shows who is on duty now with the temporary on/off buttons
@@ -514,26 +515,46 @@ func parseHours(s string) (from, to int, ok bool) {
 
 // shiftInput takes the hours of a new or changed shift.
 func (c *call) shiftInput(d *Dialogue) error {
-	text, err := c.textField(20)
+	text, err := c.textField(maxShiftText)
 	if err != nil {
 		return err
 	}
+	id, err := c.setShiftHours(d.ShiftID, d.Weekday, text)
+	if err != nil {
+		return err
+	}
+	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
+		return err
+	}
+	return c.rosterShift(id)
+}
+
+// maxShiftText bounds a shift's typed hours.
+const maxShiftText = 20
+
+// setShiftHours gives shift id its hours, or (id 0) adds a shift on the
+// named weekday with them, and returns the shift's id: the chat's typed
+// answer and the console's form both end here.
+func (c *call) setShiftHours(shiftID int, weekday, text string) (int, error) {
 	from, to, ok := parseHours(text)
 	if !ok {
-		return Errorf(CodeInvalid, "roster.err_hours", "text", text)
+		return 0, Errorf(CodeInvalid, "roster.err_hours", "text", text)
 	}
 	var id int
+	var people []string
+	var before string
 	if _, err := c.rosterEdit(func(r *Roster) error {
-		if d.ShiftID != 0 {
-			s := r.Shift(d.ShiftID)
+		if shiftID != 0 {
+			s := r.Shift(shiftID)
 			if s == nil {
-				return Errorf(CodeNotFound, "roster.err_no_shift", "id", d.ShiftID)
+				return Errorf(CodeNotFound, "roster.err_no_shift", "id", shiftID)
 			}
+			before = clockText(s.From) + "-" + clockText(s.To)
 			s.From, s.To = from, to
-			id = s.ID
+			id, people = s.ID, s.People
 			return nil
 		}
-		wd, ok := c.weekdayNamed(d.Weekday)
+		wd, ok := c.weekdayNamed(weekday)
 		if !ok {
 			return Errorf(CodeInvalid, "err.bad_button")
 		}
@@ -542,10 +563,19 @@ func (c *call) shiftInput(d *Dialogue) error {
 		id = r.NextID
 		return nil
 	}); err != nil {
-		return err
+		return 0, err
 	}
-	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
-		return err
+	// Everyone on a shift whose hours changed has it in their record.
+	r, err := c.roster()
+	if err != nil {
+		return 0, err
 	}
-	return c.rosterShift(id)
+	s := r.Shift(id)
+	for _, pid := range people {
+		if err := c.tx.AppendPersonEvent(PersonEvent{PersonID: pid, At: c.now, Actor: c.me.ID, Action: PevDutyHours, Ref: "shift:" + strconv.Itoa(id),
+			From: before, To: clockText(s.From) + "-" + clockText(s.To), Note: dayNames[s.Day]}); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
 }

@@ -60,6 +60,7 @@ var (
 	residentsOnly = Access{Roles: residents, Deny: "err.residents_only"}
 	sopUsers      = Access{Roles: staffAll, Deny: "err.role"}
 	repairTeam    = Access{Roles: staff, Deny: "err.role"}
+	adminsOnly    = Access{Roles: []Role{RoleAdmin}, Deny: "areas.admins_only"}
 )
 
 // ---- commands ----
@@ -130,6 +131,8 @@ func init() {
 		{Name: "training", Arg: "new", Access: leadsOnly, run: noArgs((*call).trainingNew)},
 		{Name: "sop", Key: "cmd.sop", Menus: staffAll, Access: sopUsers, run: (*call).cmdSOP},
 		{Name: "sop", Arg: "reload", Access: leadsOnly, run: noArgs((*call).cmdSOPReload)},
+		// The SOP file as it is, undoing the console's changes it lacks (listed).
+		{Name: "sop", Arg: "reload force", Access: leadsOnly, run: noArgs((*call).cmdSOPReloadForce)},
 		{Name: "review", Key: "cmd.review", Args: "help.args.review", Menus: staffAll, Access: sopUsers, run: (*call).cmdReview},
 		// A major fault (重大故障) opens a review at once (review clause 2).
 		{Name: "fault", Key: "cmd.fault", Args: "help.args.fault", Menus: leads, Access: leadsOnly, run: (*call).cmdFault},
@@ -158,6 +161,8 @@ func init() {
 		{Name: "parts", Arg: "export", Access: partsAccess(PartsEditCatalog), run: noArgs((*call).partsExport)},
 		// A building's QR poster (posters.go): the leads of its area.
 		{Name: "poster", Key: "areas.cmd_poster", Args: "help.args.poster", Menus: leads, Access: leadsOnly, run: (*call).cmdPoster},
+		// The areas' names, buildings, groups, leads and phones (areas_edit.go): the admins'.
+		{Name: "area", Key: "areas.cmd_area", Args: "help.args.area", Menus: []Role{RoleAdmin}, Access: adminsOnly, run: (*call).cmdArea},
 		{Name: "lang", Key: "cmd.lang", Args: "help.args.lang", Menus: everyone, Access: anyone, run: (*call).cmdLang},
 		{Name: "help", Key: "cmd.help", Menus: everyone, Access: anyone, run: noArgs((*call).cmdHelp)},
 	}
@@ -655,6 +660,21 @@ const (
 	ConsolePurchaseNo     = "purchase_no"     // vbPurchaseNo
 	ConsoleItemRetire     = "item_retire"     // a catalog item retired or back: vbItemRetire
 	ConsolePriceSet       = "price_set"       // a price list line changed or added: a new SOP version, as /sop reload makes
+	ConsoleAreaSet        = "area_set"        // an area's field edited or reset, as /area does
+	// The management's dialogues in one form each (console_manage.go):
+	// the chat button or command that opens the dialogue is the row.
+	ConsoleRosterAdd      = "roster_add"      // a shift added on a day with its hours: vbRosterAdd
+	ConsoleRosterHours    = "roster_hours"    // a shift's hours changed: vbRosterHours
+	ConsoleCertNew        = "cert_new"        // a certificate recorded (a lead's) or submitted (one's own): vbCertNew
+	ConsoleCertRefuse     = "cert_refuse"     // a submission refused with a reason: vbCertRefuse
+	ConsoleCertRevoke     = "cert_revoke"     // a card revoked with a reason: vbCertRevoke
+	ConsoleTrainingNew    = "training_new"    // a session scheduled: /training new
+	ConsoleTrainingAttend = "training_attend" // one person's attendance and result: vbTrainAttend
+	ConsoleActionDone     = "action_done"     // a review action done with its evidence: vbActionDone
+	ConsoleStockBuy       = "stock_buy"       // a purchase request: /stock buy
+	ConsoleStockReceive   = "stock_receive"   // a delivery against an approved purchase: /stock receive
+	ConsoleStockReturn    = "stock_return"    // unused parts back from a job: /stock return
+	ConsoleStockCount     = "stock_count"     // a store's stock adjusted to a count, with a reason: /stock count
 	// The records' pages (console_records.go).
 	ConsoleCallback = "callback"  // a phone callback's result (and score): ActCallbackPhone's row
 	ConsoleQCReview = "qc_review" // a lead's QC review in one form: vbQCStart's row
@@ -703,6 +723,19 @@ var consoleActions = map[string]consoleAction{
 	ConsolePurchaseNo:     {Verb: vbPurchaseNo, Fields: []string{"request"}},
 	ConsoleItemRetire:     {Verb: vbItemRetire, Fields: []string{"part"}},
 	ConsolePriceSet:       {Cmd: "sop reload", run: (*call).consolePriceSet},
+	ConsoleAreaSet:        {Cmd: "area", run: (*call).consoleAreaSet},
+	ConsoleRosterAdd:      {Verb: vbRosterAdd, run: (*call).consoleRosterAdd},
+	ConsoleRosterHours:    {Verb: vbRosterHours, run: (*call).consoleRosterHours},
+	ConsoleCertNew:        {Verb: vbCertNew, run: (*call).consoleCertNew},
+	ConsoleCertRefuse:     {Verb: vbCertRefuse, run: consoleCertReason(vbCertRefuse)},
+	ConsoleCertRevoke:     {Verb: vbCertRevoke, run: consoleCertReason(vbCertRevoke)},
+	ConsoleTrainingNew:    {Cmd: "training new", run: (*call).consoleTrainingNew},
+	ConsoleTrainingAttend: {Verb: vbTrainAttend, Fields: []string{"session", "person", "mark"}},
+	ConsoleActionDone:     {Verb: vbActionDone, run: (*call).consoleActionDone},
+	ConsoleStockBuy:       {Cmd: "stock buy", run: (*call).consoleStockBuy},
+	ConsoleStockReceive:   {Cmd: "stock receive", run: (*call).consoleStockReceive},
+	ConsoleStockReturn:    {Cmd: "stock return", run: (*call).consoleStockReturn},
+	ConsoleStockCount:     {Cmd: "stock count", run: (*call).consoleStockCount},
 	ConsoleCallback:       {Act: ActCallbackPhone, run: (*call).consoleCallback},
 	ConsoleQCReview:       {Verb: vbQCStart, run: (*call).consoleQC},
 }

@@ -223,7 +223,7 @@ func (c *call) feeQuery(t *Ticket) error {
 		return err
 	}
 	c.toast = c.t("ok")
-	c.reply(c.t("fee.resident", "ticket", t.ID, "phone", c.servicePhone(c.lang)),
+	c.reply(c.t("fee.resident", "ticket", t.ID, "phone", c.ticketPhone(t, c.lang)),
 		[]Button{TicketButton(c.t("btn.fixed"), ActFixed, t.ID), TicketButton(c.t("btn.not_fixed"), ActNotFixed, t.ID)})
 	return nil
 }

@@ -126,7 +126,7 @@ func (c *call) chase(t *Ticket, late bool) error {
 			return err
 		}
 		if res != nil {
-			c.tell(res, "visit.closed_no_reply", []any{"ticket", t.ID, "phone", c.servicePhone(res.Lang)})
+			c.tell(res, "visit.closed_no_reply", []any{"ticket", t.ID, "phone", c.ticketPhone(t, res.Lang)})
 		}
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -31,25 +32,136 @@ func (e *Engine) SOPLabel() string {
 	return fmt.Sprintf("v%d (%s)", n, e.SOP().Version)
 }
 
-// InstallSOP makes def the procedure in force. A definition that differs
-// from the latest stored one becomes a new version with a computed change
-// summary, and everyone who executes the SOP is asked to acknowledge it.
+// InstallSOP makes def, the SOP file as read at start-up, the procedure
+// in force. A definition that differs from the latest stored one becomes
+// a new version with a computed change summary, and everyone who executes
+// the SOP is asked to acknowledge it. When the version in force has
+// changes made in the console that the file lacks, they are not undone:
+// that version stays in force and the error is a *SOPFileLacks naming
+// them (the caller warns; /sop reload says the same).
 func (e *Engine) InstallSOP(ctx context.Context, def *SOP, author string) (int, bool, error) {
 	var n int
 	var changed bool
+	var lacks *SOPFileLacks
 	err := e.o.Store.Update(ctx, func(tx Tx) error {
 		c := &call{e: e, tx: tx, now: e.o.Now().UTC(), lang: e.o.DefaultLang, ev: Event{Kind: EvNone, From: Sender{ID: author}}}
 		var err error
-		n, changed, err = c.installSOP(def, author)
+		n, changed, err = c.installFile(def, author)
+		if errors.As(err, &lacks) {
+			return c.keepInForce()
+		}
 		if err != nil {
 			return err
 		}
 		return c.flush()
 	})
+	if err == nil && lacks != nil {
+		return lacks.Version, false, lacks
+	}
 	return n, changed, err
 }
 
-func (c *call) installSOP(def *SOP, author string) (int, bool, error) {
+// SOPFileLacks is the SOP file missing changes made in the console to the
+// version in force: installing the file would silently undo them, so it is
+// not installed. Changes are what the file would undo, from the file's
+// definition to the version in force.
+type SOPFileLacks struct {
+	Version int
+	Changes []SOPChange
+}
+
+func (e *SOPFileLacks) Error() string {
+	var what []string
+	for _, ch := range e.Changes {
+		what = append(what, ch.Kind+" "+ch.What)
+	}
+	return fmt.Sprintf("the SOP file lacks %d change(s) made in the console to version %d (%s): it was not installed; write them into the file, or /sop reload force to install the file as it is",
+		len(e.Changes), e.Version, strings.Join(what, "; "))
+}
+
+// keepInForce makes the latest stored version the procedure in force.
+func (c *call) keepInForce() error {
+	vs, err := c.tx.SOPVersions()
+	if err != nil || len(vs) == 0 {
+		return err
+	}
+	last := vs[len(vs)-1]
+	c.e.sop.Store(last.SOP)
+	c.e.sopNum.Store(int64(last.Number))
+	return nil
+}
+
+// installFile installs def as read from the SOP file, unless the version
+// in force has console changes the file lacks (a *SOPFileLacks).
+func (c *call) installFile(def *SOP, author string) (int, bool, error) {
+	if err := def.Validate(); err != nil {
+		return 0, false, err
+	}
+	lacks, err := c.fileLacks(def)
+	if err != nil {
+		return 0, false, err
+	}
+	if lacks != nil {
+		return 0, false, lacks
+	}
+	return c.installSOP(def, author, "")
+}
+
+// fileLacks compares the SOP file's definition with the version in
+// force: when that version (or those before it, back to the last one read
+// from the file) was made in the console, every item the console changed
+// must read in the file as it reads in force; the ones that do not are
+// what installing the file would undo. nil when nothing would be.
+func (c *call) fileLacks(def *SOP) (*SOPFileLacks, error) {
+	vs, err := c.tx.SOPVersions()
+	if err != nil || len(vs) == 0 {
+		return nil, err
+	}
+	cur := vs[len(vs)-1]
+	if cur.Source != SourceConsole {
+		return nil, nil
+	}
+	i := len(vs) - 1
+	for i > 0 && vs[i].Source == SourceConsole {
+		i--
+	}
+	touched := map[string]bool{}
+	for _, ch := range diffSOP(vs[i].SOP, cur.SOP) {
+		touched[changeKey(ch)] = true
+	}
+	out := &SOPFileLacks{Version: cur.Number}
+	for _, ch := range diffSOP(def, cur.SOP) {
+		if touched[changeKey(ch)] {
+			out.Changes = append(out.Changes, ch)
+		}
+	}
+	if len(out.Changes) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// changeKey names the item a change is about: its kind's family (price,
+// step, rule, care) and its code or id.
+func changeKey(ch SOPChange) string {
+	family, _, _ := strings.Cut(ch.Kind, "_")
+	code, _, _ := strings.Cut(ch.What, " ")
+	return family + ":" + code
+}
+
+// lacksText lists what the file lacks, each as the change installing it
+// would make (from the file to the version in force, read backwards).
+func (c *call) lacksText(l *SOPFileLacks) string {
+	var b strings.Builder
+	for _, ch := range l.Changes {
+		b.WriteString("\n• " + c.changeText(ch, c.lang))
+	}
+	return b.String()
+}
+
+// installSOP stores def as a new version when it differs from the
+// latest, from source (SOPVersion.Source).
+func (c *call) installSOP(def *SOP, author, source string) (int, bool, error) {
 	if err := def.Validate(); err != nil {
 		return 0, false, err
 	}
@@ -64,7 +176,7 @@ func (c *call) installSOP(def *SOP, author string) (int, bool, error) {
 		c.e.sopNum.Store(int64(last.Number))
 		return last.Number, false, nil
 	}
-	v := SOPVersion{Number: len(versions) + 1, Label: def.Version, Hash: hash, Effective: def.Effective, Author: author, Created: c.now, SOP: def}
+	v := SOPVersion{Number: len(versions) + 1, Label: def.Version, Hash: hash, Effective: def.Effective, Author: author, Created: c.now, SOP: def, Source: source}
 	if len(versions) > 0 {
 		v.Changes = diffSOP(versions[len(versions)-1].SOP, def)
 	}
@@ -240,7 +352,44 @@ func (c *call) cmdSOPReload() error {
 		c.reply(c.t("sop.reload_failed", "err", err.Error()))
 		return nil
 	}
-	n, changed, err := c.installSOP(def, c.me.ID)
+	n, changed, err := c.installFile(def, c.me.ID)
+	var lacks *SOPFileLacks
+	if errors.As(err, &lacks) {
+		// Nothing changes: the console's changes stay in force until the
+		// file has them, or a lead overwrites them on purpose.
+		c.reply(c.t("sop.reload_kept", "n", lacks.Version, "count", len(lacks.Changes), "list", c.lacksText(lacks)))
+		return nil
+	}
+	return c.reloaded(n, changed, err)
+}
+
+// cmdSOPReloadForce installs the SOP file as it is ("/sop reload force"),
+// undoing the console's changes it lacks, which the answer lists.
+func (c *call) cmdSOPReloadForce() error {
+	if c.e.o.Governance.LoadSOP == nil {
+		return Errorf(CodeInvalid, "sop.no_file")
+	}
+	def, err := c.e.o.Governance.LoadSOP()
+	if err != nil {
+		c.reply(c.t("sop.reload_failed", "err", err.Error()))
+		return nil
+	}
+	if err := def.Validate(); err != nil {
+		return err
+	}
+	lacks, err := c.fileLacks(def)
+	if err != nil {
+		return err
+	}
+	n, changed, err := c.installSOP(def, c.me.ID, "")
+	if err == nil && changed && lacks != nil {
+		c.reply(c.t("sop.reload_forced", "n", n, "count", len(lacks.Changes), "list", c.lacksText(lacks)))
+		return nil
+	}
+	return c.reloaded(n, changed, err)
+}
+
+func (c *call) reloaded(n int, changed bool, err error) error {
 	if err != nil {
 		return err
 	}

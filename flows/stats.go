@@ -295,7 +295,7 @@ func (c *call) sendStats(to Address, l Lang, r *KPIReport, areas []string, head 
 	period := c.periodText(l, r.From, r.To)
 	text := c.renderStats(r, l, head)
 	if areas == nil && c.e.multiArea() {
-		text += c.areaCounts(r.ByArea, l)
+		text += c.areaKPIs(r, l)
 	}
 	c.send(Message{To: to, Text: text, Priority: prio})
 	if r.Total.Reported == 0 {
@@ -376,7 +376,7 @@ func (c *call) renderStats(r *KPIReport, l Lang, head string) string {
 		if i == statsTop {
 			break
 		}
-		builds = append(builds, c.tl(l, "stats.item", "name", g.Label, "n", g.Reported))
+		builds = append(builds, c.tl(l, "stats.item", "name", c.areaPlace(r, g.Area, g.Label, l), "n", g.Reported))
 	}
 	for i, g := range r.ByTechnician {
 		if i == statsTop {
@@ -413,7 +413,7 @@ func (c *call) renderStats(r *KPIReport, l Lang, head string) string {
 				line("stats.hints_more", "n", len(r.Hints)-statsTop)
 				break
 			}
-			b.WriteString("\n" + c.tl(l, h.Key, h.KV(c.categoryLabel(h.Category, l), c.e.o.Location)...))
+			b.WriteString("\n" + c.areaPlace(r, h.Area, c.tl(l, h.Key, h.KV(c.categoryLabel(h.Category, l), c.e.o.Location)...), l))
 		}
 	}
 	line("stats.more")
@@ -511,5 +511,45 @@ func (e *Engine) weeklyAhead(ctx context.Context, now time.Time) []any {
 		}
 		return nil
 	})
+	return out
+}
+
+// areaPlace names a building's or a hint's area before it when the report
+// spans several areas (3栋 of one estate is not 3栋 of another).
+func (c *call) areaPlace(r *KPIReport, area, text string, l Lang) string {
+	if !c.e.multiArea() || len(r.AreaTotals) < 2 || area == "" {
+		return text
+	}
+	return c.tl(l, "areas.place", "area", c.e.areaName(area, l), "text", text)
+}
+
+// areaKPIs is an admin's breakdown of a report by area: the counts, then
+// each area's main figures and its busiest building.
+func (c *call) areaKPIs(r *KPIReport, l Lang) string {
+	out := c.areaCounts(r.ByArea, l)
+	for _, a := range c.e.areaList() {
+		s, ok := r.AreaTotals[a.Key]
+		if !ok || s.Reported == 0 {
+			continue
+		}
+		accept := "—"
+		if d := s.Times[KPIAccept]; d.N > 0 {
+			accept = minutesText(d.Mean())
+		}
+		sla, okSLA := s.SLACompliance()
+		avg := "—"
+		if v, ok := s.MeanScore(); ok {
+			avg = fmt.Sprintf("%.2f", v)
+		}
+		top := "—"
+		for _, g := range r.ByBuilding {
+			if g.Area == a.Key {
+				top = c.tl(l, "stats.item", "name", g.Label, "n", g.Reported)
+				break
+			}
+		}
+		out += "\n" + c.tl(l, "stats.area_line", "area", c.e.areaName(a.Key, l), "n", s.Reported, "closed", s.Closed,
+			"accept", accept, "sla", pctText(sla, okSLA), "avg", avg, "top", top)
+	}
 	return out
 }

@@ -43,6 +43,7 @@ type Tx interface {
 	RosterTx
 	PartsTx // spare parts (parts.go)
 	ConsoleTx
+	AreasTx // the admins' edits of the areas (areas_edit.go)
 }
 
 // InboundTx is what the engine keeps of the channels' updates.

@@ -74,7 +74,7 @@ func (c *call) signoffDue(t *Ticket, late bool) error {
 		if res, err := c.resident(t); err != nil {
 			return err
 		} else if res != nil {
-			c.tell(res, "stuck.default_resident", []any{"ticket", t.ID, "phone", c.servicePhone(res.Lang)})
+			c.tell(res, "stuck.default_resident", []any{"ticket", t.ID, "phone", c.ticketPhone(t, res.Lang)})
 		}
 		return c.toLeads("stuck.default_leads", "ticket", t.ID, "name", t.Assignee, "n", int(sla.SignoffCloseAfter.Hours()))
 	}

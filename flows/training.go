@@ -442,22 +442,36 @@ func parseSessionTime(s string, now time.Time, loc *time.Location) (time.Time, e
 
 // sessionInput takes a typed part of the draft.
 func (c *call) sessionInput(d *Dialogue) error {
-	s := d.SessionDraft
-	if s == nil {
+	if d.SessionDraft == nil {
 		return c.tx.DeleteDialogue(d.PersonID)
 	}
+	max, ok := sessionTextMax[d.Step]
+	if !ok {
+		return Errorf(CodeInvalid, "err.use_buttons")
+	}
+	text, err := c.textField(max)
+	if err != nil {
+		return err
+	}
+	if err := c.sessionTyped(d, text); err != nil {
+		return err
+	}
+	return c.sessionPrompt(d)
+}
+
+// sessionTextMax are the steps of a draft that take typed text, with the
+// longest answer each takes.
+var sessionTextMax = map[string]int{stepTrTopic: maxTopic, stepTrStart: 40, stepTrLength: 10, stepTrPlace: maxPlace, stepTrTrainer: maxPlace}
+
+// sessionTyped takes the answer to the draft's current typed step and
+// moves it to the next: the chat's typed answers and the console's form
+// fields, checked alike.
+func (c *call) sessionTyped(d *Dialogue, text string) error {
+	s := d.SessionDraft
 	switch d.Step {
 	case stepTrTopic:
-		text, err := c.textField(maxTopic)
-		if err != nil {
-			return err
-		}
 		s.Topic, d.Step = text, stepTrStart
 	case stepTrStart:
-		text, err := c.textField(40)
-		if err != nil {
-			return err
-		}
 		at, err := parseSessionTime(text, c.now, c.e.o.Location)
 		if err != nil {
 			return Errorf(CodeInvalid, "training.err_time", "text", text)
@@ -470,26 +484,14 @@ func (c *call) sessionInput(d *Dialogue) error {
 		}
 		s.Start, d.Step = at.UTC(), stepTrLength
 	case stepTrLength:
-		text, err := c.textField(10)
-		if err != nil {
-			return err
-		}
 		n, err := strconv.Atoi(text)
 		if err != nil || n < 15 || n > maxSessionMins {
 			return Errorf(CodeInvalid, "quals.err_session_length", "max", maxSessionMins/60)
 		}
 		s.Minutes, d.Step = n, stepTrPlace
 	case stepTrPlace:
-		text, err := c.textField(maxPlace)
-		if err != nil {
-			return err
-		}
 		s.Place, d.Step = text, stepTrTrainer
 	case stepTrTrainer:
-		text, err := c.textField(maxPlace)
-		if err != nil {
-			return err
-		}
 		s.TrainerID, s.TrainerName = "", text
 		if p, err := c.person(text); err != nil {
 			return err
@@ -500,7 +502,7 @@ func (c *call) sessionInput(d *Dialogue) error {
 	default:
 		return Errorf(CodeInvalid, "err.use_buttons")
 	}
-	return c.sessionPrompt(d)
+	return nil
 }
 
 // sessionChoice takes a button of the draft's current step.
@@ -640,12 +642,18 @@ func (c *call) sessionMeets(s *Session, n TrainingNeed) bool {
 // sessionSchedule stores the session, invites everyone (each with their
 // answer buttons) and sets its reminders and its attendance call.
 func (c *call) sessionSchedule(d *Dialogue) error {
-	s, err := c.e.quals().ScheduleSession(c.tx, c.me.ID, *d.SessionDraft, c.now)
+	if err := c.scheduleSession(*d.SessionDraft); err != nil {
+		return err
+	}
+	return c.tx.DeleteDialogue(d.PersonID)
+}
+
+// scheduleSession stores a drafted session, invites everyone and sets
+// its timers: the chat's confirmation and the console's form.
+func (c *call) scheduleSession(draft Session) error {
+	s, err := c.e.quals().ScheduleSession(c.tx, c.me.ID, draft, c.now)
 	if err != nil {
 		return c.localised(err)
-	}
-	if err := c.tx.DeleteDialogue(d.PersonID); err != nil {
-		return err
 	}
 	for _, r := range sessionReminders {
 		if due := s.Start.Add(-r.before); due.After(c.now) {

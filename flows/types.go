@@ -451,6 +451,9 @@ type DailyList struct {
 	Missing    []string    `json:"missing,omitempty"` // technicians who did not submit
 	Mismatches []string    `json:"mismatches,omitempty"`
 	Archived   time.Time   `json:"archived"`
+	// mismatchAreas are the areas of Mismatches' tickets, for the day's
+	// per-area reconciliation (not stored).
+	mismatchAreas []string
 }
 
 // DailyLine is one ticket of the day.
@@ -461,4 +464,7 @@ type DailyLine struct {
 	Assignee string `json:"assignee,omitempty"`
 	State    State  `json:"state"`
 	Handed   string `json:"handed,omitempty"` // handover status of its technician
+	// Area is the ticket's area (Ticket.Area); "" on lists archived
+	// before areas, whose tickets say.
+	Area string `json:"area,omitempty"`
 }

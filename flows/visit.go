@@ -52,7 +52,7 @@ func (c *call) endVisit(t *Ticket) error {
 	if err != nil {
 		return err
 	}
-	c.tell(res, "visit.apology", []any{"ticket", t.ID, "phone", c.servicePhone(res.Lang)})
+	c.tell(res, "visit.apology", []any{"ticket", t.ID, "phone", c.ticketPhone(t, res.Lang)})
 	return nil
 }
 

@@ -62,6 +62,9 @@ type Options struct {
 	JobParts func(ticketID string) []flows.JobPart
 	// Now is the generation time printed in the footer; time.Now when zero.
 	Now time.Time
+	// AreaName names an area by its key in the form's language; nil: the
+	// forms do not break reports down by area.
+	AreaName func(key string) string
 }
 
 func (o *Options) defaults() error {

@@ -3,6 +3,7 @@ package forms
 import (
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/xuri/excelize/v2"
 
@@ -286,14 +287,15 @@ func (b *KPIBook) numbers(r *flows.KPIReport) error {
 		groups []flows.KPIGroup
 		label  func(flows.KPIGroup) string
 	}{
+		{"forms.kpi.by_area", o.areaGroups(r), func(gr flows.KPIGroup) string { return o.AreaName(gr.Key) }},
 		{"forms.kpi.by_category", r.ByCategory, func(gr flows.KPIGroup) string { return o.category(gr.Key) }},
-		{"forms.kpi.by_building", r.ByBuilding, func(gr flows.KPIGroup) string { return gr.Label }},
+		{"forms.kpi.by_building", r.ByBuilding, func(gr flows.KPIGroup) string { return o.inArea(r, gr.Area, gr.Label) }},
 		{"forms.kpi.by_technician", r.ByTechnician, func(gr flows.KPIGroup) string { return gr.Label }},
 		{"forms.kpi.by_fault", r.ByFault, func(gr flows.KPIGroup) string { return o.faultGroup(gr.Key, flows.FaultComponentLevel) }},
 		{"forms.kpi.by_cause", r.ByCause, func(gr flows.KPIGroup) string { return o.faultGroup(gr.Key, flows.FaultCauseLevel) }},
 	} {
-		if len(sec.groups) == 0 && (sec.key == "forms.kpi.by_fault" || sec.key == "forms.kpi.by_cause") {
-			continue // nothing coded in the period
+		if len(sec.groups) == 0 && (sec.key == "forms.kpi.by_fault" || sec.key == "forms.kpi.by_cause" || sec.key == "forms.kpi.by_area") {
+			continue // nothing coded in the period; one area
 		}
 		g.row++
 		header(o.t(sec.key))
@@ -336,7 +338,7 @@ func (b *KPIBook) numbers(r *flows.KPIReport) error {
 			full(o.t("forms.kpi.hints_more", "n", len(r.Hints)-maxHints, "shown", maxHints), st.foot, 16)
 			break
 		}
-		text := o.t(h.Key, h.KV(o.category(h.Category), o.Location)...)
+		text := o.inArea(r, h.Area, o.t(h.Key, h.KV(o.category(h.Category), o.Location)...))
 		full(text, st.left, float64(lines(text, 160)*14+4))
 	}
 	if !r.PartsTracked {
@@ -372,4 +374,32 @@ func (b *KPIBook) images(charts [][]byte) error {
 		return err
 	}
 	return nil
+}
+
+// areaGroups are a report's areas as groups (most tickets first), when it
+// spans several and the options name areas; none otherwise.
+func (o Options) areaGroups(r *flows.KPIReport) []flows.KPIGroup {
+	if o.AreaName == nil || len(r.AreaTotals) < 2 {
+		return nil
+	}
+	var out []flows.KPIGroup
+	for k, s := range r.AreaTotals {
+		out = append(out, flows.KPIGroup{Key: k, KPIStats: s})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Reported != out[j].Reported {
+			return out[i].Reported > out[j].Reported
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out
+}
+
+// inArea puts a building's or a hint's area before it when the report
+// spans several areas (3栋 of one estate is not 3栋 of another).
+func (o Options) inArea(r *flows.KPIReport, area, text string) string {
+	if o.AreaName == nil || len(r.AreaTotals) < 2 || area == "" {
+		return text
+	}
+	return o.AreaName(area) + " " + text
 }

@@ -63,6 +63,11 @@ type Options struct {
 	// Poster draws a building's QR poster (package posters); nil makes
 	// ExportPoster ErrExportInvalid.
 	Poster func(flows.PosterSpec) ([]byte, error)
+	// PosterPDF draws it as a PDF; nil makes ExportPosterPDF ErrExportInvalid.
+	PosterPDF func(flows.PosterSpec) ([]byte, error)
+	// AreaName names an area in a language (the engine's, Engine.AreaName);
+	// nil: the KPI workbook is not broken down by area.
+	AreaName func(key string, l flows.Lang) string
 }
 
 // Renderer renders exports. It is safe for concurrent use.
@@ -121,6 +126,11 @@ func (r *Renderer) Export(ctx context.Context, x flows.Export) ([]byte, error) {
 			return nil, flows.ErrExportInvalid
 		}
 		return r.o.Poster(*x.Poster)
+	case flows.ExportPosterPDF:
+		if r.o.PosterPDF == nil {
+			return nil, flows.ErrExportInvalid
+		}
+		return r.o.PosterPDF(*x.Poster)
 	}
 	return nil, flows.ErrExportInvalid
 }
@@ -211,6 +221,9 @@ func (r *Renderer) options(tx flows.Tx, x flows.Export) forms.Options {
 		}}
 	if r.o.SOP != nil {
 		o.SOP = r.o.SOP()
+	}
+	if name := r.o.AreaName; name != nil {
+		o.AreaName = func(key string) string { return name(key, x.Lang) }
 	}
 	if r.o.MediaDir != "" {
 		o.Photo = r.photo

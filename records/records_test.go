@@ -379,4 +379,17 @@ func TestPosterExport(t *testing.T) {
 	if _, err := r.Export(context.Background(), x); !errors.Is(err, flows.ErrExportInvalid) {
 		t.Errorf("a poster export without its spec: %v", err)
 	}
+	// The PDF, by its own drawer.
+	pdf := flows.Export{Form: flows.ExportPosterPDF, Lang: flows.LangZH, Poster: &flows.PosterSpec{Area: "东苑", Building: "3栋", Link: "https://t.me/b?start=b_x"}}
+	if _, err := r.Export(context.Background(), pdf); !errors.Is(err, flows.ErrExportInvalid) {
+		t.Errorf("a PDF poster without a PDF drawer: %v", err)
+	}
+	r, err = records.New(records.Options{Store: w.Store, Texts: w.Opts.Texts,
+		PosterPDF: func(s flows.PosterSpec) ([]byte, error) { return []byte("%PDF " + s.Building), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.Export(context.Background(), pdf); err != nil || string(got) != "%PDF 3栋" {
+		t.Errorf("the PDF poster: %q, %v", got, err)
+	}
 }

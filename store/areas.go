@@ -118,3 +118,13 @@ func (s *Store) MigratedArea() (string, error) {
 	})
 	return area, err
 }
+
+// AreaEdits implements flows.Tx: by area key.
+func (t *tx) AreaEdits() ([]*flows.AreaEdit, error) {
+	return decodeAll[*flows.AreaEdit](t.bk(bAreaEdits), nil)
+}
+
+// PutAreaEdit implements flows.Tx (one record per area).
+func (t *tx) PutAreaEdit(e *flows.AreaEdit) error {
+	return t.put(bAreaEdits, []byte(e.Area), e)
+}

@@ -62,6 +62,7 @@ var (
 	bQC               = []byte("qc")
 	bQCOpen           = []byte("qc.open")
 	bPhoneCallbacks   = []byte("callbacks.phone")
+	bAreaEdits        = []byte("area_edits")
 
 	allBuckets = [][]byte{bMeta, bCursors, bSeen, bSeenByTime, bPeople, bPeopleByRole, bTickets, bTicketsByRes,
 		bTicketsByAssign, bTicketsOpen, bTicketEvents, bCounters, bDialogues, bInvites, bOutbox, bOutboxDone,
@@ -69,7 +70,7 @@ var (
 		bSkills, bCerts, bCertsByPerson, bCertsByDue, bCertReminders, bSessions, bSessionsByPerson, bSessionsByStart, bPersonEvents,
 		bParts, bPartsLocations, bPartsMoves, bPartsMovesByPart, bPartsMovesByTicket, bPartsMovesByKey, bPartsMovesReversed, bPartsLevels, bPartsPurchases, bPartsPurchasesOpen, bPartsScraps, bPartsStocktakes, bPartsLow,
 		bFeeQuestions, bFeeQuestionsOpen,
-		bTicketsReported, bTicketsByPlace, bTicketsTrail, bQC, bQCOpen, bPhoneCallbacks}
+		bTicketsReported, bTicketsByPlace, bTicketsTrail, bQC, bQCOpen, bPhoneCallbacks, bAreaEdits}
 )
 
 // schemaVersion is written in meta and in every record envelope.

@@ -7,8 +7,8 @@ package web_test
 // unless REPAIRBOT_BROWSER_REQUIRED=1 (CI sets it), which makes a missing
 // browser a failure.
 //
-// REPAIRBOT_SCREENSHOTS=<dir> also saves the board (desktop and phone)
-// and a ticket's page there, as in docs/img:
+// REPAIRBOT_SCREENSHOTS=<dir> also saves the board (desktop and phone),
+// a ticket's page, the price list and the KPI page there, as in docs/img:
 //
 //	REPAIRBOT_SCREENSHOTS=$PWD/docs/img go test -run TestBrowser ./bot/web/
 
@@ -540,6 +540,46 @@ func TestBrowser(t *testing.T) {
 	if txt := get(t, ctx, "summary", chromedp.Text(chromedp.ID("stats-text"))); !strings.Contains(txt, "维修服务指标") || !strings.Contains(txt, "报修 ") {
 		t.Fatalf("KPI summary: %q", txt)
 	}
+	screenshot(t, ctx, "console-kpi.png")
+
+	// The roster: the lead adds a Saturday shift with its hours, puts the
+	// technician on it and changes its hours, all in the browser.
+	do(t, ctx, "add a shift",
+		chromedp.Click(chromedp.CSS(`a[href="/roster"]`)),
+		chromedp.WaitVisible(chromedp.ID("shift-add")),
+		chromedp.SetValue(chromedp.ID("shift-day"), "sat"),
+		chromedp.SendKeys(chromedp.ID("shift-hours"), "09:00-17:00"),
+		chromedp.Click(chromedp.ID("shift-add-button")),
+		chromedp.WaitVisible(chromedp.ID("flash")),
+		chromedp.WaitVisible(chromedp.Search(`//tr[td[2][contains(., "09:00–17:00")]]`)),
+	)
+	shift := `//tr[td[2][contains(., "09:00–17:00")]]`
+	do(t, ctx, "change its hours",
+		chromedp.SetValue(chromedp.Search(shift+`//form[contains(@action, "roster_hours")]/input[@name="hours"]`), "10:00-18:30"),
+		chromedp.Click(chromedp.Search(shift+`//form[contains(@action, "roster_hours")]/button`)),
+		chromedp.WaitVisible(chromedp.ID("flash")),
+		chromedp.WaitVisible(chromedp.Search(`//tr[td[2][contains(., "10:00–18:30")]]`)),
+	)
+
+	// Training: the lead schedules a session for the technician in one
+	// form; the technician is invited in Telegram.
+	cst := time.FixedZone("CST", 8*3600)
+	start := time.Now().In(cst).AddDate(0, 0, 7).Format("2006-01-02") + " 14:00"
+	beforeTech := s.top(tech.ID)
+	do(t, ctx, "schedule a session",
+		chromedp.Click(chromedp.CSS(`a[href="/training"]`)),
+		chromedp.WaitVisible(chromedp.ID("training-new")),
+		chromedp.SendKeys(chromedp.ID("tr-topic"), "电梯困人应急演练"),
+		chromedp.SendKeys(chromedp.ID("tr-start"), start),
+		chromedp.SendKeys(chromedp.ID("tr-place"), "物业办公室"),
+		chromedp.Click(chromedp.CSS(`#training-new input[name="invite"][value="`+telegram.PersonID(tech.ID)+`"]`)),
+		chromedp.Click(chromedp.ID("tr-schedule")),
+		chromedp.WaitVisible(chromedp.ID("flash")),
+	)
+	if txt := get(t, ctx, "sessions", chromedp.Text(chromedp.CSS("main"))); !strings.Contains(txt, "电梯困人应急演练") || !strings.Contains(txt, "物业办公室") {
+		t.Fatalf("the session is not listed: %q", txt)
+	}
+	s.next(tech.ID, beforeTech, "电梯困人应急演练")
 
 	// Log out; the clerk logs in and files a phone report.
 	do(t, ctx, "log out",

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/repairbot/repairbot/flows"
 )
@@ -45,7 +46,7 @@ func label(l flows.Lang, key string, keys []string, labels []flows.Label) string
 
 type certView struct {
 	ID, Type, Number, ValidUntil, NextReview, Status string
-	Warn, CanVerify, CanReview                       bool
+	Warn, CanVerify, CanReview, CanRevoke            bool
 }
 
 type staffView struct {
@@ -56,11 +57,14 @@ type staffView struct {
 }
 
 type staffData struct {
-	People []staffView
-	Roles  []option
-	Skills []option
-	Levels []option
-	Can    map[string]bool
+	People    []staffView
+	Roles     []option
+	Skills    []option
+	Levels    []option
+	CertTypes []option
+	Holders   []option
+	Upload    bool
+	Can       map[string]bool
 }
 
 // staffRoles are the roles the staff page lists, in its order.
@@ -70,7 +74,8 @@ var staffRoles = []flows.Role{flows.RoleTechnician, flows.RoleLead, flows.RoleDi
 // certificates (expiry and 复审 dates, the ones due within 60 days marked).
 func (c *Channel) staff(w http.ResponseWriter, r *http.Request, v *visitor) {
 	q := c.qualRules()
-	d := &staffData{Can: can(v, flows.ConsoleStaffRole, flows.ConsoleStaffLeave, flows.ConsoleSkill, flows.ConsoleCertVerify, flows.ConsoleCertReviewed)}
+	d := &staffData{Can: can(v, flows.ConsoleStaffRole, flows.ConsoleStaffLeave, flows.ConsoleSkill, flows.ConsoleCertVerify, flows.ConsoleCertReviewed,
+		flows.ConsoleCertRefuse, flows.ConsoleCertRevoke, flows.ConsoleCertNew), Upload: c.o.Media != nil}
 	var skillKeys, levelKeys, certKeys []string
 	var skillLabels, levelLabels, certLabels []flows.Label
 	for _, s := range q.Skills {
@@ -84,6 +89,7 @@ func (c *Channel) staff(w http.ResponseWriter, r *http.Request, v *visitor) {
 	d.Levels = append(d.Levels, option{Value: "-", Label: v.t("web.staff.remove_skill")})
 	for _, ct := range q.CertTypes {
 		certKeys, certLabels = append(certKeys, ct.Key), append(certLabels, ct.Labels)
+		d.CertTypes = append(d.CertTypes, option{Value: ct.Key, Label: ct.Labels.In(v.lang)})
 	}
 	for _, role := range []flows.Role{flows.RoleTechnician, flows.RoleLead, flows.RoleDispatcher} {
 		d.Roles = append(d.Roles, option{Value: string(role), Label: v.t("web.role." + string(role))})
@@ -101,6 +107,9 @@ func (c *Channel) staff(w http.ResponseWriter, r *http.Request, v *visitor) {
 					continue
 				}
 				sv := staffView{ID: p.ID, Name: p.Name, Role: v.t("web.role." + string(p.Role)), RoleKey: string(p.Role), Phone: flows.MaskPhone(p.Phone), Active: p.Deactivated == nil}
+				if sv.Active && (role == flows.RoleTechnician || role == flows.RoleLead) {
+					d.Holders = append(d.Holders, option{Value: p.ID, Label: p.Name})
+				}
 				skills, err := tx.Skills(p.ID)
 				if err != nil {
 					return err
@@ -121,7 +130,7 @@ func (c *Channel) staff(w http.ResponseWriter, r *http.Request, v *visitor) {
 					case ct.Verified == nil:
 						cv.Status, cv.CanVerify = v.t("web.staff.cert_unverified"), true
 					default:
-						cv.Status = v.t("web.staff.cert_verified")
+						cv.Status, cv.CanRevoke = v.t("web.staff.cert_verified"), true
 					}
 					if ct.Revoked == nil {
 						cv.CanReview = !ct.NextReview.IsZero()
@@ -156,9 +165,9 @@ func dateText(v *visitor, d flows.Date) string {
 // ---- the duty roster ----
 
 type shiftView struct {
-	ID             int
-	Day, Hours     string
-	People, Absent []option
+	ID                 int
+	Day, Hours, HoursV string
+	People, Absent     []option
 }
 
 type overrideView struct{ Name, Until, What string }
@@ -167,15 +176,19 @@ type rosterData struct {
 	Shifts    []shiftView
 	Overrides []overrideView
 	Staff     []option
+	Days      []option
 	Stored    bool
 	Can       map[string]bool
 }
 
 // roster shows the weekly duty pattern, shift by shift with who is on it,
 // and the live changes; a lead puts people on or off a shift, removes one,
-// or puts someone on or off duty now.
+// or puts someone on or off duty now, adds a shift or changes its hours.
 func (c *Channel) roster(w http.ResponseWriter, r *http.Request, v *visitor) {
-	d := &rosterData{Can: can(v, flows.ConsoleDuty, flows.ConsoleRosterPerson, flows.ConsoleRosterDelete)}
+	d := &rosterData{Can: can(v, flows.ConsoleDuty, flows.ConsoleRosterPerson, flows.ConsoleRosterDelete, flows.ConsoleRosterAdd, flows.ConsoleRosterHours)}
+	for _, wd := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday} {
+		d.Days = append(d.Days, option{Value: flows.DayName(wd), Label: v.t("web.roster.day" + strconv.Itoa(int(wd)))})
+	}
 	loc := c.o.Domain.Location()
 	err := c.o.Store.View(r.Context(), func(tx flows.Tx) error {
 		names := personNames(tx)
@@ -192,7 +205,8 @@ func (c *Channel) roster(w http.ResponseWriter, r *http.Request, v *visitor) {
 		if err == nil {
 			d.Stored = true
 			for _, s := range ro.Shifts {
-				sv := shiftView{ID: s.ID, Day: v.t("web.roster.day" + strconv.Itoa(int(s.Day))), Hours: fmt.Sprintf("%02d:%02d–%02d:%02d", s.From/60, s.From%60, s.To/60, s.To%60)}
+				sv := shiftView{ID: s.ID, Day: v.t("web.roster.day" + strconv.Itoa(int(s.Day))), Hours: fmt.Sprintf("%02d:%02d–%02d:%02d", s.From/60, s.From%60, s.To/60, s.To%60),
+					HoursV: fmt.Sprintf("%02d:%02d-%02d:%02d", s.From/60, s.From%60, s.To/60, s.To%60)}
 				on := map[string]bool{}
 				for _, id := range s.People {
 					on[id] = true
@@ -235,29 +249,66 @@ func (c *Channel) roster(w http.ResponseWriter, r *http.Request, v *visitor) {
 type sessionView struct {
 	ID, Topic, Start, Place, Trainer, Status string
 	Invitees, Attendance                     []string
-	Cancellable                              bool
+	Cancellable, Attendable                  bool
+	People                                   []option
 }
 
 type trainingData struct {
 	Sessions []sessionView
+	Covers   []option
+	Staff    []option
+	Groups   []option
+	Me       string
 	Can      map[string]bool
 }
 
+// coverReader is the engine's list of what a session can cover
+// (flows.Engine.TrainingCovers), for the scheduling form.
+type coverReader interface {
+	TrainingCovers(l flows.Lang) (values, labels []string)
+}
+
 // training lists the sessions from 30 days back to 90 ahead with their
-// invitees' answers and the attendance recorded; a lead cancels one.
+// invitees' answers and the attendance recorded; a lead schedules one or
+// cancels one, the trainer or a lead records attendance once it started.
 func (c *Channel) training(w http.ResponseWriter, r *http.Request, v *visitor) {
-	d := &trainingData{Can: can(v, flows.ConsoleTrainingCancel)}
+	d := &trainingData{Can: can(v, flows.ConsoleTrainingCancel, flows.ConsoleTrainingNew, flows.ConsoleTrainingAttend), Me: v.person.Name}
+	if cr, ok := c.o.Domain.(coverReader); ok {
+		values, labels := cr.TrainingCovers(v.lang)
+		for i := range values {
+			d.Covers = append(d.Covers, option{Value: values[i], Label: labels[i]})
+		}
+	}
+	for _, g := range []struct{ value, key string }{{"g:behind", "btn.invite_behind"}, {"g:techs", "btn.invite_techs"}, {"g:all", "btn.invite_all"}} {
+		d.Groups = append(d.Groups, option{Value: g.value, Label: v.t(g.key)})
+	}
 	now := c.o.Now()
 	lb := c.labels(v)
 	err := c.o.Store.View(r.Context(), func(tx flows.Tx) error {
 		names := personNames(tx)
+		for _, role := range staffRoles {
+			ps, err := tx.PeopleByRole(role)
+			if err != nil {
+				return err
+			}
+			for _, p := range ps {
+				if p.Active() {
+					d.Staff = append(d.Staff, option{Value: p.ID, Label: p.Name})
+				}
+			}
+		}
 		ss, err := tx.SessionsBetween(now.AddDate(0, 0, -30), now.AddDate(0, 0, 90))
 		if err != nil {
 			return err
 		}
 		for _, s := range ss {
 			sv := sessionView{ID: s.ID, Topic: s.Topic, Start: c.localTime(s.Start), Place: s.Place, Trainer: s.TrainerName,
-				Status: lb.optional("web.training.status_"+s.Status, s.Status), Cancellable: s.Status == flows.SessionScheduled && s.Start.After(now)}
+				Status: lb.optional("web.training.status_"+s.Status, s.Status), Cancellable: s.Status == flows.SessionScheduled && s.Start.After(now),
+				// Offered to whom chat offers the buttons (its trainer, a lead); the engine decides.
+				Attendable: s.Status != flows.SessionCancelled && !now.Before(s.Start) && (v.person.Role.IsLead() || (s.TrainerID != "" && s.TrainerID == v.person.ID))}
+			for _, id := range s.People() {
+				sv.People = append(sv.People, option{Value: id, Label: names(id)})
+			}
 			for _, in := range s.Invitees {
 				sv.Invitees = append(sv.Invitees, names(in.PersonID)+" "+lb.optional("web.training.answer_"+in.Answer, in.Answer))
 			}
@@ -299,10 +350,14 @@ type purchaseView struct {
 }
 
 type stockData struct {
-	Levels    []levelView
-	Moves     []moveView
-	Purchases []purchaseView
-	Can       map[string]bool
+	Levels      []levelView
+	Moves       []moveView
+	Purchases   []purchaseView
+	Deliverable []option
+	Stores      []option
+	Parts       []option
+	Upload      bool
+	Can         map[string]bool
 }
 
 // maxMoves is how many of the latest stock movements the page lists.
@@ -310,9 +365,13 @@ const maxMoves = 50
 
 // stock shows every store's levels (below the minimum marked), the open
 // purchase requests a lead decides, and the latest movements of the
-// ledger; a lead retires a catalog item or brings it back.
+// ledger; a lead retires a catalog item or brings it back. Staff record a
+// delivery against an approved purchase (with its note's photo) and
+// return a job's unused parts; a lead adjusts a store to a count.
 func (c *Channel) stock(w http.ResponseWriter, r *http.Request, v *visitor) {
-	d := &stockData{Can: can(v, flows.ConsolePurchaseOK, flows.ConsolePurchaseNo, flows.ConsoleItemRetire)}
+	d := &stockData{Can: can(v, flows.ConsolePurchaseOK, flows.ConsolePurchaseNo, flows.ConsoleItemRetire, flows.ConsoleStockReceive, flows.ConsoleStockReturn, flows.ConsoleStockCount,
+		flows.ConsoleStockBuy),
+		Upload: c.o.Media != nil}
 	lb := c.labels(v)
 	err := c.o.Store.View(r.Context(), func(tx flows.Tx) error {
 		names := personNames(tx)
@@ -323,10 +382,12 @@ func (c *Channel) stock(w http.ResponseWriter, r *http.Request, v *visitor) {
 		}
 		for _, l := range locs {
 			stores[l.ID] = l.Name
+			d.Stores = append(d.Stores, option{Value: l.ID, Label: l.Name})
 		}
 		parts := map[string]*flows.Part{}
 		if err := tx.EachPart(func(p *flows.Part) error {
 			parts[p.Code] = p
+			d.Parts = append(d.Parts, option{Value: p.Code, Label: p.Code + " " + p.Name})
 			for _, s := range p.Stores {
 				lv, err := tx.StockLevel(p.Code, s)
 				if err != nil {
@@ -358,6 +419,9 @@ func (c *Channel) stock(w http.ResponseWriter, r *http.Request, v *visitor) {
 			d.Purchases = append(d.Purchases, purchaseView{ID: pr.ID, Part: name, Store: stores[pr.Store], Qty: strconv.FormatInt(pr.Qty, 10), Why: pr.Why,
 				By: names(pr.RequestedBy), At: c.localTime(pr.Requested), Status: lb.optional("web.stock.status_"+string(pr.Status), string(pr.Status)),
 				Open: pr.Status == flows.PurchaseRequested})
+			if pr.Status.Open() {
+				d.Deliverable = append(d.Deliverable, option{Value: pr.ID, Label: fmt.Sprintf("%s · %s · %s %d/%d", pr.ID, name, stores[pr.Store], pr.Received, pr.Qty)})
+			}
 		}
 		var moves []moveView
 		if err := tx.EachStockMove(0, func(m *flows.StockMove) error {
@@ -395,7 +459,10 @@ type pricesData struct {
 	Version string
 	Prices  []priceView
 	History []string
-	Can     map[string]bool
+	// NotInFile is set when the version in force was made in the console:
+	// the SOP file lacks it (flows.SourceConsole).
+	NotInFile string
+	Can       map[string]bool
 }
 
 // prices shows the price list of the SOP in force and its versions; a
@@ -415,9 +482,16 @@ func (c *Channel) prices(w http.ResponseWriter, r *http.Request, v *visitor) {
 			return err
 		}
 		names := personNames(tx)
+		if len(vs) > 0 && vs[len(vs)-1].Source == flows.SourceConsole {
+			d.NotInFile = v.t("web.prices.not_in_file", "n", vs[len(vs)-1].Number)
+		}
 		for i := len(vs) - 1; i >= 0 && len(d.History) < 10; i-- {
 			sv := vs[i]
-			d.History = append(d.History, v.t("web.prices.version", "n", sv.Number, "label", sv.Label, "time", c.localTime(sv.Created), "by", names(sv.Author), "changes", len(sv.Changes)))
+			line := v.t("web.prices.version", "n", sv.Number, "label", sv.Label, "time", c.localTime(sv.Created), "by", names(sv.Author), "changes", len(sv.Changes))
+			if sv.Source == flows.SourceConsole {
+				line += " · " + v.t("web.prices.from_console")
+			}
+			d.History = append(d.History, line)
 		}
 		return nil
 	})
@@ -430,7 +504,11 @@ func (c *Channel) prices(w http.ResponseWriter, r *http.Request, v *visitor) {
 
 // ---- reviews and actions ----
 
-type actionView struct{ What, Owner, Due, Status string }
+type actionView struct {
+	What, Owner, Due, Status, Review string
+	N                                int
+	Mine                             bool
+}
 
 type reviewView struct {
 	ID, Trigger, Opened, Deadline, Owner, Status string
@@ -439,13 +517,17 @@ type reviewView struct {
 	Actions                                      []actionView
 }
 
-type reviewsData struct{ Reviews []reviewView }
+type reviewsData struct {
+	Reviews []reviewView
+	Can     map[string]bool
+}
 
 // reviews lists the SOP reviews, newest first, with their trigger,
 // deadline and owner, the suggestions gathered and the improvement
-// actions with their owners and due dates.
+// actions with their owners and due dates; an action's owner marks it
+// done with the evidence.
 func (c *Channel) reviews(w http.ResponseWriter, r *http.Request, v *visitor) {
-	d := &reviewsData{}
+	d := &reviewsData{Can: can(v, flows.ConsoleActionDone)}
 	lb := c.labels(v)
 	loc := c.o.Domain.Location()
 	err := c.o.Store.View(r.Context(), func(tx flows.Tx) error {
@@ -464,7 +546,8 @@ func (c *Channel) reviews(w http.ResponseWriter, r *http.Request, v *visitor) {
 					if a.Done != nil {
 						status = v.t("web.reviews.action_done", "time", a.Done.In(loc).Format("2006-01-02"))
 					}
-					vw.Actions = append(vw.Actions, actionView{What: a.Text, Owner: names(a.Owner), Due: a.Due.In(loc).Format("2006-01-02"), Status: status})
+					vw.Actions = append(vw.Actions, actionView{What: a.Text, Owner: names(a.Owner), Due: a.Due.In(loc).Format("2006-01-02"), Status: status,
+						Review: rv.ID, N: a.N, Mine: a.Done == nil && a.Owner == v.person.ID})
 				}
 			}
 			d.Reviews = append(d.Reviews, vw)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"slices"
@@ -35,11 +36,27 @@ var officeFields = map[string][]string{
 	flows.ConsoleItemRetire:     {"part"},
 	flows.ConsolePriceSet:       {"code", "price", "name_zh", "name_en", "unit_zh", "unit_en"},
 	flows.ConsoleQCReview:       {"ticket", "score", "findings", "note", "spot"},
+	flows.ConsoleRosterAdd:      {"day", "hours"},
+	flows.ConsoleRosterHours:    {"shift", "hours"},
+	flows.ConsoleCertNew:        {"person", "type", "number", "authority", "issued", "until", "review"},
+	flows.ConsoleCertRefuse:     {"cert", "reason"},
+	flows.ConsoleCertRevoke:     {"cert", "reason"},
+	flows.ConsoleTrainingNew:    {"topic", "start", "minutes", "place", "trainer", "covers", "invite"},
+	flows.ConsoleTrainingAttend: {"session", "person", "mark"},
+	flows.ConsoleActionDone:     {"review", "n", "evidence"},
+	flows.ConsoleStockBuy:       {"part", "store", "qty", "reason"},
+	flows.ConsoleStockReceive:   {"request", "qty", "supplier", "cost"},
+	flows.ConsoleStockReturn:    {"ticket", "part", "qty"},
+	flows.ConsoleStockCount:     {"store", "part", "qty", "reason"},
 }
 
 // listFields are fields a form sends once per ticked box (the QC
-// findings), passed on comma-separated.
-var listFields = map[string]bool{"findings": true}
+// findings, a session's covers and invitees), passed on comma-separated.
+var listFields = map[string]bool{"findings": true, "covers": true, "invite": true}
+
+// uploadActions are the actions whose form carries a photo (multipart):
+// a delivery's note, a certificate's card.
+var uploadActions = map[string]bool{flows.ConsoleStockReceive: true, flows.ConsoleCertNew: true}
 
 // backTo is where an office form returns: its own page, named by the
 // form (a path of the console, never another site), or the board.
@@ -61,7 +78,17 @@ func (c *Channel) officeAction(w http.ResponseWriter, r *http.Request, v *visito
 		c.fail(w, r, v, http.StatusNotFound, "web.err.not_found")
 		return
 	}
-	if !c.form(w, r, v) {
+	upload := uploadActions[action]
+	switch {
+	case upload && c.o.Media == nil:
+		c.fail(w, r, v, http.StatusNotFound, "web.err.not_found")
+		return
+	case upload:
+		if !c.uploadForm(w, r, v) {
+			return
+		}
+		defer func() { _ = r.MultipartForm.RemoveAll() }()
+	case !c.form(w, r, v):
 		return
 	}
 	key, ok := eventKey(r, v)
@@ -76,7 +103,14 @@ func (c *Channel) officeAction(w http.ResponseWriter, r *http.Request, v *visito
 			args[f] = strings.Join(r.PostForm[f], ",")
 		}
 	}
-	res, err := c.handle(r.Context(), v, key, flows.ConsoleRequest{Action: action, Args: args})
+	ev := consoleEvent(v, key, flows.ConsoleRequest{Action: action, Args: args})
+	if upload {
+		if err := c.keepPhoto(r, &ev); err != nil {
+			c.internal(w, r, v, err)
+			return
+		}
+	}
+	res, err := c.o.Engine.Handle(r.Context(), ev)
 	if err != nil {
 		c.internal(w, r, v, err)
 		return
@@ -108,24 +142,10 @@ func (c *Channel) paper(w http.ResponseWriter, r *http.Request, v *visitor) {
 		c.fail(w, r, v, http.StatusNotFound, "web.err.not_found")
 		return
 	}
-	if !c.sameOrigin(r) {
-		c.fail(w, r, v, http.StatusForbidden, "web.err.csrf")
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, c.maxUpload())
-	if err := r.ParseMultipartForm(1 << 20); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			c.fail(w, r, v, http.StatusRequestEntityTooLarge, "err.photo_too_large", "max", c.o.Media.Max>>20)
-			return
-		}
-		c.fail(w, r, v, http.StatusBadRequest, "web.err.bad_request")
+	if !c.uploadForm(w, r, v) {
 		return
 	}
 	defer func() { _ = r.MultipartForm.RemoveAll() }()
-	if !c.csrfOK(w, r, v) {
-		return
-	}
 	if r.PostForm.Get("ticket") != id {
 		c.fail(w, r, v, http.StatusBadRequest, "web.err.ticket_mismatch")
 		return
@@ -136,14 +156,9 @@ func (c *Channel) paper(w http.ResponseWriter, r *http.Request, v *visitor) {
 		return
 	}
 	ev := consoleEvent(v, key, flows.ConsoleRequest{Action: flows.ConsolePaper, Ticket: id, Args: map[string]string{"note": r.PostForm.Get("note")}})
-	if f, hdr, err := r.FormFile("photo"); err == nil {
-		ev.Photo = &flows.Photo{Size: hdr.Size}
-		err := c.o.Media.Keep(&ev, f)
-		_ = f.Close()
-		if err != nil {
-			c.internal(w, r, v, err)
-			return
-		}
+	if err := c.keepPhoto(r, &ev); err != nil {
+		c.internal(w, r, v, err)
+		return
 	}
 	res, err := c.o.Engine.Handle(r.Context(), ev)
 	if err != nil {
@@ -155,6 +170,51 @@ func (c *Channel) paper(w http.ResponseWriter, r *http.Request, v *visitor) {
 		return
 	}
 	c.answer(w, r, v, res, c.base+"/t/"+id)
+}
+
+// uploadForm reads a form with a photo (multipart): from this origin,
+// within the media store's limit, with the session's CSRF token. Refused,
+// it has answered.
+func (c *Channel) uploadForm(w http.ResponseWriter, r *http.Request, v *visitor) bool {
+	if !c.sameOrigin(r) {
+		c.fail(w, r, v, http.StatusForbidden, "web.err.csrf")
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, c.maxUpload())
+	err := r.ParseMultipartForm(1 << 20)
+	if errors.Is(err, http.ErrNotMultipart) {
+		// A form without a file input (sent by hand): its fields are
+		// read, the engine answers the missing photo as chat does.
+		r.MultipartForm = &multipart.Form{}
+		err = r.ParseForm()
+	}
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			c.fail(w, r, v, http.StatusRequestEntityTooLarge, "err.photo_too_large", "max", c.o.Media.Max>>20)
+			return false
+		}
+		c.fail(w, r, v, http.StatusBadRequest, "web.err.bad_request")
+		return false
+	}
+	if !c.csrfOK(w, r, v) {
+		_ = r.MultipartForm.RemoveAll()
+		return false
+	}
+	return true
+}
+
+// keepPhoto has the media store keep the form's photo, when it has one,
+// for the event (Event.Photo); the engine answers a missing, oversized or
+// non-image photo as chat does.
+func (c *Channel) keepPhoto(r *http.Request, ev *flows.Event) error {
+	f, hdr, err := r.FormFile("photo")
+	if err != nil {
+		return nil // none sent
+	}
+	defer f.Close()
+	ev.Photo = &flows.Photo{Size: hdr.Size}
+	return c.o.Media.Keep(ev, f)
 }
 
 // can lists which of the actions v may take now (their rows in the

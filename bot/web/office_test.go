@@ -113,7 +113,9 @@ func TestOfficeActionsByRole(t *testing.T) {
 	}
 	fields := url.Values{"ticket": {id}, "text": {"答复"}, "person": {tech.PID()}, "role": {"dispatcher"}, "skill": {"water"}, "level": {"-"},
 		"cert": {"C-404"}, "on": {"maybe"}, "shift": {"99"}, "session": {"TR-9999"}, "request": {"PR-9"}, "part": {"NOPE"},
-		"code": {"W02"}, "price": {"x"}}
+		"code": {"W02"}, "price": {"x"}, "day": {"mon"}, "hours": {"08:00-12:00"}, "reason": {"原因"}, "mark": {"pass"}, "review": {"RV-2026-001"},
+		"n": {"1"}, "evidence": {"证据"}, "qty": {"1"}, "store": {"main"}, "supplier": {"五金城"}, "topic": {"培训"}, "start": {"12-10 14:00"},
+		"minutes": {"60"}, "place": {"会议室"}, "trainer": {"me"}, "invite": {tech.PID()}}
 	actions := web.OfficeActions()
 	slices.Sort(actions)
 	for _, a := range flows.ConsoleActions() {
@@ -129,12 +131,12 @@ func TestOfficeActionsByRole(t *testing.T) {
 				if flows.ConsoleAllows(a, p, nil) == nil {
 					return // the bad fields make it a refusal of another kind: the happy paths are TestOfficeActions
 				}
-				before := r.fullSnapshot()
+				before := r.manageSnapshot()
 				res := b.doAction(a, fields)
 				if res.status < 400 {
 					t.Fatalf("refused with %d", res.status)
 				}
-				if after := r.fullSnapshot(); after != before {
+				if after := r.manageSnapshot(); after != before {
 					t.Fatalf("a refused action changed something:\n%s\n→\n%s", before, after)
 				}
 			})
@@ -184,6 +186,8 @@ func TestOfficeActions(t *testing.T) {
 		page := l.get("/prices").body
 		contains(t, "price list", page, `value="30.50"`)
 		contains(t, "flash", page, "30.50")
+		contains(t, "the file lacks it", page, `id="not-in-file"`)
+		contains(t, "history", page, "在控制台修改")
 		if staff := r.drain(); len(to(staff, tech.Chat())) == 0 {
 			t.Fatal("the staff were not asked to acknowledge the new version")
 		}

@@ -322,7 +322,7 @@ func (c *Channel) kpiBook(w http.ResponseWriter, r *http.Request, v *visitor) {
 // ---- the phone-callback list ----
 
 type callbackView struct {
-	Ticket, Resident, Phone, Address, Category, Tech, Since, Key string
+	Ticket, Resident, Phone, Dial, Address, Category, Tech, Since, Key string
 }
 
 type callbacksData struct {
@@ -333,8 +333,11 @@ type callbacksData struct {
 // callbacks is customer service's phone-callback list (/callbacks): the
 // residents who did not answer the callback visit, each with the form that
 // records the call (the clerk's chat buttons: held with a score, not held,
-// unreachable). The phone is shown whole: the clerk calls it, as the
-// chat's list shows it.
+// unreachable). The clerk must dial the resident, so each line's call
+// link (tel:) carries the whole number; the list shows it masked, as the
+// board, the search and the ticket page do (docs/BAD-INPUT.md, the
+// README's console section): a full number is never listed as text,
+// only put where it is dialled, one resident at a time.
 func (c *Channel) callbacks(w http.ResponseWriter, r *http.Request, v *visitor) {
 	lb := c.labels(v)
 	d := &callbacksData{}
@@ -357,7 +360,7 @@ func (c *Channel) callbacks(w http.ResponseWriter, r *http.Request, v *visitor) 
 			cv := callbackView{Ticket: t.ID, Address: t.Building + " / " + t.Unit + " / " + t.Room, Category: lb.category(t.Category),
 				Tech: t.Assignee, Since: c.localTime(pc.Since), Key: formKey()}
 			if p, err := tx.Person(t.ResidentID); err == nil {
-				cv.Resident, cv.Phone = p.Name, p.Phone
+				cv.Resident, cv.Phone, cv.Dial = p.Name, flows.MaskPhone(p.Phone), dialable(p.Phone)
 			} else if !errors.Is(err, flows.ErrNotFound) {
 				return err
 			}
@@ -373,6 +376,16 @@ func (c *Channel) callbacks(w http.ResponseWriter, r *http.Request, v *visitor) 
 		return
 	}
 	c.renderNav(w, r, http.StatusOK, "callbacks", "web.nav.callbacks", v, v.t("web.callbacks.title"), d)
+}
+
+// dialable is a phone number as a tel: link carries it: its digits, with
+// the + of an international number.
+func dialable(phone string) string {
+	d := flows.PhoneDigits(phone)
+	if d != "" && strings.HasPrefix(strings.TrimSpace(phone), "+") {
+		return "+" + d
+	}
+	return d
 }
 
 // ---- the QC queue ----

@@ -338,7 +338,13 @@ func TestCallbackList(t *testing.T) {
 		contains(t, "list", page, `id="cb-`+id+`"`)
 		contains(t, "list", page, `action="/t/`+id+`/act/callback"`)
 	}
-	contains(t, "list", page, "13800138000") // the clerk calls the number, as the chat's list shows it
+	// The clerk dials the resident from the list: the call link carries the
+	// number; the list shows it masked, as the board and the ticket do.
+	contains(t, "list", page, `href="tel:13800138000"`)
+	contains(t, "list", page, flows.MaskPhone("13800138000"))
+	if n, links := strings.Count(page, "13800138000"), strings.Count(page, `href="tel:13800138000"`); n != links || links != 3 {
+		t.Fatalf("the full number appears %d times, %d of them in a line's call link (want only there, one per line)", n, links)
+	}
 	all := []string{held, notHeld, noReach, notListed}
 	post := func(b *browser, id string, f url.Values) response {
 		f.Set("back", "/callbacks")

@@ -70,6 +70,7 @@ func init() {
 		{method: "GET", path: "/events", serve: (*Channel).events},
 		{method: "POST", path: "/logout", serve: (*Channel).logout},
 	}
+	pages = append(pages, areaPages...) // the areas' page (areas.go)
 }
 
 // navItem is an entry of the navigation as a visitor sees it.

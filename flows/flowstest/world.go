@@ -8,6 +8,7 @@ package flowstest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -254,7 +255,12 @@ func (w *World) start(o storetest.Opened) {
 	if err != nil {
 		w.TB.Fatal(err)
 	}
-	if _, _, err := eng.InstallSOP(context.Background(), w.Opts.SOP, "system"); err != nil {
+	// As main does: a file lacking the console's changes leaves them in force.
+	var lacks *flows.SOPFileLacks
+	if _, _, err := eng.InstallSOP(context.Background(), w.Opts.SOP, "system"); err != nil && !errors.As(err, &lacks) {
+		w.TB.Fatal(err)
+	}
+	if err := eng.LoadAreas(context.Background()); err != nil {
 		w.TB.Fatal(err)
 	}
 	w.Eng = eng
@@ -511,7 +517,7 @@ func (w *World) Render(m flows.Message) []byte {
 	}
 	r, err := records.New(records.Options{Store: w.Store, Texts: w.Opts.Texts, Profile: w.Opts.Profile, OrgName: w.Opts.OrgName,
 		Location: w.Opts.Location, Categories: w.Opts.Categories, Emergencies: w.Opts.Emergencies, SOP: w.Eng.SOP,
-		Daily: w.Eng.DailyList, Parts: w.Opts.Parts.Files, CacheFor: -1})
+		Daily: w.Eng.DailyList, Parts: w.Opts.Parts.Files, CacheFor: -1, AreaName: w.Eng.AreaName})
 	if err != nil {
 		w.TB.Fatal(err)
 	}

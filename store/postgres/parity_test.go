@@ -279,6 +279,16 @@ func parityScript() []step {
 				}
 			}
 			out = append(out, show(tx.DutyOverrides()))
+			for _, e := range []*flows.AreaEdit{
+				{Area: "west", Fields: map[string]string{"phone": "0571-2"}, Updated: at(0), By: "tg:1"},
+				{Area: "east", Fields: map[string]string{"zh": "东苑"}, Updated: at(0), By: "tg:1"},
+				{Area: "west", Fields: map[string]string{"phone": "0571-3", "leads": "tg:5"}, Updated: at(time.Hour), By: "tg:1"},
+			} {
+				if err := tx.PutAreaEdit(e); err != nil {
+					return nil, err
+				}
+			}
+			out = append(out, show(tx.AreaEdits()))
 			return out, nil
 		}},
 		{"governance", func(tx flows.Tx) (any, error) {

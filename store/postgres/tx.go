@@ -545,3 +545,14 @@ func (t *tx) Enqueue(msgs ...flows.Message) error {
 	t.enqueued = true
 	return nil
 }
+
+// AreaEdits implements flows.Tx: by area key.
+func (t *tx) AreaEdits() ([]*flows.AreaEdit, error) {
+	return list[*flows.AreaEdit](t, "area edit", `SELECT v, data FROM area_edits ORDER BY area`)
+}
+
+// PutAreaEdit implements flows.Tx (one row per area).
+func (t *tx) PutAreaEdit(e *flows.AreaEdit) error {
+	return t.put(`INSERT INTO area_edits (area, v, data) VALUES ($1, $2, $3)
+		ON CONFLICT (area) DO UPDATE SET v = EXCLUDED.v, data = EXCLUDED.data`, e, text(e.Area))
+}

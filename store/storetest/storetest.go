@@ -75,6 +75,7 @@
 //     ordered by technician id.
 //   - DailyLists: one per day.
 //   - DutyOverrides: one per person, ordered by person id.
+//   - AreaEdits: one per area, ordered by area key.
 //   - SOPVersions: one per number, ascending number.
 //   - Acks: one per (version, person); Acks(v) lists v's, ordered by person id.
 //   - Reviews: newest Opened first.
@@ -192,6 +193,7 @@ func RunTx(t *testing.T, open Open) {
 		{"Handovers", testHandovers},
 		{"DailyLists", testDailyLists},
 		{"DutyOverrides", testDutyOverrides},
+		{"AreaEdits", testAreaEdits},
 		{"SOPVersions", testSOPVersions},
 		{"Acks", testAcks},
 		{"Reviews", testReviews},

@@ -96,6 +96,7 @@ func testNotFound(t *testing.T, open Open) {
 				"DueTimers":          func() (int, error) { v, err := tx.DueTimers(T0.AddDate(10, 0, 0), 0); return len(v), err },
 				"Handovers":          func() (int, error) { v, err := tx.Handovers("20261127"); return len(v), err },
 				"DutyOverrides":      func() (int, error) { v, err := tx.DutyOverrides(); return len(v), err },
+				"AreaEdits":          func() (int, error) { v, err := tx.AreaEdits(); return len(v), err },
 				"SOPVersions":        func() (int, error) { v, err := tx.SOPVersions(); return len(v), err },
 				"Acks":               func() (int, error) { v, err := tx.Acks(1); return len(v), err },
 				"Reviews":            func() (int, error) { v, err := tx.Reviews(); return len(v), err },
@@ -762,6 +763,21 @@ func testDutyOverrides(t *testing.T, open Open) {
 	update(t, s, func(tx flows.Tx) error { return tx.PutDutyOverride(ov("tg:3", true)) })
 	wantSame(t, "overrides", read(t, s, func(tx flows.Tx) ([]flows.DutyOverride, error) { return tx.DutyOverrides() }),
 		[]flows.DutyOverride{ov("tg:10", true), ov("tg:3", true), ov("tg:5", false)})
+}
+
+// testAreaEdits: one edit per area, replaced by a put, listed by area key.
+func testAreaEdits(t *testing.T, open Open) {
+	o, _ := fresh(t, open)
+	s := o.Store
+	ed := func(area, phone string) *flows.AreaEdit {
+		return &flows.AreaEdit{Area: area, Fields: map[string]string{"phone": phone, "zh": "东苑"}, Updated: T0, By: "tg:1"}
+	}
+	update(t, s, func(tx flows.Tx) error {
+		return errors.Join(tx.PutAreaEdit(ed("west", "0571-2")), tx.PutAreaEdit(ed("east", "0571-1")), tx.PutAreaEdit(ed("main", "0571-0")))
+	})
+	update(t, s, func(tx flows.Tx) error { return tx.PutAreaEdit(ed("east", "0571-9")) })
+	wantSame(t, "area edits", read(t, s, func(tx flows.Tx) ([]*flows.AreaEdit, error) { return tx.AreaEdits() }),
+		[]*flows.AreaEdit{ed("east", "0571-9"), ed("main", "0571-0"), ed("west", "0571-2")})
 }
 
 // testSOPVersions: one version per number, replaced by a put, listed by

@@ -1,0 +1,104 @@
+package flows_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/flows/flowstest"
+)
+
+// TestAreasKPIPlaces: the KPIs keep each area's figures, and a building or
+// a home is a place within its area — 3栋 of one estate is not 3栋 of
+// another, for the by-building split and for the preventive hints.
+func TestAreasKPIPlaces(t *testing.T) {
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	acc := flows.NewKPI(flows.KPIOptions{From: from, To: from.AddDate(0, 1, 0)})
+	add := func(id, area string, day int) {
+		acc.Add(&flows.Ticket{ID: id, Area: area, State: flows.StateNew, Category: "door", Kind: flows.OrderHousehold,
+			Building: "3栋", Unit: "2单元", Room: "1502", Created: from.AddDate(0, 0, day)}, nil)
+	}
+	// Three reports at 3栋 2单元 1502 of east make a repeat-home hint; the
+	// two of west at the same address do not.
+	add("BX-1", "east", 1)
+	add("BX-2", "east", 2)
+	add("BX-3", "east", 3)
+	add("BX-4", "west", 4)
+	add("BX-5", "west", 5)
+	r := acc.Result()
+	if len(r.Hints) != 1 || r.Hints[0].Area != "east" || len(r.Hints[0].Tickets) != 3 {
+		t.Errorf("hints %+v, want one of east's three tickets", r.Hints)
+	}
+	if len(r.ByBuilding) != 2 {
+		t.Fatalf("by building %+v, want 3栋 of each area", r.ByBuilding)
+	}
+	for i, want := range []struct {
+		area string
+		n    int
+	}{{"east", 3}, {"west", 2}} {
+		if g := r.ByBuilding[i]; g.Key != "3栋" || g.Label != "3栋" || g.Area != want.area || g.Reported != want.n {
+			t.Errorf("building group %d: %+v, want 3栋 of %s with %d", i, g, want.area, want.n)
+		}
+	}
+	if r.AreaTotals["east"].Reported != 3 || r.AreaTotals["west"].Reported != 2 || r.Total.Reported != 5 {
+		t.Errorf("area totals %+v, total %d", r.AreaTotals, r.Total.Reported)
+	}
+}
+
+// TestAreasStatsBreakdown: an admin's /stats (and its KPI workbook) is
+// broken down by area — each area's figures, the buildings named with
+// their area — and a lead's is their area's alone, without the breakdown.
+func TestAreasStatsBreakdown(t *testing.T) {
+	w := areaWorld(t)
+	west3 := flowstest.Person{ID: 121, Name: "西住户二"}
+	registerIn(w, west3, "west", "3栋")
+	w.Report(eastRes, "东边漏水")
+	w.Report(westRes, "西边漏水")
+	w.Report(west3, "西边三栋漏水")
+	w.Drain()
+	w.Cmd(admin, "stats", "")
+	msgs := w.Drain()
+	got := w.LastText(msgs, admin.Chat()).Text
+	for _, want := range []string{"按小区：东苑小区 1；西苑小区 2", "【东苑小区】报修 1 单", "【西苑小区】报修 2 单",
+		"东苑小区·3栋 1", "西苑小区·3栋 1"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the admin's /stats lacks %q:\n%s", want, got)
+		}
+	}
+	var book *flows.Message
+	for _, f := range flowstest.Files(msgs, admin.Chat()) {
+		if f.Export != nil && f.Export.Form == flows.ExportKPI {
+			book = &f
+		}
+	}
+	if book == nil {
+		t.Fatal("the admin's /stats sent no KPI workbook")
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(w.Render(*book)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var all strings.Builder
+	for _, sh := range f.GetSheetList() {
+		rows, _ := f.GetRows(sh)
+		for _, row := range rows {
+			all.WriteString(strings.Join(row, "|") + "\n")
+		}
+	}
+	for _, want := range []string{"按区域", "东苑小区|1", "西苑小区|2", "东苑小区 3栋|1", "西苑小区 3栋|1"} {
+		if !strings.Contains(all.String(), want) {
+			t.Errorf("the admin's KPI workbook lacks %q:\n%s", want, all.String())
+		}
+	}
+
+	w.Cmd(westLead, "stats", "")
+	got = w.LastText(w.Drain(), westLead.Chat()).Text
+	if !strings.Contains(got, "报修 2 单") || strings.Contains(got, "【") || strings.Contains(got, "西苑小区·") {
+		t.Errorf("the west lead's /stats:\n%s", got)
+	}
+}

@@ -1,0 +1,4 @@
+package posters
+
+// TTCFace is ttcFace, for the tests.
+var TTCFace = ttcFace
