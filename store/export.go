@@ -169,6 +169,7 @@ var exporters = map[string]exporter{
 	string(bQC):                 {area: storekit.AreaQCReviews, decode: rec[flows.QCReview](true)},
 	string(bQCOpen):             index,
 	string(bPhoneCallbacks):     {area: storekit.AreaPhoneCallbacks, decode: rec[flows.PhoneCallback](false)},
+	string(bAreaEdits):          {area: storekit.AreaAreaEdits, decode: rec[flows.AreaEdit](true)},
 }
 
 func decodeSeen(k, v []byte) (any, error) {

@@ -120,6 +120,8 @@ func (t *tx) importOne(r storekit.Export) error {
 		return t.PutQCReview(v)
 	case flows.PhoneCallback:
 		return t.AddPhoneCallback(v)
+	case *flows.AreaEdit:
+		return t.PutAreaEdit(v)
 	}
 	return fmt.Errorf("no import for %T", r.Value)
 }

@@ -54,6 +54,7 @@ const (
 	AreaLowStock         = "low_stock_alerts"
 	AreaQCReviews        = "qc_reviews"
 	AreaPhoneCallbacks   = "phone_callbacks"
+	AreaAreaEdits        = "area_edits" // the admins' edits of the estates (flows.AreaEdit)
 )
 
 // Export is one record of a store being copied: Value is, by Area,
@@ -128,5 +129,5 @@ func Areas() []string {
 		AreaFeeQuestions, AreaRoster, AreaConsoleLinks, AreaConsoleSessions, AreaSkills, AreaCerts,
 		AreaCertReminders, AreaTrainingSessions, AreaPersonEvents, AreaParts, AreaStockLocations,
 		AreaStockMoves, AreaStockLevels, AreaPurchases, AreaScraps, AreaStocktakes, AreaLowStock,
-		AreaQCReviews, AreaPhoneCallbacks}
+		AreaQCReviews, AreaPhoneCallbacks, AreaAreaEdits}
 }
