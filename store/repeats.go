@@ -1,8 +1,6 @@
 package store
 
 import (
-	"bytes"
-
 	"github.com/repairbot/repairbot/flows"
 )
 
@@ -31,24 +29,5 @@ func (t *tx) TicketsAtPlace(place string, limit int) ([]*flows.Ticket, error) {
 	if place == "" {
 		return nil, nil
 	}
-	var out []*flows.Ticket
-	prefix := key(place, "")
-	c := t.bk(bTicketsByPlace).Cursor()
-	k, _ := c.Seek(append(append([]byte{}, prefix...), 0xff))
-	if k == nil {
-		k, _ = c.Last()
-	} else {
-		k, _ = c.Prev()
-	}
-	for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
-		tk, err := t.Ticket(lastPart(k))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, tk)
-		if limit > 0 && len(out) >= limit {
-			break
-		}
-	}
-	return out, nil
+	return t.newestTickets(bTicketsByPlace, key(place, ""), limit)
 }

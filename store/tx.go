@@ -253,12 +253,17 @@ func lastPart(k []byte) string {
 
 // TicketsByResident implements flows.Tx: newest first.
 func (t *tx) TicketsByResident(personID string, limit int) ([]*flows.Ticket, error) {
+	return t.newestTickets(bTicketsByRes, key(personID, ""), limit)
+}
+
+// newestTickets reads the tickets an index lists under prefix, newest
+// first (the index's keys end in the ticket id, in time order), at most
+// limit of them (0: all).
+func (t *tx) newestTickets(index []byte, prefix []byte, limit int) ([]*flows.Ticket, error) {
 	var out []*flows.Ticket
-	prefix := key(personID, "")
-	c := t.bk(bTicketsByRes).Cursor()
+	c := t.bk(index).Cursor()
 	// Seek past the prefix, then walk backwards.
-	end := append(append([]byte{}, prefix...), 0xff)
-	k, _ := c.Seek(end)
+	k, _ := c.Seek(append(append([]byte{}, prefix...), 0xff))
 	if k == nil {
 		k, _ = c.Last()
 	} else {
