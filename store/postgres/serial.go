@@ -12,12 +12,6 @@ import (
 	"github.com/repairbot/repairbot/flows"
 )
 
-// lockChat, with a conversation's hash: held by the transaction that
-// handles an update of that conversation (flows.SerialKey), on whichever
-// replica, so one person's or one group's updates run one at a time across
-// all processes sharing the database.
-const lockChat = 0x72620003
-
 // chatLockID is the lock's second key for a conversation. Two
 // conversations that share a hash only wait for each other.
 func chatLockID(key string) int32 {

@@ -22,6 +22,10 @@ const (
 	// lockLeader, with 0: the replica that runs the outbox dispatcher and
 	// the timers holds it.
 	lockLeader = 0x72620002
+	// lockChat, with a conversation's hash: held by the transaction that
+	// handles an update of that conversation (flows.SerialKey), on
+	// whichever replica (serial.go).
+	lockChat = 0x72620003
 )
 
 // ErrNotLeader means another process holds the leader lock of the database.
@@ -38,14 +42,13 @@ func (s *Store) TryLead(ctx context.Context) (bool, error) {
 	}
 	s.session.mu.Lock()
 	defer s.session.mu.Unlock()
-	if s.session.leading {
+	if s.leading.Load() {
 		return true, nil
 	}
 	var ok bool
 	if err := s.session.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, 0)`, lockLeader).Scan(&ok); err != nil {
 		return false, fmt.Errorf("store/postgres: leader lock: %w", err)
 	}
-	s.session.leading = ok
 	s.leading.Store(ok)
 	return ok, nil
 }
@@ -68,7 +71,6 @@ func (s *Store) check(ctx context.Context) error {
 			return nil
 		}
 	}
-	s.session.leading = false
 	s.leading.Store(false)
 	_ = s.session.conn.Close(ctx)
 	conn, err := connectSession(ctx, s.connCfg)
@@ -133,9 +135,8 @@ const liveClaimers = `SELECT objid::bigint FROM pg_locks WHERE locktype = 'advis
 // this connection within seconds (TCP keepalives set for it), so a
 // crashed replica's locks are released for the others to take.
 type session struct {
-	mu      sync.Mutex
-	conn    *pgx.Conn
-	leading bool // holds the leader lock
+	mu   sync.Mutex
+	conn *pgx.Conn
 }
 
 // keepalives make the server drop the session of a client that vanished
