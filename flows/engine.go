@@ -264,7 +264,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (res Result, err error) {
 	if !ev.Chat.IsZero() {
 		ctx = WithSerialKey(ctx, ev.Chat.String())
 	}
-	ctx = WithSenderID(ctx, ev.From.ID)
+	ctx = WithFirstReads(ctx, FirstReads{Seen: ev.Key, Sender: ev.From.ID})
 	ahead := e.readAhead(ctx, ev)
 	var mistake *Error
 	var areasEdited bool

@@ -25,24 +25,31 @@ func SerialKey(ctx context.Context) string {
 	return k
 }
 
-// senderKey is the context key of SenderID.
-type senderKey struct{}
+// firstReadsKey is the context key of FirstReadsOf.
+type firstReadsKey struct{}
 
-// WithSenderID returns ctx naming the person an event's transaction reads
-// first: Engine.Handle sets it from the event's sender, whose profile and
-// dialogue it reads right after the dedupe check. A store whose reads are
-// round trips (store/postgres) may fetch them with that check; bbolt reads
-// its own pages and ignores it. It is a hint about reads only: what the
-// transaction may do does not depend on it.
-func WithSenderID(ctx context.Context, personID string) context.Context {
-	if personID == "" {
-		return ctx
-	}
-	return context.WithValue(ctx, senderKey{}, personID)
+// FirstReads names what an event's transaction reads first: the engine
+// checks its dedupe key, then reads its sender's profile and dialogue.
+type FirstReads struct {
+	Seen   string // Event.Key
+	Sender string // Event.From.ID
 }
 
-// SenderID is the person WithSenderID named, or "".
-func SenderID(ctx context.Context) string {
-	k, _ := ctx.Value(senderKey{}).(string)
-	return k
+// WithFirstReads returns ctx naming an event's first reads; Engine.Handle
+// sets it before it opens the write transaction. A store whose reads are
+// round trips (store/postgres) fetches them when the transaction begins,
+// for every event of a batch at once; bbolt reads its own pages and
+// ignores it. It is a hint about reads only: what the transaction may do
+// does not depend on it.
+func WithFirstReads(ctx context.Context, r FirstReads) context.Context {
+	if r == (FirstReads{}) {
+		return ctx
+	}
+	return context.WithValue(ctx, firstReadsKey{}, r)
+}
+
+// FirstReadsOf is what WithFirstReads named; zero when nothing was.
+func FirstReadsOf(ctx context.Context) FirstReads {
+	r, _ := ctx.Value(firstReadsKey{}).(FirstReads)
+	return r
 }

@@ -180,7 +180,7 @@ func (s *Store) tryBatch(calls []*batchCall) (enq, committed bool, err error) {
 		return false, false, fmt.Errorf("store/postgres: %w", err)
 	}
 	defer conn.Release()
-	t, err := s.openWrite(ctx, conn.Conn(), serialKeys(calls), "")
+	t, err := s.openWrite(ctx, conn.Conn(), serialKeys(calls))
 	if err != nil {
 		return false, false, err
 	}
@@ -192,6 +192,12 @@ func (s *Store) tryBatch(calls []*batchCall) (enq, committed bool, err error) {
 		}
 		s.stats.roundTrips.Add(int64(t.flushes))
 	}()
+	if err := t.prefetch(firstReads(calls)); err != nil {
+		if Retryable(err) {
+			return false, false, err
+		}
+		return false, false, errFallBack
+	}
 	// A lone call needs no savepoint: its failure rolls back the transaction.
 	solo := len(calls) == 1
 	for _, c := range calls {
@@ -205,7 +211,6 @@ func (s *Store) tryBatch(calls []*batchCall) (enq, committed bool, err error) {
 			sp = t.savepoint()
 		}
 		enqBefore := t.enqueued
-		t.sender = flows.SenderID(c.ctx)
 		c.err, c.panic = safeCall(c.fn, t)
 		if t.err != nil {
 			if Retryable(t.err) || errors.Is(t.err, errNumbersBusy) {
@@ -270,4 +275,15 @@ func safeCall(fn func(flows.Tx) error, t *tx) (err error, panicked any) {
 		}
 	}()
 	return fn(t), nil
+}
+
+// firstReads are what the calls of a batch read first.
+func firstReads(calls []*batchCall) []flows.FirstReads {
+	reads := make([]flows.FirstReads, 0, len(calls))
+	for _, c := range calls {
+		if c.ctx.Err() == nil {
+			reads = append(reads, flows.FirstReadsOf(c.ctx))
+		}
+	}
+	return reads
 }

@@ -28,6 +28,12 @@ func (b *batcher) queued(tb testing.TB, n int) {
 // holds the batcher (of one lane) until all of them are queued.
 func inOneBatch(tb testing.TB, s *Store, fns ...func(flows.Tx) error) []error {
 	tb.Helper()
+	return inOneBatchWith(tb, s, nil, fns...)
+}
+
+// inOneBatchWith is inOneBatch with a context for each call (nil: none).
+func inOneBatchWith(tb testing.TB, s *Store, ctxs []context.Context, fns ...func(flows.Tx) error) []error {
+	tb.Helper()
 	if s.batch.lanes != 1 {
 		tb.Fatal("inOneBatch needs a store with one batch lane")
 	}
@@ -53,7 +59,11 @@ func inOneBatch(tb testing.TB, s *Store, fns ...func(flows.Tx) error) []error {
 	errs := make([]error, len(fns))
 	done := make(chan int, len(fns))
 	for i, fn := range fns {
-		go func() { errs[i] = s.Batch(context.Background(), fn); done <- i }()
+		ctx := context.Background()
+		if i < len(ctxs) {
+			ctx = ctxs[i]
+		}
+		go func() { errs[i] = s.Batch(ctx, fn); done <- i }()
 		s.batch.queued(tb, i+1) // in order
 	}
 	close(hold)

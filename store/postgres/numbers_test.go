@@ -208,10 +208,11 @@ func TestTicketStoredTwiceInOneCall(t *testing.T) {
 	check(flows.StateDone, "tg:9", 3)
 }
 
-// TestSeenReadsTheSenderAhead: a call that names its sender
-// (flows.WithSenderID) gets the dedupe check, the sender's profile and
-// dialogue in one round trip; what it reads is what is stored, a profile
-// it wrote is read back as written, and an unknown sender is not found.
+// TestSeenReadsTheSenderAhead: a transaction that names its first reads
+// (flows.WithFirstReads) gets the dedupe check, the sender's profile and
+// dialogue in the round trip that begins it; what it reads is what is
+// stored, a profile it wrote is read back as written, and an unknown
+// sender is not found.
 func TestSeenReadsTheSenderAhead(t *testing.T) {
 	s := openTest(t, pgtest.DSN(t), Options{})
 	const who = "tg:5"
@@ -221,7 +222,7 @@ func TestSeenReadsTheSenderAhead(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	ctx := flows.WithSenderID(context.Background(), who)
+	ctx := flows.WithFirstReads(context.Background(), flows.FirstReads{Seen: "u:1", Sender: who})
 	before := s.TxStats().RoundTrips
 	if err := s.Update(ctx, func(tx flows.Tx) error {
 		seen, err := tx.Seen("u:1")
@@ -258,7 +259,7 @@ func TestSeenReadsTheSenderAhead(t *testing.T) {
 	}); err != nil {
 		t.Error(err)
 	}
-	stranger := flows.WithSenderID(context.Background(), "tg:404")
+	stranger := flows.WithFirstReads(context.Background(), flows.FirstReads{Seen: "u:4", Sender: "tg:404"})
 	if err := s.Update(stranger, func(tx flows.Tx) error {
 		if seen, err := tx.Seen("u:4"); err != nil || seen {
 			return fmt.Errorf("seen %v, %v", seen, err)
@@ -272,5 +273,82 @@ func TestSeenReadsTheSenderAhead(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestBatchFirstReadsSeeEarlierCalls: a batch fetches every call's first
+// reads when it begins, yet each call sees what the calls before it in the
+// same transaction wrote: the same update delivered twice in one batch is
+// handled once, a profile and a dialogue written by one call are what the
+// next reads; and with nothing else to read the batch makes one round
+// trip besides its commit.
+func TestBatchFirstReadsSeeEarlierCalls(t *testing.T) {
+	s := openTest(t, pgtest.DSN(t), Options{BatchLanes: 1})
+	const who = "tg:7"
+	if err := s.Update(context.Background(), func(tx flows.Tx) error {
+		return errors.Join(tx.PutPerson(&flows.Person{ID: who, Role: flows.RoleResident, Name: "Li"}),
+			tx.PutDialogue(&flows.Dialogue{PersonID: who, Kind: "report", Step: "desc"}))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	reads := flows.FirstReads{Seen: "u:9", Sender: who}
+	ctx := flows.WithFirstReads(context.Background(), reads)
+	var handled int
+	var names, steps []string
+	handle := func(tx flows.Tx) error {
+		dup, err := tx.Seen(reads.Seen)
+		if err != nil || dup {
+			return err
+		}
+		handled++
+		if err := tx.MarkSeen(reads.Seen, n0); err != nil {
+			return err
+		}
+		p, err := tx.Person(who)
+		if err != nil {
+			return err
+		}
+		d, err := tx.Dialogue(who)
+		if err != nil {
+			return err
+		}
+		names, steps = append(names, p.Name), append(steps, d.Step)
+		p.Name, d.Step = p.Name+"+", d.Step+"+"
+		return errors.Join(tx.PutPerson(p), tx.PutDialogue(d))
+	}
+	other := flows.WithFirstReads(context.Background(), flows.FirstReads{Seen: "u:10", Sender: who})
+	next := func(tx flows.Tx) error {
+		if dup, err := tx.Seen("u:10"); err != nil || dup {
+			return fmt.Errorf("seen %v, %v", dup, err)
+		}
+		p, err := tx.Person(who)
+		if err != nil {
+			return err
+		}
+		d, err := tx.Dialogue(who)
+		if err != nil {
+			return err
+		}
+		names, steps = append(names, p.Name), append(steps, d.Step)
+		return nil
+	}
+	before := s.TxStats()
+	errs := inOneBatchWith(t, s, []context.Context{ctx, ctx, other}, handle, handle, next)
+	after := s.TxStats()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if handled != 1 {
+		t.Errorf("the update delivered twice in one batch was handled %d times", handled)
+	}
+	if fmt.Sprint(names, steps) != "[Li Li+] [desc desc+]" {
+		t.Errorf("the calls read names %v and steps %v, want [Li Li+] [desc desc+]", names, steps)
+	}
+	// The batch after the holding call: its prefetch, then the commit.
+	if n := after.Batches - before.Batches; n != 2 {
+		t.Fatalf("%d batches, want the holder's and ours", n)
+	}
+	if trips := after.RoundTrips - before.RoundTrips; trips != 2 {
+		t.Errorf("%d round trips, want 2: the first reads, then the writes with the commit (the holder's batch reached no server)", trips)
 	}
 }

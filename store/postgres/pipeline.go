@@ -65,12 +65,14 @@ type tx struct {
 	// two), or written by it. found=false: known to be absent.
 	dialogues map[string]dialogueRow
 	readAhead bool
-	// sender is the running call's flows.SenderID: its Seen brings the
-	// sender's profile and dialogue along (one round trip for the three
-	// reads every event starts with), and the profile waits in ahead for
-	// the Person read that follows.
-	sender string
-	ahead  *personRow
+	// seen and people hold the dedupe marks and profiles known in this
+	// transaction: fetched when it began, for every call's first reads
+	// (flows.FirstReads; prefetch), and kept true to its writes (a mark
+	// written is known seen, a profile written is read again). An event
+	// of a batch so makes no read of its own before the commit, unless it
+	// numbers a ticket or reads more than its sender.
+	seen   map[string]bool
+	people map[string]personRow
 
 	// unlock: the connection holds conversation locks (serial.go), let go
 	// in the COMMIT's round trip; unlocked once that went through.
@@ -80,7 +82,6 @@ type tx struct {
 type counter struct{ n, stored int64 }
 
 type personRow struct {
-	key   string
 	found bool
 	rec   record
 }
@@ -256,8 +257,7 @@ type savepoint struct {
 
 func (t *tx) savepoint() savepoint {
 	t.pending = append(t.pending, queued{sql: `SAVEPOINT call`})
-	t.readAhead, t.ahead = true, nil
-	t.puts = nil
+	t.readAhead, t.puts = true, nil
 	return savepoint{t.flushes, len(t.pending) - 1, maps.Clone(t.counters)}
 }
 
@@ -269,7 +269,8 @@ func (t *tx) release() { t.pending = append(t.pending, queued{sql: `RELEASE SAVE
 // the rest (queued, like any write).
 func (t *tx) rollbackTo(sp savepoint) {
 	// What the call learned or wrote may be undone: forget it.
-	t.counters, t.dialogues, t.readAhead, t.ahead, t.puts = sp.counters, nil, true, nil, nil
+	t.counters, t.dialogues, t.seen, t.people = sp.counters, nil, nil, nil
+	t.readAhead, t.puts = true, nil
 	if t.flushes == sp.flushes {
 		t.pending = t.pending[:sp.pos]
 		return

@@ -131,14 +131,14 @@ func serialKeys(calls []*batchCall) []string {
 // openWrite takes a write transaction's locks on conn (the conversations
 // of keys, and the numbers lock while numbers are being drawn) and returns
 // the transaction, not yet begun.
-func (s *Store) openWrite(ctx context.Context, conn *pgx.Conn, keys []string, sender string) (*tx, error) {
+func (s *Store) openWrite(ctx context.Context, conn *pgx.Conn, keys []string) (*tx, error) {
 	numbers := s.numbering.Load() > 0
 	held, err := lockChats(ctx, conn, keys, numbers)
 	if err != nil {
 		return nil, err
 	}
 	t := newTx(ctx, conn, s.now, beginWrite, false)
-	t.unlock, t.numbers, t.sender = held, numbers, sender
+	t.unlock, t.numbers = held, numbers
 	return t, nil
 }
 

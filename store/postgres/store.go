@@ -279,7 +279,7 @@ func (s *Store) attempt(ctx context.Context, fn func(flows.Tx) error) (enq bool,
 		return false, fmt.Errorf("store/postgres: %w", err), err
 	}
 	defer conn.Release()
-	t, err := s.openWrite(ctx, conn.Conn(), []string{flows.SerialKey(ctx)}, flows.SenderID(ctx))
+	t, err := s.openWrite(ctx, conn.Conn(), []string{flows.SerialKey(ctx)})
 	if err != nil {
 		return false, err, err
 	}
@@ -291,6 +291,9 @@ func (s *Store) attempt(ctx context.Context, fn func(flows.Tx) error) (enq bool,
 		}
 		s.stats.roundTrips.Add(int64(t.flushes))
 	}()
+	if err := t.prefetch([]flows.FirstReads{flows.FirstReadsOf(ctx)}); err != nil {
+		return false, err, err
+	}
 	if err := fn(t); err != nil {
 		return false, err, t.err
 	}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -75,33 +76,73 @@ func limitArg(limit int) any {
 
 // Seen implements flows.Tx.
 func (t *tx) Seen(key string) (bool, error) {
+	if seen, ok := t.seen[text(key)]; ok {
+		return seen, nil
+	}
 	var ok bool
-	if !t.readAhead || t.sender == "" {
-		err := t.row(sqlSeen, []any{text(key)}, &ok)
-		return ok, err
-	}
-	t.readAhead = false
-	who := text(t.sender)
-	p := personRow{key: who}
-	var d dialogueRow
-	err := t.send([]queued{{sqlSeen, []any{text(key)}}, {sqlPerson, []any{who}}, {sqlDialogue, []any{who}}}, func(br pgx.BatchResults) error {
-		if err := br.QueryRow().Scan(&ok); err != nil {
-			return err
-		}
-		if err := scanOptional(br, &p.rec, &p.found); err != nil {
-			return err
-		}
-		return scanOptional(br, &d.rec, &d.found)
-	})
-	if err != nil {
-		return false, err
-	}
-	t.ahead = &p
-	t.knowDialogue(who, d)
-	return ok, nil
+	err := t.row(sqlSeen, []any{text(key)}, &ok)
+	return ok, err
 }
 
 const sqlSeen = `SELECT EXISTS (SELECT 1 FROM seen WHERE key = $1)`
+
+// prefetch reads the dedupe marks, profiles and dialogues that the calls
+// of a transaction read first, in the round trip that begins it.
+func (t *tx) prefetch(reads []flows.FirstReads) error {
+	var keys, who []string
+	for _, r := range reads {
+		if r.Seen != "" {
+			keys = append(keys, text(r.Seen))
+		}
+		if r.Sender != "" {
+			who = append(who, text(r.Sender))
+		}
+	}
+	if len(keys) == 0 && len(who) == 0 {
+		return nil
+	}
+	seen, people := make(map[string]bool, len(keys)), make(map[string]personRow, len(who))
+	dialogues := make(map[string]dialogueRow, len(who))
+	for _, k := range keys {
+		seen[k] = false
+	}
+	for _, id := range who {
+		people[id], dialogues[id] = personRow{}, dialogueRow{}
+	}
+	err := t.send([]queued{
+		{`SELECT key FROM seen WHERE key = ANY($1)`, []any{keys}},
+		{`SELECT id, v, data FROM people WHERE id = ANY($1)`, []any{who}},
+		{`SELECT person_id, v, data FROM dialogues WHERE person_id = ANY($1)`, []any{who}},
+	}, func(br pgx.BatchResults) error {
+		var k string
+		if _, err := pgx.ForEachRow(must(br.Query()), []any{&k}, func() error { seen[k] = true; return nil }); err != nil {
+			return err
+		}
+		var r record
+		if _, err := pgx.ForEachRow(must(br.Query()), []any{&k, &r.v, &r.raw}, func() error {
+			people[k] = personRow{found: true, rec: record{r.v, slices.Clone(r.raw)}}
+			return nil
+		}); err != nil {
+			return err
+		}
+		_, err := pgx.ForEachRow(must(br.Query()), []any{&k, &r.v, &r.raw}, func() error {
+			dialogues[k] = dialogueRow{found: true, rec: record{r.v, slices.Clone(r.raw)}}
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	t.seen, t.people = seen, people
+	for k, d := range dialogues {
+		t.knowDialogue(k, d)
+	}
+	return nil
+}
+
+// must drops Query's error: the rows carry it, and ForEachRow returns it.
+func must(rows pgx.Rows, _ error) pgx.Rows { return rows }
 
 // scanOptional scans a (v, data) row that may be absent.
 func scanOptional(br pgx.BatchResults, rec *record, found *bool) error {
@@ -115,8 +156,14 @@ func scanOptional(br pgx.BatchResults, rec *record, found *bool) error {
 
 // MarkSeen implements flows.Tx.
 func (t *tx) MarkSeen(key string, at time.Time) error {
-	return t.exec(`INSERT INTO seen (key, at) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET at = EXCLUDED.at`,
-		text(key), sec(at))
+	if err := t.exec(`INSERT INTO seen (key, at) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET at = EXCLUDED.at`,
+		text(key), sec(at)); err != nil {
+		return err
+	}
+	if t.seen != nil {
+		t.seen[text(key)] = true
+	}
+	return nil
 }
 
 // Cursor implements flows.Tx: "" when unset.
@@ -139,8 +186,7 @@ func (t *tx) SetCursor(name, value string) error {
 // person's dialogue (see tx.dialogues).
 func (t *tx) Person(id string) (*flows.Person, error) {
 	var p flows.Person
-	if a := t.ahead; a != nil && a.key == text(id) {
-		t.ahead = nil // read once: a later read may follow a write
+	if a, ok := t.people[text(id)]; ok {
 		if !a.found {
 			return nil, notFound("person", id)
 		}
@@ -186,10 +232,20 @@ const (
 
 // PutPerson implements flows.Tx; the role index is a column.
 func (t *tx) PutPerson(p *flows.Person) error {
-	t.ahead = nil
-	return t.put(`INSERT INTO people (id, role, v, data) VALUES ($1, $2, $3, $4)
+	raw, err := encode(p)
+	if err != nil {
+		return err
+	}
+	key := text(p.ID)
+	if err := t.exec(`INSERT INTO people (id, role, v, data) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (id) DO UPDATE SET role = EXCLUDED.role, v = EXCLUDED.v, data = EXCLUDED.data`,
-		p, text(p.ID), text(string(p.Role)))
+		key, text(string(p.Role)), schemaVersion, raw); err != nil {
+		return err
+	}
+	if t.people != nil {
+		t.people[key] = personRow{found: true, rec: record{v: schemaVersion, raw: raw}}
+	}
+	return nil
 }
 
 // PeopleByRole implements flows.Tx: ordered by id.
