@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/repairbot/repairbot/backup"
 	"github.com/repairbot/repairbot/config"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/jobs"
+	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/ops"
 	"github.com/repairbot/repairbot/outbox"
 	"github.com/repairbot/repairbot/store"
@@ -55,6 +57,17 @@ type Replicas interface {
 // lead: a dead leader is replaced within it (plus the server noticing a
 // vanished machine, the session's keepalives: about 8 s).
 const campaignEvery = 2 * time.Second
+
+// openMedia is the media store for db: on PostgreSQL the copies live in
+// the database's media table, so every replica reads what any one of them
+// received; on bbolt they are files under data_dir/photos.
+func openMedia(cfg config.Config, db Database) *media.Store {
+	kept := &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes, PerHour: cfg.Limits.MaxPhotosPerHour}
+	if pg, ok := db.(*postgres.Store); ok {
+		kept.Blobs = pg.Blobs()
+	}
+	return kept
+}
 
 // openDatabase opens the store [store] configures: the bbolt file, or the
 // PostgreSQL database (its schema migrated). name describes it for the

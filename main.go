@@ -132,6 +132,9 @@ type Main struct {
 	// Store is the database [store] configures (bbolt or PostgreSQL).
 	Store  Database
 	dbName string // Store for the log (no password)
+	// Media keeps the photos and documents people send: files under
+	// data_dir/photos, or Store's media table on PostgreSQL (openMedia).
+	Media  *media.Store
 	Engine *flows.Engine
 	// Records renders the forms and charts the channels send and the daily
 	// archive writes.
@@ -166,6 +169,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Store, m.dbName = st, name
+	m.Media = openMedia(cfg, st)
 	// Hot backups are bbolt's; on PostgreSQL they are the server's own
 	// (pg_dump), and `repairbot backup` says so.
 	var hotBackup func(kind backup.Kind) func() (string, error)
@@ -183,11 +187,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openEngine(ctx, texts, kinds); err != nil {
 		return err
 	}
-	photos := &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes, PerHour: cfg.Limits.MaxPhotosPerHour}
+	photos := m.Media
 	ro := m.Engine.RecordOptions()
 	m.Records, err = records.New(records.Options{Store: st, Texts: texts, Profile: ro.Profile, OrgName: ro.OrgName,
 		Location: ro.Location, Categories: ro.Categories, Emergencies: ro.Emergencies, SOP: m.Engine.SOP,
-		MediaDir: photos.Dir, Daily: m.Engine.DailyList, Parts: ro.Parts, Poster: posterImage, PosterPDF: posterPDF, AreaName: m.Engine.AreaName})
+		OpenMedia: photos.Open, Daily: m.Engine.DailyList, Parts: ro.Parts, Poster: posterImage, PosterPDF: posterPDF, AreaName: m.Engine.AreaName})
 	if err != nil {
 		return err
 	}
@@ -349,7 +353,7 @@ func (m *Main) openEngine(ctx context.Context, texts flows.Texts, kinds []channe
 		Work:       flows.WorkOptions{Days: workDays, Start: workStart, End: workEnd, HandoverBefore: cfg.Work.HandoverBefore.Duration},
 		Governance: governance(cfg.Governance, func() (*flows.SOP, error) { return sop.Load(sopPath) }),
 		Records:    recordsOptions(cfg.Records),
-		Parts:      parts(cfg, texts),
+		Parts:      parts(cfg, texts, m.Media),
 		Observe: func(kind flows.EventKind, d time.Duration) {
 			if o := m.ops.Load(); o != nil {
 				o.ObserveHandle(kind, d)
@@ -444,10 +448,9 @@ func wecomAppchat(args []string, stdout, stderr io.Writer) error {
 
 // governance maps [governance] to the engine's options.
 // parts configures the spare-parts area: the requisition limit, the
-// spreadsheets, and the media store the channels keep uploads in (the same
-// directory Run gives them).
-func parts(cfg config.Config, texts flows.Texts) flows.PartsOptions {
-	kept := &media.Store{Dir: filepath.Join(cfg.Store.DataDir, "photos"), Max: cfg.Limits.MaxPhotoBytes}
+// spreadsheets, and the media store the channels keep uploads in (the one
+// Run gives them).
+func parts(cfg config.Config, texts flows.Texts, kept *media.Store) flows.PartsOptions {
 	return flows.PartsOptions{ApprovalOver: cfg.Parts.ApprovalOverFen(), Files: stockxlsx.Files{Texts: texts},
 		OpenFile: func(f flows.File) (io.ReadCloser, error) { return kept.Open(f.Local) }}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +11,9 @@ import (
 
 	"github.com/repairbot/repairbot/config"
 	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/store/postgres"
 	"github.com/repairbot/repairbot/store/postgres/pgstoretest"
 )
 
@@ -38,6 +41,12 @@ func TestMigrateStoreCommand(t *testing.T) {
 	if err := src.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// A kept photo beside the file, as a bbolt deployment keeps them.
+	photo := append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, bytes.Repeat([]byte{5}, 64)...)
+	_, photoRel, err := (&media.Store{Dir: filepath.Join(dir, "photos"), Max: 1 << 20}).Put(bytes.NewReader(photo))
+	if err != nil {
+		t.Fatal(err)
+	}
 	writeConfig := func(name, storeSection string) string {
 		path := filepath.Join(dir, name)
 		doc := "[telegram]\nenabled = false\n[store]\n" + storeSection + "data_dir = \"" + dir + "\"\n"
@@ -59,7 +68,8 @@ func TestMigrateStoreCommand(t *testing.T) {
 		}
 	})
 
-	t.Setenv("DATABASE_URL", pgstoretest.DSN(t))
+	dsn := pgstoretest.DSN(t)
+	t.Setenv("DATABASE_URL", dsn)
 	pg := writeConfig("pg.toml", "driver = \"postgres\"\n")
 	for _, run := range []string{"first run", "second run"} {
 		t.Run(run, func(t *testing.T) {
@@ -67,13 +77,36 @@ func TestMigrateStoreCommand(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
-			for _, want := range []string{"copied 4 of 4 records (100%)", "people", "done: 4 records", "the counts of every area are equal"} {
+			for _, want := range []string{"copied 4 of 4 records (100%)", "people", "done: 4 records", "the counts of every area are equal",
+				"photos and documents: 1 copied from " + filepath.Join(dir, "photos")} {
 				if !strings.Contains(out, want) {
 					t.Errorf("no %q in\n%s", want, out)
 				}
 			}
 		})
 	}
+	t.Run("the photos are in the database", func(t *testing.T) {
+		st, err := postgres.Open(context.Background(), dsn, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		rc, err := (&media.Store{Dir: t.TempDir(), Blobs: st.Blobs()}).Open(photoRel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		if got, _ := io.ReadAll(rc); !bytes.Equal(got, photo) {
+			t.Errorf("the copied photo has other bytes")
+		}
+	})
+	t.Run("no photos directory is said", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		err := run([]string{"migrate-store", "-from", from, "-config", pg, "-photos", filepath.Join(dir, "none")}, &out, &errOut)
+		if err != nil || !strings.Contains(out.String(), "no photos copied") {
+			t.Errorf("err = %v, output %q", err, out.String()+errOut.String())
+		}
+	})
 
 	t.Run("a database a bot runs on is refused", func(t *testing.T) {
 		cfg, err := config.Load(pg)

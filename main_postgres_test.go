@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -89,5 +94,65 @@ func TestMainOnPostgres(t *testing.T) {
 	}
 	if h := health(second); !strings.Contains(h, `"leader":true`) {
 		t.Fatalf("the new leader's /healthz: %s", h)
+	}
+}
+
+// TestMainOnPostgresKeepsMediaInTheDatabase: on PostgreSQL the media store
+// is the database's, so two replicas with data directories of their own
+// share their photos (one keeps, the other opens; none is a file); on
+// bbolt they stay files under data_dir/photos.
+func TestMainOnPostgresKeepsMediaInTheDatabase(t *testing.T) {
+	t.Setenv("DATABASE_URL", pgstoretest.DSN(t))
+	replica := func() (*Main, string) {
+		t.Helper()
+		dir := t.TempDir()
+		cfg, err := config.Parse([]byte("[telegram]\nenabled = false\n[store]\ndriver = \"postgres\"\ndata_dir = \"" + dir + "\"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := NewMain(cfg)
+		if err := m.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m, dir
+	}
+	a, dirA := replica()
+	b, dirB := replica()
+	photo := append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, bytes.Repeat([]byte{8}, 64)...)
+	_, rel, err := a.Media.Put(bytes.NewReader(photo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := b.Media.Open(rel)
+	if err != nil {
+		t.Fatalf("the other replica cannot open the photo: %v", err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(got, photo) {
+		t.Error("the other replica read other bytes")
+	}
+	for _, d := range []string{dirA, dirB} {
+		if _, err := os.Stat(filepath.Join(d, "photos")); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("a replica made %s/photos: %v", d, err)
+		}
+	}
+
+	dir := t.TempDir()
+	cfg, err := config.Parse([]byte("[telegram]\nenabled = false\n[store]\ndata_dir = \"" + dir + "\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bolt := NewMain(cfg)
+	if err := bolt.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer bolt.Close()
+	if _, rel, err = bolt.Media.Put(bytes.NewReader(photo)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "photos", rel)); err != nil || bolt.Media.Blobs != nil {
+		t.Errorf("on bbolt the photo is not a file under data_dir/photos: %v", err)
 	}
 }

@@ -8,11 +8,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/repairbot/repairbot/config"
+	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/store"
 	"github.com/repairbot/repairbot/store/postgres"
 	"github.com/repairbot/repairbot/store/storecopy"
@@ -20,20 +22,23 @@ import (
 
 // migrateStore is `repairbot migrate-store -from <bbolt file> -config
 // config.toml`: the bbolt store copied into the PostgreSQL database that
-// [store] names, the counts checked. With the bot stopped (the file's lock
-// and the database's leader lock both say when it is not); safe to run
-// again.
+// [store] names, the counts checked, then the kept photos and documents
+// (the files under -photos, by default the photos directory beside the
+// bbolt file) into the database's media table, where the bot on
+// PostgreSQL reads them. With the bot stopped (the file's lock and the
+// database's leader lock both say when it is not); safe to run again.
 func migrateStore(args []string, stdout, stderr io.Writer, now func() time.Time) error {
 	fs := flag.NewFlagSet("migrate-store", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	from := fs.String("from", "", "the bbolt file to copy (the bot stopped)")
 	cfgPath := fs.String("config", "config.toml", `configuration file; its [store] (driver = "postgres", dsn) is the target`)
+	photos := fs.String("photos", "", "the bbolt deployment's kept photos and documents (default: the photos directory beside -from)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *from == "" || fs.NArg() > 0 {
 		fs.Usage()
-		return errors.New("migrate-store: usage: repairbot migrate-store -from <bbolt file> -config config.toml")
+		return errors.New("migrate-store: usage: repairbot migrate-store -from <bbolt file> -config config.toml [-photos <dir>]")
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -80,6 +85,28 @@ func migrateStore(args []string, stdout, stderr io.Writer, now func() time.Time)
 		return fmt.Errorf("migrate-store: %w", err)
 	}
 	printSummary(stdout, sum)
+	if *photos == "" {
+		*photos = filepath.Join(filepath.Dir(*from), "photos")
+	}
+	return copyMedia(ctx, stdout, *photos, dst)
+}
+
+// copyMedia copies the kept files under dir into dst's media table and
+// says how many; a missing dir is said, not an error (a deployment that
+// never kept a photo, or keeps them elsewhere: -photos).
+func copyMedia(ctx context.Context, w io.Writer, dir string, dst *postgres.Store) error {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		fmt.Fprintf(w, "no photos copied: %s is not a directory (-photos names the one the bbolt deployment kept them in)\n", dir)
+		return nil
+	}
+	n, size, bad, err := media.CopyFiles(ctx, dir, dst.Blobs())
+	if err != nil {
+		return fmt.Errorf("migrate-store: photos and documents from %s (%d copied so far; run again to go on): %w", dir, n, err)
+	}
+	fmt.Fprintf(w, "photos and documents: %d copied from %s (%.1f MB) into the database\n", n, dir, float64(size)/(1<<20))
+	if len(bad) > 0 {
+		fmt.Fprintf(w, "skipped %d damaged copies (their bytes do not match their names): %s\n", len(bad), strings.Join(bad, ", "))
+	}
 	return nil
 }
 

@@ -56,7 +56,9 @@ type Deps struct {
 	// looks up where a card was delivered. Required.
 	Outbox outbox.Queue
 	// Media keeps a copy of every photo; nil keeps only the platform's
-	// file ids (which may expire).
+	// file ids (which may expire). A channel reads a copy back only with
+	// Media.Open (its files, or the database the replicas share), never
+	// from Media.Dir.
 	Media *media.Store
 	// Texts are the catalogs, for what the channel itself renders (command
 	// menus, digests, hints); flows renders everything else.

@@ -54,7 +54,8 @@ type MediaReferrer interface {
 	MediaRefs(yield func(sum string)) error
 }
 
-// MediaSweeper is the kept-files directory (media.Store).
+// MediaSweeper is the store of kept copies (media.Store: files under its
+// directory, or the rows of its Blobs).
 type MediaSweeper interface {
 	Candidates(before time.Time) ([]media.Kept, error)
 	Remove(k media.Kept, before time.Time) (bool, error)

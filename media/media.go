@@ -1,6 +1,8 @@
-// Package media keeps copies of evidence photos in the data directory,
+// Package media keeps copies of evidence photos and documents,
 // content-addressed (SHA-256), so a photo survives the platform's expiry of
-// its file ids (WeCom media ids live 3 days) and can be audited later.
+// its file ids (WeCom media ids live 3 days) and can be audited later. They
+// are files in the data directory, or rows of a database the replicas
+// share when the Store has Blobs.
 package media
 
 import (
@@ -25,10 +27,15 @@ var ErrNotImage = errors.New("media: not an image")
 // ErrTooLarge means the file exceeds the configured limit.
 var ErrTooLarge = errors.New("media: file too large")
 
-// Store writes photos under Dir/<first two hex digits>/<sha256>.<ext>.
+// Store writes photos under Dir/<first two hex digits>/<sha256>.<ext>, or
+// into Blobs when it is set. Either way a copy is read back with Open, by
+// the path Put returned: nobody else joins Dir.
 type Store struct {
 	Dir string
 	Max int64
+	// Blobs, when set, keeps the copies instead of files under Dir (which
+	// is then unused): a database every replica reads.
+	Blobs Blobs
 	// PerHour bounds the photos one person may have downloaded in any
 	// hour (Allow); 0 is no bound.
 	PerHour int
@@ -114,7 +121,15 @@ func (s *Store) Put(r io.Reader) (sum, rel string, err error) {
 func (s *Store) write(data []byte, ext string) (sum, rel string, err error) {
 	h := sha256.Sum256(data)
 	sum = hex.EncodeToString(h[:])
-	rel = filepath.Join(sum[:2], sum+"."+ext)
+	rel = Rel(sum, ext)
+	if s.Blobs != nil {
+		ctx, cancel := s.blobCtx()
+		defer cancel()
+		if err := s.Blobs.PutBlob(ctx, sum, ext, data, time.Now()); err != nil {
+			return "", "", fmt.Errorf("media: %w", err)
+		}
+		return sum, rel, nil
+	}
 	path := filepath.Join(s.Dir, rel)
 	if _, err := os.Stat(path); err == nil {
 		// Kept again: a fresh time tells the orphan sweep (Candidates)
@@ -195,17 +210,19 @@ func (s *Store) KeepFile(ev *flows.Event, r io.Reader) error {
 }
 
 // Open opens a kept copy by the path Put or PutFile returned; any other
-// path (absolute, outside Dir, not content-addressed) is refused.
+// path (absolute, outside Dir, not content-addressed) is refused. A copy
+// that is not kept is an error satisfying errors.Is(err, fs.ErrNotExist).
 func (s *Store) Open(rel string) (io.ReadCloser, error) {
-	dir, name := filepath.Split(filepath.Clean(rel))
-	sum, _, _ := strings.Cut(name, ".")
-	if filepath.IsAbs(rel) || len(sum) != 64 || dir != sum[:2]+string(filepath.Separator) || strings.ContainsAny(name, `/\`) {
-		return nil, fmt.Errorf("media: %q is not a kept file", rel)
+	sum, ext, err := ParseRel(rel)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := hex.DecodeString(sum); err != nil {
-		return nil, fmt.Errorf("media: %q is not a kept file", rel)
+	if s.Blobs != nil {
+		ctx, cancel := s.blobCtx()
+		defer cancel()
+		return s.Blobs.OpenBlob(ctx, sum, ext)
 	}
-	return os.Open(filepath.Join(s.Dir, dir, name))
+	return os.Open(filepath.Join(s.Dir, Rel(sum, ext)))
 }
 
 // Keep stores an event's photo and records the outcome on the event: the

@@ -10,12 +10,12 @@ import (
 	"time"
 )
 
-// Kept is one file of the store as Candidates found it.
+// Kept is one copy of the store as Candidates found it.
 type Kept struct {
 	// Sum is the file's SHA-256 (its name without the extension); empty
 	// for a temporary file a crash left behind.
 	Sum string
-	// Rel is its path relative to Dir.
+	// Rel is its path relative to Dir (the path Put returned).
 	Rel      string
 	Size     int64
 	Modified time.Time
@@ -25,8 +25,18 @@ type Kept struct {
 // content-addressed copies (<2 hex>/<64 hex>.<ext>) and temporary files a
 // crash left half-written. Anything else under Dir is not the store's and is
 // never listed. A copy is rewritten (its time refreshed) whenever the same
-// bytes are kept again, so an old time means nobody kept it since.
+// bytes are kept again, so an old time means nobody kept it since. With
+// Blobs, the copies kept there before cutoff.
 func (s *Store) Candidates(before time.Time) ([]Kept, error) {
+	if s.Blobs != nil {
+		ctx, cancel := s.blobCtx()
+		defer cancel()
+		out, err := s.Blobs.OlderBlobs(ctx, before)
+		if err != nil {
+			return nil, fmt.Errorf("media: list: %w", err)
+		}
+		return out, nil
+	}
 	var out []Kept
 	err := filepath.WalkDir(s.Dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -71,6 +81,19 @@ func (s *Store) Candidates(before time.Time) ([]Kept, error) {
 // Remove deletes a file Candidates listed if it is still older than
 // cutoff (a copy kept again since then stays) and reports whether it did.
 func (s *Store) Remove(k Kept, before time.Time) (bool, error) {
+	if s.Blobs != nil {
+		sum, ext, err := ParseRel(k.Rel)
+		if err != nil {
+			return false, err
+		}
+		ctx, cancel := s.blobCtx()
+		defer cancel()
+		gone, err := s.Blobs.DeleteBlob(ctx, sum, ext, before)
+		if err != nil {
+			return false, fmt.Errorf("media: %w", err)
+		}
+		return gone, nil
+	}
 	dir, name := filepath.Split(filepath.Clean(k.Rel))
 	if _, ok := keptName(strings.TrimSuffix(dir, string(filepath.Separator)), name); !ok && !(isShard(strings.TrimSuffix(dir, string(filepath.Separator))) && strings.HasPrefix(name, ".tmp-")) {
 		return false, fmt.Errorf("media: %q is not a kept file", k.Rel)

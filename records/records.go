@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,9 +43,10 @@ type Options struct {
 	Emergencies []flows.EmergencyType
 	// SOP is the procedure in force (step titles, prices, fault labels); optional.
 	SOP func() *flows.SOP
-	// MediaDir holds the kept photo copies (media.Store.Dir), embedded in
-	// the work orders; empty lists the photos only.
-	MediaDir string
+	// OpenMedia reads a kept photo copy by the path the media store gave
+	// it (media.Store.Open: its files, or the database the replicas
+	// share), embedded in the work orders; nil lists the photos only.
+	OpenMedia func(rel string) (io.ReadCloser, error)
 	// Daily builds a day's task list that is not archived yet (the
 	// engine's Engine.DailyList); nil renders only archived lists.
 	Daily func(tx flows.Tx, day string) (*flows.DailyList, error)
@@ -225,18 +227,23 @@ func (r *Renderer) options(tx flows.Tx, x flows.Export) forms.Options {
 	if name := r.o.AreaName; name != nil {
 		o.AreaName = func(key string) string { return name(key, x.Lang) }
 	}
-	if r.o.MediaDir != "" {
+	if r.o.OpenMedia != nil {
 		o.Photo = r.photo
 	}
 	return o
 }
 
-// photo reads a photo's kept copy from the media directory.
+// photo reads a photo's kept copy through the media store.
 func (r *Renderer) photo(p flows.Photo) ([]byte, error) {
-	if p.Local == "" || filepath.IsAbs(p.Local) || strings.Contains(p.Local, "..") {
+	if p.Local == "" {
 		return nil, os.ErrNotExist
 	}
-	return os.ReadFile(filepath.Join(r.o.MediaDir, p.Local))
+	rc, err := r.o.OpenMedia(p.Local)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
 }
 
 func (r *Renderer) workOrder(ctx context.Context, x flows.Export) ([]byte, error) {

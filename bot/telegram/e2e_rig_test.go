@@ -234,7 +234,7 @@ func (r *rig) start() {
 		r.t.Fatalf("engine: %v", err)
 	}
 	rec, err := records.New(records.Options{Store: st, Texts: r.texts, OrgName: opts.OrgName, Location: shanghai,
-		Categories: opts.Categories, SOP: eng.SOP, MediaDir: kept.Dir, Daily: eng.DailyList, Parts: opts.Parts.Files})
+		Categories: opts.Categories, SOP: eng.SOP, OpenMedia: kept.Open, Daily: eng.DailyList, Parts: opts.Parts.Files})
 	if err != nil {
 		_ = st.Close()
 		r.t.Fatalf("records: %v", err)

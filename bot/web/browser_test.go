@@ -103,7 +103,7 @@ func newStack(t *testing.T) *stack {
 	s.media = &media.Store{Dir: filepath.Join(dir, "photos"), Max: 10 << 20}
 	ro := eng.RecordOptions()
 	rec, err := records.New(records.Options{Store: st, Texts: texts, Profile: ro.Profile, OrgName: ro.OrgName, Location: ro.Location,
-		Categories: ro.Categories, Emergencies: ro.Emergencies, SOP: eng.SOP, MediaDir: s.media.Dir, Daily: eng.DailyList, Parts: ro.Parts})
+		Categories: ro.Categories, Emergencies: ro.Emergencies, SOP: eng.SOP, OpenMedia: s.media.Open, Daily: eng.DailyList, Parts: ro.Parts})
 	if err != nil {
 		t.Fatal(err)
 	}

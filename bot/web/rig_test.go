@@ -73,6 +73,9 @@ type rig struct {
 type rigOptions struct {
 	// PublicURL of the console; "http://console.test" by default.
 	PublicURL string
+	// Blobs, when set, keeps the media store's copies instead of files
+	// (as the database does for replicas).
+	Blobs media.Blobs
 }
 
 func newRig(t *testing.T, o rigOptions) *rig {
@@ -86,7 +89,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	st := testkit.MustOpen(t, filepath.Join(dir, "repair.db"), testkit.Options{Now: clk.Now, NoSync: true})
 	t.Cleanup(func() { _ = st.Close() })
 	r := &rig{t: t, clk: clk, st: st, texts: i18n.MustLoad(flows.LangZH),
-		media: &media.Store{Dir: filepath.Join(dir, "photos"), Max: 10 << 20}}
+		media: &media.Store{Dir: filepath.Join(dir, "photos"), Max: 10 << 20, Blobs: o.Blobs}}
 	r.opts = flowstest.Options(t, st, clk.Now)
 	var con *web.Channel
 	r.opts.Console.Link = func(token string) (string, bool) { return con.LoginLink(token) }
@@ -102,7 +105,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	ro := eng.RecordOptions()
 	rec, err := records.New(records.Options{Store: st, Texts: r.texts, Profile: ro.Profile, OrgName: ro.OrgName,
 		Location: ro.Location, Categories: ro.Categories, Emergencies: ro.Emergencies, SOP: eng.SOP,
-		MediaDir: r.media.Dir, Daily: eng.DailyList, Parts: ro.Parts, CacheFor: -1})
+		OpenMedia: r.media.Open, Daily: eng.DailyList, Parts: ro.Parts, CacheFor: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -337,7 +337,8 @@ var imageTypes = map[string]string{"jpg": "image/jpeg", "png": "image/png", "web
 
 // photo serves a kept copy of one of the ticket's photos: only a photo
 // the ticket itself names (its hash in the URL is looked up among them),
-// from the media store's directory.
+// read through the media store (its files, or the database the replicas
+// share).
 func (c *Channel) photo(w http.ResponseWriter, r *http.Request, v *visitor) {
 	sha := r.PathValue("sha")
 	t, evs, _, _, ok, err := c.readTicket(r.Context(), r.PathValue("id"))
@@ -365,7 +366,7 @@ func (c *Channel) photo(w http.ResponseWriter, r *http.Request, v *visitor) {
 		c.fail(w, r, v, http.StatusNotFound, "web.err.not_found")
 		return
 	}
-	f, err := os.Open(filepath.Join(c.o.Media.Dir, m[1], m[2]+"."+m[3]))
+	f, err := c.o.Media.Open(filepath.Join(m[1], m[2]+"."+m[3]))
 	if errors.Is(err, os.ErrNotExist) {
 		c.fail(w, r, v, http.StatusNotFound, "web.err.not_found")
 		return

@@ -16,6 +16,7 @@ import (
 
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/flows/flowstest"
+	"github.com/repairbot/repairbot/media/mediatest"
 )
 
 func contains(t *testing.T, what, s, want string) {
@@ -442,9 +443,16 @@ func TestBoard(t *testing.T) {
 }
 
 // TestTicketPage: the details, the visit, the whole trail with times and
-// actors, and the kept photos — only the ticket's own, by their hash.
+// actors, and the kept photos — only the ticket's own, by their hash —
+// whether the media store keeps files or keeps its copies elsewhere (the
+// database replicas share).
 func TestTicketPage(t *testing.T) {
-	r := newRig(t, rigOptions{})
+	t.Run("files", func(t *testing.T) { testTicketPage(t, rigOptions{}) })
+	t.Run("blobs", func(t *testing.T) { testTicketPage(t, rigOptions{Blobs: &mediatest.Fake{}}) })
+}
+
+func testTicketPage(t *testing.T, o rigOptions) {
+	r := newRig(t, o)
 	r.world()
 	a := r.report(resident, "厨房水管漏水")
 	b := r.report(other, "客厅灯不亮")
@@ -493,8 +501,8 @@ func TestTicketPage(t *testing.T) {
 	if res := (&browser{r: r}).get("/t/" + a + "/photo/" + sum); res.status != http.StatusUnauthorized {
 		t.Fatalf("a photo without a session: %d", res.status)
 	}
-	if _, err := os.Stat(filepath.Join(r.media.Dir, rel)); err != nil {
-		t.Fatal(err)
+	if _, err := os.Stat(filepath.Join(r.media.Dir, rel)); (err != nil) != (o.Blobs != nil) {
+		t.Fatalf("the copy as a file: %v (with Blobs it must not be one)", err)
 	}
 }
 

@@ -57,6 +57,9 @@ type rigOptions struct {
 	RobotWindow time.Duration
 	// Exports renders the messages' exports (nil: none, as without records).
 	Exports bot.Exporter
+	// Blobs, when set, keeps the media store's copies instead of files
+	// (as the database does for replicas).
+	Blobs media.Blobs
 }
 
 // robotKey is the test robot's webhook key (a secret: never logged).
@@ -140,7 +143,7 @@ func (r *rig) start() {
 		CorpID: corpID, AgentID: agentID, Secret: secret, Token: cbToken, EncodingAESKey: aesKey,
 		KfEnabled: true, KfSecret: kfSec, APIURL: r.fake.URL(),
 		Deps: bot.Deps{Engine: eng, Store: st, Outbox: st, Log: zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger(),
-			Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}, Texts: r.texts, Exports: r.o.Exports},
+			Media: &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20, Blobs: r.o.Blobs}, Texts: r.texts, Exports: r.o.Exports},
 		Send:        limits,
 		HTTPTimeout: 5 * time.Second, DuplicateCheckInterval: r.o.DupInterval, RobotKey: key, RobotHint: r.T("group.robot_hint"),
 	})

@@ -10,9 +10,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/media"
@@ -177,10 +175,15 @@ func (s *Sender) localPhoto(ctx context.Context, m flows.Message) ([]byte, strin
 		}
 		return nil
 	})
-	if local == "" || filepath.IsAbs(local) || strings.Contains(local, "..") {
+	if local == "" {
 		return nil, "", false
 	}
-	data, err := os.ReadFile(filepath.Join(s.c.o.Media.Dir, local))
+	rc, err := s.c.o.Media.Open(local) // refuses a path it did not hand out
+	if err != nil {
+		return nil, "", false
+	}
+	data, err := io.ReadAll(io.LimitReader(rc, maxUploadImage+1))
+	rc.Close()
 	if err != nil || len(data) > maxUploadImage || len(data) < minUpload {
 		return nil, "", false
 	}

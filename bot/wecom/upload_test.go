@@ -11,19 +11,26 @@ import (
 	"github.com/repairbot/repairbot/bot/wecom"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/media"
+	"github.com/repairbot/repairbot/media/mediatest"
 )
 
 // TestMediaUpload: a report export goes to a technician as a real file
 // (media/upload at send time, then message/send by media id), and a photo
 // — here one that came from Telegram, whose file id WeCom cannot use — as
-// the kept content-addressed copy uploaded as an image.
+// the kept content-addressed copy uploaded as an image, read from the
+// media store's files or from its Blobs (the database replicas share).
 func TestMediaUpload(t *testing.T) {
-	r := newRig(t, rigOptions{})
+	t.Run("files", func(t *testing.T) { testMediaUpload(t, nil) })
+	t.Run("blobs", func(t *testing.T) { testMediaUpload(t, &mediatest.Fake{}) })
+}
+
+func testMediaUpload(t *testing.T, blobs media.Blobs) {
+	r := newRig(t, rigOptions{Blobs: blobs})
 	report := "# 月报\n\n工单 12 张，按时 11 张。\n"
 	r.enqueue(flows.Message{To: wecom.UserAddress("tech01"), Kind: flows.KindFile, FileName: "report-2026-11.md", Text: report, Priority: flows.PrioNormal})
 	r.settle()
 
-	ms := &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20}
+	ms := &media.Store{Dir: filepath.Join(filepath.Dir(r.path), "photos"), Max: 10 << 20, Blobs: blobs}
 	sum, rel, err := ms.Put(bytes.NewReader(jpeg))
 	if err != nil {
 		t.Fatal(err)
