@@ -264,6 +264,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (res Result, err error) {
 	if !ev.Chat.IsZero() {
 		ctx = WithSerialKey(ctx, ev.Chat.String())
 	}
+	ctx = WithSenderID(ctx, ev.From.ID)
 	ahead := e.readAhead(ctx, ev)
 	var mistake *Error
 	var areasEdited bool

@@ -51,11 +51,13 @@ type batchCall struct {
 
 // batcher runs up to lanes batches at once, on as many connections: the
 // engine's work for one call and the server's for another overlap, on
-// two cores as on two machines. Batches that write the same row (the day's
-// ticket counter) fail each other's serialization, so a batch that lost a
-// conflict runs again alone, and the next calmAfter batches run alone too:
-// a workload that conflicts (a morning of new tickets) goes one batch at a
-// time, one that does not (dialogue steps of different people) in parallel.
+// two cores as on two machines. Batches that number tickets queue for the
+// numbers lock (serial.go) instead of colliding on the day's counter.
+// Batches that still collide (SERIALIZABLE's predicate locks are kept by
+// page, so two batches writing outbox rows and dialogues at once can fail
+// each other's serialization) lose a conflict; such a batch runs again
+// alone, and the next calmAfter batches run alone too: a workload that
+// conflicts goes one batch at a time, one that does not in parallel.
 type batcher struct {
 	s       *Store
 	max     int
@@ -124,8 +126,9 @@ func (s *Store) runBatch(calls []*batchCall) {
 			close(c.done)
 		}
 	}()
+	lost := 0 // conflicts lost
 	for attempt := 1; ; attempt++ {
-		leave := s.batch.enter(attempt > 1)
+		leave := s.batch.enter(lost > 0)
 		enq, committed, err := s.tryBatch(calls)
 		leave()
 		if err == nil {
@@ -143,6 +146,9 @@ func (s *Store) runBatch(calls []*batchCall) {
 			s.runEach(calls)
 			return
 		}
+		if errors.Is(err, errNumbersBusy) && attempt < s.maxRetries {
+			continue // at once, with the numbers lock taken first; no conflict lost
+		}
 		if !Retryable(err) || attempt >= s.maxRetries {
 			for _, c := range calls {
 				c.err, c.panic = err, nil
@@ -151,7 +157,7 @@ func (s *Store) runBatch(calls []*batchCall) {
 		}
 		s.stats.retries.Add(1)
 		s.batch.alone.Store(calmAfter)
-		if attempt > 1 {
+		if lost++; lost > 1 {
 			// Alone and still losing: to another process (a replica, an
 			// Update); give it a moment.
 			_ = backoff(context.Background(), attempt)
@@ -174,17 +180,11 @@ func (s *Store) tryBatch(calls []*batchCall) (enq, committed bool, err error) {
 		return false, false, fmt.Errorf("store/postgres: %w", err)
 	}
 	defer conn.Release()
-	held, err := lockChats(ctx, conn.Conn(), serialKeys(calls))
+	t, err := s.openWrite(ctx, conn.Conn(), serialKeys(calls), "")
 	if err != nil {
 		return false, false, err
 	}
-	t := newTx(ctx, conn.Conn(), s.now, beginWrite, false)
-	t.unlock = held
-	defer func() {
-		if held && !t.unlocked {
-			releaseChats(conn.Conn())
-		}
-	}()
+	defer s.closeWrite(t)
 	done := false
 	defer func() {
 		if !done {
@@ -205,9 +205,10 @@ func (s *Store) tryBatch(calls []*batchCall) (enq, committed bool, err error) {
 			sp = t.savepoint()
 		}
 		enqBefore := t.enqueued
+		t.sender = flows.SenderID(c.ctx)
 		c.err, c.panic = safeCall(c.fn, t)
 		if t.err != nil {
-			if Retryable(t.err) {
+			if Retryable(t.err) || errors.Is(t.err, errNumbersBusy) {
 				return false, false, t.err // the transaction is doomed: run the batch again
 			}
 			return false, false, errFallBack

@@ -41,22 +41,48 @@ type tx struct {
 	err      error
 	enqueued bool
 
-	// counters holds the value each named sequence reached in this
-	// transaction. Its first increment locks the row until the commit (and
-	// under SERIALIZABLE nobody else's change could be missed), so the next
-	// ones are computed here and only their UPDATE is queued: a batch of
-	// ticket-creating events asks the server for the day's number once.
-	counters map[string]int64
+	// counters holds, for each named sequence this transaction drew from,
+	// the value it reached and the value its row holds. The first draw
+	// (an upsert) locks the row until the commit, and a transaction holding
+	// it runs alone (the numbers lock, serial.go), so the next draws are
+	// computed here and the row is written once, with the COMMIT: a batch
+	// of ticket-creating events asks the server for the day's number once
+	// and updates it once, not once an event (each update of a row in one
+	// transaction is another version of it to walk past).
+	counters map[string]counter
+	// numbers: this transaction holds the numbers lock; drew: it drew a
+	// number (the store then takes the lock up front for a while).
+	numbers, drew bool
+	// puts: which pending entry stores a ticket, for the running call and
+	// since the last round trip (PutTicket writes a ticket stored twice in
+	// one call, as the engine does when a card changes after the ticket was
+	// saved, with one statement). A call's savepoint forgets it: a call
+	// that fails must not have changed an earlier call's statement.
+	puts map[string]int
 	// dialogues holds dialogue rows known in this transaction: read ahead
 	// with a call's first profile (the engine reads the sender, then the
 	// sender's dialogue, in nearly every event: one round trip instead of
 	// two), or written by it. found=false: known to be absent.
 	dialogues map[string]dialogueRow
 	readAhead bool
+	// sender is the running call's flows.SenderID: its Seen brings the
+	// sender's profile and dialogue along (one round trip for the three
+	// reads every event starts with), and the profile waits in ahead for
+	// the Person read that follows.
+	sender string
+	ahead  *personRow
 
 	// unlock: the connection holds conversation locks (serial.go), let go
 	// in the COMMIT's round trip; unlocked once that went through.
 	unlock, unlocked bool
+}
+
+type counter struct{ n, stored int64 }
+
+type personRow struct {
+	key   string
+	found bool
+	rec   record
 }
 
 type dialogueRow struct {
@@ -116,6 +142,7 @@ func (t *tx) send(qs []queued, read func(pgx.BatchResults) error) error {
 		b.Queue(q.sql, q.args...)
 	}
 	t.pending = t.pending[:0]
+	t.puts = nil
 	t.flushes++
 	br := t.c.SendBatch(t.ctx, b)
 	var err error
@@ -195,6 +222,11 @@ func (t *tx) commit() error {
 		t.pending = t.pending[:0]
 		return nil
 	}
+	for key, c := range t.counters {
+		if c.n != c.stored {
+			t.pending = append(t.pending, queued{sqlCounterSet, []any{key, c.n}})
+		}
+	}
 	t.pending = append(t.pending, queued{sql: `COMMIT`})
 	if t.unlock {
 		t.pending = append(t.pending, queued{sql: unlockAll})
@@ -219,12 +251,13 @@ func (t *tx) abort() {
 // savepoint starts a nested transaction for one Batch call.
 type savepoint struct {
 	flushes, pos int
-	counters     map[string]int64
+	counters     map[string]counter
 }
 
 func (t *tx) savepoint() savepoint {
 	t.pending = append(t.pending, queued{sql: `SAVEPOINT call`})
-	t.readAhead = true
+	t.readAhead, t.ahead = true, nil
+	t.puts = nil
 	return savepoint{t.flushes, len(t.pending) - 1, maps.Clone(t.counters)}
 }
 
@@ -236,7 +269,7 @@ func (t *tx) release() { t.pending = append(t.pending, queued{sql: `RELEASE SAVE
 // the rest (queued, like any write).
 func (t *tx) rollbackTo(sp savepoint) {
 	// What the call learned or wrote may be undone: forget it.
-	t.counters, t.dialogues, t.readAhead = sp.counters, nil, true
+	t.counters, t.dialogues, t.readAhead, t.ahead, t.puts = sp.counters, nil, true, nil, nil
 	if t.flushes == sp.flushes {
 		t.pending = t.pending[:sp.pos]
 		return

@@ -26,6 +26,10 @@ const (
 	// handles an update of that conversation (flows.SerialKey), on
 	// whichever replica (serial.go).
 	lockChat = 0x72620003
+	// lockNumbers, with 0: held by the transaction that draws from the
+	// counters (the day's ticket numbers), on whichever replica
+	// (serial.go). Its key sorts after every lockChat key.
+	lockNumbers = 0x72620004
 )
 
 // ErrNotLeader means another process holds the leader lock of the database.

@@ -18,10 +18,12 @@
 // transaction, which PostgreSQL's manual also advises retrying), up to
 // Options.MaxRetries times with a short random backoff. fn must therefore
 // derive everything from the Tx, as Batch already requires of it (bbolt's
-// Batch may run fn more than once). Two transactions writing the same row
-// (one counter of the day's ticket numbers) queue on the row lock; the
-// second then fails and runs again after the first committed, so numbers
-// have neither gaps nor duplicates. View is REPEATABLE READ READ ONLY: one
+// Batch may run fn more than once). Transactions that number tickets all
+// write one row (the day's counter: numbers have neither gaps nor
+// duplicates, and a rolled-back one is not used up); they queue for the
+// numbers lock before they begin, on any replica, rather than run side by
+// side and lose their serialization at the end (serial.go). View is
+// REPEATABLE READ READ ONLY: one
 // snapshot, like a bbolt read transaction, never blocking writers and never
 // failing for them.
 //
@@ -89,15 +91,18 @@ type Store struct {
 	mu         sync.Mutex
 	subs       []chan struct{}
 	closed     atomic.Bool
-	schema     uint
-	session    *session // the store's own connection: its claimer lock, the leader lock
-	claimer    int32    // names this store's outbox claims (its claimer lock)
-	connCfg    *pgx.ConnConfig
-	leading    atomic.Bool        // Leading
-	stop       context.CancelFunc // ends the listener
-	listening  sync.WaitGroup
-	lease      time.Duration // how long a claim lasts
-	stats      struct{ commits, batches, batchCalls, retries, roundTrips atomic.Int64 }
+	// numbering > 0: write transactions take the numbers lock up front
+	// (serial.go).
+	numbering atomic.Int32
+	schema    uint
+	session   *session // the store's own connection: its claimer lock, the leader lock
+	claimer   int32    // names this store's outbox claims (its claimer lock)
+	connCfg   *pgx.ConnConfig
+	leading   atomic.Bool        // Leading
+	stop      context.CancelFunc // ends the listener
+	listening sync.WaitGroup
+	lease     time.Duration // how long a claim lasts
+	stats     struct{ commits, batches, batchCalls, retries, roundTrips atomic.Int64 }
 }
 
 // TxStats counts the store's write transactions since Open.
@@ -252,6 +257,9 @@ func (s *Store) Update(ctx context.Context, fn func(flows.Tx) error) error {
 			}
 			return nil
 		}
+		if errors.Is(cause, errNumbersBusy) && attempt < s.maxRetries && ctx.Err() == nil {
+			continue // at once, with the numbers lock taken first
+		}
 		if !Retryable(cause) || attempt >= s.maxRetries || ctx.Err() != nil {
 			return err
 		}
@@ -271,17 +279,11 @@ func (s *Store) attempt(ctx context.Context, fn func(flows.Tx) error) (enq bool,
 		return false, fmt.Errorf("store/postgres: %w", err), err
 	}
 	defer conn.Release()
-	held, err := lockChats(ctx, conn.Conn(), []string{flows.SerialKey(ctx)})
+	t, err := s.openWrite(ctx, conn.Conn(), []string{flows.SerialKey(ctx)}, flows.SenderID(ctx))
 	if err != nil {
 		return false, err, err
 	}
-	t := newTx(ctx, conn.Conn(), s.now, beginWrite, false)
-	t.unlock = held
-	defer func() {
-		if held && !t.unlocked {
-			releaseChats(conn.Conn())
-		}
-	}()
+	defer s.closeWrite(t)
 	done := false
 	defer func() {
 		if !done { // fn failed or panicked, or the commit failed
