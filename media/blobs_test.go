@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -19,17 +18,6 @@ import (
 // The in-memory Blobs passes the contract the database's does.
 func TestFakeBlobs(t *testing.T) {
 	mediatest.RunBlobs(t, &mediatest.Fake{})
-}
-
-// readAll opens rel through s and returns its bytes.
-func readAll(t *testing.T, s *media.Store, rel string) ([]byte, error) {
-	t.Helper()
-	rc, err := s.Open(rel)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return io.ReadAll(rc)
 }
 
 // With Blobs a Store keeps nothing under Dir: photos and documents go to
@@ -53,14 +41,14 @@ func TestStoreOnBlobs(t *testing.T) {
 	if ev.Photo.Local != fileRel || ev.Photo.SHA256 != mediatest.Digest(jpeg) {
 		t.Errorf("kept as %s (%s), files keep it as %s", ev.Photo.Local, ev.Photo.SHA256, fileRel)
 	}
-	if got, err := readAll(t, s, ev.Photo.Local); err != nil || !bytes.Equal(got, jpeg) {
+	if got, err := mediatest.ReadAll(t, s, ev.Photo.Local); err != nil || !bytes.Equal(got, jpeg) {
 		t.Fatalf("read back %v, %v", got, err)
 	}
 	doc := &flows.Event{File: &flows.File{FileID: "d1", Name: "报价.PDF"}}
 	if err := s.KeepFile(doc, bytes.NewReader([]byte("%PDF-1.7 quote"))); err != nil || filepath.Ext(doc.File.Local) != ".pdf" {
 		t.Fatalf("keep file: %v %+v", err, doc.File)
 	}
-	if got, err := readAll(t, s, doc.File.Local); err != nil || string(got) != "%PDF-1.7 quote" {
+	if got, err := mediatest.ReadAll(t, s, doc.File.Local); err != nil || string(got) != "%PDF-1.7 quote" {
 		t.Fatalf("document read back %q, %v", got, err)
 	}
 	if blobs.Len() != 2 {
@@ -148,7 +136,7 @@ func TestCandidatesOnBlobs(t *testing.T) {
 			t.Errorf("Remove(%s) = %v, %v; want %v", k.Rel, gone, err, want)
 		}
 	}
-	if _, err := readAll(t, s, media.Rel(mediatest.Digest(keptAgain), "png")); err != nil {
+	if _, err := mediatest.ReadAll(t, s, media.Rel(mediatest.Digest(keptAgain), "png")); err != nil {
 		t.Errorf("the copy kept again was removed: %v", err)
 	}
 	for _, bad := range []string{"notes.txt", "../x", filepath.Join("exports", mediatest.Digest(orphan)+".png")} {
@@ -192,7 +180,7 @@ func TestCopyFiles(t *testing.T) {
 	}
 	s := &media.Store{Blobs: blobs}
 	for _, rel := range []string{photoRel, docRel} {
-		if _, err := readAll(t, s, rel); err != nil {
+		if _, err := mediatest.ReadAll(t, s, rel); err != nil {
 			t.Errorf("%s not copied: %v", rel, err)
 		}
 	}

@@ -195,3 +195,14 @@ func RunBlobs(t *testing.T, b media.Blobs) {
 		t.Errorf("the other extension's copy: %q, %v", got, err)
 	}
 }
+
+// ReadAll opens rel through s and returns its bytes.
+func ReadAll(tb testing.TB, s *media.Store, rel string) ([]byte, error) {
+	tb.Helper()
+	rc, err := s.Open(rel)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}

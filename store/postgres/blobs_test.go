@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,16 +37,6 @@ func pngOf(n byte) []byte {
 	return append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"), bytes.Repeat([]byte{n}, 64)...)
 }
 
-func openAll(t *testing.T, s *media.Store, rel string) ([]byte, error) {
-	t.Helper()
-	rc, err := s.Open(rel)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return io.ReadAll(rc)
-}
-
 // Two replicas on one database, each with a data directory of its own: a
 // photo and a document one of them kept are read by the other, nothing is
 // written under either directory, and the same photo kept by both at once
@@ -63,14 +52,14 @@ func TestMediaSharedByReplicas(t *testing.T) {
 	if err := ma.Keep(ev, bytes.NewReader(pngOf(1))); err != nil || ev.Photo.Local == "" {
 		t.Fatalf("replica A keeps: %v %+v", err, ev.Photo)
 	}
-	if got, err := openAll(t, mb, ev.Photo.Local); err != nil || !bytes.Equal(got, pngOf(1)) {
+	if got, err := mediatest.ReadAll(t, mb, ev.Photo.Local); err != nil || !bytes.Equal(got, pngOf(1)) {
 		t.Fatalf("replica B opens A's photo: %d bytes, %v", len(got), err)
 	}
 	doc := &flows.Event{File: &flows.File{FileID: "d1", Name: "目录.xlsx"}}
 	if err := mb.KeepFile(doc, bytes.NewReader([]byte("PK\x03\x04 sheet"))); err != nil || doc.File.Local == "" {
 		t.Fatalf("replica B keeps a document: %v %+v", err, doc.File)
 	}
-	if got, err := openAll(t, ma, doc.File.Local); err != nil || string(got) != "PK\x03\x04 sheet" {
+	if got, err := mediatest.ReadAll(t, ma, doc.File.Local); err != nil || string(got) != "PK\x03\x04 sheet" {
 		t.Fatalf("replica A opens B's document: %q, %v", got, err)
 	}
 	for _, d := range []string{dirA, dirB} {
@@ -116,7 +105,7 @@ func TestMediaSharedByReplicas(t *testing.T) {
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := openAll(t, mb, ev.Photo.Local); err != nil {
+	if _, err := mediatest.ReadAll(t, mb, ev.Photo.Local); err != nil {
 		t.Errorf("replica A gone, B still opens the photo: %v", err)
 	}
 }
@@ -184,11 +173,11 @@ func TestMediaSweepOnPostgres(t *testing.T) {
 	if n, size := r.SweepMedia(); n != 1 || size != int64(len(pngOf(3))) {
 		t.Errorf("the sweep deleted %d rows (%d bytes), want 1 (the old orphan)", n, size)
 	}
-	if _, err := openAll(t, w.Media, media.Rel(orphan, "png")); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := mediatest.ReadAll(t, w.Media, media.Rel(orphan, "png")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the old orphan: %v, want gone", err)
 	}
 	for name, rel := range map[string]string{"ticket's photo": onTicket.Local, "fresh orphan": media.Rel(fresh, "png")} {
-		if _, err := openAll(t, w.Media, rel); err != nil {
+		if _, err := mediatest.ReadAll(t, w.Media, rel); err != nil {
 			t.Errorf("the %s: %v", name, err)
 		}
 	}
@@ -212,7 +201,7 @@ func TestMediaSweepOnPostgres(t *testing.T) {
 			t.Errorf("Remove of a photo kept again since the listing = %v, %v", gone, err)
 		}
 	}
-	if _, err := openAll(t, w.Media, media.Rel(fresh, "png")); err != nil {
+	if _, err := mediatest.ReadAll(t, w.Media, media.Rel(fresh, "png")); err != nil {
 		t.Errorf("the photo kept again: %v", err)
 	}
 }

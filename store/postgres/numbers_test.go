@@ -295,6 +295,19 @@ func TestBatchFirstReadsSeeEarlierCalls(t *testing.T) {
 	ctx := flows.WithFirstReads(context.Background(), reads)
 	var handled int
 	var names, steps []string
+	// read reads the sender's profile and dialogue and notes what it read.
+	read := func(tx flows.Tx) (*flows.Person, *flows.Dialogue, error) {
+		p, err := tx.Person(who)
+		if err != nil {
+			return nil, nil, err
+		}
+		d, err := tx.Dialogue(who)
+		if err != nil {
+			return nil, nil, err
+		}
+		names, steps = append(names, p.Name), append(steps, d.Step)
+		return p, d, nil
+	}
 	handle := func(tx flows.Tx) error {
 		dup, err := tx.Seen(reads.Seen)
 		if err != nil || dup {
@@ -304,15 +317,10 @@ func TestBatchFirstReadsSeeEarlierCalls(t *testing.T) {
 		if err := tx.MarkSeen(reads.Seen, n0); err != nil {
 			return err
 		}
-		p, err := tx.Person(who)
+		p, d, err := read(tx)
 		if err != nil {
 			return err
 		}
-		d, err := tx.Dialogue(who)
-		if err != nil {
-			return err
-		}
-		names, steps = append(names, p.Name), append(steps, d.Step)
 		p.Name, d.Step = p.Name+"+", d.Step+"+"
 		return errors.Join(tx.PutPerson(p), tx.PutDialogue(d))
 	}
@@ -321,16 +329,8 @@ func TestBatchFirstReadsSeeEarlierCalls(t *testing.T) {
 		if dup, err := tx.Seen("u:10"); err != nil || dup {
 			return fmt.Errorf("seen %v, %v", dup, err)
 		}
-		p, err := tx.Person(who)
-		if err != nil {
-			return err
-		}
-		d, err := tx.Dialogue(who)
-		if err != nil {
-			return err
-		}
-		names, steps = append(names, p.Name), append(steps, d.Step)
-		return nil
+		_, _, err := read(tx)
+		return err
 	}
 	before := s.TxStats()
 	errs := inOneBatchWith(t, s, []context.Context{ctx, ctx, other}, handle, handle, next)
