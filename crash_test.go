@@ -27,6 +27,7 @@ import (
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/i18n"
 	"github.com/repairbot/repairbot/internal/crashtest"
+	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/outbox"
 	"github.com/repairbot/repairbot/sop"
 	"github.com/repairbot/repairbot/store"
@@ -238,7 +239,7 @@ type crashRig struct {
 	buildDur time.Duration
 
 	// The replicas' plumbing (see replicas_test.go).
-	front     *crashFront
+	front     *testkit.Front
 	opsAddrs  []string // each replica's /healthz
 	takeovers []time.Duration
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -56,12 +57,10 @@ func newDemoWeb(listen, lang, dir string, log zerolog.Logger, realLimits bool, s
 	}
 	return demoweb.New(demoweb.Options{Listen: listen, Lang: lang, Texts: texts, Log: log, StepDelay: stepDelay,
 		Start: func(_ context.Context, lang, base string) (*demoweb.World, error) {
-			port, err := freePort()
-			if err != nil {
-				return nil, err
-			}
-			w, err := newDemoWorld(demoWorldOptions{lang: lang, dataDir: dir, consoleListen: port, consolePublic: base + "/console",
-				log: log, realLimits: realLimits})
+			w, err := withFreePort(func(port string) (*demoWorld, error) {
+				return newDemoWorld(demoWorldOptions{lang: lang, dataDir: dir, consoleListen: port, consolePublic: base + "/console",
+					log: log, realLimits: realLimits})
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -84,8 +83,24 @@ func newDemoWeb(listen, lang, dir string, log zerolog.Logger, realLimits bool, s
 		}})
 }
 
-// freePort is a loopback address with a port free a moment ago, for the
-// console behind the page (web.listen wants a port number, not 0).
+// withFreePort starts a world with its console on a loopback port that
+// was free a moment ago (web.listen wants a port number, not 0). Another
+// process may take the port in between: then it tries another one.
+func withFreePort(start func(port string) (*demoWorld, error)) (*demoWorld, error) {
+	for attempt := 1; ; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		w, err := start(port)
+		if errors.Is(err, syscall.EADDRINUSE) && attempt < 5 {
+			continue
+		}
+		return w, err
+	}
+}
+
+// freePort is a loopback address with a port free a moment ago.
 func freePort() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

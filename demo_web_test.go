@@ -29,19 +29,8 @@ import (
 	"github.com/repairbot/repairbot/demoweb"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/internal/browsertest"
 )
-
-const chromiumPath = "/usr/bin/chromium"
-
-func needChromium(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("REPAIRBOT_BROWSER_REQUIRED") == "1" {
-			t.Fatalf("REPAIRBOT_BROWSER_REQUIRED=1 but %s is missing (apt-get install -y chromium): %v", chromiumPath, err)
-		}
-		t.Skipf("browser tests need Debian's chromium at %s (apt-get install -y chromium); skipped", chromiumPath)
-	}
-}
 
 // webDemo is the page in a browser.
 type webDemo struct {
@@ -53,23 +42,15 @@ type webDemo struct {
 
 func newWebDemo(t *testing.T) *webDemo {
 	t.Helper()
-	needChromium(t)
+	browsertest.Need(t)
 	srv, err := newDemoWeb("127.0.0.1:0", "zh", t.TempDir(), zerolog.Nop(), false, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1880, 820))
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(cancel)
+	ctx := browsertest.Start(t, 1880, 820)
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL())); err != nil {
-		t.Fatalf("start %s: %v", chromiumPath, err)
+		t.Fatalf("open %s: %v", srv.URL(), err)
 	}
 	texts := i18n.MustLoad(flows.LangZH)
 	cfg := config.Default()

@@ -3,11 +3,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -19,10 +16,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/repairbot/repairbot/internal/testkit"
 )
 
 var (
@@ -46,7 +43,7 @@ const crashTakeoverMax = 10 * time.Second
 // one PostgreSQL database ([store] driver = "postgres", dsn =
 // "${DATABASE_URL}") and the fake Bot API in webhook mode, each replica
 // with its own webhook listener and /healthz, behind a round-robin front
-// (a reverse proxy in the test, the fake's webhook URL) that alternates
+// (testkit.Front, the fake's webhook URL) that alternates
 // between them and tries the other when one refuses the connection; the
 // fake posts up to 8 updates at once, as Telegram does, so both replicas
 // handle updates at the same time. The same scripted conversations run
@@ -135,7 +132,7 @@ func (r *crashRig) setupReplicas(dir, bin string) {
 		hooks[i] = crashFreeAddr(t)
 		r.opsAddrs = append(r.opsAddrs, crashFreeAddr(t))
 	}
-	r.front = newCrashFront(t, hooks)
+	r.front = testkit.NewFront(t, hooks...)
 	for i := range hooks {
 		api := r.apiProxy(i)
 		rdir := filepath.Join(dir, fmt.Sprintf("replica-%d", i+1))
@@ -143,7 +140,7 @@ func (r *crashRig) setupReplicas(dir, bin string) {
 			t.Fatal(err)
 		}
 		r.bots = append(r.bots, crashProcessWith(t, rdir, bin, crashSetup{apiURL: api.URL, dataDir: filepath.Join(rdir, "data"),
-			dsn: r.dsn, webhookListen: hooks[i], webhookURL: r.front.srv.URL + "/telegram/webhook", opsListen: r.opsAddrs[i]}))
+			dsn: r.dsn, webhookListen: hooks[i], webhookURL: r.front.URL() + "/telegram/webhook", opsListen: r.opsAddrs[i]}))
 	}
 }
 
@@ -158,79 +155,6 @@ func crashFreeAddr(t testing.TB) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
-}
-
-// ---- the front ----
-
-// crashFront is the load balancer: a reverse proxy that hands each post
-// to the next replica in turn, and to the other when one refuses the
-// connection (it is dead or not yet listening). A post that no replica
-// took, or whose replica died with it, answers 502: the fake posts it
-// again later.
-type crashFront struct {
-	srv     *httptest.Server
-	tr      *http.Transport
-	targets []string
-	next    atomic.Uint64
-	handed  []atomic.Int64 // posts answered by each replica
-	busy    []atomic.Int64 // posts in flight at each replica
-	overlap atomic.Int64   // posts that began while another replica had one in flight
-	refused atomic.Int64   // connections refused (tried at the other)
-	failed  atomic.Int64   // posts that no replica answered
-}
-
-func newCrashFront(t testing.TB, targets []string) *crashFront {
-	f := &crashFront{targets: targets, handed: make([]atomic.Int64, len(targets)), busy: make([]atomic.Int64, len(targets)),
-		// A new connection each time: a dead replica is noticed as a
-		// refused connection, never as a kept-alive one gone stale.
-		tr: &http.Transport{DisableKeepAlives: true}}
-	proxy := &httputil.ReverseProxy{
-		Rewrite:   func(pr *httputil.ProxyRequest) { pr.Out.URL.Scheme, pr.Out.URL.Host = "http", targets[0] },
-		Transport: f,
-		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) {
-			f.failed.Add(1)
-			w.WriteHeader(http.StatusBadGateway)
-		},
-	}
-	f.srv = httptest.NewServer(proxy)
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-// RoundTrip tries the replicas from the next one in turn.
-func (f *crashFront) RoundTrip(req *http.Request) (*http.Response, error) {
-	body, err := io.ReadAll(req.Body)
-	req.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	start := int(f.next.Add(1))
-	var last error
-	for i := range f.targets {
-		n := (start + i) % len(f.targets)
-		out := req.Clone(req.Context())
-		out.URL.Host, out.Host = f.targets[n], f.targets[n]
-		out.Body, out.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
-		f.busy[n].Add(1)
-		for o := range f.busy {
-			if o != n && f.busy[o].Load() > 0 {
-				f.overlap.Add(1)
-				break
-			}
-		}
-		resp, err := f.tr.RoundTrip(out)
-		f.busy[n].Add(-1)
-		if err == nil {
-			f.handed[n].Add(1)
-			return resp, nil
-		}
-		last = err
-		if !errors.Is(err, syscall.ECONNREFUSED) {
-			return nil, err // it took the post and died: the fake retries
-		}
-		f.refused.Add(1)
-	}
-	return nil, last
 }
 
 // ---- each replica's way to the fake ----
@@ -503,10 +427,11 @@ func (r *crashRig) checkReplicas(kills []crashKill) {
 	if checked == 0 {
 		t.Error("check 7: no send recorded")
 	}
-	handed := make([]string, len(r.front.handed))
-	for i := range r.front.handed {
-		handed[i] = strconv.FormatInt(r.front.handed[i].Load(), 10)
+	fs := r.front.Stats()
+	handed := make([]string, len(fs.Handed))
+	for i, n := range fs.Handed {
+		handed[i] = strconv.FormatInt(n, 10)
 	}
 	t.Logf("replicas: takeovers after the leader's SIGKILL: %s (at most %s); %d sends checked, each by the leader of its time (and %d calls of a killed leader that reached its proxy after its death); the front handed posts %s to replicas 1/2 (%d while the other replica had one in flight), %d connections refused, %d posts failed and were posted again",
-		strings.Join(took, " "), crashTakeoverMax, checked, late, strings.Join(handed, "/"), r.front.overlap.Load(), r.front.refused.Load(), r.front.failed.Load())
+		strings.Join(took, " "), crashTakeoverMax, checked, late, strings.Join(handed, "/"), fs.Overlap, fs.Refused, fs.Failed)
 }

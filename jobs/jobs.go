@@ -185,16 +185,14 @@ func (r *Runner) leaderOnly(j cron.Job) cron.Job {
 }
 
 // Led is told that this process now leads: it fires what fell due while
-// no one led (the last leader died) and catches up the archive, as a
-// start does.
+// no one led (the last leader died) and then catches up the archive, as a
+// start does, all in the background.
 func (r *Runner) Led() {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		r.Tick()
-		if r.o.Archive != nil {
-			r.ArchiveYesterday()
-		}
+		r.catchUp() // within this goroutine's count, so Close waits for it
 	}()
 }
 

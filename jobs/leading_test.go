@@ -1,6 +1,7 @@
 package jobs_test
 
 import (
+	"context"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,8 +14,9 @@ import (
 
 // TestFollowerRunsNoClock: a replica that does not lead (Options.Leading
 // false) fires no timer, neither at Open nor on its tick schedule, and runs
-// no scheduled job; when the lead comes to it (Led), the timers that fell
-// due meanwhile fire once, as at a leader's start.
+// no scheduled job, nor archives at Open; when the lead comes to it (Led),
+// the timers that fell due meanwhile fire once and yesterday is archived,
+// as at a leader's start.
 func TestFollowerRunsNoClock(t *testing.T) {
 	w := flowstest.New(t)
 	res := flowstest.Person{ID: 100, Name: "王芳"}
@@ -24,9 +26,13 @@ func TestFollowerRunsNoClock(t *testing.T) {
 	w.Now = w.Now.Add(time.Hour)
 	var leading atomic.Bool
 	var backups atomic.Int32
+	archived := make(chan string, 4)
 	r, err := jobs.Open(jobs.Options{Engine: w.Eng, Store: w.Store, Tick: time.Second, Log: zerolog.Nop(),
 		Now: func() time.Time { return w.Now }, Leading: leading.Load,
-		Backup: func() (string, error) { backups.Add(1); return "b", nil }, BackupSchedule: "@every 1s"})
+		Backup: func() (string, error) { backups.Add(1); return "b", nil }, BackupSchedule: "@every 1s",
+		Archive: func(_ context.Context, day string) ([]string, error) { archived <- day; return nil, nil },
+		// The nightly archive half a day away: only Led's catch-up archives.
+		ArchiveAt: (time.Now().UTC().Hour()*60 + 12*60) % (24 * 60)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,6 +43,11 @@ func TestFollowerRunsNoClock(t *testing.T) {
 	}
 	if n := backups.Load(); n != 0 {
 		t.Fatalf("a follower ran %d scheduled backups", n)
+	}
+	select {
+	case day := <-archived:
+		t.Fatalf("a follower archived %s", day)
+	default:
 	}
 	leading.Store(true)
 	r.Led()
@@ -50,6 +61,14 @@ func TestFollowerRunsNoClock(t *testing.T) {
 	evs := w.Events(id)
 	if last := evs[len(evs)-1]; last != "sla_accept:breach late" {
 		t.Fatalf("the new leader fired %s, want sla_accept:breach late", last)
+	}
+	select {
+	case day := <-archived:
+		if want := w.Now.UTC().AddDate(0, 0, -1).Format("20060102"); day != want {
+			t.Fatalf("the new leader archived %s, want yesterday (%s)", day, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the new leader did not catch up yesterday's archive")
 	}
 	for backups.Load() == 0 {
 		if time.Now().After(deadline) {

@@ -4,17 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
 
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/outbox"
-	"github.com/repairbot/repairbot/store"
 )
 
 // TestWindowFullAllowance: N sends at once, the N+1st waits exactly until
@@ -88,34 +85,28 @@ func TestRateAdapter(t *testing.T) {
 // by its budget as they reach the platform, however long each waited for
 // its global slot (other chats keep the global budget busy here).
 func TestBudgetsSpentAtSendTime(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "o.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	const gap = 300 * time.Millisecond
 	hot := flows.Address{Channel: "x", Chat: "hot"}
 	hotLimit := rate.NewLimiter(rate.Every(gap), 1)
 	window := outbox.NewWindow(1, gap)
 	var mu sync.Mutex
 	var hotAt []time.Time
-	p := outbox.Policy{Name: "test", Owns: func(a flows.Address) bool { return a.Channel == "x" },
-		Global: rate.NewLimiter(20, 1),
-		Budgets: func(m flows.Message) []outbox.Budget {
-			if m.To == hot {
-				return []outbox.Budget{outbox.Rate(hotLimit), window}
-			}
-			return nil
-		},
-		Send: func(_ context.Context, r outbox.Row) (string, error) {
-			if r.Msg.To == hot {
-				mu.Lock()
-				hotAt = append(hotAt, time.Now())
-				mu.Unlock()
-			}
-			return "", nil
-		}}
-	d := outbox.New(p, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 8})
+	p := policy(func(_ context.Context, r outbox.Row) (string, error) {
+		if r.Msg.To == hot {
+			mu.Lock()
+			hotAt = append(hotAt, time.Now())
+			mu.Unlock()
+		}
+		return "", nil
+	})
+	p.Global = rate.NewLimiter(20, 1)
+	p.Budgets = func(m flows.Message) []outbox.Budget {
+		if m.To == hot {
+			return []outbox.Budget{outbox.Rate(hotLimit), window}
+		}
+		return nil
+	}
+	r := newRig(t, p, outbox.Options{Workers: 8})
 	// Five urgent sends to other chats book the global slots of the next
 	// quarter second, so the first send to the hot chat waits 250 ms for
 	// its slot; the second finds the global budget idle.
@@ -126,22 +117,10 @@ func TestBudgetsSpentAtSendTime(t *testing.T) {
 	for range 3 {
 		ms = append(ms, flows.Message{To: hot, Kind: flows.KindSend, Text: "hot", Priority: flows.PrioNormal})
 	}
-	if err := st.Update(context.Background(), func(tx flows.Tx) error { return tx.Enqueue(ms...) }); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	d.Open(ctx)
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if s, _ := st.Stats(); s.Pending == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("not drained")
-		}
-	}
-	cancel()
-	d.Close()
+	r.enqueue(ms...)
+	r.start()
+	waitUntil(t, 20*time.Second, "the queue to drain", r.drained)
+	r.stop()
 	if len(hotAt) != 3 {
 		t.Fatalf("%d sends to the hot chat, want 3", len(hotAt))
 	}

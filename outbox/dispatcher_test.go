@@ -4,17 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
 
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/outbox"
-	"github.com/repairbot/repairbot/store"
 )
 
 var errSlowDown = errors.New("slow down")
@@ -24,67 +21,52 @@ var errGone = errors.New("gone")
 // newest edit of a card, a pause for one address only, permanent failures
 // recorded, transient ones retried, other channels' rows left alone.
 func TestDispatcher(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "o.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	var mu sync.Mutex
 	var sent []string
 	failOnce := map[string]bool{"b1": true, "c1": true}
-	p := outbox.Policy{
-		Name:   "test",
-		Owns:   func(a flows.Address) bool { return a.Channel == "x" },
-		Global: rate.NewLimiter(rate.Inf, 1),
-		Send: func(_ context.Context, r outbox.Row) (string, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			if r.Msg.Text == "gone" {
-				return "", errGone
+	p := policy(func(_ context.Context, r outbox.Row) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Msg.Text == "gone" {
+			return "", errGone
+		}
+		if failOnce[r.Msg.Text] {
+			failOnce[r.Msg.Text] = false
+			if r.Msg.Text == "b1" {
+				return "", errSlowDown
 			}
-			if failOnce[r.Msg.Text] {
-				failOnce[r.Msg.Text] = false
-				if r.Msg.Text == "b1" {
-					return "", errSlowDown
-				}
-				return "", errors.New("HTTP 502")
-			}
-			sent = append(sent, r.Msg.Text)
-			return r.Msg.Text, nil
-		},
-		Judge: func(err error) outbox.Verdict {
-			switch {
-			case errors.Is(err, errSlowDown):
-				return outbox.Verdict{Pause: 300 * time.Millisecond}
-			case errors.Is(err, errGone):
-				return outbox.Verdict{Permanent: true}
-			}
-			return outbox.Verdict{}
-		},
+			return "", errors.New("HTTP 502")
+		}
+		sent = append(sent, r.Msg.Text)
+		return r.Msg.Text, nil
+	})
+	p.Judge = func(err error) outbox.Verdict {
+		switch {
+		case errors.Is(err, errSlowDown):
+			return outbox.Verdict{Pause: 300 * time.Millisecond}
+		case errors.Is(err, errGone):
+			return outbox.Verdict{Permanent: true}
+		}
+		return outbox.Verdict{}
 	}
-	d := outbox.New(p, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 1, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	r := newRig(t, p, outbox.Options{Workers: 1, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	st, d := r.st, r.d
 	a := flows.Address{Channel: "x", Chat: "a"}
 	b := flows.Address{Channel: "x", Chat: "b"}
 	c := flows.Address{Channel: "x", Chat: "c"}
 	other := flows.Address{Channel: "y", Chat: "a"}
-	err = st.Update(context.Background(), func(tx flows.Tx) error {
-		return tx.Enqueue(
-			flows.Message{To: a, Kind: flows.KindSend, Text: "a1", Priority: flows.PrioNormal},
-			flows.Message{To: a, Kind: flows.KindSend, Text: "a2", Priority: flows.PrioUrgent}, // urgent, but behind a1 in its address
-			flows.Message{To: b, Kind: flows.KindSend, Text: "b1", Priority: flows.PrioNormal},
-			flows.Message{To: b, Kind: flows.KindSend, Text: "b2", Priority: flows.PrioNormal},
-			flows.Message{To: c, Kind: flows.KindSend, Text: "c1", Priority: flows.PrioUrgent},
-			flows.Message{To: a, Kind: flows.KindEdit, Text: "card v1", CardKey: "k"},
-			flows.Message{To: a, Kind: flows.KindEdit, Text: "card v2", CardKey: "k"},
-			flows.Message{To: c, Kind: flows.KindSend, Text: "gone"},
-			flows.Message{To: other, Kind: flows.KindSend, Text: "not ours"},
-		)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	d.Open(ctx)
+	r.enqueue(
+		flows.Message{To: a, Kind: flows.KindSend, Text: "a1", Priority: flows.PrioNormal},
+		flows.Message{To: a, Kind: flows.KindSend, Text: "a2", Priority: flows.PrioUrgent}, // urgent, but behind a1 in its address
+		flows.Message{To: b, Kind: flows.KindSend, Text: "b1", Priority: flows.PrioNormal},
+		flows.Message{To: b, Kind: flows.KindSend, Text: "b2", Priority: flows.PrioNormal},
+		flows.Message{To: c, Kind: flows.KindSend, Text: "c1", Priority: flows.PrioUrgent},
+		flows.Message{To: a, Kind: flows.KindEdit, Text: "card v1", CardKey: "k"},
+		flows.Message{To: a, Kind: flows.KindEdit, Text: "card v2", CardKey: "k"},
+		flows.Message{To: c, Kind: flows.KindSend, Text: "gone"},
+		flows.Message{To: other, Kind: flows.KindSend, Text: "not ours"},
+	)
+	r.start()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		s, _ := st.Stats()
@@ -96,8 +78,7 @@ func TestDispatcher(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	cancel()
-	d.Close()
+	r.stop()
 	pos := map[string]int{}
 	for i, s := range sent {
 		pos[s] = i
@@ -124,35 +105,27 @@ func TestDispatcher(t *testing.T) {
 // cards that have waited are sent as one digest; urgent ones never fold;
 // every folded card is delivered and marked as living in a digest.
 func TestDigestFoldsABacklogOfNewCards(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "o.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	var mu sync.Mutex
 	var sent []flows.Message
 	group := flows.Address{Channel: "x", Chat: "-1"}
 	slow := rate.NewLimiter(rate.Every(200*time.Millisecond), 1)
-	d := outbox.New(outbox.Policy{
-		Name:    "test",
-		Owns:    func(a flows.Address) bool { return a.Channel == "x" },
-		Budgets: func(flows.Message) []outbox.Budget { return []outbox.Budget{outbox.Rate(slow)} },
-		Global:  rate.NewLimiter(rate.Inf, 1),
-		Send: func(_ context.Context, r outbox.Row) (string, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			sent = append(sent, r.Msg)
-			return "m" + r.Msg.Text[:1], nil
-		},
-		Digest: func(rows []outbox.Row) flows.Message {
-			m := flows.Message{Text: "digest"}
-			for _, r := range rows {
-				m.Text += " " + r.Msg.Ticket
-			}
-			return m
-		},
-		DigestAfter: 50 * time.Millisecond,
-	}, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 1})
+	p := policy(func(_ context.Context, r outbox.Row) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		sent = append(sent, r.Msg)
+		return "m" + r.Msg.Text[:1], nil
+	})
+	p.Budgets = func(flows.Message) []outbox.Budget { return []outbox.Budget{outbox.Rate(slow)} }
+	p.Digest = func(rows []outbox.Row) flows.Message {
+		m := flows.Message{Text: "digest"}
+		for _, r := range rows {
+			m.Text += " " + r.Msg.Ticket
+		}
+		return m
+	}
+	p.DigestAfter = 50 * time.Millisecond
+	r := newRig(t, p, outbox.Options{Workers: 1})
+	st, d := r.st, r.d
 	var msgs []flows.Message
 	for i := 1; i <= 10; i++ {
 		prio := flows.PrioNormal
@@ -162,23 +135,10 @@ func TestDigestFoldsABacklogOfNewCards(t *testing.T) {
 		id := string(rune('A' + i))
 		msgs = append(msgs, flows.Message{To: group, Kind: flows.KindSend, Text: "card " + id, CardKey: "grp:" + id, Ticket: id, Priority: prio})
 	}
-	if err := st.Update(context.Background(), func(tx flows.Tx) error { return tx.Enqueue(msgs...) }); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	d.Open(ctx)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if s, _ := st.Stats(); s.Pending == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("not drained")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	d.Close()
+	r.enqueue(msgs...)
+	r.start()
+	waitUntil(t, 10*time.Second, "the queue to drain", r.drained)
+	r.stop()
 	digests, singles := 0, 0
 	for _, m := range sent {
 		if len(m.Text) >= 6 && m.Text[:6] == "digest" {
@@ -205,8 +165,8 @@ func TestDigestFoldsABacklogOfNewCards(t *testing.T) {
 		t.Fatalf("%d rows delivered, want 10", len(done))
 	}
 	folded := 0
-	for _, r := range done {
-		if ref, ok, _ := st.Card(r.Msg.CardKey); ok && ref.Digest {
+	for _, row := range done {
+		if ref, ok, _ := st.Card(row.Msg.CardKey); ok && ref.Digest {
 			folded++
 		}
 	}
@@ -220,52 +180,22 @@ func TestDigestFoldsABacklogOfNewCards(t *testing.T) {
 // wait for the address's budget; everything else keeps its order, and the
 // retirement still goes out.
 func TestRetireDoesNotHoldUpTheNextAnswer(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "o.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var mu sync.Mutex
-	var sent []string
+	var texts sentTexts
 	chat := flows.Address{Channel: "x", Chat: "200"}
 	slow := rate.NewLimiter(rate.Every(100*time.Millisecond), 1)
-	d := outbox.New(outbox.Policy{
-		Name:    "test",
-		Owns:    func(a flows.Address) bool { return a.Channel == "x" },
-		Budgets: func(flows.Message) []outbox.Budget { return []outbox.Budget{outbox.Rate(slow)} },
-		Global:  rate.NewLimiter(rate.Inf, 1),
-		Send: func(_ context.Context, r outbox.Row) (string, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			sent = append(sent, r.Msg.Text)
-			return r.Msg.Text, nil
-		},
-	}, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 4})
-	err = st.Update(context.Background(), func(tx flows.Tx) error {
-		return tx.Enqueue(
-			flows.Message{To: chat, Kind: flows.KindSend, Text: "card 2", CardKey: "step:T:2", Priority: flows.PrioNormal},
-			flows.Message{To: chat, Kind: flows.KindEdit, Text: "retire 1", CardKey: "step:T:1", Retire: true, Priority: flows.PrioEdit},
-			flows.Message{To: chat, Kind: flows.KindEdit, Text: "card 2 v2", CardKey: "step:T:2", Priority: flows.PrioNormal},
-			flows.Message{To: chat, Kind: flows.KindSend, Text: "reply", Priority: flows.PrioNormal},
-		)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	d.Open(ctx)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if s, _ := st.Stats(); s.Pending == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("not drained")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	d.Close()
+	p := policy(texts.send)
+	p.Budgets = func(flows.Message) []outbox.Budget { return []outbox.Budget{outbox.Rate(slow)} }
+	r := newRig(t, p, outbox.Options{Workers: 4})
+	r.enqueue(
+		flows.Message{To: chat, Kind: flows.KindSend, Text: "card 2", CardKey: "step:T:2", Priority: flows.PrioNormal},
+		flows.Message{To: chat, Kind: flows.KindEdit, Text: "retire 1", CardKey: "step:T:1", Retire: true, Priority: flows.PrioEdit},
+		flows.Message{To: chat, Kind: flows.KindEdit, Text: "card 2 v2", CardKey: "step:T:2", Priority: flows.PrioNormal},
+		flows.Message{To: chat, Kind: flows.KindSend, Text: "reply", Priority: flows.PrioNormal},
+	)
+	r.start()
+	waitUntil(t, 10*time.Second, "the queue to drain", r.drained)
+	r.stop()
+	sent := texts.got()
 	pos := map[string]int{}
 	for i, s := range sent {
 		pos[s] = i
@@ -278,52 +208,24 @@ func TestRetireDoesNotHoldUpTheNextAnswer(t *testing.T) {
 // TestDigestFoldsOnlyDispatchCards: a backlog of other cards (a
 // technician's step cards, posted anew) is never folded into a digest.
 func TestDigestFoldsOnlyDispatchCards(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "o.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var mu sync.Mutex
-	var sent []string
+	var texts sentTexts
 	chat := flows.Address{Channel: "x", Chat: "200"}
 	slow := rate.NewLimiter(rate.Every(100*time.Millisecond), 1)
-	d := outbox.New(outbox.Policy{
-		Name:    "test",
-		Owns:    func(a flows.Address) bool { return a.Channel == "x" },
-		Budgets: func(flows.Message) []outbox.Budget { return []outbox.Budget{outbox.Rate(slow)} },
-		Global:  rate.NewLimiter(rate.Inf, 1),
-		Send: func(_ context.Context, r outbox.Row) (string, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			sent = append(sent, r.Msg.Text)
-			return r.Msg.Text, nil
-		},
-		Digest:      func(rows []outbox.Row) flows.Message { return flows.Message{Text: "digest"} },
-		DigestAfter: time.Millisecond,
-	}, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 2})
+	p := policy(texts.send)
+	p.Budgets = func(flows.Message) []outbox.Budget { return []outbox.Budget{outbox.Rate(slow)} }
+	p.Digest = func(rows []outbox.Row) flows.Message { return flows.Message{Text: "digest"} }
+	p.DigestAfter = time.Millisecond
+	r := newRig(t, p, outbox.Options{Workers: 2})
 	var msgs []flows.Message
 	for i := 1; i <= 4; i++ {
 		msgs = append(msgs, flows.Message{To: chat, Kind: flows.KindSend, Text: fmt.Sprint("card ", i), CardKey: flows.StepCardKey("T", i), Priority: flows.PrioNormal})
 	}
-	if err := st.Update(context.Background(), func(tx flows.Tx) error { return tx.Enqueue(msgs...) }); err != nil {
-		t.Fatal(err)
-	}
+	r.enqueue(msgs...)
 	time.Sleep(20 * time.Millisecond) // the backlog has waited past DigestAfter
-	ctx, cancel := context.WithCancel(context.Background())
-	d.Open(ctx)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if s, _ := st.Stats(); s.Pending == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("not drained")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	d.Close()
-	if len(sent) != 4 || d.Folded.Load() != 0 {
-		t.Fatalf("sent %v, folded %d: step cards must go one by one", sent, d.Folded.Load())
+	r.start()
+	waitUntil(t, 10*time.Second, "the queue to drain", r.drained)
+	r.stop()
+	if sent := texts.got(); len(sent) != 4 || r.d.Folded.Load() != 0 {
+		t.Fatalf("sent %v, folded %d: step cards must go one by one", sent, r.d.Folded.Load())
 	}
 }

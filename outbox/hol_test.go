@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
 
 	"github.com/repairbot/repairbot/flows"
@@ -23,18 +22,16 @@ import (
 // and the page go within a few sends, in their order, long before the
 // backlog is done.
 func TestNoHeadOfLineBlocking(t *testing.T) {
-	st := openStore(t, nil)
 	var mu sync.Mutex
 	var order []string
-	p := outbox.Policy{Name: "test", Owns: func(a flows.Address) bool { return a.Channel == "x" },
-		Global: rate.NewLimiter(200, 1),
-		Send: func(_ context.Context, r outbox.Row) (string, error) {
-			mu.Lock()
-			order = append(order, r.Msg.Text)
-			mu.Unlock()
-			return fmt.Sprint(r.ID), nil
-		}}
-	d := outbox.New(p, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 4})
+	p := policy(func(_ context.Context, r outbox.Row) (string, error) {
+		mu.Lock()
+		order = append(order, r.Msg.Text)
+		mu.Unlock()
+		return fmt.Sprint(r.ID), nil
+	})
+	p.Global = rate.NewLimiter(200, 1)
+	r := newRig(t, p, outbox.Options{Workers: 4})
 	lead := flows.Address{Channel: "x", Chat: "lead"}
 	// The lead's menu and reminder are older than most of the backlog.
 	backlog := []flows.Message{
@@ -48,20 +45,17 @@ func TestNoHeadOfLineBlocking(t *testing.T) {
 		}
 		backlog = append(backlog, m)
 	}
-	enqueue(t, st, backlog[2:200]...)
-	enqueue(t, st, backlog[:2]...)
-	enqueue(t, st, backlog[200:]...)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	d.Open(ctx)
+	r.enqueue(backlog[2:200]...)
+	r.enqueue(backlog[:2]...)
+	r.enqueue(backlog[200:]...)
+	r.start()
 	sent := func() int { mu.Lock(); defer mu.Unlock(); return len(order) }
 	waitUntil(t, 10*time.Second, "the backlog to start draining", func() bool { return sent() >= 20 })
-	enqueue(t, st, flows.Message{To: lead, Kind: flows.KindSend, Text: "lead reply", Priority: flows.PrioNormal},
+	r.enqueue(flows.Message{To: lead, Kind: flows.KindSend, Text: "lead reply", Priority: flows.PrioNormal},
 		flows.Message{To: lead, Kind: flows.KindSend, Text: "lead page", Priority: flows.PrioUrgent})
 	from := sent()
-	waitUntil(t, 20*time.Second, "everything", func() bool { s, _ := st.Stats(); return s.Pending == 0 })
-	cancel()
-	d.Close()
+	waitUntil(t, 20*time.Second, "everything", r.drained)
+	r.stop()
 	pos := map[string]int{}
 	for i, text := range order {
 		if _, ok := pos[text]; !ok {
@@ -86,30 +80,23 @@ func TestNoHeadOfLineBlocking(t *testing.T) {
 // Menus keep an order of their own: a newer menu for a chat lands after
 // the older one, even though neither waits for the chat's messages.
 func TestMenusKeepTheirOwnOrder(t *testing.T) {
-	st := openStore(t, nil)
 	var mu sync.Mutex
 	var got []string
-	p := outbox.Policy{Name: "test", Owns: func(a flows.Address) bool { return a.Channel == "x" },
-		Global: rate.NewLimiter(rate.Inf, 1),
-		Send: func(_ context.Context, r outbox.Row) (string, error) {
-			time.Sleep(time.Millisecond)
-			mu.Lock()
-			got = append(got, r.Msg.Text)
-			mu.Unlock()
-			return "", nil
-		}}
-	d := outbox.New(p, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 4})
+	r := newRig(t, policy(func(_ context.Context, r outbox.Row) (string, error) {
+		time.Sleep(time.Millisecond)
+		mu.Lock()
+		got = append(got, r.Msg.Text)
+		mu.Unlock()
+		return "", nil
+	}), outbox.Options{Workers: 4})
 	a := flows.Address{Channel: "x", Chat: "a"}
-	enqueue(t, st, flows.Message{To: a, Kind: flows.KindMenu, Text: "menu 1", Priority: flows.PrioReminder},
+	r.enqueue(flows.Message{To: a, Kind: flows.KindMenu, Text: "menu 1", Priority: flows.PrioReminder},
 		flows.Message{To: a, Kind: flows.KindSend, Text: "reply", Priority: flows.PrioNormal},
 		flows.Message{To: a, Kind: flows.KindMenu, Text: "menu 2", Priority: flows.PrioReminder},
 		flows.Message{To: a, Kind: flows.KindMenu, Text: "menu 3", Priority: flows.PrioReminder})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	d.Open(ctx)
-	waitUntil(t, 5*time.Second, "all four", func() bool { s, _ := st.Stats(); return s.Pending == 0 })
-	cancel()
-	d.Close()
+	r.start()
+	waitUntil(t, 5*time.Second, "all four", r.drained)
+	r.stop()
 	var menus []string
 	for _, s := range got {
 		if s != "reply" {
@@ -125,26 +112,21 @@ func TestMenusKeepTheirOwnOrder(t *testing.T) {
 // distinct chats have gone out, it keeps at most outbox.MaxTracked of them
 // (idle state behaves as new and is forgotten).
 func TestDispatcherForgetsIdleAddresses(t *testing.T) {
-	st := openStore(t, nil)
-	p := outbox.Policy{Name: "test", Owns: func(a flows.Address) bool { return a.Channel == "x" },
-		Global: rate.NewLimiter(rate.Inf, 1), Send: func(context.Context, outbox.Row) (string, error) { return "", nil }}
+	p := policy(func(context.Context, outbox.Row) (string, error) { return "", nil })
 	// Many workers: each pass of the loop reads the whole backlog and
 	// starts at most a free worker's worth of sends, and what is measured
 	// here is the memory, not the pace (under -race on a busy machine 8
 	// workers took 25–30 s).
-	d := outbox.New(p, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 64})
+	r := newRig(t, p, outbox.Options{Workers: 64})
 	var ms []flows.Message
 	for i := range 1500 {
 		ms = append(ms, flows.Message{To: flows.Address{Channel: "x", Chat: fmt.Sprint(i)}, Kind: flows.KindSend, Text: "x"})
 	}
-	enqueue(t, st, ms...)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	d.Open(ctx)
-	waitUntil(t, 30*time.Second, "all sent", func() bool { s, _ := st.Stats(); return s.Pending == 0 })
-	cancel()
-	d.Close()
-	if n := d.Tracked(); n > outbox.MaxTracked {
+	r.enqueue(ms...)
+	r.start()
+	waitUntil(t, 30*time.Second, "all sent", r.drained)
+	r.stop()
+	if n := r.d.Tracked(); n > outbox.MaxTracked {
 		t.Errorf("the dispatcher keeps state of %d addresses after 1,500 went idle; want at most %d", n, outbox.MaxTracked)
 	}
 }

@@ -4,19 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-	"golang.org/x/time/rate"
-
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/outbox"
-	"github.com/repairbot/repairbot/store"
 )
 
 // fakePlatform is a platform that can be down (every send a transient
@@ -61,34 +56,6 @@ func (f *fakePlatform) texts(a flows.Address) []string {
 	return append([]string(nil), f.got[a.String()]...)
 }
 
-func openStore(t *testing.T, now func() time.Time) *store.Store {
-	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "o.db"), store.Options{Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
-func enqueue(t *testing.T, st *store.Store, ms ...flows.Message) {
-	t.Helper()
-	if err := st.Update(context.Background(), func(tx flows.Tx) error { return tx.Enqueue(ms...) }); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // A platform outage longer than every attempt the old limit allowed (12
 // attempts of 1 ms doubling to 20 ms: about 170 ms) loses nothing: the
 // rows wait with capped backoff while one probe at a time tries the
@@ -96,12 +63,9 @@ func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 // failed. The outage is visible meanwhile (Unreachable) and ends with the
 // first delivery.
 func TestOutageNeverExhaustsRows(t *testing.T) {
-	st := openStore(t, nil)
 	f := newFakePlatform()
-	p := outbox.Policy{Name: "test", Owns: func(a flows.Address) bool { return a.Channel == "x" },
-		Global: rate.NewLimiter(rate.Inf, 1), Send: f.send}
-	d := outbox.New(p, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 4,
-		BaseBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	r := newRig(t, policy(f.send), outbox.Options{Workers: 4, BaseBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	st, d := r.st, r.d
 	addrs := []flows.Address{{Channel: "x", Chat: "a"}, {Channel: "x", Chat: "b"}, {Channel: "x", Chat: "c"}}
 	var ms []flows.Message
 	for i := range 5 {
@@ -110,10 +74,8 @@ func TestOutageNeverExhaustsRows(t *testing.T) {
 		}
 	}
 	f.setDown(true)
-	enqueue(t, st, ms...)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	d.Open(ctx)
+	r.enqueue(ms...)
+	r.start()
 	start := time.Now()
 	waitUntil(t, 5*time.Second, "the first failed attempt", func() bool { since, _ := d.Unreachable(); return !since.IsZero() })
 	// The first sends went out together before anything had failed; from
@@ -141,9 +103,8 @@ func TestOutageNeverExhaustsRows(t *testing.T) {
 		t.Errorf("%d attempts in %s of outage; want at most %d (one probe per capped backoff)", attempts, time.Since(start), limit)
 	}
 	f.setDown(false)
-	waitUntil(t, 5*time.Second, "the queue to drain after the outage", func() bool { s, _ := st.Stats(); return s.Pending == 0 })
-	cancel()
-	d.Close()
+	waitUntil(t, 5*time.Second, "the queue to drain after the outage", r.drained)
+	r.stop()
 	for _, a := range addrs {
 		want := []string{a.Chat + "-0", a.Chat + "-1", a.Chat + "-2", a.Chat + "-3", a.Chat + "-4"}
 		if got := f.texts(a); strings.Join(got, " ") != strings.Join(want, " ") {
@@ -164,34 +125,27 @@ func TestOutageNeverExhaustsRows(t *testing.T) {
 // Rows put off by the outage go as soon as the platform answers, not when
 // their own backoff (here a minute) runs out.
 func TestOutageReleasesRowsOnRecovery(t *testing.T) {
-	st := openStore(t, nil)
 	f := newFakePlatform()
-	p := outbox.Policy{Name: "test", Owns: func(a flows.Address) bool { return a.Channel == "x" },
-		Global: rate.NewLimiter(rate.Inf, 1), Send: f.send}
-	d := outbox.New(p, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 2,
-		BaseBackoff: 10 * time.Millisecond, MaxBackoff: time.Minute})
+	r := newRig(t, policy(f.send), outbox.Options{Workers: 2, BaseBackoff: 10 * time.Millisecond, MaxBackoff: time.Minute})
 	a, b := flows.Address{Channel: "x", Chat: "a"}, flows.Address{Channel: "x", Chat: "b"}
 	f.setDown(true)
-	enqueue(t, st, flows.Message{To: a, Kind: flows.KindSend, Text: "a1"}, flows.Message{To: b, Kind: flows.KindSend, Text: "b1"})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	d.Open(ctx)
+	r.enqueue(flows.Message{To: a, Kind: flows.KindSend, Text: "a1"}, flows.Message{To: b, Kind: flows.KindSend, Text: "b1"})
+	r.start()
 	// Both rows fail at least once (the second after the spell's first backoff).
 	waitUntil(t, 5*time.Second, "both rows to fail", func() bool {
-		rows, _ := st.Rows(outbox.StatusPending)
+		rows, _ := r.st.Rows(outbox.StatusPending)
 		n := 0
-		for _, r := range rows {
-			if r.Attempts > 0 {
+		for _, row := range rows {
+			if row.Attempts > 0 {
 				n++
 			}
 		}
 		return n == 2
 	})
 	f.setDown(false)
-	enqueue(t, st, flows.Message{To: flows.Address{Channel: "x", Chat: "c"}, Kind: flows.KindSend, Text: "c1"})
-	waitUntil(t, 5*time.Second, "the put-off rows to go once the platform answers", func() bool { s, _ := st.Stats(); return s.Pending == 0 })
-	cancel()
-	d.Close()
+	r.enqueue(flows.Message{To: flows.Address{Channel: "x", Chat: "c"}, Kind: flows.KindSend, Text: "c1"})
+	waitUntil(t, 5*time.Second, "the put-off rows to go once the platform answers", r.drained)
+	r.stop()
 }
 
 // A row still failing transiently when it is older than GiveUpAfter is
@@ -202,25 +156,21 @@ func TestGiveUpAfterAge(t *testing.T) {
 	// The clock runs (the dispatcher waits on it) and jumps 73 hours.
 	var offset atomic.Int64
 	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())).UTC() }
-	st := openStore(t, now)
 	f := newFakePlatform()
 	var mu sync.Mutex
 	var reports []outbox.Outage
-	p := outbox.Policy{Name: "test", Owns: func(a flows.Address) bool { return a.Channel == "x" },
-		Global: rate.NewLimiter(rate.Inf, 1), Send: f.send}
-	d := outbox.New(p, outbox.Options{Queue: st, Log: zerolog.Nop(), Workers: 2, Now: now,
+	r := newRig(t, policy(f.send), outbox.Options{Workers: 2, Now: now,
 		BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, GiveUpAfter: 72 * time.Hour,
 		Recovered: func(o outbox.Outage) { mu.Lock(); reports = append(reports, o); mu.Unlock() }})
+	st, d := r.st, r.d
 	old1, old2 := flows.Address{Channel: "x", Chat: "old1"}, flows.Address{Channel: "x", Chat: "old2"}
 	fresh := flows.Address{Channel: "x", Chat: "fresh"}
-	enqueue(t, st, flows.Message{To: old1, Kind: flows.KindSend, Text: "stale 1", Ticket: "BX-1"},
+	r.enqueue(flows.Message{To: old1, Kind: flows.KindSend, Text: "stale 1", Ticket: "BX-1"},
 		flows.Message{To: old2, Kind: flows.KindSend, Text: "stale 2", Ticket: "BX-2"})
 	offset.Store(int64(73 * time.Hour))
-	enqueue(t, st, flows.Message{To: fresh, Kind: flows.KindSend, Text: "fresh", Ticket: "BX-3"})
+	r.enqueue(flows.Message{To: fresh, Kind: flows.KindSend, Text: "fresh", Ticket: "BX-3"})
 	f.setDown(true)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	d.Open(ctx)
+	r.start()
 	waitUntil(t, 5*time.Second, "the two stale rows to be given up", func() bool { s, _ := st.Stats(); return s.Failed == 2 })
 	time.Sleep(30 * time.Millisecond)
 	mu.Lock()
@@ -230,10 +180,9 @@ func TestGiveUpAfterAge(t *testing.T) {
 		t.Errorf("reported while the platform was still down")
 	}
 	f.setDown(false)
-	waitUntil(t, 5*time.Second, "the fresh row", func() bool { s, _ := st.Stats(); return s.Pending == 0 })
+	waitUntil(t, 5*time.Second, "the fresh row", r.drained)
 	waitUntil(t, 5*time.Second, "the report", func() bool { mu.Lock(); defer mu.Unlock(); return len(reports) == 1 })
-	cancel()
-	d.Close()
+	r.stop()
 	if got := f.texts(fresh); len(got) != 1 {
 		t.Errorf("fresh row delivered %v", got)
 	}
@@ -241,9 +190,9 @@ func TestGiveUpAfterAge(t *testing.T) {
 		t.Errorf("a given-up row was delivered")
 	}
 	failed, _ := st.Rows(outbox.StatusFailed)
-	for _, r := range failed {
-		if !strings.Contains(r.LastError, "given up") || !strings.Contains(r.LastError, "502") {
-			t.Errorf("row %d failed with %q; want the reason and the last error", r.ID, r.LastError)
+	for _, row := range failed {
+		if !strings.Contains(row.LastError, "given up") || !strings.Contains(row.LastError, "502") {
+			t.Errorf("row %d failed with %q; want the reason and the last error", row.ID, row.LastError)
 		}
 	}
 	rep := reports[0]
@@ -258,22 +207,16 @@ func TestGiveUpAfterAge(t *testing.T) {
 // A permanent verdict still fails a row at once, and ends a spell (the
 // platform answered).
 func TestPermanentFailsAtOnce(t *testing.T) {
-	st := openStore(t, nil)
 	errBlocked := errors.New("403 blocked")
 	var calls atomic.Int32
-	p := outbox.Policy{Name: "test", Owns: func(a flows.Address) bool { return a.Channel == "x" },
-		Global: rate.NewLimiter(rate.Inf, 1),
-		Send:   func(context.Context, outbox.Row) (string, error) { calls.Add(1); return "", errBlocked },
-		Judge:  func(err error) outbox.Verdict { return outbox.Verdict{Permanent: errors.Is(err, errBlocked)} }}
-	d := outbox.New(p, outbox.Options{Queue: st, Log: zerolog.Nop(), BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
-	enqueue(t, st, flows.Message{To: flows.Address{Channel: "x", Chat: "a"}, Kind: flows.KindSend, Text: "hi"})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	d.Open(ctx)
-	waitUntil(t, 5*time.Second, "the row to fail", func() bool { s, _ := st.Stats(); return s.Failed == 1 })
-	cancel()
-	d.Close()
-	if calls.Load() != 1 || d.Failed.Load() != 1 {
-		t.Errorf("calls=%d failed=%d; want one attempt, failed", calls.Load(), d.Failed.Load())
+	p := policy(func(context.Context, outbox.Row) (string, error) { calls.Add(1); return "", errBlocked })
+	p.Judge = func(err error) outbox.Verdict { return outbox.Verdict{Permanent: errors.Is(err, errBlocked)} }
+	r := newRig(t, p, outbox.Options{BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	r.enqueue(flows.Message{To: flows.Address{Channel: "x", Chat: "a"}, Kind: flows.KindSend, Text: "hi"})
+	r.start()
+	waitUntil(t, 5*time.Second, "the row to fail", func() bool { s, _ := r.st.Stats(); return s.Failed == 1 })
+	r.stop()
+	if calls.Load() != 1 || r.d.Failed.Load() != 1 {
+		t.Errorf("calls=%d failed=%d; want one attempt, failed", calls.Load(), r.d.Failed.Load())
 	}
 }

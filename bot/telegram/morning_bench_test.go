@@ -1,18 +1,13 @@
 package telegram_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,7 +118,7 @@ func benchMorning(b *testing.B, replicas int) {
 		for i := range techs {
 			fake.SendText(tgfake.User{ID: int64(2001 + i), FirstName: "师傅"}, int64(2001+i), "/help")
 		}
-		var front *roundRobin
+		var front *testkit.Front
 		var channels []*telegram.Channel
 		for i, s := range stores {
 			o := telegram.Options{Token: e2eToken, APIURL: fake.URL(), PollTimeout: time.Second,
@@ -131,7 +126,7 @@ func benchMorning(b *testing.B, replicas int) {
 				Send: telegram.SendLimits{PerChatPerSecond: 1, GroupPerMinute: 20, GlobalPerSecond: 30, Workers: 8}}
 			if replicas > 1 {
 				if front == nil {
-					front = newRoundRobin(b)
+					front = testkit.NewFront(b)
 				}
 				o.Mode, o.WebhookListen, o.WebhookPath, o.WebhookSecret = "webhook", "127.0.0.1:0", e2eHook, e2eSecret
 				o.WebhookURL = front.URL() + e2eHook
@@ -182,7 +177,7 @@ func benchMorning(b *testing.B, replicas int) {
 				b.Fatal(err)
 			}
 			if front != nil {
-				front.add("http://" + ch.WebhookAddr())
+				front.Add(ch.WebhookAddr())
 			}
 		}
 		b.ResetTimer()
@@ -244,8 +239,9 @@ func benchMorning(b *testing.B, replicas int) {
 		b.ReportMetric(float64(fake.TooMany()), "429s")
 		b.ReportMetric(total.Seconds(), "total_s")
 		if front != nil {
-			b.ReportMetric(float64(front.served[0].Load()), "replica0_updates")
-			b.ReportMetric(float64(front.served[1].Load()), "replica1_updates")
+			for i, n := range front.Stats().Handed {
+				b.ReportMetric(float64(n), fmt.Sprintf("replica%d_updates", i))
+			}
 		}
 		for _, ch := range channels {
 			ch.Close()
@@ -255,63 +251,4 @@ func benchMorning(b *testing.B, replicas int) {
 		}
 		fake.Close()
 	}
-}
-
-// roundRobin is a load balancer in front of replicas' webhook listeners:
-// each request goes to the next replica, and to the one after it when that
-// one refuses (a dead replica).
-type roundRobin struct {
-	srv     *httptest.Server
-	mu      sync.Mutex
-	targets []string
-	next    atomic.Uint64
-	served  [2]atomic.Int64
-}
-
-func newRoundRobin(tb testing.TB) *roundRobin {
-	f := &roundRobin{}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	tb.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *roundRobin) URL() string { return f.srv.URL }
-
-func (f *roundRobin) add(target string) {
-	f.mu.Lock()
-	f.targets = append(f.targets, target)
-	f.mu.Unlock()
-}
-
-func (f *roundRobin) serve(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	f.mu.Lock()
-	targets := append([]string(nil), f.targets...)
-	f.mu.Unlock()
-	if len(targets) == 0 {
-		http.Error(w, "no replica yet", http.StatusBadGateway)
-		return
-	}
-	first := int(f.next.Add(1)) % len(targets)
-	for k := range targets {
-		i := (first + k) % len(targets)
-		req, _ := http.NewRequestWithContext(r.Context(), r.Method, targets[i]+r.URL.Path, bytes.NewReader(body))
-		req.Header = r.Header.Clone()
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			continue
-		}
-		if i < len(f.served) {
-			f.served[i].Add(1)
-		}
-		w.WriteHeader(resp.StatusCode)
-		_, _ = io.Copy(w, resp.Body)
-		resp.Body.Close()
-		return
-	}
-	http.Error(w, "every replica refused", http.StatusBadGateway)
 }

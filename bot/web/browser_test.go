@@ -36,30 +36,18 @@ import (
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/flows/flowstest"
 	"github.com/repairbot/repairbot/i18n"
+	"github.com/repairbot/repairbot/internal/browsertest"
 	"github.com/repairbot/repairbot/internal/testkit"
 	"github.com/repairbot/repairbot/media"
 	"github.com/repairbot/repairbot/records"
 )
 
 const (
-	chromium  = "/usr/bin/chromium"
 	tgToken   = "123456789:Browser-test-token-for-the-fake"
 	tgGroup   = int64(-1001234567890)
 	tgAdminID = int64(1001)
 	wait      = 15 * time.Second
 )
-
-// needBrowser skips (or, when CI requires the browser, fails) without
-// Chromium.
-func needBrowser(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(chromium); err != nil {
-		if os.Getenv("REPAIRBOT_BROWSER_REQUIRED") == "1" {
-			t.Fatalf("REPAIRBOT_BROWSER_REQUIRED=1 but %s is missing (apt-get install -y chromium): %v", chromium, err)
-		}
-		t.Skipf("browser tests need Debian's chromium at %s (apt-get install -y chromium); skipped", chromium)
-	}
-}
 
 // stack is the whole bot with its console, on the fake Bot API.
 type stack struct {
@@ -318,31 +306,6 @@ func (s *stack) photos(n int) []flows.Photo {
 
 // ---- the browser ----
 
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil { // starts the browser (no timeout on this first call)
-		t.Fatalf("start %s: %v", chromium, err)
-	}
-	return ctx
-}
-
 // do runs browser steps, bounded; a failure shows the page.
 func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
@@ -392,7 +355,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // logs in and files a report for a resident who phoned (the resident gets
 // the number in Telegram).
 func TestBrowser(t *testing.T) {
-	needBrowser(t)
+	browsertest.Need(t)
 	s := newStack(t)
 	admin := tgfake.User{ID: tgAdminID, FirstName: "管理员", LanguageCode: "zh-hans"}
 	lead := tgfake.User{ID: 3001, FirstName: "陈主管", LanguageCode: "zh-hans"}
@@ -405,7 +368,7 @@ func TestBrowser(t *testing.T) {
 	s.hire(admin, clerk, "dispatcher")
 	s.register(res, "+8613800138000")
 	s.seed(telegram.PersonID(res.ID))
-	ctx := newBrowser(t)
+	ctx := browsertest.Start(t, 1280, 900)
 
 	// The lead logs in with the link from Telegram.
 	link := s.consoleLink(lead)

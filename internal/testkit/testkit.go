@@ -3,7 +3,8 @@
 // through the interfaces they are given in production (flows.Store and
 // outbox.Queue), so their test files do not import repairbot/store
 // either. Open opens the bbolt store; PostgresDSN and OpenReplica a
-// PostgreSQL one, as a replica of the bot.
+// PostgreSQL one, as a replica of the bot; Front is the round-robin
+// webhook front before such replicas.
 package testkit
 
 import (
