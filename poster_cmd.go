@@ -1,26 +1,36 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/repairbot/repairbot/config"
 	"github.com/repairbot/repairbot/flows"
 	"github.com/repairbot/repairbot/i18n"
 	"github.com/repairbot/repairbot/posters"
+	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/store/postgres"
 )
+
+// posterLockWait is how long `repairbot poster` waits for the bbolt
+// file's lock before it draws from the configuration alone.
+const posterLockWait = 500 * time.Millisecond
 
 // posterCommand is `repairbot poster -area A -building 3栋`: the
 // printable A4 PNG or PDF of a building's QR poster, whose deep link
-// registers a resident with the area and the building chosen. It reads only the
-// configuration (the code is signed with [posters] secret), so it runs
-// beside the running bot.
+// registers a resident with the area and the building chosen. It reads the
+// configuration (the code is signed with [posters] secret) and the admins'
+// edits of the areas from the store, opened read-only (posterAreas), so it
+// shows what /poster shows and runs beside the running bot.
 func posterCommand(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("poster", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -40,7 +50,14 @@ func posterCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	spec, key, err := posterSpec(cfg, *area, strings.TrimSpace(*building), *lang)
+	if err := posterReady(cfg, strings.TrimSpace(*building)); err != nil {
+		return err
+	}
+	areas, err := posterAreas(context.Background(), cfg, stderr)
+	if err != nil {
+		return err
+	}
+	spec, key, err := posterSpec(cfg, areas, *area, strings.TrimSpace(*building), *lang)
 	if err != nil {
 		return err
 	}
@@ -70,24 +87,94 @@ func posterCommand(args []string, stdout, stderr io.Writer) error {
 	if err := os.WriteFile(name, img, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s %s → %s\n", name, spec.Area, spec.Building, spec.Link)
+	fmt.Fprintf(stdout, "wrote %s: %s %s, %s → %s\n", name, spec.Area, spec.Building, spec.Footer, spec.Link)
 	return nil
 }
 
-// posterSpec checks the area and the building against the configuration
-// and builds the poster's text and link (flows.PosterCode, as /poster),
-// with the area's key.
-func posterSpec(cfg config.Config, areaKey, building, lang string) (flows.PosterSpec, string, error) {
-	if cfg.Posters.Secret == "" {
-		return flows.PosterSpec{}, "", errors.New("poster: [posters] secret is not set (POSTER_SECRET): posters are off")
+// posterReady checks what a poster needs before anything is read: the
+// secret that signs its code, the bot's name for its link, a building.
+func posterReady(cfg config.Config, building string) error {
+	switch {
+	case cfg.Posters.Secret == "":
+		return errors.New("poster: [posters] secret is not set (POSTER_SECRET): posters are off")
+	case cfg.Telegram.BotUsername == "":
+		return errors.New("poster: telegram.bot_username is needed for the poster's link")
+	case building == "":
+		return errors.New("poster: -building is required")
 	}
-	if cfg.Telegram.BotUsername == "" {
-		return flows.PosterSpec{}, "", errors.New("poster: telegram.bot_username is needed for the poster's link")
+	return nil
+}
+
+// posterAreas are the configured areas with the admins' edits (/area in
+// chat, the console's area page) laid over them as the engine lays them,
+// so a name, a building list or a phone changed in chat is on the poster.
+// A bbolt file the running bot holds cannot be read by another process:
+// then the poster is drawn from the configuration alone, with a warning.
+func posterAreas(ctx context.Context, cfg config.Config, stderr io.Writer) ([]config.Area, error) {
+	list := slices.Clone(cfg.AreaList())
+	edits, err := storedAreaEdits(ctx, cfg)
+	if errors.Is(err, store.ErrLocked) {
+		fmt.Fprintf(stderr, "repairbot poster: warning: %s is locked by the running bot, so the areas' edits made in chat "+
+			"or the console (/area) cannot be read: this poster has the configuration file's names, buildings and phones. "+
+			"/poster in chat draws it with the edits; or stop the bot and run this again\n", cfg.Store.DBPath())
+		return list, nil
 	}
-	if building == "" {
-		return flows.PosterSpec{}, "", errors.New("poster: -building is required")
+	if err != nil {
+		return nil, fmt.Errorf("poster: read the areas' edits: %w", err)
 	}
-	areas := cfg.AreaList()
+	if len(edits) == 0 {
+		return list, nil
+	}
+	seed := make([]flows.Area, len(list))
+	for i, a := range list {
+		seed[i] = flows.Area{Key: a.Key, Names: map[flows.Lang]string{flows.LangZH: a.ZH, flows.LangEN: a.EN},
+			Buildings: a.BuildingList(), ServicePhone: a.ServicePhone}
+	}
+	edited, err := flows.AreasWithEdits(flows.Options{Areas: seed, MaxAddressPart: cfg.Limits.MaxAddressPart}, edits)
+	if err != nil {
+		return nil, fmt.Errorf("poster: %w", err)
+	}
+	for i, a := range edited {
+		list[i].ZH, list[i].EN = a.Names[flows.LangZH], a.Names[flows.LangEN]
+		list[i].Buildings, list[i].BuildingPattern = a.Buildings, ""
+		list[i].ServicePhone = a.ServicePhone
+	}
+	return list, nil
+}
+
+// storedAreaEdits reads the admins' edits of the areas: from PostgreSQL
+// (which any number of processes share), or from the bbolt file opened
+// read-only — store.ErrLocked while the bot runs on it; none before the
+// file exists.
+func storedAreaEdits(ctx context.Context, cfg config.Config) ([]*flows.AreaEdit, error) {
+	if cfg.Store.Postgres() {
+		st, err := postgres.Open(ctx, cfg.Store.DSN, postgres.Options{MaxConns: 2})
+		if err != nil {
+			return nil, fmt.Errorf("store.dsn (%s): %w", config.RedactDSN(cfg.Store.DSN), err)
+		}
+		defer st.Close()
+		var out []*flows.AreaEdit
+		err = st.View(ctx, func(tx flows.Tx) error {
+			var err error
+			out, err = tx.AreaEdits()
+			return err
+		})
+		return out, err
+	}
+	path := cfg.Store.DBPath()
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // the bot never ran: nothing was edited
+	}
+	return store.ReadAreaEdits(path, posterLockWait)
+}
+
+// posterSpec checks the area and the building against the areas (the
+// configuration's with the stored edits, posterAreas) and builds the
+// poster's text and link (flows.PosterCode, as /poster), with the area's key.
+func posterSpec(cfg config.Config, areas []config.Area, areaKey, building, lang string) (flows.PosterSpec, string, error) {
+	if err := posterReady(cfg, building); err != nil {
+		return flows.PosterSpec{}, "", err
+	}
 	if areaKey == "" {
 		areaKey = areas[0].Key
 	}

@@ -8,7 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/repairbot/repairbot/config"
 	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/store"
+	"github.com/repairbot/repairbot/store/postgres"
+	"github.com/repairbot/repairbot/store/postgres/pgstoretest"
 )
 
 const posterConfig = `[telegram]
@@ -91,5 +95,93 @@ func TestPosterCommand(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "posters are off") {
 			t.Fatalf("error %v", err)
 		}
+	})
+}
+
+// TestPosterCommandReadsTheAreaEdits: `repairbot poster` draws an area as
+// the admins edited it in chat (/area: its name, its buildings, its
+// phone), read from the store as /poster reads them; while the running
+// bot holds the bbolt file it says so and draws from the configuration;
+// on PostgreSQL it reads the edits beside the running bot.
+func TestPosterCommandReadsTheAreaEdits(t *testing.T) {
+	t.Setenv("TELEGRAM_TOKEN", "123456:ABCdefGhIJKlmNoPQRsTUVwxyZ0123456789")
+	const secret = "0123456789abcdef-poster"
+	t.Setenv("POSTER_SECRET", secret)
+	edit := &flows.AreaEdit{Area: "east", Fields: map[string]string{"zh": "东湖苑", "buildings": "{1..14}栋", "phone": "0571-8888-2222",
+		"price.W02": "88.5"}} // a price needs the SOP, which the command has not: left out
+	put := func(t *testing.T, st flows.Store) {
+		t.Helper()
+		if err := st.Update(t.Context(), func(tx flows.Tx) error { return tx.PutAreaEdit(edit) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	poster := func(t *testing.T, cfgPath, building string) (string, string, error) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		err := run([]string{"poster", "-config", cfgPath, "-area", "east", "-building", building, "-o", filepath.Join(t.TempDir(), "p.png")}, &stdout, &stderr)
+		return stdout.String(), stderr.String(), err
+	}
+	edited := func(t *testing.T, cfgPath string) {
+		t.Helper()
+		out, errs, err := poster(t, cfgPath, "13栋") // a building only the edit lists
+		if err != nil {
+			t.Fatalf("%v\n%s", err, errs)
+		}
+		if !strings.Contains(out, "东湖苑 13栋") || !strings.Contains(out, "0571-8888-2222") || errs != "" {
+			t.Fatalf("the poster is not the edited area's:\n%s\n%s", out, errs)
+		}
+		i := strings.Index(out, "start=")
+		if a, b, ok := flows.ReadPosterCode([]byte(secret), strings.Fields(out[i+len("start="):])[0]); !ok || a != "east" || b != "13栋" {
+			t.Fatalf("the link reads as %q %q %v", a, b, ok)
+		}
+	}
+
+	t.Run("bbolt", func(t *testing.T) {
+		dir := t.TempDir()
+		cfgPath := filepath.Join(dir, "config.toml")
+		if err := os.WriteFile(cfgPath, []byte(posterConfig+"[store]\ndata_dir = \""+dir+"\"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := config.Load(cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := store.Open(cfg.Store.DBPath(), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		put(t, st)
+		// The bot holds the file: the configuration's area, with a warning.
+		out, errs, err := poster(t, cfgPath, "3栋")
+		if err != nil || !strings.Contains(out, "东苑小区 3栋") || !strings.Contains(errs, "is locked by the running bot") ||
+			!strings.Contains(errs, "the configuration file's names, buildings and phones") {
+			t.Errorf("with the file held: %v\n%s\n%s", err, out, errs)
+		}
+		if _, _, err := poster(t, cfgPath, "13栋"); err == nil || !strings.Contains(err.Error(), `has no building "13栋"`) {
+			t.Errorf("with the file held, the edit's building: %v", err)
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		edited(t, cfgPath) // the bot stopped: the edits, the file untouched
+		if _, err := store.Verify(cfg.Store.DBPath(), 0); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgstoretest.DSN(t) // skipped without a server (REPAIRBOT_PG_DSN)
+		t.Setenv("DATABASE_URL", dsn)
+		dir := t.TempDir()
+		cfgPath := filepath.Join(dir, "config.toml")
+		if err := os.WriteFile(cfgPath, []byte(posterConfig+"[store]\ndriver = \"postgres\"\ndata_dir = \""+dir+"\"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := postgres.Open(t.Context(), dsn, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		put(t, st) // the running bot's store stays open
+		edited(t, cfgPath)
 	})
 }

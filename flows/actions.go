@@ -166,7 +166,7 @@ func (c *call) markActionDone(reviewID string, n int, text string) error {
 	}
 	c.reply(c.t("action.recorded", "id", r.ID, "n", a.N))
 	if all {
-		return c.toLeads("review.effective", "id", r.ID)
+		return c.toReviewLeads(r, "review.effective", "id", r.ID) // its area's, or every lead's
 	}
 	return nil
 }
@@ -208,7 +208,9 @@ func (c *call) actionOverdue(tm Timer, _ bool) error {
 	return nil
 }
 
-// actionEscalate tells the leads of an action three days late.
+// actionEscalate tells the leads of an action three days late: its
+// review's leads (its area's and the admins, or every lead for a
+// company-wide review).
 func (c *call) actionEscalate(tm Timer, _ bool) error {
 	r, a, owner, err := c.timedAction(tm)
 	if a == nil || err != nil {
@@ -218,5 +220,5 @@ func (c *call) actionEscalate(tm Timer, _ bool) error {
 	if owner != nil {
 		name = owner.Name
 	}
-	return c.toLeads("action.escalated", "id", r.ID, "n", a.N, "text", a.Text, "owner", name)
+	return c.toReviewLeads(r, "action.escalated", "id", r.ID, "n", a.N, "text", a.Text, "owner", name)
 }

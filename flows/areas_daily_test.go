@@ -193,3 +193,67 @@ func TestAreasTriggeredReviewPerArea(t *testing.T) {
 		return nil
 	})
 }
+
+// TestAreasReviewNoticesStayInTheirArea: what a review tells its leads
+// after it opens — the report when it closes, an improvement action three
+// days late, the review become effective — reaches a triggered review's
+// area leads and the admins only (its own people get the report as
+// participants); a company-wide review (a major fault opened without a
+// ticket) reaches every lead, as with one area.
+func TestAreasReviewNoticesStayInTheirArea(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(w *flowstest.World)
+		west bool // whether west's lead and technician are told
+	}{
+		{"a complaint in east", func(w *flowstest.World) {
+			w.Report(eastRes, "东边漏水")
+			w.Cmd(eastRes, "complain", "")
+			w.Drain()
+			w.Text(eastRes, "师傅态度不好，东边漏水")
+		}, false},
+		{"a company-wide major fault", func(w *flowstest.World) {
+			w.Cmd(eastLead, "fault", "全公司报修系统停用 2 小时")
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := areaWorld(t)
+			tc.open(w)
+			w.Drain()
+			rs := reviews(t, w)
+			if len(rs) != 1 {
+				t.Fatalf("%d reviews, want 1", len(rs))
+			}
+			id := rs[0].ID
+			// The admin writes the report (an admin may close any review),
+			// with one action of their own.
+			w.Cmd(admin, "review", id+" close")
+			w.Text(admin, "派单规则不清")
+			w.Text(admin, "每周核对派单记录")
+			w.Text(admin, "整理派单规则；我；2026-12-10")
+			finish := w.Last(w.Drain(), admin.Chat())
+			w.Expect(w.Tap(admin, w.ButtonData(finish, "完成报告"), false))
+			w.Expect(w.Tap(admin, w.ButtonData(w.Last(w.Drain(), admin.Chat()), "不修改规程"), false))
+			told := func(msgs []flows.Message, what, has string) {
+				t.Helper()
+				for p, want := range map[flowstest.Person]bool{admin: true, eastLead: true, eastTech: true, westLead: tc.west, westTech: tc.west} {
+					if what != "the report" && (p == eastTech || p == westTech) {
+						continue // action escalations and "effective" are the leads'
+					}
+					if got := textTo(msgs, p, has) != ""; got != want {
+						t.Errorf("%s: %s told of %s: %v, want %v", tc.name, p.Name, what, got, want)
+					}
+				}
+			}
+			told(w.Drain(), "the report", "规程复审报告")
+			// Due 2026-12-10 18:00, escalated three days later.
+			w.Now = time.Date(2026, 12, 14, 2, 0, 0, 0, time.UTC)
+			w.Tick()
+			told(w.Drain(), "the late action", "已逾期 3 天")
+			w.Cmd(admin, "actions", "")
+			w.Expect(w.Tap(admin, w.Last(w.Drain(), admin.Chat()).Buttons[0][0].Data, false))
+			w.Text(admin, "已整理，见附件")
+			told(w.Drain(), "the review effective", "已生效")
+		})
+	}
+}

@@ -275,9 +275,14 @@ func (e *Engine) applyAreaField(a *Area, field, v string) error {
 	return f.apply(e, a, v)
 }
 
-// priceItem finds a price-list item of the SOP in force by code.
+// priceItem finds a price-list item of the SOP in force by code (none
+// without an SOP: AreasWithEdits).
 func (e *Engine) priceItem(code string) (PriceItem, bool) {
-	for _, p := range e.SOP().Prices {
+	s := e.SOP()
+	if s == nil {
+		return PriceItem{}, false
+	}
+	for _, p := range s.Prices {
 		if p.Code == code {
 			return p, true
 		}
@@ -312,6 +317,29 @@ func (e *Engine) withEdits(edits []*AreaEdit) *areaSet {
 		out.list = append(out.list, a)
 	}
 	return out
+}
+
+// defaultMaxAddressPart bounds a part of an address (a building's name)
+// when Options.MaxAddressPart is not set.
+const defaultMaxAddressPart = 20
+
+// AreasWithEdits is the areas LoadAreas would put in force, for a program
+// that reads the stored edits without an engine (`repairbot poster`): the
+// areas of o (Options.Areas with the company-wide defaults, or the one
+// default area) with the edits laid over them as the engine lays them.
+// A price edit is checked against the SOP in force, which only an engine
+// holds: without o.SOP it is left out (the configured price holds).
+func AreasWithEdits(o Options, edits []*AreaEdit) ([]Area, error) {
+	if o.MaxAddressPart <= 0 {
+		o.MaxAddressPart = defaultMaxAddressPart
+	}
+	seed, err := buildAreas(&o)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{o: o, areaSeed: seed}
+	e.sop.Store(o.SOP)
+	return e.withEdits(edits).list, nil
 }
 
 // reloadAreas reads the stored edits and puts the areas they make in

@@ -102,3 +102,89 @@ func TestAreasStatsBreakdown(t *testing.T) {
 		t.Errorf("the west lead's /stats:\n%s", got)
 	}
 }
+
+// TestAreasStatsOfALeadOfTwoAreas: a lead of two of three areas gets the
+// admin's breakdown in /stats, the weekly report and the console's KPI
+// page — a section per area they lead, none of the third — while a lead
+// of one area sees their area's figures alone, as before.
+func TestAreasStatsOfALeadOfTwoAreas(t *testing.T) {
+	w := flowstest.New(t, flowstest.WithOptions(func(o *flows.Options) {
+		twoAreas(o)
+		o.Areas = append(o.Areas, flows.Area{Key: "north", Names: map[flows.Lang]string{flows.LangZH: "北苑小区", flows.LangEN: "North Garden"},
+			Group: flows.Address{Channel: "tg", Chat: "-100203"}, ServicePhone: "0571-3333"})
+		o.Records.Weekly, o.Records.WeeklyDay, o.Records.WeeklyAt = true, time.Monday, 8*60+30
+	}))
+	northRes := flowstest.Person{ID: 130, Name: "北住户"}
+	west3 := flowstest.Person{ID: 121, Name: "西住户二"}
+	registerIn(w, eastRes, "east", "3栋")
+	registerIn(w, westRes, "west", "8号楼")
+	registerIn(w, west3, "west", "9号楼")
+	registerIn(w, northRes, "north", "1号楼")
+	staffIn(w, eastLead, "lead", "east")
+	staffIn(w, westLead, "lead", "west")
+	w.Cmd(admin, "area", "west leads "+westLead.PID()+" "+eastLead.PID()) // the east lead is west's too
+	w.Drain()
+	w.Report(eastRes, "东边漏水") // Friday 11-27
+	w.Report(westRes, "西边漏水")
+	w.Report(west3, "西边九号楼漏水")
+	w.Report(northRes, "北边漏水")
+	w.Tick() // schedules the weekly report
+	w.Drain()
+
+	twoAreas := []string{"按小区：东苑小区 1；西苑小区 2", "【东苑小区】报修 1 单", "【西苑小区】报修 2 单"}
+	check := func(what, got string) {
+		t.Helper()
+		if !strings.Contains(got, "报修 3 单") {
+			t.Errorf("%s: not the two areas' 3 tickets:\n%s", what, got)
+		}
+		for _, want := range twoAreas {
+			if !strings.Contains(got, want) {
+				t.Errorf("%s lacks %q:\n%s", what, want, got)
+			}
+		}
+		if strings.Contains(got, "北苑") {
+			t.Errorf("%s names the third area:\n%s", what, got)
+		}
+	}
+	w.Cmd(eastLead, "stats", "")
+	chat := w.LastText(w.Drain(), eastLead.Chat()).Text
+	check("the two-area lead's /stats", chat)
+
+	// The console's KPI page shows the very text.
+	var console string
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, w.Opts.Location)
+	if err := w.Store.View(t.Context(), func(tx flows.Tx) error {
+		p := person(t, w, eastLead)
+		r, err := w.Eng.KPIReport(tx, p, from, time.Date(2026, 11, 28, 0, 0, 0, 0, w.Opts.Location))
+		if err == nil {
+			console = w.Eng.StatsText(r, p, flows.LangZH)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check("the two-area lead's console KPI page", console)
+
+	w.Cmd(westLead, "stats", "")
+	got := w.LastText(w.Drain(), westLead.Chat()).Text
+	if !strings.Contains(got, "报修 2 单") || strings.Contains(got, "【") || strings.Contains(got, "按小区") {
+		t.Errorf("the one-area lead's /stats:\n%s", got)
+	}
+
+	w.Cmd(admin, "stats", "")
+	got = w.LastText(w.Drain(), admin.Chat()).Text
+	for _, want := range []string{"报修 4 单", "按小区：东苑小区 1；西苑小区 2；北苑小区 1", "【北苑小区】报修 1 单"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the admin's /stats lacks %q:\n%s", want, got)
+		}
+	}
+
+	// Monday's weekly report: the same sections.
+	w.Now = time.Date(2026, 11, 30, 0, 31, 0, 0, time.UTC) // 08:31
+	w.Tick()
+	msgs := w.Drain()
+	check("the two-area lead's weekly report", textTo(msgs, eastLead, "上周维修服务指标"))
+	if got := textTo(msgs, westLead, "上周维修服务指标"); !strings.Contains(got, "报修 2 单") || strings.Contains(got, "【") {
+		t.Errorf("the one-area lead's weekly report:\n%s", got)
+	}
+}

@@ -93,9 +93,15 @@ func (c *call) areaBreakdown(ts []*Ticket) string {
 }
 
 // areaCounts renders counts by area in the areas' order, in l.
-func (c *call) areaCounts(n map[string]int, l Lang) string {
+func (c *call) areaCounts(n map[string]int, l Lang) string { return c.areaCountsIn(n, nil, l) }
+
+// areaCountsIn is areaCounts of the areas only (nil: every area).
+func (c *call) areaCountsIn(n map[string]int, areas []string, l Lang) string {
 	var parts []string
 	for _, a := range c.e.areaList() {
+		if areas != nil && !slices.Contains(areas, a.Key) {
+			continue
+		}
 		parts = append(parts, c.tl(l, "areas.count", "area", c.e.areaName(a.Key, l), "n", n[a.Key]))
 	}
 	return "\n" + c.tl(l, "areas.breakdown", "word", c.areaWord(l), "list", strings.Join(parts, c.tl(l, "order.sep")))

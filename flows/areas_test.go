@@ -69,7 +69,7 @@ func registerIn(w *flowstest.World, p flowstest.Person, area, building string) {
 }
 
 func areaLabel(key string) string {
-	return map[string]string{"east": "东苑小区", "west": "西苑小区"}[key]
+	return map[string]string{"east": "东苑小区", "west": "西苑小区", "north": "北苑小区"}[key]
 }
 
 // buttonWith is the data of m's button labelled exactly label.

@@ -142,15 +142,11 @@ func (c *call) consoleQC(_ *Ticket, args map[string]string) error {
 }
 
 // StatsText is the summary /stats answers p with for r, in l: the
-// console's KPI page shows the very text chat sends (an admin's broken
-// down by area when the engine serves several).
+// console's KPI page shows the very text chat sends (broken down by area
+// when it covers several: an admin's, or a lead's of two areas).
 func (e *Engine) StatsText(r *KPIReport, p *Person, l Lang) string {
 	c := &call{e: e, now: e.o.Now().UTC(), lang: l}
-	text := c.renderStats(r, l, "stats.head")
-	if e.scopeOf(p) == nil && e.multiArea() {
-		text += c.areaKPIs(r, l)
-	}
-	return text
+	return c.statsText(r, e.scopeOf(p), l, "stats.head")
 }
 
 // MayReadOrder reports whether p may read t's work order (/order's check):

@@ -175,7 +175,7 @@ func NewEngine(o Options) (*Engine, error) {
 		o.MaxNameLen = 40
 	}
 	if o.MaxAddressPart <= 0 {
-		o.MaxAddressPart = 20
+		o.MaxAddressPart = defaultMaxAddressPart
 	}
 	if o.MaxPhotoBytes <= 0 {
 		o.MaxPhotoBytes = 10 << 20

@@ -458,7 +458,9 @@ func (c *call) finishReview(d *Dialogue, version int, changes []SOPChange) error
 	c.toast = c.t("ok")
 	seen := map[string]bool{}
 	ids := append(append([]string{}, r.Participants...), r.Owner)
-	leads, err := c.leads()
+	// A triggered review's report goes to its area's leads and the
+	// admins; a company-wide one's to every lead (areas_daily.go).
+	leads, err := c.reviewLeads(r)
 	if err != nil {
 		return err
 	}

@@ -289,15 +289,11 @@ func (c *call) cmdStats(arg string) error {
 	return nil
 }
 
-// sendStats queues the report's summary, its two charts and its workbook,
-// of the areas (nil: every area, broken down by area when there are several).
+// sendStats queues the report's summary (statsText), its two charts and
+// its workbook, of the areas (nil: every area).
 func (c *call) sendStats(to Address, l Lang, r *KPIReport, areas []string, head string, prio Priority) {
 	period := c.periodText(l, r.From, r.To)
-	text := c.renderStats(r, l, head)
-	if areas == nil && c.e.multiArea() {
-		text += c.areaKPIs(r, l)
-	}
-	c.send(Message{To: to, Text: text, Priority: prio})
+	c.send(Message{To: to, Text: c.statsText(r, areas, l, head), Priority: prio})
 	if r.Total.Reported == 0 {
 		return
 	}
@@ -312,6 +308,17 @@ func (c *call) sendStats(to Address, l Lang, r *KPIReport, areas []string, head 
 	title := c.tl(l, "forms.title.kpi."+c.e.o.Profile)
 	c.exportFile(to, title+"_"+name+".xlsx", c.tl(l, "export.kpi", "form", title, "period", period),
 		Export{Form: ExportKPI, From: r.From.UTC(), To: r.To.UTC(), Lang: l, Areas: exportAreas(areas)}, "", prio)
+}
+
+// statsText is the summary of a report of the areas (nil: every area),
+// broken down by area when it covers several: an admin's every area, a
+// lead's (or a clerk's) of two or more their own — the same section each.
+func (c *call) statsText(r *KPIReport, areas []string, l Lang, head string) string {
+	text := c.renderStats(r, l, head)
+	if c.e.multiArea() && (areas == nil || len(areas) > 1) {
+		text += c.areaKPIs(r, areas, l)
+	}
+	return text
 }
 
 // statsTop is how many categories, buildings, technicians and faults the
@@ -523,11 +530,15 @@ func (c *call) areaPlace(r *KPIReport, area, text string, l Lang) string {
 	return c.tl(l, "areas.place", "area", c.e.areaName(area, l), "text", text)
 }
 
-// areaKPIs is an admin's breakdown of a report by area: the counts, then
-// each area's main figures and its busiest building.
-func (c *call) areaKPIs(r *KPIReport, l Lang) string {
-	out := c.areaCounts(r.ByArea, l)
+// areaKPIs is the breakdown of a report by area, of the areas (nil:
+// every area): the counts, then each area's main figures and its busiest
+// building.
+func (c *call) areaKPIs(r *KPIReport, areas []string, l Lang) string {
+	out := c.areaCountsIn(r.ByArea, areas, l)
 	for _, a := range c.e.areaList() {
+		if areas != nil && !slices.Contains(areas, a.Key) {
+			continue
+		}
 		s, ok := r.AreaTotals[a.Key]
 		if !ok || s.Reported == 0 {
 			continue

@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+	"os"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -122,6 +124,38 @@ func (s *Store) MigratedArea() (string, error) {
 // AreaEdits implements flows.Tx: by area key.
 func (t *tx) AreaEdits() ([]*flows.AreaEdit, error) {
 	return decodeAll[*flows.AreaEdit](t.bk(bAreaEdits), nil)
+}
+
+// ReadAreaEdits reads the admins' edits of the areas from the file at
+// path opened read-only (nothing created or migrated), for a command that
+// runs beside the bot (`repairbot poster`). A file held by the running bot
+// cannot be read: ErrLocked; a file from before the edits holds none.
+func ReadAreaEdits(path string, lockTimeout time.Duration) ([]*flows.AreaEdit, error) {
+	if lockTimeout <= 0 {
+		lockTimeout = 2 * time.Second
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	var out []*flows.AreaEdit
+	db, err := openBolt(path, bolt.Options{ReadOnly: true, Timeout: lockTimeout}, func(db *bolt.DB) error {
+		return db.View(func(b *bolt.Tx) error {
+			if _, err := countsOf(b); err != nil { // a repairbot database this program reads
+				return err
+			}
+			bk := b.Bucket(bAreaEdits)
+			if bk == nil {
+				return nil
+			}
+			var err error
+			out, err = decodeAll[*flows.AreaEdit](bk, nil)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, db.Close()
 }
 
 // PutAreaEdit implements flows.Tx (one record per area).
