@@ -165,6 +165,16 @@ func (s *Store) runBatch(calls []*batchCall) {
 	}
 }
 
+// batchErr is what a database error of a batch's transaction means for
+// the batch: run it again (a lost conflict, or the numbers lock to be
+// taken first), or run each call alone (errFallBack).
+func batchErr(err error) error {
+	if Retryable(err) || errors.Is(err, errNumbersBusy) {
+		return err
+	}
+	return errFallBack
+}
+
 // errFallBack means a database error that is no lost conflict surfaced
 // in a batch; with writes pipelined it may belong to an earlier call than
 // the one running, so each call runs again in a transaction of its own.
@@ -193,10 +203,7 @@ func (s *Store) tryBatch(calls []*batchCall) (enq, committed bool, err error) {
 		s.stats.roundTrips.Add(int64(t.flushes))
 	}()
 	if err := t.prefetch(firstReads(calls)); err != nil {
-		if Retryable(err) {
-			return false, false, err
-		}
-		return false, false, errFallBack
+		return false, false, batchErr(err)
 	}
 	// A lone call needs no savepoint: its failure rolls back the transaction.
 	solo := len(calls) == 1
@@ -213,10 +220,7 @@ func (s *Store) tryBatch(calls []*batchCall) (enq, committed bool, err error) {
 		enqBefore := t.enqueued
 		c.err, c.panic = safeCall(c.fn, t)
 		if t.err != nil {
-			if Retryable(t.err) || errors.Is(t.err, errNumbersBusy) {
-				return false, false, t.err // the transaction is doomed: run the batch again
-			}
-			return false, false, errFallBack
+			return false, false, batchErr(t.err) // the transaction is doomed
 		}
 		if c.err != nil || c.panic != nil {
 			if solo {
@@ -232,10 +236,7 @@ func (s *Store) tryBatch(calls []*batchCall) (enq, committed bool, err error) {
 	}
 	s.notifyCommit(t)
 	if err := t.commit(); err != nil {
-		if Retryable(err) {
-			return false, false, err
-		}
-		return false, false, errFallBack
+		return false, false, batchErr(err)
 	}
 	done = true
 	return t.enqueued, true, nil

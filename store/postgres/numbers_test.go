@@ -208,12 +208,12 @@ func TestTicketStoredTwiceInOneCall(t *testing.T) {
 	check(flows.StateDone, "tg:9", 3)
 }
 
-// TestSeenReadsTheSenderAhead: a transaction that names its first reads
+// TestUpdateFetchesFirstReads: a transaction that names its first reads
 // (flows.WithFirstReads) gets the dedupe check, the sender's profile and
 // dialogue in the round trip that begins it; what it reads is what is
 // stored, a profile it wrote is read back as written, and an unknown
 // sender is not found.
-func TestSeenReadsTheSenderAhead(t *testing.T) {
+func TestUpdateFetchesFirstReads(t *testing.T) {
 	s := openTest(t, pgtest.DSN(t), Options{})
 	const who = "tg:5"
 	if err := s.Update(context.Background(), func(tx flows.Tx) error {

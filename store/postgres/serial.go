@@ -95,12 +95,11 @@ func (t *tx) takeNumbers() error {
 	if err := t.row(`SELECT pg_try_advisory_lock($1, 0)`, []any{lockNumbers}, &ok); err != nil {
 		return err
 	}
-	t.unlock = true // let go with the COMMIT, like the conversation locks
 	if !ok {
 		t.err = errNumbersBusy
 		return t.err
 	}
-	t.numbers = true
+	t.numbers, t.unlock = true, true // let go with the COMMIT, like the conversation locks
 	return nil
 }
 

@@ -3,7 +3,6 @@ package postgres
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -118,15 +117,17 @@ func (t *tx) prefetch(reads []flows.FirstReads) error {
 		if _, err := pgx.ForEachRow(must(br.Query()), []any{&k}, func() error { seen[k] = true; return nil }); err != nil {
 			return err
 		}
+		// Each scan of data allocates its bytes (pgx copies a jsonb value
+		// into a []byte), so a row's record may be kept as it is.
 		var r record
 		if _, err := pgx.ForEachRow(must(br.Query()), []any{&k, &r.v, &r.raw}, func() error {
-			people[k] = personRow{found: true, rec: record{r.v, slices.Clone(r.raw)}}
+			people[k] = personRow{found: true, rec: r}
 			return nil
 		}); err != nil {
 			return err
 		}
 		_, err := pgx.ForEachRow(must(br.Query()), []any{&k, &r.v, &r.raw}, func() error {
-			dialogues[k] = dialogueRow{found: true, rec: record{r.v, slices.Clone(r.raw)}}
+			dialogues[k] = dialogueRow{found: true, rec: r}
 			return nil
 		})
 		return err
