@@ -7,12 +7,11 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/repairbot/repairbot/flows"
+	"github.com/repairbot/repairbot/media"
 )
 
 // A ticket's page: its details, photos, the visit (entry, plan, quote and
@@ -329,10 +328,6 @@ func (c *Channel) photoView(t *flows.Ticket, p flows.Photo) photoView {
 	return photoView{URL: c.base + "/t/" + t.ID + "/photo/" + p.SHA256, Caption: p.SHA256[:8]}
 }
 
-// keptPath is where the media store keeps a photo, or "" when the record
-// does not name a well-formed copy of its own hash.
-var keptPath = regexp.MustCompile(`^([0-9a-f]{2})/([0-9a-f]{64})\.(jpg|png|webp|heic)$`)
-
 var imageTypes = map[string]string{"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "heic": "image/heic"}
 
 // photo serves a kept copy of one of the ticket's photos: only a photo
@@ -361,12 +356,13 @@ func (c *Channel) photo(w http.ResponseWriter, r *http.Request, v *visitor) {
 		c.fail(w, r, v, http.StatusNotFound, "web.err.not_found")
 		return
 	}
-	m := keptPath.FindStringSubmatch(filepath.ToSlash(found.Local))
-	if m == nil || m[2] != sha || m[1] != sha[:2] {
+	// Only an image the media store kept under this very digest.
+	sum, ext, err := media.ParseRel(found.Local)
+	if err != nil || sum != sha || imageTypes[ext] == "" {
 		c.fail(w, r, v, http.StatusNotFound, "web.err.not_found")
 		return
 	}
-	f, err := c.o.Media.Open(filepath.Join(m[1], m[2]+"."+m[3]))
+	f, err := c.o.Media.Open(found.Local)
 	if errors.Is(err, os.ErrNotExist) {
 		c.fail(w, r, v, http.StatusNotFound, "web.err.not_found")
 		return
@@ -376,7 +372,7 @@ func (c *Channel) photo(w http.ResponseWriter, r *http.Request, v *visitor) {
 		return
 	}
 	defer f.Close()
-	w.Header().Set("Content-Type", imageTypes[m[3]])
+	w.Header().Set("Content-Type", imageTypes[ext])
 	w.Header().Set("Cache-Control", "private, max-age=86400")
 	if _, err := io.Copy(w, f); err != nil {
 		c.o.Log.Debug().Err(err).Msg("photo copy")
