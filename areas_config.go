@@ -13,12 +13,7 @@ import (
 func engineAreas(cfg config.Config, kinds []channelKind) []flows.Area {
 	var out []flows.Area
 	for _, a := range cfg.Areas {
-		fa := flows.Area{Key: a.Key, Names: map[flows.Lang]string{flows.LangZH: a.ZH, flows.LangEN: a.EN},
-			Buildings: a.BuildingList(), ServicePhone: a.ServicePhone,
-			AcceptWithin: a.AcceptWithin.Duration, ArriveWithin: a.ArriveWithin.Duration, Prices: a.PriceFen()}
-		for _, id := range a.Leads {
-			fa.Leads = append(fa.Leads, string(id))
-		}
+		fa := configArea(a)
 		for _, k := range kinds {
 			if k.areaGroup == nil {
 				continue
@@ -31,6 +26,18 @@ func engineAreas(cfg config.Config, kinds []channelKind) []flows.Area {
 		out = append(out, fa)
 	}
 	return out
+}
+
+// configArea is an [[areas]] entry as the engine's area, without its
+// group (which the channels give: engineAreas).
+func configArea(a config.Area) flows.Area {
+	fa := flows.Area{Key: a.Key, Names: map[flows.Lang]string{flows.LangZH: a.ZH, flows.LangEN: a.EN},
+		Buildings: a.BuildingList(), ServicePhone: a.ServicePhone,
+		AcceptWithin: a.AcceptWithin.Duration, ArriveWithin: a.ArriveWithin.Duration, Prices: a.PriceFen()}
+	for _, id := range a.Leads {
+		fa.Leads = append(fa.Leads, string(id))
+	}
+	return fa
 }
 
 // shiftArea is the area of a [[duty]] shift: its own, or the default area.

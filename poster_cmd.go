@@ -127,8 +127,7 @@ func posterAreas(ctx context.Context, cfg config.Config, stderr io.Writer) ([]co
 	}
 	seed := make([]flows.Area, len(list))
 	for i, a := range list {
-		seed[i] = flows.Area{Key: a.Key, Names: map[flows.Lang]string{flows.LangZH: a.ZH, flows.LangEN: a.EN},
-			Buildings: a.BuildingList(), ServicePhone: a.ServicePhone}
+		seed[i] = configArea(a)
 	}
 	edited, err := flows.AreasWithEdits(flows.Options{Areas: seed, MaxAddressPart: cfg.Limits.MaxAddressPart}, edits)
 	if err != nil {
@@ -169,12 +168,10 @@ func storedAreaEdits(ctx context.Context, cfg config.Config) ([]*flows.AreaEdit,
 }
 
 // posterSpec checks the area and the building against the areas (the
-// configuration's with the stored edits, posterAreas) and builds the
+// configuration's with the stored edits, posterAreas; posterReady has
+// checked what comes before) and builds the
 // poster's text and link (flows.PosterCode, as /poster), with the area's key.
 func posterSpec(cfg config.Config, areas []config.Area, areaKey, building, lang string) (flows.PosterSpec, string, error) {
-	if err := posterReady(cfg, building); err != nil {
-		return flows.PosterSpec{}, "", err
-	}
 	if areaKey == "" {
 		areaKey = areas[0].Key
 	}
